@@ -1,0 +1,155 @@
+"""`glossary-bot` (also `python -m bot`): build, look up, ask, evaluate, run.
+
+Every failure a user can cause or fix (missing file, bad index, model that
+cannot load) ends as one line on stderr and a non-zero exit code, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Settings
+from .glossary.embeddings import ModelLoadError
+from .glossary.evaluate import EvalFileError, evaluate, format_report, load_cases
+from .glossary.index import IndexError_
+from .glossary.parse import GlossaryFormatError
+from .glossary.service import Glossary
+from .present import entry_json, entry_text, related_json, result_json, result_text
+
+EXIT_USAGE, EXIT_FAILURE = 2, 1
+USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, OSError)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def cmd_build(glossary: Glossary, args) -> int:
+    report = glossary.build(force=args.force)
+    if args.json:
+        _print_json({
+            "entries": report.entries, "multiline": report.multiline, "warnings": report.warnings,
+            "embedded": report.embedded, "reused": report.reused, "removed": report.removed,
+            "up_to_date": report.up_to_date, "seconds": round(report.seconds, 3),
+        })
+    else:
+        print(report.summary())
+        for warning in report.warnings:
+            print(f"  warning: {warning}")
+    return 0
+
+
+def cmd_search(glossary: Glossary, args) -> int:
+    searcher = glossary.open()
+    result = searcher.search(args.text)
+    if args.json:
+        _print_json(result_json(result, searcher))
+    else:
+        print(result_text(result, searcher))
+    return 0 if result.band != "not_found" else 3
+
+
+def cmd_related(glossary: Glossary, args) -> int:
+    searcher = glossary.open()
+    result = searcher.search(args.term)
+    if result.band == "not_found" or not result.best:
+        print(result_text(result, searcher), file=sys.stderr)
+        return 3
+    entry = result.best.entry
+    related = searcher.related(entry.id)
+    if args.json:
+        _print_json({"term": entry.term, "related": related_json(related)})
+    else:
+        print(f"Related to {entry.term}:")
+        for r in related:
+            print(f"  {r.entry.term} — {r.reason}")
+    return 0
+
+
+def cmd_random(glossary: Glossary, args) -> int:
+    searcher = glossary.open()
+    entry = random.choice(list(searcher.index.entries.values()))
+    related = searcher.related(entry.id)
+    if args.json:
+        _print_json({**entry_json(entry), "related": related_json(related)})
+    else:
+        print(entry_text(entry, None, related))
+    return 0
+
+
+def cmd_eval(glossary: Glossary, args) -> int:
+    cases = load_cases(Path(args.file))
+    report = evaluate(glossary.open(), cases)
+    if args.json:
+        _print_json({k: report[k] for k in ("overall", "by_kind", "refusal", "false_refusal")})
+    else:
+        print(format_report(report))
+    return 0
+
+
+def cmd_run(glossary: Glossary, args) -> int:
+    if glossary.settings.discord_token:
+        from .discord_bot.launcher import run_bot  # imported late: discord.py is heavy
+
+        return run_bot(glossary, log_level=args.log_level)
+    print(
+        "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
+        "token in .env as DISCORD_TOKEN=… — starting the local console instead.",
+        file=sys.stderr,
+    )
+    from .console import run_console
+
+    return run_console(glossary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glossary-bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help_text: str, *positional: tuple[str, str]):
+        p = sub.add_parser(name, help=help_text)
+        for arg, arg_help in positional:
+            p.add_argument(arg, help=arg_help)
+        p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
+        p.set_defaults(func=func)
+        return p
+
+    add("build", cmd_build, "create or update the index").add_argument(
+        "--force", action="store_true", help="rewrite all tables even if nothing changed"
+    )
+    add("define", cmd_search, "look up a term", ("text", "term, alias or misspelling"))
+    add("ask", cmd_search, "ask a free-form question", ("text", "question"))
+    add("related", cmd_related, "terms related to a term", ("term", "term"))
+    add("random", cmd_random, "a random entry")
+    add("eval", cmd_eval, "retrieval quality on a JSONL file", ("file", "eval JSONL file"))
+    add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
+    for name in ("build", "define", "ask", "related", "random", "eval", "run"):
+        sub.choices[name].add_argument("--index", help="index database path (default: data/index.db)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING))
+    try:
+        settings = Settings.load()
+        if args.index:
+            settings = Settings(**{**settings.__dict__, "index_path": Path(args.index)})
+        return args.func(Glossary(settings), args)
+    except USER_ERRORS as exc:
+        print(f"glossary-bot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

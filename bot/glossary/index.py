@@ -1,0 +1,278 @@
+"""Build the SQLite index: entries, aliases, links, FTS5 and vectors.
+
+The tables other than `embeddings` are cheap to derive, so every build
+rewrites them in one transaction. Embeddings are the expensive part and are
+keyed, as simonw/llm does, by (model, content hash) of the exact text embedded:
+an unchanged entry is never embedded twice, a new model id embeds everything,
+and vectors no entry refers to any more are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from .embeddings import Embedder
+from .parse import Entry, ParsedGlossary, parse_file
+from .terms import TermSpotter, aliases_for, compact_key, lookup_key
+
+SCHEMA_VERSION = 1
+VIEWS = ("name", "lead", "full")
+
+
+class IndexError_(RuntimeError):
+    """The index database is missing, unreadable or not writable; says how to fix it."""
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["entries"].create(
+        {"id": int, "term": str, "definition": str, "line": int, "key": str, "aliases_text": str},
+        pk="id",
+    )
+    db["entries"].create_index(["key"])
+    db["aliases"].create(
+        {"entry_id": int, "alias": str, "key": str, "compact": str, "source": str},
+        pk=("entry_id", "key"),
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["aliases"].create_index(["key"])
+    db["aliases"].create_index(["compact"])
+    db["links"].create(
+        {"src_id": int, "dst_id": int, "kind": str},
+        pk=("src_id", "dst_id", "kind"),
+        foreign_keys=[("src_id", "entries", "id"), ("dst_id", "entries", "id")],
+    )
+    db["links"].create_index(["dst_id"])
+    db["entry_views"].create(
+        {"entry_id": int, "view": str, "content_hash": str},
+        pk=("entry_id", "view"),
+        foreign_keys=[("entry_id", "entries", "id")],
+    )
+    db["embeddings"].create(
+        {"model": str, "content_hash": str, "vector": bytes}, pk=("model", "content_hash")
+    )
+    db["entries"].enable_fts(["term", "aliases_text", "definition"], tokenize="porter", create_triggers=False)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply the migrations this database has not seen, each in its own transaction."""
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise IndexError_(
+            f"index {db.conn} was written by a newer version (schema {version}); "
+            "delete it and run `glossary-bot build`"
+        )
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.conn:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_FIRST_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)", re.DOTALL)
+
+
+def entry_views(entry: Entry, aliases: list[str]) -> dict[str, str]:
+    """The texts embedded for an entry: its names, its lead sentence, and all of it."""
+    first_line = entry.definition.split("\n", 1)[0]
+    match = _FIRST_SENTENCE.match(first_line)
+    lead = match.group(1) if match else first_line
+    return {
+        "name": "; ".join(aliases),
+        "lead": f"{entry.term}: {lead}",
+        "full": f"{entry.term}: {entry.definition}",
+    }
+
+
+@dataclass
+class BuildReport:
+    entries: int = 0
+    multiline: int = 0
+    warnings: list[str] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    removed: int = 0
+    up_to_date: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return f"index up to date: {self.entries} entries"
+        return (
+            f"{self.entries} entries ({self.multiline} multi-line), {len(self.warnings)} warnings; "
+            f"embedded {self.embedded} texts, reused {self.reused}, removed {self.removed} "
+            f"in {self.seconds:.1f}s"
+        )
+
+
+def open_db(path: Path) -> sqlite_utils.Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"cannot open index {path}: {exc}; delete it and run `glossary-bot build`") from None
+    db = sqlite_utils.Database(conn)
+    try:
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"index {path} is unusable ({exc}); delete it and run `glossary-bot build`") from None
+    return db
+
+
+def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def source_fingerprint(text: str, model_id: str) -> str:
+    return content_hash(f"schema={SCHEMA_VERSION}\nmodel={model_id}\n{text}")
+
+
+def build_index(
+    db_path: Path,
+    glossary_path: Path,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+) -> BuildReport:
+    """Create or update the index at `db_path` from `glossary_path`.
+
+    `progress(total, already_done)` returns a per-item callback; it is only
+    called when there is something to embed.
+    """
+    started = time.perf_counter()
+    text = glossary_path.read_text(encoding="utf-8")
+    fingerprint = source_fingerprint(text, embedder.model_id)
+    db = open_db(db_path)
+    try:
+        if not force and _get_meta(db, "fingerprint") == fingerprint:
+            count = db["entries"].count
+            return BuildReport(entries=count, up_to_date=True, seconds=time.perf_counter() - started)
+        parsed = parse_file(glossary_path)
+        return _rebuild(db, parsed, embedder, fingerprint, progress, started)
+    finally:
+        db.close()
+
+
+def _rebuild(
+    db: sqlite_utils.Database,
+    parsed: ParsedGlossary,
+    embedder: Embedder,
+    fingerprint: str,
+    progress: Callable[[int, int], Callable[[int], None]] | None,
+    started: float,
+) -> BuildReport:
+    report = BuildReport(
+        entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=parsed.warnings
+    )
+    alias_rows, view_rows, texts_by_hash = [], [], {}
+    entry_rows = []
+    for entry_id, entry in enumerate(parsed.entries, start=1):
+        aliases = aliases_for(entry.term, entry.definition)
+        names = [a for a, _ in aliases]
+        entry_rows.append(
+            {
+                "id": entry_id,
+                "term": entry.term,
+                "definition": entry.definition,
+                "line": entry.line,
+                "key": lookup_key(entry.term),
+                "aliases_text": "; ".join(names[1:]),
+            }
+        )
+        for alias, source in aliases:
+            alias_rows.append(
+                {"entry_id": entry_id, "alias": alias, "key": lookup_key(alias),
+                 "compact": compact_key(alias), "source": source}
+            )
+        for view, view_text in entry_views(entry, names).items():
+            digest = content_hash(view_text)
+            texts_by_hash[digest] = view_text
+            view_rows.append({"entry_id": entry_id, "view": view, "content_hash": digest})
+
+    link_rows = _links(parsed.entries, alias_rows)
+
+    model = embedder.model_id
+    have = {row[0] for row in db.execute("SELECT content_hash FROM embeddings WHERE model = ?", [model])}
+    missing = [h for h in texts_by_hash if h not in have]
+    report.reused = len(texts_by_hash) - len(missing)
+    tick = progress(len(missing), 0) if (progress and missing) else None
+    # Embed before touching the tables, so an interrupted build leaves the old index intact.
+    vectors = embedder.embed_documents([texts_by_hash[h] for h in missing], progress=tick)
+    report.embedded = len(missing)
+
+    with db.conn:
+        db.execute("DELETE FROM entry_views")
+        db.execute("DELETE FROM links")
+        db.execute("DELETE FROM aliases")
+        db.execute("DELETE FROM entries")
+        db["entries"].insert_all(entry_rows)
+        db["aliases"].insert_all(alias_rows, ignore=True)
+        db["links"].insert_all(link_rows, ignore=True)
+        db["entry_views"].insert_all(view_rows)
+        db["embeddings"].insert_all(
+            ({"model": model, "content_hash": h, "vector": v.astype(np.float32).tobytes()}
+             for h, v in zip(missing, vectors)),
+            replace=True,
+        )
+        removed = db.execute(
+            "DELETE FROM embeddings WHERE model != ? OR content_hash NOT IN "
+            "(SELECT content_hash FROM entry_views)",
+            [model],
+        ).rowcount
+        report.removed = removed
+        db["entries"].rebuild_fts()
+        db["meta"].upsert_all(
+            [
+                {"key": "fingerprint", "value": fingerprint},
+                {"key": "model", "value": model},
+                {"key": "dim", "value": str(embedder.dim)},
+                {"key": "warnings", "value": "\n".join(parsed.warnings)},
+            ],
+            pk="key",
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _links(entries: list[Entry], alias_rows: list[dict]) -> list[dict]:
+    """Explicit "see X" references, and other glossary names mentioned in a definition."""
+    by_key: dict[str, set[int]] = {}
+    for row in alias_rows:
+        by_key.setdefault(row["key"], set()).add(row["entry_id"])
+    spotter = TermSpotter(by_key)
+    rows = []
+    for entry_id, entry in enumerate(entries, start=1):
+        seen = set()
+        for key in spotter.see_references(entry.definition):
+            for dst in sorted(by_key.get(key, ())):
+                if dst != entry_id and (dst, "see") not in seen:
+                    seen.add((dst, "see"))
+                    rows.append({"src_id": entry_id, "dst_id": dst, "kind": "see"})
+        for mention in spotter.spot(entry.definition):
+            for dst in sorted(by_key.get(mention.key, ())):
+                if dst != entry_id and (dst, "see") not in seen and (dst, "mentions") not in seen:
+                    seen.add((dst, "mentions"))
+                    rows.append({"src_id": entry_id, "dst_id": dst, "kind": "mentions"})
+    return rows

@@ -1,0 +1,211 @@
+"""Names of things: lookup keys, aliases, and spotting terms inside text.
+
+Everything that compares a user's words with a glossary term goes through
+`lookup_key`, so "Fine-tuning", "fine tuning" and "FINE·TUNING" meet, and
+plurals fold onto singulars ("gradients" finds "Gradients", "VAEs" finds "VAE").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_/·•.,;:!?\"'`’‘“”()\[\]{}<>|\\]+")
+_KEEP = re.compile(r"[^\w+#*\s]")
+_TOKEN = re.compile(r"[\w+#]+")
+
+_ALIAS_PHRASES = re.compile(
+    r"\b(?:also (?:called|known as|written|named|termed)|a\.k\.a\.?|short for|abbreviated(?: as)?)"
+    r"\s+(?:the\s+|a\s+|an\s+)?[\"“]?([^.;:)(—–\"”]{2,60})",
+    re.IGNORECASE,
+)
+_EXPANSION_SPLIT = re.compile(r"\s+[—–]\s+|;\s|:\s|,\s|\s+-\s+")
+_SEE_REFERENCE = re.compile(r"\bsee(?:\s+also)?\s+(?:the\s+)?[\"“]?([^.;)]{1,80})", re.IGNORECASE)
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ses") and len(word) > 4:
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "as", "os")):
+        return word[:-1]
+    return word
+
+
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "θ": "theta",
+          "λ": "lambda", "μ": "mu", "π": "pi", "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega"}
+
+
+def fold(text: str) -> str:
+    """Case-folded text without accents, Greek letters spelled out ("β-VAE" → "beta-vae")."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = "".join(_GREEK.get(ch, ch) for ch in folded)
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def lookup_key(text: str) -> str:
+    """Case-, accent-, punctuation-, hyphen- and plural-insensitive key for a name."""
+    folded = fold(text)
+    folded = _SEPARATORS.sub(" ", folded)
+    folded = _KEEP.sub("", folded)
+    return " ".join(_singular(w) for w in folded.split())
+
+
+def compact_key(text: str) -> str:
+    """Key that also ignores spaces: "RMS norm" meets "RMSNorm"."""
+    return lookup_key(text).replace(" ", "")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens for keyword search and term spotting."""
+    return [_singular(t) for t in _TOKEN.findall(fold(text))]
+
+
+def _strip_parenthetical(term: str) -> tuple[str, str | None]:
+    match = re.fullmatch(r"(.+?)\s+\(([^()]+)\)\s*", term)
+    if not match:
+        return term, None
+    return match.group(1).strip(), match.group(2).strip()
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text).casefold() if ch.isalnum())
+
+
+_FILLER_WORDS = frozenset("a an and as by for from in of on or the to with".split())
+
+
+def is_abbreviation_of(short: str, long: str) -> bool:
+    """True when `short` reads as an abbreviation of `long`: "AdaIN" of
+    "Adaptive instance normalization", "Adam" of "Adaptive Moment Estimation".
+
+    The letters of `short` must be found in order, at least two of them as
+    word initials, and at most one content word of `long` may go unused.
+    """
+    words = [_letters(w) for w in re.split(r"[\s\-‐–—/]+", long)]
+    words = [w for w in words if w]
+    short_l = _letters(short)
+    if not short_l or len(words) < 2 or len(short_l) > 16:
+        return False
+    if short_l.startswith(words[0]) or short_l[0] != words[0][0]:
+        return False  # "AdamW" is not short for "Adam optimizer with …"
+
+    best: dict[tuple[int, int, int], tuple[int, int] | None] = {}
+
+    def align(i: int, w: int, p: int) -> tuple[int, int] | None:
+        """(initials used, content words skipped) for short_l[i:] from word w, offset p."""
+        if i == len(short_l):
+            rest = words[w + 1 :] if p > 0 else words[w:]
+            return 0, sum(1 for x in rest if x not in _FILLER_WORDS)
+        key = (i, w, p)
+        if key in best:
+            return best[key]
+        options = []
+        if w < len(words) and p > 0 and p < len(words[w]):
+            j = words[w].find(short_l[i], p)
+            if j >= 0:
+                options.append(align(i + 1, w, j + 1))
+        skipped = 0
+        for nxt in range(w + (1 if p > 0 else 0), len(words)):
+            j = words[nxt].find(short_l[i])
+            if j >= 0:  # prefer the initial; an inner letter ("eXchange") also counts
+                sub = align(i + 1, nxt, j + 1)
+                if sub is not None:
+                    options.append((sub[0] + (j == 0), sub[1] + skipped))
+            if words[nxt] not in _FILLER_WORDS:
+                skipped += 1
+        options = [o for o in options if o is not None]
+        result = max(options, key=lambda o: (o[0] - 2 * o[1]), default=None)
+        best[key] = result
+        return result
+
+    result = align(0, 0, 0)
+    return result is not None and result[0] >= 2 and result[1] <= 1
+
+
+def aliases_for(term: str, definition: str) -> list[tuple[str, str]]:
+    """(alias, source) pairs for an entry, the term itself first."""
+    found: list[tuple[str, str]] = [(term, "term")]
+    base, paren = _strip_parenthetical(term)
+    if paren is not None:
+        found.append((base, "term"))
+        if is_abbreviation_of(base, paren) or is_abbreviation_of(paren, base):
+            found.append((paren, "term"))
+    if " / " in base:
+        found.extend((part.strip(), "term") for part in base.split(" / ") if part.strip())
+
+    first_line = definition.split("\n", 1)[0]
+    head = _EXPANSION_SPLIT.split(first_line, maxsplit=1)[0].strip().strip('"“”')
+    head = re.sub(r"^short for\s+", "", head, flags=re.IGNORECASE)
+    if head and len(head.split()) <= 8 and is_abbreviation_of(base, head):
+        found.append((head, "expansion"))
+
+    for match in _ALIAS_PHRASES.finditer(definition):
+        for piece in re.split(r",\s*|\s+or\s+", match.group(1)):
+            piece = piece.strip().strip('"“”').strip()
+            if piece.lower().startswith("it "):
+                break
+            if not 1 <= len(piece.split()) <= 5:
+                continue
+            if match.group(0).lower().startswith("short for") and not is_abbreviation_of(base, piece):
+                continue  # "short for" mid-definition often explains only a part of the name
+            found.append((piece, "also called"))
+
+    seen: set[str] = set()
+    unique = []
+    for alias, source in found:
+        key = lookup_key(alias)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append((alias, source))
+    return unique
+
+
+@dataclass(frozen=True)
+class Mention:
+    key: str
+    start: int  # token index
+    end: int
+
+
+class TermSpotter:
+    """Finds glossary names inside free text by longest-match over token n-grams."""
+
+    MAX_WORDS = 6
+
+    def __init__(self, names: Iterable[str]):
+        self._keys = {lookup_key(n) for n in names if len(lookup_key(n)) >= 2}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def spot(self, text: str) -> Iterator[Mention]:
+        words = lookup_key(text).split()
+        i = 0
+        while i < len(words):
+            for n in range(min(self.MAX_WORDS, len(words) - i), 0, -1):
+                key = " ".join(words[i : i + n])
+                if key in self._keys:
+                    yield Mention(key, i, i + n)
+                    i += n
+                    break
+            else:
+                i += 1
+
+    def see_references(self, definition: str) -> Iterator[str]:
+        """Keys named right after "see" / "see also" that are glossary names."""
+        for match in _SEE_REFERENCE.finditer(definition):
+            words = lookup_key(match.group(1)).split()
+            for n in range(min(self.MAX_WORDS, len(words)), 0, -1):
+                key = " ".join(words[:n])
+                if key in self._keys:
+                    yield key
+                    break

@@ -1,0 +1,71 @@
+"""Plain-text and JSON views of search results, shared by the CLI and the console.
+
+The Discord layer has its own renderer (embeds and buttons); this one is for
+terminals and scripts, and is the JSON shape documented in the README.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from .glossary.search import NOT_FOUND, SUGGEST, Related, SearchResult, Searcher
+from .glossary.store import StoredEntry
+
+MATCH_LABELS = {
+    "exact": "exact term",
+    "alias": "alias",
+    "fuzzy": "spelling match",
+    "mention": "term named in the question",
+    "keyword": "keyword search",
+    "semantic": "meaning search",
+}
+
+
+def entry_json(entry: StoredEntry) -> dict:
+    return {"term": entry.term, "definition": entry.definition, "aliases": list(entry.aliases[1:])}
+
+
+def related_json(related: list[Related]) -> list[dict]:
+    return [{"term": r.entry.term, "reason": r.reason} for r in related]
+
+
+def result_json(result: SearchResult, searcher: Searcher, with_related: bool = True) -> dict:
+    best = result.best
+    return {
+        "query": result.query,
+        "band": result.band,
+        "results": [
+            {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
+        ],
+        "related": related_json(searcher.related(best.entry.id))
+        if (with_related and best and result.band != NOT_FOUND)
+        else [],
+    }
+
+
+def _wrap(text: str, width: int = 88) -> str:
+    paragraphs = text.split("\n")
+    return "\n".join(textwrap.fill(p, width) if len(p) > width else p for p in paragraphs)
+
+
+def entry_text(entry: StoredEntry, how: str | None, related: list[Related]) -> str:
+    lines = [entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
+    if how:
+        lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)")
+    if related:
+        lines.append("Related: " + "; ".join(f"{r.entry.term} ({r.reason})" for r in related))
+    return "\n".join(lines)
+
+
+def result_text(result: SearchResult, searcher: Searcher) -> str:
+    if not result.query:
+        return "Type a term or a question."
+    if result.band == NOT_FOUND:
+        hint = ", ".join(h.entry.term for h in result.hits[:3])
+        message = "The glossary doesn't cover that."
+        return f"{message} Nearest terms: {hint}." if hint else message
+    best = result.best
+    if result.band == SUGGEST:
+        names = ", ".join(h.entry.term for h in result.hits[:3])
+        return f"Not sure. Did you mean: {names}?\n\n" + entry_text(best.entry, best.match, [])
+    return entry_text(best.entry, best.match, searcher.related(best.entry.id))
