@@ -145,7 +145,8 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 
 
 def source_fingerprint(text: str, model_id: str) -> str:
-    return content_hash(f"schema={SCHEMA_VERSION}\nmodel={model_id}\n{text}")
+    # VIEWS is part of it so that changing which texts are embedded forces a rebuild.
+    return content_hash(f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nmodel={model_id}\n{text}")
 
 
 def build_index(

@@ -88,7 +88,10 @@ def _starts_entry(lines: list[str], j: int, current_term: str, warnings: list[st
     if not looks_like_term(lines[j]):
         return False
     if j + 1 >= len(lines):
-        return False  # a term needs a definition after it
+        warnings.append(
+            f"line {j + 1}: {lines[j]!r} looks like a term but has no definition; kept in {current_term!r}"
+        )
+        return False
     clean_pair = j + 2 >= len(lines) or looks_like_term(lines[j + 2])
     if clean_pair and not _BULLET.match(lines[j + 1]):
         return True

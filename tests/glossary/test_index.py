@@ -1,0 +1,109 @@
+import sqlite3
+
+import pytest
+
+from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index, open_db
+from bot.glossary.store import GlossaryIndex
+from tests.conftest import FakeEmbedder
+
+SMALL = "\n".join(
+    [
+        "Glossary",
+        "Terms from a test.",
+        "Attention",
+        "Token mixing by softmax weights. See also softmax.",
+        "LoRA (Low-Rank Adaptation)",
+        "A cheap way to fine-tune with low-rank matrices; used with attention.",
+        "softmax",
+        "Turns scores into probabilities.",
+        "License",
+        "MIT License.",
+    ]
+)
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "glossary.txt"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def test_build_writes_entries_aliases_links_fts_and_vectors(tmp_path, small, fake_embedder):
+    db_path = tmp_path / "index.db"
+    report = build_index(db_path, small, fake_embedder)
+    assert report.entries == 3 and report.embedded > 0
+    index = GlossaryIndex(db_path)
+    terms = {e.term for e in index.entries.values()}
+    assert terms == {"Attention", "LoRA (Low-Rank Adaptation)", "softmax"}
+    assert set(index.by_key["low rank adaptation"]) == {2}
+    assert [(l.entry_id, l.kind) for l in index.links_from[1]] == [(3, "see")]
+    assert any(l.entry_id == 1 and l.kind == "mentions" for l in index.links_from[2])
+    assert [eid for eid, _ in index.keyword_search("probabilities")] == [3]
+    assert index.vectors["full"].shape == (3, fake_embedder.dim)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        row = conn.execute("SELECT model, length(content_hash), length(vector) FROM embeddings").fetchone()
+        assert row == ("fake-model", 64, 4 * fake_embedder.dim)
+
+
+def test_unchanged_rebuild_embeds_nothing(tmp_path, small):
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, FakeEmbedder())
+    again = FakeEmbedder()
+    report = build_index(db_path, small, again)
+    assert report.up_to_date and again.embedded == []
+    forced = build_index(db_path, small, again, force=True)
+    assert forced.embedded == 0 and forced.reused > 0
+
+
+def test_changed_entry_is_the_only_one_reembedded_and_removed_entries_disappear(tmp_path, small):
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, FakeEmbedder())
+    small.write_text(
+        SMALL.replace("Turns scores into probabilities.", "Maps scores to a distribution.").replace(
+            "Attention\nToken mixing by softmax weights. See also softmax.\n", ""
+        ),
+        encoding="utf-8",
+    )
+    embedder = FakeEmbedder()
+    report = build_index(db_path, small, embedder)
+    assert report.entries == 2
+    assert embedder.embedded and all("softmax" in t for t in embedder.embedded)
+    assert report.removed > 0
+    index = GlossaryIndex(db_path)
+    assert {e.term for e in index.entries.values()} == {"LoRA (Low-Rank Adaptation)", "softmax"}
+    with sqlite3.connect(db_path) as conn:
+        orphans = conn.execute(
+            "SELECT count(*) FROM embeddings WHERE content_hash NOT IN (SELECT content_hash FROM entry_views)"
+        ).fetchone()[0]
+    assert orphans == 0
+
+
+def test_model_change_reembeds_everything(tmp_path, small):
+    db_path = tmp_path / "index.db"
+    first = build_index(db_path, small, FakeEmbedder("model-a"))
+    other = FakeEmbedder("model-b")
+    second = build_index(db_path, small, other)
+    assert second.embedded == first.embedded and second.reused == 0
+    assert GlossaryIndex(db_path).model_id == "model-b"
+
+
+def test_corrupt_or_missing_index_gives_a_clear_error(tmp_path):
+    with pytest.raises(IndexError_, match="glossary-bot build"):
+        GlossaryIndex(tmp_path / "missing.db")
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexError_, match="glossary-bot build"):
+        GlossaryIndex(bad)
+    with pytest.raises(IndexError_, match="glossary-bot build"):
+        open_db(bad)
+
+
+def test_keyword_search_treats_fts_syntax_as_text(tmp_path, small, fake_embedder):
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, fake_embedder)
+    index = GlossaryIndex(db_path)
+    for hostile in ['"', "NEAR(", "AND OR NOT", "*", "^softmax", "'; DROP TABLE entries; --", "\x00"]:
+        index.keyword_search(hostile)  # must not raise
+    assert len(GlossaryIndex(db_path).entries) == 3

@@ -1,0 +1,105 @@
+"""Retrieval behaviour on the real glossary with the real bundled model."""
+
+import pytest
+
+from bot.glossary.parse import parse_file
+from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NOT_FOUND, SUGGEST
+from tests.conftest import GLOSSARY
+
+
+class CountingEmbedder:
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+        self.model_id, self.dim = inner.model_id, inner.dim
+
+    def embed_query(self, text):
+        self.calls += 1
+        return self.inner.embed_query(text)
+
+
+def test_every_term_line_is_found_exactly(searcher):
+    for entry in parse_file(GLOSSARY).entries:
+        result = searcher.search(entry.term)
+        assert result.band == ANSWER, entry.term
+        assert result.best.entry.term == entry.term
+        assert result.best.match == EXACT
+
+
+def test_exact_and_alias_lookups_never_call_the_model(searcher, real_embedder):
+    counting = CountingEmbedder(real_embedder)
+    original, searcher.embedder = searcher.embedder, counting
+    try:
+        assert searcher.search("attention").best.match == EXACT
+        alias = searcher.search("classifier-free guidance")
+        assert alias.best.entry.term == "CFG (classifier-free guidance)" and alias.best.match == ALIAS
+        assert searcher.search("what is LoRA?").best.entry.term == "LoRA"
+        assert counting.calls == 0
+    finally:
+        searcher.embedder = original
+
+
+def test_variants_resolve_through_aliases(searcher):
+    assert searcher.search("rms norm").best.entry.term == "RMSNorm"
+    assert searcher.search("kullback-leibler divergence").best.entry.term == "KL divergence"
+    assert searcher.search("beta-vae").best.entry.term == "β-VAE"
+
+
+def test_typos_match_by_spelling(searcher):
+    result = searcher.search("transfomer")
+    assert result.band == ANSWER and result.best.match == FUZZY
+    assert result.best.entry.term == "Transformer"
+
+
+def test_term_named_in_a_question_is_recognised(searcher):
+    result = searcher.search("can someone explain what BigGAN's truncation trick was about?")
+    assert result.band == ANSWER
+    assert result.best.entry.term == "BigGAN" and result.best.match == MENTION
+
+
+def test_free_form_question_finds_the_described_entry(searcher):
+    result = searcher.search("what's the trick where you recompute activations to save memory?")
+    assert result.band == ANSWER
+    assert result.best.entry.term in {"Activation checkpointing", "Gradient checkpointing"}
+    assert result.best.match in {"keyword", "semantic"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do I bake sourdough bread at home?",
+        "who won the football world cup in 1998?",
+        "what's the best way to learn the violin as an adult?",
+    ],
+)
+def test_off_glossary_questions_are_refused_with_hints(searcher, question):
+    result = searcher.search(question)
+    assert result.band == NOT_FOUND
+    assert result.hits  # nearest terms offered as hints
+
+
+def test_empty_and_junk_queries_are_not_found(searcher):
+    for junk in ["", "   ", "\x00\x01", "?!?"]:
+        assert searcher.search(junk).band == NOT_FOUND
+
+
+def test_unsure_spelling_gets_did_you_mean(searcher):
+    result = searcher.search("tokeniser")
+    assert result.band in {SUGGEST, ANSWER}
+    assert "Tokenizer" in [h.entry.term for h in result.hits]
+
+
+def test_related_terms_are_labelled_deduplicated_and_capped(searcher):
+    adaln = searcher.search("AdaLN").best.entry
+    related = searcher.related(adaln.id)
+    assert related[0].entry.term == "AdaLN-Zero" and related[0].reason == "see also"
+    assert len(related) == 5
+    ids = [r.entry.id for r in related]
+    assert len(set(ids)) == 5 and adaln.id not in ids
+    assert all(r.reason for r in related)
+
+
+def test_autocomplete_ranks_prefix_first_without_the_model(searcher):
+    names = [e.term for e in searcher.complete("atten")]
+    assert names[0] == "Attention"
+    assert len(searcher.complete("")) == 25
+    assert len(searcher.complete("a" * 500)) <= 25

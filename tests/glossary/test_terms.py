@@ -1,0 +1,47 @@
+from bot.glossary.terms import TermSpotter, aliases_for, is_abbreviation_of, lookup_key
+
+
+def names(term, definition):
+    return [a for a, _ in aliases_for(term, definition)]
+
+
+def test_lookup_key_ignores_case_hyphens_punctuation_plurals_and_accents():
+    assert lookup_key("Fine-tuning") == lookup_key("fine tuning") == lookup_key("FINE·TUNING")
+    assert lookup_key("Gradients") == lookup_key("gradient")
+    assert lookup_key("VAEs") == lookup_key("VAE")
+    assert lookup_key("Fréchet Video Distance") == lookup_key("frechet video distance")
+    assert lookup_key("β-VAE") == lookup_key("beta-vae")
+    assert lookup_key("Bias") == lookup_key("biases")
+
+
+def test_parenthetical_and_slash_aliases():
+    assert names("CFG (classifier-free guidance)", "x") == [
+        "CFG (classifier-free guidance)",
+        "CFG",
+        "classifier-free guidance",
+    ]
+    assert names("FK / IK", "Forward and inverse kinematics.")[1:3] == ["FK", "IK"]
+    # a qualifier in parentheses is not an alias
+    assert "multimodal" not in names("Alignment (multimodal)", "Making modalities agree.")
+
+
+def test_expansion_and_also_called_aliases():
+    assert "Articulated-Body Algorithm" in names("ABA", "Articulated-Body Algorithm — O(n) forward dynamics")
+    assert "gradient checkpointing" in names(
+        "Activation checkpointing", "A memory-saving trick. Also called gradient checkpointing."
+    )
+    assert "bf16" in names("bfloat16", "A 16-bit float format, also written bf16, BF16.")
+
+
+def test_abbreviation_check_rejects_lookalikes():
+    assert is_abbreviation_of("Adam", "Adaptive Moment Estimation")
+    assert is_abbreviation_of("ONNX", "Open Neural Network Exchange")
+    assert not is_abbreviation_of("AdamW", "Adam optimizer with decoupled weight decay")
+
+
+def test_spotter_finds_longest_names_and_see_references():
+    spotter = TermSpotter(["LoRA", "attention", "temporal inflation", "temporal"])
+    found = [m.key for m in spotter.spot("can someone explain what LoRA does with temporal inflation?")]
+    assert found == ["lora", "temporal inflation"]
+    refs = list(spotter.see_references("adds time layers (see temporal inflation). See also attention."))
+    assert refs == ["temporal inflation", "attention"]

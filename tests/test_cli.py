@@ -1,0 +1,60 @@
+import json
+
+from bot.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_build_reports_690_entries(capsys, real_index_path):
+    code, out, _ = run(capsys, "build", "--index", str(real_index_path))
+    assert code == 0 and "690 entries" in out
+
+
+def test_define_gradients_json_has_the_whole_worked_example(capsys, real_index_path):
+    code, out, _ = run(capsys, "define", "gradients", "--json", "--index", str(real_index_path))
+    data = json.loads(out)
+    assert code == 0 and data["band"] == "answer"
+    top = data["results"][0]
+    assert top["term"] == "Gradients" and top["match"] == "exact"
+    assert "A Concrete Example" in top["definition"] and "Interpreting the Results" in top["definition"]
+    assert 1 <= len(data["related"]) <= 5 and {"term", "reason"} <= set(data["related"][0])
+
+
+def test_ask_and_related_and_random_text(capsys, real_index_path):
+    code, out, _ = run(capsys, "ask", "what is attention?", "--index", str(real_index_path))
+    assert code == 0 and out.startswith("Attention")
+    code, out, _ = run(capsys, "related", "AdaLN", "--json", "--index", str(real_index_path))
+    assert code == 0 and json.loads(out)["related"][0]["term"] == "AdaLN-Zero"
+    code, out, _ = run(capsys, "random", "--json", "--index", str(real_index_path))
+    assert code == 0 and json.loads(out)["term"]
+
+
+def test_not_found_exits_3_with_message(capsys, real_index_path):
+    code, out, _ = run(capsys, "ask", "how do I bake sourdough bread?", "--index", str(real_index_path))
+    assert code == 3 and "doesn't cover" in out
+
+
+def test_eval_json_shape(capsys, real_index_path, tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"id": "1", "kind": "exact", "query": "adam", "expected": ["Adam"]}\n'
+        '{"id": "2", "kind": "negative", "query": "how do I bake sourdough bread?", "expected": []}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "eval", str(cases), "--json", "--index", str(real_index_path))
+    data = json.loads(out)
+    assert code == 0 and set(data) == {"overall", "by_kind", "refusal", "false_refusal"}
+    assert data["overall"]["hit@1"] == 1.0 and data["refusal"] == 1.0 and data["false_refusal"] == 0.0
+
+
+def test_user_errors_are_one_line_not_tracebacks(capsys, tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 50)
+    missing = tmp_path / "missing.jsonl"
+    code, _, err = run(capsys, "eval", str(missing), "--index", str(bad))
+    assert code == 1 and err.startswith("glossary-bot: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
