@@ -1,0 +1,64 @@
+"""Term of the day: which term, and whether a server's post is due.
+
+Pure functions with the clock passed in, so the scheduling rules are tested
+without an event loop: each server gets every term once per cycle in its own
+shuffled order, and at most one post per local calendar day — a bot that was
+down at posting time catches up once later that day, never twice.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ScheduleError(ValueError):
+    """A time or time zone a server admin typed cannot be used; says why."""
+
+
+def parse_time(text: str) -> time:
+    """ "HH:MM" in 24-hour form."""
+    try:
+        hours, minutes = text.strip().split(":")
+        if len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ScheduleError(f"time must be HH:MM in 24-hour form, e.g. 09:00 (got {text[:20]!r})") from None
+
+
+def parse_zone(name: str) -> tzinfo:
+    name = name.strip()
+    if name.upper() in {"UTC", "Z", "GMT"}:
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown time zone {name[:40]!r}: use an IANA name such as Europe/Berlin or America/New_York"
+        ) from None
+
+
+def shuffled_cycle(terms: list[str], seed: str) -> list[str]:
+    """A fresh order of all terms for one cycle; deterministic for a seed."""
+    order = sorted(terms)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+@dataclass(frozen=True)
+class Schedule:
+    at: time
+    zone: tzinfo
+
+    def local_day(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
+    def is_due(self, now: datetime, last_posted_day: date | None) -> bool:
+        """Due once the local posting time has passed, if nothing was posted today."""
+        local = now.astimezone(self.zone)
+        if last_posted_day is not None and last_posted_day >= local.date():
+            return False
+        return local.time() >= self.at

@@ -1,0 +1,217 @@
+"""Per-server state in its own SQLite file, apart from the rebuildable index.
+
+Holds what admins configured and what the bot already did: study channels,
+the term-of-the-day channel, time and zone, each server's shuffled term order,
+and one row per server per day for the daily post. Every write is one
+transaction; the daily row is written *before* the message is sent, so a
+crash or restart can never produce a second post for the same day.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
+
+RESERVED, SENDING, POSTED, FAILED = "reserved", "sending", "posted", "failed"
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS guild_config (
+        guild_id INTEGER PRIMARY KEY,
+        study_channels TEXT NOT NULL DEFAULT '[]',
+        daily_channel_id INTEGER,
+        daily_time TEXT NOT NULL DEFAULT '09:00',
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        daily_enabled INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS daily_order (
+        guild_id INTEGER PRIMARY KEY,
+        cycle INTEGER NOT NULL,
+        terms TEXT NOT NULL,
+        position INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS daily_posts (
+        guild_id INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        term TEXT NOT NULL,
+        status TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (guild_id, day)
+    )""",
+]
+SCHEMA_VERSION = 1
+
+
+class StateError(RuntimeError):
+    """The state database cannot be opened or written; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    guild_id: int
+    study_channels: tuple[int, ...] = ()
+    daily_channel_id: int | None = None
+    daily_time: str = "09:00"
+    timezone: str = "UTC"
+    daily_enabled: bool = False
+    last_error: str | None = None
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(parse_time(self.daily_time), parse_zone(self.timezone))
+
+
+@dataclass
+class StateStore:
+    path: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            with self._transaction():
+                for statement in _SCHEMA:
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StateError(
+                f"cannot use state database {self.path} ({exc}): check that the file is a writable "
+                "SQLite database (GLOSSARY_STATE_DB)"
+            ) from None
+
+    @contextmanager
+    def _transaction(self):
+        """One write transaction at a time; BEGIN IMMEDIATE takes the write lock up front."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- configuration ------------------------------------------------------------
+
+    def config(self, guild_id: int) -> GuildConfig:
+        row = self._conn.execute(
+            "SELECT guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled, "
+            "last_error FROM guild_config WHERE guild_id = ?",
+            [guild_id],
+        ).fetchone()
+        if row is None:
+            return GuildConfig(guild_id)
+        return GuildConfig(row[0], tuple(json.loads(row[1])), row[2], row[3], row[4], bool(row[5]), row[6])
+
+    def all_configs(self) -> list[GuildConfig]:
+        ids = [r[0] for r in self._conn.execute("SELECT guild_id FROM guild_config ORDER BY guild_id")]
+        return [self.config(i) for i in ids]
+
+    def update_config(self, guild_id: int, **changes) -> GuildConfig:
+        """Validate and store changes; invalid values raise ScheduleError and store nothing."""
+        if "daily_time" in changes:
+            changes["daily_time"] = parse_time(changes["daily_time"]).strftime("%H:%M")
+        if "timezone" in changes:
+            parse_zone(changes["timezone"])
+        with self._transaction() as conn:
+            current = self.config(guild_id)
+            updated = replace(current, **changes)
+            conn.execute(
+                "INSERT INTO guild_config (guild_id, study_channels, daily_channel_id, daily_time, timezone, "
+                "daily_enabled, last_error) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET "
+                "study_channels=excluded.study_channels, daily_channel_id=excluded.daily_channel_id, "
+                "daily_time=excluded.daily_time, timezone=excluded.timezone, "
+                "daily_enabled=excluded.daily_enabled, last_error=excluded.last_error",
+                [guild_id, json.dumps(list(updated.study_channels)), updated.daily_channel_id,
+                 updated.daily_time, updated.timezone, int(updated.daily_enabled), updated.last_error],
+            )
+        return updated
+
+    # -- term of the day ------------------------------------------------------------
+
+    def _next_term(self, conn: sqlite3.Connection, guild_id: int, terms: list[str]) -> str:
+        row = conn.execute(
+            "SELECT cycle, terms, position FROM daily_order WHERE guild_id = ?", [guild_id]
+        ).fetchone()
+        cycle, order, position = (row[0], json.loads(row[1]), row[2]) if row else (0, [], 0)
+        known = set(terms)
+        while True:
+            while position < len(order) and order[position] not in known:
+                position += 1  # a term removed from the glossary since the order was made
+            if position < len(order):
+                break
+            cycle, order, position = cycle + 1, shuffled_cycle(terms, f"{guild_id}:{cycle + 1}"), 0
+        conn.execute(
+            "INSERT OR REPLACE INTO daily_order (guild_id, cycle, terms, position) VALUES (?, ?, ?, ?)",
+            [guild_id, cycle, json.dumps(order), position + 1],
+        )
+        return order[position]
+
+    def term_for_day(self, guild_id: int, day: date, terms: list[str]) -> str:
+        """The server's term for that day, reserving the next one in its order if needed."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT term FROM daily_posts WHERE guild_id = ? AND day = ?", [guild_id, day.isoformat()]
+            ).fetchone()
+            if row:
+                return row[0]
+            term = self._next_term(conn, guild_id, terms)
+            conn.execute(
+                "INSERT INTO daily_posts (guild_id, day, term, status, updated_at) VALUES (?, ?, ?, ?, ?)",
+                [guild_id, day.isoformat(), term, RESERVED, _now()],
+            )
+            return term
+
+    def claim_daily_post(self, guild_id: int, day: date, terms: list[str]) -> str | None:
+        """Mark today's post as being sent and return its term, or None if already done.
+
+        Called *before* sending: whatever happens next, this day will not be
+        claimed again.
+        """
+        term = self.term_for_day(guild_id, day, terms)
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ? AND status = ?",
+                [SENDING, _now(), guild_id, day.isoformat(), RESERVED],
+            ).rowcount
+        return term if changed else None
+
+    def finish_daily_post(self, guild_id: int, day: date, error: str | None = None) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
+                [FAILED if error else POSTED, _now(), guild_id, day.isoformat()],
+            )
+            conn.execute(
+                "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
+                "ON CONFLICT(guild_id) DO UPDATE SET last_error = excluded.last_error",
+                [guild_id, error],
+            )
+
+    def last_claimed_day(self, guild_id: int) -> date | None:
+        row = self._conn.execute(
+            "SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?", [guild_id, RESERVED]
+        ).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def posts(self, guild_id: int) -> list[tuple[str, str, str]]:
+        return list(self._conn.execute(
+            "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id]
+        ))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,72 @@
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from bot.glossary.daily import Schedule, ScheduleError, parse_time, parse_zone, shuffled_cycle
+from bot.state import StateError, StateStore
+
+TERMS = [f"term {i}" for i in range(5)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = StateStore(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def test_config_round_trip_and_validation(store):
+    assert store.config(1).daily_enabled is False
+    store.update_config(1, study_channels=(10, 11), daily_channel_id=12, daily_time="7:05",
+                        timezone="Europe/Berlin", daily_enabled=True)
+    cfg = store.config(1)
+    assert cfg.study_channels == (10, 11) and cfg.daily_time == "07:05" and cfg.daily_enabled
+    with pytest.raises(ScheduleError):
+        store.update_config(1, daily_time="25:99")
+    with pytest.raises(ScheduleError):
+        store.update_config(1, timezone="Mars/Olympus")
+    assert store.config(1) == cfg  # a rejected change stores nothing
+
+
+def test_every_term_once_per_cycle_then_a_new_cycle(store):
+    start = date(2026, 1, 1)
+    first = [store.term_for_day(1, start + timedelta(days=i), TERMS) for i in range(5)]
+    assert sorted(first) == sorted(TERMS)
+    second = [store.term_for_day(1, start + timedelta(days=5 + i), TERMS) for i in range(5)]
+    assert sorted(second) == sorted(TERMS)
+
+
+def test_one_post_per_day_even_across_restarts(tmp_path):
+    day = date(2026, 1, 1)
+    store = StateStore(tmp_path / "state.db")
+    today = store.term_for_day(1, day, TERMS)  # /today before the post reserves the same term
+    assert store.claim_daily_post(1, day, TERMS) == today
+    store.close()
+    restarted = StateStore(tmp_path / "state.db")
+    assert restarted.claim_daily_post(1, day, TERMS) is None
+    assert restarted.last_claimed_day(1) == day
+    restarted.finish_daily_post(1, day, error="missing permission: Send Messages")
+    assert restarted.config(1).last_error.startswith("missing permission")
+    assert restarted.posts(1) == [("2026-01-01", today, "failed")]
+
+
+def test_schedule_is_due_once_after_the_local_time():
+    schedule = Schedule(parse_time("09:00"), parse_zone("Europe/Berlin"))
+    before = datetime(2026, 6, 1, 6, 59, tzinfo=timezone.utc)  # 08:59 in Berlin (UTC+2)
+    after = datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc)
+    assert not schedule.is_due(before, None)
+    assert schedule.is_due(after, None)
+    assert schedule.is_due(after + timedelta(hours=10), date(2026, 5, 31))  # catch up after downtime
+    assert not schedule.is_due(after, schedule.local_day(after))
+
+
+def test_shuffle_is_deterministic_per_seed():
+    assert shuffled_cycle(TERMS, "a") == shuffled_cycle(TERMS, "a")
+    assert sorted(shuffled_cycle(TERMS, "b")) == sorted(TERMS)
+
+
+def test_unusable_state_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "state.db"
+    bad.write_bytes(b"not a database" * 100)
+    with pytest.raises(StateError, match="GLOSSARY_STATE_DB"):
+        StateStore(bad)
