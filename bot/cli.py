@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import sys
 from pathlib import Path
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.index:
             settings = Settings(**{**settings.__dict__, "index_path": Path(args.index)})
         return args.func(Glossary(settings), args)
+    except BrokenPipeError:  # `glossary-bot ask … | head`: the reader left, nothing to report
+        sys.stderr = open(os.devnull, "w")
+        return 0
     except USER_ERRORS as exc:
         print(f"glossary-bot: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -25,7 +25,7 @@ from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, lookup_key
 
 SCHEMA_VERSION = 1
-VIEWS = ("name", "lead", "full")
+VIEWS = ("lead", "full")
 
 
 class IndexError_(RuntimeError):
@@ -91,13 +91,15 @@ def content_hash(text: str) -> str:
 _FIRST_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)", re.DOTALL)
 
 
-def entry_views(entry: Entry, aliases: list[str]) -> dict[str, str]:
-    """The texts embedded for an entry: its names, its lead sentence, and all of it."""
+def entry_views(entry: Entry) -> dict[str, str]:
+    """The texts embedded for an entry: its lead sentence and all of it.
+
+    (A view of the names alone was tried and dropped: name matches are
+    already exact, alias and spelling lookups, and it did not help ranking.)"""
     first_line = entry.definition.split("\n", 1)[0]
     match = _FIRST_SENTENCE.match(first_line)
     lead = match.group(1) if match else first_line
     return {
-        "name": "; ".join(aliases),
         "lead": f"{entry.term}: {lead}",
         "full": f"{entry.term}: {entry.definition}",
     }
@@ -207,7 +209,7 @@ def _rebuild(
                 {"entry_id": entry_id, "alias": alias, "key": lookup_key(alias),
                  "compact": compact_key(alias), "source": source}
             )
-        for view, view_text in entry_views(entry, names).items():
+        for view, view_text in entry_views(entry).items():
             digest = content_hash(view_text)
             texts_by_hash[digest] = view_text
             view_rows.append({"entry_id": entry_id, "view": view, "content_hash": digest})

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from ..config import Settings
-from .embeddings import Embedder, FastEmbedEmbedder
+from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder, FastEmbedEmbedder
 from .index import BuildReport, build_index, source_fingerprint
 from .parse import GlossaryFormatError
 from .search import Searcher
@@ -50,12 +50,16 @@ class Glossary:
         except Exception:
             return True
         text = self.settings.glossary_path.read_text(encoding="utf-8")
-        model_id = self._embedder.model_id if self._embedder else index.model_id
-        stale = index.fingerprint != source_fingerprint(text, model_id) or (
-            self.settings.model == "bundled" and not index.model_id.startswith("sentence-transformers/all-MiniLM")
-        )
+        stale = index.fingerprint != source_fingerprint(text, self.configured_model_id)
         index.close()
         return stale
+
+    @property
+    def configured_model_id(self) -> str:
+        """The model id an index must have been built with to serve the configured model."""
+        if self._embedder is not None:
+            return self._embedder.model_id
+        return BUNDLED_MODEL_ID if self.settings.model == BUNDLED else self.settings.model
 
     def build(self, *, force: bool = False, progress: Callable | None = None) -> BuildReport:
         if not self.settings.glossary_path.is_file():
