@@ -1,0 +1,201 @@
+"""A local console that answers exactly like the bot: `glossary-bot run` without a token.
+
+Type a term or a question, or a command (`/define`, `/ask`, `/related`,
+`/random`, `/today`, `/help`, `/quit`). Works as a pipe too:
+`echo "what is attention" | glossary-bot run` prints the answer and exits 0;
+when stdin is not a terminal there is no banner and no prompt on stdout.
+
+`handle_line` turns one line into the text to print and holds all the logic,
+so tests (and anything else) can drive the console without a terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from .glossary.search import NOT_FOUND, Searcher
+from .glossary.service import Glossary
+from .glossary.store import StoredEntry
+from .present import entry_text, result_text
+
+log = logging.getLogger(__name__)
+
+QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+
+HELP = """\
+Type a term or a question and press Enter, or use a command:
+  /define <term>     look up a term (exact name, alias or misspelling)
+  /ask <question>    ask a free-form question
+  /related <term>    terms related to a term
+  /random            a random entry
+  /today             the term of the day
+  /help              this help
+  /quit              leave (Ctrl-D or Ctrl-C work too)
+A line without a leading / is the same as /ask."""
+
+
+# -- term of the day -------------------------------------------------------------------
+
+
+def term_of_the_day(entry_ids: Iterable[int], day: dt.date | None = None) -> int:
+    """The entry id for `day` (default: today, local time), the same on every run.
+
+    Entry ids are shuffled with a seed per cycle of len(ids) days and day N of
+    the cycle gets the Nth id, so no term repeats until every term has had its
+    day. Pure and small on purpose: the Discord layer may replace it (e.g. with
+    a pick stored per server).
+    """
+    ids = sorted(set(entry_ids))
+    if not ids:
+        raise ValueError("the glossary has no entries")
+    ordinal = (day or dt.date.today()).toordinal()
+    cycle, position = divmod(ordinal, len(ids))
+    random.Random(f"glossary-bot term of the day {cycle}").shuffle(ids)
+    return ids[position]
+
+
+# -- one line in, one answer out ---------------------------------------------------
+
+
+def _usage(command: str, argument: str) -> str:
+    return f"Usage: {command} <{argument}>  (type /help for all commands)"
+
+
+def _related_text(searcher: Searcher, query: str) -> str:
+    result = searcher.search(query)
+    if result.band == NOT_FOUND or not result.best:
+        return result_text(result, searcher)
+    entry = result.best.entry
+    related = searcher.related(entry.id)
+    if not related:
+        return f"No related terms for {entry.term}."
+    lines = [f"Related to {entry.term}:"]
+    lines += [f"  {r.entry.term} — {r.reason}" for r in related]
+    return "\n".join(lines)
+
+
+def _entry_with_related(searcher: Searcher, entry: StoredEntry) -> str:
+    return entry_text(entry, None, searcher.related(entry.id))
+
+
+def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) -> str:
+    """The console's answer to one input line ("" for a blank line)."""
+    line = line.strip()
+    if not line:
+        return ""
+    if not line.startswith("/"):
+        return result_text(searcher.search(line), searcher)
+
+    command, _, argument = line.partition(" ")
+    command, argument = command.lower(), argument.strip()
+    if command in ("/define", "/ask"):
+        if not argument:
+            return _usage(command, "term" if command == "/define" else "question")
+        return result_text(searcher.search(argument), searcher)
+    if command == "/related":
+        if not argument:
+            return _usage(command, "term")
+        return _related_text(searcher, argument)
+    if command == "/random":
+        entry = random.choice(list(searcher.index.entries.values()))
+        return _entry_with_related(searcher, entry)
+    if command == "/today":
+        day = today or dt.date.today()
+        entry = searcher.index.entries[term_of_the_day(searcher.index.entries, day)]
+        return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
+    if command in ("/help", "/?", "/h"):
+        return HELP
+    if command in QUIT_COMMANDS:
+        return ""
+    return f"Unknown command {command}. Type /help for the list of commands."
+
+
+# -- the loop -------------------------------------------------------------------------
+
+
+def _one_line_error(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"error: {text}" if isinstance(exc, (RuntimeError, ValueError, OSError)) else (
+        f"error: {type(exc).__name__}: {text}"
+    )
+
+
+def _read_lines(stdin: TextIO, stdout: TextIO, interactive: bool):
+    """Yield input lines until EOF; a prompt only when talking to a terminal."""
+    if interactive:
+        try:  # line editing and history, where available
+            import readline  # noqa: F401
+        except ImportError:  # pragma: no cover - platform dependent
+            pass
+        while True:
+            try:
+                yield input("glossary> ")
+            except EOFError:
+                stdout.write("\n")
+                return
+    else:
+        yield from stdin
+
+
+def run_console(
+    glossary: Glossary,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    interactive: bool | None = None,
+) -> int:
+    """Answer lines from stdin until EOF, /quit, Ctrl-D or Ctrl-C; returns the exit code (0).
+
+    Opening the glossary builds the index first if it is missing or stale
+    (with a progress bar on stderr); errors there propagate to the CLI, which
+    prints them as one line. An error in one query is printed as one line on
+    stderr and the console carries on.
+    """
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if interactive is None:
+        interactive = stdin is sys.stdin and stdin.isatty()
+    searcher = glossary.open()
+    if interactive:
+        count = len(searcher.index.entries)
+        print(
+            f"Glossary console: {count} terms. Type a term or a question; /help for commands; "
+            "Ctrl-D to quit.",
+            file=stdout,
+        )
+    answered = 0
+    try:
+        for line in _read_lines(stdin, stdout, interactive):
+            if line.strip().lower() in QUIT_COMMANDS:
+                break
+            try:
+                reply = handle_line(searcher, line)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # one bad query must not end the session
+                log.debug("query %r failed", line, exc_info=True)
+                print(_one_line_error(exc), file=stderr, flush=True)
+                continue
+            if not reply:
+                continue
+            if answered and not interactive:
+                print(file=stdout)
+            print(reply, file=stdout, flush=True)
+            if interactive:
+                print(file=stdout)
+            answered += 1
+    except KeyboardInterrupt:
+        print(file=stdout if interactive else stderr)
+    except BrokenPipeError:  # e.g. `… | glossary-bot run | head -3`
+        if stdout is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return 0

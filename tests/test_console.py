@@ -1,0 +1,248 @@
+"""The local console (`glossary-bot run` without DISCORD_TOKEN), on the real index.
+
+The index is opened once per session through the same path the CLI uses
+(Glossary(Settings.load()).open()): an existing data/index.db is reused, a
+missing or stale one is built first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.console import HELP, handle_line, run_console, term_of_the_day
+from bot.glossary.service import Glossary
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINT_QUESTION = "what is the trick where you recompute activations to save memory"
+
+
+@pytest.fixture(scope="session")
+def glossary():
+    g = Glossary(Settings.load())
+    g.open()
+    return g
+
+
+@pytest.fixture(scope="session")
+def searcher(glossary):
+    return glossary.searcher
+
+
+class _OpenedGlossary:
+    """Hands run_console the session's searcher without reopening the index."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def open(self):
+        return self.searcher
+
+
+def console(searcher, text: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run_console(_OpenedGlossary(searcher), stdin=io.StringIO(text), stdout=stdout, stderr=stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+# -- handle_line ---------------------------------------------------------------------
+
+
+def test_define_exact_term_shows_definition_match_and_related(searcher):
+    out = handle_line(searcher, "/define attention")
+    assert out.startswith("Attention\n=========\n")
+    assert "softmax" in out
+    assert "(matched by exact term; from the glossary)" in out
+    assert "Related: " in out
+
+
+def test_bare_line_is_a_question(searcher):
+    assert handle_line(searcher, "what is attention") == handle_line(searcher, "/ask what is attention")
+    assert handle_line(searcher, "what is attention").startswith("Attention\n")
+
+
+def test_ask_paraphrase_finds_activation_checkpointing(searcher):
+    out = handle_line(searcher, f"/ask {CHECKPOINT_QUESTION}")
+    assert out.startswith("Activation checkpointing\n")
+
+
+def test_misspelling_is_matched_by_spelling(searcher):
+    out = handle_line(searcher, "/define attenton")
+    assert out.startswith("Attention\n")
+    assert "spelling match" in out
+
+
+def test_off_topic_question_is_refused(searcher):
+    assert handle_line(searcher, "what is the capital of France").startswith(
+        "The glossary doesn't cover that."
+    )
+
+
+def test_related_lists_terms_with_reasons(searcher):
+    out = handle_line(searcher, "/related attention")
+    lines = out.splitlines()
+    assert lines[0] == "Related to Attention:"
+    assert len(lines) > 1 and all(" — " in line for line in lines[1:])
+
+
+def test_related_unknown_term_says_so(searcher):
+    assert "doesn't cover" in handle_line(searcher, "/related the capital of France")
+
+
+def test_random_is_a_glossary_entry(searcher):
+    out = handle_line(searcher, "/random")
+    terms = {e.term for e in searcher.index.entries.values()}
+    assert out.splitlines()[0] in terms
+
+
+def test_today_is_stable_for_a_date(searcher):
+    day = dt.date(2026, 3, 14)
+    out = handle_line(searcher, "/today", today=day)
+    assert out.startswith("Term of the day (2026-03-14)\n\n")
+    assert out == handle_line(searcher, "/TODAY", today=day)
+    expected = searcher.index.entries[term_of_the_day(searcher.index.entries, day)].term
+    assert out.splitlines()[2] == expected
+
+
+def test_term_of_the_day_is_deterministic_and_cycles_without_repeats():
+    ids = list(range(10, 60))
+    start = dt.date(2030, 1, 1)
+    assert term_of_the_day(ids, start) == term_of_the_day(reversed(ids), start)
+    # Any run of len(ids) days inside one cycle shows distinct terms.
+    cycle_start = dt.date.fromordinal(start.toordinal() - start.toordinal() % len(ids))
+    picks = [term_of_the_day(ids, cycle_start + dt.timedelta(days=i)) for i in range(len(ids))]
+    assert sorted(picks) == ids
+    with pytest.raises(ValueError):
+        term_of_the_day([], start)
+
+
+def test_help_lists_every_command(searcher):
+    out = handle_line(searcher, "/help")
+    assert out == HELP
+    for command in ("/define", "/ask", "/related", "/random", "/today", "/help", "/quit"):
+        assert command in out
+
+
+def test_unknown_command_and_missing_argument(searcher):
+    assert handle_line(searcher, "/frobnicate x") == (
+        "Unknown command /frobnicate. Type /help for the list of commands."
+    )
+    assert handle_line(searcher, "/define").startswith("Usage: /define <term>")
+    assert handle_line(searcher, "/ask  ").startswith("Usage: /ask <question>")
+    assert handle_line(searcher, "/related").startswith("Usage: /related <term>")
+
+
+def test_blank_line_prints_nothing(searcher):
+    assert handle_line(searcher, "   \n") == ""
+
+
+# -- run_console ------------------------------------------------------------------------
+
+
+def test_piped_console_answers_each_line_without_prompt(searcher):
+    code, out, err = console(searcher, f"/define attention\n/ask {CHECKPOINT_QUESTION}\n/help\n")
+    assert code == 0
+    assert err == ""
+    assert "glossary>" not in out and "Glossary console" not in out
+    blocks = out.split("\n\n")
+    assert blocks[0].startswith("Attention\n")
+    assert any(b.startswith("Activation checkpointing\n") for b in blocks)
+    assert out.rstrip().endswith(HELP.splitlines()[-1])
+
+
+def test_quit_stops_reading(searcher):
+    code, out, _ = console(searcher, "/quit\nattention\n")
+    assert code == 0 and out == ""
+
+
+def test_an_error_in_one_query_is_one_line_and_the_console_continues(searcher, monkeypatch):
+    real_search = searcher.search
+
+    def flaky(query, *args, **kwargs):
+        if "explode" in query:
+            raise RuntimeError("boom\nsecond line")
+        return real_search(query, *args, **kwargs)
+
+    monkeypatch.setattr(searcher, "search", flaky)
+    code, out, err = console(searcher, "please explode\nattention\n")
+    assert code == 0
+    assert err == "error: boom second line\n"
+    assert out.startswith("Attention\n")
+
+
+def test_ctrl_c_exits_cleanly(searcher):
+    class InterruptingStdin(io.StringIO):
+        def __iter__(self):
+            yield "attention\n"
+            raise KeyboardInterrupt
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run_console(_OpenedGlossary(searcher), stdin=InterruptingStdin(), stdout=stdout, stderr=stderr)
+    assert code == 0
+    assert stdout.getvalue().startswith("Attention\n")
+    assert "Traceback" not in stderr.getvalue()
+
+
+def test_interactive_console_shows_banner_and_prompt(searcher, monkeypatch):
+    answers = iter(["attention", "/today"])
+
+    def fake_input(prompt=""):
+        print(prompt, end="", file=stdout)
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None
+
+    stdout = io.StringIO()
+    monkeypatch.setattr("builtins.input", fake_input)
+    code = run_console(
+        _OpenedGlossary(searcher), stdin=io.StringIO(), stdout=stdout, stderr=io.StringIO(), interactive=True
+    )
+    out = stdout.getvalue()
+    assert code == 0
+    assert out.startswith(f"Glossary console: {len(searcher.index.entries)} terms.")
+    assert out.count("glossary> ") == 3
+    assert "Attention\n=========" in out and "Term of the day (" in out
+
+
+# -- the real command ---------------------------------------------------------------------
+
+
+def _env_without_token() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _run_bot(stdin: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    # cwd=tmp_path: no .env there, so a developer's DISCORD_TOKEN cannot start the real bot.
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"], input=stdin, capture_output=True, text=True,
+        env=_env_without_token(), cwd=tmp_path, timeout=300, check=False,
+    )
+
+
+def test_python_m_bot_run_answers_a_piped_question(glossary, tmp_path):
+    proc = _run_bot("what is attention\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Attention\n=========\n")
+    assert "(matched by exact term; from the glossary)" in proc.stdout
+    assert "glossary>" not in proc.stdout
+    assert "No DISCORD_TOKEN set" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_python_m_bot_run_handles_several_commands(glossary, tmp_path):
+    proc = _run_bot(f"/define attention\n/ask {CHECKPOINT_QUESTION}\n/nope\n/help\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Activation checkpointing\n" in proc.stdout
+    assert "Unknown command /nope." in proc.stdout
+    assert "/today" in proc.stdout
+    assert "Traceback" not in proc.stderr
