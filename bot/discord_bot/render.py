@@ -1,0 +1,181 @@
+"""Search results → Discord embeds and button views, always within Discord's limits.
+
+Pure functions of their inputs (no network, no client): every text that
+reaches Discord is clipped or split here, user text is escaped, and every
+message goes out with `AllowedMentions.none()` so nothing can ping anyone.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from ..glossary.search import NOT_FOUND, Related, SearchResult
+from ..glossary.store import StoredEntry
+from ..present import MATCH_LABELS
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_VALUE_MAX = 1024
+FIELD_NAME_MAX = 256
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+CONTENT_MAX = 2000
+LABEL_MAX = 80
+CUSTOM_ID_MAX = 100
+BUTTONS_PER_ROW = 5
+CHOICES_MAX = 25
+CHOICE_NAME_MAX = 100
+
+SHOW_PREFIX = "gloss:show:"
+PAGE_PREFIX = "gloss:page:"
+NO_MENTIONS = discord.AllowedMentions.none()
+COLOUR = discord.Colour.blurple()
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten to `limit` characters at a word boundary, saying so with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def escape_user_text(text: str, limit: int = 200) -> str:
+    """User input echoed back: no markdown, no mentions, bounded length."""
+    text = discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(text.split())))
+    return clip(text, limit)
+
+
+def split_pages(text: str, limit: int = DESCRIPTION_MAX - 100) -> list[str]:
+    """Split a definition into pages at paragraph, then word boundaries."""
+    pages: list[str] = []
+    current = ""
+    for paragraph in text.split("\n"):
+        candidate = f"{current}\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pages.append(current)
+        while len(paragraph) > limit:
+            cut = paragraph.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            pages.append(paragraph[:cut].rstrip())
+            paragraph = paragraph[cut:].lstrip()
+        current = paragraph
+    if current or not pages:
+        pages.append(current)
+    return pages
+
+
+def show_custom_id(term: str) -> str:
+    return (SHOW_PREFIX + term)[:CUSTOM_ID_MAX]
+
+
+def page_custom_id(term: str, page: int) -> str:
+    prefix = f"{PAGE_PREFIX}{page}:"
+    return (prefix + term)[:CUSTOM_ID_MAX]
+
+
+def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
+    """("show", term, 0) or ("page", term, n); None for ids that are not ours."""
+    if custom_id.startswith(SHOW_PREFIX):
+        return "show", custom_id[len(SHOW_PREFIX):], 0
+    if custom_id.startswith(PAGE_PREFIX):
+        page, _, term = custom_id[len(PAGE_PREFIX):].partition(":")
+        if page.isdigit():
+            return "page", term, int(page)
+    return None
+
+
+def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0) -> discord.Embed:
+    pages = split_pages(entry.definition)
+    page = max(0, min(page, len(pages) - 1))
+    embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
+    footer = "From the glossary"
+    if how:
+        footer = f"Matched by {MATCH_LABELS.get(how, how)} · from the glossary"
+    if len(pages) > 1:
+        footer += f" · page {page + 1}/{len(pages)}"
+    embed.set_footer(text=clip(footer, FOOTER_MAX))
+    return embed
+
+
+def entry_view(entry: StoredEntry, related: list[Related], page: int = 0) -> discord.ui.View:
+    """Related-term buttons (at most 5, one row), plus paging when the definition is long."""
+    view = discord.ui.View(timeout=None)
+    for item in related[:BUTTONS_PER_ROW]:
+        view.add_item(discord.ui.Button(
+            label=clip(item.entry.term, LABEL_MAX),
+            custom_id=show_custom_id(item.entry.term),
+            style=discord.ButtonStyle.secondary,
+            row=0,
+        ))
+    pages = len(split_pages(entry.definition))
+    if pages > 1:
+        if page > 0:
+            view.add_item(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
+                                            style=discord.ButtonStyle.primary, row=1))
+        if page < pages - 1:
+            view.add_item(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
+                                            style=discord.ButtonStyle.primary, row=1))
+    return view
+
+
+def suggestions_view(entries: list[StoredEntry]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for entry in entries[:BUTTONS_PER_ROW]:
+        view.add_item(discord.ui.Button(label=clip(entry.term, LABEL_MAX), custom_id=show_custom_id(entry.term),
+                                        style=discord.ButtonStyle.secondary))
+    return view
+
+
+def not_found_text(query: str, result: SearchResult) -> str:
+    hints = ", ".join(clip(h.entry.term, 80) for h in result.hits[:3])
+    text = f"The glossary doesn't cover “{escape_user_text(query, 200)}”."
+    if hints:
+        text += f" Nearest terms: {discord.utils.escape_markdown(hints)}."
+    return clip(text, CONTENT_MAX)
+
+
+def suggest_text(query: str) -> str:
+    return clip(f"Not sure what “{escape_user_text(query, 200)}” refers to. Did you mean one of these?", CONTENT_MAX)
+
+
+def is_answer(result: SearchResult) -> bool:
+    return result.band != NOT_FOUND and result.best is not None
+
+
+def choice_name(entry: StoredEntry) -> str:
+    return clip(entry.term, CHOICE_NAME_MAX)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters Discord counts towards its 6000-per-embed limit."""
+    return len(embed)
+
+
+def related_embed(entry: StoredEntry, related: list[Related]) -> discord.Embed:
+    """`/related`: the related terms of one entry and why each is related."""
+    lines = [f"**{discord.utils.escape_markdown(clip(r.entry.term, 100))}** — {r.reason}" for r in related]
+    description = clip("\n".join(lines) or "No related terms found.", DESCRIPTION_MAX)
+    embed = discord.Embed(title=clip(f"Related to {entry.term}", TITLE_MAX), description=description, colour=COLOUR)
+    embed.set_footer(text="Press a button to read a term")
+    return embed
+
+
+def config_text(config) -> str:
+    """`/glossary config show`: a server's settings as a short message (channel ids as mentions)."""
+    study = ", ".join(f"<#{c}>" for c in config.study_channels) or "none"
+    daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
+    lines = [
+        f"**Study channels:** {study}",
+        f"**Term of the day:** {'on' if config.daily_enabled else 'off'} · channel {daily}"
+        f" · {config.daily_time} {config.timezone}",
+    ]
+    if config.last_error:
+        lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
+    return clip("\n".join(lines), CONTENT_MAX)

@@ -1,0 +1,75 @@
+"""Rendering stays within Discord's limits and pings nobody, whatever the input."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.discord_bot import render
+from bot.glossary.search import NOT_FOUND, Hit, Related, SearchResult
+from bot.glossary.store import StoredEntry
+
+
+def entry(term="Attention", definition="Token mixing.", entry_id=1):
+    return StoredEntry(entry_id, term, definition, 1, (term,))
+
+
+def check_embed(embed):
+    assert len(embed.title or "") <= render.TITLE_MAX
+    assert len(embed.description or "") <= render.DESCRIPTION_MAX
+    assert len(embed.fields) <= 25
+    assert all(len(f.value) <= render.FIELD_VALUE_MAX for f in embed.fields)
+    assert len(embed) <= render.EMBED_TOTAL_MAX
+
+
+def check_view(view):
+    rows = {}
+    for item in view.children:
+        assert len(item.label) <= render.LABEL_MAX
+        assert len(item.custom_id) <= render.CUSTOM_ID_MAX
+        rows.setdefault(item.row, []).append(item)
+    assert all(len(r) <= render.BUTTONS_PER_ROW for r in rows.values())
+
+
+def test_long_definition_is_paged_at_word_boundaries_and_says_so():
+    words = ("gradient " * 2000).strip()
+    long_entry = entry(definition=words)
+    pages = render.split_pages(words)
+    assert len(pages) > 1 and "".join(pages).replace(" ", "") == words.replace(" ", "")
+    assert all(p.endswith("gradient") for p in pages)
+    first = render.entry_embed(long_entry, "exact")
+    check_embed(first)
+    assert f"page 1/{len(pages)}" in first.footer.text
+    view = render.entry_view(long_entry, [], page=0)
+    assert [b.label for b in view.children] == ["Next page ▶"]
+    assert render.parse_custom_id(view.children[0].custom_id) == ("page", "Attention", 1)
+
+
+def test_related_buttons_are_capped_and_persistent():
+    related = [Related(entry(f"Term {i}" + "x" * 120, entry_id=i), "see also") for i in range(9)]
+    view = render.entry_view(entry(), related)
+    check_view(view)
+    assert len(view.children) == 5 and view.timeout is None
+    kind, term, _ = render.parse_custom_id(view.children[0].custom_id)
+    assert kind == "show" and related[0].entry.term.startswith(term)
+
+
+def test_not_found_message_escapes_user_text():
+    result = SearchResult("x", NOT_FOUND, [Hit(entry(), "semantic", 0.3)])
+    text = render.not_found_text("@everyone **bold** <@123>", result)
+    assert "@everyone" not in text.replace("@\u200beveryone", "")
+    assert "**" not in text
+    assert len(text) <= render.CONTENT_MAX
+    assert render.NO_MENTIONS.everyone is False and render.NO_MENTIONS.users is False
+
+
+@settings(max_examples=200, deadline=None)
+@given(term=st.text(min_size=1, max_size=400), definition=st.text(min_size=0, max_size=12000),
+       query=st.text(max_size=10000))
+def test_any_text_renders_within_limits(term, definition, query):
+    e = entry(term, definition)
+    pages = render.split_pages(definition)
+    for page in range(len(pages)):
+        check_embed(render.entry_embed(e, "semantic", page))
+        check_view(render.entry_view(e, [Related(entry(term, entry_id=2), "see also")], page))
+    assert len(render.not_found_text(query, SearchResult(query, NOT_FOUND, []))) <= render.CONTENT_MAX
+    assert len(render.suggest_text(query)) <= render.CONTENT_MAX
+    assert len(render.choice_name(e)) <= render.CHOICE_NAME_MAX
