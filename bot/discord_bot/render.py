@@ -173,8 +173,8 @@ def config_text(config) -> str:
     daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
     lines = [
         f"**Study channels:** {study}",
-        f"**Term of the day:** {'on' if config.daily_enabled else 'off'} · channel {daily}"
-        f" · {config.daily_time} {config.timezone}",
+        f"**Term of the day:** {'on' if config.daily_enabled else 'off'} · channel {daily} · "
+        + f"{config.daily_time} {config.timezone}",
     ]
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")

@@ -1,0 +1,138 @@
+"""`GlossaryBot`: the discord.py client that serves the glossary.
+
+Startup (`setup_hook`): load the index and warm the model off the event loop,
+open the state database, load one extension per feature area, register the
+persistent button handler and sync the slash commands — to one server
+instantly when DISCORD_GUILD_ID is set, globally otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from ..glossary.search import Searcher
+from ..glossary.service import Glossary
+from ..state import StateStore
+from . import render
+from .ui import GlossButton, safe_reply
+
+log = logging.getLogger(__name__)
+EXTENSIONS = ("lookup", "study", "admin", "daily")
+COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GlossaryTree(app_commands.CommandTree):
+    """Any failure in a command ends as a short ephemeral message plus a log line."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, app_commands.MissingPermissions):
+            await safe_reply(interaction, "You need the Manage Server permission for that.")
+            return
+        if isinstance(error, app_commands.NoPrivateMessage):
+            await safe_reply(interaction, "That only works in a server.")
+            return
+        if isinstance(error, app_commands.CheckFailure):
+            await safe_reply(interaction, "You can't use that here.")
+            return
+        original = getattr(error, "original", error)
+        log.error(
+            "command /%s failed (user %s, guild %s, channel %s)", command,
+            interaction.user.id if interaction.user else None, interaction.guild_id, interaction.channel_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        await safe_reply(interaction, "Something went wrong. Please try again in a moment.")
+
+
+class GlossaryBot(commands.Bot):
+    def __init__(
+        self,
+        glossary: Glossary,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        daily_interval: float = 60.0,
+        warm_model: bool = True,
+        **options,
+    ) -> None:
+        settings = glossary.settings
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=GlossaryTree,
+            **options,
+        )
+        self.glossary = glossary
+        self.settings = settings
+        self.now = now
+        self.daily_interval = daily_interval
+        self.warm_model = warm_model
+        self.searcher: Searcher | None = None
+        self.state: StateStore | None = None
+        self.synced: list[app_commands.AppCommand] = []
+
+    # -- startup ------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        self.searcher = await asyncio.to_thread(self.glossary.open)
+        if self.warm_model and self.searcher.embedder is not None:
+            await asyncio.to_thread(self.searcher.embedder.embed_query, "warm up")
+        self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
+        for name in EXTENSIONS:
+            await self.load_extension(f".cogs.{name}", package=__package__)
+        self.add_dynamic_items(GlossButton)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        try:
+            if self.settings.guild_id:
+                guild = discord.Object(self.settings.guild_id)
+                self.tree.copy_global_to(guild=guild)
+                self.synced = await self.tree.sync(guild=guild)
+            else:
+                self.synced = await self.tree.sync()
+            log.info("synced %d commands (%s)", len(self.synced),
+                     f"guild {self.settings.guild_id}" if self.settings.guild_id else "global")
+        except discord.HTTPException as exc:
+            log.error("could not sync slash commands (%s); they may be missing or stale", exc)
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?",
+                 len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self.state is not None:
+                self.state.close()
+                self.state = None
+
+    # -- helpers used by the cogs ----------------------------------------------------
+
+    def all_terms(self) -> list[str]:
+        assert self.searcher is not None
+        return [e.term for e in self.searcher.index.entries.values()]
+
+    def entry_by_term(self, term: str):
+        """The entry whose name is `term` (exact, alias, or a close search match)."""
+        assert self.searcher is not None
+        found = self.searcher.lookup(term)
+        if found and found.best:
+            return found.best.entry
+        result = self.searcher.search(term)
+        return result.best.entry if render.is_answer(result) else None

@@ -1,0 +1,1 @@
+"""One discord.py extension per feature area: lookup, study, admin, daily."""

@@ -1,0 +1,172 @@
+"""/define, /ask, /related, /random, /today and the buttons on their answers."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from ...glossary.search import (
+    ALIAS,
+    ANSWER,
+    EXACT,
+    SUGGEST,
+    Related,
+    SearchResult,
+)
+from ...glossary.store import StoredEntry
+from .. import render
+from ..ui import dynamic_view, respond, run_timed
+
+log = logging.getLogger(__name__)
+ASK_CANDIDATES = 3
+CLOSE_SCORE = 0.05  # /ask: other hits this close to the best are offered too
+
+
+@dataclass
+class Answer:
+    """What a search produced, ready to render (computed off the event loop)."""
+
+    result: SearchResult
+    entry: StoredEntry | None = None
+    related: list[Related] | None = None
+
+
+class Lookup(commands.Cog):
+    def __init__(self, bot) -> None:
+        self.bot = bot
+
+    # -- work done in a thread ---------------------------------------------------------
+
+    def _answer(self, query: str) -> Answer:
+        searcher = self.bot.searcher
+        result = searcher.search(query)
+        if result.band == ANSWER and result.best:
+            entry = result.best.entry
+            return Answer(result, entry, searcher.related(entry.id))
+        return Answer(result)
+
+    def _entry(self, entry: StoredEntry) -> Answer:
+        return Answer(SearchResult(entry.term, ANSWER, []), entry, self.bot.searcher.related(entry.id))
+
+    def _by_term(self, term: str) -> Answer | None:
+        entry = self.bot.entry_by_term(term)
+        return None if entry is None else self._entry(entry)
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send_entry(self, interaction: discord.Interaction, deferred: bool, answer: Answer, *,
+                         how: str | None = None, content: str | None = None) -> None:
+        view = dynamic_view(render.entry_view(answer.entry, answer.related or []))
+        await respond(interaction, deferred, content=content, embed=render.entry_embed(answer.entry, how), view=view)
+
+    async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer, deferred: bool, *,
+                          offer_close: bool = False) -> None:
+        result = answer.result
+        if answer.entry is not None:
+            how = result.best.match if result.best else None
+            close = []
+            if offer_close and how not in (EXACT, ALIAS) and result.best:
+                close = [h.entry for h in result.hits[1:ASK_CANDIDATES]
+                         if result.best.score - h.score <= CLOSE_SCORE]
+            if close:
+                related = [Related(e, "close match") for e in close] + list(answer.related or [])
+                seen: dict[int, Related] = {}
+                for r in related:
+                    if r.entry.id != answer.entry.id:
+                        seen.setdefault(r.entry.id, r)
+                answer = Answer(result, answer.entry, list(seen.values()))
+            await self.send_entry(interaction, deferred, answer, how=how)
+        elif result.band == SUGGEST and result.hits:
+            entries = [h.entry for h in result.hits[:ASK_CANDIDATES]]
+            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query),
+                          view=dynamic_view(render.suggestions_view(entries)))
+        else:
+            await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))
+
+    # -- commands --------------------------------------------------------------------
+
+    @app_commands.command(name="define", description="Look up a glossary term")
+    @app_commands.describe(term="Term, abbreviation or alias")
+    async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        answer, deferred = await run_timed(interaction, self._answer, term)
+        await self.send_result(interaction, term, answer, deferred)
+
+    @define.autocomplete("term")
+    async def define_autocomplete(self, interaction: discord.Interaction,
+                                  current: str) -> list[app_commands.Choice[str]]:
+        entries = self.bot.searcher.complete(current or "", limit=render.CHOICES_MAX)
+        return [app_commands.Choice(name=render.choice_name(e), value=render.clip(e.term, 100))
+                for e in entries[: render.CHOICES_MAX]]
+
+    @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
+    @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        answer, deferred = await run_timed(interaction, self._answer, question)
+        await self.send_result(interaction, question, answer, deferred, offer_close=True)
+
+    @app_commands.command(name="related", description="Terms related to a glossary term")
+    @app_commands.describe(term="Term, abbreviation or alias")
+    async def related(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        answer, deferred = await run_timed(interaction, self._answer, term)
+        if answer.entry is None:
+            await self.send_result(interaction, term, answer, deferred)
+            return
+        view = dynamic_view(render.suggestions_view([r.entry for r in answer.related or []]))
+        await respond(interaction, deferred, embed=render.related_embed(answer.entry, answer.related or []),
+                      view=view)
+
+    related.autocomplete("term")(define_autocomplete)
+
+    @app_commands.command(name="random", description="A random glossary entry")
+    async def random_entry(self, interaction: discord.Interaction) -> None:
+        entry = random.choice(list(self.bot.searcher.index.entries.values()))
+        answer, deferred = await run_timed(interaction, self._entry, entry)
+        await self.send_entry(interaction, deferred, answer)
+
+
+    @app_commands.command(name="today", description="Today's term of the day")
+    async def today(self, interaction: discord.Interaction) -> None:
+        terms = self.bot.all_terms()
+        now = self.bot.now()
+        if interaction.guild_id is not None:
+            config = self.bot.state.config(interaction.guild_id)
+            day = config.schedule.local_day(now)
+            term = await _to_thread(self.bot.state.term_for_day, interaction.guild_id, day, terms)
+        else:
+            day = now.date()
+            term = random.Random(day.isoformat()).choice(sorted(terms))
+        answer, deferred = await run_timed(interaction, self._by_term, term)
+        if answer is None:
+            await respond(interaction, deferred, ephemeral=True, content="Today's term is no longer in the glossary.")
+            return
+        await self.send_entry(interaction, deferred, answer, content=f"📘 Term of the day ({day.isoformat()})")
+
+    # -- buttons ---------------------------------------------------------------------
+
+    async def on_button(self, interaction: discord.Interaction, kind: str, term: str, page: int) -> None:
+        answer, deferred = await run_timed(interaction, self._by_term, term)
+        if answer is None:
+            await respond(interaction, deferred, ephemeral=True,
+                          content=f"“{render.escape_user_text(term, 100)}” is no longer in the glossary.")
+            return
+        if kind == "page" and not deferred:
+            view = dynamic_view(render.entry_view(answer.entry, answer.related or [], page))
+            await interaction.response.edit_message(embed=render.entry_embed(answer.entry, None, page), view=view,
+                                                    allowed_mentions=render.NO_MENTIONS)
+            return
+        await self.send_entry(interaction, deferred, answer)
+
+
+async def _to_thread(func, *args):
+    import asyncio
+
+    return await asyncio.to_thread(func, *args)
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Lookup(bot))

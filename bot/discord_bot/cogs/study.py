@@ -1,0 +1,107 @@
+"""Answers questions asked in study channels, and whenever the bot is mentioned.
+
+Confident answers are posted as replies; when unsure the bot stays quiet
+unless it was mentioned, in which case it says what it found (or that the
+glossary does not cover it). Without the Message Content intent Discord only
+shows the bot the text of messages that mention it, so empty content is normal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import discord
+from discord.ext import commands
+
+from ...glossary.search import ANSWER, SUGGEST
+from .. import render
+from ..ui import dynamic_view
+
+log = logging.getLogger(__name__)
+QUESTION_WORDS = frozenset(
+    ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
+)
+COOLDOWN_SECONDS = 10.0
+
+
+def looks_like_question(text: str) -> bool:
+    text = text.strip()
+    if not text:
+        return False
+    if text.endswith("?"):
+        return True
+    first = re.split(r"[\s,:;!.]+", text.lower(), maxsplit=1)[0]
+    return first in QUESTION_WORDS
+
+
+class Study(commands.Cog):
+    def __init__(self, bot, *, per: float = COOLDOWN_SECONDS) -> None:
+        self.bot = bot
+        self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
+
+    def strip_mentions(self, message: discord.Message) -> str:
+        text = message.content or ""
+        if self.bot.user is not None:
+            text = re.sub(rf"<@!?{self.bot.user.id}>", " ", text)
+        return " ".join(text.split())
+
+    def mentioned(self, message: discord.Message) -> bool:
+        me = self.bot.user
+        return me is not None and any(u.id == me.id for u in message.mentions)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self.handle(message)
+        except Exception:
+            log.exception("study reply failed (guild %s, channel %s, message %s)",
+                          message.guild.id if message.guild else None, message.channel.id, message.id)
+
+    async def handle(self, message: discord.Message) -> bool:
+        """Reply if appropriate; True if a reply was sent."""
+        if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
+            return False
+        if message.guild is None or self.bot.state is None or self.bot.searcher is None:
+            return False
+        mentioned = self.mentioned(message)
+        channel_id = getattr(message.channel, "parent_id", None) or message.channel.id
+        in_study = message.channel.id in self.bot.state.config(message.guild.id).study_channels or (
+            channel_id in self.bot.state.config(message.guild.id).study_channels)
+        if not (mentioned or in_study):
+            return False
+        text = self.strip_mentions(message)
+        if not mentioned and not looks_like_question(text):
+            return False
+        if self.cooldown.update_rate_limit(message):
+            return False  # on cooldown: silent
+        if not text:
+            await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
+            return True
+        result = await asyncio.to_thread(self.bot.searcher.search, text)
+        if result.band == ANSWER and result.best:
+            entry = result.best.entry
+            related = await asyncio.to_thread(self.bot.searcher.related, entry.id)
+            await self.reply(message, embed=render.entry_embed(entry, result.best.match),
+                             view=dynamic_view(render.entry_view(entry, related)))
+            return True
+        if not mentioned:
+            return False
+        if result.band == SUGGEST and result.hits:
+            await self.reply(message, content=render.suggest_text(text),
+                             view=dynamic_view(render.suggestions_view([h.entry for h in result.hits[:3]])))
+        else:
+            await self.reply(message, content=render.not_found_text(text, result))
+        return True
+
+    async def reply(self, message: discord.Message, **kwargs) -> None:
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        try:
+            await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
+        except discord.HTTPException as exc:  # no permission, message deleted meanwhile, …
+            log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Study(bot))

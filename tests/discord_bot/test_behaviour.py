@@ -1,0 +1,70 @@
+"""Smaller behaviours: question detection, slow searches defer, bad token exits cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+
+from bot.discord_bot.cogs.study import looks_like_question
+
+from .helpers import assert_no_pings, make_bot, make_settings, run, running
+from .test_e2e import PROJECT_ROOT
+
+try:
+    from tests.fake_discord import CallbackType, FakeDiscord
+except ImportError:  # pragma: no cover
+    from fake_discord import CallbackType, FakeDiscord  # type: ignore[no-redef]
+
+
+def test_looks_like_question() -> None:
+    assert looks_like_question("what is attention")
+    assert looks_like_question("attention?")
+    assert looks_like_question("How does LoRA work")
+    assert not looks_like_question("thanks everyone")
+    assert not looks_like_question("")
+
+
+def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild()
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Lookup")
+                fast = cog._answer
+
+                def slow(query: str):
+                    time.sleep(2.3)
+                    return fast(query)
+
+                cog._answer = slow
+                inter = await fake.send_slash_command("define", {"term": "attention"})
+                cb = await fake.wait_for_response(inter)
+                assert cb.ok and cb.type == CallbackType.DEFERRED_CHANNEL_MESSAGE
+                followup = await fake.wait_for_followup(inter, timeout=10)
+                assert followup.status == 200 and followup.message["embeds"][0]["title"] == "Attention"
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_rejected_token_is_one_line_and_exit_1(real_index_path, tmp_path) -> None:
+    async def scenario() -> None:
+        async with FakeDiscord(token="the-right-token") as fake:
+            env = {**os.environ, **fake.env(), "DISCORD_TOKEN": "a-wrong-token",
+                   "GLOSSARY_INDEX": str(real_index_path), "GLOSSARY_STATE_DB": str(tmp_path / "state.db"),
+                   "PYTHONPATH": str(PROJECT_ROOT)}
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            _out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 1
+            text = err.decode()
+            assert "Discord rejected DISCORD_TOKEN" in text and "Traceback" not in text
+            assert "a-wrong-token" not in text
+
+    run(scenario, timeout=90)

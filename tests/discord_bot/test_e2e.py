@@ -1,0 +1,199 @@
+"""The Discord layer end to end against the loopback fake Discord, with the real index.
+
+The bot runs in-process (GlossaryBot pointed at the fake) for speed; one test
+starts `python -m bot run` as a subprocess through DISCORD_API_BASE and
+DISCORD_GATEWAY_URL, as deployed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.discord_bot.cogs.daily import Daily
+
+from .helpers import assert_no_pings, make_bot, make_settings, run, running
+
+try:
+    from tests.fake_discord import CallbackType, FakeDiscord
+except ImportError:  # pragma: no cover
+    from fake_discord import CallbackType, FakeDiscord  # type: ignore[no-redef]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXPECTED_COMMANDS = {"define", "ask", "related", "random", "today", "glossary"}
+
+
+def button_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
+
+
+def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general", "study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)):
+                sync = await fake.wait_for_command_sync()
+                assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
+
+                # /define attention → embed + related buttons
+                cb = await fake.wait_for_response(await fake.send_slash_command("define", {"term": "attention"},
+                                                                                user=alice))
+                assert cb.ok and cb.type == CallbackType.CHANNEL_MESSAGE
+                assert cb.embeds[0]["title"] == "Attention"
+                ids = button_ids(cb.message)
+                assert ids and all(i.startswith("gloss:show:") for i in ids)
+
+                # a related button shows that term in a new message
+                target = ids[0]
+                click = await fake.wait_for_response(await fake.click_button(cb, target, user=alice))
+                assert click.ok and click.type == CallbackType.CHANNEL_MESSAGE
+                assert click.embeds[0]["title"] == target.removeprefix("gloss:show:")
+                assert button_ids(click.message)
+
+                # autocomplete
+                choices = await fake.autocomplete("define", {"term": "atten"}, focused="term")
+                assert choices and choices[0]["value"] == "Attention" and len(choices) <= 25
+                assert all(len(c["name"]) <= 100 for c in choices)
+
+                # off-glossary question → ephemeral refusal
+                off = await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": "how do I bake sourdough bread?"}, user=alice))
+                assert off.ok and off.data is not None and off.data["flags"] == 64
+                assert "doesn't cover" in (off.content or "")
+
+                # /related, /random, /today answer publicly
+                for name, options in (("related", {"term": "attention"}), ("random", {}), ("today", {})):
+                    got = await fake.wait_for_response(await fake.send_slash_command(name, options, user=alice))
+                    assert got.ok and got.embeds, (name, got)
+
+                # non-managers are refused, the owner configures a study channel
+                refused = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config show", user=alice))
+                assert refused.data["flags"] == 64 and "Manage Server" in refused.content
+                study = guild.channel("study")
+                added = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config study-channel", {"action": "add", "channel": study}, user=fake.owner))
+                assert added.ok and added.data["flags"] == 64 and f"<#{study.id}>" in added.content
+                bad = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config daily-time", {"time": "25:99"}, user=fake.owner))
+                assert "Not changed" in bad.content and bad.data["flags"] == 64
+
+                # a mention with a question in the study channel gets a reply
+                sent = await fake.send_message(study, f"<@{fake.bot_user.id}> what is attention?", author=alice)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                assert reply.message["message_reference"]["message_id"] == str(sent.id)
+                assert reply.embeds and reply.embeds[0]["title"] == "Attention"
+
+                # chatter that is not a question gets nothing
+                quiet = await fake.send_message(study, "thanks everyone", author=alice)
+                with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                    await fake.wait_for_channel_message(study, after=quiet, timeout=0.5)
+                    raise AssertionError("the bot answered chatter")
+
+                assert not fake.errors
+                assert all(c.ok for c in fake.interaction_responses), fake.transcript()
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general", "daily"])
+            channel = guild.channel("daily")
+            first = make_bot(settings, real_embedder, now=lambda: clock["now"])
+            async with running(fake, first) as bot:
+                await fake.wait_for_command_sync()
+                bot.state.update_config(guild.id, daily_channel_id=channel.id, daily_time="09:00",
+                                        timezone="UTC", daily_enabled=True)
+                cog: Daily = bot.get_cog("Daily")
+                assert await cog.post_due() == 1
+                post = await fake.wait_for_channel_message(channel)
+                assert post.embeds and "Term of the day" in post.content and button_ids(post.message)
+                assert await cog.post_due() == 0  # same day: nothing more
+                clock["now"] += timedelta(hours=5)
+                assert await cog.post_due() == 0
+
+            second = make_bot(settings, real_embedder, now=lambda: clock["now"])  # restart, same state DB
+            async with running(fake, second) as bot:
+                cog = bot.get_cog("Daily")
+                assert await cog.post_due() == 0
+                assert len(fake.messages_in(channel)) == 1 and len(fake.channel_messages) == 1
+
+                clock["now"] += timedelta(days=1)  # next day: exactly one more
+                assert await cog.post_due() == 1
+                assert await cog.post_due() == 0
+                assert len(fake.channel_messages) == 2
+                days = [day for day, _term, status in bot.state.posts(guild.id) if status == "posted"]
+                assert days == ["2026-03-02", "2026-03-03"]
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_guild_sync_and_daily_post_to_missing_channel(real_index_path, real_embedder, tmp_path) -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group")
+            settings = make_settings(real_index_path, tmp_path / "state.db", guild_id=guild.id)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                sync = await fake.wait_for_command_sync(guild=guild)  # DISCORD_GUILD_ID: instant guild sync
+                assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
+                bot.state.update_config(guild.id, daily_channel_id=123456789, daily_enabled=True)
+                assert await bot.get_cog("Daily").post_due() == 0
+                config = bot.state.config(guild.id)
+                assert config.last_error and "123456789" in config.last_error
+                assert await bot.get_cog("Daily").post_due() == 0  # claimed: no retry storm
+
+    run(scenario, timeout=120)
+
+
+def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
+    """`python -m bot run` logs into the fake through the two URL overrides and exits cleanly on SIGTERM."""
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild("Study Group")
+            env = {
+                **os.environ,
+                **fake.env(),
+                "DISCORD_TOKEN": "secret-token-do-not-log",
+                "GLOSSARY_INDEX": str(real_index_path),
+                "GLOSSARY_STATE_DB": str(tmp_path / "state.db"),
+                "PYTHONPATH": str(PROJECT_ROOT),
+            }
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "--log-level", "INFO", "run",
+                cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                sync = await fake.wait_for_command_sync(timeout=90)
+                assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
+                await fake.wait_ready(timeout=30)
+                cb = await fake.wait_for_response(await fake.send_slash_command("define", {"term": "attention"}))
+                assert cb.ok and cb.embeds[0]["title"] == "Attention"
+                proc.send_signal(signal.SIGTERM)
+                _out, err = await asyncio.wait_for(proc.communicate(), 30)
+                assert proc.returncode == 0, err.decode()
+                assert b"secret-token-do-not-log" not in err + _out
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+    run(scenario, timeout=150)
