@@ -13,6 +13,7 @@ import hashlib
 import re
 import sqlite3
 import time
+from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,17 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 def source_fingerprint(text: str, model_id: str) -> str:
     # VIEWS is part of it so that changing which texts are embedded forces a rebuild.
     return content_hash(f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nmodel={model_id}\n{text}")
+
+
+def stored_fingerprint(db_path: Path) -> str | None:
+    """The fingerprint an index was built with, read without loading the index;
+    None when the file is missing or unreadable (then it needs a build)."""
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None
 
 
 def build_index(

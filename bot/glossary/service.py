@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder, FastEmbedEmbedder
-from .index import BuildReport, build_index, source_fingerprint
+from .index import BuildReport, build_index, source_fingerprint, stored_fingerprint
 from .parse import GlossaryFormatError
 from .search import Searcher
 from .store import GlossaryIndex
@@ -45,14 +45,8 @@ class Glossary:
         path = self.settings.index_path
         if not path.is_file():
             return True
-        try:
-            index = GlossaryIndex(path)
-        except Exception:
-            return True
         text = self.settings.glossary_path.read_text(encoding="utf-8")
-        stale = index.fingerprint != source_fingerprint(text, self.configured_model_id)
-        index.close()
-        return stale
+        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id)
 
     @property
     def configured_model_id(self) -> str:
