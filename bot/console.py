@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from .glossary.daily import shuffled_cycle
 from .glossary.search import NOT_FOUND, Searcher
 from .glossary.service import Glossary
 from .glossary.store import StoredEntry
@@ -54,10 +55,9 @@ def term_of_the_day(entry_ids: Iterable[int], day: dt.date | None = None) -> int
     ids = sorted(set(entry_ids))
     if not ids:
         raise ValueError("the glossary has no entries")
-    ordinal = (day or dt.date.today()).toordinal()
-    cycle, position = divmod(ordinal, len(ids))
-    random.Random(f"glossary-bot term of the day {cycle}").shuffle(ids)
-    return ids[position]
+    cycle, position = divmod((day or dt.date.today()).toordinal(), len(ids))
+    order = shuffled_cycle([str(i) for i in ids], f"glossary-bot term of the day {cycle}")
+    return int(order[position])
 
 
 # -- one line in, one answer out ---------------------------------------------------

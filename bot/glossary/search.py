@@ -40,6 +40,7 @@ _FRAMING = re.compile(
     r"|who is|what is meant by)\s+(?:an?\s+|the\s+)?",
     re.IGNORECASE,
 )
+_LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
 _TRAILING = re.compile(r"\s+(?:mean|means|stand for|do|does|is|are)?\s*[?.!]*$", re.IGNORECASE)
 
 
@@ -51,7 +52,8 @@ def clean_query(text: str) -> str:
 def strip_framing(query: str) -> str:
     """ "can someone explain what LoRA is?" → "LoRA"; leaves other text alone."""
     inner = _FRAMING.sub("", query, count=1)
-    inner = re.sub(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", "", inner, flags=re.IGNORECASE) if inner != query else inner
+    if inner != query:  # "explain what LoRA is" → "what LoRA is" → "LoRA is"
+        inner = _LEADING_WH.sub("", inner)
     inner = _TRAILING.sub("", inner)
     return inner.strip(" ?!.'\"`")
 

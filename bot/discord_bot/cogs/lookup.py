@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import random
 from dataclasses import dataclass
@@ -136,7 +138,7 @@ class Lookup(commands.Cog):
         if interaction.guild_id is not None:
             config = self.bot.state.config(interaction.guild_id)
             day = config.schedule.local_day(now)
-            term = await _to_thread(self.bot.state.term_for_day, interaction.guild_id, day, terms)
+            term = await asyncio.to_thread(self.bot.state.term_for_day, interaction.guild_id, day, terms)
         else:
             day = now.date()
             term = random.Random(day.isoformat()).choice(sorted(terms))
@@ -160,12 +162,6 @@ class Lookup(commands.Cog):
                                                     allowed_mentions=render.NO_MENTIONS)
             return
         await self.send_entry(interaction, deferred, answer)
-
-
-async def _to_thread(func, *args):
-    import asyncio
-
-    return await asyncio.to_thread(func, *args)
 
 
 async def setup(bot) -> None:
