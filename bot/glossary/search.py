@@ -18,8 +18,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .embeddings import Embedder
-from .store import STOPWORDS, GlossaryIndex, StoredEntry
-from .terms import TermSpotter, compact_key, lookup_key, tokens
+from .store import GlossaryIndex, StoredEntry, content_words
+from .terms import TermSpotter, compact_key, lookup_key, stem
 
 MAX_QUERY_CHARS = 1000
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
@@ -31,6 +31,10 @@ ANSWER_CONFIDENCE = 0.5
 SUGGEST_CONFIDENCE = 0.385
 FUZZY_ANSWER = 85.0
 FUZZY_SUGGEST = 75.0
+# Candidates re-scored with every signal: the nearest entries by meaning and the
+# best keyword matches. Fusion rarely lifts anything from below rank ~30 of either.
+DENSE_CANDIDATES = 200
+KEYWORD_CANDIDATES = 50
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRAMING = re.compile(
@@ -78,6 +82,10 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Signals:
+    """Per-candidate evidence; every array is aligned with `positions`, the
+    candidates' rows in the index's vector matrices."""
+
+    positions: np.ndarray
     score: np.ndarray
     dense: np.ndarray
     dense_rank: np.ndarray
@@ -167,49 +175,68 @@ class Searcher:
 
     def hybrid(self, query: str, limit: int = 5) -> SearchResult:
         signals = self.signals(query)
-        order = np.argsort(-signals.score)[: max(limit, 5)]
+        if not len(signals.positions):
+            return SearchResult(query, NOT_FOUND, [])
+        order = np.argsort(-signals.score, kind="stable")[:limit]
         band = self._verdict(signals, int(order[0]))
         hits = []
-        for pos in order[:limit]:
-            entry_id = int(self.index.entry_ids[pos])
-            if signals.mention[pos] > 0:
+        for i in order:
+            entry_id = int(self.index.entry_ids[signals.positions[i]])
+            if signals.mention[i] > 0:
                 kind = MENTION
-            elif signals.keyword_rank[pos] < 5 and signals.keyword_rank[pos] <= signals.dense_rank[pos]:
+            elif signals.keyword_rank[i] < 5 and signals.keyword_rank[i] <= signals.dense_rank[i]:
                 kind = KEYWORD
             else:
                 kind = SEMANTIC
-            hits.append(Hit(self.index.entries[entry_id], kind, float(np.clip(signals.dense[pos], 0, 1))))
+            hits.append(Hit(self.index.entries[entry_id], kind, float(np.clip(signals.dense[i], 0, 1))))
         return SearchResult(query, band, hits)
 
     def signals(self, query: str) -> Signals:
-        """Per-entry evidence for a free-form query, and the fused ranking score."""
+        """Evidence for a free-form query and the fused ranking score, for the
+        candidates worth scoring: the nearest entries by meaning, the best keyword
+        matches and any entry the question names."""
         index = self.index
-        n = len(index.entry_ids)
         focus = strip_framing(query) or query
 
-        keyword_norm = np.zeros(n)
-        keyword_rank = np.full(n, np.inf)
-        hits = index.keyword_search(focus, limit=50)
-        for rank, (entry_id, score) in enumerate(hits):
-            keyword_rank[self._position[entry_id]] = rank
-            keyword_norm[self._position[entry_id]] = score / hits[0][1]
+        content = content_words(focus)
+        spotted = list(self.spotter.spot(focus))
+        postings = index.postings(content + [stem(w) for m in spotted for w in m.key.split()])
+        doc_freq = {word: len(ids) for word, (ids, _w) in postings.items()}
 
-        dense = np.zeros(n, dtype=np.float32)
-        lead = np.zeros(n, dtype=np.float32)
-        if self.embedder is not None:
-            qvec = self.embedder.embed_query(focus)
-            dense = index.vectors["full"] @ qvec
-            lead = index.vectors["lead"] @ qvec
-        dense_rank = np.empty(n)
-        dense_rank[np.argsort(-dense)] = np.arange(n)
+        keyword = index.bm25({w: postings[w] for w in content if w in postings})
+        keyword_top = _top(keyword, KEYWORD_CANDIDATES)
+        keyword_top = keyword_top[keyword[keyword_top] > 0]
 
-        mention = np.zeros(n)
         quoted = {lookup_key(q) for q in _QUOTED.findall(query)}
-        for found in self.spotter.spot(focus):
-            weight = 3.0 if found.key in quoted else self._specificity(found.key)
+        named: dict[int, float] = {}
+        for found in spotted:
+            weight = 3.0 if found.key in quoted else self._specificity(found.key, doc_freq)
             for entry_id in index.by_key.get(found.key, ()):
                 pos = self._position[entry_id]
-                mention[pos] = max(mention[pos], weight)
+                named[pos] = max(named.get(pos, 0.0), weight)
+
+        qvec = self.embedder.embed_query(focus) if self.embedder is not None else None
+        dense_all = index.vectors["full"] @ qvec if qvec is not None else None
+        dense_top = _top(dense_all, DENSE_CANDIDATES) if dense_all is not None else np.array([], dtype=np.int64)
+
+        positions = np.unique(np.concatenate(
+            [dense_top, keyword_top, np.fromiter(named, dtype=np.int64, count=len(named))]
+        ).astype(np.int64))
+        m = len(positions)
+        dense = dense_all[positions] if dense_all is not None else np.zeros(m, dtype=np.float32)
+        lead = index.vectors["lead"][positions] @ qvec if qvec is not None else np.zeros(m, dtype=np.float32)
+        dense_rank = np.empty(m)
+        dense_rank[np.argsort(-dense, kind="stable")] = np.arange(m)
+
+        keyword_rank = np.full(m, np.inf)
+        keyword_norm = np.zeros(m)
+        if len(keyword_top):
+            at = np.searchsorted(positions, keyword_top)
+            keyword_rank[at] = np.arange(len(keyword_top))
+            keyword_norm[at] = keyword[keyword_top] / keyword[keyword_top[0]]
+        mention = np.zeros(m)
+        for pos, weight in named.items():
+            mention[np.searchsorted(positions, pos)] = weight
 
         # Weights chosen on the development set by a coarse grid over a few
         # features (not per query); the optimum was a broad plateau.
@@ -220,14 +247,14 @@ class Searcher:
             + 0.25 / (5.0 + keyword_rank)
             + 0.1 * mention
         )
-        content = [t for t in tokens(focus) if t not in STOPWORDS and len(t) > 1]
-        unknown = sum(1 for t in content if t not in index.doc_freq)
-        return Signals(score, dense, dense_rank, keyword_rank, mention, unknown / max(1, len(content)))
+        unknown = sum(1 for t in content if t not in doc_freq)
+        return Signals(positions, score, dense, dense_rank, keyword_rank, mention,
+                       unknown / max(1, len(content)))
 
-    def _specificity(self, key: str) -> float:
+    def _specificity(self, key: str, doc_freq: dict[str, int]) -> float:
         """How telling it is that a question names this: rare, multi-word names say more."""
         words = key.split()
-        df = min((self.index.doc_freq.get(w, 0) for w in words), default=0)
+        df = min((doc_freq.get(stem(w), 0) for w in words), default=0)
         idf = np.log((self.n_docs + 1) / (df + 1)) / np.log(self.n_docs + 1)
         return float(min(1.0, idf + 0.2 * (len(words) - 1)))
 
@@ -270,3 +297,11 @@ class Searcher:
             picked.setdefault(int(index.entry_ids[other]), "similar meaning")
         picked.pop(entry_id, None)
         return [Related(index.entries[i], reason) for i, reason in list(picked.items())[:limit]]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, without sorting them all."""
+    if len(scores) <= k:
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]

@@ -1,14 +1,13 @@
 """The built index, loaded read-only for searching.
 
-Names, links and vectors are small enough to hold in memory (a few MB for
-690 entries), so lookups and dense search never touch the disk; only FTS5
-keyword queries go to SQLite, through a read-only connection per thread
-(model calls run in worker threads, and sqlite3 connections are per-thread).
+Names, links and vectors are held in memory, so lookups and dense search
+never touch the disk; keyword search reads the postings of the query's few
+words from SQLite, through a read-only connection per thread (model calls
+run in worker threads, and sqlite3 connections are per-thread).
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .index import SCHEMA_VERSION, VIEWS, IndexError_
-from .terms import tokens
+from .terms import stem, tokens
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,11 @@ STOPWORDS = frozenset(
     we were what when where which who why will with would you your yours just also any some very really
     thing things called call name named explain someone anyone tell mean means""".split()
 )
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a query that keyword search looks for."""
+    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
 
 
 class GlossaryIndex:
@@ -106,50 +110,67 @@ class GlossaryIndex:
             self.links_to[dst].append(Link(src, kind))
 
         self._load_vectors(conn)
-        self._load_vocabulary()
 
     def _load_vectors(self, conn: sqlite3.Connection) -> None:
+        self.entry_ids = np.array(sorted(self.entries), dtype=np.int64)
+        # entry id → row in the vector matrices (ids are 1..n, but do not rely on it)
+        self._positions = np.zeros(int(self.entry_ids.max()) + 1, dtype=np.int64)
+        self._positions[self.entry_ids] = np.arange(len(self.entry_ids))
+        dim = int(dict(conn.execute("SELECT key, value FROM meta")).get("dim") or 0)
+        n = len(self.entry_ids)
+        # Rows go straight into preallocated matrices: no list of blobs, no
+        # stacking copy (at 69,000 entries that halves the peak memory).
+        self.vectors: dict[str, np.ndarray] = {view: np.empty((n, dim), dtype=np.float32) for view in VIEWS}
+        filled = {view: np.zeros(n, dtype=bool) for view in VIEWS}
         rows = conn.execute(
             "SELECT v.entry_id, v.view, e.vector FROM entry_views v "
-            "JOIN embeddings e ON e.content_hash = v.content_hash AND e.model = ? "
-            "ORDER BY v.entry_id, v.view",
+            "JOIN embeddings e ON e.content_hash = v.content_hash AND e.model = ?",
             [self.model_id],
-        ).fetchall()
-        by_view: dict[str, dict[int, np.ndarray]] = {view: {} for view in VIEWS}
+        )
         for entry_id, view, blob in rows:
-            by_view[view][entry_id] = np.frombuffer(blob, dtype=np.float32)
-        self.entry_ids = np.array(sorted(self.entries), dtype=np.int64)
-        self.vectors: dict[str, np.ndarray] = {}
+            if view in self.vectors and len(blob) == 4 * dim and entry_id in self.entries:
+                pos = self._positions[entry_id]
+                self.vectors[view][pos] = np.frombuffer(blob, dtype=np.float32)
+                filled[view][pos] = True
         for view in VIEWS:
-            vecs = by_view[view]
-            if len(vecs) != len(self.entries):
+            if not filled[view].all():
                 raise IndexError_(
                     f"index {self.path} lacks {view!r} vectors for some entries: run `glossary-bot build`"
                 )
-            self.vectors[view] = np.vstack([vecs[i] for i in self.entry_ids.tolist()])
-        self.dim = self.vectors["full"].shape[1]
+        self.dim = dim
 
-    def _load_vocabulary(self) -> None:
-        """Document frequency of every word, to tell a query's rare words from common ones."""
-        df: dict[str, int] = defaultdict(int)
-        for entry in self.entries.values():
-            for tok in set(tokens(" ".join((entry.term, *entry.aliases, entry.definition)))):
-                df[tok] += 1
-        self.doc_freq = dict(df)
+    def postings(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """word → (positions in entry_ids, field-weighted frequency), for words the glossary has."""
+        words = list(dict.fromkeys(words))
+        if not words:
+            return {}
+        found = {}
+        for start in range(0, len(words), 500):  # SQLite's limit on bound parameters
+            chunk = words[start : start + 500]
+            rows = self._connection().execute(
+                f"SELECT token, entry_ids, weights FROM postings WHERE token IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for token, ids, weights in rows:
+                ids = np.frombuffer(ids, dtype=np.int32)
+                found[token] = (self._positions[ids], np.frombuffer(weights, dtype=np.float32))
+        return found
+
+    def bm25(self, postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """BM25 of every entry for these words' postings (aligned with entry_ids):
+        the term-frequency parts were computed at build time, idf is added here."""
+        n = len(self.entry_ids)
+        scores = np.zeros(n, dtype=np.float32)
+        for positions, weights in postings.values():
+            idf = max(np.log((n - len(positions) + 0.5) / (len(positions) + 0.5)), 1e-6)
+            scores[positions] += np.float32(idf) * weights
+        return scores
 
     def keyword_search(self, text: str, limit: int = 50) -> list[tuple[int, float]]:
-        """FTS5 BM25 over term, aliases and definition: (entry id, score ≥ 0), best first."""
-        words = [t for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
-        if not words:
-            return []
-        # Every word is quoted, so user text can never be read as FTS5 syntax.
-        query = " OR ".join('"' + re.sub(r'"', '""', w) + '"' for w in dict.fromkeys(words))
-        rows = self._connection().execute(
-            "SELECT rowid, -bm25(entries_fts, 10.0, 6.0, 1.0) FROM entries_fts "
-            "WHERE entries_fts MATCH ? ORDER BY bm25(entries_fts, 10.0, 6.0, 1.0) LIMIT ?",
-            [query, limit],
-        ).fetchall()
-        return [(int(r[0]), float(r[1])) for r in rows]
+        """(entry id, BM25 score > 0) for the query's content words, best first."""
+        scores = self.bm25(self.postings(content_words(text)))
+        top = np.argsort(-scores)[:limit]
+        return [(int(self.entry_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

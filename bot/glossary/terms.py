@@ -7,10 +7,13 @@ plurals fold onto singulars ("gradients" finds "Gradients", "VAEs" finds "VAE").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+import snowballstemmer
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_/·•.,;:!?\"'`’‘“”()\[\]{}<>|\\]+")
 _KEEP = re.compile(r"[^\w+#*\s]")
@@ -45,10 +48,22 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsi
 
 def fold(text: str) -> str:
     """Case-folded text without accents, Greek letters spelled out ("β-VAE" → "beta-vae")."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = "".join(_GREEK.get(ch, ch) for ch in folded)
+    if text.isascii():  # the common case: nothing below would change it
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_GREEK_TABLE)
     decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Only non-ASCII characters can be combining marks; testing just those keeps
+    # long definitions with the odd "—" or "×" fast.
+    return _NON_ASCII.sub(_drop_combining, decomposed)
+
+
+_GREEK_TABLE = str.maketrans(_GREEK)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _drop_combining(match: re.Match) -> str:
+    ch = match.group()
+    return "" if unicodedata.combining(ch) else ch
 
 
 def lookup_key(text: str) -> str:
@@ -67,6 +82,20 @@ def compact_key(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens for keyword search and term spotting."""
     return [_singular(t) for t in _TOKEN.findall(fold(text))]
+
+
+_STEMMER = snowballstemmer.stemmer("porter")  # the stemmer SQLite FTS5's porter tokenizer uses
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Word stem for keyword search: "recomputation" and "recompute" meet."""
+    return _STEMMER.stemWord(word)
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Stemmed word tokens, as keyword postings are stored."""
+    return [stem(t) for t in tokens(text)]
 
 
 def _strip_parenthetical(term: str) -> tuple[str, str | None]:
@@ -182,7 +211,14 @@ class TermSpotter:
     MAX_WORDS = 6
 
     def __init__(self, names: Iterable[str]):
-        self._keys = {lookup_key(n) for n in names if len(lookup_key(n)) >= 2}
+        self._keys = {key for key in map(lookup_key, names) if len(key) >= 2}
+        # Longest name (in words) starting with each word: most words start no
+        # name at all, so spotting skips them without building any n-gram.
+        self._longest: dict[str, int] = {}
+        for key in self._keys:
+            words = key.split()
+            if len(words) <= self.MAX_WORDS:
+                self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
 
     def __contains__(self, key: str) -> bool:
         return key in self._keys
@@ -191,7 +227,8 @@ class TermSpotter:
         words = lookup_key(text).split()
         i = 0
         while i < len(words):
-            for n in range(min(self.MAX_WORDS, len(words) - i), 0, -1):
+            longest = self._longest.get(words[i], 0)
+            for n in range(min(longest, len(words) - i), 0, -1):
                 key = " ".join(words[i : i + n])
                 if key in self._keys:
                     yield Mention(key, i, i + n)
