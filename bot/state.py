@@ -201,6 +201,29 @@ class StateStore:
                 [guild_id, error],
             )
 
+    def recover_interrupted_posts(self) -> list[tuple[int, date]]:
+        """Mark posts a stopped bot left half-done ("sending") as failed, and say so in last_error.
+
+        Called once at start-up, when this process is sending nothing. Such a post may
+        or may not have reached Discord, so it is not sent again (at most one post a
+        day); the admin sees what happened in `/glossary config show`.
+        """
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT guild_id, day FROM daily_posts WHERE status = ? ORDER BY guild_id, day", [SENDING]
+            ).fetchall()
+            for guild_id, day in rows:
+                conn.execute(
+                    "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
+                    [FAILED, _now(), guild_id, day],
+                )
+                conn.execute(
+                    "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
+                    "ON CONFLICT(guild_id) DO UPDATE SET last_error = excluded.last_error",
+                    [guild_id, interrupted_error(date.fromisoformat(day))],
+                )
+        return [(guild_id, date.fromisoformat(day)) for guild_id, day in rows]
+
     def last_claimed_day(self, guild_id: int) -> date | None:
         row = self._conn.execute(
             "SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?", [guild_id, RESERVED]
@@ -211,6 +234,11 @@ class StateStore:
         return list(self._conn.execute(
             "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id]
         ))
+
+
+def interrupted_error(day: date) -> str:
+    return (f"term of the day for {day.isoformat()}: the bot stopped while posting it, so it may not "
+            "have appeared; the next one is posted as usual")
 
 
 def _now() -> str:

@@ -1,4 +1,4 @@
-"""Smoke tests proving ``tests/fake_discord.py`` drives the real discord.py 2.7 client.
+"""Smoke tests proving ``tests/fake_discord`` drives the real discord.py 2.7 client.
 
 Each test runs its own event loop via ``asyncio.run`` (no pytest-asyncio needed), starts
 a fake Discord on a random loopback port, logs a tiny ``commands.Bot`` into it and
@@ -388,3 +388,66 @@ def test_subcommands_modal_select_dm_attachment_and_guild_join() -> None:
                 assert not fake.errors
 
     run(scenario)
+
+
+def test_fail_next_rate_limits_server_errors_and_forbidden() -> None:
+    """Injected 429 / 5xx are retried by discord.py (one message in the end); 403 raises Forbidden."""
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild()
+            general = guild.channel("general")
+            messages = rf"/channels/{general.id}/messages"
+            async with running(fake, make_bot()) as bot:
+                await fake.wait_for_command_sync()
+                limited = fake.fail_next("POST", messages, 429, retry_after=0.2)
+                broken = fake.fail_next("POST", messages, 502)
+                sent = await fake.send_message(general, "hello bot")
+                reply = await fake.wait_for_channel_message(general, after=sent, timeout=10)
+                assert reply.content.startswith("hi ") and len(fake.channel_messages) == 1
+                statuses = [r.status for r in fake.requests if r.method == "POST" and r.path == messages]
+                assert statuses == [429, 502, 200]
+                assert (limited.hits, limited.remaining, broken.hits) == (1, 0, 1)
+
+                # a global limit on interaction callbacks: still answered within Discord's window
+                fake.fail_next("POST", r"/interactions/\d+/[^/]+/callback", 429, retry_after=0.1, global_=True)
+                cb = await fake.wait_for_response(await fake.send_slash_command("ping"))
+                assert cb.ok and cb.embeds[0]["title"] == "Pong"
+
+                fake.fail_next("POST", messages, 403, code=50013)
+                try:
+                    await bot.get_channel(general.id).send("not allowed")
+                except discord.Forbidden as exc:
+                    assert (exc.status, exc.code, exc.text) == (403, 50013, "Missing Permissions")
+                else:
+                    raise AssertionError("expected discord.Forbidden")
+                assert len(fake.channel_messages) == 1
+
+                # a webhook's message: webhook_id set, the author a bot and not a member
+                seen = asyncio.ensure_future(bot.wait_for("message", timeout=5))
+                hook = await fake.send_webhook_message(general, "hello from a hook")
+                message = await seen
+                assert message.webhook_id == int(hook.payload["webhook_id"]) and message.author.bot
+                assert not isinstance(message.author, discord.Member)
+                assert not fake.errors
+
+    run(scenario)
+
+
+def test_fail_next_rejects_unusable_rules() -> None:
+    fake = FakeDiscord()
+    for args, kwargs, words in [
+        (("POST", "/x", 429), {}, "retry_after"),
+        (("POST", "/x", 200), {}, "400-599"),
+        (("POST", "(", 500), {}, "regular expression"),
+        (("FETCH", "/x", 500), {}, "method"),
+        (("POST", "/x", 403), {"retry_after": 1.0}, "only apply to status 429"),
+        (("POST", "/x", 500), {"times": 0}, "times"),
+    ]:
+        try:
+            fake.fail_next(*args, **kwargs)
+        except ValueError as exc:
+            assert words in str(exc), (args, exc)
+        else:
+            raise AssertionError(f"accepted {args} {kwargs}")
+    assert fake.faults == []

@@ -70,3 +70,23 @@ def test_unusable_state_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a database" * 100)
     with pytest.raises(StateError, match="GLOSSARY_STATE_DB"):
         StateStore(bad)
+
+
+def test_a_post_left_half_done_by_a_crash_is_reported_not_resent(tmp_path):
+    day = date(2026, 1, 1)
+    crashed = StateStore(tmp_path / "state.db")
+    crashed.update_config(1, daily_channel_id=12, daily_enabled=True)
+    term = crashed.claim_daily_post(1, day, TERMS)  # claimed, then the process died mid-send
+    crashed.claim_daily_post(2, day, TERMS)
+    crashed.finish_daily_post(2, day)  # another server's post went out fine
+    crashed.close()
+
+    restarted = StateStore(tmp_path / "state.db")
+    assert restarted.recover_interrupted_posts() == [(1, day)]
+    assert restarted.posts(1) == [("2026-01-01", term, "failed")]
+    assert restarted.posts(2)[0][2] == "posted" and restarted.config(2).last_error is None
+    assert "2026-01-01" in restarted.config(1).last_error and "may not have appeared" in restarted.config(1).last_error
+    assert restarted.config(1).daily_channel_id == 12 and restarted.config(1).daily_enabled  # settings kept
+    assert restarted.claim_daily_post(1, day, TERMS) is None  # still at most one post that day
+    assert restarted.recover_interrupted_posts() == []
+    restarted.close()

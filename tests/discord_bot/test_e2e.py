@@ -120,7 +120,8 @@ def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, 
                 bot.state.update_config(guild.id, daily_channel_id=channel.id, daily_time="09:00",
                                         timezone="UTC", daily_enabled=True)
                 cog: Daily = bot.get_cog("Daily")
-                assert await cog.post_due() == 1
+                # the loop's own first check runs at READY and may see the new config first: either posts it
+                assert await cog.post_due() in (0, 1)
                 post = await fake.wait_for_channel_message(channel)
                 assert post.embeds and "Term of the day" in post.content and button_ids(post.message)
                 assert await cog.post_due() == 0  # same day: nothing more

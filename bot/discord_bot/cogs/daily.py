@@ -2,38 +2,63 @@
 
 The state database is written before the message is sent (claim), so a crash
 or restart never posts twice; a failed send is recorded and shown in
-`/glossary config show`.
+`/glossary config show`. On shutdown a post being sent is given a few seconds
+to finish (discord.py may be waiting out a rate limit), so its row ends up
+"posted" or "failed", never stuck half-done; a post a crash left half-done is
+reported at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 import discord
 from discord.ext import commands, tasks
 
 from ...glossary.daily import ScheduleError
-from ...state import GuildConfig
+from ...state import GuildConfig, interrupted_error
 from .. import render
 from ..ui import dynamic_view
 
 log = logging.getLogger(__name__)
+#: how long shutdown waits for a post being sent (Docker gives 10 s before SIGKILL)
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 class Daily(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self.now = bot.now  # injectable clock (tests replace it)
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # held while posting
+        self._stopping = False
+        self.shutdown_grace = SHUTDOWN_GRACE_SECONDS  # tests shorten it
         self.loop = tasks.loop(seconds=bot.daily_interval)(self._tick)
         self.loop.before_loop(self._before)
 
     async def cog_load(self) -> None:
+        state = self.bot.state
+        if state is not None:
+            for guild_id, day in await asyncio.to_thread(state.recover_interrupted_posts):
+                log.warning("guild %s: %s", guild_id, interrupted_error(day))
         self.loop.start()
 
     async def cog_unload(self) -> None:
+        """Stop the loop; a post being sent may finish first (bounded), so its row is not left half-done."""
+        self._stopping = True
+        task = self.loop.get_task()
+        if self._lock.locked():
+            try:
+                async with asyncio.timeout(self.shutdown_grace):
+                    async with self._lock:
+                        pass
+            except TimeoutError:
+                log.warning("shutting down while a term of the day is still being sent")
         self.loop.cancel()
+        if task is not None and not task.done():
+            # let the cancelled post record itself before the bot closes the state database
+            await asyncio.wait([task], timeout=self.shutdown_grace)
 
     async def _before(self) -> None:
         await self.bot.wait_until_ready()
@@ -48,10 +73,12 @@ class Daily(commands.Cog):
         """Post every due term of the day; returns how many were posted."""
         async with self._lock:
             state = self.bot.state
-            if state is None:
+            if state is None or self._stopping:
                 return 0
             posted = 0
             for config in await asyncio.to_thread(state.all_configs):
+                if self._stopping:
+                    break  # shutting down: start no new post
                 if not (config.daily_enabled and config.daily_channel_id):
                     continue
                 try:
@@ -76,28 +103,47 @@ class Daily(commands.Cog):
             return 0
         error = None
         try:
-            entry = self.bot.entry_by_term(term)
-            if entry is None:
-                raise LookupError(f"term {term!r} is no longer in the glossary")
-            related = await asyncio.to_thread(self.bot.searcher.related, entry.id)
-            channel = self.bot.get_channel(config.daily_channel_id) or await self.bot.fetch_channel(
-                config.daily_channel_id)
-            await channel.send(
-                content=f"📘 Term of the day ({day.isoformat()})",
-                embed=render.entry_embed(entry),
-                view=dynamic_view(render.entry_view(entry, related)),
-                allowed_mentions=render.NO_MENTIONS,
-            )
-        except discord.Forbidden:
-            error = f"no permission to post in channel {config.daily_channel_id} (needs Send Messages, Embed Links)"
-        except discord.NotFound:
-            error = f"daily channel {config.daily_channel_id} no longer exists: set another one"
+            await self._send(config.daily_channel_id, term, day)
+        except asyncio.CancelledError:
+            # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
+            state.finish_daily_post(config.guild_id, day, interrupted_error(day))
+            raise
         except (discord.HTTPException, LookupError) as exc:
-            error = f"could not post the term of the day: {exc}"
-        if error:
+            reason = failure_reason(exc, config.daily_channel_id)
+            error = f"term of the day for {day.isoformat()} not posted: {reason}"
             log.warning("guild %s: %s", config.guild_id, error)
         await asyncio.to_thread(state.finish_daily_post, config.guild_id, day, error)
         return 0 if error else 1
+
+    async def _send(self, channel_id: int, term: str, day: date) -> None:
+        entry = self.bot.entry_by_term(term)
+        if entry is None:
+            raise LookupError(f"term {term!r} is no longer in the glossary")
+        related = await asyncio.to_thread(self.bot.searcher.related, entry.id)
+        channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        await channel.send(
+            content=f"📘 Term of the day ({day.isoformat()})",
+            embed=render.entry_embed(entry),
+            view=dynamic_view(render.entry_view(entry, related)),
+            allowed_mentions=render.NO_MENTIONS,
+        )
+
+
+def failure_reason(exc: Exception, channel_id: int) -> str:
+    """Why a post failed, in words a server admin can act on (shown by /glossary config show)."""
+    if isinstance(exc, discord.Forbidden):
+        if exc.code == 50001:  # Missing Access: the bot cannot even see the channel
+            return (f"the bot cannot see <#{channel_id}> (Discord: Missing Access); give it View Channel "
+                    "there or choose another channel with /glossary config daily-channel")
+        return (f"the bot may not post in <#{channel_id}> (Discord: {exc.text or 'Forbidden'}); give it "
+                "Send Messages and Embed Links there")
+    if isinstance(exc, discord.NotFound):
+        return (f"the daily channel {channel_id} no longer exists; choose another one with "
+                "/glossary config daily-channel")
+    if isinstance(exc, discord.HTTPException):
+        code = f", code {exc.code}" if exc.code else ""
+        return f"Discord answered {exc.status}{code}: {exc.text or 'no details'}"
+    return str(exc)
 
 
 async def setup(bot) -> None:

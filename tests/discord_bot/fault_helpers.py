@@ -1,0 +1,136 @@
+"""Helpers for the fault tests: an injectable clock, a fast daily loop, state set up before start."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+from bot.config import Settings
+from bot.discord_bot.bot import GlossaryBot
+from bot.state import StateStore
+
+from .helpers import make_bot
+
+try:
+    from tests.fake_discord import (
+        FakeChannel,
+        FakeDiscord,
+        RecordedCallback,
+        RecordedMessage,
+        discord_py_pointed_at,
+    )
+except ImportError:  # pragma: no cover
+    from fake_discord import (  # type: ignore[no-redef]
+        FakeChannel,
+        FakeDiscord,
+        RecordedCallback,
+        RecordedMessage,
+        discord_py_pointed_at,
+    )
+
+#: the daily loop checks every 50 ms in these tests instead of every minute
+FAST_CHECK_SECONDS = 0.05
+
+
+class Clock:
+    """The bot's injected clock: the test moves it, the daily loop reads it."""
+
+    def __init__(self, iso: str) -> None:
+        self.now = datetime.fromisoformat(iso)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, iso: str) -> None:
+        self.now = datetime.fromisoformat(iso)
+
+
+def daily_bot(settings: Settings, embedder, clock: Clock) -> GlossaryBot:
+    """A bot on `clock` whose daily loop runs every FAST_CHECK_SECONDS (read when the cog loads)."""
+    bot = make_bot(settings, embedder, now=clock)
+    bot.daily_interval = FAST_CHECK_SECONDS
+    return bot
+
+
+def configure(state_path: Path, guild_id: int, **changes: Any) -> None:
+    """Write a server's settings before the bot starts, as an earlier run would have."""
+    store = StateStore(state_path)
+    try:
+        store.update_config(guild_id, **changes)
+    finally:
+        store.close()
+
+
+def daily_settings(channel: FakeChannel, at: str = "09:00", zone: str = "UTC") -> dict[str, Any]:
+    return {"daily_channel_id": channel.id, "daily_time": at, "timezone": zone, "daily_enabled": True}
+
+
+async def daily_checks(fake: FakeDiscord, bot: GlossaryBot, n: int = 3) -> None:
+    """Wait until the daily loop has run `n` more times: a count of checks, not a duration."""
+    loop = bot.get_cog("Daily").loop
+    target = loop.current_loop + n
+    await fake.wait_for(lambda: loop.current_loop >= target, timeout=10, what=f"{n} more daily checks")
+
+
+def posts_in(fake: FakeDiscord, channel: FakeChannel) -> list[RecordedMessage]:
+    """Messages the bot posted in `channel` itself (not interaction responses)."""
+    return [m for m in fake.channel_messages if m.channel_id == channel.id]
+
+
+def statuses(fake: FakeDiscord, method: str, path: str) -> list[int]:
+    """HTTP statuses the bot got for `method path`, in order (injected failures included)."""
+    return [r.status for r in fake.requests if r.method == method and r.path == path]
+
+
+async def command(fake: FakeDiscord, name: str, options: dict[str, Any] | None = None, *,
+                  user=None, timeout: float = 5.0) -> RecordedCallback:
+    """Invoke a slash command as `user` and return the bot's response."""
+    interaction = await fake.send_slash_command(name, options or {}, user=user)
+    return await fake.wait_for_response(interaction, timeout=timeout)
+
+
+@contextlib.asynccontextmanager
+async def running_with_token(fake: FakeDiscord, bot: GlossaryBot, token: str) -> AsyncIterator[asyncio.Task]:
+    """Start `bot` with `token`; yields its `start()` task (which may end by itself, e.g. on 4004)."""
+    with discord_py_pointed_at(fake):
+        task = asyncio.create_task(bot.start(token))
+        try:
+            await asyncio.wait_for(bot.wait_until_ready(), 30)
+            yield task
+        finally:
+            await bot.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 10)
+
+
+class AllRecords(logging.Handler):
+    """Every log record of the process at DEBUG, for the token-secrecy checks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def text(self) -> str:
+        """All records formatted, tracebacks included (format() adds exc_info)."""
+        return "\n".join(self.format(r) for r in self.records)
+
+    def __enter__(self) -> Self:
+        root = logging.getLogger()
+        self._old_level = root.level
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self._old_level)

@@ -1,0 +1,120 @@
+"""An in-process, loopback *fake Discord* for end-to-end tests of a discord.py bot.
+
+Why this exists
+---------------
+Discord can never be reached from CI, yet the bugs that actually break bots live in
+the glue between our code and Discord: a forgotten ``tree.sync()``, a reply that is
+longer than 2000 characters, an interaction that is not acknowledged within three
+seconds, a button whose ``custom_id`` was renamed, a reconnect that loses state.
+Mocking discord.py objects does not catch those. This package instead runs a small
+aiohttp server on ``127.0.0.1`` that speaks enough of Discord's REST API (v10) and
+gateway protocol (JSON, optional ``zlib-stream``) that the *real, unmodified*
+discord.py client logs in, connects, syncs commands and answers interactions
+against it, exactly as it would in production.
+
+Typical use (in-process)::
+
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("Study Group", channels=["general"])
+        with discord_py_pointed_at(fake):
+            bot = build_bot()
+            runner = asyncio.create_task(bot.start("any-token"))
+            await fake.wait_ready()
+            await fake.wait_for_command_sync()
+            inter = await fake.send_slash_command("ping")
+            cb = await fake.wait_for_response(inter)
+            assert cb.type == CallbackType.CHANNEL_MESSAGE
+            await bot.close()
+            await runner
+
+For a bot running in a subprocess, pass ``fake.env()`` (``DISCORD_API_BASE``,
+``DISCORD_GATEWAY_URL``, ``DISCORD_TOKEN``) to it instead of patching discord.py.
+
+Realism on purpose (each can be relaxed with a constructor flag):
+
+* interaction callbacks later than ``interaction_ack_timeout`` (3 s) get Discord's
+  ``10062 Unknown interaction``; a second acknowledgement gets ``40060``;
+* message bodies are validated against Discord's limits (content 2000, embeds, ...)
+  and command syncs against naming/description rules, answering ``50035``;
+* invoking a command that the bot never synced raises in the test (``strict_commands``);
+* without the MESSAGE_CONTENT intent, ``MESSAGE_CREATE`` arrives with empty content
+  unless the bot is mentioned or it is a DM (``enforce_message_content_intent``);
+* the bot's own messages are echoed back as ``MESSAGE_CREATE`` (``echo_bot_messages``).
+
+Every recorded item carries ``at = time.monotonic()`` of its arrival so tests can
+assert on response latency (``callback.at - interaction.sent_at``).
+
+Faults on purpose (for resilience tests):
+
+* ``fail_next(method, path_regex, status, ...)`` answers matching REST requests with a
+  429 (``retry_after``, ``X-RateLimit-*`` headers, optionally global), a 5xx, or a
+  403/404 with a Discord error code, ``times`` times; see :mod:`.faults`;
+* ``force_close(code)``, ``send_invalid_session()``, ``send_reconnect()`` break the
+  gateway (RESUME, or a fresh IDENTIFY); ``force_close(4004)`` is "Authentication failed".
+
+Layout: ``models`` (enums, world, records), ``validation`` (Discord's limits),
+``core`` (:class:`FakeDiscord`: lifecycle, world building, waiting, inspection),
+``gateway``, ``actions`` (what users do), ``messages`` and ``rest`` (the REST API),
+``faults`` (injected failures), ``wiring`` (pointing discord.py at the fake).
+"""
+
+from .core import FakeDiscord
+from .faults import Fault
+from .models import (
+    API_VERSION,
+    CallbackType,
+    ChannelType,
+    ComponentType,
+    Dispatched,
+    FakeChannel,
+    FakeDiscordError,
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+    GatewayEvent,
+    Intents,
+    InteractionType,
+    MessageRef,
+    Op,
+    OptionType,
+    Permissions,
+    RecordedCallback,
+    RecordedCommandSync,
+    RecordedFollowup,
+    RecordedMessage,
+    RecordedRequest,
+)
+from .wiring import discord_py_pointed_at, point_discord_py_at
+
+__all__ = [
+    "API_VERSION",
+    "CallbackType",
+    "ChannelType",
+    "ComponentType",
+    "Dispatched",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeDiscordError",
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMember",
+    "FakeRole",
+    "FakeUser",
+    "Fault",
+    "GatewayEvent",
+    "Intents",
+    "InteractionType",
+    "MessageRef",
+    "Op",
+    "OptionType",
+    "Permissions",
+    "RecordedCallback",
+    "RecordedCommandSync",
+    "RecordedFollowup",
+    "RecordedMessage",
+    "RecordedRequest",
+    "discord_py_pointed_at",
+    "point_discord_py_at",
+]

@@ -1,0 +1,453 @@
+"""`FakeDiscord` itself: construction, lifecycle, world building, waiting and inspection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from .actions import ActionsMixin
+from .faults import Fault, FaultsMixin
+from .gateway import GatewayMixin, _Connection, _Session
+from .messages import MessagesMixin
+from .models import (
+    API_VERSION,
+    DEFAULT_BOT_PERMISSIONS,
+    DEFAULT_EVERYONE_PERMISSIONS,
+    DISCORD_EPOCH_MS,
+    JSON,
+    ChannelType,
+    Dispatched,
+    FakeChannel,
+    FakeGuild,
+    FakeInteraction,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+    GatewayEvent,
+    RecordedCallback,
+    RecordedCommandSync,
+    RecordedFollowup,
+    RecordedMessage,
+    RecordedRequest,
+    T,
+    _InteractionState,
+)
+from .rest import RestMixin
+
+
+class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMixin):
+    """Loopback fake of Discord's REST API v10 + gateway for the real discord.py client.
+
+    Use as ``async with FakeDiscord() as fake: ...``. Build the world with the sync
+    ``add_*`` methods (ideally before the bot connects), act as users with the async
+    ``send_*``/``click_button``/``select``/``submit_modal`` methods, and assert with the
+    recorded lists or the ``wait_for_*`` helpers. Break things with ``fail_next`` (REST
+    errors) and ``force_close``/``send_invalid_session``/``send_reconnect`` (gateway).
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        bot_name: str = "StudyBot",
+        application_id: int | None = None,
+        heartbeat_interval_ms: int = 41_250,
+        interaction_ack_timeout: float | None = 3.0,
+        strict_commands: bool = True,
+        enforce_message_content_intent: bool = True,
+        echo_bot_messages: bool = True,
+        approved_privileged_intents: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        """
+        :param token: if set, REST calls and IDENTIFY must use it (else 401 / close 4004).
+        :param interaction_ack_timeout: Discord's 3 s window to acknowledge; ``None`` disables.
+        :param strict_commands: refuse (in the test) to invoke commands the bot never synced.
+        :param enforce_message_content_intent: blank content without the MESSAGE_CONTENT intent.
+        :param echo_bot_messages: dispatch MESSAGE_CREATE/UPDATE for the bot's own messages.
+        :param approved_privileged_intents: portal toggles; ``None`` approves all. An IDENTIFY
+            asking for more gets close code 4014 (discord.py raises PrivilegedIntentsRequired).
+        """
+        self.token = token
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.interaction_ack_timeout = interaction_ack_timeout
+        self.strict_commands = strict_commands
+        self.enforce_message_content_intent = enforce_message_content_intent
+        self.echo_bot_messages = echo_bot_messages
+        self.approved_privileged_intents = approved_privileged_intents
+        self.host = host
+
+        self._last_snowflake = 0
+        self.users: dict[int, FakeUser] = {}
+        self.guilds: dict[int, FakeGuild] = {}
+        self.dm_channels: dict[int, FakeChannel] = {}  # user id -> DM channel
+        self.bot_user = self.add_user(bot_name, bot=True)
+        self.owner = self.add_user("owner")
+        self.application_id = application_id or self.bot_user.id
+
+        # recordings (append-only, in arrival order)
+        self.requests: list[RecordedRequest] = []
+        self.interaction_responses: list[RecordedCallback] = []
+        self.channel_messages: list[RecordedMessage] = []
+        self.bot_messages: list[RecordedMessage] = []  # channel + interaction + followup
+        self.followups: list[RecordedFollowup] = []
+        self.command_syncs: list[RecordedCommandSync] = []
+        self.gateway_events: list[GatewayEvent] = []
+        self.dispatched: list[Dispatched] = []
+        self.reactions: list[tuple[str, int, int, str, float]] = []  # (method, channel, message, emoji, at)
+        self.presence_updates: list[JSON] = []
+        self.errors: list[BaseException] = []  # bugs inside the fake itself
+        self.faults: list[Fault] = []  # fail_next() rules, in the order added
+
+        # live state
+        self.messages: dict[int, JSON] = {}  # every message, current version
+        self.commands: dict[int | None, dict[int, JSON]] = {}  # guild id (None=global) -> id -> cmd
+        self._interactions: dict[int, _InteractionState] = {}
+        self._tokens: dict[str, int] = {}
+        self._files: dict[int, tuple[bytes, str]] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._connections: set[_Connection] = set()
+        self._announced_guilds: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._cond: asyncio.Condition | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Bind a random free port on ``host`` and start serving."""
+        self._cond = asyncio.Condition()
+        app = web.Application(middlewares=[self._json_errors_middleware], client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway_handler)
+        app.router.add_get("/gateway-resume", self._gateway_handler)
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment_handler)
+        app.router.add_route("*", "/api/v{version}/{tail:.*}", self._rest_handler)
+        app.router.add_route("*", "/{tail:.*}", self._not_found_handler)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def close(self) -> None:
+        """Close every gateway socket (1001 going away) and stop the server."""
+        for task in list(self._tasks):
+            task.cancel()
+        for conn in list(self._connections):
+            conn.live = False
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.ws.close(code=1001, message=b"fake discord shutting down"), 2.0)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def http_base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """What ``discord.http.Route.BASE`` must be set to."""
+        return f"{self.http_base}/api/v{API_VERSION}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Initial gateway URL (discord.py appends ``?v=10&encoding=json&compress=...``)."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        """Given in READY; a distinct path so tests can check RESUME used it."""
+        return f"ws://{self.host}:{self.port}/gateway-resume"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a bot running in a subprocess."""
+        return {
+            "DISCORD_API_BASE": self.api_base,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+            "DISCORD_TOKEN": self.token or "fake-token",
+        }
+
+    # ------------------------------------------------------------------ world building
+
+    def _snowflake(self) -> int:
+        """Time-based, strictly increasing ids (so discord.py's created_at is sensible)."""
+        value = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_snowflake = max(value, self._last_snowflake + 1)
+        return self._last_snowflake
+
+    def add_user(self, username: str, *, bot: bool = False, global_name: str | None = None) -> FakeUser:
+        user = FakeUser(self._snowflake(), username, bot=bot, global_name=global_name)
+        self.users[user.id] = user
+        return user
+
+    def add_guild(
+        self,
+        name: str = "Study Group",
+        *,
+        owner: FakeUser | None = None,
+        channels: Sequence[str] = ("general",),
+        members: Sequence[FakeUser] = (),
+        everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
+    ) -> FakeGuild:
+        """Create a guild containing the bot (with a managed role), its owner and ``members``.
+
+        Added after the bot connected, it is announced with GUILD_CREATE (a "join").
+        """
+        owner = owner or self.owner
+        guild = FakeGuild(self._snowflake(), name, owner.id)
+        guild.roles.append(FakeRole(guild.id, "@everyone", everyone_permissions, 0))
+        bot_role = FakeRole(
+            self._snowflake(), self.bot_user.username, bot_permissions, 1, managed=True, bot_id=self.bot_user.id
+        )
+        guild.roles.append(bot_role)
+        for position, channel_name in enumerate(channels):
+            guild.channels.append(
+                FakeChannel(self._snowflake(), channel_name, ChannelType.GUILD_TEXT, guild.id, position)
+            )
+        guild.members[self.bot_user.id] = FakeMember(self.bot_user, [bot_role.id])
+        for user in (owner, *members):
+            guild.members.setdefault(user.id, FakeMember(user))
+        self.guilds[guild.id] = guild
+        if self._sessions:
+            self._announced_guilds.add(guild.id)
+            for session in self._sessions_for(guild.id):
+                self._spawn(self._dispatch_to(session, "GUILD_CREATE", self._guild_create_for(session, guild)))
+        return guild
+
+    def add_member(
+        self, guild: FakeGuild, user: FakeUser, *, roles: Sequence[FakeRole] = (), nick: str | None = None
+    ) -> FakeMember:
+        member = FakeMember(user, [r.id for r in roles], nick)
+        guild.members[user.id] = member
+        self._dispatch_soon_if_live(
+            "GUILD_MEMBER_ADD", guild.id, lambda: {**member.payload(), "guild_id": str(guild.id)}
+        )
+        return member
+
+    def add_role(self, guild: FakeGuild, name: str, *, permissions: int = 0) -> FakeRole:
+        role = FakeRole(self._snowflake(), name, permissions, len(guild.roles))
+        guild.roles.append(role)
+        self._dispatch_soon_if_live(
+            "GUILD_ROLE_CREATE", guild.id, lambda: {"guild_id": str(guild.id), "role": role.payload()}
+        )
+        return role
+
+    def add_channel(
+        self,
+        guild: FakeGuild,
+        name: str,
+        *,
+        type: int = ChannelType.GUILD_TEXT,
+        topic: str | None = None,
+        parent: FakeChannel | None = None,
+    ) -> FakeChannel:
+        channel = FakeChannel(
+            self._snowflake(), name, type, guild.id, len(guild.channels), topic, parent.id if parent else None
+        )
+        guild.channels.append(channel)
+        self._dispatch_soon_if_live("CHANNEL_CREATE", guild.id, channel.payload)
+        return channel
+
+    def dm_channel(self, user: FakeUser) -> FakeChannel:
+        """The DM channel between the bot and ``user`` (created on first use)."""
+        channel = self.dm_channels.get(user.id)
+        if channel is None:
+            channel = FakeChannel(self._snowflake(), "", ChannelType.DM, None, recipients=[user])
+            self.dm_channels[user.id] = channel
+        return channel
+
+    def get_channel(self, channel_id: int) -> FakeChannel | None:
+        for guild in self.guilds.values():
+            for channel in guild.channels:
+                if channel.id == channel_id:
+                    return channel
+        for channel in self.dm_channels.values():
+            if channel.id == channel_id:
+                return channel
+        return None
+
+    def _default_guild(self) -> FakeGuild | None:
+        return next(iter(self.guilds.values()), None)
+
+    def _default_user(self, guild: FakeGuild | None) -> FakeUser:
+        if guild is not None:
+            for member in guild.members.values():
+                if not member.user.bot and member.user.id != guild.owner_id:
+                    return member.user
+            return self.users[guild.owner_id]
+        return self.owner
+
+    # ------------------------------------------------------------------ waiting
+
+    def _require_running(self) -> asyncio.Condition:
+        if self._cond is None:
+            raise RuntimeError("FakeDiscord is not started; use `async with FakeDiscord() as fake:`")
+        return self._cond
+
+    async def _notify(self) -> None:
+        cond = self._require_running()
+        async with cond:
+            cond.notify_all()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], T | None],
+        *,
+        timeout: float = 5.0,
+        what: str = "condition",
+        poll_interval: float = 0.02,
+    ) -> T:
+        """Wait until ``predicate()`` returns something truthy and return it.
+
+        Re-evaluated whenever the fake records anything, and every ``poll_interval``
+        seconds so predicates over the bot's own state (``bot.get_guild(...)``) work too.
+        On timeout a ``TimeoutError`` carries a transcript of recent traffic.
+        """
+        cond = self._require_running()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with cond:
+            while True:
+                result = predicate()
+                if result:
+                    return result
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise TimeoutError(f"timed out after {timeout}s waiting for {what}\n{self.transcript()}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(cond.wait(), min(poll_interval, remaining))
+
+    @staticmethod
+    def _since(after: Dispatched | float | None) -> float:
+        if after is None:
+            return float("-inf")
+        return after.sent_at if isinstance(after, Dispatched) else float(after)
+
+    async def wait_ready(self, *, after: Dispatched | float | None = None, timeout: float = 5.0) -> GatewayEvent:
+        """Wait until READY and every GUILD_CREATE have been sent (after IDENTIFY)."""
+        since = self._since(after)
+        return await self.wait_for(
+            lambda: next((e for e in self.gateway_events if e.kind == "ready" and e.at >= since), None),
+            timeout=timeout,
+            what="READY",
+        )
+
+    async def wait_resumed(self, *, after: Dispatched | float | None = None, timeout: float = 5.0) -> GatewayEvent:
+        """Wait until a RESUME was accepted (RESUMED sent)."""
+        since = self._since(after)
+        return await self.wait_for(
+            lambda: next((e for e in self.gateway_events if e.kind == "resumed" and e.at >= since), None),
+            timeout=timeout,
+            what="RESUMED",
+        )
+
+    async def wait_for_command_sync(
+        self, *, guild: FakeGuild | None = None, after: Dispatched | float | None = None, timeout: float = 5.0
+    ) -> RecordedCommandSync:
+        """Wait for a bulk overwrite of global (or ``guild``) commands."""
+        gid = guild.id if guild else None
+        since = self._since(after)
+        return await self.wait_for(
+            lambda: next((s for s in self.command_syncs if s.guild_id == gid and s.at >= since), None),
+            timeout=timeout,
+            what=f"command sync for guild={gid}",
+        )
+
+    async def wait_for_response(self, interaction: FakeInteraction | int, *, timeout: float = 5.0) -> RecordedCallback:
+        """Wait for the (first) interaction callback for ``interaction``."""
+        iid = interaction if isinstance(interaction, int) else interaction.id
+        return await self.wait_for(
+            lambda: next((c for c in self.interaction_responses if c.interaction_id == iid), None),
+            timeout=timeout,
+            what=f"interaction callback for {iid}",
+        )
+
+    async def wait_for_followup(
+        self, interaction: FakeInteraction, *, method: str | None = None, index: int = 0, timeout: float = 5.0
+    ) -> RecordedFollowup:
+        """Wait for the ``index``-th webhook request (followup/edit) using this interaction's token."""
+
+        def find() -> RecordedFollowup | None:
+            found = [
+                f for f in self.followups if f.token == interaction.token and (method is None or f.method == method)
+            ]
+            return found[index] if len(found) > index else None
+
+        return await self.wait_for(find, timeout=timeout, what=f"followup #{index} for interaction {interaction.id}")
+
+    async def wait_for_channel_message(
+        self,
+        channel: FakeChannel | int | None = None,
+        *,
+        after: Dispatched | float | None = None,
+        predicate: Callable[[RecordedMessage], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> RecordedMessage:
+        """Wait for a bot message posted via ``POST /channels/{id}/messages``."""
+        cid = channel.id if isinstance(channel, FakeChannel) else channel
+        since = self._since(after)
+
+        def find() -> RecordedMessage | None:
+            for rec in self.channel_messages:
+                if rec.at >= since and (cid is None or rec.channel_id == cid) and (predicate is None or predicate(rec)):
+                    return rec
+            return None
+
+        return await self.wait_for(find, timeout=timeout, what=f"bot message in channel {cid}")
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def identify_count(self) -> int:
+        return sum(1 for e in self.gateway_events if e.kind == "identify")
+
+    @property
+    def resume_count(self) -> int:
+        return sum(1 for e in self.gateway_events if e.kind == "resumed")
+
+    @property
+    def connected(self) -> bool:
+        return any(c.live and not c.ws.closed for c in self._connections)
+
+    def synced_commands(self, guild: FakeGuild | int | None = None) -> list[JSON]:
+        gid = guild.id if isinstance(guild, FakeGuild) else guild
+        return list(self.commands.get(gid, {}).values())
+
+    def messages_in(self, channel: FakeChannel | int) -> list[JSON]:
+        """Current version of every message (users' and bot's) in a channel, oldest first."""
+        cid = channel.id if isinstance(channel, FakeChannel) else channel
+        return sorted((m for m in self.messages.values() if int(m["channel_id"]) == cid), key=lambda m: int(m["id"]))
+
+    def original_response(self, interaction: FakeInteraction) -> JSON | None:
+        state = self._interactions.get(interaction.id)
+        if state is None or state.original_message_id is None:
+            return None
+        return self.messages.get(state.original_message_id)
+
+    def transcript(self, last: int = 40) -> str:
+        """Human-readable tail of REST + gateway traffic (attached to timeouts)."""
+        rows: list[tuple[float, str]] = []
+        rows += [(r.at, f"REST {r.method} {r.path} -> {r.status}") for r in self.requests]
+        rows += [(e.at, f"GW   {e.kind} {json.dumps(e.detail)[:120]}") for e in self.gateway_events]
+        rows += [(d.sent_at, f"SENT {d.event} id={d.payload.get('id')}") for d in self.dispatched]
+        rows.sort(key=lambda r: r[0])
+        lines = [text for _, text in rows[-last:]]
+        if self.errors:
+            lines.append(f"FAKE ERRORS: {self.errors!r}")
+        return "transcript (oldest first):\n  " + "\n  ".join(lines) if lines else "transcript: (nothing happened)"
