@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import random
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -22,9 +23,28 @@ from .glossary.index import IndexError_
 from .glossary.parse import GlossaryFormatError
 from .glossary.service import Glossary
 from .present import entry_json, entry_text, related_json, result_json, result_text
+from .state import StateError
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
-USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, OSError)
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG; the bot's exit code for problems restarting cannot fix
+USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, StateError, OSError)
+
+
+def _text_arg(text: str) -> str:
+    """A command-line argument as valid Unicode: bytes that were not UTF-8 reach
+    Python as lone surrogates, which nothing downstream can encode; make them U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # other lone surrogates: only possible when main() is called in-process
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line for stderr, whatever the exception's message looks like."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError):  # a damage quick_check missed, found mid-query
+        text = f"the index could not be read ({text}): run `glossary-bot build --force` to rebuild it"
+    return f"glossary-bot: {text}"
 
 
 def _print_json(obj) -> None:
@@ -48,7 +68,7 @@ def cmd_build(glossary: Glossary, args) -> int:
 
 def cmd_search(glossary: Glossary, args) -> int:
     searcher = glossary.open()
-    result = searcher.search(args.text)
+    result = searcher.search(_text_arg(args.text))
     if args.json:
         _print_json(result_json(result, searcher))
     else:
@@ -58,7 +78,7 @@ def cmd_search(glossary: Glossary, args) -> int:
 
 def cmd_related(glossary: Glossary, args) -> int:
     searcher = glossary.open()
-    result = searcher.search(args.term)
+    result = searcher.search(_text_arg(args.term))
     if result.band == "not_found" or not result.best:
         print(result_text(result, searcher), file=sys.stderr)
         return 3
@@ -94,6 +114,18 @@ def cmd_eval(glossary: Glossary, args) -> int:
     return 0
 
 
+def cmd_bench(glossary: Glossary, args) -> int:
+    from .benchmark.run import report_json, report_text, run_bench  # imported late: bench-only code
+
+    bench = run_bench(glossary.settings, quick=args.quick, copies=args.copies, startup=not args.no_startup,
+                      progress=lambda msg: print(msg, file=sys.stderr))
+    if args.json:
+        _print_json(report_json(bench))
+    else:
+        print(report_text(bench))
+    return 0 if all(f.ok for f in bench.figures) else EXIT_FAILURE
+
+
 def cmd_run(glossary: Glossary, args) -> int:
     if glossary.settings.discord_token:
         from .discord_bot.launcher import run_bot  # imported late: discord.py is heavy
@@ -123,13 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("build", cmd_build, "create or update the index").add_argument(
-        "--force", action="store_true", help="rewrite all tables even if nothing changed"
+        "--force", action="store_true",
+        help="rewrite all tables even if nothing changed; a damaged index is moved aside first",
     )
     add("define", cmd_search, "look up a term", ("text", "term, alias or misspelling"))
     add("ask", cmd_search, "ask a free-form question", ("text", "question"))
     add("related", cmd_related, "terms related to a term", ("term", "term"))
     add("random", cmd_random, "a random entry")
     add("eval", cmd_eval, "retrieval quality on a JSONL file", ("file", "eval JSONL file"))
+    bench = add("bench", cmd_bench, "speed and memory ratios against the bare model (goals in the README)")
+    bench.add_argument("--quick", action="store_true", help="small glossary subset and 10× scale: a smoke run")
+    bench.add_argument("--copies", type=int, help="scale test size in copies of the glossary (default 100)")
+    bench.add_argument("--no-startup", action="store_true", help="skip the start-up and memory processes")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
     for name in ("build", "define", "ask", "related", "random", "eval", "run"):
         sub.choices[name].add_argument("--index", help="index database path (default: data/index.db)")
@@ -137,19 +174,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage error (2) or --help (0): returned, so main() never raises
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING))
     try:
         settings = Settings.load()
-        if args.index:
-            settings = Settings(**{**settings.__dict__, "index_path": Path(args.index)})
+        if getattr(args, "index", None):
+            settings = settings.with_index(args.index)
         return args.func(Glossary(settings), args)
     except BrokenPipeError:  # `glossary-bot ask … | head`: the reader left, nothing to report
         sys.stderr = open(os.devnull, "w")
         return 0
-    except USER_ERRORS as exc:
-        print(f"glossary-bot: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    except (*USER_ERRORS, sqlite3.DatabaseError) as exc:
+        print(_error_line(exc), file=sys.stderr)
+        # `run` is what a service manager starts: its own code for "an admin must fix something".
+        return EXIT_CONFIG if args.command == "run" else EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

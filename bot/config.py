@@ -8,6 +8,7 @@ the (git-ignored) index live.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,10 @@ def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, UnicodeDecodeError):
         return values
+    except OSError as exc:  # e.g. a .env only root can read: say which file, not a bare errno
+        raise ConfigError(f"cannot read {path} ({exc.strerror}): fix its permissions or remove it") from None
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
@@ -39,23 +42,76 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _shown(value: str) -> str:
+    """A value quoted for an error message: never more than a line's worth."""
+    return repr(value[:40] + "…") if len(value) > 40 else repr(value)
+
+
 def _bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(f"{name} must be true or false, not {value!r}")
+    raise ConfigError(f"{name} must be true or false, not {_shown(value)}")
 
 
 def _int(name: str, value: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    # Plain ASCII digits only: int() would also take "1_000", "٤" or " +4 ".
+    if not re.fullmatch(r"[0-9]{1,30}", value):
+        raise ConfigError(f"{name} must be a whole number, not {_shown(value)}")
+    number = int(value)
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {number}")
     return number
+
+
+def _path(name: str, value: str, *, folder: bool) -> Path:
+    """A path setting, refused early when it cannot work (the wrong kind of thing is already there)."""
+    path = Path(value)
+    try:
+        os.fsencode(value)  # a NUL or a lone surrogate: no file can have that name
+        if "\x00" in value:
+            raise ValueError
+        exists_as_folder = path.is_dir()
+        exists_as_file = path.exists() and not exists_as_folder
+    except (ValueError, OSError):
+        raise ConfigError(f"{name} is not a usable path: {_shown(value)}") from None
+    if folder and exists_as_file:
+        raise ConfigError(f"{name} must be a folder, but {path} is a file")
+    if not folder and exists_as_folder:
+        raise ConfigError(f"{name} must be a file, but {path} is a folder")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is not None and not re.fullmatch(rf"(?:{'|'.join(schemes)})://[^\s/]+(?:/\S*)?", value):
+        raise ConfigError(f"{name} must be a {' or '.join(schemes)}:// URL, not {_shown(value)}")
+    return value
+
+
+def _token(value: str | None) -> str | None:
+    # Never echo the token. A real one is printable ASCII without spaces; anything
+    # else is a copy-paste accident that would otherwise fail deep inside aiohttp.
+    if value is not None and not re.fullmatch(r"[\x21-\x7e]+", value):
+        raise ConfigError(
+            "DISCORD_TOKEN contains spaces or characters a bot token never has: copy it again from the "
+            "developer portal (Bot → Reset Token) into .env"
+        )
+    return value
+
+
+def _model(value: str) -> str:
+    if not re.fullmatch(r"[\x21-\x7e]{1,200}", value):
+        raise ConfigError(
+            f"GLOSSARY_MODEL must be `bundled` or a fastembed model name such as BAAI/bge-small-en-v1.5, "
+            f"not {_shown(value)}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -83,20 +139,42 @@ class Settings:
             value = env.get(name)
             return value.strip() if value is not None and value.strip() else None
 
-        data_dir = Path(get("GLOSSARY_DATA_DIR") or DEFAULT_DATA_DIR)
+        def path(name: str, default: Path, *, folder: bool = False) -> Path:
+            value = get(name)
+            return _path(name, value, folder=folder) if value else default
+
+        data_dir = path("GLOSSARY_DATA_DIR", DEFAULT_DATA_DIR, folder=True)
         guild = get("DISCORD_GUILD_ID")
-        return cls(
+        settings = cls(
             data_dir=data_dir,
-            glossary_path=Path(get("GLOSSARY_FILE") or data_dir / "glossary.txt"),
-            index_path=Path(get("GLOSSARY_INDEX") or data_dir / "index.db"),
-            state_path=Path(get("GLOSSARY_STATE_DB") or data_dir / "state.db"),
-            model=get("GLOSSARY_MODEL") or "bundled",
-            model_dir=Path(get("GLOSSARY_MODEL_DIR") or DEFAULT_DATA_DIR / "model"),
-            cache_dir=Path(get("GLOSSARY_CACHE_DIR") or data_dir / "cache"),
+            glossary_path=path("GLOSSARY_FILE", data_dir / "glossary.txt"),
+            index_path=path("GLOSSARY_INDEX", data_dir / "index.db"),
+            state_path=path("GLOSSARY_STATE_DB", data_dir / "state.db"),
+            model=_model(get("GLOSSARY_MODEL") or "bundled"),
+            model_dir=path("GLOSSARY_MODEL_DIR", DEFAULT_DATA_DIR / "model", folder=True),
+            cache_dir=path("GLOSSARY_CACHE_DIR", data_dir / "cache", folder=True),
             batch_size=_int("GLOSSARY_BATCH_SIZE", get("GLOSSARY_BATCH_SIZE") or "4", 1, 8),
-            discord_token=get("DISCORD_TOKEN"),
+            discord_token=_token(get("DISCORD_TOKEN")),
             guild_id=_int("DISCORD_GUILD_ID", guild, 1, 2**64 - 1) if guild else None,
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
-            api_base=get("DISCORD_API_BASE"),
-            gateway_url=get("DISCORD_GATEWAY_URL"),
+            api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
+            gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Settings that are fine one by one but not together."""
+        # The bot moves a damaged index aside and rebuilds it: it must never be the state or the glossary.
+        if _same_file(self.index_path, self.state_path):
+            raise ConfigError(f"GLOSSARY_INDEX and GLOSSARY_STATE_DB are the same file ({self.index_path}): "
+                              "use two different files")
+        if _same_file(self.index_path, self.glossary_path):
+            raise ConfigError(f"GLOSSARY_INDEX and GLOSSARY_FILE are the same file ({self.index_path}): "
+                              "the index is built from the glossary, use another path")
+
+    def with_index(self, value: str) -> Settings:
+        """These settings with the index at `value` (the CLI's --index), checked like GLOSSARY_INDEX."""
+        updated = Settings(**{**self.__dict__, "index_path": _path("--index", value, folder=False)})
+        updated.check()
+        return updated

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import os
 import random
+import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -28,6 +29,7 @@ from .present import entry_text, result_text
 log = logging.getLogger(__name__)
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 HELP = """\
 Type a term or a question and press Enter, or use a command:
@@ -84,15 +86,24 @@ def _entry_with_related(searcher: Searcher, entry: StoredEntry) -> str:
     return entry_text(entry, None, searcher.related(entry.id))
 
 
+def _valid_text(line: str) -> str:
+    """Lone surrogates (undecodable input bytes) as U+FFFD, so every later step can encode the text."""
+    try:
+        line.encode("utf-8")
+        return line
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) -> str:
     """The console's answer to one input line ("" for a blank line)."""
-    line = line.strip()
+    line = _valid_text(line).strip()
     if not line:
         return ""
     if not line.startswith("/"):
         return result_text(searcher.search(line), searcher)
 
-    command, _, argument = line.partition(" ")
+    command, _, argument = line.replace("\t", " ").partition(" ")
     command, argument = command.lower(), argument.strip()
     if command in ("/define", "/ask"):
         if not argument:
@@ -113,7 +124,9 @@ def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) 
         return HELP
     if command in QUIT_COMMANDS:
         return ""
-    return f"Unknown command {command}. Type /help for the list of commands."
+    # Echoed without control characters: they could restyle or clear the terminal.
+    shown = _UNPRINTABLE.sub("?", command[:40])
+    return f"Unknown command {shown}. Type /help for the list of commands."
 
 
 # -- the loop -------------------------------------------------------------------------
@@ -163,6 +176,9 @@ def run_console(
     stderr = stderr or sys.stderr
     if interactive is None:
         interactive = stdin is sys.stdin and stdin.isatty()
+    if stdin is sys.stdin and hasattr(stdin, "reconfigure"):
+        # Bytes that are not UTF-8 become U+FFFD instead of ending the session with UnicodeDecodeError.
+        stdin.reconfigure(errors="replace")
     searcher = glossary.open()
     if interactive:
         count = len(searcher.index.entries)

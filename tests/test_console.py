@@ -246,3 +246,14 @@ def test_python_m_bot_run_handles_several_commands(glossary, tmp_path):
     assert "Unknown command /nope." in proc.stdout
     assert "/today" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_undecodable_input_bytes_do_not_end_the_session(glossary, tmp_path):
+    env = {**_env_without_token(), "PYTHONIOENCODING": "utf-8:strict"}  # strict: as in a UTF-8 locale
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], input=b"\xff\xfe what\n/define attention\n", capture_output=True,
+        env=env, cwd=tmp_path, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    assert b"Attention\n=========\n" in proc.stdout

@@ -88,7 +88,9 @@ class GlossaryBot(commands.Bot):
     # -- startup ------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        self.searcher = await asyncio.to_thread(self.glossary.open)
+        # The launcher opened the index before connecting (see launcher.prepare); reuse it. A damaged
+        # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
+        self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
         if self.warm_model and self.searcher.embedder is not None:
             await asyncio.to_thread(self.searcher.embedder.embed_query, "warm up")
         self.state = await asyncio.to_thread(StateStore, self.settings.state_path)

@@ -2,6 +2,17 @@
 
 DISCORD_API_BASE and DISCORD_GATEWAY_URL, when set, point discord.py at
 another server (tests use a loopback fake Discord). The token is never logged.
+
+What an admin sees when something is wrong:
+- a problem only they can fix (bad token, intent not enabled, model files
+  missing, state database unusable, index that cannot be rebuilt) stops the
+  bot once, before it connects where possible, with one line on stderr and
+  exit code 78 (EX_CONFIG); compose.yaml restarts a failed bot a few times
+  only, so this never becomes a restart loop;
+- a damaged index is moved aside and rebuilt from the glossary (a warning in
+  the log), since it is only a cache;
+- Discord unreachable at start-up (network down, Discord outage) is retried
+  here with a growing pause, one warning line each time, instead of exiting.
 """
 
 from __future__ import annotations
@@ -12,13 +23,26 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 
-from ..config import Settings
+from ..cli import EXIT_CONFIG  # 78, sysexits.h EX_CONFIG: restarting will not help until an admin acts
+from ..config import ConfigError, Settings
+from ..glossary.embeddings import ModelLoadError
+from ..glossary.index import IndexError_
+from ..glossary.parse import GlossaryFormatError
 from ..glossary.service import Glossary
-from ..state import StateError
+from ..state import StateError, StateStore
 
 log = logging.getLogger(__name__)
+
+# Local problems that need an admin; OSError covers files we cannot read or create.
+PERMANENT_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, StateError, OSError)
+# Failures to reach Discord before the gateway connection exists (discord.py
+# retries those after it by itself, with reconnect=True).
+UNREACHABLE = (aiohttp.ClientConnectionError, asyncio.TimeoutError, discord.DiscordServerError,
+               discord.GatewayNotFound)
+RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # seconds between attempts to reach Discord
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -39,45 +63,81 @@ def _setup_logging(level: str) -> None:
     for handler in list(root.handlers):  # the CLI's basicConfig handler: avoid double lines
         root.removeHandler(handler)
     discord.utils.setup_logging(level=numeric, root=True)
+    # The bot has no voice features; without this every start logs two warnings about voice libraries.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def prepare(glossary: Glossary) -> None:
+    """Open everything the bot needs before it connects, cheapest first, so a
+    local problem stops it before it logs in (and before Discord shows it online)."""
+    StateStore(glossary.settings.state_path).close()
+    searcher = glossary.open(recover=True)
+    if searcher.embedder is not None:
+        searcher.embedder.embed_query("warm up")  # loads the model now: missing files fail here, not mid-chat
 
 
 async def _serve(glossary: Glossary) -> None:
     from .bot import GlossaryBot
 
-    bot = GlossaryBot(glossary)
     loop = asyncio.get_running_loop()
-    closing: list[asyncio.Task] = []
+    stopping = asyncio.Event()
+    current: dict[str, object] = {}
 
     def stop(name: str) -> None:
-        if not closing:
+        if not stopping.is_set():
             log.info("%s received: closing", name)
-            closing.append(loop.create_task(bot.close()))
+            stopping.set()
+            current["closing"] = loop.create_task(current["bot"].close())
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop, sig.name)
-    async with bot:
-        await bot.start(glossary.settings.discord_token or "", reconnect=True)
-    if closing:
-        await closing[0]
+    delay = RETRY_FIRST
+    while not stopping.is_set():
+        # A fresh client per attempt: a closed discord.py client cannot be started again.
+        bot = current["bot"] = GlossaryBot(glossary)
+        try:
+            async with bot:
+                await bot.start(glossary.settings.discord_token or "", reconnect=True)
+            break
+        except UNREACHABLE as exc:
+            if stopping.is_set():
+                break
+            log.warning("cannot reach Discord (%s): trying again in %.0f s", _one_line(exc), delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+            delay = min(delay * 2, RETRY_MAX)
+    if "closing" in current:
+        await current["closing"]
+
+
+def _fail(message: str) -> int:
+    print(f"glossary-bot: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def run_bot(glossary: Glossary, log_level: str = "WARNING") -> int:
     _setup_logging(log_level)
-    apply_endpoints(glossary.settings)
     try:
+        prepare(glossary)
+        apply_endpoints(glossary.settings)
         asyncio.run(_serve(glossary))
-    except discord.LoginFailure:
-        print("glossary-bot: Discord rejected DISCORD_TOKEN: copy the bot token again from the developer "
-              "portal (Bot → Reset Token) into .env", file=sys.stderr)
-        return 1
+    except (discord.LoginFailure, discord.ConnectionClosed) as exc:
+        # 4004 "Authentication failed": the token was reset while the bot ran (other codes: as before)
+        if isinstance(exc, discord.ConnectionClosed) and exc.code != 4004:
+            raise
+        return _fail("Discord rejected DISCORD_TOKEN: copy the bot token again from the developer "
+                     "portal (Bot → Reset Token) into .env")
     except discord.PrivilegedIntentsRequired:
-        print("glossary-bot: GLOSSARY_MESSAGE_CONTENT=true needs the Message Content intent: enable it in the "
-              "developer portal (Bot → Privileged Gateway Intents) or set it to false", file=sys.stderr)
-        return 1
-    except StateError as exc:
-        print(f"glossary-bot: {exc}", file=sys.stderr)
-        return 1
+        return _fail("GLOSSARY_MESSAGE_CONTENT=true needs the Message Content intent: enable it in the "
+                     "developer portal (Bot → Privileged Gateway Intents) or set it to false")
+    except PERMANENT_ERRORS as exc:
+        return _fail(_one_line(exc))
     except KeyboardInterrupt:
         return 0
     return 0

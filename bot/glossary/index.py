@@ -17,6 +17,7 @@ from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import sqlite_utils
@@ -161,11 +162,16 @@ def source_fingerprint(text: str, model_id: str) -> str:
     )
 
 
+def read_only_uri(path: Path) -> str:
+    """SQLite URI opening `path` read-only; quoted, or a '?', '#' or '%' in it would be read as URI syntax."""
+    return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
+
+
 def stored_fingerprint(db_path: Path) -> str | None:
     """The fingerprint an index was built with, read without loading the index;
     None when the file is missing or unreadable (then it needs a build)."""
     try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        with closing(sqlite3.connect(read_only_uri(db_path), uri=True)) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
     except sqlite3.DatabaseError:
         return None

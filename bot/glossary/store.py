@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import SCHEMA_VERSION, VIEWS, IndexError_
+from .index import SCHEMA_VERSION, VIEWS, IndexError_, read_only_uri
 from .terms import stem, tokens
 
 
@@ -64,7 +64,7 @@ class GlossaryIndex:
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            conn = sqlite3.connect(read_only_uri(self.path), uri=True, check_same_thread=False)
             self._local.conn = conn
         return conn
 
