@@ -6,8 +6,14 @@ import asyncio
 import os
 import sys
 import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import discord
+import pytest
 
 from bot.discord_bot.cogs.study import looks_like_question
+from bot.discord_bot.ui import RESPOND_WITHIN, time_left
 
 from .helpers import assert_no_pings, make_bot, make_settings, run, running
 from .test_e2e import PROJECT_ROOT
@@ -24,6 +30,15 @@ def test_looks_like_question() -> None:
     assert looks_like_question("How does LoRA work")
     assert not looks_like_question("thanks everyone")
     assert not looks_like_question("")
+
+
+@pytest.mark.parametrize(("age", "left"), [(0.0, RESPOND_WITHIN), (1.5, RESPOND_WITHIN - 1.5), (5.0, 0.0),
+                                           (-30.0, RESPOND_WITHIN)])
+def test_defer_deadline_counts_from_the_interaction_creation(age: float, left: float) -> None:
+    """An interaction that waited in a backlog before its handler ran has less time left;
+    a clock behind Discord's (negative age) never gives more than the full limit."""
+    created = SimpleNamespace(created_at=discord.utils.utcnow() - timedelta(seconds=age))
+    assert time_left(created) == pytest.approx(left, abs=0.05)
 
 
 def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_path) -> None:
@@ -52,7 +67,7 @@ def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_
     run(scenario, timeout=120)
 
 
-def test_rejected_token_is_one_line_and_exit_1(real_index_path, tmp_path) -> None:
+def test_rejected_token_is_one_line_and_exit_78(real_index_path, tmp_path) -> None:
     async def scenario() -> None:
         async with FakeDiscord(token="the-right-token") as fake:
             env = {**os.environ, **fake.env(), "DISCORD_TOKEN": "a-wrong-token",
@@ -62,7 +77,7 @@ def test_rejected_token_is_one_line_and_exit_1(real_index_path, tmp_path) -> Non
                 sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             _out, err = await asyncio.wait_for(proc.communicate(), 60)
-            assert proc.returncode == 1
+            assert proc.returncode == 78  # EX_CONFIG: restarting cannot fix it
             text = err.decode()
             assert "Discord rejected DISCORD_TOKEN" in text and "Traceback" not in text
             assert "a-wrong-token" not in text

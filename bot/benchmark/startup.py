@@ -1,0 +1,123 @@
+"""Start-up time and resident memory: the whole bot vs the bundled model alone.
+
+Both run as fresh processes. "Ready" for the model is one query embedded; for
+the bot it is the first `/ask` answered through the loopback fake Discord of
+the test suite (tests/fake_discord), so log-in, command sync, index and model
+loading are all inside the figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .timing import median, rss_mb
+
+ROOT = Path(__file__).resolve().parents[2]
+REPEATS = 3
+
+MODEL_ALONE = """
+import sys
+from bot.config import Settings
+from bot.glossary.embeddings import FastEmbedEmbedder
+s = Settings.load()
+e = FastEmbedEmbedder.load(s.model, tokenizer_dir=s.model_dir, cache_dir=s.cache_dir, batch_size=s.batch_size)
+e.embed_query("what is attention?")
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def _fake_discord():
+    if not (ROOT / "tests" / "fake_discord").is_dir():
+        return None
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.fake_discord import FakeDiscord
+
+    return FakeDiscord
+
+
+async def _model_alone(env: dict[str, str]) -> tuple[float, float]:
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", MODEL_ALONE, env=env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 120)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"model process failed: {(await proc.stderr.read()).decode()[-500:]}")
+        ready = time.monotonic() - started
+        return ready, rss_mb(proc.pid)
+    finally:
+        if proc.returncode is None:
+            proc.stdin.close()
+            await asyncio.wait_for(proc.wait(), 30)
+
+
+async def _bot(fake_discord_cls, env: dict[str, str], workdir: Path) -> tuple[float, float]:
+    async with fake_discord_cls() as fake:
+        fake.add_guild("Bench")
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=workdir, env={**env, **fake.env()},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_ready(timeout=120)
+            answer = await fake.wait_for_response(
+                await fake.send_slash_command("ask", {"question": "what is attention?"}), timeout=30
+            )
+            ready = answer.at - started
+            return ready, rss_mb(proc.pid)
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), 30)
+                except TimeoutError:
+                    proc.kill()
+
+
+async def _measure(fake_discord_cls, index_path: Path, workdir: Path) -> dict:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        "GLOSSARY_INDEX": str(index_path),
+        "GLOSSARY_STATE_DB": str(workdir / "state.db"),
+    }
+    model_runs, bot_runs = [], []
+    for _ in range(REPEATS):  # alternate, so load on the machine hits both alike
+        model_runs.append(await _model_alone(env))
+        bot_runs.append(await _bot(fake_discord_cls, env, workdir))
+    return {
+        "model_ready_s": median([r for r, _m in model_runs]),
+        "bot_ready_s": median([r for r, _m in bot_runs]),
+        "model_rss_mb": median([m for _r, m in model_runs]),
+        "bot_rss_mb": median([m for _r, m in bot_runs]),
+    }
+
+
+def measure_startup(bench, index_path: Path) -> None:
+    from .run import Figure
+
+    fake_discord_cls = _fake_discord()
+    if fake_discord_cls is None:
+        bench.info["startup"] = "skipped: needs tests/fake_discord from a checkout of the repository"
+        return
+    m = asyncio.run(_measure(fake_discord_cls, index_path, bench.workdir))
+    bench.add(Figure(
+        "startup_vs_model_load", m["bot_ready_s"] / m["model_ready_s"], 1.3,
+        "process start → first /ask answered (bot, via fake Discord) ÷ process start → model ready",
+        {"bot_ready_s": round(m["bot_ready_s"], 2), "model_ready_s": round(m["model_ready_s"], 2)},
+    ))
+    bench.add(Figure(
+        "memory_vs_model", m["bot_rss_mb"] / m["model_rss_mb"], 1.3,
+        "resident memory of the running bot ÷ a process holding only the model",
+        {"bot_rss_mb": round(m["bot_rss_mb"], 1), "model_rss_mb": round(m["model_rss_mb"], 1)},
+    ))
