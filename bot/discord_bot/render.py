@@ -7,6 +7,8 @@ message goes out with `AllowedMentions.none()` so nothing can ping anyone.
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 from ..glossary.search import NOT_FOUND, Related, SearchResult
@@ -30,6 +32,11 @@ SHOW_PREFIX = "gloss:show:"
 PAGE_PREFIX = "gloss:page:"
 NO_MENTIONS = discord.AllowedMentions.none()
 COLOUR = discord.Colour.blurple()
+EMPTY_QUERY_TEXT = "Type a term or a question, e.g. “attention” or “what does LoRA do?”."
+# Echoed user text loses control characters (NUL, escape sequences) and the
+# bidirectional embeddings/overrides/isolates, which would otherwise reorder the
+# rest of our own message around them.
+_UNECHOED = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clip(text: str, limit: int) -> str:
@@ -44,8 +51,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def escape_user_text(text: str, limit: int = 200) -> str:
-    """User input echoed back: no markdown, no mentions, bounded length."""
-    text = discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(text.split())))
+    """User input echoed back: one line, no control characters, no markdown, no mentions, bounded length."""
+    text = " ".join(_UNECHOED.sub(" ", text).split())
+    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
     return clip(text, limit)
 
 
@@ -104,16 +112,27 @@ def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0) -> di
     return embed
 
 
+def _show_buttons(terms: list[str], row: int | None = None) -> list[discord.ui.Button]:
+    """A button per term, at most one row; Discord refuses a message that repeats a custom
+    id, so terms that share one (the same name, or names alike in their first 89 characters)
+    get a single button."""
+    buttons: list[discord.ui.Button] = []
+    for term in terms:
+        custom_id = show_custom_id(term)
+        if any(b.custom_id == custom_id for b in buttons):
+            continue
+        buttons.append(discord.ui.Button(label=clip(term, LABEL_MAX), custom_id=custom_id,
+                                         style=discord.ButtonStyle.secondary, row=row))
+        if len(buttons) == BUTTONS_PER_ROW:
+            break
+    return buttons
+
+
 def entry_view(entry: StoredEntry, related: list[Related], page: int = 0) -> discord.ui.View:
     """Related-term buttons (at most 5, one row), plus paging when the definition is long."""
     view = discord.ui.View(timeout=None)
-    for item in related[:BUTTONS_PER_ROW]:
-        view.add_item(discord.ui.Button(
-            label=clip(item.entry.term, LABEL_MAX),
-            custom_id=show_custom_id(item.entry.term),
-            style=discord.ButtonStyle.secondary,
-            row=0,
-        ))
+    for button in _show_buttons([item.entry.term for item in related], row=0):
+        view.add_item(button)
     pages = len(split_pages(entry.definition))
     if pages > 1:
         if page > 0:
@@ -127,21 +146,25 @@ def entry_view(entry: StoredEntry, related: list[Related], page: int = 0) -> dis
 
 def suggestions_view(entries: list[StoredEntry]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for entry in entries[:BUTTONS_PER_ROW]:
-        view.add_item(discord.ui.Button(label=clip(entry.term, LABEL_MAX), custom_id=show_custom_id(entry.term),
-                                        style=discord.ButtonStyle.secondary))
+    for button in _show_buttons([entry.term for entry in entries]):
+        view.add_item(button)
     return view
 
 
 def not_found_text(query: str, result: SearchResult) -> str:
+    shown = escape_user_text(query, 200)
+    if not shown:  # only spaces, control characters or nothing at all
+        return EMPTY_QUERY_TEXT
     hints = ", ".join(clip(h.entry.term, 80) for h in result.hits[:3])
-    text = f"The glossary doesn't cover “{escape_user_text(query, 200)}”."
+    text = f"The glossary doesn't cover “{shown}”."
     if hints:
         text += f" Nearest terms: {discord.utils.escape_markdown(hints)}."
     return clip(text, CONTENT_MAX)
 
 
 def suggest_text(query: str) -> str:
+    if not escape_user_text(query):
+        return "Did you mean one of these?"
     return clip(f"Not sure what “{escape_user_text(query, 200)}” refers to. Did you mean one of these?", CONTENT_MAX)
 
 

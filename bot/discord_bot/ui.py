@@ -1,5 +1,8 @@
 """Shared Discord plumbing: persistent buttons, timed searches, safe replies.
 
+Blocking work never runs on the event loop: searches go to a small pool of
+their own, short calls (state database, autocomplete) to another.
+
 Buttons carry their whole state in the custom id (`gloss:show:<term>`,
 `gloss:page:<n>:<term>`), so they keep working after a restart: a
 `DynamicItem` with a regex template catches them, and views we send are made
@@ -10,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -24,7 +29,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-RESPOND_WITHIN = 2.0  # seconds a search may take before we defer (Discord allows 3)
+RESPOND_WITHIN = 2.0  # seconds after the user acted by which we answer or defer (Discord allows 3)
+# Searches (model call, FTS5, numpy) run in a pool of their own, not the loop's
+# default executor: a burst of questions then waits in this pool's queue instead of
+# a thread per question competing with the event loop for the GIL (each competitor
+# makes every GIL hand-off back to the loop slower, and the loop stalls), and the
+# default executor stays free for what the loop itself needs (DNS lookups). One
+# worker: the model already spreads one inference over the cores; on 2 cores a
+# second worker answered a burst of 200 questions only a little sooner, and the
+# loop got to run half as often meanwhile.
+SEARCH_WORKERS = 1
+_pools: dict[str, ThreadPoolExecutor] = {}
 
 
 class GlossButton(discord.ui.DynamicItem[discord.ui.Button], template=r"gloss:(?P<kind>show|page):(?P<rest>.*)"):
@@ -62,14 +77,51 @@ def dynamic_view(view: discord.ui.View) -> discord.ui.View:
     return out
 
 
+def _pool(name: str, workers: int) -> ThreadPoolExecutor:
+    pool = _pools.get(name)
+    if pool is None:
+        pool = _pools[name] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"glossary-{name}")
+    return pool
+
+
+async def in_search_pool(func: Callable[..., T], *args: Any) -> T:
+    """Run a search (anything that may call the model) off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_pool("search", SEARCH_WORKERS),
+                                                            functools.partial(func, *args))
+
+
+async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
+    """Run a short blocking call (state DB, autocomplete) off the event loop.
+
+    One worker, apart from the searches: autocomplete cannot defer, so it must
+    not queue behind a burst of searches, and calls finish in the order they
+    were made (the study cog relies on that to take each user's messages in order).
+    """
+    return await asyncio.get_running_loop().run_in_executor(_pool("quick", 1), functools.partial(func, *args))
+
+
+def time_left(interaction: discord.Interaction, limit: float = RESPOND_WITHIN) -> float:
+    """Seconds until `limit` after the interaction was created.
+
+    Counted from the interaction's id (a Discord timestamp), not from when our
+    handler started: under load an interaction can wait in the gateway backlog
+    before its handler runs, and Discord's 3 s run from its creation. A clock
+    behind Discord's counts as no time spent yet (the full `limit`); one ahead
+    only makes us defer sooner.
+    """
+    spent = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return limit - min(max(spent, 0.0), limit)
+
+
 async def run_timed(interaction: discord.Interaction, func: Callable[..., T], *args: Any,
                     limit: float = RESPOND_WITHIN) -> tuple[T, bool]:
-    """Run `func` off the loop; defer the interaction if it takes longer than `limit`.
+    """Run `func` in the search pool; defer the interaction unless it is done within
+    `limit` of the interaction's creation (so quick refusals can stay ephemeral).
 
     Returns (result, deferred).
     """
-    task = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    done, _ = await asyncio.wait({task}, timeout=limit)
+    task = asyncio.ensure_future(in_search_pool(func, *args))
+    done, _ = await asyncio.wait({task}, timeout=time_left(interaction, limit))
     if done:
         return task.result(), False
     await interaction.response.defer(thinking=True, ephemeral=False)

@@ -5,19 +5,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from bot.config import Settings
 from bot.discord_bot.bot import GlossaryBot
 from bot.glossary.service import Glossary
+from bot.state import StateStore
 
 try:
-    from tests.fake_discord import FakeDiscord, discord_py_pointed_at
+    from tests.fake_discord import (
+        CallbackType,
+        FakeDiscord,
+        FakeInteraction,
+        discord_py_pointed_at,
+    )
 except ImportError:  # pragma: no cover
-    from fake_discord import FakeDiscord, discord_py_pointed_at  # type: ignore[no-redef]
+    from fake_discord import (  # type: ignore[no-redef]
+        CallbackType,
+        FakeDiscord,
+        FakeInteraction,
+        discord_py_pointed_at,
+    )
+
+T = TypeVar("T")
 
 
 def make_settings(index_path: Path, state_path: Path, **overrides: Any) -> Settings:
@@ -79,3 +97,172 @@ def assert_no_pings(fake: FakeDiscord) -> None:
     assert bodies
     for body in bodies:
         assert body.get("allowed_mentions", {}).get("parse") == [], body
+
+
+# --------------------------------------------------------------------------- load and bad-input helpers
+
+
+class LoopThread:
+    """An event loop in a daemon thread: lets synchronous code (a hypothesis example)
+    drive a bot and a fake Discord that keep running between calls."""
+
+    def __init__(self, name: str = "discord-world") -> None:
+        self.problems: list[dict[str, Any]] = []
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_exception_handler(lambda _loop, ctx: self.problems.append(ctx))
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Awaitable[T], timeout: float = 60) -> T:
+        """Run `coro` on this loop and wait for its result (from any other thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+        assert not self.problems, self.problems
+
+
+def _thread_schedstat() -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) of the calling thread (Linux)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            on_cpu, waiting, _slices = f.read().split()
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+    except (OSError, ValueError):
+        return time.thread_time(), 0.0
+
+
+class LoopMonitor:
+    """How long the running loop was blocked: a task sleeps `interval` in a loop and
+    records the worst overshoot (anything hogging the loop delays its wake-up).
+
+    `max_block` is the raw overshoot. `max_own_block` leaves out the time the loop's
+    thread was runnable but the OS ran something else (Linux schedstat): on a
+    machine shared with other jobs that is the machine's load, not the bot's work.
+    What remains is the loop's own work plus waiting for the GIL.
+    """
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self.max_block = 0.0
+        self.max_own_block = 0.0
+        self.worst: dict[str, float] = {}
+        self.samples = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            start, (cpu, queued) = time.perf_counter(), _thread_schedstat()
+            await asyncio.sleep(self.interval)
+            late = time.perf_counter() - start - self.interval
+            cpu_after, queued_after = _thread_schedstat()
+            own = max(0.0, late - (queued_after - queued))
+            self.max_block = max(self.max_block, late)
+            if own > self.max_own_block:
+                self.max_own_block = own
+                self.worst = {"late": late, "cpu": cpu_after - cpu, "os_wait": queued_after - queued}
+            self.samples += 1
+
+    def summary(self) -> str:
+        worst = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in self.worst.items())
+        return (f"event loop max block {self.max_own_block * 1000:.1f} ms without OS scheduling delays "
+                f"({worst}); raw max {self.max_block * 1000:.1f} ms; {self.samples} samples")
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._watch())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class ErrorLogs(logging.Handler):
+    """Collects ERROR (and worse) records from the bot's, discord.py's and aiohttp's loggers
+    (aiohttp: the HTTP client, and the fake's server when it runs in this process)."""
+
+    LOGGERS = ("bot", "discord", "aiohttp")
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> Self:
+        for name in self.LOGGERS:
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+
+    def messages(self) -> list[str]:
+        formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+        return [formatter.format(r) for r in self.records]
+
+
+def file_digest(path: Path) -> dict[str, str]:
+    """SHA-256 of an SQLite database file and of its write-ahead log if it has one (not of
+    the -shm index, which readers write to)."""
+    files = (path, path.with_name(path.name + "-wal"))
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.exists()}
+
+
+def sqlite_digest(path: Path) -> str:
+    """SHA-256 of an SQLite database's content (schema and rows), read without writing to it.
+
+    For a database the bot opens read-write: opening it rewrites the header (the
+    state store's schema check is a write transaction) although no data changes.
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+    finally:
+        conn.close()
+
+
+def add_study_channel(state_path: Path, guild_id: int, channel_id: int) -> None:
+    """Configure a study channel through the state store, before the bot starts."""
+    store = StateStore(state_path)
+    try:
+        store.update_config(guild_id, study_channels=(channel_id,))
+    finally:
+        store.close()
+
+
+def all_settled(fake: FakeDiscord, interactions: Iterable[FakeInteraction]) -> bool:
+    """Every interaction got its final answer (a message callback, or a defer plus a followup
+    or edit), or Discord refused its first response (so a test fails at once, not on a timeout)."""
+    first: dict[int, Any] = {}
+    for callback in fake.interaction_responses:
+        first.setdefault(callback.interaction_id, callback)
+    followed_up = {f.token for f in fake.followups if f.status < 300 and (
+        f.method == "POST" or (f.method == "PATCH" and f.message_id == "@original"))}
+    final = (CallbackType.CHANNEL_MESSAGE, CallbackType.UPDATE_MESSAGE, CallbackType.AUTOCOMPLETE_RESULT)
+
+    def settled(interaction: FakeInteraction) -> bool:
+        callback = first.get(interaction.id)
+        return callback is not None and (not callback.ok or callback.type in final or interaction.token in followed_up)
+
+    return all(settled(i) for i in interactions)
+
+
+def record_handled(study_cog) -> dict[int, bool]:
+    """Spy on the Study cog: message id -> whether it replied, set once the message is fully handled."""
+    handled: dict[int, bool] = {}
+    handle = study_cog.handle
+
+    async def spy(message):
+        handled[message.id] = await handle(message)
+        return handled[message.id]
+
+    study_cog.handle = spy
+    return handled

@@ -1,5 +1,7 @@
 """Rendering stays within Discord's limits and pings nobody, whatever the input."""
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,6 +54,17 @@ def test_related_buttons_are_capped_and_persistent():
     assert kind == "show" and related[0].entry.term.startswith(term)
 
 
+def test_terms_sharing_a_custom_id_get_one_button():
+    """Discord refuses a message whose components repeat a custom id."""
+    long = "y" * 120
+    related = [Related(entry("Same", entry_id=2), "see also"), Related(entry("Same", entry_id=3), "see also"),
+               Related(entry(long + "a", entry_id=4), "see also"), Related(entry(long + "b", entry_id=5), "x"),
+               Related(entry("Other", entry_id=6), "see also")]
+    for view in (render.entry_view(entry(), related), render.suggestions_view([r.entry for r in related])):
+        ids = [b.custom_id for b in view.children]
+        assert len(ids) == len(set(ids)) == 3
+
+
 def test_not_found_message_escapes_user_text():
     result = SearchResult("x", NOT_FOUND, [Hit(entry(), "semantic", 0.3)])
     text = render.not_found_text("@everyone **bold** <@123>", result)
@@ -59,6 +72,19 @@ def test_not_found_message_escapes_user_text():
     assert "**" not in text
     assert len(text) <= render.CONTENT_MAX
     assert render.NO_MENTIONS.everyone is False and render.NO_MENTIONS.users is False
+
+
+def test_echoed_text_loses_control_and_bidi_characters():
+    text = render.escape_user_text("what\x00is \u202eattention\u202c \x1b[31m\u2067lora\u2069\nnow")
+    assert text == "what is attention [31m lora now"
+    assert render.escape_user_text("👩\u200d💻 é") == "👩\u200d💻 é"  # joiners and marks are text, kept
+
+
+def test_empty_query_gets_a_prompt_not_empty_quotes():
+    empty = SearchResult("", NOT_FOUND, [])
+    for query in ("", "   ", "\x00\x01", "\u202e\u202c"):
+        assert render.not_found_text(query, empty) == render.EMPTY_QUERY_TEXT
+        assert "“”" not in render.suggest_text(query)
 
 
 @settings(max_examples=200, deadline=None)
@@ -70,6 +96,8 @@ def test_any_text_renders_within_limits(term, definition, query):
     for page in range(len(pages)):
         check_embed(render.entry_embed(e, "semantic", page))
         check_view(render.entry_view(e, [Related(entry(term, entry_id=2), "see also")], page))
-    assert len(render.not_found_text(query, SearchResult(query, NOT_FOUND, []))) <= render.CONTENT_MAX
+    refusal = render.not_found_text(query, SearchResult(query, NOT_FOUND, []))
+    assert len(refusal) <= render.CONTENT_MAX
+    assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]|@(everyone|here)", refusal)
     assert len(render.suggest_text(query)) <= render.CONTENT_MAX
     assert len(render.choice_name(e)) <= render.CHOICE_NAME_MAX

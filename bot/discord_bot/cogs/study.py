@@ -8,16 +8,17 @@ shows the bot the text of messages that mention it, so empty content is normal.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
+import time
+from collections.abc import Callable
 
 import discord
 from discord.ext import commands
 
-from ...glossary.search import ANSWER, SUGGEST
+from ...glossary.search import ANSWER, SUGGEST, Related, SearchResult
 from .. import render
-from ..ui import dynamic_view
+from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
@@ -37,8 +38,9 @@ def looks_like_question(text: str) -> bool:
 
 
 class Study(commands.Cog):
-    def __init__(self, bot, *, per: float = COOLDOWN_SECONDS) -> None:
+    def __init__(self, bot, *, per: float = COOLDOWN_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.bot = bot
+        self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
 
     def strip_mentions(self, message: discord.Message) -> str:
@@ -59,6 +61,30 @@ class Study(commands.Cog):
             log.exception("study reply failed (guild %s, channel %s, message %s)",
                           message.guild.id if message.guild else None, message.channel.id, message.id)
 
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
+        """A mention is a question for this cog, not a prefix command. The bot's prefix is
+        a mention, so commands.Bot still looks up a command named after the question's
+        first word ("<@bot> what is LoRA" → "what"); without a listener here discord.py
+        logs that CommandNotFound as an ERROR, with a traceback, for every such question."""
+        if isinstance(error, commands.CommandNotFound):
+            return
+        log.error("prefix command %s failed", ctx.command, exc_info=(type(error), error, error.__traceback__))
+
+    async def in_study_channel(self, message: discord.Message) -> bool:
+        assert message.guild is not None and self.bot.state is not None
+        # the state DB is read off the loop, in the one-worker pool: messages come
+        # back in the order they arrived, so a user's first question takes the cooldown
+        config = await in_quick_pool(self.bot.state.config, message.guild.id)
+        channels = {message.channel.id, getattr(message.channel, "parent_id", None)}  # a thread's parent too
+        return not channels.isdisjoint(config.study_channels)
+
+    def _search(self, text: str) -> tuple[SearchResult, list[Related]]:
+        searcher = self.bot.searcher
+        result = searcher.search(text)
+        related = searcher.related(result.best.entry.id) if result.band == ANSWER and result.best else []
+        return result, related
+
     async def handle(self, message: discord.Message) -> bool:
         """Reply if appropriate; True if a reply was sent."""
         if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
@@ -66,23 +92,19 @@ class Study(commands.Cog):
         if message.guild is None or self.bot.state is None or self.bot.searcher is None:
             return False
         mentioned = self.mentioned(message)
-        channel_id = getattr(message.channel, "parent_id", None) or message.channel.id
-        in_study = message.channel.id in self.bot.state.config(message.guild.id).study_channels or (
-            channel_id in self.bot.state.config(message.guild.id).study_channels)
-        if not (mentioned or in_study):
-            return False
         text = self.strip_mentions(message)
         if not mentioned and not looks_like_question(text):
+            return False  # chatter: costs no lookup and no cooldown
+        if not mentioned and not await self.in_study_channel(message):
             return False
-        if self.cooldown.update_rate_limit(message):
+        if self.cooldown.update_rate_limit(message, self.clock()):
             return False  # on cooldown: silent
         if not text:
             await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
             return True
-        result = await asyncio.to_thread(self.bot.searcher.search, text)
+        result, related = await in_search_pool(self._search, text)
         if result.band == ANSWER and result.best:
             entry = result.best.entry
-            related = await asyncio.to_thread(self.bot.searcher.related, entry.id)
             await self.reply(message, embed=render.entry_embed(entry, result.best.match),
                              view=dynamic_view(render.entry_view(entry, related)))
             return True
