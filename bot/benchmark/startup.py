@@ -19,6 +19,8 @@ from .timing import median, rss_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = 3
+# Free-form, so answering it needs the model (a plain "what is attention?" is a name lookup).
+FREE_FORM_QUESTION = "what's the trick where you recompute activations to save memory?"
 
 MODEL_ALONE = """
 import sys
@@ -26,7 +28,7 @@ from bot.config import Settings
 from bot.glossary.embeddings import FastEmbedEmbedder
 s = Settings.load()
 e = FastEmbedEmbedder.load(s.model, tokenizer_dir=s.model_dir, cache_dir=s.cache_dir, batch_size=s.batch_size)
-e.embed_query("what is attention?")
+e.embed_query("what's the trick where you recompute activations to save memory?")
 print("ready", flush=True)
 sys.stdin.read()
 """
@@ -71,7 +73,7 @@ async def _bot(fake_discord_cls, env: dict[str, str], workdir: Path) -> tuple[fl
         try:
             await fake.wait_ready(timeout=120)
             answer = await fake.wait_for_response(
-                await fake.send_slash_command("ask", {"question": "what is attention?"}), timeout=30
+                await fake.send_slash_command("ask", {"question": FREE_FORM_QUESTION}), timeout=30
             )
             ready = answer.at - started
             return ready, rss_mb(proc.pid)

@@ -17,10 +17,13 @@ from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import numpy as np
-import sqlite_utils
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from .embeddings import Embedder
 from .parse import Entry, ParsedGlossary, parse_file
@@ -141,6 +144,8 @@ def open_db(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA journal_mode").fetchone()
     except sqlite3.DatabaseError as exc:
         raise IndexError_(f"cannot open index {path}: {exc}; delete it and run `glossary-bot build`") from None
+    import sqlite_utils  # here, not at the top: the bot only reads the index and starts faster without it
+
     db = sqlite_utils.Database(conn)
     try:
         migrate(db)
