@@ -70,6 +70,7 @@ def test_quick_bench_measures_every_figure(tmp_path) -> None:
     assert report["all_ok"] == all(f["ok"] for f in report["ratios"].values())
     assert report["ratios"]["ask_at_scale_vs_real"]["entries"] == 3 * 40
     assert set(report["info"]["vector_search_at_scale"]) == {"float32 (BLAS)", "float16", "int8→int32"}
+    assert report["info"]["nearest_at_scale"]["exact_top5_kept"] == 1.0  # 120 entries: exact search
     json.dumps(report)  # serialisable as printed by --json
     text = report_text(bench)
     assert all(name in text for name in EXPECTED_FIGURES)

@@ -20,7 +20,7 @@ from ..glossary.embeddings import FastEmbedEmbedder
 from ..glossary.index import build_index, entry_views
 from ..glossary.parse import parse_file
 from ..glossary.search import Searcher
-from ..glossary.store import GlossaryIndex
+from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
 from .synthetic import ScaleEmbedder, write_synthetic_glossary
 from .timing import interleaved, median, ms, percentile, rss_mb, seconds
 
@@ -182,6 +182,7 @@ def measure_scale(bench: Bench, embedder: FastEmbedEmbedder, glossary: Path, rea
          "index_load_s": round(load_s, 2), "synthetic_build_s": round(build_s, 2)},
     ))
     bench.info["vector_search_at_scale"] = compare_vector_formats(big_index.vectors["full"])
+    bench.info["nearest_at_scale"] = compare_prefilter(big_index, embedder, questions)
 
 
 def compare_vector_formats(matrix: np.ndarray, repeats: int = 10) -> dict:
@@ -200,6 +201,24 @@ def compare_vector_formats(matrix: np.ndarray, repeats: int = 10) -> dict:
         fn()
         out[name] = {"ms": ms(median([seconds(fn) for _ in range(repeats)])), "mb": round(nbytes / 2**20, 1)}
     return out
+
+
+def compare_prefilter(index: GlossaryIndex, embedder: FastEmbedEmbedder, questions: list[str]) -> dict:
+    """Exact nearest entries vs what the search uses at this size (binary-code
+    prefilter above EXACT_SEARCH_LIMIT): time, and how much of the exact top 5 it keeps."""
+    matrix = index.vectors["full"]
+    vectors = [embedder.embed_query(q) for q in questions]
+    kept, exact_s, used_s = [], [], []
+    for vec in vectors:
+        exact = top_k(matrix @ vec, 200)
+        exact_s.append(seconds(lambda: top_k(matrix @ vec, 200)))
+        used_s.append(seconds(lambda: index.nearest(vec, 200)))
+        kept.append(len(set(exact[:5].tolist()) & set(index.nearest(vec, 200).tolist())) / 5)
+    return {
+        "method": "binary-code prefilter + exact rescoring" if len(matrix) > EXACT_SEARCH_LIMIT else "exact",
+        "exact_ms": ms(median(exact_s)), "used_ms": ms(median(used_s)),
+        "exact_top5_kept": round(float(np.mean(kept)), 4),
+    }
 
 
 def run_bench(settings: Settings, *, quick: bool = False, copies: int | None = None,

@@ -18,7 +18,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from .embeddings import Embedder
-from .store import GlossaryIndex, StoredEntry, content_words
+from .store import GlossaryIndex, StoredEntry, top_k, content_words
 from .terms import TermSpotter, compact_key, lookup_key, stem
 
 MAX_QUERY_CHARS = 1000
@@ -204,7 +204,7 @@ class Searcher:
         doc_freq = {word: len(ids) for word, (ids, _w) in postings.items()}
 
         keyword = index.bm25({w: postings[w] for w in content if w in postings})
-        keyword_top = _top(keyword, KEYWORD_CANDIDATES)
+        keyword_top = top_k(keyword, KEYWORD_CANDIDATES)
         keyword_top = keyword_top[keyword[keyword_top] > 0]
 
         quoted = {lookup_key(q) for q in _QUOTED.findall(query)}
@@ -216,14 +216,13 @@ class Searcher:
                 named[pos] = max(named.get(pos, 0.0), weight)
 
         qvec = self.embedder.embed_query(focus) if self.embedder is not None else None
-        dense_all = index.vectors["full"] @ qvec if qvec is not None else None
-        dense_top = _top(dense_all, DENSE_CANDIDATES) if dense_all is not None else np.array([], dtype=np.int64)
+        dense_top = index.nearest(qvec, DENSE_CANDIDATES) if qvec is not None else np.array([], dtype=np.int64)
 
         positions = np.unique(np.concatenate(
             [dense_top, keyword_top, np.fromiter(named, dtype=np.int64, count=len(named))]
         ).astype(np.int64))
         m = len(positions)
-        dense = dense_all[positions] if dense_all is not None else np.zeros(m, dtype=np.float32)
+        dense = index.vectors["full"][positions] @ qvec if qvec is not None else np.zeros(m, dtype=np.float32)
         lead = index.vectors["lead"][positions] @ qvec if qvec is not None else np.zeros(m, dtype=np.float32)
         dense_rank = np.empty(m)
         dense_rank[np.argsort(-dense, kind="stable")] = np.arange(m)
@@ -298,10 +297,3 @@ class Searcher:
         picked.pop(entry_id, None)
         return [Related(index.entries[i], reason) for i, reason in list(picked.items())[:limit]]
 
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first, without sorting them all."""
-    if len(scores) <= k:
-        return np.argsort(-scores, kind="stable")
-    part = np.argpartition(-scores, k)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]

@@ -43,6 +43,28 @@ STOPWORDS = frozenset(
 )
 
 
+# Above this many entries, nearest() prefilters with binary codes (see there).
+EXACT_SEARCH_LIMIT = 20_000
+PREFILTER = 4_000
+
+
+def _pack_signs(matrix: np.ndarray) -> np.ndarray:
+    """Sign bits of each row packed into 64-bit words, word-major: shape (words, rows)."""
+    bits = np.packbits(matrix > 0, axis=1)
+    pad = (-bits.shape[1]) % 8
+    if pad:
+        bits = np.pad(bits, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(np.ascontiguousarray(bits).view(np.uint64).T)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first, without sorting them all."""
+    if len(scores) <= k:
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
 def content_words(text: str) -> list[str]:
     """The words of a query that keyword search looks for."""
     return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
@@ -138,6 +160,36 @@ class GlossaryIndex:
                     f"index {self.path} lacks {view!r} vectors for some entries: run `glossary-bot build`"
                 )
         self.dim = dim
+        self._codes = self._binary_codes() if n > EXACT_SEARCH_LIMIT else None
+
+    def _binary_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """One bit per dimension (above or below the mean) of every 'full' vector,
+        packed into 64-bit words: a 48-byte code per entry for 384 dimensions."""
+        matrix = self.vectors["full"]
+        centre = matrix.mean(axis=0)
+        return _pack_signs(matrix - centre), centre
+
+    def nearest(self, query: np.ndarray, k: int) -> np.ndarray:
+        """Positions of the k entries whose 'full' vector is closest to `query`, best first.
+
+        Exact up to EXACT_SEARCH_LIMIT entries. Above it, the Hamming distance
+        of binary codes picks PREFILTER candidates and those are scored exactly:
+        at 69,000 entries a float32 product over all vectors costs 8–10 ms
+        (memory-bound: two threads do not help), codes plus rescoring ~2.5 ms,
+        and 98–99% of the exact top 5 are kept (`glossary-bot bench` reports both)."""
+        matrix = self.vectors["full"]
+        if self._codes is None:
+            return top_k(matrix @ query, k)
+        codes, centre = self._codes
+        query_code = _pack_signs((query - centre)[None, :])[:, 0]
+        distance = np.zeros(codes.shape[1], dtype=np.uint16)
+        for word, query_word in zip(codes, query_code):  # one contiguous row of words at a time: fastest in numpy
+            distance += np.bitwise_count(word ^ query_word)
+        if len(distance) <= PREFILTER:
+            candidates = np.arange(len(distance))
+        else:
+            candidates = np.argpartition(distance, PREFILTER)[:PREFILTER]
+        return candidates[top_k(matrix[candidates] @ query, k)]
 
     def postings(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """word → (positions in entry_ids, field-weighted frequency), for words the glossary has."""

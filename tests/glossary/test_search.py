@@ -103,3 +103,30 @@ def test_autocomplete_ranks_prefix_first_without_the_model(searcher):
     assert names[0] == "Attention"
     assert len(searcher.complete("")) == 25
     assert len(searcher.complete("a" * 500)) <= 25
+
+
+def test_prefiltered_nearest_keeps_the_closest_entries(real_index_path, real_embedder, monkeypatch) -> None:
+    """Above EXACT_SEARCH_LIMIT entries, nearest() prefilters by binary codes; forced on
+    the real glossary (690 entries, 300 candidates) it must keep the exact nearest ones."""
+    from bot.glossary import store
+    from bot.glossary.store import GlossaryIndex, top_k
+
+    exact_index = GlossaryIndex(real_index_path)
+    monkeypatch.setattr(store, "EXACT_SEARCH_LIMIT", 100)
+    monkeypatch.setattr(store, "PREFILTER", 300)
+    prefiltered = GlossaryIndex(real_index_path)
+    assert prefiltered._codes is not None and exact_index._codes is None
+    questions = [
+        "what's the trick where you recompute activations to save memory?",
+        "how do transformers decide which tokens to look at?",
+        "why does my loss explode when the learning rate is too high?",
+        "how do I make a big model smaller so it runs on my phone?",
+    ]
+    kept = []
+    for question in questions:
+        vec = real_embedder.embed_query(question)
+        exact = top_k(exact_index.vectors["full"] @ vec, 5).tolist()
+        found = prefiltered.nearest(vec, 20).tolist()
+        assert found[0] == exact[0]
+        kept.append(len(set(exact) & set(found)) / 5)
+    assert sum(kept) / len(kept) >= 0.9
