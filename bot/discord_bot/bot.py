@@ -112,6 +112,12 @@ class GlossaryBot(commands.Bot):
         except discord.HTTPException as exc:
             log.error("could not sync slash commands (%s); they may be missing or stale", exc)
 
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the bot speaks slash commands, and a message that
+        mentions it is a question for the study cog's listener. (commands.Bot's
+        default would look up a command named after the question's first word
+        and log CommandNotFound for "<@bot> what is LoRA".)"""
+
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?",
                  len(self.guilds))

@@ -50,7 +50,7 @@ _TRAILING = re.compile(r"\s+(?:mean|means|stand for|do|does|is|are)?\s*[?.!]*$",
 
 def clean_query(text: str) -> str:
     text = _CONTROL.sub(" ", text or "")
-    return " ".join(text.split())[:MAX_QUERY_CHARS]
+    return " ".join(text.split())[:MAX_QUERY_CHARS].rstrip()
 
 
 def strip_framing(query: str) -> str:

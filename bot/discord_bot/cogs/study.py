@@ -61,16 +61,6 @@ class Study(commands.Cog):
             log.exception("study reply failed (guild %s, channel %s, message %s)",
                           message.guild.id if message.guild else None, message.channel.id, message.id)
 
-    @commands.Cog.listener()
-    async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
-        """A mention is a question for this cog, not a prefix command. The bot's prefix is
-        a mention, so commands.Bot still looks up a command named after the question's
-        first word ("<@bot> what is LoRA" → "what"); without a listener here discord.py
-        logs that CommandNotFound as an ERROR, with a traceback, for every such question."""
-        if isinstance(error, commands.CommandNotFound):
-            return
-        log.error("prefix command %s failed", ctx.command, exc_info=(type(error), error, error.__traceback__))
-
     async def in_study_channel(self, message: discord.Message) -> bool:
         assert message.guild is not None and self.bot.state is not None
         # the state DB is read off the loop, in the one-worker pool: messages come
