@@ -40,7 +40,7 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
             guild = fake.add_guild("Study Group", channels=["general", "study"])
             alice = fake.add_user("alice")
             fake.add_member(guild, alice)
-            async with running(fake, make_bot(settings, real_embedder)):
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
                 sync = await fake.wait_for_command_sync()
                 assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
 
@@ -83,6 +83,12 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
                 added = await fake.wait_for_response(await fake.send_slash_command(
                     "glossary config study-channel", {"action": "add", "channel": study}, user=fake.owner))
                 assert added.ok and added.data["flags"] == 64 and f"<#{study.id}>" in added.content
+                general = guild.channel("general")
+                for action in ("add", "remove"):  # add and take back a second one: only "study" stays
+                    changed = await fake.wait_for_response(await fake.send_slash_command(
+                        "glossary config study-channel", {"action": action, "channel": general}, user=fake.owner))
+                    assert changed.ok
+                assert bot.state.config(guild.id).study_channels == (study.id,)
                 bad = await fake.wait_for_response(await fake.send_slash_command(
                     "glossary config daily-time", {"time": "25:99"}, user=fake.owner))
                 assert "Not changed" in bad.content and bad.data["flags"] == 64

@@ -291,6 +291,9 @@ def test_forbidden_daily_channel_is_logged_shown_to_admins_and_keeps_the_setting
                                     what="Missing Access recorded")
                 text = (await command(fake, "glossary config show", user=owner)).content
                 assert "2026-03-03 not posted" in text and "View Channel" in text
+                # picking a channel again is the admin's fix: the old error no longer applies
+                assert (await command(fake, "glossary config daily-channel", {"channel": daily}, user=owner)).ok
+                assert bot.state.config(guild.id).last_error is None
 
                 # permissions fixed: the next day's post goes out and the error is gone
                 clock.set("2026-03-04T10:00:00+00:00")

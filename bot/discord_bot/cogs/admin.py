@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Literal
 from zoneinfo import available_timezones
@@ -11,7 +12,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import ScheduleError
+from ...state import GuildConfig
 from .. import render
+from ..ui import in_quick_pool
 
 log = logging.getLogger(__name__)
 _ZONES = sorted(available_timezones() | {"UTC"})
@@ -44,7 +47,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     async def _update(self, interaction: discord.Interaction, done: str, **changes) -> None:
         try:
-            config = self.bot.state.update_config(interaction.guild_id, **changes)
+            # off the loop: a state DB locked by another writer waits out its busy timeout there
+            config = await in_quick_pool(functools.partial(self.bot.state.update_config, interaction.guild_id,
+                                                           **changes))
         except ScheduleError as exc:
             await self._reply(interaction, f"Not changed: {exc}")
             return
@@ -52,23 +57,32 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="show", description="Show this server's glossary settings")
     async def show(self, interaction: discord.Interaction) -> None:
-        await self._reply(interaction, render.config_text(self.bot.state.config(interaction.guild_id)))
+        config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
+        await self._reply(interaction, render.config_text(config))
 
     @config.command(name="study-channel", description="Answer questions in a channel (or stop)")
     @app_commands.describe(action="add or remove", channel="The channel")
     async def study_channel(self, interaction: discord.Interaction, action: Literal["add", "remove"],
                             channel: discord.TextChannel) -> None:
-        current = list(self.bot.state.config(interaction.guild_id).study_channels)
-        if action == "add" and channel.id not in current:
-            current.append(channel.id)
-        elif action == "remove" and channel.id in current:
-            current.remove(channel.id)
+        state = self.bot.state
+
+        def change() -> GuildConfig:  # read and write in one call, so two admins cannot lose each other's edit
+            current = list(state.config(interaction.guild_id).study_channels)
+            if action == "add" and channel.id not in current:
+                current.append(channel.id)
+            elif action == "remove" and channel.id in current:
+                current.remove(channel.id)
+            return state.update_config(interaction.guild_id, study_channels=tuple(current))
+
+        config = await in_quick_pool(change)
         verb = "Added" if action == "add" else "Removed"
-        await self._update(interaction, f"{verb} {channel.mention}.", study_channels=tuple(current))
+        await self._reply(interaction, f"{verb} {channel.mention}.\n{render.config_text(config)}")
 
     @config.command(name="daily-channel", description="Channel for the term of the day")
     async def daily_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
-        await self._update(interaction, f"Term of the day goes to {channel.mention}.", daily_channel_id=channel.id)
+        # An error about posting to the old channel says nothing about the new one.
+        await self._update(interaction, f"Term of the day goes to {channel.mention}.", daily_channel_id=channel.id,
+                           last_error=None)
 
     @config.command(name="daily-time", description="Local time for the term of the day (HH:MM, 24-hour)")
     async def daily_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
@@ -86,7 +100,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="daily", description="Turn the term of the day on or off")
     async def daily(self, interaction: discord.Interaction, enabled: bool) -> None:
-        config = self.bot.state.config(interaction.guild_id)
+        config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
         if enabled and not config.daily_channel_id:
             await self._reply(interaction, "Set a channel first with /glossary config daily-channel.")
             return
