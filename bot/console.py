@@ -17,10 +17,9 @@ import os
 import random
 import re
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
-from .glossary.daily import shuffled_cycle
+from .glossary.daily import term_of_the_day
 from .glossary.search import NOT_FOUND, Searcher
 from .glossary.service import Glossary
 from .glossary.store import StoredEntry
@@ -44,22 +43,6 @@ A line without a leading / is the same as /ask."""
 
 
 # -- term of the day -------------------------------------------------------------------
-
-
-def term_of_the_day(entry_ids: Iterable[int], day: dt.date | None = None) -> int:
-    """The entry id for `day` (default: today, local time), the same on every run.
-
-    Entry ids are shuffled with a seed per cycle of len(ids) days and day N of
-    the cycle gets the Nth id, so no term repeats until every term has had its
-    day. Pure and small on purpose: the Discord layer may replace it (e.g. with
-    a pick stored per server).
-    """
-    ids = sorted(set(entry_ids))
-    if not ids:
-        raise ValueError("the glossary has no entries")
-    cycle, position = divmod((day or dt.date.today()).toordinal(), len(ids))
-    order = shuffled_cycle([str(i) for i in ids], f"glossary-bot term of the day {cycle}")
-    return int(order[position])
 
 
 # -- one line in, one answer out ---------------------------------------------------

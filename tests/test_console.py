@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.console import HELP, handle_line, run_console, term_of_the_day
+from bot.console import HELP, handle_line, run_console
+from bot.glossary.daily import term_of_the_day
 from bot.glossary.service import Glossary
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

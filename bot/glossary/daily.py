@@ -9,6 +9,7 @@ down at posting time catches up once later that day, never twice.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,21 @@ def shuffled_cycle(terms: list[str], seed: str) -> list[str]:
     order = sorted(terms)
     random.Random(seed).shuffle(order)
     return order
+
+
+def term_of_the_day(entry_ids: Iterable[int], day: date) -> int:
+    """One entry id per calendar day, the same for everyone (the console, and /today
+    in a DM; servers keep their own order in the state DB).
+
+    Entry ids are shuffled with a seed per cycle of len(ids) days and day N of
+    the cycle gets the Nth id, so no term repeats until every term has had its day.
+    """
+    ids = sorted(set(entry_ids))
+    if not ids:
+        raise ValueError("the glossary has no entries")
+    cycle, position = divmod(day.toordinal(), len(ids))
+    order = shuffled_cycle([str(i) for i in ids], f"glossary-bot term of the day {cycle}")
+    return int(order[position])
 
 
 @dataclass(frozen=True)

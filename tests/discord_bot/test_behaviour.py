@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import discord
@@ -83,3 +83,27 @@ def test_rejected_token_is_one_line_and_exit_78(real_index_path, tmp_path) -> No
             assert "a-wrong-token" not in text
 
     run(scenario, timeout=90)
+
+
+def test_today_in_a_dm_is_the_consoles_pick_for_that_date(real_index_path, real_embedder, tmp_path) -> None:
+    from bot.console import handle_line
+    from bot.glossary.daily import term_of_the_day
+
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 5, 17, 12, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild()
+            user = fake.add_user("dm-user")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                cb = await fake.wait_for_response(
+                    await fake.send_slash_command("today", user=user, channel=fake.dm_channel(user)))
+                entries = bot.searcher.index.entries
+                expected = entries[term_of_the_day(entries, now.date())].term
+                assert cb.ok and cb.embeds[0]["title"] == expected
+                assert "2026-05-17" in cb.content
+                assert expected in handle_line(bot.searcher, "/today", today=now.date())
+
+    run(scenario, timeout=120)

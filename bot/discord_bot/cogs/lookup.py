@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ...glossary.daily import term_of_the_day
 from ...glossary.search import (
     ALIAS,
     ANSWER,
@@ -141,8 +142,9 @@ class Lookup(commands.Cog):
         if interaction.guild_id is not None:
             day, term = await in_quick_pool(self._server_today, interaction.guild_id)
         else:
-            day = self.bot.now().date()
-            term = random.Random(day.isoformat()).choice(sorted(self.bot.all_terms()))
+            day = self.bot.now().date()  # a DM: the same pick as the console's for that date
+            entries = self.bot.searcher.index.entries
+            term = entries[term_of_the_day(entries, day)].term
         answer, deferred = await run_timed(interaction, self._by_term, term)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True, content="Today's term is no longer in the glossary.")
