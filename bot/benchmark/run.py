@@ -244,7 +244,7 @@ def run_bench(settings: Settings, *, quick: bool = False, copies: int | None = N
             from .startup import measure_startup
 
             progress("start-up and memory: bot vs model alone…")
-            measure_startup(bench, index_path)
+            measure_startup(bench, glossary, index_path)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return bench

@@ -44,10 +44,10 @@ def _fake_discord():
     return FakeDiscord
 
 
-async def _model_alone(env: dict[str, str]) -> tuple[float, float]:
+async def _model_alone(env: dict[str, str], workdir: Path) -> tuple[float, float]:
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", MODEL_ALONE, env=env, stdin=asyncio.subprocess.PIPE,
+        sys.executable, "-c", MODEL_ALONE, cwd=workdir, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -86,16 +86,23 @@ async def _bot(fake_discord_cls, env: dict[str, str], workdir: Path) -> tuple[fl
                     proc.kill()
 
 
-async def _measure(fake_discord_cls, index_path: Path, workdir: Path) -> dict:
+async def _measure(fake_discord_cls, settings, glossary_path: Path, index_path: Path, workdir: Path) -> dict:
+    # Everything explicit: the processes run in the bench's folder (no .env there), and the
+    # index must be the one just built from this glossary, or the bot would rebuild it.
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        "GLOSSARY_FILE": str(glossary_path),
         "GLOSSARY_INDEX": str(index_path),
         "GLOSSARY_STATE_DB": str(workdir / "state.db"),
+        "GLOSSARY_MODEL": settings.model,
+        "GLOSSARY_MODEL_DIR": str(settings.model_dir),
+        "GLOSSARY_CACHE_DIR": str(settings.cache_dir),
+        "GLOSSARY_BATCH_SIZE": str(settings.batch_size),
     }
     model_runs, bot_runs = [], []
     for _ in range(REPEATS):  # alternate, so load on the machine hits both alike
-        model_runs.append(await _model_alone(env))
+        model_runs.append(await _model_alone(env, workdir))
         bot_runs.append(await _bot(fake_discord_cls, env, workdir))
     return {
         "model_ready_s": median([r for r, _m in model_runs]),
@@ -106,14 +113,14 @@ async def _measure(fake_discord_cls, index_path: Path, workdir: Path) -> dict:
     }
 
 
-def measure_startup(bench, index_path: Path) -> None:
+def measure_startup(bench, glossary_path: Path, index_path: Path) -> None:
     from .run import Figure
 
     fake_discord_cls = _fake_discord()
     if fake_discord_cls is None:
         bench.info["startup"] = "skipped: needs tests/fake_discord from a checkout of the repository"
         return
-    m = asyncio.run(_measure(fake_discord_cls, index_path, bench.workdir))
+    m = asyncio.run(_measure(fake_discord_cls, bench.settings, glossary_path, index_path, bench.workdir))
     bench.add(Figure(
         "startup_vs_model_load", m["bot_ready_s"] / m["model_ready_s"], 1.3,
         "process start → first /ask answered (bot, via fake Discord) ÷ process start → model ready",

@@ -7,8 +7,9 @@ What an admin sees when something is wrong:
 - a problem only they can fix (bad token, intent not enabled, model files
   missing, state database unusable, index that cannot be rebuilt) stops the
   bot once, before it connects where possible, with one line on stderr and
-  exit code 78 (EX_CONFIG); compose.yaml restarts a failed bot a few times
-  only, so this never becomes a restart loop;
+  exit code 78 (EX_CONFIG); compose.yaml's `restart: unless-stopped` starts
+  it again with Docker's growing pause (at most about once a minute), so the
+  same one line repeats until the admin fixes it;
 - a damaged index is moved aside and rebuilt from the glossary (a warning in
   the log), since it is only a cache;
 - Discord unreachable at start-up (network down, Discord outage) is retried

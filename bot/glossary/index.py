@@ -71,7 +71,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
 def _m002_postings(db: sqlite_utils.Database) -> None:
     """Keyword postings scored with BM25 in numpy: FTS5's own ranking matched
     46,000 rows per question at 69,000 entries (88 ms a query; see `glossary-bot bench`)."""
-    db["postings"].create({"token": str, "df": int, "entry_ids": bytes, "weights": bytes}, pk="token")
+    db["postings"].create({"token": str, "df": int, "entry_ids": bytes, "weights": bytes}, pk="token",
+                          if_not_exists=True)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_postings]
@@ -82,7 +83,12 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Apply the migrations this database has not seen, each in its own transaction."""
+    """Apply the migrations this database has not seen, each in its own transaction.
+
+    The explicit BEGIN matters: Python's sqlite3 opens no transaction for
+    CREATE or PRAGMA, so a failed step would otherwise leave half a schema.
+    (sqlite-utils runs m001's FTS setup as a script, which commits early; that
+    step only ever runs on a new, empty file.)"""
     version = schema_version(db)
     if version > len(MIGRATIONS):
         raise IndexError_(
@@ -91,6 +97,7 @@ def migrate(db: sqlite_utils.Database) -> None:
         )
     for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.conn:
+            db.conn.execute("BEGIN")
             step(db)
             db.execute(f"PRAGMA user_version = {number}")
 

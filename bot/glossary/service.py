@@ -12,13 +12,14 @@ because an admin would rather find a log line than a bot that is down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -62,9 +63,10 @@ class CorruptIndexError(IndexError_):
 def check_index(path: Path) -> None:
     """Raise unless `path` is missing, empty or a readable, intact index this version can use.
 
-    Cheap (a few ms): the header, the table names, the schema version and
-    SQLite's quick_check, which catches truncated files and damaged pages
-    that would otherwise only fail later, in the middle of a query."""
+    The header, the table names, the schema version and SQLite's quick_check,
+    which catches truncated files and damaged pages that would otherwise only
+    fail later, in the middle of a query. quick_check reads every page: ~6 ms
+    for the real glossary's index, ~0.4 s at 69,000 entries."""
     try:
         if not path.exists():
             return
@@ -82,12 +84,14 @@ def check_index(path: Path) -> None:
         return  # an empty file is an empty database: the next build fills it
     if header != _SQLITE_HEADER:
         raise CorruptIndexError(path, "is not a SQLite database (damaged or overwritten)")
+    _roll_back_unfinished_write(path)
     try:
         with closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        _raise_if_busy(path, exc)
         raise CorruptIndexError(path, f"is damaged ({exc})") from None
     if tables and not tables & _INDEX_TABLES:
         names = ", ".join(sorted(tables)[:5])
@@ -103,6 +107,36 @@ def check_index(path: Path) -> None:
         )
     if tables and (version == 0 or not _INDEX_TABLES <= tables):
         raise CorruptIndexError(path, "is incomplete (an interrupted build)")
+
+
+def _roll_back_unfinished_write(path: Path) -> None:
+    """A build killed mid-write leaves a "hot" journal that only a writable
+    connection can roll back; a read-only one reports an error that looks like
+    damage. Roll it back (the index is then as before that build) when we may write."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if not journal.is_file() or journal.stat().st_size == 0 or write_problem(path):
+            return
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        _raise_if_busy(path, exc)
+        # anything else: the read-only check that follows reports it
+    except OSError:
+        pass
+
+
+def _raise_if_busy(path: Path, exc: sqlite3.DatabaseError) -> None:
+    """Another process holding a write lock is not damage: say so, and touch nothing."""
+    if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc):
+        raise IndexError_(
+            f"index {path} is busy: another glossary-bot is writing it (a build?); try again when it has finished"
+        ) from None
+    if "readonly" in str(exc):
+        raise IndexError_(
+            f"index {path} has an unfinished write (a build was interrupted) that only a user who can write "
+            "the file and its folder can roll back: run `glossary-bot build` as that user"
+        ) from None
 
 
 def move_aside(path: Path) -> Path:
@@ -216,18 +250,23 @@ class Glossary:
         self.read_glossary()
         self.check_index(recover=force)
         path = self.settings.index_path
-        if force or self.needs_build():
-            problem = write_problem(path)
-            if problem:
-                raise IndexError_(
-                    f"cannot write index {path}: {problem}; make it writable, or set GLOSSARY_INDEX to a "
-                    "writable path, then run `glossary-bot build`"
-                )
-        try:
-            return build_index(
-                path, self.settings.glossary_path, self.embedder,
-                force=force, progress=progress or terminal_progress,
+        if not force and not self.needs_build():  # answered without loading the model or writing anything
+            started = time.perf_counter()
+            with closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
+                count = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+            return BuildReport(entries=count, up_to_date=True, seconds=time.perf_counter() - started)
+        problem = write_problem(path)
+        if problem:
+            raise IndexError_(
+                f"cannot write index {path}: {problem}; make it writable, or set GLOSSARY_INDEX to a "
+                "writable path, then run `glossary-bot build`"
             )
+        try:
+            with build_lock(path):
+                return build_index(
+                    path, self.settings.glossary_path, self.embedder,
+                    force=force, progress=progress or terminal_progress,
+                )
         except sqlite3.OperationalError as exc:  # e.g. the disk filled up while writing
             raise IndexError_(
                 f"cannot write index {path} ({exc}): free some disk space or fix its permissions, then run "
@@ -254,6 +293,30 @@ class Glossary:
         self.index = GlossaryIndex(path)
         self.searcher = Searcher(self.index, _LazyEmbedder(self))
         return self.searcher
+@contextlib.contextmanager
+def build_lock(index_path: Path) -> Iterator[None]:
+    """One build of an index at a time, across processes (the bot, a CLI build, the
+    Docker health check): a second builder waits here, before it loads the model,
+    and then finds the index up to date instead of embedding everything again."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock
+        yield
+        return
+    lock_path = index_path.with_name(index_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)  # the build creates the index's folder anyway
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another build of {index_path} to finish…", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class _LazyEmbedder:
     """Stands in for the model until a query actually needs a vector."""
 
