@@ -117,8 +117,14 @@ def cmd_eval(glossary: Glossary, args) -> int:
 def cmd_bench(glossary: Glossary, args) -> int:
     from .benchmark.run import report_json, report_text, run_bench  # imported late: bench-only code
 
-    bench = run_bench(glossary.settings, quick=args.quick, copies=args.copies, startup=not args.no_startup,
-                      progress=lambda msg: print(msg, file=sys.stderr))
+    from .benchmark.startup import StartupError
+
+    try:
+        bench = run_bench(glossary.settings, quick=args.quick, copies=args.copies, startup=not args.no_startup,
+                          progress=lambda msg: print(msg, file=sys.stderr))
+    except StartupError as exc:
+        print(f"glossary-bot: bench: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     if args.json:
         _print_json(report_json(bench))
     else:

@@ -53,7 +53,8 @@ async def _model_alone(env: dict[str, str], workdir: Path) -> tuple[float, float
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), 120)
         if line.strip() != b"ready":
-            raise RuntimeError(f"model process failed: {(await proc.stderr.read()).decode()[-500:]}")
+            err = (await proc.stderr.read()).decode(errors="replace").strip().splitlines()
+            raise StartupError(f"the model process failed: {err[-1] if err else 'no message'}")
         ready = time.monotonic() - started
         return ready, rss_mb(proc.pid)
     finally:
@@ -71,7 +72,7 @@ async def _bot(fake_discord_cls, env: dict[str, str], workdir: Path) -> tuple[fl
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )
         try:
-            online = (await fake.wait_ready(timeout=120)).at - started
+            online = await _online_or_exited(fake, proc) - started
             answer = await fake.wait_for_response(
                 await fake.send_slash_command("ask", {"question": FREE_FORM_QUESTION}), timeout=30
             )
@@ -86,18 +87,36 @@ async def _bot(fake_discord_cls, env: dict[str, str], workdir: Path) -> tuple[fl
                     proc.kill()
 
 
+class StartupError(RuntimeError):
+    """A process under measurement failed; the message has its last words."""
+
+
+async def _online_or_exited(fake, proc) -> float:
+    """When the bot got READY; a bot that exits first (bad settings, say) fails at once."""
+    ready = asyncio.create_task(fake.wait_ready(timeout=120))
+    exited = asyncio.create_task(proc.wait())
+    done, _pending = await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if ready in done:
+        exited.cancel()
+        return ready.result().at
+    ready.cancel()
+    err = (await proc.stderr.read()).decode(errors="replace").strip().splitlines()
+    raise StartupError(f"the bot exited with code {proc.returncode} before connecting: "
+                       f"{err[-1] if err else 'no message'}")
+
+
 async def _measure(fake_discord_cls, settings, glossary_path: Path, index_path: Path, workdir: Path) -> dict:
     # Everything explicit: the processes run in the bench's folder (no .env there), and the
     # index must be the one just built from this glossary, or the bot would rebuild it.
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-        "GLOSSARY_FILE": str(glossary_path),
-        "GLOSSARY_INDEX": str(index_path),
-        "GLOSSARY_STATE_DB": str(workdir / "state.db"),
+        "GLOSSARY_FILE": str(Path(glossary_path).resolve()),
+        "GLOSSARY_INDEX": str(Path(index_path).resolve()),
+        "GLOSSARY_STATE_DB": str((workdir / "state.db").resolve()),
         "GLOSSARY_MODEL": settings.model,
-        "GLOSSARY_MODEL_DIR": str(settings.model_dir),
-        "GLOSSARY_CACHE_DIR": str(settings.cache_dir),
+        "GLOSSARY_MODEL_DIR": str(Path(settings.model_dir).resolve()),
+        "GLOSSARY_CACHE_DIR": str(Path(settings.cache_dir).resolve()),
         "GLOSSARY_BATCH_SIZE": str(settings.batch_size),
     }
     model_runs, bot_runs = [], []
