@@ -15,7 +15,7 @@ import textwrap
 import pytest
 
 from bot.glossary.index import IndexError_, build_index, migrate
-from bot.glossary.service import CorruptIndexError, build_lock, check_index
+from bot.glossary.index_file import CorruptIndexError, build_lock, check_index
 from tests.conftest import FakeEmbedder
 
 ENTRIES = 300
