@@ -28,6 +28,7 @@ _EXPANSION_SPLIT = re.compile(r"\s+[—–]\s+|;\s|:\s|,\s|\s+-\s+")
 _SEE_REFERENCE = re.compile(r"\bsee(?:\s+also)?\s+(?:the\s+)?[\"“]?([^.;)]{1,80})", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=65536)  # words repeat; this runs for every word of every query and name
 def _singular(word: str) -> str:
     if len(word) <= 3 or not word.isalpha():
         return word
