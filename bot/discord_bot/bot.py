@@ -90,8 +90,9 @@ class GlossaryBot(commands.Bot):
     async def setup_hook(self) -> None:
         # The launcher opened the index before connecting (see launcher.prepare); reuse it. A damaged
         # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
+        prepared = self.glossary.searcher is not None  # launcher.prepare also warmed the model
         self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
-        if self.warm_model and self.searcher.embedder is not None:
+        if self.warm_model and not prepared and self.searcher.embedder is not None:
             await asyncio.to_thread(self.searcher.embedder.embed_query, "warm up")
         self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
         for name in EXTENSIONS:

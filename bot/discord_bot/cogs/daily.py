@@ -20,7 +20,7 @@ from discord.ext import commands, tasks
 from ...glossary.daily import ScheduleError
 from ...state import GuildConfig, interrupted_error
 from .. import render
-from ..ui import dynamic_view
+from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
 log = logging.getLogger(__name__)
 #: how long shutdown waits for a post being sent (Docker gives 10 s before SIGKILL)
@@ -40,7 +40,7 @@ class Daily(commands.Cog):
     async def cog_load(self) -> None:
         state = self.bot.state
         if state is not None:
-            for guild_id, day in await asyncio.to_thread(state.recover_interrupted_posts):
+            for guild_id, day in await in_quick_pool(state.recover_interrupted_posts):
                 log.warning("guild %s: %s", guild_id, interrupted_error(day))
         self.loop.start()
 
@@ -76,7 +76,7 @@ class Daily(commands.Cog):
             if state is None or self._stopping:
                 return 0
             posted = 0
-            for config in await asyncio.to_thread(state.all_configs):
+            for config in await in_quick_pool(state.all_configs):
                 if self._stopping:
                     break  # shutting down: start no new post
                 if not (config.daily_enabled and config.daily_channel_id):
@@ -95,10 +95,10 @@ class Daily(commands.Cog):
             log.warning("guild %s has an unusable schedule: %s", config.guild_id, exc)
             return 0
         now = self.now()
-        if not schedule.is_due(now, state.last_claimed_day(config.guild_id)):
+        if not schedule.is_due(now, await in_quick_pool(state.last_claimed_day, config.guild_id)):
             return 0
         day = schedule.local_day(now)
-        term = await asyncio.to_thread(state.claim_daily_post, config.guild_id, day, self.bot.all_terms())
+        term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms())
         if term is None:
             return 0
         error = None
@@ -112,14 +112,14 @@ class Daily(commands.Cog):
             reason = failure_reason(exc, config.daily_channel_id)
             error = f"term of the day for {day.isoformat()} not posted: {reason}"
             log.warning("guild %s: %s", config.guild_id, error)
-        await asyncio.to_thread(state.finish_daily_post, config.guild_id, day, error)
+        await in_quick_pool(state.finish_daily_post, config.guild_id, day, error)
         return 0 if error else 1
 
     async def _send(self, channel_id: int, term: str, day: date) -> None:
-        entry = self.bot.entry_by_term(term)
+        entry = await in_search_pool(self.bot.entry_by_term, term)  # a renamed term falls back to a search
         if entry is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
-        related = await asyncio.to_thread(self.bot.searcher.related, entry.id)
+        related = await in_search_pool(self.bot.searcher.related, entry.id)
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
         await channel.send(
             content=f"📘 Term of the day ({day.isoformat()})",

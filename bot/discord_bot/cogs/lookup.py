@@ -55,8 +55,13 @@ class Lookup(commands.Cog):
     def _entry(self, entry: StoredEntry) -> Answer:
         return Answer(SearchResult(entry.term, ANSWER, []), entry, self.bot.searcher.related(entry.id))
 
-    def _server_today(self, guild_id: int):
-        """(day, term) of a server's term of the day (state DB reads and writes)."""
+    def _today(self, guild_id: int | None):
+        """(day, term) of the term of the day: a server's own order (state DB reads and
+        writes), or in a DM the console's pick for the date (a shuffle of every entry)."""
+        if guild_id is None:
+            day = self.bot.now().date()
+            entries = self.bot.searcher.index.entries
+            return day, entries[term_of_the_day(entries, day)].term
         day = self.bot.state.config(guild_id).schedule.local_day(self.bot.now())
         return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms())
 
@@ -139,12 +144,7 @@ class Lookup(commands.Cog):
 
     @app_commands.command(name="today", description="Today's term of the day")
     async def today(self, interaction: discord.Interaction) -> None:
-        if interaction.guild_id is not None:
-            day, term = await in_quick_pool(self._server_today, interaction.guild_id)
-        else:
-            day = self.bot.now().date()  # a DM: the same pick as the console's for that date
-            entries = self.bot.searcher.index.entries
-            term = entries[term_of_the_day(entries, day)].term
+        day, term = await in_quick_pool(self._today, interaction.guild_id)
         answer, deferred = await run_timed(interaction, self._by_term, term)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True, content="Today's term is no longer in the glossary.")
