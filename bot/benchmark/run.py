@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from ..glossary.parse import parse_file
 from ..glossary.search import Searcher
 from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
 from .synthetic import ScaleEmbedder, write_synthetic_glossary
-from .timing import interleaved, median, ms, percentile, rss_mb, seconds
+from .timing import interleaved, median, ms, percentile, rss_mb, seconds, timed
 
 QUICK_ENTRIES = 40  # --quick: a smoke run of every measurement on a small subset
 
@@ -164,20 +163,20 @@ def measure_scale(bench: Bench, embedder: FastEmbedEmbedder, glossary: Path, rea
     entries = write_synthetic_glossary(glossary, scale_glossary, copies=bench.copies)
     stand_in = ScaleEmbedder(real_index, embedder.model_id, embedder.dim)
     build_s = seconds(lambda: build_index(scale_dir / "index.db", scale_glossary, stand_in))
-    before, started = rss_mb(), time.perf_counter()
-    big_index = GlossaryIndex(scale_dir / "index.db")
-    load_s, index_mb = time.perf_counter() - started, rss_mb() - before
+    before = rss_mb()
+    big_index, load_s = timed(lambda: GlossaryIndex(scale_dir / "index.db"))
+    index_mb = rss_mb() - before
     big = Searcher(big_index, embedder)
     questions = ask_queries(bench.settings)
     for text in questions[:5]:
         big.search(text)
-    timed = interleaved({"small": small.search, "big": big.search}, questions, 1 if bench.quick else 3)
+    samples = interleaved({"small": small.search, "big": big.search}, questions, 1 if bench.quick else 3)
     vectors_mb = sum(m.nbytes for m in big_index.vectors.values()) / 2**20
     bench.add(Figure(
-        "ask_at_scale_vs_real", median(timed["big"]) / median(timed["small"]), 2.0,
+        "ask_at_scale_vs_real", median(samples["big"]) / median(samples["small"]), 2.0,
         f"/ask median latency at {entries:,} entries ÷ at {len(small.index.entries)} entries",
-        {"entries": entries, "ask_median_ms": ms(median(timed["big"])),
-         "ask_p99_ms": ms(percentile(timed["big"], 99)), "real_ask_median_ms": ms(median(timed["small"])),
+        {"entries": entries, "ask_median_ms": ms(median(samples["big"])),
+         "ask_p99_ms": ms(percentile(samples["big"], 99)), "real_ask_median_ms": ms(median(samples["small"])),
          "index_memory_mb": round(index_mb, 1), "vectors_mb": round(vectors_mb, 1),
          "index_load_s": round(load_s, 2), "synthetic_build_s": round(build_s, 2)},
     ))
@@ -210,10 +209,11 @@ def compare_prefilter(index: GlossaryIndex, embedder: FastEmbedEmbedder, questio
     vectors = [embedder.embed_query(q) for q in questions]
     kept, exact_s, used_s = [], [], []
     for vec in vectors:
-        exact = top_k(matrix @ vec, 200)
-        exact_s.append(seconds(lambda: top_k(matrix @ vec, 200)))
-        used_s.append(seconds(lambda: index.nearest(vec, 200)))
-        kept.append(len(set(exact[:5].tolist()) & set(index.nearest(vec, 200).tolist())) / 5)
+        exact, took = timed(lambda: top_k(matrix @ vec, 200))
+        exact_s.append(took)
+        used, took = timed(lambda: index.nearest(vec, 200))
+        used_s.append(took)
+        kept.append(len(set(exact[:5].tolist()) & set(used.tolist())) / 5)
     return {
         "method": "binary-code prefilter + exact rescoring" if len(matrix) > EXACT_SEARCH_LIMIT else "exact",
         "exact_ms": ms(median(exact_s)), "used_ms": ms(median(used_s)),

@@ -10,12 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """fn()'s result and how long it took, in seconds."""
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
 
 
 def seconds(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+    return timed(fn)[1]
 
 
 def interleaved(calls: dict[str, Callable[[str], object]], inputs: Sequence[str], rounds: int = 3) -> dict:
