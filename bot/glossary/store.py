@@ -100,6 +100,7 @@ class GlossaryIndex:
         self.model_id = meta.get("model", "")
         self.fingerprint = meta.get("fingerprint", "")
         self.build_warnings = [w for w in meta.get("warnings", "").split("\n") if w]
+        self.dim = int(meta.get("dim") or 0)
 
         aliases: dict[int, list[str]] = defaultdict(list)
         self.alias_rows: list[tuple[int, str, str, str, str]] = []
@@ -138,7 +139,7 @@ class GlossaryIndex:
         # entry id → row in the vector matrices (ids are 1..n, but do not rely on it)
         self._positions = np.zeros(int(self.entry_ids.max()) + 1, dtype=np.int64)
         self._positions[self.entry_ids] = np.arange(len(self.entry_ids))
-        dim = int(dict(conn.execute("SELECT key, value FROM meta")).get("dim") or 0)
+        dim = self.dim
         n = len(self.entry_ids)
         # Rows go straight into preallocated matrices: no list of blobs, no
         # stacking copy (at 69,000 entries that halves the peak memory).
@@ -159,7 +160,6 @@ class GlossaryIndex:
                 raise IndexError_(
                     f"index {self.path} lacks {view!r} vectors for some entries: run `glossary-bot build`"
                 )
-        self.dim = dim
         self._codes = self._binary_codes() if n > EXACT_SEARCH_LIMIT else None
 
     def _binary_codes(self) -> tuple[np.ndarray, np.ndarray]:
