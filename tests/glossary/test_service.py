@@ -1,0 +1,51 @@
+"""Glossary's background model load: the bot starts it first and waits for it before it connects."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import DEFAULT_DATA_DIR, Settings
+from bot.glossary.embeddings import ModelLoadError
+from bot.glossary.service import Glossary
+
+
+def settings_for(tmp_path: Path, **environ: str) -> Settings:
+    return Settings.load(environ={"GLOSSARY_CACHE_DIR": str(tmp_path / "cache"), **environ},
+                         dotenv=Path("/nonexistent"))
+
+
+def loader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "model-loader"]
+
+
+def test_background_load_gives_the_real_model_warm_and_starts_once(tmp_path):
+    glossary = Glossary(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(DEFAULT_DATA_DIR / "model")))
+    glossary.load_model_in_background()
+    glossary.load_model_in_background()  # the CLI and the launcher may both ask
+    assert len(loader_threads()) <= 1
+    model = glossary.model_ready()
+    assert model is glossary.embedder  # the same instance everyone else gets
+    vector = model.embed_query("what is attention?")
+    assert vector.shape == (model.dim,)
+    assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-3)
+    assert not loader_threads()
+
+
+def test_model_ready_raises_what_loading_raised(tmp_path):
+    empty = tmp_path / "model"
+    empty.mkdir()
+    glossary = Glossary(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(empty)))
+    glossary.load_model_in_background()
+    with pytest.raises(ModelLoadError, match="model files missing"):
+        glossary.model_ready()
+    with pytest.raises(ModelLoadError, match="model files missing"):  # again, not a hang or None
+        glossary.model_ready()
+
+
+def test_model_ready_without_a_background_load_loads_it_there(tmp_path, fake_embedder):
+    glossary = Glossary(settings_for(tmp_path), embedder=fake_embedder)
+    assert glossary.model_ready() is fake_embedder
