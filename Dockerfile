@@ -22,7 +22,8 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 RUN python -m pip install --quiet --upgrade pip \
- && python -m pip install --quiet -e .
+ && python -m pip install --quiet -e . \
+ && python -m compileall -q bot
 
 COPY --chown=bot:bot data ./data
 USER bot

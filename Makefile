@@ -16,7 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# Byte-compile our own code first (the installed packages already are): where
+# PYTHONDONTWRITEBYTECODE is set, Python would otherwise recompile it at every start.
 run: setup
+	$(BIN)/python -m compileall -q bot
 	$(BIN)/glossary-bot run
 
 test: setup
