@@ -20,6 +20,7 @@ try:
     from tests.fake_discord import (
         FakeChannel,
         FakeDiscord,
+        FakeGuild,
         RecordedCallback,
         RecordedMessage,
         discord_py_pointed_at,
@@ -28,6 +29,7 @@ except ImportError:  # pragma: no cover
     from fake_discord import (  # type: ignore[no-redef]
         FakeChannel,
         FakeDiscord,
+        FakeGuild,
         RecordedCallback,
         RecordedMessage,
         discord_py_pointed_at,
@@ -68,6 +70,14 @@ def configure(state_path: Path, guild_id: int, **changes: Any) -> None:
 
 def daily_settings(channel: FakeChannel, at: str = "09:00", zone: str = "UTC") -> dict[str, Any]:
     return {"daily_channel_id": channel.id, "daily_time": at, "timezone": zone, "daily_enabled": True}
+
+
+def server_with_daily_post(fake: FakeDiscord, state_path: Path, at: str) -> tuple[FakeGuild, FakeChannel]:
+    """A server with #general and #daily whose daily post (UTC) an earlier run set up in #daily."""
+    guild = fake.add_guild(channels=["general", "daily"])
+    daily = guild.channel("daily")
+    configure(state_path, guild.id, **daily_settings(daily, at))
+    return guild, daily
 
 
 async def daily_checks(fake: FakeDiscord, bot: GlossaryBot, n: int = 3) -> None:

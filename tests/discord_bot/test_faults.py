@@ -21,6 +21,7 @@ from .fault_helpers import (
     daily_checks,
     daily_settings,
     posts_in,
+    server_with_daily_post,
     statuses,
 )
 from .helpers import assert_no_pings, make_bot, make_settings, run, running
@@ -49,9 +50,7 @@ def test_restart_after_the_post_never_posts_twice(real_index_path, real_embedder
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
-            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
 
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 first = await fake.wait_for_channel_message(daily, timeout=10)
@@ -92,9 +91,7 @@ def test_down_over_the_posting_time_posts_exactly_once(real_index_path, real_emb
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
-            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 await daily_checks(fake, bot)  # before the time: nothing
                 assert posts_in(fake, daily) == []
@@ -118,9 +115,7 @@ def test_a_post_a_crash_left_half_done_is_reported_not_repeated(real_index_path,
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
-            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
             crashed = StateStore(state_path)  # what a bot killed during channel.send() leaves behind
             crashed.claim_daily_post(guild.id, clock.now.date(), ["Attention", "LoRA"])
             crashed.close()
@@ -152,9 +147,7 @@ def test_resume_and_fresh_identify_keep_commands_buttons_and_the_daily_loop(real
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
-            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 await fake.wait_for_command_sync()
                 before = await command(fake, "define", {"term": "attention"})

@@ -22,11 +22,10 @@ from .fault_helpers import (
     AllRecords,
     Clock,
     command,
-    configure,
     daily_bot,
-    daily_settings,
     posts_in,
     running_with_token,
+    server_with_daily_post,
     statuses,
 )
 from .helpers import make_bot, make_settings, run, running
@@ -70,10 +69,8 @@ def test_sigterm_while_the_daily_post_waits_out_a_rate_limit(real_index_path, tm
 
     async def scenario() -> None:
         async with FakeDiscord(token=TOKEN) as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
+            guild, daily = server_with_daily_post(fake, state_path, "00:00")  # due whenever the test runs
             path = f"/channels/{daily.id}/messages"
-            configure(state_path, guild.id, **daily_settings(daily, "00:00"))  # due whenever the test runs
             fake.fail_next("POST", path, 429, retry_after=1.5)
             proc = await start_subprocess(fake, tmp_path, real_index_path, state_path, "--log-level", "INFO")
             try:
@@ -106,10 +103,8 @@ def test_shutdown_that_cannot_wait_records_the_post_as_interrupted(real_index_pa
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
             path = f"/channels/{daily.id}/messages"
-            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
             fake.fail_next("POST", path, 429, retry_after=60)
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 bot.get_cog("Daily").shutdown_grace = 0.2  # instead of 5 s
@@ -193,10 +188,8 @@ def test_token_reset_while_running_ends_with_one_line_and_no_token(real_index_pa
 
     async def scenario() -> None:
         async with FakeDiscord(token=TOKEN) as fake:
-            guild = fake.add_guild(channels=["general", "daily"])
-            daily = guild.channel("daily")
+            _guild, daily = server_with_daily_post(fake, state_path, "00:00")
             path = f"/channels/{daily.id}/messages"
-            configure(state_path, guild.id, **daily_settings(daily, "00:00"))
             fake.fail_next("POST", path, 403, code=50001)
             proc = await start_subprocess(fake, tmp_path, real_index_path, state_path, "--log-level", "DEBUG")
             try:
