@@ -1,8 +1,9 @@
 """The local console (`glossary-bot run` without DISCORD_TOKEN), on the real index.
 
-The index is opened once per session through the same path the CLI uses
-(Glossary(Settings.load()).open()): an existing data/index.db is reused, a
-missing or stale one is built first.
+The index is the test session's real one (conftest.real_index_path), opened
+through the same path the CLI uses (Glossary(Settings.load()).open()); the
+subprocesses get it through GLOSSARY_INDEX. So the suite builds the index once
+and never writes into a developer's data/.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ CHECKPOINT_QUESTION = "what is the trick where you recompute activations to save
 
 
 @pytest.fixture(scope="session")
-def glossary():
-    g = Glossary(Settings.load())
-    g.open()
+def index_env(real_index_path) -> dict[str, str]:
+    return {"GLOSSARY_INDEX": str(real_index_path)}
+
+
+@pytest.fixture(scope="session")
+def glossary(index_env):
+    g = Glossary(Settings.load(environ=index_env, dotenv=Path("/nonexistent")))
+    g.open(build_if_needed=False)  # built by the session fixture, for this model and glossary
     return g
 
 
@@ -216,22 +222,22 @@ def test_interactive_console_shows_banner_and_prompt(searcher, monkeypatch):
 # -- the real command ---------------------------------------------------------------------
 
 
-def _env_without_token() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+def _env_without_token(index_env: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"} | index_env
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     return env
 
 
-def _run_bot(stdin: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def _run_bot(stdin: str, tmp_path: Path, index_env: dict[str, str]) -> subprocess.CompletedProcess:
     # cwd=tmp_path: no .env there, so a developer's DISCORD_TOKEN cannot start the real bot.
     return subprocess.run(
         [sys.executable, "-m", "bot", "run"], input=stdin, capture_output=True, text=True,
-        env=_env_without_token(), cwd=tmp_path, timeout=300, check=False,
+        env=_env_without_token(index_env), cwd=tmp_path, timeout=300, check=False,
     )
 
 
-def test_python_m_bot_run_answers_a_piped_question(glossary, tmp_path):
-    proc = _run_bot("what is attention\n", tmp_path)
+def test_python_m_bot_run_answers_a_piped_question(index_env, tmp_path):
+    proc = _run_bot("what is attention\n", tmp_path, index_env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Attention\n=========\n")
     assert "(matched by exact term; from the glossary)" in proc.stdout
@@ -240,8 +246,8 @@ def test_python_m_bot_run_answers_a_piped_question(glossary, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_python_m_bot_run_handles_several_commands(glossary, tmp_path):
-    proc = _run_bot(f"/define attention\n/ask {CHECKPOINT_QUESTION}\n/nope\n/help\n", tmp_path)
+def test_python_m_bot_run_handles_several_commands(index_env, tmp_path):
+    proc = _run_bot(f"/define attention\n/ask {CHECKPOINT_QUESTION}\n/nope\n/help\n", tmp_path, index_env)
     assert proc.returncode == 0, proc.stderr
     assert "Activation checkpointing\n" in proc.stdout
     assert "Unknown command /nope." in proc.stdout
@@ -249,8 +255,8 @@ def test_python_m_bot_run_handles_several_commands(glossary, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_undecodable_input_bytes_do_not_end_the_session(glossary, tmp_path):
-    env = {**_env_without_token(), "PYTHONIOENCODING": "utf-8:strict"}  # strict: as in a UTF-8 locale
+def test_undecodable_input_bytes_do_not_end_the_session(index_env, tmp_path):
+    env = {**_env_without_token(index_env), "PYTHONIOENCODING": "utf-8:strict"}  # strict: as in a UTF-8 locale
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "run"], input=b"\xff\xfe what\n/define attention\n", capture_output=True,
         env=env, cwd=tmp_path, timeout=300, check=False,
