@@ -24,7 +24,7 @@ from .glossary.index import IndexError_
 from .glossary.parse import GlossaryFormatError
 from .glossary.service import Glossary
 from .present import entry_json, entry_text, related_json, result_json, result_text
-from .state import StateError
+from .state import StateError, StateStore
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG; the bot's exit code for problems restarting cannot fix
@@ -135,21 +135,27 @@ def cmd_bench(glossary: Glossary, args) -> int:
 
 def cmd_run(glossary: Glossary, args) -> int:
     if glossary.settings.discord_token:
-        # Start-up makes about 180,000 objects that live as long as the bot and almost no
+        # Start-up makes about 180,000 objects that live as long as the bot and little
         # garbage: collecting while importing is wasted time (about a tenth of the start).
         # GlossaryBot.setup_hook freezes them and turns the collector back on.
         gc.disable()
-        # First, so importing discord.py and opening the index overlap with onnxruntime building its session.
-        glossary.load_model_in_background()
-        from .discord_bot.launcher import run_bot  # imported late: discord.py is heavy
+        try:
+            # The one local check cheaper than the model, before it: an unusable state database
+            # stops the bot at once instead of after the model has loaded.
+            StateStore(glossary.settings.state_path).close()
+            # Next the model, so importing discord.py and opening the index overlap with
+            # onnxruntime building its session.
+            glossary.load_model_in_background()
+            from .discord_bot.launcher import run_bot  # imported late: discord.py is heavy
 
-        return run_bot(glossary, log_level=args.log_level)
+            return run_bot(glossary, log_level=args.log_level)
+        finally:
+            gc.enable()
     print(
         "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
         "token in .env as DISCORD_TOKEN=… — starting the local console instead.",
         file=sys.stderr,
     )
-    glossary.load_model_in_background()  # the first question is answered sooner
     from .console import run_console
 
     return run_console(glossary)

@@ -97,17 +97,21 @@ class GlossaryBot(commands.Bot):
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
         self.add_dynamic_items(GlossButton)
-        await self.sync_commands()
         if self.warm_model:
-            # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before
-            # the gateway connection, stops a bot whose model cannot load before it shows as online.
+            # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
+            # commands are synced and the gateway connected, stops a bot whose model cannot load before
+            # it shows as online, and without touching its commands on every restart.
             await asyncio.to_thread(self.glossary.model_ready)
-        # The index, the model and the modules (~180,000 objects) live as long as the bot: exempt them
-        # from the cyclic GC, whose every full collection would otherwise walk them all, stopping the
-        # event loop for 30-50 ms on an idle 2-core machine and several times that on a busy one.
-        # (cli.cmd_run turned the collector off for start-up. The ~1,600 objects of garbage made
-        # meanwhile are frozen too: less memory than a collection here costs time, 50-140 ms.)
-        gc.freeze()
+        await self.sync_commands()
+        if self.glossary.built_index:
+            gc.collect()  # this start built the index: real garbage, not worth keeping frozen forever
+        if not self.is_closed():  # a SIGTERM during start-up closed the bot meanwhile: nothing to keep
+            # The index, the model and the modules (~180,000 objects) live as long as the bot: exempt them
+            # from the cyclic GC, whose every full collection would otherwise walk them all, stopping the
+            # event loop for 30-50 ms on an idle 2-core machine and several times that on a busy one.
+            # cli.cmd_run turned the collector off for start-up; the ~1,600 objects of garbage a start
+            # without a build leaves are frozen too: less memory than a collection costs time here.
+            gc.freeze()
         gc.enable()
 
     async def sync_commands(self) -> None:

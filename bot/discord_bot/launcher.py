@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -33,7 +34,7 @@ from ..glossary.embeddings import ModelLoadError
 from ..glossary.index import IndexError_
 from ..glossary.parse import GlossaryFormatError
 from ..glossary.service import Glossary
-from ..state import StateError, StateStore
+from ..state import StateError
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,13 @@ def _one_line(exc: BaseException) -> str:
 
 
 def prepare(glossary: Glossary) -> None:
-    """Open everything the bot needs before it connects, cheapest first, so a
-    local problem stops it before it logs in (and before Discord shows it online).
+    """Open the index before connecting, so a local problem stops the bot before it
+    logs in (and before Discord shows it online).
 
-    The model has been loading since start-up (cli.cmd_run) alongside all this;
-    GlossaryBot.setup_hook waits for it before the gateway connection, and so
-    does a failed attempt to reach Discord before it waits to try again."""
-    StateStore(glossary.settings.state_path).close()
+    cli.cmd_run has already checked the state database and started the model
+    loading; GlossaryBot.setup_hook waits for the model before it syncs commands
+    and connects, and so does a failed attempt to reach Discord before it waits
+    to try again."""
     glossary.open(recover=True)
 
 
@@ -111,8 +112,12 @@ async def _serve(glossary: Glossary) -> None:
         except UNREACHABLE as exc:
             if stopping.is_set():
                 break
+            # Start-up is on hold: let the collector run meanwhile (cli.cmd_run turned it off).
+            gc.enable()
             # A local problem (model files missing, say) needs the admin, not another attempt.
             await asyncio.to_thread(glossary.model_ready)
+            if stopping.is_set():
+                break
             log.warning("cannot reach Discord (%s): trying again in %.0f s", _one_line(exc), delay)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stopping.wait(), delay)

@@ -64,7 +64,7 @@ def import_runtime() -> None:
 
     That is a third of a second of pure Python, which holds the GIL whichever
     thread runs it; building the ONNX session afterwards does not. A missing
-    package is reported by `FastEmbedEmbedder.load`, not here."""
+    package is reported by `FastEmbedEmbedder.load` (as a ModelLoadError), not here."""
     try:
         import fastembed  # noqa: F401
         import onnxruntime
@@ -172,7 +172,13 @@ class FastEmbedEmbedder:
         threads: int | None = None,
     ) -> FastEmbedEmbedder:
         import_runtime()
-        from fastembed import TextEmbedding
+        try:
+            from fastembed import TextEmbedding
+        except ImportError as exc:
+            raise ModelLoadError(
+                f"fastembed cannot be imported ({_one_line(exc)}): reinstall this project (`make setup`, "
+                "or `pip install -e .` in its virtual environment)"
+            ) from None
 
         if model_name == BUNDLED:
             model_dir = assemble_bundled_model(tokenizer_dir, cache_dir / "bundled-minilm-int8")

@@ -3,6 +3,8 @@
 The CLI, the local console and the Discord bot all start here, so they answer
 identically. The model is loaded lazily: exact and alias lookups (`/define`,
 autocomplete) never need it, and a build that is up to date does not either.
+The Discord bot is the exception: it will need the model for its first free-form
+question, so it loads it from the start, on a thread (`load_model_in_background`).
 
 The index is a cache of the glossary file, so a damaged one can always be
 rebuilt (index_file.py tells damage from an interrupted or busy index). The
@@ -42,6 +44,7 @@ class Glossary:
         self._load_error: Exception | None = None
         self.index: GlossaryIndex | None = None
         self.searcher: Searcher | None = None
+        self.built_index = False  # open() had to build or rebuild it
 
     @property
     def embedder(self) -> Embedder:
@@ -175,6 +178,7 @@ class Glossary:
                     "`glossary-bot build` as a user who can write it"
                 )
             report = self.build()
+            self.built_index = True
             print(f"index: {report.summary()}", file=sys.stderr)
         self.index = GlossaryIndex(path)
         self.searcher = Searcher(self.index, _LazyEmbedder(self))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -204,3 +205,24 @@ def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
                     await proc.wait()
 
     run(scenario, timeout=150)
+
+
+def test_start_up_turns_the_collector_back_on_and_close_unfreezes(real_index_path, real_embedder, tmp_path) -> None:
+    """`glossary-bot run` starts with the cyclic GC off (cli.cmd_run); setup_hook must leave it on,
+    with the start-up objects frozen, and close() must hand them back to the collector."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild("Study Group")
+            gc.disable()
+            try:
+                async with running(fake, make_bot(settings, real_embedder)):
+                    await fake.wait_for_command_sync()
+                    assert gc.isenabled()
+                    assert gc.get_freeze_count() > 10_000
+            finally:
+                gc.enable()
+            assert gc.get_freeze_count() == 0
+
+    run(scenario, timeout=120)

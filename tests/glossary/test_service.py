@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.config import DEFAULT_DATA_DIR, Settings
-from bot.glossary.embeddings import ModelLoadError
+from bot.glossary.embeddings import FastEmbedEmbedder, ModelLoadError
 from bot.glossary.service import Glossary
 
 
@@ -22,17 +22,22 @@ def loader_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "model-loader"]
 
 
-def test_background_load_gives_the_real_model_warm_and_starts_once(tmp_path):
+def test_background_load_gives_the_real_model_warm_and_loads_it_once(tmp_path, monkeypatch):
+    loads = []
+    real_load = FastEmbedEmbedder.load
+    monkeypatch.setattr(FastEmbedEmbedder, "load",
+                        classmethod(lambda cls, *args, **kwargs: loads.append(1) or real_load(*args, **kwargs)))
     glossary = Glossary(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(DEFAULT_DATA_DIR / "model")))
     glossary.load_model_in_background()
-    glossary.load_model_in_background()  # the CLI and the launcher may both ask
-    assert len(loader_threads()) <= 1
+    glossary.load_model_in_background()  # asked twice (the CLI, then the bot): still one load
     model = glossary.model_ready()
+    glossary.model_ready()
     assert model is glossary.embedder  # the same instance everyone else gets
     vector = model.embed_query("what is attention?")
     assert vector.shape == (model.dim,)
     assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-3)
     assert not loader_threads()
+    assert loads == [1]
 
 
 def test_model_ready_raises_what_loading_raised(tmp_path):
