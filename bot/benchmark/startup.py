@@ -19,7 +19,7 @@ from pathlib import Path
 from .timing import median, rss_mb
 
 ROOT = Path(__file__).resolve().parents[2]
-REPEATS = 3
+REPEATS = 5  # each side; start-up times of two processes vary by ±20% on a 2-core machine
 # Free-form, so answering it needs the model (a plain "what is attention?" is a name lookup).
 FREE_FORM_QUESTION = "what's the trick where you recompute activations to save memory?"
 
