@@ -106,7 +106,8 @@ async def _online_or_exited(fake, proc) -> float:
                        f"{err[-1] if err else 'no message'}")
 
 
-async def _measure(fake_discord_cls, settings, glossary_path: Path, index_path: Path, workdir: Path) -> dict:
+async def _measure(fake_discord_cls, settings, glossary_path: Path, index_path: Path, workdir: Path,
+                   repeats: int = REPEATS) -> dict:
     # Everything explicit: the processes run in the bench's folder (no .env there), and the
     # index must be the one just built from this glossary, or the bot would rebuild it.
     env = {
@@ -121,7 +122,7 @@ async def _measure(fake_discord_cls, settings, glossary_path: Path, index_path: 
         "GLOSSARY_BATCH_SIZE": str(settings.batch_size),
     }
     model_runs, bot_runs = [], []
-    for _ in range(REPEATS):  # alternate, so load on the machine hits both alike
+    for _ in range(repeats):  # alternate, so load on the machine hits both alike
         model_runs.append(await _model_alone(env, workdir))
         bot_runs.append(await _bot(fake_discord_cls, env, workdir))
     return {
@@ -143,7 +144,8 @@ def measure_startup(bench, glossary_path: Path, index_path: Path) -> None:
     # As `make run` and the Dockerfile do: our modules byte-compiled, so that neither process
     # measures Python compiling them (where PYTHONDONTWRITEBYTECODE is set, it would each time).
     compileall.compile_dir(ROOT / "bot", quiet=2)
-    m = asyncio.run(_measure(fake_discord_cls, bench.settings, glossary_path, index_path, bench.workdir))
+    repeats = 1 if bench.quick else REPEATS  # --quick: that it works, not a reliable figure
+    m = asyncio.run(_measure(fake_discord_cls, bench.settings, glossary_path, index_path, bench.workdir, repeats))
     bench.add(Figure(
         "startup_vs_model_load", m["bot_ready_s"] / m["model_ready_s"], 1.3,
         "process start → first /ask answered (bot, via fake Discord) ÷ process start → model ready",
