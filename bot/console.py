@@ -20,6 +20,7 @@ import sys
 from typing import TextIO
 
 from .glossary.daily import term_of_the_day
+from .glossary.embeddings import valid_unicode
 from .glossary.search import NOT_FOUND, Searcher
 from .glossary.service import Glossary
 from .glossary.store import StoredEntry
@@ -40,9 +41,6 @@ Type a term or a question and press Enter, or use a command:
   /help              this help
   /quit              leave (Ctrl-D or Ctrl-C work too)
 A line without a leading / is the same as /ask."""
-
-
-# -- term of the day -------------------------------------------------------------------
 
 
 # -- one line in, one answer out ---------------------------------------------------
@@ -69,18 +67,9 @@ def _entry_with_related(searcher: Searcher, entry: StoredEntry) -> str:
     return entry_text(entry, None, searcher.related(entry.id))
 
 
-def _valid_text(line: str) -> str:
-    """Lone surrogates (undecodable input bytes) as U+FFFD, so every later step can encode the text."""
-    try:
-        line.encode("utf-8")
-        return line
-    except UnicodeEncodeError:
-        return line.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
 def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) -> str:
     """The console's answer to one input line ("" for a blank line)."""
-    line = _valid_text(line).strip()
+    line = valid_unicode(line).strip()  # undecodable input bytes: U+FFFD, so every later step can encode it
     if not line:
         return ""
     if not line.startswith("/"):

@@ -29,7 +29,7 @@ def related_json(related: list[Related]) -> list[dict]:
     return [{"term": r.entry.term, "reason": r.reason} for r in related]
 
 
-def result_json(result: SearchResult, searcher: Searcher, with_related: bool = True) -> dict:
+def result_json(result: SearchResult, searcher: Searcher) -> dict:
     best = result.best
     return {
         "query": result.query,
@@ -38,7 +38,7 @@ def result_json(result: SearchResult, searcher: Searcher, with_related: bool = T
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
         "related": related_json(searcher.related(best.entry.id))
-        if (with_related and best and result.band != NOT_FOUND)
+        if best and result.band != NOT_FOUND
         else [],
     }
 

@@ -107,18 +107,11 @@ class StateStore:
     # -- configuration ------------------------------------------------------------
 
     def config(self, guild_id: int) -> GuildConfig:
-        row = self._conn.execute(
-            "SELECT guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled, "
-            "last_error FROM guild_config WHERE guild_id = ?",
-            [guild_id],
-        ).fetchone()
-        if row is None:
-            return GuildConfig(guild_id)
-        return GuildConfig(row[0], tuple(json.loads(row[1])), row[2], row[3], row[4], bool(row[5]), row[6])
+        row = self._conn.execute(f"{_SELECT_CONFIG} WHERE guild_id = ?", [guild_id]).fetchone()
+        return _config_from_row(row) if row else GuildConfig(guild_id)
 
     def all_configs(self) -> list[GuildConfig]:
-        ids = [r[0] for r in self._conn.execute("SELECT guild_id FROM guild_config ORDER BY guild_id")]
-        return [self.config(i) for i in ids]
+        return [_config_from_row(row) for row in self._conn.execute(f"{_SELECT_CONFIG} ORDER BY guild_id")]
 
     def update_config(self, guild_id: int, **changes) -> GuildConfig:
         """Validate and store changes; invalid values raise ScheduleError and store nothing."""
@@ -191,15 +184,7 @@ class StateStore:
 
     def finish_daily_post(self, guild_id: int, day: date, error: str | None = None) -> None:
         with self._transaction() as conn:
-            conn.execute(
-                "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
-                [FAILED if error else POSTED, _now(), guild_id, day.isoformat()],
-            )
-            conn.execute(
-                "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
-                "ON CONFLICT(guild_id) DO UPDATE SET last_error = excluded.last_error",
-                [guild_id, error],
-            )
+            _set_post_outcome(conn, guild_id, day.isoformat(), error)
 
     def recover_interrupted_posts(self) -> list[tuple[int, date]]:
         """Mark posts a stopped bot left half-done ("sending") as failed, and say so in last_error.
@@ -213,15 +198,7 @@ class StateStore:
                 "SELECT guild_id, day FROM daily_posts WHERE status = ? ORDER BY guild_id, day", [SENDING]
             ).fetchall()
             for guild_id, day in rows:
-                conn.execute(
-                    "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
-                    [FAILED, _now(), guild_id, day],
-                )
-                conn.execute(
-                    "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
-                    "ON CONFLICT(guild_id) DO UPDATE SET last_error = excluded.last_error",
-                    [guild_id, interrupted_error(date.fromisoformat(day))],
-                )
+                _set_post_outcome(conn, guild_id, day, interrupted_error(date.fromisoformat(day)))
         return [(guild_id, date.fromisoformat(day)) for guild_id, day in rows]
 
     def last_claimed_day(self, guild_id: int) -> date | None:
@@ -234,6 +211,28 @@ class StateStore:
         return list(self._conn.execute(
             "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id]
         ))
+
+
+_SELECT_CONFIG = ("SELECT guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled, "
+                  "last_error FROM guild_config")
+
+
+def _config_from_row(row: tuple) -> GuildConfig:
+    return GuildConfig(row[0], tuple(json.loads(row[1])), row[2], row[3], row[4], bool(row[5]), row[6])
+
+
+def _set_post_outcome(conn: sqlite3.Connection, guild_id: int, day: str, error: str | None) -> None:
+    """A day's post is done: "posted", or "failed" with `error` shown as the server's last error
+    (a successful post clears the old one)."""
+    conn.execute(
+        "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
+        [FAILED if error else POSTED, _now(), guild_id, day],
+    )
+    conn.execute(
+        "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
+        "ON CONFLICT(guild_id) DO UPDATE SET last_error = excluded.last_error",
+        [guild_id, error],
+    )
 
 
 def interrupted_error(day: date) -> str:

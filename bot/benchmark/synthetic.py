@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 
-from ..glossary.index import content_hash
+from ..glossary.index import content_hash, lead_sentence, read_only_uri
 from ..glossary.parse import parse_file
 
 _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
-_LEAD = re.compile(r"(.+?[.!?])(?:\s|$)")
 
 
 def codename(k: int) -> str:
@@ -47,7 +46,7 @@ def write_synthetic_glossary(source: Path, target: Path, copies: int = 100, seed
     """Write `copies` × the entries of `source` to `target`; returns the entry count."""
     parsed = parse_file(source)
     rng = random.Random(seed)
-    leads = [_lead(e.definition) for e in parsed.entries]
+    leads = [lead_sentence(e.definition) for e in parsed.entries]
     blocks: list[tuple[str, str]] = [(e.term, e.definition) for e in parsed.entries]
     for k in range(1, copies):
         name = codename(k)
@@ -64,19 +63,13 @@ def write_synthetic_glossary(source: Path, target: Path, copies: int = 100, seed
     return len(blocks)
 
 
-def _lead(definition: str) -> str:
-    first = definition.split("\n", 1)[0]
-    match = _LEAD.match(first)
-    return match.group(1) if match else first
-
-
 class ScaleEmbedder:
     """Real vectors for texts the real index already holds, random ones otherwise."""
 
     def __init__(self, real_index: Path, model_id: str, dim: int):
         self.model_id = model_id
         self.dim = dim
-        with sqlite3.connect(f"file:{real_index}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(read_only_uri(real_index), uri=True)) as conn:
             self._known = {
                 h: np.frombuffer(v, dtype=np.float32)
                 for h, v in conn.execute("SELECT content_hash, vector FROM embeddings WHERE model = ?",

@@ -13,21 +13,31 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..glossary.search import Searcher
+from ..glossary.search import ANSWER, NOT_FOUND, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
+from ..glossary.store import StoredEntry
 from ..state import StateStore
-from . import render
 from .ui import GlossButton, safe_reply
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("lookup", "study", "admin", "daily")
 COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary")
+
+
+@dataclass
+class Answer:
+    """What a search produced, ready to render (computed off the event loop)."""
+
+    result: SearchResult
+    entry: StoredEntry | None = None
+    related: list[Related] | None = None
 
 
 def utc_now() -> datetime:
@@ -152,11 +162,30 @@ class GlossaryBot(commands.Bot):
         assert self.searcher is not None
         return [e.term for e in self.searcher.index.entries.values()]
 
-    def entry_by_term(self, term: str):
+    # These search, and may call the model: run them in the search pool (ui.in_search_pool).
+
+    def entry_by_term(self, term: str) -> StoredEntry | None:
         """The entry whose name is `term` (exact, alias, or a close search match)."""
         assert self.searcher is not None
         found = self.searcher.lookup(term)
         if found and found.best:
             return found.best.entry
         result = self.searcher.search(term)
-        return result.best.entry if render.is_answer(result) else None
+        return result.best.entry if result.band != NOT_FOUND and result.best else None
+
+    def answer(self, query: str) -> Answer:
+        """A query's result, with the best entry and its related terms when it is an answer."""
+        assert self.searcher is not None
+        result = self.searcher.search(query)
+        if result.band == ANSWER and result.best:
+            return self.answer_entry(result.best.entry, result)
+        return Answer(result)
+
+    def answer_entry(self, entry: StoredEntry, result: SearchResult | None = None) -> Answer:
+        assert self.searcher is not None
+        return Answer(result or SearchResult(entry.term, ANSWER, []), entry, self.searcher.related(entry.id))
+
+    def answer_term(self, term: str) -> Answer | None:
+        """`term`'s entry and related terms (a button, the term of the day); None if it is gone."""
+        entry = self.entry_by_term(term)
+        return None if entry is None else self.answer_entry(entry)

@@ -11,7 +11,7 @@ import re
 
 import discord
 
-from ..glossary.search import NOT_FOUND, Related, SearchResult
+from ..glossary.search import Related, SearchResult
 from ..glossary.store import StoredEntry
 from ..present import MATCH_LABELS
 
@@ -168,17 +168,8 @@ def suggest_text(query: str) -> str:
     return clip(f"Not sure what “{escape_user_text(query, 200)}” refers to. Did you mean one of these?", CONTENT_MAX)
 
 
-def is_answer(result: SearchResult) -> bool:
-    return result.band != NOT_FOUND and result.best is not None
-
-
 def choice_name(entry: StoredEntry) -> str:
     return clip(entry.term, CHOICE_NAME_MAX)
-
-
-def embed_size(embed: discord.Embed) -> int:
-    """Characters Discord counts towards its 6000-per-embed limit."""
-    return len(embed)
 
 
 def related_embed(entry: StoredEntry, related: list[Related]) -> discord.Embed:

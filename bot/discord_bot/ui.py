@@ -18,19 +18,16 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import discord
 
 from . import render
 
-if TYPE_CHECKING:
-    from .bot import GlossaryBot
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RESPOND_WITHIN = 2.0  # seconds after the user acted by which we answer or defer (Discord allows 3)
-# Searches (model call, FTS5, numpy) run in a pool of their own, not the loop's
+# Searches (model call, keyword postings, numpy) run in a pool of their own, not the loop's
 # default executor: a burst of questions then waits in this pool's queue instead of
 # a thread per question competing with the event loop for the GIL (each competitor
 # makes every GIL hand-off back to the loop slower, and the loop stalls), and the
@@ -154,8 +151,3 @@ async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: 
     except discord.HTTPException as exc:
         log.warning("could not send %r: %s", text, exc)
 
-
-def searcher_of(bot: GlossaryBot):
-    if bot.searcher is None:
-        raise RuntimeError("the glossary is not loaded yet")
-    return bot.searcher

@@ -37,10 +37,11 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
-def _valid_text(text: str) -> str:
+def valid_unicode(text: str) -> str:
     """`text` with lone surrogates (from undecodable bytes, or a broken emoji) made U+FFFD.
 
-    The tokenizer only takes valid Unicode and raises TypeError on them."""
+    The tokenizer only takes valid Unicode and raises TypeError on them; the
+    console needs it too, to print what it read."""
     try:
         text.encode("utf-8")
         return text
@@ -244,7 +245,7 @@ class FastEmbedEmbedder:
         # 40-line "Gradients" would otherwise be padded to 256 tokens).
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        embedded = self._model.passage_embed([_valid_text(texts[i]) for i in order], batch_size=self.batch_size)
+        embedded = self._model.passage_embed([valid_unicode(texts[i]) for i in order], batch_size=self.batch_size)
         for i, vec in zip(order, embedded):
             vectors[i] = vec
             if progress:
@@ -252,7 +253,7 @@ class FastEmbedEmbedder:
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vec = next(iter(self._model.query_embed(_valid_text(text))))
+        vec = next(iter(self._model.query_embed(valid_unicode(text))))
         return _normalise(np.asarray(vec, dtype=np.float32)[None, :])[0]
 
 

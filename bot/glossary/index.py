@@ -109,16 +109,20 @@ def content_hash(text: str) -> str:
 _FIRST_SENTENCE = re.compile(r"(.+?[.!?])(?:\s|$)", re.DOTALL)
 
 
+def lead_sentence(definition: str) -> str:
+    """The first sentence of a definition's first line (all of that line if it has no full stop)."""
+    first_line = definition.split("\n", 1)[0]
+    match = _FIRST_SENTENCE.match(first_line)
+    return match.group(1) if match else first_line
+
+
 def entry_views(entry: Entry) -> dict[str, str]:
     """The texts embedded for an entry: its lead sentence and all of it.
 
     (A view of the names alone was tried and dropped: name matches are
     already exact, alias and spelling lookups, and it did not help ranking.)"""
-    first_line = entry.definition.split("\n", 1)[0]
-    match = _FIRST_SENTENCE.match(first_line)
-    lead = match.group(1) if match else first_line
     return {
-        "lead": f"{entry.term}: {lead}",
+        "lead": f"{entry.term}: {lead_sentence(entry.definition)}",
         "full": f"{entry.term}: {entry.definition}",
     }
 

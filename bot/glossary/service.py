@@ -33,6 +33,7 @@ from .store import GlossaryIndex
 
 log = logging.getLogger(__name__)
 
+
 class Glossary:
     """A built index plus a searcher, with the embedding model loaded on demand."""
 
@@ -183,6 +184,8 @@ class Glossary:
         self.index = GlossaryIndex(path)
         self.searcher = Searcher(self.index, _LazyEmbedder(self))
         return self.searcher
+
+
 class _LazyEmbedder:
     """Stands in for the model until a query actually needs a vector."""
 

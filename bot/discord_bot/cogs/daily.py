@@ -116,15 +116,14 @@ class Daily(commands.Cog):
         return 0 if error else 1
 
     async def _send(self, channel_id: int, term: str, day: date) -> None:
-        entry = await in_search_pool(self.bot.entry_by_term, term)  # a renamed term falls back to a search
-        if entry is None:
+        answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term falls back to a search
+        if answer is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
-        related = await in_search_pool(self.bot.searcher.related, entry.id)
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
         await channel.send(
             content=f"📘 Term of the day ({day.isoformat()})",
-            embed=render.entry_embed(entry),
-            view=dynamic_view(render.entry_view(entry, related)),
+            embed=render.entry_embed(answer.entry),
+            view=dynamic_view(render.entry_view(answer.entry, answer.related or [])),
             allowed_mentions=render.NO_MENTIONS,
         )
 

@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import term_of_the_day
-from ...glossary.search import (
-    ALIAS,
-    ANSWER,
-    EXACT,
-    SUGGEST,
-    Related,
-    SearchResult,
-)
-from ...glossary.store import StoredEntry
+from ...glossary.search import ALIAS, EXACT, SUGGEST, Related
 from .. import render
+from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed
 
 log = logging.getLogger(__name__)
 ASK_CANDIDATES = 3
 CLOSE_SCORE = 0.05  # /ask: other hits this close to the best are offered too
-
-
-@dataclass
-class Answer:
-    """What a search produced, ready to render (computed off the event loop)."""
-
-    result: SearchResult
-    entry: StoredEntry | None = None
-    related: list[Related] | None = None
 
 
 class Lookup(commands.Cog):
@@ -43,16 +26,8 @@ class Lookup(commands.Cog):
 
     # -- work done in a thread ---------------------------------------------------------
 
-    def _answer(self, query: str) -> Answer:
-        searcher = self.bot.searcher
-        result = searcher.search(query)
-        if result.band == ANSWER and result.best:
-            entry = result.best.entry
-            return Answer(result, entry, searcher.related(entry.id))
-        return Answer(result)
-
-    def _entry(self, entry: StoredEntry) -> Answer:
-        return Answer(SearchResult(entry.term, ANSWER, []), entry, self.bot.searcher.related(entry.id))
+    def _answer(self, query: str) -> Answer:  # the commands' search (tests slow it down here)
+        return self.bot.answer(query)
 
     def _today(self, guild_id: int | None):
         """(day, term) of the term of the day: a server's own order (state DB reads and
@@ -63,10 +38,6 @@ class Lookup(commands.Cog):
             return day, entries[term_of_the_day(entries, day)].term
         day = self.bot.state.config(guild_id).schedule.local_day(self.bot.now())
         return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms())
-
-    def _by_term(self, term: str) -> Answer | None:
-        entry = self.bot.entry_by_term(term)
-        return None if entry is None else self._entry(entry)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -137,14 +108,13 @@ class Lookup(commands.Cog):
     @app_commands.command(name="random", description="A random glossary entry")
     async def random_entry(self, interaction: discord.Interaction) -> None:
         entry = random.choice(list(self.bot.searcher.index.entries.values()))
-        answer, deferred = await run_timed(interaction, self._entry, entry)
+        answer, deferred = await run_timed(interaction, self.bot.answer_entry, entry)
         await self.send_entry(interaction, deferred, answer)
-
 
     @app_commands.command(name="today", description="Today's term of the day")
     async def today(self, interaction: discord.Interaction) -> None:
         day, term = await in_quick_pool(self._today, interaction.guild_id)
-        answer, deferred = await run_timed(interaction, self._by_term, term)
+        answer, deferred = await run_timed(interaction, self.bot.answer_term, term)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True, content="Today's term is no longer in the glossary.")
             return
@@ -153,7 +123,7 @@ class Lookup(commands.Cog):
     # -- buttons ---------------------------------------------------------------------
 
     async def on_button(self, interaction: discord.Interaction, kind: str, term: str, page: int) -> None:
-        answer, deferred = await run_timed(interaction, self._by_term, term)
+        answer, deferred = await run_timed(interaction, self.bot.answer_term, term)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True,
                           content=f"“{render.escape_user_text(term, 100)}” is no longer in the glossary.")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import discord
 from discord.ext import commands
 
-from ...glossary.search import ANSWER, SUGGEST, Related, SearchResult
+from ...glossary.search import SUGGEST
 from .. import render
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
@@ -69,12 +69,6 @@ class Study(commands.Cog):
         channels = {message.channel.id, getattr(message.channel, "parent_id", None)}  # a thread's parent too
         return not channels.isdisjoint(config.study_channels)
 
-    def _search(self, text: str) -> tuple[SearchResult, list[Related]]:
-        searcher = self.bot.searcher
-        result = searcher.search(text)
-        related = searcher.related(result.best.entry.id) if result.band == ANSWER and result.best else []
-        return result, related
-
     async def handle(self, message: discord.Message) -> bool:
         """Reply if appropriate; True if a reply was sent."""
         if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
@@ -92,11 +86,11 @@ class Study(commands.Cog):
         if not text:
             await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
             return True
-        result, related = await in_search_pool(self._search, text)
-        if result.band == ANSWER and result.best:
-            entry = result.best.entry
-            await self.reply(message, embed=render.entry_embed(entry, result.best.match),
-                             view=dynamic_view(render.entry_view(entry, related)))
+        answer = await in_search_pool(self.bot.answer, text)
+        result = answer.result
+        if answer.entry is not None and result.best:
+            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match),
+                             view=dynamic_view(render.entry_view(answer.entry, answer.related or [])))
             return True
         if not mentioned:
             return False
