@@ -12,7 +12,6 @@ from .models import (
     ATTACHMENT_SIZE_LIMIT,
     DEFAULT_BOT_PERMISSIONS,
     JSON,
-    MESSAGE_TYPE_REPLY,
     CallbackType,
     ChannelType,
     ComponentType,
@@ -104,9 +103,7 @@ class ActionsMixin:
         if not self._sessions:
             raise RuntimeError("the bot is not connected (no gateway session); await fake.wait_ready() first")
         interaction = FakeInteraction("INTERACTION_CREATE", payload, time.monotonic())
-        self._interactions[interaction.id] = _InteractionState(
-            interaction, interaction.channel_id, guild.id if guild else None, user, command_name
-        )
+        self._interactions[interaction.id] = _InteractionState(interaction, user, command_name)
         self._tokens[interaction.token] = interaction.id
         self.dispatched.append(interaction)
         await self.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id if guild else None)
@@ -312,8 +309,7 @@ class ActionsMixin:
         channel = self.get_channel(int(msg["channel_id"]))
         if channel is None:
             raise LookupError(f"unknown channel {msg['channel_id']}")
-        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
-        user, guild, channel = self._interaction_context(user, guild, channel)
+        user, guild, channel = self._interaction_context(user, None, channel)
         data: JSON = {"custom_id": custom_id, "component_type": int(comp["type"])}
         if values is not None:
             data["values"] = values
@@ -351,9 +347,8 @@ class ActionsMixin:
         if modal.type != CallbackType.MODAL or modal.data is None:
             raise ValueError("submit_modal() needs the RecordedCallback of a type-9 (modal) response")
         state = self._interactions[modal.interaction_id]
-        channel = self.get_channel(state.channel_id) if state.channel_id else None
-        guild = self.guilds.get(state.guild_id) if state.guild_id else None
-        user, guild, channel = self._interaction_context(user or state.user, guild, channel)
+        cid = state.interaction.channel_id
+        user, guild, channel = self._interaction_context(user or state.user, None, self.get_channel(cid) if cid else None)
 
         def answer(comp: Mapping[str, Any]) -> JSON:
             cid = str(comp.get("custom_id"))
@@ -406,19 +401,10 @@ class ActionsMixin:
             raise RuntimeError("the bot is not connected (no gateway session); await fake.wait_ready() first")
         files = [self._store_file(name, blob, "application/octet-stream") for name, blob in attachments]
         body: JSON = {"content": content}
-        msg = self._new_message(channel, user, body, files, extra_mentions=mentions)
         if reply_to is not None:
             ref = self._resolve_message(reply_to)
-            msg.update(
-                type=MESSAGE_TYPE_REPLY,
-                message_reference={
-                    "type": 0,
-                    "message_id": ref["id"],
-                    "channel_id": ref["channel_id"],
-                    "guild_id": ref.get("guild_id"),
-                },
-                referenced_message=copy.deepcopy(ref),
-            )
+            body["message_reference"] = {"message_id": ref["id"], "channel_id": ref["channel_id"]}
+        msg = self._new_message(channel, user, body, files, extra_mentions=mentions)
         self._store_message(msg, channel)
         dispatched = Dispatched("MESSAGE_CREATE", msg, time.monotonic())
         self.dispatched.append(dispatched)

@@ -101,7 +101,6 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         self.gateway_events: list[GatewayEvent] = []
         self.dispatched: list[Dispatched] = []
         self.reactions: list[tuple[str, int, int, str, float]] = []  # (method, channel, message, emoji, at)
-        self.presence_updates: list[JSON] = []
         self.errors: list[BaseException] = []  # bugs inside the fake itself
         self.faults: list[Fault] = []  # fail_next() rules, in the order added
 
@@ -420,14 +419,6 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
     @property
     def resume_count(self) -> int:
         return sum(1 for e in self.gateway_events if e.kind == "resumed")
-
-    @property
-    def connected(self) -> bool:
-        return any(c.live and not c.ws.closed for c in self._connections)
-
-    def synced_commands(self, guild: FakeGuild | int | None = None) -> list[JSON]:
-        gid = guild.id if isinstance(guild, FakeGuild) else guild
-        return list(self.commands.get(gid, {}).values())
 
     def messages_in(self, channel: FakeChannel | int) -> list[JSON]:
         """Current version of every message (users' and bot's) in a channel, oldest first."""

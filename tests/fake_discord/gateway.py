@@ -33,7 +33,6 @@ class _Connection:
         self.ws = ws
         self.path = path
         self.encoding = encoding
-        self.compress = compress
         self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
         self._lock = asyncio.Lock()
         self.session: _Session | None = None
@@ -56,11 +55,10 @@ class _Connection:
 class _Session:
     """A gateway session: survives reconnects and replays missed events on RESUME."""
 
-    def __init__(self, session_id: str, *, intents: int, shard: tuple[int, int], token: str) -> None:
+    def __init__(self, session_id: str, *, intents: int, shard: tuple[int, int]) -> None:
         self.session_id = session_id
         self.intents = intents
         self.shard = shard
-        self.token = token
         self.seq = 0
         self.log: list[JSON] = []  # every dispatched frame, for RESUME replay
         self.conn: _Connection | None = None
@@ -170,7 +168,6 @@ class GatewayMixin:
         elif op == Op.REQUEST_GUILD_MEMBERS:
             await self._on_request_members(conn, data or {})
         elif op == Op.PRESENCE_UPDATE:
-            self.presence_updates.append(data or {})
             await self._record_gateway("presence", **(data or {}))
         else:
             await self._record_gateway("op", op=op)
@@ -192,7 +189,7 @@ class GatewayMixin:
         for sid, old in list(self._sessions.items()):
             if old.shard == shard:
                 del self._sessions[sid]
-        session = _Session(secrets.token_hex(16), intents=intents, shard=shard, token=token)
+        session = _Session(secrets.token_hex(16), intents=intents, shard=shard)
         self._sessions[session.session_id] = session
         conn.session = session
         session.conn = conn

@@ -21,7 +21,6 @@ from .models import (
     CallbackType,
     FakeChannel,
     FakeDiscordError,
-    FakeGuild,
     FakeUser,
     Intents,
     InteractionType,
@@ -54,7 +53,7 @@ class MessagesMixin:
             "content_type": content_type,
         }
 
-    def _mentions_for(self, content: str, guild: FakeGuild | None, extra: Sequence[FakeUser]) -> list[FakeUser]:
+    def _mentions_for(self, content: str, extra: Sequence[FakeUser]) -> list[FakeUser]:
         found: dict[int, FakeUser] = {u.id: u for u in extra}
         for match in _MENTION_RE.finditer(content):
             user = self.users.get(int(match.group(1)))
@@ -75,7 +74,7 @@ class MessagesMixin:
     ) -> JSON:
         guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
         content = str(body.get("content") or "")
-        mentions = self._mentions_for(content, guild, extra_mentions)
+        mentions = self._mentions_for(content, extra_mentions)
         msg: JSON = {
             "id": str(self._snowflake()),
             "channel_id": str(channel.id),
@@ -170,8 +169,7 @@ class MessagesMixin:
         msg["flags"] = int(msg.get("flags") or 0) & ~MESSAGE_FLAG_LOADING
         msg["edited_timestamp"] = _iso_now()
         if "content" in body:
-            guild = self.guilds.get(int(msg["guild_id"])) if msg.get("guild_id") else None
-            msg["mentions"] = [u.payload() for u in self._mentions_for(msg["content"], guild, ())]
+            msg["mentions"] = [u.payload() for u in self._mentions_for(msg["content"], ())]
 
     # ------------------------------------------------------------------ REST: interactions
 
@@ -206,11 +204,11 @@ class MessagesMixin:
             )
 
         try:
-            if state is None or state.interaction.token != token:
-                raise FakeDiscordError(404, 10062, "Unknown interaction")
             if (
-                self.interaction_ack_timeout is not None
-                and now - state.interaction.sent_at > self.interaction_ack_timeout
+                state is None
+                or state.interaction.token != token
+                or (self.interaction_ack_timeout is not None
+                    and now - state.interaction.sent_at > self.interaction_ack_timeout)
             ):
                 raise FakeDiscordError(404, 10062, "Unknown interaction")
             if state.acked_type is not None:
@@ -256,26 +254,21 @@ class MessagesMixin:
     async def _apply_callback(
         self, state: _InteractionState, cb_type: int, data: JSON, files: list[JSON]
     ) -> JSON | None:
-        channel = self.get_channel(state.channel_id) if state.channel_id else None
+        channel = self.get_channel(state.interaction.channel_id) if state.interaction.channel_id else None
         if channel is None:
             raise FakeDiscordError(404, 10003, "Unknown Channel")
+        msg_type = (
+            MESSAGE_TYPE_CHAT_INPUT_COMMAND
+            if state.interaction.type == InteractionType.APPLICATION_COMMAND
+            else MESSAGE_TYPE_DEFAULT
+        )
         if cb_type == CallbackType.CHANNEL_MESSAGE:
             _validate_message_body(data, has_files=bool(files))
-            msg_type = (
-                MESSAGE_TYPE_CHAT_INPUT_COMMAND
-                if state.interaction.type == InteractionType.APPLICATION_COMMAND
-                else MESSAGE_TYPE_DEFAULT
-            )
             msg = self._new_message(channel, self.bot_user, data, files, msg_type=msg_type, webhook=True)
             self._add_interaction_metadata(msg, state)
             return await self._commit_bot_message(msg, channel, "interaction", state)
         if cb_type == CallbackType.DEFERRED_CHANNEL_MESSAGE:
             flags = MESSAGE_FLAG_LOADING | (int(data.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL)
-            msg_type = (
-                MESSAGE_TYPE_CHAT_INPUT_COMMAND
-                if state.interaction.type == InteractionType.APPLICATION_COMMAND
-                else MESSAGE_TYPE_DEFAULT
-            )
             msg = self._new_message(channel, self.bot_user, {"flags": flags}, [], msg_type=msg_type, webhook=True)
             self._add_interaction_metadata(msg, state)
             state.original_message_id = int(msg["id"])
@@ -361,7 +354,7 @@ class MessagesMixin:
         msg: JSON | None = None
         try:
             state = self._webhook_state(app_id, token)
-            channel = self.get_channel(state.channel_id) if state.channel_id else None
+            channel = self.get_channel(state.interaction.channel_id) if state.interaction.channel_id else None
             if channel is None:
                 raise FakeDiscordError(404, 10003, "Unknown Channel")
             body = body or {}

@@ -323,12 +323,6 @@ class FakeGuild:
                 return channel
         raise KeyError(f"guild {self.name!r} has no channel {name!r}")
 
-    def role(self, name: str) -> FakeRole:
-        for role in self.roles:
-            if role.name == name:
-                return role
-        raise KeyError(f"guild {self.name!r} has no role {name!r}")
-
     def member(self, user: FakeUser | int) -> FakeMember | None:
         return self.members.get(user if isinstance(user, int) else user.id)
 
@@ -569,8 +563,6 @@ def _form_error(problems: Sequence[tuple[str, str, str]]) -> FakeDiscordError:
 @dataclass
 class _InteractionState:
     interaction: FakeInteraction
-    channel_id: int | None
-    guild_id: int | None
     user: FakeUser
     command_name: str | None = None
     acked_type: int | None = None
