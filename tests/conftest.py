@@ -38,6 +38,24 @@ class FakeEmbedder:
         return self._vector(text)
 
 
+class OpenedGlossary:
+    """Stands in for Glossary (the class or an instance) and hands out an already open searcher,
+    so front-end tests share the session's index instead of opening it again."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+
+    def __call__(self, settings) -> OpenedGlossary:
+        return self
+
+    def open(self, **kwargs) -> Searcher:
+        return self.searcher
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

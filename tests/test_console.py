@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.console import HELP, handle_line, run_console
 from bot.glossary.daily import term_of_the_day
 from bot.glossary.service import Glossary
+from tests.conftest import OpenedGlossary
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINT_QUESTION = "what is the trick where you recompute activations to save memory"
 
 
@@ -43,19 +43,9 @@ def searcher(glossary):
     return glossary.searcher
 
 
-class _OpenedGlossary:
-    """Hands run_console the session's searcher without reopening the index."""
-
-    def __init__(self, searcher):
-        self.searcher = searcher
-
-    def open(self):
-        return self.searcher
-
-
 def console(searcher, text: str) -> tuple[int, str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = run_console(_OpenedGlossary(searcher), stdin=io.StringIO(text), stdout=stdout, stderr=stderr)
+    code = run_console(OpenedGlossary(searcher), stdin=io.StringIO(text), stdout=stdout, stderr=stderr)
     return code, stdout.getvalue(), stderr.getvalue()
 
 
@@ -191,7 +181,7 @@ def test_ctrl_c_exits_cleanly(searcher):
             raise KeyboardInterrupt
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = run_console(_OpenedGlossary(searcher), stdin=InterruptingStdin(), stdout=stdout, stderr=stderr)
+    code = run_console(OpenedGlossary(searcher), stdin=InterruptingStdin(), stdout=stdout, stderr=stderr)
     assert code == 0
     assert stdout.getvalue().startswith("Attention\n")
     assert "Traceback" not in stderr.getvalue()
@@ -210,7 +200,7 @@ def test_interactive_console_shows_banner_and_prompt(searcher, monkeypatch):
     stdout = io.StringIO()
     monkeypatch.setattr("builtins.input", fake_input)
     code = run_console(
-        _OpenedGlossary(searcher), stdin=io.StringIO(), stdout=stdout, stderr=io.StringIO(), interactive=True
+        OpenedGlossary(searcher), stdin=io.StringIO(), stdout=stdout, stderr=io.StringIO(), interactive=True
     )
     out = stdout.getvalue()
     assert code == 0

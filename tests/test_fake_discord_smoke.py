@@ -20,10 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-try:  # works whether or not tests/ is a package
-    from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
-except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-    from fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at  # type: ignore[no-redef]
+from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
 
 TOPICS = ["Algebra", "Biology", "Chemistry", "Linear algebra", "World history"]
 

@@ -16,7 +16,6 @@ unprivileged user nobody, since root ignores file modes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import shutil
@@ -33,14 +32,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATA_DIR, Settings
+from bot.config import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings
 from bot.discord_bot import launcher
 from bot.glossary import embeddings
 from bot.glossary.embeddings import ModelLoadError
 from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index
 from bot.glossary.service import Glossary
+from tests.conftest import sha256_of
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOBODY = 65534
 SMALL_GLOSSARY = """\
 Attention
@@ -163,10 +162,6 @@ def assert_one_line_error(proc, code: int, *needles: str) -> str:
     return lines[0]
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_only(path: Path) -> None:
     os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
                                                                   if path.is_dir() else 0))
@@ -231,11 +226,11 @@ def test_cli_reports_a_damaged_index_in_one_line_and_leaves_it_alone(work, kind)
     damage, problem = DAMAGE[kind]
     index = work / "index.db"
     damage(index)
-    before = digest(index)
+    before = sha256_of(index)
     for args in (("define", "attention"), ("build",)):
         proc = bot_cli(work, *args)
         assert_one_line_error(proc, 1, str(index), problem, "glossary-bot build --force")
-    assert digest(index) == before and not list(work.glob("index.db.corrupt-*"))
+    assert sha256_of(index) == before and not list(work.glob("index.db.corrupt-*"))
 
 
 def test_build_force_moves_a_damaged_index_aside_and_rebuilds(work):
@@ -258,11 +253,11 @@ def test_a_sqlite_file_of_something_else_is_refused_and_never_touched(work):
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
         conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
-    before = digest(other)
+    before = sha256_of(other)
     env = env_for(work, GLOSSARY_INDEX=str(other))
     for args in (("define", "attention"), ("build", "--force")):
         assert_one_line_error(bot_cli(work, *args, env=env), 1, str(other), "something else", "GLOSSARY_INDEX")
-    assert digest(other) == before and not list(work.glob("other.db.corrupt-*"))
+    assert sha256_of(other) == before and not list(work.glob("other.db.corrupt-*"))
 
 
 def test_index_path_with_uri_characters_is_opened_as_is(work):
@@ -287,14 +282,14 @@ def test_up_to_date_read_only_index_still_serves(work, as_unprivileged):
     index = work / "index.db"
     read_only(index)
     read_only(work)
-    before = digest(index)
+    before = sha256_of(index)
     proc = bot_cli(work, "define", "attention", prefix=as_unprivileged)
     assert proc.returncode == 0 and proc.stdout.startswith("Attention\n"), proc.stderr
     proc = bot_cli(work, "ask", QUESTION, prefix=as_unprivileged)
     assert proc.returncode == 0 and proc.stdout.startswith("Gradient checkpointing\n"), proc.stderr
     proc = bot_cli(work, "build", prefix=as_unprivileged)
     assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stderr
-    assert digest(index) == before
+    assert sha256_of(index) == before
 
 
 @pytest.mark.parametrize("mode", ["file", "folder"])
@@ -304,14 +299,14 @@ def test_stale_read_only_index_fails_fast_naming_the_fix(work, as_unprivileged, 
     with (work / "glossary.txt").open("a", encoding="utf-8") as handle:
         handle.write("Weight decay\nShrinking every weight a little at each step.\n")
     read_only(index if mode == "file" else work)
-    before = digest(index)
+    before = sha256_of(index)
     started = time.monotonic()
     proc = bot_cli(work, "define", "attention", prefix=as_unprivileged)
     reason = "the file is read-only" if mode == "file" else "is not writable"
     assert_one_line_error(proc, 1, str(index), "out of date", "cannot be rebuilt", reason)
     assert time.monotonic() - started < 10  # refused before loading the model or embedding anything
     assert_one_line_error(bot_cli(work, "build", prefix=as_unprivileged), 1, "cannot write index", reason)
-    assert digest(index) == before
+    assert sha256_of(index) == before
 
 
 def test_missing_index_in_read_only_folder(work, as_unprivileged):
@@ -450,10 +445,8 @@ def test_bot_exits_78_on_a_bad_setting(work):
 
 
 def _fake_discord():
-    try:
-        from tests.fake_discord import FakeDiscord
-    except ImportError:  # pragma: no cover - run from inside tests/
-        from fake_discord import FakeDiscord  # type: ignore[no-redef]
+    from tests.fake_discord import FakeDiscord
+
     return FakeDiscord
 
 
@@ -532,7 +525,7 @@ def test_bot_refuses_a_foreign_sqlite_file_instead_of_moving_it(tmp_path, small,
     other = tmp_path / "index.db"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    before = digest(other)
+    before = sha256_of(other)
     with pytest.raises(IndexError_, match="something else"):
         launcher.prepare(Glossary(_settings(tmp_path), embedder=fake_embedder))
-    assert digest(other) == before and not list(tmp_path.glob("index.db.corrupt-*"))
+    assert sha256_of(other) == before and not list(tmp_path.glob("index.db.corrupt-*"))

@@ -12,28 +12,16 @@ from typing import Any, Self
 
 from bot.config import Settings
 from bot.discord_bot.bot import GlossaryBot
-from bot.state import StateStore
+from tests.fake_discord import (
+    FakeChannel,
+    FakeDiscord,
+    FakeGuild,
+    RecordedCallback,
+    RecordedMessage,
+    discord_py_pointed_at,
+)
 
-from .helpers import make_bot
-
-try:
-    from tests.fake_discord import (
-        FakeChannel,
-        FakeDiscord,
-        FakeGuild,
-        RecordedCallback,
-        RecordedMessage,
-        discord_py_pointed_at,
-    )
-except ImportError:  # pragma: no cover
-    from fake_discord import (  # type: ignore[no-redef]
-        FakeChannel,
-        FakeDiscord,
-        FakeGuild,
-        RecordedCallback,
-        RecordedMessage,
-        discord_py_pointed_at,
-    )
+from .helpers import configure, make_bot
 
 #: the daily loop checks every 50 ms in these tests instead of every minute
 FAST_CHECK_SECONDS = 0.05
@@ -57,15 +45,6 @@ def daily_bot(settings: Settings, embedder, clock: Clock) -> GlossaryBot:
     bot = make_bot(settings, embedder, now=clock)
     bot.daily_interval = FAST_CHECK_SECONDS
     return bot
-
-
-def configure(state_path: Path, guild_id: int, **changes: Any) -> None:
-    """Write a server's settings before the bot starts, as an earlier run would have."""
-    store = StateStore(state_path)
-    try:
-        store.update_config(guild_id, **changes)
-    finally:
-        store.close()
 
 
 def daily_settings(channel: FakeChannel, at: str = "09:00", zone: str = "UTC") -> dict[str, Any]:

@@ -7,7 +7,9 @@ import contextlib
 import gc
 import hashlib
 import logging
+import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -15,25 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.discord_bot.bot import GlossaryBot
 from bot.glossary.service import Glossary
 from bot.state import StateStore
-
-try:
-    from tests.fake_discord import (
-        CallbackType,
-        FakeDiscord,
-        FakeInteraction,
-        discord_py_pointed_at,
-    )
-except ImportError:  # pragma: no cover
-    from fake_discord import (  # type: ignore[no-redef]
-        CallbackType,
-        FakeDiscord,
-        FakeInteraction,
-        discord_py_pointed_at,
-    )
+from tests.fake_discord import (
+    CallbackType,
+    FakeDiscord,
+    FakeInteraction,
+    discord_py_pointed_at,
+)
 
 T = TypeVar("T")
 
@@ -229,13 +222,34 @@ def sqlite_digest(path: Path) -> str:
         conn.close()
 
 
+def configure(state_path: Path, guild_id: int, **changes: Any) -> None:
+    """Write a server's settings before the bot starts, as an earlier run would have."""
+    with contextlib.closing(StateStore(state_path)) as store:
+        store.update_config(guild_id, **changes)
+
+
 def add_study_channel(state_path: Path, guild_id: int, channel_id: int) -> None:
-    """Configure a study channel through the state store, before the bot starts."""
-    store = StateStore(state_path)
-    try:
-        store.update_config(guild_id, study_channels=(channel_id,))
-    finally:
-        store.close()
+    configure(state_path, guild_id, study_channels=(channel_id,))
+
+
+def button_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
+
+
+async def start_bot_process(fake: FakeDiscord, workdir: Path, index_path: Path, state_path: Path, *args: str,
+                            token: str) -> asyncio.subprocess.Process:
+    """`python -m bot [args] run` against the fake, with its output piped."""
+    env = {**os.environ, **fake.env(), "DISCORD_TOKEN": token, "GLOSSARY_INDEX": str(index_path),
+           "GLOSSARY_STATE_DB": str(state_path), "PYTHONPATH": str(PROJECT_ROOT)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, "run", cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def kill_if_running(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
 
 
 def all_settled(fake: FakeDiscord, interactions: Iterable[FakeInteraction]) -> bool:

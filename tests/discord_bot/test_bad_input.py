@@ -25,6 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.discord_bot.bot import GlossaryBot
+from tests.fake_discord import (
+    FakeChannel,
+    FakeDiscord,
+    FakeRole,
+    FakeUser,
+    point_discord_py_at,
+)
 
 from .helpers import (
     ErrorLogs,
@@ -38,23 +45,6 @@ from .helpers import (
     record_handled,
     sqlite_digest,
 )
-
-try:
-    from tests.fake_discord import (
-        FakeChannel,
-        FakeDiscord,
-        FakeRole,
-        FakeUser,
-        point_discord_py_at,
-    )
-except ImportError:  # pragma: no cover
-    from fake_discord import (  # type: ignore[no-redef]
-        FakeChannel,
-        FakeDiscord,
-        FakeRole,
-        FakeUser,
-        point_discord_py_at,
-    )
 
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>")  # what Discord would turn into a ping
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # newline allowed

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -14,14 +12,16 @@ import pytest
 
 from bot.discord_bot.cogs.study import looks_like_question
 from bot.discord_bot.ui import RESPOND_WITHIN, time_left
+from tests.fake_discord import CallbackType, FakeDiscord
 
-from .helpers import assert_no_pings, make_bot, make_settings, run, running
-from .test_e2e import PROJECT_ROOT
-
-try:
-    from tests.fake_discord import CallbackType, FakeDiscord
-except ImportError:  # pragma: no cover
-    from fake_discord import CallbackType, FakeDiscord  # type: ignore[no-redef]
+from .helpers import (
+    assert_no_pings,
+    make_bot,
+    make_settings,
+    run,
+    running,
+    start_bot_process,
+)
 
 
 def test_looks_like_question() -> None:
@@ -70,12 +70,8 @@ def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_
 def test_rejected_token_is_one_line_and_exit_78(real_index_path, tmp_path) -> None:
     async def scenario() -> None:
         async with FakeDiscord(token="the-right-token") as fake:
-            env = {**os.environ, **fake.env(), "DISCORD_TOKEN": "a-wrong-token",
-                   "GLOSSARY_INDEX": str(real_index_path), "GLOSSARY_STATE_DB": str(tmp_path / "state.db"),
-                   "PYTHONPATH": str(PROJECT_ROOT)}
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            proc = await start_bot_process(fake, tmp_path, real_index_path, tmp_path / "state.db",
+                                           token="a-wrong-token")
             _out, err = await asyncio.wait_for(proc.communicate(), 60)
             assert proc.returncode == 78  # EX_CONFIG: restarting cannot fix it
             text = err.decode()

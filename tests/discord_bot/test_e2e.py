@@ -10,27 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.discord_bot.cogs.daily import Daily
+from tests.fake_discord import CallbackType, FakeDiscord
 
-from .helpers import assert_no_pings, make_bot, make_settings, run, running
+from .helpers import (
+    assert_no_pings,
+    button_ids,
+    kill_if_running,
+    make_bot,
+    make_settings,
+    run,
+    running,
+    start_bot_process,
+)
 
-try:
-    from tests.fake_discord import CallbackType, FakeDiscord
-except ImportError:  # pragma: no cover
-    from fake_discord import CallbackType, FakeDiscord  # type: ignore[no-redef]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_COMMANDS = {"define", "ask", "related", "random", "today", "glossary"}
-
-
-def button_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
 
 
 def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_embedder, tmp_path) -> None:
@@ -177,18 +174,8 @@ def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
     async def scenario() -> None:
         async with FakeDiscord() as fake:
             fake.add_guild("Study Group")
-            env = {
-                **os.environ,
-                **fake.env(),
-                "DISCORD_TOKEN": "secret-token-do-not-log",
-                "GLOSSARY_INDEX": str(real_index_path),
-                "GLOSSARY_STATE_DB": str(tmp_path / "state.db"),
-                "PYTHONPATH": str(PROJECT_ROOT),
-            }
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--log-level", "INFO", "run",
-                cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )
+            proc = await start_bot_process(fake, tmp_path, real_index_path, tmp_path / "state.db",
+                                           "--log-level", "INFO", token="secret-token-do-not-log")
             try:
                 sync = await fake.wait_for_command_sync(timeout=90)
                 assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
@@ -200,9 +187,7 @@ def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
                 assert proc.returncode == 0, err.decode()
                 assert b"secret-token-do-not-log" not in err + _out
             finally:
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
+                await kill_if_running(proc)
 
     run(scenario, timeout=150)
 

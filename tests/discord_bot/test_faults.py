@@ -12,6 +12,7 @@ import time
 import pytest
 
 from bot.state import StateStore
+from tests.fake_discord import CallbackType, FakeDiscord
 
 from .fault_helpers import (
     Clock,
@@ -24,20 +25,11 @@ from .fault_helpers import (
     server_with_daily_post,
     statuses,
 )
-from .helpers import assert_no_pings, make_bot, make_settings, run, running
-
-try:
-    from tests.fake_discord import CallbackType, FakeDiscord
-except ImportError:  # pragma: no cover
-    from fake_discord import CallbackType, FakeDiscord  # type: ignore[no-redef]
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
 EPHEMERAL = 64
-
-
-def button_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
 
 
 # --------------------------------------------------------------------------- 1. restarts and downtime

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.discord_bot.cogs.study import COOLDOWN_SECONDS, Study
 from bot.discord_bot.ui import SEARCH_WORKERS
+from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
 
 from .helpers import (
     ErrorLogs,
@@ -31,11 +32,6 @@ from .helpers import (
     run,
     running,
 )
-
-try:
-    from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
-except ImportError:  # pragma: no cover
-    from fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at  # type: ignore[no-redef]
 
 ACK_WINDOW = 3.0  # Discord drops an interaction not acknowledged within 3 s
 MAX_LOOP_BLOCK = 0.100  # issue 4: the event loop is never blocked longer than this

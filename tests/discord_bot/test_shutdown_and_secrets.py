@@ -8,15 +8,14 @@ in-process against the loopback fake Discord.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import discord
 
 from bot.state import StateStore
+from tests.fake_discord import FakeDiscord, discord_py_pointed_at
 
 from .fault_helpers import (
     AllRecords,
@@ -28,13 +27,14 @@ from .fault_helpers import (
     server_with_daily_post,
     statuses,
 )
-from .helpers import make_bot, make_settings, run, running
-from .test_e2e import PROJECT_ROOT
-
-try:
-    from tests.fake_discord import FakeDiscord, discord_py_pointed_at
-except ImportError:  # pragma: no cover
-    from fake_discord import FakeDiscord, discord_py_pointed_at  # type: ignore[no-redef]
+from .helpers import (
+    kill_if_running,
+    make_bot,
+    make_settings,
+    run,
+    running,
+    start_bot_process,
+)
 
 TOKEN = "MTIzNDU2Nzg5.secret-token-do-not-log.Zm9vYmFy"
 WRONG_TOKEN = "wrong-token-never-log-me"
@@ -43,21 +43,6 @@ WRONG_TOKEN = "wrong-token-never-log-me"
 def read_only(state_path: Path) -> sqlite3.Connection:
     """Open the state database the way an inspector would: read-only, no recovery writes."""
     return sqlite3.connect(f"file:{state_path}?mode=ro", uri=True)
-
-
-async def start_subprocess(fake: FakeDiscord, tmp_path: Path, index_path: Path, state_path: Path,
-                           *args: str) -> asyncio.subprocess.Process:
-    env = {**os.environ, **fake.env(), "DISCORD_TOKEN": TOKEN, "GLOSSARY_INDEX": str(index_path),
-           "GLOSSARY_STATE_DB": str(state_path), "PYTHONPATH": str(PROJECT_ROOT)}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-
-
-async def stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        proc.kill()
-        await proc.wait()
 
 
 # --------------------------------------------------------------------------- 4. shutdown
@@ -72,14 +57,15 @@ def test_sigterm_while_the_daily_post_waits_out_a_rate_limit(real_index_path, tm
             guild, daily = server_with_daily_post(fake, state_path, "00:00")  # due whenever the test runs
             path = f"/channels/{daily.id}/messages"
             fake.fail_next("POST", path, 429, retry_after=1.5)
-            proc = await start_subprocess(fake, tmp_path, real_index_path, state_path, "--log-level", "INFO")
+            proc = await start_bot_process(fake, tmp_path, real_index_path, state_path, "--log-level", "INFO",
+                                           token=TOKEN)
             try:
                 await fake.wait_for(lambda: statuses(fake, "POST", path) == [429], timeout=90,
                                     what="the daily post to be rate limited")
                 proc.send_signal(signal.SIGTERM)  # while discord.py sleeps before retrying
                 out, err = await asyncio.wait_for(proc.communicate(), 30)
             finally:
-                await stop(proc)
+                await kill_if_running(proc)
             assert proc.returncode == 0, err.decode()
             assert statuses(fake, "POST", path) == [429, 200] and len(posts_in(fake, daily)) == 1
             assert TOKEN.encode() not in out + err
@@ -191,7 +177,8 @@ def test_token_reset_while_running_ends_with_one_line_and_no_token(real_index_pa
             _guild, daily = server_with_daily_post(fake, state_path, "00:00")
             path = f"/channels/{daily.id}/messages"
             fake.fail_next("POST", path, 403, code=50001)
-            proc = await start_subprocess(fake, tmp_path, real_index_path, state_path, "--log-level", "DEBUG")
+            proc = await start_bot_process(fake, tmp_path, real_index_path, state_path, "--log-level", "DEBUG",
+                                           token=TOKEN)
             try:
                 await fake.wait_for(lambda: statuses(fake, "POST", path) == [403], timeout=90,
                                     what="the refused daily post")
@@ -199,7 +186,7 @@ def test_token_reset_while_running_ends_with_one_line_and_no_token(real_index_pa
                 await fake.force_close(4004)
                 out, err = await asyncio.wait_for(proc.communicate(), 30)
             finally:
-                await stop(proc)
+                await kill_if_running(proc)
             text = (out + err).decode()
             assert proc.returncode != 0
             assert "Missing Access" in text  # DEBUG logging was on and saw the HTTP error

@@ -9,7 +9,6 @@ fewer examples than the pure ones.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 
@@ -19,8 +18,15 @@ from hypothesis import strategies as st
 
 from bot import cli
 from bot.console import handle_line
-from bot.glossary.search import ANSWER, MAX_QUERY_CHARS, NOT_FOUND, SUGGEST, SearchResult
+from bot.glossary.search import (
+    ANSWER,
+    MAX_QUERY_CHARS,
+    NOT_FOUND,
+    SUGGEST,
+    SearchResult,
+)
 from bot.state import StateStore
+from tests.conftest import OpenedGlossary, sha256_of
 
 PURE = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -87,16 +93,12 @@ REASONS = {"see also", "mentioned in its definition", "mentions this term", "sim
 _CONTROL = set(map(chr, [*range(9), *range(11, 32), 127]))
 
 
-def sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture
 def unchanged_index(real_index_path):
     """The index is read-only at run time: no input may change a byte of it."""
-    before = sha(real_index_path)
+    before = sha256_of(real_index_path)
     yield
-    assert sha(real_index_path) == before
+    assert sha256_of(real_index_path) == before
 
 
 def check_result(searcher, result: SearchResult) -> None:
@@ -189,28 +191,17 @@ def test_console_unknown_command_is_echoed_without_control_characters(searcher):
 # -- CLI (in-process, with the session searcher) ---------------------------------------------------
 
 
-class _Opened:
-    def __init__(self, searcher):
-        self.searcher = searcher
-
-    def __call__(self, settings):
-        return self
-
-    def open(self, **kwargs):
-        return self.searcher
-
-
 @pytest.fixture
 def cli_env(searcher, monkeypatch, tmp_path):
     """main() with the session's searcher and a real state database that must stay untouched."""
-    monkeypatch.setattr(cli, "Glossary", _Opened(searcher))
+    monkeypatch.setattr(cli, "Glossary", OpenedGlossary(searcher))
     monkeypatch.chdir(tmp_path)  # no .env from the developer's folder
     state = tmp_path / "state.db"
     StateStore(state).close()
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(state))
-    before = sha(state)
+    before = sha256_of(state)
     yield
-    assert sha(state) == before
+    assert sha256_of(state) == before
 
 
 @WITH_MODEL_FEW
