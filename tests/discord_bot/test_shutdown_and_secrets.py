@@ -22,6 +22,7 @@ from .fault_helpers import (
     Clock,
     command,
     daily_bot,
+    daily_checks,
     posts_in,
     running_with_token,
     server_with_daily_post,
@@ -106,7 +107,7 @@ def test_shutdown_that_cannot_wait_records_the_post_as_interrupted(real_index_pa
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 shown = await command(fake, "glossary config show", user=fake.owner)
                 assert "may not have appeared" in shown.content
-                await fake.wait_for(lambda: bot.get_cog("Daily").loop.current_loop >= 3, what="daily checks")
+                await daily_checks(fake, bot)
             assert posts_in(fake, daily) == [] and statuses(fake, "POST", path) == [429]
 
     run(scenario, timeout=90)
