@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from bot.config import Settings
 from bot.discord_bot.bot import GlossaryBot
@@ -95,31 +94,3 @@ async def running_with_token(fake: FakeDiscord, bot: GlossaryBot, token: str) ->
             await bot.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
-
-
-class AllRecords(logging.Handler):
-    """Every log record of the process at DEBUG, for the token-secrecy checks."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def text(self) -> str:
-        """All records formatted, tracebacks included (format() adds exc_info)."""
-        return "\n".join(self.format(r) for r in self.records)
-
-    def __enter__(self) -> Self:
-        root = logging.getLogger()
-        self._old_level = root.level
-        root.addHandler(self)
-        root.setLevel(logging.DEBUG)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        root = logging.getLogger()
-        root.removeHandler(self)
-        root.setLevel(self._old_level)

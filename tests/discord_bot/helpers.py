@@ -175,31 +175,52 @@ class LoopMonitor:
             await self._task
 
 
-class ErrorLogs(logging.Handler):
-    """Collects ERROR (and worse) records from the bot's, discord.py's and aiohttp's loggers
-    (aiohttp: the HTTP client, and the fake's server when it runs in this process)."""
+class CapturedLogs(logging.Handler):
+    """Log records at `level` and worse from `loggers`, while in the `with` block; loggers
+    that would drop records below their own level are lowered meanwhile.
 
-    LOGGERS = ("bot", "discord", "aiohttp")
+    error_logs(): errors from the bot, discord.py and aiohttp (the HTTP client, and the fake's
+    server when it runs in this process). all_logs(): everything, for the secrecy checks."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+    def __init__(self, level: int, loggers: tuple[str, ...]) -> None:
+        super().__init__(level)
+        self.loggers = loggers
         self.records: list[logging.LogRecord] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self._old_levels: dict[str, int] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
     def __enter__(self) -> Self:
-        for name in self.LOGGERS:
-            logging.getLogger(name).addHandler(self)
+        for name in self.loggers:
+            logger = logging.getLogger(name)
+            logger.addHandler(self)
+            if logger.getEffectiveLevel() > self.level:
+                self._old_levels[name] = logger.level
+                logger.setLevel(self.level)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in self.LOGGERS:
+        for name in self.loggers:
             logging.getLogger(name).removeHandler(self)
+        for name, level in self._old_levels.items():
+            logging.getLogger(name).setLevel(level)
 
     def messages(self) -> list[str]:
-        formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
-        return [formatter.format(r) for r in self.records]
+        """Every record formatted, tracebacks included."""
+        return [self.format(r) for r in self.records]
+
+    def text(self) -> str:
+        return "\n".join(self.messages())
+
+
+def error_logs() -> CapturedLogs:
+    return CapturedLogs(logging.ERROR, ("bot", "discord", "aiohttp"))
+
+
+def all_logs() -> CapturedLogs:
+    return CapturedLogs(logging.DEBUG, ("",))
 
 
 def file_digest(path: Path) -> dict[str, str]:

@@ -34,11 +34,12 @@ from tests.fake_discord import (
 )
 
 from .helpers import (
-    ErrorLogs,
+    CapturedLogs,
     LoopThread,
     add_study_channel,
     all_settled,
     assert_no_pings,
+    error_logs,
     file_digest,
     make_bot,
     make_settings,
@@ -60,7 +61,7 @@ class World:
     user: FakeUser
     role: FakeRole
     study: FakeChannel
-    errors: ErrorLogs
+    errors: CapturedLogs
     handled: dict[int, bool]  # study cog: message id -> replied?
 
     def check(self, text: str) -> None:
@@ -134,7 +135,7 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
 
     restore = point_discord_py_at(fake)
     try:
-        with ErrorLogs() as errors:
+        with error_logs() as errors:
             bot, task = loop.run(start())
             state_files = file_digest(state_path)  # the bot has it open now (its own startup wrote to it)
             cog = bot.get_cog("Study")

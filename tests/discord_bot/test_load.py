@@ -21,11 +21,11 @@ from bot.discord_bot.ui import SEARCH_WORKERS
 from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
 
 from .helpers import (
-    ErrorLogs,
     LoopMonitor,
     add_study_channel,
     all_settled,
     assert_no_pings,
+    error_logs,
     make_bot,
     make_settings,
     record_handled,
@@ -119,7 +119,7 @@ def test_200_concurrent_asks_are_all_acknowledged_in_time(real_index_path, real_
 
     async def scenario() -> None:
         urls = SimpleNamespace(**await receive())
-        with ErrorLogs() as errors, discord_py_pointed_at(urls):
+        with error_logs() as errors, discord_py_pointed_at(urls):
             bot = make_bot(settings, real_embedder)
             runner = asyncio.create_task(bot.start("fake-token"))
             try:
@@ -221,7 +221,7 @@ def test_study_channel_burst_keeps_per_user_cooldowns(real_index_path, real_embe
             for user in users:
                 fake.add_member(guild, user)
             add_study_channel(settings.state_path, guild.id, study.id)
-            with ErrorLogs() as errors:
+            with error_logs() as errors:
                 async with running(fake, make_bot(settings, real_embedder)) as bot:
                     await fake.wait_for_command_sync()
                     cog: Study = bot.get_cog("Study")

@@ -18,7 +18,6 @@ from bot.state import StateStore
 from tests.fake_discord import FakeDiscord, discord_py_pointed_at
 
 from .fault_helpers import (
-    AllRecords,
     Clock,
     command,
     daily_bot,
@@ -29,6 +28,7 @@ from .fault_helpers import (
     statuses,
 )
 from .helpers import (
+    all_logs,
     kill_if_running,
     make_bot,
     make_settings,
@@ -155,7 +155,7 @@ def test_token_is_in_no_log_record_or_error_at_debug(real_index_path, real_embed
                 finally:
                     await with_wrong.close()
 
-    with AllRecords() as logs:
+    with all_logs() as logs:
         run(scenario, timeout=90)
     assert isinstance(errors[0], discord.ConnectionClosed) and errors[0].code == 4004
     text = logs.text()
