@@ -151,6 +151,7 @@ def cmd_run(glossary: Glossary, args) -> int:
             return run_bot(glossary, log_level=args.log_level)
         finally:
             gc.enable()
+            glossary.wait_for_model_load()  # after an early failure (a bad token, say) it may still be loading
     print(
         "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
         "token in .env as DISCORD_TOKEN=… — starting the local console instead.",

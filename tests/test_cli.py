@@ -1,4 +1,8 @@
 import json
+import os
+import signal
+import threading
+import time
 
 from bot.cli import main
 
@@ -76,3 +80,31 @@ def test_damaged_index_names_the_fix_and_run_exits_78(capsys, tmp_path, monkeypa
     code, _, err = run(capsys, "run", "--index", str(bad))
     assert code == 78 and len(err.strip().splitlines()) == 2  # the no-token notice, then the one error line
     assert bad.read_bytes() == b"\x00" * 4096
+
+
+def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_is_one_line(capsys, tmp_path, monkeypatch):
+    """`run` stopped early (a bad token, say) waits for the background model load before it
+    exits; a Ctrl-C then ends as "interrupted" and 130, not a traceback from Python's shutdown."""
+    from bot.discord_bot import launcher
+    from bot.glossary.service import Glossary
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    release, bot_returned = threading.Event(), threading.Event()
+    monkeypatch.setattr(Glossary, "_load_model", lambda self: release.wait(30))  # a load that takes its time
+    monkeypatch.setattr(launcher, "run_bot", lambda glossary, log_level: bot_returned.set() or 78)
+
+    def press_ctrl_c() -> None:
+        if bot_returned.wait(30):
+            time.sleep(0.2)  # the main thread is waiting for the loader by now
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    try:
+        code, _, err = run(capsys, "run")
+    finally:
+        release.set()
+        presser.join()
+    assert code == 130 and err.strip() == "interrupted"

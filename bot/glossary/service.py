@@ -83,11 +83,20 @@ class Glossary:
         except Exception as exc:  # handed to whoever calls model_ready()
             self._load_error = exc
 
+    def wait_for_model_load(self) -> None:
+        """Wait until a background load has ended, however it ended.
+
+        The process waits for it anyway before exiting (the loader is not a
+        daemon); waiting here instead, in the caller's own code, means a Ctrl-C
+        meanwhile is the caller's KeyboardInterrupt, not a traceback that
+        Python prints from its shutdown."""
+        if self._loader is not None:
+            self._loader.join()
+
     def model_ready(self) -> Embedder:
         """The loaded and warmed model; raises what loading it raised (ModelLoadError, say)."""
         self.load_model_in_background()
-        assert self._loader is not None
-        self._loader.join()
+        self.wait_for_model_load()
         if self._load_error is not None:
             raise self._load_error
         return self.embedder
