@@ -3,6 +3,9 @@
 Every failure a user can cause or fix (missing file, bad index, model that
 cannot load) ends as one line on stderr and a non-zero exit code, never a
 traceback.
+
+Each command imports the parts it uses itself, not this module: `run` starts
+loading the model before anything else of ours is imported (see cmd_run).
 """
 
 from __future__ import annotations
@@ -17,18 +20,27 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .config import ConfigError, Settings
-from .glossary.embeddings import ModelLoadError
-from .glossary.evaluate import EvalFileError, evaluate, format_report, load_cases
-from .glossary.index import IndexError_
-from .glossary.parse import GlossaryFormatError
-from .glossary.service import Glossary
-from .present import entry_json, entry_text, related_json, result_json, result_text
-from .state import StateError, StateStore
+
+if TYPE_CHECKING:
+    from .glossary.service import Glossary
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG; the bot's exit code for problems restarting cannot fix
-USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, StateError, OSError)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """What a user can cause or fix: reported in one line, never as a traceback."""
+    from .glossary.embeddings import ModelLoadError
+    from .glossary.evaluate import EvalFileError
+    from .glossary.index import IndexError_
+    from .glossary.parse import GlossaryFormatError
+    from .state import StateError
+
+    return (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, StateError, OSError,
+            sqlite3.DatabaseError)
 
 
 def _text_arg(text: str) -> str:
@@ -68,6 +80,8 @@ def cmd_build(glossary: Glossary, args) -> int:
 
 
 def cmd_search(glossary: Glossary, args) -> int:
+    from .present import result_json, result_text
+
     searcher = glossary.open()
     result = searcher.search(_text_arg(args.text))
     if args.json:
@@ -78,6 +92,8 @@ def cmd_search(glossary: Glossary, args) -> int:
 
 
 def cmd_related(glossary: Glossary, args) -> int:
+    from .present import related_json, result_text
+
     searcher = glossary.open()
     result = searcher.search(_text_arg(args.term))
     if result.band == "not_found" or not result.best:
@@ -95,6 +111,8 @@ def cmd_related(glossary: Glossary, args) -> int:
 
 
 def cmd_random(glossary: Glossary, args) -> int:
+    from .present import entry_json, entry_text, related_json
+
     searcher = glossary.open()
     entry = random.choice(list(searcher.index.entries.values()))
     related = searcher.related(entry.id)
@@ -106,6 +124,8 @@ def cmd_random(glossary: Glossary, args) -> int:
 
 
 def cmd_eval(glossary: Glossary, args) -> int:
+    from .glossary.evaluate import evaluate, format_report, load_cases
+
     cases = load_cases(Path(args.file))
     report = evaluate(glossary.open(), cases)
     if args.json:
@@ -133,33 +153,40 @@ def cmd_bench(glossary: Glossary, args) -> int:
     return 0 if all(f.ok for f in bench.figures) else EXIT_FAILURE
 
 
-def cmd_run(glossary: Glossary, args) -> int:
-    if glossary.settings.discord_token:
+def cmd_run(settings: Settings, args) -> int:
+    from .glossary.model import ModelLoader
+
+    if settings.discord_token:
+        model = ModelLoader.for_settings(settings)
         # Start-up makes about 180,000 objects that live as long as the bot and little
         # garbage: collecting while importing is wasted time (about a tenth of the start).
         # GlossaryBot.setup_hook freezes them and turns the collector back on.
         gc.disable()
         try:
+            from .state import StateStore
+
             # The one local check cheaper than the model, before it: an unusable state database
             # stops the bot at once instead of after the model has loaded.
-            StateStore(glossary.settings.state_path).close()
-            # Next the model, so importing discord.py and opening the index overlap with
-            # onnxruntime building its session.
-            glossary.load_model_in_background()
-            from .discord_bot.launcher import run_bot  # imported late: discord.py is heavy
+            StateStore(settings.state_path).close()
+            # Next the model, so that importing the rest (our search stack, discord.py) and
+            # opening the index overlap with onnxruntime building its session.
+            model.start_in_background()
+            from .discord_bot.launcher import run_bot
+            from .glossary.service import Glossary
 
-            return run_bot(glossary, log_level=args.log_level)
+            return run_bot(Glossary(settings, model=model), log_level=args.log_level)
         finally:
             gc.enable()
-            glossary.wait_for_model_load()  # after an early failure (a bad token, say) it may still be loading
+            model.wait()  # after an early failure (a bad token, say) it may still be loading
     print(
         "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
         "token in .env as DISCORD_TOKEN=… — starting the local console instead.",
         file=sys.stderr,
     )
     from .console import run_console
+    from .glossary.service import Glossary
 
-    return run_console(glossary)
+    return run_console(Glossary(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,11 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load()
         if getattr(args, "index", None):
             settings = settings.with_index(args.index)
+        if args.func is cmd_run:  # it opens the glossary itself, after starting the model
+            return cmd_run(settings, args)
+        from .glossary.service import Glossary
+
         return args.func(Glossary(settings), args)
     except BrokenPipeError:  # `glossary-bot ask … | head`: the reader left, nothing to report
         sys.stderr = open(os.devnull, "w")
         return 0
-    except (*USER_ERRORS, sqlite3.DatabaseError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, user_errors()):
+            raise
         print(_error_line(exc), file=sys.stderr)
         # `run` is what a service manager starts: its own code for "an admin must fix something".
         return EXIT_CONFIG if args.command == "run" else EXIT_FAILURE

@@ -86,13 +86,13 @@ def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_is_one_line(caps
     """`run` stopped early (a bad token, say) waits for the background model load before it
     exits; a Ctrl-C then ends as "interrupted" and 130, not a traceback from Python's shutdown."""
     from bot.discord_bot import launcher
-    from bot.glossary.service import Glossary
+    from bot.glossary.model import ModelLoader
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
     release, bot_returned = threading.Event(), threading.Event()
-    monkeypatch.setattr(Glossary, "_load_model", lambda self: release.wait(30))  # a load that takes its time
+    monkeypatch.setattr(ModelLoader, "_load_on_thread", lambda self: release.wait(30))  # a load that takes its time
     monkeypatch.setattr(launcher, "run_bot", lambda glossary, log_level: bot_returned.set() or 78)
 
     def press_ctrl_c() -> None:

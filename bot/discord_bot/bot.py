@@ -111,7 +111,7 @@ class GlossaryBot(commands.Bot):
             # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
             # commands are synced and the gateway connected, stops a bot whose model cannot load before
             # it shows as online, and without touching its commands on every restart.
-            await asyncio.to_thread(self.glossary.model_ready)
+            await asyncio.to_thread(self.glossary.model.ready)
         await self.sync_commands()
         if self.glossary.built_index:
             gc.collect()  # this start built the index: real garbage, not worth keeping frozen forever

@@ -115,7 +115,7 @@ async def _serve(glossary: Glossary) -> None:
             # Start-up is on hold: let the collector run meanwhile (cli.cmd_run turned it off).
             gc.enable()
             # A local problem (model files missing, say) needs the admin, not another attempt.
-            await asyncio.to_thread(glossary.model_ready)
+            await asyncio.to_thread(glossary.model.ready)
             if stopping.is_set():
                 break
             log.warning("cannot reach Discord (%s): trying again in %.0f s", _one_line(exc), delay)

@@ -156,7 +156,7 @@ def _fastembed_models() -> set[str]:
 # onnxruntime's worker threads busy-wait for work by default. On a 2-core machine
 # that spinning takes the core the rest of the process needs: while the session is
 # built (the bot imports discord.py and opens the index meanwhile, see
-# Glossary.load_model_in_background), and after every query (the event loop). Off,
+# ModelLoader.start_in_background), and after every query (the event loop). Off,
 # the bot reached its first answer 6-9% sooner (medians of 20 starts a side, twice)
 # for about 1 ms more per query embedding (5.4 → 6.5 ms).
 NO_SPINNING = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0"}

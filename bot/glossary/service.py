@@ -4,7 +4,7 @@ The CLI, the local console and the Discord bot all start here, so they answer
 identically. The model is loaded lazily: exact and alias lookups (`/define`,
 autocomplete) never need it, and a build that is up to date does not either.
 The Discord bot is the exception: it will need the model for its first free-form
-question, so it loads it from the start, on a thread (`load_model_in_background`).
+question, so it loads it from the start, on a thread (model.py).
 
 The index is a cache of the glossary file, so a damaged one can always be
 rebuilt (index_file.py tells damage from an interrupted or busy index). The
@@ -18,15 +18,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
-import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
 
 from ..config import Settings
-from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder, FastEmbedEmbedder, import_runtime
+from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder
 from .index import BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint
 from .index_file import CorruptIndexError, build_lock, check_index, move_aside, write_problem
+from .model import ModelLoader
 from .parse import GlossaryFormatError
 from .search import Searcher
 from .store import GlossaryIndex
@@ -37,69 +37,16 @@ log = logging.getLogger(__name__)
 class Glossary:
     """A built index plus a searcher, with the embedding model loaded on demand."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, *, model: ModelLoader | None = None):
         self.settings = settings
-        self._embedder = embedder
-        self._lock = threading.Lock()
-        self._loader: threading.Thread | None = None
-        self._load_error: Exception | None = None
+        self.model = model or ModelLoader.for_settings(settings, embedder)
         self.index: GlossaryIndex | None = None
         self.searcher: Searcher | None = None
         self.built_index = False  # open() had to build or rebuild it
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
-            if self._embedder is None:
-                self._embedder = FastEmbedEmbedder.load(
-                    self.settings.model,
-                    tokenizer_dir=self.settings.model_dir,
-                    cache_dir=self.settings.cache_dir,
-                    batch_size=self.settings.batch_size,
-                )
-            return self._embedder
-
-    def load_model_in_background(self) -> None:
-        """Load and warm the model on a thread; `model_ready()` waits for it.
-
-        Importing fastembed happens here, on the caller's thread: it is pure
-        Python, so no thread could run beside it. onnxruntime then releases the
-        GIL while it builds its session (most of the rest), so whatever the
-        caller does next — importing discord.py, opening the index, logging
-        in — runs alongside."""
-        with self._lock:
-            if self._loader is not None:
-                return
-            if self._embedder is None:
-                import_runtime()
-            # Not a daemon: a process that exits mid-load must wait for it, or
-            # onnxruntime's own threads abort with "terminate called…".
-            self._loader = threading.Thread(target=self._load_model, name="model-loader")
-            self._loader.start()
-
-    def _load_model(self) -> None:
-        try:
-            self.embedder.embed_query("warm up")
-        except Exception as exc:  # handed to whoever calls model_ready()
-            self._load_error = exc
-
-    def wait_for_model_load(self) -> None:
-        """Wait until a background load has ended, however it ended.
-
-        The process waits for it anyway before exiting (the loader is not a
-        daemon); waiting here instead, in the caller's own code, means a Ctrl-C
-        meanwhile is the caller's KeyboardInterrupt, not a traceback that
-        Python prints from its shutdown."""
-        if self._loader is not None:
-            self._loader.join()
-
-    def model_ready(self) -> Embedder:
-        """The loaded and warmed model; raises what loading it raised (ModelLoadError, say)."""
-        self.load_model_in_background()
-        self.wait_for_model_load()
-        if self._load_error is not None:
-            raise self._load_error
-        return self.embedder
+        return self.model.embedder
 
     def read_glossary(self) -> str:
         """The glossary text, or a GlossaryFormatError that says how to fix the file."""
@@ -129,8 +76,8 @@ class Glossary:
     @property
     def configured_model_id(self) -> str:
         """The model id an index must have been built with to serve the configured model."""
-        if self._embedder is not None:
-            return self._embedder.model_id
+        if self.model.loaded is not None:
+            return self.model.loaded.model_id
         return BUNDLED_MODEL_ID if self.settings.model == BUNDLED else self.settings.model
 
     def check_index(self, *, recover: bool = False) -> None:

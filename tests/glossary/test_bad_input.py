@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot import cli
 from bot.console import handle_line
+from bot.glossary import service
 from bot.glossary.search import (
     ANSWER,
     MAX_QUERY_CHARS,
@@ -194,7 +195,7 @@ def test_console_unknown_command_is_echoed_without_control_characters(searcher):
 @pytest.fixture
 def cli_env(searcher, monkeypatch, tmp_path):
     """main() with the session's searcher and a real state database that must stay untouched."""
-    monkeypatch.setattr(cli, "Glossary", OpenedGlossary(searcher))
+    monkeypatch.setattr(service, "Glossary", OpenedGlossary(searcher))  # what cli.main opens
     monkeypatch.chdir(tmp_path)  # no .env from the developer's folder
     state = tmp_path / "state.db"
     StateStore(state).close()

@@ -1,4 +1,4 @@
-"""Glossary's background model load: the bot starts it first and waits for it before it connects."""
+"""The shared model and its background load: the bot starts it first and waits for it before it connects."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.glossary.embeddings import FastEmbedEmbedder, ModelLoadError
+from bot.glossary.model import ModelLoader
 from bot.glossary.service import Glossary
 
 
@@ -27,11 +28,13 @@ def test_background_load_gives_the_real_model_warm_and_loads_it_once(tmp_path, m
     real_load = FastEmbedEmbedder.load
     monkeypatch.setattr(FastEmbedEmbedder, "load",
                         classmethod(lambda cls, *args, **kwargs: loads.append(1) or real_load(*args, **kwargs)))
-    glossary = Glossary(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(DEFAULT_DATA_DIR / "model")))
-    glossary.load_model_in_background()
-    glossary.load_model_in_background()  # asked twice (the CLI, then the bot): still one load
-    model = glossary.model_ready()
-    glossary.model_ready()
+    settings = settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(DEFAULT_DATA_DIR / "model"))
+    loader = ModelLoader.for_settings(settings)
+    glossary = Glossary(settings, model=loader)
+    loader.start_in_background()
+    loader.start_in_background()  # asked twice: still one load
+    model = loader.ready()
+    loader.ready()
     assert model is glossary.embedder  # the same instance everyone else gets
     vector = model.embed_query("what is attention?")
     assert vector.shape == (model.dim,)
@@ -40,17 +43,17 @@ def test_background_load_gives_the_real_model_warm_and_loads_it_once(tmp_path, m
     assert loads == [1]
 
 
-def test_model_ready_raises_what_loading_raised(tmp_path):
+def test_ready_raises_what_loading_raised(tmp_path):
     empty = tmp_path / "model"
     empty.mkdir()
-    glossary = Glossary(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(empty)))
-    glossary.load_model_in_background()
+    loader = ModelLoader.for_settings(settings_for(tmp_path, GLOSSARY_MODEL_DIR=str(empty)))
+    loader.start_in_background()
     with pytest.raises(ModelLoadError, match="model files missing"):
-        glossary.model_ready()
+        loader.ready()
     with pytest.raises(ModelLoadError, match="model files missing"):  # again, not a hang or None
-        glossary.model_ready()
+        loader.ready()
 
 
-def test_model_ready_without_a_background_load_loads_it_there(tmp_path, fake_embedder):
+def test_ready_without_a_background_load_gives_the_model_there(tmp_path, fake_embedder):
     glossary = Glossary(settings_for(tmp_path), embedder=fake_embedder)
-    assert glossary.model_ready() is fake_embedder
+    assert glossary.model.ready() is fake_embedder and glossary.embedder is fake_embedder
