@@ -19,7 +19,6 @@ import random
 import sqlite3
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .config import ConfigError, Settings
