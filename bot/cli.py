@@ -22,24 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import ConfigError, Settings
+from .glossary.errors import EvalFileError, GlossaryFormatError, IndexError_, ModelLoadError
+from .state import StateError
 
 if TYPE_CHECKING:
+    from .glossary.model import ModelLoader
     from .glossary.service import Glossary
 
 EXIT_USAGE, EXIT_FAILURE = 2, 1
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG; the bot's exit code for problems restarting cannot fix
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """What a user can cause or fix: reported in one line, never as a traceback."""
-    from .glossary.embeddings import ModelLoadError
-    from .glossary.evaluate import EvalFileError
-    from .glossary.index import IndexError_
-    from .glossary.parse import GlossaryFormatError
-    from .state import StateError
-
-    return (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, StateError, OSError,
-            sqlite3.DatabaseError)
+USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, EvalFileError, StateError, OSError,
+               sqlite3.DatabaseError)
 
 
 def _text_arg(text: str) -> str:
@@ -135,8 +128,7 @@ def cmd_eval(glossary: Glossary, args) -> int:
 
 
 def cmd_bench(glossary: Glossary, args) -> int:
-    from .benchmark.run import report_json, report_text, run_bench  # imported late: bench-only code
-
+    from .benchmark.run import report_json, report_text, run_bench
     from .benchmark.startup import StartupError
 
     try:
@@ -153,39 +145,72 @@ def cmd_bench(glossary: Glossary, args) -> int:
 
 
 def cmd_run(settings: Settings, args) -> int:
+    if not settings.discord_token:
+        print(
+            "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
+            "token in .env as DISCORD_TOKEN=… — starting the local console instead.",
+            file=sys.stderr,
+        )
+        from .console import run_console
+        from .glossary.service import Glossary
+
+        return run_console(Glossary(settings))
+
     from .glossary.model import ModelLoader
+    from .state import StateStore
 
-    if settings.discord_token:
-        model = ModelLoader.for_settings(settings)
-        # Start-up makes about 180,000 objects that live as long as the bot and little
-        # garbage: collecting while importing is wasted time (about a tenth of the start).
-        # GlossaryBot.setup_hook freezes them and turns the collector back on.
-        gc.disable()
-        try:
-            from .state import StateStore
+    model = ModelLoader.for_settings(settings)
+    # Start-up makes about 180,000 objects that live as long as the bot and little
+    # garbage: collecting while importing is wasted time (about a tenth of the start).
+    # GlossaryBot.setup_hook freezes them and turns the collector back on.
+    gc.disable()
+    try:
+        # The one local check cheaper than the model, before it: an unusable state database
+        # stops the bot at once instead of after the model has loaded.
+        StateStore(settings.state_path).close()
+        # Next the model, so that importing the rest (our search stack, discord.py) and
+        # opening the index overlap with onnxruntime building its session.
+        model.start_in_background()
+        from .discord_bot.launcher import run_bot
+        from .glossary.service import Glossary
 
-            # The one local check cheaper than the model, before it: an unusable state database
-            # stops the bot at once instead of after the model has loaded.
-            StateStore(settings.state_path).close()
-            # Next the model, so that importing the rest (our search stack, discord.py) and
-            # opening the index overlap with onnxruntime building its session.
-            model.start_in_background()
-            from .discord_bot.launcher import run_bot
-            from .glossary.service import Glossary
+        code = run_bot(Glossary(settings, model=model), log_level=args.log_level)
+    except KeyboardInterrupt:  # during start-up, before the bot's own handler
+        code = _interrupted()
+    except Exception as exc:
+        code = _report(exc, "run")  # first, so the line is out before we wait for the model below
+    finally:
+        gc.enable()
+    _let_the_model_load_end(model)
+    return code
 
-            return run_bot(Glossary(settings, model=model), log_level=args.log_level)
-        finally:
-            gc.enable()
-            model.wait()  # after an early failure (a bad token, say) it may still be loading
-    print(
-        "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "
-        "token in .env as DISCORD_TOKEN=… — starting the local console instead.",
-        file=sys.stderr,
-    )
-    from .console import run_console
-    from .glossary.service import Glossary
 
-    return run_console(Glossary(settings))
+def _let_the_model_load_end(model: ModelLoader) -> None:
+    """After an early exit (a bad token, say) the model may still be loading; a process
+    that exits meanwhile aborts in onnxruntime's threads ("terminate called…"), so wait.
+    A Ctrl-C meanwhile exits at once through os._exit, which skips the C++ destructors
+    behind that abort: a model still downloading from the hub can take minutes."""
+    try:
+        model.wait()
+    except KeyboardInterrupt:
+        _interrupted()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
+def _interrupted() -> int:
+    print("interrupted", file=sys.stderr)
+    return 130
+
+
+def _report(exc: Exception, command: str) -> int:
+    """One line on stderr and the exit code for what a user can fix; anything else is a bug, re-raised."""
+    if not isinstance(exc, USER_ERRORS):
+        raise exc
+    print(_error_line(exc), file=sys.stderr)
+    # `run` is what a service manager starts: its own code for "an admin must fix something".
+    return EXIT_CONFIG if command == "run" else EXIT_FAILURE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load()
         if getattr(args, "index", None):
             settings = settings.with_index(args.index)
-        if args.func is cmd_run:  # it opens the glossary itself, after starting the model
+        if args.func is cmd_run:  # it opens the glossary itself, after starting the bot's model
             return cmd_run(settings, args)
         from .glossary.service import Glossary
 
@@ -239,14 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr = open(os.devnull, "w")
         return 0
     except Exception as exc:
-        if not isinstance(exc, user_errors()):
-            raise
-        print(_error_line(exc), file=sys.stderr)
-        # `run` is what a service manager starts: its own code for "an admin must fix something".
-        return EXIT_CONFIG if args.command == "run" else EXIT_FAILURE
+        return _report(exc, args.command)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
 
 
 if __name__ == "__main__":

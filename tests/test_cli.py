@@ -1,10 +1,11 @@
 import json
 import os
 import signal
-import threading
-import time
+import subprocess
+import sys
 
 from bot.cli import main
+from bot.config import PROJECT_ROOT
 
 
 def run(capsys, *argv):
@@ -82,29 +83,42 @@ def test_damaged_index_names_the_fix_and_run_exits_78(capsys, tmp_path, monkeypa
     assert bad.read_bytes() == b"\x00" * 4096
 
 
-def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_is_one_line(capsys, tmp_path, monkeypatch):
-    """`run` stopped early (a bad token, say) waits for the background model load before it
-    exits; a Ctrl-C then ends as "interrupted" and 130, not a traceback from Python's shutdown."""
-    from bot.discord_bot import launcher
-    from bot.glossary.model import ModelLoader
+# `run` after an early failure, with a model load that takes its time: the error line comes
+# out first, then the wait for the load; the markers let the test press Ctrl-C at that point.
+SLOW_LOAD_THEN_A_FAILING_BOT = """
+import sys, threading
+from bot.discord_bot import launcher
+from bot.glossary.model import ModelLoader
+from bot.state import StateError
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DISCORD_TOKEN", "not-a-real-token")
-    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
-    release, bot_returned = threading.Event(), threading.Event()
-    monkeypatch.setattr(ModelLoader, "_load_on_thread", lambda self: release.wait(30))  # a load that takes its time
-    monkeypatch.setattr(launcher, "run_bot", lambda glossary, log_level: bot_returned.set() or 78)
+ModelLoader._load_on_thread = lambda self: threading.Event().wait(60)
+real_wait = ModelLoader.wait
 
-    def press_ctrl_c() -> None:
-        if bot_returned.wait(30):
-            time.sleep(0.2)  # the main thread is waiting for the loader by now
-            os.kill(os.getpid(), signal.SIGINT)
+def wait(self):
+    print("waiting for the model", file=sys.stderr, flush=True)
+    real_wait(self)
 
-    presser = threading.Thread(target=press_ctrl_c)
-    presser.start()
+def run_bot(glossary, log_level):
+    raise StateError("state database broken: restore it")
+
+ModelLoader.wait = wait
+launcher.run_bot = run_bot
+from bot.cli import main
+sys.exit(main(["run"]))
+"""
+
+
+def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_ends_at_once_in_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
+           "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_LOAD_THEN_A_FAILING_BOT], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        code, _, err = run(capsys, "run")
+        lines = [proc.stderr.readline().strip(), proc.stderr.readline().strip()]
+        assert lines == ["glossary-bot: state database broken: restore it", "waiting for the model"]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130  # not the 60 s the load would still take
+        assert proc.stderr.read().strip() == "interrupted"  # no "Exception ignored in threading" traceback
     finally:
-        release.set()
-        presser.join()
-    assert code == 130 and err.strip() == "interrupted"
+        proc.kill()
+        proc.wait()

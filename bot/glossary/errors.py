@@ -1,0 +1,21 @@
+"""What can go wrong that a user can fix: one class per kind, each message says how.
+
+Kept apart from the modules that raise them, which import numpy and the search
+stack, so that the CLI can name them before it has imported any of that (it
+starts loading the model first, see cli.cmd_run)."""
+
+
+class GlossaryFormatError(ValueError):
+    """The file cannot be read as a glossary at all."""
+
+
+class IndexError_(RuntimeError):
+    """The index database is missing, unreadable or not writable; says how to fix it."""
+
+
+class ModelLoadError(RuntimeError):
+    """The embedding model cannot be loaded; the message says how to fix it."""
+
+
+class EvalFileError(ValueError):
+    """The evaluation file cannot be read or has a malformed line."""
