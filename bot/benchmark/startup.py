@@ -19,7 +19,7 @@ from pathlib import Path
 from .timing import median, rss_mb
 
 ROOT = Path(__file__).resolve().parents[2]
-REPEATS = 9  # each side: a single start varies by ±20% on a 2-core machine (run ratios 0.88–1.39 seen)
+REPEATS = 9  # each side: a single start varies by ±20% on a 2-core machine (single-run ratios 0.77–1.6 seen)
 # Free-form, so answering it needs the model (a plain "what is attention?" is a name lookup).
 FREE_FORM_QUESTION = "what's the trick where you recompute activations to save memory?"
 
