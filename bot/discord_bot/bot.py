@@ -2,9 +2,10 @@
 
 Startup (`setup_hook`): open the index (the launcher normally has) and the
 state database off the event loop, load one extension per feature area,
-register the persistent button handler, sync the slash commands — to one
-server instantly when DISCORD_GUILD_ID is set, globally otherwise — and wait
-for the model, which has been loading on a thread since the process started.
+register the persistent button handler, wait for the model, which has been
+loading on a thread since the process started, and start syncing the slash
+commands — to one server instantly when DISCORD_GUILD_ID is set, globally
+otherwise — while the bot connects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -96,6 +98,7 @@ class GlossaryBot(commands.Bot):
         self.searcher: Searcher | None = None
         self.state: StateStore | None = None
         self.synced: list[app_commands.AppCommand] = []
+        self._sync_task: asyncio.Task | None = None
 
     # -- startup ------------------------------------------------------------------
 
@@ -112,7 +115,10 @@ class GlossaryBot(commands.Bot):
             # commands are synced and the gateway connected, stops a bot whose model cannot load before
             # it shows as online, and without touching its commands on every restart.
             await asyncio.to_thread(self.glossary.model.ready)
-        await self.sync_commands()
+        # Beside the gateway connect, not before it: a sync is an HTTP round trip, and a rate-limited
+        # one (restarts in a row) would keep the bot offline for its retry_after. Until it is done,
+        # Discord serves the commands from the last sync.
+        self._sync_task = asyncio.create_task(self.sync_commands(), name="command-sync")
         if self.glossary.built_index:
             gc.collect()  # this start built the index: real garbage, not worth keeping frozen forever
         if not self.is_closed():  # a SIGTERM during start-up closed the bot meanwhile: nothing to keep
@@ -134,8 +140,10 @@ class GlossaryBot(commands.Bot):
                 self.synced = await self.tree.sync()
             log.info("synced %d commands (%s)", len(self.synced),
                      f"guild {self.settings.guild_id}" if self.settings.guild_id else "global")
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.error("could not sync slash commands (%s); they may be missing or stale", exc)
+        except Exception:  # it runs as a background task: nothing else would report it
+            log.exception("could not sync slash commands; they may be missing or stale")
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the bot speaks slash commands, and a message that
@@ -148,6 +156,8 @@ class GlossaryBot(commands.Bot):
                  len(self.guilds))
 
     async def close(self) -> None:
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()  # its HTTP session closes next
         try:
             await super().close()
         finally:

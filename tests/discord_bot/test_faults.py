@@ -233,6 +233,31 @@ def test_rate_limits_and_server_errors_are_retried_and_nothing_is_lost(real_inde
     run(scenario, timeout=90)
 
 
+def test_a_rate_limited_command_sync_does_not_keep_the_bot_offline(real_index_path, real_embedder,
+                                                                   tmp_path) -> None:
+    """Restarts in a row can get the commands' bulk overwrite a 429: discord.py waits out its
+    retry_after, and the restarted bot meanwhile connects and answers with the commands of its
+    last sync."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild()
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+            restarted = time.monotonic()
+            fake.fail_next("PUT", r"/applications/\d+/commands", 429, retry_after=3)
+            async with running(fake, make_bot(settings, real_embedder)):
+                answer = await command(fake, "define", {"term": "attention"})
+                assert answer.ok and answer.embeds[0]["title"] == "Attention"
+                sync = await fake.wait_for_command_sync(after=restarted, timeout=15)
+                assert answer.at < sync.at  # answered while the sync still waited
+                assert [r.status for r in fake.requests if r.method == "PUT"] == [200, 429, 200]
+                assert not fake.errors
+
+    run(scenario, timeout=60)
+
+
 def test_forbidden_daily_channel_is_logged_shown_to_admins_and_keeps_the_settings(
         real_index_path, real_embedder, tmp_path, caplog) -> None:
     state_path = tmp_path / "state.db"
