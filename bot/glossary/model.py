@@ -45,10 +45,6 @@ class ModelLoader:
         """The model if it is loaded (or was given), without loading it."""
         return self._embedder
 
-    @property
-    def embedder(self) -> Embedder:
-        return self.load()
-
     def load(self) -> Embedder:
         """The model, loaded here and now if nobody has yet (or waiting for whoever is loading it)."""
         with self._lock:
@@ -80,7 +76,7 @@ class ModelLoader:
             self._error = exc
 
     def wait(self) -> None:
-        """Wait until a background load has ended, however it ended (see cli.cmd_run for why)."""
+        """Wait until a background load has ended, however it ended (why: cli._let_the_model_load_end)."""
         if self._thread is not None:
             self._thread.join()
 
@@ -90,4 +86,4 @@ class ModelLoader:
         self.wait()
         if self._error is not None:
             raise self._error
-        return self.embedder
+        return self.load()

@@ -48,7 +48,7 @@ class Glossary:
 
     @property
     def embedder(self) -> Embedder:
-        return self.model.embedder
+        return self.model.load()
 
     def read_glossary(self) -> str:
         """The glossary text, or a GlossaryFormatError that says how to fix the file."""
