@@ -1,0 +1,153 @@
+"""Text as people type it on Discord → the question inside it.
+
+Two steps, both before any matching:
+
+- `plain_text`: Discord decoration off — markdown (bold, italics, underline,
+  strike-through, spoilers, code spans and blocks, block quotes, headings,
+  masked links), user/role/channel/command mentions and @everyone/@here,
+  custom and Unicode emoji, links, zero-width and bidirectional control
+  characters. What the markup wraps stays: `--enable-chunked-prefill` in a code
+  span is often the very thing asked about.
+- `strip_chatter`: greetings and sign-offs around the question ("yo", "hey guys
+  quick q", "lol", "thanks!!") go. Only whole words at either end of a
+  sentence, so "thanks" inside a question is kept.
+
+`framed_subject` then finds "what is / what's / explain / define …" framing
+anywhere in the text and returns what it frames ("so uh what's lora" →
+"lora"), for the exact-name lookup; free-form matching sees the whole
+plain text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUERY_CHARS = 1000
+
+# -- Discord decoration -----------------------------------------------------------------
+
+_MENTION = re.compile(
+    r"<(?:@[!&]?\d+|#\d+|/[^<>:]{1,100}:\d+|a?:\w{1,64}:\d+|t:-?\d+(?::[tTdDfFR])?|id:\w+)>"
+    r"|(?<![\w@])@(?:everyone|here)\b"
+)
+_URL = re.compile(r"<?https?://[^\s>]+>?")
+_MASKED_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(\s*<?https?://[^)\s]+>?\s*\)")
+_CODE_BLOCK = re.compile(r"```(?:[\w+#.-]{1,20}\n)?(.*?)```", re.DOTALL)
+_CODE_SPAN = re.compile(r"(`{1,2})([^`]+?)\1")
+_LINE_MARKUP = re.compile(r"^[ \t]*(?:>>>\s?|>\s?|-#\s+|#{1,3}\s+|[-*+]\s+|\d{1,3}[.)]\s+)", re.MULTILINE)
+_PAIRED = re.compile(r"(\*\*\*|\*\*|__|~~|\|\|)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+# A single * or _ emphasises only at word edges: `motion_bucket_id` and `x*y` keep theirs.
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*])")
+_LEFTOVER_MARKERS = re.compile(r"\*\*|\|\||~~|```|(?<!\w)__|__(?!\w)")
+_ESCAPE = re.compile(r"\\([*_~`|>#\\-])")
+
+# Invisible characters that change nothing a reader sees: deleted, not spaced, so
+# "lo\u200bra" is "lora" again.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
+)
+# Emoji and pictographs; keycaps and skin tones are covered by the ranges and by So below.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u20e3\u3030\u303d\u3297\u3299]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _drop_symbols(text: str) -> str:
+    # Other symbols (So: ©, ™, ⚡, the odd emoji outside the ranges) carry no meaning for a lookup.
+    if text.isascii():
+        return text
+    text = _EMOJI.sub(" ", text)
+    return "".join(" " if unicodedata.category(ch) == "So" else ch for ch in text)
+
+
+def plain_text(text: str) -> str:
+    """The words of a Discord message without its decoration, on one line."""
+    text = _INVISIBLE.sub("", text or "")
+    text = _CONTROL.sub(" ", text)
+    text = _MASKED_LINK.sub(r"\1", text)
+    text = _MENTION.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _CODE_BLOCK.sub(lambda m: f" {m.group(1)} ", text)
+    text = _CODE_SPAN.sub(lambda m: m.group(2), text)
+    text = _LINE_MARKUP.sub("", text)
+    text = _ESCAPE.sub(r"\1", text)
+    for _ in range(3):  # nested markup: ***bold italics***, ||**spoilt bold**||
+        before = text
+        text = _PAIRED.sub(r"\2", text)
+        text = _EMPHASIS.sub(r"\2", text)
+        if text == before:
+            break
+    text = _LEFTOVER_MARKERS.sub(" ", text)
+    text = _drop_symbols(text)
+    return " ".join(text.split())[:MAX_QUERY_CHARS].rstrip()
+
+
+# -- chatter around the question ---------------------------------------------------------
+
+_CHATTER_WORDS = (
+    r"yo+|hey+|heya|hi+|hello+|hiya|sup|ok+|okay|so+|um+|uh+|hmm+|well|guys|y'?all|folks|everyone|all|team|"
+    r"friends|fam|bro|bruh|dude|man|pls|plz|please|thanks|thank you|thx|ty|tysm|lol|lmao|lmfao|rofl|xd|"
+    r"haha+|hehe+|ngl|tbh|imo|fr|btw|idk|quick q|quick question|random question|dumb question|"
+    r"stupid question|noob question|real quick|anyone|someone|somebody|help|@?bot|"
+    r"in advance|again|cheers|much appreciated|appreciate it|asking for a friend|sorry"
+)
+# A chatter word stands alone: "so" is chatter, "SO(3)" and "All-to-all" are not.
+_LEADING_CHATTER = re.compile(rf"^(?:(?:{_CHATTER_WORDS})(?:[\s,.:;!?~]+|$))+", re.IGNORECASE)
+_TRAILING_CHATTER = re.compile(rf"(?:(?:^|[\s,.:;!~]+)(?:{_CHATTER_WORDS}))+[\s,.:;!?~]*$", re.IGNORECASE)
+
+
+def strip_chatter(text: str) -> str:
+    """`text` without greetings and sign-offs at its ends ("" if it was nothing else)."""
+    core = _TRAILING_CHATTER.sub("", text).strip()
+    had_question_mark = core != text.strip() and "?" in text[len(core):]
+    core = _LEADING_CHATTER.sub("", core).strip()
+    if had_question_mark and core and not core.endswith("?"):
+        core += "?"
+    return core
+
+
+def discord_query(text: str) -> str:
+    """What the bot searches for: the plain text without the chatter around it."""
+    plain = plain_text(text)
+    return strip_chatter(plain) or plain
+
+
+# -- "what is …" framing, anywhere in the text ---------------------------------------------
+
+_FRAMING = re.compile(
+    r"(?:^|(?<=[\s,.:;!?(]))"
+    r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
+    r"(?:explain|define|tell me)(?: to me)?(?: what)?"
+    r"|what(?:'s|’s| is| are| was| does| do)|whats|wat is|wtf is|define|definition of|meaning of|explain"
+    r"|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is)"
+    r"\s+(?:an?\s+|the\s+)?",
+    re.IGNORECASE,
+)
+_LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
+_SUBJECT_END = re.compile(r"[?!.;]|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
+_TRAILING = re.compile(
+    r"\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
+    r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion))*\s*[?.!]*$",
+    re.IGNORECASE,
+)
+
+
+def framed_subject(text: str) -> str | None:
+    """What a "what is …" / "explain …" / "define …" framing asks about, if the text has one.
+
+    The last framing wins ("hey so I read about it, but what's LoRA?" → "LoRA"); the
+    subject ends at the end of its sentence. None when there is no framing."""
+    found = list(_FRAMING.finditer(text))
+    if not found:
+        return None
+    inner = text[found[-1].end():]
+    if found[-1].group(0).lower().startswith(("explain", "can", "could", "would", "will")):
+        inner = _LEADING_WH.sub("", inner)  # "explain what LoRA is" → "LoRA is"
+    end = _SUBJECT_END.search(inner)
+    if end:
+        inner = inner[: end.start()]
+    inner = _TRAILING.sub("", strip_chatter(inner.strip()))
+    return inner.strip(" ?!.,:;'\"`") or None

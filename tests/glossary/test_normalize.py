@@ -1,0 +1,133 @@
+"""Text as people type it on Discord (bot/glossary/normalize.py): decoration and chatter go,
+the question stays, and a decorated query gets the answer its clean form gets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.glossary.normalize import discord_query, framed_subject, plain_text, strip_chatter
+from bot.glossary.parse import parse_file
+from tests.conftest import GLOSSARY
+
+# -- the pieces -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "plain"), [
+    ("**LoRA**", "LoRA"),
+    ("*LoRA*", "LoRA"),
+    ("_LoRA_", "LoRA"),
+    ("__LoRA__", "LoRA"),
+    ("***LoRA***", "LoRA"),
+    ("~~LoRA~~", "LoRA"),
+    ("||LoRA||", "LoRA"),
+    ("||**LoRA**||", "LoRA"),
+    ("`LoRA`", "LoRA"),
+    ("```\nLoRA\n```", "LoRA"),
+    ("```py\nmodel.half()\n``` why nan", "model.half() why nan"),
+    ("> what is LoRA?", "what is LoRA?"),
+    (">>> what is LoRA?", "what is LoRA?"),
+    ("# LoRA", "LoRA"),
+    ("-# LoRA", "LoRA"),
+    ("[LoRA](https://example.com/lora) paper", "LoRA paper"),
+    ("see https://arxiv.org/abs/2106.09685 LoRA", "see LoRA"),
+    ("<@123456789012345678> LoRA", "LoRA"),
+    ("<@!123456789012345678> <@&42> <#77> LoRA", "LoRA"),
+    ("@everyone LoRA", "LoRA"),
+    ("@here LoRA", "LoRA"),
+    ("</define:123456789> LoRA", "LoRA"),
+    ("<:thinking:123456789012345678> LoRA <a:party:1>", "LoRA"),
+    ("🤔 LoRA 🙏🏽", "LoRA"),
+    ("Lo\u200bRA", "LoRA"),
+    ("\u202eLoRA\u202c", "LoRA"),
+    ("\u2066LoRA\u2069\u200f", "LoRA"),
+    ("\ufeffLoRA\u2060", "LoRA"),
+    ("Lo\u00adRA", "LoRA"),
+    ("LoRA\ufe0f", "LoRA"),
+])
+def test_decoration_comes_off(typed, plain):
+    assert plain_text(typed) == plain
+
+
+@pytest.mark.parametrize("kept", [
+    "what does motion_bucket_id do",
+    "x*y and a*b",
+    "is --enable-chunked-prefill faster",
+    "β-VAE",
+    "what is 2*3",
+    "email me at someone@example.com",
+    "Adam vs AdamW",
+])
+def test_what_is_not_decoration_stays(kept):
+    assert plain_text(kept) == kept
+
+
+@pytest.mark.parametrize(("typed", "core"), [
+    ("yo what's lora lol", "what's lora"),
+    ("hey guys quick q: what is lora? thanks!!", "what is lora?"),
+    ("what is lora? thx in advance", "what is lora?"),
+    ("ok so um what is attention", "what is attention"),
+    ("pls explain attention", "explain attention"),
+    ("lol", "lol"),  # nothing but chatter: kept, so it is still a query (and gets refused)
+])
+def test_chatter_around_the_question_goes(typed, core):
+    assert discord_query(typed) == core
+
+
+def test_chatter_inside_a_question_stays():
+    assert strip_chatter("why does thanks-giving data break my loss") == "why does thanks-giving data break my loss"
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("what is LoRA?", "LoRA"),
+    ("so I read the paper but what's LoRA?", "LoRA"),
+    ("can someone explain what BigGAN is?", "BigGAN"),
+    ("define kv cache pls", "kv cache"),
+    ("what does CFG stand for", "CFG"),
+    ("what is attention in transformers?", "attention"),
+    ("tell me about the KV cache", "KV cache"),
+    ("why is my loss nan", None),
+])
+def test_framing_is_found_anywhere(text, subject):
+    assert framed_subject(text) == subject
+
+
+# -- the property: decoration never changes the answer ---------------------------------------------
+
+DECORATIONS = [
+    "@everyone what is {t}", "@here {t}", "<@123456789012345678> {t}", "<@!1234567> what's {t}?",
+    "**{t}**", "*{t}*", "__{t}__", "||{t}||", "`{t}`", "```\n{t}\n```", "> what is {t}?", ">>> {t}",
+    "# {t}", "yo what's {t} lol", "hey guys quick q: what is {t}? thanks!!", "🤔 {t} 🙏",
+    "<:thinking:123456789012345678> {t}", "\u200b{t}\u200b", "\u202a{t}\u202c", "\u2067{t}\u2069",
+    "{t}\ufe0f", "can someone explain what {t} is?", "what does {t} mean?? 😅", "[{t}](https://x.org) ?",
+]
+# Names whose own characters are Discord markup (or mentions) would change under it; none is one today.
+_MARKUP = set("*_~|`>#<@[]")
+NAMES = sorted({alias for e in parse_file(GLOSSARY).entries
+                for alias in (e.term,) if not _MARKUP & set(alias)})
+PROPERTY = settings(max_examples=300, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _same(searcher, clean: str, decorated: str) -> None:
+    want, got = searcher.search(clean), searcher.search(decorated)
+    assert (got.best.entry.term if got.best else None) == (want.best.entry.term if want.best else None), decorated
+    assert got.band == want.band, decorated
+
+
+@PROPERTY
+@given(name=st.sampled_from(NAMES), decoration=st.sampled_from(DECORATIONS))
+def test_a_decorated_term_gets_the_clean_terms_answer(searcher, name, decoration):
+    _same(searcher, name, decoration.format(t=name))
+
+
+@pytest.mark.parametrize("question", [
+    "what's the trick where you recompute activations to save memory?",
+    "how do I tell Stable Diffusion to avoid watermarks",
+    "why does my loss go nan in fp16",
+])
+@pytest.mark.parametrize("decoration", ["**{t}**", "> {t}", "<@123456789012345678> {t}", "yo {t} lol",
+                                        "{t} 🙏", "||{t}||", "hey guys quick q: {t} thanks!!"])
+def test_a_decorated_question_gets_the_clean_questions_answer(searcher, question, decoration):
+    _same(searcher, question, decoration.format(t=question))
