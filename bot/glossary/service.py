@@ -23,7 +23,7 @@ from collections.abc import Callable
 from contextlib import closing
 
 from ..config import Settings
-from .embeddings import BUNDLED, BUNDLED_MODEL_ID, Embedder
+from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
 from .index import BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint
 from .index_file import CorruptIndexError, build_lock, check_index, move_aside, write_problem
 from .model import ModelLoader
@@ -80,7 +80,9 @@ class Glossary:
         """The model id an index must have been built with to serve the configured model."""
         if self.model.loaded is not None:
             return self.model.loaded.model_id
-        return BUNDLED_MODEL_ID if self.settings.model == BUNDLED else self.settings.model
+        if self.settings.model in (BUNDLED, BUNDLED_BASE):
+            return bundled_model_id(self.settings.model, self.settings.model_dir)
+        return self.settings.model
 
     def check_index(self, *, recover: bool = False) -> None:
         """Raise if the index file is unusable; with `recover`, move a damaged one aside instead."""

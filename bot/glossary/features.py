@@ -1,0 +1,213 @@
+"""Evidence per candidate entry for a free-form question: what the ranker scores.
+
+Candidates are the entries worth scoring: the nearest by meaning, the best
+keyword matches and any entry the question names. Each gets one row of
+FEATURES (float32); the learned ranker (ranker.py) turns rows into scores.
+Everything here is numpy over arrays the index already holds in memory, plus
+the postings of the question's few words.
+
+The same code computes features at query time and for training
+(scripts/train_ranker.py), so a ranker never sees features it was not trained on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .store import GlossaryIndex, content_words, top_k
+from .terms import TermSpotter, lookup_key, stem
+
+# Fusion rarely lifts anything from below rank ~30 of either list (measured on
+# the development questions: the expected entry was within these in 97% of cases).
+DENSE_CANDIDATES = 100
+KEYWORD_CANDIDATES = 30
+
+FEATURES = (
+    "dense_full",        # cosine of the question and the whole entry
+    "dense_lead",        # … and the entry's term with its first sentence
+    "dense_full_gap",    # dense_full minus the best dense_full among candidates
+    "dense_lead_gap",
+    "dense_rank",        # log(1 + rank by dense_full)
+    "lead_rank",
+    "bm25",              # BM25 over term (×10), aliases (×6), definition, ÷ the best candidate's
+    "bm25_rank",         # log(1 + rank by BM25); log(1 + KEYWORD_CANDIDATES) when not among them
+    "named",             # the question names this entry (how specific the name is, 0–1; 1.5 quoted)
+    "named_other",       # the question names another entry and not this one (its specificity)
+    "linked_named",      # a "see"/mention link joins this entry and an entry the question names
+    "name_cover",        # share of this entry's name words that the question contains
+    "query_in_names",    # idf-weighted share of the question's words found in this entry's names
+    "query_in_entry",    # … found anywhere in this entry
+    "term_words",        # words in the entry's term
+    "definition_chars",  # log of the definition's length
+    "linked_in",         # log(1 + number of entries whose definitions name this one)
+    "unknown_share",     # share of the question's words the glossary never uses (same for every candidate)
+    "query_words",       # log(1 + content words in the question) (same for every candidate)
+)
+_F = {name: i for i, name in enumerate(FEATURES)}
+
+_QUOTED = re.compile(r"[\"'‘“`]([^\"'’”`]{2,60})[\"'’”`]")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows of `features` are aligned with `positions` (rows of the index's vector matrices)."""
+
+    positions: np.ndarray
+    features: np.ndarray
+    named: frozenset[int]  # positions of the entries the question names
+
+    def column(self, name: str) -> np.ndarray:
+        return self.features[:, _F[name]]
+
+
+class FeatureMaker:
+    """What features need beyond the index, computed once per loaded index."""
+
+    def __init__(self, index: GlossaryIndex):
+        self.index = index
+        self.n_docs = len(index.entries)
+        self.spotter = TermSpotter(index.by_key)
+        self.position = {int(e): i for i, e in enumerate(index.entry_ids.tolist())}
+        # Stemmed words of each entry's names (term and aliases), as an inverted list.
+        name_words: dict[str, set[int]] = {}
+        term_words = np.zeros(len(index.entry_ids), dtype=np.float32)
+        self._term_stems: list[frozenset[str]] = [frozenset()] * len(index.entry_ids)
+        for entry_id, entry in index.entries.items():
+            pos = self.position[entry_id]
+            stems = frozenset(content_words(entry.term))
+            self._term_stems[pos] = stems
+            term_words[pos] = len(lookup_key(entry.term).split())
+            for name in entry.aliases:
+                for word in content_words(name):
+                    name_words.setdefault(word, set()).add(pos)
+        self._name_postings = {w: np.fromiter(p, dtype=np.int64, count=len(p)) for w, p in name_words.items()}
+        self._term_words = term_words
+        self._definition_chars = np.zeros(len(index.entry_ids), dtype=np.float32)
+        for entry_id, entry in index.entries.items():
+            self._definition_chars[self.position[entry_id]] = np.log(1 + len(entry.definition))
+        linked_in = np.zeros(len(index.entry_ids), dtype=np.float32)
+        for dst, links in index.links_to.items():
+            linked_in[self.position[dst]] = len(links)
+        self._linked_in = np.log1p(linked_in)
+
+    def specificity(self, key: str, doc_freq: dict[str, int]) -> float:
+        """How telling it is that a question names this: rare, multi-word names say more."""
+        words = key.split()
+        df = min((doc_freq.get(stem(w), 0) for w in words), default=0)
+        idf = np.log((self.n_docs + 1) / (df + 1)) / np.log(self.n_docs + 1)
+        return float(min(1.0, idf + 0.2 * (len(words) - 1)))
+
+    def _run_together(self, text: str) -> list[tuple[str, list[int]]]:
+        """Names written without their spaces or hyphens ("qformer" for Q-Former, "INFo-NCE" for
+        InfoNCE): runs of up to three words whose letters together are a name's compact key."""
+        words = lookup_key(text).split()
+        found = []
+        for n in range(1, 4):
+            for i in range(len(words) - n + 1):
+                joined = "".join(words[i : i + n])
+                ids = self.index.by_compact.get(joined) if len(joined) >= 4 else None
+                key = " ".join(words[i : i + n])
+                if ids and key not in self.spotter:
+                    found.append((key, ids))
+        return found
+
+    def candidates(self, text: str, qvec: np.ndarray | None) -> Candidates:
+        index = self.index
+        n = len(index.entry_ids)
+        content = content_words(text)
+        spotted = list(self.spotter.spot(text))
+        postings = index.postings(content + [stem(w) for m in spotted for w in m.key.split()])
+        doc_freq = {word: len(ids) for word, (ids, _w) in postings.items()}
+
+        keyword = index.bm25({w: postings[w] for w in content if w in postings})
+        keyword_top = top_k(keyword, KEYWORD_CANDIDATES)
+        keyword_top = keyword_top[keyword[keyword_top] > 0]
+
+        quoted = {lookup_key(q) for q in _QUOTED.findall(text)}
+        named: dict[int, float] = {}
+        for key, entry_ids in [(m.key, index.by_key.get(m.key, ())) for m in spotted] + self._run_together(text):
+            weight = 1.5 if key in quoted else self.specificity(key, doc_freq)
+            for entry_id in entry_ids:
+                pos = self.position[entry_id]
+                named[pos] = max(named.get(pos, 0.0), weight)
+
+        dense_top = index.nearest(qvec, DENSE_CANDIDATES) if qvec is not None else np.array([], dtype=np.int64)
+        positions = np.unique(np.concatenate(
+            [dense_top, keyword_top, np.fromiter(named, dtype=np.int64, count=len(named))]
+        ).astype(np.int64))
+        m = len(positions)
+        X = np.zeros((m, len(FEATURES)), dtype=np.float32)
+        if not m:
+            return Candidates(positions, X, frozenset())
+
+        if qvec is not None:
+            full = index.vectors["full"][positions] @ qvec
+            lead = index.vectors["lead"][positions] @ qvec
+            X[:, _F["dense_full"]] = full
+            X[:, _F["dense_lead"]] = lead
+            X[:, _F["dense_full_gap"]] = full - full.max()
+            X[:, _F["dense_lead_gap"]] = lead - lead.max()
+            X[:, _F["dense_rank"]] = np.log1p(_ranks(full))
+            X[:, _F["lead_rank"]] = np.log1p(_ranks(lead))
+
+        X[:, _F["bm25_rank"]] = np.log1p(KEYWORD_CANDIDATES)
+        if len(keyword_top):
+            at = np.searchsorted(positions, keyword_top)
+            X[at, _F["bm25_rank"]] = np.log1p(np.arange(len(keyword_top)))
+            X[:, _F["bm25"]] = keyword[positions] / keyword[keyword_top[0]]
+
+        named_positions = np.fromiter(named, dtype=np.int64, count=len(named))
+        if len(named):
+            at = np.searchsorted(positions, named_positions)
+            X[at, _F["named"]] = [named[p] for p in named_positions]
+            best_named = max(named.values())
+            others = X[:, _F["named"]] == 0
+            X[others, _F["named_other"]] = best_named
+            linked = {self.position[link.entry_id]
+                      for pos in named for entry_id in (int(index.entry_ids[pos]),)
+                      for link in (*index.links_from.get(entry_id, ()), *index.links_to.get(entry_id, ()))}
+            X[np.isin(positions, list(linked)), _F["linked_named"]] = 1.0
+
+        # Coverage: which of the question's words each candidate has, weighted by idf.
+        slot = np.full(n, -1, dtype=np.int64)
+        slot[positions] = np.arange(m)
+        in_entry = np.zeros(m, dtype=np.float32)
+        in_names = np.zeros(m, dtype=np.float32)
+        total = 0.0
+        query_stems = set()
+        for word in dict.fromkeys(content):
+            query_stems.add(word)
+            df = doc_freq.get(word, 0)
+            idf = float(np.log((n + 1) / (df + 0.5)))
+            total += idf
+            if word in postings:
+                rows = slot[postings[word][0]]
+                in_entry[rows[rows >= 0]] += idf
+            named_rows = self._name_postings.get(word)
+            if named_rows is not None:
+                rows = slot[named_rows]
+                in_names[rows[rows >= 0]] += idf
+        if total > 0:
+            X[:, _F["query_in_entry"]] = in_entry / total
+            X[:, _F["query_in_names"]] = in_names / total
+        for row, pos in enumerate(positions.tolist()):
+            stems = self._term_stems[pos]
+            if stems:
+                X[row, _F["name_cover"]] = len(stems & query_stems) / len(stems)
+
+        X[:, _F["term_words"]] = self._term_words[positions]
+        X[:, _F["definition_chars"]] = self._definition_chars[positions]
+        X[:, _F["linked_in"]] = self._linked_in[positions]
+        unknown = sum(1 for t in content if t not in doc_freq)
+        X[:, _F["unknown_share"]] = unknown / max(1, len(content))
+        X[:, _F["query_words"]] = np.log1p(len(content))
+        return Candidates(positions, X, frozenset(named))
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(scores), dtype=np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
+    return ranks

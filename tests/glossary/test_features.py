@@ -1,0 +1,45 @@
+"""What the ranker sees (bot/glossary/features.py), on the real index: names in a question are
+evidence about the entries they name, and about the others."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.glossary.features import FEATURES
+
+
+def _rows(searcher, text: str) -> dict[str, np.ndarray]:
+    found = searcher.features.candidates(text, None)  # no model: keyword and named candidates only
+    index = searcher.index
+    return {index.entries[int(index.entry_ids[p])].term: row for p, row in zip(found.positions, found.features)}
+
+
+def _f(row: np.ndarray, name: str) -> float:
+    return float(row[FEATURES.index(name)])
+
+
+def test_a_named_entry_is_marked_and_the_others_know_another_was_named(searcher):
+    rows = _rows(searcher, "is AdamW just Adam with weight decay?")
+    assert _f(rows["AdamW"], "named") > 0 and _f(rows["Adam"], "named") > 0
+    unnamed = [term for term, row in rows.items() if _f(row, "named") == 0]
+    assert unnamed and all(_f(rows[t], "named_other") > 0 for t in unnamed)
+
+
+def test_a_quoted_name_counts_more_than_the_same_name_in_passing(searcher):
+    plain = _f(_rows(searcher, "why does my loss spike with attention")["Attention"], "named")
+    quoted = _f(_rows(searcher, "why does my loss spike with `attention`")["Attention"], "named")
+    assert quoted > plain > 0
+
+
+def test_names_written_without_their_spaces_or_hyphens_are_found(searcher):
+    assert _f(_rows(searcher, "what is the purpose of qformer?")["Q-Former"], "named") > 0
+    assert _f(_rows(searcher, "is it the same as INFo-NCE loss?")["InfoNCE"], "named") > 0
+
+
+def test_entries_linked_to_a_named_entry_are_marked(searcher):
+    rows = _rows(searcher, "how does LoRA fit a big model on a small gpu?")
+    lora = next(e for e in searcher.index.entries.values() if e.term == "LoRA")
+    linked = {searcher.index.entries[link.entry_id].term
+              for link in (*searcher.index.links_from[lora.id], *searcher.index.links_to[lora.id])}
+    marked = {term for term, row in rows.items() if _f(row, "linked_named") == 1.0}
+    assert marked and marked <= linked

@@ -1,0 +1,62 @@
+"""The learned ranker as shipped (bot/glossary/ranker.py): the trees score in numpy as a
+tree is read, the calibration is a probability, and every shipped file loads for the features
+this version computes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bot.glossary.errors import IndexError_
+from bot.glossary.features import FEATURES
+from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, Ranker, Trees, ranker_for
+
+
+def _walk(tree: dict, x: np.ndarray) -> float:
+    node = 0
+    while node >= 0:
+        node = tree["left"][node] if x[tree["feature"][node]] <= tree["threshold"][node] else tree["right"][node]
+    return tree["leaf_value"][~node]
+
+
+def test_trees_score_every_row_as_walking_each_tree_would():
+    rng = np.random.default_rng(3)
+    trees = [
+        # x0 <= 0.5 ? (x1 <= 0 ? leaf0 : leaf1) : leaf2
+        {"feature": [0, 1], "threshold": [0.5, 0.0], "left": [1, ~0], "right": [~2, ~1],
+         "leaf_value": [1.0, 2.0, 3.0], "depth": 2},
+        {"feature": [2], "threshold": [-0.25], "left": [~0], "right": [~1], "leaf_value": [-1.0, 0.5], "depth": 1},
+        {"feature": [], "threshold": [], "left": [], "right": [], "leaf_value": [0.25], "depth": 0},
+    ]
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    want = np.array([sum(_walk(t, x) if t["feature"] else t["leaf_value"][0] for t in trees) for x in X])
+    assert np.allclose(Trees.from_json(trees).predict(X), want)
+
+
+def test_every_shipped_ranker_loads_and_scores_a_candidate_list():
+    paths = sorted(RANKER_DIR.glob("*.json"))
+    assert paths, "data/ranker/ holds the shipped rankers"
+    for path in paths:
+        ranker = Ranker.load(path)
+        X = np.random.default_rng(0).normal(size=(40, len(FEATURES))).astype(np.float32)
+        scores = ranker.scores(X)
+        assert scores.shape == (40,) and np.isfinite(scores).all()
+        assert 0.0 <= ranker.confidence(scores, X) <= 1.0
+        assert 0.0 < ranker.suggest_at <= ranker.answer_at
+
+
+def test_one_shipped_ranker_is_the_default_for_other_models():
+    ranker, matches = ranker_for("some/other-model")
+    assert not matches and ranker.info.get("default")
+
+
+def test_a_ranker_for_other_features_is_refused(tmp_path):
+    data = {"format": FORMAT, "model_id": "m", "features": [*FEATURES, "new_feature"], "trees": [],
+            "calibration": {"features": list(CALIBRATION_FEATURES), "coef": [], "intercept": 0.0},
+            "bands": {"answer_at": 0.9, "suggest_at": 0.2, "close_share": 0.1}}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexError_, match="other features"):
+        Ranker.load(path)
