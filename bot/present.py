@@ -34,6 +34,8 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
     return {
         "query": result.query,
         "band": result.band,
+        "confidence": round(result.confidence, 4),
+        "others": [h.entry.term for h in result.others] if result.band != NOT_FOUND else [],
         "results": [
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
@@ -48,13 +50,22 @@ def _wrap(text: str, width: int = 88) -> str:
     return "\n".join(textwrap.fill(p, width) if len(p) > width else p for p in paragraphs)
 
 
-def entry_text(entry: StoredEntry, how: str | None, related: list[Related]) -> str:
+def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
+               others: list[StoredEntry] | None = None) -> str:
     lines = [entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
     if how:
         lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)")
+    if others:
+        lines.append("Other matches: " + "; ".join(e.term for e in others))
     if related:
         lines.append("Related: " + "; ".join(f"{r.entry.term} ({r.reason})" for r in related))
     return "\n".join(lines)
+
+
+def lead(entry: StoredEntry, width: int = 100) -> str:
+    """The first line of a definition, cut to `width` characters at a word."""
+    text = " ".join(entry.definition.split("\n", 1)[0].split())
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def result_text(result: SearchResult, searcher: Searcher) -> str:
@@ -66,6 +77,8 @@ def result_text(result: SearchResult, searcher: Searcher) -> str:
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
-        names = ", ".join(h.entry.term for h in result.hits[:3])
-        return f"Not sure. Did you mean: {names}?\n\n" + entry_text(best.entry, best.match, [])
-    return entry_text(best.entry, best.match, searcher.related(best.entry.id))
+        lines = ["Not sure which entry that is. Did you mean:"]
+        lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}" for n, h in enumerate(result.hits[:3], start=1)]
+        lines.append("(type /define <term> to read one)")
+        return "\n".join(lines)
+    return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others])

@@ -40,6 +40,7 @@ class Answer:
     result: SearchResult
     entry: StoredEntry | None = None
     related: list[Related] | None = None
+    others: list[StoredEntry] | None = None  # other close matches, shown beside a searched answer
 
 
 def utc_now() -> datetime:
@@ -193,7 +194,9 @@ class GlossaryBot(commands.Bot):
 
     def answer_entry(self, entry: StoredEntry, result: SearchResult | None = None) -> Answer:
         assert self.searcher is not None
-        return Answer(result or SearchResult(entry.term, ANSWER, []), entry, self.searcher.related(entry.id))
+        others = [h.entry for h in result.others] if result is not None else []
+        related = [r for r in self.searcher.related(entry.id) if r.entry not in others]
+        return Answer(result or SearchResult(entry.term, ANSWER, []), entry, related, others)
 
     def answer_term(self, term: str) -> Answer | None:
         """`term`'s entry and related terms (a button, the term of the day); None if it is gone."""

@@ -99,10 +99,14 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
     return None
 
 
-def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0) -> discord.Embed:
+def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
+                others: list[StoredEntry] | None = None) -> discord.Embed:
     pages = split_pages(entry.definition)
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
+    if others:
+        names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
+        embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)
     footer = "From the glossary"
     if how:
         footer = f"Matched by {MATCH_LABELS.get(how, how)} · from the glossary"
@@ -112,35 +116,45 @@ def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0) -> di
     return embed
 
 
-def _show_buttons(terms: list[str], row: int | None = None) -> list[discord.ui.Button]:
+def _show_buttons(terms: list[str], row: int | None = None, taken: set[str] | None = None,
+                  style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> list[discord.ui.Button]:
     """A button per term, at most one row; Discord refuses a message that repeats a custom
-    id, so terms that share one (the same name, or names alike in their first 89 characters)
-    get a single button."""
+    id, so terms that share one (the same name, or names alike in their first 89 characters,
+    or a button already on the message: `taken`) get a single button."""
     buttons: list[discord.ui.Button] = []
+    taken = taken if taken is not None else set()
     for term in terms:
         custom_id = show_custom_id(term)
-        if any(b.custom_id == custom_id for b in buttons):
+        if custom_id in taken:
             continue
-        buttons.append(discord.ui.Button(label=clip(term, LABEL_MAX), custom_id=custom_id,
-                                         style=discord.ButtonStyle.secondary, row=row))
+        taken.add(custom_id)
+        buttons.append(discord.ui.Button(label=clip(term, LABEL_MAX), custom_id=custom_id, style=style, row=row))
         if len(buttons) == BUTTONS_PER_ROW:
             break
     return buttons
 
 
-def entry_view(entry: StoredEntry, related: list[Related], page: int = 0) -> discord.ui.View:
-    """Related-term buttons (at most 5, one row), plus paging when the definition is long."""
+def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
+               others: list[StoredEntry] | None = None) -> discord.ui.View:
+    """Other matches (blue, first row) and related terms (grey), at most 5 buttons a row,
+    plus paging when the definition is long."""
     view = discord.ui.View(timeout=None)
-    for button in _show_buttons([item.entry.term for item in related], row=0):
-        view.add_item(button)
+    taken = {show_custom_id(entry.term)}
+    rows = 0
+    for terms, style in (([e.term for e in others or []], discord.ButtonStyle.primary),
+                         ([item.entry.term for item in related], discord.ButtonStyle.secondary)):
+        buttons = _show_buttons(terms, row=rows, taken=taken, style=style)
+        for button in buttons:
+            view.add_item(button)
+        rows += bool(buttons)
     pages = len(split_pages(entry.definition))
     if pages > 1:
         if page > 0:
             view.add_item(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
-                                            style=discord.ButtonStyle.primary, row=1))
+                                            style=discord.ButtonStyle.primary, row=rows))
         if page < pages - 1:
             view.add_item(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
-                                            style=discord.ButtonStyle.primary, row=1))
+                                            style=discord.ButtonStyle.primary, row=rows))
     return view
 
 
@@ -162,10 +176,16 @@ def not_found_text(query: str, result: SearchResult) -> str:
     return clip(text, CONTENT_MAX)
 
 
-def suggest_text(query: str) -> str:
-    if not escape_user_text(query):
-        return "Did you mean one of these?"
-    return clip(f"Not sure what “{escape_user_text(query, 200)}” refers to. Did you mean one of these?", CONTENT_MAX)
+def suggest_text(query: str, entries: list[StoredEntry] | None = None) -> str:
+    """The "did you mean" message: the candidates with the first line of each, to pick by button."""
+    shown = escape_user_text(query, 200)
+    text = f"Not sure which entry “{shown}” is about. Did you mean:" if shown else "Did you mean:"
+    for entry in entries or []:
+        first = " ".join(entry.definition.split("\n", 1)[0].split())
+        term, line = (discord.utils.escape_mentions(discord.utils.escape_markdown(clip(t, n)))
+                      for t, n in ((entry.term, 100), (first, 160)))
+        text += f"\n• **{term}** — {line}"
+    return clip(text, CONTENT_MAX)
 
 
 def choice_name(entry: StoredEntry) -> str:

@@ -101,3 +101,29 @@ def test_any_text_renders_within_limits(term, definition, query):
     assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]|@(everyone|here)", refusal)
     assert len(render.suggest_text(query)) <= render.CONTENT_MAX
     assert len(render.choice_name(e)) <= render.CHOICE_NAME_MAX
+
+
+def test_other_matches_come_first_as_their_own_row_and_never_repeat_the_answer():
+    answer = entry("Attention")
+    others = [entry("Attention", entry_id=1), entry("Self-attention", entry_id=2), entry("Cross-attention", entry_id=3)]
+    related = [Related(entry("Self-attention", entry_id=2), "see also"), Related(entry("Softmax", entry_id=4), "x")]
+    view = render.entry_view(answer, related, others=others)
+    check_view(view)
+    rows = {}
+    for button in view.children:
+        rows.setdefault(button.row, []).append(render.parse_custom_id(button.custom_id)[1])
+    assert rows == {0: ["Self-attention", "Cross-attention"], 1: ["Softmax"]}
+    embed = render.entry_embed(answer, "semantic", others=others[1:])
+    assert [(f.name, f.value) for f in embed.fields] == [("Other matches", "Self-attention · Cross-attention")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(terms=st.lists(st.text(min_size=1, max_size=400), min_size=1, max_size=3),
+       definition=st.text(max_size=12000), query=st.text(max_size=10000))
+def test_unsure_replies_render_within_limits(terms, definition, query):
+    entries = [entry(t, definition, entry_id=i) for i, t in enumerate(terms)]
+    check_embed(render.entry_embed(entries[0], "semantic", others=entries[1:]))
+    check_view(render.entry_view(entries[0], [], others=entries[1:]))
+    text = render.suggest_text(query, entries)
+    assert len(text) <= render.CONTENT_MAX
+    assert not re.search(r"@(everyone|here)", text.replace("@\u200b", ""))

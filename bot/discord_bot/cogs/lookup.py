@@ -10,14 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import term_of_the_day
-from ...glossary.search import ALIAS, EXACT, SUGGEST, Related
+from ...glossary.search import SUGGEST
 from .. import render
 from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed
 
 log = logging.getLogger(__name__)
-ASK_CANDIDATES = 3
-CLOSE_SCORE = 0.05  # /ask: other hits this close to the best are offered too
+SUGGESTIONS = 3  # "did you mean": at most this many candidates
 
 
 class Lookup(commands.Cog):
@@ -43,29 +42,18 @@ class Lookup(commands.Cog):
 
     async def send_entry(self, interaction: discord.Interaction, deferred: bool, answer: Answer, *,
                          how: str | None = None, content: str | None = None) -> None:
-        view = dynamic_view(render.entry_view(answer.entry, answer.related or []))
-        await respond(interaction, deferred, content=content, embed=render.entry_embed(answer.entry, how), view=view)
+        view = dynamic_view(render.entry_view(answer.entry, answer.related or [], others=answer.others))
+        embed = render.entry_embed(answer.entry, how, others=answer.others)
+        await respond(interaction, deferred, content=content, embed=embed, view=view)
 
-    async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer, deferred: bool, *,
-                          offer_close: bool = False) -> None:
+    async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer,
+                          deferred: bool) -> None:
         result = answer.result
         if answer.entry is not None:
-            how = result.best.match if result.best else None
-            close = []
-            if offer_close and how not in (EXACT, ALIAS) and result.best:
-                close = [h.entry for h in result.hits[1:ASK_CANDIDATES]
-                         if result.best.score - h.score <= CLOSE_SCORE]
-            if close:
-                related = [Related(e, "close match") for e in close] + list(answer.related or [])
-                seen: dict[int, Related] = {}
-                for r in related:
-                    if r.entry.id != answer.entry.id:
-                        seen.setdefault(r.entry.id, r)
-                answer = Answer(result, answer.entry, list(seen.values()))
-            await self.send_entry(interaction, deferred, answer, how=how)
+            await self.send_entry(interaction, deferred, answer, how=result.best.match if result.best else None)
         elif result.band == SUGGEST and result.hits:
-            entries = [h.entry for h in result.hits[:ASK_CANDIDATES]]
-            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query),
+            entries = [h.entry for h in result.hits[:SUGGESTIONS]]
+            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query, entries),
                           view=dynamic_view(render.suggestions_view(entries)))
         else:
             await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))
@@ -90,7 +78,7 @@ class Lookup(commands.Cog):
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
         answer, deferred = await run_timed(interaction, self._answer, question)
-        await self.send_result(interaction, question, answer, deferred, offer_close=True)
+        await self.send_result(interaction, question, answer, deferred)
 
     @app_commands.command(name="related", description="Terms related to a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import discord
 from discord.ext import commands
 
-from ...glossary.search import SUGGEST
+from ...glossary.search import SUGGEST, clean_query
 from .. import render
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
@@ -77,7 +77,7 @@ class Study(commands.Cog):
             return False
         mentioned = self.mentioned(message)
         text = self.strip_mentions(message)
-        if not mentioned and not looks_like_question(text):
+        if not mentioned and not looks_like_question(clean_query(text)):
             return False  # chatter: costs no lookup and no cooldown
         if not mentioned and not await self.in_study_channel(message):
             return False
@@ -89,14 +89,16 @@ class Study(commands.Cog):
         answer = await in_search_pool(self.bot.answer, text)
         result = answer.result
         if answer.entry is not None and result.best:
-            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match),
-                             view=dynamic_view(render.entry_view(answer.entry, answer.related or [])))
+            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others),
+                             view=dynamic_view(render.entry_view(answer.entry, answer.related or [],
+                                                                 others=answer.others)))
             return True
         if not mentioned:
             return False
         if result.band == SUGGEST and result.hits:
-            await self.reply(message, content=render.suggest_text(text),
-                             view=dynamic_view(render.suggestions_view([h.entry for h in result.hits[:3]])))
+            entries = [h.entry for h in result.hits[:3]]
+            await self.reply(message, content=render.suggest_text(text, entries),
+                             view=dynamic_view(render.suggestions_view(entries)))
         else:
             await self.reply(message, content=render.not_found_text(text, result))
         return True

@@ -1,0 +1,79 @@
+"""When the ranker is unsure, Discord shows the candidates instead of one definition; when an
+answer has close rivals, they are on screen as "Other matches" buttons (issue 11, item 5).
+
+The questions are picked from the development set by what the search returns for them, so the
+test checks what the Discord layer does with each kind of result, not which entry wins."""
+
+from __future__ import annotations
+
+from bot.glossary.evaluate import load_cases
+from bot.glossary.search import ANSWER, EXACT, SUGGEST
+from bot.config import DEFAULT_DATA_DIR
+from tests.fake_discord import CallbackType, FakeDiscord
+
+from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+
+
+def _first_query(searcher, wanted) -> tuple[str, object]:
+    for case in load_cases(DEFAULT_DATA_DIR / "eval" / "dev2.jsonl"):
+        result = searcher.search(case.query)
+        if wanted(case.query, result):
+            return case.query, result
+    raise AssertionError("no development question gives that kind of result")
+
+
+def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher, real_index_path,
+                                                                      real_embedder, tmp_path) -> None:
+    hedged_q, hedged = _first_query(searcher, lambda q, r: r.band == SUGGEST and len(r.hits) >= 2)
+    # one that ends in "?", so that in a study channel it is taken for a question as it is
+    close_q, close = _first_query(searcher, lambda q, r: r.band == ANSWER and r.others and q.endswith("?"))
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+
+                # unsure: "Did you mean" with one button per candidate, privately, and no definition
+                got = await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": hedged_q}, user=alice))
+                assert got.ok and got.type == CallbackType.CHANNEL_MESSAGE and got.data["flags"] == 64
+                assert "Did you mean" in got.content and not got.embeds
+                candidates = [h.entry.term for h in hedged.hits[:3]]
+                assert button_ids(got.message) == [f"gloss:show:{t}" for t in candidates]
+                assert all(t in got.content for t in candidates)
+                picked = await fake.wait_for_response(await fake.click_button(got, button_ids(got.message)[1],
+                                                                              user=alice))
+                assert picked.ok and picked.embeds[0]["title"] == candidates[1]
+
+                # an answer with close rivals: the answer, and the rivals as a first row of buttons
+                got = await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": close_q}, user=alice))
+                assert got.ok and got.embeds[0]["title"] == close.best.entry.term
+                others = [h.entry.term for h in close.others]
+                field = next(f for f in got.embeds[0]["fields"] if f["name"] == "Other matches")
+                assert all(t in field["value"] for t in others)
+                first_row = got.message["components"][0]["components"]
+                assert [b["custom_id"] for b in first_row] == [f"gloss:show:{t}" for t in others]
+
+                # an exact name shows no rivals
+                exact = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": "attention"}, user=alice))
+                assert searcher.search("attention").best.match == EXACT
+                assert not any(f["name"] == "Other matches" for f in exact.embeds[0].get("fields", []))
+
+                # in a study channel the same answer carries the same rivals
+                study = guild.channel("study")
+                add_study_channel(settings.state_path, guild.id, study.id)
+                sent = await fake.send_message(study, close_q, author=alice)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                assert reply.embeds[0]["title"] == close.best.entry.term
+                assert set(button_ids(reply.message)) >= {f"gloss:show:{t}" for t in others}
+
+                assert not fake.errors
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
