@@ -44,7 +44,7 @@ from bot.glossary.evaluate import Case, judge, load_cases, summarize  # noqa: E4
 from bot.glossary.features import FEATURES, FeatureMaker  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
 from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, Ranker, Trees, calibration_row, softmax  # noqa: E402
-from bot.glossary.search import Searcher, clean_query  # noqa: E402
+from bot.glossary.search import CLOSE_MAX, Searcher, clean_query  # noqa: E402
 from bot.glossary.store import GlossaryIndex  # noqa: E402
 from scripts.folds import id_folds, term_folds  # noqa: E402
 
@@ -165,7 +165,7 @@ def choose_close_share(shares: list[np.ndarray], labels: list[np.ndarray], top_r
         value = 0.0
         for s, y, right in zip(shares, labels, top_right):
             order = np.argsort(-s)
-            extra = [i for i in order[1:3] if s[i] >= share]
+            extra = [i for i in order[1 : 1 + CLOSE_MAX] if s[i] >= share]
             value += (right or bool(y[extra].any())) - 0.02 * len(extra)
         if value > best_value:
             best, best_value = share, value

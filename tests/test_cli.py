@@ -52,7 +52,11 @@ def test_eval_json_shape(capsys, real_index_path, tmp_path):
     )
     code, out, _ = run(capsys, "eval", str(cases), "--json", "--index", str(real_index_path))
     data = json.loads(out)
-    assert code == 0 and set(data) == {"overall", "by_kind", "refusal", "false_refusal"}
+    assert code == 0 and set(data) == {"overall", "by_kind", "by_style", "refusal", "false_refusal", "answer_precision",
+                                       "shown@3", "confident_wrong", "negatives_answered", "bands", "results",
+                                       "in_sample"}
+    assert [r["id"] for r in data["results"]] == ["1", "2"] and not data["in_sample"]
+    assert set(data["results"][0]) >= {"id", "kind", "band", "top", "score"}
     assert data["overall"]["hit@1"] == 1.0 and data["refusal"] == 1.0 and data["false_refusal"] == 0.0
 
 

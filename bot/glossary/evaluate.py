@@ -8,8 +8,9 @@ Measures (hit and MRR over answerable queries only):
 - hit@1, hit@5, MRR: where the first expected entry is in the ranking;
 - answer_precision: of the replies in the `answer` band, the share whose top entry is
   expected (an off-glossary query answered counts as wrong);
-- shown@3: the share of answerable queries whose expected entry is on screen — the
-  answer and its "other matches", or the "did you mean" choices (a refusal shows none);
+- shown@3: the share of answerable queries whose expected entry is among the first three
+  on screen — the answer and its "other matches", or the "did you mean" choices (a
+  refusal shows none);
 - confident_wrong: the share of answerable queries answered with a wrong entry;
 - negatives_answered: the share of off-glossary queries answered;
 - refusal / false_refusal: off-glossary refused, answerable refused.
@@ -26,7 +27,9 @@ from pathlib import Path
 from .errors import EvalFileError
 from .search import ANSWER, NOT_FOUND, SUGGEST, SearchResult, Searcher
 
-SHOWN = 3  # a reply shows at most this many entries: the answer and its other matches, or the choices
+# shown@3 counts the first three entries a reply shows: the answer and its first two other
+# matches (a third may follow), or the three "did you mean" choices.
+SHOWN = 3
 
 
 @dataclass(frozen=True)

@@ -56,11 +56,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _drop_symbols(text: str) -> str:
-    # Other symbols (So: ©, ™, ⚡, the odd emoji outside the ranges) carry no meaning for a lookup.
+    # Other symbols (So: ©, ™, ⚡, the odd emoji outside the ranges) carry no meaning for a lookup;
+    # U+FFFD stays, so a query made of undecodable bytes still shows where they were.
     if text.isascii():
         return text
     text = _EMOJI.sub(" ", text)
-    return "".join(" " if unicodedata.category(ch) == "So" else ch for ch in text)
+    return "".join(" " if unicodedata.category(ch) == "So" and ch != "\ufffd" else ch for ch in text)
 
 
 def plain_text(text: str) -> str:

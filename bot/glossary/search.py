@@ -31,7 +31,7 @@ ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 FUZZY_ANSWER = 85.0
 FUZZY_SUGGEST = 75.0
-CLOSE_MAX = 2  # other matches shown beside an answer (so a reply shows at most 3 entries)
+CLOSE_MAX = 3  # other matches shown beside an answer
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]

@@ -6,12 +6,12 @@ test checks what the Discord layer does with each kind of result, not which entr
 
 from __future__ import annotations
 
+from bot.config import DEFAULT_DATA_DIR
 from bot.glossary.evaluate import load_cases
 from bot.glossary.search import ANSWER, EXACT, SUGGEST
-from bot.config import DEFAULT_DATA_DIR
 from tests.fake_discord import CallbackType, FakeDiscord
 
-from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
 
 
 def _first_query(searcher, wanted) -> tuple[str, object]:
@@ -25,8 +25,7 @@ def _first_query(searcher, wanted) -> tuple[str, object]:
 def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher, real_index_path,
                                                                       real_embedder, tmp_path) -> None:
     hedged_q, hedged = _first_query(searcher, lambda q, r: r.band == SUGGEST and len(r.hits) >= 2)
-    # one that ends in "?", so that in a study channel it is taken for a question as it is
-    close_q, close = _first_query(searcher, lambda q, r: r.band == ANSWER and r.others and q.endswith("?"))
+    close_q, close = _first_query(searcher, lambda q, r: r.band == ANSWER and r.others)
     settings = make_settings(real_index_path, tmp_path / "state.db")
 
     async def scenario() -> None:
@@ -65,10 +64,9 @@ def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher,
                 assert searcher.search("attention").best.match == EXACT
                 assert not any(f["name"] == "Other matches" for f in exact.embeds[0].get("fields", []))
 
-                # in a study channel the same answer carries the same rivals
+                # asked in a channel, the same answer carries the same rivals
                 study = guild.channel("study")
-                add_study_channel(settings.state_path, guild.id, study.id)
-                sent = await fake.send_message(study, close_q, author=alice)
+                sent = await fake.send_message(study, f"<@{fake.bot_user.id}> {close_q}", author=alice)
                 reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
                 assert reply.embeds[0]["title"] == close.best.entry.term
                 assert set(button_ids(reply.message)) >= {f"gloss:show:{t}" for t in others}
