@@ -139,8 +139,9 @@ def run_console(
     """Answer lines from stdin until EOF, /quit, Ctrl-D or Ctrl-C; returns the exit code (0).
 
     Opening the glossary builds the index first if it is missing or stale
-    (with a progress bar on stderr); errors there propagate to the CLI, which
-    prints them as one line. An error in one query is printed as one line on
+    (with a progress bar on stderr), and moves a damaged one aside and rebuilds
+    it, as the bot does; other errors there propagate to the CLI, which prints
+    them as one line. An error in one query is printed as one line on
     stderr and the console carries on.
     """
     stdin = stdin or sys.stdin
@@ -151,7 +152,8 @@ def run_console(
     if stdin is sys.stdin and hasattr(stdin, "reconfigure"):
         # Bytes that are not UTF-8 become U+FFFD instead of ending the session with UnicodeDecodeError.
         stdin.reconfigure(errors="replace")
-    searcher = glossary.open()
+    # As the Discord bot does: a damaged index is a cache of the glossary, moved aside and rebuilt.
+    searcher = glossary.open(recover=True)
     if interactive:
         count = len(searcher.index.entries)
         print(

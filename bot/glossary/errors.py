@@ -13,6 +13,11 @@ class IndexError_(RuntimeError):
     """The index database is missing, unreadable or not writable; says how to fix it."""
 
 
+class GlossaryShrinkError(IndexError_):
+    """A rebuild would drop a large share of the index's entries (a cut or damaged glossary
+    file, most likely); the previous index stays until `build --allow-shrink` accepts it."""
+
+
 class ModelLoadError(RuntimeError):
     """The embedding model cannot be loaded; the message says how to fix it."""
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .embeddings import Embedder
-from .errors import IndexError_
+from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, lookup_key, keyword_tokens
 
@@ -136,10 +136,12 @@ class BuildReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        warnings = f"{len(self.warnings)} warnings (`glossary-bot check` explains each)" if self.warnings \
+            else "no warnings"
         if self.up_to_date:
-            return f"index up to date: {self.entries} entries"
+            return f"index up to date: {self.entries} entries, {warnings}"
         return (
-            f"{self.entries} entries ({self.multiline} multi-line), {len(self.warnings)} warnings; "
+            f"{self.entries} entries ({self.multiline} multi-line), {warnings}; "
             f"embedded {self.embedded} texts, reused {self.reused}, removed {self.removed} "
             f"in {self.seconds:.1f}s"
         )
@@ -162,6 +164,10 @@ def open_db(path: Path) -> sqlite_utils.Database:
     return db
 
 
+def _stored_warnings(db: sqlite_utils.Database) -> list[str]:
+    return [w for w in (_get_meta(db, "warnings") or "").split("\n") if w]
+
+
 def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
@@ -180,15 +186,24 @@ def read_only_uri(path: Path) -> str:
     return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
 
 
-def stored_fingerprint(db_path: Path) -> str | None:
-    """The fingerprint an index was built with, read without loading the index;
-    None when the file is missing or unreadable (then it needs a build)."""
+def _stored_meta(db_path: Path, key: str) -> str | None:
     try:
         with closing(sqlite3.connect(read_only_uri(db_path), uri=True)) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     except sqlite3.DatabaseError:
         return None
     return row[0] if row else None
+
+
+def stored_fingerprint(db_path: Path) -> str | None:
+    """The fingerprint an index was built with, read without loading the index;
+    None when the file is missing or unreadable (then it needs a build)."""
+    return _stored_meta(db_path, "fingerprint")
+
+
+def stored_model(db_path: Path) -> str | None:
+    """The embedding model id an index was built with (None when missing or unreadable)."""
+    return _stored_meta(db_path, "model")
 
 
 def build_index(
@@ -197,6 +212,7 @@ def build_index(
     embedder: Embedder,
     *,
     force: bool = False,
+    allow_shrink: bool = False,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
 ) -> BuildReport:
     """Create or update the index at `db_path` from `glossary_path`.
@@ -210,12 +226,33 @@ def build_index(
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
-            count = db["entries"].count
-            return BuildReport(entries=count, up_to_date=True, seconds=time.perf_counter() - started)
+            return BuildReport(entries=db["entries"].count, up_to_date=True, warnings=_stored_warnings(db),
+                               seconds=time.perf_counter() - started)
         parsed = parse_file(glossary_path)
+        check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
         return _rebuild(db, parsed, embedder, fingerprint, progress, started)
     finally:
         db.close()
+
+
+# A rebuild may drop at most this share of the index's entries without --allow-shrink.
+MAX_SHRINK = 0.10
+
+
+def check_size(glossary_path: Path, entries: int, indexed: int, *, allow_shrink: bool = False) -> None:
+    """Refuse a glossary that parses to nothing, or to far fewer entries than the index has."""
+    if entries == 0:
+        raise GlossaryFormatError(
+            f"glossary file {glossary_path} has no entries: no term line is followed by a definition line "
+            "(run `glossary-bot check` to see how each line was read)"
+        )
+    if not allow_shrink and indexed and entries < indexed * (1 - MAX_SHRINK):
+        raise GlossaryShrinkError(
+            f"glossary file {glossary_path} has {entries} entries, the index {indexed}: a rebuild would drop "
+            f"{indexed - entries} ({(indexed - entries) / indexed:.0%}), so the index was kept. If the file "
+            "was cut or damaged, restore it; if the entries were removed on purpose, run "
+            "`glossary-bot build --allow-shrink`"
+        )
 
 
 def _rebuild(

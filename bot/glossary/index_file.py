@@ -121,8 +121,9 @@ def _raise_if_busy(path: Path, exc: sqlite3.DatabaseError) -> None:
 def move_aside(path: Path) -> Path:
     """Rename a damaged index (and any journal beside it) to `<name>.corrupt-<time>`; returns the new path.
 
-    Renamed, not deleted: it may be worth a look, and the admin can delete it.
-    Its journal goes too, or SQLite would replay it into the fresh index."""
+    Renamed, not deleted: it may be worth a look, and the admin can delete it (only the
+    newest KEEP_MOVED_ASIDE copies are kept). Its journal goes too, or SQLite would
+    replay it into the fresh index."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     number = 1
@@ -131,7 +132,7 @@ def move_aside(path: Path) -> Path:
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
     try:
         path.rename(target)
-        for suffix in ("-journal", "-wal", "-shm"):
+        for suffix in SIDE_FILES:
             side = path.with_name(path.name + suffix)
             if side.exists():
                 side.rename(target.with_name(target.name + suffix))
@@ -140,7 +141,21 @@ def move_aside(path: Path) -> Path:
             f"index {path} is unusable and cannot be moved aside ({exc.strerror}): delete it, or make its "
             "folder writable, then run `glossary-bot build`"
         ) from None
+    _prune_moved_aside(path)
     return target
+
+
+KEEP_MOVED_ASIDE = 3
+
+
+def _prune_moved_aside(path: Path) -> None:
+    """Keep the newest KEEP_MOVED_ASIDE moved-aside copies of an index (a few MB each), delete older ones."""
+    copies = sorted((p for p in path.parent.glob(f"{path.name}.corrupt-*") if not p.name.endswith(SIDE_FILES)),
+                    key=lambda p: (p.stat().st_mtime, p.name))
+    for old in copies[:-KEEP_MOVED_ASIDE]:
+        for victim in (old, *(old.with_name(old.name + s) for s in SIDE_FILES)):
+            with contextlib.suppress(OSError):
+                victim.unlink()
 
 
 def write_problem(path: Path) -> str | None:
@@ -159,6 +174,29 @@ def write_problem(path: Path) -> str | None:
     return None
 
 
+def lock_file(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".lock")
+
+
+SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+@contextlib.contextmanager
+def leave_nothing_behind(index_path: Path) -> Iterator[None]:
+    """A build that fails removes the index file, its journal and its lock file if it
+    created them: a failed first build leaves the folder as it found it."""
+    paths = [index_path, *(index_path.with_name(index_path.name + s) for s in SIDE_FILES), lock_file(index_path)]
+    existed = {p for p in paths if p.exists()}
+    try:
+        yield
+    except BaseException:
+        for p in paths:
+            if p not in existed:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        raise
+
+
 @contextlib.contextmanager
 def build_lock(index_path: Path) -> Iterator[None]:
     """One build of an index at a time, across processes (the bot, a CLI build, the
@@ -169,7 +207,7 @@ def build_lock(index_path: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: no cross-process lock
         yield
         return
-    lock_path = index_path.with_name(index_path.name + ".lock")
+    lock_path = lock_file(index_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)  # the build creates the index's folder anyway
     with open(lock_path, "a+") as handle:
         try:

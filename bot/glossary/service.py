@@ -24,8 +24,10 @@ from contextlib import closing
 
 from ..config import Settings
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
-from .index import BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint
-from .index_file import CorruptIndexError, build_lock, check_index, move_aside, write_problem
+from .index import (BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint,
+                    stored_model)
+from .errors import GlossaryShrinkError, ModelLoadError
+from .index_file import CorruptIndexError, build_lock, check_index, leave_nothing_behind, move_aside, write_problem
 from .model import ModelLoader
 from .parse import GlossaryFormatError
 from .search import Searcher
@@ -81,7 +83,12 @@ class Glossary:
         if self.model.loaded is not None:
             return self.model.loaded.model_id
         if self.settings.model in (BUNDLED, BUNDLED_BASE):
-            return bundled_model_id(self.settings.model, self.settings.model_dir)
+            try:
+                return bundled_model_id(self.settings.model, self.settings.model_dir)
+            except ModelLoadError:
+                # The model's files are missing: name lookups still work from the index as it is,
+                # and the first question that needs the model reports what is missing.
+                return stored_model(self.settings.index_path) or ""
         return self.settings.model
 
     def check_index(self, *, recover: bool = False) -> None:
@@ -95,8 +102,10 @@ class Glossary:
             log.warning("index %s %s: moved it to %s; rebuilding it from %s",
                         exc.path, exc.problem, moved, self.settings.glossary_path)
 
-    def build(self, *, force: bool = False, progress: Callable | None = None) -> BuildReport:
-        """Create or update the index; `force` rewrites it, moving a damaged one aside first."""
+    def build(self, *, force: bool = False, allow_shrink: bool = False,
+              progress: Callable | None = None) -> BuildReport:
+        """Create or update the index; `force` rewrites it, moving a damaged one aside first;
+        `allow_shrink` accepts a glossary with far fewer entries than the index (see index.check_size)."""
         self.read_glossary()
         self.check_index(recover=force)
         path = self.settings.index_path
@@ -104,7 +113,10 @@ class Glossary:
             started = time.perf_counter()
             with closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
                 count = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-            return BuildReport(entries=count, up_to_date=True, seconds=time.perf_counter() - started)
+                stored = conn.execute("SELECT value FROM meta WHERE key = 'warnings'").fetchone()
+            warnings = [w for w in (stored[0] if stored else "").split("\n") if w]
+            return BuildReport(entries=count, up_to_date=True, warnings=warnings,
+                               seconds=time.perf_counter() - started)
         problem = write_problem(path)
         if problem:
             raise IndexError_(
@@ -112,10 +124,10 @@ class Glossary:
                 "writable path, then run `glossary-bot build`"
             )
         try:
-            with build_lock(path):
+            with leave_nothing_behind(path), build_lock(path):
                 return build_index(
                     path, self.settings.glossary_path, self.embedder,
-                    force=force, progress=progress or terminal_progress,
+                    force=force, allow_shrink=allow_shrink, progress=progress or terminal_progress,
                 )
         except sqlite3.OperationalError as exc:  # e.g. the disk filled up while writing
             raise IndexError_(
@@ -138,9 +150,15 @@ class Glossary:
                     f"index {path} {state} and cannot be rebuilt: {problem}; make it writable, or run "
                     "`glossary-bot build` as a user who can write it"
                 )
-            report = self.build()
-            self.built_index = True
-            print(f"index: {report.summary()}", file=sys.stderr)
+            try:
+                report = self.build()
+            except GlossaryShrinkError as exc:
+                if stored_model(path) != self.configured_model_id:
+                    raise  # the previous index is another model's: it cannot serve this one
+                print(f"glossary-bot: {exc}; serving the previous index meanwhile", file=sys.stderr)
+            else:
+                self.built_index = True
+                print(f"index: {report.summary()}", file=sys.stderr)
         self.index = GlossaryIndex(path)
         self.searcher = Searcher(self.index, _LazyEmbedder(self))
         return self.searcher
