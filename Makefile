@@ -7,20 +7,23 @@ BIN := $(VENV)/bin
 
 .PHONY: run test setup clean train train-smoke
 
+# Set-up is quiet: what pip says goes to $(VENV)/install.log, shown only if it fails, so that
+# `echo "what is attention" | make run` prints answers and nothing else.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	@echo "setting up $(VENV) (first run only)…" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@( $(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -e '.[test]' ) \
+	  > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; exit 1; }
+	@touch $@
 
 setup: $(VENV)/.installed
 
 # Byte-compile our own code first (the installed packages already are): where
 # PYTHONDONTWRITEBYTECODE is set, Python would otherwise recompile it at every start.
 run: setup
-	$(BIN)/python -m compileall -q bot
-	$(BIN)/glossary-bot run
+	@$(BIN)/python -m compileall -q bot
+	@$(BIN)/glossary-bot run
 
 test: setup
 	$(BIN)/python -m pytest -q

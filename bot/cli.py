@@ -57,7 +57,7 @@ def _print_json(obj) -> None:
 
 
 def cmd_build(glossary: Glossary, args) -> int:
-    report = glossary.build(force=args.force)
+    report = glossary.build(force=args.force, allow_shrink=args.allow_shrink)
     if args.json:
         _print_json({
             "entries": report.entries, "multiline": report.multiline, "warnings": report.warnings,
@@ -66,9 +66,25 @@ def cmd_build(glossary: Glossary, args) -> int:
         })
     else:
         print(report.summary())
-        for warning in report.warnings:
-            print(f"  warning: {warning}")
+        if not report.up_to_date:  # an unchanged index's warnings were shown when it was built
+            for warning in report.warnings:
+                print(f"  warning: {warning}")
     return 0
+
+
+def cmd_check(glossary: Glossary, args) -> int:
+    from .glossary.lint import check_file
+
+    report = check_file(Path(args.file) if args.file else glossary.settings.glossary_path)
+    if args.json:
+        _print_json(report)
+    else:
+        for f in report["findings"]:
+            print(f"{report['file']}:{f['line']}: {f['severity']}: {f['message']}\n    fix: {f['fix']}")
+        counts = [(report["entries"], "entry", "entries"), (report["errors"], "error", "errors"),
+                  (report["warnings"], "warning", "warnings")]
+        print(", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts))
+    return EXIT_FAILURE if report["errors"] else 0
 
 
 def cmd_search(glossary: Glossary, args) -> int:
@@ -89,7 +105,7 @@ def cmd_related(glossary: Glossary, args) -> int:
     searcher = glossary.open()
     result = searcher.search(_text_arg(args.term))
     if result.band == "not_found" or not result.best:
-        print(result_text(result, searcher), file=sys.stderr)
+        print(result_text(result, searcher))  # on stdout, as define and ask print theirs
         return 3
     entry = result.best.entry
     related = searcher.related(entry.id)
@@ -219,9 +235,42 @@ def _report(exc: Exception, command: str) -> int:
     return EXIT_CONFIG if command == "run" else EXIT_FAILURE
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+TEXT_COMMANDS = {"define": "text", "ask": "text", "related": "term"}
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
+    """`glossary-bot define -norm` means the term "-norm", not an unknown option: put "--"
+    before the first argument of define/ask/related that is not one of their options."""
+    argv = list(argv)
+    command = next((i for i, a in enumerate(argv) if a in TEXT_COMMANDS), None)
+    if command is None or "--" in argv:
+        return argv
+    i = command + 1
+    while i < len(argv):
+        if argv[i] in ("--json", "-h", "--help"):
+            i += 1
+        elif argv[i] == "--index" or argv[i] == "--log-level":
+            i += 2
+        elif argv[i].startswith("--index="):
+            i += 1
+        else:
+            if argv[i].startswith("-"):
+                argv.insert(i, "--")
+            break
+    return argv
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glossary-bot", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+    parser.add_argument("--log-level", default="WARNING", type=_log_level, metavar="LEVEL",
+                        help="DEBUG, INFO, WARNING (default) or ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, func, help_text: str, *positional: tuple[str, str]):
@@ -232,10 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("build", cmd_build, "create or update the index").add_argument(
-        "--force", action="store_true",
-        help="rewrite all tables even if nothing changed; a damaged index is moved aside first",
-    )
+    build = add("build", cmd_build, "create or update the index")
+    build.add_argument("--force", action="store_true",
+                       help="rewrite all tables even if nothing changed; a damaged index is moved aside first")
+    build.add_argument("--allow-shrink", action="store_true",
+                       help="accept a glossary with far fewer entries than the index (entries removed on purpose)")
+    add("check", cmd_check, "check a glossary file: each warning with its line and the fix (exit 1 on errors)"
+        ).add_argument("file", nargs="?", help="glossary file (default: GLOSSARY_FILE, data/glossary.txt)")
     add("define", cmd_search, "look up a term", ("text", "term, alias or misspelling"))
     add("ask", cmd_search, "ask a free-form question", ("text", "question"))
     add("related", cmd_related, "terms related to a term", ("term", "term"))
@@ -253,10 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_text_may_start_with_a_dash(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # usage error (2) or --help (0): returned, so main() never raises
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING))
+    logging.basicConfig(level=getattr(logging, args.log_level))
     try:
         settings = Settings.load()
         if getattr(args, "index", None):

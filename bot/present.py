@@ -53,8 +53,7 @@ def _wrap(text: str, width: int = 88) -> str:
 def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
                others: list[StoredEntry] | None = None) -> str:
     lines = [entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
-    if how:
-        lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)")
+    lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)" if how else "\n(from the glossary)")
     if others:
         lines.append("Other matches: " + "; ".join(e.term for e in others))
     if related:

@@ -240,10 +240,21 @@ class TermSpotter:
 
     def see_references(self, definition: str) -> Iterator[str]:
         """Keys named right after "see" / "see also" that are glossary names."""
-        for match in _SEE_REFERENCE.finditer(definition):
-            words = lookup_key(match.group(1)).split()
-            for n in range(min(self.MAX_WORDS, len(words)), 0, -1):
-                key = " ".join(words[:n])
-                if key in self._keys:
-                    yield key
-                    break
+        for target in see_targets(definition):
+            key = self.name_at_start(target)
+            if key:
+                yield key
+
+    def name_at_start(self, text: str) -> str | None:
+        """The key of the longest glossary name `text` starts with, if any."""
+        words = lookup_key(text).split()
+        for n in range(min(self.MAX_WORDS, len(words)), 0, -1):
+            key = " ".join(words[:n])
+            if key in self._keys:
+                return key
+        return None
+
+
+def see_targets(definition: str) -> list[str]:
+    """What follows each "see" / "see also" in a definition (up to the end of its clause)."""
+    return [match.group(1).strip() for match in _SEE_REFERENCE.finditer(definition)]

@@ -1,0 +1,126 @@
+"""`glossary-bot check`: what a glossary author should look at, line by line, with the fix.
+
+Errors make the glossary unusable or ambiguous (no entries, the same term twice) and
+end `check` with exit code 1, so a glossary repository's CI can run it. Warnings are
+the parser's guesses (a line taken as a new term, or kept as a sub-heading), terms out
+of order, aliases shared by several entries, "see …" references to nothing, and entries
+so long that two were probably merged. Needs no index and no model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import GlossaryFormatError
+from .parse import parse_text
+from .terms import TermSpotter, aliases_for, lookup_key
+
+ERROR, WARNING = "error", "warning"
+# Longer than any entry of the bundled glossary by far (its longest is about 2,200 characters).
+LONG_ENTRY_CHARS = 4000
+LONG_ENTRY_LINES = 25
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    severity: str
+    code: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.severity}: {self.message} — {self.fix}"
+
+
+# The parser's warnings ("line N: …"), by what they say, with what to do about each.
+_PARSE_WARNINGS = [
+    ("taken as a term with a multi-line definition", WARNING, "multi-line-entry",
+     "if it is a sub-heading of the entry above, end it with a colon; if it is a new term, nothing to do"),
+    ("is kept as a sub-heading of", WARNING, "sub-heading",
+     "if it is a new term, move it to its alphabetical place; if it is a sub-heading, end it with a colon"),
+    ("has no definition", WARNING, "no-definition", "add its definition on the next line, or remove it"),
+    ("is out of alphabetical order", WARNING, "out-of-order",
+     "move it to its alphabetical place (the parser uses the order to tell terms from sub-headings)"),
+    ("repeats line", ERROR, "duplicate-term",
+     "merge the two entries, or rename one (a lookup of that name cannot tell them apart)"),
+    ("does not look like a term", WARNING, "first-line",
+     "start the file with a term line (short, no full stop), or a title line containing 'Glossary'"),
+]
+_LINE = re.compile(r"^line (\d+): (.*)$", re.DOTALL)
+# "See X" as a reference: in brackets or opening a sentence ("see what happens" mid-sentence is a verb).
+_REFERENCE = re.compile(r"(?:\(\s*|(?:^|[.!?;:]\s+))see(?:\s+also)?\s+(?:the\s+)?[\"“]?([^.;)]{1,80})",
+                        re.IGNORECASE | re.MULTILINE)
+
+
+def check_text(text: str) -> tuple[int, list[Finding]]:
+    """(number of entries, findings sorted by line) for a glossary's text."""
+    try:
+        parsed = parse_text(text)
+    except GlossaryFormatError as exc:
+        return 0, [Finding(1, ERROR, "empty", str(exc), "write a term line, then its definition on the next line")]
+    findings = [_from_parse_warning(w) for w in parsed.warnings]
+    if not parsed.entries:
+        findings.append(Finding(1, ERROR, "no-entries", "no term line is followed by a definition line",
+                                "write each entry as a term line, then its definition on the next line"))
+    names: dict[str, list] = {}
+    for entry in parsed.entries:
+        for alias, source in aliases_for(entry.term, entry.definition):
+            names.setdefault(lookup_key(alias), []).append((entry, alias, source))
+        if len(entry.definition) > LONG_ENTRY_CHARS or entry.definition.count("\n") + 1 > LONG_ENTRY_LINES:
+            findings.append(Finding(
+                entry.line, WARNING, "long-entry",
+                f"{entry.term!r} is {entry.definition.count(chr(10)) + 1} lines and {len(entry.definition)} "
+                "characters long, far more than any other entry",
+                "if two entries were merged (a term line read as part of a definition), put the term on its own "
+                "line followed by its definition"))
+    for key, owners in names.items():
+        entries = {id(e): e for e, _a, _s in owners}
+        terms = {e.term.casefold() for e in entries.values()}
+        if len(entries) > 1 and len(terms) > 1:  # the same term twice is reported as duplicate-term
+            later = max(entries.values(), key=lambda e: e.line)
+            listed = ", ".join(f"{e.term!r} (line {e.line})" for e in sorted(entries.values(), key=lambda e: e.line))
+            findings.append(Finding(
+                later.line, WARNING, "shared-name", f"the name {owners[0][1]!r} belongs to {listed}",
+                "make the alias or term specific to one entry, so a lookup of it finds one answer"))
+    spotter = TermSpotter(names)
+    for entry in parsed.entries:
+        for target in (m.group(1).strip() for m in _REFERENCE.finditer(entry.definition)):
+            if lookup_key(target) and spotter.name_at_start(target) is None:
+                findings.append(Finding(
+                    entry.line, WARNING, "dangling-see",
+                    f"{entry.term!r} says \"see {target[:60]}\", which is not a term or alias here",
+                    "name an existing term (or add the entry it refers to)"))
+    return len(parsed.entries), sorted(findings, key=lambda f: (f.line, f.code))
+
+
+def _from_parse_warning(text: str) -> Finding:
+    match = _LINE.match(text)
+    line, message = (int(match.group(1)), match.group(2)) if match else (1, text)
+    for needle, severity, code, fix in _PARSE_WARNINGS:
+        if needle in message:
+            return Finding(line, severity, code, message, fix)
+    return Finding(line, WARNING, "parser", message, "check how this line was read")
+
+
+def check_file(path: Path) -> dict:
+    """The report `glossary-bot check --json` prints."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GlossaryFormatError(f"glossary file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise GlossaryFormatError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8") \
+            from None
+    except OSError as exc:
+        raise GlossaryFormatError(f"cannot read {path} ({exc.strerror})") from None
+    entries, findings = check_text(text)
+    return {
+        "file": str(path),
+        "entries": entries,
+        "errors": sum(f.severity == ERROR for f in findings),
+        "warnings": sum(f.severity == WARNING for f in findings),
+        "findings": [asdict(f) for f in findings],
+    }
