@@ -246,8 +246,8 @@ def _log_level(value: str) -> str:
 
 
 def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
-    """`glossary-bot define -norm` means the term "-norm", not an unknown option: put "--"
-    before the first argument of define/ask/related that is not one of their options."""
+    """`glossary-bot define -norm` means the term "-norm", not an unknown option: the first
+    argument of define/ask/related that is not one of their options is their text."""
     argv = list(argv)
     command = next((i for i, a in enumerate(argv) if a in TEXT_COMMANDS), None)
     if command is None or "--" in argv:
@@ -261,8 +261,8 @@ def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
         elif argv[i].startswith("--index="):
             i += 1
         else:
-            if argv[i].startswith("-"):
-                argv.insert(i, "--")
+            if argv[i].startswith("-"):  # to the end, after "--": options after it still count
+                argv = [*argv[:i], *argv[i + 1:], "--", argv[i]]
             break
     return argv
 

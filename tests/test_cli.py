@@ -126,3 +126,29 @@ def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_ends_at_once_in_
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_every_entry_printed_says_it_is_from_the_glossary(capsys, real_index_path):
+    for argv in (("random",), ("define", "attention")):
+        code, out, _ = run(capsys, *argv, "--index", str(real_index_path))
+        assert code == 0 and "from the glossary)" in out, argv
+
+
+def test_related_says_not_found_where_define_and_ask_do(capsys, real_index_path):
+    code, out, err = run(capsys, "related", "how do I bake sourdough bread?", "--index", str(real_index_path))
+    assert code == 3 and "doesn't cover" in out and not err
+
+
+def test_an_unknown_log_level_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "--log-level", "LOUD", "define", "attention")
+    assert code == 2 and "'LOUD' is not one of DEBUG, INFO, WARNING, ERROR" in err
+    code, _, err = run(capsys, "--log-level", "info", "build", "--help")  # any case
+    assert code == 0
+
+
+def test_a_term_may_start_with_a_dash(capsys, real_index_path):
+    for argv in (("define", "-attention"), ("define", "--json", "-attention"), ("ask", "-- attention")):
+        code, out, err = run(capsys, *argv, "--index", str(real_index_path))
+        assert code in (0, 3) and "usage" not in err, (argv, err)
+    code, out, _ = run(capsys, "define", "--", "-attention", "--index", str(real_index_path))
+    assert code in (0, 3)
