@@ -150,5 +150,5 @@ def test_a_term_may_start_with_a_dash(capsys, real_index_path):
     for argv in (("define", "-attention"), ("define", "--json", "-attention"), ("ask", "-- attention")):
         code, out, err = run(capsys, *argv, "--index", str(real_index_path))
         assert code in (0, 3) and "usage" not in err, (argv, err)
-    code, out, _ = run(capsys, "define", "--", "-attention", "--index", str(real_index_path))
+    code, out, _ = run(capsys, "define", "--index", str(real_index_path), "--", "-attention")  # as before
     assert code in (0, 3)
