@@ -1,0 +1,36 @@
+"""The cross-validation folds the training scripts share (scripts/folds.py): no target term is
+asked about in two folds, and the assignment never changes between runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.config import DEFAULT_DATA_DIR
+from bot.glossary.evaluate import Case, load_cases
+from scripts.folds import id_folds, term_folds
+
+DEV = [c for name in ("dev2", "dev_real") for c in load_cases(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl")]
+
+
+def test_no_term_is_in_two_folds_and_the_folds_are_balanced():
+    folds = term_folds(DEV, 5)
+    seen: dict[str, set[int]] = defaultdict(set)
+    for case, fold in zip(DEV, folds):
+        for term in case.expected:
+            seen[term].add(fold)
+    assert all(len(f) == 1 for f in seen.values())
+    sizes = [sum(1 for c, f in zip(DEV, folds) if f == k and c.expected) for k in range(5)]
+    assert min(sizes) > 0.8 * max(sizes)
+
+
+def test_questions_expecting_two_terms_join_their_groups():
+    cases = [Case("1", "q", "x", ("A", "B")), Case("2", "q", "y", ("B",)), Case("3", "q", "z", ("A",)),
+             Case("4", "q", "w", ("C",)), Case("5", "negative", "v", ())]
+    folds = term_folds(cases, 3)
+    assert folds[0] == folds[1] == folds[2]
+
+
+def test_folds_are_a_pure_function_of_the_cases():
+    assert term_folds(DEV, 5) == term_folds(list(DEV), 5)
+    generated = load_cases(DEFAULT_DATA_DIR / "train" / "generated.jsonl")
+    assert id_folds(generated, 5) == id_folds(generated, 5) and set(id_folds(generated, 5)) == set(range(5))
