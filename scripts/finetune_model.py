@@ -111,7 +111,41 @@ def question_pairs(entries, hold_out_fold: int | None, *, generated: bool = True
     return pairs
 
 
-def train(pairs: list[tuple[str, str]], out: Path, *, epochs: float, batch_size: int, lr: float, seed: int,
+def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int) -> list[tuple[str, str, str]]:
+    """Each (anchor, entry text) pair gets a third text: an entry the base model ranks close to
+    the anchor but that is not its answer (one of the three nearest wrong ones, seeded), so the
+    loss also learns to tell near neighbours apart. Entries nearly identical to the answer
+    (cosine > 0.9 between the entries: Swish and SiLU, say) are never its negatives."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(base_model_dir()), device="cpu")
+    model.max_seq_length = 256
+    texts = [entry_views(e)["full"] for e in entries]
+    row = {t: i for i, t in enumerate(texts)}
+    E = model.encode(texts, batch_size=16, normalize_embeddings=True)
+    anchors = sorted({a for a, _ in pairs})
+    A = model.encode(anchors, batch_size=64, normalize_embeddings=True)
+    answers: dict[str, set[int]] = {}
+    for anchor, text in pairs:
+        answers.setdefault(anchor, set()).add(row[text])
+    twins = (E @ E.T) > 0.9
+    rng = random.Random(seed)
+    nearest = np.argsort(-(A @ E.T), axis=1)[:, :12]
+    negative_of: dict[str, list[int]] = {}
+    for a, anchor in enumerate(anchors):
+        right = answers[anchor]
+        wrong = [int(j) for j in nearest[a] if j not in right and not any(twins[j, r] for r in right)]
+        negative_of[anchor] = wrong[:3]
+    out = []
+    for anchor, text in pairs:
+        choices = negative_of[anchor]
+        if choices:
+            out.append((anchor, text, texts[rng.choice(choices)]))
+    return out
+
+
+def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size: int, lr: float, seed: int,
           max_steps: int = -1) -> Path:
     import torch
     from datasets import Dataset
@@ -127,7 +161,8 @@ def train(pairs: list[tuple[str, str]], out: Path, *, epochs: float, batch_size:
     rng.shuffle(pairs)
     model = SentenceTransformer(str(base_model_dir()), device="cpu")
     model.max_seq_length = 256
-    data = Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [p for _, p in pairs]})
+    columns = ["anchor", "positive", "negative"][: len(pairs[0])]
+    data = Dataset.from_dict({name: [p[i] for p in pairs] for i, name in enumerate(columns)})
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / "checkpoints"),
         num_train_epochs=epochs,
@@ -233,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--hard-negatives", action="store_true",
+                        help="add a near-miss entry to every pair, mined with the base model")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few pairs: checks the pipeline only")
     args = parser.parse_args(argv)
 
@@ -242,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     max_steps = -1
     if args.smoke:
         pairs, max_steps = pairs[:: max(1, len(pairs) // 64)], 2
+    if args.hard_negatives:
+        pairs = with_hard_negatives(pairs, entries, args.seed)
     print(f"{len(pairs)} training pairs", flush=True)
     work = args.out / "work" if not args.smoke else args.out
     fp32 = train(pairs, work, epochs=args.epochs, batch_size=min(args.batch_size, 16) if args.smoke else args.batch_size,
@@ -255,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": len(pairs),
         "hold_out_fold": args.hold_out_fold,
         "generated": not args.no_generated,
+        "hard_negatives": args.hard_negatives,
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         "smoke": args.smoke,
         "minutes": round((time.time() - started) / 60, 1),

@@ -80,7 +80,7 @@ class Fold:
         found = self.features.candidates(text, self.embedder.embed_query(text))
         expected = {self.row_of_term[t] for t in case.expected}
         labels = np.array([p in expected for p in found.positions.tolist()], dtype=np.int8)
-        return found.features, labels
+        return found.features, labels, found.groups
 
 
 def load_embedder(spec: str | Path, model_id: str | None = None):
@@ -99,7 +99,7 @@ def load_embedder(spec: str | Path, model_id: str | None = None):
 def fit_trees(data: list[tuple[np.ndarray, np.ndarray]]):
     import lightgbm as lgb
 
-    useful = [(X, y) for X, y in data if y.any()]
+    useful = [(X, y) for X, y, *_ in data if y.any()]
     model = lgb.LGBMRanker(**LGBM)
     model.fit(np.concatenate([X for X, _ in useful]), np.concatenate([y for _, y in useful]),
               group=[len(y) for _, y in useful])
@@ -145,16 +145,21 @@ def probability(rows: np.ndarray, coef, intercept) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(rows @ np.asarray(coef) + intercept)))
 
 
-def choose_bands(prob: np.ndarray, correct: np.ndarray, answerable: np.ndarray) -> tuple[float, float]:
+def choose_bands(prob: np.ndarray, correct: np.ndarray, answerable: np.ndarray,
+                 source: np.ndarray) -> tuple[float, float]:
     """answer_at: the lowest threshold whose answers, together, are right ANSWER_PRECISION of
-    the time; suggest_at: the highest that refuses at most FALSE_REFUSAL of the answerable questions."""
+    the time; suggest_at: the highest that refuses at most FALSE_REFUSAL of the answerable
+    questions of each development set (real questions are less sure than written ones: a
+    threshold set on the two pooled refused three times more of the real ones)."""
     order = np.argsort(-prob, kind="stable")
     precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
     ok = np.nonzero(precision >= ANSWER_PRECISION)[0]
     answer_at = float(prob[order][ok.max()]) if len(ok) else 1.01
-    answerable_probs = np.sort(prob[answerable])
-    suggest_at = float(answerable_probs[int(np.floor(FALSE_REFUSAL * len(answerable_probs)))])
-    return answer_at, min(suggest_at, answer_at)
+    suggest_at = answer_at
+    for name in np.unique(source):
+        probs = np.sort(prob[answerable & (source == name)])
+        suggest_at = min(suggest_at, float(probs[int(np.floor(FALSE_REFUSAL * len(probs)))]))
+    return answer_at, suggest_at
 
 
 def choose_close_share(shares: list[np.ndarray], labels: list[np.ndarray], top_right: np.ndarray) -> float:
@@ -190,18 +195,24 @@ class Questions:
 
     cases: list[Case]
     folds: np.ndarray
-    is_dev: np.ndarray
+    source: np.ndarray  # the file's stem: dev2, dev_real or generated
     models: list[Fold]  # the model and index that serve each fold
-    data: list[tuple[np.ndarray, np.ndarray]]  # (features, labels) per question, from its fold's model
+    data: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (features, labels, twin groups) per question
 
     @property
     def answerable(self) -> np.ndarray:
         return np.array([bool(c.expected) for c in self.cases])
 
+    @property
+    def is_dev(self) -> np.ndarray:
+        return self.source != Path(GENERATED).stem
+
 
 def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: bool = True) -> Questions:
-    dev = [c for path in DEV_SETS for c in load_cases(ROOT / path)]
+    dev_sets = [(Path(path).stem, load_cases(ROOT / path)) for path in DEV_SETS]
+    dev = [c for _name, cases in dev_sets for c in cases]
     extra = load_cases(ROOT / GENERATED) if generated else []
+    source = np.array([name for name, cases in dev_sets for _c in cases] + [Path(GENERATED).stem] * len(extra))
     folds = np.array(term_folds(dev, FOLDS) + id_folds(extra, FOLDS))
     if folds_dir is not None:
         models = [Fold(load_embedder(folds_dir / f"fold{k}" / TUNED_ONNX), workdir) for k in range(FOLDS)]
@@ -210,7 +221,7 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     cases = dev + extra
     print(f"features for {len(cases)} questions…", flush=True)
     data = [models[f].rows(c) for c, f in zip(cases, folds)]
-    return Questions(cases, folds, np.array([True] * len(dev) + [False] * len(extra)), models, data)
+    return Questions(cases, folds, source, models, data)
 
 
 def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
@@ -236,11 +247,12 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
 def fit_confidence(q: Questions, oof_scores: list[np.ndarray], train: np.ndarray):
     """Calibration on the training questions' out-of-fold scores, bands and the close share on
     the development questions among them."""
-    rows = np.array([calibration_row(s, X) for s, (X, _y) in zip(oof_scores, q.data)])
-    correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y) in zip(oof_scores, q.data)])
+    rows = np.array([calibration_row(s, X, g) for s, (X, _y, g) in zip(oof_scores, q.data)])
+    correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g) in zip(oof_scores, q.data)])
     coef, intercept = fit_calibration(rows[train], correct[train])
     pick = train & q.is_dev
-    bands = choose_bands(probability(rows, coef, intercept)[pick], correct[pick], q.answerable[pick])
+    bands = choose_bands(probability(rows, coef, intercept)[pick], correct[pick], q.answerable[pick],
+                         q.source[pick])
     close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(pick)[0]],
                                [q.data[i][1] for i in np.nonzero(pick)[0]], correct[pick])
     return coef, intercept, bands, close

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .normalize import framed_subject
 from .store import GlossaryIndex, content_words, top_k
 from .terms import TermSpotter, lookup_key, stem
 
@@ -37,6 +38,8 @@ FEATURES = (
     "named",             # the question names this entry (how specific the name is, 0–1; 1.5 quoted)
     "named_other",       # the question names another entry and not this one (its specificity)
     "linked_named",      # a "see"/mention link joins this entry and an entry the question names
+    "named_first",       # this is the first entry the question names
+    "named_subject",     # the question's "what is / what does / explain …" is about this entry's name
     "name_cover",        # share of this entry's name words that the question contains
     "query_in_names",    # idf-weighted share of the question's words found in this entry's names
     "query_in_entry",    # … found anywhere in this entry
@@ -45,6 +48,7 @@ FEATURES = (
     "linked_in",         # log(1 + number of entries whose definitions name this one)
     "unknown_share",     # share of the question's words the glossary never uses (same for every candidate)
     "query_words",       # log(1 + content words in the question) (same for every candidate)
+    "named_count",       # log(1 + entries the question names) (same for every candidate)
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -58,6 +62,7 @@ class Candidates:
     positions: np.ndarray
     features: np.ndarray
     named: frozenset[int]  # positions of the entries the question names
+    groups: np.ndarray     # per row: entries that share a name (twins such as SiLU and Swish) share a number
 
     def column(self, name: str) -> np.ndarray:
         return self.features[:, _F[name]]
@@ -92,6 +97,13 @@ class FeatureMaker:
         for dst, links in index.links_to.items():
             linked_in[self.position[dst]] = len(links)
         self._linked_in = np.log1p(linked_in)
+        # Entries one name points to (an alias of one is the other's term) are twins: a question
+        # answered by either is answered, so confidence counts them together (ranker.calibration_row).
+        self._group = np.arange(len(index.entry_ids))
+        for entry_ids in index.by_key.values():
+            if len(entry_ids) > 1:
+                rows = [self.position[e] for e in entry_ids]
+                self._group[np.isin(self._group, self._group[rows])] = min(self._group[rows])
 
     def specificity(self, key: str, doc_freq: dict[str, int]) -> float:
         """How telling it is that a question names this: rare, multi-word names say more."""
@@ -100,26 +112,28 @@ class FeatureMaker:
         idf = np.log((self.n_docs + 1) / (df + 1)) / np.log(self.n_docs + 1)
         return float(min(1.0, idf + 0.2 * (len(words) - 1)))
 
-    def _run_together(self, text: str) -> list[tuple[str, list[int]]]:
-        """Names written without their spaces or hyphens ("qformer" for Q-Former, "INFo-NCE" for
-        InfoNCE): runs of up to three words whose letters together are a name's compact key."""
+    def _names(self, text: str) -> list[tuple[int, str, list[int]]]:
+        """(word position, key, entry ids) of every glossary name in the text: names as the
+        spotter finds them, and names written without their spaces or hyphens ("qformer" for
+        Q-Former, "INFo-NCE" for InfoNCE): runs of up to three words whose letters together
+        are a name's compact key."""
+        found = [(m.start, m.key, self.index.by_key.get(m.key, [])) for m in self.spotter.spot(text)]
         words = lookup_key(text).split()
-        found = []
         for n in range(1, 4):
             for i in range(len(words) - n + 1):
                 joined = "".join(words[i : i + n])
                 ids = self.index.by_compact.get(joined) if len(joined) >= 4 else None
                 key = " ".join(words[i : i + n])
                 if ids and key not in self.spotter:
-                    found.append((key, ids))
-        return found
+                    found.append((i, key, ids))
+        return sorted(found)
 
     def candidates(self, text: str, qvec: np.ndarray | None) -> Candidates:
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
-        spotted = list(self.spotter.spot(text))
-        postings = index.postings(content + [stem(w) for m in spotted for w in m.key.split()])
+        names = self._names(text)
+        postings = index.postings(content + [stem(w) for _at, key, _ids in names for w in key.split()])
         doc_freq = {word: len(ids) for word, (ids, _w) in postings.items()}
 
         keyword = index.bm25({w: postings[w] for w in content if w in postings})
@@ -128,11 +142,15 @@ class FeatureMaker:
 
         quoted = {lookup_key(q) for q in _QUOTED.findall(text)}
         named: dict[int, float] = {}
-        for key, entry_ids in [(m.key, index.by_key.get(m.key, ())) for m in spotted] + self._run_together(text):
+        for _at, key, entry_ids in names:
             weight = 1.5 if key in quoted else self.specificity(key, doc_freq)
             for entry_id in entry_ids:
                 pos = self.position[entry_id]
                 named[pos] = max(named.get(pos, 0.0), weight)
+        first = {self.position[e] for e in names[0][2]} if names else set()
+        subject = framed_subject(text)
+        subject_key = self.spotter.name_at_start(subject) if subject else None
+        about = {self.position[e] for e in index.by_key.get(subject_key, ())} if subject_key else set()
 
         dense_top = index.nearest(qvec, DENSE_CANDIDATES) if qvec is not None else np.array([], dtype=np.int64)
         positions = np.unique(np.concatenate(
@@ -141,7 +159,7 @@ class FeatureMaker:
         m = len(positions)
         X = np.zeros((m, len(FEATURES)), dtype=np.float32)
         if not m:
-            return Candidates(positions, X, frozenset())
+            return Candidates(positions, X, frozenset(), self._group[positions])
 
         if qvec is not None:
             full = index.vectors["full"][positions] @ qvec
@@ -170,6 +188,8 @@ class FeatureMaker:
                       for pos in named for entry_id in (int(index.entry_ids[pos]),)
                       for link in (*index.links_from.get(entry_id, ()), *index.links_to.get(entry_id, ()))}
             X[np.isin(positions, list(linked)), _F["linked_named"]] = 1.0
+            X[np.isin(positions, list(first)), _F["named_first"]] = 1.0
+            X[np.isin(positions, list(about)), _F["named_subject"]] = 1.0
 
         # Coverage: which of the question's words each candidate has, weighted by idf.
         slot = np.full(n, -1, dtype=np.int64)
@@ -204,7 +224,8 @@ class FeatureMaker:
         unknown = sum(1 for t in content if t not in doc_freq)
         X[:, _F["unknown_share"]] = unknown / max(1, len(content))
         X[:, _F["query_words"]] = np.log1p(len(content))
-        return Candidates(positions, X, frozenset(named))
+        X[:, _F["named_count"]] = np.log1p(len(named))
+        return Candidates(positions, X, frozenset(named), self._group[positions])
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -27,13 +27,13 @@ import numpy as np
 from .errors import IndexError_
 from .features import FEATURES
 
-FORMAT = 1
+FORMAT = 2  # 2: the calibration counts twins together
 RANKER_DIR = Path(__file__).resolve().parents[2] / "data" / "ranker"
 
 CALIBRATION_FEATURES = (
     "top_score",       # the best candidate's ranker score
-    "margin",          # … minus the second best's
-    "top_share",       # softmax share of the best among all candidates
+    "margin",          # … minus the best score of a candidate that is not its twin
+    "top_share",       # softmax share of the best and its twins among all candidates
     "top_dense_full",  # the best candidate's cosine with the question
     "top_dense_lead",
     "top_bm25",
@@ -50,15 +50,17 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def calibration_row(scores: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """The question-level evidence the calibration weighs (CALIBRATION_FEATURES), from
-    one question's candidate scores and FEATURES rows."""
+def calibration_row(scores: np.ndarray, features: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The question-level evidence the calibration weighs (CALIBRATION_FEATURES), from one
+    question's candidate scores, FEATURES rows and twin groups (features.Candidates.groups):
+    the best candidate's twins count with it, not against it."""
     order = np.argsort(-scores, kind="stable")
     top = order[0]
-    second = scores[order[1]] if len(order) > 1 else scores[top] - 10.0
+    rivals = scores[groups != groups[top]]
+    second = rivals.max() if len(rivals) else scores[top] - 10.0
     row = features[top]
     return np.array([
-        scores[top], scores[top] - second, softmax(scores)[top],
+        scores[top], scores[top] - second, softmax(scores)[groups == groups[top]].sum(),
         row[_F["dense_full"]], row[_F["dense_lead"]], row[_F["bm25"]], row[_F["named"]],
         row[_F["query_in_entry"]], row[_F["unknown_share"]], row[_F["query_words"]],
     ], dtype=np.float64)
@@ -125,9 +127,9 @@ class Ranker:
     def scores(self, features: np.ndarray) -> np.ndarray:
         return self.trees.predict(features.astype(np.float32, copy=False))
 
-    def confidence(self, scores: np.ndarray, features: np.ndarray) -> float:
+    def confidence(self, scores: np.ndarray, features: np.ndarray, groups: np.ndarray) -> float:
         """Probability that the best-scored candidate is the right entry."""
-        z = float(calibration_row(scores, features) @ self.calibration_coef + self.calibration_intercept)
+        z = float(calibration_row(scores, features, groups) @ self.calibration_coef + self.calibration_intercept)
         return float(1.0 / (1.0 + np.exp(-z)))
 
     @classmethod

@@ -163,7 +163,7 @@ class Searcher:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         ranker = self.ranker
         scores = ranker.scores(found.features)
-        confidence = ranker.confidence(scores, found.features)
+        confidence = ranker.confidence(scores, found.features, found.groups)
         band = ANSWER if confidence >= ranker.answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         shares = softmax(scores)
         order = np.argsort(-scores, kind="stable")[: max(limit, 1 + CLOSE_MAX)]

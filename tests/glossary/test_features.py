@@ -43,3 +43,13 @@ def test_entries_linked_to_a_named_entry_are_marked(searcher):
               for link in (*searcher.index.links_from[lora.id], *searcher.index.links_to[lora.id])}
     marked = {term for term, row in rows.items() if _f(row, "linked_named") == 1.0}
     assert marked and marked <= linked
+
+
+def test_entries_that_share_a_name_are_twins_and_no_others_are(searcher):
+    found = searcher.features.candidates("is SiLU the same as Swish? and what about gradient checkpointing", None)
+    index = searcher.index
+    group = {index.entries[int(index.entry_ids[p])].term: g for p, g in zip(found.positions, found.groups)}
+    assert group["SiLU"] == group["Swish"]
+    assert group["Activation checkpointing"] == group["Gradient checkpointing"]
+    assert group["SiLU"] != group["Activation checkpointing"]
+    assert len(set(found.groups.tolist())) == len(found.groups) - 2

@@ -43,7 +43,7 @@ def test_every_shipped_ranker_loads_and_scores_a_candidate_list():
         X = np.random.default_rng(0).normal(size=(40, len(FEATURES))).astype(np.float32)
         scores = ranker.scores(X)
         assert scores.shape == (40,) and np.isfinite(scores).all()
-        assert 0.0 <= ranker.confidence(scores, X) <= 1.0
+        assert 0.0 <= ranker.confidence(scores, X, np.arange(40)) <= 1.0
         assert 0.0 < ranker.suggest_at <= ranker.answer_at
 
 
