@@ -128,6 +128,7 @@ _FRAMING = re.compile(
     re.IGNORECASE,
 )
 _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[?!.;]")
 _SUBJECT_END = re.compile(r"[?!.;]|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
 _TRAILING = re.compile(
     r"\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
@@ -136,18 +137,20 @@ _TRAILING = re.compile(
 )
 
 
-def framed_subject(text: str) -> str | None:
+def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
     """What a "what is …" / "explain …" / "define …" framing asks about, if the text has one.
 
     The last framing wins ("hey so I read about it, but what's LoRA?" → "LoRA"); the
-    subject ends at the end of its sentence. None when there is no framing."""
+    subject ends at "and", "or", "in", … or at the end of its sentence — only at the end
+    of the sentence with `whole_sentence`, for names that hold such a word ("Precision
+    and recall"). None when there is no framing."""
     found = list(_FRAMING.finditer(text))
     if not found:
         return None
     inner = text[found[-1].end():]
     if found[-1].group(0).lower().startswith(("explain", "can", "could", "would", "will")):
         inner = _LEADING_WH.sub("", inner)  # "explain what LoRA is" → "LoRA is"
-    end = _SUBJECT_END.search(inner)
+    end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:
         inner = inner[: end.start()]
     inner = _TRAILING.sub("", strip_chatter(inner.strip()))

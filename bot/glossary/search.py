@@ -92,7 +92,8 @@ class Searcher:
 
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
-        for candidate in dict.fromkeys((query, framed_subject(query))):
+        subjects = (framed_subject(query, whole_sentence=True), framed_subject(query))
+        for candidate in dict.fromkeys((query, *subjects)):
             if not candidate:
                 continue
             key = lookup_key(candidate)

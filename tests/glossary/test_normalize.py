@@ -93,6 +93,16 @@ def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
 
 
+def test_a_whole_sentence_subject_keeps_the_names_own_and():
+    assert framed_subject("what is Precision and recall?") == "Precision"
+    assert framed_subject("what is Precision and recall?", whole_sentence=True) == "Precision and recall"
+
+
+def test_a_framed_name_holding_and_is_an_exact_answer(searcher):
+    result = searcher.search("@everyone what is Precision and recall")
+    assert result.band == "answer" and result.best.entry.term == "Precision and recall"
+
+
 # -- the property: decoration never changes the answer ---------------------------------------------
 
 DECORATIONS = [
