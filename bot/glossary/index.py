@@ -235,7 +235,8 @@ def build_index(
         db.close()
 
 
-# A rebuild may drop at most this share of the index's entries without --allow-shrink.
+# A rebuild may drop at most this share of the index's entries without --allow-shrink; deleting
+# a single entry is always an edit, never damage, even in a glossary of three.
 MAX_SHRINK = 0.10
 
 
@@ -246,7 +247,8 @@ def check_size(glossary_path: Path, entries: int, indexed: int, *, allow_shrink:
             f"glossary file {glossary_path} has no entries: no term line is followed by a definition line "
             "(run `glossary-bot check` to see how each line was read)"
         )
-    if not allow_shrink and indexed and entries < indexed * (1 - MAX_SHRINK):
+    lost = indexed - entries
+    if not allow_shrink and lost > 1 and lost > indexed * MAX_SHRINK:
         raise GlossaryShrinkError(
             f"glossary file {glossary_path} has {entries} entries, the index {indexed}: a rebuild would drop "
             f"{indexed - entries} ({(indexed - entries) / indexed:.0%}), so the index was kept. If the file "
