@@ -17,7 +17,6 @@ from bot.benchmark.run import report_json, report_text, run_bench
 from bot.benchmark.synthetic import ScaleEmbedder, codename, write_synthetic_glossary
 from bot.cli import main
 from bot.config import DEFAULT_DATA_DIR, Settings
-from bot.glossary.embeddings import BUNDLED_MODEL_ID
 from bot.glossary.index import build_index, content_hash
 from bot.glossary.parse import parse_file
 
@@ -43,8 +42,8 @@ def test_synthetic_glossary_parses_to_copies_times_the_entries(tmp_path) -> None
     assert {e.term for e in real.entries} <= {e.term for e in parsed.entries}  # copy 0 is the real one
 
 
-def test_scale_embedder_reuses_real_vectors_and_invents_the_rest(real_index_path, tmp_path) -> None:
-    stand_in = ScaleEmbedder(real_index_path, BUNDLED_MODEL_ID, 384)
+def test_scale_embedder_reuses_real_vectors_and_invents_the_rest(real_index_path, real_embedder, tmp_path) -> None:
+    stand_in = ScaleEmbedder(real_index_path, real_embedder.model_id, 384)
     real = parse_file(GLOSSARY).entries[0]
     known_text = f"{real.term}: {real.definition}"
     vectors = stand_in.embed_documents([known_text, "made-up text", "made-up text"])

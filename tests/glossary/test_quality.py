@@ -45,10 +45,12 @@ def test_answers_on_the_final_check_set_stay_above_their_floors(searcher):
     assert report["false_refusal"] <= FLOORS["false_refusal"], report["false_refusal"]
 
 
+# Shipped files measured: question hit@1 0.800, hit@5 0.933, answer precision 1.0, off-glossary
+# answered 0 of 15, false refusals 0 of 105. Each floor leaves room for a question or two.
 FLOORS = {
-    "question hit@1": 0.0,
-    "question hit@5": 0.0,
-    "answer_precision": 0.0,
-    "negatives_answered": 1.0,
-    "false_refusal": 1.0,
+    "question hit@1": 0.75,
+    "question hit@5": 0.90,
+    "answer_precision": 0.95,
+    "negatives_answered": 0.07,
+    "false_refusal": 0.03,
 }

