@@ -89,6 +89,12 @@ class FeatureMaker:
                 for word in content_words(name):
                     name_words.setdefault(word, set()).add(pos)
         self._name_postings = {w: np.fromiter(p, dtype=np.int64, count=len(p)) for w, p in name_words.items()}
+        term_stem_entries: dict[str, list[int]] = {}
+        for pos, stems in enumerate(self._term_stems):
+            for word in stems:
+                term_stem_entries.setdefault(word, []).append(pos)
+        self._term_stem_postings = {w: np.array(p, dtype=np.int64) for w, p in term_stem_entries.items()}
+        self._term_stem_count = np.array([len(s) for s in self._term_stems], dtype=np.float32)
         self._term_words = term_words
         self._definition_chars = np.zeros(len(index.entry_ids), dtype=np.float32)
         for entry_id, entry in index.entries.items():
@@ -97,6 +103,14 @@ class FeatureMaker:
         for dst, links in index.links_to.items():
             linked_in[self.position[dst]] = len(links)
         self._linked_in = np.log1p(linked_in)
+        # Per entry, the entries a "see"/mention link joins it to, either way.
+        joined: list[set[int]] = [set() for _ in range(len(index.entry_ids))]
+        for links in (index.links_from, index.links_to):
+            for entry_id, entry_links in links.items():
+                if entry_id in self.position:
+                    joined[self.position[entry_id]].update(
+                        self.position[link.entry_id] for link in entry_links if link.entry_id in self.position)
+        self._linked = [np.array(sorted(j), dtype=np.int64) for j in joined]
         # Entries one name points to (an alias of one is the other's term) are twins: a question
         # answered by either is answered, so confidence counts them together (ranker.calibration_row).
         self._group = np.arange(len(index.entry_ids))
@@ -119,13 +133,15 @@ class FeatureMaker:
         are a name's compact key."""
         found = [(m.start, m.key, self.index.by_key.get(m.key, [])) for m in self.spotter.spot(text)]
         words = lookup_key(text).split()
+        by_compact = self.index.by_compact
         for n in range(1, 4):
             for i in range(len(words) - n + 1):
                 joined = "".join(words[i : i + n])
-                ids = self.index.by_compact.get(joined) if len(joined) >= 4 else None
-                key = " ".join(words[i : i + n])
-                if ids and key not in self.spotter:
-                    found.append((i, key, ids))
+                ids = by_compact.get(joined) if len(joined) >= 4 else None
+                if ids:
+                    key = " ".join(words[i : i + n])
+                    if key not in self.spotter:
+                        found.append((i, key, ids))
         return sorted(found)
 
     def candidates(self, text: str, qvec: np.ndarray | None) -> Candidates:
@@ -152,7 +168,13 @@ class FeatureMaker:
         subject_key = self.spotter.name_at_start(subject) if subject else None
         about = {self.position[e] for e in index.by_key.get(subject_key, ())} if subject_key else set()
 
-        dense_top = index.nearest(qvec, DENSE_CANDIDATES) if qvec is not None else np.array([], dtype=np.int64)
+        # Below the exact-search limit the question's cosine with every entry is one product;
+        # it gives the nearest entries and the candidates' cosines alike.
+        every = index.cosines(qvec) if qvec is not None else None
+        if qvec is None:
+            dense_top = np.array([], dtype=np.int64)
+        else:
+            dense_top = top_k(every, DENSE_CANDIDATES) if every is not None else index.nearest(qvec, DENSE_CANDIDATES)
         positions = np.unique(np.concatenate(
             [dense_top, keyword_top, np.fromiter(named, dtype=np.int64, count=len(named))]
         ).astype(np.int64))
@@ -160,9 +182,11 @@ class FeatureMaker:
         X = np.zeros((m, len(FEATURES)), dtype=np.float32)
         if not m:
             return Candidates(positions, X, frozenset(), self._group[positions])
+        slot = np.full(n, -1, dtype=np.int64)  # entry position → candidate row
+        slot[positions] = np.arange(m)
 
         if qvec is not None:
-            full = index.vectors["full"][positions] @ qvec
+            full = every[positions] if every is not None else index.vectors["full"][positions] @ qvec
             lead = index.vectors["lead"][positions] @ qvec
             X[:, _F["dense_full"]] = full
             X[:, _F["dense_lead"]] = lead
@@ -184,16 +208,13 @@ class FeatureMaker:
             best_named = max(named.values())
             others = X[:, _F["named"]] == 0
             X[others, _F["named_other"]] = best_named
-            linked = {self.position[link.entry_id]
-                      for pos in named for entry_id in (int(index.entry_ids[pos]),)
-                      for link in (*index.links_from.get(entry_id, ()), *index.links_to.get(entry_id, ()))}
-            X[np.isin(positions, list(linked)), _F["linked_named"]] = 1.0
-            X[np.isin(positions, list(first)), _F["named_first"]] = 1.0
-            X[np.isin(positions, list(about)), _F["named_subject"]] = 1.0
+            linked = np.concatenate([self._linked[pos] for pos in named])
+            for marked, feature in ((linked, "linked_named"), (list(first), "named_first"),
+                                    (list(about), "named_subject")):
+                rows = slot[np.asarray(marked, dtype=np.int64)]
+                X[rows[rows >= 0], _F[feature]] = 1.0
 
         # Coverage: which of the question's words each candidate has, weighted by idf.
-        slot = np.full(n, -1, dtype=np.int64)
-        slot[positions] = np.arange(m)
         in_entry = np.zeros(m, dtype=np.float32)
         in_names = np.zeros(m, dtype=np.float32)
         total = 0.0
@@ -213,10 +234,13 @@ class FeatureMaker:
         if total > 0:
             X[:, _F["query_in_entry"]] = in_entry / total
             X[:, _F["query_in_names"]] = in_names / total
-        for row, pos in enumerate(positions.tolist()):
-            stems = self._term_stems[pos]
-            if stems:
-                X[row, _F["name_cover"]] = len(stems & query_stems) / len(stems)
+        covered = np.zeros(m, dtype=np.float32)
+        for word in query_stems:
+            term_rows = self._term_stem_postings.get(word)
+            if term_rows is not None:
+                rows = slot[term_rows]
+                covered[rows[rows >= 0]] += 1
+        X[:, _F["name_cover"]] = covered / np.maximum(self._term_stem_count[positions], 1)
 
         X[:, _F["term_words"]] = self._term_words[positions]
         X[:, _F["definition_chars"]] = self._definition_chars[positions]

@@ -70,12 +70,19 @@ def content_words(text: str) -> list[str]:
     return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
 
 
+# Words whose postings stay in memory (with "not in the glossary" remembered too); at the
+# 100× synthetic glossary the largest few thousand postings lists take a few tens of MB.
+POSTINGS_CACHE_WORDS = 20_000
+
+
 class GlossaryIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
         if not self.path.is_file():
             raise IndexError_(f"index {self.path} not found: run `glossary-bot build`")
         self._local = threading.local()
+        self._postings_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._postings_lock = threading.Lock()
         try:
             self._load(self._connection())
         except sqlite3.DatabaseError as exc:
@@ -169,6 +176,11 @@ class GlossaryIndex:
         centre = matrix.mean(axis=0)
         return _pack_signs(matrix - centre), centre
 
+    def cosines(self, query: np.ndarray) -> np.ndarray | None:
+        """The query's cosine with every entry's 'full' vector, up to EXACT_SEARCH_LIMIT
+        entries (None above it, where `nearest` prefilters instead)."""
+        return self.vectors["full"] @ query if self._codes is None else None
+
     def nearest(self, query: np.ndarray, k: int) -> np.ndarray:
         """Positions of the k entries whose 'full' vector is closest to `query`, best first.
 
@@ -192,21 +204,33 @@ class GlossaryIndex:
         return candidates[top_k(matrix[candidates] @ query, k)]
 
     def postings(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """word → (positions in entry_ids, field-weighted frequency), for words the glossary has."""
+        """word → (positions in entry_ids, field-weighted frequency), for words the glossary has.
+
+        Words are read from SQLite once and then kept (the index never changes while it is
+        open; a question's words are mostly the same few thousand): a query for them cost a
+        sixth of a meaning search's own time."""
         words = list(dict.fromkeys(words))
-        if not words:
-            return {}
-        found = {}
-        for start in range(0, len(words), 500):  # SQLite's limit on bound parameters
-            chunk = words[start : start + 500]
-            rows = self._connection().execute(
-                f"SELECT token, entry_ids, weights FROM postings WHERE token IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            for token, ids, weights in rows:
-                ids = np.frombuffer(ids, dtype=np.int32)
-                found[token] = (self._positions[ids], np.frombuffer(weights, dtype=np.float32))
-        return found
+        cache = self._postings_cache
+        missing = [w for w in words if w not in cache]
+        if missing:
+            fetched: dict[str, tuple[np.ndarray, np.ndarray] | None] = dict.fromkeys(missing)
+            for start in range(0, len(missing), 500):  # SQLite's limit on bound parameters
+                chunk = missing[start : start + 500]
+                rows = self._connection().execute(
+                    f"SELECT token, entry_ids, weights FROM postings WHERE token IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for token, ids, weights in rows:
+                    ids = np.frombuffer(ids, dtype=np.int32)
+                    fetched[token] = (self._positions[ids], np.frombuffer(weights, dtype=np.float32))
+            with self._postings_lock:
+                if len(cache) + len(fetched) > POSTINGS_CACHE_WORDS:
+                    cache.clear()  # rare (a long-running bot meeting new words); cheaper than LRU bookkeeping
+                cache.update(fetched)
+            found = {w: fetched[w] if w in fetched else cache.get(w) for w in words}
+        else:
+            found = {w: cache[w] for w in words}
+        return {w: p for w, p in found.items() if p is not None}
 
     def bm25(self, postings: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """BM25 of every entry for these words' postings (aligned with entry_ids):

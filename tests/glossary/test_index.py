@@ -4,6 +4,7 @@ import pytest
 
 from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index, open_db
 from bot.glossary.store import GlossaryIndex
+from bot.glossary.terms import stem
 from tests.conftest import FakeEmbedder
 
 SMALL = "\n".join(
@@ -107,3 +108,25 @@ def test_keyword_search_treats_fts_syntax_as_text(tmp_path, small, fake_embedder
     for hostile in ['"', "NEAR(", "AND OR NOT", "*", "^softmax", "'; DROP TABLE entries; --", "\x00"]:
         index.keyword_search(hostile)  # must not raise
     assert len(GlossaryIndex(db_path).entries) == 3
+
+
+def test_postings_read_once_are_served_the_same_from_memory(tmp_path, small, fake_embedder, monkeypatch):
+    from bot.glossary import store
+
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, fake_embedder)
+    index = GlossaryIndex(db_path)
+    words = [stem("attention"), stem("matrices"), "nosuchword"]
+    first = index.postings(words)
+    assert first and "nosuchword" not in first
+    monkeypatch.setattr(index, "_connection", lambda: pytest.fail("cached words went back to SQLite"))
+    again = index.postings(words)
+    assert again.keys() == first.keys()
+    for word, (positions, weights) in first.items():
+        assert (again[word][0] == positions).all() and (again[word][1] == weights).all()
+    # a full cache starts over instead of growing without bound
+    monkeypatch.undo()
+    monkeypatch.setattr(store, "POSTINGS_CACHE_WORDS", 2)
+    newer = [stem("softmax"), stem("probabilities"), stem("cheap")]
+    assert index.postings(newer)
+    assert set(index._postings_cache) == set(newer)  # only the last question's words are kept

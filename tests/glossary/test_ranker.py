@@ -35,6 +35,14 @@ def test_trees_score_every_row_as_walking_each_tree_would():
     assert np.allclose(Trees.from_json(trees).predict(X), want)
 
 
+def test_the_shipped_forests_score_as_walking_each_tree_would():
+    for path in sorted(RANKER_DIR.glob("*.json")):
+        trees = json.loads(path.read_text())["trees"]
+        X = np.random.default_rng(1).normal(size=(30, len(FEATURES))).astype(np.float32)
+        want = np.array([sum(_walk(t, x) if t["feature"] else t["leaf_value"][0] for t in trees) for x in X])
+        assert np.allclose(Trees.from_json(trees).predict(X), want, atol=1e-4), path.name
+
+
 def test_every_shipped_ranker_loads_and_scores_a_candidate_list():
     paths = sorted(RANKER_DIR.glob("*.json"))
     assert paths, "data/ranker/ holds the shipped rankers"
