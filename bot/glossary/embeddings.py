@@ -137,12 +137,17 @@ def assemble_model(tokenizer_dir: Path, onnx: Path, target_dir: Path) -> Path:
             src, dst = tokenizer_dir / name, target_dir / name
             if not dst.is_file() or dst.read_bytes() != src.read_bytes():
                 shutil.copyfile(src, dst)
-        link = target_dir / "model.onnx"
+        link, stamp = target_dir / "model.onnx", target_dir / "model.onnx.source"
         onnx = onnx.absolute()
+        source = onnx.stat()
+        # Where symlinks are not allowed the model is copied; the stamp says from which file,
+        # of what size and time, since a retrained model of the same shape has the same size.
+        copied_from = f"{onnx}\n{source.st_size}\n{source.st_mtime_ns}\n"
         if link.is_symlink() and Path(os.readlink(link)) != onnx:
             link.unlink()
-        elif link.is_file() and not link.is_symlink() and link.stat().st_size != onnx.stat().st_size:
-            link.unlink()  # a copy (no symlinks here) of another model
+        elif link.is_file() and not link.is_symlink() and (
+                not stamp.is_file() or stamp.read_text(encoding="utf-8") != copied_from):
+            link.unlink()  # a copy of another model, or of an older file at the same path
         if not link.exists():
             if link.is_symlink():  # dangling: its target was removed or moved
                 link.unlink()
@@ -150,6 +155,7 @@ def assemble_model(tokenizer_dir: Path, onnx: Path, target_dir: Path) -> Path:
                 link.symlink_to(onnx)
             except OSError:
                 shutil.copyfile(onnx, link)
+                stamp.write_text(copied_from, encoding="utf-8")
     except OSError as exc:
         raise ModelLoadError(
             f"cannot prepare the model folder {target_dir} ({exc.strerror or exc}): make GLOSSARY_CACHE_DIR "

@@ -183,9 +183,10 @@ SIDE_FILES = ("-journal", "-wal", "-shm")
 
 @contextlib.contextmanager
 def leave_nothing_behind(index_path: Path) -> Iterator[None]:
-    """A build that fails removes the index file, its journal and its lock file if it
-    created them: a failed first build leaves the folder as it found it."""
-    paths = [index_path, *(index_path.with_name(index_path.name + s) for s in SIDE_FILES), lock_file(index_path)]
+    """A build that fails removes the index file and its journal if it created them: a
+    failed first build leaves the folder as it found it (build_lock does the same for
+    its lock file, while it still holds the lock)."""
+    paths = [index_path, *(index_path.with_name(index_path.name + s) for s in SIDE_FILES)]
     existed = {p for p in paths if p.exists()}
     try:
         yield
@@ -209,13 +210,29 @@ def build_lock(index_path: Path) -> Iterator[None]:
         return
     lock_path = lock_file(index_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)  # the build creates the index's folder anyway
-    with open(lock_path, "a+") as handle:
+    created = not lock_path.exists()
+    while True:
+        handle = open(lock_path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             print(f"waiting for another build of {index_path} to finish…", file=sys.stderr)
             fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        # A failed first build removes the lock file it made (before it lets go of it): the
+        # lock we waited for may be on a file no longer there, and a newcomer would lock
+        # another. Only a lock on the file at the path counts.
+        with contextlib.suppress(OSError):
+            if os.fstat(handle.fileno()).st_ino == os.stat(lock_path).st_ino:
+                break
+        handle.close()
+        created = False
+    try:
+        yield
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
+        raise
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

@@ -82,10 +82,11 @@ class Trees:
     depth: int
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        n_trees, inner = self.feature.shape
+        n_trees, width = self.feature.shape  # width is 1, not 0, when every tree is a lone leaf
+        inner = 2**self.depth - 1
         X = np.ascontiguousarray(X, dtype=np.float32)
         row_base = (np.arange(len(X)) * X.shape[1])[:, None]
-        tree_base = (np.arange(n_trees) * inner)[None, :]
+        tree_base = (np.arange(n_trees) * width)[None, :]
         feature, threshold = self.feature.ravel(), self.threshold.ravel()
         node = np.zeros((len(X), n_trees), dtype=np.int64)
         for _ in range(self.depth):

@@ -210,7 +210,7 @@ class GlossaryIndex:
         open; a question's words are mostly the same few thousand): a query for them cost a
         sixth of a meaning search's own time."""
         words = list(dict.fromkeys(words))
-        cache = self._postings_cache
+        cache = self._postings_cache  # one snapshot: another thread may swap in a new dict meanwhile
         missing = [w for w in words if w not in cache]
         if missing:
             fetched: dict[str, tuple[np.ndarray, np.ndarray] | None] = dict.fromkeys(missing)
@@ -224,10 +224,14 @@ class GlossaryIndex:
                     ids = np.frombuffer(ids, dtype=np.int32)
                     fetched[token] = (self._positions[ids], np.frombuffer(weights, dtype=np.float32))
             with self._postings_lock:
-                if len(cache) + len(fetched) > POSTINGS_CACHE_WORDS:
-                    cache.clear()  # rare (a long-running bot meeting new words); cheaper than LRU bookkeeping
-                cache.update(fetched)
-            found = {w: fetched[w] if w in fetched else cache.get(w) for w in words}
+                current = self._postings_cache
+                if len(current) + len(fetched) > POSTINGS_CACHE_WORDS:
+                    # Full: start over (rare: a long-running bot meeting new words; cheaper than
+                    # LRU bookkeeping), in a new dict, so a reader of the old one loses nothing.
+                    self._postings_cache = dict(fetched)
+                else:
+                    current.update(fetched)  # words are only ever added to a dict in use
+            found = {w: fetched[w] if w in fetched else cache[w] for w in words}
         else:
             found = {w: cache[w] for w in words}
         return {w: p for w, p in found.items() if p is not None}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 from fastembed.text.pooled_normalized_embedding import PooledNormalizedEmbedding
 
-from bot.glossary.embeddings import NO_SPINNING
+from bot.config import DEFAULT_DATA_DIR
+from bot.glossary.embeddings import NO_SPINNING, assemble_model
 
 
 def test_bundled_model_session_does_not_spin_and_still_embeds(real_embedder):
@@ -16,3 +20,18 @@ def test_bundled_model_session_does_not_spin_and_still_embeds(real_embedder):
     assert vector.shape == (real_embedder.dim,) and np.isclose(np.linalg.norm(vector), 1.0, atol=1e-3)
     # the model class fastembed picks for the name, with its pooling (extended, not replaced)
     assert isinstance(real_embedder._model.model, PooledNormalizedEmbedding)
+
+
+def test_a_copied_model_is_replaced_when_its_source_changes_even_at_the_same_size(tmp_path, monkeypatch):
+    def no_symlinks(self, target):  # a filesystem without symlinks (some Windows and container set-ups)
+        raise OSError("symlinks not allowed")
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    onnx = tmp_path / "model-a.onnx"
+    onnx.write_bytes(b"A" * 64)
+    target = assemble_model(DEFAULT_DATA_DIR / "model", onnx, tmp_path / "assembled")
+    assert (target / "model.onnx").read_bytes() == b"A" * 64
+    onnx.write_bytes(b"B" * 64)  # retrained: same size, new content
+    os.utime(onnx, ns=(onnx.stat().st_atime_ns, onnx.stat().st_mtime_ns + 10**9))
+    assemble_model(DEFAULT_DATA_DIR / "model", onnx, tmp_path / "assembled")
+    assert (target / "model.onnx").read_bytes() == b"B" * 64

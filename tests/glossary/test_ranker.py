@@ -35,6 +35,13 @@ def test_trees_score_every_row_as_walking_each_tree_would():
     assert np.allclose(Trees.from_json(trees).predict(X), want)
 
 
+def test_a_forest_of_lone_leaves_scores_their_sum():
+    trees = [{"feature": [], "threshold": [], "left": [], "right": [], "leaf_value": [v], "depth": 0}
+             for v in (1.0, 2.0, 0.5)]
+    X = np.zeros((4, 3), dtype=np.float32)
+    assert np.allclose(Trees.from_json(trees).predict(X), 3.5)
+
+
 def test_the_shipped_forests_score_as_walking_each_tree_would():
     for path in sorted(RANKER_DIR.glob("*.json")):
         trees = json.loads(path.read_text())["trees"]
