@@ -95,7 +95,7 @@ def cmd_search(glossary: Glossary, args) -> int:
     if args.json:
         _print_json(result_json(result, searcher))
     else:
-        print(result_text(result, searcher))
+        print(result_text(result, searcher, define_hint="glossary-bot define <term>"))
     return 0 if result.band != "not_found" else 3
 
 

@@ -67,7 +67,7 @@ def lead(entry: StoredEntry, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
-def result_text(result: SearchResult, searcher: Searcher) -> str:
+def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/define <term>") -> str:
     if not result.query:
         return "Type a term or a question."
     if result.band == NOT_FOUND:
@@ -78,6 +78,6 @@ def result_text(result: SearchResult, searcher: Searcher) -> str:
     if result.band == SUGGEST:
         lines = ["Not sure which entry that is. Did you mean:"]
         lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}" for n, h in enumerate(result.hits[:3], start=1)]
-        lines.append("(type /define <term> to read one)")
+        lines.append(f"(type {define_hint} to read one)")
         return "\n".join(lines)
     return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others])

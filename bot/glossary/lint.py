@@ -88,7 +88,8 @@ def check_text(text: str) -> tuple[int, list[Finding]]:
     spotter = TermSpotter(names)
     for entry in parsed.entries:
         for target in (m.group(1).strip() for m in _REFERENCE.finditer(entry.definition)):
-            if lookup_key(target) and spotter.name_at_start(target) is None:
+            # "see also its much smaller cousin CIFAR-10" refers to CIFAR-10: a name anywhere counts
+            if lookup_key(target) and spotter.name_at_start(target) is None and not any(spotter.spot(target)):
                 findings.append(Finding(
                     entry.line, WARNING, "dangling-see",
                     f"{entry.term!r} says \"see {target[:60]}\", which is not a term or alias here",
