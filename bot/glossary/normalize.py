@@ -131,10 +131,11 @@ _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[?!.;]")
 _SUBJECT_END = re.compile(r"[?!.;]|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
 _TRAILING = re.compile(
-    r"\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
-    r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion))*\s*[?.!]*$",
+    r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
+    r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)))*\s*[?.!]*$",
     re.IGNORECASE,
 )
+_STAND_FOR = re.compile(r"\s+stands?\s+for\b", re.IGNORECASE)  # its "for" does not end the subject
 
 
 def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
@@ -150,6 +151,7 @@ def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
     inner = text[found[-1].end():]
     if found[-1].group(0).lower().startswith(("explain", "can", "could", "would", "will")):
         inner = _LEADING_WH.sub("", inner)  # "explain what LoRA is" → "LoRA is"
+    inner = _STAND_FOR.sub("", inner)
     end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:
         inner = inner[: end.start()]

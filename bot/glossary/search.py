@@ -13,6 +13,7 @@ Order of attempts, cheapest and most certain first:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
-from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject
+from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_text
 from .ranker import Ranker, ranker_for, softmax
 from .store import GlossaryIndex, StoredEntry
 from .terms import compact_key, lookup_key
@@ -35,6 +36,9 @@ CLOSE_MAX = 3  # other matches shown beside an answer
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
+
+
+_COMPARING = re.compile(r"(?:^|\s)(?:and|or|vs\.?|versus|but|compared to|&)\s", re.IGNORECASE)
 
 
 def clean_query(text: str) -> str:
@@ -92,8 +96,10 @@ class Searcher:
 
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
-        subjects = (framed_subject(query, whole_sentence=True), framed_subject(query))
-        for candidate in dict.fromkeys((query, *subjects)):
+        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        if cut and whole and cut != whole and self._compares(whole[len(cut):]):
+            cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+        for candidate in dict.fromkeys((query, whole, cut)):
             if not candidate:
                 continue
             key = lookup_key(candidate)
@@ -107,6 +113,11 @@ class Searcher:
             hits.sort(key=lambda h: h.match != EXACT)
             return SearchResult(query, ANSWER, hits)
         return None
+
+    def _compares(self, rest: str) -> bool:
+        """Whether the rest of a framed subject ("… and qlora", "… vs RMSNorm") names another entry."""
+        joined = _COMPARING.search(rest)
+        return joined is not None and any(True for _ in self.features.spotter.spot(rest[joined.end():]))
 
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
@@ -136,10 +147,12 @@ class Searcher:
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        query = clean_query(query)
+        raw, query = query or "", clean_query(query)
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
-        found = self.lookup(query)
+        # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
+        plain = plain_text(raw)
+        found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
         close = self.fuzzy(query) if len(query.split()) <= 6 else []

@@ -87,6 +87,9 @@ def test_chatter_inside_a_question_stays():
     ("what does CFG stand for", "CFG"),
     ("what is attention in transformers?", "attention"),
     ("tell me about the KV cache", "KV cache"),
+    ("what does LoRA mean exactly?", "LoRA"),
+    ("what does LoRA even mean", "LoRA"),
+    ("what does RLHF stand for in ml?", "RLHF"),
     ("why is my loss nan", None),
 ])
 def test_framing_is_found_anywhere(text, subject):

@@ -132,3 +132,14 @@ def test_prefiltered_nearest_keeps_the_closest_entries(real_index_path, real_emb
         assert found[0] == exact[0]
         kept.append(len(set(exact) & set(found)) / 5)
     assert sum(kept) / len(kept) >= 0.9
+
+
+def test_a_name_that_starts_with_a_chatter_word_is_still_a_name(searcher):
+    result = searcher.search("all reduce")
+    assert result.band == ANSWER and result.best.entry.term == "AllReduce"
+
+
+def test_a_comparison_is_not_answered_with_its_first_name_alone(searcher):
+    for question in ("what is LoRA vs QLoRA?", "can you explain what lora is and what qlora is"):
+        assert searcher.lookup(question) is None, question
+    assert searcher.lookup("what is lora and how do I use it").best.entry.term == "LoRA"
