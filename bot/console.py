@@ -19,6 +19,7 @@ import re
 import sys
 from typing import TextIO
 
+from .console_quiz import ConsoleQuiz
 from .glossary.daily import term_of_the_day
 from .glossary.embeddings import valid_unicode
 from .glossary.search import NOT_FOUND, Searcher
@@ -38,6 +39,7 @@ Type a term or a question and press Enter, or use a command:
   /related <term>    terms related to a term
   /random            a random entry
   /today             the term of the day
+  /quiz              a multiple-choice question (answer with its number)
   /help              this help
   /quit              leave (Ctrl-D or Ctrl-C work too)
 A line without a leading / is the same as /ask."""
@@ -67,11 +69,17 @@ def _entry_with_related(searcher: Searcher, entry: StoredEntry) -> str:
     return entry_text(entry, None, searcher.related(entry.id))
 
 
-def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) -> str:
-    """The console's answer to one input line ("" for a blank line)."""
+def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None,
+                quiz: ConsoleQuiz | None = None) -> str:
+    """The console's answer to one input line ("" for a blank line). `quiz` holds a session's
+    pending quiz question, which the next line may answer."""
     line = valid_unicode(line).strip()  # undecodable input bytes: U+FFFD, so every later step can encode it
     if not line:
         return ""
+    if quiz is not None and quiz.pending is not None:
+        verdict = quiz.answer(searcher, line)
+        if verdict is not None:
+            return verdict
     if not line.startswith("/"):
         return result_text(searcher.search(line), searcher)
 
@@ -92,6 +100,8 @@ def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None) 
         day = today or dt.date.today()
         entry = searcher.index.entries[term_of_the_day(searcher.index.entries, day)]
         return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
+    if command == "/quiz":
+        return (quiz or ConsoleQuiz()).ask(searcher)
     if command in ("/help", "/?", "/h"):
         return HELP
     if command in QUIT_COMMANDS:
@@ -162,12 +172,13 @@ def run_console(
             file=stdout,
         )
     answered = 0
+    quiz = ConsoleQuiz()
     try:
         for line in _read_lines(stdin, stdout, interactive):
             if line.strip().lower() in QUIT_COMMANDS:
                 break
             try:
-                reply = handle_line(searcher, line)
+                reply = handle_line(searcher, line, quiz=quiz)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # one bad query must not end the session

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.console import HELP, handle_line, run_console
+from bot.console_quiz import ConsoleQuiz
 from bot.glossary.daily import term_of_the_day
 from bot.glossary.service import Glossary
 from tests.conftest import OpenedGlossary
@@ -254,3 +256,26 @@ def test_undecodable_input_bytes_do_not_end_the_session(index_env, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert b"Traceback" not in proc.stderr
     assert b"Attention\n=========\n" in proc.stdout
+
+
+def test_a_quiz_question_is_answered_by_the_next_line_and_only_by_it(searcher):
+    quiz = ConsoleQuiz(random.Random(5))
+    asked = handle_line(searcher, "/quiz", quiz=quiz)
+    question = quiz.pending
+    assert question is not None and "(answer with 1–4)" in asked
+    entries = searcher.index.entries
+    if question.kind == "term":
+        assert all(entries[o].term in asked for o in question.options)
+    right = handle_line(searcher, str(question.correct + 1), quiz=quiz)
+    assert right.startswith(f"Right: {entries[question.answer].term}.") and quiz.pending is None
+
+    handle_line(searcher, "/quiz", quiz=quiz)
+    question = quiz.pending
+    wrong_letter = "abcd"[(question.correct + 1) % 4]
+    wrong = handle_line(searcher, wrong_letter, quiz=quiz)
+    assert wrong.startswith(f"Not quite: it was {entries[question.answer].term}")
+
+    handle_line(searcher, "/quiz", quiz=quiz)
+    moved_on = handle_line(searcher, "attention", quiz=quiz)  # not an answer: a normal query, question dropped
+    assert moved_on.startswith("Attention") and quiz.pending is None
+    assert handle_line(searcher, "2", quiz=quiz) != right  # "2" is now just a query

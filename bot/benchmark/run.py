@@ -7,6 +7,7 @@ model, measured in the same run (see timing.py for why).
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from ..config import Settings
 from ..glossary.embeddings import FastEmbedEmbedder
 from ..glossary.index import build_index, entry_views
 from ..glossary.parse import parse_file
+from ..glossary.quiz import QuizMaker
 from ..glossary.search import Searcher
 from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
 from .synthetic import ScaleEmbedder, write_synthetic_glossary
@@ -118,6 +120,30 @@ def measure_lookup_and_ask(bench: Bench, embedder: FastEmbedEmbedder, searcher: 
         "ask_p99_vs_embedding", percentile(asked["ask"], 99) / bare_p99, 1.3,
         "/ask p99 latency ÷ bare query embedding p99",
         {"ask_p99_ms": ms(percentile(asked["ask"], 99)), "embedding_p99_ms": ms(bare_p99)},
+    ))
+
+
+def measure_quiz(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) -> None:
+    """/quiz: a question with its masked texts, then the answer's entry and related terms
+    (what a click shows), against one bare query embedding; no model call in it."""
+    quiz = QuizMaker(searcher.index)
+    seeds = [f"quiz {n}" for n in range(40 if bench.quick else 200)]
+
+    def bare(text: str) -> None:
+        next(iter(embedder._model.query_embed(text)))
+
+    def quiz_step(seed: str) -> None:
+        question = quiz.question(random.Random(seed))
+        for option in question.options:
+            quiz.masked_definition(option)
+        searcher.related(question.answer)
+
+    timed = interleaved({"bare": bare, "quiz": quiz_step}, seeds, 1 if bench.quick else 3)
+    bench.add(Figure(
+        "quiz_vs_embedding", median(timed["quiz"]) / median(timed["bare"]), 0.5,
+        "/quiz question and its answer (median) ÷ bare query embedding median",
+        {"quiz_median_ms": ms(median(timed["quiz"])), "embedding_median_ms": ms(median(timed["bare"])),
+         "questions": len(timed["quiz"])},
     ))
 
 
@@ -240,6 +266,7 @@ def run_bench(settings: Settings, *, quick: bool = False, copies: int | None = N
         searcher = Searcher(GlossaryIndex(index_path), embedder)
         progress("/define and /ask latency…")
         measure_lookup_and_ask(bench, embedder, searcher)
+        measure_quiz(bench, embedder, searcher)
         progress(f"scale: {bench.copies}× synthetic glossary…")
         measure_scale(bench, embedder, glossary, index_path, searcher)
         if startup:

@@ -29,8 +29,8 @@ from ..state import StateStore
 from .ui import GlossButton, safe_reply
 
 log = logging.getLogger(__name__)
-EXTENSIONS = ("lookup", "study", "admin", "daily")
-COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary")
+EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz")
+COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz")
 
 
 @dataclass

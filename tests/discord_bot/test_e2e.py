@@ -27,7 +27,7 @@ from .helpers import (
     start_bot_process,
 )
 
-EXPECTED_COMMANDS = {"define", "ask", "related", "random", "today", "glossary"}
+EXPECTED_COMMANDS = {"define", "ask", "related", "random", "today", "glossary", "quiz"}
 
 
 def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_embedder, tmp_path) -> None:

@@ -1,0 +1,74 @@
+"""/quiz in the local console: the same questions as on Discord (bot/glossary/quiz.py), as
+text; the next line answers it ("2" or "b"), anything else leaves it unanswered."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from .glossary.quiz import TERM, Question, QuizMaker
+from .glossary.search import Searcher
+from .present import entry_text
+
+LETTERS = "abcd"
+OPTION_TEXT_MAX = 200
+
+
+@dataclass
+class ConsoleQuiz:
+    """The question waiting for an answer, for one console session."""
+
+    rng: random.Random = field(default_factory=random.Random)
+    pending: Question | None = None
+    _maker: QuizMaker | None = None
+
+    def maker(self, searcher: Searcher) -> QuizMaker:
+        if self._maker is None or self._maker.index is not searcher.index:
+            self._maker = QuizMaker(searcher.index)
+        return self._maker
+
+    def ask(self, searcher: Searcher) -> str:
+        quiz = self.maker(searcher)
+        question = self.pending = quiz.question(self.rng)
+        entries = searcher.index.entries
+        if question.kind == TERM:
+            lines = ["Which term is this?", "", _indent(quiz.masked_definition(question.answer)), ""]
+            lines += [f"  {n}. {entries[o].term}" for n, o in enumerate(question.options, start=1)]
+        else:
+            lines = [f"What does “{entries[question.answer].term}” mean?", ""]
+            lines += [f"  {n}. {_clip(quiz.masked_definition(o), OPTION_TEXT_MAX)}"
+                      for n, o in enumerate(question.options, start=1)]
+        lines += ["", f"(answer with 1–{len(question.options)})"]
+        return "\n".join(lines)
+
+    def answer(self, searcher: Searcher, line: str) -> str | None:
+        """The verdict if `line` answers the pending question; None (and the question dropped) if not."""
+        question, self.pending = self.pending, None
+        pick = _pick(line, len(question.options)) if question else None
+        if question is None or pick is None:
+            return None
+        entries = searcher.index.entries
+        entry = entries[question.answer]
+        if pick == question.correct:
+            verdict = f"Right: {entry.term}."
+        else:
+            verdict = f"Not quite: it was {entry.term} (you picked {entries[question.options[pick]].term})."
+        return f"{verdict}\n\n{entry_text(entry, None, searcher.related(entry.id))}\n\n(/quiz for another)"
+
+
+def _pick(line: str, options: int) -> int | None:
+    text = line.strip().lower().rstrip(".)")
+    if text.isdigit() and 1 <= int(text) <= options:
+        return int(text) - 1
+    if len(text) == 1 and text in LETTERS[:options]:
+        return LETTERS.index(text)
+    return None
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

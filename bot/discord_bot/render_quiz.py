@@ -1,0 +1,106 @@
+"""Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
+
+A question lives entirely in its buttons' custom ids, so answering works after a restart
+with nothing stored: `gloss:quiz:<t|m>:<option ids>:<tag>:<pick>`. The tag says which
+option is right only to someone who holds the bot's secret (the answer's index shifted by
+an HMAC of the options), so the answer is not readable from the message's payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import discord
+
+from ..glossary.quiz import KINDS, MEANING, TERM, Question, QuizMaker
+from ..glossary.search import Related
+from ..glossary.store import StoredEntry
+from . import render
+
+QUIZ_PREFIX = "gloss:quiz:"
+NEXT_ID = "gloss:quiz:next"
+LETTERS = "ABCD"
+OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm]):(\d+(?:\.\d+){1,3}):(\d):(\d)")
+
+
+class QuizCodec:
+    """Questions in and out of custom ids, keyed by a secret that survives restarts."""
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    def _shift(self, kind: str, options: tuple[int, ...]) -> int:
+        message = f"{kind}:{'.'.join(map(str, options))}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).digest()[0] % len(options)
+
+    def custom_id(self, question: Question, pick: int) -> str:
+        tag = (question.correct - self._shift(question.kind, question.options)) % len(question.options)
+        return f"{QUIZ_PREFIX}{question.kind[0]}:{'.'.join(map(str, question.options))}:{tag}:{pick}"
+
+    def parse(self, custom_id: str) -> tuple[Question, int] | None:
+        """(question, the option picked), or None for anything that is not one of ours."""
+        match = _QUIZ_ID.fullmatch(custom_id)
+        if match is None:
+            return None
+        kind = next(k for k in KINDS if k[0] == match.group(1))
+        options = tuple(int(o) for o in match.group(2).split("."))
+        tag, pick = int(match.group(3)), int(match.group(4))
+        if len(set(options)) != len(options) or tag >= len(options) or pick >= len(options):
+            return None
+        correct = (tag + self._shift(kind, options)) % len(options)
+        return Question(kind, options[correct], options), pick
+
+
+def secret_for(token: str | None) -> bytes:
+    """The quiz key: from the bot token (stable across restarts, never sent anywhere)."""
+    return hashlib.sha256(b"glossary-bot quiz\0" + (token or "").encode()).digest()
+
+
+def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
+    entries = quiz.index.entries
+    if question.kind == TERM:
+        embed = discord.Embed(title="Which term is this?", colour=render.COLOUR,
+                              description=render.clip(quiz.masked_definition(question.answer), 3500))
+    else:
+        lines = [f"**{LETTERS[i]}.** {render.clip(quiz.masked_definition(option), OPTION_TEXT_MAX)}"
+                 for i, option in enumerate(question.options)]
+        term = discord.utils.escape_markdown(render.clip(entries[question.answer].term, 200))
+        embed = discord.Embed(title=render.clip(f"What does “{term}” mean?", render.TITLE_MAX),
+                              description="\n\n".join(lines), colour=render.COLOUR)
+    embed.set_footer(text="Pick one · from the glossary")
+    return embed
+
+
+def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for i, option in enumerate(question.options):
+        label = render.clip(quiz.index.entries[option].term, render.LABEL_MAX) if question.kind == TERM else LETTERS[i]
+        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i),
+                                        style=discord.ButtonStyle.secondary, row=0))
+    return view
+
+
+def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry]) -> discord.Embed:
+    answer = entries[question.answer]
+    right = pick == question.correct
+    title = f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}"
+    embed = render.entry_embed(answer)
+    embed.title = render.clip(title, render.TITLE_MAX)
+    if not right:
+        picked = entries[question.options[pick]].term
+        if question.kind == MEANING:
+            picked = f"{LETTERS[pick]} ({picked})"
+        embed.add_field(name="You picked", value=render.clip(discord.utils.escape_markdown(picked), 200), inline=False)
+    return embed
+
+
+def result_view(entry: StoredEntry, related: list[Related]) -> discord.ui.View:
+    """The answer's related terms (and pages), then "Next question"."""
+    view = render.entry_view(entry, related)
+    row = max((child.row or 0 for child in view.children), default=-1) + 1
+    view.add_item(discord.ui.Button(label="Next question", custom_id=NEXT_ID,
+                                    style=discord.ButtonStyle.primary, row=min(row, 4)))
+    return view

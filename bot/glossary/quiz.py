@@ -1,0 +1,116 @@
+"""Quiz questions made from the glossary: "which term is this?" (a definition with its names
+masked, four terms to pick from) and "what does X mean?" (four definitions).
+
+Distractors are plausible but wrong: the entries nearest in meaning to the answer (stored
+vectors, no model call), never one that shares a name with it, one a "see" reference or a
+mention joins to it, or one so close that its definition would also fit (NEAR_DUPLICATE).
+Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .store import GlossaryIndex, StoredEntry
+
+TERM, MEANING = "term", "meaning"
+KINDS = (TERM, MEANING)
+OPTIONS = 4
+# Definitions shorter than this are stubs ("Short for X.") that give nothing to recognise.
+MIN_DEFINITION_CHARS = 80
+# Cosine of two entries' vectors above which one's definition would also fit the other. From
+# the glossary itself: its "see" references (the author saying "this overlaps that") reach
+# 0.80 and entries sharing a name 0.63–0.88; the one unlinked pair above 0.85 is Activation
+# vs Gradient checkpointing, the same thing twice. Linked pairs are excluded whatever their cosine.
+NEAR_DUPLICATE = 0.80
+# Distractors are drawn from the nearest allowed entries, this many of them: close enough to
+# be plausible, enough of them that the same question rarely repeats its options.
+DISTRACTOR_POOL = 8
+MASK = "▁▁▁"
+
+
+@dataclass(frozen=True)
+class Question:
+    kind: str
+    answer: int                # entry id
+    options: tuple[int, ...]   # entry ids, in the order shown
+
+    @property
+    def correct(self) -> int:
+        """Index of the answer among the options."""
+        return self.options.index(self.answer)
+
+
+class QuizMaker:
+    """Questions for one loaded index; everything is computed from stored data."""
+
+    def __init__(self, index: GlossaryIndex):
+        self.index = index
+        self.ids = [int(e) for e in index.entry_ids]
+        self.position = {entry_id: pos for pos, entry_id in enumerate(self.ids)}
+        self.vectors = index.vectors["full"]
+        self.askable = [e for e in self.ids if len(index.entries[e].definition) >= MIN_DEFINITION_CHARS]
+        self._askable = set(self.askable)
+        self._masks = {e: _name_pattern(index.entries[e]) for e in self.ids}
+        self._same_name: dict[int, set[int]] = {}
+        for ids in index.by_key.values():
+            for entry_id in ids:
+                self._same_name.setdefault(entry_id, set()).update(ids)
+
+    # -- choosing ---------------------------------------------------------------------
+
+    def excluded(self, entry_id: int) -> set[int]:
+        """Entries that may never be a distractor for this one."""
+        index = self.index
+        out = {entry_id, *self._same_name.get(entry_id, ())}
+        out.update(link.entry_id for link in index.links_from.get(entry_id, ()))
+        out.update(link.entry_id for link in index.links_to.get(entry_id, ()))
+        return out
+
+    def distractors(self, entry_id: int, rng: random.Random, count: int = OPTIONS - 1) -> list[int]:
+        """`count` entries close in meaning to this one that are not it and could not pass for it."""
+        cosine = self.vectors @ self.vectors[self.position[entry_id]]
+        banned = self.excluded(entry_id)
+        pool = []
+        for pos in np.argsort(-cosine, kind="stable"):
+            other = self.ids[int(pos)]
+            if other in banned or other not in self._askable or cosine[pos] >= NEAR_DUPLICATE:
+                continue
+            pool.append(other)
+            if len(pool) == max(DISTRACTOR_POOL, count):
+                break
+        return rng.sample(pool, min(count, len(pool)))
+
+    def question(self, rng: random.Random, kind: str | None = None, entry_id: int | None = None) -> Question:
+        """A question about `entry_id` (default: a random askable entry), of `kind` (default: either)."""
+        kind = kind or rng.choice(KINDS)
+        if kind not in KINDS:
+            raise ValueError(f"unknown question kind {kind!r}")
+        answer = entry_id if entry_id is not None else rng.choice(self.askable)
+        options = [answer, *self.distractors(answer, rng)]
+        rng.shuffle(options)
+        return Question(kind, answer, tuple(options))
+
+    # -- wording ----------------------------------------------------------------------
+
+    def masked_definition(self, entry_id: int) -> str:
+        """The definition with the entry's own names blanked out."""
+        return self._masks[entry_id].sub(MASK, self.index.entries[entry_id].definition)
+
+    def is_valid(self, question: Question) -> bool:
+        """Whether a question (say, decoded from a button after a rebuild) still fits the index."""
+        entries = self.index.entries
+        return (question.kind in KINDS and question.answer in question.options
+                and len(set(question.options)) == len(question.options)
+                and all(e in entries for e in question.options))
+
+
+def _name_pattern(entry: StoredEntry) -> re.Pattern[str]:
+    """The entry's term and aliases as whole words, longest first, any case."""
+    names = sorted({n for n in (entry.term, *entry.aliases) if len(n) >= 2}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)

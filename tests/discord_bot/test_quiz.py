@@ -1,0 +1,98 @@
+"""/quiz on Discord (issue 12): a private question, answered right and wrong with its
+buttons, the answer's entry shown after, "Next question", and answers that still count
+after a restart because the question lives in its buttons."""
+
+from __future__ import annotations
+
+from bot.discord_bot import render_quiz
+from tests.fake_discord import CallbackType, FakeDiscord
+
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
+
+
+def _options(message: dict) -> list[str]:
+    return [cid for cid in button_ids(message) if cid.startswith(render_quiz.QUIZ_PREFIX)]
+
+
+def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                entries = bot.searcher.index.entries
+
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                assert asked.ok and asked.type == CallbackType.CHANNEL_MESSAGE and asked.data["flags"] == 64
+                options = _options(asked.message)
+                assert len(options) == 4
+                question, _ = codec.parse(options[0])
+                # the answer is not in the payload: no option's id says which one is right
+                assert len({cid.split(":")[-2] for cid in options}) == 1
+                answer = entries[question.answer].term
+                title = asked.embeds[0]["title"]
+                assert title == "Which term is this?" or answer in title
+                if title == "Which term is this?":
+                    assert answer.lower() not in asked.embeds[0]["description"].lower()
+
+                wrong = next(cid for i, cid in enumerate(options) if i != question.correct)
+                got = await fake.wait_for_response(await fake.click_button(asked, wrong, user=alice))
+                assert got.ok and got.type == CallbackType.UPDATE_MESSAGE
+                assert got.embeds[0]["title"].startswith("❌") and answer in got.embeds[0]["title"]
+                assert any(f["name"] == "You picked" for f in got.embeds[0]["fields"])
+                assert entries[question.answer].definition.startswith(got.embeds[0]["description"][:50])
+                assert render_quiz.NEXT_ID in button_ids(got.data)
+                assert any(cid.startswith("gloss:show:") for cid in button_ids(got.data))  # related terms
+
+                following = await fake.wait_for_response(await fake.click_button(got, render_quiz.NEXT_ID,
+                                                                                  user=alice))
+                assert following.ok and following.data["flags"] == 64
+                options = _options(following.message)
+                question, _ = codec.parse(options[0])
+                got = await fake.wait_for_response(await fake.click_button(following, options[question.correct],
+                                                                           user=alice))
+                assert got.ok and got.embeds[0]["title"] == f"✅ Right: {entries[question.answer].term}"
+                assert not any(f["name"] == "You picked" for f in got.embeds[0].get("fields", []))
+                pending = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+
+            # after a restart, the question still on screen is answered all the same
+            async with running(fake, make_bot(settings, real_embedder)):
+                options = _options(pending.message)
+                question, _ = codec.parse(options[0])
+                got = await fake.wait_for_response(await fake.click_button(pending, options[question.correct],
+                                                                           user=alice))
+                assert got.ok and got.embeds[0]["title"].startswith("✅")
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
+                                                                  tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                question, _ = codec.parse(_options(asked.message)[0])
+                # the same question, but one option an entry a rebuilt glossary no longer has
+                stale = type(question)(question.kind, question.answer,
+                                       tuple(o if o == question.answer else 10**6 + o for o in question.options))
+                assert codec.parse(codec.custom_id(stale, 0)) is not None
+                assert codec.parse("gloss:quiz:x:1.2:0:0") is None and codec.parse("gloss:quiz:t:1.1:0:0") is None
+            assert not fake.errors
+
+    run(scenario, timeout=60)

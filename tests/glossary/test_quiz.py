@@ -1,0 +1,76 @@
+"""Quiz questions from the glossary (bot/glossary/quiz.py): plausible, never ambiguous
+distractors from stored vectors, and definitions that do not give their answer away."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+
+from bot.glossary.quiz import MEANING, MIN_DEFINITION_CHARS, NEAR_DUPLICATE, OPTIONS, TERM, Question, QuizMaker
+from bot.glossary.store import GlossaryIndex
+
+
+@pytest.fixture(scope="module")
+def quiz(real_index_path) -> QuizMaker:
+    return QuizMaker(GlossaryIndex(real_index_path))
+
+
+def _cosine(quiz: QuizMaker, a: int, b: int) -> float:
+    return float(quiz.vectors[quiz.position[a]] @ quiz.vectors[quiz.position[b]])
+
+
+def test_two_hundred_questions_have_four_distinct_options_and_no_ambiguous_one(quiz):
+    rng = random.Random(7)
+    for _ in range(200):
+        question = quiz.question(rng)
+        assert len(question.options) == OPTIONS == len(set(question.options))
+        assert question.options[question.correct] == question.answer
+        banned = quiz.excluded(question.answer)
+        for option in question.options:
+            if option == question.answer:
+                continue
+            assert option not in banned  # no shared name, no "see" or mention link either way
+            assert _cosine(quiz, question.answer, option) < NEAR_DUPLICATE
+
+
+def test_distractors_are_much_closer_in_meaning_than_random_entries(quiz):
+    rng = random.Random(11)
+    close, chance = [], []
+    for _ in range(200):
+        question = quiz.question(rng)
+        close += [_cosine(quiz, question.answer, o) for o in question.options if o != question.answer]
+        chance += [_cosine(quiz, question.answer, rng.choice(quiz.ids)) for _ in range(3)]
+    assert np.mean(close) > np.mean(chance) + 0.25, (np.mean(close), np.mean(chance))
+
+
+def test_thin_entries_are_never_asked(quiz):
+    asked = {quiz.question(random.Random(seed)).answer for seed in range(300)}
+    assert all(len(quiz.index.entries[e].definition) >= MIN_DEFINITION_CHARS for e in asked)
+    assert len(quiz.askable) < len(quiz.ids)  # the glossary has such stubs, and they are left out
+
+
+def test_a_masked_definition_never_names_its_own_entry(quiz):
+    for entry_id in quiz.askable:
+        entry = quiz.index.entries[entry_id]
+        masked = quiz.masked_definition(entry_id)
+        for name in (entry.term, *entry.aliases):
+            if len(name) >= 2:
+                assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", masked, re.IGNORECASE), (name, masked)
+
+
+def test_both_kinds_are_asked_and_a_kind_can_be_chosen(quiz):
+    kinds = {quiz.question(random.Random(seed)).kind for seed in range(40)}
+    assert kinds == {TERM, MEANING}
+    assert quiz.question(random.Random(1), kind=MEANING).kind == MEANING
+    with pytest.raises(ValueError):
+        quiz.question(random.Random(1), kind="essay")
+
+
+def test_a_question_naming_entries_the_index_lacks_is_not_valid(quiz):
+    good = quiz.question(random.Random(3))
+    assert quiz.is_valid(good)
+    assert not quiz.is_valid(Question(good.kind, good.answer, (*good.options[:-1], 10**9)))
+    assert not quiz.is_valid(Question(good.kind, 10**9, good.options))
