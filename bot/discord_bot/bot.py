@@ -26,7 +26,7 @@ from ..glossary.search import ANSWER, NOT_FOUND, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
-from .ui import GlossButton, safe_reply
+from .ui import PERSISTENT_BUTTONS, safe_reply
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz")
@@ -110,7 +110,7 @@ class GlossaryBot(commands.Bot):
         self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
-        self.add_dynamic_items(GlossButton)
+        self.add_dynamic_items(*PERSISTENT_BUTTONS)
         if self.warm_model:
             # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
             # commands are synced and the gateway connected, stops a bot whose model cannot load before

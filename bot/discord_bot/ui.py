@@ -4,8 +4,8 @@ Blocking work never runs on the event loop: searches go to a small pool of
 their own, short calls (state database, autocomplete) to another.
 
 Buttons carry their whole state in the custom id (`gloss:show:<term>`,
-`gloss:page:<n>:<term>`), so they keep working after a restart: a
-`DynamicItem` with a regex template catches them, and views we send are made
+`gloss:page:<n>:<term>`, `gloss:quiz:…`), so they keep working after a restart:
+a `DynamicItem` with a regex template per kind catches them, and views we send are made
 of such items only, so discord.py stores no per-message state for them.
 """
 
@@ -39,8 +39,11 @@ SEARCH_WORKERS = 1
 _pools: dict[str, ThreadPoolExecutor] = {}
 
 
-class GlossButton(discord.ui.DynamicItem[discord.ui.Button], template=r"gloss:(?P<kind>show|page):(?P<rest>.*)"):
-    """Any of our buttons, on any message, before or after a restart."""
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!)"):
+    """A button of ours on any message, before or after a restart: the subclass's template
+    catches its custom ids, and `handle` gets the cog named `cog` to act on the click."""
+
+    cog = ""
 
     def __init__(self, custom_id: str, *, label: str | None = None,
                  style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
@@ -48,29 +51,68 @@ class GlossButton(discord.ui.DynamicItem[discord.ui.Button], template=r"gloss:(?
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str], /) -> GlossButton:
+                             match: re.Match[str], /) -> PersistentButton:
         return cls(item.custom_id or match.group(0), label=item.label, style=item.style)
 
+    @classmethod
+    def accepts(cls, custom_id: str) -> bool:
+        return cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
+
+    async def handle(self, interaction: discord.Interaction, cog: Any, custom_id: str) -> None:
+        raise NotImplementedError
+
     async def callback(self, interaction: discord.Interaction) -> None:
-        parsed = render.parse_custom_id(self.item.custom_id or "")
-        cog = interaction.client.get_cog("Lookup") if isinstance(interaction.client, discord.Client) else None
-        if parsed is None or cog is None:
+        custom_id = self.item.custom_id or ""
+        cog = interaction.client.get_cog(self.cog) if isinstance(interaction.client, discord.Client) else None
+        if cog is None:
             await safe_reply(interaction, "That button no longer works.", ephemeral=True)
             return
         try:
-            await cog.on_button(interaction, *parsed)
+            await self.handle(interaction, cog, custom_id)
         except Exception:
-            log.exception("button %r failed (user %s, guild %s)", self.item.custom_id,
+            log.exception("button %r failed (user %s, guild %s)", custom_id,
                           interaction.user.id, interaction.guild_id)
             await safe_reply(interaction, "Something went wrong.", ephemeral=True)
 
 
+class GlossButton(PersistentButton, template=r"gloss:(?P<kind>show|page):(?P<rest>.*)"):
+    """"Show this term" and page buttons: the Lookup cog's."""
+
+    cog = "Lookup"
+
+    @classmethod
+    def accepts(cls, custom_id: str) -> bool:
+        return render.parse_custom_id(custom_id) is not None
+
+    async def handle(self, interaction: discord.Interaction, cog: Any, custom_id: str) -> None:
+        parsed = render.parse_custom_id(custom_id)
+        if parsed is None:
+            await safe_reply(interaction, "That button no longer works.", ephemeral=True)
+            return
+        await cog.on_button(interaction, *parsed)
+
+
+class QuizButton(PersistentButton, template=r"gloss:quiz:(?P<rest>.+)"):
+    """A quiz option or "Next question": the Quiz cog's."""
+
+    cog = "Quiz"
+
+    async def handle(self, interaction: discord.Interaction, cog: Any, custom_id: str) -> None:
+        await cog.on_button(interaction, custom_id)
+
+
+PERSISTENT_BUTTONS = (GlossButton, QuizButton)
+
+
 def dynamic_view(view: discord.ui.View) -> discord.ui.View:
-    """The same buttons as `view`, as persistent `GlossButton`s."""
+    """The same buttons as `view`, each as the persistent button class that handles it."""
     out = discord.ui.View(timeout=None)
     for child in view.children:
-        if isinstance(child, discord.ui.Button) and child.custom_id and render.parse_custom_id(child.custom_id):
-            out.add_item(GlossButton(child.custom_id, label=child.label, style=child.style, row=child.row))
+        if not isinstance(child, discord.ui.Button) or not child.custom_id:
+            continue
+        kind = next((k for k in PERSISTENT_BUTTONS if k.accepts(child.custom_id)), None)
+        if kind is not None:
+            out.add_item(kind(child.custom_id, label=child.label, style=child.style, row=child.row))
     return out
 
 

@@ -6,9 +6,7 @@ clicked after a restart still counts; no model call is made anywhere here.
 
 from __future__ import annotations
 
-import logging
 import random
-import re
 
 import discord
 from discord import app_commands
@@ -17,42 +15,6 @@ from discord.ext import commands
 from ...glossary.quiz import QuizMaker
 from .. import render, render_quiz
 from ..ui import dynamic_view, in_quick_pool, safe_reply
-
-log = logging.getLogger(__name__)
-
-
-class QuizButton(discord.ui.DynamicItem[discord.ui.Button], template=r"gloss:quiz:(?P<rest>.+)"):
-    """An option or "Next question" on any quiz message, before or after a restart."""
-
-    def __init__(self, custom_id: str, *, label: str | None = None,
-                 style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
-        super().__init__(discord.ui.Button(custom_id=custom_id, label=label, style=style, row=row))
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str], /) -> QuizButton:
-        return cls(item.custom_id or match.group(0), label=item.label, style=item.style)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Quiz") if isinstance(interaction.client, discord.Client) else None
-        if cog is None:
-            await safe_reply(interaction, "That button no longer works.")
-            return
-        try:
-            await cog.on_button(interaction, self.item.custom_id or "")
-        except Exception:
-            log.exception("quiz button %r failed (user %s, guild %s)", self.item.custom_id,
-                          interaction.user.id, interaction.guild_id)
-            await safe_reply(interaction, "Something went wrong.")
-
-
-def persistent(view: discord.ui.View) -> discord.ui.View:
-    """`view` with quiz buttons as QuizButtons and every other button as the lookup's own."""
-    out = dynamic_view(view)  # keeps the related-term and page buttons
-    for child in view.children:
-        if isinstance(child, discord.ui.Button) and (child.custom_id or "").startswith(render_quiz.QUIZ_PREFIX):
-            out.add_item(QuizButton(child.custom_id, label=child.label, style=child.style, row=child.row))
-    return out
 
 
 class Quiz(commands.Cog):
@@ -90,13 +52,13 @@ class Quiz(commands.Cog):
     @app_commands.command(name="quiz", description="A multiple-choice question on a glossary term, just for you")
     async def quiz(self, interaction: discord.Interaction) -> None:
         embed, view = await in_quick_pool(self._new_question)
-        await interaction.response.send_message(embed=embed, view=persistent(view), ephemeral=True,
+        await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
         if custom_id == render_quiz.NEXT_ID:
             embed, view = await in_quick_pool(self._new_question)
-            await interaction.response.send_message(embed=embed, view=persistent(view), ephemeral=True,
+            await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                     allowed_mentions=render.NO_MENTIONS)
             return
         shown = await in_quick_pool(self._result, custom_id)
@@ -104,10 +66,9 @@ class Quiz(commands.Cog):
             await safe_reply(interaction, "That question is no longer in the glossary. Try /quiz for a new one.")
             return
         embed, view = shown
-        await interaction.response.edit_message(embed=embed, view=persistent(view),
+        await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
 
 
 async def setup(bot) -> None:
-    bot.add_dynamic_items(QuizButton)
     await bot.add_cog(Quiz(bot))
