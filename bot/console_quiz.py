@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .glossary.quiz import TERM, Question, QuizMaker
 from .glossary.search import Searcher
-from .present import entry_text
+from .present import entry_text, shorten
 
 LETTERS = "abcd"
 OPTION_TEXT_MAX = 200
@@ -36,7 +36,7 @@ class ConsoleQuiz:
             lines += [f"  {n}. {entries[o].term}" for n, o in enumerate(question.options, start=1)]
         else:
             lines = [f"What does “{entries[question.answer].term}” mean?", ""]
-            lines += [f"  {n}. {_clip(quiz.masked_definition(o), OPTION_TEXT_MAX)}"
+            lines += [f"  {n}. {shorten(quiz.masked_definition(o), OPTION_TEXT_MAX)}"
                       for n, o in enumerate(question.options, start=1)]
         lines += ["", f"(answer with 1–{len(question.options)})"]
         return "\n".join(lines)
@@ -68,7 +68,3 @@ def _pick(line: str, options: int) -> int | None:
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
 
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -61,10 +61,15 @@ def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
     return "\n".join(lines)
 
 
+def shorten(text: str, width: int) -> str:
+    """`text` on one line, cut to `width` characters at a word."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
 def lead(entry: StoredEntry, width: int = 100) -> str:
     """The first line of a definition, cut to `width` characters at a word."""
-    text = " ".join(entry.definition.split("\n", 1)[0].split())
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+    return shorten(entry.definition.split("\n", 1)[0], width)
 
 
 def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/define <term>") -> str:

@@ -112,8 +112,13 @@ def strip_chatter(text: str) -> str:
 
 def discord_query(text: str) -> str:
     """What the bot searches for: the plain text without the chatter around it."""
+    return plain_and_core(text)[1]
+
+
+def plain_and_core(text: str) -> tuple[str, str]:
+    """The plain text, and it without the chatter around it (what `discord_query` returns)."""
     plain = plain_text(text)
-    return strip_chatter(plain) or plain
+    return plain, strip_chatter(plain) or plain
 
 
 # -- "what is …" framing, anywhere in the text ---------------------------------------------

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
-from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_text
+from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
 from .store import GlossaryIndex, StoredEntry
 from .terms import compact_key, lookup_key
@@ -147,11 +147,10 @@ class Searcher:
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        raw, query = query or "", clean_query(query)
+        plain, query = plain_and_core(query or "")
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
-        plain = plain_text(raw)
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
