@@ -11,45 +11,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
-from .glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
+from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
+from .db import Database, now_text
+from .study import StudyRecords
 
 RESERVED, SENDING, POSTED, FAILED = "reserved", "sending", "posted", "failed"
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS guild_config (
-        guild_id INTEGER PRIMARY KEY,
-        study_channels TEXT NOT NULL DEFAULT '[]',
-        daily_channel_id INTEGER,
-        daily_time TEXT NOT NULL DEFAULT '09:00',
-        timezone TEXT NOT NULL DEFAULT 'UTC',
-        daily_enabled INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS daily_order (
-        guild_id INTEGER PRIMARY KEY,
-        cycle INTEGER NOT NULL,
-        terms TEXT NOT NULL,
-        position INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS daily_posts (
-        guild_id INTEGER NOT NULL,
-        day TEXT NOT NULL,
-        term TEXT NOT NULL,
-        status TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (guild_id, day)
-    )""",
-]
-SCHEMA_VERSION = 1
-
-
-class StateError(RuntimeError):
-    """The state database cannot be opened or written; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -61,48 +31,30 @@ class GuildConfig:
     timezone: str = "UTC"
     daily_enabled: bool = False
     last_error: str | None = None
+    daily_quiz: bool = False  # a quiz question under the term of the day
+    quiz_role_id: int | None = None  # may start quiz rounds, besides Manage Messages
+    champion_role_id: int | None = None  # given to last month's top scorer
+    champion_month: str | None = None  # the month whose champion was last crowned ("2026-11")
+    champion_user_id: int | None = None
 
     @property
     def schedule(self) -> Schedule:
         return Schedule(parse_time(self.daily_time), parse_zone(self.timezone))
 
 
-@dataclass
 class StateStore:
-    path: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Everything the bot remembers, in one database: server settings and the term of the day
+    here, study records (reviews, quiz points, streaks, rounds) in `self.study`."""
 
-    def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            with self._transaction():
-                for statement in _SCHEMA:
-                    self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(
-                f"cannot use state database {self.path} ({exc}): check that the file is a writable "
-                "SQLite database (GLOSSARY_STATE_DB)"
-            ) from None
-
-    @contextmanager
-    def _transaction(self):
-        """One write transaction at a time; BEGIN IMMEDIATE takes the write lock up front."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def __init__(self, path: Path) -> None:
+        self.db = Database(path)
+        self.path = self.db.path
+        self._conn = self.db.conn
+        self._transaction = self.db.transaction
+        self.study = StudyRecords(self.db)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()
 
     # -- configuration ------------------------------------------------------------
 
@@ -122,14 +74,12 @@ class StateStore:
         with self._transaction() as conn:
             current = self.config(guild_id)
             updated = replace(current, **changes)
+            values = [_column_value(getattr(updated, name)) for name in _CONFIG_COLUMNS]
             conn.execute(
-                "INSERT INTO guild_config (guild_id, study_channels, daily_channel_id, daily_time, timezone, "
-                "daily_enabled, last_error) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET "
-                "study_channels=excluded.study_channels, daily_channel_id=excluded.daily_channel_id, "
-                "daily_time=excluded.daily_time, timezone=excluded.timezone, "
-                "daily_enabled=excluded.daily_enabled, last_error=excluded.last_error",
-                [guild_id, json.dumps(list(updated.study_channels)), updated.daily_channel_id,
-                 updated.daily_time, updated.timezone, int(updated.daily_enabled), updated.last_error],
+                f"INSERT INTO guild_config ({', '.join(_CONFIG_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _CONFIG_COLUMNS)}) ON CONFLICT(guild_id) DO UPDATE SET "
+                + ", ".join(f"{name}=excluded.{name}" for name in _CONFIG_COLUMNS[1:]),
+                values,
             )
         return updated
 
@@ -164,7 +114,7 @@ class StateStore:
             term = self._next_term(conn, guild_id, terms)
             conn.execute(
                 "INSERT INTO daily_posts (guild_id, day, term, status, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [guild_id, day.isoformat(), term, RESERVED, _now()],
+                [guild_id, day.isoformat(), term, RESERVED, now_text()],
             )
             return term
 
@@ -178,7 +128,7 @@ class StateStore:
         with self._transaction() as conn:
             changed = conn.execute(
                 "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ? AND status = ?",
-                [SENDING, _now(), guild_id, day.isoformat(), RESERVED],
+                [SENDING, now_text(), guild_id, day.isoformat(), RESERVED],
             ).rowcount
         return term if changed else None
 
@@ -213,12 +163,23 @@ class StateStore:
         ))
 
 
-_SELECT_CONFIG = ("SELECT guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled, "
-                  "last_error FROM guild_config")
+_CONFIG_COLUMNS = ("guild_id", "study_channels", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
+                   "last_error", "daily_quiz", "quiz_role_id", "champion_role_id", "champion_month",
+                   "champion_user_id")
+_SELECT_CONFIG = f"SELECT {', '.join(_CONFIG_COLUMNS)} FROM guild_config"
+
+
+def _column_value(value):
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return int(value) if isinstance(value, bool) else value
 
 
 def _config_from_row(row: tuple) -> GuildConfig:
-    return GuildConfig(row[0], tuple(json.loads(row[1])), row[2], row[3], row[4], bool(row[5]), row[6])
+    values = dict(zip(_CONFIG_COLUMNS, row, strict=True))
+    values["study_channels"] = tuple(json.loads(values["study_channels"]))
+    values["daily_enabled"], values["daily_quiz"] = bool(values["daily_enabled"]), bool(values["daily_quiz"])
+    return GuildConfig(**values)
 
 
 def _set_post_outcome(conn: sqlite3.Connection, guild_id: int, day: str, error: str | None) -> None:
@@ -226,7 +187,7 @@ def _set_post_outcome(conn: sqlite3.Connection, guild_id: int, day: str, error: 
     (a successful post clears the old one)."""
     conn.execute(
         "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
-        [FAILED if error else POSTED, _now(), guild_id, day],
+        [FAILED if error else POSTED, now_text(), guild_id, day],
     )
     conn.execute(
         "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "
@@ -240,5 +201,3 @@ def interrupted_error(day: date) -> str:
             "have appeared; the next one is posted as usual")
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

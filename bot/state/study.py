@@ -1,0 +1,315 @@
+"""Study records: review cards and their log, quiz answers, active days, reminders, rounds.
+
+All of it belongs to a user (keyed by their Discord id, per server where it is
+per server) and `forget_user` deletes every row of it. Times are UTC; a "day" is a
+UTC date.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..study import review, scoring
+from .db import Database, now_text
+
+_CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability", "difficulty", "due",
+                 "last_review", "reviews", "lapses")
+_SELECT_CARD = f"SELECT {', '.join(_CARD_COLUMNS)} FROM review_cards"
+RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
+#: tables with a user's rows, and the column that names the user
+USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
+               ("quiz_answers", "user_id"), ("active_days", "user_id"))
+
+
+@dataclass(frozen=True)
+class DeckStats:
+    cards: int
+    due_now: int
+    due_today: int
+    learned: int
+    reviews_30d: int
+    retention_30d: float | None  # share of the last 30 days' reviews not rated "again"
+    next_due: datetime | None
+
+
+@dataclass(frozen=True)
+class UserStats:
+    points: int
+    month_points: int
+    correct: int
+    answered: int
+    current_streak: int
+    best_streak: int
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    user_id: int
+    points: int
+    correct: int
+    answered: int
+
+
+@dataclass(frozen=True)
+class RoundQuestion:
+    kind: str
+    answer: str
+    options: tuple[str, ...]
+
+    @property
+    def correct(self) -> int:
+        return self.options.index(self.answer)
+
+
+@dataclass(frozen=True)
+class Round:
+    round_id: int
+    guild_id: int
+    channel_id: int
+    started_by: int
+    questions: tuple[RoundQuestion, ...]
+    seconds: int
+    position: int
+    message_id: int | None
+    opened_at: datetime | None
+    status: str
+
+    @property
+    def question(self) -> RoundQuestion:
+        return self.questions[self.position]
+
+    def deadline(self) -> datetime | None:
+        return None if self.opened_at is None else self.opened_at + timedelta(seconds=self.seconds)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _card(row: tuple) -> review.Card:
+    values = dict(zip(_CARD_COLUMNS, row, strict=True))
+    values["due"], values["last_review"] = _time(values["due"]), _time(values["last_review"])
+    return review.Card(**values)
+
+
+def _round(row: tuple) -> Round:
+    questions = tuple(RoundQuestion(kind, answer, tuple(options)) for kind, answer, options in json.loads(row[4]))
+    return Round(row[0], row[1], row[2], row[3], questions, row[5], row[6], row[7], _time(row[8]), row[9])
+
+
+_SELECT_ROUND = ("SELECT round_id, guild_id, channel_id, started_by, questions, seconds, position, message_id, "
+                 "opened_at, status FROM quiz_rounds")
+
+
+class StudyRecords:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- review cards ----------------------------------------------------------------------
+
+    def add_card(self, user_id: int, term: str, now: datetime) -> bool:
+        """Put `term` in the user's deck, due at once; False if it is already there."""
+        with self.db.transaction() as conn:
+            added = conn.execute(
+                "INSERT INTO review_cards (user_id, term, fsrs_state, step, due, added_at) VALUES (?, ?, ?, 0, ?, ?) "
+                "ON CONFLICT (user_id, term) DO NOTHING",
+                [user_id, term, review.LEARNING, now_text(now), now_text(now)]).rowcount
+        return bool(added)
+
+    def remove_card(self, user_id: int, term: str) -> bool:
+        with self.db.transaction() as conn:
+            return bool(conn.execute("DELETE FROM review_cards WHERE user_id = ? AND term = ?",
+                                     [user_id, term]).rowcount)
+
+    def card(self, card_id: int) -> review.Card | None:
+        rows = self.db.query(f"{_SELECT_CARD} WHERE card_id = ?", [card_id])
+        return _card(rows[0]) if rows else None
+
+    def next_due(self, user_id: int, now: datetime, skip: frozenset[str] = frozenset()) -> review.Card | None:
+        """The user's most overdue card at `now`, leaving out terms in `skip` (gone from the glossary)."""
+        for row in self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id",
+                                 [user_id, now_text(now)]):
+            if row[2] not in skip:
+                return _card(row)
+        return None
+
+    def rate(self, card_id: int, user_id: int, reviews: int, rating: str, now: datetime,
+             guild_id: int = 0) -> review.Card | None:
+        """Record a rating of the card as it was after `reviews` reviews. None when that card
+        is not the user's or was rated since (a second click, an old message): nothing changes."""
+        with self.db.transaction() as conn:
+            rows = conn.execute(f"{_SELECT_CARD} WHERE card_id = ? AND user_id = ? AND reviews = ?",
+                                [card_id, user_id, reviews]).fetchall()
+            if not rows:
+                return None
+            card = review.rate(_card(rows[0]), rating, now)
+            conn.execute(
+                "UPDATE review_cards SET fsrs_state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
+                "last_review = ?, reviews = ?, lapses = ? WHERE card_id = ?",
+                [card.fsrs_state, card.step, card.stability, card.difficulty, now_text(card.due),
+                 now_text(card.last_review), card.reviews, card.lapses, card_id])
+            conn.execute("INSERT INTO review_log (user_id, guild_id, term, rating, reviewed_at) VALUES (?, ?, ?, ?, ?)",
+                         [user_id, guild_id, card.term, int(review.RATINGS[rating]), now_text(now)])
+            _mark_active(conn, guild_id, user_id, now)
+        return card
+
+    def deck_stats(self, user_id: int, now: datetime) -> DeckStats:
+        end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        cards, due_now, due_today, learned, next_due = self.db.query(
+            "SELECT count(*), coalesce(sum(due <= ?), 0), coalesce(sum(due < ?), 0), coalesce(sum(fsrs_state = ?), 0), "
+            "min(due) FROM review_cards WHERE user_id = ?",
+            [now_text(now), now_text(end_of_day), review.REVIEW, user_id])[0]
+        reviews, remembered = self.db.query(
+            "SELECT count(*), coalesce(sum(rating > 1), 0) FROM review_log WHERE user_id = ? AND reviewed_at >= ?",
+            [user_id, now_text(now - timedelta(days=30))])[0]
+        return DeckStats(cards, due_now, due_today, learned, reviews,
+                         remembered / reviews if reviews else None, _time(next_due))
+
+    # -- reminders ----------------------------------------------------------------------------
+
+    def set_reminder(self, user_id: int, enabled: bool) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO review_reminders (user_id, enabled) VALUES (?, ?) "
+                         "ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled", [user_id, int(enabled)])
+
+    def reminder_enabled(self, user_id: int) -> bool:
+        rows = self.db.query("SELECT enabled FROM review_reminders WHERE user_id = ?", [user_id])
+        return bool(rows and rows[0][0])
+
+    def claim_reminders(self, now: datetime) -> list[tuple[int, int]]:
+        """(user, cards due) for every opted-in user with cards due who has had no reminder
+        today; each is marked sent for today *before* it is sent, so none gets two."""
+        day, stamp = now.date().isoformat(), now_text(now)
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
+                "ON c.user_id = r.user_id AND c.due <= ? WHERE r.enabled = 1 "
+                "AND (r.last_sent_day IS NULL OR r.last_sent_day < ?) GROUP BY r.user_id ORDER BY r.user_id",
+                [stamp, day]).fetchall()
+            conn.executemany("UPDATE review_reminders SET last_sent_day = ? WHERE user_id = ?",
+                             [(day, user_id) for user_id, _ in rows])
+        return [(user_id, due) for user_id, due in rows]
+
+    # -- quiz points and streaks ------------------------------------------------------------------
+
+    def record_answer(self, guild_id: int, user_id: int, ref: str, correct: bool, points: int,
+                      now: datetime) -> bool:
+        """Score one answer to the question named `ref`; False (and nothing stored) if this
+        user already answered it."""
+        with self.db.transaction() as conn:
+            try:
+                conn.execute("INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [guild_id, user_id, ref, now.isoformat(timespec="milliseconds"), int(correct), points])
+            except sqlite3.IntegrityError:
+                return False
+            _mark_active(conn, guild_id, user_id, now)
+        return True
+
+    def answer_to(self, guild_id: int, user_id: int, ref: str) -> tuple[bool, int] | None:
+        rows = self.db.query("SELECT correct, points FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref = ?",
+                             [guild_id, user_id, ref])
+        return (bool(rows[0][0]), rows[0][1]) if rows else None
+
+    def solo_answers_on(self, guild_id: int, user_id: int, day: date) -> int:
+        return self.db.query(
+            "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref LIKE 'solo:%' "
+            "AND answered_at >= ? AND answered_at < ?",
+            [guild_id, user_id, day.isoformat(), (day + timedelta(days=1)).isoformat()])[0][0]
+
+    def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:
+        month_start = now.date().replace(day=1).isoformat()
+        points, month_points, correct, answered = self.db.query(
+            "SELECT coalesce(sum(points), 0), coalesce(sum(CASE WHEN answered_at >= ? THEN points END), 0), "
+            "coalesce(sum(correct), 0), count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ?",
+            [month_start, guild_id, user_id])[0]
+        days = [date.fromisoformat(d) for (d,) in self.db.query(
+            "SELECT day FROM active_days WHERE guild_id = ? AND user_id = ?", [guild_id, user_id])]
+        current, best = scoring.streaks(days, now.date())
+        return UserStats(points, month_points, correct, answered, current, best)
+
+    def leaderboard(self, guild_id: int, month: str | None, limit: int = 10) -> list[BoardRow]:
+        """The server's top scorers, of one month ("2026-11") or of all time (None)."""
+        where, params = "guild_id = ?", [guild_id]
+        if month is not None:
+            where += " AND substr(answered_at, 1, 7) = ?"
+            params.append(month)
+        rows = self.db.query(
+            f"SELECT user_id, sum(points) AS total, sum(correct), count(*) FROM quiz_answers WHERE {where} "
+            "GROUP BY user_id HAVING total > 0 ORDER BY total DESC, min(answered_at) LIMIT ?", [*params, limit])
+        return [BoardRow(*row) for row in rows]
+
+    # -- channel rounds -------------------------------------------------------------------------
+
+    def start_round(self, guild_id: int, channel_id: int, user_id: int, questions: list[RoundQuestion],
+                    seconds: int, now: datetime) -> Round | None:
+        """A new round, or None if one is already running in that channel."""
+        data = json.dumps([[q.kind, q.answer, list(q.options)] for q in questions])
+        with self.db.transaction() as conn:
+            try:
+                round_id = conn.execute(
+                    "INSERT INTO quiz_rounds (guild_id, channel_id, started_by, questions, seconds, status, started_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [guild_id, channel_id, user_id, data, seconds, RUNNING, now_text(now)]).lastrowid
+            except sqlite3.IntegrityError:
+                return None
+        return self.round(round_id)
+
+    def round(self, round_id: int) -> Round | None:
+        rows = self.db.query(f"{_SELECT_ROUND} WHERE round_id = ?", [round_id])
+        return _round(rows[0]) if rows else None
+
+    def running_rounds(self) -> list[Round]:
+        return [_round(row) for row in self.db.query(f"{_SELECT_ROUND} WHERE status = ? ORDER BY round_id", [RUNNING])]
+
+    def open_question(self, round_id: int, position: int, message_id: int, now: datetime) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE quiz_rounds SET position = ?, message_id = ?, opened_at = ? WHERE round_id = ?",
+                         [position, message_id, now.isoformat(timespec="milliseconds"), round_id])
+
+    def next_question(self, round_id: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE quiz_rounds SET position = position + 1, message_id = NULL, opened_at = NULL "
+                         "WHERE round_id = ?", [round_id])
+
+    def end_round(self, round_id: int, status: str = FINISHED) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE quiz_rounds SET status = ? WHERE round_id = ?", [status, round_id])
+
+    def round_scores(self, quiz_round: Round) -> list[BoardRow]:
+        rows = self.db.query(
+            "SELECT user_id, sum(points) AS total, sum(correct), count(*) FROM quiz_answers "
+            "WHERE guild_id = ? AND ref LIKE ? GROUP BY user_id ORDER BY total DESC, min(answered_at)",
+            [quiz_round.guild_id, f"round:{quiz_round.round_id}:%"])
+        return [BoardRow(*row) for row in rows]
+
+    def question_results(self, quiz_round: Round, position: int) -> list[tuple[int, bool, int]]:
+        """(user, right, points) for one question of a round, fastest first."""
+        rows = self.db.query(
+            "SELECT user_id, correct, points FROM quiz_answers WHERE guild_id = ? AND ref = ? ORDER BY answered_at",
+            [quiz_round.guild_id, round_ref(quiz_round.round_id, position)])
+        return [(user_id, bool(correct), points) for user_id, correct, points in rows]
+
+    # -- a user's data ----------------------------------------------------------------------------
+
+    def forget_user(self, user_id: int) -> int:
+        """Delete everything stored about the user, in every server; returns how many rows went."""
+        with self.db.transaction() as conn:
+            removed = sum(conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [user_id]).rowcount
+                          for table, column in USER_TABLES)
+            # who started a round, who is champion: kept as facts about a server, without the user
+            conn.execute("UPDATE quiz_rounds SET started_by = 0 WHERE started_by = ?", [user_id])
+            conn.execute("UPDATE guild_config SET champion_user_id = NULL WHERE champion_user_id = ?", [user_id])
+        return removed
+
+
+def round_ref(round_id: int, position: int) -> str:
+    return f"round:{round_id}:{position}"
+
+
+def _mark_active(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> None:
+    conn.execute("INSERT OR IGNORE INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)",
+                 [guild_id, user_id, now.date().isoformat()])

@@ -1,0 +1,1 @@
+"""Study mode's rules, apart from Discord and storage: FSRS review scheduling, quiz points, streaks."""

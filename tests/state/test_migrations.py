@@ -1,0 +1,84 @@
+"""State migrations: a database made by release 0.1.0 upgrades with nothing lost, a new one
+gets every migration, and a database from a newer release is refused, not damaged."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.state import StateError, StateStore
+from bot.state.db import migrations
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _release_0_1_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / "state-v1.sql").read_text())
+    conn.close()
+
+
+def _dump(path: Path, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    finally:
+        conn.close()
+
+
+def test_a_release_0_1_database_upgrades_and_loses_nothing(tmp_path) -> None:
+    path = tmp_path / "state.db"
+    _release_0_1_database(path)
+    before = _dump(path, ("guild_config", "daily_order", "daily_posts"))
+
+    store = StateStore(path)
+    try:
+        assert store.db.version == len(migrations()) >= 2
+        config = store.config(111)
+        assert config.study_channels == (501, 502) and config.daily_channel_id == 601
+        assert (config.daily_time, config.timezone, config.daily_enabled) == ("08:30", "Europe/Berlin", True)
+        assert config.last_error == "Missing Permissions" and not config.daily_quiz
+        assert [(d, s) for d, _t, s in store.posts(111)] == [("2026-11-29", "posted"), ("2026-11-30", "failed")]
+        # the reserved day keeps its term, and the order goes on where it was
+        assert store.term_for_day(222, date(2026, 11, 30), ["Attention", "LoRA", "Dropout", "Transformer"]) == "Dropout"
+        # the new tables work on the upgraded database
+        assert store.study.add_card(7, "Attention", datetime(2026, 12, 1, tzinfo=UTC))
+    finally:
+        store.close()
+
+    after = _dump(path, ("guild_config", "daily_order", "daily_posts"))
+    assert [row[:7] for row in after["guild_config"]] == before["guild_config"]
+    assert after["daily_order"] == before["daily_order"] and after["daily_posts"] == before["daily_posts"]
+    applied = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [v for v, _ in applied] == list(range(1, len(migrations()) + 1))
+
+
+def test_opening_again_applies_nothing_twice(tmp_path) -> None:
+    path = tmp_path / "state.db"
+    StateStore(path).close()
+    store = StateStore(path)
+    store.update_config(5, daily_quiz=True)
+    store.close()
+    store = StateStore(path)
+    assert store.config(5).daily_quiz
+    assert store.db.query("SELECT count(*) FROM schema_migrations")[0][0] == len(migrations())
+    store.close()
+
+
+def test_a_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
+    path = tmp_path / "state.db"
+    StateStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateError, match="newer release"):
+        StateStore(path)
+    assert sqlite3.connect(path).execute("SELECT max(version) FROM schema_migrations").fetchone() == (99,)
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    assert [m.version for m in migrations()] == list(range(1, len(migrations()) + 1))

@@ -1,0 +1,101 @@
+"""Study records on a real SQLite database: review decks, answers scored once, boards,
+reminders claimed once a day, rounds, and forgetting a user completely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.state import StateStore
+from bot.state.study import USER_TABLES, RoundQuestion
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    yield store
+    store.close()
+
+
+def test_a_deck_gets_each_term_once_and_serves_due_cards_oldest_first(store) -> None:
+    study = store.study
+    assert study.add_card(1, "Attention", NOW) and not study.add_card(1, "Attention", NOW)
+    assert study.add_card(1, "LoRA", NOW + timedelta(seconds=1))
+    assert study.next_due(1, NOW + timedelta(seconds=5)).term == "Attention"
+    assert study.next_due(1, NOW + timedelta(seconds=5), skip=frozenset({"Attention"})).term == "LoRA"
+    assert study.next_due(2, NOW + timedelta(seconds=5)) is None
+
+
+def test_a_rating_counts_once_and_only_for_the_cards_owner(store) -> None:
+    study = store.study
+    study.add_card(1, "Attention", NOW)
+    card = study.next_due(1, NOW)
+    assert study.rate(card.card_id, 2, 0, "good", NOW) is None  # someone else's card
+    rated = study.rate(card.card_id, 1, 0, "good", NOW, guild_id=9)
+    assert rated is not None and rated.reviews == 1 and rated.due > NOW
+    assert study.rate(card.card_id, 1, 0, "easy", NOW) is None  # the same click again
+    assert study.next_due(1, NOW) is None and study.next_due(1, rated.due).term == "Attention"
+    stats = study.deck_stats(1, NOW)
+    assert (stats.cards, stats.due_now, stats.due_today, stats.reviews_30d, stats.retention_30d) == (1, 0, 1, 1, 1.0)
+    assert study.stats(9, 1, NOW).current_streak == 1  # a review makes the day count
+
+
+def test_answers_score_once_and_make_the_boards(store) -> None:
+    study = store.study
+    assert study.record_answer(5, 1, "solo:x", True, 5, NOW)
+    assert not study.record_answer(5, 1, "solo:x", True, 5, NOW)
+    study.record_answer(5, 2, "solo:x", True, 5, NOW)
+    study.record_answer(5, 2, "solo:y", True, 5, NOW + timedelta(minutes=1))
+    study.record_answer(5, 1, "solo:old", True, 50, datetime(2026, 10, 3, tzinfo=UTC))
+    study.record_answer(6, 3, "solo:x", True, 99, NOW)  # another server
+    month = [(r.user_id, r.points) for r in study.leaderboard(5, "2026-11")]
+    assert month == [(2, 10), (1, 5)]
+    assert [(r.user_id, r.points) for r in study.leaderboard(5, None)] == [(1, 55), (2, 10)]
+    stats = study.stats(5, 1, NOW)
+    assert (stats.points, stats.month_points, stats.correct, stats.answered) == (55, 5, 2, 2)
+    assert (stats.current_streak, stats.best_streak) == (1, 1)
+
+
+def test_reminders_go_once_a_day_to_opted_in_users_with_due_cards(store) -> None:
+    study = store.study
+    for user in (1, 2, 3):
+        study.add_card(user, "Attention", NOW)
+    study.set_reminder(1, True)
+    study.set_reminder(2, True)
+    study.set_reminder(2, False)
+    study.set_reminder(4, True)  # nothing due
+    assert study.claim_reminders(NOW) == [(1, 1)]
+    assert study.claim_reminders(NOW + timedelta(hours=3)) == []
+    assert study.claim_reminders(NOW + timedelta(days=1)) == [(1, 1)]
+
+
+def test_one_running_round_per_channel(store) -> None:
+    study = store.study
+    questions = [RoundQuestion("term", "A", ("B", "A", "C", "D"))]
+    first = study.start_round(5, 50, 1, questions, 30, NOW)
+    assert first is not None and first.question.correct == 1
+    assert study.start_round(5, 50, 2, questions, 30, NOW) is None
+    study.end_round(first.round_id)
+    assert study.start_round(5, 50, 2, questions, 30, NOW) is not None
+
+
+def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -> None:
+    study = store.study
+    for user in (1, 2):
+        study.add_card(user, "Attention", NOW)
+        card = study.next_due(user, NOW)
+        study.rate(card.card_id, user, 0, "good", NOW, guild_id=5)
+        study.set_reminder(user, True)
+        study.record_answer(5, user, "solo:x", True, 5, NOW)
+    round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
+    store.update_config(5, champion_user_id=1)
+
+    assert study.forget_user(1) > 0
+    db = store.db
+    for table, column in USER_TABLES:
+        assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 1")[0][0] == 0, table
+        assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 2")[0][0] > 0, table
+    assert study.round(round_.round_id).started_by == 0 and store.config(5).champion_user_id is None

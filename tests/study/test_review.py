@@ -1,0 +1,39 @@
+"""FSRS review through our Card: learning steps, then days; "again" brings a card back soon."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.study import review
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def test_good_moves_a_new_card_through_learning_to_days() -> None:
+    card = review.Card(1, 7, "Attention", due=START)
+    first = review.rate(card, "good", START)
+    assert first.fsrs_state == review.LEARNING and timedelta(minutes=5) <= first.due - START <= timedelta(minutes=15)
+    second = review.rate(first, "good", first.due)
+    assert second.learned and second.due - first.due >= timedelta(days=1)
+    assert second.reviews == 2 and second.lapses == 0
+
+
+def test_again_on_a_learned_card_is_a_lapse_due_within_minutes() -> None:
+    card = review.rate(review.rate(review.Card(1, 7, "LoRA", due=START), "good", START), "good",
+                       START + timedelta(minutes=10))
+    later = card.due
+    forgot = review.rate(card, "again", later)
+    assert forgot.fsrs_state == review.RELEARNING and forgot.lapses == 1
+    assert forgot.due - later <= timedelta(minutes=15)
+    assert forgot.stability < card.stability
+
+
+def test_easy_spaces_further_than_hard() -> None:
+    card = review.Card(1, 7, "Dropout", due=START)
+    assert review.rate(card, "easy", START).due > review.rate(card, "hard", START).due
+
+
+def test_waits_are_said_in_words() -> None:
+    assert review.describe_wait(timedelta(minutes=10)) == "in 10 minutes"
+    assert review.describe_wait(timedelta(days=1)) == "in 1 day"
+    assert review.describe_wait(timedelta(seconds=-5)) == "now"
