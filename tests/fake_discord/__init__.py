@@ -39,7 +39,10 @@ Realism on purpose (each can be relaxed with a constructor flag):
 * invoking a command that the bot never synced raises in the test (``strict_commands``);
 * without the MESSAGE_CONTENT intent, ``MESSAGE_CREATE`` arrives with empty content
   unless the bot is mentioned or it is a DM (``enforce_message_content_intent``);
-* the bot's own messages are echoed back as ``MESSAGE_CREATE`` (``echo_bot_messages``).
+* the bot's own messages are echoed back as ``MESSAGE_CREATE`` (``echo_bot_messages``);
+* a user added with ``accepts_dms=False`` refuses the bot's DMs (403 ``50007``);
+* ``Member.add_roles``/``remove_roles`` need MANAGE_ROLES and a role below the bot's top
+  role (403 ``50013``); ``add_role`` puts roles at the bottom, below the bot's, like Discord.
 
 Every recorded item carries ``at = time.monotonic()`` of its arrival so tests can
 assert on response latency (``callback.at - interaction.sent_at``).

@@ -189,8 +189,11 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         self._last_snowflake = max(value, self._last_snowflake + 1)
         return self._last_snowflake
 
-    def add_user(self, username: str, *, bot: bool = False, global_name: str | None = None) -> FakeUser:
-        user = FakeUser(self._snowflake(), username, bot=bot, global_name=global_name)
+    def add_user(
+        self, username: str, *, bot: bool = False, global_name: str | None = None, accepts_dms: bool = True
+    ) -> FakeUser:
+        """``accepts_dms=False``: the bot's DMs to this user get 403 ``50007`` (also settable later)."""
+        user = FakeUser(self._snowflake(), username, bot=bot, global_name=global_name, accepts_dms=accepts_dms)
         self.users[user.id] = user
         return user
 
@@ -239,13 +242,41 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         )
         return member
 
-    def add_role(self, guild: FakeGuild, name: str, *, permissions: int = 0) -> FakeRole:
-        role = FakeRole(self._snowflake(), name, permissions, len(guild.roles))
+    def add_role(
+        self, guild: FakeGuild, name: str, *, permissions: int = 0, position: int | None = None
+    ) -> FakeRole:
+        """Create a role. As on Discord it goes to the bottom (position 1, just above
+        ``@everyone``), so below the bot's managed role and assignable by the bot.
+
+        ``position=`` puts it elsewhere (``fake.bot_role(guild).position + 1`` is just above
+        the bot's role; anything >= ``len(guild.roles)`` is the top); roles at or above that
+        position move up one, and a connected bot gets GUILD_ROLE_UPDATE for each of them.
+        """
+        position = 1 if position is None else max(1, min(position, len(guild.roles)))
+        shifted = [r for r in guild.roles if r.id != guild.id and r.position >= position]
+        for other in shifted:
+            other.position += 1
+        role = FakeRole(self._snowflake(), name, permissions, position)
         guild.roles.append(role)
         self._dispatch_soon_if_live(
             "GUILD_ROLE_CREATE", guild.id, lambda: {"guild_id": str(guild.id), "role": role.payload()}
         )
+        for other in shifted:
+            self._dispatch_soon_if_live(
+                "GUILD_ROLE_UPDATE", guild.id, lambda r=other: {"guild_id": str(guild.id), "role": r.payload()}
+            )
         return role
+
+    def bot_role(self, guild: FakeGuild) -> FakeRole:
+        """The bot's managed role in ``guild`` (created by ``add_guild``, like an invite does)."""
+        return next(r for r in guild.roles if r.managed and r.bot_id == self.bot_user.id)
+
+    def member_roles(self, guild: FakeGuild, user: FakeUser | int) -> list[FakeRole]:
+        """The roles ``user`` has in ``guild`` now (without ``@everyone``), lowest first."""
+        member = guild.member(user)
+        if member is None:
+            raise KeyError(f"{user!r} is not a member of guild {guild.name!r}")
+        return sorted((r for r in guild.roles if r.id in member.role_ids), key=lambda r: r.rank)
 
     def add_channel(
         self,

@@ -18,6 +18,7 @@ from .models import (
     DEFAULT_APPLICATION_FLAGS,
     JSON,
     FakeGuild,
+    FakeMember,
     GatewayEvent,
     Intents,
     Op,
@@ -223,6 +224,13 @@ class GatewayMixin:
         if not session.intents & Intents.GUILD_MEMBERS:
             data["members"] = [m for m in data["members"] if int(m["user"]["id"]) == self.bot_user.id]
         return data
+
+    async def _dispatch_member_update(self, guild: FakeGuild, member: FakeMember) -> None:
+        """GUILD_MEMBER_UPDATE needs the GUILD_MEMBERS intent, except about the bot itself."""
+        data = {**member.payload(), "guild_id": str(guild.id)}
+        for session in self._sessions_for(guild.id):
+            if session.intents & Intents.GUILD_MEMBERS or member.user.id == self.bot_user.id:
+                await self._dispatch_to(session, "GUILD_MEMBER_UPDATE", data)
 
     async def _on_resume(self, conn: _Connection, data: JSON) -> None:
         session = self._sessions.get(str(data.get("session_id")))

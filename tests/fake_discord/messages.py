@@ -422,6 +422,9 @@ class MessagesMixin:
         channel = self._channel_or_404(channel_id)
         body = body or {}
         _validate_message_body(body, has_files=bool(files))
+        if any(not user.accepts_dms for user in channel.recipients):
+            # the DM channel itself exists (POST /users/@me/channels succeeded); posting is refused
+            raise FakeDiscordError(403, 50007, "Cannot send messages to this user")
         msg = self._new_message(channel, self.bot_user, body, files)
         return await self._commit_bot_message(msg, channel, "channel", None)
 

@@ -114,6 +114,7 @@ class Permissions(enum.IntFlag):
     CONNECT = 1 << 20
     SPEAK = 1 << 21
     CHANGE_NICKNAME = 1 << 26
+    MANAGE_ROLES = 1 << 28
     USE_APPLICATION_COMMANDS = 1 << 31
     MANAGE_THREADS = 1 << 34
     CREATE_PUBLIC_THREADS = 1 << 35
@@ -171,12 +172,17 @@ def _sf(value: int | None) -> str | None:
 
 @dataclass(eq=False)
 class FakeUser:
-    """A Discord user as the fake knows it. ``payload()`` is the wire shape."""
+    """A Discord user as the fake knows it. ``payload()`` is the wire shape.
+
+    ``accepts_dms=False`` is a user who blocked the bot or turned off DMs from server
+    members: the bot can still open the DM channel, but posting in it gets 403 ``50007``.
+    """
 
     id: int
     username: str
     bot: bool = False
     global_name: str | None = None
+    accepts_dms: bool = True
 
     @property
     def mention(self) -> str:
@@ -206,6 +212,11 @@ class FakeRole:
     @property
     def mention(self) -> str:
         return f"<@&{self.id}>"
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Discord's hierarchy order: higher position wins, then the older (smaller) id."""
+        return (self.position, -self.id)
 
     def payload(self) -> JSON:
         data: JSON = {
@@ -325,6 +336,15 @@ class FakeGuild:
 
     def member(self, user: FakeUser | int) -> FakeMember | None:
         return self.members.get(user if isinstance(user, int) else user.id)
+
+    def get_role(self, role_id: int) -> FakeRole | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def top_role(self, user: FakeUser | int) -> FakeRole:
+        """The member's highest role (``@everyone`` if none), as role hierarchy checks use it."""
+        member = self.member(user)
+        held = [r for r in self.roles if member is not None and r.id in member.role_ids]
+        return max(held, key=lambda r: r.rank, default=self.default_role)
 
     def permissions_for(self, user: FakeUser | int) -> int:
         """Guild-level permissions (channel overwrites are not modelled)."""

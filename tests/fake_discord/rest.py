@@ -18,6 +18,7 @@ from .models import (
     FakeChannel,
     FakeDiscordError,
     FakeGuild,
+    Permissions,
     RecordedCommandSync,
     RecordedRequest,
     _form_error,
@@ -153,6 +154,8 @@ class RestMixin:
             ("GET", r"/guilds/(\d+)/channels", "_r_guild_channels"),
             ("GET", r"/guilds/(\d+)/roles", "_r_guild_roles"),
             ("GET", r"/guilds/(\d+)/members/(\d+)", "_r_guild_member"),
+            ("PUT", r"/guilds/(\d+)/members/(\d+)/roles/(\d+)", "_r_member_role"),
+            ("DELETE", r"/guilds/(\d+)/members/(\d+)/roles/(\d+)", "_r_member_role"),
         ]
     ]
 
@@ -261,6 +264,41 @@ class RestMixin:
         if member is None:
             raise FakeDiscordError(404, 10007, "Unknown Member")
         return member.payload()
+
+    async def _r_member_role(
+        self, request: web.Request, body: Any, files: list[JSON], guild_id: str, user_id: str, role_id: str
+    ) -> None:
+        """``Member.add_roles``/``remove_roles``: PUT/DELETE ``.../members/{u}/roles/{r}``, 204.
+
+        Checked like Discord: unknown guild/member/role is 404 (10004/10007/10011); the bot
+        needs MANAGE_ROLES and the role must rank below the bot's highest role (unless the
+        bot owns the guild), and managed roles can't be given or taken: else 403 50013.
+        A change (not a repeat) dispatches GUILD_MEMBER_UPDATE.
+        """
+        guild = self._guild_or_404(guild_id)
+        member = guild.member(int(user_id))
+        if member is None:
+            raise FakeDiscordError(404, 10007, "Unknown Member")
+        role = guild.get_role(int(role_id))
+        if role is None:
+            raise FakeDiscordError(404, 10011, "Unknown Role")
+        bot = self.bot_user
+        allowed = guild.owner_id == bot.id or (
+            guild.permissions_for(bot) & Permissions.MANAGE_ROLES and role.rank < guild.top_role(bot).rank
+        )
+        if role.managed or not allowed:
+            raise FakeDiscordError(403, 50013, "Missing Permissions")
+        if role.id == guild.id:
+            return None  # @everyone: every member has it implicitly (a no-op here)
+        held = role.id in member.role_ids
+        if request.method == "PUT" and not held:
+            member.role_ids.append(role.id)
+        elif request.method == "DELETE" and held:
+            member.role_ids.remove(role.id)
+        else:
+            return None
+        await self._dispatch_member_update(guild, member)
+        return None
 
     def _guild_or_404(self, guild_id: str) -> FakeGuild:
         guild = self.guilds.get(int(guild_id))
