@@ -29,8 +29,9 @@ from ..state import StateStore
 from .ui import PERSISTENT_BUTTONS, safe_reply
 
 log = logging.getLogger(__name__)
-EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz")
-COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz")
+EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy")
+COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz", "review", "stats", "leaderboard",
+                 "forget-me")
 
 
 @dataclass
@@ -77,6 +78,7 @@ class GlossaryBot(commands.Bot):
         *,
         now: Callable[[], datetime] = utc_now,
         daily_interval: float = 60.0,
+        round_tick: float = 1.0,
         warm_model: bool = True,
         **options,
     ) -> None:
@@ -95,11 +97,14 @@ class GlossaryBot(commands.Bot):
         self.settings = settings
         self.now = now
         self.daily_interval = daily_interval
+        self.round_tick = round_tick  # how often a quiz round checks whether its question's time is up
         self.warm_model = warm_model
         self.searcher: Searcher | None = None
         self.state: StateStore | None = None
         self.synced: list[app_commands.AppCommand] = []
         self._sync_task: asyncio.Task | None = None
+        self._names: dict[str, StoredEntry] = {}
+        self._names_of: object = None
 
     # -- startup ------------------------------------------------------------------
 
@@ -172,6 +177,15 @@ class GlossaryBot(commands.Bot):
     def all_terms(self) -> list[str]:
         assert self.searcher is not None
         return [e.term for e in self.searcher.index.entries.values()]
+
+    def entry_named(self, term: str) -> StoredEntry | None:
+        """The entry called exactly `term` (a review card's, a round's), without searching."""
+        assert self.searcher is not None
+        index = self.searcher.index
+        if self._names_of is not index:
+            self._names = {e.term: e for e in index.entries.values()}
+            self._names_of = index
+        return self._names.get(term)
 
     # These search, and may call the model: run them in the search pool (ui.in_search_pool).
 

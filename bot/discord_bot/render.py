@@ -30,6 +30,8 @@ CHOICE_NAME_MAX = 100
 
 SHOW_PREFIX = "gloss:show:"
 PAGE_PREFIX = "gloss:page:"
+REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
+ADD_TO_REVIEW = "📚 Add to my review"
 NO_MENTIONS = discord.AllowedMentions.none()
 COLOUR = discord.Colour.blurple()
 EMPTY_QUERY_TEXT = "Type a term or a question, e.g. “attention” or “what does LoRA do?”."
@@ -137,7 +139,7 @@ def _show_buttons(terms: list[str], row: int | None = None, taken: set[str] | No
 def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
                others: list[StoredEntry] | None = None) -> discord.ui.View:
     """Other matches (blue, first row) and related terms (grey), at most 5 buttons a row,
-    plus paging when the definition is long."""
+    then paging when the definition is long and "📚 Add to my review"."""
     view = discord.ui.View(timeout=None)
     taken = {show_custom_id(entry.term)}
     rows = 0
@@ -155,6 +157,8 @@ def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
         if page < pages - 1:
             view.add_item(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
                                             style=discord.ButtonStyle.primary, row=rows))
+    view.add_item(discord.ui.Button(label=ADD_TO_REVIEW, custom_id=(REVIEW_ADD_PREFIX + entry.term)[:CUSTOM_ID_MAX],
+                                    style=discord.ButtonStyle.secondary, row=rows))
     return view
 
 

@@ -1,7 +1,8 @@
 """Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
 
 A question lives entirely in its buttons' custom ids, so answering works after a restart
-with nothing stored: `gloss:quiz:<t|m>:<option ids>:<tag>:<pick>`. The tag says which
+with nothing stored: `gloss:quiz:<t|m>[d]:<option ids>:<tag>:<pick>` ("d": the daily
+question under the term of the day, answered privately by anyone in the channel). The tag says which
 option is right only to someone who holds the bot's secret (the answer's index shifted by
 an HMAC of the options), so the answer is not readable from the message's payload.
 """
@@ -23,7 +24,8 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm]):(\d+(?:\.\d+){1,3}):(\d):(\d)")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])d?:(\d+(?:\.\d+){1,3}):(\d):(\d)")
+DAILY_MARK = re.compile(r"gloss:quiz:[tm]d:")
 
 
 class QuizCodec:
@@ -36,9 +38,10 @@ class QuizCodec:
         message = f"{kind}:{'.'.join(map(str, options))}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).digest()[0] % len(options)
 
-    def custom_id(self, question: Question, pick: int) -> str:
+    def custom_id(self, question: Question, pick: int, daily: bool = False) -> str:
         tag = (question.correct - self._shift(question.kind, question.options)) % len(question.options)
-        return f"{QUIZ_PREFIX}{question.kind[0]}:{'.'.join(map(str, question.options))}:{tag}:{pick}"
+        kind = question.kind[0] + ("d" if daily else "")
+        return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}:{tag}:{pick}"
 
     def parse(self, custom_id: str) -> tuple[Question, int] | None:
         """(question, the option picked), or None for anything that is not one of ours."""
@@ -74,16 +77,26 @@ def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
     return embed
 
 
-def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec) -> discord.ui.View:
+def is_daily(custom_id: str) -> bool:
+    return DAILY_MARK.match(custom_id) is not None
+
+
+def question_ref(question: Question) -> str:
+    """Names a question for scoring: the same options answered again score nothing more."""
+    return f"{question.kind[0]}:{'.'.join(map(str, question.options))}"
+
+
+def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec, daily: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for i, option in enumerate(question.options):
         label = render.clip(quiz.index.entries[option].term, render.LABEL_MAX) if question.kind == TERM else LETTERS[i]
-        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i),
+        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, daily),
                                         style=discord.ButtonStyle.secondary, row=0))
     return view
 
 
-def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry]) -> discord.Embed:
+def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry],
+                 score: str | None = None) -> discord.Embed:
     answer = entries[question.answer]
     right = pick == question.correct
     title = f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}"
@@ -94,6 +107,8 @@ def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry])
         if question.kind == MEANING:
             picked = f"{LETTERS[pick]} ({picked})"
         embed.add_field(name="You picked", value=render.clip(discord.utils.escape_markdown(picked), 200), inline=False)
+    if score:
+        embed.set_footer(text=render.clip(f"{score} · from the glossary", render.FOOTER_MAX))
     return embed
 
 

@@ -59,7 +59,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!
         return cls.__discord_ui_compiled_template__.fullmatch(custom_id) is not None
 
     async def handle(self, interaction: discord.Interaction, cog: Any, custom_id: str) -> None:
-        raise NotImplementedError
+        await cog.on_button(interaction, custom_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         custom_id = self.item.custom_id or ""
@@ -93,15 +93,30 @@ class GlossButton(PersistentButton, template=r"gloss:(?P<kind>show|page):(?P<res
 
 
 class QuizButton(PersistentButton, template=r"gloss:quiz:(?P<rest>.+)"):
-    """A quiz option or "Next question": the Quiz cog's."""
+    """A quiz option (private or the daily question's) or "Next question": the Quiz cog's."""
 
     cog = "Quiz"
 
-    async def handle(self, interaction: discord.Interaction, cog: Any, custom_id: str) -> None:
-        await cog.on_button(interaction, custom_id)
+
+class RoundButton(PersistentButton, template=r"gloss:round:(?P<rest>.+)"):
+    """An option of a channel round's question: the Rounds cog's."""
+
+    cog = "Rounds"
 
 
-PERSISTENT_BUTTONS = (GlossButton, QuizButton)
+class ReviewButton(PersistentButton, template=r"gloss:rev:(?P<rest>.+)"):
+    """📚 Add to my review, Show definition, and the recall ratings: the Review cog's."""
+
+    cog = "Review"
+
+
+class ForgetButton(PersistentButton, template=r"gloss:forget:(?P<rest>.+)"):
+    """/forget-me's confirmation: the Privacy cog's."""
+
+    cog = "Privacy"
+
+
+PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton)
 
 
 def dynamic_view(view: discord.ui.View) -> discord.ui.View:

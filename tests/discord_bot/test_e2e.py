@@ -13,6 +13,7 @@ import gc
 import signal
 from datetime import UTC, datetime, timedelta
 
+from bot.discord_bot.bot import COMMAND_NAMES
 from bot.discord_bot.cogs.daily import Daily
 from tests.fake_discord import CallbackType, FakeDiscord
 
@@ -27,7 +28,7 @@ from .helpers import (
     start_bot_process,
 )
 
-EXPECTED_COMMANDS = {"define", "ask", "related", "random", "today", "glossary", "quiz"}
+EXPECTED_COMMANDS = set(COMMAND_NAMES)
 
 
 def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_embedder, tmp_path) -> None:
@@ -48,7 +49,8 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
                 assert cb.ok and cb.type == CallbackType.CHANNEL_MESSAGE
                 assert cb.embeds[0]["title"] == "Attention"
                 ids = button_ids(cb.message)
-                assert ids and all(i.startswith("gloss:show:") for i in ids)
+                assert ids[-1] == "gloss:rev:add:Attention"  # 📚 Add to my review, last
+                assert ids[:-1] and all(i.startswith("gloss:show:") for i in ids[:-1])
 
                 # a related button shows that term in a new message
                 target = ids[0]

@@ -41,7 +41,8 @@ def test_long_definition_is_paged_at_word_boundaries_and_says_so():
     check_embed(first)
     assert f"page 1/{len(pages)}" in first.footer.text
     view = render.entry_view(long_entry, [], page=0)
-    assert [b.label for b in view.children] == ["Next page ▶"]
+    assert [b.label for b in view.children] == ["Next page ▶", render.ADD_TO_REVIEW]
+    assert view.children[0].row == view.children[1].row
     assert render.parse_custom_id(view.children[0].custom_id) == ("page", "Attention", 1)
 
 
@@ -49,7 +50,8 @@ def test_related_buttons_are_capped_and_persistent():
     related = [Related(entry(f"Term {i}" + "x" * 120, entry_id=i), "see also") for i in range(9)]
     view = render.entry_view(entry(), related)
     check_view(view)
-    assert len(view.children) == 5 and view.timeout is None
+    assert len(view.children) == 6 and view.timeout is None
+    assert view.children[-1].custom_id == render.REVIEW_ADD_PREFIX + "Attention" and view.children[-1].row == 1
     kind, term, _ = render.parse_custom_id(view.children[0].custom_id)
     assert kind == "show" and related[0].entry.term.startswith(term)
 
@@ -61,7 +63,7 @@ def test_terms_sharing_a_custom_id_get_one_button():
                Related(entry(long + "a", entry_id=4), "see also"), Related(entry(long + "b", entry_id=5), "x"),
                Related(entry("Other", entry_id=6), "see also")]
     for view in (render.entry_view(entry(), related), render.suggestions_view([r.entry for r in related])):
-        ids = [b.custom_id for b in view.children]
+        ids = [b.custom_id for b in view.children if not b.custom_id.startswith(render.REVIEW_ADD_PREFIX)]
         assert len(ids) == len(set(ids)) == 3
 
 
@@ -110,9 +112,10 @@ def test_other_matches_come_first_as_their_own_row_and_never_repeat_the_answer()
     view = render.entry_view(answer, related, others=others)
     check_view(view)
     rows = {}
-    for button in view.children:
+    for button in view.children[:-1]:
         rows.setdefault(button.row, []).append(render.parse_custom_id(button.custom_id)[1])
     assert rows == {0: ["Self-attention", "Cross-attention"], 1: ["Softmax"]}
+    assert view.children[-1].label == render.ADD_TO_REVIEW and view.children[-1].row == 2
     embed = render.entry_embed(answer, "semantic", others=others[1:])
     assert [(f.name, f.value) for f in embed.fields] == [("Other matches", "Self-attention · Cross-attention")]
 

@@ -103,7 +103,7 @@ class Daily(commands.Cog):
             return 0
         error = None
         try:
-            await self._send(config.daily_channel_id, term, day)
+            await self._send(config.daily_channel_id, term, day, config.daily_quiz)
         except asyncio.CancelledError:
             # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
             state.finish_daily_post(config.guild_id, day, interrupted_error(day))
@@ -115,7 +115,7 @@ class Daily(commands.Cog):
         await in_quick_pool(state.finish_daily_post, config.guild_id, day, error)
         return 0 if error else 1
 
-    async def _send(self, channel_id: int, term: str, day: date) -> None:
+    async def _send(self, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:
         answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term falls back to a search
         if answer is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
@@ -126,6 +126,14 @@ class Daily(commands.Cog):
             view=dynamic_view(render.entry_view(answer.entry, answer.related or [])),
             allowed_mentions=render.NO_MENTIONS,
         )
+        quiz = self.bot.get_cog("Quiz")
+        if with_quiz and quiz is not None:
+            # the term is posted whatever happens here: a lost quiz is logged, not the day's failure
+            try:
+                embed, view = await in_quick_pool(quiz.daily_question)
+                await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.warning("quiz of the day not posted in channel %s: %s", channel_id, exc)
 
 
 def failure_reason(exc: Exception, channel_id: int) -> str:

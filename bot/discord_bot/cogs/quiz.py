@@ -1,7 +1,11 @@
-"""/quiz: one multiple-choice question for the caller, answered with a button.
+"""/quiz: one multiple-choice question for the caller, answered with a button; `/quiz round:N`
+starts a round in the channel (cogs/rounds.py).
 
 The question is private (ephemeral) and lives in its buttons (render_quiz), so an answer
-clicked after a restart still counts; no model call is made anywhere here.
+clicked after a restart still counts; no model call is made anywhere here. Right answers
+score on the server's leaderboard: once per question, and for the first
+SOLO_SCORED_PER_DAY private questions a day (more are practice). The daily question under
+the term of the day is answered privately by anyone, once each.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.quiz import QuizMaker
+from ...study import scoring
 from .. import render, render_quiz
 from ..ui import dynamic_view, in_quick_pool, safe_reply
+from .rounds import DEFAULT_SECONDS
 
 
 class Quiz(commands.Cog):
@@ -32,28 +38,57 @@ class Quiz(commands.Cog):
 
     # -- work done in a thread -----------------------------------------------------------
 
-    def _new_question(self):
+    def _new_question(self, daily: bool = False):
         quiz = self.maker()
         question = quiz.question(random.Random())
-        return render_quiz.question_embed(question, quiz), render_quiz.question_view(question, quiz, self.codec)
+        return (render_quiz.question_embed(question, quiz),
+                render_quiz.question_view(question, quiz, self.codec, daily))
 
-    def _result(self, custom_id: str):
+    def _score(self, guild_id: int, user_id: int, question, right: bool, daily: bool) -> str:
+        """Record the answer; what it scored, as the result's footer."""
+        study, now = self.bot.state.study, self.bot.now()
+        ref = f"{'daily' if daily else 'solo'}:{render_quiz.question_ref(question)}"
+        scored = daily or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
+        points = scoring.SOLO_POINTS if right and scored else 0
+        if not study.record_answer(guild_id, user_id, ref, right, points, now):
+            return "Already answered: no points this time"
+        streak = study.stats(guild_id, user_id, now).current_streak
+        text = f"+{points} points" if points else ("Practice: today's scored questions are used up" if right and
+                                                    not scored else "No points")
+        return f"{text} · streak {streak} day{'s' if streak != 1 else ''}"
+
+    def _result(self, custom_id: str, guild_id: int, user_id: int):
         parsed = self.codec.parse(custom_id)
         quiz = self.maker()
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed
+        score = self._score(guild_id, user_id, question, pick == question.correct, render_quiz.is_daily(custom_id))
         answer = self.bot.answer_entry(quiz.index.entries[question.answer])
-        embed = render_quiz.result_embed(question, pick, quiz.index.entries)
+        embed = render_quiz.result_embed(question, pick, quiz.index.entries, score)
         return embed, render_quiz.result_view(answer.entry, answer.related or [])
 
     # -- Discord ---------------------------------------------------------------------------
 
     @app_commands.command(name="quiz", description="A multiple-choice question on a glossary term, just for you")
-    async def quiz(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(round="Start a round in this channel with this many questions, open to everyone",
+                           seconds="A round's time per question (default 30)")
+    async def quiz(self, interaction: discord.Interaction, round: app_commands.Range[int, 1, 20] | None = None,
+                   seconds: app_commands.Range[int, 10, 300] = DEFAULT_SECONDS) -> None:
+        if round is not None:
+            rounds = self.bot.get_cog("Rounds")
+            await rounds.start(interaction, round, seconds)
+            return
         embed, view = await in_quick_pool(self._new_question)
         await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
+
+    def daily_question(self):
+        """(embed, view) of a question to post under the term of the day."""
+        embed, view = self._new_question(daily=True)
+        embed.title = render.clip(f"Quiz of the day · {embed.title}", render.TITLE_MAX)
+        embed.set_footer(text="Anyone may answer, once · the result is shown only to you")
+        return embed, view
 
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
         if custom_id == render_quiz.NEXT_ID:
@@ -61,11 +96,15 @@ class Quiz(commands.Cog):
             await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                     allowed_mentions=render.NO_MENTIONS)
             return
-        shown = await in_quick_pool(self._result, custom_id)
+        shown = await in_quick_pool(self._result, custom_id, interaction.guild_id or 0, interaction.user.id)
         if shown is None:
             await safe_reply(interaction, "That question is no longer in the glossary. Try /quiz for a new one.")
             return
         embed, view = shown
+        if render_quiz.is_daily(custom_id):  # a public post: the result is the clicker's alone
+            await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
+                                                    allowed_mentions=render.NO_MENTIONS)
+            return
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
 

@@ -1,0 +1,176 @@
+"""/review: spaced review of the terms a user chose, privately, scheduled by FSRS.
+
+`/review add` or the "📚 Add to my review" button under a definition puts a term in the
+user's deck (one deck per user, the same in every server). `/review start` shows the most
+overdue card: term first, "Show definition", then Again / Hard / Good / Easy. Each button
+names its card and how many reviews it had, so a click after a restart still works and a
+second click on an old message changes nothing. Opted-in users get at most one DM a day
+when cards are due. No model call anywhere: cards are found by their exact term.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from .. import render, render_study
+from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply
+
+log = logging.getLogger(__name__)
+
+
+def _guild(interaction: discord.Interaction) -> int:
+    return interaction.guild_id or 0
+
+
+class Review(commands.Cog):
+    group = app_commands.Group(name="review", description="Spaced review of the terms you chose")
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self.reminders = tasks.loop(seconds=bot.daily_interval)(self._remind_tick)
+        self.reminders.before_loop(self.bot.wait_until_ready)
+
+    async def cog_load(self) -> None:
+        self.reminders.start()
+
+    async def cog_unload(self) -> None:
+        self.reminders.cancel()
+
+    # -- work done in a thread ---------------------------------------------------------------
+
+    def _next_card(self, user_id: int, rated=None):
+        """The next due card as (embed, view), or the "all done" message. A card whose term
+        left the glossary is dropped from the deck on the way."""
+        study, now = self.bot.state.study, self.bot.now()
+        while (card := study.next_due(user_id, now)) is not None and self.bot.entry_named(card.term) is None:
+            study.remove_card(user_id, card.term)
+        stats = study.deck_stats(user_id, now)
+        if card is None:
+            return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
+        return render_study.card_front(card, stats.due_now)
+
+    def _add(self, user_id: int, term: str) -> str:
+        entry = self.bot.entry_named(term) or self.bot.entry_by_term(term)
+        if entry is None:
+            return f"The glossary has no entry “{render.escape_user_text(term, 100)}”."
+        name = discord.utils.escape_markdown(render.clip(entry.term, 100))
+        if not self.bot.state.study.add_card(user_id, entry.term, self.bot.now()):
+            return f"**{name}** is already in your review deck."
+        return f"Added **{name}** to your review deck. `/review start` shows your cards when they are due."
+
+    def _show(self, user_id: int, card_id: int, reviews: int):
+        card = self.bot.state.study.card(card_id)
+        if card is None or card.user_id != user_id or card.reviews != reviews:
+            return None
+        entry = self.bot.entry_named(card.term)
+        if entry is None:
+            return None
+        return render_study.card_back(card, entry, self.bot.now())
+
+    def _rate(self, user_id: int, guild_id: int, card_id: int, reviews: int, rating: str):
+        rated = self.bot.state.study.rate(card_id, user_id, reviews, rating, self.bot.now(), guild_id)
+        return None if rated is None else self._next_card(user_id, rated)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    @group.command(name="start", description="Review the cards that are due, privately")
+    async def start(self, interaction: discord.Interaction) -> None:
+        embed, view = await in_quick_pool(self._next_card, interaction.user.id)
+        await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    @group.command(name="add", description="Add a glossary term to your review deck")
+    @app_commands.describe(term="The term to learn")
+    async def add(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        text = await in_search_pool(self._add, interaction.user.id, term)
+        await safe_reply(interaction, text)
+
+    @add.autocomplete("term")
+    async def add_autocomplete(self, interaction: discord.Interaction,
+                               current: str) -> list[app_commands.Choice[str]]:
+        entries = await in_quick_pool(self.bot.searcher.complete, current or "", render.CHOICES_MAX)
+        return [app_commands.Choice(name=render.choice_name(e), value=render.clip(e.term, 100))
+                for e in entries[: render.CHOICES_MAX]]
+
+    @group.command(name="remove", description="Take a term out of your review deck")
+    async def remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        removed = await in_quick_pool(self.bot.state.study.remove_card, interaction.user.id, term)
+        shown = render.escape_user_text(term, 100)
+        await safe_reply(interaction, f"Removed **{shown}** from your deck." if removed
+                         else f"“{shown}” is not in your deck (names must match exactly).")
+
+    @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        deck = await in_quick_pool(self.bot.state.study.deck_stats, interaction.user.id, self.bot.now())
+        await interaction.response.send_message(embed=render_study.deck_embed(deck), ephemeral=True,
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    @group.command(name="remind", description="A DM once a day when you have cards due (on or off)")
+    async def remind(self, interaction: discord.Interaction, setting: Literal["on", "off"]) -> None:
+        await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
+        if setting == "on":
+            text = ("I'll send you a DM at most once a day when cards are due. If none arrives, allow direct "
+                    "messages from this server's members (Privacy Settings). `/review remind off` stops them.")
+        else:
+            text = "No more review reminders."
+        await safe_reply(interaction, text)
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        parsed = render_study.parse_review_id(custom_id)
+        if parsed is None:
+            await safe_reply(interaction, "That button no longer works.")
+            return
+        action, args = parsed
+        user = interaction.user.id
+        if action == "add":
+            await safe_reply(interaction, await in_search_pool(self._add, user, args[0]))
+            return
+        if action == "show":
+            shown = await in_quick_pool(self._show, user, int(args[0]), int(args[1]))
+        else:
+            shown = await in_quick_pool(self._rate, user, _guild(interaction), int(args[0]), int(args[1]), args[2])
+        if shown is None:
+            await safe_reply(interaction, "That card was already rated, or it is not yours. `/review start` "
+                                          "shows your next card.")
+            return
+        embed, view = shown
+        await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    # -- daily reminders ---------------------------------------------------------------------------
+
+    async def _remind_tick(self) -> None:
+        try:
+            await self.send_reminders()
+        except Exception:  # never let the loop die
+            log.exception("review reminders failed")
+
+    async def send_reminders(self) -> int:
+        """DM every opted-in user with cards due who had no reminder today; returns how many were sent.
+        Each is marked sent before sending, so a crash or a second process never sends two."""
+        if self.bot.state is None:
+            return 0
+        sent = 0
+        for user_id, due in await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now()):
+            text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
+                    "Type `/review start` in a server with the bot. (`/review remind off` stops these.)")
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                await user.send(text, allowed_mentions=render.NO_MENTIONS)
+                sent += 1
+            except (discord.Forbidden, discord.NotFound):
+                log.debug("review reminder to %s not delivered (DMs closed or user gone)", user_id)
+            except discord.HTTPException as exc:
+                log.warning("review reminder to %s failed: %s", user_id, exc)
+        return sent
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Review(bot))

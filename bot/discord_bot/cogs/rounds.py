@@ -1,0 +1,189 @@
+"""Quiz rounds in a channel (`/quiz round:5`): N questions, each open for a time limit,
+everyone may answer each once, faster right answers score more, a summary at the end.
+
+A round is rows in the state database: its questions (fixed when it starts), the open
+question's message and when it opened, and every answer. A driver task posts a question,
+waits out its time on the bot's clock, closes it, and goes on; after a restart the
+driver picks each running round up where it was, and answers clicked meanwhile count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import discord
+from discord.ext import commands
+
+from ...glossary.quiz import TERM, QuizMaker
+from ...state.study import CANCELLED, Round, RoundQuestion, round_ref
+from ...study import scoring
+from .. import render, render_study
+from ..ui import in_quick_pool, safe_reply
+
+log = logging.getLogger(__name__)
+DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
+
+
+class Rounds(commands.Cog):
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self._drivers: dict[int, asyncio.Task] = {}
+
+    async def cog_load(self) -> None:
+        for quiz_round in await in_quick_pool(self.bot.state.study.running_rounds):
+            self._drive_later(quiz_round.round_id)
+
+    async def cog_unload(self) -> None:
+        # the rounds stay "running" in the database: the next start resumes them
+        for task in self._drivers.values():
+            task.cancel()
+        if self._drivers:
+            await asyncio.wait(self._drivers.values(), timeout=5)
+
+    def _drive_later(self, round_id: int) -> None:
+        task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}")
+        self._drivers[round_id] = task
+        task.add_done_callback(lambda _t: self._drivers.pop(round_id, None))
+
+    # -- starting --------------------------------------------------------------------------------
+
+    def may_start(self, interaction: discord.Interaction) -> bool:
+        if interaction.permissions.manage_messages or interaction.permissions.administrator:
+            return True
+        role_id = self.bot.state.config(interaction.guild_id).quiz_role_id
+        roles = getattr(interaction.user, "roles", [])
+        return role_id is not None and any(role.id == role_id for role in roles)
+
+    def _questions(self, count: int) -> list[RoundQuestion]:
+        maker = QuizMaker(self.bot.searcher.index)
+        entries, rng, seen, questions = maker.index.entries, random.Random(), set(), []
+        while len(questions) < count:
+            question = maker.question(rng)
+            if question.answer in seen:
+                continue
+            seen.add(question.answer)
+            questions.append(RoundQuestion(question.kind, entries[question.answer].term,
+                                           tuple(entries[o].term for o in question.options)))
+        return questions
+
+    async def start(self, interaction: discord.Interaction, count: int, seconds: int) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await safe_reply(interaction, "Quiz rounds run in a server channel. `/quiz` alone asks you privately.")
+            return
+        if not await in_quick_pool(self.may_start, interaction):
+            await safe_reply(interaction, "Starting a round needs the Manage Messages permission or the server's "
+                                          "quiz role. `/quiz` alone asks you privately.")
+            return
+        questions = await in_quick_pool(self._questions, count)
+        quiz_round = await in_quick_pool(self.bot.state.study.start_round, interaction.guild_id,
+                                         interaction.channel_id, interaction.user.id, questions, seconds,
+                                         self.bot.now())
+        if quiz_round is None:
+            await safe_reply(interaction, "A quiz round is already running in this channel.")
+            return
+        await interaction.response.send_message(
+            f"🧠 Quiz round: {count} question{'s' if count != 1 else ''}, {seconds} s each. Everyone may answer "
+            "each question once; right answers score 5 points, up to 10 when fast.",
+            allowed_mentions=render.NO_MENTIONS)
+        self._drive_later(quiz_round.round_id)
+
+    # -- the driver ---------------------------------------------------------------------------------
+
+    async def _drive(self, round_id: int) -> None:
+        await self.bot.wait_until_ready()
+        study = self.bot.state.study
+        try:
+            while (quiz_round := await in_quick_pool(study.round, round_id)) and quiz_round.status == "running":
+                channel = self.bot.get_channel(quiz_round.channel_id)
+                if channel is None:
+                    channel = await self.bot.fetch_channel(quiz_round.channel_id)
+                if quiz_round.position >= len(quiz_round.questions):
+                    await self._finish(channel, quiz_round)
+                    return
+                if quiz_round.message_id is None:
+                    await self._ask(channel, quiz_round)
+                    continue
+                while self.bot.now() < quiz_round.deadline():
+                    await asyncio.sleep(self.bot.round_tick)
+                await self._close(channel, quiz_round)
+        except asyncio.CancelledError:
+            raise
+        except discord.HTTPException as exc:  # channel gone, or no permission to post there any more
+            log.warning("quiz round %s stopped: %s", round_id, exc)
+            await in_quick_pool(study.end_round, round_id, CANCELLED)
+        except Exception:
+            log.exception("quiz round %s failed", round_id)
+            await in_quick_pool(study.end_round, round_id, CANCELLED)
+
+    def _render_question(self, quiz_round: Round):
+        question = quiz_round.question
+        maker = QuizMaker(self.bot.searcher.index)
+        entries = [self.bot.entry_named(term) for term in question.options]
+        if any(entry is None for entry in entries):
+            return None  # the glossary was rebuilt without one of its entries
+        if question.kind == TERM:
+            answer = self.bot.entry_named(question.answer)
+            text, labels = maker.masked_definition(answer.id), list(question.options)
+        else:
+            text = "\n\n".join(f"**{render_study.LETTERS[i]}.** {render.clip(maker.masked_definition(e.id), 300)}"
+                               for i, e in enumerate(entries))
+            labels = list(render_study.LETTERS[:len(entries)])
+        return render_study.round_question(quiz_round, text, labels)
+
+    async def _ask(self, channel, quiz_round: Round) -> None:
+        shown = await in_quick_pool(self._render_question, quiz_round)
+        if shown is None:
+            await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
+            return
+        embed, view = shown
+        message = await channel.send(embed=embed, view=view, allowed_mentions=render.NO_MENTIONS)
+        await in_quick_pool(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
+                            message.id, self.bot.now())
+
+    async def _close(self, channel, quiz_round: Round) -> None:
+        results = await in_quick_pool(self.bot.state.study.question_results, quiz_round, quiz_round.position)
+        try:
+            await channel.get_partial_message(quiz_round.message_id).edit(
+                embed=render_study.round_closed(quiz_round, results), view=None, allowed_mentions=render.NO_MENTIONS)
+        except discord.NotFound:
+            pass  # someone deleted the question: the round goes on
+        await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
+
+    async def _finish(self, channel, quiz_round: Round) -> None:
+        rows = await in_quick_pool(self.bot.state.study.round_scores, quiz_round)
+        await channel.send(embed=render_study.round_summary(rows, len(quiz_round.questions)),
+                           allowed_mentions=render.NO_MENTIONS)
+        await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id)
+
+    # -- answers --------------------------------------------------------------------------------------
+
+    def _answer(self, user_id: int, round_id: int, position: int, pick: int) -> str:
+        study, now = self.bot.state.study, self.bot.now()
+        quiz_round = study.round(round_id)
+        if (quiz_round is None or quiz_round.status != "running" or quiz_round.position != position
+                or quiz_round.opened_at is None or now > quiz_round.deadline()):
+            return "That question is closed."
+        question = quiz_round.question
+        if pick >= len(question.options):
+            return "That button no longer works."
+        correct = pick == question.correct
+        elapsed = (now - quiz_round.opened_at).total_seconds()
+        points = scoring.round_points(correct, elapsed, quiz_round.seconds)
+        if not study.record_answer(quiz_round.guild_id, user_id, round_ref(round_id, position), correct, points, now):
+            return "You already answered this question."
+        if correct:
+            return f"✅ Right! +{points} points ({elapsed:.1f} s)."
+        return "❌ Not that one. The answer is shown when time is up."
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        parsed = render_study.parse_round_id(custom_id)
+        if parsed is None:
+            await safe_reply(interaction, "That button no longer works.")
+            return
+        await safe_reply(interaction, await in_quick_pool(self._answer, interaction.user.id, *parsed))
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Rounds(bot))

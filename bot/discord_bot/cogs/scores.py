@@ -1,0 +1,115 @@
+"""/stats and /leaderboard, and the monthly champion role.
+
+Boards are per server and monthly by default (all-time boards go stale); at the turn of
+a month a server that set a champion role gives it to last month's top scorer and takes
+it from the previous one. The month is claimed in the state database before the role
+changes, so a restart never crowns twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from ...study import scoring
+from .. import render, render_study
+from ..ui import in_quick_pool
+
+log = logging.getLogger(__name__)
+
+
+class Scores(commands.Cog):
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self.champions = tasks.loop(seconds=bot.daily_interval)(self._champion_tick)
+        self.champions.before_loop(self.bot.wait_until_ready)
+
+    async def cog_load(self) -> None:
+        self.champions.start()
+
+    async def cog_unload(self) -> None:
+        self.champions.cancel()
+
+    @app_commands.command(name="stats", description="Quiz points, right answers, streak and review deck")
+    @app_commands.describe(user="Whose stats (default: yours)")
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction, user: discord.User | None = None) -> None:
+        who = user or interaction.user
+        study, now = self.bot.state.study, self.bot.now()
+        stats = await in_quick_pool(study.stats, interaction.guild_id, who.id, now)
+        # a review deck is private: shown only to its owner
+        deck = await in_quick_pool(study.deck_stats, who.id, now) if who.id == interaction.user.id else None
+        embed = render_study.stats_embed(who.display_name, stats, deck)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
+
+    @app_commands.command(name="leaderboard", description="This server's top quiz scorers")
+    @app_commands.describe(period="This month (default) or all time")
+    @app_commands.guild_only()
+    async def leaderboard(self, interaction: discord.Interaction,
+                          period: Literal["month", "all"] = "month") -> None:
+        month = scoring.month_key(self.bot.now()) if period == "month" else None
+        rows = await in_quick_pool(self.bot.state.study.leaderboard, interaction.guild_id, month)
+        await interaction.response.send_message(embed=render_study.board_embed(rows, month),
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    # -- the champion role -----------------------------------------------------------------------
+
+    async def _champion_tick(self) -> None:
+        try:
+            await self.crown_champions()
+        except Exception:  # never let the loop die
+            log.exception("champion check failed")
+
+    async def crown_champions(self) -> int:
+        """Give each server's champion role for last month, once; returns how many were crowned."""
+        state = self.bot.state
+        if state is None:
+            return 0
+        month = scoring.previous_month(scoring.month_key(self.bot.now()))
+        crowned = 0
+        for config in await in_quick_pool(state.all_configs):
+            guild = self.bot.get_guild(config.guild_id)
+            if not config.champion_role_id or config.champion_month == month or guild is None:
+                continue
+            await in_quick_pool(lambda g=config.guild_id: state.update_config(g, champion_month=month))
+            top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, 1)
+            error = await self._give_role(guild, config, top[0].user_id if top else None)
+            changes = {"last_error": error} if error else {"champion_user_id": top[0].user_id if top else None}
+            await in_quick_pool(lambda g=config.guild_id, c=changes: state.update_config(g, **c))
+            crowned += error is None and bool(top)
+        return crowned
+
+    async def _give_role(self, guild: discord.Guild, config, winner: int | None) -> str | None:
+        role = guild.get_role(config.champion_role_id)
+        if role is None:
+            return "champion role: the role was deleted; choose another with /glossary config champion-role"
+        try:
+            if config.champion_user_id and config.champion_user_id != winner:
+                old = guild.get_member(config.champion_user_id) or await _fetch_member(guild, config.champion_user_id)
+                if old is not None:
+                    await old.remove_roles(role, reason="glossary bot: last month's quiz champion")
+            if winner is not None:
+                member = guild.get_member(winner) or await _fetch_member(guild, winner)
+                if member is not None:
+                    await member.add_roles(role, reason="glossary bot: top quiz scorer of the month")
+        except discord.Forbidden:
+            return (f"champion role: I could not give {role.name}: I need the Manage Roles permission, and my "
+                    "own role must be above it in the server's role list")
+        except discord.HTTPException as exc:
+            return f"champion role: Discord refused the change ({exc.status})"
+        return None
+
+
+async def _fetch_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
+    try:
+        return await guild.fetch_member(user_id)
+    except (discord.NotFound, discord.Forbidden):
+        return None  # left the server
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Scores(bot))

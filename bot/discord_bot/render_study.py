@@ -1,0 +1,182 @@
+"""Study mode → Discord messages: review cards, /stats, /leaderboard, /forget-me, channel
+rounds. Pure functions, within Discord's limits (see render.py); buttons carry their
+state in custom ids (`gloss:rev:…`, `gloss:round:…`, `gloss:forget:…`) so they work
+after a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from ..glossary.quiz import TERM
+from ..glossary.store import StoredEntry
+from ..state.study import BoardRow, DeckStats, Round, UserStats
+from ..study import review, scoring
+from . import render
+
+REVIEW_PREFIX = "gloss:rev:"
+ROUND_PREFIX = "gloss:round:"
+FORGET_YES, FORGET_NO = "gloss:forget:yes", "gloss:forget:no"
+RATING_STYLES = {"again": discord.ButtonStyle.danger, "hard": discord.ButtonStyle.secondary,
+                 "good": discord.ButtonStyle.success, "easy": discord.ButtonStyle.primary}
+LETTERS = "ABCD"
+
+
+# -- review ------------------------------------------------------------------------------------
+
+def parse_review_id(custom_id: str) -> tuple[str, list[str]] | None:
+    """("add", [term]) / ("show", [card, reviews]) / ("rate", [card, reviews, rating]), or None."""
+    if not custom_id.startswith(REVIEW_PREFIX):
+        return None
+    action, _, rest = custom_id[len(REVIEW_PREFIX):].partition(":")
+    if action == "add" and rest:
+        return action, [rest]
+    parts = rest.split(":")
+    if action == "show" and len(parts) == 2 and all(p.isdigit() for p in parts):
+        return action, parts
+    if action == "rate" and len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() \
+            and parts[2] in review.RATINGS:
+        return action, parts
+    return None
+
+
+def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:
+    embed = discord.Embed(title=render.clip(card.term, render.TITLE_MAX), colour=render.COLOUR,
+                          description="What does it mean? Recall it, then press **Show definition**.")
+    embed.set_footer(text=f"{due} card{'s' if due != 1 else ''} due · spaced review")
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Show definition", style=discord.ButtonStyle.primary,
+                                    custom_id=f"{REVIEW_PREFIX}show:{card.card_id}:{card.reviews}"))
+    return embed, view
+
+
+def card_back(card: review.Card, entry: StoredEntry, now: datetime) -> tuple[discord.Embed, discord.ui.View]:
+    """The definition, and a button per rating saying when the card would come back."""
+    embed = render.entry_embed(entry)
+    embed.set_footer(text="How well did you remember it? · from the glossary")
+    view = discord.ui.View(timeout=None)
+    for name in review.RATINGS:
+        wait = review.describe_wait(review.rate(card, name, now).due - now).removeprefix("in ")
+        view.add_item(discord.ui.Button(label=f"{name.title()} · {wait}", style=RATING_STYLES[name],
+                                        custom_id=f"{REVIEW_PREFIX}rate:{card.card_id}:{card.reviews}:{name}"))
+    return embed, view
+
+
+def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None) -> discord.Embed:
+    lines = []
+    if rated is not None:
+        lines.append(f"**{discord.utils.escape_markdown(render.clip(rated.term, 200))}** comes back "
+                     f"{review.describe_wait(rated.due - now)}.")
+    if not stats.cards:
+        lines.append("Your review deck is empty. Press **📚 Add to my review** under any definition, "
+                     "or use `/review add`.")
+    else:
+        lines.append("No cards due right now.")
+        if stats.next_due is not None:
+            lines.append(f"Next card due {review.describe_wait(stats.next_due - now)}.")
+    return discord.Embed(title="All done", description="\n".join(lines), colour=render.COLOUR)
+
+
+def deck_embed(stats: DeckStats) -> discord.Embed:
+    retention = "no reviews yet" if stats.retention_30d is None else f"{stats.retention_30d:.0%}"
+    embed = discord.Embed(title="Your review deck", colour=render.COLOUR)
+    embed.add_field(name="Due now", value=str(stats.due_now))
+    embed.add_field(name="Due today", value=str(stats.due_today))
+    embed.add_field(name="Cards", value=str(stats.cards))
+    embed.add_field(name="Learned", value=str(stats.learned))
+    embed.add_field(name="Recalled (30 days)", value=f"{retention} of {stats.reviews_30d} reviews")
+    embed.set_footer(text="Scheduled by FSRS · /review start to review")
+    return embed
+
+
+# -- stats and leaderboard ------------------------------------------------------------------------
+
+def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.Embed:
+    embed = discord.Embed(title=render.clip(f"Study stats: {name}", render.TITLE_MAX), colour=render.COLOUR)
+    embed.add_field(name="Points", value=f"{stats.points} ({stats.month_points} this month)")
+    accuracy = f" ({stats.correct / stats.answered:.0%})" if stats.answered else ""
+    embed.add_field(name="Right answers", value=f"{stats.correct} of {stats.answered}{accuracy}")
+    embed.add_field(name="Daily streak", value=f"{stats.current_streak} (best {stats.best_streak})")
+    if deck is not None:
+        embed.add_field(name="Review deck", value=f"{deck.cards} cards, {deck.due_now} due, {deck.learned} learned")
+    embed.set_footer(text="A day counts when you answer a quiz or review a card")
+    return embed
+
+
+def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
+    title = f"Leaderboard · {scoring.month_name(month)}" if month else "Leaderboard · all time"
+    medals = ["🥇", "🥈", "🥉"]
+    lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} <@{row.user_id}> — **{row.points}** points "
+             f"({row.correct}/{row.answered} right)" for i, row in enumerate(rows)]
+    text = "\n".join(lines) or "No points yet. Answer a `/quiz` to get on the board."
+    return discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
+
+
+# -- /forget-me ---------------------------------------------------------------------------------------
+
+FORGET_TEXT = ("This deletes everything the bot stores about you, in every server: your review deck and "
+               "its history, quiz points, streaks and reminder setting. It cannot be undone.")
+
+
+def forget_view() -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Delete my data", style=discord.ButtonStyle.danger, custom_id=FORGET_YES))
+    view.add_item(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=FORGET_NO))
+    return view
+
+
+# -- channel rounds ---------------------------------------------------------------------------------
+
+def round_custom_id(round_id: int, position: int, pick: int) -> str:
+    return f"{ROUND_PREFIX}{round_id}:{position}:{pick}"
+
+
+def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
+    parts = custom_id.removeprefix(ROUND_PREFIX).split(":")
+    if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:
+    """`text`: the masked definition ("which term?") or the lettered definitions ("what does X mean?")."""
+    question = quiz_round.question
+    number = f"Question {quiz_round.position + 1}/{len(quiz_round.questions)}"
+    if question.kind == TERM:
+        title = f"{number} · Which term is this?"
+    else:
+        title = f"{number} · What does “{discord.utils.escape_markdown(question.answer)}” mean?"
+    embed = discord.Embed(title=render.clip(title, render.TITLE_MAX), description=render.clip(text, 3500),
+                          colour=render.COLOUR)
+    embed.set_footer(text=f"Everyone may answer once · {quiz_round.seconds} s · faster right answers score more")
+    view = discord.ui.View(timeout=None)
+    for pick, label in enumerate(labels):
+        view.add_item(discord.ui.Button(label=render.clip(label, render.LABEL_MAX), style=discord.ButtonStyle.secondary,
+                                        custom_id=round_custom_id(quiz_round.round_id, quiz_round.position, pick)))
+    return embed, view
+
+
+def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> discord.Embed:
+    question = quiz_round.question
+    right = [f"<@{user}> +{points}" for user, correct, points in results if correct]
+    wrong = sum(1 for _, correct, _ in results if not correct)
+    lines = [f"The answer: **{discord.utils.escape_markdown(render.clip(question.answer, 200))}**"]
+    lines.append("Right: " + (", ".join(right) if right else "nobody"))
+    if wrong:
+        lines.append(f"Wrong: {wrong}")
+    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · time's up",
+                          description=render.clip("\n".join(lines), render.DESCRIPTION_MAX), colour=render.COLOUR)
+    return embed
+
+
+def round_summary(rows: list[BoardRow], questions: int, *, cancelled: str | None = None) -> discord.Embed:
+    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({row.correct}/{questions} right)"
+             for i, row in enumerate(rows)]
+    title = "Round over" if cancelled is None else "Round stopped"
+    text = "\n".join(lines) or "Nobody answered."
+    if cancelled:
+        text = f"{cancelled}\n\n{text}"
+    embed = discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
+    embed.set_footer(text="Points count on /leaderboard")
+    return embed
