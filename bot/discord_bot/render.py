@@ -214,6 +214,10 @@ def config_text(config) -> str:
         f"**Term of the day:** {'on' if config.daily_enabled else 'off'} · channel {daily} · "
         + f"{config.daily_time} {config.timezone}",
     ]
+    quiz = [f"quiz of the day {'on' if config.daily_quiz else 'off'}"]
+    quiz.append(f"rounds started by Manage Messages{f' or <@&{config.quiz_role_id}>' if config.quiz_role_id else ''}")
+    quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
+    lines.append(f"**Study:** {' · '.join(quiz)}")
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
     return clip("\n".join(lines), CONTENT_MAX)

@@ -36,8 +36,9 @@ def make_settings(index_path: Path, state_path: Path, **overrides: Any) -> Setti
     return Settings(**{**base.__dict__, "index_path": index_path, "state_path": state_path, **overrides})
 
 
-def make_bot(settings: Settings, embedder, *, now: Callable[[], datetime] | None = None) -> GlossaryBot:
-    kwargs: dict[str, Any] = {"guild_ready_timeout": 0.05}
+def make_bot(settings: Settings, embedder, *, now: Callable[[], datetime] | None = None,
+             **options: Any) -> GlossaryBot:
+    kwargs: dict[str, Any] = {"guild_ready_timeout": 0.05, **options}
     if now is not None:
         kwargs["now"] = now
     bot = GlossaryBot(Glossary(settings, embedder=embedder), warm_model=False, **kwargs)

@@ -106,6 +106,42 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
             return
         await self._update(interaction, f"Term of the day is {'on' if enabled else 'off'}.", daily_enabled=enabled)
 
+    @config.command(name="daily-quiz", description="Post a quiz question under the term of the day (on or off)")
+    async def daily_quiz(self, interaction: discord.Interaction, enabled: bool) -> None:
+        await self._update(interaction, f"Quiz of the day is {'on' if enabled else 'off'}.", daily_quiz=enabled)
+
+    @config.command(name="quiz-role", description="A role whose members may start quiz rounds (empty: none)")
+    async def quiz_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        done = (f"Members with {role.mention} may start quiz rounds." if role
+                else "Only members with Manage Messages may start quiz rounds.")
+        await self._update(interaction, done, quiz_role_id=role.id if role else None)
+
+    @config.command(name="champion-role", description="Give a role to last month's top quiz scorer (empty: off)")
+    async def champion_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        if role is None:
+            await self._update(interaction, "No champion role.", champion_role_id=None)
+            return
+        problem = champion_role_problem(interaction.guild, role)
+        if problem:
+            await self._reply(interaction, f"Not changed: {problem}")
+            return
+        await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month.",
+                           champion_role_id=role.id, champion_month=None)
+
+
+def champion_role_problem(guild: discord.Guild | None, role: discord.Role) -> str | None:
+    """Why the bot could not give `role`, in words an admin can act on; None if it can."""
+    me = guild.me if guild is not None else None
+    if me is None:
+        return None  # cannot tell from here; a failure later is shown in /glossary config show
+    if role.managed or role.is_default():
+        return f"{role.mention} is managed by Discord or an integration, so nobody can give it."
+    if not (me.guild_permissions.manage_roles or me.guild_permissions.administrator):
+        return f"I need the **Manage Roles** permission to give {role.mention}."
+    if role >= me.top_role:
+        return f"my own role must be above {role.mention} in the server's role list (Server Settings → Roles)."
+    return None
+
 
 async def setup(bot) -> None:
     await bot.add_cog(GlossaryGroup(bot))

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from ...glossary.search import ANSWER
 from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply
 
@@ -54,10 +55,28 @@ class Review(commands.Cog):
             return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
+    def _entry_for(self, term: str):
+        """(entry, None), or (None, near names) when `term` names no entry confidently."""
+        searcher = self.bot.searcher
+        entry = self.bot.entry_named(term)
+        found = searcher.lookup(term) if entry is None else None
+        if found and found.best:
+            entry = found.best.entry
+        if entry is not None:
+            return entry, []
+        result = searcher.search(term)
+        if result.band == ANSWER and result.best:
+            return result.best.entry, []
+        return None, [hit.entry.term for hit in result.hits[:3]]
+
     def _add(self, user_id: int, term: str) -> str:
-        entry = self.bot.entry_named(term) or self.bot.entry_by_term(term)
+        entry, near = self._entry_for(term)
         if entry is None:
-            return f"The glossary has no entry “{render.escape_user_text(term, 100)}”."
+            text = f"The glossary has no entry “{render.escape_user_text(term, 100)}”."
+            if near:
+                text += " Did you mean: " + ", ".join(discord.utils.escape_markdown(render.clip(t, 80))
+                                                      for t in near) + "?"
+            return text
         name = discord.utils.escape_markdown(render.clip(entry.term, 100))
         if not self.bot.state.study.add_card(user_id, entry.term, self.bot.now()):
             return f"**{name}** is already in your review deck."

@@ -1,0 +1,157 @@
+"""/review on Discord (issue 12): cards added from a definition's 📚 button and /review add,
+shown term first, rated Again/Good and scheduled by FSRS on a fake clock, a review that
+carries on across a restart, a stale rating that changes nothing, and the daily reminder
+DM sent once to an opted-in user and never to anyone else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.study import review
+from tests.fake_discord import CallbackType, FakeDiscord
+
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
+
+
+def _button(message: dict, prefix: str) -> str:
+    return next(cid for cid in button_ids(message) if cid.startswith(prefix))
+
+
+def _cards(bot, user) -> dict[str, review.Card]:
+    ids = [i for (i,) in bot.state.db.query("SELECT card_id FROM review_cards WHERE user_id = ?", [user.id])]
+    return {card.term: card for card in map(bot.state.study.card, ids)}
+
+
+def test_cards_move_through_again_and_good_across_a_restart(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                await fake.wait_for_command_sync()
+                empty = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert empty.data["flags"] == 64 and "deck is empty" in empty.embeds[0]["description"]
+
+                shown = await fake.wait_for_response(
+                    await fake.send_slash_command("define", {"term": "attention"}, user=alice))
+                add = _button(shown.message, "gloss:rev:add:")
+                added = await fake.wait_for_response(await fake.click_button(shown, add, user=alice))
+                assert added.data["flags"] == 64 and "Added **Attention**" in added.content
+                again = await fake.wait_for_response(await fake.click_button(shown, add, user=alice))
+                assert "already in your review deck" in again.content
+                by_command = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "LoRA"}, user=alice))
+                assert "Added" in by_command.content
+                missing = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "zzqx blorf"}, user=alice))
+                assert "no entry" in missing.content
+
+                clock["now"] += timedelta(seconds=5)
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                same_card = await fake.wait_for_response(
+                    await fake.send_slash_command("review start", {}, user=alice))
+                assert front.data["flags"] == 64 and front.embeds[0]["title"] == "Attention"
+                assert "2 cards due" in front.embeds[0]["footer"]["text"]
+                assert "description" not in front.embeds[0] or "Token" not in front.embeds[0]["description"]
+                # someone else cannot turn alice's card
+                stolen = await fake.wait_for_response(
+                    await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=bob))
+                assert stolen.type == CallbackType.CHANNEL_MESSAGE and "not yours" in stolen.content
+
+                back = await fake.wait_for_response(
+                    await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
+                assert back.type == CallbackType.UPDATE_MESSAGE and back.embeds[0]["title"] == "Attention"
+                entry = bot.entry_named("Attention")
+                assert entry.definition.startswith(back.embeds[0]["description"][:40])
+                ratings = [cid.rsplit(":", 1)[1] for cid in button_ids(back.data)]
+                assert ratings == ["again", "hard", "good", "easy"]
+                good = _button(back.data, "gloss:rev:rate:") .rsplit(":", 1)[0] + ":good"
+                nxt = await fake.wait_for_response(await fake.click_button(back, good, user=alice))
+                assert nxt.type == CallbackType.UPDATE_MESSAGE and nxt.embeds[0]["title"] == "LoRA"
+                # the same card still on screen in an older message: turning it changes nothing
+                stale = await fake.wait_for_response(
+                    await fake.click_button(same_card, _button(same_card.message, "gloss:rev:show:"), user=alice))
+                assert "already rated" in stale.content
+                card = _cards(bot, alice)["Attention"]
+                assert card.reviews == 1 and card.fsrs_state == review.LEARNING
+                assert timedelta(minutes=5) <= card.due - clock["now"] <= timedelta(minutes=15)
+
+            # restart in the middle of a review: the card on screen is shown and rated all the same
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                back = await fake.wait_for_response(
+                    await fake.click_button(nxt, _button(nxt.data, "gloss:rev:show:"), user=alice))
+                assert back.ok and back.embeds[0]["title"] == "LoRA"
+                forgot = _button(back.data, "gloss:rev:rate:").rsplit(":", 1)[0] + ":again"
+                done = await fake.wait_for_response(await fake.click_button(back, forgot, user=alice))
+                assert done.embeds[0]["title"] == "All done" and "comes back in 1 minute" in done.embeds[0]["description"]
+
+                # ten minutes on, both are due again; Good twice takes Attention out to days
+                clock["now"] += timedelta(minutes=11)
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert front.embeds[0]["title"] in ("Attention", "LoRA") and "2 cards due" in \
+                    front.embeds[0]["footer"]["text"]
+                for _ in range(2):
+                    back = await fake.wait_for_response(
+                        await fake.click_button(front, _button(front.message if front.message else front.data,
+                                                               "gloss:rev:show:"), user=alice))
+                    rate = _button(back.data, "gloss:rev:rate:").rsplit(":", 1)[0] + ":good"
+                    front = await fake.wait_for_response(await fake.click_button(back, rate, user=alice))
+                assert front.embeds[0]["title"] == "All done"
+                cards = _cards(bot, alice)
+                assert cards["Attention"].learned and cards["Attention"].due - clock["now"] >= timedelta(days=1)
+                assert cards["LoRA"].reviews == 2 and cards["LoRA"].due > clock["now"]
+
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert fields["Cards"] == "2" and fields["Due now"] == "0" and fields["Learned"] in ("1", "2")
+                assert "75% of 4 reviews" in fields["Recalled (30 days)"]
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)
+
+
+def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            carol = fake.add_user("carol", accepts_dms=False)
+            dave = fake.add_user("dave")
+            for user in (alice, bob, carol, dave):
+                fake.add_member(guild, user)
+            # a long interval: the test drives the reminder loop itself
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                for user in (alice, bob, carol):
+                    await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                               user=user))
+                for user in (alice, carol, dave):  # dave opts in but has nothing due
+                    reply = await fake.wait_for_response(
+                        await fake.send_slash_command("review remind", {"setting": "on"}, user=user))
+                    assert "at most once a day" in reply.content
+                cog = bot.get_cog("Review")
+                clock["now"] += timedelta(minutes=1)
+                assert await cog.send_reminders() == 1  # carol refuses DMs: skipped quietly
+                assert await cog.send_reminders() == 0
+                clock["now"] += timedelta(hours=6)
+                assert await cog.send_reminders() == 0  # once a day
+                clock["now"] += timedelta(days=1)
+                assert await cog.send_reminders() == 1
+
+            dms = {user.username: fake.messages_in(fake.dm_channel(user)) for user in (alice, bob, carol, dave)}
+            assert len(dms["alice"]) == 2 and "1 glossary card due" in dms["alice"][0]["content"]
+            assert dms["bob"] == [] and dms["carol"] == [] and dms["dave"] == []
+            assert not fake.errors
+
+    run(scenario, timeout=120)
