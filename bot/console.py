@@ -1,7 +1,7 @@
 """A local console that answers exactly like the bot: `glossary-bot run` without a token.
 
 Type a term or a question, or a command (`/define`, `/ask`, `/related`,
-`/random`, `/today`, `/help`, `/quit`). Works as a pipe too:
+`/random`, `/today`, `/quiz`, `/review`, `/help`, `/quit`). Works as a pipe too:
 `echo "what is attention" | glossary-bot run` prints the answer and exits 0;
 when stdin is not a terminal there is no banner and no prompt on stdout.
 
@@ -20,6 +20,7 @@ import sys
 from typing import TextIO
 
 from .console_quiz import ConsoleQuiz
+from .console_review import ConsoleReview
 from .glossary.daily import term_of_the_day
 from .glossary.embeddings import valid_unicode
 from .glossary.search import NOT_FOUND, Searcher
@@ -40,6 +41,9 @@ Type a term or a question and press Enter, or use a command:
   /random            a random entry
   /today             the term of the day
   /quiz              a multiple-choice question (answer with its number)
+  /review            your due review cards: Enter shows the definition, then rate it 1-4
+  /review add <term> put a term in your review deck (/review remove <term> takes it out)
+  /review stats      your deck: due now, due today, learned, how much you recall
   /help              this help
   /quit              leave (Ctrl-D or Ctrl-C work too)
 A line without a leading / is the same as /ask."""
@@ -70,10 +74,15 @@ def _entry_with_related(searcher: Searcher, entry: StoredEntry) -> str:
 
 
 def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None,
-                quiz: ConsoleQuiz | None = None) -> str:
+                quiz: ConsoleQuiz | None = None, review: ConsoleReview | None = None) -> str:
     """The console's answer to one input line ("" for a blank line). `quiz` holds a session's
-    pending quiz question, which the next line may answer."""
+    pending quiz question, which the next line may answer; `review` its review deck and the
+    card on screen, which the next line turns over (Enter will do) or rates."""
     line = valid_unicode(line).strip()  # undecodable input bytes: U+FFFD, so every later step can encode it
+    if review is not None and review.pending is not None:
+        reply = review.answer(searcher, line)
+        if reply is not None:
+            return reply
     if not line:
         return ""
     if quiz is not None and quiz.pending is not None:
@@ -102,6 +111,10 @@ def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None,
         return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
     if command == "/quiz":
         return (quiz or ConsoleQuiz()).ask(searcher)
+    if command == "/review":
+        if review is None:
+            return "/review is unavailable here: it needs the console's state database (glossary-bot run)."
+        return review.command(searcher, argument)
     if command in ("/help", "/?", "/h"):
         return HELP
     if command in QUIT_COMMANDS:
@@ -173,12 +186,15 @@ def run_console(
         )
     answered = 0
     quiz = ConsoleQuiz()
+    # The bot's state database (GLOSSARY_STATE_DB), opened at the first /review.
+    settings = getattr(glossary, "settings", None)
+    review = ConsoleReview(getattr(settings, "state_path", None))
     try:
         for line in _read_lines(stdin, stdout, interactive):
             if line.strip().lower() in QUIT_COMMANDS:
                 break
             try:
-                reply = handle_line(searcher, line, quiz=quiz)
+                reply = handle_line(searcher, line, quiz=quiz, review=review)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # one bad query must not end the session
@@ -199,4 +215,6 @@ def run_console(
         if stdout is sys.stdout:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        review.close()
     return 0

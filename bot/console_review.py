@@ -1,0 +1,235 @@
+"""/review in the local console: the Discord cog's spaced review (bot/discord_bot/cogs/review.py)
+for the one local user, as text, in the same state database the bot uses.
+
+`/review` shows the most overdue card's term; the next line (Enter, or a guess) shows its
+definition and asks for a rating; the line after rates it ("good" or "3") and shows the next
+card. A line that is not a rating leaves the card unrated and is handled as usual, as an
+unanswered /quiz question is. The state database is opened at the first /review, so a
+console that never reviews never creates one; if it cannot be opened, /review says why and
+the rest of the console works as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .glossary.search import ANSWER, NOT_FOUND, Searcher
+from .glossary.store import StoredEntry
+from .present import entry_text
+from .state import StateError, StateStore
+from .state.study import DeckStats
+from .study import review
+
+USER_ID = GUILD_ID = 0  # the console's one user, in no server
+FRONT, BACK = "front", "back"
+RATING_NAMES = tuple(review.RATINGS)  # again, hard, good, easy: 1–4
+USAGE = "Usage: /review | /review add <term> | /review remove <term> | /review stats  (type /help for all commands)"
+EMPTY_DECK = "Your review deck is empty. Add a term with /review add <term> (e.g. /review add attention), then /review."
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pending:
+    card: review.Card
+    stage: str  # FRONT: the term is shown; BACK: the definition is shown, a rating is expected
+
+
+@dataclass
+class ConsoleReview:
+    """One console session's review: the state database (opened on first use) and the card on screen."""
+
+    path: Path | None
+    now: Callable[[], datetime] = utc_now
+    pending: Pending | None = None
+    _store: StateStore | None = None
+    _error: str | None = None
+    _names: dict[str, StoredEntry] = field(default_factory=dict)
+    _names_of: object = None
+
+    # -- the database ------------------------------------------------------------------------
+
+    def store(self) -> StateStore | None:
+        """The open state store, or None (and `unavailable()` says why)."""
+        if self._store is None and self._error is None:
+            if self.path is None:
+                self._error = "no state database is configured for this console"
+            else:
+                try:
+                    self._store = StateStore(self.path)
+                except StateError as exc:
+                    self._error = " ".join(str(exc).split())
+        return self._store
+
+    def unavailable(self) -> str:
+        return f"/review is unavailable: {self._error}"
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def entry_named(self, searcher: Searcher, term: str) -> StoredEntry | None:
+        """The entry called exactly `term` (a card's), without searching."""
+        if self._names_of is not searcher.index:
+            self._names = {e.term: e for e in searcher.index.entries.values()}
+            self._names_of = searcher.index
+        return self._names.get(term)
+
+    @staticmethod
+    def entry_by_term(searcher: Searcher, term: str) -> tuple[StoredEntry | None, list[StoredEntry]]:
+        """The entry whose name is `term` (exact, alias, or what a search answers with), else
+        None and the search's suggestions: a mere suggestion is not added to anyone's deck."""
+        found = searcher.lookup(term)
+        if found and found.best:
+            return found.best.entry, []
+        result = searcher.search(term)
+        if result.band == ANSWER and result.best:
+            return result.best.entry, []
+        return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def command(self, searcher: Searcher, argument: str) -> str:
+        """The answer to `/review <argument>`."""
+        self.pending = None
+        action, _, rest = argument.partition(" ")
+        action, rest = action.lower(), rest.strip()
+        store = self.store()
+        if store is None:
+            return self.unavailable()
+        if action in ("", "start"):
+            return self._next_card(searcher, store)
+        if action == "add":
+            return self._add(searcher, store, rest) if rest else "Usage: /review add <term>"
+        if action == "remove":
+            return self._remove(searcher, store, rest) if rest else "Usage: /review remove <term>"
+        if action == "stats":
+            now = self.now()
+            return stats_text(store.study.deck_stats(USER_ID, now), now)
+        return USAGE
+
+    def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:
+        entry, suggestions = self.entry_by_term(searcher, term)
+        if entry is None:
+            hint = f" Did you mean: {'; '.join(e.term for e in suggestions)}?" if suggestions else ""
+            return f"The glossary has no entry “{_shown(term)}”.{hint}"
+        if not store.study.add_card(USER_ID, entry.term, self.now()):
+            return f"{entry.term} is already in your review deck."
+        return f"Added {entry.term} to your review deck. /review shows your cards when they are due."
+
+    def _remove(self, searcher: Searcher, store: StateStore, term: str) -> str:
+        names = [term]  # the card's exact name first: it may have left the glossary
+        entry, _ = self.entry_by_term(searcher, term)
+        if entry is not None and entry.term != term:
+            names.append(entry.term)
+        for name in names:
+            if store.study.remove_card(USER_ID, name):
+                return f"Removed {name} from your review deck."
+        return f"“{_shown(term)}” is not in your review deck."
+
+    def _next_card(self, searcher: Searcher, store: StateStore, rated: review.Card | None = None) -> str:
+        """The next due card's front (and it becomes pending), or "All done". A card whose term
+        left the glossary is dropped from the deck on the way, as on Discord."""
+        study, now = store.study, self.now()
+        lines, dropped = [], []
+        if rated is not None:
+            lines.append(f"{rated.term} comes back {review.describe_wait(rated.due - now)}.")
+        while (card := study.next_due(USER_ID, now)) is not None and self.entry_named(searcher, card.term) is None:
+            study.remove_card(USER_ID, card.term)
+            dropped.append(card.term)
+        if dropped:
+            lines.append(f"Dropped from your deck (no longer in the glossary): {'; '.join(dropped)}.")
+        stats = study.deck_stats(USER_ID, now)
+        if card is not None:
+            self.pending = Pending(card, FRONT)
+            if lines:
+                lines.append("")
+            lines += [card.term, "=" * min(len(card.term), 88),
+                      "What does it mean? Recall it, then press Enter to see the definition.",
+                      f"({stats.due_now} card{'s' if stats.due_now != 1 else ''} due · spaced review)"]
+        elif not stats.cards:
+            lines.append(EMPTY_DECK)
+        else:
+            done = "All done: no cards due right now."
+            if stats.next_due is not None:
+                done += f" Next card due {review.describe_wait(stats.next_due - now)}."
+            lines.append(done)
+        return "\n".join(lines)
+
+    # -- the line after a card -----------------------------------------------------------------
+
+    def answer(self, searcher: Searcher, line: str) -> str | None:
+        """The reply if `line` continues the pending card; None (and the card left unrated) if
+        it does not, so the line is handled as usual."""
+        pending = self.pending
+        if pending is None:
+            return None
+        store = self.store()
+        if store is None:
+            self.pending = None
+            return None
+        if pending.stage == FRONT:
+            if line.startswith("/"):  # a command, not a guess: the card stays due, unrated
+                self.pending = None
+                return None
+            return self._back(searcher, store, pending.card)
+        if not line:  # a stray Enter: the rating is still expected
+            return ""
+        rating = parse_rating(line)
+        self.pending = None
+        if rating is None:
+            return None
+        rated = store.study.rate(pending.card.card_id, USER_ID, pending.card.reviews, rating, self.now(), GUILD_ID)
+        if rated is None:
+            return "That card was already rated (in another session?). /review shows your next card."
+        return self._next_card(searcher, store, rated)
+
+    def _back(self, searcher: Searcher, store: StateStore, card: review.Card) -> str:
+        entry = self.entry_named(searcher, card.term)
+        if entry is None:  # left the glossary since the front was shown
+            self.pending = None
+            return self._next_card(searcher, store)
+        self.pending = Pending(card, BACK)
+        now = self.now()
+        waits = [f"{n} {name}: {review.describe_wait(review.rate(card, name, now).due - now).removeprefix('in ')}"
+                 for n, name in enumerate(RATING_NAMES, start=1)]
+        return "\n".join([entry_text(entry, None, []), "",
+                          "How well did you remember it? again / hard / good / easy (1-4)",
+                          "  " + " · ".join(waits)])
+
+
+def parse_rating(line: str) -> str | None:
+    """"good", "Good.", "3" → "good"; None if the line is not a rating."""
+    text = line.strip().lower().rstrip(".!)")
+    if text.isdigit() and 1 <= int(text) <= len(RATING_NAMES):
+        return RATING_NAMES[int(text) - 1]
+    return text if text in review.RATINGS else None
+
+
+def stats_text(stats: DeckStats, now: datetime) -> str:
+    retention = "no reviews yet" if stats.retention_30d is None else (
+        f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
+    lines = ["Your review deck",
+             f"  Due now:            {stats.due_now}",
+             f"  Due today:          {stats.due_today}",
+             f"  Cards:              {stats.cards}",
+             f"  Learned:            {stats.learned}",
+             f"  Recalled (30 days): {retention}"]
+    if not stats.due_now and stats.next_due is not None:
+        lines.append(f"Next card due {review.describe_wait(stats.next_due - now)}.")
+    lines.append("(scheduled by FSRS · /review to review)")
+    return "\n".join(lines)
+
+
+def _shown(text: str, width: int = 100) -> str:
+    """User text echoed on one line, without control characters."""
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,295 @@
+"""/review in the local console (bot/console_review.py), on the real index and a real state
+database in a temporary directory, with a clock the tests move."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.console import HELP, handle_line, run_console
+from bot.console_review import EMPTY_DECK, USER_ID, ConsoleReview
+from bot.state import StateStore
+from bot.study import review
+from tests.conftest import OpenedGlossary
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, when: datetime = START) -> None:
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+    def advance(self, **delta) -> None:
+        self.when += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def state_path(tmp_path) -> Path:
+    return tmp_path / "state.db"
+
+
+@pytest.fixture
+def rv(state_path, clock):
+    session = ConsoleReview(state_path, now=clock)
+    yield session
+    session.close()
+
+
+def say(searcher, rv: ConsoleReview, *lines: str) -> list[str]:
+    return [handle_line(searcher, line, review=rv) for line in lines]
+
+
+def the_card(rv: ConsoleReview, term: str) -> review.Card:
+    rows = rv.store().db.query("SELECT card_id FROM review_cards WHERE user_id = ? AND term = ?", [USER_ID, term])
+    assert rows, f"{term} is not in the deck"
+    return rv.store().study.card(rows[0][0])
+
+
+def review_one(searcher, rv: ConsoleReview, rating: str) -> str:
+    """/review, Enter, rating: what the rating line answers."""
+    front, back, rated = say(searcher, rv, "/review", "", rating)
+    assert front.splitlines()[1].startswith("=") and "press Enter" in front
+    assert "again / hard / good / easy (1-4)" in back
+    return rated
+
+
+# -- adding and removing --------------------------------------------------------------------
+
+
+def test_add_stores_the_entrys_exact_term(searcher, rv):
+    assert say(searcher, rv, "/review add attention")[0] == (
+        "Added Attention to your review deck. /review shows your cards when they are due.")
+    assert say(searcher, rv, "/review add ATTENTION")[0] == "Attention is already in your review deck."
+    assert say(searcher, rv, "/review add attenton")[0] == "Attention is already in your review deck."  # misspelt
+    assert say(searcher, rv, "/review add lora")[0].startswith("Added LoRA ")
+    assert the_card(rv, "LoRA").reviews == 0
+
+
+def test_add_refuses_what_the_glossary_does_not_have(searcher, rv):
+    out = say(searcher, rv, "/review add what is the capital of France")[0]
+    assert out == "The glossary has no entry “what is the capital of France”."
+    assert rv.store().study.deck_stats(USER_ID, START).cards == 0
+    assert say(searcher, rv, "/review add")[0] == "Usage: /review add <term>"
+
+
+def test_remove_by_exact_name_or_by_what_names_the_entry(searcher, rv):
+    say(searcher, rv, "/review add attention", "/review add lora")
+    assert say(searcher, rv, "/review remove Attention")[0] == "Removed Attention from your review deck."
+    assert say(searcher, rv, "/review remove lora")[0] == "Removed LoRA from your review deck."
+    assert say(searcher, rv, "/review remove lora")[0] == "“lora” is not in your review deck."
+    assert rv.store().study.deck_stats(USER_ID, START).cards == 0
+
+
+# -- reviewing --------------------------------------------------------------------------------
+
+
+def test_an_empty_deck_says_how_to_add_cards(searcher, rv):
+    out = say(searcher, rv, "/review")[0]
+    assert out == EMPTY_DECK and "/review add <term>" in out
+    assert rv.pending is None
+
+
+def test_good_brings_a_new_card_back_in_ten_minutes(searcher, rv, clock):
+    say(searcher, rv, "/review add attention")
+    front, back = say(searcher, rv, "/review", "")
+    assert front.splitlines()[0] == "Attention"  # the term first, not the definition
+    assert "softmax" not in front and "(1 card due · spaced review)" in front
+    assert back.startswith("Attention\n=========\n") and "softmax" in back
+    assert "3 good: 10 minutes" in back and "1 again: 1 minute" in back
+
+    rated = say(searcher, rv, "good")[0]
+    assert rated.splitlines()[0] == "Attention comes back in 10 minutes."
+    assert "All done: no cards due right now. Next card due in 10 minutes." in rated
+    assert rv.pending is None
+    card = the_card(rv, "Attention")
+    assert card.reviews == 1 and card.due == START + timedelta(minutes=10)
+
+    clock.advance(minutes=9, seconds=59)
+    assert say(searcher, rv, "/review")[0].startswith("All done: no cards due right now.")
+    assert rv.pending is None
+    clock.advance(seconds=2)
+    assert say(searcher, rv, "/review")[0].splitlines()[0] == "Attention"
+    assert rv.pending is not None
+
+
+def test_again_on_a_learned_card_sends_it_to_relearning(searcher, rv, clock):
+    say(searcher, rv, "/review add attention")
+    review_one(searcher, rv, "3")  # learning step 1, back in 10 minutes
+    clock.advance(minutes=10)
+    out = review_one(searcher, rv, "good")  # graduates: spaced by days now
+    assert the_card(rv, "Attention").fsrs_state == review.REVIEW
+    assert "comes back in" in out and "day" in out
+    clock.when = the_card(rv, "Attention").due
+    out = review_one(searcher, rv, "again")
+    card = the_card(rv, "Attention")
+    assert card.fsrs_state == review.RELEARNING and card.lapses == 1 and card.reviews == 3
+    assert out.splitlines()[0] == "Attention comes back in 10 minutes."
+
+
+def test_the_most_overdue_card_comes_first_and_rating_shows_the_next(searcher, rv, clock):
+    say(searcher, rv, "/review add lora")
+    clock.advance(seconds=1)
+    say(searcher, rv, "/review add attention")
+    out = review_one(searcher, rv, "hard")
+    lines = out.splitlines()
+    assert lines[0] == "LoRA comes back in 6 minutes."
+    assert lines[2] == "Attention" and "(1 card due · spaced review)" in out
+    assert rv.pending is not None and rv.pending.card.term == "Attention"
+
+
+def test_stats_count_due_cards_learned_ones_and_recall(searcher, rv, clock):
+    say(searcher, rv, "/review add attention", "/review add lora", "/review add rmsnorm")
+    out = say(searcher, rv, "/review stats")[0]
+    assert "Due now:            3" in out and "Due today:          3" in out
+    assert "Cards:              3" in out and "Learned:            0" in out
+    assert "Recalled (30 days): no reviews yet" in out
+
+    review_one(searcher, rv, "easy")  # Attention: learned at once, due in days
+    say(searcher, rv, "", "again")  # LoRA (shown after the rating): back in a minute
+    stats = rv.store().study.deck_stats(USER_ID, clock())
+    assert (stats.due_now, stats.due_today, stats.cards, stats.learned) == (1, 2, 3, 1)
+    out = say(searcher, rv, "/review stats")[0]
+    assert "Due now:            1" in out and "Due today:          2" in out
+    assert "Cards:              3" in out and "Learned:            1" in out
+    assert "Recalled (30 days): 50% of 2 reviews" in out
+
+    clock.advance(days=31)  # the reviews fall out of the 30-day window
+    assert "Recalled (30 days): no reviews yet" in say(searcher, rv, "/review stats")[0]
+
+
+def test_a_line_that_is_not_a_rating_leaves_the_card_unrated(searcher, rv):
+    say(searcher, rv, "/review add lora")
+    say(searcher, rv, "/review", "")
+    assert say(searcher, rv, "")[0] == ""  # a stray Enter: still waiting for the rating
+    assert rv.pending is not None
+    out = say(searcher, rv, "attention")[0]  # not a rating: an ordinary question
+    assert out.startswith("Attention\n=========\n") and "(matched by exact term" in out
+    assert rv.pending is None
+    assert say(searcher, rv, "3")[0] != ""  # "3" is now just a query, not a rating
+    card = the_card(rv, "LoRA")
+    assert card.reviews == 0 and card.due == START
+    assert rv.store().study.deck_stats(USER_ID, START).reviews_30d == 0
+
+    say(searcher, rv, "/review", "")
+    assert say(searcher, rv, "5")[0] != "" and the_card(rv, "LoRA").reviews == 0  # out of 1-4
+
+
+def test_a_command_instead_of_turning_the_card_over_leaves_it_unrated(searcher, rv):
+    say(searcher, rv, "/review add lora")
+    say(searcher, rv, "/review")
+    assert say(searcher, rv, "/help")[0] == HELP
+    assert rv.pending is None and the_card(rv, "LoRA").reviews == 0
+
+
+def test_a_card_rated_elsewhere_meanwhile_is_not_rated_twice(searcher, rv, state_path, clock):
+    say(searcher, rv, "/review add lora")
+    say(searcher, rv, "/review", "")
+    other = ConsoleReview(state_path, now=clock)  # a second console on the same database
+    try:
+        review_one(searcher, other, "good")
+    finally:
+        other.close()
+    assert say(searcher, rv, "easy")[0].startswith("That card was already rated")
+    assert the_card(rv, "LoRA").reviews == 1
+
+
+def test_a_card_whose_term_left_the_glossary_is_dropped(searcher, rv):
+    say(searcher, rv, "/review add attention")
+    rv.store().study.add_card(USER_ID, "Phlogiston", START - timedelta(days=1))  # most overdue
+    out = say(searcher, rv, "/review")[0]
+    lines = out.splitlines()
+    assert lines[0] == "Dropped from your deck (no longer in the glossary): Phlogiston."
+    assert lines[2] == "Attention"
+    assert rv.store().study.deck_stats(USER_ID, START).cards == 1
+
+
+def test_the_deck_persists_across_sessions(searcher, state_path, clock):
+    first = ConsoleReview(state_path, now=clock)
+    say(searcher, first, "/review add attention")
+    review_one(searcher, first, "good")
+    first.close()
+
+    second = ConsoleReview(state_path, now=clock)
+    try:
+        assert say(searcher, second, "/review add attention")[0] == "Attention is already in your review deck."
+        assert say(searcher, second, "/review")[0].startswith("All done: no cards due right now. Next card due in 10")
+        clock.advance(minutes=10)
+        assert say(searcher, second, "/review")[0].splitlines()[0] == "Attention"
+        assert "Recalled (30 days): 100% of 1 review" in say(searcher, second, "/review stats")[0]
+    finally:
+        second.close()
+
+
+def test_review_is_unavailable_without_a_state_database(searcher):
+    assert "/review is unavailable" in handle_line(searcher, "/review")
+    assert handle_line(searcher, "/review", review=ConsoleReview(None)).startswith("/review is unavailable")
+
+
+def test_help_lists_the_review_commands(searcher):
+    for command in ("/review ", "/review add <term>", "/review remove <term>", "/review stats"):
+        assert command in HELP
+
+
+# -- in the console loop ------------------------------------------------------------------------
+
+
+class GlossaryWithSettings(OpenedGlossary):
+    def __init__(self, searcher, state_path: Path):
+        super().__init__(searcher)
+        self.settings = Settings.load(environ={"GLOSSARY_STATE_DB": str(state_path)}, dotenv=Path("/nonexistent"))
+
+
+def run(searcher, state_path: Path, text: str, *, glossary: OpenedGlossary | None = None) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    glossary = glossary or GlossaryWithSettings(searcher, state_path)
+    code = run_console(glossary, stdin=io.StringIO(text), stdout=stdout, stderr=stderr)
+    assert code == 0
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_a_piped_session_reviews_in_the_settings_state_database(searcher, state_path):
+    out, err = run(searcher, state_path, "/review add attention\n/review\n\ngood\n")
+    assert err == ""
+    assert "Added Attention to your review deck." in out
+    assert "How well did you remember it? again / hard / good / easy (1-4)" in out
+    assert "Attention comes back in 10 minutes." in out
+    store = StateStore(state_path)  # closed by the console, and written
+    try:
+        assert store.study.deck_stats(USER_ID, datetime.now(UTC)).reviews_30d == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("kind", ["directory", "not sqlite"])
+def test_the_console_works_when_the_state_database_cannot_be_opened(searcher, tmp_path, kind):
+    unusable = tmp_path / "state.db"
+    glossary = GlossaryWithSettings(searcher, unusable)  # Settings.load refuses a folder: made after
+    if kind == "directory":
+        unusable.mkdir()
+    else:
+        unusable.write_bytes(b"this is not a database, just some text\n" * 100)
+    out, err = run(searcher, unusable, "/review\nattention\n/review add attention\n", glossary=glossary)
+    assert err == ""
+    blocks = out.split("\n\n")
+    assert blocks[0].startswith("/review is unavailable: cannot use state database ") and "\n" not in blocks[0]
+    assert "GLOSSARY_STATE_DB" in blocks[0]
+    assert any(b.startswith("Attention\n=========\n") for b in blocks)
+    assert out.rstrip().splitlines()[-1].startswith("/review is unavailable")
+
+
+def test_a_console_that_never_reviews_creates_no_state_database(searcher, state_path):
+    out, _ = run(searcher, state_path, "attention\n")
+    assert out.startswith("Attention\n")
+    assert not state_path.exists()
