@@ -41,6 +41,9 @@ class Rounds(commands.Cog):
             task.cancel()
         if self._drivers:
             await asyncio.wait(self._drivers.values(), timeout=5)
+        # a cancelled driver's last write (say, the question it just posted) is still queued in the
+        # quick pool (one worker, in order): let it land before the bot closes the database
+        await in_quick_pool(lambda: None)
 
     def _drive_later(self, round_id: int) -> None:
         task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}")

@@ -1,0 +1,112 @@
+"""/quiz round on Discord (issue 12): three users answer in a channel, faster right answers
+score more, each answers once, questions close on the bot's clock, the round survives a
+restart in the middle, and a summary ends it; members without permission cannot start one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.discord_bot import render_study
+from tests.fake_discord import FakeDiscord
+from tests.fake_discord.models import Permissions
+
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
+
+
+async def _question(fake, channel, position: int, after=None):
+    """The round's question `position` as posted in the channel."""
+    return await fake.wait_for_channel_message(
+        channel, after=after, timeout=10,
+        predicate=lambda m: any(cid.startswith(render_study.ROUND_PREFIX) and cid.split(":")[3] == str(position)
+                                for cid in button_ids(m.message)))
+
+
+def test_a_round_with_three_players_across_a_restart(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    def bot_now():
+        return clock["now"]
+
+    async def answer(fake, message, user, pick):
+        ids = [cid for cid in button_ids(message.message) if cid.startswith(render_study.ROUND_PREFIX)]
+        return await fake.wait_for_response(await fake.click_button(message, ids[pick], user=user))
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice, bob, carol = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("carol")
+            fake.add_member(guild, alice, roles=[mods])
+            fake.add_member(guild, bob)
+            fake.add_member(guild, carol)
+            async with running(fake, make_bot(settings, real_embedder, now=bot_now, round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                refused = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2}, user=bob, channel=channel))
+                assert refused.data["flags"] == 64 and "Manage Messages" in refused.content
+
+                started = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2, "seconds": 30}, user=alice, channel=channel))
+                assert started.ok and "2 questions, 30 s each" in started.content and not started.data.get("flags")
+                busy = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 3}, user=alice, channel=channel))
+                assert "already running" in busy.content
+
+                first = await _question(fake, channel, 0)
+                quiz_round = bot.state.study.running_rounds()[0]
+                right = quiz_round.question.correct
+                wrong = (right + 1) % 4
+                opened = bot.state.study.round(quiz_round.round_id).opened_at
+                clock["now"] = opened + timedelta(seconds=2)
+                got = await answer(fake, first, alice, right)
+                assert got.data["flags"] == 64 and got.content.startswith("✅ Right! +10 points")
+                clock["now"] = opened + timedelta(seconds=8)
+                got = await answer(fake, first, bob, right)
+                assert got.content.startswith("✅ Right! +9 points")
+                got = await answer(fake, first, carol, wrong)
+                assert got.content.startswith("❌") and quiz_round.question.answer not in got.content
+                again = await answer(fake, first, bob, wrong)
+                assert "already answered" in again.content
+
+                clock["now"] = opened + timedelta(seconds=31)  # time's up: closed, then question 2
+                second = await _question(fake, channel, 1)
+                closed = fake.messages[first.id]
+                assert "time's up" in closed["embeds"][0]["title"] and not closed.get("components")
+                text = closed["embeds"][0]["description"]
+                assert quiz_round.question.answer in text and f"<@{alice.id}> +10, <@{bob.id}> +9" in text
+                assert second.id  # posted; the restart below may come before or after it is recorded
+
+            # restart while question 2 is open: answers still count, and the round goes on
+            async with running(fake, make_bot(settings, real_embedder, now=bot_now, round_tick=0.02)) as bot:
+                # (if the restart came between posting question 2 and recording it, it is asked again)
+                quiz_round = await fake.wait_for(
+                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=10,
+                    what="question 2 open")
+                assert quiz_round.position == 1
+                opened = quiz_round.opened_at
+                clock["now"] = opened + timedelta(seconds=1)
+                got = await answer(fake, second, carol, quiz_round.question.correct)
+                assert got.content.startswith("✅ Right! +10 points")
+                got = await answer(fake, second, bob, (quiz_round.question.correct + 1) % 4)
+                assert got.content.startswith("❌")
+                clock["now"] = opened + timedelta(seconds=40)
+                summary = await fake.wait_for_channel_message(
+                    channel, timeout=10, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
+                lines = summary.embeds[0]["description"].splitlines()
+                assert lines == [f"1. <@{alice.id}> — **10** points (1/2 right)",
+                                 f"2. <@{carol.id}> — **10** points (1/2 right)",
+                                 f"3. <@{bob.id}> — **9** points (1/2 right)"]
+                await asyncio.sleep(0.1)
+                assert not bot.state.study.running_rounds()
+                board = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=bob))
+                assert board.embeds[0]["title"] == "Leaderboard · March 2026"
+                assert board.embeds[0]["description"].splitlines()[0] == \
+                    f"🥇 <@{alice.id}> — **10** points (1/1 right)"
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)

@@ -1,0 +1,190 @@
+"""Points on Discord (issue 12): private /quiz answers score once, /stats and /leaderboard
+(monthly by default), the quiz of the day under the term of the day, the monthly champion
+role (and a clear refusal without Manage Roles), and /forget-me deleting every row of the
+caller's and nobody else's."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from bot.discord_bot import render_quiz, render_study
+from tests.fake_discord import FakeDiscord
+from tests.fake_discord.models import DEFAULT_BOT_PERMISSIONS, Permissions
+
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
+
+
+def _quiz_options(message: dict) -> list[str]:
+    return [cid for cid in button_ids(message) if cid.startswith(render_quiz.QUIZ_PREFIX)]
+
+
+def test_points_stats_boards_and_the_daily_quiz(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study", "daily"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                question, _ = codec.parse(_quiz_options(asked.message)[0])
+                got = await fake.wait_for_response(
+                    await fake.click_button(asked, _quiz_options(asked.message)[question.correct], user=alice))
+                assert got.embeds[0]["footer"]["text"].startswith("+5 points · streak 1 day")
+
+                # the quiz of the day: posted under the term, answered privately, once each
+                bot.state.update_config(guild.id, daily_channel_id=guild.channel("daily").id, daily_time="09:00",
+                                        daily_enabled=True, daily_quiz=True)
+                await bot.get_cog("Daily").post_due()
+                daily = await fake.wait_for_channel_message(
+                    guild.channel("daily"), predicate=lambda m: bool(_quiz_options(m.message)))
+                assert daily.embeds[0]["title"].startswith("Quiz of the day")
+                question, _ = codec.parse(_quiz_options(daily.message)[0])
+                for user, pick in ((bob, question.correct), (alice, (question.correct + 1) % 4)):
+                    got = await fake.wait_for_response(
+                        await fake.click_button(daily, _quiz_options(daily.message)[pick], user=user))
+                    assert got.data["flags"] == 64  # the public post stays as it was
+                once_more = await fake.wait_for_response(
+                    await fake.click_button(daily, _quiz_options(daily.message)[question.correct], user=bob))
+                assert once_more.embeds[0]["footer"]["text"].startswith("Already answered")
+                assert fake.messages[daily.id]["components"] == daily.message["components"]
+
+                stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert fields["Points"] == "5 (5 this month)" and fields["Right answers"] == "1 of 2 (50%)"
+                assert fields["Daily streak"] == "1 (best 1)" and "Review deck" in fields
+                about_bob = await fake.wait_for_response(
+                    await fake.send_slash_command("stats", {"user": bob}, user=alice))
+                fields = {f["name"]: f["value"] for f in about_bob.embeds[0]["fields"]}
+                assert fields["Points"] == "5 (5 this month)" and "Review deck" not in fields  # private
+
+                # next month: the monthly board starts empty, the all-time board remembers
+                clock["now"] = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+                month = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=bob))
+                assert month.embeds[0]["title"] == "Leaderboard · April 2026"
+                assert "No points yet" in month.embeds[0]["description"]
+                ever = await fake.wait_for_response(
+                    await fake.send_slash_command("leaderboard", {"period": "all"}, user=bob))
+                assert len(ever.embeds[0]["description"].splitlines()) == 2
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=150)
+
+
+def test_the_champion_role_goes_to_last_months_top_scorer(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 31, 23, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            owner = fake.owner
+            weak = fake.add_guild("No roles", channels=["general"])
+            strong = fake.add_guild("Study Group", channels=["general"],
+                                    bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            for guild in (weak, strong):
+                fake.add_member(guild, alice)
+                fake.add_member(guild, bob)
+            weak_role = fake.add_role(weak, "Champion")
+            champion = fake.add_role(strong, "Champion")
+            above = fake.add_role(strong, "Admins", position=fake.bot_role(strong).position + 1)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                refused = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": weak_role}, user=owner, guild=weak))
+                assert "Not changed" in refused.content and "Manage Roles" in refused.content
+                too_high = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": above}, user=owner, guild=strong))
+                assert "Not changed" in too_high.content and "above" in too_high.content
+                ok = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": champion}, user=owner, guild=strong))
+                assert "last month's top scorer" in ok.content
+                assert bot.state.config(weak.id).champion_role_id is None
+
+                study = bot.state.study
+                study.record_answer(strong.id, alice.id, "solo:a", True, 5, clock["now"])
+                study.record_answer(strong.id, bob.id, "solo:a", True, 5, clock["now"])
+                study.record_answer(strong.id, bob.id, "solo:b", True, 5, clock["now"])
+                cog = bot.get_cog("Scores")
+                clock["now"] = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 1
+                assert await cog.crown_champions() == 0  # once a month
+                assert [r.name for r in fake.member_roles(strong, bob)] == ["Champion"]
+
+                study.record_answer(strong.id, alice.id, "solo:c", True, 50, clock["now"])
+                clock["now"] = datetime(2026, 5, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 1
+                assert [r.name for r in fake.member_roles(strong, alice)] == ["Champion"]
+                assert fake.member_roles(strong, bob) == []
+                shown = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config show", {}, user=owner, guild=strong))
+                assert f"champion role <@&{champion.id}>" in shown.content
+
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_forget_me_removes_every_row_of_the_caller_only(real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                for user in (alice, bob):  # a deck, a review, a reminder, points and a streak each
+                    await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                               user=user))
+                    await fake.wait_for_response(await fake.send_slash_command("review remind", {"setting": "on"},
+                                                                               user=user))
+                    card = bot.state.study.next_due(user.id, clock["now"])
+                    bot.state.study.rate(card.card_id, user.id, 0, "good", clock["now"], guild.id)
+                    bot.state.study.record_answer(guild.id, user.id, "solo:x", True, 5, clock["now"])
+                bot.state.update_config(guild.id, champion_user_id=alice.id)
+
+                asked = await fake.wait_for_response(await fake.send_slash_command("forget-me", {}, user=alice))
+                assert asked.data["flags"] == 64 and "cannot be undone" in asked.content
+                cancelled = await fake.wait_for_response(
+                    await fake.click_button(asked, render_study.FORGET_NO, user=alice))
+                assert "nothing was deleted" in cancelled.content and _rows_naming(state_path, alice.id)
+                asked = await fake.wait_for_response(await fake.send_slash_command("forget-me", {}, user=alice))
+                done = await fake.wait_for_response(await fake.click_button(asked, render_study.FORGET_YES,
+                                                                            user=alice))
+                assert done.content.startswith("Done: deleted") and not done.data.get("components")
+
+            assert _rows_naming(state_path, alice.id) == []
+            assert len(_rows_naming(state_path, bob.id)) >= 5
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def _rows_naming(path, user_id: int) -> list[tuple[str, tuple]]:
+    """Every row of every table with `user_id` in any column: what /forget-me must leave empty."""
+    conn = sqlite3.connect(path)
+    try:
+        found = []
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                if user_id in row or str(user_id) in row:
+                    found.append((table, row))
+        return found
+    finally:
+        conn.close()
