@@ -231,15 +231,18 @@ def file_digest(path: Path) -> dict[str, str]:
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.exists()}
 
 
-def sqlite_digest(path: Path) -> str:
-    """SHA-256 of an SQLite database's content (schema and rows), read without writing to it.
+def sqlite_digest(path: Path, ignore: tuple[str, ...] = ()) -> str:
+    """SHA-256 of an SQLite database's content (schema and rows), read without writing to it;
+    the rows of the tables in `ignore` left out.
 
     For a database the bot opens read-write: opening it rewrites the header (the
     state store's schema check is a write transaction) although no data changes.
     """
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    skipped = tuple(f'INSERT INTO "{table}"' for table in ignore)
     try:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+        lines = (line for line in conn.iterdump() if not line.startswith(skipped))
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
     finally:
         conn.close()
 

@@ -47,6 +47,7 @@ from .helpers import (
     sqlite_digest,
 )
 
+_DECK = ("review_cards", "sqlite_sequence")  # rows a /review add of a real term may write
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>")  # what Discord would turn into a ping
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # newline allowed
 
@@ -94,6 +95,9 @@ class World:
             await fake.send_slash_command("related", {"term": text}, user=user),
             await fake.send_autocomplete("define", {"term": text}, focused="term", user=user),
             await fake.send_autocomplete("related", {"term": text}, focused="term", user=user),
+            await fake.send_slash_command("review add", {"term": text}, user=user),
+            await fake.send_slash_command("review remove", {"term": text}, user=user),
+            await fake.send_autocomplete("review add", {"term": text}, focused="term", user=user),
         ]
         messages = [
             await fake.send_message(self.study, text, author=user),
@@ -118,7 +122,8 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
     role = fake.add_role(guild, "students")
     study = guild.channel("study")
     add_study_channel(state_path, guild.id, study.id)
-    index_before, state_before = file_digest(real_index_path), sqlite_digest(state_path)
+    index_before = file_digest(real_index_path)
+    sqlite_digest_before = sqlite_digest(state_path, _DECK)
 
     async def start() -> tuple[GlossaryBot, asyncio.Task]:
         bot = make_bot(settings_, real_embedder)
@@ -137,13 +142,16 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
     try:
         with error_logs() as errors:
             bot, task = loop.run(start())
-            state_files = file_digest(state_path)  # the bot has it open now (its own startup wrote to it)
             cog = bot.get_cog("Study")
             cog.clock = itertools.count(10**10, 3600).__next__  # every message in a fresh cooldown window
             world = World(loop, fake, bot, user, role, study, errors, record_handled(cog))
             try:
                 yield world
-                assert file_digest(state_path) == state_files, "the state database files changed"
+                # /review add may add a card for a text that names an entry: only that may change
+                assert sqlite_digest(state_path, _DECK) == sqlite_digest_before, "the state database changed"
+                names = {entry.term for entry in bot.searcher.index.entries.values()}
+                for user_id, term in bot.state.db.query("SELECT user_id, term FROM review_cards"):
+                    assert user_id == user.id and term in names, (user_id, term)
             finally:
                 loop.run(stop(bot, task))
         assert not errors.records, errors.messages()
@@ -151,7 +159,7 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
         restore()
         loop.close()
     assert file_digest(real_index_path) == index_before, "the index file changed"
-    assert sqlite_digest(state_path) == state_before, "the state database's content changed"
+    assert sqlite_digest(state_path, _DECK) == sqlite_digest_before, "the state database's content changed"
 
 
 # --------------------------------------------------------------------------- a table of known troublemakers
