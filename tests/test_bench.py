@@ -24,7 +24,7 @@ GLOSSARY = DEFAULT_DATA_DIR / "glossary.txt"
 EXPECTED_FIGURES = {
     "define_vs_embedding", "ask_median_vs_embedding", "ask_p99_vs_embedding", "build_vs_raw_embedding",
     "unchanged_rebuild_vs_full", "ask_at_scale_vs_real", "startup_vs_model_load", "memory_vs_model",
-    "quiz_vs_embedding",
+    "quiz_vs_embedding", "review_vs_embedding",
 }
 
 

@@ -11,6 +11,7 @@ import random
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from ..glossary.parse import parse_file
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import Searcher
 from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
+from ..state import StateStore
+from ..study import review
 from .synthetic import ScaleEmbedder, write_synthetic_glossary
 from .timing import interleaved, median, ms, percentile, rss_mb, seconds, timed
 
@@ -147,6 +150,48 @@ def measure_quiz(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) 
     ))
 
 
+def measure_review(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) -> None:
+    """/review: what one rating click does, without Discord (the card rated with FSRS and
+    written to a real SQLite state database, then the next due card, its entry by exact term
+    and the deck's counts for the footer), against one bare query embedding; no model call in it."""
+    store = StateStore(bench.workdir / "review" / "state.db")
+    try:
+        user, study = 1, store.study
+        names = {e.term: e for e in searcher.index.entries.values()}
+        clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+        for term in names:
+            study.add_card(user, term, clock[0])
+        seeds = [f"review {n}" for n in range(40 if bench.quick else 200)]
+        card = study.next_due(user, clock[0])
+
+        def bare(text: str) -> None:
+            next(iter(embedder._model.query_embed(text)))
+
+        def review_step(seed: str) -> None:
+            nonlocal card
+            clock[0] += timedelta(minutes=1)
+            rating = random.Random(seed).choices(list(review.RATINGS), weights=(1, 2, 6, 1))[0]
+            study.rate(card.card_id, user, card.reviews, rating, clock[0])
+            while (card := study.next_due(user, clock[0])) is None:  # all rated, none due yet: a later day
+                clock[0] += timedelta(days=1)
+            names.get(card.term)  # its entry, by exact term (the cog's entry_named)
+            study.deck_stats(user, clock[0])
+
+        for seed in seeds[:5]:  # warm-up, as for /ask
+            bare(seed)
+            review_step(seed)
+        timed = interleaved({"bare": bare, "review": review_step}, seeds, 1 if bench.quick else 3)
+    finally:
+        store.close()
+    bench.add(Figure(
+        "review_vs_embedding", median(timed["review"]) / median(timed["bare"]), 0.5,
+        "/review step (rate a card with FSRS into SQLite, next due card and its entry) median "
+        "÷ bare query embedding median",
+        {"review_median_ms": ms(median(timed["review"])), "embedding_median_ms": ms(median(timed["bare"])),
+         "reviews": len(timed["review"]), "cards": len(names)},
+    ))
+
+
 def measure_build(bench: Bench, embedder: FastEmbedEmbedder, glossary: Path) -> Path:
     """Full build vs raw fastembed on the same texts; no-change rebuild vs full."""
     parsed = parse_file(glossary)
@@ -267,6 +312,7 @@ def run_bench(settings: Settings, *, quick: bool = False, copies: int | None = N
         progress("/define and /ask latency…")
         measure_lookup_and_ask(bench, embedder, searcher)
         measure_quiz(bench, embedder, searcher)
+        measure_review(bench, embedder, searcher)
         progress(f"scale: {bench.copies}× synthetic glossary…")
         measure_scale(bench, embedder, glossary, index_path, searcher)
         if startup:
