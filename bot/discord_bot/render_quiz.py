@@ -1,8 +1,9 @@
 """Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
 
 A question lives entirely in its buttons' custom ids, so answering works after a restart
-with nothing stored: `gloss:quiz:<t|m>[d]:<option ids>:<tag>:<pick>` ("d": the daily
-question under the term of the day, answered privately by anyone in the channel). The tag says which
+with nothing stored: `gloss:quiz:<t|m>[d<yyyymmdd>]:<option ids>:<tag>:<pick>` ("d": the
+question of the day under the term of the day, answered privately by anyone in the channel;
+its day, so that only a recent one scores). The tag says which
 option is right only to someone who holds the bot's secret (the answer's index shifted by
 an HMAC of the options), so the answer is not readable from the message's payload.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import date
 
 import discord
 
@@ -24,8 +26,8 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm])d?:(\d+(?:\.\d+){1,3}):(\d):(\d)")
-DAILY_MARK = re.compile(r"gloss:quiz:[tm]d:")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(?:d\d{8})?:(\d+(?:\.\d+){1,3}):(\d):(\d)")
+DAILY_MARK = re.compile(r"gloss:quiz:[tm]d(\d{4})(\d\d)(\d\d):")
 
 
 class QuizCodec:
@@ -38,9 +40,10 @@ class QuizCodec:
         message = f"{kind}:{'.'.join(map(str, options))}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).digest()[0] % len(options)
 
-    def custom_id(self, question: Question, pick: int, daily: bool = False) -> str:
+    def custom_id(self, question: Question, pick: int, day: date | None = None) -> str:
+        """`day`: the question of the day posted that day."""
         tag = (question.correct - self._shift(question.kind, question.options)) % len(question.options)
-        kind = question.kind[0] + ("d" if daily else "")
+        kind = question.kind[0] + (f"d{day:%Y%m%d}" if day else "")
         return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}:{tag}:{pick}"
 
     def parse(self, custom_id: str) -> tuple[Question, int] | None:
@@ -77,8 +80,13 @@ def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
     return embed
 
 
-def is_daily(custom_id: str) -> bool:
-    return DAILY_MARK.match(custom_id) is not None
+def daily_day(custom_id: str) -> date | None:
+    """The day of a question of the day's post; None for a private question."""
+    match = DAILY_MARK.match(custom_id)
+    try:
+        return date(*map(int, match.groups())) if match else None
+    except ValueError:
+        return None
 
 
 def question_ref(question: Question) -> str:
@@ -86,11 +94,12 @@ def question_ref(question: Question) -> str:
     return f"{question.kind[0]}:{'.'.join(map(str, question.options))}"
 
 
-def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec, daily: bool = False) -> discord.ui.View:
+def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
+                  day: date | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for i, option in enumerate(question.options):
         label = render.clip(quiz.index.entries[option].term, render.LABEL_MAX) if question.kind == TERM else LETTERS[i]
-        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, daily),
+        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day),
                                         style=discord.ButtonStyle.secondary, row=0))
     return view
 

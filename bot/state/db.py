@@ -108,6 +108,8 @@ class Database:
                 f"bot (this one knows {len(known)}): run that release, or point GLOSSARY_STATE_DB elsewhere")
         for migration in known[current:]:
             with self.transaction() as conn:
+                if self.applied_version() >= migration.version:
+                    continue  # another process (the console, a second bot) applied it meanwhile
                 for statement in statements(migration.sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

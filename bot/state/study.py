@@ -130,11 +130,13 @@ class StudyRecords:
 
     def next_due(self, user_id: int, now: datetime, skip: frozenset[str] = frozenset()) -> review.Card | None:
         """The user's most overdue card at `now`, leaving out terms in `skip` (gone from the glossary)."""
-        for row in self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id",
-                                 [user_id, now_text(now)]):
-            if row[2] not in skip:
-                return _card(row)
-        return None
+        # row by row: a big backlog of due cards is not read to return its first
+        rows = self.db.conn.execute(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id",
+                                    [user_id, now_text(now)])
+        try:
+            return next((_card(row) for row in rows if row[2] not in skip), None)
+        finally:
+            rows.close()
 
     def rate(self, card_id: int, user_id: int, reviews: int, rating: str, now: datetime,
              guild_id: int = 0) -> review.Card | None:

@@ -6,6 +6,8 @@ caller's and nobody else's."""
 from __future__ import annotations
 
 import sqlite3
+
+import discord
 from datetime import UTC, datetime, timedelta
 
 from bot.discord_bot import render_quiz, render_study
@@ -142,7 +144,8 @@ def test_forget_me_removes_every_row_of_the_caller_only(real_index_path, real_em
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["study"])
+            guild = fake.add_guild("Study Group", channels=["study"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
             alice, bob = fake.add_user("alice"), fake.add_user("bob")
             fake.add_member(guild, alice)
             fake.add_member(guild, bob)
@@ -157,17 +160,23 @@ def test_forget_me_removes_every_row_of_the_caller_only(real_index_path, real_em
                     card = bot.state.study.next_due(user.id, clock["now"])
                     bot.state.study.rate(card.card_id, user.id, 0, "good", clock["now"], guild.id)
                     bot.state.study.record_answer(guild.id, user.id, "solo:x", True, 5, clock["now"])
-                bot.state.update_config(guild.id, champion_user_id=alice.id)
+                champion = fake.add_role(guild, "Champion")
+                bot.state.update_config(guild.id, champion_user_id=alice.id, champion_role_id=champion.id)
+                await (await bot.get_guild(guild.id).fetch_member(alice.id)).add_roles(discord.Object(champion.id))
 
                 asked = await fake.wait_for_response(await fake.send_slash_command("forget-me", {}, user=alice))
                 assert asked.data["flags"] == 64 and "cannot be undone" in asked.content
                 cancelled = await fake.wait_for_response(
                     await fake.click_button(asked, render_study.FORGET_NO, user=alice))
                 assert "nothing was deleted" in cancelled.content and _rows_naming(state_path, alice.id)
-                asked = await fake.wait_for_response(await fake.send_slash_command("forget-me", {}, user=alice))
-                done = await fake.wait_for_response(await fake.click_button(asked, render_study.FORGET_YES,
-                                                                            user=alice))
-                assert done.content.startswith("Done: deleted") and not done.data.get("components")
+                command = await fake.send_slash_command("forget-me", {}, user=alice)
+                asked = await fake.wait_for_response(command)
+                await fake.wait_for_response(await fake.click_button(asked, render_study.FORGET_YES, user=alice))
+                await fake.wait_for(lambda: "Done" in (fake.original_response(command) or {}).get("content", ""),
+                                    what="the confirmation edited")
+                final = fake.original_response(command)
+                assert final["content"].startswith("Done: deleted") and not final.get("components")
+                assert fake.member_roles(guild, alice) == []  # the bot could not take it back later
 
             assert _rows_naming(state_path, alice.id) == []
             assert len(_rows_naming(state_path, bob.id)) >= 5

@@ -130,9 +130,9 @@ class Daily(commands.Cog):
         if with_quiz and quiz is not None:
             # the term is posted whatever happens here: a lost quiz is logged, not the day's failure
             try:
-                embed, view = await in_quick_pool(quiz.daily_question)
+                embed, view = await in_quick_pool(quiz.daily_question, day)
                 await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
-            except discord.HTTPException as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever it was, the term's post stands
                 log.warning("quiz of the day not posted in channel %s: %s", channel_id, exc)
 
 

@@ -6,8 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+import logging
+
 from .. import render, render_study
 from ..ui import in_quick_pool, safe_reply
+
+log = logging.getLogger(__name__)
 
 
 class Privacy(commands.Cog):
@@ -23,6 +27,8 @@ class Privacy(commands.Cog):
         # Whoever presses deletes their own data: the confirmation is private, and the id never
         # names a user, so nobody can press it for someone else.
         if custom_id == render_study.FORGET_YES:
+            await interaction.response.defer()  # the champion role below is a Discord call per server
+            await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
             text = (f"Done: deleted {removed} record{'s' if removed != 1 else ''} about you. "
                     "Your review deck, points and streaks are gone in every server.")
@@ -31,7 +37,24 @@ class Privacy(commands.Cog):
         else:
             await safe_reply(interaction, "That button no longer works.")
             return
-        await interaction.response.edit_message(content=text, view=None, allowed_mentions=render.NO_MENTIONS)
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text, view=None, allowed_mentions=render.NO_MENTIONS)
+        else:
+            await interaction.response.edit_message(content=text, view=None, allowed_mentions=render.NO_MENTIONS)
+
+    async def _drop_champion_roles(self, user_id: int) -> None:
+        """Take back the champion role where the user holds it: once forgotten, the bot could not."""
+        for config in await in_quick_pool(self.bot.state.all_configs):
+            guild = self.bot.get_guild(config.guild_id)
+            if config.champion_user_id != user_id or not config.champion_role_id or guild is None:
+                continue
+            role = guild.get_role(config.champion_role_id)
+            try:
+                member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+                if role is not None:
+                    await member.remove_roles(role, reason="glossary bot: /forget-me")
+            except discord.HTTPException as exc:  # gone, or no longer allowed: the data goes all the same
+                log.info("champion role not removed in guild %s: %s", config.guild_id, exc)
 
 
 async def setup(bot) -> None:

@@ -11,6 +11,7 @@ the term of the day is answered privately by anyone, once each.
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import discord
 from discord import app_commands
@@ -38,17 +39,20 @@ class Quiz(commands.Cog):
 
     # -- work done in a thread -----------------------------------------------------------
 
-    def _new_question(self, daily: bool = False):
+    def _new_question(self, day: date | None = None):
         quiz = self.maker()
         question = quiz.question(random.Random())
         return (render_quiz.question_embed(question, quiz),
-                render_quiz.question_view(question, quiz, self.codec, daily))
+                render_quiz.question_view(question, quiz, self.codec, day))
 
-    def _score(self, guild_id: int, user_id: int, question, right: bool, daily: bool) -> str:
+    def _score(self, guild_id: int, user_id: int, question, right: bool, day: date | None) -> str:
         """Record the answer; what it scored, as the result's footer."""
         study, now = self.bot.state.study, self.bot.now()
-        ref = f"{'daily' if daily else 'solo'}:{render_quiz.question_ref(question)}"
-        scored = daily or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
+        if day is not None and abs((now.date() - day).days) > 1:  # a server's day is within a day of UTC's
+            return "An old question of the day: practice only"
+        ref = f"daily:{day:%Y%m%d}:" if day else "solo:"
+        ref += render_quiz.question_ref(question)
+        scored = day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
         points = scoring.SOLO_POINTS if right and scored else 0
         if not study.record_answer(guild_id, user_id, ref, right, points, now):
             return "Already answered: no points this time"
@@ -63,7 +67,7 @@ class Quiz(commands.Cog):
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed
-        score = self._score(guild_id, user_id, question, pick == question.correct, render_quiz.is_daily(custom_id))
+        score = self._score(guild_id, user_id, question, pick == question.correct, render_quiz.daily_day(custom_id))
         answer = self.bot.answer_entry(quiz.index.entries[question.answer])
         embed = render_quiz.result_embed(question, pick, quiz.index.entries, score)
         return embed, render_quiz.result_view(answer.entry, answer.related or [])
@@ -83,9 +87,9 @@ class Quiz(commands.Cog):
         await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
-    def daily_question(self):
-        """(embed, view) of a question to post under the term of the day."""
-        embed, view = self._new_question(daily=True)
+    def daily_question(self, day: date):
+        """(embed, view) of a question to post under the term of the day of `day`."""
+        embed, view = self._new_question(day)
         embed.title = render.clip(f"Quiz of the day · {embed.title}", render.TITLE_MAX)
         embed.set_footer(text="Anyone may answer, once · the result is shown only to you")
         return embed, view
@@ -101,7 +105,7 @@ class Quiz(commands.Cog):
             await safe_reply(interaction, "That question is no longer in the glossary. Try /quiz for a new one.")
             return
         embed, view = shown
-        if render_quiz.is_daily(custom_id):  # a public post: the result is the clicker's alone
+        if render_quiz.daily_day(custom_id):  # a public post: the result is the clicker's alone
             await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                     allowed_mentions=render.NO_MENTIONS)
             return

@@ -19,7 +19,7 @@ from discord.ext import commands, tasks
 
 from ...glossary.search import ANSWER
 from .. import render, render_study
-from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply
+from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +45,21 @@ class Review(commands.Cog):
     # -- work done in a thread ---------------------------------------------------------------
 
     def _next_card(self, user_id: int, rated=None):
-        """The next due card as (embed, view), or the "all done" message. A card whose term
-        left the glossary is dropped from the deck on the way."""
-        study, now = self.bot.state.study, self.bot.now()
-        while (card := study.next_due(user_id, now)) is not None and self.bot.entry_named(card.term) is None:
-            study.remove_card(user_id, card.term)
+        """The next due card as (embed, view), or the "all done" message. A card whose term the
+        glossary no longer has is passed over, not deleted: a rebuild may bring it back."""
+        study, now, gone = self.bot.state.study, self.bot.now(), set()
+        while (card := study.next_due(user_id, now, frozenset(gone))) is not None \
+                and self.bot.entry_named(card.term) is None:
+            gone.add(card.term)
         stats = study.deck_stats(user_id, now)
         if card is None:
             return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
     def _entry_for(self, term: str):
-        """(entry, None), or (None, near names) when `term` names no entry confidently."""
+        """(entry, []), or (None, near names) when `term` names no entry confidently."""
         searcher = self.bot.searcher
-        entry = self.bot.entry_named(term)
+        entry = self.bot.entry_named(term) or self._cut_name(term)
         found = searcher.lookup(term) if entry is None else None
         if found and found.best:
             entry = found.best.entry
@@ -68,6 +69,13 @@ class Review(commands.Cog):
         if result.band == ANSWER and result.best:
             return result.best.entry, []
         return None, [hit.entry.term for hit in result.hits[:3]]
+
+    def _cut_name(self, term: str):
+        """The one entry whose name starts with `term` when a button's id had to cut it short."""
+        if len(render.REVIEW_ADD_PREFIX + term) < render.CUSTOM_ID_MAX:
+            return None
+        found = [e for e in self.bot.searcher.index.entries.values() if e.term.startswith(term)]
+        return found[0] if len(found) == 1 else None
 
     def _add(self, user_id: int, term: str) -> str:
         entry, near = self._entry_for(term)
@@ -106,8 +114,12 @@ class Review(commands.Cog):
     @group.command(name="add", description="Add a glossary term to your review deck")
     @app_commands.describe(term="The term to learn")
     async def add(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        text = await in_search_pool(self._add, interaction.user.id, term)
-        await safe_reply(interaction, text)
+        await self._reply_add(interaction, term)
+
+    async def _reply_add(self, interaction: discord.Interaction, term: str) -> None:
+        # a name not known exactly is searched: that may wait behind other searches, so it is timed
+        text, deferred = await run_timed(interaction, self._add, interaction.user.id, term)
+        await respond(interaction, deferred, ephemeral=True, content=text)
 
     @add.autocomplete("term")
     async def add_autocomplete(self, interaction: discord.Interaction,
@@ -149,7 +161,7 @@ class Review(commands.Cog):
         action, args = parsed
         user = interaction.user.id
         if action == "add":
-            await safe_reply(interaction, await in_search_pool(self._add, user, args[0]))
+            await self._reply_add(interaction, args[0])
             return
         if action == "show":
             shown = await in_quick_pool(self._show, user, int(args[0]), int(args[1]))

@@ -60,13 +60,12 @@ class Rounds(commands.Cog):
         return role_id is not None and any(role.id == role_id for role in roles)
 
     def _questions(self, count: int) -> list[RoundQuestion]:
+        """Up to `count` questions about different entries (fewer if a small glossary has fewer)."""
         maker = QuizMaker(self.bot.searcher.index)
-        entries, rng, seen, questions = maker.index.entries, random.Random(), set(), []
-        while len(questions) < count:
-            question = maker.question(rng)
-            if question.answer in seen:
-                continue
-            seen.add(question.answer)
+        entries, rng = maker.index.entries, random.Random()
+        questions = []
+        for answer in rng.sample(maker.askable, min(count, len(maker.askable))):
+            question = maker.question(rng, entry_id=answer)
             questions.append(RoundQuestion(question.kind, entries[question.answer].term,
                                            tuple(entries[o].term for o in question.options)))
         return questions
@@ -79,17 +78,31 @@ class Rounds(commands.Cog):
             await safe_reply(interaction, "Starting a round needs the Manage Messages permission or the server's "
                                           "quiz role. `/quiz` alone asks you privately.")
             return
+        can = interaction.app_permissions
+        if not (can.send_messages and can.embed_links):
+            await safe_reply(interaction, "I can't run a round here: I need Send Messages and Embed Links in "
+                                          "this channel.")
+            return
         questions = await in_quick_pool(self._questions, count)
+        if not questions:
+            await safe_reply(interaction, "This glossary has no entries long enough to ask about.")
+            return
         quiz_round = await in_quick_pool(self.bot.state.study.start_round, interaction.guild_id,
                                          interaction.channel_id, interaction.user.id, questions, seconds,
                                          self.bot.now())
         if quiz_round is None:
             await safe_reply(interaction, "A quiz round is already running in this channel.")
             return
-        await interaction.response.send_message(
-            f"🧠 Quiz round: {count} question{'s' if count != 1 else ''}, {seconds} s each. Everyone may answer "
-            "each question once; right answers score 5 points, up to 10 when fast.",
-            allowed_mentions=render.NO_MENTIONS)
+        count = len(questions)
+        try:
+            await interaction.response.send_message(
+                f"🧠 Quiz round: {count} question{'s' if count != 1 else ''}, {seconds} s each. Everyone may "
+                "answer each question once; right answers score 5 points, up to 10 when fast.",
+                allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException:
+            # nobody was told it started (the interaction expired): a round nobody waits for is no round
+            await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
+            raise
         self._drive_later(quiz_round.round_id)
 
     # -- the driver ---------------------------------------------------------------------------------
@@ -156,9 +169,10 @@ class Rounds(commands.Cog):
 
     async def _finish(self, channel, quiz_round: Round) -> None:
         rows = await in_quick_pool(self.bot.state.study.round_scores, quiz_round)
+        # ended first: a restart right here loses the summary rather than posting it twice
+        await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id)
         await channel.send(embed=render_study.round_summary(rows, len(quiz_round.questions)),
                            allowed_mentions=render.NO_MENTIONS)
-        await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id)
 
     # -- answers --------------------------------------------------------------------------------------
 
