@@ -155,3 +155,54 @@ def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+class CountingEmbedder:
+    """The real embedder, counting model calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_query(self, text):
+        self.calls += 1
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts, *args, **kwargs):
+        self.calls += 1
+        return self.inner.embed_documents(texts, *args, **kwargs)
+
+
+def test_quiz_and_review_clicks_make_no_model_call(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    embedder = CountingEmbedder(real_embedder)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, embedder)):
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                           user=alice))
+                before = embedder.calls
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                option = next(c for c in button_ids(asked.message) if c.startswith("gloss:quiz:"))
+                answered = await fake.wait_for_response(await fake.click_button(asked, option, user=alice))
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                back = await fake.wait_for_response(
+                    await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
+                rated = await fake.wait_for_response(
+                    await fake.click_button(back, _button(back.data, "gloss:rev:rate:"), user=alice))
+                assert all(r.ok for r in (asked, answered, front, back, rated))
+                assert embedder.calls == before
+                # the count does see the model: a free-form question calls it
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": "how do you stop a network memorising its training data"}, user=alice))
+                assert embedder.calls > before
+            assert not fake.errors
+
+    run(scenario, timeout=120)
