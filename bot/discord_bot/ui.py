@@ -154,6 +154,14 @@ async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_pool("quick", 1), functools.partial(func, *args))
 
 
+async def term_choices(searcher, current: str) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete for a term option: rapidfuzz over every name, off the loop but not behind
+    queued searches (autocomplete cannot defer)."""
+    entries = await in_quick_pool(searcher.complete, current or "", render.CHOICES_MAX)
+    return [discord.app_commands.Choice(name=render.choice_name(e), value=render.clip(e.term, 100))
+            for e in entries[: render.CHOICES_MAX]]
+
+
 def time_left(interaction: discord.Interaction, limit: float = RESPOND_WITHIN) -> float:
     """Seconds until `limit` after the interaction was created.
 

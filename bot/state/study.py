@@ -124,6 +124,10 @@ class StudyRecords:
             return bool(conn.execute("DELETE FROM review_cards WHERE user_id = ? AND term = ?",
                                      [user_id, term]).rowcount)
 
+    def deck_terms(self, user_id: int) -> list[str]:
+        return [term for (term,) in self.db.query("SELECT term FROM review_cards WHERE user_id = ? ORDER BY term",
+                                                  [user_id])]
+
     def card(self, card_id: int) -> review.Card | None:
         rows = self.db.query(f"{_SELECT_CARD} WHERE card_id = ?", [card_id])
         return _card(rows[0]) if rows else None

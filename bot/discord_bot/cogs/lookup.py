@@ -13,7 +13,7 @@ from ...glossary.daily import term_of_the_day
 from ...glossary.search import SUGGEST
 from .. import render
 from ..bot import Answer
-from ..ui import dynamic_view, in_quick_pool, respond, run_timed
+from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
 
 log = logging.getLogger(__name__)
 SUGGESTIONS = 3  # "did you mean": at most this many candidates
@@ -69,10 +69,7 @@ class Lookup(commands.Cog):
     @define.autocomplete("term")
     async def define_autocomplete(self, interaction: discord.Interaction,
                                   current: str) -> list[app_commands.Choice[str]]:
-        # rapidfuzz over every name: off the loop, but not behind queued searches (no defer here)
-        entries = await in_quick_pool(self.bot.searcher.complete, current or "", render.CHOICES_MAX)
-        return [app_commands.Choice(name=render.choice_name(e), value=render.clip(e.term, 100))
-                for e in entries[: render.CHOICES_MAX]]
+        return await term_choices(self.bot.searcher, current)
 
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")

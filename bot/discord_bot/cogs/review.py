@@ -19,7 +19,7 @@ from discord.ext import commands, tasks
 
 from ...glossary.search import ANSWER
 from .. import render, render_study
-from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply
+from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,7 @@ class Review(commands.Cog):
     @add.autocomplete("term")
     async def add_autocomplete(self, interaction: discord.Interaction,
                                current: str) -> list[app_commands.Choice[str]]:
-        entries = await in_quick_pool(self.bot.searcher.complete, current or "", render.CHOICES_MAX)
-        return [app_commands.Choice(name=render.choice_name(e), value=render.clip(e.term, 100))
-                for e in entries[: render.CHOICES_MAX]]
+        return await term_choices(self.bot.searcher, current)
 
     @group.command(name="remove", description="Take a term out of your review deck")
     async def remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
@@ -134,6 +132,14 @@ class Review(commands.Cog):
         shown = render.escape_user_text(term, 100)
         await safe_reply(interaction, f"Removed **{shown}** from your deck." if removed
                          else f"“{shown}” is not in your deck (names must match exactly).")
+
+    @remove.autocomplete("term")
+    async def remove_autocomplete(self, interaction: discord.Interaction,
+                                  current: str) -> list[app_commands.Choice[str]]:
+        terms = await in_quick_pool(self.bot.state.study.deck_terms, interaction.user.id)
+        needle = (current or "").casefold()
+        return [app_commands.Choice(name=render.clip(t, render.CHOICE_NAME_MAX), value=render.clip(t, 100))
+                for t in terms if needle in t.casefold()][: render.CHOICES_MAX]
 
     @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
     async def stats(self, interaction: discord.Interaction) -> None:

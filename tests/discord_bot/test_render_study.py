@@ -1,0 +1,60 @@
+"""Study-mode messages stay within Discord's limits and ping nobody, whatever the glossary
+and the users are called; their custom ids parse back to what they carry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.discord_bot import render_study
+from bot.state.study import BoardRow, DeckStats, Round, RoundQuestion, UserStats
+from bot.study import review
+
+from .test_render import check_embed, check_view, entry
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+texts = st.text(min_size=1, max_size=400)
+
+
+@settings(max_examples=60, deadline=None)
+@given(term=texts, definition=st.text(max_size=9000), card_id=st.integers(1, 10**12),
+       reviews=st.integers(0, 10**6))
+def test_review_cards_render_within_limits_and_their_ids_parse(term, definition, card_id, reviews) -> None:
+    card = review.Card(card_id, 1, term, due=NOW, reviews=reviews)
+    embed, view = render_study.card_front(card, 3)
+    check_embed(embed)
+    check_view(view)
+    assert render_study.parse_review_id(view.children[0].custom_id) == ("show", [str(card_id), str(reviews)])
+    embed, view = render_study.card_back(card, entry(term, definition or "x"), NOW)
+    check_embed(embed)
+    check_view(view)
+    assert [render_study.parse_review_id(b.custom_id)[1][2] for b in view.children] == list(review.RATINGS)
+    check_embed(render_study.all_done(DeckStats(2, 0, 1, 1, 4, 0.75, NOW + timedelta(days=3)), NOW, card))
+
+
+@settings(max_examples=60, deadline=None)
+@given(options=st.lists(texts, min_size=4, max_size=4, unique=True), text=st.text(max_size=9000),
+       kind=st.sampled_from(["term", "meaning"]))
+def test_round_questions_render_within_limits(options, text, kind) -> None:
+    question = RoundQuestion(kind, options[2], tuple(options))
+    quiz_round = Round(10**12, 1, 2, 3, (question,) * 20, 300, 19, None, NOW, "running")
+    embed, view = render_study.round_question(quiz_round, text, options if kind == "term" else list("ABCD"))
+    check_embed(embed)
+    check_view(view)
+    assert [render_study.parse_round_id(b.custom_id) for b in view.children] == \
+        [(10**12, 19, pick) for pick in range(4)]
+    results = [(10**18 + i, i % 2 == 0, 10) for i in range(500)]
+    check_embed(render_study.round_closed(quiz_round, results))
+
+
+def test_boards_and_stats_render_within_limits_and_mention_without_names() -> None:
+    rows = [BoardRow(10**18 + i, 10**9, 10**6, 10**6) for i in range(10)]
+    board = render_study.board_embed(rows, "2026-11")
+    check_embed(board)
+    assert board.title == "Leaderboard · November 2026" and board.description.startswith("🥇 <@")
+    check_embed(render_study.round_summary(rows * 50, 20))
+    check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
+    assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
+    assert render_study.parse_round_id("gloss:round:1:x:2") is None
