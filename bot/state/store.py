@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
 from .db import Database, now_text
+from .additions import ServerAdditions
+from .feedback import FeedbackRecords
 from .study import StudyRecords
 
 RESERVED, SENDING, POSTED, FAILED = "reserved", "sending", "posted", "failed"
@@ -36,6 +38,7 @@ class GuildConfig:
     champion_role_id: int | None = None  # given to last month's top scorer
     champion_month: str | None = None  # the month whose champion was last crowned ("2026-11")
     champion_user_id: int | None = None
+    editor_role_id: int | None = None  # may add server aliases and notes, besides Manage Server
 
     @property
     def schedule(self) -> Schedule:
@@ -44,7 +47,8 @@ class GuildConfig:
 
 class StateStore:
     """Everything the bot remembers, in one database: server settings and the term of the day
-    here, study records (reviews, quiz points, streaks, rounds) in `self.study`."""
+    here, study records (reviews, quiz points, streaks, rounds) in `self.study`, logged
+    questions and votes in `self.feedback`, server aliases and notes in `self.additions`."""
 
     def __init__(self, path: Path) -> None:
         self.db = Database(path)
@@ -52,6 +56,8 @@ class StateStore:
         self._conn = self.db.conn
         self._transaction = self.db.transaction
         self.study = StudyRecords(self.db)
+        self.feedback = FeedbackRecords(self.db)
+        self.additions = ServerAdditions(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -165,7 +171,7 @@ class StateStore:
 
 _CONFIG_COLUMNS = ("guild_id", "study_channels", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
                    "last_error", "daily_quiz", "quiz_role_id", "champion_role_id", "champion_month",
-                   "champion_user_id")
+                   "champion_user_id", "editor_role_id")
 _SELECT_CONFIG = f"SELECT {', '.join(_CONFIG_COLUMNS)} FROM guild_config"
 
 

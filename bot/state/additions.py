@@ -1,0 +1,133 @@
+"""Server additions: aliases (a name a server uses for an existing entry) and notes (a
+short text a server shows under an entry), kept apart from the glossary and used in
+that server only, with a log of every change and who made it (by name and salted hash)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..glossary.terms import compact_key
+from .db import Database
+
+ALIAS_MAX, NOTE_MAX = 60, 500
+ALIASES_PER_SERVER, NOTES_PER_SERVER = 200, 200
+# what would ping or link: user/role/channel mentions, @everyone/@here, URLs and invites
+_PINGS_OR_LINKS = re.compile(r"<[@#][!&]?\d+>|@(everyone|here)\b|https?://|www\.|discord\.gg/|\]\(", re.I)
+
+
+class AdditionError(ValueError):
+    """An alias or note that is not allowed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Change:
+    changed_at: datetime
+    by_name: str
+    action: str
+    detail: str
+
+
+def alias_key(text: str) -> str:
+    return compact_key(text)
+
+
+def check_text(text: str, limit: int, what: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise AdditionError(f"the {what} is empty")
+    if len(text) > limit:
+        raise AdditionError(f"the {what} is {len(text)} characters long; at most {limit}")
+    if _PINGS_OR_LINKS.search(text):
+        raise AdditionError(f"the {what} may not contain mentions or links")
+    return text
+
+
+class ServerAdditions:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _log(self, conn, guild_id: int, by_hash: str, by_name: str, action: str, detail: str, now: datetime) -> None:
+        conn.execute("INSERT INTO server_changes (guild_id, changed_at, by_hash, by_name, action, detail) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     [guild_id, now.isoformat(timespec="seconds"), by_hash, by_name[:100], action, detail[:600]])
+
+    # -- aliases ----------------------------------------------------------------------------------
+
+    def add_alias(self, guild_id: int, alias: str, term: str, by_hash: str, by_name: str, now: datetime) -> str:
+        """Store `alias` → `term` (an existing entry's name, checked by the caller); returns the
+        alias as stored. Raises AdditionError when it is not allowed."""
+        alias = check_text(alias, ALIAS_MAX, "alias")
+        key = alias_key(alias)
+        if not key:
+            raise AdditionError("the alias has no letters or digits")
+        with self.db.transaction() as conn:
+            count = conn.execute("SELECT count(*) FROM server_aliases WHERE guild_id = ?", [guild_id]).fetchone()[0]
+            exists = conn.execute("SELECT term FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
+                                  [guild_id, key]).fetchone()
+            if exists is None and count >= ALIASES_PER_SERVER:
+                raise AdditionError(f"this server already has {ALIASES_PER_SERVER} aliases; remove one first")
+            conn.execute("INSERT INTO server_aliases (guild_id, alias_key, alias, term, added_at) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT (guild_id, alias_key) DO UPDATE SET alias = excluded.alias, term = excluded.term",
+                         [guild_id, key, alias, term, now.isoformat(timespec="seconds")])
+            self._log(conn, guild_id, by_hash, by_name, "alias add", f"{alias} → {term}", now)
+        return alias
+
+    def remove_alias(self, guild_id: int, alias: str, by_hash: str, by_name: str, now: datetime) -> str | None:
+        """The removed alias's term, or None if the server has no such alias."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT alias, term FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
+                               [guild_id, alias_key(alias)]).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM server_aliases WHERE guild_id = ? AND alias_key = ?", [guild_id, alias_key(alias)])
+            self._log(conn, guild_id, by_hash, by_name, "alias remove", f"{row[0]} → {row[1]}", now)
+        return row[1]
+
+    def alias_target(self, guild_id: int, text: str) -> str | None:
+        """The term a server alias names, if `text` is one of this server's aliases."""
+        key = alias_key(text)
+        if not key:
+            return None
+        rows = self.db.query("SELECT term FROM server_aliases WHERE guild_id = ? AND alias_key = ?", [guild_id, key])
+        return rows[0][0] if rows else None
+
+    def aliases(self, guild_id: int) -> list[tuple[str, str]]:
+        return self.db.query("SELECT alias, term FROM server_aliases WHERE guild_id = ? ORDER BY alias_key",
+                             [guild_id])
+
+    # -- notes --------------------------------------------------------------------------------------
+
+    def set_note(self, guild_id: int, term: str, note: str, by_hash: str, by_name: str, now: datetime) -> str:
+        note = check_text(note, NOTE_MAX, "note")
+        with self.db.transaction() as conn:
+            count = conn.execute("SELECT count(*) FROM server_notes WHERE guild_id = ?", [guild_id]).fetchone()[0]
+            exists = conn.execute("SELECT 1 FROM server_notes WHERE guild_id = ? AND term = ?",
+                                  [guild_id, term]).fetchone()
+            if exists is None and count >= NOTES_PER_SERVER:
+                raise AdditionError(f"this server already has {NOTES_PER_SERVER} notes; remove one first")
+            conn.execute("INSERT INTO server_notes (guild_id, term, note, updated_at) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (guild_id, term) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
+                         [guild_id, term, note, now.isoformat(timespec="seconds")])
+            self._log(conn, guild_id, by_hash, by_name, "note set", f"{term}: {note}", now)
+        return note
+
+    def remove_note(self, guild_id: int, term: str, by_hash: str, by_name: str, now: datetime) -> bool:
+        with self.db.transaction() as conn:
+            removed = conn.execute("DELETE FROM server_notes WHERE guild_id = ? AND term = ?", [guild_id, term]).rowcount
+            if removed:
+                self._log(conn, guild_id, by_hash, by_name, "note remove", term, now)
+        return bool(removed)
+
+    def note(self, guild_id: int, term: str) -> str | None:
+        rows = self.db.query("SELECT note FROM server_notes WHERE guild_id = ? AND term = ?", [guild_id, term])
+        return rows[0][0] if rows else None
+
+    def notes(self, guild_id: int) -> list[tuple[str, str]]:
+        return self.db.query("SELECT term, note FROM server_notes WHERE guild_id = ? ORDER BY term", [guild_id])
+
+    def changes(self, guild_id: int, limit: int = 20) -> list[Change]:
+        rows = self.db.query("SELECT changed_at, by_name, action, detail FROM server_changes WHERE guild_id = ? "
+                             "ORDER BY id DESC LIMIT ?", [guild_id, limit])
+        return [Change(datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]

@@ -1,0 +1,165 @@
+"""Questions people asked and what they thought of the answers: the data behind the gaps
+report, /glossary stats and `glossary-bot feedback export`.
+
+Users are never stored by id: `user_hash` is a keyed hash (see `user_hasher`), enough to
+count distinct askers and to keep one vote per user per answer. Everything here is kept
+for the retention period only (`purge`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from .db import Database
+
+ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
+UP, DOWN = 1, -1
+NOT_IN_GLOSSARY = ""  # a 👎 voter's "none of these / not in the glossary"
+
+
+def user_hasher(secret: str | None) -> Callable[[int], str]:
+    """user id → a hash keyed by the bot's secret: stable across restarts, not reversible
+    from the database alone (the key is not in it)."""
+    key = hashlib.sha256(b"glossary-bot user\0" + (secret or "local").encode()).digest()
+    return lambda user_id: hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    question_id: int
+    guild_id: int
+    user_hash: str
+    asked_at: datetime
+    source: str
+    query: str
+    band: str
+    answer_term: str | None
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    questions: int
+    answered: int
+    hedged: int
+    refused: int
+    top_terms: list[tuple[str, int]]
+    up: int
+    down: int
+
+
+_SELECT = ("SELECT question_id, guild_id, user_hash, asked_at, source, query, band, answer_term, candidates "
+           "FROM questions")
+
+
+def _question(row: tuple) -> LoggedQuestion:
+    return LoggedQuestion(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], row[5], row[6], row[7],
+                          tuple(json.loads(row[8])))
+
+
+class FeedbackRecords:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def log_question(self, guild_id: int, user_hash: str, source: str, query: str, band: str,
+                     answer_term: str | None, candidates: list[str], now: datetime) -> int:
+        with self.db.transaction() as conn:
+            return conn.execute(
+                "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, candidates) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [guild_id, user_hash, now.isoformat(timespec="seconds"), source, query, band, answer_term,
+                 json.dumps(candidates[:10])]).lastrowid
+
+    def question(self, question_id: int) -> LoggedQuestion | None:
+        rows = self.db.query(f"{_SELECT} WHERE question_id = ?", [question_id])
+        return _question(rows[0]) if rows else None
+
+    def vote(self, question_id: int, user_hash: str, vote: int, now: datetime) -> bool:
+        """Record or change a vote (a change of mind clears the entry chosen with a 👎); False
+        if the question is gone (past retention)."""
+        with self.db.transaction() as conn:
+            if not conn.execute("SELECT 1 FROM questions WHERE question_id = ?", [question_id]).fetchone():
+                return False
+            conn.execute(
+                "INSERT INTO votes (question_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (question_id, user_hash) DO UPDATE SET vote = excluded.vote, "
+                "voted_at = excluded.voted_at, wanted = CASE WHEN votes.vote = excluded.vote THEN votes.wanted END",
+                [question_id, user_hash, vote, now.isoformat(timespec="seconds")])
+        return True
+
+    def set_wanted(self, question_id: int, user_hash: str, wanted: str) -> bool:
+        """The entry a 👎 voter wanted (NOT_IN_GLOSSARY for none); False without such a 👎."""
+        with self.db.transaction() as conn:
+            return bool(conn.execute("UPDATE votes SET wanted = ? WHERE question_id = ? AND user_hash = ? AND vote = ?",
+                                     [wanted, question_id, user_hash, DOWN]).rowcount)
+
+    def votes(self, question_id: int) -> list[tuple[str, int, str | None]]:
+        return self.db.query("SELECT user_hash, vote, wanted FROM votes WHERE question_id = ? ORDER BY voted_at",
+                             [question_id])
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def gap_questions(self, since: datetime, guild_id: int | None = None) -> list[LoggedQuestion]:
+        """What the glossary did not answer well: refused or hedged questions, and answers
+        someone voted 👎 (unless the voter then picked an entry the bot had shown)."""
+        where, params = "asked_at >= ? AND source != 'define'", [since.isoformat(timespec="seconds")]
+        if guild_id is not None:
+            where += " AND guild_id = ?"
+            params.append(guild_id)
+        rows = self.db.query(
+            f"{_SELECT} WHERE {where} AND (band != 'answer' OR question_id IN "
+            f"(SELECT question_id FROM votes WHERE vote = {DOWN} AND (wanted IS NULL OR wanted = '')))"
+            " ORDER BY asked_at", params)
+        return [_question(row) for row in rows]
+
+    def usage(self, since: datetime, guild_id: int, top: int = 5) -> UsageStats:
+        rows = self.db.query("SELECT band, answer_term FROM questions WHERE guild_id = ? AND asked_at >= ?",
+                             [guild_id, since.isoformat(timespec="seconds")])
+        bands = Counter(band for band, _ in rows)
+        terms = Counter(term for _, term in rows if term)
+        up, down = self.db.query(
+            "SELECT coalesce(sum(v.vote = 1), 0), coalesce(sum(v.vote = -1), 0) FROM votes v "
+            "JOIN questions q ON q.question_id = v.question_id WHERE q.guild_id = ? AND q.asked_at >= ?",
+            [guild_id, since.isoformat(timespec="seconds")])[0]
+        return UsageStats(len(rows), bands[ANSWER], bands[SUGGEST], bands[NOT_FOUND], terms.most_common(top), up, down)
+
+    def export(self) -> list[dict]:
+        """Voted questions in the eval format: 👍 confirms the answer, a 👎 with a choice
+        corrects it ([] = not in the glossary). A 👎 without a choice says too little."""
+        out = []
+        rows = self.db.query(
+            "SELECT q.question_id, q.query, q.answer_term, v.vote, v.wanted FROM votes v "
+            "JOIN questions q ON q.question_id = v.question_id ORDER BY q.question_id, v.voted_at")
+        seen: set[tuple[int, str]] = set()
+        for question_id, query, answer_term, vote, wanted in rows:
+            if vote == UP and answer_term:
+                expected, kind = [answer_term], "feedback-confirmed"
+            elif vote == DOWN and wanted is not None:
+                expected, kind = ([wanted] if wanted else []), "feedback-corrected"
+            else:
+                continue
+            if (question_id, json.dumps(expected)) in seen:
+                continue  # two voters who agree make one case
+            seen.add((question_id, json.dumps(expected)))
+            out.append({"id": f"feedback-{question_id}-{len(seen)}", "kind": kind, "query": query,
+                        "expected": expected})
+        return out
+
+    # -- retention and erasure --------------------------------------------------------------------
+
+    def purge(self, before: datetime) -> int:
+        """Delete questions (and their votes) asked before `before`; returns how many."""
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM questions WHERE asked_at < ?",
+                                [before.isoformat(timespec="seconds")]).rowcount
+
+    def forget(self, user_hash: str) -> int:
+        with self.db.transaction() as conn:
+            votes = conn.execute("DELETE FROM votes WHERE user_hash = ?", [user_hash]).rowcount
+            return votes + conn.execute("DELETE FROM questions WHERE user_hash = ?", [user_hash]).rowcount

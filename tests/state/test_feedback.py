@@ -1,0 +1,89 @@
+"""Logged questions, votes, server aliases and notes on a real SQLite database: one vote per
+user per answer (changeable), export in the eval format, retention, limits, the change log,
+and no raw user id anywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.state import StateStore
+from bot.state.additions import ALIASES_PER_SERVER, AdditionError
+from bot.state.feedback import DOWN, NOT_IN_GLOSSARY, UP, user_hasher
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    yield store
+    store.close()
+
+
+def test_user_hashes_are_stable_per_secret_and_not_the_id() -> None:
+    hashed = user_hasher("token-a")
+    assert hashed(123) == hashed(123) != user_hasher("token-b")(123)
+    assert "123" not in hashed(123) and len(hashed(123)) == 24
+
+
+def test_one_vote_per_user_changeable_and_exported_as_eval_cases(store) -> None:
+    feedback = store.feedback
+    q1 = feedback.log_question(5, "u1", "ask", "what is lora", "answer", "LoRA", ["LoRA", "QLoRA"], NOW)
+    q2 = feedback.log_question(5, "u2", "ask", "how do i stop overfitting", "answer", "Dropout",
+                               ["Dropout", "Regularisation"], NOW)
+    q3 = feedback.log_question(5, "u3", "study", "when is neurips", "not_found", None, ["SLO"], NOW)
+    assert feedback.vote(q1, "u1", UP, NOW) and feedback.vote(q1, "u9", UP, NOW)
+    assert feedback.vote(q2, "u2", DOWN, NOW) and feedback.set_wanted(q2, "u2", "Regularisation")
+    assert not feedback.set_wanted(q1, "u1", "QLoRA")  # a 👍 has no "wanted"
+    feedback.vote(q3, "u3", DOWN, NOW)
+    feedback.set_wanted(q3, "u3", NOT_IN_GLOSSARY)
+    assert feedback.vote(q1, "u9", DOWN, NOW)  # changed their mind: still one vote
+    assert sorted(v for _, v, _ in feedback.votes(q1)) == [DOWN, UP]
+    assert not feedback.vote(10**6, "u1", UP, NOW)
+
+    cases = feedback.export()
+    assert [(c["kind"], c["query"], c["expected"]) for c in cases] == [
+        ("feedback-confirmed", "what is lora", ["LoRA"]),
+        ("feedback-corrected", "how do i stop overfitting", ["Regularisation"]),
+        ("feedback-corrected", "when is neurips", []),
+    ]
+    assert len({c["id"] for c in cases}) == 3
+
+    # refused, and 👎 without a pick of another entry (u9's); a 👎 that picked an entry the
+    # glossary has (q2) is a ranking miss, not a gap
+    gaps = [q.query for q in feedback.gap_questions(NOW - timedelta(days=1))]
+    assert gaps == ["what is lora", "when is neurips"]
+    usage = feedback.usage(NOW - timedelta(days=1), 5)
+    assert (usage.questions, usage.answered, usage.refused, usage.up, usage.down) == (3, 2, 1, 1, 3)
+    assert usage.top_terms[0][1] == 1
+
+
+def test_retention_deletes_old_questions_and_their_votes(store) -> None:
+    feedback = store.feedback
+    old = feedback.log_question(5, "u1", "ask", "old question", "not_found", None, [], NOW - timedelta(days=91))
+    feedback.vote(old, "u1", DOWN, NOW - timedelta(days=91))
+    feedback.log_question(5, "u1", "ask", "new question", "not_found", None, [], NOW)
+    assert feedback.purge(NOW - timedelta(days=90)) == 1
+    assert [q.query for q in feedback.gap_questions(NOW - timedelta(days=400))] == ["new question"]
+    assert store.db.query("SELECT count(*) FROM votes")[0][0] == 0
+
+
+def test_aliases_and_notes_are_per_server_limited_and_logged(store) -> None:
+    additions = store.additions
+    assert additions.add_alias(1, "ytdl", "youtube-dl", "h", "mod", NOW) == "ytdl"
+    assert additions.alias_target(1, "YTDL") == "youtube-dl" and additions.alias_target(2, "ytdl") is None
+    for bad in ("<@123>", "@everyone hi", "see https://x.y", "", "x" * 61, "[a](b)"):
+        with pytest.raises(AdditionError):
+            additions.add_alias(1, bad, "LoRA", "h", "mod", NOW)
+    additions.set_note(1, "LoRA", "Our course uses rank 8 in lab 3.", "h", "mod", NOW)
+    assert additions.note(1, "LoRA").startswith("Our course") and additions.note(2, "LoRA") is None
+    assert additions.remove_alias(1, "ytdl", "h", "mod", NOW) == "youtube-dl"
+    assert additions.remove_alias(1, "ytdl", "h", "mod", NOW) is None
+    assert [c.action for c in additions.changes(1)] == ["alias remove", "note set", "alias add"]
+    for i in range(ALIASES_PER_SERVER):
+        additions.add_alias(3, f"alias {i}", "LoRA", "h", "mod", NOW)
+    with pytest.raises(AdditionError, match="already has"):
+        additions.add_alias(3, "one more", "LoRA", "h", "mod", NOW)
+    additions.add_alias(3, "alias 0", "Dropout", "h", "mod", NOW)  # changing one is fine
