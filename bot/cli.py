@@ -267,6 +267,16 @@ def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
     return argv
 
 
+def _keepers(name: str):
+    """A command of cli_keepers, imported when it runs."""
+    def command(glossary: Glossary, args) -> int:
+        from . import cli_keepers
+
+        return getattr(cli_keepers, name)(glossary, args)
+
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glossary-bot", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="WARNING", type=_log_level, metavar="LEVEL",
@@ -297,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small glossary subset and 10× scale: a smoke run")
     bench.add_argument("--copies", type=int, help="scale test size in copies of the glossary (default 100)")
     bench.add_argument("--no-startup", action="store_true", help="skip the start-up and memory processes")
+    feedback = add("feedback", _keepers("cmd_feedback"), "what users said about answers (from the state database)")
+    feedback.add_argument("action", choices=["export"], help="export: voted questions in the eval format")
+    feedback.add_argument("--out", help="write to this file instead of stdout (JSON lines)")
+    gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
+    gaps.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+    gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
     for name in ("build", "define", "ask", "related", "random", "eval", "run"):
         sub.choices[name].add_argument("--index", help="index database path (default: data/index.db)")

@@ -18,6 +18,7 @@ MATCH_LABELS = {
     "mention": "term named in the question",
     "keyword": "keyword search",
     "semantic": "meaning search",
+    "server_alias": "this server's alias",
 }
 
 

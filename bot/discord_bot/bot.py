@@ -22,14 +22,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ..glossary.search import ANSWER, NOT_FOUND, Related, SearchResult, Searcher
+from ..glossary.normalize import framed_subject
+from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
-from .ui import PERSISTENT_BUTTONS, safe_reply
+from ..state.feedback import user_hasher
+from .ui import PERSISTENT_ITEMS, safe_reply
 
 log = logging.getLogger(__name__)
-EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy")
+EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy", "feedback")
 COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz", "review", "stats", "leaderboard",
                  "forget-me")
 
@@ -42,10 +44,16 @@ class Answer:
     entry: StoredEntry | None = None
     related: list[Related] | None = None
     others: list[StoredEntry] | None = None  # other close matches, shown beside a searched answer
+    note: str | None = None  # the server's own note on the entry
+    question_id: int | None = None  # the logged question, for 👍/👎
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Refused(app_commands.CheckFailure):
+    """A check that failed with its own explanation for the user."""
 
 
 class GlossaryTree(app_commands.CommandTree):
@@ -53,6 +61,9 @@ class GlossaryTree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, Refused):
+            await safe_reply(interaction, str(error))
+            return
         if isinstance(error, app_commands.MissingPermissions):
             await safe_reply(interaction, "You need the Manage Server permission for that.")
             return
@@ -104,6 +115,7 @@ class GlossaryBot(commands.Bot):
         self.synced: list[app_commands.AppCommand] = []
         self._sync_task: asyncio.Task | None = None
         self._names: dict[str, StoredEntry] = {}
+        self.user_hash = user_hasher(settings.discord_token)  # user ids are stored only as this
         self._names_of: object = None
 
     # -- startup ------------------------------------------------------------------
@@ -115,7 +127,7 @@ class GlossaryBot(commands.Bot):
         self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
-        self.add_dynamic_items(*PERSISTENT_BUTTONS)
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
         if self.warm_model:
             # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
             # commands are synced and the gateway connected, stops a bot whose model cannot load before
@@ -205,6 +217,35 @@ class GlossaryBot(commands.Bot):
         if result.band == ANSWER and result.best:
             return self.answer_entry(result.best.entry, result)
         return Answer(result)
+
+    def answer_in(self, query: str, guild_id: int | None) -> Answer:
+        """`answer`, after the server's own aliases ("ytdl" → youtube-dl) in that server."""
+        if guild_id and self.state is not None:
+            for text in dict.fromkeys((query, framed_subject(query) or "")):
+                target = self.state.additions.alias_target(guild_id, text) if text else None
+                entry = self.entry_named(target) if target else None
+                if entry is not None:
+                    return self.answer_entry(entry, SearchResult(query, ANSWER, [Hit(entry, "server_alias", 1.0)]))
+        return self.answer(query)
+
+    def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer) -> int | None:
+        """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
+        state database refused (the answer goes out all the same)."""
+        if self.state is None:
+            return None
+        result = answer.result
+        try:
+            return self.state.feedback.log_question(
+                guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
+                answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now())
+        except Exception:  # a full disk or a locked database must not cost the user the answer
+            log.exception("could not log a question")
+            return None
+
+    def server_note(self, guild_id: int | None, entry: StoredEntry | None) -> str | None:
+        if not guild_id or entry is None or self.state is None:
+            return None
+        return self.state.additions.note(guild_id, entry.term)
 
     def answer_entry(self, entry: StoredEntry, result: SearchResult | None = None) -> Answer:
         assert self.searcher is not None

@@ -30,6 +30,8 @@ CHOICE_NAME_MAX = 100
 
 SHOW_PREFIX = "gloss:show:"
 PAGE_PREFIX = "gloss:page:"
+FEEDBACK_PREFIX = "gloss:fb:"  # 👍 / 👎 on an answer, handled by the Feedback cog
+SERVER_NOTE = "📝 Note from this server (not from the glossary)"
 REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
 ADD_TO_REVIEW = "📚 Add to my review"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -102,13 +104,16 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
 
 
 def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
-                others: list[StoredEntry] | None = None) -> discord.Embed:
+                others: list[StoredEntry] | None = None, note: str | None = None) -> discord.Embed:
     pages = split_pages(entry.definition)
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
     if others:
         names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
         embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)
+    if note:  # the server's, never the glossary's: labelled as such
+        embed.add_field(name=SERVER_NOTE, value=clip(discord.utils.escape_mentions(note), FIELD_VALUE_MAX),
+                        inline=False)
     footer = "From the glossary"
     if how:
         footer = f"Matched by {MATCH_LABELS.get(how, how)} · from the glossary"
@@ -159,6 +164,19 @@ def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
                                             style=discord.ButtonStyle.primary, row=rows))
     view.add_item(discord.ui.Button(label=ADD_TO_REVIEW, custom_id=(REVIEW_ADD_PREFIX + entry.term)[:CUSTOM_ID_MAX],
                                     style=discord.ButtonStyle.secondary, row=rows))
+    return view
+
+
+def with_feedback(view: discord.ui.View, question_id: int | None) -> discord.ui.View:
+    """👍 / 👎 for a logged question, on the last row if it has room, else a row of their own."""
+    if question_id is None:
+        return view
+    last = max((child.row or 0 for child in view.children), default=-1)
+    on_last = sum(1 for child in view.children if (child.row or 0) == last)
+    row = last if last >= 0 and on_last <= BUTTONS_PER_ROW - 2 else last + 1
+    for vote, label in (("up", "👍"), ("down", "👎")):
+        view.add_item(discord.ui.Button(label=label, custom_id=f"{FEEDBACK_PREFIX}{vote}:{question_id}",
+                                        style=discord.ButtonStyle.secondary, row=row))
     return view
 
 

@@ -116,7 +116,8 @@ def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
 # -- /forget-me ---------------------------------------------------------------------------------------
 
 FORGET_TEXT = ("This deletes everything the bot stores about you, in every server: your review deck and "
-               "its history, quiz points, streaks and reminder setting. It cannot be undone.")
+               "its history, quiz points, streaks and reminder setting, and the questions you asked and "
+               "your 👍/👎 votes. It cannot be undone.")
 
 
 def forget_view() -> discord.ui.View:

@@ -116,7 +116,41 @@ class ForgetButton(PersistentButton, template=r"gloss:forget:(?P<rest>.+)"):
     cog = "Privacy"
 
 
-PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton)
+class FeedbackButton(PersistentButton, template=r"gloss:fb:(?P<rest>(?:up|down):\d+)"):
+    """👍 / 👎 under an answer: the Feedback cog's."""
+
+    cog = "Feedback"
+
+
+class FeedbackSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"gloss:fb:want:(?P<question>\d+)"):
+    """"Which entry did you want?" after a 👎, answered after a restart too: the Feedback cog's."""
+
+    def __init__(self, question_id: int, options: list[discord.SelectOption] | None = None) -> None:
+        super().__init__(discord.ui.Select(custom_id=f"gloss:fb:want:{question_id}",
+                                           options=options or [discord.SelectOption(label="-")],
+                                           placeholder="Which entry did you want?"))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+                             match: re.Match[str], /) -> FeedbackSelect:
+        return cls(int(match.group("question")))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Feedback") if isinstance(interaction.client, discord.Client) else None
+        values = (interaction.data or {}).get("values") or []
+        if cog is None or not values:
+            await safe_reply(interaction, "That menu no longer works.")
+            return
+        try:
+            await cog.on_wanted(interaction, self.question_id, str(values[0]))
+        except Exception:
+            log.exception("feedback menu failed (user %s, guild %s)", interaction.user.id, interaction.guild_id)
+            await safe_reply(interaction, "Something went wrong.")
+
+
+PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton, FeedbackButton)
+PERSISTENT_ITEMS = (*PERSISTENT_BUTTONS, FeedbackSelect)
 
 
 def dynamic_view(view: discord.ui.View) -> discord.ui.View:

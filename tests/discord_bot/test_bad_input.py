@@ -47,7 +47,8 @@ from .helpers import (
     sqlite_digest,
 )
 
-_DECK = ("review_cards", "sqlite_sequence")  # rows a /review add of a real term may write
+# rows the inputs may legitimately write: a /review add of a real term, and every question logged
+_DECK = ("review_cards", "questions", "sqlite_sequence")
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>")  # what Discord would turn into a ping
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # newline allowed
 
@@ -152,6 +153,8 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
                 names = {entry.term for entry in bot.searcher.index.entries.values()}
                 for user_id, term in bot.state.db.query("SELECT user_id, term FROM review_cards"):
                     assert user_id == user.id and term in names, (user_id, term)
+                for user_hash, query in bot.state.db.query("SELECT user_hash, query FROM questions"):
+                    assert user_hash == bot.user_hash(user.id) and len(query) <= 1000
             finally:
                 loop.run(stop(bot, task))
         assert not errors.records, errors.messages()

@@ -52,9 +52,9 @@ def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_
                 cog = bot.get_cog("Lookup")
                 fast = cog._answer
 
-                def slow(query: str):
+                def slow(query: str, *context):
                     time.sleep(2.3)
-                    return fast(query)
+                    return fast(query, *context)
 
                 cog._answer = slow
                 inter = await fake.send_slash_command("define", {"term": "attention"})

@@ -171,10 +171,10 @@ def slow_down(cog, question: str, seconds: float) -> None:
     """Make the Lookup cog's search for `question` take `seconds` longer (in its worker thread)."""
     answer = cog._answer
 
-    def slower(query: str):
+    def slower(query: str, *context):
         if query == question:
             time.sleep(seconds)
-        return answer(query)
+        return answer(query, *context)
 
     cog._answer = slower
 

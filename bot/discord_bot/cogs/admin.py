@@ -1,9 +1,11 @@
-"""`/glossary config …`: per-server settings, for members with Manage Server."""
+"""`/glossary …`: per-server settings, the gaps report and usage stats (Manage Server), and
+the server's own aliases and notes (Manage Server or the server's editor role)."""
 
 from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 from typing import Literal
 from zoneinfo import available_timezones
 
@@ -12,34 +14,57 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import ScheduleError
+from ...glossary.gaps import GapQuestion, gaps_report
 from ...state import GuildConfig
-from .. import render
-from ..ui import in_quick_pool
+from ...state.additions import AdditionError
+from .. import render, render_keepers
+from ..bot import Refused
+from ..ui import in_quick_pool, in_search_pool, term_choices
 
 log = logging.getLogger(__name__)
 _ZONES = sorted(available_timezones() | {"UTC"})
 
 
+EDITOR_GROUPS = frozenset({"alias", "note"})  # what the editor role may use besides managers
+DEFAULT_DAYS = 30
+
+
 def _is_manager(interaction: discord.Interaction) -> bool:
-    if interaction.guild is None and interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
     perms = interaction.permissions
-    if not (perms.manage_guild or perms.administrator):
-        raise app_commands.MissingPermissions(["manage_guild"])
-    return True
+    return bool(perms.manage_guild or perms.administrator)
 
 
+def _group(interaction: discord.Interaction) -> str | None:
+    command = interaction.command
+    parent = getattr(command, "parent", None)
+    return parent.name if parent is not None and parent.name != "glossary" else None
+
+
+# Hidden from members who lack Manage Server; a server that sets an editor role also lets that
+# role see /glossary (Server Settings → Integrations), and the check below keeps it to aliases and notes.
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description="Glossary bot settings"):
+class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description="Glossary bot settings and reports"):
     config = app_commands.Group(name="config", description="Show or change this server's glossary settings")
+    alias = app_commands.Group(name="alias", description="This server's own names for glossary entries")
+    note = app_commands.Group(name="note", description="This server's own notes under glossary entries")
 
     def __init__(self, bot) -> None:
         self.bot = bot
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return _is_manager(interaction)
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if _is_manager(interaction):
+            return True
+        if _group(interaction) in EDITOR_GROUPS:
+            role_id = (await in_quick_pool(self.bot.state.config, interaction.guild_id)).editor_role_id
+            if role_id and any(role.id == role_id for role in getattr(interaction.user, "roles", [])):
+                return True
+            raise Refused("Server aliases and notes need the Manage Server permission or this server's editor "
+                          "role (/glossary config editor-role).")
+        raise app_commands.MissingPermissions(["manage_guild"])
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(render.clip(text, render.CONTENT_MAX), ephemeral=True,
@@ -127,6 +152,125 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
             return
         await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month.",
                            champion_role_id=role.id, champion_month=None)
+
+
+    @config.command(name="editor-role", description="A role that may edit server aliases and notes (empty: none)")
+    async def editor_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        done = (f"Members with {role.mention} may edit this server's aliases and notes." if role
+                else "Only members with Manage Server may edit this server's aliases and notes.")
+        await self._update(interaction, done, editor_role_id=role.id if role else None)
+
+    # -- reports for the glossary's keepers --------------------------------------------------------
+
+    @app_commands.command(name="gaps", description="What people asked that the glossary could not answer")
+    @app_commands.describe(days="How far back to look (default 30)")
+    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # embeds every question: seconds
+        since = self.bot.now() - timedelta(days=days)
+        logged = await in_quick_pool(self.bot.state.feedback.gap_questions, since, interaction.guild_id)
+        questions = [GapQuestion(q.query, q.user_hash) for q in logged]
+        gaps = await in_search_pool(gaps_report, questions, self.bot.searcher)
+        await interaction.followup.send(embed=render_keepers.gaps_embed(gaps, days), ephemeral=True,
+                                        allowed_mentions=render.NO_MENTIONS)
+
+    @app_commands.command(name="stats", description="Questions asked, answered, hedged and refused; top terms; votes")
+    @app_commands.describe(days="How far back to look (default 30)")
+    async def stats(self, interaction: discord.Interaction,
+                    days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
+        since = self.bot.now() - timedelta(days=days)
+        usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id)
+        await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days), ephemeral=True,
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    @app_commands.command(name="changes", description="Recent changes to this server's aliases and notes, and who")
+    async def changes(self, interaction: discord.Interaction) -> None:
+        changes = await in_quick_pool(self.bot.state.additions.changes, interaction.guild_id)
+        await self._reply(interaction, render_keepers.changes_text(changes))
+
+    # -- the server's own aliases and notes --------------------------------------------------------
+
+    def _entry(self, term: str):
+        """The entry `term` names (exactly, by an alias or a close spelling), or None."""
+        entry = self.bot.entry_named(term)
+        found = self.bot.searcher.lookup(term) if entry is None else None
+        return entry or (found.best.entry if found and found.best else None)
+
+    def _who(self, interaction: discord.Interaction) -> tuple[str, str]:
+        return self.bot.user_hash(interaction.user.id), str(interaction.user)
+
+    def _add_alias(self, interaction: discord.Interaction, alias: str, term: str) -> str:
+        entry = self._entry(term)
+        if entry is None:
+            return f"Not added: the glossary has no entry “{render.escape_user_text(term, 100)}”."
+        taken = self.bot.searcher.lookup(alias)
+        if taken and taken.best:
+            return (f"Not added: “{render.escape_user_text(alias, 60)}” already names "
+                    f"{discord.utils.escape_markdown(taken.best.entry.term)} in the glossary.")
+        try:
+            stored = self.bot.state.additions.add_alias(interaction.guild_id, alias, entry.term,
+                                                        *self._who(interaction), self.bot.now())
+        except AdditionError as exc:
+            return f"Not added: {exc}."
+        return (f"In this server, “{render.escape_user_text(stored, 60)}” now finds "
+                f"**{discord.utils.escape_markdown(entry.term)}** (labelled as this server's alias).")
+
+    @alias.command(name="add", description="Let a name of this server's find a glossary entry, here only")
+    @app_commands.describe(alias="The server's name, e.g. ytdl", term="The glossary entry it stands for")
+    async def alias_add(self, interaction: discord.Interaction, alias: app_commands.Range[str, 1, 100],
+                        term: app_commands.Range[str, 1, 200]) -> None:
+        await self._reply(interaction, await in_quick_pool(self._add_alias, interaction, alias, term))
+
+    @alias_add.autocomplete("term")
+    async def alias_term_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await term_choices(self.bot.searcher, current)
+
+    @alias.command(name="remove", description="Remove one of this server's aliases")
+    async def alias_remove(self, interaction: discord.Interaction, alias: app_commands.Range[str, 1, 100]) -> None:
+        term = await in_quick_pool(self.bot.state.additions.remove_alias, interaction.guild_id, alias,
+                                   *self._who(interaction), self.bot.now())
+        shown = render.escape_user_text(alias, 60)
+        await self._reply(interaction, f"Removed “{shown}”." if term else f"This server has no alias “{shown}”.")
+
+    @alias.command(name="list", description="This server's aliases")
+    async def alias_list(self, interaction: discord.Interaction) -> None:
+        aliases = await in_quick_pool(self.bot.state.additions.aliases, interaction.guild_id)
+        await self._reply(interaction, render_keepers.aliases_text(aliases))
+
+    def _set_note(self, interaction: discord.Interaction, term: str, text: str) -> str:
+        entry = self._entry(term)
+        if entry is None:
+            return f"Not saved: the glossary has no entry “{render.escape_user_text(term, 100)}”."
+        try:
+            self.bot.state.additions.set_note(interaction.guild_id, entry.term, text, *self._who(interaction),
+                                              self.bot.now())
+        except AdditionError as exc:
+            return f"Not saved: {exc}."
+        return (f"Saved. In this server **{discord.utils.escape_markdown(entry.term)}** shows the note, "
+                "labelled as this server's.")
+
+    @note.command(name="set", description="Show a short note of this server's under a glossary entry, here only")
+    @app_commands.describe(term="The glossary entry", text="The note (up to 500 characters, no mentions or links)")
+    async def note_set(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200],
+                       text: app_commands.Range[str, 1, 1000]) -> None:
+        await self._reply(interaction, await in_quick_pool(self._set_note, interaction, term, text))
+
+    note_set.autocomplete("term")(alias_term_autocomplete)
+
+    @note.command(name="remove", description="Remove this server's note from an entry")
+    async def note_remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        entry = await in_quick_pool(self._entry, term)
+        removed = entry is not None and await in_quick_pool(
+            self.bot.state.additions.remove_note, interaction.guild_id, entry.term, *self._who(interaction),
+            self.bot.now())
+        shown = render.escape_user_text(term, 100)
+        await self._reply(interaction, f"Removed the note on “{shown}”." if removed else f"No note on “{shown}”.")
+
+    note_remove.autocomplete("term")(alias_term_autocomplete)
+
+    @note.command(name="list", description="This server's notes")
+    async def note_list(self, interaction: discord.Interaction) -> None:
+        notes = await in_quick_pool(self.bot.state.additions.notes, interaction.guild_id)
+        await self._reply(interaction, render_keepers.notes_text(notes))
 
 
 def champion_role_problem(guild: discord.Guild | None, role: discord.Role) -> str | None:

@@ -25,8 +25,22 @@ class Lookup(commands.Cog):
 
     # -- work done in a thread ---------------------------------------------------------
 
-    def _answer(self, query: str) -> Answer:  # the commands' search (tests slow it down here)
-        return self.bot.answer(query)
+    def _answer(self, query: str, guild_id: int | None = None, user_id: int | None = None,
+                source: str | None = None) -> Answer:
+        """The commands' search (tests slow it down here): the server's aliases first, its
+        note on the entry, and the question logged (with `source`) for the gaps report."""
+        answer = self.bot.answer_in(query, guild_id)
+        answer.note = self.bot.server_note(guild_id, answer.entry)
+        if source is not None and user_id is not None:
+            answer.question_id = self.bot.log_question(guild_id, user_id, source, query, answer)
+        return answer
+
+    def _term(self, term: str, guild_id: int | None) -> Answer | None:
+        """A term's entry (a button, the term of the day), with the server's note on it."""
+        answer = self.bot.answer_term(term)
+        if answer is not None:
+            answer.note = self.bot.server_note(guild_id, answer.entry)
+        return answer
 
     def _today(self, guild_id: int | None):
         """(day, term) of the term of the day: a server's own order (state DB reads and
@@ -42,8 +56,9 @@ class Lookup(commands.Cog):
 
     async def send_entry(self, interaction: discord.Interaction, deferred: bool, answer: Answer, *,
                          how: str | None = None, content: str | None = None) -> None:
-        view = dynamic_view(render.entry_view(answer.entry, answer.related or [], others=answer.others))
-        embed = render.entry_embed(answer.entry, how, others=answer.others)
+        view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
+        view = dynamic_view(render.with_feedback(view, answer.question_id))
+        embed = render.entry_embed(answer.entry, how, others=answer.others, note=answer.note)
         await respond(interaction, deferred, content=content, embed=embed, view=view)
 
     async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer,
@@ -53,8 +68,9 @@ class Lookup(commands.Cog):
             await self.send_entry(interaction, deferred, answer, how=result.best.match if result.best else None)
         elif result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
+            view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
             await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query, entries),
-                          view=dynamic_view(render.suggestions_view(entries)))
+                          view=dynamic_view(view))
         else:
             await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))
 
@@ -63,24 +79,35 @@ class Lookup(commands.Cog):
     @app_commands.command(name="define", description="Look up a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        answer, deferred = await run_timed(interaction, self._answer, term)
+        answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id,
+                                           interaction.user.id, "define")
+        answer.question_id = None  # a lookup by name: its log row counts it, no 👍/👎 under it
         await self.send_result(interaction, term, answer, deferred)
 
     @define.autocomplete("term")
     async def define_autocomplete(self, interaction: discord.Interaction,
                                   current: str) -> list[app_commands.Choice[str]]:
-        return await term_choices(self.bot.searcher, current)
+        choices = await term_choices(self.bot.searcher, current)
+        if interaction.guild_id and current:  # the server's own aliases, labelled as its
+            aliases = await in_quick_pool(self.bot.state.additions.aliases, interaction.guild_id)
+            needle = current.casefold()
+            mine = [app_commands.Choice(name=render.clip(f"{alias} → {term} (this server's alias)",
+                                                         render.CHOICE_NAME_MAX), value=render.clip(alias, 100))
+                    for alias, term in aliases if needle in alias.casefold()]
+            choices = (mine + choices)[: render.CHOICES_MAX]
+        return choices
 
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        answer, deferred = await run_timed(interaction, self._answer, question)
+        answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,
+                                           interaction.user.id, "ask")
         await self.send_result(interaction, question, answer, deferred)
 
     @app_commands.command(name="related", description="Terms related to a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def related(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        answer, deferred = await run_timed(interaction, self._answer, term)
+        answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id)
         if answer.entry is None:
             await self.send_result(interaction, term, answer, deferred)
             return
@@ -99,7 +126,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="today", description="Today's term of the day")
     async def today(self, interaction: discord.Interaction) -> None:
         day, term = await in_quick_pool(self._today, interaction.guild_id)
-        answer, deferred = await run_timed(interaction, self.bot.answer_term, term)
+        answer, deferred = await run_timed(interaction, self._term, term, interaction.guild_id)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True, content="Today's term is no longer in the glossary.")
             return
@@ -108,14 +135,15 @@ class Lookup(commands.Cog):
     # -- buttons ---------------------------------------------------------------------
 
     async def on_button(self, interaction: discord.Interaction, kind: str, term: str, page: int) -> None:
-        answer, deferred = await run_timed(interaction, self.bot.answer_term, term)
+        answer, deferred = await run_timed(interaction, self._term, term, interaction.guild_id)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True,
                           content=f"“{render.escape_user_text(term, 100)}” is no longer in the glossary.")
             return
         if kind == "page" and not deferred:
             view = dynamic_view(render.entry_view(answer.entry, answer.related or [], page))
-            await interaction.response.edit_message(embed=render.entry_embed(answer.entry, None, page), view=view,
+            await interaction.response.edit_message(embed=render.entry_embed(answer.entry, None, page, note=answer.note),
+                                                    view=view,
                                                     allowed_mentions=render.NO_MENTIONS)
             return
         await self.send_entry(interaction, deferred, answer)

@@ -30,8 +30,9 @@ class Privacy(commands.Cog):
             await interaction.response.defer()  # the champion role below is a Discord call per server
             await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
+            removed += await in_quick_pool(self.bot.state.feedback.forget, self.bot.user_hash(interaction.user.id))
             text = (f"Done: deleted {removed} record{'s' if removed != 1 else ''} about you. "
-                    "Your review deck, points and streaks are gone in every server.")
+                    "Your review deck, points, streaks, logged questions and votes are gone in every server.")
         elif custom_id == render_study.FORGET_NO:
             text = "Cancelled: nothing was deleted."
         else:

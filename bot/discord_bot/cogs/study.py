@@ -86,22 +86,30 @@ class Study(commands.Cog):
         if not text:
             await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
             return True
-        answer = await in_search_pool(self.bot.answer, text)
+        answer = await in_search_pool(self._answer, text, message.guild.id, message.author.id)
         result = answer.result
         if answer.entry is not None and result.best:
-            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others),
-                             view=dynamic_view(render.entry_view(answer.entry, answer.related or [],
-                                                                 others=answer.others)))
+            view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
+            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others,
+                                                               note=answer.note),
+                             view=dynamic_view(render.with_feedback(view, answer.question_id)))
             return True
         if not mentioned:
-            return False
+            return False  # unsure and not asked directly: quiet (the question is logged for the gaps report)
         if result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:3]]
-            await self.reply(message, content=render.suggest_text(text, entries),
-                             view=dynamic_view(render.suggestions_view(entries)))
+            view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
+            await self.reply(message, content=render.suggest_text(text, entries), view=dynamic_view(view))
         else:
             await self.reply(message, content=render.not_found_text(text, result))
         return True
+
+    def _answer(self, text: str, guild_id: int, user_id: int):
+        """The search, with the server's aliases and note; the question logged for the gaps report."""
+        answer = self.bot.answer_in(text, guild_id)
+        answer.note = self.bot.server_note(guild_id, answer.entry)
+        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer)
+        return answer
 
     async def reply(self, message: discord.Message, **kwargs) -> None:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}

@@ -1,0 +1,58 @@
+"""`glossary-bot feedback export` and `glossary-bot gaps`: what the bot learned from its
+users, for the glossary's keepers (from the state database the bot writes)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .glossary.service import Glossary
+
+
+def cmd_feedback(glossary: Glossary, args) -> int:
+    """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
+    from .state import StateStore
+
+    store = StateStore(glossary.settings.state_path)
+    try:
+        cases = store.feedback.export()
+    finally:
+        store.close()
+    lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    if args.out:
+        Path(args.out).write_text(lines, encoding="utf-8")
+        print(f"wrote {len(cases)} questions to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+def cmd_gaps(glossary: Glossary, args) -> int:
+    """The uncovered topics of the last `--days` days, most askers first."""
+    from .glossary.gaps import GapQuestion, gaps_report
+    from .state import StateStore
+
+    store = StateStore(glossary.settings.state_path)
+    try:
+        since = datetime.now(UTC) - timedelta(days=args.days)
+        logged = store.feedback.gap_questions(since, args.guild)
+    finally:
+        store.close()
+    gaps = gaps_report([GapQuestion(q.query, q.user_hash) for q in logged], glossary.open())
+    if args.json:
+        print(json.dumps({"days": args.days, "questions": len(logged), "gaps": [
+            {"label": g.label, "askers": g.askers, "asked": g.asked, "examples": list(g.examples),
+             "nearest": list(g.nearest)} for g in gaps]}, ensure_ascii=False, indent=2))
+        return 0
+    if not gaps:
+        print(f"No unanswered questions in the last {args.days} days.")
+    for number, gap in enumerate(gaps, start=1):
+        print(f"{number}. {gap.label}  ({gap.askers} {'person' if gap.askers == 1 else 'people'}, "
+              f"asked {gap.asked}×)")
+        for example in gap.examples:
+            if example != gap.label:
+                print(f"     · {example}")
+        print(f"     nearest entries: {', '.join(gap.nearest)}")
+    return 0
