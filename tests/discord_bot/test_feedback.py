@@ -1,0 +1,199 @@
+"""Closing the loop on Discord (issue 13): a 👎 with the entry the user wanted, exported by
+`glossary-bot feedback export` into a file `glossary-bot eval` accepts; the gaps report
+grouping scripted off-glossary questions into their topics; a server alias that works in
+one server and not another, and a server note labelled as the server's; permissions
+refused for ordinary members; retention deleting old rows; no raw user id stored."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from bot.cli import main
+from bot.discord_bot import render
+from bot.discord_bot.cogs.study import looks_like_question
+from tests.fake_discord import FakeDiscord
+from tests.fake_discord.models import Permissions
+
+from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .test_scores_and_privacy import _rows_naming
+
+TOPICS = {
+    "docker": ["how do I give a docker container access to my gpu", "nvidia-docker not seeing the gpu",
+               "docker run --gpus all fails with could not select device driver",
+               "GPU passthrough into a docker container for training"],
+    "neurips": ["when is the neurips submission deadline", "neurips 2025 paper deadline?",
+                "how long is the review period for neurips submissions", "what's the page limit for a neurips paper"],
+    "excel": ["how do I do a vlookup in excel", "excel formula to look up a value in another sheet",
+              "vlookup returns #N/A in my spreadsheet", "**how to use xlookup in excel** lol"],
+}
+
+
+def test_a_thumbs_down_becomes_an_eval_case_and_nothing_stores_a_user_id(
+        real_index_path, real_embedder, tmp_path, monkeypatch, capsys) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+
+    seen: dict = {}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            users = [alice, bob, fake.owner]
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                question = "what's the trick where you recompute activations to save memory?"
+                got = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": question},
+                                                                                 user=alice))
+                ids = button_ids(got.message)
+                up, down = (next(i for i in ids if i.startswith(f"{render.FEEDBACK_PREFIX}{v}:")) for v in ("up", "down"))
+                thanks = await fake.wait_for_response(await fake.click_button(got, up, user=bob))
+                assert thanks.data["flags"] == 64 and "👍" in thanks.content
+                menu = await fake.wait_for_response(await fake.click_button(got, down, user=alice))
+                assert menu.data["flags"] == 64 and "Which entry did you want?" in menu.content
+                select = menu.message["components"][0]["components"][0]
+                labels = [o["label"] for o in select["options"]]
+                assert labels[-1] == "None of these / not in the glossary" and len(labels) >= 2
+                wanted = select["options"][0]["value"]
+                picked = await fake.wait_for_response(await fake.select(menu, select["custom_id"], [wanted],
+                                                                        user=alice))
+                assert picked.ok and wanted in picked.data["content"]
+                # alice changes her mind and back: still one vote of hers
+                await fake.wait_for_response(await fake.click_button(got, up, user=alice))
+                again = await fake.wait_for_response(await fake.click_button(got, down, user=alice))
+                select = again.message["components"][0]["components"][0]
+                await fake.wait_for_response(await fake.select(again, select["custom_id"], [wanted], user=alice))
+                assert len(bot.state.feedback.votes(int(down.rsplit(":", 1)[1]))) == 2
+            assert not fake.errors
+            assert_no_pings(fake)
+            seen.update(user_ids=[u.id for u in users], wanted=wanted, question=question)
+
+    run(scenario, timeout=120)
+    user_ids, wanted, question = seen["user_ids"], seen["wanted"], seen["question"]
+
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(state_path))
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    exported = tmp_path / "feedback.jsonl"
+    assert main(["feedback", "export", "--json", "--out", str(exported)]) == 0
+    cases = [json.loads(line) for line in exported.read_text().splitlines()]
+    corrected = [c for c in cases if c["kind"] == "feedback-corrected"]
+    assert [(c["query"], c["expected"]) for c in corrected] == [(question, [wanted])]
+    assert any(c["kind"] == "feedback-confirmed" for c in cases)  # bob's 👍
+    capsys.readouterr()
+    assert main(["eval", str(exported), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["overall"]["n"] == len(cases)
+
+    for user_id in user_ids:  # salted hashes only
+        assert _rows_naming(state_path, user_id) == []
+    conn = sqlite3.connect(state_path)
+    dump = "\n".join(conn.iterdump())
+    assert not any(str(user_id) in dump for user_id in user_ids)
+
+
+def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)  # a study channel too
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            home = fake.add_guild("Study Group", channels=["study"])
+            other = fake.add_guild("Other", channels=["general"])
+            editors = fake.add_role(home, "Editors")
+            askers = [fake.add_user(f"student{i}") for i in range(4)]
+            member, editor = fake.add_user("member"), fake.add_user("editor")
+            for user in (*askers, member):
+                fake.add_member(home, user)
+                fake.add_member(other, user)
+            fake.add_member(home, editor, roles=[editors])
+            add_study_channel(state_path, home.id, home.channel("study").id)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                await fake.wait_for_command_sync()
+                bot.get_cog("Study").clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
+                # off-glossary questions from four people, by /ask and in the study channel
+                for topic, phrasings in TOPICS.items():
+                    for i, text in enumerate(phrasings):
+                        if not looks_like_question(text):  # the study channel lets chatter pass
+                            await fake.wait_for_response(await fake.send_slash_command(
+                                "ask", {"question": text}, user=askers[i], guild=home))
+                        else:
+                            message = await fake.send_message(home.channel("study"), text, author=askers[i])
+                            await fake.wait_for(lambda m=message: bot.state.db.query(
+                                "SELECT 1 FROM questions WHERE query = ?", [m.payload["content"]]), what="logged")
+
+                refused = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary gaps", {}, user=member, guild=home))
+                assert "Manage Server" in refused.content
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary gaps", {}, user=fake.owner, guild=home))
+                report = await fake.wait_for(lambda: next((f for f in fake.followups if (f.payload or {}).get(
+                    "embeds") and "gaps" in f.payload["embeds"][0]["title"]), None), what="the gaps report",
+                    timeout=30)
+                text = report.payload["embeds"][0]["description"]
+                blocks = text.split("\n\n")
+                assert len(blocks) == 3
+                for block in blocks:
+                    topic = {t for t, qs in TOPICS.items() for q in qs if render.escape_user_text(q, 500)[:25] in
+                             block.replace("\\", "")}
+                    assert len(topic) == 1, block  # one topic per group
+                    assert "4 people" in block.splitlines()[0]
+
+                stats = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary stats", {"days": 7}, user=fake.owner, guild=home))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert fields["Questions and lookups"] == "12"
+
+                # server aliases: only managers, or the editor role once it is set
+                denied = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary alias add", {"alias": "memo trick", "term": "Activation checkpointing"},
+                    user=editor, guild=home))
+                assert "editor role" in denied.content
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config editor-role", {"role": editors}, user=fake.owner, guild=home))
+                added = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary alias add", {"alias": "memo trick", "term": "Activation checkpointing"},
+                    user=editor, guild=home))
+                assert "now finds **Activation checkpointing**" in added.content
+                still_no = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary gaps", {}, user=editor, guild=home))
+                assert "Manage Server" in still_no.content
+                pinging = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary note set", {"term": "Activation checkpointing", "text": "ask @everyone"},
+                    user=editor, guild=home))
+                assert "Not saved" in pinging.content and "mentions" in pinging.content
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary note set", {"term": "Activation checkpointing", "text": "Lab 4 uses this."},
+                    user=editor, guild=home))
+
+                here = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": "memo trick"}, user=member, guild=home))
+                assert here.embeds[0]["title"] == "Activation checkpointing"
+                assert "this server's alias" in here.embeds[0]["footer"]["text"]
+                note = next(f for f in here.embeds[0]["fields"] if f["name"] == render.SERVER_NOTE)
+                assert note["value"] == "Lab 4 uses this."
+                there = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": "memo trick"}, user=member, guild=other))
+                assert not there.embeds or there.embeds[0]["title"] != "Activation checkpointing" or \
+                    "alias" not in there.embeds[0]["footer"]["text"]
+                assert not any(f["name"] == render.SERVER_NOTE for e in there.embeds for f in e.get("fields", []))
+                choices = await fake.wait_for_response(await fake.send_autocomplete(
+                    "define", {"term": "memo"}, focused="term", user=member, guild=home))
+                assert choices.choices[0]["value"] == "memo trick"
+                log = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary changes", {}, user=fake.owner, guild=home))
+                assert "editor: note set" in log.content and "alias add" in log.content
+
+                # retention: 90 days on, the questions and their votes are gone
+                clock["now"] += timedelta(days=91)
+                assert await bot.get_cog("Feedback").purge() == 12 + 2  # the two /define lookups too
+                assert bot.state.db.query("SELECT count(*) FROM questions")[0][0] == 0
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=240)
