@@ -129,6 +129,7 @@ class Settings:
     guild_id: int | None = None
     message_content: bool = False
     log_retention_days: int = 90  # questions and votes logged for the gaps report
+    hash_key: str | None = field(default=None, repr=False)  # keys the user hashes (default: state.db.key)
     api_base: str | None = None
     gateway_url: str | None = None
 
@@ -159,6 +160,7 @@ class Settings:
             discord_token=_token(get("DISCORD_TOKEN")),
             guild_id=_int("DISCORD_GUILD_ID", guild, 1, 2**64 - 1) if guild else None,
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
+            hash_key=get("GLOSSARY_HASH_KEY") or None,
             log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1, 3650),
             api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
             gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),

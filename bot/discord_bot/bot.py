@@ -27,7 +27,7 @@ from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Sea
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
-from ..state.feedback import user_hasher
+from ..state.feedback import hash_key, user_hasher
 from .ui import PERSISTENT_ITEMS, safe_reply
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class GlossaryBot(commands.Bot):
         self.synced: list[app_commands.AppCommand] = []
         self._sync_task: asyncio.Task | None = None
         self._names: dict[str, StoredEntry] = {}
-        self.user_hash = user_hasher(settings.discord_token)  # user ids are stored only as this
+        self.user_hash = user_hasher(None)  # user ids are stored only as this; keyed in setup_hook
         self._names_of: object = None
 
     # -- startup ------------------------------------------------------------------
@@ -125,6 +125,8 @@ class GlossaryBot(commands.Bot):
         # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
         self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
         self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
+        self.user_hash = user_hasher(await asyncio.to_thread(hash_key, self.settings.state_path,
+                                                             self.settings.hash_key))
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
         self.add_dynamic_items(*PERSISTENT_ITEMS)
@@ -237,7 +239,8 @@ class GlossaryBot(commands.Bot):
         try:
             return self.state.feedback.log_question(
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
-                answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now())
+                answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
+                result.best.match if answer.entry and result.best else None)
         except Exception:  # a full disk or a locked database must not cost the user the answer
             log.exception("could not log a question")
             return None

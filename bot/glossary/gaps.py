@@ -21,7 +21,7 @@ from .search import Searcher
 #: cosine at which two questions are about the same missing topic (see tests/glossary/test_gaps.py:
 #: paraphrases of one topic sit above it, questions on different topics below)
 SAME_TOPIC = 0.45
-MAX_QUESTIONS = 2000  # the newest this many: the report stays a few seconds of work
+MAX_QUESTIONS = 1000  # the newest this many (fewer distinct texts are embedded): seconds of work at most
 EXAMPLES = 5
 
 
@@ -45,6 +45,7 @@ def topics(vectors: np.ndarray, threshold: float = SAME_TOPIC) -> list[list[int]
     if len(vectors) == 0:
         return []
     similar = (vectors @ vectors.T) >= threshold
+    np.fill_diagonal(similar, True)  # a row is always in its own group, whatever its vector
     free = np.ones(len(vectors), dtype=bool)
     groups = []
     while free.any():
@@ -65,7 +66,10 @@ def gaps_report(questions: Sequence[GapQuestion], searcher: Searcher, threshold:
     keep = [i for i, t in enumerate(texts) if t.strip()]
     if not keep:
         return []
-    vectors = np.stack([searcher.embedder.embed_query(texts[i]) for i in keep]).astype(np.float32)
+    distinct = {text: None for text in (texts[i] for i in keep)}  # the same question asked again: one call
+    for text in distinct:
+        distinct[text] = searcher.embedder.embed_query(text)
+    vectors = np.nan_to_num(np.stack([distinct[texts[i]] for i in keep]).astype(np.float32))
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     index = searcher.index
     matrix = index.vectors["full"]

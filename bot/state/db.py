@@ -60,6 +60,9 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
             self.conn.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last commits,
+            # and each write (one per /ask now) skips an fsync.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.version = self.migrate()
         except (sqlite3.DatabaseError, OSError) as exc:

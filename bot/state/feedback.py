@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from .db import Database
@@ -23,9 +26,30 @@ UP, DOWN = 1, -1
 NOT_IN_GLOSSARY = ""  # a 👎 voter's "none of these / not in the glossary"
 
 
+def hash_key(state_path: Path, configured: str | None = None) -> str:
+    """The key for user hashes: GLOSSARY_HASH_KEY if set, else a random one made once and kept
+    in a file beside the state database (`state.db.key`), never in it. It does not change
+    with the bot token, so a token reset does not orphan anyone's data."""
+    if configured:
+        return configured
+    path = Path(f"{state_path}.key")
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key
+
+
 def user_hasher(secret: str | None) -> Callable[[int], str]:
-    """user id → a hash keyed by the bot's secret: stable across restarts, not reversible
-    from the database alone (the key is not in it)."""
+    """user id → a hash keyed by `secret` (see hash_key): stable across restarts, not
+    reversible from the database alone (the key is not in it)."""
     key = hashlib.sha256(b"glossary-bot user\0" + (secret or "local").encode()).digest()
     return lambda user_id: hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
 
@@ -68,13 +92,14 @@ class FeedbackRecords:
         self.db = db
 
     def log_question(self, guild_id: int, user_hash: str, source: str, query: str, band: str,
-                     answer_term: str | None, candidates: list[str], now: datetime) -> int:
+                     answer_term: str | None, candidates: list[str], now: datetime,
+                     matched_by: str | None = None) -> int:
         with self.db.transaction() as conn:
             return conn.execute(
-                "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, candidates) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
+                "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [guild_id, user_hash, now.isoformat(timespec="seconds"), source, query, band, answer_term,
-                 json.dumps(candidates[:10])]).lastrowid
+                 matched_by, json.dumps(candidates[:10])]).lastrowid
 
     def question(self, question_id: int) -> LoggedQuestion | None:
         rows = self.db.query(f"{_SELECT} WHERE question_id = ?", [question_id])
@@ -105,9 +130,9 @@ class FeedbackRecords:
 
     # -- reports ----------------------------------------------------------------------------------
 
-    def gap_questions(self, since: datetime, guild_id: int | None = None) -> list[LoggedQuestion]:
-        """What the glossary did not answer well: refused or hedged questions, and answers
-        someone voted 👎 (unless the voter then picked an entry the bot had shown)."""
+    def gap_questions(self, since: datetime, guild_id: int | None = None, limit: int = 1000) -> list[LoggedQuestion]:
+        """What the glossary did not answer well, the newest `limit`, oldest first: refused or
+        hedged questions, and answers someone voted 👎 (unless the voter then picked an entry)."""
         where, params = "asked_at >= ? AND source != 'define'", [since.isoformat(timespec="seconds")]
         if guild_id is not None:
             where += " AND guild_id = ?"
@@ -115,8 +140,8 @@ class FeedbackRecords:
         rows = self.db.query(
             f"{_SELECT} WHERE {where} AND (band != 'answer' OR question_id IN "
             f"(SELECT question_id FROM votes WHERE vote = {DOWN} AND (wanted IS NULL OR wanted = '')))"
-            " ORDER BY asked_at", params)
-        return [_question(row) for row in rows]
+            " ORDER BY asked_at DESC, question_id DESC LIMIT ?", [*params, limit])
+        return [_question(row) for row in reversed(rows)]
 
     def usage(self, since: datetime, guild_id: int, top: int = 5) -> UsageStats:
         rows = self.db.query("SELECT band, answer_term FROM questions WHERE guild_id = ? AND asked_at >= ?",
@@ -133,9 +158,11 @@ class FeedbackRecords:
         """Voted questions in the eval format: 👍 confirms the answer, a 👎 with a choice
         corrects it ([] = not in the glossary). A 👎 without a choice says too little."""
         out = []
+        # a server's own alias is no case for the glossary's search: its answers are left out
         rows = self.db.query(
             "SELECT q.question_id, q.query, q.answer_term, v.vote, v.wanted FROM votes v "
-            "JOIN questions q ON q.question_id = v.question_id ORDER BY q.question_id, v.voted_at")
+            "JOIN questions q ON q.question_id = v.question_id WHERE q.matched_by IS NULL "
+            "OR q.matched_by != 'server_alias' ORDER BY q.question_id, v.voted_at")
         seen: set[tuple[int, str]] = set()
         for question_id, query, answer_term, vote, wanted in rows:
             if vote == UP and answer_term:
@@ -147,8 +174,8 @@ class FeedbackRecords:
             if (question_id, json.dumps(expected)) in seen:
                 continue  # two voters who agree make one case
             seen.add((question_id, json.dumps(expected)))
-            out.append({"id": f"feedback-{question_id}-{len(seen)}", "kind": kind, "query": query,
-                        "expected": expected})
+            out.append({"id": f"feedback-{question_id}-{'-'.join(expected) or 'none'}"[:200], "kind": kind,
+                        "query": query, "expected": expected})
         return out
 
     # -- retention and erasure --------------------------------------------------------------------
@@ -160,6 +187,11 @@ class FeedbackRecords:
                                 [before.isoformat(timespec="seconds")]).rowcount
 
     def forget(self, user_hash: str) -> int:
+        """Delete the user's questions and votes; their name leaves the change log of server
+        additions (the change itself stays, as a fact about the server)."""
         with self.db.transaction() as conn:
             votes = conn.execute("DELETE FROM votes WHERE user_hash = ?", [user_hash]).rowcount
-            return votes + conn.execute("DELETE FROM questions WHERE user_hash = ?", [user_hash]).rowcount
+            questions = conn.execute("DELETE FROM questions WHERE user_hash = ?", [user_hash]).rowcount
+            changes = conn.execute("UPDATE server_changes SET by_name = '(forgotten)', by_hash = '' "
+                                   "WHERE by_hash = ?", [user_hash]).rowcount
+            return votes + questions + changes

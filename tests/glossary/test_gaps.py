@@ -39,3 +39,8 @@ def test_topics_start_from_the_most_typical_row() -> None:
     assert sorted(map(sorted, groups)) == [[0, 1, 2], [3]]
     assert groups[0][0] == 2  # closest to the other two
     assert topics(np.empty((0, 2), dtype=np.float32)) == []
+
+
+def test_a_zero_or_broken_vector_is_a_group_of_its_own_not_a_hang() -> None:
+    vectors = np.array([[1, 0], [0, 0], [0.99, 0.14]], dtype=np.float32)
+    assert sorted(map(sorted, topics(vectors, 0.8))) == [[0, 2], [1]]

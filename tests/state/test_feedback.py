@@ -10,7 +10,7 @@ import pytest
 
 from bot.state import StateStore
 from bot.state.additions import ALIASES_PER_SERVER, AdditionError
-from bot.state.feedback import DOWN, NOT_IN_GLOSSARY, UP, user_hasher
+from bot.state.feedback import DOWN, NOT_IN_GLOSSARY, UP, hash_key, user_hasher
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -87,3 +87,24 @@ def test_aliases_and_notes_are_per_server_limited_and_logged(store) -> None:
     with pytest.raises(AdditionError, match="already has"):
         additions.add_alias(3, "one more", "LoRA", "h", "mod", NOW)
     additions.add_alias(3, "alias 0", "Dropout", "h", "mod", NOW)  # changing one is fine
+
+
+def test_the_hash_key_lives_beside_the_database_and_survives_restarts(tmp_path) -> None:
+    state = tmp_path / "state.db"
+    first = hash_key(state)
+    assert hash_key(state) == first and len(first) == 64
+    key_file = tmp_path / "state.db.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert hash_key(state, "configured") == "configured"  # GLOSSARY_HASH_KEY wins
+
+
+def test_forgetting_a_user_blanks_their_name_in_the_change_log_and_alias_answers_are_not_exported(store) -> None:
+    store.additions.add_alias(1, "ytdl", "youtube-dl", "hash-m", "mod#1", NOW)
+    store.additions.add_alias(1, "hf", "Hugging Face", "hash-o", "other", NOW)
+    question = store.feedback.log_question(1, "hash-u", "ask", "ytdl", "answer", "youtube-dl", ["youtube-dl"], NOW,
+                                           "server_alias")
+    store.feedback.vote(question, "hash-u", UP, NOW)
+    assert store.feedback.export() == []  # one server's own name is no case for the glossary's search
+    store.feedback.forget("hash-m")
+    assert [c.by_name for c in store.additions.changes(1)] == ["other", "(forgotten)"]
+    assert store.db.query("SELECT count(*) FROM server_changes WHERE by_hash = 'hash-m'")[0][0] == 0

@@ -156,6 +156,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="editor-role", description="A role that may edit server aliases and notes (empty: none)")
     async def editor_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        if role is not None and role.is_default():
+            await self._reply(interaction, "Not changed: @everyone would make every member an editor.")
+            return
         done = (f"Members with {role.mention} may edit this server's aliases and notes." if role
                 else "Only members with Manage Server may edit this server's aliases and notes.")
         await self._update(interaction, done, editor_role_id=role.id if role else None)
@@ -258,10 +261,14 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @note.command(name="remove", description="Remove this server's note from an entry")
     async def note_remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        entry = await in_quick_pool(self._entry, term)
-        removed = entry is not None and await in_quick_pool(
-            self.bot.state.additions.remove_note, interaction.guild_id, entry.term, *self._who(interaction),
-            self.bot.now())
+        def remove() -> bool:  # the note's own name first: its entry may have been renamed since
+            additions, who, now = self.bot.state.additions, self._who(interaction), self.bot.now()
+            if additions.remove_note(interaction.guild_id, term, *who, now):
+                return True
+            entry = self._entry(term)
+            return entry is not None and additions.remove_note(interaction.guild_id, entry.term, *who, now)
+
+        removed = await in_quick_pool(remove)
         shown = render.escape_user_text(term, 100)
         await self._reply(interaction, f"Removed the note on “{shown}”." if removed else f"No note on “{shown}”.")
 

@@ -67,8 +67,9 @@ class Feedback(commands.Cog):
         if vote == "up":
             await safe_reply(interaction, "Thanks! Noted 👍 (press 👎 to change your vote).")
             return
-        shown = [t for t in question.candidates if t != question.answer_term][:23]
-        options = [discord.SelectOption(label=render.clip(term, 100), value=term[:100]) for term in shown]
+        values = {t[:100]: t for t in question.candidates if t != question.answer_term and t[:100] != NONE_OF_THESE}
+        options = [discord.SelectOption(label=render.clip(term, 100), value=value)
+                   for value, term in list(values.items())[:23]]  # one option per value: Discord refuses repeats
         options.append(discord.SelectOption(label="None of these / not in the glossary", value=NONE_OF_THESE))
         view = discord.ui.View(timeout=None)
         view.add_item(FeedbackSelect(question.question_id, options))

@@ -14,6 +14,7 @@ CREATE TABLE questions (
     query TEXT NOT NULL,
     band TEXT NOT NULL,            -- answer | suggest | not_found
     answer_term TEXT,              -- the entry answered, if any
+    matched_by TEXT,               -- how: exact, alias, server_alias, semantic, …
     candidates TEXT NOT NULL       -- JSON: the nearest terms, best first
 );
 CREATE INDEX questions_time ON questions (asked_at);
