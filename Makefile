@@ -26,6 +26,7 @@ run: setup
 	@$(BIN)/glossary-bot run
 
 test: setup
+	@./scripts/ensure-postgresql
 	$(BIN)/python -m pytest -q
 
 # Retrain the bundled model and the rankers from a clean clone (about 2.5 hours on 2 cores):

@@ -189,7 +189,7 @@ def cmd_run(settings: Settings, args) -> int:
     try:
         # The one local check cheaper than the model, before it: an unusable state database
         # stops the bot at once instead of after the model has loaded.
-        StateStore(settings.state_path).close()
+        StateStore(settings.state_target).close()
         # Next the model, so that importing the rest (our search stack, discord.py) and
         # opening the index overlap with onnxruntime building its session.
         model.start_in_background()
@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
     gaps.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
+    state = add("state", _keepers("cmd_state"), "move the bot's state database")
+    state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL")
+    state.add_argument("--to", required=True, help="an empty PostgreSQL database: postgresql://user:pass@host/db")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
     for name in ("build", "define", "ask", "related", "random", "eval", "run"):
         sub.choices[name].add_argument("--index", help="index database path (default: data/index.db)")

@@ -15,7 +15,7 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
     from .state import StateStore
 
-    store = StateStore(glossary.settings.state_path)
+    store = StateStore(glossary.settings.state_target)
     try:
         cases = store.feedback.export()
     finally:
@@ -34,7 +34,7 @@ def cmd_gaps(glossary: Glossary, args) -> int:
     from .glossary.gaps import GapQuestion, gaps_report
     from .state import StateStore
 
-    store = StateStore(glossary.settings.state_path)
+    store = StateStore(glossary.settings.state_target)
     try:
         since = datetime.now(UTC) - timedelta(days=args.days)
         logged = store.feedback.gap_questions(since, args.guild)
@@ -55,4 +55,27 @@ def cmd_gaps(glossary: Glossary, args) -> int:
             if example != gap.label:
                 print(f"     · {example}")
         print(f"     nearest entries: {', '.join(gap.nearest)}")
+    return 0
+
+
+def cmd_state(glossary: Glossary, args) -> int:
+    """`state migrate --to URL`: the SQLite state into an empty PostgreSQL database."""
+    from .state import StateStore
+    from .state.transfer import copy_state
+
+    source = StateStore(glossary.settings.state_path)
+    try:
+        target = StateStore(args.to)
+        try:
+            copied = copy_state(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if args.json:
+        print(json.dumps({"copied": copied, "to": target.where}, indent=2))
+    else:
+        total = sum(copied.values())
+        print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}; "
+              "set DATABASE_URL to use it")
     return 0

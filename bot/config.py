@@ -94,6 +94,16 @@ def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
+def _database_url(value: str | None) -> str | None:
+    """DATABASE_URL: a PostgreSQL URL, never echoed (it may carry a password)."""
+    if not value:
+        return None
+    if not re.fullmatch(r"postgres(?:ql)?://\S+", value):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL (e.g. postgresql://bot:secret@db:5432/glossary); "
+                          "leave it unset to keep the state in the SQLite file GLOSSARY_STATE_DB")
+    return value
+
+
 def _token(value: str | None) -> str | None:
     # Never echo the token. A real one is printable ASCII without spaces; anything
     # else is a copy-paste accident that would otherwise fail deep inside aiohttp.
@@ -130,6 +140,7 @@ class Settings:
     message_content: bool = False
     log_retention_days: int = 90  # questions and votes logged for the gaps report
     hash_key: str | None = field(default=None, repr=False)  # keys the user hashes (default: state.db.key)
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of the SQLite file
     api_base: str | None = None
     gateway_url: str | None = None
 
@@ -161,6 +172,7 @@ class Settings:
             guild_id=_int("DISCORD_GUILD_ID", guild, 1, 2**64 - 1) if guild else None,
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
             hash_key=get("GLOSSARY_HASH_KEY") or None,
+            database_url=_database_url(get("DATABASE_URL")),
             log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1, 3650),
             api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
             gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
@@ -168,8 +180,18 @@ class Settings:
         settings.check()
         return settings
 
+    @property
+    def state_target(self):
+        """Where the state lives: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.state_path
+
     def check(self) -> None:
         """Settings that are fine one by one but not together."""
+        if self.database_url and not self.hash_key:
+            raise ConfigError("with DATABASE_URL, set GLOSSARY_HASH_KEY too (a long random string, the same for "
+                              "every bot process): it keys the hashes users are stored as, and must not be in "
+                              "the database; e.g. GLOSSARY_HASH_KEY=$(python3 -c 'import secrets; "
+                              "print(secrets.token_hex(32))')")
         # The bot moves a damaged index aside and rebuilds it: it must never be the state or the glossary.
         if _same_file(self.index_path, self.state_path):
             raise ConfigError(f"GLOSSARY_INDEX and GLOSSARY_STATE_DB are the same file ({self.index_path}): "

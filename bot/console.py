@@ -186,9 +186,9 @@ def run_console(
         )
     answered = 0
     quiz = ConsoleQuiz()
-    # The bot's state database (GLOSSARY_STATE_DB), opened at the first /review.
+    # The bot's state database (GLOSSARY_STATE_DB or DATABASE_URL), opened at the first /review.
     settings = getattr(glossary, "settings", None)
-    review = ConsoleReview(getattr(settings, "state_path", None))
+    review = ConsoleReview(getattr(settings, "state_target", None))
     try:
         for line in _read_lines(stdin, stdout, interactive):
             if line.strip().lower() in QUIT_COMMANDS:

@@ -44,7 +44,7 @@ class Pending:
 class ConsoleReview:
     """One console session's review: the state database (opened on first use) and the card on screen."""
 
-    path: Path | None
+    path: Path | str | None  # the SQLite file or the PostgreSQL URL
     now: Callable[[], datetime] = utc_now
     pending: Pending | None = None
     _store: StateStore | None = None

@@ -124,7 +124,7 @@ class GlossaryBot(commands.Bot):
         # The launcher opened the index before connecting (see launcher.prepare); reuse it. A damaged
         # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
         self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
-        self.state = await asyncio.to_thread(StateStore, self.settings.state_path)
+        self.state = await asyncio.to_thread(StateStore, self.settings.state_target)
         self.user_hash = user_hasher(await asyncio.to_thread(hash_key, self.settings.state_path,
                                                              self.settings.hash_key))
         for name in EXTENSIONS:

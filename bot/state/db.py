@@ -1,10 +1,18 @@
-"""The state database's connection, transactions and numbered migrations.
+"""The state database: SQLite (default, a file, nothing to set up) or PostgreSQL
+(`DATABASE_URL=postgresql://…`, for several bot processes sharing one state), behind one
+small interface, with one numbered migration history.
 
-Migrations are the files `migrations/V<n>__<name>.sql`, applied in order, each in one
-transaction with its row in `schema_migrations`; a database is never changed by a
-release that does not know its newest migration. A database made by release 0.1.0
-(before migrations were numbered: no `schema_migrations`, `PRAGMA user_version` 1) is
-at V1, whose statements are `IF NOT EXISTS` and so leave its tables as they are.
+Migrations are SQL files per dialect, `migrations/<sqlite|postgresql>/V<n>__<name>.sql`,
+the same numbers and names in both: SQL files rather than an ORM because the schema is a
+dozen plain tables and the queries are plain SQL that both engines run alike, so the one
+real difference, the column types (64-bit ids, identity columns), is visible in the files
+instead of hidden behind a layer. Each migration is applied in one transaction with its row
+in `schema_migrations`; a database is never changed by a release that does not know its
+newest migration. A database made by release 0.1.0 (SQLite, before migrations were
+numbered) is at V1, whose statements are `IF NOT EXISTS` and so leave its tables as they are.
+
+Queries are written once, with `?` placeholders; the PostgreSQL side turns them into
+psycopg's `%s`. Both sides return plain tuples.
 """
 
 from __future__ import annotations
@@ -12,13 +20,17 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any, Protocol
 
 _MIGRATION_NAME = re.compile(r"V(\d+)__(\w+)\.sql")
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+_MIGRATION_LOCK = 0x676C6F7373  # advisory lock key: one process migrates a PostgreSQL database at a time
 
 
 class StateError(RuntimeError):
@@ -32,15 +44,15 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
+def migrations(dialect: str = SQLITE) -> list[Migration]:
     found = []
-    for item in resources.files(__package__).joinpath("migrations").iterdir():
+    for item in resources.files(__package__).joinpath("migrations", dialect).iterdir():
         match = _MIGRATION_NAME.fullmatch(item.name)
         if match:
             found.append(Migration(int(match.group(1)), match.group(2), item.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"state migrations are not numbered 1..n: {[m.version for m in found]}")
+        raise RuntimeError(f"{dialect} state migrations are not numbered 1..n: {[m.version for m in found]}")
     return found
 
 
@@ -50,11 +62,89 @@ def statements(sql: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> tuple | None: ...
+    def fetchall(self) -> list[tuple]: ...
+
+
+class Transaction(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def lock(self, key: int) -> None: ...
+
+
 class Database:
+    """What the stores use: `transaction()` (one unit of writes), `query()` (a read)."""
+
+    dialect: str
+    version: int
+    where: str  # for messages: the file, or the server without its password
+
+    def transaction(self): ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    def close(self) -> None: ...
+
+    # -- migrations (shared) -------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply the migrations this database lacks; returns its version after."""
+        known = migrations(self.dialect)
+        with self.transaction() as tx:
+            tx.lock(_MIGRATION_LOCK)
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                       "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        current = self._applied()
+        if current > len(known):
+            raise StateError(
+                f"state database {self.where} is at schema version {current}, made by a newer release of the "
+                f"bot (this one knows {len(known)}): run that release, or point the bot at another database")
+        for migration in known[current:]:
+            with self.transaction() as tx:
+                tx.lock(_MIGRATION_LOCK)
+                if self._applied(tx) >= migration.version:
+                    continue  # another process (the console, a second bot) applied it meanwhile
+                for statement in statements(migration.sql):
+                    tx.execute(statement)
+                tx.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                           [migration.version, migration.name, now_text()])
+                self._after_migration(tx, migration.version)
+        return len(known)
+
+    def _applied(self, tx: Transaction | None = None) -> int:
+        sql = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        return (tx.execute(sql).fetchone() if tx is not None else self.query(sql)[0])[0]
+
+    def _after_migration(self, tx: Transaction, version: int) -> None:
+        pass
+
+
+# -- SQLite ----------------------------------------------------------------------------------------
+
+
+class _SqliteTransaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def lock(self, key: int) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already holds the one write lock."""
+
+
+class SqliteDatabase(Database):
     """One SQLite connection shared by threads; one writer at a time (BEGIN IMMEDIATE)."""
+
+    dialect = SQLITE
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,53 +162,110 @@ class Database:
             ) from None
 
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[_SqliteTransaction]:
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield _SqliteTransaction(self.conn)
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
 
-    def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
         with self._lock:
             self.conn.close()
 
-    # -- migrations ---------------------------------------------------------------------
+    def _after_migration(self, tx: Transaction, version: int) -> None:
+        tx.execute(f"PRAGMA user_version = {version}")  # what release 0.1.0 looked at
 
-    def applied_version(self) -> int:
-        has_table = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
-        if has_table:
-            return self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
-        return 0  # new, or made by 0.1.0: V1 is written so that it applies to both
 
-    def migrate(self) -> int:
-        """Apply the migrations this database lacks; returns its version after."""
-        known = migrations()
-        with self.transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-        current = self.applied_version()
-        if current > len(known):
-            raise StateError(
-                f"state database {self.path} is at schema version {current}, made by a newer release of the "
-                f"bot (this one knows {len(known)}): run that release, or point GLOSSARY_STATE_DB elsewhere")
-        for migration in known[current:]:
-            with self.transaction() as conn:
-                if self.applied_version() >= migration.version:
-                    continue  # another process (the console, a second bot) applied it meanwhile
-                for statement in statements(migration.sql):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                             [migration.version, migration.name, now_text()])
-                conn.execute(f"PRAGMA user_version = {migration.version}")
-        return len(known)
+# -- PostgreSQL --------------------------------------------------------------------------------------
+
+
+def _psycopg_sql(sql: str) -> str:
+    """`?` placeholders → psycopg's `%s` (a literal `%`, as in LIKE 'solo:%', doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _PostgresTransaction:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()):
+        return self.conn.execute(_psycopg_sql(sql), list(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_psycopg_sql(sql), [list(r) for r in rows])
+
+    def lock(self, key: int) -> None:
+        """Serialise with other processes on `key` until this transaction ends."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+class PostgresDatabase(Database):
+    """A psycopg 3 connection pool; each transaction on its own connection."""
+
+    dialect = POSTGRESQL
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:  # pragma: no cover - they are runtime dependencies
+            raise StateError(f"PostgreSQL needs psycopg and psycopg-pool ({exc})") from None
+        self._errors = (psycopg.Error,)
+        self.where = _without_password(url)
+        try:
+            self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=15,
+                                       kwargs={"connect_timeout": 10})
+            self.pool.wait(timeout=15)
+            self.version = self.migrate()
+        except (psycopg.Error, OSError) as exc:
+            self.close_quietly()
+            raise StateError(f"cannot use state database {self.where} ({exc}): check DATABASE_URL and that "
+                             "the server is running and accepts this user") from None
+        except Exception as exc:  # the pool's own timeout, a bad URL
+            self.close_quietly()
+            if isinstance(exc, StateError):
+                raise
+            raise StateError(f"cannot use state database {self.where} ({exc}): check DATABASE_URL") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTransaction]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _PostgresTransaction(conn)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self.pool.connection() as conn:
+            return conn.execute(_psycopg_sql(sql), list(params)).fetchall()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def close_quietly(self) -> None:
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception:  # noqa: BLE001 - already failing; the first error is the one to report
+                pass
+
+
+def open_database(target: str | Path) -> Database:
+    """SQLite at a path, or PostgreSQL at a `postgresql://` URL."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresDatabase(text)
+    return SqliteDatabase(Path(target))
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def now_text(when: datetime | None = None) -> str:

@@ -97,9 +97,9 @@ class FeedbackRecords:
         with self.db.transaction() as conn:
             return conn.execute(
                 "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
-                "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
                 [guild_id, user_hash, now.isoformat(timespec="seconds"), source, query, band, answer_term,
-                 matched_by, json.dumps(candidates[:10])]).lastrowid
+                 matched_by, json.dumps(candidates[:10])]).fetchone()[0]
 
     def question(self, question_id: int) -> LoggedQuestion | None:
         rows = self.db.query(f"{_SELECT} WHERE question_id = ?", [question_id])
@@ -149,7 +149,8 @@ class FeedbackRecords:
         bands = Counter(band for band, _ in rows)
         terms = Counter(term for _, term in rows if term)
         up, down = self.db.query(
-            "SELECT coalesce(sum(v.vote = 1), 0), coalesce(sum(v.vote = -1), 0) FROM votes v "
+            "SELECT coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0), "
+            "coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) FROM votes v "
             "JOIN questions q ON q.question_id = v.question_id WHERE q.guild_id = ? AND q.asked_at >= ?",
             [guild_id, since.isoformat(timespec="seconds")])[0]
         return UsageStats(len(rows), bands[ANSWER], bands[SUGGEST], bands[NOT_FOUND], terms.most_common(top), up, down)

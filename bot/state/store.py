@@ -10,13 +10,12 @@ crash or restart can never produce a second post for the same day.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
-from .db import Database, now_text
+from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
 from .feedback import FeedbackRecords
 from .study import StudyRecords
@@ -50,10 +49,10 @@ class StateStore:
     here, study records (reviews, quiz points, streaks, rounds) in `self.study`, logged
     questions and votes in `self.feedback`, server aliases and notes in `self.additions`."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = Database(path)
-        self.path = self.db.path
-        self._conn = self.db.conn
+    def __init__(self, target: Path | str) -> None:
+        """`target`: an SQLite file, or a `postgresql://` URL (DATABASE_URL)."""
+        self.db: Database = open_database(target)
+        self.where = self.db.where
         self._transaction = self.db.transaction
         self.study = StudyRecords(self.db)
         self.feedback = FeedbackRecords(self.db)
@@ -65,11 +64,11 @@ class StateStore:
     # -- configuration ------------------------------------------------------------
 
     def config(self, guild_id: int) -> GuildConfig:
-        row = self._conn.execute(f"{_SELECT_CONFIG} WHERE guild_id = ?", [guild_id]).fetchone()
-        return _config_from_row(row) if row else GuildConfig(guild_id)
+        rows = self.db.query(f"{_SELECT_CONFIG} WHERE guild_id = ?", [guild_id])
+        return _config_from_row(rows[0]) if rows else GuildConfig(guild_id)
 
     def all_configs(self) -> list[GuildConfig]:
-        return [_config_from_row(row) for row in self._conn.execute(f"{_SELECT_CONFIG} ORDER BY guild_id")]
+        return [_config_from_row(row) for row in self.db.query(f"{_SELECT_CONFIG} ORDER BY guild_id")]
 
     def update_config(self, guild_id: int, **changes) -> GuildConfig:
         """Validate and store changes; invalid values raise ScheduleError and store nothing."""
@@ -78,6 +77,7 @@ class StateStore:
         if "timezone" in changes:
             parse_zone(changes["timezone"])
         with self._transaction() as conn:
+            conn.lock(guild_id)  # PostgreSQL: two processes editing one server's settings take turns
             current = self.config(guild_id)
             updated = replace(current, **changes)
             values = [_column_value(getattr(updated, name)) for name in _CONFIG_COLUMNS]
@@ -91,7 +91,7 @@ class StateStore:
 
     # -- term of the day ------------------------------------------------------------
 
-    def _next_term(self, conn: sqlite3.Connection, guild_id: int, terms: list[str]) -> str:
+    def _next_term(self, conn: Transaction, guild_id: int, terms: list[str]) -> str:
         row = conn.execute(
             "SELECT cycle, terms, position FROM daily_order WHERE guild_id = ?", [guild_id]
         ).fetchone()
@@ -104,7 +104,8 @@ class StateStore:
                 break
             cycle, order, position = cycle + 1, shuffled_cycle(terms, f"{guild_id}:{cycle + 1}"), 0
         conn.execute(
-            "INSERT OR REPLACE INTO daily_order (guild_id, cycle, terms, position) VALUES (?, ?, ?, ?)",
+            "INSERT INTO daily_order (guild_id, cycle, terms, position) VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) "
+            "DO UPDATE SET cycle = excluded.cycle, terms = excluded.terms, position = excluded.position",
             [guild_id, cycle, json.dumps(order), position + 1],
         )
         return order[position]
@@ -112,6 +113,7 @@ class StateStore:
     def term_for_day(self, guild_id: int, day: date, terms: list[str]) -> str:
         """The server's term for that day, reserving the next one in its order if needed."""
         with self._transaction() as conn:
+            conn.lock(guild_id)  # PostgreSQL: processes reserving this server's day take turns
             row = conn.execute(
                 "SELECT term FROM daily_posts WHERE guild_id = ? AND day = ?", [guild_id, day.isoformat()]
             ).fetchone()
@@ -158,15 +160,13 @@ class StateStore:
         return [(guild_id, date.fromisoformat(day)) for guild_id, day in rows]
 
     def last_claimed_day(self, guild_id: int) -> date | None:
-        row = self._conn.execute(
-            "SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?", [guild_id, RESERVED]
-        ).fetchone()
-        return date.fromisoformat(row[0]) if row and row[0] else None
+        rows = self.db.query("SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?",
+                             [guild_id, RESERVED])
+        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
 
     def posts(self, guild_id: int) -> list[tuple[str, str, str]]:
-        return list(self._conn.execute(
-            "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id]
-        ))
+        return [tuple(row) for row in self.db.query(
+            "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id])]
 
 
 _CONFIG_COLUMNS = ("guild_id", "study_channels", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
@@ -188,7 +188,7 @@ def _config_from_row(row: tuple) -> GuildConfig:
     return GuildConfig(**values)
 
 
-def _set_post_outcome(conn: sqlite3.Connection, guild_id: int, day: str, error: str | None) -> None:
+def _set_post_outcome(conn: Transaction, guild_id: int, day: str, error: str | None) -> None:
     """A day's post is done: "posted", or "failed" with `error` shown as the server's last error
     (a successful post clears the old one)."""
     conn.execute(

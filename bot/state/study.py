@@ -8,12 +8,11 @@ UTC date.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..study import review, scoring
-from .db import Database, now_text
+from .db import Database, Transaction, now_text
 
 _CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability", "difficulty", "due",
                  "last_review", "reviews", "lapses")
@@ -134,13 +133,10 @@ class StudyRecords:
 
     def next_due(self, user_id: int, now: datetime, skip: frozenset[str] = frozenset()) -> review.Card | None:
         """The user's most overdue card at `now`, leaving out terms in `skip` (gone from the glossary)."""
-        # row by row: a big backlog of due cards is not read to return its first
-        rows = self.db.conn.execute(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id",
-                                    [user_id, now_text(now)])
-        try:
-            return next((_card(row) for row in rows if row[2] not in skip), None)
-        finally:
-            rows.close()
+        # only as many rows as it takes: a big backlog of due cards is not read to return its first
+        rows = self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id LIMIT ?",
+                             [user_id, now_text(now), len(skip) + 1])
+        return next((_card(row) for row in rows if row[2] not in skip), None)
 
     def rate(self, card_id: int, user_id: int, reviews: int, rating: str, now: datetime,
              guild_id: int = 0) -> review.Card | None:
@@ -165,11 +161,13 @@ class StudyRecords:
     def deck_stats(self, user_id: int, now: datetime) -> DeckStats:
         end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         cards, due_now, due_today, learned, next_due = self.db.query(
-            "SELECT count(*), coalesce(sum(due <= ?), 0), coalesce(sum(due < ?), 0), coalesce(sum(fsrs_state = ?), 0), "
-            "min(due) FROM review_cards WHERE user_id = ?",
+            "SELECT count(*), coalesce(sum(CASE WHEN due <= ? THEN 1 ELSE 0 END), 0), "
+            "coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0), "
+            "coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0), min(due) FROM review_cards WHERE user_id = ?",
             [now_text(now), now_text(end_of_day), review.REVIEW, user_id])[0]
         reviews, remembered = self.db.query(
-            "SELECT count(*), coalesce(sum(rating > 1), 0) FROM review_log WHERE user_id = ? AND reviewed_at >= ?",
+            "SELECT count(*), coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) FROM review_log "
+            "WHERE user_id = ? AND reviewed_at >= ?",
             [user_id, now_text(now - timedelta(days=30))])[0]
         return DeckStats(cards, due_now, due_today, learned, reviews,
                          remembered / reviews if reviews else None, _time(next_due))
@@ -206,11 +204,11 @@ class StudyRecords:
         """Score one answer to the question named `ref`; False (and nothing stored) if this
         user already answered it."""
         with self.db.transaction() as conn:
-            try:
-                conn.execute("INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             [guild_id, user_id, ref, now.isoformat(timespec="milliseconds"), int(correct), points])
-            except sqlite3.IntegrityError:
+            added = conn.execute(
+                "INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, ref) DO NOTHING",
+                [guild_id, user_id, ref, now.isoformat(timespec="milliseconds"), int(correct), points]).rowcount
+            if not added:
                 return False
             _mark_active(conn, guild_id, user_id, now)
         return True
@@ -245,7 +243,7 @@ class StudyRecords:
             params.append(month)
         rows = self.db.query(
             f"SELECT user_id, sum(points) AS total, sum(correct), count(*) FROM quiz_answers WHERE {where} "
-            "GROUP BY user_id HAVING total > 0 ORDER BY total DESC, min(answered_at) LIMIT ?", [*params, limit])
+            "GROUP BY user_id HAVING sum(points) > 0 ORDER BY total DESC, min(answered_at) LIMIT ?", [*params, limit])
         return [BoardRow(*row) for row in rows]
 
     # -- channel rounds -------------------------------------------------------------------------
@@ -255,14 +253,12 @@ class StudyRecords:
         """A new round, or None if one is already running in that channel."""
         data = json.dumps([[q.kind, q.answer, list(q.options)] for q in questions])
         with self.db.transaction() as conn:
-            try:
-                round_id = conn.execute(
-                    "INSERT INTO quiz_rounds (guild_id, channel_id, started_by, questions, seconds, status, started_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [guild_id, channel_id, user_id, data, seconds, RUNNING, now_text(now)]).lastrowid
-            except sqlite3.IntegrityError:
-                return None
-        return self.round(round_id)
+            row = conn.execute(
+                "INSERT INTO quiz_rounds (guild_id, channel_id, started_by, questions, seconds, status, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) WHERE status = 'running' DO NOTHING "
+                "RETURNING round_id",
+                [guild_id, channel_id, user_id, data, seconds, RUNNING, now_text(now)]).fetchone()
+        return None if row is None else self.round(row[0])
 
     def round(self, round_id: int) -> Round | None:
         rows = self.db.query(f"{_SELECT_ROUND} WHERE round_id = ?", [round_id])
@@ -316,6 +312,6 @@ def round_ref(round_id: int, position: int) -> str:
     return f"round:{round_id}:{position}"
 
 
-def _mark_active(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> None:
-    conn.execute("INSERT OR IGNORE INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)",
+def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) -> None:
+    conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                  [guild_id, user_id, now.date().isoformat()])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.state import StateError, StateStore
-from bot.state.db import migrations
+from bot.state.db import POSTGRESQL, SQLITE, migrations
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,29 +56,38 @@ def test_a_release_0_1_database_upgrades_and_loses_nothing(tmp_path) -> None:
     assert [v for v, _ in applied] == list(range(1, len(migrations()) + 1))
 
 
-def test_opening_again_applies_nothing_twice(tmp_path) -> None:
-    path = tmp_path / "state.db"
-    StateStore(path).close()
-    store = StateStore(path)
+def test_opening_again_applies_nothing_twice(state_target) -> None:
+    StateStore(state_target).close()
+    store = StateStore(state_target)
     store.update_config(5, daily_quiz=True)
     store.close()
-    store = StateStore(path)
+    store = StateStore(state_target)
     assert store.config(5).daily_quiz
-    assert store.db.query("SELECT count(*) FROM schema_migrations")[0][0] == len(migrations())
+    assert store.db.query("SELECT count(*) FROM schema_migrations")[0][0] == len(migrations(store.db.dialect))
     store.close()
 
 
-def test_a_database_from_a_newer_release_is_refused_untouched(tmp_path) -> None:
-    path = tmp_path / "state.db"
-    StateStore(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01')")
-    conn.commit()
-    conn.close()
+def test_a_database_from_a_newer_release_is_refused_untouched(state_target) -> None:
+    store = StateStore(state_target)
+    with store.db.transaction() as tx:
+        tx.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01')")
+    store.close()
     with pytest.raises(StateError, match="newer release"):
-        StateStore(path)
-    assert sqlite3.connect(path).execute("SELECT max(version) FROM schema_migrations").fetchone() == (99,)
+        StateStore(state_target)
+    assert _newest_version(state_target) == 99
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
-    assert [m.version for m in migrations()] == list(range(1, len(migrations()) + 1))
+def _newest_version(target) -> int:
+    """Read straight from the database, without opening it as a store (which would migrate)."""
+    if isinstance(target, Path):
+        return sqlite3.connect(target).execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(target) as conn:
+        return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+
+def test_both_dialects_have_the_same_migrations_numbered_without_gaps() -> None:
+    sqlite, postgresql = migrations(SQLITE), migrations(POSTGRESQL)
+    assert [m.version for m in sqlite] == list(range(1, len(sqlite) + 1))
+    assert [(m.version, m.name) for m in sqlite] == [(m.version, m.name) for m in postgresql]

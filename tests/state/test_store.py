@@ -9,8 +9,8 @@ TERMS = [f"term {i}" for i in range(5)]
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = StateStore(tmp_path / "state.db")
+def store(state_target):
+    s = StateStore(state_target)
     yield s
     s.close()
 
@@ -36,13 +36,13 @@ def test_every_term_once_per_cycle_then_a_new_cycle(store):
     assert sorted(second) == sorted(TERMS)
 
 
-def test_one_post_per_day_even_across_restarts(tmp_path):
+def test_one_post_per_day_even_across_restarts(state_target):
     day = date(2026, 1, 1)
-    store = StateStore(tmp_path / "state.db")
+    store = StateStore(state_target)
     today = store.term_for_day(1, day, TERMS)  # /today before the post reserves the same term
     assert store.claim_daily_post(1, day, TERMS) == today
     store.close()
-    restarted = StateStore(tmp_path / "state.db")
+    restarted = StateStore(state_target)
     assert restarted.claim_daily_post(1, day, TERMS) is None
     assert restarted.last_claimed_day(1) == day
     restarted.finish_daily_post(1, day, error="missing permission: Send Messages")
@@ -72,16 +72,16 @@ def test_unusable_state_file_is_a_clear_error(tmp_path):
         StateStore(bad)
 
 
-def test_a_post_left_half_done_by_a_crash_is_reported_not_resent(tmp_path):
+def test_a_post_left_half_done_by_a_crash_is_reported_not_resent(state_target):
     day = date(2026, 1, 1)
-    crashed = StateStore(tmp_path / "state.db")
+    crashed = StateStore(state_target)
     crashed.update_config(1, daily_channel_id=12, daily_enabled=True)
     term = crashed.claim_daily_post(1, day, TERMS)  # claimed, then the process died mid-send
     crashed.claim_daily_post(2, day, TERMS)
     crashed.finish_daily_post(2, day)  # another server's post went out fine
     crashed.close()
 
-    restarted = StateStore(tmp_path / "state.db")
+    restarted = StateStore(state_target)
     assert restarted.recover_interrupted_posts() == [(1, day)]
     assert restarted.posts(1) == [("2026-01-01", term, "failed")]
     assert restarted.posts(2)[0][2] == "posted" and restarted.config(2).last_error is None

@@ -14,8 +14,8 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = StateStore(tmp_path / "state.db")
+def store(state_target):
+    store = StateStore(state_target)
     yield store
     store.close()
 

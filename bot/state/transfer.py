@@ -1,0 +1,61 @@
+"""`glossary-bot state migrate --to postgresql://…`: copy a state database, every table and
+row, into an empty PostgreSQL database (both at the newest migration), in one transaction,
+then check that every table holds as many rows as the source."""
+
+from __future__ import annotations
+
+from .db import POSTGRESQL, SQLITE, StateError
+from .store import StateStore
+
+_SKIPPED = {"schema_migrations", "sqlite_sequence"}
+
+
+def tables(store: StateStore) -> list[str]:
+    if store.db.dialect == SQLITE:
+        rows = store.db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    else:
+        rows = store.db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+    return [name for (name,) in rows if name not in _SKIPPED]
+
+
+def _columns(store: StateStore, table: str) -> list[str]:
+    return [row[1] for row in store.db.query(f"PRAGMA table_info({table})")]
+
+
+def _ordered(names: list[str]) -> list[str]:
+    """Tables others refer to first (votes → questions)."""
+    return sorted(names, key=lambda name: name == "votes")
+
+
+def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
+    """Copy every row of `source` (SQLite) into `target` (PostgreSQL, empty); rows per table."""
+    if source.db.dialect != SQLITE or target.db.dialect != POSTGRESQL:
+        raise StateError("state migrate copies an SQLite state database into a PostgreSQL one")
+    names = tables(source)
+    missing = sorted(set(names) - set(tables(target)))
+    if missing:
+        raise StateError(f"the target lacks tables {missing}: is it at an older schema?")
+    filled = [name for name in names if target.db.query(f"SELECT count(*) FROM {name}")[0][0]]
+    if filled:
+        raise StateError(f"the target database already has data (in {', '.join(filled)}): migrate into an empty "
+                         "database, so that nothing is mixed or overwritten")
+    copied: dict[str, int] = {}
+    with target.db.transaction() as tx:
+        for name in _ordered(names):
+            columns = _columns(source, name)
+            rows = source.db.query(f"SELECT {', '.join(columns)} FROM {name}")
+            if rows:
+                tx.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
+                               f"({', '.join('?' for _ in columns)})", rows)
+            copied[name] = len(rows)
+        # identity columns go on after the highest copied id
+        for table, column in tx.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND is_identity = 'YES'").fetchall():
+            tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                       f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+    for name, count in copied.items():
+        found = target.db.query(f"SELECT count(*) FROM {name}")[0][0]
+        if found != count:
+            raise StateError(f"{name}: copied {count} rows but the target holds {found}")
+    return copied

@@ -1,0 +1,29 @@
+"""Every state test runs on both backends: SQLite (a file) and PostgreSQL (a real server,
+started once per test session by tests/postgres_server.py, a fresh database per test)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.postgres_server import PostgresServer
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request, tmp_path):
+    """Where a StateStore keeps its data: an SQLite path, or a new PostgreSQL database's URL;
+    opening it twice is a restart."""
+    if request.param == "sqlite":
+        return tmp_path / "state.db"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"state_{next(_names)}")

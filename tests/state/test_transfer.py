@@ -1,0 +1,85 @@
+"""`glossary-bot state migrate --to postgresql://…`: every row of a used SQLite state database
+arrives in PostgreSQL, the bot's reads give the same answers there, new rows get new ids, and
+a database that already has data is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.cli import main
+from bot.state import StateStore
+from bot.state.transfer import tables
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _used_state(path) -> None:
+    store = StateStore(path)
+    store.update_config(111, study_channels=(501,), daily_channel_id=601, daily_enabled=True, daily_quiz=True,
+                        champion_role_id=7, editor_role_id=8)
+    store.claim_daily_post(111, date(2026, 11, 19), ["Attention", "LoRA", "Dropout"])
+    store.finish_daily_post(111, date(2026, 11, 19))
+    study = store.study
+    study.add_card(10**18, "LoRA", NOW)
+    card = study.next_due(10**18, NOW)
+    study.rate(card.card_id, 10**18, 0, "good", NOW, 111)
+    study.set_reminder(10**18, True)
+    study.record_answer(111, 10**18, "solo:x", True, 5, NOW)
+    from bot.state.study import RoundQuestion
+
+    study.start_round(111, 501, 10**18, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
+    question = store.feedback.log_question(111, "hash", "ask", "what is lora", "answer", "LoRA", ["LoRA"], NOW)
+    store.feedback.vote(question, "hash", -1, NOW)
+    store.feedback.set_wanted(question, "hash", "QLoRA")
+    store.additions.add_alias(111, "ytdl", "youtube-dl", "hash", "mod", NOW)
+    store.additions.set_note(111, "LoRA", "Lab 4.", "hash", "mod", NOW)
+    store.close()
+
+
+def _dump(store: StateStore) -> dict[str, list]:
+    return {name: sorted(map(tuple, store.db.query(f"SELECT * FROM {name}")), key=repr) for name in tables(store)}
+
+
+def test_migrating_to_postgresql_loses_nothing(tmp_path, postgres_server, monkeypatch, capsys) -> None:
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    url = postgres_server.create_database("migrated")
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+
+    assert main(["state", "migrate", "--to", url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    source, target = StateStore(source_path), StateStore(url)
+    try:
+        assert report["copied"]["review_cards"] == 1
+        assert _dump(target) == _dump(source)
+        assert all(report["copied"][name] == len(rows) for name, rows in _dump(source).items())
+        assert target.config(111) == source.config(111)
+        assert target.study.leaderboard(111, "2026-11") == source.study.leaderboard(111, "2026-11")
+        assert target.feedback.export() == source.feedback.export()
+        assert target.additions.alias_target(111, "YTDL") == "youtube-dl"
+        # the bot carries on there: new rows get ids after the copied ones
+        assert target.study.add_card(10**18, "Dropout", NOW)
+        ids = sorted(i for (i,) in target.db.query("SELECT card_id FROM review_cards"))
+        assert ids[-1] > ids[0]
+        assert target.feedback.log_question(111, "h2", "ask", "q", "not_found", None, [], NOW) > 1
+    finally:
+        source.close()
+        target.close()
+
+    assert main(["state", "migrate", "--to", url]) == 1  # not into a database with data
+    assert "already has data" in capsys.readouterr().err
+
+
+def test_a_database_url_needs_a_hash_key_and_is_never_echoed(monkeypatch) -> None:
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="GLOSSARY_HASH_KEY"):
+        Settings.load(environ={"DATABASE_URL": "postgresql://bot:s3cret@db/glossary"})
+    with pytest.raises(ConfigError) as bad:
+        Settings.load(environ={"DATABASE_URL": "mysql://bot:s3cret@db/glossary", "GLOSSARY_HASH_KEY": "k"})
+    assert "s3cret" not in str(bad.value)
+    settings = Settings.load(environ={"DATABASE_URL": "postgresql://bot:s3cret@db/glossary", "GLOSSARY_HASH_KEY": "k"})
+    assert settings.state_target.startswith("postgresql://") and "s3cret" not in repr(settings)
