@@ -34,10 +34,14 @@ RUN glossary-bot build \
  && HF_HUB_OFFLINE=1 glossary-bot ask "what is the trick where you recompute activations to save memory" --json > /dev/null
 
 ENV HF_HUB_OFFLINE=1 \
-    GLOSSARY_STATE_DB=/state/state.db
+    GLOSSARY_STATE_DB=/state/state.db \
+    GLOSSARY_METRICS_PORT=9108
 VOLUME ["/state"]
 
+# The bot's /healthz (200 only when the model is loaded and every shard is connected);
+# the console (no DISCORD_TOKEN) falls back to a lookup through the index.
+EXPOSE 9108
 HEALTHCHECK --interval=60s --timeout=30s --start-period=60s --retries=3 \
-  CMD glossary-bot define attention --json > /dev/null || exit 1
+  CMD glossary-bot health > /dev/null || exit 1
 
 CMD ["glossary-bot", "run"]

@@ -166,6 +166,24 @@ def cmd_bench(glossary: Glossary, args) -> int:
     return 0 if all(f.ok for f in bench.figures) else EXIT_FAILURE
 
 
+def cmd_health(glossary: Glossary, args) -> int:
+    """For a container's health check: the running bot's /healthz when it serves one
+    (DISCORD_TOKEN and GLOSSARY_METRICS_PORT set), else a lookup through the index."""
+    settings = glossary.settings
+    if settings.discord_token and settings.metrics_port:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{settings.metrics_port}/healthz", timeout=10) as reply:
+                print(reply.read().decode().strip())
+                return 0
+        except (urllib.error.URLError, OSError) as exc:
+            print(f"unhealthy: {getattr(exc, 'read', lambda: b'')().decode().strip() or exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    return cmd_search(glossary, argparse.Namespace(command="define", text="attention", json=True, index=None))
+
+
 def cmd_run(settings: Settings, args) -> int:
     if not settings.discord_token:
         print(
@@ -313,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
     gaps.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
+    add("health", cmd_health, "exit 0 if the running bot is healthy (its /healthz), for container health checks")
     state = add("state", _keepers("cmd_state"), "move the bot's state database")
     state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL")
     state.add_argument("--to", required=True, help="an empty PostgreSQL database: postgresql://user:pass@host/db")

@@ -141,6 +141,7 @@ class Settings:
     log_retention_days: int = 90  # questions and votes logged for the gaps report
     hash_key: str | None = field(default=None, repr=False)  # keys the user hashes (default: state.db.key)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of the SQLite file
+    metrics_port: int | None = None  # /metrics and /healthz (opt-in)
     api_base: str | None = None
     gateway_url: str | None = None
 
@@ -173,6 +174,8 @@ class Settings:
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
             hash_key=get("GLOSSARY_HASH_KEY") or None,
             database_url=_database_url(get("DATABASE_URL")),
+            metrics_port=_int("GLOSSARY_METRICS_PORT", get("GLOSSARY_METRICS_PORT"), 0, 65535)
+            if get("GLOSSARY_METRICS_PORT") else None,
             log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1, 3650),
             api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
             gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),

@@ -150,3 +150,18 @@ def test_a_term_may_start_with_a_dash(capsys, real_index_path):
         assert code in (0, 3) and "usage" not in err, (argv, err)
     code, out, _ = run(capsys, "define", "--index", str(real_index_path), "--", "-attention")  # as before
     assert code in (0, 3)
+
+
+def test_health_fails_when_the_bot_does_not_answer_and_falls_back_to_a_lookup(capsys, monkeypatch,
+                                                                                real_index_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nobody listens here once closed
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    monkeypatch.setenv("DISCORD_TOKEN", "a.fake.token")
+    monkeypatch.setenv("GLOSSARY_METRICS_PORT", str(port))
+    assert main(["health"]) == 1 and "unhealthy" in capsys.readouterr().err
+    monkeypatch.delenv("DISCORD_TOKEN")  # the console's container: a lookup through the index
+    assert main(["health"]) == 0

@@ -28,6 +28,7 @@ from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
 from ..state.feedback import hash_key, user_hasher
+from .metrics import Metrics, start_server
 from .ui import PERSISTENT_ITEMS, safe_reply
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class GlossaryTree(app_commands.CommandTree):
             await safe_reply(interaction, "You can't use that here.")
             return
         original = getattr(error, "original", error)
+        metrics = getattr(interaction.client, "metrics", None)
+        if metrics is not None:
+            metrics.interactions.labels(command, "error").inc()
         log.error(
             "command /%s failed (user %s, guild %s, channel %s)", command,
             interaction.user.id if interaction.user else None, interaction.guild_id, interaction.channel_id,
@@ -114,6 +118,8 @@ class GlossaryBot(commands.Bot):
         self.state: StateStore | None = None
         self.synced: list[app_commands.AppCommand] = []
         self._sync_task: asyncio.Task | None = None
+        self.metrics = Metrics()
+        self._metrics_server = None
         self._names: dict[str, StoredEntry] = {}
         self.user_hash = user_hasher(None)  # user ids are stored only as this; keyed in setup_hook
         self._names_of: object = None
@@ -130,6 +136,8 @@ class GlossaryBot(commands.Bot):
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
         self.add_dynamic_items(*PERSISTENT_ITEMS)
+        if self.settings.metrics_port is not None:
+            self._metrics_server = await start_server(self, self.settings.metrics_port)
         if self.warm_model:
             # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
             # commands are synced and the gateway connected, stops a bot whose model cannot load before
@@ -171,6 +179,12 @@ class GlossaryBot(commands.Bot):
         default would look up a command named after the question's first word
         and log CommandNotFound for "<@bot> what is LoRA".)"""
 
+    async def on_app_command_completion(self, interaction: discord.Interaction, command) -> None:
+        name = command.qualified_name
+        self.metrics.interactions.labels(name, interaction.extras.get("outcome", "ok")).inc()
+        self.metrics.reply_seconds.labels(name).observe(
+            max(0.0, (discord.utils.utcnow() - interaction.created_at).total_seconds()))
+
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, self.user.id if self.user else "?",
                  len(self.guilds))
@@ -178,6 +192,9 @@ class GlossaryBot(commands.Bot):
     async def close(self) -> None:
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()  # its HTTP session closes next
+        if self._metrics_server is not None:
+            await self._metrics_server.cleanup()
+            self._metrics_server = None
         try:
             await super().close()
         finally:
@@ -215,7 +232,9 @@ class GlossaryBot(commands.Bot):
     def answer(self, query: str) -> Answer:
         """A query's result, with the best entry and its related terms when it is an answer."""
         assert self.searcher is not None
-        result = self.searcher.search(query)
+        with self.metrics.search_seconds.time():
+            result = self.searcher.search(query)
+        self.metrics.answers.labels(result.band).inc()
         if result.band == ANSWER and result.best:
             return self.answer_entry(result.best.entry, result)
         return Answer(result)
@@ -242,6 +261,7 @@ class GlossaryBot(commands.Bot):
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
                 result.best.match if answer.entry and result.best else None)
         except Exception:  # a full disk or a locked database must not cost the user the answer
+            self.metrics.state_errors.inc()
             log.exception("could not log a question")
             return None
 

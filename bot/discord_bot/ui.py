@@ -67,12 +67,18 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!
         if cog is None:
             await safe_reply(interaction, "That button no longer works.", ephemeral=True)
             return
+        metrics = getattr(interaction.client, "metrics", None)
         try:
             await self.handle(interaction, cog, custom_id)
         except Exception:
             log.exception("button %r failed (user %s, guild %s)", custom_id,
                           interaction.user.id, interaction.guild_id)
             await safe_reply(interaction, "Something went wrong.", ephemeral=True)
+            outcome = "error"
+        else:
+            outcome = "ok"
+        if metrics is not None:
+            metrics.interactions.labels(f"button:{self.cog.lower()}", outcome).inc()
 
 
 class GlossButton(PersistentButton, template=r"gloss:(?P<kind>show|page):(?P<rest>.*)"):

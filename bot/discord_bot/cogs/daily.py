@@ -113,6 +113,7 @@ class Daily(commands.Cog):
             error = f"term of the day for {day.isoformat()} not posted: {reason}"
             log.warning("guild %s: %s", config.guild_id, error)
         await in_quick_pool(state.finish_daily_post, config.guild_id, day, error)
+        self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
         return 0 if error else 1
 
     async def _send(self, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:

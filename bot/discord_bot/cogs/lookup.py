@@ -64,6 +64,7 @@ class Lookup(commands.Cog):
     async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer,
                           deferred: bool) -> None:
         result = answer.result
+        interaction.extras["outcome"] = result.band  # the metrics' outcome for this command
         if answer.entry is not None:
             await self.send_entry(interaction, deferred, answer, how=result.best.match if result.best else None)
         elif result.band == SUGGEST and result.hits:

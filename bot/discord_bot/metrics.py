@@ -1,0 +1,103 @@
+"""Operations: Prometheus metrics and a health endpoint, on an opt-in port
+(GLOSSARY_METRICS_PORT), served by aiohttp inside the bot's own event loop.
+
+- `/metrics`: interactions by command and outcome, answers by band (the refusal rate is
+  not_found ÷ all), search and reply latency histograms, gateway latency per shard, daily
+  posts sent/failed, state-database errors.
+- `/healthz`: 200 only when the model is loaded and every shard this process owns is
+  connected; 503 with the reason otherwise (the Dockerfile's health check asks it).
+
+Each bot has its own registry, so several bots in one process (the tests) do not collide.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self.interactions = Counter("glossary_interactions", "Slash commands and buttons handled",
+                                    ["command", "outcome"], registry=registry)
+        self.answers = Counter("glossary_answers", "Searches by outcome band (answer, suggest, not_found)",
+                               ["band"], registry=registry)
+        self.search_seconds = Histogram("glossary_search_seconds", "One search, model call included",
+                                        buckets=LATENCY_BUCKETS, registry=registry)
+        self.reply_seconds = Histogram("glossary_reply_seconds", "Interaction created → command finished",
+                                       ["command"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.gateway_latency = Gauge("glossary_gateway_latency_seconds", "Heartbeat latency per shard", ["shard"],
+                                     registry=registry)
+        self.daily_posts = Counter("glossary_daily_posts", "Term-of-the-day posts", ["result"], registry=registry)
+        self.state_errors = Counter("glossary_state_errors", "State database operations that failed",
+                                    registry=registry)
+        self.shards = Gauge("glossary_shards_connected", "Shards of this process that are connected",
+                            registry=registry)
+
+    def render(self, bot) -> bytes:
+        for shard_id, latency in _latencies(bot):
+            if latency == latency and latency != float("inf"):  # not NaN/inf: a heartbeat was answered
+                self.gateway_latency.labels(str(shard_id)).set(latency)
+        self.shards.set(sum(1 for _, ok in _shard_states(bot) if ok))
+        return generate_latest(self.registry)
+
+
+def _latencies(bot) -> list[tuple[int, float]]:
+    latencies = getattr(bot, "latencies", None)
+    if latencies is not None:  # AutoShardedBot
+        return list(latencies)
+    return [(bot.shard_id or 0, bot.latency)]
+
+
+def _shard_states(bot) -> list[tuple[int, bool]]:
+    shards = getattr(bot, "shards", None)
+    if shards:  # AutoShardedBot: {id: ShardInfo}
+        return [(shard_id, not info.is_closed()) for shard_id, info in shards.items()]
+    return [(bot.shard_id or 0, bot.is_ready() and not bot.is_closed())]
+
+
+def health(bot) -> tuple[bool, str]:
+    """(healthy, why): the model loaded and every owned shard connected."""
+    if bot.glossary.model.loaded is None:
+        return False, "model not loaded yet"
+    if not bot.is_ready():
+        return False, "not connected to Discord yet"
+    down = [shard_id for shard_id, ok in _shard_states(bot) if not ok]
+    if down:
+        return False, f"shards not connected: {down}"
+    return True, "ok"
+
+
+async def start_server(bot, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+    """Serve /metrics and /healthz; returns the runner (its site's port is the real one)."""
+
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(body=bot.metrics.render(bot), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(_request: web.Request) -> web.Response:
+        ok, why = health(bot)
+        return web.Response(status=200 if ok else 503, text=why + "\n")
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("metrics and health on port %s", bound_port(runner))
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int | None:
+    for site in runner.sites:
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            return server.sockets[0].getsockname()[1]
+    return None

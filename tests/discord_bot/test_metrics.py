@@ -1,0 +1,50 @@
+"""Operations (issue 14): /metrics counts interactions by command and outcome band and times
+searches and replies; /healthz is 200 only while the model is loaded and the gateway is
+connected."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.discord_bot.metrics import bound_port
+from tests.fake_discord import FakeDiscord
+
+from .helpers import make_bot, make_settings, run, running
+
+
+def test_metrics_and_health(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db", metrics_port=0)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                base = f"http://127.0.0.1:{bound_port(bot._metrics_server)}"
+                async with http.get(f"{base}/healthz") as response:
+                    assert response.status == 200 and (await response.text()).strip() == "ok"
+
+                await fake.wait_for_response(await fake.send_slash_command("define", {"term": "attention"},
+                                                                           user=alice))
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": "how do I bake sourdough bread?"}, user=alice))
+                await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                async with http.get(f"{base}/metrics") as response:
+                    text = await response.text()
+                assert 'glossary_interactions_total{command="define",outcome="answer"} 1.0' in text
+                assert 'glossary_interactions_total{command="ask",outcome="not_found"} 1.0' in text
+                assert 'glossary_interactions_total{command="quiz",outcome="ok"} 1.0' in text
+                assert 'glossary_answers_total{band="not_found"}' in text
+                assert "glossary_search_seconds_count" in text and "glossary_reply_seconds_bucket" in text
+                assert 'glossary_gateway_latency_seconds{shard="0"}' in text
+                assert "glossary_shards_connected 1.0" in text
+
+                bot.glossary.model._embedder, model = None, bot.glossary.model._embedder
+                async with http.get(f"{base}/healthz") as response:
+                    assert response.status == 503 and "model" in await response.text()
+                bot.glossary.model._embedder = model
+            assert not fake.errors
+
+    run(scenario, timeout=120)
