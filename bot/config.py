@@ -94,6 +94,19 @@ def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
+def _shard_ids(value: str | None) -> tuple[int, ...] | None:
+    """SHARD_IDS: "0-3", "4,5,6" or "0-1,8"."""
+    if not value:
+        return None
+    ids: list[int] = []
+    for part in value.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+            raise ConfigError(f"SHARD_IDS must look like 0-3 or 0,1,2 (shard numbers from 0), not {_shown(value)}")
+        ids += range(int(match.group(1)), int(match.group(2) or match.group(1)) + 1)
+    return tuple(sorted(set(ids)))
+
+
 def _database_url(value: str | None) -> str | None:
     """DATABASE_URL: a PostgreSQL URL, never echoed (it may carry a password)."""
     if not value:
@@ -142,6 +155,8 @@ class Settings:
     hash_key: str | None = field(default=None, repr=False)  # keys the user hashes (default: state.db.key)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of the SQLite file
     metrics_port: int | None = None  # /metrics and /healthz (opt-in)
+    shard_count: int | None = None  # SHARD_COUNT: total shards across all processes (default: Discord's advice)
+    shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: this process's slice, e.g. 0-3 (default: all)
     api_base: str | None = None
     gateway_url: str | None = None
 
@@ -174,6 +189,8 @@ class Settings:
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
             hash_key=get("GLOSSARY_HASH_KEY") or None,
             database_url=_database_url(get("DATABASE_URL")),
+            shard_count=_int("SHARD_COUNT", get("SHARD_COUNT"), 1, 100_000) if get("SHARD_COUNT") else None,
+            shard_ids=_shard_ids(get("SHARD_IDS")),
             metrics_port=_int("GLOSSARY_METRICS_PORT", get("GLOSSARY_METRICS_PORT"), 0, 65535)
             if get("GLOSSARY_METRICS_PORT") else None,
             log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1, 3650),
@@ -190,6 +207,12 @@ class Settings:
 
     def check(self) -> None:
         """Settings that are fine one by one but not together."""
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ConfigError("SHARD_IDS needs SHARD_COUNT (the total number of shards across all processes)")
+            if max(self.shard_ids) >= self.shard_count:
+                raise ConfigError(f"SHARD_IDS goes up to {max(self.shard_ids)} but SHARD_COUNT is {self.shard_count}: "
+                                  f"shards are numbered 0 to {self.shard_count - 1}")
         if self.database_url and not self.hash_key:
             raise ConfigError("with DATABASE_URL, set GLOSSARY_HASH_KEY too (a long random string, the same for "
                               "every bot process): it keys the hashes users are stored as, and must not be in "

@@ -86,7 +86,11 @@ class GlossaryTree(app_commands.CommandTree):
         await safe_reply(interaction, "Something went wrong. Please try again in a moment.")
 
 
-class GlossaryBot(commands.Bot):
+IDENTIFY_LOCK = 0x676C6F7300  # + the identify bucket (shard id % max_concurrency): one key per bucket
+IDENTIFY_SPACING = 5.0  # Discord: max_concurrency IDENTIFYs per 5 seconds
+
+
+class GlossaryBot(commands.AutoShardedBot):
     def __init__(
         self,
         glossary: Glossary,
@@ -100,6 +104,10 @@ class GlossaryBot(commands.Bot):
         settings = glossary.settings
         intents = discord.Intents.default()
         intents.message_content = settings.message_content
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -119,6 +127,8 @@ class GlossaryBot(commands.Bot):
         self.synced: list[app_commands.AppCommand] = []
         self._sync_task: asyncio.Task | None = None
         self.metrics = Metrics()
+        self._max_concurrency: int | None = None
+        self._identify_turns: set[asyncio.Task] = set()
         self._metrics_server = None
         self._names: dict[str, StoredEntry] = {}
         self.user_hash = user_hasher(None)  # user ids are stored only as this; keyed in setup_hook
@@ -179,6 +189,36 @@ class GlossaryBot(commands.Bot):
         default would look up a command named after the question's first word
         and log CommandNotFound for "<@bot> what is LoRA".)"""
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """With a shared PostgreSQL state, processes take turns to IDENTIFY: a cluster-wide lock
+        per rate-limit bucket, held for Discord's 5 seconds after each IDENTIFY. Alone (SQLite),
+        discord.py's own spacing within this process is enough."""
+        state = self.state
+        if state is None or state.db.dialect != "postgresql":
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            try:
+                self._max_concurrency = max(1, (await self.fetch_session_start_limits()).max_concurrency)
+            except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError):
+                self._max_concurrency = 1
+        bucket = (shard_id or 0) % self._max_concurrency
+        release = await asyncio.to_thread(state.db.hold_lock, IDENTIFY_LOCK + bucket)
+
+        async def let_go_later() -> None:
+            try:
+                await asyncio.sleep(IDENTIFY_SPACING)
+            finally:
+                await asyncio.to_thread(release)
+
+        task = asyncio.create_task(let_go_later(), name=f"identify-turn-{shard_id}")
+        self._identify_turns.add(task)
+        task.add_done_callback(self._identify_turns.discard)
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether the server is on one of this process's shards (and so this process's to serve)."""
+        return self.get_guild(guild_id) is not None
+
     async def on_app_command_completion(self, interaction: discord.Interaction, command) -> None:
         name = command.qualified_name
         self.metrics.interactions.labels(name, interaction.extras.get("outcome", "ok")).inc()
@@ -195,6 +235,10 @@ class GlossaryBot(commands.Bot):
         if self._metrics_server is not None:
             await self._metrics_server.cleanup()
             self._metrics_server = None
+        for turn in list(self._identify_turns):  # let go of the IDENTIFY lock now (it is released on the way out)
+            turn.cancel()
+        if self._identify_turns:
+            await asyncio.wait(list(self._identify_turns), timeout=5)
         try:
             await super().close()
         finally:

@@ -247,6 +247,26 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         self.pool.close()
 
+    def hold_lock(self, key: int):
+        """Take the cluster-wide advisory lock `key` (waiting for it); returns the function that
+        lets it go. Held on a connection of its own, so a crashed holder frees it."""
+        conn = self.pool.getconn()
+        try:
+            conn.execute("SELECT pg_advisory_lock(%s)", [key])
+            conn.commit()
+        except BaseException:
+            self.pool.putconn(conn)
+            raise
+
+        def release() -> None:
+            try:
+                conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+                conn.commit()
+            finally:
+                self.pool.putconn(conn)
+
+        return release
+
     def close_quietly(self) -> None:
         pool = getattr(self, "pool", None)
         if pool is not None:

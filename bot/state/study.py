@@ -18,6 +18,7 @@ _CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability"
                  "last_review", "reviews", "lapses")
 _SELECT_CARD = f"SELECT {', '.join(_CARD_COLUMNS)} FROM review_cards"
 RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
+REMINDER_LOCK = 0x676C6F7301
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
                ("quiz_answers", "user_id"), ("active_days", "user_id"))
@@ -188,6 +189,7 @@ class StudyRecords:
         today; each is marked sent for today *before* it is sent, so none gets two."""
         day, stamp = now.date().isoformat(), now_text(now)
         with self.db.transaction() as conn:
+            conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
                 "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
                 "ON c.user_id = r.user_id AND c.due <= ? WHERE r.enabled = 1 "

@@ -81,6 +81,8 @@ class Daily(commands.Cog):
                     break  # shutting down: start no new post
                 if not (config.daily_enabled and config.daily_channel_id):
                     continue
+                if not self.bot.owns_guild(config.guild_id):
+                    continue  # another process's shard (the claim row would stop a second post anyway)
                 try:
                     posted += await self.post_for(config)
                 except Exception:

@@ -110,6 +110,9 @@ class Rounds(commands.Cog):
     async def _drive(self, round_id: int) -> None:
         await self.bot.wait_until_ready()
         study = self.bot.state.study
+        first = await in_quick_pool(study.round, round_id)
+        if first is None or not self.bot.owns_guild(first.guild_id):
+            return  # a round in a server on another process's shards: that process drives it
         try:
             while (quiz_round := await in_quick_pool(study.round, round_id)) and quiz_round.status == "running":
                 channel = self.bot.get_channel(quiz_round.channel_id)
