@@ -25,6 +25,7 @@ from ..glossary.search import Searcher
 from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
 from ..state import StateStore
 from ..study import review
+from .state import compare_backends
 from .synthetic import ScaleEmbedder, write_synthetic_glossary
 from .timing import interleaved, median, ms, percentile, rss_mb, seconds, timed
 
@@ -313,6 +314,8 @@ def run_bench(settings: Settings, *, quick: bool = False, copies: int | None = N
         measure_lookup_and_ask(bench, embedder, searcher)
         measure_quiz(bench, embedder, searcher)
         measure_review(bench, embedder, searcher)
+        progress("state database: PostgreSQL vs SQLite…")
+        bench.info["state_backends"] = compare_backends(workdir, 60 if quick else 300)
         progress(f"scale: {bench.copies}× synthetic glossary…")
         measure_scale(bench, embedder, glossary, index_path, searcher)
         if startup:

@@ -44,6 +44,11 @@ Realism on purpose (each can be relaxed with a constructor flag):
 * ``Member.add_roles``/``remove_roles`` need MANAGE_ROLES and a role below the bot's top
   role (403 ``50013``); ``add_role`` puts roles at the bottom, below the bot's, like Discord.
 
+Sharding as on Discord (see :mod:`.sharding`): IDENTIFY's ``shard`` decides which guilds a
+session hears about (``(guild_id >> 22) % shard_count``; DMs go to shard 0), so an
+``AutoShardedClient``, or several processes that split the shards, work against one fake;
+``add_guild(shard=k, shard_count=n)`` places guilds, ``identify_violations()`` checks pacing.
+
 Every recorded item carries ``at = time.monotonic()`` of its arrival so tests can
 assert on response latency (``callback.at - interaction.sent_at``).
 
@@ -58,7 +63,8 @@ Faults on purpose (for resilience tests):
 Layout: ``models`` (enums, world, records), ``validation`` (Discord's limits),
 ``core`` (:class:`FakeDiscord`: lifecycle, world building, waiting, inspection),
 ``gateway``, ``actions`` (what users do), ``messages`` and ``rest`` (the REST API),
-``faults`` (injected failures), ``wiring`` (pointing discord.py at the fake).
+``faults`` (injected failures), ``sharding`` (shards, IDENTIFY rate limits),
+``wiring`` (pointing discord.py at the fake).
 """
 
 from .core import FakeDiscord
@@ -89,6 +95,7 @@ from .models import (
     RecordedMessage,
     RecordedRequest,
 )
+from .sharding import IdentifyViolation
 from .wiring import discord_py_pointed_at, point_discord_py_at
 
 __all__ = [
@@ -107,6 +114,7 @@ __all__ = [
     "FakeUser",
     "Fault",
     "GatewayEvent",
+    "IdentifyViolation",
     "Intents",
     "InteractionType",
     "MessageRef",

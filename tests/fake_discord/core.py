@@ -39,9 +39,10 @@ from .models import (
     _InteractionState,
 )
 from .rest import RestMixin
+from .sharding import ShardingMixin
 
 
-class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMixin):
+class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMixin):
     """Loopback fake of Discord's REST API v10 + gateway for the real discord.py client.
 
     Use as ``async with FakeDiscord() as fake: ...``. Build the world with the sync
@@ -63,6 +64,10 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         enforce_message_content_intent: bool = True,
         echo_bot_messages: bool = True,
         approved_privileged_intents: int | None = None,
+        shard_count: int = 1,
+        max_concurrency: int = 1,
+        identify_window: float = 5.0,
+        enforce_identify_rate: bool = False,
         host: str = "127.0.0.1",
     ) -> None:
         """
@@ -73,7 +78,15 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         :param echo_bot_messages: dispatch MESSAGE_CREATE/UPDATE for the bot's own messages.
         :param approved_privileged_intents: portal toggles; ``None`` approves all. An IDENTIFY
             asking for more gets close code 4014 (discord.py raises PrivilegedIntentsRequired).
+        :param shard_count: the shard count ``GET /gateway/bot`` recommends. Whatever the bot
+            asks for in IDENTIFY is honoured (see :mod:`.sharding`).
+        :param max_concurrency: ``session_start_limit.max_concurrency``: IDENTIFY buckets.
+        :param identify_window: one IDENTIFY per bucket per this many seconds (Discord: 5).
+        :param enforce_identify_rate: close a too-early IDENTIFY with 4008 instead of only
+            recording it (see ``identify_violations()``).
         """
+        if shard_count < 1 or max_concurrency < 1:
+            raise ValueError("shard_count and max_concurrency must be at least 1")
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.interaction_ack_timeout = interaction_ack_timeout
@@ -81,6 +94,10 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         self.enforce_message_content_intent = enforce_message_content_intent
         self.echo_bot_messages = echo_bot_messages
         self.approved_privileged_intents = approved_privileged_intents
+        self.shard_count = shard_count
+        self.max_concurrency = max_concurrency
+        self.identify_window = identify_window
+        self.enforce_identify_rate = enforce_identify_rate
         self.host = host
 
         self._last_snowflake = 0
@@ -206,13 +223,17 @@ class FakeDiscord(GatewayMixin, ActionsMixin, MessagesMixin, RestMixin, FaultsMi
         members: Sequence[FakeUser] = (),
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
+        shard: int | None = None,
+        shard_count: int | None = None,
     ) -> FakeGuild:
         """Create a guild containing the bot (with a managed role), its owner and ``members``.
 
-        Added after the bot connected, it is announced with GUILD_CREATE (a "join").
+        Added after the bot connected, it is announced with GUILD_CREATE (a "join") to the
+        session(s) of its shard. Each guild id gets a timestamp part of its own, so guilds
+        spread over shards; ``shard=k, shard_count=n`` puts it on shard ``k`` of ``n``.
         """
         owner = owner or self.owner
-        guild = FakeGuild(self._snowflake(), name, owner.id)
+        guild = FakeGuild(self._guild_snowflake(shard, shard_count), name, owner.id)
         guild.roles.append(FakeRole(guild.id, "@everyone", everyone_permissions, 0))
         bot_role = FakeRole(
             self._snowflake(), self.bot_user.username, bot_permissions, 1, managed=True, bot_id=self.bot_user.id

@@ -23,6 +23,7 @@ from .models import (
     Intents,
     Op,
 )
+from .sharding import CLOSE_INVALID_SHARD, CLOSE_RATE_LIMITED, parse_shard
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,11 @@ class GatewayMixin:
         if not task.cancelled() and task.exception() is not None:
             self.errors.append(task.exception())  # type: ignore[arg-type]
 
-    async def _record_gateway(self, kind: str, **detail: Any) -> None:
-        self.gateway_events.append(GatewayEvent(kind, time.monotonic(), detail))
+    async def _record_gateway(self, kind: str, **detail: Any) -> GatewayEvent:
+        event = GatewayEvent(kind, time.monotonic(), detail)
+        self.gateway_events.append(event)
         await self._notify()
+        return event
 
     # ------------------------------------------------------------------ gateway: connection handling
 
@@ -176,16 +179,26 @@ class GatewayMixin:
     async def _on_identify(self, conn: _Connection, data: JSON) -> None:
         token = str(data.get("token", ""))
         intents = int(data.get("intents", 0))
-        shard_raw = data.get("shard") or [0, 1]
-        shard = (int(shard_raw[0]), int(shard_raw[1]))
-        await self._record_gateway("identify", intents=intents, shard=list(shard))
+        shard_raw = data.get("shard")
+        parsed = parse_shard(shard_raw)
+        shard_detail = list(parsed) if parsed is not None else shard_raw
+        bucket = parsed[0] % self.max_concurrency if parsed is not None else None
+        event = await self._record_gateway("identify", intents=intents, shard=shard_detail, bucket=bucket)
+
+        async def reject(code: int, reason: bytes) -> None:
+            event.detail["rejected"] = code
+            await conn.ws.close(code=code, message=reason)
+
         if self.token is not None and token != self.token:
-            await conn.ws.close(code=4004, message=b"Authentication failed.")
-            return
+            return await reject(4004, b"Authentication failed.")
+        if parsed is None:
+            return await reject(CLOSE_INVALID_SHARD, b"Invalid shard.")
+        shard = parsed
         approved = self.approved_privileged_intents
         if approved is not None and intents & Intents.privileged() & ~approved:
-            await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
-            return
+            return await reject(4014, b"Disallowed intent(s).")
+        if self.enforce_identify_rate and self._identify_too_early(event):
+            return await reject(CLOSE_RATE_LIMITED, b"Rate limited.")
         # a fresh IDENTIFY replaces the previous session of that shard
         for sid, old in list(self._sessions.items()):
             if old.shard == shard:
@@ -216,7 +229,7 @@ class GatewayMixin:
         for guild in guilds:
             self._announced_guilds.add(guild.id)
             await self._dispatch_to(session, "GUILD_CREATE", self._guild_create_for(session, guild))
-        await self._record_gateway("ready", session_id=session.session_id, guilds=len(guilds))
+        await self._record_gateway("ready", session_id=session.session_id, guilds=len(guilds), shard=list(shard))
 
     def _guild_create_for(self, session: _Session, guild: FakeGuild) -> JSON:
         """Without GUILD_MEMBERS, Discord only sends the bot's own member in GUILD_CREATE."""

@@ -180,8 +180,8 @@ class RestMixin:
     async def _r_gateway_bot(self, request: web.Request, body: Any, files: list[JSON]) -> JSON:
         return {
             "url": self.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+            "shards": self.shard_count,
+            "session_start_limit": self._session_start_limit(),
         }
 
     async def _r_me(self, request: web.Request, body: Any, files: list[JSON]) -> JSON:

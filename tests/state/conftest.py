@@ -1,5 +1,5 @@
 """Every state test runs on both backends: SQLite (a file) and PostgreSQL (a real server,
-started once per test session by tests/postgres_server.py, a fresh database per test)."""
+started once per test session by bot/benchmark/postgres.py, a fresh database per test)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.postgres_server import PostgresServer
+from bot.benchmark.postgres import PostgresServer
 
 _names = itertools.count()
 

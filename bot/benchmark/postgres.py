@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests: Debian's PostgreSQL 15 binaries, a fresh
+"""A throwaway PostgreSQL server for the tests and the bench: Debian's PostgreSQL binaries, a fresh
 cluster in a temporary folder, listening on a free loopback port and a private socket,
 trust authentication, stopped and deleted afterwards.
 
@@ -37,7 +37,8 @@ class PostgresServer:
     def __init__(self) -> None:
         self.bin = find_bin()
         if self.bin is None:
-            raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql); .ci/run installs it")
+            raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql; "
+                               "scripts/ensure-postgresql does it)")
         self.root = Path(tempfile.mkdtemp(prefix="glossary-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
