@@ -58,8 +58,10 @@ def parse_shard(raw: Any) -> tuple[int, int] | None:
     """
     if raw is None:
         return (0, 1)
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        return None
     try:
-        shard_id, shard_count = (int(x) for x in raw)
+        shard_id, shard_count = int(raw[0]), int(raw[1])
     except (TypeError, ValueError):
         return None
     if shard_count < 1 or not 0 <= shard_id < shard_count:
