@@ -78,3 +78,13 @@ def real_index_path(tmp_path_factory, real_embedder) -> Path:
 @pytest.fixture(scope="session")
 def searcher(real_index_path, real_embedder) -> Searcher:
     return Searcher(GlossaryIndex(real_index_path), real_embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the session (Debian's binaries; `make test` installs them)."""
+    from bot.benchmark.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()

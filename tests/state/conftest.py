@@ -1,5 +1,5 @@
 """Every state test runs on both backends: SQLite (a file) and PostgreSQL (a real server,
-started once per test session by bot/benchmark/postgres.py, a fresh database per test)."""
+started once per test session, tests/conftest.py's postgres_server, a fresh database per test)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ import itertools
 
 import pytest
 
-from bot.benchmark.postgres import PostgresServer
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

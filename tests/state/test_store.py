@@ -90,3 +90,26 @@ def test_a_post_left_half_done_by_a_crash_is_reported_not_resent(state_target):
     assert restarted.claim_daily_post(1, day, TERMS) is None  # still at most one post that day
     assert restarted.recover_interrupted_posts() == []
     restarted.close()
+
+
+def test_two_processes_racing_for_a_days_post_claim_it_once(state_target):
+    """Two stores on one database (two bot processes that disagree about who owns a server)
+    claim the same day at the same moment: exactly one gets it."""
+    import threading
+
+    stores = [StateStore(state_target), StateStore(state_target)]
+    won: list[str | None] = []
+    start = threading.Barrier(2)
+
+    def claim(store):
+        start.wait()
+        won.append(store.claim_daily_post(7, date(2026, 1, 2), TERMS))
+
+    threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for s in stores:
+        s.close()
+    assert len(won) == 2 and won.count(None) == 1 and set(won) - {None} <= set(TERMS)
