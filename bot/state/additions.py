@@ -44,6 +44,15 @@ def check_text(text: str, limit: int, what: str) -> str:
     return text
 
 
+def _check_room(conn, table: str, key_column: str, guild_id: int, key: str, limit: int, what: str) -> None:
+    """A new row must fit the server's limit; changing an existing one always does."""
+    conn.lock(guild_id)  # PostgreSQL: two moderators adding at once cannot both take the last place
+    exists = conn.execute(f"SELECT 1 FROM {table} WHERE guild_id = ? AND {key_column} = ?", [guild_id, key]).fetchone()
+    count = conn.execute(f"SELECT count(*) FROM {table} WHERE guild_id = ?", [guild_id]).fetchone()[0]
+    if exists is None and count >= limit:
+        raise AdditionError(f"this server already has {limit} {what}; remove one first")
+
+
 class ServerAdditions:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -63,11 +72,7 @@ class ServerAdditions:
         if not key:
             raise AdditionError("the alias has no letters or digits")
         with self.db.transaction() as conn:
-            count = conn.execute("SELECT count(*) FROM server_aliases WHERE guild_id = ?", [guild_id]).fetchone()[0]
-            exists = conn.execute("SELECT term FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
-                                  [guild_id, key]).fetchone()
-            if exists is None and count >= ALIASES_PER_SERVER:
-                raise AdditionError(f"this server already has {ALIASES_PER_SERVER} aliases; remove one first")
+            _check_room(conn, "server_aliases", "alias_key", guild_id, key, ALIASES_PER_SERVER, "aliases")
             conn.execute("INSERT INTO server_aliases (guild_id, alias_key, alias, term, added_at) VALUES (?, ?, ?, ?, ?) "
                          "ON CONFLICT (guild_id, alias_key) DO UPDATE SET alias = excluded.alias, term = excluded.term",
                          [guild_id, key, alias, term, now.isoformat(timespec="seconds")])
@@ -102,11 +107,7 @@ class ServerAdditions:
     def set_note(self, guild_id: int, term: str, note: str, by_hash: str, by_name: str, now: datetime) -> str:
         note = check_text(note, NOTE_MAX, "note")
         with self.db.transaction() as conn:
-            count = conn.execute("SELECT count(*) FROM server_notes WHERE guild_id = ?", [guild_id]).fetchone()[0]
-            exists = conn.execute("SELECT 1 FROM server_notes WHERE guild_id = ? AND term = ?",
-                                  [guild_id, term]).fetchone()
-            if exists is None and count >= NOTES_PER_SERVER:
-                raise AdditionError(f"this server already has {NOTES_PER_SERVER} notes; remove one first")
+            _check_room(conn, "server_notes", "term", guild_id, term, NOTES_PER_SERVER, "notes")
             conn.execute("INSERT INTO server_notes (guild_id, term, note, updated_at) VALUES (?, ?, ?, ?) "
                          "ON CONFLICT (guild_id, term) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
                          [guild_id, term, note, now.isoformat(timespec="seconds")])

@@ -16,19 +16,11 @@ from bot.discord_bot import render
 from bot.discord_bot.cogs.study import looks_like_question
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.models import Permissions
+from tests.glossary.test_gaps import TOPICS  # the same three off-glossary topics, asked on Discord
 
 from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
 from .test_scores_and_privacy import _rows_naming
 
-TOPICS = {
-    "docker": ["how do I give a docker container access to my gpu", "nvidia-docker not seeing the gpu",
-               "docker run --gpus all fails with could not select device driver",
-               "GPU passthrough into a docker container for training"],
-    "neurips": ["when is the neurips submission deadline", "neurips 2025 paper deadline?",
-                "how long is the review period for neurips submissions", "what's the page limit for a neurips paper"],
-    "excel": ["how do I do a vlookup in excel", "excel formula to look up a value in another sheet",
-              "vlookup returns #N/A in my spreadsheet", "**how to use xlookup in excel** lol"],
-}
 
 
 def test_a_thumbs_down_becomes_an_eval_case_and_nothing_stores_a_user_id(
