@@ -15,7 +15,6 @@ from bot.cli import main
 from bot.discord_bot import render
 from bot.discord_bot.cogs.study import looks_like_question
 from tests.fake_discord import FakeDiscord
-from tests.fake_discord.models import Permissions
 from tests.glossary.test_gaps import TOPICS  # the same three off-glossary topics, asked on Discord
 
 from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running

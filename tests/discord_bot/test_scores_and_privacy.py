@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 import discord
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.discord_bot import render_quiz, render_study
 from tests.fake_discord import FakeDiscord
