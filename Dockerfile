@@ -35,7 +35,8 @@ RUN glossary-bot build \
 
 ENV HF_HUB_OFFLINE=1 \
     GLOSSARY_STATE_DB=/state/state.db \
-    GLOSSARY_METRICS_PORT=9108
+    GLOSSARY_METRICS_PORT=9108 \
+    GLOSSARY_METRICS_HOST=0.0.0.0
 VOLUME ["/state"]
 
 # The bot's /healthz (200 only when the model is loaded and every shard is connected);

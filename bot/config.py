@@ -100,7 +100,7 @@ def _shard_ids(value: str | None) -> tuple[int, ...] | None:
         return None
     ids: list[int] = []
     for part in value.replace(" ", "").split(","):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        match = re.fullmatch(r"(\d{1,6})(?:-(\d{1,6}))?", part)
         if match is None or (match.group(2) and int(match.group(2)) < int(match.group(1))):
             raise ConfigError(f"SHARD_IDS must look like 0-3 or 0,1,2 (shard numbers from 0), not {_shown(value)}")
         ids += range(int(match.group(1)), int(match.group(2) or match.group(1)) + 1)
@@ -155,6 +155,7 @@ class Settings:
     hash_key: str | None = field(default=None, repr=False)  # keys the user hashes (default: state.db.key)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL instead of the SQLite file
     metrics_port: int | None = None  # /metrics and /healthz (opt-in)
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 to let another host (or container) scrape them
     shard_count: int | None = None  # SHARD_COUNT: total shards across all processes (default: Discord's advice)
     shard_ids: tuple[int, ...] | None = None  # SHARD_IDS: this process's slice, e.g. 0-3 (default: all)
     api_base: str | None = None
@@ -189,6 +190,7 @@ class Settings:
             message_content=_bool("GLOSSARY_MESSAGE_CONTENT", get("GLOSSARY_MESSAGE_CONTENT") or "false"),
             hash_key=get("GLOSSARY_HASH_KEY") or None,
             database_url=_database_url(get("DATABASE_URL")),
+            metrics_host=get("GLOSSARY_METRICS_HOST") or "127.0.0.1",
             shard_count=_int("SHARD_COUNT", get("SHARD_COUNT"), 1, 100_000) if get("SHARD_COUNT") else None,
             shard_ids=_shard_ids(get("SHARD_IDS")),
             metrics_port=_int("GLOSSARY_METRICS_PORT", get("GLOSSARY_METRICS_PORT"), 0, 65535)

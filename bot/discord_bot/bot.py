@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,8 +87,9 @@ class GlossaryTree(app_commands.CommandTree):
         await safe_reply(interaction, "Something went wrong. Please try again in a moment.")
 
 
-IDENTIFY_LOCK = 0x676C6F7300  # + the identify bucket (shard id % max_concurrency): one key per bucket
-IDENTIFY_SPACING = 5.0  # Discord: max_concurrency IDENTIFYs per 5 seconds
+IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket
+IDENTIFY_SPACING = 5.5  # Discord: max_concurrency IDENTIFYs per 5 seconds (and a margin for a busy loop)
+IDENTIFY_POLL = 0.25
 
 
 class GlossaryBot(commands.AutoShardedBot):
@@ -147,7 +149,7 @@ class GlossaryBot(commands.AutoShardedBot):
             await self.load_extension(f".cogs.{name}", package=__package__)
         self.add_dynamic_items(*PERSISTENT_ITEMS)
         if self.settings.metrics_port is not None:
-            self._metrics_server = await start_server(self, self.settings.metrics_port)
+            self._metrics_server = await start_server(self, self.settings.metrics_port, self.settings.metrics_host)
         if self.warm_model:
             # Loading since start-up (cli.cmd_run), alongside all of the above. Waiting here, before the
             # commands are synced and the gateway connected, stops a bot whose model cannot load before
@@ -191,7 +193,8 @@ class GlossaryBot(commands.AutoShardedBot):
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """With a shared PostgreSQL state, processes take turns to IDENTIFY: a cluster-wide lock
-        per rate-limit bucket, held for Discord's 5 seconds after each IDENTIFY. Alone (SQLite),
+        per rate-limit bucket, held for Discord's 5 seconds after each IDENTIFY, and the time of
+        each IDENTIFY recorded, so a holder's crash does not cut the 5 s short. Alone (SQLite),
         discord.py's own spacing within this process is enough."""
         state = self.state
         if state is None or state.db.dialect != "postgresql":
@@ -203,7 +206,20 @@ class GlossaryBot(commands.AutoShardedBot):
             except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError):
                 self._max_concurrency = 1
         bucket = (shard_id or 0) % self._max_concurrency
-        release = await asyncio.to_thread(state.db.hold_lock, IDENTIFY_LOCK + bucket)
+        # polled, not waited for in a thread: discord.py gives up on a slow hook (and cancels
+        # it), and a thread still blocked on the lock would take it later and never let go
+        while (release := await asyncio.to_thread(state.db.try_lock, IDENTIFY_LOCK + bucket)) is None:
+            await asyncio.sleep(IDENTIFY_POLL)
+        try:
+            # the last holder may have died right after its IDENTIFY (its lock went with it):
+            # the time it identified is in the database, so its 5 s are still waited out
+            last = await asyncio.to_thread(state.last_identify, bucket)
+            if last is not None:
+                await asyncio.sleep(min(IDENTIFY_SPACING, max(0.0, last + IDENTIFY_SPACING - time.time())))
+            await asyncio.to_thread(state.record_identify, bucket, time.time())
+        except BaseException:
+            await asyncio.to_thread(release)
+            raise
 
         async def let_go_later() -> None:
             try:

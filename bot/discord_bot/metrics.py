@@ -74,7 +74,7 @@ def health(bot) -> tuple[bool, str]:
     return True, "ok"
 
 
-async def start_server(bot, port: int, host: str = "0.0.0.0") -> web.AppRunner:
+async def start_server(bot, port: int, host: str = "127.0.0.1") -> web.AppRunner:
     """Serve /metrics and /healthz; returns the runner (its site's port is the real one)."""
 
     async def metrics(_request: web.Request) -> web.Response:

@@ -70,6 +70,8 @@ class Cursor(Protocol):
 
 
 class Transaction(Protocol):
+    for_update: str  # appended to a SELECT whose rows this transaction will write back
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def lock(self, key: int) -> None: ...
@@ -124,6 +126,8 @@ class Database:
 
 
 class _SqliteTransaction:
+    for_update = ""  # the whole database is locked for the transaction already
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -192,6 +196,8 @@ def _psycopg_sql(sql: str) -> str:
 
 
 class _PostgresTransaction:
+    for_update = " FOR UPDATE"  # a row read to be written back: others wait for this transaction
+
     def __init__(self, conn) -> None:
         self.conn = conn
 
@@ -247,16 +253,20 @@ class PostgresDatabase(Database):
     def close(self) -> None:
         self.pool.close()
 
-    def hold_lock(self, key: int):
-        """Take the cluster-wide advisory lock `key` (waiting for it); returns the function that
-        lets it go. Held on a connection of its own, so a crashed holder frees it."""
+    def try_lock(self, key: int):
+        """Try to take the cluster-wide advisory lock `key` without waiting: the function that
+        lets it go, or None if another session holds it. Held on a connection of its own, so
+        a crashed holder frees it; a caller that gives up waiting leaks nothing."""
         conn = self.pool.getconn()
         try:
-            conn.execute("SELECT pg_advisory_lock(%s)", [key])
+            taken = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
             conn.commit()
         except BaseException:
             self.pool.putconn(conn)
             raise
+        if not taken:
+            self.pool.putconn(conn)
+            return None
 
         def release() -> None:
             try:

@@ -149,8 +149,8 @@ class FeedbackRecords:
         bands = Counter(band for band, _ in rows)
         terms = Counter(term for _, term in rows if term)
         up, down = self.db.query(
-            "SELECT coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0), "
-            "coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) FROM votes v "
+            "SELECT CAST(coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            "CAST(coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM votes v "
             "JOIN questions q ON q.question_id = v.question_id WHERE q.guild_id = ? AND q.asked_at >= ?",
             [guild_id, since.isoformat(timespec="seconds")])[0]
         return UsageStats(len(rows), bands[ANSWER], bands[SUGGEST], bands[NOT_FOUND], terms.most_common(top), up, down)

@@ -78,7 +78,10 @@ class StateStore:
             parse_zone(changes["timezone"])
         with self._transaction() as conn:
             conn.lock(guild_id)  # PostgreSQL: two processes editing one server's settings take turns
-            current = self.config(guild_id)
+            # read in this transaction, the row locked until it is written back: no other writer's
+            # change (a /forget-me clearing the champion) can be lost in between
+            row = conn.execute(f"{_SELECT_CONFIG} WHERE guild_id = ?{conn.for_update}", [guild_id]).fetchone()
+            current = _config_from_row(row) if row else GuildConfig(guild_id)
             updated = replace(current, **changes)
             values = [_column_value(getattr(updated, name)) for name in _CONFIG_COLUMNS]
             conn.execute(
@@ -144,20 +147,33 @@ class StateStore:
         with self._transaction() as conn:
             _set_post_outcome(conn, guild_id, day.isoformat(), error)
 
-    def recover_interrupted_posts(self) -> list[tuple[int, date]]:
+    def recover_interrupted_posts(self, guilds: set[int] | None = None) -> list[tuple[int, date]]:
         """Mark posts a stopped bot left half-done ("sending") as failed, and say so in last_error.
 
-        Called once at start-up, when this process is sending nothing. Such a post may
-        or may not have reached Discord, so it is not sent again (at most one post a
-        day); the admin sees what happened in `/glossary config show`.
+        Called once at start-up, when this process is sending nothing, for the servers it
+        serves (`guilds`; None: all, for a single process). Such a post may or may not have
+        reached Discord, so it is not sent again (at most one post a day); the admin sees
+        what happened in `/glossary config show`. Another process's post in flight is left alone.
         """
         with self._transaction() as conn:
-            rows = conn.execute(
+            rows = [(g, d) for g, d in conn.execute(
                 "SELECT guild_id, day FROM daily_posts WHERE status = ? ORDER BY guild_id, day", [SENDING]
-            ).fetchall()
+            ).fetchall() if guilds is None or g in guilds]
             for guild_id, day in rows:
                 _set_post_outcome(conn, guild_id, day, interrupted_error(date.fromisoformat(day)))
         return [(guild_id, date.fromisoformat(day)) for guild_id, day in rows]
+
+    # -- shards across processes ----------------------------------------------------------
+
+    def last_identify(self, bucket: int) -> float | None:
+        """When this IDENTIFY bucket last identified (Unix time), by any process."""
+        rows = self.db.query("SELECT identified_at FROM identify_turns WHERE bucket = ?", [bucket])
+        return rows[0][0] if rows else None
+
+    def record_identify(self, bucket: int, at: float) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO identify_turns (bucket, identified_at) VALUES (?, ?) ON CONFLICT (bucket) "
+                         "DO UPDATE SET identified_at = excluded.identified_at", [bucket, at])
 
     def last_claimed_day(self, guild_id: int) -> date | None:
         rows = self.db.query("SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?",

@@ -18,7 +18,7 @@ _CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability"
                  "last_review", "reviews", "lapses")
 _SELECT_CARD = f"SELECT {', '.join(_CARD_COLUMNS)} FROM review_cards"
 RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
-REMINDER_LOCK = 0x676C6F7301
+REMINDER_LOCK = 0x676C6F_20001  # apart from the IDENTIFY keys (bot.py) and guild ids
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
                ("quiz_answers", "user_id"), ("active_days", "user_id"))
@@ -162,12 +162,13 @@ class StudyRecords:
     def deck_stats(self, user_id: int, now: datetime) -> DeckStats:
         end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         cards, due_now, due_today, learned, next_due = self.db.query(
-            "SELECT count(*), coalesce(sum(CASE WHEN due <= ? THEN 1 ELSE 0 END), 0), "
-            "coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0), "
-            "coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0), min(due) FROM review_cards WHERE user_id = ?",
+            "SELECT count(*), CAST(coalesce(sum(CASE WHEN due <= ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            "CAST(coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            "CAST(coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0) AS BIGINT), min(due) "
+            "FROM review_cards WHERE user_id = ?",
             [now_text(now), now_text(end_of_day), review.REVIEW, user_id])[0]
         reviews, remembered = self.db.query(
-            "SELECT count(*), coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) FROM review_log "
+            "SELECT count(*), CAST(coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM review_log "
             "WHERE user_id = ? AND reviewed_at >= ?",
             [user_id, now_text(now - timedelta(days=30))])[0]
         return DeckStats(cards, due_now, due_today, learned, reviews,
@@ -229,8 +230,9 @@ class StudyRecords:
     def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:
         month_start = now.date().replace(day=1).isoformat()
         points, month_points, correct, answered = self.db.query(
-            "SELECT coalesce(sum(points), 0), coalesce(sum(CASE WHEN answered_at >= ? THEN points END), 0), "
-            "coalesce(sum(correct), 0), count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ?",
+            "SELECT CAST(coalesce(sum(points), 0) AS BIGINT), "
+            "CAST(coalesce(sum(CASE WHEN answered_at >= ? THEN points END), 0) AS BIGINT), "
+            "CAST(coalesce(sum(correct), 0) AS BIGINT), count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ?",
             [month_start, guild_id, user_id])[0]
         days = [date.fromisoformat(d) for (d,) in self.db.query(
             "SELECT day FROM active_days WHERE guild_id = ? AND user_id = ?", [guild_id, user_id])]
@@ -244,7 +246,8 @@ class StudyRecords:
             where += " AND substr(answered_at, 1, 7) = ?"
             params.append(month)
         rows = self.db.query(
-            f"SELECT user_id, sum(points) AS total, sum(correct), count(*) FROM quiz_answers WHERE {where} "
+            f"SELECT user_id, CAST(sum(points) AS BIGINT) AS total, CAST(sum(correct) AS BIGINT), count(*) "
+            f"FROM quiz_answers WHERE {where} "
             "GROUP BY user_id HAVING sum(points) > 0 ORDER BY total DESC, min(answered_at) LIMIT ?", [*params, limit])
         return [BoardRow(*row) for row in rows]
 
@@ -285,8 +288,8 @@ class StudyRecords:
 
     def round_scores(self, quiz_round: Round) -> list[BoardRow]:
         rows = self.db.query(
-            "SELECT user_id, sum(points) AS total, sum(correct), count(*) FROM quiz_answers "
-            "WHERE guild_id = ? AND ref LIKE ? GROUP BY user_id ORDER BY total DESC, min(answered_at)",
+            "SELECT user_id, CAST(sum(points) AS BIGINT) AS total, CAST(sum(correct) AS BIGINT), count(*) "
+            "FROM quiz_answers WHERE guild_id = ? AND ref LIKE ? GROUP BY user_id ORDER BY total DESC, min(answered_at)",
             [quiz_round.guild_id, f"round:{quiz_round.round_id}:%"])
         return [BoardRow(*row) for row in rows]
 

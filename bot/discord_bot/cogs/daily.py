@@ -39,10 +39,13 @@ class Daily(commands.Cog):
 
     async def cog_load(self) -> None:
         state = self.bot.state
-        if state is not None:
-            for guild_id, day in await in_quick_pool(state.recover_interrupted_posts):
-                log.warning("guild %s: %s", guild_id, interrupted_error(day))
+        if state is not None and state.db.dialect == "sqlite":  # one process: every half-done post is ours
+            await self._recover(None)
         self.loop.start()
+
+    async def _recover(self, guilds: set[int] | None) -> None:
+        for guild_id, day in await in_quick_pool(self.bot.state.recover_interrupted_posts, guilds):
+            log.warning("guild %s: %s", guild_id, interrupted_error(day))
 
     async def cog_unload(self) -> None:
         """Stop the loop; a post being sent may finish first (bounded), so its row is not left half-done."""
@@ -61,7 +64,13 @@ class Daily(commands.Cog):
             await asyncio.wait([task], timeout=self.shutdown_grace)
 
     async def _before(self) -> None:
+        """With a shared PostgreSQL state, once connected (so this process knows which servers
+        are on its shards): report the posts a stopped bot left half-done, for those servers
+        only; another process's post in flight is not ours to judge."""
         await self.bot.wait_until_ready()
+        state = self.bot.state
+        if state is not None and state.db.dialect != "sqlite":
+            await self._recover({guild.id for guild in self.bot.guilds})
 
     async def _tick(self) -> None:
         try:
