@@ -44,7 +44,8 @@ def usage_embed(stats: UsageStats, days: int) -> discord.Embed:
     embed.add_field(name="Hedged (did you mean)", value=share(stats.hedged))
     embed.add_field(name="Refused (not covered)", value=share(stats.refused))
     votes = stats.up + stats.down
-    embed.add_field(name="👍 / 👎", value=f"{stats.up} / {stats.down}" + (f" ({stats.up / votes:.0%} 👍)" if votes else ""))
+    share = f" ({stats.up / votes:.0%} 👍)" if votes else ""
+    embed.add_field(name="👍 / 👎", value=f"{stats.up} / {stats.down}{share}")
     top = "\n".join(f"{_md(term, 80)} — {count}" for term, count in stats.top_terms) or "none yet"
     embed.add_field(name="Most looked-up terms", value=render.clip(top, render.FIELD_VALUE_MAX), inline=False)
     return embed

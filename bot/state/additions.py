@@ -73,7 +73,8 @@ class ServerAdditions:
             raise AdditionError("the alias has no letters or digits")
         with self.db.transaction() as conn:
             _check_room(conn, "server_aliases", "alias_key", guild_id, key, ALIASES_PER_SERVER, "aliases")
-            conn.execute("INSERT INTO server_aliases (guild_id, alias_key, alias, term, added_at) VALUES (?, ?, ?, ?, ?) "
+            conn.execute("INSERT INTO server_aliases (guild_id, alias_key, alias, term, added_at) "
+                         "VALUES (?, ?, ?, ?, ?) "
                          "ON CONFLICT (guild_id, alias_key) DO UPDATE SET alias = excluded.alias, term = excluded.term",
                          [guild_id, key, alias, term, now.isoformat(timespec="seconds")])
             self._log(conn, guild_id, by_hash, by_name, "alias add", f"{alias} → {term}", now)
@@ -86,7 +87,8 @@ class ServerAdditions:
                                [guild_id, alias_key(alias)]).fetchone()
             if row is None:
                 return None
-            conn.execute("DELETE FROM server_aliases WHERE guild_id = ? AND alias_key = ?", [guild_id, alias_key(alias)])
+            conn.execute("DELETE FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
+                         [guild_id, alias_key(alias)])
             self._log(conn, guild_id, by_hash, by_name, "alias remove", f"{row[0]} → {row[1]}", now)
         return row[1]
 
@@ -109,14 +111,16 @@ class ServerAdditions:
         with self.db.transaction() as conn:
             _check_room(conn, "server_notes", "term", guild_id, term, NOTES_PER_SERVER, "notes")
             conn.execute("INSERT INTO server_notes (guild_id, term, note, updated_at) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT (guild_id, term) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at",
+                         "ON CONFLICT (guild_id, term) DO UPDATE SET note = excluded.note, "
+                         "updated_at = excluded.updated_at",
                          [guild_id, term, note, now.isoformat(timespec="seconds")])
             self._log(conn, guild_id, by_hash, by_name, "note set", f"{term}: {note}", now)
         return note
 
     def remove_note(self, guild_id: int, term: str, by_hash: str, by_name: str, now: datetime) -> bool:
         with self.db.transaction() as conn:
-            removed = conn.execute("DELETE FROM server_notes WHERE guild_id = ? AND term = ?", [guild_id, term]).rowcount
+            removed = conn.execute("DELETE FROM server_notes WHERE guild_id = ? AND term = ?",
+                                   [guild_id, term]).rowcount
             if removed:
                 self._log(conn, guild_id, by_hash, by_name, "note remove", term, now)
         return bool(removed)

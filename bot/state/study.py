@@ -289,7 +289,8 @@ class StudyRecords:
     def round_scores(self, quiz_round: Round) -> list[BoardRow]:
         rows = self.db.query(
             "SELECT user_id, CAST(sum(points) AS BIGINT) AS total, CAST(sum(correct) AS BIGINT), count(*) "
-            "FROM quiz_answers WHERE guild_id = ? AND ref LIKE ? GROUP BY user_id ORDER BY total DESC, min(answered_at)",
+            "FROM quiz_answers WHERE guild_id = ? AND ref LIKE ? GROUP BY user_id "
+            "ORDER BY total DESC, min(answered_at)",
             [quiz_round.guild_id, f"round:{quiz_round.round_id}:%"])
         return [BoardRow(*row) for row in rows]
 

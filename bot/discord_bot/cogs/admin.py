@@ -167,7 +167,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @app_commands.command(name="gaps", description="What people asked that the glossary could not answer")
     @app_commands.describe(days="How far back to look (default 30)")
-    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
+    async def gaps(self, interaction: discord.Interaction,
+                   days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # embeds every question: seconds
         since = self.bot.now() - timedelta(days=days)
         logged = await in_quick_pool(self.bot.state.feedback.gap_questions, since, interaction.guild_id)
@@ -232,7 +233,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         term = await in_quick_pool(self.bot.state.additions.remove_alias, interaction.guild_id, alias,
                                    *self._who(interaction), self.bot.now())
         shown = render.escape_user_text(alias, 60)
-        await self._reply(interaction, f"Removed “{shown}”." if term else f"This server has no alias “{shown}”.")
+        text = f"Removed “{shown}”." if term else f"This server has no alias “{shown}”."
+        await self._reply(interaction, text)
 
     @alias.command(name="list", description="This server's aliases")
     async def alias_list(self, interaction: discord.Interaction) -> None:
@@ -270,7 +272,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
         removed = await in_quick_pool(remove)
         shown = render.escape_user_text(term, 100)
-        await self._reply(interaction, f"Removed the note on “{shown}”." if removed else f"No note on “{shown}”.")
+        text = f"Removed the note on “{shown}”." if removed else f"No note on “{shown}”."
+        await self._reply(interaction, text)
 
     note_remove.autocomplete("term")(alias_term_autocomplete)
 

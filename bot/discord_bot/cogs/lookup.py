@@ -143,8 +143,8 @@ class Lookup(commands.Cog):
             return
         if kind == "page" and not deferred:
             view = dynamic_view(render.entry_view(answer.entry, answer.related or [], page))
-            await interaction.response.edit_message(embed=render.entry_embed(answer.entry, None, page, note=answer.note),
-                                                    view=view,
+            embed = render.entry_embed(answer.entry, None, page, note=answer.note)
+            await interaction.response.edit_message(embed=embed, view=view,
                                                     allowed_mentions=render.NO_MENTIONS)
             return
         await self.send_entry(interaction, deferred, answer)
