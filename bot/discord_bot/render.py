@@ -167,6 +167,44 @@ def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
     return view
 
 
+def turn_page(entry: StoredEntry, page: int, shown: discord.Embed,
+              rows: list[discord.ActionRow]) -> tuple[discord.Embed, discord.ui.View]:
+    """The message on screen at another page of its entry: the definition and the page
+    buttons change; everything else it carries (other matches, a server's note, related
+    terms, 👍/👎, "Add to my review") stays as it was."""
+    pages = split_pages(entry.definition)
+    page = max(0, min(page, len(pages) - 1))
+    embed = shown.copy()
+    embed.description = pages[page]
+    footer = (shown.footer.text or "From the glossary").split(" · page ")[0]
+    embed.set_footer(text=clip(f"{footer} · page {page + 1}/{len(pages)}", FOOTER_MAX))
+    paging = []
+    if page > 0:
+        paging.append(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
+                                        style=discord.ButtonStyle.primary))
+    if page < len(pages) - 1:
+        paging.append(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
+                                        style=discord.ButtonStyle.primary))
+    view = discord.ui.View(timeout=None)
+    paging_row = None
+    for number, row in enumerate(rows):
+        kept = []
+        for item in row.children:
+            custom_id = getattr(item, "custom_id", None)
+            if not isinstance(item, discord.Button) or not custom_id:
+                continue
+            if custom_id.startswith(PAGE_PREFIX):
+                paging_row = number
+            else:
+                kept.append(discord.ui.Button(label=item.label, custom_id=custom_id, style=item.style))
+        if paging_row == number:
+            kept = paging + kept
+        for button in kept:
+            button.row = number
+            view.add_item(button)
+    return embed, view
+
+
 def with_feedback(view: discord.ui.View, question_id: int | None) -> discord.ui.View:
     """👍 / 👎 for a logged question, on the last row if it has room, else a row of their own."""
     if question_id is None:

@@ -2,6 +2,7 @@
 
 import re
 
+import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +131,27 @@ def test_unsure_replies_render_within_limits(terms, definition, query):
     text = render.suggest_text(query, entries)
     assert len(text) <= render.CONTENT_MAX
     assert not re.search(r"@(everyone|here)", text.replace("@\u200b", ""))
+
+
+def test_turning_a_page_keeps_everything_but_the_page():
+    """Paging used to rebuild the message from the entry alone, dropping its other matches,
+    a server's note and 👍/👎."""
+    long_entry = entry(definition=("gradient " * 2000).strip())
+    others = [entry("Self-attention", entry_id=2)]
+    related = [Related(entry("Softmax", entry_id=4), "see also")]
+    first = render.entry_embed(long_entry, "semantic", others=others, note="Lab 4.")
+    view = render.with_feedback(render.entry_view(long_entry, related, 0, others=others), 42)
+    rows = [discord.ActionRow(row) for row in view.to_components()]
+    shown = discord.Embed.from_dict(first.to_dict())
+
+    embed, turned = render.turn_page(long_entry, 1, shown, rows)
+    check_embed(embed)
+    check_view(turned)
+    assert embed.description == render.split_pages(long_entry.definition)[1]
+    assert [f.name for f in embed.fields] == [f.name for f in first.fields]
+    assert embed.footer.text.endswith(f"page 2/{len(render.split_pages(long_entry.definition))}")
+    before = [b.custom_id for b in view.children if not b.custom_id.startswith(render.PAGE_PREFIX)]
+    after = [b.custom_id for b in turned.children if not b.custom_id.startswith(render.PAGE_PREFIX)]
+    assert sorted(after) == sorted(before)  # other matches, related, 📚, 👍/👎 all still there
+    assert [render.parse_custom_id(b.custom_id)[2] for b in turned.children
+            if b.custom_id.startswith(render.PAGE_PREFIX)] == [0, 2]

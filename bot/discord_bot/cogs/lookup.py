@@ -142,9 +142,13 @@ class Lookup(commands.Cog):
                           content=f"“{render.escape_user_text(term, 100)}” is no longer in the glossary.")
             return
         if kind == "page" and not deferred:
-            view = dynamic_view(render.entry_view(answer.entry, answer.related or [], page))
-            embed = render.entry_embed(answer.entry, None, page, note=answer.note)
-            await interaction.response.edit_message(embed=embed, view=view,
+            message = interaction.message
+            if message is not None and message.embeds:  # keep what else the answer carries
+                embed, view = render.turn_page(answer.entry, page, message.embeds[0], message.components)
+            else:
+                view = render.entry_view(answer.entry, answer.related or [], page)
+                embed = render.entry_embed(answer.entry, None, page, note=answer.note)
+            await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                     allowed_mentions=render.NO_MENTIONS)
             return
         await self.send_entry(interaction, deferred, answer)
