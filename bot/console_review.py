@@ -12,12 +12,11 @@ the rest of the console works as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .glossary.search import ANSWER, NOT_FOUND, Searcher
-from .glossary.store import StoredEntry
+from .glossary.search import Searcher
 from .present import entry_text
 from .state import StateError, StateStore
 from .state.study import DeckStats
@@ -49,8 +48,6 @@ class ConsoleReview:
     pending: Pending | None = None
     _store: StateStore | None = None
     _error: str | None = None
-    _names: dict[str, StoredEntry] = field(default_factory=dict)
-    _names_of: object = None
 
     # -- the database ------------------------------------------------------------------------
 
@@ -74,27 +71,6 @@ class ConsoleReview:
             self._store.close()
             self._store = None
 
-    # -- entries ------------------------------------------------------------------------------
-
-    def entry_named(self, searcher: Searcher, term: str) -> StoredEntry | None:
-        """The entry called exactly `term` (a card's), without searching."""
-        if self._names_of is not searcher.index:
-            self._names = {e.term: e for e in searcher.index.entries.values()}
-            self._names_of = searcher.index
-        return self._names.get(term)
-
-    @staticmethod
-    def entry_by_term(searcher: Searcher, term: str) -> tuple[StoredEntry | None, list[StoredEntry]]:
-        """The entry whose name is `term` (exact, alias, or what a search answers with), else
-        None and the search's suggestions: a mere suggestion is not added to anyone's deck."""
-        found = searcher.lookup(term)
-        if found and found.best:
-            return found.best.entry, []
-        result = searcher.search(term)
-        if result.band == ANSWER and result.best:
-            return result.best.entry, []
-        return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
-
     # -- commands ------------------------------------------------------------------------------
 
     def command(self, searcher: Searcher, argument: str) -> str:
@@ -117,7 +93,7 @@ class ConsoleReview:
         return USAGE
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:
-        entry, suggestions = self.entry_by_term(searcher, term)
+        entry, suggestions = searcher.confident_entry(term)
         if entry is None:
             hint = f" Did you mean: {'; '.join(e.term for e in suggestions)}?" if suggestions else ""
             return f"The glossary has no entry “{_shown(term)}”.{hint}"
@@ -127,7 +103,7 @@ class ConsoleReview:
 
     def _remove(self, searcher: Searcher, store: StateStore, term: str) -> str:
         names = [term]  # the card's exact name first: it may have left the glossary
-        entry, _ = self.entry_by_term(searcher, term)
+        entry, _ = searcher.confident_entry(term)
         if entry is not None and entry.term != term:
             names.append(entry.term)
         for name in names:
@@ -137,12 +113,13 @@ class ConsoleReview:
 
     def _next_card(self, searcher: Searcher, store: StateStore, rated: review.Card | None = None) -> str:
         """The next due card's front (and it becomes pending), or "All done". A card whose term
-        left the glossary is dropped from the deck on the way, as on Discord."""
+        left the glossary is dropped from the deck on the way, and the console says so (on
+        Discord such a card is passed over instead: a rebuild may bring it back)."""
         study, now = store.study, self.now()
         lines, dropped = [], []
         if rated is not None:
             lines.append(f"{rated.term} comes back {review.describe_wait(rated.due - now)}.")
-        while (card := study.next_due(USER_ID, now)) is not None and self.entry_named(searcher, card.term) is None:
+        while (card := study.next_due(USER_ID, now)) is not None and searcher.index.entry_named(card.term) is None:
             study.remove_card(USER_ID, card.term)
             dropped.append(card.term)
         if dropped:
@@ -193,7 +170,7 @@ class ConsoleReview:
         return self._next_card(searcher, store, rated)
 
     def _back(self, searcher: Searcher, store: StateStore, card: review.Card) -> str:
-        entry = self.entry_named(searcher, card.term)
+        entry = searcher.index.entry_named(card.term)
         if entry is None:  # left the glossary since the front was shown
             self.pending = None
             return self._next_card(searcher, store)

@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..glossary.normalize import framed_subject
+from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
@@ -130,11 +131,10 @@ class GlossaryBot(commands.AutoShardedBot):
         self._sync_task: asyncio.Task | None = None
         self.metrics = Metrics()
         self._max_concurrency: int | None = None
+        self._quiz_maker: QuizMaker | None = None
         self._identify_turns: set[asyncio.Task] = set()
         self._metrics_server = None
-        self._names: dict[str, StoredEntry] = {}
         self.user_hash = user_hasher(None)  # user ids are stored only as this; keyed in setup_hook
-        self._names_of: object = None
 
     # -- startup ------------------------------------------------------------------
 
@@ -269,14 +269,19 @@ class GlossaryBot(commands.AutoShardedBot):
         assert self.searcher is not None
         return [e.term for e in self.searcher.index.entries.values()]
 
+    def quiz_maker(self) -> QuizMaker:
+        """The quiz for the index being served (made again if the index was rebuilt); shared by
+        /quiz, the quiz of the day and rounds, as building it compiles every entry's name mask."""
+        assert self.searcher is not None
+        index = self.searcher.index
+        if self._quiz_maker is None or self._quiz_maker.index is not index:
+            self._quiz_maker = QuizMaker(index)
+        return self._quiz_maker
+
     def entry_named(self, term: str) -> StoredEntry | None:
         """The entry called exactly `term` (a review card's, a round's), without searching."""
         assert self.searcher is not None
-        index = self.searcher.index
-        if self._names_of is not index:
-            self._names = {e.term: e for e in index.entries.values()}
-            self._names_of = index
-        return self._names.get(term)
+        return self.searcher.index.entry_named(term)
 
     # These search, and may call the model: run them in the search pool (ui.in_search_pool).
 

@@ -154,17 +154,24 @@ def entry_view(entry: StoredEntry, related: list[Related], page: int = 0,
         for button in buttons:
             view.add_item(button)
         rows += bool(buttons)
-    pages = len(split_pages(entry.definition))
-    if pages > 1:
-        if page > 0:
-            view.add_item(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
-                                            style=discord.ButtonStyle.primary, row=rows))
-        if page < pages - 1:
-            view.add_item(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
-                                            style=discord.ButtonStyle.primary, row=rows))
+    for button in _page_buttons(entry, page, len(split_pages(entry.definition))):
+        button.row = rows
+        view.add_item(button)
     view.add_item(discord.ui.Button(label=ADD_TO_REVIEW, custom_id=(REVIEW_ADD_PREFIX + entry.term)[:CUSTOM_ID_MAX],
                                     style=discord.ButtonStyle.secondary, row=rows))
     return view
+
+
+def _page_buttons(entry: StoredEntry, page: int, pages: int) -> list[discord.ui.Button]:
+    """◀ Previous page / Next page ▶, as far as there are pages."""
+    buttons = []
+    if page > 0:
+        buttons.append(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
+                                         style=discord.ButtonStyle.primary))
+    if page < pages - 1:
+        buttons.append(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
+                                         style=discord.ButtonStyle.primary))
+    return buttons
 
 
 def turn_page(entry: StoredEntry, page: int, shown: discord.Embed,
@@ -178,13 +185,7 @@ def turn_page(entry: StoredEntry, page: int, shown: discord.Embed,
     embed.description = pages[page]
     footer = (shown.footer.text or "From the glossary").split(" · page ")[0]
     embed.set_footer(text=clip(f"{footer} · page {page + 1}/{len(pages)}", FOOTER_MAX))
-    paging = []
-    if page > 0:
-        paging.append(discord.ui.Button(label="◀ Previous page", custom_id=page_custom_id(entry.term, page - 1),
-                                        style=discord.ButtonStyle.primary))
-    if page < len(pages) - 1:
-        paging.append(discord.ui.Button(label="Next page ▶", custom_id=page_custom_id(entry.term, page + 1),
-                                        style=discord.ButtonStyle.primary))
+    paging = _page_buttons(entry, page, len(pages))
     view = discord.ui.View(timeout=None)
     paging_row = None
     for number, row in enumerate(rows):

@@ -65,17 +65,26 @@ def secret_for(token: str | None) -> bytes:
     return hashlib.sha256(b"glossary-bot quiz\0" + (token or "").encode()).digest()
 
 
-def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
+def question_text(quiz: QuizMaker, kind: str, answer: int, options: tuple[int, ...]) -> tuple[str, list[str]]:
+    """(the question's text, its buttons' labels): the masked definition and the terms for
+    "which term is this?", the lettered masked definitions and A–D for "what does X mean?"."""
     entries = quiz.index.entries
+    if kind == TERM:
+        return (render.clip(quiz.masked_definition(answer), 3500),
+                [render.clip(entries[o].term, render.LABEL_MAX) for o in options])
+    lines = [f"**{LETTERS[i]}.** {render.clip(quiz.masked_definition(option), OPTION_TEXT_MAX)}"
+             for i, option in enumerate(options)]
+    return "\n\n".join(lines), list(LETTERS[:len(options)])
+
+
+def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
+    text, _labels = question_text(quiz, question.kind, question.answer, question.options)
     if question.kind == TERM:
-        embed = discord.Embed(title="Which term is this?", colour=render.COLOUR,
-                              description=render.clip(quiz.masked_definition(question.answer), 3500))
+        embed = discord.Embed(title="Which term is this?", colour=render.COLOUR, description=text)
     else:
-        lines = [f"**{LETTERS[i]}.** {render.clip(quiz.masked_definition(option), OPTION_TEXT_MAX)}"
-                 for i, option in enumerate(question.options)]
-        term = discord.utils.escape_markdown(render.clip(entries[question.answer].term, 200))
+        term = discord.utils.escape_markdown(render.clip(quiz.index.entries[question.answer].term, 200))
         embed = discord.Embed(title=render.clip(f"What does “{term}” mean?", render.TITLE_MAX),
-                              description="\n\n".join(lines), colour=render.COLOUR)
+                              description=text, colour=render.COLOUR)
     embed.set_footer(text="Pick one · from the glossary")
     return embed
 
@@ -97,8 +106,8 @@ def question_ref(question: Question) -> str:
 def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
                   day: date | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for i, option in enumerate(question.options):
-        label = render.clip(quiz.index.entries[option].term, render.LABEL_MAX) if question.kind == TERM else LETTERS[i]
+    _text, labels = question_text(quiz, question.kind, question.answer, question.options)
+    for i, label in enumerate(labels):
         view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day),
                                         style=discord.ButtonStyle.secondary, row=0))
     return view

@@ -20,7 +20,6 @@ ROUND_PREFIX = "gloss:round:"
 FORGET_YES, FORGET_NO = "gloss:forget:yes", "gloss:forget:no"
 RATING_STYLES = {"again": discord.ButtonStyle.danger, "hard": discord.ButtonStyle.secondary,
                  "good": discord.ButtonStyle.success, "easy": discord.ButtonStyle.primary}
-LETTERS = "ABCD"
 
 
 # -- review ------------------------------------------------------------------------------------

@@ -114,6 +114,27 @@ class Searcher:
             return SearchResult(query, ANSWER, hits)
         return None
 
+    def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
+        """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
+        or by a term or alias match; no model call."""
+        entry = self.index.entry_named(term, cut=cut)
+        if entry is None:
+            found = self.lookup(term)
+            entry = found.best.entry if found and found.best else None
+        return entry
+
+    def confident_entry(self, term: str, *, cut: bool = False) -> tuple[StoredEntry | None, list[StoredEntry]]:
+        """What a user naming a term to store (a review card) means: the entry it names, or a
+        search's confident answer; else None and the search's suggestions (a mere suggestion
+        is never stored on someone's behalf). May call the model."""
+        entry = self.named(term, cut=cut)
+        if entry is not None:
+            return entry, []
+        result = self.search(term)
+        if result.band == ANSWER and result.best:
+            return result.best.entry, []
+        return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
+
     def _compares(self, rest: str) -> bool:
         """Whether the rest of a framed subject ("… and qlora", "… vs RMSNorm") names another entry."""
         joined = _COMPARING.search(rest)

@@ -122,6 +122,7 @@ class GlossaryIndex:
         }
         if not self.entries:
             raise IndexError_(f"index {self.path} is empty: run `glossary-bot build`")
+        self.by_term = {entry.term: entry for entry in self.entries.values()}
 
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_compact: dict[str, list[int]] = defaultdict(list)
@@ -140,6 +141,16 @@ class GlossaryIndex:
             self.links_to[dst].append(Link(src, kind))
 
         self._load_vectors(conn)
+
+    def entry_named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
+        """The entry called exactly `term` (a review card's, a round's option), without searching.
+        `cut`: `term` may be a name cut short (to fit a button's id); then the one entry whose
+        name starts with it."""
+        entry = self.by_term.get(term)
+        if entry is None and cut and term:
+            found = [e for name, e in self.by_term.items() if name.startswith(term)]
+            entry = found[0] if len(found) == 1 else None
+        return entry
 
     def _load_vectors(self, conn: sqlite3.Connection) -> None:
         self.entry_ids = np.array(sorted(self.entries), dtype=np.int64)

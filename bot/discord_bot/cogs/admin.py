@@ -194,10 +194,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     # -- the server's own aliases and notes --------------------------------------------------------
 
     def _entry(self, term: str):
-        """The entry `term` names (exactly, by an alias or a close spelling), or None."""
-        entry = self.bot.entry_named(term)
-        found = self.bot.searcher.lookup(term) if entry is None else None
-        return entry or (found.best.entry if found and found.best else None)
+        """The entry `term` names (exactly, or by a term or alias match), or None."""
+        return self.bot.searcher.named(term)
 
     def _who(self, interaction: discord.Interaction) -> tuple[str, str]:
         return self.bot.user_hash(interaction.user.id), str(interaction.user)

@@ -79,10 +79,9 @@ class Feedback(commands.Cog):
 
     async def on_wanted(self, interaction: discord.Interaction, question_id: int, value: str) -> None:
         wanted = NOT_IN_GLOSSARY if value == NONE_OF_THESE else value
-        if wanted and self.bot.entry_named(wanted) is None:
-            # a label cut at 100 characters: the whole name, if exactly one entry starts so
-            found = [e.term for e in self.bot.searcher.index.entries.values() if e.term.startswith(wanted)]
-            wanted = found[0] if len(found) == 1 else wanted
+        if wanted:  # a value cut at 100 characters: the whole name, if exactly one entry starts so
+            entry = self.bot.searcher.index.entry_named(wanted, cut=True)
+            wanted = entry.term if entry is not None else wanted
         saved = await in_quick_pool(self.bot.state.feedback.set_wanted, question_id,
                                     self.bot.user_hash(interaction.user.id), wanted)
         if not saved:

@@ -17,7 +17,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ...glossary.quiz import QuizMaker
 from ...study import scoring
 from .. import render, render_quiz
 from ..ui import dynamic_view, in_quick_pool, safe_reply
@@ -28,19 +27,11 @@ class Quiz(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.settings.discord_token))
-        self._maker: QuizMaker | None = None
-
-    def maker(self) -> QuizMaker:
-        """The quiz for the index being served (made again if the index was rebuilt)."""
-        index = self.bot.searcher.index
-        if self._maker is None or self._maker.index is not index:
-            self._maker = QuizMaker(index)
-        return self._maker
 
     # -- work done in a thread -----------------------------------------------------------
 
     def _new_question(self, day: date | None = None):
-        quiz = self.maker()
+        quiz = self.bot.quiz_maker()
         question = quiz.question(random.Random())
         return (render_quiz.question_embed(question, quiz),
                 render_quiz.question_view(question, quiz, self.codec, day))
@@ -63,7 +54,7 @@ class Quiz(commands.Cog):
 
     def _result(self, custom_id: str, guild_id: int, user_id: int):
         parsed = self.codec.parse(custom_id)
-        quiz = self.maker()
+        quiz = self.bot.quiz_maker()
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed

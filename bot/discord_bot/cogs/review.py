@@ -17,7 +17,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from ...glossary.search import ANSWER
 from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
@@ -56,34 +55,15 @@ class Review(commands.Cog):
             return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
-    def _entry_for(self, term: str):
-        """(entry, []), or (None, near names) when `term` names no entry confidently."""
-        searcher = self.bot.searcher
-        entry = self.bot.entry_named(term) or self._cut_name(term)
-        found = searcher.lookup(term) if entry is None else None
-        if found and found.best:
-            entry = found.best.entry
-        if entry is not None:
-            return entry, []
-        result = searcher.search(term)
-        if result.band == ANSWER and result.best:
-            return result.best.entry, []
-        return None, [hit.entry.term for hit in result.hits[:3]]
-
-    def _cut_name(self, term: str):
-        """The one entry whose name starts with `term` when a button's id had to cut it short."""
-        if len(render.REVIEW_ADD_PREFIX + term) < render.CUSTOM_ID_MAX:
-            return None
-        found = [e for e in self.bot.searcher.index.entries.values() if e.term.startswith(term)]
-        return found[0] if len(found) == 1 else None
-
     def _add(self, user_id: int, term: str) -> str:
-        entry, near = self._entry_for(term)
+        # a term as long as a 📚 button's id allows may have been cut short to fit
+        cut = len(render.REVIEW_ADD_PREFIX + term) >= render.CUSTOM_ID_MAX
+        entry, near = self.bot.searcher.confident_entry(term, cut=cut)
         if entry is None:
             text = f"The glossary has no entry “{render.escape_user_text(term, 100)}”."
             if near:
-                text += " Did you mean: " + ", ".join(discord.utils.escape_markdown(render.clip(t, 80))
-                                                      for t in near) + "?"
+                text += " Did you mean: " + ", ".join(discord.utils.escape_markdown(render.clip(e.term, 80))
+                                                      for e in near) + "?"
             return text
         name = discord.utils.escape_markdown(render.clip(entry.term, 100))
         if not self.bot.state.study.add_card(user_id, entry.term, self.bot.now()):

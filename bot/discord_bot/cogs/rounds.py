@@ -16,10 +16,9 @@ import random
 import discord
 from discord.ext import commands
 
-from ...glossary.quiz import TERM, QuizMaker
 from ...state.study import CANCELLED, Round, RoundQuestion, round_ref
 from ...study import scoring
-from .. import render, render_study
+from .. import render, render_quiz, render_study
 from ..ui import in_quick_pool, safe_reply
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ class Rounds(commands.Cog):
 
     def _questions(self, count: int) -> list[RoundQuestion]:
         """Up to `count` questions about different entries (fewer if a small glossary has fewer)."""
-        maker = QuizMaker(self.bot.searcher.index)
+        maker = self.bot.quiz_maker()
         entries, rng = maker.index.entries, random.Random()
         questions = []
         for answer in rng.sample(maker.askable, min(count, len(maker.askable))):
@@ -137,18 +136,14 @@ class Rounds(commands.Cog):
             await in_quick_pool(study.end_round, round_id, CANCELLED)
 
     def _render_question(self, quiz_round: Round):
+        """The open question as a /quiz question is shown, or None if a rebuilt glossary lost one
+        of its entries (a round stores names: ids may change in a rebuild)."""
         question = quiz_round.question
-        maker = QuizMaker(self.bot.searcher.index)
-        entries = [self.bot.entry_named(term) for term in question.options]
+        entries = [self.bot.entry_named(term) for term in (question.answer, *question.options)]
         if any(entry is None for entry in entries):
-            return None  # the glossary was rebuilt without one of its entries
-        if question.kind == TERM:
-            answer = self.bot.entry_named(question.answer)
-            text, labels = maker.masked_definition(answer.id), list(question.options)
-        else:
-            text = "\n\n".join(f"**{render_study.LETTERS[i]}.** {render.clip(maker.masked_definition(e.id), 300)}"
-                               for i, e in enumerate(entries))
-            labels = list(render_study.LETTERS[:len(entries)])
+            return None
+        text, labels = render_quiz.question_text(self.bot.quiz_maker(), question.kind, entries[0].id,
+                                                 tuple(e.id for e in entries[1:]))
         return render_study.round_question(quiz_round, text, labels)
 
     async def _ask(self, channel, quiz_round: Round) -> None:
