@@ -51,6 +51,10 @@ class Answer:
     question_id: int | None = None  # the logged question, for 👍/👎
 
 
+def _no_hash_key_yet(user_id: int) -> str:
+    raise RuntimeError("user ids are hashed with the state database's key, read in setup_hook")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -134,7 +138,7 @@ class GlossaryBot(commands.AutoShardedBot):
         self._quiz_maker: QuizMaker | None = None
         self._identify_turns: set[asyncio.Task] = set()
         self._metrics_server = None
-        self.user_hash = user_hasher(None)  # user ids are stored only as this; keyed in setup_hook
+        self.user_hash: Callable[[int], str] = _no_hash_key_yet  # user ids are stored only as this (setup_hook)
 
     # -- startup ------------------------------------------------------------------
 
