@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
+from ..glossary.bank import bank_rows, load_bank
 from ..glossary.embeddings import FastEmbedEmbedder
 from ..glossary.index import build_index, entry_views
 from ..glossary.parse import parse_file
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import Searcher
 from ..glossary.store import EXACT_SEARCH_LIMIT, GlossaryIndex, top_k
+from ..glossary.terms import lookup_key
 from ..state import StateStore
 from ..study import review
 from .state import compare_backends
@@ -196,7 +198,9 @@ def measure_review(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher
 def measure_build(bench: Bench, embedder: FastEmbedEmbedder, glossary: Path) -> Path:
     """Full build vs raw fastembed on the same texts; no-change rebuild vs full."""
     parsed = parse_file(glossary)
-    texts = list(dict.fromkeys(text for e in parsed.entries for text in entry_views(e).values()))
+    term_ids = {lookup_key(e.term): i for i, e in enumerate(parsed.entries)}
+    questions = [text for _q, text, _e in bank_rows(load_bank(), term_ids)]
+    texts = list(dict.fromkeys([*(text for e in parsed.entries for text in entry_views(e).values()), *questions]))
     def raw_embedding() -> float:
         return seconds(lambda: list(embedder._model.passage_embed(texts, batch_size=embedder.batch_size)))
 

@@ -1,7 +1,9 @@
 """Evidence per candidate entry for a free-form question: what the ranker scores.
 
 Candidates are the entries worth scoring: the nearest by meaning, the best
-keyword matches and any entry the question names. Each gets one row of
+keyword matches and any entry the question names. Besides the entries, the
+question is compared with the bank of questions whose answers are known
+(bank.py). Each gets one row of
 FEATURES (float32); the learned ranker (ranker.py) turns rows into scores.
 Everything here is numpy over arrays the index already holds in memory, plus
 the postings of the question's few words.
@@ -50,6 +52,8 @@ FEATURES = (
     "unknown_share",     # share of the question's words the glossary never uses (same for every candidate)
     "query_words",       # log(1 + content words in the question) (same for every candidate)
     "named_count",       # log(1 + entries the question names) (same for every candidate)
+    "bank_max",          # cosine of the question and the nearest bank question about this entry (-1: none)
+    "bank_gap",          # bank_max minus the best bank_max among candidates
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -72,8 +76,17 @@ class Candidates:
 class FeatureMaker:
     """What features need beyond the index, computed once per loaded index."""
 
-    def __init__(self, index: GlossaryIndex):
+    def __init__(self, index: GlossaryIndex, *, leave_out: frozenset[str] = frozenset()):
+        """`leave_out`: bank questions (by id) to ignore, as cross-validation must ignore the
+        questions of the fold it tests (scripts/train_ranker.py)."""
         self.index = index
+        # Bank rows grouped by entry, so the best per entry is one reduceat (_bank_max).
+        kept = [i for i, q in enumerate(index.bank_questions) if q not in leave_out]
+        kept = np.array(sorted(kept, key=lambda i: index.bank_positions[i]), dtype=np.int64)
+        self.bank_questions = [index.bank_questions[i] for i in kept]
+        self.bank_vectors = index.bank_vectors[kept]
+        self.bank_positions = index.bank_positions[kept]
+        self._bank_entries, self._bank_starts = np.unique(self.bank_positions, return_index=True)
         self.n_docs = len(index.entries)
         self.spotter = TermSpotter(index.by_key)
         self.position = {int(e): i for i, e in enumerate(index.entry_ids.tolist())}
@@ -145,7 +158,8 @@ class FeatureMaker:
                         found.append((i, key, ids))
         return sorted(found)
 
-    def candidates(self, text: str, qvec: np.ndarray | None) -> Candidates:
+    def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None) -> Candidates:
+        """`skip`: rows of the bank to ignore for this question (training: itself and its siblings)."""
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
@@ -195,6 +209,10 @@ class FeatureMaker:
             X[:, _F["dense_lead_gap"]] = lead - lead.max()
             X[:, _F["dense_rank"]] = np.log1p(_ranks(full))
             X[:, _F["lead_rank"]] = np.log1p(_ranks(lead))
+            X[:, _F["bank_max"]] = self._bank_max(qvec, skip)[positions]
+            X[:, _F["bank_gap"]] = X[:, _F["bank_max"]] - X[:, _F["bank_max"]].max()
+        else:
+            X[:, _F["bank_max"]] = -1.0
 
         X[:, _F["bm25_rank"]] = np.log1p(KEYWORD_CANDIDATES)
         if len(keyword_top):
@@ -251,6 +269,18 @@ class FeatureMaker:
         X[:, _F["query_words"]] = np.log1p(len(content))
         X[:, _F["named_count"]] = np.log1p(len(named))
         return Candidates(positions, X, frozenset(named), self._group[positions])
+
+
+    def _bank_max(self, qvec: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
+        """Per entry position: the question's cosine with the nearest bank question about it, -1 if none."""
+        best = np.full(len(self.index.entry_ids), -1.0, dtype=np.float32)
+        if not len(self.bank_vectors):
+            return best
+        sims = self.bank_vectors @ qvec
+        if skip is not None and len(skip):
+            sims[skip] = -1.0
+        best[self._bank_entries] = np.maximum.reduceat(sims, self._bank_starts)
+        return best
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -25,12 +25,13 @@ import numpy as np
 if TYPE_CHECKING:
     import sqlite_utils
 
+from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, lookup_key, keyword_tokens
 
-SCHEMA_VERSION = 2  # = len(MIGRATIONS)
+SCHEMA_VERSION = 3  # = len(MIGRATIONS)
 VIEWS = ("lead", "full")
 
 
@@ -72,7 +73,14 @@ def _m002_postings(db: sqlite_utils.Database) -> None:
                           if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_postings]
+def _m003_bank(db: sqlite_utils.Database) -> None:
+    """Questions with known answers (bank.py), embedded like entry views."""
+    db["bank"].create({"question_id": str, "entry_id": int, "content_hash": str},
+                      pk=("question_id", "entry_id"), foreign_keys=[("entry_id", "entries", "id")],
+                      if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_postings, _m003_bank]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -173,11 +181,12 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     return row[0] if row else None
 
 
-def source_fingerprint(text: str, model_id: str) -> str:
-    # VIEWS and the keyword scheme are part of it so that changing what is
-    # embedded or how postings are tokenised forces a rebuild.
+def source_fingerprint(text: str, model_id: str, bank: str = "") -> str:
+    # VIEWS, the keyword scheme and the bank (bank.bank_digest) are part of it so that changing
+    # what is embedded or how postings are tokenised forces a rebuild.
     return content_hash(
-        f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n{text}"
+        f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n"
+        f"bank={bank}\n{text}"
     )
 
 
@@ -214,15 +223,17 @@ def build_index(
     force: bool = False,
     allow_shrink: bool = False,
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    bank_files: tuple[Path, ...] = BANK_FILES,
 ) -> BuildReport:
     """Create or update the index at `db_path` from `glossary_path`.
 
     `progress(total, already_done)` returns a per-item callback; it is only
-    called when there is something to embed.
+    called when there is something to embed. `bank_files`: questions with known answers
+    (bank.py; by default the project's own).
     """
     started = time.perf_counter()
     text = glossary_path.read_text(encoding="utf-8")
-    fingerprint = source_fingerprint(text, embedder.model_id)
+    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files))
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
@@ -230,7 +241,7 @@ def build_index(
                                seconds=time.perf_counter() - started)
         parsed = parse_file(glossary_path)
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
-        return _rebuild(db, parsed, embedder, fingerprint, progress, started)
+        return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files))
     finally:
         db.close()
 
@@ -264,6 +275,7 @@ def _rebuild(
     fingerprint: str,
     progress: Callable[[int, int], Callable[[int], None]] | None,
     started: float,
+    bank: list[BankQuestion],
 ) -> BuildReport:
     report = BuildReport(
         entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=parsed.warnings
@@ -293,6 +305,15 @@ def _rebuild(
             texts_by_hash[digest] = view_text
             view_rows.append({"entry_id": entry_id, "view": view, "content_hash": digest})
 
+    term_ids: dict[str, int] = {}
+    for row in entry_rows:
+        term_ids.setdefault(row["key"], row["id"])
+    bank_rows_ = []
+    for question_id, question, entry_id in bank_rows(bank, term_ids):
+        digest = content_hash(question)
+        texts_by_hash[digest] = question
+        bank_rows_.append({"question_id": question_id, "entry_id": entry_id, "content_hash": digest})
+
     link_rows = _links(parsed.entries, alias_rows)
     posting_rows = keyword_postings(entry_rows)
 
@@ -310,6 +331,7 @@ def _rebuild(
     # all-or-nothing rewrite and costs an fsync per chunk (minutes at 69k entries).
     with db.conn:
         db.execute("DELETE FROM entry_views")
+        db.execute("DELETE FROM bank")
         db.execute("DELETE FROM links")
         db.execute("DELETE FROM aliases")
         db.execute("DELETE FROM entries")
@@ -319,6 +341,7 @@ def _rebuild(
         _insert(db, "aliases", alias_rows, verb="INSERT OR IGNORE")
         _insert(db, "links", link_rows, verb="INSERT OR IGNORE")
         _insert(db, "entry_views", view_rows)
+        _insert(db, "bank", bank_rows_, verb="INSERT OR IGNORE")
         _insert(
             db, "embeddings",
             [{"model": model, "content_hash": h, "vector": v.astype(np.float32).tobytes()}
@@ -327,7 +350,7 @@ def _rebuild(
         )
         removed = db.execute(
             "DELETE FROM embeddings WHERE model != ? OR content_hash NOT IN "
-            "(SELECT content_hash FROM entry_views)",
+            "(SELECT content_hash FROM entry_views UNION SELECT content_hash FROM bank)",
             [model],
         ).rowcount
         report.removed = removed

@@ -27,7 +27,7 @@ import numpy as np
 from .errors import IndexError_
 from .features import FEATURES
 
-FORMAT = 2  # 2: the calibration counts twins together
+FORMAT = 3  # 2: the calibration counts twins together; 3: and weighs the bank (bank.py)
 RANKER_DIR = Path(__file__).resolve().parents[2] / "data" / "ranker"
 
 CALIBRATION_FEATURES = (
@@ -41,6 +41,8 @@ CALIBRATION_FEATURES = (
     "top_query_in_entry",
     "unknown_share",   # share of the question's words the glossary never uses
     "query_words",
+    "top_bank_max",    # the best candidate's cosine with the nearest bank question about it
+    "top_bank_gap",    # … minus the best of that among all candidates
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -63,6 +65,7 @@ def calibration_row(scores: np.ndarray, features: np.ndarray, groups: np.ndarray
         scores[top], scores[top] - second, softmax(scores)[groups == groups[top]].sum(),
         row[_F["dense_full"]], row[_F["dense_lead"]], row[_F["bm25"]], row[_F["named"]],
         row[_F["query_in_entry"]], row[_F["unknown_share"]], row[_F["query_words"]],
+        row[_F["bank_max"]], row[_F["bank_gap"]],
     ], dtype=np.float64)
 
 

@@ -78,10 +78,11 @@ class Related:
 
 
 class Searcher:
-    def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None):
+    def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
+                 features: FeatureMaker | None = None):
         self.index = index
         self.embedder = embedder
-        self.features = FeatureMaker(index)
+        self.features = features or FeatureMaker(index)
         if ranker is None:
             ranker, matches = ranker_for(index.model_id)
             if not matches:

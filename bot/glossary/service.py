@@ -24,6 +24,7 @@ from contextlib import closing
 
 from ..config import Settings
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
+from .bank import bank_digest
 from .index import (BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint,
                     stored_model)
 from .errors import GlossaryShrinkError, ModelLoadError
@@ -75,7 +76,7 @@ class Glossary:
         text = self.read_glossary()
         if not path.is_file():
             return True
-        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id)
+        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank_digest())
 
     @property
     def configured_model_id(self) -> str:

@@ -53,3 +53,34 @@ def test_entries_that_share_a_name_are_twins_and_no_others_are(searcher):
     assert group["Activation checkpointing"] == group["Gradient checkpointing"]
     assert group["SiLU"] != group["Activation checkpointing"]
     assert len(set(found.groups.tolist())) == len(found.groups) - 2
+
+
+def _bank_rows(index, features, text, embedder):
+    found = features.candidates(text, embedder.embed_query(text))
+    return {index.entries[int(index.entry_ids[p])].term: row for p, row in zip(found.positions, found.features)}
+
+
+def test_a_question_asked_before_is_evidence_for_the_entry_that_answered_it(searcher, real_embedder):
+    from bot.glossary.bank import load_bank
+    from bot.glossary.features import FeatureMaker
+
+    index = searcher.index
+    question = next(q for q in load_bank() if len(q.terms) == 1 and q.id.startswith("g"))
+    rows = _bank_rows(index, searcher.features, question.text, real_embedder)
+    assert _f(rows[question.terms[0]], "bank_max") > 0.99 and _f(rows[question.terms[0]], "bank_gap") == 0.0
+    # Cross-validation leaves a fold's questions out of the bank: then only the others count.
+    without = FeatureMaker(index, leave_out=frozenset({question.id}))
+    assert question.id not in without.bank_questions
+    assert _f(_bank_rows(index, without, question.text, real_embedder)[question.terms[0]], "bank_max") < 0.99
+
+
+def test_the_final_check_is_never_in_the_bank():
+    from pathlib import Path
+
+    from bot.glossary.bank import BANK_FILES, load_bank
+    from bot.glossary.evaluate import load_cases
+    from bot.glossary.normalize import discord_query
+
+    final = Path(__file__).resolve().parents[2] / "data" / "eval" / "dev.jsonl"
+    assert final not in BANK_FILES
+    assert not {discord_query(c.query) for c in load_cases(final)} & {q.text for q in load_bank()}

@@ -76,7 +76,8 @@ def test_changed_entry_is_the_only_one_reembedded_and_removed_entries_disappear(
     assert {e.term for e in index.entries.values()} == {"LoRA (Low-Rank Adaptation)", "softmax"}
     with sqlite3.connect(db_path) as conn:
         orphans = conn.execute(
-            "SELECT count(*) FROM embeddings WHERE content_hash NOT IN (SELECT content_hash FROM entry_views)"
+            "SELECT count(*) FROM embeddings WHERE content_hash NOT IN "
+            "(SELECT content_hash FROM entry_views UNION SELECT content_hash FROM bank)"
         ).fetchone()[0]
     assert orphans == 0
 
@@ -130,3 +131,39 @@ def test_postings_read_once_are_served_the_same_from_memory(tmp_path, small, fak
     newer = [stem("softmax"), stem("probabilities"), stem("cheap")]
     assert index.postings(newer)
     assert set(index._postings_cache) == set(newer)  # only the last question's words are kept
+
+
+def _bank_file(path, lines):
+    import json
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bank_questions_are_stored_for_the_entries_this_glossary_has(tmp_path, small, fake_embedder):
+    bank = _bank_file(tmp_path / "bank.jsonl", [
+        {"id": "q1", "query": "**how do i fine-tune cheaply?**", "expected": ["LoRA (Low-Rank Adaptation)"]},
+        {"id": "q2", "query": "what mixes tokens?", "expected": ["Attention", "Nowhere in this glossary"]},
+        {"id": "q3", "query": "what is bagging?", "expected": []},
+        {"id": "q4", "query": "what is bagging?", "expected": ["Bagging"]},
+        "not an object",
+    ])
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, fake_embedder, bank_files=(bank, tmp_path / "missing.jsonl"))
+    index = GlossaryIndex(db_path)
+    terms = [index.entries[int(index.entry_ids[p])].term for p in index.bank_positions]
+    assert sorted(zip(index.bank_questions, terms)) == [("q1", "LoRA (Low-Rank Adaptation)"), ("q2", "Attention")]
+    assert index.bank_vectors.shape == (2, fake_embedder.dim)
+    # Embedded as searched: without the Discord decoration.
+    assert "how do i fine-tune cheaply?" in fake_embedder.embedded
+
+
+def test_a_changed_bank_rebuilds_and_embeds_only_its_new_questions(tmp_path, small):
+    bank = _bank_file(tmp_path / "bank.jsonl", [{"id": "q1", "query": "what mixes tokens?", "expected": ["Attention"]}])
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, FakeEmbedder(), bank_files=(bank,))
+    _bank_file(bank, [{"id": "q1", "query": "what mixes tokens?", "expected": ["Attention"]},
+                      {"id": "q2", "query": "what turns scores into probabilities?", "expected": ["softmax"]}])
+    again = FakeEmbedder()
+    report = build_index(db_path, small, again, bank_files=(bank,))
+    assert not report.up_to_date and again.embedded == ["what turns scores into probabilities?"]
+    assert sorted(GlossaryIndex(db_path).bank_questions) == ["q1", "q2"]
