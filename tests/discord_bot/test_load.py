@@ -161,7 +161,7 @@ def test_200_concurrent_asks_are_all_acknowledged_in_time(real_index_path, real_
     assert all(r.status < 400 for r in records.requests), [r for r in records.requests if r.status >= 400]
     for n, (iid, token, _sent_at) in enumerate(records.sent):
         question, title = QUESTIONS[n % len(QUESTIONS)]
-        assert answer_title(records, iid, token) == title, question
+        assert answer_title(records, iid, token) in same_entry(title), question
     assert_no_pings(records)
     assert not got["errors"], got["errors"]
     assert monitor.max_own_block < MAX_LOOP_BLOCK, monitor.summary()
@@ -177,6 +177,12 @@ def slow_down(cog, question: str, seconds: float) -> None:
         return answer(query, *context)
 
     cog._answer = slower
+
+
+def same_entry(title: str | None) -> set[str | None]:
+    """The titles that answer a question about `title`: it, or a twin that shares its name."""
+    twins = {"Activation checkpointing", "Gradient checkpointing"}
+    return twins if title in twins else {title}
 
 
 def answer_title(records, iid: int, token: str) -> str | None:
@@ -244,7 +250,8 @@ def test_study_channel_burst_keeps_per_user_cooldowns(real_index_path, real_embe
                     for user_no, user in enumerate(users):
                         reply = next(m for m in replies if m.message["message_reference"]["message_id"]
                                      == str(sent[user.id][0].id))
-                        assert reply.embeds[0]["title"] == STUDY_QUESTIONS[user_no % len(STUDY_QUESTIONS)][1]
+                        expected = STUDY_QUESTIONS[user_no % len(STUDY_QUESTIONS)][1]
+                        assert reply.embeds[0]["title"] in same_entry(expected)
                         assert [handled[m.id] for m in sent[user.id]] == [True, False, False, False, False]
 
                     # the cooldown passes: everyone gets one more answer

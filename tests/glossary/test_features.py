@@ -84,3 +84,34 @@ def test_the_final_check_is_never_in_the_bank():
     final = Path(__file__).resolve().parents[2] / "data" / "eval" / "dev.jsonl"
     assert final not in BANK_FILES
     assert not {discord_query(c.query) for c in load_cases(final)} & {q.text for q in load_bank()}
+
+
+def test_an_entry_without_bank_questions_is_not_taken_for_the_answer(searcher, real_embedder):
+    """An entry nobody has asked about yet (one just added to the glossary) has no bank question.
+    That must cost it the bank's evidence, not make it the answer. Over the final check's
+    questions, the runner-up stripped of its bank questions rarely overtakes the first (a ranker
+    that had learned "no bank question = the answer" put it first every time)."""
+    from bot.config import DEFAULT_DATA_DIR
+    from bot.glossary.bank import load_bank
+    from bot.glossary.evaluate import load_cases
+    from bot.glossary.features import FeatureMaker
+    from bot.glossary.search import Searcher
+    from bot.glossary.terms import lookup_key
+
+    def names(entry):
+        return {lookup_key(a) for a in (entry.term, *entry.aliases)}
+
+    bank = load_bank()
+    questions = [c.query for c in load_cases(DEFAULT_DATA_DIR / "eval" / "dev.jsonl") if c.kind == "question"]
+    overtaken = []
+    for question in questions:
+        hits = [h.entry for h in searcher.search(question).hits]
+        runner_up = next((e.term for e in hits[1:] if not names(e) & names(hits[0])), None)  # not a twin
+        if runner_up is None:
+            continue
+        unasked = frozenset(q.id for q in bank if runner_up in q.terms)
+        stripped = Searcher(searcher.index, real_embedder, searcher.ranker,
+                            FeatureMaker(searcher.index, leave_out=unasked))
+        if stripped.search(question).hits[0].entry.term == runner_up:
+            overtaken.append((question, runner_up))
+    assert len(overtaken) <= 0.2 * len(questions), overtaken
