@@ -80,13 +80,17 @@ class FeatureMaker:
         """`leave_out`: bank questions (by id) to ignore, as cross-validation must ignore the
         questions of the fold it tests (scripts/train_ranker.py)."""
         self.index = index
-        # Bank rows grouped by entry, so the best per entry is one reduceat (_bank_max).
-        kept = [i for i, q in enumerate(index.bank_questions) if q not in leave_out]
-        kept = np.array(sorted(kept, key=lambda i: index.bank_positions[i]), dtype=np.int64)
-        self.bank_questions = [index.bank_questions[i] for i in kept]
-        self.bank_vectors = index.bank_vectors[kept]
-        self.bank_positions = index.bank_positions[kept]
-        self._bank_entries, self._bank_starts = np.unique(self.bank_positions, return_index=True)
+        # Bank rows come grouped by entry (store.py), so the best per entry is one reduceat (_bank_max).
+        kept = np.array([q not in leave_out for q in index.bank_questions], dtype=bool)
+        whole = bool(kept.all())  # the bot's case: share the index's matrix, no copy
+        self.bank_questions = index.bank_questions if whole else [q for q, k in zip(index.bank_questions, kept) if k]
+        self.bank_vectors = index.bank_vectors if whole else index.bank_vectors[kept]
+        self.bank_positions = index.bank_positions if whole else index.bank_positions[kept]
+        # Per entry position, its bank rows are [_bank_first, _bank_first + _bank_count).
+        entries, first, count = np.unique(self.bank_positions, return_index=True, return_counts=True)
+        self._bank_first = np.zeros(len(index.entry_ids), dtype=np.int64)
+        self._bank_count = np.zeros(len(index.entry_ids), dtype=np.int64)
+        self._bank_first[entries], self._bank_count[entries] = first, count
         self.n_docs = len(index.entries)
         self.spotter = TermSpotter(index.by_key)
         self.position = {int(e): i for i, e in enumerate(index.entry_ids.tolist())}
@@ -209,7 +213,7 @@ class FeatureMaker:
             X[:, _F["dense_lead_gap"]] = lead - lead.max()
             X[:, _F["dense_rank"]] = np.log1p(_ranks(full))
             X[:, _F["lead_rank"]] = np.log1p(_ranks(lead))
-            X[:, _F["bank_max"]] = self._bank_max(qvec, skip)[positions]
+            X[:, _F["bank_max"]] = self._bank_max(qvec, positions, skip)
             X[:, _F["bank_gap"]] = X[:, _F["bank_max"]] - X[:, _F["bank_max"]].max()
         else:
             X[:, _F["bank_max"]] = -1.0
@@ -271,15 +275,22 @@ class FeatureMaker:
         return Candidates(positions, X, frozenset(named), self._group[positions])
 
 
-    def _bank_max(self, qvec: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
-        """Per entry position: the question's cosine with the nearest bank question about it, -1 if none."""
-        best = np.full(len(self.index.entry_ids), -1.0, dtype=np.float32)
-        if not len(self.bank_vectors):
+    def _bank_max(self, qvec: np.ndarray, positions: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
+        """Per candidate: the question's cosine with the nearest bank question about it, -1 if none.
+        Only the candidates' bank rows are compared (a few hundred of 3,266: a fifth of the time)."""
+        best = np.full(len(positions), -1.0, dtype=np.float32)
+        count = self._bank_count[positions]
+        asked = count > 0
+        if not asked.any():
             return best
-        sims = self.bank_vectors @ qvec
+        count = count[asked]
+        ends = np.cumsum(count)
+        first = self._bank_first[positions][asked]
+        rows = np.arange(ends[-1]) - np.repeat(ends - count, count) + np.repeat(first, count)
+        sims = self.bank_vectors[rows] @ qvec
         if skip is not None and len(skip):
-            sims[skip] = -1.0
-        best[self._bank_entries] = np.maximum.reduceat(sims, self._bank_starts)
+            sims[np.isin(rows, skip)] = -1.0
+        best[asked] = np.maximum.reduceat(sims, ends - count)
         return best
 
 

@@ -182,18 +182,17 @@ class GlossaryIndex:
         self._load_bank(conn)
 
     def _load_bank(self, conn: sqlite3.Connection) -> None:
-        """Questions with known answers (bank.py): one row per (question, entry it is about)."""
+        """Questions with known answers (bank.py): one row per (question, entry it is about), grouped
+        by entry (positions follow entry ids), as features.FeatureMaker reads them."""
         rows = conn.execute(
             "SELECT b.question_id, b.entry_id, e.vector FROM bank b "
-            "JOIN embeddings e ON e.content_hash = b.content_hash AND e.model = ? ORDER BY b.rowid",
+            "JOIN embeddings e ON e.content_hash = b.content_hash AND e.model = ? ORDER BY b.entry_id, b.rowid",
             [self.model_id],
         ).fetchall()
         rows = [r for r in rows if r[1] in self.entries and len(r[2]) == 4 * self.dim]
         self.bank_questions = [r[0] for r in rows]
         self.bank_positions = self._positions[np.array([r[1] for r in rows], dtype=np.int64)]
-        self.bank_vectors = np.empty((len(rows), self.dim), dtype=np.float32)
-        for i, (_q, _e, blob) in enumerate(rows):
-            self.bank_vectors[i] = np.frombuffer(blob, dtype=np.float32)
+        self.bank_vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
 
     def _binary_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """One bit per dimension (above or below the mean) of every 'full' vector,
