@@ -56,10 +56,13 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 assert "already running" in busy.content
 
                 first = await _question(fake, channel, 0)
-                quiz_round = bot.state.study.running_rounds()[0]
+                # the question is posted, then recorded as open: wait for the record, not just the message
+                quiz_round = await fake.wait_for(
+                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=10,
+                    what="question 1 open")
                 right = quiz_round.question.correct
                 wrong = (right + 1) % 4
-                opened = bot.state.study.round(quiz_round.round_id).opened_at
+                opened = quiz_round.opened_at
                 clock["now"] = opened + timedelta(seconds=2)
                 got = await answer(fake, first, alice, right)
                 assert got.data["flags"] == 64 and got.content.startswith("✅ Right! +10 points")
