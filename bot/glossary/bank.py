@@ -32,6 +32,14 @@ BANK_FILES = (
 )
 
 
+def bank_files(local: Path | None = None) -> tuple[Path, ...]:
+    """The project's bank files, then every `*.jsonl` in `local` (a deployment's own
+    questions, in the eval format: `glossary-bot feedback export --out <data dir>/bank/feedback.jsonl`
+    turns its members' confirmed and corrected answers into such a file)."""
+    own = tuple(sorted(local.glob("*.jsonl"))) if local is not None and local.is_dir() else ()
+    return BANK_FILES + own
+
+
 @dataclass(frozen=True)
 class BankQuestion:
     id: str

@@ -21,10 +21,11 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import closing
+from pathlib import Path
 
 from ..config import Settings
+from .bank import bank_digest, bank_files
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
-from .bank import bank_digest
 from .index import (BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint,
                     stored_model)
 from .errors import GlossaryShrinkError, ModelLoadError
@@ -76,7 +77,13 @@ class Glossary:
         text = self.read_glossary()
         if not path.is_file():
             return True
-        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank_digest())
+        bank = bank_digest(self.bank_files)
+        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank)
+
+    @property
+    def bank_files(self) -> tuple[Path, ...]:
+        """The bank (bank.py): the project's questions and any in `<data dir>/bank/*.jsonl`."""
+        return bank_files(self.settings.data_dir / "bank")
 
     @property
     def configured_model_id(self) -> str:
@@ -129,6 +136,7 @@ class Glossary:
                 return build_index(
                     path, self.settings.glossary_path, self.embedder,
                     force=force, allow_shrink=allow_shrink, progress=progress or terminal_progress,
+                    bank_files=self.bank_files,
                 )
         except sqlite3.OperationalError as exc:  # e.g. the disk filled up while writing
             raise IndexError_(

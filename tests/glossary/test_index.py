@@ -167,3 +167,29 @@ def test_a_changed_bank_rebuilds_and_embeds_only_its_new_questions(tmp_path, sma
     report = build_index(db_path, small, again, bank_files=(bank,))
     assert not report.up_to_date and again.embedded == ["what turns scores into probabilities?"]
     assert sorted(GlossaryIndex(db_path).bank_questions) == ["q1", "q2"]
+
+
+def test_a_deployments_own_questions_join_the_bank_at_the_next_build(tmp_path):
+    from pathlib import Path
+
+    from bot.config import Settings
+    from bot.glossary.service import Glossary
+
+    (tmp_path / "glossary.txt").write_text(SMALL, encoding="utf-8")
+    settings = Settings.load(environ={"GLOSSARY_DATA_DIR": str(tmp_path), "GLOSSARY_CACHE_DIR": str(tmp_path / "c")},
+                             dotenv=Path("/nonexistent"))
+    Glossary(settings, embedder=FakeEmbedder()).build()
+    assert "ours-1" not in GlossaryIndex(settings.index_path).bank_questions
+
+    # what `glossary-bot feedback export --out <data dir>/bank/feedback.jsonl` writes
+    (tmp_path / "bank").mkdir()
+    _bank_file(tmp_path / "bank" / "feedback.jsonl",
+               [{"id": "ours-1", "kind": "feedback-confirmed", "query": "how do scores become odds?",
+                 "expected": ["softmax"]}])
+    embedder = FakeEmbedder()
+    glossary = Glossary(settings, embedder=embedder)
+    assert glossary.needs_build()
+    glossary.build()
+    assert "ours-1" in GlossaryIndex(settings.index_path).bank_questions
+    assert embedder.embedded == ["how do scores become odds?"]  # everything else came from the cache
+    assert not glossary.needs_build()
