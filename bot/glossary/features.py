@@ -163,7 +163,8 @@ class FeatureMaker:
         return sorted(found)
 
     def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None) -> Candidates:
-        """`skip`: rows of the bank to ignore for this question (training: itself and its siblings)."""
+        """`skip`: rows of the bank to ignore for this question (in training: itself, and for a
+        generated question every generated one; see scripts/train_ranker.py)."""
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
@@ -273,7 +274,6 @@ class FeatureMaker:
         X[:, _F["query_words"]] = np.log1p(len(content))
         X[:, _F["named_count"]] = np.log1p(len(named))
         return Candidates(positions, X, frozenset(named), self._group[positions])
-
 
     def _bank_max(self, qvec: np.ndarray, positions: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
         """Per candidate: the question's cosine with the nearest bank question about it, -1 if none.
