@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
+import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at
+from tests.fake_discord import CallbackType, FakeDiscord, discord_py_pointed_at, run_checked
 
 TOPICS = ["Algebra", "Biology", "Chemistry", "Linear algebra", "World history"]
 
@@ -103,17 +102,7 @@ async def running(fake: FakeDiscord, bot: commands.Bot) -> AsyncIterator[command
             await asyncio.wait_for(task, 5)
 
 
-def run(test: Callable[[], Awaitable[None]]) -> None:
-    """``asyncio.run`` plus a check that nothing hit the loop's exception handler."""
-    problems: list[dict[str, Any]] = []
-
-    async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: problems.append(ctx))
-        await asyncio.wait_for(test(), 15)
-
-    asyncio.run(main())
-    gc.collect()  # unclosed aiohttp sessions report from __del__
-    assert not problems, problems
+run = functools.partial(run_checked, timeout=15)
 
 
 def test_login_sync_slash_command_and_button() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import hashlib
 import logging
 import os
@@ -26,6 +25,7 @@ from tests.fake_discord import (
     FakeDiscord,
     FakeInteraction,
     discord_py_pointed_at,
+    run_checked,
 )
 
 T = TypeVar("T")
@@ -63,17 +63,7 @@ async def running(fake: FakeDiscord, bot: GlossaryBot) -> AsyncIterator[Glossary
             await asyncio.wait_for(task, 10)
 
 
-def run(test: Callable[[], Awaitable[None]], timeout: float = 60) -> None:
-    """asyncio.run plus a check that nothing reached the loop's exception handler."""
-    problems: list[dict[str, Any]] = []
-
-    async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: problems.append(ctx))
-        await asyncio.wait_for(test(), timeout)
-
-    asyncio.run(main())
-    gc.collect()
-    assert not problems, problems
+run = run_checked  # asyncio.run, failing on anything that reached the loop's exception handler
 
 
 def assert_no_pings(fake: FakeDiscord) -> None:

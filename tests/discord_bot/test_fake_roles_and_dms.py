@@ -10,30 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+import functools
+from collections.abc import AsyncIterator
 
 import discord
 import pytest
 
-from tests.fake_discord import FakeDiscord, Permissions, discord_py_pointed_at
+from tests.fake_discord import FakeDiscord, Permissions, discord_py_pointed_at, run_checked
 from tests.fake_discord.models import DEFAULT_BOT_PERMISSIONS
 
 MANAGER = DEFAULT_BOT_PERMISSIONS | Permissions.MANAGE_ROLES
 
 
-def run(test: Callable[[], Awaitable[None]]) -> None:
-    """``asyncio.run`` plus a check that nothing reached the loop's exception handler."""
-    problems: list[dict[str, Any]] = []
-
-    async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: problems.append(ctx))
-        await asyncio.wait_for(test(), 30)
-
-    asyncio.run(main())
-    gc.collect()
-    assert not problems, problems
+run = functools.partial(run_checked, timeout=30)
 
 
 @contextlib.asynccontextmanager

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -24,20 +23,9 @@ import pytest
 from discord import app_commands
 
 from tests.fake_discord import FakeDiscord, FakeGuild, IdentifyViolation, discord_py_pointed_at
+from tests.fake_discord import run_checked as run
 
 WINDOW = 0.5  # a short identify window so that pacing tests stay fast
-
-
-def run(test: Callable[[], Awaitable[None]], timeout: float = 60) -> None:
-    problems: list[dict[str, Any]] = []
-
-    async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: problems.append(ctx))
-        await asyncio.wait_for(test(), timeout)
-
-    asyncio.run(main())
-    gc.collect()
-    assert not problems, problems
 
 
 class ShardedBot(discord.AutoShardedClient):

@@ -96,7 +96,7 @@ from .models import (
     RecordedRequest,
 )
 from .sharding import IdentifyViolation
-from .wiring import discord_py_pointed_at, point_discord_py_at
+from .wiring import discord_py_pointed_at, point_discord_py_at, run_checked
 
 __all__ = [
     "API_VERSION",
@@ -128,4 +128,5 @@ __all__ = [
     "RecordedRequest",
     "discord_py_pointed_at",
     "point_discord_py_at",
+    "run_checked",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+import gc
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 from .core import FakeDiscord
 
@@ -40,3 +43,16 @@ def discord_py_pointed_at(fake: FakeDiscord) -> Iterator[FakeDiscord]:
         yield fake
     finally:
         restore()
+
+
+def run_checked(test: Callable[[], Awaitable[None]], timeout: float = 60) -> None:
+    """``asyncio.run`` plus a check that nothing reached the loop's exception handler."""
+    problems: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: problems.append(ctx))
+        await asyncio.wait_for(test(), timeout)
+
+    asyncio.run(main())
+    gc.collect()  # unclosed aiohttp sessions report from __del__
+    assert not problems, problems
