@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from bot.state import StateStore
 
 _names = itertools.count()
 
@@ -19,3 +20,11 @@ def state_target(request, tmp_path):
         return tmp_path / "state.db"
     server = request.getfixturevalue("postgres_server")
     return server.create_database(f"state_{next(_names)}")
+
+
+@pytest.fixture
+def store(state_target):
+    """A StateStore on each backend, closed after the test."""
+    store = StateStore(state_target)
+    yield store
+    store.close()

@@ -1,4 +1,4 @@
-"""Logged questions, votes, server aliases and notes on a real SQLite database: one vote per
+"""Logged questions, votes, server aliases and notes on each backend (real SQLite and PostgreSQL): one vote per
 user per answer (changeable), export in the eval format, retention, limits, the change log,
 and no raw user id anywhere."""
 
@@ -8,18 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.state import StateStore
 from bot.state.additions import ALIASES_PER_SERVER, AdditionError
 from bot.state.feedback import DOWN, NOT_IN_GLOSSARY, UP, hash_key, user_hasher
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(state_target):
-    store = StateStore(state_target)
-    yield store
-    store.close()
 
 
 def test_user_hashes_are_stable_per_secret_and_not_the_id() -> None:

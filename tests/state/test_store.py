@@ -8,13 +8,6 @@ from bot.state import StateError, StateStore
 TERMS = [f"term {i}" for i in range(5)]
 
 
-@pytest.fixture
-def store(state_target):
-    s = StateStore(state_target)
-    yield s
-    s.close()
-
-
 def test_config_round_trip_and_validation(store):
     assert store.config(1).daily_enabled is False
     store.update_config(1, study_channels=(10, 11), daily_channel_id=12, daily_time="7:05",

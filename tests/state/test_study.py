@@ -1,23 +1,13 @@
-"""Study records on a real SQLite database: review decks, answers scored once, boards,
+"""Study records on each backend (real SQLite and PostgreSQL, conftest.py): review decks, answers scored once, boards,
 reminders claimed once a day, rounds, and forgetting a user completely."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from bot.state import StateStore
 from bot.state.study import USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(state_target):
-    store = StateStore(state_target)
-    yield store
-    store.close()
 
 
 def test_a_deck_gets_each_term_once_and_serves_due_cards_oldest_first(store) -> None:
