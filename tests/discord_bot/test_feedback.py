@@ -42,7 +42,8 @@ def test_a_thumbs_down_becomes_an_eval_case_and_nothing_stores_a_user_id(
                 got = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": question},
                                                                                  user=alice))
                 ids = button_ids(got.message)
-                up, down = (next(i for i in ids if i.startswith(f"{render.FEEDBACK_PREFIX}{v}:")) for v in ("up", "down"))
+                up, down = (next(i for i in ids if i.startswith(f"{render.FEEDBACK_PREFIX}{v}:"))
+                            for v in ("up", "down"))
                 thanks = await fake.wait_for_response(await fake.click_button(got, up, user=bob))
                 assert thanks.data["flags"] == 64 and "👍" in thanks.content
                 menu = await fake.wait_for_response(await fake.click_button(got, down, user=alice))

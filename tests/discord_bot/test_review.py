@@ -88,7 +88,8 @@ def test_cards_move_through_again_and_good_across_a_restart(real_index_path, rea
                 assert back.ok and back.embeds[0]["title"] == "LoRA"
                 forgot = _button(back.data, "gloss:rev:rate:").rsplit(":", 1)[0] + ":again"
                 done = await fake.wait_for_response(await fake.click_button(back, forgot, user=alice))
-                assert done.embeds[0]["title"] == "All done" and "comes back in 1 minute" in done.embeds[0]["description"]
+                assert done.embeds[0]["title"] == "All done"
+                assert "comes back in 1 minute" in done.embeds[0]["description"]
 
                 # ten minutes on, both are due again; Good twice takes Attention out to days
                 clock["now"] += timedelta(minutes=11)
