@@ -14,6 +14,7 @@ The same code computes features at query time and for training
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -163,8 +164,9 @@ class FeatureMaker:
         return sorted(found)
 
     def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None) -> Candidates:
-        """`skip`: rows of the bank to ignore for this question (in training: itself, and for a
-        generated question every generated one; see scripts/train_ranker.py)."""
+        """`skip`: rows of the bank to ignore for this question (in training: itself, its own
+        round of generated questions, and a random tenth of the entries'; see
+        scripts/train_ranker.py, Fold.skip)."""
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
@@ -195,9 +197,11 @@ class FeatureMaker:
             dense_top = np.array([], dtype=np.int64)
         else:
             dense_top = top_k(every, DENSE_CANDIDATES) if every is not None else index.nearest(qvec, DENSE_CANDIDATES)
-        positions = np.unique(np.concatenate(
-            [dense_top, keyword_top, np.fromiter(named, dtype=np.int64, count=len(named))]
-        ).astype(np.int64))
+        chosen = np.zeros(n, dtype=bool)  # a mask, not np.unique: a sort fewer on the /ask path
+        chosen[dense_top] = True
+        chosen[keyword_top] = True
+        chosen[np.fromiter(named, dtype=np.int64, count=len(named))] = True
+        positions = np.flatnonzero(chosen)
         m = len(positions)
         X = np.zeros((m, len(FEATURES)), dtype=np.float32)
         if not m:
@@ -238,32 +242,20 @@ class FeatureMaker:
                 rows = slot[np.asarray(marked, dtype=np.int64)]
                 X[rows[rows >= 0], _F[feature]] = 1.0
 
-        # Coverage: which of the question's words each candidate has, weighted by idf.
-        in_entry = np.zeros(m, dtype=np.float32)
-        in_names = np.zeros(m, dtype=np.float32)
-        total = 0.0
-        query_stems = set()
-        for word in dict.fromkeys(content):
-            query_stems.add(word)
-            df = doc_freq.get(word, 0)
-            idf = float(np.log((n + 1) / (df + 0.5)))
-            total += idf
-            if word in postings:
-                rows = slot[postings[word][0]]
-                in_entry[rows[rows >= 0]] += idf
-            named_rows = self._name_postings.get(word)
-            if named_rows is not None:
-                rows = slot[named_rows]
-                in_names[rows[rows >= 0]] += idf
+        # Coverage: which of the question's words each candidate has, weighted by idf. One
+        # bincount per measure over every word's postings: a loop of small numpy steps per
+        # word took a tenth of this method.
+        words = list(dict.fromkeys(content))
+        idf = {w: math.log((n + 1) / (doc_freq.get(w, 0) + 0.5)) for w in words}
+        total = sum(idf.values())
         if total > 0:
-            X[:, _F["query_in_entry"]] = in_entry / total
-            X[:, _F["query_in_names"]] = in_names / total
-        covered = np.zeros(m, dtype=np.float32)
-        for word in query_stems:
-            term_rows = self._term_stem_postings.get(word)
-            if term_rows is not None:
-                rows = slot[term_rows]
-                covered[rows[rows >= 0]] += 1
+            in_entry = self._idf_sum(slot, m, [(postings[w][0], idf[w]) for w in words if w in postings])
+            in_names = self._idf_sum(slot, m, [(self._name_postings[w], idf[w]) for w in words
+                                               if w in self._name_postings])
+            X[:, _F["query_in_entry"]] = in_entry / np.float32(total)
+            X[:, _F["query_in_names"]] = in_names / np.float32(total)
+        covered = self._idf_sum(slot, m, [(self._term_stem_postings[w], 1.0) for w in words
+                                          if w in self._term_stem_postings])
         X[:, _F["name_cover"]] = covered / np.maximum(self._term_stem_count[positions], 1)
 
         X[:, _F["term_words"]] = self._term_words[positions]
@@ -275,9 +267,19 @@ class FeatureMaker:
         X[:, _F["named_count"]] = np.log1p(len(named))
         return Candidates(positions, X, frozenset(named), self._group[positions])
 
+    @staticmethod
+    def _idf_sum(slot: np.ndarray, m: int, postings: list[tuple[np.ndarray, float]]) -> np.ndarray:
+        """Per candidate row: the sum of the weights of the postings lists it is on."""
+        if not postings:
+            return np.zeros(m, dtype=np.float32)
+        rows = slot[np.concatenate([ids for ids, _w in postings])]
+        weights = np.repeat([w for _ids, w in postings], [len(ids) for ids, _w in postings])
+        keep = rows >= 0
+        return np.bincount(rows[keep], weights=weights[keep], minlength=m).astype(np.float32)
+
     def _bank_max(self, qvec: np.ndarray, positions: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
         """Per candidate: the question's cosine with the nearest bank question about it, -1 if none.
-        Only the candidates' bank rows are compared (a few hundred of 3,266: a fifth of the time)."""
+        Only the candidates' bank rows are compared (several hundred of 6,026)."""
         best = np.full(len(positions), -1.0, dtype=np.float32)
         count = self._bank_count[positions]
         asked = count > 0
@@ -287,7 +289,7 @@ class FeatureMaker:
         ends = np.cumsum(count)
         first = self._bank_first[positions][asked]
         rows = np.arange(ends[-1]) - np.repeat(ends - count, count) + np.repeat(first, count)
-        sims = self.bank_vectors[rows] @ qvec
+        sims = self.bank_vectors.take(rows, axis=0) @ qvec  # take: a fifth faster than [rows] here
         if skip is not None and len(skip):
             sims[np.isin(rows, skip)] = -1.0
         best[asked] = np.maximum.reduceat(sims, ends - count)

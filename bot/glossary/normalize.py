@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_QUERY_CHARS = 1000
 
@@ -143,6 +144,7 @@ _TRAILING = re.compile(
 _STAND_FOR = re.compile(r"\s+stands?\s+for\b", re.IGNORECASE)  # its "for" does not end the subject
 
 
+@lru_cache(maxsize=1024)  # one /ask asks it of the same text up to three times
 def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
     """What a "what is …" / "explain …" / "define …" framing asks about, if the text has one.
 
