@@ -263,8 +263,9 @@ class Questions:
 def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: bool = True) -> Questions:
     dev_sets = [(Path(path).stem, load_cases(ROOT / path)) for path in DEV_SETS]
     dev = [c for _name, cases in dev_sets for c in cases]
-    rounds = {c.id: n for n, path in enumerate(GENERATED) for c in load_cases(ROOT / path)}
-    extra = [c for path in GENERATED for c in load_cases(ROOT / path)] if generated else []
+    by_round = [load_cases(ROOT / path) for path in GENERATED]
+    rounds = {c.id: n for n, cases in enumerate(by_round) for c in cases}  # the bank holds them all
+    extra = [c for cases in by_round for c in cases] if generated else []
     source = np.array([name for name, cases in dev_sets for _c in cases] + ["generated"] * len(extra))
     folds = np.array(term_folds(dev, FOLDS) + id_folds(extra, FOLDS))
     embedders = ([load_embedder(folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(FOLDS)] if folds_dir is not None
@@ -324,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds-dir", type=Path,
                         help="folder with fold0/ … fold4/, each holding the model trained without that fold")
     parser.add_argument("--out", type=Path, help="default: data/ranker/<model>.json")
-    parser.add_argument("--no-generated", action="store_true", help="leave data/train/generated.jsonl out")
+    parser.add_argument("--no-generated", action="store_true",
+                        help="train without the generated questions (data/train/)")
     parser.add_argument("--workdir", type=Path, help="keep the folds' indexes here, to reuse them in the next run")
     args = parser.parse_args(argv)
     if args.model == BUNDLED and args.folds_dir is None:
