@@ -201,7 +201,7 @@ def choose_bands(prob: np.ndarray, correct: np.ndarray, answerable: np.ndarray,
     questions of each development set (real questions are less sure than written ones: a
     threshold set on the two pooled refused three times more of the real ones)."""
     order = np.argsort(-prob, kind="stable")
-    cost = np.where(correct[order], 1.0, np.where(answerable[order], 1.0, NEGATIVE_COST))
+    cost = np.where(answerable[order], 1.0, NEGATIVE_COST)  # an off-glossary question is never right
     wrong = np.cumsum(np.where(correct[order], 0.0, cost))
     precision = 1 - wrong / np.cumsum(cost)
     ok = np.nonzero(precision >= ANSWER_PRECISION)[0]

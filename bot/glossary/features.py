@@ -249,12 +249,12 @@ class FeatureMaker:
         idf = {w: math.log((n + 1) / (doc_freq.get(w, 0) + 0.5)) for w in words}
         total = sum(idf.values())
         if total > 0:
-            in_entry = self._idf_sum(slot, m, [(postings[w][0], idf[w]) for w in words if w in postings])
-            in_names = self._idf_sum(slot, m, [(self._name_postings[w], idf[w]) for w in words
+            in_entry = self._posting_sums(slot, m, [(postings[w][0], idf[w]) for w in words if w in postings])
+            in_names = self._posting_sums(slot, m, [(self._name_postings[w], idf[w]) for w in words
                                                if w in self._name_postings])
             X[:, _F["query_in_entry"]] = in_entry / np.float32(total)
             X[:, _F["query_in_names"]] = in_names / np.float32(total)
-        covered = self._idf_sum(slot, m, [(self._term_stem_postings[w], 1.0) for w in words
+        covered = self._posting_sums(slot, m, [(self._term_stem_postings[w], 1.0) for w in words
                                           if w in self._term_stem_postings])
         X[:, _F["name_cover"]] = covered / np.maximum(self._term_stem_count[positions], 1)
 
@@ -268,7 +268,7 @@ class FeatureMaker:
         return Candidates(positions, X, frozenset(named), self._group[positions])
 
     @staticmethod
-    def _idf_sum(slot: np.ndarray, m: int, postings: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    def _posting_sums(slot: np.ndarray, m: int, postings: list[tuple[np.ndarray, float]]) -> np.ndarray:
         """Per candidate row: the sum of the weights of the postings lists it is on."""
         if not postings:
             return np.zeros(m, dtype=np.float32)

@@ -86,6 +86,15 @@ def test_the_final_check_is_never_in_the_bank():
     assert not {discord_query(c.query) for c in load_cases(final)} & {q.text for q in load_bank()}
 
 
+def _without_bank_questions_about(terms, bank, searcher, embedder):
+    """The same search, as if nobody had asked about `terms` yet: their questions in `bank` left out."""
+    from bot.glossary.features import FeatureMaker
+    from bot.glossary.search import Searcher
+
+    unasked = frozenset(q.id for q in bank if set(q.terms) & set(terms))
+    return Searcher(searcher.index, embedder, searcher.ranker, FeatureMaker(searcher.index, leave_out=unasked))
+
+
 def test_an_entry_without_bank_questions_is_not_taken_for_the_answer(searcher, real_embedder):
     """An entry nobody has asked about yet (one just added to the glossary) has no bank question.
     That must cost it the bank's evidence, not make it the answer. Over the final check's
@@ -94,8 +103,6 @@ def test_an_entry_without_bank_questions_is_not_taken_for_the_answer(searcher, r
     from bot.config import DEFAULT_DATA_DIR
     from bot.glossary.bank import load_bank
     from bot.glossary.evaluate import load_cases
-    from bot.glossary.features import FeatureMaker
-    from bot.glossary.search import Searcher
     from bot.glossary.terms import lookup_key
 
     def names(entry):
@@ -109,9 +116,7 @@ def test_an_entry_without_bank_questions_is_not_taken_for_the_answer(searcher, r
         runner_up = next((e.term for e in hits[1:] if not names(e) & names(hits[0])), None)  # not a twin
         if runner_up is None:
             continue
-        unasked = frozenset(q.id for q in bank if runner_up in q.terms)
-        stripped = Searcher(searcher.index, real_embedder, searcher.ranker,
-                            FeatureMaker(searcher.index, leave_out=unasked))
+        stripped = _without_bank_questions_about([runner_up], bank, searcher, real_embedder)
         if stripped.search(question).hits[0].entry.term == runner_up:
             overtaken.append((question, runner_up))
     assert len(overtaken) <= 0.2 * len(questions), overtaken
@@ -126,8 +131,6 @@ def test_an_entry_without_bank_questions_can_still_be_found(searcher, real_embed
     from bot.config import DEFAULT_DATA_DIR
     from bot.glossary.bank import load_bank
     from bot.glossary.evaluate import load_cases
-    from bot.glossary.features import FeatureMaker
-    from bot.glossary.search import Searcher
 
     bank = load_bank()
     right, kept = 0, []
@@ -138,9 +141,7 @@ def test_an_entry_without_bank_questions_can_still_be_found(searcher, real_embed
         if not hits or hits[0].entry.term not in case.expected:
             continue
         right += 1
-        unasked = frozenset(q.id for q in bank if set(q.terms) & set(case.expected))
-        stripped = Searcher(searcher.index, real_embedder, searcher.ranker,
-                            FeatureMaker(searcher.index, leave_out=unasked))
+        stripped = _without_bank_questions_about(case.expected, bank, searcher, real_embedder)
         if stripped.search(case.query).hits[0].entry.term in case.expected:
             kept.append(case.query)
     assert right >= 30
