@@ -8,8 +8,8 @@ Writes data/ranker/<model>.json (trees, calibration, bands: see bot/glossary/ran
 and data/eval/cv/<model>.json, the cross-validated report with every question's result.
 
 The protocol (scripts/folds.py): development questions (data/eval/dev2.jsonl and
-dev_real.jsonl) are split into 5 folds by target term; generated training
-questions (data/train/generated.jsonl, generated2.jsonl) by question. For fold K:
+dev_real.jsonl) are split into 5 folds by target term; training questions
+(data/train/: generated.jsonl, generated2.jsonl, mined.jsonl) by question. For fold K:
 1. features come from the embedding model that did not see fold K's questions
    (`--folds-dir`: the five models of `finetune_model.py --hold-out-fold K`; the
    base model saw no question at all, so it serves every fold);
@@ -53,7 +53,7 @@ FOLDS = 5
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 # Questions written from the glossary for training (data/train/README.md): the second round
 # joined the bank and the ranker's training after the shipped model was fine-tuned.
-GENERATED = ("data/train/generated.jsonl", "data/train/generated2.jsonl")
+GENERATED = ("data/train/generated.jsonl", "data/train/generated2.jsonl", "data/train/mined.jsonl")
 ANSWER_PRECISION = 0.96   # the goal is 0.95; a little headroom for new questions
 FALSE_REFUSAL = 0.02      # the goal is ≤ 0.03
 ENTRY_DROPOUT = 0.1       # see Fold.skip
@@ -95,11 +95,12 @@ class Fold:
         self._bank_round = np.array([rounds.get(i, -1) for i in self.features.bank_questions])
 
     def skip(self, case: Case, *, training: bool) -> np.ndarray:
-        """Bank rows a question must not see. Always itself. A generated question does not see
-        its own round of generated questions either: its siblings, written with it by one
+        """Bank rows a question must not see. Always itself. A training question does not see
+        its own round (file) of training questions either: its siblings, written with it by one
         writer, are closer to it than a new user's question is to anything in the bank. It
-        sees the other round's, written later by other writers asked for other angles, which
-        is how a new question meets the bank.
+        sees the other rounds', written by other writers asked for other angles, which is how
+        a new question meets the bank. The reworded real questions (mined.jsonl) are a round of
+        their own.
 
         In training, each entry's bank questions are also hidden with probability
         ENTRY_DROPOUT (seeded by the question's id), so that the ranker meets entries without

@@ -34,3 +34,23 @@ def test_folds_are_a_pure_function_of_the_cases():
     assert term_folds(DEV, 5) == term_folds(list(DEV), 5)
     generated = load_cases(DEFAULT_DATA_DIR / "train" / "generated.jsonl")
     assert id_folds(generated, 5) == id_folds(generated, 5) and set(id_folds(generated, 5)) == set(range(5))
+
+
+def test_every_bank_question_names_glossary_entries_and_ids_are_unique():
+    """A misspelt expected term would silently drop a bank question (bank.bank_rows), and two
+    questions sharing an id would hide each other in training (Fold.skip hides by id)."""
+    import json
+
+    from bot.glossary.bank import BANK_FILES
+    from bot.glossary.parse import parse_file
+
+    terms = {e.term for e in parse_file(DEFAULT_DATA_DIR / "glossary.txt").entries}
+    ids: list[str] = []
+    for path in BANK_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            question = json.loads(line)
+            ids.append(question["id"])
+            assert set(question["expected"]) <= terms, (path.name, question["id"])
+            if path.name == "mined.jsonl":  # reworded from a public thread: it must say which
+                assert question["source"] and question["expected"], question["id"]
+    assert len(ids) == len(set(ids))

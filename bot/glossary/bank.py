@@ -5,7 +5,8 @@ definition that answers it ("my loss goes nan after a few hundred steps in
 fp16" is close to other people's questions about loss scaling, not to the
 entry's wording). The bank is every question this project has with its right
 entries: the training questions written from the glossary
-(data/train/generated.jsonl and generated2.jsonl, eight per entry in four styles) and the
+(data/train/generated.jsonl and generated2.jsonl, eight per entry in four styles), the real
+questions from public GitHub issues, reworded (data/train/mined.jsonl), and the
 development sets (data/eval/dev2.jsonl, dev_real.jsonl). Never data/eval/dev.jsonl:
 that is the final check, and a question in the bank would be found there.
 
@@ -28,6 +29,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 BANK_FILES = (
     DATA_DIR / "train" / "generated.jsonl",
     DATA_DIR / "train" / "generated2.jsonl",
+    DATA_DIR / "train" / "mined.jsonl",
     DATA_DIR / "eval" / "dev2.jsonl",
     DATA_DIR / "eval" / "dev_real.jsonl",
 )
