@@ -46,13 +46,13 @@ def test_answers_on_the_final_check_set_stay_above_their_floors(searcher):
     assert report["false_refusal"] <= FLOORS["false_refusal"], report["false_refusal"]
 
 
-# Shipped files measured: question hit@1 0.844 (38 of 45), hit@5 1.0, answer precision 1.0,
-# off-glossary answered 0 of 15, false refusals 1 of 105; names 15 of 15 each, names in passing
-# ("mention") 14 of 15. Each floor leaves room for a question or two. The ranker trained with the
-# second round of generated questions gets two of these 45 questions fewer than the one before it
-# (and two mentions more), while it is 1.5 points better over the 506 cross-validated questions.
+# Shipped files measured: question hit@1 0.889 (40 of 45), hit@5 1.0, answer precision 1.0,
+# off-glossary answered 0 of 15, false refusals 0 of 105; names 15 of 15 each, names in passing
+# ("mention") 14 of 15. Each floor leaves room for a question or two. (The ranker trained with
+# the second round of generated questions got 38 of the 45; the reworded real questions in the
+# bank brought it back to 40, so the question floor is back at 0.84.)
 FLOORS = {
-    "question hit@1": 0.8,
+    "question hit@1": 0.84,
     "question hit@5": 0.95,
     "mention hit@1": 0.86,
     "answer_precision": 0.95,
