@@ -146,4 +146,3 @@ def test_an_entry_without_bank_questions_can_still_be_found(searcher, real_embed
             kept.append(case.query)
     assert right >= 30
     assert len(kept) >= 0.7 * right, (len(kept), right)
-
