@@ -1,4 +1,8 @@
-from bot.glossary.terms import TermSpotter, aliases_for, is_abbreviation_of, lookup_key
+from pathlib import Path
+
+from bot.glossary.terms import TermSpotter, aliases_for, is_abbreviation_of, lookup_key, stem
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def names(term, definition):
@@ -45,3 +49,18 @@ def test_spotter_finds_longest_names_and_see_references():
     assert found == ["lora", "temporal inflation"]
     refs = list(spotter.see_references("adds time layers (see temporal inflation). See also attention."))
     assert refs == ["temporal inflation", "attention"]
+
+
+def test_stems_come_from_the_c_stemmer_and_match_the_pure_python_one():
+    # The index stores stems: a stemmer that changed them would silently break keyword search.
+    import re
+
+    from snowballstemmer.porter_stemmer import PorterStemmer
+
+    from bot.glossary.terms import _STEMMER
+
+    assert type(_STEMMER).__module__ == "Stemmer"  # PyStemmer: start-up stems every name in the glossary
+    words = sorted(set(re.findall(r"[a-z0-9]+", (ROOT / "data" / "glossary.txt").read_text(encoding="utf-8").lower())))
+    reference = PorterStemmer()
+    assert len(words) > 5000
+    assert [w for w in words if stem(w) != reference.stemWord(w)] == []
