@@ -107,11 +107,8 @@ def question_pairs(entries, hold_out_fold: int | None, *, dev: bool = True, gene
     cases = [case for path in DEV_SETS for case in load_cases(ROOT / path)]
     folds = term_folds(cases, FOLDS)
     kept = [c for c, fold in zip(cases, folds) if fold != hold_out_fold] if dev else []
-    if generated:
-        extra = load_cases(ROOT / GENERATED)
-        kept += [c for c, fold in zip(extra, id_folds(extra, FOLDS)) if fold != hold_out_fold]
-    if mined:
-        extra = load_cases(ROOT / MINED)
+    for path in [GENERATED] * generated + [MINED] * mined:
+        extra = load_cases(ROOT / path)
         kept += [c for c, fold in zip(extra, id_folds(extra, FOLDS)) if fold != hold_out_fold]
     pairs = []
     for case in kept:
