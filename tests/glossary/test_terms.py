@@ -1,8 +1,5 @@
-from pathlib import Path
-
 from bot.glossary.terms import TermSpotter, aliases_for, is_abbreviation_of, lookup_key, stem
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import GLOSSARY
 
 
 def names(term, definition):
@@ -60,7 +57,7 @@ def test_stems_come_from_the_c_stemmer_and_match_the_pure_python_one():
     from bot.glossary.terms import _STEMMER
 
     assert type(_STEMMER).__module__ == "Stemmer"  # PyStemmer: start-up stems every name in the glossary
-    words = sorted(set(re.findall(r"[a-z0-9]+", (ROOT / "data" / "glossary.txt").read_text(encoding="utf-8").lower())))
+    words = sorted(set(re.findall(r"[a-z0-9]+", GLOSSARY.read_text(encoding="utf-8").lower())))
     reference = PorterStemmer()
     assert len(words) > 5000
     assert [w for w in words if stem(w) != reference.stemWord(w)] == []
