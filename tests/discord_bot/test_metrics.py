@@ -4,6 +4,8 @@ connected."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from bot.discord_bot.metrics import bound_port
@@ -31,8 +33,13 @@ def test_metrics_and_health(real_index_path, real_embedder, tmp_path) -> None:
                 await fake.wait_for_response(await fake.send_slash_command(
                     "ask", {"question": "how do I bake sourdough bread?"}, user=alice))
                 await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
-                async with http.get(f"{base}/metrics") as response:
-                    text = await response.text()
+                # Counted when the command completes, which can come just after its reply on a busy machine.
+                for _ in range(100):
+                    async with http.get(f"{base}/metrics") as response:
+                        text = await response.text()
+                    if 'command="quiz"' in text:
+                        break
+                    await asyncio.sleep(0.05)
                 assert 'glossary_interactions_total{command="define",outcome="answer"} 1.0' in text
                 assert 'glossary_interactions_total{command="ask",outcome="not_found"} 1.0' in text
                 assert 'glossary_interactions_total{command="quiz",outcome="ok"} 1.0' in text
