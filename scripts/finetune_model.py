@@ -112,8 +112,8 @@ def question_pairs(entries, hold_out_fold: int | None, *, dev: bool = True, gene
     folds = term_folds(cases, FOLDS)
     kept = [c for c, fold in zip(cases, folds) if fold != hold_out_fold] if dev else []
     for path in [GENERATED] * generated + list(extra):
-        extra = load_cases(ROOT / path)
-        kept += [c for c, fold in zip(extra, id_folds(extra, FOLDS)) if fold != hold_out_fold]
+        written = load_cases(ROOT / path)
+        kept += [c for c, fold in zip(written, id_folds(written, FOLDS)) if fold != hold_out_fold]
     pairs = []
     for case in kept:
         for term in case.expected:
