@@ -19,7 +19,7 @@ Training pairs (anchor → the entry's text as the index embeds it, "term: defin
 Options that the shipped model does not use, kept because docs/retrieval.md reports what
 they did: --mined adds data/train/mined.jsonl (split like the generated questions); --more
 adds every later round: generated2.jsonl, generated3.jsonl and mined.jsonl (a fold takes
-about 50 minutes instead of 31);
+45–50 minutes instead of 31);
 --continue-from goes on training a model this script exported, on the mined questions
 plus a sample of the earlier pairs (--replay), about a fifth of a full run's time.
 
