@@ -23,7 +23,7 @@ from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
 from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
-from .store import GlossaryIndex, StoredEntry
+from .store import GlossaryIndex, StoredEntry, content_words
 from .terms import compact_key, lookup_key
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 FUZZY_ANSWER = 85.0
 FUZZY_SUGGEST = 75.0
+# Two neighbouring letters swapped ("qlroa", "kenrel") is the commonest slip and one keystroke of
+# difference, but fuzz.ratio counts it as two edits: below FUZZY_ANSWER for any name under 14 letters.
+SWAP_SCORE = 90.0
+SWAP_MIN_CHARS = 4
 CLOSE_MAX = 3  # other matches shown beside an answer
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
@@ -143,15 +147,45 @@ class Searcher:
 
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
-        key = lookup_key(framed_subject(query) or query)
+        return [(entry_id, score) for entry_id, score, _name in self._spelled_like(query, limit)]
+
+    def _spelled_like(self, query: str, limit: int) -> list[tuple[int, float, str]]:
+        """(entry id, similarity 0–100, the name key it matched), best first."""
+        subject = framed_subject(query) or query
+        key = lookup_key(subject)
         if not key or len(key) > 80:
             return []
         matches = process.extract(key, self._name_keys, scorer=fuzz.ratio, limit=limit * 3)
-        best: dict[int, float] = {}
-        for _name, score, pos in matches:
+        best: dict[int, tuple[float, str]] = {}
+        for name, score, pos in matches:
             entry_id = self._names[pos][0]
-            best[entry_id] = max(best.get(entry_id, 0.0), float(score))
-        return sorted(best.items(), key=lambda kv: -kv[1])[:limit]
+            if float(score) > best.get(entry_id, (0.0, ""))[0]:
+                best[entry_id] = (float(score), name)
+        for entry_id, name in self._swapped(subject):
+            if SWAP_SCORE > best.get(entry_id, (0.0, ""))[0]:
+                best[entry_id] = (SWAP_SCORE, name)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
+        return [(entry_id, score, name) for entry_id, (score, name) in ranked]
+
+    def _unknown_word(self, query: str) -> bool:
+        words = content_words(query)
+        return len(words) == 1 and not self.index.postings(words)
+
+    def _swapped(self, text: str) -> list[tuple[int, str]]:
+        """(entry, name key) for names one swap of neighbouring letters away from `text`, when the
+        word with the swap is not itself a word the glossary uses ("wrap" is not a slip for Warp).
+        Swapped before the key is made: "bisaes" is "biases" (key "bias"), but its key is "bisae"."""
+        text = text.lower()
+        if len(text) < SWAP_MIN_CHARS or len(text) > 80:
+            return []
+        found = []
+        for i in range(len(text) - 1):
+            if text[i] != text[i + 1] and text[i].isalpha() and text[i + 1].isalpha():
+                ids = self.index.by_key.get(key := lookup_key(text[:i] + text[i + 1] + text[i] + text[i + 2:]), ())
+                start, end = text.rfind(" ", 0, i) + 1, (text.find(" ", i) + 1 or len(text) + 1) - 1
+                if ids and not self.index.postings(content_words(text[start:end])):
+                    found += [(entry_id, key) for entry_id in ids]
+        return found
 
     def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:
         """Autocomplete: term prefix, then alias prefix, then fuzzy; no model call."""
@@ -176,13 +210,27 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
-        close = self.fuzzy(query) if len(query.split()) <= 6 else []
-        if close and close[0][1] >= FUZZY_ANSWER and (len(close) == 1 or close[0][1] - close[1][1] >= 3):
-            return SearchResult(query, ANSWER, [Hit(self.index.entries[close[0][0]], FUZZY, close[0][1] / 100)])
+        close = self._spelled_like(query, 5) if len(query.split()) <= 6 else []
+        if close and close[0][1] >= FUZZY_ANSWER:
+            # Entries sharing the matched name (a term and another entry's alias) answer together,
+            # as an exact match of that name would.
+            same = [e for e, sc, name in close if name == close[0][2] and sc == close[0][1]]
+            rest = [sc for e, sc, _name in close if e not in same]
+            if not rest or close[0][1] - rest[0] >= 3:
+                key = close[0][2]
+                same.sort(key=lambda e: self.index.term_key.get(e) != key)
+                return SearchResult(query, ANSWER, [Hit(self.index.entries[e], FUZZY, close[0][1] / 100)
+                                                    for e in same])
         result = self.ranked(query, limit)
-        near = [(e, sc) for e, sc in close if sc >= FUZZY_SUGGEST]
-        if result.band == NOT_FOUND and near:
-            hits = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc in near]
+        near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST]
+        sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
+        if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or self._unknown_word(query)))):
+            # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never
+            # uses ("areba"), is better shown as the names it is spelled like than as what the model
+            # makes of its letters.
+            shown = sure_near or near
+            hits = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc in shown]
+            hits += [h for h in result.hits if h.entry.id not in {e for e, _sc in shown}]
             return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence)
         return result
 

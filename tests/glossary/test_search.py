@@ -50,6 +50,41 @@ def test_typos_match_by_spelling(searcher):
     assert result.best.entry.term == "Transformer"
 
 
+def test_two_swapped_letters_are_one_slip(searcher):
+    # A swap of neighbouring letters scores as two edits by plain similarity, which sank short names.
+    tried = ambiguous = 0
+    for entry in parse_file(GLOSSARY).entries:
+        key = entry.term.lower()
+        if entry.term.isalpha() and 5 <= len(key) <= 8:
+            slip = key[:2] + key[3] + key[2] + key[4:]
+            if slip != key and searcher.lookup(slip) is None:
+                result = searcher.search(slip)
+                if result.band == ANSWER:
+                    assert result.best.entry.term == entry.term, slip
+                else:  # as close to another name ("arnea": Arena swapped, or RNEA with an extra letter)
+                    assert result.band == SUGGEST and entry.term in [h.entry.term for h in result.hits[:2]], slip
+                    ambiguous += 1
+                tried += 1
+    assert ambiguous <= tried // 20
+
+
+def test_a_slip_as_close_to_two_names_offers_both(searcher):
+    result = searcher.search("adawm")  # Adam with a letter too many, or AdamW with two swapped
+    assert result.band == SUGGEST
+    assert {h.entry.term for h in result.hits[:2]} == {"Adam", "AdamW"}
+
+
+def test_a_misspelt_name_shared_by_two_entries_answers_with_the_entry_it_names(searcher):
+    # "Gradient checkpointing" is an entry and also Activation checkpointing's other name.
+    result = searcher.search("gradient checkpoointing")
+    assert result.band == ANSWER and result.best.entry.term == "Gradient checkpointing"
+
+
+def test_a_word_the_glossary_uses_is_not_a_slip_for_another_name(searcher):
+    result = searcher.search("wrap")  # "warp" swapped, but also a word in the definitions
+    assert result.band != ANSWER
+
+
 def test_term_named_in_a_question_is_recognised(searcher):
     result = searcher.search("can someone explain what BigGAN's truncation trick was about?")
     # Answer or "did you mean" is the calibration's call on a question about a part of an entry;
