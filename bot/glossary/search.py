@@ -36,6 +36,7 @@ FUZZY_SUGGEST = 75.0
 # difference, but fuzz.ratio counts it as two edits: below FUZZY_ANSWER for any name under 14 letters.
 SWAP_SCORE = 90.0
 SWAP_MIN_CHARS = 4
+SWAP_GATE = 60.0  # a swap leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
@@ -161,7 +162,8 @@ class Searcher:
             entry_id = self._names[pos][0]
             if float(score) > best.get(entry_id, (0.0, ""))[0]:
                 best[entry_id] = (float(score), name)
-        for entry_id, name in self._swapped(subject):
+        slip_possible = bool(matches) and matches[0][1] >= SWAP_GATE
+        for entry_id, name in self._swapped(subject) if slip_possible else ():
             if SWAP_SCORE > best.get(entry_id, (0.0, ""))[0]:
                 best[entry_id] = (SWAP_SCORE, name)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
