@@ -212,7 +212,8 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
-        close = self._spelled_like(query, 5) if len(query.split()) <= 6 else []
+        # A name is short, whether it is the whole query or what its "can someone explain what … is" asks about.
+        close = self._spelled_like(query, 5) if len((framed_subject(query) or query).split()) <= 6 else []
         if close and close[0][1] >= FUZZY_ANSWER:
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
@@ -224,7 +225,9 @@ class Searcher:
                 return SearchResult(query, ANSWER, [Hit(self.index.entries[e], FUZZY, close[0][1] / 100)
                                                     for e in same])
         result = self.ranked(query, limit)
-        near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST]
+        # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
+        # reason to offer that name; only a clear misspelling of one, above, is.
+        near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if len(query.split()) <= 6 else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
         if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or self._unknown_word(query)))):
             # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never

@@ -91,6 +91,8 @@ def test_chatter_inside_a_question_stays():
     ("what does LoRA even mean", "LoRA"),
     ("what does RLHF stand for in ml?", "RLHF"),
     ("why is my loss nan", None),
+    ("what is torch.compile?", "torch.compile"),  # a full stop inside a name does not end it
+    ("what is LoRA. I keep hearing about it", "LoRA"),
 ])
 def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
@@ -133,6 +135,21 @@ def _same(searcher, clean: str, decorated: str) -> None:
 @given(name=st.sampled_from(NAMES), decoration=st.sampled_from(DECORATIONS))
 def test_a_decorated_term_gets_the_clean_terms_answer(searcher, name, decoration):
     _same(searcher, name, decoration.format(t=name))
+
+
+def _slip(name: str) -> str:
+    """The name with two neighbouring letters of its longest word swapped."""
+    longest = max(name.split(), key=len)
+    at = len(longest) // 2
+    return name.replace(longest, longest[: at - 1] + longest[at] + longest[at - 1] + longest[at + 1:], 1)
+
+
+@PROPERTY
+@given(name=st.sampled_from([n for n in NAMES if max(len(w) for w in n.split()) >= 6]),
+       decoration=st.sampled_from(DECORATIONS))
+def test_a_decorated_misspelt_term_gets_the_clean_misspellings_answer(searcher, name, decoration):
+    # A spelling match looks at what the framing asks about, however long the sentence around it.
+    _same(searcher, _slip(name), decoration.format(t=_slip(name)))
 
 
 @pytest.mark.parametrize("question", [
