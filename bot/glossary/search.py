@@ -169,6 +169,17 @@ class Searcher:
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
         return [(entry_id, score, name) for entry_id, (score, name) in ranked]
 
+    def _may_be_a_name(self, query: str) -> bool:
+        """Worth a spelling match: a short query, or a longer one whose "can someone explain what …
+        is" asks about a few words, one of them a word the glossary never uses (a misspelling)."""
+        if len(query.split()) <= 6:
+            return True
+        subject = framed_subject(query)
+        if not subject or len(subject.split()) > 4:
+            return False
+        words = content_words(subject)
+        return len(self.index.postings(words)) < len(set(words))
+
     def _unknown_word(self, query: str) -> bool:
         words = content_words(query)
         return len(words) == 1 and not self.index.postings(words)
@@ -212,8 +223,7 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
-        # A name is short, whether it is the whole query or what its "can someone explain what … is" asks about.
-        close = self._spelled_like(query, 5) if len((framed_subject(query) or query).split()) <= 6 else []
+        close = self._spelled_like(query, 5) if self._may_be_a_name(query) else []
         if close and close[0][1] >= FUZZY_ANSWER:
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
