@@ -59,6 +59,16 @@ def test_questions_about_a_named_entry_stay_above_their_floors(searcher):
     assert report["false_refusal"] <= 0.01, report["false_refusal"]
 
 
+def test_questions_the_glossary_does_not_cover_are_rarely_answered(searcher):
+    """data/eval/off_glossary.jsonl: 358 questions no entry answers (ML topics the glossary lacks,
+    everyday questions sharing its words, programming and homework asked in the wrong channel),
+    by four writers; never trained on. Shipped files measured: 2 answered outright (0.6%; the
+    goal is at most 5%), 140 refused, the rest offered as "Did you mean"."""
+    report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "off_glossary.jsonl"))
+    assert report["bands"]["answer"] + report["bands"]["suggest"] + report["bands"]["not_found"] == 358
+    assert report["negatives_answered"] <= 0.03, report["negatives_answered"]
+
+
 # Shipped files measured: question hit@1 0.889 (40 of 45), hit@5 1.0, answer precision 1.0,
 # off-glossary answered 0 of 15, false refusals 0 of 105; names 15 of 15 each, names in passing
 # ("mention") 14 of 15. Each floor leaves room for a question or two. (The ranker trained with
