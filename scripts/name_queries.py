@@ -37,6 +37,13 @@ def neighbour_key(char: str, rng: random.Random) -> str:
 
 
 def one_slip(word: str, rng: random.Random) -> str:
+    """The word with one slip; never the word itself (swapping two equal letters would be)."""
+    while (slipped := _slip_once(word, rng)) == word:
+        pass
+    return slipped
+
+
+def _slip_once(word: str, rng: random.Random) -> str:
     at = rng.randrange(1, len(word) - 1)
     kind = rng.choice(("drop", "swap", "neighbour", "double"))
     if kind == "drop":

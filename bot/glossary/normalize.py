@@ -134,9 +134,10 @@ _FRAMING = re.compile(
     re.IGNORECASE,
 )
 _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
-# A full stop ends a sentence only before a space or the end: "torch.compile" is one name.
-_SENTENCE_END = re.compile(r"[?!;]|\.(?=\s|$)")
-_SUBJECT_END = re.compile(r"[?!;]|\.(?=\s|$)|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
+# A full stop ends a sentence only before a space or the end ("torch.compile" is one name); an
+# ellipsis always does ("what is LoRA...and why").
+_SENTENCE_END = re.compile(r"[?!;…]|\.{2,}|\.(?=\s|$)")
+_SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|\.(?=\s|$)|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
 _TRAILING = re.compile(
     r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
     r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)))*\s*[?.!]*$",

@@ -3,7 +3,8 @@
 Order of attempts, cheapest and most certain first:
 1. exact term or alias (no model call), for the text and for what a "what is …"
    framing in it asks about (normalize.py strips Discord decoration and chatter first);
-2. typo-tolerant name match (rapidfuzz, no model call) for short queries;
+2. typo-tolerant name match (rapidfuzz, no model call) for short queries, and for what a
+   longer one's "what is …" asks about when it holds a word the glossary never uses;
 3. everything else: candidates from dense vectors, keyword BM25 and the glossary
    names the question contains, scored by the learned ranker (features.py,
    ranker.py), whose calibrated confidence sets the band: `answer` (right 95% of
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
@@ -32,11 +34,13 @@ ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 FUZZY_ANSWER = 85.0
 FUZZY_SUGGEST = 75.0
-# Two neighbouring letters swapped ("qlroa", "kenrel") is the commonest slip and one keystroke of
-# difference, but fuzz.ratio counts it as two edits: below FUZZY_ANSWER for any name under 14 letters.
-SWAP_SCORE = 90.0
-SWAP_MIN_CHARS = 4
-SWAP_GATE = 60.0  # a swap leaves a name at least this close by plain similarity ("bisaes": Biases 67)
+# One slip of the keyboard (a letter dropped, doubled, replaced, or two neighbours swapped) is
+# one edit, but fuzz.ratio scores a swap or a replaced letter as two: a slip in a name of six
+# letters or fewer ("kenrel", "qlroa", "areba") fell below FUZZY_ANSWER. Every name one slip away
+# scores SLIP_SCORE at least, so a slip as close to two names ("gleu": GLU or GELU) is a tie.
+SLIP_SCORE = 90.0
+SLIP_MIN_CHARS = 4
+SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
@@ -157,15 +161,17 @@ class Searcher:
         if not key or len(key) > 80:
             return []
         matches = process.extract(key, self._name_keys, scorer=fuzz.ratio, limit=limit * 3)
+        slips = bool(matches) and matches[0][1] >= SLIP_GATE and len(key) >= SLIP_MIN_CHARS and self._misspelt(key)
         best: dict[int, tuple[float, str]] = {}
         for name, score, pos in matches:
             entry_id = self._names[pos][0]
+            if slips and OSA.distance(key, name, score_cutoff=1) <= 1:
+                score = max(score, SLIP_SCORE)
             if float(score) > best.get(entry_id, (0.0, ""))[0]:
                 best[entry_id] = (float(score), name)
-        slip_possible = bool(matches) and matches[0][1] >= SWAP_GATE
-        for entry_id, name in self._swapped(subject) if slip_possible else ():
-            if SWAP_SCORE > best.get(entry_id, (0.0, ""))[0]:
-                best[entry_id] = (SWAP_SCORE, name)
+        for entry_id, name in self._swapped(subject) if slips else ():
+            if SLIP_SCORE > best.get(entry_id, (0.0, ""))[0]:
+                best[entry_id] = (SLIP_SCORE, name)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
         return [(entry_id, score, name) for entry_id, (score, name) in ranked]
 
@@ -177,27 +183,29 @@ class Searcher:
         subject = framed_subject(query)
         if not subject or len(subject.split()) > 4:
             return False
-        words = content_words(subject)
-        return len(self.index.postings(words)) < len(set(words))
+        return self._misspelt(subject)
 
     def _unknown_word(self, query: str) -> bool:
         words = content_words(query)
         return len(words) == 1 and not self.index.postings(words)
 
+    def _misspelt(self, key: str) -> bool:
+        """Whether the text holds a word the glossary never uses: a slip that makes a word it does
+        use ("wrap" for Warp) is not a slip."""
+        words = content_words(key)
+        return len(self.index.postings(words)) < len(set(words))
+
     def _swapped(self, text: str) -> list[tuple[int, str]]:
-        """(entry, name key) for names one swap of neighbouring letters away from `text`, when the
-        word with the swap is not itself a word the glossary uses ("wrap" is not a slip for Warp).
-        Swapped before the key is made: "bisaes" is "biases" (key "bias"), but its key is "bisae"."""
+        """(entry, name key) for names one swap of neighbouring letters away from `text`, swapped
+        before the key is made: "bisaes" is "biases" (key "bias"), but its own key is "bisae"."""
         text = text.lower()
-        if len(text) < SWAP_MIN_CHARS or len(text) > 80:
+        if len(text) > 80:
             return []
         found = []
         for i in range(len(text) - 1):
             if text[i] != text[i + 1] and text[i].isalpha() and text[i + 1].isalpha():
-                ids = self.index.by_key.get(key := lookup_key(text[:i] + text[i + 1] + text[i] + text[i + 2:]), ())
-                start, end = text.rfind(" ", 0, i) + 1, (text.find(" ", i) + 1 or len(text) + 1) - 1
-                if ids and not self.index.postings(content_words(text[start:end])):
-                    found += [(entry_id, key) for entry_id in ids]
+                key = lookup_key(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+                found += [(entry_id, key) for entry_id in self.index.by_key.get(key, ())]
         return found
 
     def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:

@@ -93,6 +93,7 @@ def test_chatter_inside_a_question_stays():
     ("why is my loss nan", None),
     ("what is torch.compile?", "torch.compile"),  # a full stop inside a name does not end it
     ("what is LoRA. I keep hearing about it", "LoRA"),
+    ("what is LoRA...and why does it work", "LoRA"),
 ])
 def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
@@ -138,14 +139,15 @@ def test_a_decorated_term_gets_the_clean_terms_answer(searcher, name, decoration
 
 
 def _slip(name: str) -> str:
-    """The name with two neighbouring letters of its longest word swapped."""
+    """The name with two different neighbouring letters of its longest word swapped."""
     longest = max(name.split(), key=len)
-    at = len(longest) // 2
+    at = next(i for i in range(len(longest) // 2, len(longest)) if longest[i] != longest[i - 1])
     return name.replace(longest, longest[: at - 1] + longest[at] + longest[at - 1] + longest[at + 1:], 1)
 
 
 @PROPERTY
-@given(name=st.sampled_from([n for n in NAMES if max(len(w) for w in n.split()) >= 6]),
+@given(name=st.sampled_from([n for n in NAMES if max(len(w) for w in n.split()) >= 6
+                             and len(set(max(n.split(), key=len)[3:])) > 1]),
        decoration=st.sampled_from(DECORATIONS))
 def test_a_decorated_misspelt_term_gets_the_clean_misspellings_answer(searcher, name, decoration):
     # A spelling match looks at what the framing asks about, however long the sentence around it.

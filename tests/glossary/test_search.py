@@ -68,10 +68,15 @@ def test_two_swapped_letters_are_one_slip(searcher):
     assert ambiguous <= tried // 20
 
 
-def test_a_slip_as_close_to_two_names_offers_both(searcher):
-    result = searcher.search("adawm")  # Adam with a letter too many, or AdamW with two swapped
+@pytest.mark.parametrize(("slip", "names"), [
+    ("adawm", {"Adam", "AdamW"}),  # a letter too many, or two swapped
+    ("gleu", {"GLU", "GELU"}),
+    ("tsft", {"SFT", "STFT"}),
+])
+def test_a_slip_as_close_to_two_names_offers_both(searcher, slip, names):
+    result = searcher.search(slip)
     assert result.band == SUGGEST
-    assert {h.entry.term for h in result.hits[:2]} == {"Adam", "AdamW"}
+    assert {h.entry.term for h in result.hits[:2]} == names
 
 
 def test_a_misspelt_name_shared_by_two_entries_answers_with_the_entry_it_names(searcher):
