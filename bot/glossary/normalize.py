@@ -147,13 +147,14 @@ _STAND_FOR = re.compile(r"\s+stands?\s+for\b", re.IGNORECASE)  # its "for" does 
 
 
 @lru_cache(maxsize=1024)  # one /ask asks it of the same text up to three times
-def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
+def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: bool = False) -> str | None:
     """What a "what is …" / "explain …" / "define …" framing asks about, if the text has one.
 
     The last framing wins ("hey so I read about it, but what's LoRA?" → "LoRA"); the
     subject ends at "and", "or", "in", … or at the end of its sentence — only at the end
     of the sentence with `whole_sentence`, for names that hold such a word ("Precision
-    and recall"). None when there is no framing."""
+    and recall"). `leading_chatter` keeps a chatter word at its start, for names that begin
+    with one ("all to all token routing"). None when there is no framing."""
     found = list(_FRAMING.finditer(text))
     if not found:
         return None
@@ -164,5 +165,6 @@ def framed_subject(text: str, *, whole_sentence: bool = False) -> str | None:
     end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:
         inner = inner[: end.start()]
-    inner = _TRAILING.sub("", strip_chatter(inner.strip()))
+    inner = inner.strip()
+    inner = _TRAILING.sub("", _TRAILING_CHATTER.sub("", inner).strip() if leading_chatter else strip_chatter(inner))
     return inner.strip(" ?!.,:;'\"`") or None

@@ -109,7 +109,9 @@ class Searcher:
         whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
         if cut and whole and cut != whole and self._compares(whole[len(cut):]):
             cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
-        for candidate in dict.fromkeys((query, whole, cut)):
+        # A name that starts with a chatter word ("all to all token routing") keeps it.
+        named = framed_subject(query, whole_sentence=True, leading_chatter=True)
+        for candidate in dict.fromkeys((query, whole, cut, named)):
             if not candidate:
                 continue
             key = lookup_key(candidate)

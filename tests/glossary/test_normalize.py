@@ -104,6 +104,11 @@ def test_a_whole_sentence_subject_keeps_the_names_own_and():
     assert framed_subject("what is Precision and recall?", whole_sentence=True) == "Precision and recall"
 
 
+def test_a_framed_name_starting_with_a_chatter_word_is_an_exact_answer(searcher):
+    result = searcher.search("> what is all to all token routing?")
+    assert result.band == "answer" and result.best.entry.term == "All-to-all token routing"
+
+
 def test_a_framed_name_holding_and_is_an_exact_answer(searcher):
     result = searcher.search("@everyone what is Precision and recall")
     assert result.band == "answer" and result.best.entry.term == "Precision and recall"
