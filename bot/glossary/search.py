@@ -187,10 +187,6 @@ class Searcher:
             return False
         return self._misspelt(subject)
 
-    def _unknown_word(self, query: str) -> bool:
-        words = content_words(query)
-        return len(words) == 1 and not self.index.postings(words)
-
     def _misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
         use ("wrap" for Warp) is not a slip."""
@@ -249,10 +245,11 @@ class Searcher:
         # reason to offer that name; only a clear misspelling of one, above, is.
         near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if len(query.split()) <= 6 else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
-        if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or self._unknown_word(query)))):
+        lone_unknown_word = len(content_words(query)) == 1 and self._misspelt(query)
+        if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or lone_unknown_word))):
             # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never
-            # uses ("areba"), is better shown as the names it is spelled like than as what the model
-            # makes of its letters.
+            # uses, is better shown as the names it is spelled like than as what the model makes of
+            # its letters.
             shown = sure_near or near
             hits = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc in shown]
             hits += [h for h in result.hits if h.entry.id not in {e for e, _sc in shown}]
