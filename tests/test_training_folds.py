@@ -48,8 +48,9 @@ def test_every_bank_question_names_glossary_entries_and_ids_are_unique():
 
     terms = {e.term for e in parse_file(DEFAULT_DATA_DIR / "glossary.txt").entries}
     ids: list[str] = []
+    never_trained_on = ("dev", "mentions", "short_mentions", "off_glossary")
     for path in (*BANK_FILES, DEFAULT_DATA_DIR / "train" / "generated3.jsonl",
-                 *(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl" for name in ("dev", "mentions", "off_glossary"))):
+                 *(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl" for name in never_trained_on)):
         for line in path.read_text(encoding="utf-8").splitlines():
             question = json.loads(line)
             ids.append(question["id"])
