@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from bot.config import DEFAULT_DATA_DIR
 from bot.glossary.embeddings import TUNED_MANIFEST, TUNED_ONNX, bundled_model_id
 from bot.glossary.evaluate import evaluate, load_cases
@@ -46,27 +48,16 @@ def test_answers_on_the_final_check_set_stay_above_their_floors(searcher):
     assert report["false_refusal"] <= FLOORS["false_refusal"], report["false_refusal"]
 
 
-def test_questions_about_a_named_entry_stay_above_their_floors(searcher):
-    """data/eval/mentions.jsonl: one question per entry that names it and asks about it, written
-    by eight writers; no model, ranker or bank has seen them. Shipped files measured: hit@1 0.964
-    (665 of 690; the misses name two entries and put the other first), hit@5 1.0, answered
-    outright 435, right 434 of those, refused none."""
-    report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "mentions.jsonl"))
+# One question per entry that names it and asks about it, never trained on: mentions.jsonl by
+# eight writers; short_mentions.jsonl (3 to 8 words, "why is LoRA so cheap to fine-tune") by eight
+# others. Shipped files measured: hit@1 0.964 and 0.935 (the misses mostly name two entries and put
+# the other first), hit@5 1.0 for both, answered outright 435 (434 right) and 276 (275 right),
+# refused 0 and 1.
+@pytest.mark.parametrize(("name", "hit_floor"), [("mentions", 0.94), ("short_mentions", 0.91)])
+def test_questions_about_a_named_entry_stay_above_their_floors(searcher, name, hit_floor):
+    report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl"))
     assert report["overall"]["n"] == 690
-    assert report["overall"]["hit@1"] >= 0.94, report["overall"]
-    assert report["overall"]["hit@5"] >= 0.99, report["overall"]
-    assert report["answer_precision"] >= 0.97, report["answer_precision"]
-    assert report["false_refusal"] <= 0.01, report["false_refusal"]
-
-
-def test_short_questions_about_a_named_entry_stay_above_their_floors(searcher):
-    """data/eval/short_mentions.jsonl: one question of 3 to 8 words per entry that names it ("why
-    is LoRA so cheap to fine-tune"), by eight other writers; never trained on. Shipped files
-    measured: hit@1 0.935 (645 of 690; most misses name two entries), hit@5 1.0, answered
-    outright 276, right 275 of those, refused 1."""
-    report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "short_mentions.jsonl"))
-    assert report["overall"]["n"] == 690
-    assert report["overall"]["hit@1"] >= 0.91, report["overall"]
+    assert report["overall"]["hit@1"] >= hit_floor, report["overall"]
     assert report["overall"]["hit@5"] >= 0.99, report["overall"]
     assert report["answer_precision"] >= 0.97, report["answer_precision"]
     assert report["false_refusal"] <= 0.01, report["false_refusal"]
