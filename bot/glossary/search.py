@@ -39,6 +39,7 @@ FUZZY_SUGGEST = 75.0
 # letters or fewer ("kenrel", "qlroa", "areba") fell below FUZZY_ANSWER. Every name one slip away
 # scores SLIP_SCORE at least, so a slip as close to two names ("gleu": GLU or GELU) is a tie.
 SLIP_SCORE = 90.0
+SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
 SLIP_MIN_CHARS = 4
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
@@ -180,7 +181,7 @@ class Searcher:
     def _may_be_a_name(self, query: str) -> bool:
         """Worth a spelling match: a short query, or a longer one whose "can someone explain what …
         is" asks about a few words, one of them a word the glossary never uses (a misspelling)."""
-        if len(query.split()) <= 6:
+        if len(query.split()) <= SHORT_QUERY_WORDS:
             return True
         subject = framed_subject(query)
         if not subject or len(subject.split()) > 4:
@@ -243,7 +244,8 @@ class Searcher:
         result = self.ranked(query, limit)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
         # reason to offer that name; only a clear misspelling of one, above, is.
-        near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if len(query.split()) <= 6 else []
+        short = len(query.split()) <= SHORT_QUERY_WORDS
+        near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if short else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
         lone_unknown_word = len(content_words(query)) == 1 and self._misspelt(query)
         if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or lone_unknown_word))):
