@@ -134,10 +134,14 @@ _FRAMING = re.compile(
     re.IGNORECASE,
 )
 _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
-# A full stop ends a sentence only before a space or the end ("torch.compile" is one name); an
+# A full stop ends a sentence before a space, the end, or a word that starts a new question
+# ("what is a VAE.what about NVAE?"); otherwise it is part of a name ("torch.compile"). An
 # ellipsis always does ("what is LoRA...and why").
-_SENTENCE_END = re.compile(r"[?!;…]|\.{2,}|\.(?=\s|$)")
-_SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|\.(?=\s|$)|\s(?:and|or|but|in|for|when|if|vs|versus)\s", re.IGNORECASE)
+_FULL_STOP = (r"\.(?=\s|$|(?i:what|how|why|when|where|which|who|and|also|so|but|is|are|does|do|can|could|"
+              r"thanks|thx|ok)\b)")
+_SENTENCE_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP)
+_SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|in|for|when|if|vs|versus)\s",
+                          re.IGNORECASE)
 _TRAILING = re.compile(
     r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
     r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)))*\s*[?.!]*$",

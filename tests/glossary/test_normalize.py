@@ -94,6 +94,8 @@ def test_chatter_inside_a_question_stays():
     ("what is torch.compile?", "torch.compile"),  # a full stop inside a name does not end it
     ("what is LoRA. I keep hearing about it", "LoRA"),
     ("what is LoRA...and why does it work", "LoRA"),
+    ("what is a VAE.what about the KL term?", "VAE"),  # a new question after a full stop, no space
+    ("what is nn.Module.thanks", "nn.Module"),
 ])
 def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
