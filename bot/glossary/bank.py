@@ -6,9 +6,10 @@ fp16" is close to other people's questions about loss scaling, not to the
 entry's wording). The bank is every question this project has with its right
 entries: the training questions written from the glossary
 (data/train/generated.jsonl and generated2.jsonl, eight per entry in four styles), the real
-questions from public GitHub issues, reworded (data/train/mined.jsonl), and the
-development sets (data/eval/dev2.jsonl, dev_real.jsonl). Never data/eval/dev.jsonl:
-that is the final check, and a question in the bank would be found there.
+questions from public GitHub issues, reworded (data/train/mined.jsonl), questions that
+name their entry (data/train/named.jsonl, two per entry), and the development sets
+(data/eval/dev2.jsonl, dev_real.jsonl). Never data/eval/dev.jsonl: that is the final
+check, and a question in the bank would be found there.
 
 The index embeds each bank question once (index.py, `bank` table, vectors
 shared with the entries' through the content-hash cache) and the ranker gets,
@@ -30,6 +31,7 @@ BANK_FILES = (
     DATA_DIR / "train" / "generated.jsonl",
     DATA_DIR / "train" / "generated2.jsonl",
     DATA_DIR / "train" / "mined.jsonl",
+    DATA_DIR / "train" / "named.jsonl",
     DATA_DIR / "eval" / "dev2.jsonl",
     DATA_DIR / "eval" / "dev_real.jsonl",
 )
