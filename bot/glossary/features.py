@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .normalize import framed_subject
-from .store import GlossaryIndex, content_words, top_k
-from .terms import TermSpotter, lookup_key, stem
+from .store import GlossaryIndex, top_k
+from .terms import TermSpotter, content_words, lookup_key, stem
 
 # Out of fold, every expected entry the candidates held was within the 30 nearest by
 # meaning, the 30 best keyword matches or the named entries; 50 keeps a margin. 100 cost
@@ -55,6 +55,9 @@ FEATURES = (
     "named_count",       # log(1 + entries the question names) (same for every candidate)
     "bank_max",          # cosine of the question and the nearest bank question about this entry (-1: none)
     "bank_gap",          # bank_max minus the best bank_max among candidates
+    "bank_words",        # BM25 of the question against the best-matching bank question about this entry, ÷ the best
+    "bank_words_bm25",   # … that BM25 itself (0: no bank question shares a word)
+    "bank_words_rank",   # log(1 + rank by it)
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -87,6 +90,8 @@ class FeatureMaker:
         self.bank_questions = index.bank_questions if whole else [q for q, k in zip(index.bank_questions, kept) if k]
         self.bank_vectors = index.bank_vectors if whole else index.bank_vectors[kept]
         self.bank_positions = index.bank_positions if whole else index.bank_positions[kept]
+        # the index's bank row → row here (-1: left out); None when nothing is left out
+        self._bank_kept = None if whole else np.where(kept, np.cumsum(kept) - 1, -1)
         # Per entry position, its bank rows are [_bank_first, _bank_first + _bank_count).
         entries, first, count = np.unique(self.bank_positions, return_index=True, return_counts=True)
         self._bank_first = np.zeros(len(index.entry_ids), dtype=np.int64)
@@ -218,10 +223,17 @@ class FeatureMaker:
             X[:, _F["dense_lead_gap"]] = lead - lead.max()
             X[:, _F["dense_rank"]] = np.log1p(_ranks(full))
             X[:, _F["lead_rank"]] = np.log1p(_ranks(lead))
-            X[:, _F["bank_max"]] = self._bank_max(qvec, positions, skip)
+        bank_rows = self._bank_rows(positions)
+        if qvec is not None:
+            X[:, _F["bank_max"]] = self._bank_max(qvec, bank_rows, skip)
             X[:, _F["bank_gap"]] = X[:, _F["bank_max"]] - X[:, _F["bank_max"]].max()
         else:
             X[:, _F["bank_max"]] = -1.0
+        words_best = self._bank_words(self._bank_word_scores(content, skip), bank_rows)
+        if words_best.max() > 0:
+            X[:, _F["bank_words"]] = words_best / words_best.max()
+        X[:, _F["bank_words_bm25"]] = words_best
+        X[:, _F["bank_words_rank"]] = np.log1p(_ranks(words_best))
 
         X[:, _F["bm25_rank"]] = np.log1p(KEYWORD_CANDIDATES)
         if len(keyword_top):
@@ -277,22 +289,57 @@ class FeatureMaker:
         keep = rows >= 0
         return np.bincount(rows[keep], weights=weights[keep], minlength=m).astype(np.float32)
 
-    def _bank_max(self, qvec: np.ndarray, positions: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
-        """Per candidate: the question's cosine with the nearest bank question about it, -1 if none.
-        Only the candidates' bank rows are compared (several hundred of 8,135)."""
-        best = np.full(len(positions), -1.0, dtype=np.float32)
+    def _bank_rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates' bank rows, grouped by candidate: (which candidates have any, their rows,
+        where each one's rows start). Only these rows are compared with the question (several
+        hundred of 8,135)."""
         count = self._bank_count[positions]
         asked = count > 0
-        if not asked.any():
-            return best
         count = count[asked]
         ends = np.cumsum(count)
+        starts = ends - count
         first = self._bank_first[positions][asked]
-        rows = np.arange(ends[-1]) - np.repeat(ends - count, count) + np.repeat(first, count)
+        rows = np.arange(ends[-1] if len(ends) else 0) - np.repeat(starts, count) + np.repeat(first, count)
+        return asked, rows, starts
+
+    def _bank_max(self, qvec: np.ndarray, bank_rows: tuple, skip: np.ndarray | None) -> np.ndarray:
+        """Per candidate: the question's cosine with the nearest bank question about it, -1 if none."""
+        asked, rows, starts = bank_rows
+        best = np.full(len(asked), -1.0, dtype=np.float32)
+        if not len(rows):
+            return best
         sims = self.bank_vectors.take(rows, axis=0) @ qvec  # take: a fifth faster than [rows] here
         if skip is not None and len(skip):
             sims[np.isin(rows, skip)] = -1.0
-        best[asked] = np.maximum.reduceat(sims, ends - count)
+        best[asked] = np.maximum.reduceat(sims, starts)
+        return best
+
+    def _bank_word_scores(self, content: list[str], skip: np.ndarray | None) -> np.ndarray | None:
+        """Per bank row: the BM25 of the question's words against that bank question (None when
+        no bank question has any of them). Identifiers, flags and numbers ("enforce_eager",
+        "num_generations", "stage3") are where words beat the embedding: cross-validated, this
+        lifted real questions' hit@1 by 4 points and written ones' by 2 (docs/retrieval.md)."""
+        postings = self.index.bank_postings(content)
+        if not postings:
+            return None
+        at = np.concatenate([p[0] for p in postings.values()])
+        weights = np.concatenate([p[1] for p in postings.values()])
+        if self._bank_kept is not None:  # cross-validation: rows left out are not there
+            at = self._bank_kept[at]
+            weights = weights[at >= 0]
+            at = at[at >= 0]
+        score = np.bincount(at, weights=weights, minlength=len(self.bank_positions)).astype(np.float32)
+        if skip is not None and len(skip):
+            score[skip] = 0.0
+        return score
+
+    @staticmethod
+    def _bank_words(scores: np.ndarray | None, bank_rows: tuple) -> np.ndarray:
+        """Per candidate: the best of `scores` among the bank questions about it (0 if none)."""
+        asked, rows, starts = bank_rows
+        best = np.zeros(len(asked), dtype=np.float32)
+        if scores is not None and len(rows):
+            best[asked] = np.maximum.reduceat(scores[rows], starts)
         return best
 
 

@@ -10,11 +10,13 @@ and vectors no entry refers to any more are deleted.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import sqlite3
 import time
-from contextlib import closing
+from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +31,9 @@ from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
-from .terms import TermSpotter, aliases_for, compact_key, lookup_key, keyword_tokens
+from .terms import TermSpotter, aliases_for, compact_key, content_words, keyword_tokens, lookup_key
 
-SCHEMA_VERSION = 3  # = len(MIGRATIONS)
+SCHEMA_VERSION = 4  # = len(MIGRATIONS)
 VIEWS = ("lead", "full")
 
 
@@ -80,7 +82,17 @@ def _m003_bank(db: sqlite_utils.Database) -> None:
                       if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_postings, _m003_bank]
+def _m004_bank_postings(db: sqlite_utils.Database) -> None:
+    """The bank's words, scored with BM25 like the entries' (features.py: identifiers and flags
+    such as "enforce_eager" or "num_generations" that the embedding smears). `rows` are rowids
+    of `bank`, which the build numbers itself."""
+    db["bank_postings"].create({"token": str, "rows": bytes, "weights": bytes}, pk="token",
+                               if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_initial, _m002_postings, _m003_bank, _m004_bank_postings,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -308,14 +320,20 @@ def _rebuild(
     term_ids: dict[str, int] = {}
     for row in entry_rows:
         term_ids.setdefault(row["key"], row["id"])
-    bank_rows_ = []
+    bank_rows_, bank_texts, seen = [], [], set()
     for question_id, question, entry_id in bank_rows(bank, term_ids):
+        if (question_id, entry_id) in seen:
+            continue  # the table's key: a question id listed twice keeps its first text
+        seen.add((question_id, entry_id))
         digest = content_hash(question)
         texts_by_hash[digest] = question
-        bank_rows_.append({"question_id": question_id, "entry_id": entry_id, "content_hash": digest})
+        bank_rows_.append({"rowid": len(bank_rows_) + 1, "question_id": question_id, "entry_id": entry_id,
+                           "content_hash": digest})
+        bank_texts.append(question)
 
     link_rows = _links(parsed.entries, alias_rows)
     posting_rows = keyword_postings(entry_rows)
+    bank_posting_rows = bank_postings(bank_texts)
 
     model = embedder.model_id
     have = {row[0] for row in db.execute("SELECT content_hash FROM embeddings WHERE model = ?", [model])}
@@ -336,8 +354,10 @@ def _rebuild(
         db.execute("DELETE FROM aliases")
         db.execute("DELETE FROM entries")
         db.execute("DELETE FROM postings")
+        db.execute("DELETE FROM bank_postings")
         _insert(db, "entries", entry_rows)
         _insert(db, "postings", posting_rows)
+        _insert(db, "bank_postings", bank_posting_rows)
         _insert(db, "aliases", alias_rows, verb="INSERT OR IGNORE")
         _insert(db, "links", link_rows, verb="INSERT OR IGNORE")
         _insert(db, "entry_views", view_rows)
@@ -405,6 +425,27 @@ def keyword_postings(entry_rows: list[dict], k1: float = 1.2, b: float = 0.75) -
          "weights": np.asarray(weights[word], dtype=np.float32).tobytes()}
         for word, entry_ids in ids.items()
     ]
+
+
+def bank_postings(texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[dict]:
+    """Per word: the bank rows (rowid i + 1 for texts[i]) whose question has it, and its whole
+    BM25 weight there (idf included: the bank is fixed once built), over content words only."""
+    docs = [content_words(text) for text in texts]
+    mean_length = (sum(map(len, docs)) / len(docs)) if docs else 1.0
+    rows: dict[str, list[int]] = {}
+    weights: dict[str, list[float]] = {}
+    for row, words in enumerate(docs, start=1):
+        norm = k1 * (1 - b + b * len(words) / (mean_length or 1.0))
+        for word, freq in Counter(words).items():
+            rows.setdefault(word, []).append(row)
+            weights.setdefault(word, []).append(freq * (k1 + 1) / (freq + norm))
+    n = len(docs)
+    out = []
+    for word, word_rows in rows.items():
+        idf = max(math.log((n - len(word_rows) + 0.5) / (len(word_rows) + 0.5)), 1e-6)
+        out.append({"token": word, "rows": np.asarray(word_rows, dtype=np.int32).tobytes(),
+                    "weights": (np.asarray(weights[word], dtype=np.float32) * np.float32(idf)).tobytes()})
+    return out
 
 
 def _insert(db: sqlite_utils.Database, table: str, rows: list[dict], verb: str = "INSERT") -> None:

@@ -25,8 +25,8 @@ from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
 from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
-from .store import GlossaryIndex, StoredEntry, content_words
-from .terms import compact_key, lookup_key
+from .store import GlossaryIndex, StoredEntry
+from .terms import compact_key, content_words, lookup_key
 
 log = logging.getLogger(__name__)
 

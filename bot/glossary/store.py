@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .index import SCHEMA_VERSION, VIEWS, IndexError_, read_only_uri
-from .terms import stem, tokens
+from .terms import content_words
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,6 @@ class StoredEntry:
 class Link:
     entry_id: int
     kind: str  # "see", "mentions", "mentioned by"
-
-
-STOPWORDS = frozenset(
-    """a about an and are as at be been but by can could did do does doing for from had has have how i if
-    in into is it its me my of on or so than that the their them then there these they this to up us was
-    we were what when where which who why will with would you your yours just also any some very really
-    thing things called call name named explain someone anyone tell mean means""".split()
-)
 
 
 # Above this many entries, nearest() prefilters with binary codes (see there).
@@ -65,11 +57,6 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def content_words(text: str) -> list[str]:
-    """The words of a query that keyword search looks for."""
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
-
-
 # Words whose postings stay in memory (with "not in the glossary" remembered too); at the
 # 100× synthetic glossary the largest few thousand postings lists take a few tens of MB.
 POSTINGS_CACHE_WORDS = 20_000
@@ -81,7 +68,9 @@ class GlossaryIndex:
         if not self.path.is_file():
             raise IndexError_(f"index {self.path} not found: run `glossary-bot build`")
         self._local = threading.local()
-        self._postings_cache: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        # per postings table: word → (rows, weights), None for a word it lacks
+        self._postings_cache: dict[str, dict[str, tuple[np.ndarray, np.ndarray] | None]] = {
+            "postings": {}, "bank_postings": {}}
         self._postings_lock = threading.Lock()
         try:
             self._load(self._connection())
@@ -193,11 +182,15 @@ class GlossaryIndex:
         ).fetchall()
         rows = [r for r in rows if r[1] in self.entries and len(r[2]) == 4 * self.dim]
         entry_ids = np.array([r[1] for r in rows], dtype=np.int64)
-        order = np.lexsort((np.array([r[3] for r in rows], dtype=np.int64), entry_ids))
+        rowids = np.array([r[3] for r in rows], dtype=np.int64)
+        order = np.lexsort((rowids, entry_ids))
         vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
         self.bank_questions = [rows[i][0] for i in order.tolist()]
         self.bank_positions = self._positions[entry_ids[order]]
         self.bank_vectors = vectors[order]
+        # bank rowid → row here (-1: not loaded), for the bank's word postings
+        self._bank_slot = np.full(int(rowids.max()) + 1 if len(rowids) else 1, -1, dtype=np.int64)
+        self._bank_slot[rowids[order]] = np.arange(len(order))
 
     def _binary_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """One bit per dimension (above or below the mean) of every 'full' vector,
@@ -239,26 +232,37 @@ class GlossaryIndex:
         Words are read from SQLite once and then kept (the index never changes while it is
         open; a question's words are mostly the same few thousand): a query for them cost a
         sixth of a meaning search's own time."""
+        return self._cached_postings("postings", "entry_ids", self._positions, words)
+
+    def bank_postings(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """word → (rows of the bank as loaded here, BM25 weight with idf), for words bank
+        questions have (index.bank_postings); kept in memory like `postings`."""
+        return self._cached_postings("bank_postings", "rows", self._bank_slot, words)
+
+    def _cached_postings(self, table: str, column: str, slot: np.ndarray,
+                         words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         words = list(dict.fromkeys(words))
-        cache = self._postings_cache  # one snapshot: another thread may swap in a new dict meanwhile
+        cache = self._postings_cache[table]  # one snapshot: another thread may swap in a new dict meanwhile
         missing = [w for w in words if w not in cache]
         if missing:
             fetched: dict[str, tuple[np.ndarray, np.ndarray] | None] = dict.fromkeys(missing)
             for start in range(0, len(missing), 500):  # SQLite's limit on bound parameters
                 chunk = missing[start : start + 500]
                 rows = self._connection().execute(
-                    f"SELECT token, entry_ids, weights FROM postings WHERE token IN ({','.join('?' * len(chunk))})",
+                    f"SELECT token, {column}, weights FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
                 for token, ids, weights in rows:
-                    ids = np.frombuffer(ids, dtype=np.int32)
-                    fetched[token] = (self._positions[ids], np.frombuffer(weights, dtype=np.float32))
+                    at = slot[np.frombuffer(ids, dtype=np.int32)]
+                    weights = np.frombuffer(weights, dtype=np.float32)
+                    loaded = at >= 0  # bank rows of entries this index lacks are not loaded
+                    fetched[token] = (at, weights) if loaded.all() else (at[loaded], weights[loaded])
             with self._postings_lock:
-                current = self._postings_cache
+                current = self._postings_cache[table]
                 if len(current) + len(fetched) > POSTINGS_CACHE_WORDS:
                     # Full: start over (rare: a long-running bot meeting new words; cheaper than
                     # LRU bookkeeping), in a new dict, so a reader of the old one loses nothing.
-                    self._postings_cache = dict(fetched)
+                    self._postings_cache[table] = dict(fetched)
                 else:
                     current.update(fetched)  # words are only ever added to a dict in use
             found = {w: fetched[w] if w in fetched else cache[w] for w in words}

@@ -97,6 +97,19 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+STOPWORDS = frozenset(
+    """a about an and are as at be been but by can could did do does doing for from had has have how i if
+    in into is it its me my of on or so than that the their them then there these they this to up us was
+    we were what when where which who why will with would you your yours just also any some very really
+    thing things called call name named explain someone anyone tell mean means""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a query that keyword search looks for."""
+    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
+
+
 def keyword_tokens(text: str) -> list[str]:
     """Stemmed word tokens, as keyword postings are stored."""
     return [stem(t) for t in tokens(text)]

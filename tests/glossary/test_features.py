@@ -74,6 +74,43 @@ def test_a_question_asked_before_is_evidence_for_the_entry_that_answered_it(sear
     assert _f(_bank_rows(index, without, question.text, real_embedder)[question.terms[0]], "bank_max") < 0.99
 
 
+def test_a_rare_word_shared_with_a_bank_question_is_evidence_for_its_entry(searcher):
+    """Identifiers and flags ("num_generations", "enforce_eager") are where the embedding is weakest:
+    a bank question that shares them counts for its entry through its words, not its vector."""
+    from bot.glossary.bank import load_bank
+    from bot.glossary.features import FeatureMaker
+
+    index = searcher.index
+    asked = {}
+    for q in load_bank():
+        for word in q.text.split():
+            if "_" in word.strip("`?,.()") and len(q.terms) == 1:
+                asked.setdefault(word.strip("`?,.()"), []).append(q)
+    word, questions = next((w, qs) for w, qs in sorted(asked.items()) if len({q.terms for q in qs}) == 1)
+    term = questions[0].terms[0]
+    text = f"what does {word} do?"
+    rows = _rows(searcher, text)
+    if term not in rows:  # not a keyword candidate of the glossary's own text: name it too
+        text = f"what does {word} do in {term}?"
+        rows = _rows(searcher, text)
+    assert _f(rows[term], "bank_words") == 1.0 and _f(rows[term], "bank_words_rank") == 0.0
+    assert _f(rows[term], "bank_words_bm25") > 0
+    # Left out (cross-validation's other folds) or skipped (training's own round), they count for nothing.
+    without = FeatureMaker(index, leave_out=frozenset(q.id for q in questions))
+    rows_without = {index.entries[int(index.entry_ids[p])].term: row
+                    for p, row in zip(*_candidates(without, text))}
+    assert _f(rows_without[term], "bank_words_bm25") < _f(rows[term], "bank_words_bm25")
+    skip = np.nonzero(np.isin(searcher.features.bank_questions, [q.id for q in questions]))[0]
+    found = searcher.features.candidates(text, None, skip=skip)
+    skipped = {index.entries[int(index.entry_ids[p])].term: row for p, row in zip(found.positions, found.features)}
+    assert _f(skipped[term], "bank_words_bm25") == _f(rows_without[term], "bank_words_bm25")
+
+
+def _candidates(features, text):
+    found = features.candidates(text, None)
+    return found.positions, found.features
+
+
 def test_the_final_check_is_never_in_the_bank():
     from pathlib import Path
 

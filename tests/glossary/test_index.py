@@ -130,7 +130,7 @@ def test_postings_read_once_are_served_the_same_from_memory(tmp_path, small, fak
     monkeypatch.setattr(store, "POSTINGS_CACHE_WORDS", 2)
     newer = [stem("softmax"), stem("probabilities"), stem("cheap")]
     assert index.postings(newer)
-    assert set(index._postings_cache) == set(newer)  # only the last question's words are kept
+    assert set(index._postings_cache["postings"]) == set(newer)  # only the last question's words are kept
 
 
 def _bank_file(path, lines):
@@ -155,6 +155,29 @@ def test_bank_questions_are_stored_for_the_entries_this_glossary_has(tmp_path, s
     assert index.bank_vectors.shape == (2, fake_embedder.dim)
     # Embedded as searched: without the Discord decoration.
     assert "how do i fine-tune cheaply?" in fake_embedder.embedded
+
+
+def test_bank_words_point_at_the_loaded_bank_rows_of_the_questions_that_use_them(tmp_path, small, fake_embedder):
+    from bot.glossary.terms import content_words
+
+    bank = _bank_file(tmp_path / "bank.jsonl", [
+        {"id": "q1", "query": "what does enforce_eager do to my finetune run?",
+         "expected": ["LoRA (Low-Rank Adaptation)"]},
+        {"id": "q2", "query": "does enforce_eager mix tokens?", "expected": ["Attention", "softmax"]},
+        {"id": "q3", "query": "enforce_eager in a glossary that lacks the entry", "expected": ["Nowhere"]},
+    ])
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, fake_embedder, bank_files=(bank,))
+    index = GlossaryIndex(db_path)
+    flag, tokens = content_words("enforce_eager tokens")
+    found = index.bank_postings([flag, tokens, "nosuchword"])
+    assert set(found) == {flag, tokens}
+    rows, weights = found[flag]
+    assert sorted(index.bank_questions[r] for r in rows) == ["q1", "q2", "q2"]  # q2 answers two entries
+    assert (weights > 0).all()
+    rows, _ = found[tokens]
+    assert sorted(index.entries[int(index.entry_ids[index.bank_positions[r]])].term for r in rows) \
+        == ["Attention", "softmax"]
 
 
 def test_a_changed_bank_rebuilds_and_embeds_only_its_new_questions(tmp_path, small):

