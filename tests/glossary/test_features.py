@@ -8,8 +8,10 @@ import numpy as np
 from bot.glossary.features import FEATURES
 
 
-def _rows(searcher, text: str) -> dict[str, np.ndarray]:
-    found = searcher.features.candidates(text, None)  # no model: keyword and named candidates only
+def _rows(searcher, text: str, features=None, skip=None) -> dict[str, np.ndarray]:
+    """Term → feature row, without the model (keyword and named candidates only); `features`: a
+    FeatureMaker other than the searcher's (one that leaves bank questions out)."""
+    found = (features or searcher.features).candidates(text, None, skip=skip)
     index = searcher.index
     return {index.entries[int(index.entry_ids[p])].term: row for p, row in zip(found.positions, found.features)}
 
@@ -97,18 +99,11 @@ def test_a_rare_word_shared_with_a_bank_question_is_evidence_for_its_entry(searc
     assert _f(rows[term], "bank_words_bm25") > 0
     # Left out (cross-validation's other folds) or skipped (training's own round), they count for nothing.
     without = FeatureMaker(index, leave_out=frozenset(q.id for q in questions))
-    rows_without = {index.entries[int(index.entry_ids[p])].term: row
-                    for p, row in zip(*_candidates(without, text))}
+    rows_without = _rows(searcher, text, features=without)
     assert _f(rows_without[term], "bank_words_bm25") < _f(rows[term], "bank_words_bm25")
     skip = np.nonzero(np.isin(searcher.features.bank_questions, [q.id for q in questions]))[0]
-    found = searcher.features.candidates(text, None, skip=skip)
-    skipped = {index.entries[int(index.entry_ids[p])].term: row for p, row in zip(found.positions, found.features)}
+    skipped = _rows(searcher, text, skip=skip)
     assert _f(skipped[term], "bank_words_bm25") == _f(rows_without[term], "bank_words_bm25")
-
-
-def _candidates(features, text):
-    found = features.candidates(text, None)
-    return found.positions, found.features
 
 
 def test_the_final_check_is_never_in_the_bank():
