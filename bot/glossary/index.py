@@ -399,8 +399,7 @@ def keyword_postings(entry_rows: list[dict], k1: float = 1.2, b: float = 0.75) -
     """Per token: the entries containing it and the BM25 term-frequency part of
     its score there (field-weighted, length-normalised; k1 and b as FTS5), so a
     query only adds idf × weight over a few postings."""
-    counts_by_row: list[dict[str, float]] = []
-    lengths = []
+    docs = []
     for row in entry_rows:
         counts: dict[str, float] = {}
         length = 0
@@ -409,16 +408,8 @@ def keyword_postings(entry_rows: list[dict], k1: float = 1.2, b: float = 0.75) -
             length += len(words)
             for word in words:
                 counts[word] = counts.get(word, 0.0) + weight
-        counts_by_row.append(counts)
-        lengths.append(length)
-    mean_length = (sum(lengths) / len(lengths)) if lengths else 1.0
-    ids: dict[str, list[int]] = {}
-    weights: dict[str, list[float]] = {}
-    for row, counts, length in zip(entry_rows, counts_by_row, lengths):
-        norm = k1 * (1 - b + b * length / (mean_length or 1.0))
-        for word, freq in counts.items():
-            ids.setdefault(word, []).append(row["id"])
-            weights.setdefault(word, []).append(freq * (k1 + 1) / (freq + norm))
+        docs.append((row["id"], counts, length))
+    ids, weights = _term_weights(docs, k1, b)
     return [
         {"token": word, "df": len(entry_ids),
          "entry_ids": np.asarray(entry_ids, dtype=np.int32).tobytes(),
@@ -427,18 +418,26 @@ def keyword_postings(entry_rows: list[dict], k1: float = 1.2, b: float = 0.75) -
     ]
 
 
+def _term_weights(docs: list[tuple[int, dict[str, float], int]], k1: float,
+                  b: float) -> tuple[dict[str, list[int]], dict[str, list[float]]]:
+    """BM25's term-frequency part for documents given as (id, word counts, length): per word,
+    the ids of the documents that have it and its weight in each."""
+    mean_length = (sum(length for _id, _counts, length in docs) / len(docs)) if docs else 1.0
+    ids: dict[str, list[int]] = {}
+    weights: dict[str, list[float]] = {}
+    for doc_id, counts, length in docs:
+        norm = k1 * (1 - b + b * length / (mean_length or 1.0))
+        for word, freq in counts.items():
+            ids.setdefault(word, []).append(doc_id)
+            weights.setdefault(word, []).append(freq * (k1 + 1) / (freq + norm))
+    return ids, weights
+
+
 def bank_postings(texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[dict]:
     """Per word: the bank rows (rowid i + 1 for texts[i]) whose question has it, and its whole
     BM25 weight there (idf included: the bank is fixed once built), over content words only."""
-    docs = [content_words(text) for text in texts]
-    mean_length = (sum(map(len, docs)) / len(docs)) if docs else 1.0
-    rows: dict[str, list[int]] = {}
-    weights: dict[str, list[float]] = {}
-    for row, words in enumerate(docs, start=1):
-        norm = k1 * (1 - b + b * len(words) / (mean_length or 1.0))
-        for word, freq in Counter(words).items():
-            rows.setdefault(word, []).append(row)
-            weights.setdefault(word, []).append(freq * (k1 + 1) / (freq + norm))
+    docs = [(row, Counter(words), len(words)) for row, words in enumerate(map(content_words, texts), start=1)]
+    rows, weights = _term_weights(docs, k1, b)
     n = len(docs)
     out = []
     for word, word_rows in rows.items():
