@@ -247,7 +247,7 @@ class Searcher:
         short = len(query.split()) <= SHORT_QUERY_WORDS
         near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if short else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
-        lone_unknown_word = len(content_words(query)) == 1 and self._misspelt(query)
+        lone_unknown_word = len(content_words(query, identifier_parts=False)) == 1 and self._misspelt(query)
         if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or lone_unknown_word))):
             # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never
             # uses, is better shown as the names it is spelled like than as what the model makes of

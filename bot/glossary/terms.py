@@ -105,14 +105,30 @@ STOPWORDS = frozenset(
 )
 
 
-def content_words(text: str) -> list[str]:
+# Code identifiers, as people paste them from their code: snake_case (at least one underscore) or
+# camelCase / PascalCase (a lower-case letter followed by a capital).
+_IDENTIFIER = re.compile(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b|\b[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*\b")
+_IDENTIFIER_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def _with_identifier_parts(text: str) -> str:
+    """The text followed by the words inside its code identifiers, the identifier itself kept:
+    `num_warps` also says "warps" and `ByteLevelBPETokenizer` "BPE", which is what an entry calls
+    them, while an earlier question that used `num_warps` still matches it whole."""
+    parts = [part for match in _IDENTIFIER.finditer(text) for part in _IDENTIFIER_PART.findall(match.group())]
+    return f"{text} {' '.join(parts)}" if parts else text
+
+
+def content_words(text: str, identifier_parts: bool = True) -> list[str]:
     """The words of a query that keyword search looks for."""
+    if identifier_parts:
+        text = _with_identifier_parts(text)
     return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
 
 
 def keyword_tokens(text: str) -> list[str]:
     """Stemmed word tokens, as keyword postings are stored."""
-    return [stem(t) for t in tokens(text)]
+    return [stem(t) for t in tokens(_with_identifier_parts(text))]
 
 
 def _strip_parenthetical(term: str) -> tuple[str, str | None]:

@@ -111,6 +111,14 @@ def test_keyword_search_treats_fts_syntax_as_text(tmp_path, small, fake_embedder
     assert len(GlossaryIndex(db_path).entries) == 3
 
 
+def test_a_pasted_identifier_finds_the_entry_its_words_name(tmp_path, small, fake_embedder):
+    # `low_rank_adapter` is no word of the glossary, but its parts are LoRA's.
+    build_index(tmp_path / "index.db", small, fake_embedder)
+    index = GlossaryIndex(tmp_path / "index.db")
+    assert [eid for eid, _ in index.keyword_search("low_rank_adapter")][:1] == [2]
+    assert [eid for eid, _ in index.keyword_search("SoftmaxScores")][:1] == [3]
+
+
 def test_postings_read_once_are_served_the_same_from_memory(tmp_path, small, fake_embedder, monkeypatch):
     from bot.glossary import store
 
@@ -169,7 +177,7 @@ def test_bank_words_point_at_the_loaded_bank_rows_of_the_questions_that_use_them
     db_path = tmp_path / "index.db"
     build_index(db_path, small, fake_embedder, bank_files=(bank,))
     index = GlossaryIndex(db_path)
-    flag, tokens = content_words("enforce_eager tokens")
+    flag, tokens = content_words("enforce_eager")[0], content_words("tokens")[0]
     found = index.bank_postings([flag, tokens, "nosuchword"])
     assert set(found) == {flag, tokens}
     rows, weights = found[flag]

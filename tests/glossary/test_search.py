@@ -72,6 +72,7 @@ def test_two_swapped_letters_are_one_slip(searcher):
     ("adawm", {"Adam", "AdamW"}),  # a letter too many, or two swapped
     ("gleu", {"GLU", "GELU"}),
     ("tsft", {"SFT", "STFT"}),
+    ("AdaWm", {"Adam", "AdamW"}),  # keyword search splits it at its capital; it is still one word typed
 ])
 def test_a_slip_as_close_to_two_names_offers_both(searcher, slip, names):
     result = searcher.search(slip)

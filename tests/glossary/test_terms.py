@@ -1,4 +1,4 @@
-from bot.glossary.terms import TermSpotter, aliases_for, is_abbreviation_of, lookup_key, stem
+from bot.glossary.terms import TermSpotter, aliases_for, content_words, is_abbreviation_of, lookup_key, stem
 from tests.conftest import GLOSSARY
 
 
@@ -61,3 +61,17 @@ def test_stems_come_from_the_c_stemmer_and_match_the_pure_python_one():
     reference = PorterStemmer()
     assert len(words) > 5000
     assert [w for w in words if stem(w) != reference.stemWord(w)] == []
+
+
+def test_code_identifiers_also_give_their_words_and_stay_whole():
+    # Real questions paste flags and class names: `num_warps` is about warps, and an earlier
+    # question that used `num_warps` should still match it as one word.
+    assert content_words("what is num_warps") == ["num_warp", "num", "warp"]
+    assert content_words("ByteLevelBPETokenizer") == ["bytelevelbpetoken", "byte", "level", "bpe", "token"]
+    assert content_words("c_skip1 * x") == ["c_skip1", "skip"]  # one letter and digits are no words
+    assert content_words("the LoRA rank")[:2] == ["lora", "rank"]  # a mixed-case name stays whole too
+
+
+def test_text_without_identifiers_keeps_its_words():
+    assert content_words("plain words stay plain") == [stem("plain"), stem("word"), stem("stay"), stem("plain")]
+    assert content_words("state dict") == content_words("State Dict")
