@@ -20,8 +20,9 @@ Options that the shipped model does not use, kept because docs/retrieval.md repo
 they did: --mined adds data/train/mined.jsonl (split like the generated questions); --more
 adds every later round: generated2.jsonl, generated3.jsonl and mined.jsonl (a fold takes
 45–50 minutes instead of 31);
---continue-from goes on training a model this script exported, on the mined questions
-plus a sample of the earlier pairs (--replay), about a fifth of a full run's time.
+--continue-from goes on training a model this script exported, on the mined questions (or
+another file, --continue-on) plus a sample of the earlier pairs (--replay), about a fifth of
+a full run's time.
 
 Loss: MultipleNegativesRankingLoss (every other entry in the batch is a negative),
 with batches that never hold the same text twice, so no entry is its own negative.
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--continue-from", type=Path, metavar="ONNX",
                         help="go on training a model this script exported, on the mined questions and a "
                              "sample (--replay) of the pairs it was trained on")
+    parser.add_argument("--continue-on", default=MINED, metavar="JSONL",
+                        help="with --continue-from: the questions to go on training on (split by question "
+                             "like the generated ones; default: %(default)s)")
     parser.add_argument("--replay", type=int, default=1000,
                         help="with --continue-from: how many of the earlier pairs to mix in (seeded sample)")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few pairs: checks the pipeline only")
@@ -233,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         # it learns the mined questions, at a fraction of a full run's time.
         earlier = sorted(set(pairs))
         pairs = random.Random(args.seed).sample(earlier, min(args.replay, len(earlier)))
-        pairs += question_pairs(entries, args.hold_out_fold, dev=False, generated=False, extra=(MINED,))
+        pairs += question_pairs(entries, args.hold_out_fold, dev=False, generated=False,
+                                extra=(args.continue_on,))
         start = weights_from_onnx(args.continue_from, base_model_dir(), args.out / "work" / "start")
     max_steps = -1
     if args.smoke:
@@ -254,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": len(pairs),
         "hold_out_fold": args.hold_out_fold,
         "generated": not args.no_generated,
-        "extra_questions": list(extra) if not args.continue_from else [MINED],
+        "extra_questions": list(extra) if not args.continue_from else [args.continue_on],
         "continued_from": ({"file": args.continue_from.name, "replay": args.replay,
                             "sha256": hashlib.sha256(args.continue_from.read_bytes()).hexdigest()}
                            if args.continue_from else None),
