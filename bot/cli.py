@@ -80,7 +80,7 @@ def cmd_check(glossary: Glossary, args) -> int:
         _print_json(report)
     else:
         for f in report["findings"]:
-            print(f"{report['file']}:{f['line']}: {f['severity']}: {f['message']}\n    fix: {f['fix']}")
+            print(f"{f['file'] or report['file']}:{f['line']}: {f['severity']}: {f['message']}\n    fix: {f['fix']}")
         counts = [(report["entries"], "entry", "entries"), (report["errors"], "error", "errors"),
                   (report["warnings"], "warning", "warnings")]
         print(", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts))

@@ -27,6 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     import sqlite_utils
 
+from . import short_names
 from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
@@ -193,12 +194,12 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     return row[0] if row else None
 
 
-def source_fingerprint(text: str, model_id: str, bank: str = "") -> str:
-    # VIEWS, the keyword scheme and the bank (bank.bank_digest) are part of it so that changing
-    # what is embedded or how postings are tokenised forces a rebuild.
+def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = "") -> str:
+    # VIEWS, the keyword scheme, the bank (bank.bank_digest) and the short names are part of it so
+    # that changing what is embedded, looked up or how postings are tokenised forces a rebuild.
     return content_hash(
         f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n"
-        f"bank={bank}\n{text}"
+        f"bank={bank}\n{text}" + (f"\nshort-names={content_hash(names)}" if names else "")
     )
 
 
@@ -245,7 +246,8 @@ def build_index(
     """
     started = time.perf_counter()
     text = glossary_path.read_text(encoding="utf-8")
-    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files))
+    short_text = short_names.read_text(glossary_path)
+    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files), short_text)
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
@@ -253,7 +255,8 @@ def build_index(
                                seconds=time.perf_counter() - started)
         parsed = parse_file(glossary_path)
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
-        return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files))
+        return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files),
+                        _with_short_names(parsed, short_text, short_names.short_names_path(glossary_path).name))
     finally:
         db.close()
 
@@ -280,6 +283,21 @@ def check_size(glossary_path: Path, entries: int, indexed: int, *, allow_shrink:
         )
 
 
+def _with_short_names(parsed: ParsedGlossary, text: str,
+                      file_name: str) -> tuple[list[list[tuple[str, str]]], list[str]]:
+    """Each entry's (alias, source) pairs, the glossary's own then its short names
+    (short_names.py), and the build's warnings: the parser's, then the short-name file's."""
+    aliases_of = [aliases_for(entry.term, entry.definition) for entry in parsed.entries]
+    own: dict[str, set[str]] = {}
+    for entry, aliases in zip(parsed.entries, aliases_of):
+        for alias, _source in aliases:
+            own.setdefault(lookup_key(alias), set()).add(entry.term)
+    extra, problems = short_names.extra_aliases(parsed.entries, own, text)
+    for entry, aliases in zip(parsed.entries, aliases_of):
+        aliases.extend((name, "short name") for name in extra.get(entry.term, ()))
+    return aliases_of, parsed.warnings + [f"{file_name} {problem}" for problem in problems]
+
+
 def _rebuild(
     db: sqlite_utils.Database,
     parsed: ParsedGlossary,
@@ -288,14 +306,13 @@ def _rebuild(
     progress: Callable[[int, int], Callable[[int], None]] | None,
     started: float,
     bank: list[BankQuestion],
+    names: tuple[list[list[tuple[str, str]]], list[str]],
 ) -> BuildReport:
-    report = BuildReport(
-        entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=parsed.warnings
-    )
+    aliases_of, warnings = names
+    report = BuildReport(entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=warnings)
     alias_rows, view_rows, texts_by_hash = [], [], {}
     entry_rows = []
-    for entry_id, entry in enumerate(parsed.entries, start=1):
-        aliases = aliases_for(entry.term, entry.definition)
+    for entry_id, (entry, aliases) in enumerate(zip(parsed.entries, aliases_of), start=1):
         names = [a for a, _ in aliases]
         entry_rows.append(
             {
@@ -381,7 +398,7 @@ def _rebuild(
                 {"key": "fingerprint", "value": fingerprint},
                 {"key": "model", "value": model},
                 {"key": "dim", "value": str(embedder.dim)},
-                {"key": "warnings", "value": "\n".join(parsed.warnings)},
+                {"key": "warnings", "value": "\n".join(warnings)},
             ],
             verb="INSERT OR REPLACE",
         )

@@ -3,8 +3,8 @@
 Errors make the glossary unusable or ambiguous (no entries, the same term twice) and
 end `check` with exit code 1, so a glossary repository's CI can run it. Warnings are
 the parser's guesses (a line taken as a new term, or kept as a sub-heading), terms out
-of order, aliases shared by several entries, "see …" references to nothing, and entries
-so long that two were probably merged. Needs no index and no model.
+of order, aliases shared by several entries, "see …" references to nothing, entries
+so long that two were probably merged, and short names (short_names.py) that cannot be used. Needs no index and no model.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import GlossaryFormatError
+from . import short_names
 from .parse import parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
 
@@ -30,6 +31,7 @@ class Finding:
     code: str
     message: str
     fix: str
+    file: str | None = None  # another file than the glossary's (its short names)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.severity}: {self.message} — {self.fix}"
@@ -55,8 +57,10 @@ _REFERENCE = re.compile(r"(?:\(\s*|(?:^|[.!?;:]\s+))see(?:\s+also)?\s+(?:the\s+)
                         re.IGNORECASE | re.MULTILINE)
 
 
-def check_text(text: str) -> tuple[int, list[Finding]]:
-    """(number of entries, findings sorted by line) for a glossary's text."""
+def check_text(text: str, short_text: str = "",
+               short_file: str = "short names") -> tuple[int, list[Finding]]:
+    """(number of entries, findings sorted by line) for a glossary's text and its short names
+    (short_names.py; their findings name that file, and give the line in it)."""
     try:
         parsed = parse_text(text)
     except GlossaryFormatError as exc:
@@ -94,7 +98,13 @@ def check_text(text: str) -> tuple[int, list[Finding]]:
                     entry.line, WARNING, "dangling-see",
                     f"{entry.term!r} says \"see {target[:60]}\", which is not a term or alias here",
                     "name an existing term (or add the entry it refers to)"))
-    return len(parsed.entries), sorted(findings, key=lambda f: (f.line, f.code))
+    own = {key: {e.term for e, _a, _s in owners} for key, owners in names.items()}
+    for problem in short_names.extra_aliases(parsed.entries, own, short_text)[1]:
+        match = _LINE.match(problem)
+        findings.append(Finding(
+            int(match.group(1)), WARNING, "short-name", match.group(2),
+            "write the term as the glossary does, and only short names no other entry uses", short_file))
+    return len(parsed.entries), sorted(findings, key=lambda f: (f.file or "", f.line, f.code))
 
 
 def _from_parse_warning(text: str) -> Finding:
@@ -117,7 +127,7 @@ def check_file(path: Path) -> dict:
             from None
     except OSError as exc:
         raise GlossaryFormatError(f"cannot read {path} ({exc.strerror})") from None
-    entries, findings = check_text(text)
+    entries, findings = check_text(text, short_names.read_text(Path(path)), str(short_names.short_names_path(path)))
     return {
         "file": str(path),
         "entries": entries,

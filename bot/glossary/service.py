@@ -24,6 +24,7 @@ from contextlib import closing
 from pathlib import Path
 
 from ..config import Settings
+from . import short_names
 from .bank import bank_digest, bank_files
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
 from .index import (BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint,
@@ -78,7 +79,8 @@ class Glossary:
         if not path.is_file():
             return True
         bank = bank_digest(self.bank_files)
-        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank)
+        short = short_names.read_text(self.settings.glossary_path)
+        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank, short)
 
     @property
     def bank_files(self) -> tuple[Path, ...]:
