@@ -246,7 +246,7 @@ def build_index(
     """
     started = time.perf_counter()
     text = glossary_path.read_text(encoding="utf-8")
-    short_text = short_names.read_text(glossary_path)
+    short_text, short_problem = short_names.read(glossary_path)
     fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files), short_text)
     db = open_db(db_path)
     try:
@@ -256,7 +256,8 @@ def build_index(
         parsed = parse_file(glossary_path)
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
         return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files),
-                        _with_short_names(parsed, short_text, short_names.short_names_path(glossary_path).name))
+                        _with_short_names(parsed, short_text, short_problem,
+                                          short_names.short_names_path(glossary_path).name))
     finally:
         db.close()
 
@@ -283,18 +284,15 @@ def check_size(glossary_path: Path, entries: int, indexed: int, *, allow_shrink:
         )
 
 
-def _with_short_names(parsed: ParsedGlossary, text: str,
+def _with_short_names(parsed: ParsedGlossary, text: str, unreadable: str | None,
                       file_name: str) -> tuple[list[list[tuple[str, str]]], list[str]]:
     """Each entry's (alias, source) pairs, the glossary's own then its short names
     (short_names.py), and the build's warnings: the parser's, then the short-name file's."""
     aliases_of = [aliases_for(entry.term, entry.definition) for entry in parsed.entries]
-    own: dict[str, set[str]] = {}
-    for entry, aliases in zip(parsed.entries, aliases_of):
-        for alias, _source in aliases:
-            own.setdefault(lookup_key(alias), set()).add(entry.term)
-    extra, problems = short_names.extra_aliases(parsed.entries, own, text)
+    extra, problems = short_names.extra_aliases(parsed.entries, aliases_of, text)
     for entry, aliases in zip(parsed.entries, aliases_of):
         aliases.extend((name, "short name") for name in extra.get(entry.term, ()))
+    problems = [unreadable] * bool(unreadable) + problems
     return aliases_of, parsed.warnings + [f"{file_name} {problem}" for problem in problems]
 
 

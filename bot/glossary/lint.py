@@ -4,7 +4,8 @@ Errors make the glossary unusable or ambiguous (no entries, the same term twice)
 end `check` with exit code 1, so a glossary repository's CI can run it. Warnings are
 the parser's guesses (a line taken as a new term, or kept as a sub-heading), terms out
 of order, aliases shared by several entries, "see …" references to nothing, entries
-so long that two were probably merged, and short names (short_names.py) that cannot be used. Needs no index and no model.
+so long that two were probably merged, and short names (short_names.py) that cannot be
+used. Needs no index and no model.
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ _REFERENCE = re.compile(r"(?:\(\s*|(?:^|[.!?;:]\s+))see(?:\s+also)?\s+(?:the\s+)
                         re.IGNORECASE | re.MULTILINE)
 
 
-def check_text(text: str, short_text: str = "",
-               short_file: str = "short names") -> tuple[int, list[Finding]]:
+def check_text(text: str, short_text: str = "", short_file: str = "short names",
+               short_unreadable: str | None = None) -> tuple[int, list[Finding]]:
     """(number of entries, findings sorted by line) for a glossary's text and its short names
     (short_names.py; their findings name that file, and give the line in it)."""
     try:
@@ -70,8 +71,9 @@ def check_text(text: str, short_text: str = "",
         findings.append(Finding(1, ERROR, "no-entries", "no term line is followed by a definition line",
                                 "write each entry as a term line, then its definition on the next line"))
     names: dict[str, list] = {}
-    for entry in parsed.entries:
-        for alias, source in aliases_for(entry.term, entry.definition):
+    aliases_of = [aliases_for(entry.term, entry.definition) for entry in parsed.entries]
+    for entry, aliases in zip(parsed.entries, aliases_of):
+        for alias, source in aliases:
             names.setdefault(lookup_key(alias), []).append((entry, alias, source))
         if len(entry.definition) > LONG_ENTRY_CHARS or entry.definition.count("\n") + 1 > LONG_ENTRY_LINES:
             findings.append(Finding(
@@ -98,12 +100,13 @@ def check_text(text: str, short_text: str = "",
                     entry.line, WARNING, "dangling-see",
                     f"{entry.term!r} says \"see {target[:60]}\", which is not a term or alias here",
                     "name an existing term (or add the entry it refers to)"))
-    own = {key: {e.term for e, _a, _s in owners} for key, owners in names.items()}
-    for problem in short_names.extra_aliases(parsed.entries, own, short_text)[1]:
+    problems = short_names.extra_aliases(parsed.entries, aliases_of, short_text)[1]
+    for problem in [short_unreadable] * bool(short_unreadable) + problems:
         match = _LINE.match(problem)
         findings.append(Finding(
             int(match.group(1)), WARNING, "short-name", match.group(2),
-            "write the term as the glossary does, and only short names no other entry uses", short_file))
+            "a line is a term as the glossary writes it, a tab, and short names no other entry uses",
+            short_file))
     return len(parsed.entries), sorted(findings, key=lambda f: (f.file or "", f.line, f.code))
 
 
@@ -127,7 +130,8 @@ def check_file(path: Path) -> dict:
             from None
     except OSError as exc:
         raise GlossaryFormatError(f"cannot read {path} ({exc.strerror})") from None
-    entries, findings = check_text(text, short_names.read_text(Path(path)), str(short_names.short_names_path(path)))
+    short_text, unreadable = short_names.read(Path(path))
+    entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable)
     return {
         "file": str(path),
         "entries": entries,

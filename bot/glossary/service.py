@@ -79,7 +79,7 @@ class Glossary:
         if not path.is_file():
             return True
         bank = bank_digest(self.bank_files)
-        short = short_names.read_text(self.settings.glossary_path)
+        short, _unreadable = short_names.read(self.settings.glossary_path)
         return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank, short)
 
     @property

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .parse import Entry
-from .terms import lookup_key
+from .terms import compact_key, lookup_key
 
 SUFFIX = ".short-names.tsv"
 
@@ -27,13 +27,20 @@ def short_names_path(glossary_path: Path) -> Path:
     return Path(glossary_path).with_suffix(SUFFIX)
 
 
-def read_text(glossary_path: Path) -> str:
-    """The short-names file's text, or "" when the glossary has none (or it cannot be read as UTF-8:
-    the glossary still works without it, and `glossary-bot check` says why)."""
+def read(glossary_path: Path) -> tuple[str, str | None]:
+    """(the short-names file's text, why it could not be read). A glossary without one has ""
+    and no problem; one that cannot be read is used without short names, and the build and
+    `glossary-bot check` say why."""
+    path = short_names_path(glossary_path)
     try:
-        return short_names_path(glossary_path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff"), None  # a BOM, as Notepad saves
+    except FileNotFoundError:
+        return "", None
+    except UnicodeDecodeError as exc:
+        return "", (f"line 1: not UTF-8 text (bad byte at offset {exc.start}), so no short name is used: "
+                    "save it as UTF-8")
+    except OSError as exc:
+        return "", f"line 1: cannot be read ({exc.strerror}), so no short name is used"
 
 
 def parse_short_names(text: str) -> tuple[list[tuple[int, str, list[str]]], list[tuple[int, str]]]:
@@ -51,28 +58,37 @@ def parse_short_names(text: str) -> tuple[list[tuple[int, str, list[str]]], list
     return rows, problems
 
 
-def extra_aliases(entries: list[Entry], own_names: dict[str, set[str]],
-                  text: str) -> tuple[dict[str, list[str]], list[str]]:
-    """({term: short names to add}, warnings as "line N: …", in line order) for the glossary's entries.
+def _keys(name: str) -> set[tuple[str, str]]:
+    # Both ways a lookup finds a name (search.py: by lookup key, then run together).
+    return {(kind, key) for kind, key in (("key", lookup_key(name)), ("compact", compact_key(name))) if key}
 
-    `own_names` maps each lookup key the glossary's own terms and aliases use to the terms it names."""
+
+def extra_aliases(entries: list[Entry], aliases_of: list[list[tuple[str, str]]],
+                  text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """({term: short names to add}, warnings as "line N: …", in line order) for the glossary's
+    entries, given each one's own (alias, source) pairs (terms.aliases_for)."""
     terms = {lookup_key(e.term): e.term for e in entries}
+    taken: dict[tuple[str, str], set[str]] = {}
+    for entry, aliases in zip(entries, aliases_of):
+        for alias, _source in aliases:
+            for key in _keys(alias):
+                taken.setdefault(key, set()).add(entry.term)
     rows, warnings = parse_short_names(text)
     added: dict[str, list[str]] = {}
-    taken = {key: set(owners) for key, owners in own_names.items()}
     for number, written_term, names in rows:
         term = terms.get(lookup_key(written_term))
         if term is None:
             warnings.append((number, f"{written_term!r} is not a term of the glossary"))
             continue
         for name in names:
-            key = lookup_key(name)
-            owners = taken.get(key, set())
-            if not key:
+            keys = _keys(name)
+            others = sorted(set().union(*(taken.get(key, set()) for key in keys)) - {term})
+            if not keys:
                 warnings.append((number, f"{name!r} has no letters or digits to look up"))
-            elif owners - {term}:
-                warnings.append((number, f"{name!r} already names {sorted(owners - {term})[0]!r}"))
-            elif term not in owners:
+            elif others:
+                warnings.append((number, f"{name!r} already names {others[0]!r}"))
+            elif not all(term in taken.get(key, ()) for key in keys):
                 added.setdefault(term, []).append(name)
-                taken[key] = {term}
+                for key in keys:
+                    taken[key] = {term}
     return added, [f"line {number}: {problem}" for number, problem in sorted(warnings, key=lambda w: w[0])]

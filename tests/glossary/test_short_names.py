@@ -68,7 +68,28 @@ def test_a_name_another_entry_owns_or_an_unknown_term_is_skipped_with_a_warning(
         "glossary.short-names.tsv line 3: expected a term, a tab and its short names, got 'no tab here'",
     ]
     _entries, findings = check_text(GLOSSARY, short_names_path(glossary).read_text(), "glossary.short-names.tsv")
-    assert [(f.file, f.line, f.code) for f in findings] == [("glossary.short-names.tsv", n, "short-name") for n in (1, 2, 3)]
+    expected = [("glossary.short-names.tsv", line, "short-name") for line in (1, 2, 3)]
+    assert [(f.file, f.line, f.code) for f in findings] == expected
+
+
+def test_a_name_that_runs_together_into_another_entrys_name_is_skipped(tmp_path, glossary):
+    write_short_names(glossary, "Reciprocal rank fusion\tR R T, RRF\n")  # "R R T" run together is RRT
+    report = build_index(tmp_path / "index.db", glossary, FakeEmbedder())
+    assert report.warnings == ["glossary.short-names.tsv line 1: 'R R T' already names 'RRT'"]
+    index = GlossaryIndex(tmp_path / "index.db")
+    assert [index.entries[e].term for e in index.by_compact["rrt"]] == ["RRT"]
+
+
+def test_a_file_saved_with_a_bom_reads_and_one_not_in_utf8_is_a_warning_not_a_failure(tmp_path, glossary):
+    short_names_path(glossary).write_bytes("\ufeff# names\nReciprocal rank fusion\tRRF\n".encode())
+    assert build_index(tmp_path / "index.db", glossary, FakeEmbedder()).warnings == []
+    short_names_path(glossary).write_bytes("Reciprocal rank fusion\tRRF, caf\xe9\n".encode("latin-1"))
+    report = build_index(tmp_path / "index.db", glossary, FakeEmbedder())
+    assert len(report.warnings) == 1 and "not UTF-8 text" in report.warnings[0]
+    assert "rrf" not in GlossaryIndex(tmp_path / "index.db").by_key  # the glossary works without them
+    findings = check_file(glossary)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("short-name", 1)]
+    assert "save it as UTF-8" in findings[0]["message"]
 
 
 def test_check_points_at_the_short_names_file_and_its_line(glossary, capsys):
