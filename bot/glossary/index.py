@@ -304,9 +304,9 @@ def _rebuild(
     progress: Callable[[int, int], Callable[[int], None]] | None,
     started: float,
     bank: list[BankQuestion],
-    names: tuple[list[list[tuple[str, str]]], list[str]],
+    aliases_and_warnings: tuple[list[list[tuple[str, str]]], list[str]],
 ) -> BuildReport:
-    aliases_of, warnings = names
+    aliases_of, warnings = aliases_and_warnings
     report = BuildReport(entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=warnings)
     alias_rows, view_rows, texts_by_hash = [], [], {}
     entry_rows = []

@@ -14,8 +14,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import GlossaryFormatError
 from . import short_names
+from .errors import GlossaryFormatError
 from .parse import parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
 

@@ -4,9 +4,9 @@ has the entry, so a lookup must not say "not covered".
 
 They live beside the glossary, in `<glossary name>.short-names.tsv` (data/glossary.short-names.tsv
 for the bundled one): a line is a term as the glossary writes it, a tab, and its short names
-separated by commas; a line starting with `#` is a comment. The index adds them to the entry's aliases, so they work
-like the glossary's own: exact lookups, names spotted inside a question, keyword search. They are
-lookup keys only; replies never quote them as the glossary's text.
+separated by commas; a line starting with `#` is a comment. The index adds them to the entry's
+aliases, so they work like the glossary's own: exact lookups, names spotted inside a question,
+keyword search. They are lookup keys only; replies never quote them as the glossary's text.
 
 A short name is skipped, with a warning `glossary-bot check` lists, when its term is not in the
 glossary or it already names another entry: a name must find one answer, and the glossary's own
