@@ -21,8 +21,9 @@ they did: --mined adds data/train/mined.jsonl (split like the generated question
 adds every later round: generated2.jsonl, generated3.jsonl and mined.jsonl (a fold takes
 45–50 minutes instead of 31);
 --continue-from goes on training a model this script exported, on the mined questions (or
-another file, --continue-on) plus a sample of the earlier pairs (--replay), about a fifth of
-a full run's time.
+another file, --continue-on; '' for none) plus a sample of the earlier pairs (--replay), about
+a fifth of a full run's time; with --hard-negatives each pair also gets a near miss mined by
+that model (measured: the model alone sharper, the ranker over it no better).
 
 Loss: MultipleNegativesRankingLoss (every other entry in the batch is a negative),
 with batches that never hold the same text twice, so no entry is its own negative.
@@ -124,15 +125,18 @@ def question_pairs(entries, hold_out_fold: int | None, *, dev: bool = True, gene
     return pairs
 
 
-def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int) -> list[tuple[str, str, str]]:
-    """Each (anchor, entry text) pair gets a third text: an entry the base model ranks close to
-    the anchor but that is not its answer (one of the three nearest wrong ones, seeded), so the
-    loss also learns to tell near neighbours apart. Entries nearly identical to the answer
-    (cosine > 0.9 between the entries: Swish and SiLU, say) are never its negatives."""
+def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int,
+                        model_dir: Path | None = None) -> list[tuple[str, str, str]]:
+    """Each (anchor, entry text) pair gets a third text: an entry the model (the base model, or
+    the one training goes on from) ranks close to the anchor but that is not its answer (one of
+    the three nearest wrong ones, seeded), so the loss also learns to tell near neighbours
+    apart. Entries nearly identical to the answer (cosine > 0.9 between the entries: Swish and
+    SiLU, say) are never its negatives, nor is an entry the anchor is nearly as close to as to
+    its answer (over 0.95 of that cosine): for a question, often another fair answer."""
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(base_model_dir()), device="cpu")
+    model = SentenceTransformer(str(model_dir or base_model_dir()), device="cpu")
     model.max_seq_length = 256
     texts = [entry_views(e)["full"] for e in entries]
     row = {t: i for i, t in enumerate(texts)}
@@ -144,11 +148,14 @@ def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int) -> lis
         answers.setdefault(anchor, set()).add(row[text])
     twins = (E @ E.T) > 0.9
     rng = random.Random(seed)
-    nearest = np.argsort(-(A @ E.T), axis=1)[:, :12]
+    sims = A @ E.T
+    nearest = np.argsort(-sims, axis=1)[:, :12]
     negative_of: dict[str, list[int]] = {}
     for a, anchor in enumerate(anchors):
         right = answers[anchor]
-        wrong = [int(j) for j in nearest[a] if j not in right and not any(twins[j, r] for r in right)]
+        ceiling = 0.95 * min(sims[a, r] for r in right)
+        wrong = [int(j) for j in nearest[a] if j not in right and not any(twins[j, r] for r in right)
+                 and sims[a, j] < ceiling]
         negative_of[anchor] = wrong[:3]
     out = []
     for anchor, text in pairs:
@@ -159,7 +166,7 @@ def with_hard_negatives(pairs: list[tuple[str, str]], entries, seed: int) -> lis
 
 
 def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size: int, lr: float, seed: int,
-          max_steps: int = -1, start: Path | None = None) -> Path:
+          max_steps: int = -1, start: Path | None = None, max_length: int = 256) -> Path:
     import torch
     from datasets import Dataset
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, losses
@@ -173,7 +180,7 @@ def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size:
     pairs = sorted(set(pairs))
     rng.shuffle(pairs)
     model = SentenceTransformer(str(start or base_model_dir()), device="cpu")
-    model.max_seq_length = 256
+    model.max_seq_length = max_length
     columns = ["anchor", "positive", "negative"][: len(pairs[0])]
     data = Dataset.from_dict({name: [p[i] for p in pairs] for i, name in enumerate(columns)})
     args = SentenceTransformerTrainingArguments(
@@ -220,9 +227,13 @@ def main(argv: list[str] | None = None) -> int:
                              "sample (--replay) of the pairs it was trained on")
     parser.add_argument("--continue-on", default=MINED, metavar="JSONL",
                         help="with --continue-from: the questions to go on training on (split by question "
-                             "like the generated ones; default: %(default)s)")
+                             "like the generated ones; default: %(default)s; '' for none: the replayed "
+                             "pairs only)")
     parser.add_argument("--replay", type=int, default=1000,
                         help="with --continue-from: how many of the earlier pairs to mix in (seeded sample)")
+    parser.add_argument("--max-length", type=int, default=256,
+                        help="tokens per text in training (the index embeds 256); 128 trains a step with hard "
+                             "negatives in a third of the time")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few pairs: checks the pipeline only")
     args = parser.parse_args(argv)
 
@@ -237,19 +248,20 @@ def main(argv: list[str] | None = None) -> int:
         # it learns the mined questions, at a fraction of a full run's time.
         earlier = sorted(set(pairs))
         pairs = random.Random(args.seed).sample(earlier, min(args.replay, len(earlier)))
-        pairs += question_pairs(entries, args.hold_out_fold, dev=False, generated=False,
-                                extra=(args.continue_on,))
+        if args.continue_on:
+            pairs += question_pairs(entries, args.hold_out_fold, dev=False, generated=False,
+                                    extra=(args.continue_on,))
         start = weights_from_onnx(args.continue_from, base_model_dir(), args.out / "work" / "start")
     max_steps = -1
     if args.smoke:
         pairs, max_steps = pairs[:: max(1, len(pairs) // 64)], 2
     if args.hard_negatives:
-        pairs = with_hard_negatives(pairs, entries, args.seed)
+        pairs = with_hard_negatives(pairs, entries, args.seed, model_dir=start)
     print(f"{len(pairs)} training pairs", flush=True)
     work = args.out / "work" if not args.smoke else args.out
     batch_size = min(args.batch_size, 16) if args.smoke else args.batch_size
     fp32 = train(pairs, work, epochs=args.epochs, batch_size=batch_size,
-                 lr=args.lr, seed=args.seed, max_steps=max_steps, start=start)
+                 lr=args.lr, seed=args.seed, max_steps=max_steps, start=start, max_length=args.max_length)
     name = "glossary-minilm-int8.onnx"
     digest = export_int8(fp32, args.out / name)
     manifest = {
@@ -259,12 +271,13 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": len(pairs),
         "hold_out_fold": args.hold_out_fold,
         "generated": not args.no_generated,
-        "extra_questions": list(extra) if not args.continue_from else [args.continue_on],
+        "extra_questions": list(extra) if not args.continue_from else [args.continue_on] if args.continue_on else [],
         "continued_from": ({"file": args.continue_from.name, "replay": args.replay,
                             "sha256": hashlib.sha256(args.continue_from.read_bytes()).hexdigest()}
                            if args.continue_from else None),
         "hard_negatives": args.hard_negatives,
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
+        "max_length": args.max_length,
         "smoke": args.smoke,
         "minutes": round((time.time() - started) / 60, 1),
     }
