@@ -126,6 +126,26 @@ def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_ends_at_once_in_
         proc.wait()
 
 
+CTRL_C_LANDS_ON_THE_LOADING_THREAD = SLOW_LOAD_THEN_A_FAILING_BOT.replace(
+    'print("waiting for the model", file=sys.stderr, flush=True)',
+    'print("waiting for the model", file=sys.stderr, flush=True)\n'
+    '    import signal\n'
+    '    loader = next(t for t in threading.enumerate() if t.name == "model-loader")\n'
+    '    signal.pthread_kill(loader.ident, signal.SIGINT)')
+
+
+def test_ctrl_c_the_kernel_hands_to_the_loading_thread_still_ends_at_once(tmp_path):
+    # A terminal's Ctrl-C goes to the process, and the kernel may give it to any of its threads.
+    assert CTRL_C_LANDS_ON_THE_LOADING_THREAD != SLOW_LOAD_THEN_A_FAILING_BOT
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
+           "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_LANDS_ON_THE_LOADING_THREAD], cwd=tmp_path, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert proc.returncode == 130  # not after the 60 s the load would still take (timeout above)
+    assert proc.stderr.splitlines() == ["glossary-bot: state database broken: restore it", "waiting for the model",
+                                        "interrupted"]
+
+
 def test_every_entry_printed_says_it_is_from_the_glossary(capsys, real_index_path):
     for argv in (("random",), ("define", "attention")):
         code, out, _ = run(capsys, *argv, "--index", str(real_index_path))

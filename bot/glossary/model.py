@@ -77,8 +77,10 @@ class ModelLoader:
 
     def wait(self) -> None:
         """Wait until a background load has ended, however it ended (why: cli._let_the_model_load_end)."""
-        if self._thread is not None:
-            self._thread.join()
+        # Joined in short waits: a Ctrl-C the kernel hands to another thread (the loader's, say)
+        # only flags the main thread, which an untimed join would not notice until the load ends.
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.1)
 
     def ready(self) -> Embedder:
         """The loaded model; raises what loading it raised (ModelLoadError, say)."""
