@@ -110,11 +110,19 @@ sys.exit(main(["run"]))
 """
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background by a script inherits SIGINT ignored, and Python keeps an
+    # inherited "ignore" (as it should: Ctrl-C is not for background jobs). These children are
+    # stand-ins for a bot in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_ends_at_once_in_one_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
            "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_LOAD_THEN_A_FAILING_BOT], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         lines = [proc.stderr.readline().strip(), proc.stderr.readline().strip()]
         assert lines == ["glossary-bot: state database broken: restore it", "waiting for the model"]
@@ -140,7 +148,8 @@ def test_ctrl_c_the_kernel_hands_to_the_loading_thread_still_ends_at_once(tmp_pa
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
            "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
     proc = subprocess.run([sys.executable, "-c", CTRL_C_LANDS_ON_THE_LOADING_THREAD], cwd=tmp_path, env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30,
+                          preexec_fn=_ctrl_c_as_in_a_terminal)
     assert proc.returncode == 130  # not after the 60 s the load would still take (timeout above)
     assert proc.stderr.splitlines() == ["glossary-bot: state database broken: restore it", "waiting for the model",
                                         "interrupted"]
