@@ -110,6 +110,11 @@ sys.exit(main(["run"]))
 """
 
 
+def _bot_env(tmp_path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
+            "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+
+
 def _ctrl_c_as_in_a_terminal() -> None:
     # A suite started in the background by a script inherits SIGINT ignored, and Python keeps an
     # inherited "ignore" (as it should: Ctrl-C is not for background jobs). These children are
@@ -118,8 +123,7 @@ def _ctrl_c_as_in_a_terminal() -> None:
 
 
 def test_ctrl_c_while_the_model_still_loads_after_an_early_exit_ends_at_once_in_one_line(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
-           "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    env = _bot_env(tmp_path)
     proc = subprocess.Popen([sys.executable, "-c", SLOW_LOAD_THEN_A_FAILING_BOT], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_ctrl_c_as_in_a_terminal)
@@ -145,8 +149,7 @@ CTRL_C_LANDS_ON_THE_LOADING_THREAD = SLOW_LOAD_THEN_A_FAILING_BOT.replace(
 def test_ctrl_c_the_kernel_hands_to_the_loading_thread_still_ends_at_once(tmp_path):
     # A terminal's Ctrl-C goes to the process, and the kernel may give it to any of its threads.
     assert CTRL_C_LANDS_ON_THE_LOADING_THREAD != SLOW_LOAD_THEN_A_FAILING_BOT
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
-           "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    env = _bot_env(tmp_path)
     proc = subprocess.run([sys.executable, "-c", CTRL_C_LANDS_ON_THE_LOADING_THREAD], cwd=tmp_path, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30,
                           preexec_fn=_ctrl_c_as_in_a_terminal)
