@@ -54,6 +54,9 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u20e3\u3030\u303d\u3297\u3299]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Full-width forms and mathematical bold/italic letters ("Ｗｈａｔ ｉｓ ＬｏＲＡ", "𝐋𝐨𝐑𝐀") are plain letters
+# to a reader; as they are, no framing, name or word of the glossary matches them.
+_STYLED_LETTERS = re.compile("[\u3000\uff01-\uff5e\U0001d400-\U0001d7ff]")
 
 
 def _drop_symbols(text: str) -> str:
@@ -68,6 +71,7 @@ def _drop_symbols(text: str) -> str:
 def plain_text(text: str) -> str:
     """The words of a Discord message without its decoration, on one line."""
     text = _INVISIBLE.sub("", text or "")
+    text = _STYLED_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     text = _CONTROL.sub(" ", text)
     text = _MASKED_LINK.sub(r"\1", text)
     text = _MENTION.sub(" ", text)
@@ -117,15 +121,18 @@ def discord_query(text: str) -> str:
 
 
 def plain_and_core(text: str) -> tuple[str, str]:
-    """The plain text, and it without the chatter around it (what `discord_query` returns)."""
+    """The plain text, and it without the chatter around it (what `discord_query` returns):
+    "" when nothing but chatter and punctuation is left ("thanks!!", "lol", "?"), which is no
+    question to answer."""
     plain = plain_text(text)
-    return plain, strip_chatter(plain) or plain
+    core = strip_chatter(plain)
+    return plain, core if any(ch.isalnum() for ch in core) else ""
 
 
 # -- "what is …" framing, anywhere in the text ---------------------------------------------
 
 _FRAMING = re.compile(
-    r"(?:^|(?<=[\s,.:;!?(]))"
+    r"(?:^|(?<=[\s,.:;!?(/]))"
     r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
     r"|what(?:'s|’s| is| are| was| does| do)|whats|wat is|wtf is|define|definition of|meaning of|explain"
@@ -144,7 +151,10 @@ _SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|
                           re.IGNORECASE)
 _TRAILING = re.compile(
     r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
-    r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)))*\s*[?.!]*$",
+    r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)|"
+    r"in (?:simple|plain|easy|layman'?s?|lay|everyday|non-?technical) (?:terms|english|words|language)|"
+    r"for (?:a )?(?:beginners?|dummies|newbies|noobs?|kids?|(?:a )?(?:5|five)[ -]year[ -]old)|"
+    r"like (?:i'?m|i am) (?:5|five)))*\s*[?.!]*$",
     re.IGNORECASE,
 )
 _STAND_FOR = re.compile(r"\s+stands?\s+for\b", re.IGNORECASE)  # its "for" does not end the subject

@@ -69,7 +69,9 @@ def test_what_is_not_decoration_stays(kept):
     ("what is lora? thx in advance", "what is lora?"),
     ("ok so um what is attention", "what is attention"),
     ("pls explain attention", "explain attention"),
-    ("lol", "lol"),  # nothing but chatter: kept, so it is still a query (and gets refused)
+    ("lol", ""),  # nothing but chatter or punctuation is no question ("Type a term or a question")
+    ("thanks!!", ""),
+    ("?", ""),
 ])
 def test_chatter_around_the_question_goes(typed, core):
     assert discord_query(typed) == core
@@ -170,3 +172,18 @@ def test_a_decorated_misspelt_term_gets_the_clean_misspellings_answer(searcher, 
                                         "{t} 🙏", "||{t}||", "hey guys quick q: {t} thanks!!"])
 def test_a_decorated_question_gets_the_clean_questions_answer(searcher, question, decoration):
     _same(searcher, question, decoration.format(t=question))
+
+
+def test_full_width_and_mathematical_letters_read_as_plain_letters():
+    assert discord_query("Ｗｈａｔ ｉｓ ＬｏＲＡ？") == "What is LoRA?"
+    assert discord_query("𝐋𝐨𝐑𝐀") == "LoRA"
+
+
+@pytest.mark.parametrize(("typed", "subject"), [
+    ("/define lora", "lora"),
+    ("what is lora in simple terms", "lora"),
+    ("explain attention like I'm 5", "attention"),
+    ("what is rope for beginners?", "rope"),
+])
+def test_framing_typed_as_a_command_or_asking_for_plain_words(typed, subject):
+    assert framed_subject(typed, whole_sentence=True) == subject
