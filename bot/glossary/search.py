@@ -48,6 +48,9 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchRe
            "clean_query"]
 
 
+# A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …".
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ce|t) (?:between|from)|better than)\b",
+                     re.IGNORECASE)
 _COMPARING = re.compile(r"(?:^|\s)(?:and|or|vs\.?|versus|but|compared to|&)\s", re.IGNORECASE)
 
 
@@ -107,9 +110,7 @@ class Searcher:
 
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
-        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
-        if cut and whole and cut != whole and self._compares(whole[len(cut):]):
-            cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+        whole, cut = framed_subject(query, whole_sentence=True), self._framed_name(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
         for candidate in dict.fromkeys((query, whole, cut, named)):
@@ -124,7 +125,11 @@ class Searcher:
                 for i in ids
             ]
             hits.sort(key=lambda h: h.match != EXACT)
-            return SearchResult(query, ANSWER, hits)
+            # "what is rank in lora": the entries the rest names are shown beside the answer, since
+            # the glossary's sense of the name may not be the one meant there.
+            also = [] if candidate != cut or not whole else sorted(self._entries_named(whole[len(cut):]) - set(ids))
+            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
+            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX))
         return None
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
@@ -148,18 +153,53 @@ class Searcher:
             return result.best.entry, []
         return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
 
-    def _compares(self, rest: str) -> bool:
-        """Whether the rest of a framed subject ("… and qlora", "… vs RMSNorm") names another entry."""
+    def _framed_name(self, query: str) -> str | None:
+        """What a "what is …" framing asks about, cut at "in", "for", "and" … ("what is LoRA in
+        simple terms" → "LoRA"), unless what follows the cut asks about something else."""
+        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        if cut and whole and cut != whole and self._asks_elsewhere(whole[len(cut):]):
+            return None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+        return cut
+
+    def _spelled_subjects(self, query: str) -> list[str]:
+        """The words a spelling match compares with names: what a framing asks about, and the whole
+        framed sentence for a name that holds "and", "in" … ("what is Preicsion and recall")."""
+        whole = framed_subject(query, whole_sentence=True)
+        if whole is None:
+            return [query]
+        return list(dict.fromkeys(s for s in (self._framed_name(query), whole) if s))
+
+    def _asks_elsewhere(self, rest: str) -> bool:
+        """Whether the rest of a framed subject moves the question off the entry the subject names:
+        it compares ("… and qlora", "… vs RMSNorm"), holds a word the glossary never uses ("what is
+        attention in psychology", "a seed for my garden")."""
         joined = _COMPARING.search(rest)
-        return joined is not None and any(True for _ in self.features.spotter.spot(rest[joined.end():]))
+        if joined is not None and self._entries_named(rest[joined.end():]):
+            return True
+        return self._misspelt(rest)
+
+    def _entries_named(self, text: str) -> set[int]:
+        """The entries whose term or alias the text holds as written."""
+        return {i for m in self.features.spotter.spot(text) for i in self.index.by_key.get(m.key, ())}
 
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
         return [(entry_id, score) for entry_id, score, _name in self._spelled_like(query, limit)]
 
-    def _spelled_like(self, query: str, limit: int) -> list[tuple[int, float, str]]:
-        """(entry id, similarity 0–100, the name key it matched), best first."""
-        subject = framed_subject(query) or query
+    def _spelled_like(self, query: str, limit: int, *, strict: bool = False) -> list[tuple[int, float, str]]:
+        """(entry id, similarity 0–100, the name key it matched), best first; `strict`: only names
+        that may stand for the query (_spelled_closely)."""
+        best: dict[int, tuple[float, str]] = {}
+        for subject in self._spelled_subjects(query):
+            for entry_id, score, name in self._spelled_like_text(subject, limit):
+                if strict and not self._spelled_closely(query, lookup_key(subject), entry_id, score, name):
+                    continue
+                if score > best.get(entry_id, (0.0, ""))[0]:
+                    best[entry_id] = (score, name)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
+        return [(entry_id, score, name) for entry_id, (score, name) in ranked]
+
+    def _spelled_like_text(self, subject: str, limit: int) -> list[tuple[int, float, str]]:
         key = lookup_key(subject)
         if not key or len(key) > 80:
             return []
@@ -175,8 +215,7 @@ class Searcher:
         for entry_id, name in self._swapped(subject) if slips else ():
             if SLIP_SCORE > best.get(entry_id, (0.0, ""))[0]:
                 best[entry_id] = (SLIP_SCORE, name)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
-        return [(entry_id, score, name) for entry_id, (score, name) in ranked]
+        return [(entry_id, score, name) for entry_id, (score, name) in best.items()]
 
     def _may_be_a_name(self, query: str) -> bool:
         """Worth a spelling match: a short query, or a longer one whose "can someone explain what …
@@ -187,6 +226,18 @@ class Searcher:
         if not subject or len(subject.split()) > 4:
             return False
         return self._misspelt(subject)
+
+    def _spelled_closely(self, query: str, key: str, entry_id: int, score: float, name: str) -> bool:
+        """Whether a name spelled like the query may stand for it. A short word is a slip of a name
+        only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
+        are all the glossary's own and that names other entries as written ("lora vs qlora") is not a
+        misspelling of a third ("Lorax / S-LoRA"). A slip found as such ("bisaes") always may."""
+        if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
+            return False
+        if self._misspelt(key):
+            return True
+        named = self._entries_named(query)
+        return not named or entry_id in named
 
     def _misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
@@ -230,7 +281,7 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
-        close = self._spelled_like(query, 5) if self._may_be_a_name(query) else []
+        close = self._spelled_like(query, 5, strict=True) if self._may_be_a_name(query) else []
         if close and close[0][1] >= FUZZY_ANSWER:
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
@@ -273,7 +324,10 @@ class Searcher:
         confidence = ranker.confidence(scores, found.features, found.groups)
         band = ANSWER if confidence >= ranker.answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         shares = softmax(scores)
-        order = np.argsort(-scores, kind="stable")[: max(limit, 1 + CLOSE_MAX)]
+        order = np.argsort(-scores, kind="stable")
+        compared = self._compared(query, found, order)
+        order = np.concatenate([order[:1], compared, [i for i in order[1:] if i not in set(compared)]])
+        order = order[: max(limit, 1 + CLOSE_MAX)].astype(np.int64)
         hits = []
         for i in order:
             pos = int(found.positions[i])
@@ -284,8 +338,18 @@ class Searcher:
             else:
                 kind = SEMANTIC
             hits.append(Hit(self.index.entries[int(self.index.entry_ids[pos])], kind, float(shares[i])))
-        close = sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share)
+        close = max(len(compared), sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share))
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close)
+
+    @staticmethod
+    def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:
+        """Candidates (rows, best first) that a comparing question ("bf16 vs fp16", "is LoRA or QLoRA
+        better") names besides its best entry: shown beside the answer however far behind they score,
+        since the question is about them too."""
+        if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
+            return []
+        named = [i for i in order[1:] if int(found.positions[i]) in found.named]
+        return named[:CLOSE_MAX]
 
     # -- related terms ----------------------------------------------------------------
 

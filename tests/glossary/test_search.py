@@ -192,3 +192,44 @@ def test_a_comparison_is_not_answered_with_its_first_name_alone(searcher):
     for question in ("what is LoRA vs QLoRA?", "can you explain what lora is and what qlora is"):
         assert searcher.lookup(question) is None, question
     assert searcher.lookup("what is lora and how do I use it").best.entry.term == "LoRA"
+
+
+def test_a_comparison_shows_every_entry_it_names(searcher):
+    # "lora vs qlora" once matched "Lorax / S-LoRA" by spelling, at full confidence.
+    for question in ("lora vs qlora", "LoRA or QLoRA?", "what is lora vs qlora"):
+        result = searcher.search(question)
+        shown = [h.entry.term for h in result.hits[: 1 + result.close]]
+        assert {"LoRA", "QLoRA"} <= set(shown), question
+        assert result.best.match != FUZZY
+
+
+def test_a_name_asked_about_in_another_field_is_not_answered_as_the_glossarys(searcher):
+    for question in ("what is attention in psychology", "what's a seed for my garden",
+                     "what is a kernel in linux", "what is a token in crypto"):
+        assert searcher.search(question).band != ANSWER, question
+
+
+def test_a_name_asked_about_in_plain_words_is_still_answered(searcher):
+    for question, term in (("what is lora in simple terms", "LoRA"), ("explain attention like I'm 5", "Attention"),
+                           ("what is rope for beginners?", "RoPE")):
+        result = searcher.search(question)
+        assert result.band == ANSWER and result.best.entry.term == term, question
+
+
+def test_an_entry_named_after_a_framed_name_is_shown_beside_it(searcher):
+    # The glossary's rank is a process's; the question may mean LoRA's.
+    result = searcher.search("what is rank in lora")
+    assert result.best.match == EXACT
+    assert "LoRA" in [h.entry.term for h in result.others]
+
+
+def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
+    for word, far in (("epoch", "PoC"), ("mamba", "ABA"), ("ml", "MLP")):
+        assert far not in [h.entry.term for h in searcher.search(word).hits if h.match == FUZZY], word
+    assert searcher.search("kenrel").best.entry.term == "Kernel"
+
+
+def test_nothing_but_chatter_is_no_query(searcher):
+    for typed in ("thanks!!", "lol", "?", "..."):
+        result = searcher.search(typed)
+        assert result.band == NOT_FOUND and not result.hits and not result.query, typed
