@@ -230,14 +230,15 @@ class Searcher:
     def _spelled_closely(self, query: str, key: str, entry_id: int, score: float, name: str) -> bool:
         """Whether a name spelled like the query may stand for it. A short word is a slip of a name
         only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
-        are all the glossary's own and that names other entries as written ("lora vs qlora") is not a
-        misspelling of a third ("Lorax / S-LoRA"). A slip found as such ("bisaes") always may."""
+        are all the glossary's own and that names two other entries as written ("lora vs qlora") is
+        not a misspelling of a third ("Lorax / S-LoRA"); one named entry may be part of the name
+        ("codebook collapses"). A slip found as such ("bisaes") always may."""
         if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
             return False
         if self._misspelt(key):
             return True
         named = self._entries_named(query)
-        return not named or entry_id in named
+        return len(named) < 2 or entry_id in named
 
     def _misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
