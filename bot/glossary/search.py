@@ -41,6 +41,7 @@ FUZZY_SUGGEST = 75.0
 SLIP_SCORE = 90.0
 SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
 SLIP_MIN_CHARS = 4
+
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
 
@@ -88,6 +89,16 @@ class SearchResult:
 class Related:
     entry: StoredEntry
     reason: str
+
+
+def _one_letter_added(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with one letter added that repeats neither of its neighbours."""
+    if len(typed) != len(name) + 1:
+        return False
+    for i, ch in enumerate(typed):
+        if typed[:i] + typed[i + 1:] == name:
+            return ch not in typed[max(i - 1, 0):i] + typed[i + 1:i + 2]
+    return False
 
 
 class Searcher:
@@ -176,7 +187,10 @@ class Searcher:
         joined = _COMPARING.search(rest)
         if joined is not None and self._entries_named(rest[joined.end():]):
             return True
-        return self._misspelt(rest)
+        # Only the phrase right after the name qualifies it: "what is quantization for llms, why does it
+        # save vram" is about quantization, whatever words the glossary lacks further on.
+        qualifier = " ".join(re.split(r"[,:(]", rest, maxsplit=1)[0].split()[:4])
+        return self._misspelt(qualifier)
 
     def _entries_named(self, text: str) -> set[int]:
         """The entries whose term or alias the text holds as written."""
@@ -240,6 +254,14 @@ class Searcher:
         named = self._entries_named(query)
         return len(named) < 2 or entry_id in named
 
+    def _another_word(self, query: str, entry_id: int, name: str) -> bool:
+        """An acronym with one letter added that repeats neither neighbour is more often another word
+        than a slip ("elbow": ELBO, "glue": GLU, "gemma": GEMM, "nano": NaN): offered, not answered."""
+        letters = [ch for ch in re.sub(r"\s*\(.*", "", self.index.entries[entry_id].term) if ch.isalnum()]
+        acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
+        return acronym and len(name) <= 4 and any(_one_letter_added(lookup_key(s), name)
+                                                  for s in self._spelled_subjects(query))
+
     def _misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
         use ("wrap" for Warp) is not a slip."""
@@ -283,7 +305,7 @@ class Searcher:
         if found:
             return found
         close = self._spelled_like(query, 5, strict=True) if self._may_be_a_name(query) else []
-        if close and close[0][1] >= FUZZY_ANSWER:
+        if close and close[0][1] >= FUZZY_ANSWER and not self._another_word(query, *close[0][::2]):
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
             same = [e for e, sc, name in close if name == close[0][2] and sc == close[0][1]]

@@ -233,3 +233,11 @@ def test_nothing_but_chatter_is_no_query(searcher):
     for typed in ("thanks!!", "lol", "?", "..."):
         result = searcher.search(typed)
         assert result.band == NOT_FOUND and not result.hits and not result.query, typed
+
+
+def test_an_acronym_with_a_letter_added_is_offered_not_answered(searcher):
+    # "elbow" is a word of its own more often than a slip of ELBO; a doubled letter still is a slip.
+    for word, name in (("elbow", "ELBO"), ("gemma", "GEMM")):
+        result = searcher.search(word)
+        assert result.band != ANSWER and name in [h.entry.term for h in result.hits], word
+    assert searcher.search("elboo").best.entry.term == "ELBO"
