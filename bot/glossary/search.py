@@ -44,6 +44,7 @@ SLIP_MIN_CHARS = 4
 
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
+_UNKNOWN = object()
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -116,6 +117,7 @@ class Searcher:
         self._names = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
         self._name_keys = [key for _e, _a, key in self._names]
         self._position = self.features.position
+        self._framed_names: dict[str, str | None] = {}
 
     # -- name lookups (no model) -------------------------------------------------
 
@@ -167,9 +169,15 @@ class Searcher:
     def _framed_name(self, query: str) -> str | None:
         """What a "what is …" framing asks about, cut at "in", "for", "and" … ("what is LoRA in
         simple terms" → "LoRA"), unless what follows the cut asks about something else."""
+        known = self._framed_names.get(query, _UNKNOWN)  # one read: another thread may clear it meanwhile
+        if known is not _UNKNOWN:
+            return known
         whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
         if cut and whole and cut != whole and self._asks_elsewhere(whole[len(cut):]):
-            return None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+            cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+        if len(self._framed_names) >= 256:  # one /ask asks it of the same text a few times
+            self._framed_names.clear()
+        self._framed_names[query] = cut
         return cut
 
     def _spelled_subjects(self, query: str) -> list[str]:
@@ -206,7 +214,9 @@ class Searcher:
         best: dict[int, tuple[float, str]] = {}
         for subject in self._spelled_subjects(query):
             for entry_id, score, name in self._spelled_like_text(subject, limit):
-                if strict and not self._spelled_closely(query, lookup_key(subject), entry_id, score, name):
+                # Below FUZZY_SUGGEST a match is neither offered nor close enough to tie with an answer.
+                if strict and (score < FUZZY_SUGGEST
+                               or not self._spelled_closely(query, lookup_key(subject), entry_id, score, name)):
                     continue
                 if score > best.get(entry_id, (0.0, ""))[0]:
                     best[entry_id] = (score, name)
