@@ -135,9 +135,9 @@ _FRAMING = re.compile(
     r"(?:^|(?<=[\s,.:;!?(/]))"
     r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
-    r"|what(?:'s|’s| is| are| was| does| do)|whats|wat is|wtf is|define|definition of|meaning of|explain"
-    r"|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is)"
-    r"\s+(?:an?\s+|the\s+)?",
+    r"|(?:what|wht|waht|whta|wat)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
+    r"|meaning of|explain|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is)"
+    r"\s*:?\s+(?:an?\s+|the\s+)?",
     re.IGNORECASE,
 )
 _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)

@@ -184,6 +184,14 @@ def test_full_width_and_mathematical_letters_read_as_plain_letters():
     ("what is lora in simple terms", "lora"),
     ("explain attention like I'm 5", "attention"),
     ("what is rope for beginners?", "rope"),
+    ("define: KV-Cache", "KV-Cache"),
+    ("wht is rlhf", "rlhf"),
+    ("waht's lora", "lora"),
 ])
 def test_framing_typed_as_a_command_or_asking_for_plain_words(typed, subject):
     assert framed_subject(typed, whole_sentence=True) == subject
+
+
+@pytest.mark.parametrize("text", ["somewhat is odd", "whatsoever lora", "the waht-is trick"])
+def test_words_that_only_contain_a_framing_frame_nothing(text):
+    assert framed_subject(text) is None
