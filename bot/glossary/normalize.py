@@ -182,3 +182,11 @@ def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: 
     inner = inner.strip()
     inner = _TRAILING.sub("", _TRAILING_CHATTER.sub("", inner).strip() if leading_chatter else strip_chatter(inner))
     return inner.strip(" ?!.,:;'\"`") or None
+
+
+def earlier_framed_subjects(text: str) -> list[str]:
+    """What each framing before the last one asks about: "what is rlhf, what is dpo, and what is ppo"
+    → ["rlhf", "dpo"] (framed_subject gives "ppo")."""
+    starts = [m.start() for m in _FRAMING.finditer(text)]
+    found = (framed_subject(text[:end]) for end in starts[1:])
+    return [subject for subject in found if subject]

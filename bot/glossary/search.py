@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
-from .normalize import MAX_QUERY_CHARS, discord_query, framed_subject, plain_and_core
+from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
 from .store import GlossaryIndex, StoredEntry
 from .terms import compact_key, content_words, lookup_key
@@ -51,8 +51,8 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchRe
 
 
 # A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …".
-_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ce|t) (?:between|from)|better than)\b",
-                     re.IGNORECASE)
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|better than|same as)\b"
+                     r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
 _COMPARING = re.compile(r"(?:^|\s)(?:and|or|vs\.?|versus|but|compared to|&)\s", re.IGNORECASE)
 
 
@@ -92,8 +92,11 @@ class Related:
     reason: str
 
 
-def _one_letter_added(typed: str, name: str) -> bool:
-    """Whether `typed` is `name` with one letter added that repeats neither of its neighbours."""
+def _one_letter_more_or_less(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with one letter added that repeats neither of its neighbours, or with
+    one letter dropped: for a short name, another word more often than a slip ("elbow", "gpt")."""
+    if len(typed) == len(name) - 1:
+        return any(name[:i] + name[i + 1:] == typed for i in range(len(name)))
     if len(typed) != len(name) + 1:
         return False
     for i, ch in enumerate(typed):
@@ -116,6 +119,7 @@ class Searcher:
         self.ranker = ranker
         self._names = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
         self._name_keys = [key for _e, _a, key in self._names]
+        self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self._names}
         self._position = self.features.position
         self._framed_names: dict[str, str | None] = {}
 
@@ -141,6 +145,9 @@ class Searcher:
             # "what is rank in lora": the entries the rest names are shown beside the answer, since
             # the glossary's sense of the name may not be the one meant there.
             also = [] if candidate != cut or not whole else sorted(self._entries_named(whole[len(cut):]) - set(ids))
+            # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
+            for earlier in earlier_framed_subjects(query) if candidate == cut else ():
+                also += [i for i in self.index.by_key.get(lookup_key(earlier), ()) if i not in ids and i not in also]
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX))
         return None
@@ -264,13 +271,27 @@ class Searcher:
         named = self._entries_named(query)
         return len(named) < 2 or entry_id in named
 
+    def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
+        """A name the question frames is never refused outright: "what is a tokenizer in huggingface"
+        holds a word the glossary never uses, so it was not answered as a name, and the ranker may
+        not be sure of it either; offered first ("Did you mean"), it is one click away."""
+        cut = framed_subject(query)
+        ids = (self.index.by_key.get(lookup_key(cut)) or self.index.by_compact.get(compact_key(cut))) if cut else None
+        if not ids:
+            return result
+        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
+        hits += [h for h in result.hits if h.entry.id not in set(ids)]
+        return SearchResult(query, SUGGEST, hits, confidence=result.confidence)
+
     def _another_word(self, query: str, entry_id: int, name: str) -> bool:
-        """An acronym with one letter added that repeats neither neighbour is more often another word
-        than a slip ("elbow": ELBO, "glue": GLU, "gemma": GEMM, "nano": NaN): offered, not answered."""
-        letters = [ch for ch in re.sub(r"\s*\(.*", "", self.index.entries[entry_id].term) if ch.isalnum()]
+        """A short name one letter longer or shorter than the text is more often another word than a
+        slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
+        GEMM, "pane": Pan): offered ("Did you mean"), not answered."""
+        written = self._alias_text.get((entry_id, name), name)
+        letters = [ch for ch in written if ch.isalnum()]
         acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
-        return acronym and len(name) <= 4 and any(_one_letter_added(lookup_key(s), name)
-                                                  for s in self._spelled_subjects(query))
+        return (len(name) <= 3 or (acronym and len(name) <= 4)) and any(
+            _one_letter_more_or_less(lookup_key(s), name) for s in self._spelled_subjects(query))
 
     def _misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
@@ -326,6 +347,8 @@ class Searcher:
                 return SearchResult(query, ANSWER, [Hit(self.index.entries[e], FUZZY, close[0][1] / 100)
                                                     for e in same])
         result = self.ranked(query, limit)
+        if result.band == NOT_FOUND:
+            result = self._offer_framed_name(query, result)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
         # reason to offer that name; only a clear misspelling of one, above, is.
         short = len(query.split()) <= SHORT_QUERY_WORDS

@@ -235,9 +235,29 @@ def test_nothing_but_chatter_is_no_query(searcher):
         assert result.band == NOT_FOUND and not result.hits and not result.query, typed
 
 
-def test_an_acronym_with_a_letter_added_is_offered_not_answered(searcher):
+def test_a_short_name_a_letter_longer_or_shorter_is_offered_not_answered(searcher):
     # "elbow" is a word of its own more often than a slip of ELBO; a doubled letter still is a slip.
-    for word, name in (("elbow", "ELBO"), ("gemma", "GEMM")):
+    for word, name in (("elbow", "ELBO"), ("gemma", "GEMM"), ("step", "Straight-through estimator"),
+                       ("gpt", "GPTQ"), ("pane", "Pan")):
         result = searcher.search(word)
         assert result.band != ANSWER and name in [h.entry.term for h in result.hits], word
     assert searcher.search("elboo").best.entry.term == "ELBO"
+
+
+
+def test_a_framed_name_is_offered_rather_than_refused(searcher):
+    # "huggingface" is no word of the glossary's, so the name is not answered outright; nor refused.
+    result = searcher.search("what is a tokenizer in huggingface")
+    assert result.band == SUGGEST and result.best.entry.term == "Tokenizer"
+
+
+def test_several_questions_in_one_message_show_every_entry_asked_about(searcher):
+    result = searcher.search("what is rlhf, what is dpo, and what is ppo")
+    assert result.best.entry.term == "PPO"
+    assert {"RLHF", "DPO"} <= {h.entry.term for h in result.others}
+
+
+@pytest.mark.parametrize("question", ["lora and qlora difference", "lora/qlora", "is lora the same as qlora"])
+def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
+    result = searcher.search(question)
+    assert {"LoRA", "QLoRA"} <= {h.entry.term for h in result.hits[: 1 + result.close]}
