@@ -134,7 +134,7 @@ class Searcher:
             if not candidate:
                 continue
             key = lookup_key(candidate)
-            ids = self.index.by_key.get(key) or self.index.by_compact.get(compact_key(candidate))
+            ids = self._named_exactly(candidate)
             if not ids:
                 continue
             hits = [
@@ -147,7 +147,7 @@ class Searcher:
             also = [] if candidate != cut or not whole else sorted(self._entries_named(whole[len(cut):]) - set(ids))
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
-                also += [i for i in self.index.by_key.get(lookup_key(earlier), ()) if i not in ids and i not in also]
+                also += [i for i in self._named_exactly(earlier) if i not in ids and i not in also]
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX))
         return None
@@ -206,6 +206,10 @@ class Searcher:
         # save vram" is about quantization, whatever words the glossary lacks further on.
         qualifier = " ".join(re.split(r"[,:(]", rest, maxsplit=1)[0].split()[:4])
         return self._misspelt(qualifier)
+
+    def _named_exactly(self, text: str) -> list[int]:
+        """The entries the whole text is a term or alias of, as written or without its spaces."""
+        return self.index.by_key.get(lookup_key(text)) or self.index.by_compact.get(compact_key(text)) or []
 
     def _entries_named(self, text: str) -> set[int]:
         """The entries whose term or alias the text holds as written."""
@@ -276,7 +280,7 @@ class Searcher:
         holds a word the glossary never uses, so it was not answered as a name, and the ranker may
         not be sure of it either; offered first ("Did you mean"), it is one click away."""
         cut = framed_subject(query)
-        ids = (self.index.by_key.get(lookup_key(cut)) or self.index.by_compact.get(compact_key(cut))) if cut else None
+        ids = self._named_exactly(cut) if cut else []
         if not ids:
             return result
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
