@@ -386,7 +386,13 @@ class Searcher:
         shares = softmax(scores)
         order = np.argsort(-scores, kind="stable")
         compared = self._compared(query, found, order)
-        order = np.concatenate([order[:1], compared, [i for i in order[1:] if i not in set(compared)]])
+        if compared and band != ANSWER and int(found.positions[order[0]]) not in found.named:
+            # "ddp vs fsdp vs deepspeed": when unsure, the entries compared lead the "Did you mean",
+            # ahead of one nobody named (ZeRO); an answer keeps the entry its confidence is about.
+            order = np.concatenate([compared, [i for i in order if i not in set(compared)]])
+            compared = compared[1:]
+        else:
+            order = np.concatenate([order[:1], compared, [i for i in order[1:] if i not in set(compared)]])
         order = order[: max(limit, 1 + CLOSE_MAX)].astype(np.int64)
         hits = []
         for i in order:
@@ -405,10 +411,10 @@ class Searcher:
     def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:
         """Candidates (rows, best first) that a comparing question ("bf16 vs fp16", "is LoRA or QLoRA
         better") names besides its best entry: shown beside the answer however far behind they score,
-        since the question is about them too."""
+        since the question is about them too (at most CLOSE_MAX)."""
         if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
             return []
-        named = [i for i in order[1:] if int(found.positions[i]) in found.named]
+        named = [i for i in order if int(found.positions[i]) in found.named and i != order[0]]
         return named[:CLOSE_MAX]
 
     # -- related terms ----------------------------------------------------------------

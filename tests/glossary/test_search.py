@@ -261,3 +261,9 @@ def test_several_questions_in_one_message_show_every_entry_asked_about(searcher)
 def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
     result = searcher.search(question)
     assert {"LoRA", "QLoRA"} <= {h.entry.term for h in result.hits[: 1 + result.close]}
+
+
+def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(searcher):
+    result = searcher.search("ddp vs fsdp vs deepspeed")
+    shown = result.hits[: 1 + result.close] if result.band == ANSWER else result.hits[:3]
+    assert {"DDP", "FSDP", "DeepSpeed"} <= {h.entry.term for h in shown}
