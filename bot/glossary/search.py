@@ -41,7 +41,6 @@ FUZZY_SUGGEST = 75.0
 SLIP_SCORE = 90.0
 SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
 SLIP_MIN_CHARS = 4
-
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
 _UNKNOWN = object()
@@ -284,7 +283,7 @@ class Searcher:
         if not ids:
             return result
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
-        hits += [h for h in result.hits if h.entry.id not in set(ids)]
+        hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits, confidence=result.confidence)
 
     def _another_word(self, query: str, entry_id: int, name: str) -> bool:
@@ -386,13 +385,15 @@ class Searcher:
         shares = softmax(scores)
         order = np.argsort(-scores, kind="stable")
         compared = self._compared(query, found, order)
+        taken = set(compared)
+        rest = [i for i in order if i not in taken] if compared else order
         if compared and band != ANSWER and int(found.positions[order[0]]) not in found.named:
             # "ddp vs fsdp vs deepspeed": when unsure, the entries compared lead the "Did you mean",
             # ahead of one nobody named (ZeRO); an answer keeps the entry its confidence is about.
-            order = np.concatenate([compared, [i for i in order if i not in set(compared)]])
+            order = np.concatenate([compared, rest])
             compared = compared[1:]
-        else:
-            order = np.concatenate([order[:1], compared, [i for i in order[1:] if i not in set(compared)]])
+        elif compared:
+            order = np.concatenate([rest[:1], compared, rest[1:]])
         order = order[: max(limit, 1 + CLOSE_MAX)].astype(np.int64)
         hits = []
         for i in order:
