@@ -3,7 +3,7 @@
 Order of attempts, cheapest and most certain first:
 1. exact term or alias (no model call), for the text and for what a "what is …"
    framing in it asks about (normalize.py strips Discord decoration and chatter first);
-2. typo-tolerant name match (rapidfuzz, no model call) for short queries, and for what a
+2. typo-tolerant name match (names.py, no model call) for short queries, and for what a
    longer one's "what is …" asks about when it holds a word the glossary never uses;
 3. everything else: candidates from dense vectors, keyword BM25 and the glossary
    names the question contains, scored by the learned ranker (features.py,
@@ -18,32 +18,20 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
+from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
 from .store import GlossaryIndex, StoredEntry
-from .terms import compact_key, content_words, lookup_key
+from .terms import content_words, lookup_key
 
 log = logging.getLogger(__name__)
 
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
-FUZZY_ANSWER = 85.0
-FUZZY_SUGGEST = 75.0
-# One slip of the keyboard (a letter dropped, doubled, replaced, or two neighbours swapped) is
-# one edit, but fuzz.ratio scores a swap or a replaced letter as two: a slip in a name of six
-# letters or fewer ("kenrel", "qlroa", "areba") fell below FUZZY_ANSWER. Every name one slip away
-# scores SLIP_SCORE at least, so a slip as close to two names ("gleu": GLU or GELU) is a tie.
-SLIP_SCORE = 90.0
-SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
-SLIP_MIN_CHARS = 4
-SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 CLOSE_MAX = 3  # other matches shown beside an answer
-_UNKNOWN = object()
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -52,7 +40,6 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchRe
 # A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …".
 _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|better than|same as)\b"
                      r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
-_COMPARING = re.compile(r"(?:^|\s)(?:and|or|vs\.?|versus|but|compared to|&)\s", re.IGNORECASE)
 
 
 def clean_query(text: str) -> str:
@@ -91,19 +78,6 @@ class Related:
     reason: str
 
 
-def _one_letter_more_or_less(typed: str, name: str) -> bool:
-    """Whether `typed` is `name` with one letter added that repeats neither of its neighbours, or with
-    one letter dropped: for a short name, another word more often than a slip ("elbow", "gpt")."""
-    if len(typed) == len(name) - 1:
-        return any(name[:i] + name[i + 1:] == typed for i in range(len(name)))
-    if len(typed) != len(name) + 1:
-        return False
-    for i, ch in enumerate(typed):
-        if typed[:i] + typed[i + 1:] == name:
-            return ch not in typed[max(i - 1, 0):i] + typed[i + 1:i + 2]
-    return False
-
-
 class Searcher:
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
                  features: FeatureMaker | None = None):
@@ -116,24 +90,21 @@ class Searcher:
                 log.warning("no ranker was trained on model %s; using %s (answers may be less sure)",
                             index.model_id, ranker.name)
         self.ranker = ranker
-        self._names = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
-        self._name_keys = [key for _e, _a, key in self._names]
-        self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self._names}
+        self.names = Names(index, self.features.spotter)
         self._position = self.features.position
-        self._framed_names: dict[str, str | None] = {}
 
     # -- name lookups (no model) -------------------------------------------------
 
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
-        whole, cut = framed_subject(query, whole_sentence=True), self._framed_name(query)
+        whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
         for candidate in dict.fromkeys((query, whole, cut, named)):
             if not candidate:
                 continue
             key = lookup_key(candidate)
-            ids = self._named_exactly(candidate)
+            ids = self.names.exactly(candidate)
             if not ids:
                 continue
             hits = [
@@ -143,10 +114,10 @@ class Searcher:
             hits.sort(key=lambda h: h.match != EXACT)
             # "what is rank in lora": the entries the rest names are shown beside the answer, since
             # the glossary's sense of the name may not be the one meant there.
-            also = [] if candidate != cut or not whole else sorted(self._entries_named(whole[len(cut):]) - set(ids))
+            also = [] if candidate != cut or not whole else sorted(self.names.in_text(whole[len(cut):]) - set(ids))
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
-                also += [i for i in self._named_exactly(earlier) if i not in ids and i not in also]
+                also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX))
         return None
@@ -172,148 +143,21 @@ class Searcher:
             return result.best.entry, []
         return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
 
-    def _framed_name(self, query: str) -> str | None:
-        """What a "what is …" framing asks about, cut at "in", "for", "and" … ("what is LoRA in
-        simple terms" → "LoRA"), unless what follows the cut asks about something else."""
-        known = self._framed_names.get(query, _UNKNOWN)  # one read: another thread may clear it meanwhile
-        if known is not _UNKNOWN:
-            return known
-        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
-        if cut and whole and cut != whole and self._asks_elsewhere(whole[len(cut):]):
-            cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
-        if len(self._framed_names) >= 256:  # one /ask asks it of the same text a few times
-            self._framed_names.clear()
-        self._framed_names[query] = cut
-        return cut
-
-    def _spelled_subjects(self, query: str) -> list[str]:
-        """The words a spelling match compares with names: what a framing asks about, and the whole
-        framed sentence for a name that holds "and", "in" … ("what is Preicsion and recall")."""
-        whole = framed_subject(query, whole_sentence=True)
-        if whole is None:
-            return [query]
-        return list(dict.fromkeys(s for s in (self._framed_name(query), whole) if s))
-
-    def _asks_elsewhere(self, rest: str) -> bool:
-        """Whether the rest of a framed subject moves the question off the entry the subject names:
-        it compares ("… and qlora", "… vs RMSNorm"), holds a word the glossary never uses ("what is
-        attention in psychology", "a seed for my garden")."""
-        joined = _COMPARING.search(rest)
-        if joined is not None and self._entries_named(rest[joined.end():]):
-            return True
-        # Only the phrase right after the name qualifies it: "what is quantization for llms, why does it
-        # save vram" is about quantization, whatever words the glossary lacks further on.
-        qualifier = " ".join(re.split(r"[,:(]", rest, maxsplit=1)[0].split()[:4])
-        return self._misspelt(qualifier)
-
-    def _named_exactly(self, text: str) -> list[int]:
-        """The entries the whole text is a term or alias of, as written or without its spaces."""
-        return self.index.by_key.get(lookup_key(text)) or self.index.by_compact.get(compact_key(text)) or []
-
-    def _entries_named(self, text: str) -> set[int]:
-        """The entries whose term or alias the text holds as written."""
-        return {i for m in self.features.spotter.spot(text) for i in self.index.by_key.get(m.key, ())}
-
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
-        return [(entry_id, score) for entry_id, score, _name in self._spelled_like(query, limit)]
-
-    def _spelled_like(self, query: str, limit: int, *, strict: bool = False) -> list[tuple[int, float, str]]:
-        """(entry id, similarity 0–100, the name key it matched), best first; `strict`: only names
-        that may stand for the query (_spelled_closely)."""
-        best: dict[int, tuple[float, str]] = {}
-        for subject in self._spelled_subjects(query):
-            for entry_id, score, name in self._spelled_like_text(subject, limit):
-                # Below FUZZY_SUGGEST a match is neither offered nor close enough to tie with an answer.
-                if strict and (score < FUZZY_SUGGEST
-                               or not self._spelled_closely(query, lookup_key(subject), entry_id, score, name)):
-                    continue
-                if score > best.get(entry_id, (0.0, ""))[0]:
-                    best[entry_id] = (score, name)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
-        return [(entry_id, score, name) for entry_id, (score, name) in ranked]
-
-    def _spelled_like_text(self, subject: str, limit: int) -> list[tuple[int, float, str]]:
-        key = lookup_key(subject)
-        if not key or len(key) > 80:
-            return []
-        matches = process.extract(key, self._name_keys, scorer=fuzz.ratio, limit=limit * 3)
-        slips = bool(matches) and matches[0][1] >= SLIP_GATE and len(key) >= SLIP_MIN_CHARS and self._misspelt(key)
-        best: dict[int, tuple[float, str]] = {}
-        for name, score, pos in matches:
-            entry_id = self._names[pos][0]
-            if slips and OSA.distance(key, name, score_cutoff=1) <= 1:
-                score = max(score, SLIP_SCORE)
-            if float(score) > best.get(entry_id, (0.0, ""))[0]:
-                best[entry_id] = (float(score), name)
-        for entry_id, name in self._swapped(subject) if slips else ():
-            if SLIP_SCORE > best.get(entry_id, (0.0, ""))[0]:
-                best[entry_id] = (SLIP_SCORE, name)
-        return [(entry_id, score, name) for entry_id, (score, name) in best.items()]
-
-    def _may_be_a_name(self, query: str) -> bool:
-        """Worth a spelling match: a short query, or a longer one whose "can someone explain what …
-        is" asks about a few words, one of them a word the glossary never uses (a misspelling)."""
-        if len(query.split()) <= SHORT_QUERY_WORDS:
-            return True
-        subject = framed_subject(query)
-        if not subject or len(subject.split()) > 4:
-            return False
-        return self._misspelt(subject)
-
-    def _spelled_closely(self, query: str, key: str, entry_id: int, score: float, name: str) -> bool:
-        """Whether a name spelled like the query may stand for it. A short word is a slip of a name
-        only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
-        are all the glossary's own and that names two other entries as written ("lora vs qlora") is
-        not a misspelling of a third ("Lorax / S-LoRA"); one named entry may be part of the name
-        ("codebook collapses"). A slip found as such ("bisaes") always may."""
-        if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
-            return False
-        if self._misspelt(key):
-            return True
-        named = self._entries_named(query)
-        return len(named) < 2 or entry_id in named
+        return [(entry_id, score) for entry_id, score, _name in self.names.spelled_like(query, limit)]
 
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
         """A name the question frames is never refused outright: "what is a tokenizer in huggingface"
         holds a word the glossary never uses, so it was not answered as a name, and the ranker may
         not be sure of it either; offered first ("Did you mean"), it is one click away."""
         cut = framed_subject(query)
-        ids = self._named_exactly(cut) if cut else []
+        ids = self.names.exactly(cut) if cut else []
         if not ids:
             return result
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits, confidence=result.confidence)
-
-    def _another_word(self, query: str, entry_id: int, name: str) -> bool:
-        """A short name one letter longer or shorter than the text is more often another word than a
-        slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
-        GEMM, "pane": Pan): offered ("Did you mean"), not answered."""
-        written = self._alias_text.get((entry_id, name), name)
-        letters = [ch for ch in written if ch.isalnum()]
-        acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
-        return (len(name) <= 3 or (acronym and len(name) <= 4)) and any(
-            _one_letter_more_or_less(lookup_key(s), name) for s in self._spelled_subjects(query))
-
-    def _misspelt(self, key: str) -> bool:
-        """Whether the text holds a word the glossary never uses: a slip that makes a word it does
-        use ("wrap" for Warp) is not a slip."""
-        words = content_words(key)
-        return len(self.index.postings(words)) < len(set(words))
-
-    def _swapped(self, text: str) -> list[tuple[int, str]]:
-        """(entry, name key) for names one swap of neighbouring letters away from `text`, swapped
-        before the key is made: "bisaes" is "biases" (key "bias"), but its own key is "bisae"."""
-        text = text.lower()
-        if len(text) > 80:
-            return []
-        found = []
-        for i in range(len(text) - 1):
-            if text[i] != text[i + 1] and text[i].isalpha() and text[i + 1].isalpha():
-                key = lookup_key(text[:i] + text[i + 1] + text[i] + text[i + 2:])
-                found += [(entry_id, key) for entry_id in self.index.by_key.get(key, ())]
-        return found
 
     def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:
         """Autocomplete: term prefix, then alias prefix, then fuzzy; no model call."""
@@ -323,7 +167,7 @@ class Searcher:
             ranked = list(self.index.entries)[:limit]
         else:
             term_prefix = [i for i, k in self.index.term_key.items() if k.startswith(key)]
-            alias_prefix = [e for e, _a, k in self._names if k.startswith(key) or f" {key}" in k]
+            alias_prefix = [e for e, _a, k in self.names.rows if k.startswith(key) or f" {key}" in k]
             ranked = sorted(term_prefix, key=lambda i: len(self.index.entries[i].term))
             ranked += alias_prefix + [e for e, _s in self.fuzzy(prefix, limit)]
         return [self.index.entries[i] for i in dict.fromkeys(ranked)][:limit]
@@ -338,8 +182,8 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
-        close = self._spelled_like(query, 5, strict=True) if self._may_be_a_name(query) else []
-        if close and close[0][1] >= FUZZY_ANSWER and not self._another_word(query, *close[0][::2]):
+        close = self.names.spelled_like(query, 5, strict=True) if self.names.may_be_a_name(query) else []
+        if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(query, *close[0][::2]):
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
             same = [e for e, sc, name in close if name == close[0][2] and sc == close[0][1]]
@@ -357,7 +201,7 @@ class Searcher:
         short = len(query.split()) <= SHORT_QUERY_WORDS
         near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if short else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
-        lone_unknown_word = len(content_words(query, identifier_parts=False)) == 1 and self._misspelt(query)
+        lone_unknown_word = len(content_words(query, identifier_parts=False)) == 1 and self.names.misspelt(query)
         if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or lone_unknown_word))):
             # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never
             # uses, is better shown as the names it is spelled like than as what the model makes of

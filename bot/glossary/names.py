@@ -1,0 +1,182 @@
+"""Names as people type them, without the model: which entries a text names as written, what a
+"what is …" framing asks about, and which names a text is spelled like (a slip of the keyboard,
+not another word). search.py decides what to answer from these.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from .normalize import framed_subject
+from .store import GlossaryIndex
+from .terms import TermSpotter, compact_key, content_words, lookup_key
+
+FUZZY_ANSWER = 85.0
+FUZZY_SUGGEST = 75.0
+# One slip of the keyboard (a letter dropped, doubled, replaced, or two neighbours swapped) is
+# one edit, but fuzz.ratio scores a swap or a replaced letter as two: a slip in a name of six
+# letters or fewer ("kenrel", "qlroa", "areba") fell below FUZZY_ANSWER. Every name one slip away
+# scores SLIP_SCORE at least, so a slip as close to two names ("gleu": GLU or GELU) is a tie.
+SLIP_SCORE = 90.0
+SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
+SLIP_MIN_CHARS = 4
+SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
+_UNKNOWN = object()
+
+# What joins a second name to a framed one: "what is LoRA and QLoRA", "… vs RMSNorm".
+_COMPARING = re.compile(r"(?:^|\s)(?:and|or|vs\.?|versus|but|compared to|&)\s", re.IGNORECASE)
+
+
+def _one_letter_more_or_less(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with one letter added that repeats neither of its neighbours, or with
+    one letter dropped: for a short name, another word more often than a slip ("elbow", "gpt")."""
+    if len(typed) == len(name) - 1:
+        return any(name[:i] + name[i + 1:] == typed for i in range(len(name)))
+    if len(typed) != len(name) + 1:
+        return False
+    for i, ch in enumerate(typed):
+        if typed[:i] + typed[i + 1:] == name:
+            return ch not in typed[max(i - 1, 0):i] + typed[i + 1:i + 2]
+    return False
+
+
+class Names:
+    """The glossary's terms and aliases as a text may name them."""
+
+    def __init__(self, index: GlossaryIndex, spotter: TermSpotter):
+        self.index = index
+        self.spotter = spotter
+        self.rows = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
+        self._keys = [key for _e, _a, key in self.rows]
+        self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self.rows}
+        self._framed: dict[str, str | None] = {}
+
+    def framed(self, query: str) -> str | None:
+        """What a "what is …" framing asks about, cut at "in", "for", "and" … ("what is LoRA in
+        simple terms" → "LoRA"), unless what follows the cut asks about something else."""
+        known = self._framed.get(query, _UNKNOWN)  # one read: another thread may clear it meanwhile
+        if known is not _UNKNOWN:
+            return known
+        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        if cut and whole and cut != whole and self._asks_elsewhere(whole[len(cut):]):
+            cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
+        if len(self._framed) >= 256:  # one /ask asks it of the same text a few times
+            self._framed.clear()
+        self._framed[query] = cut
+        return cut
+
+    def subjects(self, query: str) -> list[str]:
+        """The words a spelling match compares with names: what a framing asks about, and the whole
+        framed sentence for a name that holds "and", "in" … ("what is Preicsion and recall")."""
+        whole = framed_subject(query, whole_sentence=True)
+        if whole is None:
+            return [query]
+        return list(dict.fromkeys(s for s in (self.framed(query), whole) if s))
+
+    def _asks_elsewhere(self, rest: str) -> bool:
+        """Whether the rest of a framed subject moves the question off the entry the subject names:
+        it compares ("… and qlora", "… vs RMSNorm"), holds a word the glossary never uses ("what is
+        attention in psychology", "a seed for my garden")."""
+        joined = _COMPARING.search(rest)
+        if joined is not None and self.in_text(rest[joined.end():]):
+            return True
+        # Only the phrase right after the name qualifies it: "what is quantization for llms, why does it
+        # save vram" is about quantization, whatever words the glossary lacks further on.
+        qualifier = " ".join(re.split(r"[,:(]", rest, maxsplit=1)[0].split()[:4])
+        return self.misspelt(qualifier)
+
+    def exactly(self, text: str) -> list[int]:
+        """The entries the whole text is a term or alias of, as written or without its spaces."""
+        return self.index.by_key.get(lookup_key(text)) or self.index.by_compact.get(compact_key(text)) or []
+
+    def in_text(self, text: str) -> set[int]:
+        """The entries whose term or alias the text holds as written."""
+        return {i for m in self.spotter.spot(text) for i in self.index.by_key.get(m.key, ())}
+
+    def spelled_like(self, query: str, limit: int, *, strict: bool = False) -> list[tuple[int, float, str]]:
+        """(entry id, similarity 0–100, the name key it matched), best first; `strict`: only names
+        that may stand for the query (_spelled_closely)."""
+        best: dict[int, tuple[float, str]] = {}
+        for subject in self.subjects(query):
+            for entry_id, score, name in self._spelled_like_text(subject, limit):
+                # Below FUZZY_SUGGEST a match is neither offered nor close enough to tie with an answer.
+                if strict and (score < FUZZY_SUGGEST
+                               or not self._spelled_closely(query, lookup_key(subject), entry_id, score, name)):
+                    continue
+                if score > best.get(entry_id, (0.0, ""))[0]:
+                    best[entry_id] = (score, name)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
+        return [(entry_id, score, name) for entry_id, (score, name) in ranked]
+
+    def _spelled_like_text(self, subject: str, limit: int) -> list[tuple[int, float, str]]:
+        key = lookup_key(subject)
+        if not key or len(key) > 80:
+            return []
+        matches = process.extract(key, self._keys, scorer=fuzz.ratio, limit=limit * 3)
+        slips = bool(matches) and matches[0][1] >= SLIP_GATE and len(key) >= SLIP_MIN_CHARS and self.misspelt(key)
+        best: dict[int, tuple[float, str]] = {}
+        for name, score, pos in matches:
+            entry_id = self.rows[pos][0]
+            if slips and OSA.distance(key, name, score_cutoff=1) <= 1:
+                score = max(score, SLIP_SCORE)
+            if float(score) > best.get(entry_id, (0.0, ""))[0]:
+                best[entry_id] = (float(score), name)
+        for entry_id, name in self._swapped(subject) if slips else ():
+            if SLIP_SCORE > best.get(entry_id, (0.0, ""))[0]:
+                best[entry_id] = (SLIP_SCORE, name)
+        return [(entry_id, score, name) for entry_id, (score, name) in best.items()]
+
+    def may_be_a_name(self, query: str) -> bool:
+        """Worth a spelling match: a short query, or a longer one whose "can someone explain what …
+        is" asks about a few words, one of them a word the glossary never uses (a misspelling)."""
+        if len(query.split()) <= SHORT_QUERY_WORDS:
+            return True
+        subject = framed_subject(query)
+        if not subject or len(subject.split()) > 4:
+            return False
+        return self.misspelt(subject)
+
+    def _spelled_closely(self, query: str, key: str, entry_id: int, score: float, name: str) -> bool:
+        """Whether a name spelled like the query may stand for it. A short word is a slip of a name
+        only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
+        are all the glossary's own and that names two other entries as written ("lora vs qlora") is
+        not a misspelling of a third ("Lorax / S-LoRA"); one named entry may be part of the name
+        ("codebook collapses"). A slip found as such ("bisaes") always may."""
+        if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
+            return False
+        if self.misspelt(key):
+            return True
+        named = self.in_text(query)
+        return len(named) < 2 or entry_id in named
+
+    def another_word(self, query: str, entry_id: int, name: str) -> bool:
+        """A short name one letter longer or shorter than the text is more often another word than a
+        slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
+        GEMM, "pane": Pan): offered ("Did you mean"), not answered."""
+        written = self._alias_text.get((entry_id, name), name)
+        letters = [ch for ch in written if ch.isalnum()]
+        acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
+        return (len(name) <= 3 or (acronym and len(name) <= 4)) and any(
+            _one_letter_more_or_less(lookup_key(s), name) for s in self.subjects(query))
+
+    def misspelt(self, key: str) -> bool:
+        """Whether the text holds a word the glossary never uses: a slip that makes a word it does
+        use ("wrap" for Warp) is not a slip."""
+        words = content_words(key)
+        return len(self.index.postings(words)) < len(set(words))
+
+    def _swapped(self, text: str) -> list[tuple[int, str]]:
+        """(entry, name key) for names one swap of neighbouring letters away from `text`, swapped
+        before the key is made: "bisaes" is "biases" (key "bias"), but its own key is "bisae"."""
+        text = text.lower()
+        if len(text) > 80:
+            return []
+        found = []
+        for i in range(len(text) - 1):
+            if text[i] != text[i + 1] and text[i].isalpha() and text[i + 1].isalpha():
+                key = lookup_key(text[:i] + text[i + 1] + text[i] + text[i + 2:])
+                found += [(entry_id, key) for entry_id in self.index.by_key.get(key, ())]
+        return found
