@@ -37,6 +37,7 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
         "band": result.band,
         "confidence": round(result.confidence, 4),
         "others": [h.entry.term for h in result.others] if result.band != NOT_FOUND else [],
+        "note": result.note,
         "results": [
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
@@ -52,9 +53,11 @@ def _wrap(text: str, width: int = 88) -> str:
 
 
 def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
-               others: list[StoredEntry] | None = None) -> str:
+               others: list[StoredEntry] | None = None, note: str = "") -> str:
     lines = [entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
     lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)" if how else "\n(from the glossary)")
+    if note:  # which sense of the name the entry is (senses.py)
+        lines.append(_wrap(note))
     if others:
         lines.append("Other matches: " + "; ".join(e.term for e in others))
     if related:
@@ -78,7 +81,7 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         return "Type a term or a question."
     if result.band == NOT_FOUND:
         hint = ", ".join(h.entry.term for h in result.hits[:3])
-        message = "The glossary doesn't cover that."
+        message = result.note or "The glossary doesn't cover that."
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
@@ -86,4 +89,5 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}" for n, h in enumerate(result.hits[:3], start=1)]
         lines.append(f"(type {define_hint} to read one)")
         return "\n".join(lines)
-    return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others])
+    return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others],
+                      result.note)

@@ -12,6 +12,7 @@ from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.glossary.embeddings import FastEmbedEmbedder
 from bot.glossary.index import build_index
 from bot.glossary.search import Searcher
+from bot.glossary.senses import read_senses
 from bot.glossary.store import GlossaryIndex
 
 GLOSSARY = DEFAULT_DATA_DIR / "glossary.txt"
@@ -77,7 +78,8 @@ def real_index_path(tmp_path_factory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(real_index_path, real_embedder) -> Searcher:
-    return Searcher(GlossaryIndex(real_index_path), real_embedder)
+    index = GlossaryIndex(real_index_path)
+    return Searcher(index, real_embedder, senses=read_senses(GLOSSARY, index))
 
 
 @pytest.fixture(scope="session")

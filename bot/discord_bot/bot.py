@@ -50,6 +50,12 @@ class Answer:
     note: str | None = None  # the server's own note on the entry
     question_id: int | None = None  # the logged question, for 👍/👎
 
+    @property
+    def sense(self) -> str:
+        """Which sense of the name typed the entry is, when the name has another (senses.py)."""
+        best = self.result.best
+        return self.result.note if best is not None and best.entry == self.entry else ""
+
 
 def _no_hash_key_yet(user_id: int) -> str:
     raise RuntimeError("user ids are hashed with the state database's key, read in setup_hook")

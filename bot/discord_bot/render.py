@@ -32,6 +32,7 @@ SHOW_PREFIX = "gloss:show:"
 PAGE_PREFIX = "gloss:page:"
 FEEDBACK_PREFIX = "gloss:fb:"  # 👍 / 👎 on an answer, handled by the Feedback cog
 SERVER_NOTE = "📝 Note from this server (not from the glossary)"
+ANOTHER_SENSE = "Another sense"
 REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
 ADD_TO_REVIEW = "📚 Add to my review"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -104,10 +105,14 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
 
 
 def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
-                others: list[StoredEntry] | None = None, note: str | None = None) -> discord.Embed:
+                others: list[StoredEntry] | None = None, note: str | None = None,
+                sense: str = "") -> discord.Embed:
     pages = split_pages(entry.definition)
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
+    if sense:  # the glossary's sense of the name typed is not the usual one (senses.py)
+        embed.add_field(name=ANOTHER_SENSE, value=clip(discord.utils.escape_markdown(sense), FIELD_VALUE_MAX),
+                        inline=False)
     if others:
         names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
         embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)
@@ -230,6 +235,8 @@ def not_found_text(query: str, result: SearchResult) -> str:
     shown = escape_user_text(query, 200)
     if not shown:  # only spaces, control characters or nothing at all
         return EMPTY_QUERY_TEXT
+    if result.note:  # nothing to look up in it, for one ("ok but why?")
+        return clip(result.note, CONTENT_MAX)
     hints = ", ".join(clip(h.entry.term, 80) for h in result.hits[:3])
     text = f"The glossary doesn't cover “{shown}”."
     if hints:

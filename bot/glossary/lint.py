@@ -4,8 +4,8 @@ Errors make the glossary unusable or ambiguous (no entries, the same term twice)
 end `check` with exit code 1, so a glossary repository's CI can run it. Warnings are
 the parser's guesses (a line taken as a new term, or kept as a sub-heading), terms out
 of order, aliases shared by several entries, "see …" references to nothing, entries
-so long that two were probably merged, and short names (short_names.py) that cannot be
-used. Needs no index and no model.
+so long that two were probably merged, and lines of the short-names (short_names.py) and
+other-senses (senses.py) files beside it that cannot be used. Needs no index and no model.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import short_names
+from . import senses, short_names
 from .errors import GlossaryFormatError
 from .parse import parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
@@ -59,9 +59,11 @@ _REFERENCE = re.compile(r"(?:\(\s*|(?:^|[.!?;:]\s+))see(?:\s+also)?\s+(?:the\s+)
 
 
 def check_text(text: str, short_text: str = "", short_file: str = "short names",
-               short_unreadable: str | None = None) -> tuple[int, list[Finding]]:
-    """(number of entries, findings sorted by line) for a glossary's text and its short names
-    (short_names.py; their findings name that file, and give the line in it)."""
+               short_unreadable: str | None = None, senses_text: str = "", senses_file: str = "senses",
+               senses_unreadable: str | None = None) -> tuple[int, list[Finding]]:
+    """(number of entries, findings sorted by line) for a glossary's text, its short names
+    (short_names.py) and its names' other senses (senses.py); the findings on those name their
+    file, and give the line in it."""
     try:
         parsed = parse_text(text)
     except GlossaryFormatError as exc:
@@ -100,14 +102,33 @@ def check_text(text: str, short_text: str = "", short_file: str = "short names",
                     entry.line, WARNING, "dangling-see",
                     f"{entry.term!r} says \"see {target[:60]}\", which is not a term or alias here",
                     "name an existing term (or add the entry it refers to)"))
-    problems = short_names.extra_aliases(parsed.entries, aliases_of, short_text)[1]
+    added, problems = short_names.extra_aliases(parsed.entries, aliases_of, short_text)
     for problem in [short_unreadable] * bool(short_unreadable) + problems:
         match = _LINE.match(problem)
         findings.append(Finding(
             int(match.group(1)), WARNING, "short-name", match.group(2),
             "a line is a term as the glossary writes it, a tab, and short names no other entry uses",
             short_file))
+    findings += _sense_findings(parsed.entries, names, added, senses_text, senses_file, senses_unreadable)
     return len(parsed.entries), sorted(findings, key=lambda f: (f.file or "", f.line, f.code))
+
+
+def _sense_findings(entries: list, names: dict[str, list], added: dict[str, list[str]], text: str, file: str,
+                    unreadable: str | None) -> list[Finding]:
+    number = {entry.term: n for n, entry in enumerate(entries)}
+    named: dict[str, set[int]] = {key: {number[e.term] for e, _a, _s in owners} for key, owners in names.items()}
+    for term, extra in added.items():
+        for name in extra:
+            named.setdefault(lookup_key(name), set()).add(number[term])
+    problems = senses.resolve(text, number.get, lambda key: named.get(key, ()))[1]
+    findings = []
+    for problem in [unreadable] * bool(unreadable) + problems:
+        match = _LINE.match(problem)
+        findings.append(Finding(
+            int(match.group(1)), WARNING, "other-sense", match.group(2),
+            "a line is a term as the glossary writes it, a name it answers to, the sense people usually mean "
+            "by that name, and the term of the entry for that sense if there is one, separated by tabs", file))
+    return findings
 
 
 def _from_parse_warning(text: str) -> Finding:
@@ -131,7 +152,9 @@ def check_file(path: Path) -> dict:
     except OSError as exc:
         raise GlossaryFormatError(f"cannot read {path} ({exc.strerror})") from None
     short_text, unreadable = short_names.read(Path(path))
-    entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable)
+    senses_text, senses_unreadable = senses.read(Path(path))
+    entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable,
+                                   senses_text, str(senses.senses_path(path)), senses_unreadable)
     return {
         "file": str(path),
         "entries": entries,

@@ -24,6 +24,7 @@ from .features import Candidates, FeatureMaker
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
+from .senses import Senses, sense_note
 from .store import GlossaryIndex, StoredEntry
 from .terms import content_words, lookup_key
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 CLOSE_MAX = 3  # other matches shown beside an answer
+# Two entries this close in meaning use a name with another sense (senses.py) in the same sense.
+SAME_SENSE_COSINE = 0.3
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -40,6 +43,22 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchRe
 # A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …".
 _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|better than|same as)\b"
                      r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
+
+
+# Words that ask for more without saying about what ("ok but why", "give me an example", "tell me
+# more", "what is the difference"), as stems (terms.stem): a message of these and stopwords alone
+# follows up on an earlier reply, which the bot does not keep.
+_FOLLOW_UP_WORDS = frozenset(
+    "again better clarifi confus detail differ doe don elabor exampl explain get give go got huh lost mean more "
+    "okai on pleas same simpl simpli still tell thing understand work".split())
+FOLLOW_UP_NOTE = ("Which term do you mean? Each message is read on its own, so name it: "
+                  "“why is LoRA cheap?”, not “why?”.")
+
+
+def asks_about_nothing(query: str) -> bool:
+    """Whether a question names no subject at all, only asks for more: a follow-up."""
+    words = content_words(query, identifier_parts=False)
+    return all(word in _FOLLOW_UP_WORDS for word in words)
 
 
 def clean_query(text: str) -> str:
@@ -61,6 +80,8 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 1.0  # probability that the best hit is right (1.0 for exact names)
     close: int = 0  # how many hits after the best are close enough to show beside it
+    note: str = ""  # a line to show with the reply: the name typed has another sense (senses.py), or
+    # the question names nothing to look up (FOLLOW_UP_NOTE)
 
     @property
     def best(self) -> Hit | None:
@@ -80,8 +101,9 @@ class Related:
 
 class Searcher:
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
-                 features: FeatureMaker | None = None):
+                 features: FeatureMaker | None = None, senses: Senses | None = None):
         self.index = index
+        self.senses = senses or {}
         self.embedder = embedder
         self.features = features or FeatureMaker(index)
         if ranker is None:
@@ -118,8 +140,16 @@ class Searcher:
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
+            note = ""
+            sense = self.senses.get((hits[0].entry.id, key)) if len(ids) == 1 else None
+            if sense is not None:
+                # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so.
+                other = self.index.entries.get(sense.entry_id) if sense.entry_id is not None else None
+                note = sense_note(sense, hits[0].entry.term, other.term if other else None)
+                if other is not None and other.id not in also:
+                    also.insert(0, other.id)
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
-            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX))
+            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
         return None
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
@@ -182,6 +212,8 @@ class Searcher:
         found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
         if found:
             return found
+        if asks_about_nothing(query):
+            return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
         close = self.names.spelled_like(query, 5, strict=True) if self.names.may_be_a_name(query) else []
         if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(query, *close[0][::2]):
             # Entries sharing the matched name (a term and another entry's alias) answer together,
@@ -274,9 +306,11 @@ class Searcher:
         for link in index.links_from.get(entry_id, []):
             if link.kind == "see":
                 picked.setdefault(link.entry_id, "see also")
-        linked = {link.entry_id: "mentioned in its definition" for link in index.links_from.get(entry_id, [])}
+        linked = {link.entry_id: "mentioned in its definition" for link in index.links_from.get(entry_id, [])
+                  if self._names_in_its_sense(entry_id, link.entry_id, sims[self._position[link.entry_id]])}
         for link in index.links_to.get(entry_id, []):
-            linked.setdefault(link.entry_id, "mentions this term")
+            if self._names_in_its_sense(link.entry_id, entry_id, sims[self._position[link.entry_id]]):
+                linked.setdefault(link.entry_id, "mentions this term")
         for other in sorted(linked, key=lambda e: -sims[self._position[e]]):
             picked.setdefault(other, linked[other])
         for other in np.argsort(-sims)[: limit + 1]:
@@ -284,3 +318,13 @@ class Searcher:
         picked.pop(entry_id, None)
         return [Related(index.entries[i], reason) for i, reason in list(picked.items())[:limit]]
 
+    def _names_in_its_sense(self, src: int, dst: int, cosine: float) -> bool:
+        """Whether `src`'s definition names `dst` in the glossary's sense: by a name without another
+        sense, or by one when the two entries are close in meaning (`cosine`): "visual tokens" in
+        MagViT-v2's (0.53 with Token (visual/audio)), but not "standard for AI clusters" in
+        InfiniBand's (0.21 with AI (arithmetic intensity))."""
+        other_senses = {key for entry, key in self.senses if entry == dst}
+        if not other_senses or cosine >= SAME_SENSE_COSINE:
+            return True
+        keys = {m.key for m in self.features.spotter.spot(self.index.entries[src].definition)}
+        return any(dst in self.index.by_key.get(key, ()) for key in keys - other_senses)

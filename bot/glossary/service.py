@@ -34,6 +34,7 @@ from .index_file import CorruptIndexError, build_lock, check_index, leave_nothin
 from .model import ModelLoader
 from .parse import GlossaryFormatError
 from .search import Searcher
+from .senses import read_senses
 from .store import GlossaryIndex
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ class Glossary:
                 self.built_index = True
                 print(f"index: {report.summary()}", file=sys.stderr)
         self.index = GlossaryIndex(path)
-        self.searcher = Searcher(self.index, _LazyEmbedder(self))
+        senses = read_senses(self.settings.glossary_path, self.index)
+        self.searcher = Searcher(self.index, _LazyEmbedder(self), senses=senses)
         return self.searcher
 
 

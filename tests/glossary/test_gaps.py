@@ -23,6 +23,9 @@ def test_three_topics_come_out_as_three_groups(searcher) -> None:
     # docker asked by four people, neurips by two (one asked three times), excel by three
     askers = {"docker": ["a", "b", "c", "d"], "neurips": ["a", "e", "e", "e"], "excel": ["f", "g", "h", "h"]}
     questions = [GapQuestion(q, askers[topic][i]) for topic, qs in TOPICS.items() for i, q in enumerate(qs)]
+    # follow-ups name no topic: they are no gap, however many ask them
+    questions += [GapQuestion(q, user) for q, user in (("ok but why?", "a"), ("why?", "b"), ("tell me more", "c"),
+                                                        ("give me an example pls", "d"))]
     gaps = gaps_report(questions, searcher)
     topic_of = {q: topic for topic, qs in TOPICS.items() for q in qs}
     assert [{topic_of[q] for q in gap.examples} for gap in gaps] == [{"docker"}, {"excel"}, {"neurips"}]

@@ -267,3 +267,18 @@ def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(search
     result = searcher.search("ddp vs fsdp vs deepspeed")
     shown = result.hits[: 1 + result.close] if result.band == ANSWER else result.hits[:3]
     assert {"DDP", "FSDP", "DeepSpeed"} <= {h.entry.term for h in shown}
+
+
+@pytest.mark.parametrize("text", ["ok but why?", "give me an example", "tell me more pls", "what is the difference",
+                                  "can you explain more simply?", "**huh?** what do you mean"])
+def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searcher, real_embedder, text):
+    counting = CountingEmbedder(real_embedder)
+    original, searcher.embedder = searcher.embedder, counting
+    try:
+        result = searcher.search(text)
+    finally:
+        searcher.embedder = original
+    assert result.band == NOT_FOUND and result.hits == [] and "Which term do you mean?" in result.note
+    assert counting.calls == 0  # nothing to compare, so no model call
+    # one word more, and it is a question again
+    assert searcher.search(f"{text} about lora").hits

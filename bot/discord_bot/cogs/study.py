@@ -91,7 +91,7 @@ class Study(commands.Cog):
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
             await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others,
-                                                               note=answer.note),
+                                                               note=answer.note, sense=answer.sense),
                              view=dynamic_view(render.with_feedback(view, answer.question_id)))
             return True
         if not mentioned:

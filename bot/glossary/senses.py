@@ -1,0 +1,105 @@
+"""Names the glossary uses in a sense other than the one people usually mean by them.
+
+The glossary's "AI" is arithmetic intensity and its "SVD" Stable Video Diffusion, while a learner
+typing "what is AI" or "svd" most likely means artificial intelligence or singular value
+decomposition. A lookup by such a name still answers with the glossary's entry (it is the one the
+glossary has), and says which sense it is: "In this glossary, “AI” is AI (arithmetic intensity),
+not artificial intelligence, which it has no entry for." When another entry covers the other
+sense ("token": Tokenizer), the reply names it and offers it beside the answer.
+
+They live beside the glossary, in `<glossary name>.senses.tsv` (data/glossary.senses.tsv for the
+bundled one). A line: the term as the glossary writes it, the name as typed, the other sense, and
+the term of the entry that covers that sense or nothing, separated by tabs; `#` starts a comment.
+A line whose term or name the glossary does not have is skipped with a warning in the log, and
+`glossary-bot check` lists it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .store import GlossaryIndex
+from .terms import lookup_key
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".senses.tsv"
+
+
+@dataclass(frozen=True)
+class OtherSense:
+    name: str  # as the file writes it: "AI"
+    meaning: str  # the sense people usually mean: "artificial intelligence"
+    entry_id: int | None  # the entry that covers that sense, if the glossary has one
+
+
+Senses = dict[tuple[int, str], OtherSense]  # (entry id, lookup key of the name) → the other sense
+
+
+def senses_path(glossary_path: Path) -> Path:
+    return Path(glossary_path).with_suffix(SUFFIX)
+
+
+def parse_senses(text: str, index: GlossaryIndex) -> tuple[Senses, list[str]]:
+    """(the senses, problems as "line N: …") for a senses file's text, resolved against the index."""
+    def entry_id(term: str) -> int | None:
+        entry = index.entry_named(term)
+        return entry.id if entry is not None else None
+
+    return resolve(text, entry_id, lambda key: index.by_key.get(key, ()))
+
+
+def resolve(text: str, entry_id: Callable[[str], int | None],
+            named: Callable[[str], Iterable[int]]) -> tuple[Senses, list[str]]:
+    """`parse_senses` for any glossary: `entry_id` of a term as written, the entries a name's lookup
+    key `named` (`glossary-bot check` runs it on the parsed text, before any index exists)."""
+    senses: Senses = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        term, name, meaning, other = ([f.strip() for f in line.split("\t")] + ["", "", "", ""])[:4]
+        entry, other_entry = entry_id(term), entry_id(other) if other else None
+        if not (term and name and meaning):
+            problems.append(f"line {number}: expected a term, a name and its other sense, tab-separated")
+        elif entry is None:
+            problems.append(f"line {number}: {term!r} is not a term of the glossary")
+        elif entry not in named(lookup_key(name)):
+            problems.append(f"line {number}: the glossary does not answer {name!r} with {term!r}")
+        elif other and other_entry is None:
+            problems.append(f"line {number}: {other!r} is not a term of the glossary")
+        else:
+            senses[(entry, lookup_key(name))] = OtherSense(name, meaning, other_entry)
+    return senses, problems
+
+
+def read(glossary_path: Path) -> tuple[str, str | None]:
+    """(the senses file's text, why it could not be read); "" and no problem when there is none."""
+    path = senses_path(glossary_path)
+    try:
+        return path.read_text(encoding="utf-8").removeprefix("\ufeff"), None  # a BOM, as Notepad saves
+    except FileNotFoundError:
+        return "", None
+    except UnicodeDecodeError as exc:
+        return "", f"line 1: not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8"
+    except OSError as exc:
+        return "", f"line 1: cannot be read ({exc.strerror})"
+
+
+def read_senses(glossary_path: Path, index: GlossaryIndex) -> Senses:
+    """The senses beside a glossary; none (and a warning) when the file is missing parts or unreadable."""
+    text, unreadable = read(glossary_path)
+    senses, problems = parse_senses(text, index)
+    for problem in [unreadable] * bool(unreadable) + problems:
+        log.warning("%s %s; %s", senses_path(glossary_path).name, problem,
+                    "answers will not say when a name has another sense" if unreadable else "that line is skipped")
+    return senses
+
+
+def sense_note(sense: OtherSense, term: str, other_term: str | None) -> str:
+    """The line a reply shows under an entry answered by a name with another sense."""
+    note = f"In this glossary, “{sense.name}” is {term}, not {sense.meaning}"
+    return f"{note}; for that, see {other_term}." if other_term else f"{note}, which it has no entry for."

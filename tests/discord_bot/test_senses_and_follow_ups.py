@@ -1,0 +1,65 @@
+"""On Discord: a name the glossary uses in another sense ("AI": arithmetic intensity) is answered
+with the glossary's entry and a line saying which sense it is, the entry for the usual sense as a
+button; a follow-up that names nothing ("ok but why?") gets asked which term, not a guess."""
+
+from __future__ import annotations
+
+from bot.glossary.senses import parse_senses, senses_path
+from tests.conftest import GLOSSARY
+from tests.fake_discord import FakeDiscord
+
+from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, record_handled, run, \
+    running
+
+
+def _a_sense_with_its_entry(searcher):
+    senses, _problems = parse_senses(senses_path(GLOSSARY).read_text(encoding="utf-8"), searcher.index)
+    return next(sense for sense in senses.values() if sense.entry_id is not None)
+
+
+def test_another_sense_is_said_and_a_follow_up_is_asked_which_term(searcher, real_index_path, real_embedder,
+                                                                   tmp_path) -> None:
+    sense = _a_sense_with_its_entry(searcher)
+    usual = searcher.index.entries[sense.entry_id].term
+    answered = searcher.search(sense.name).best.entry.term
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            study = guild.channel("study")
+            add_study_channel(state_path, guild.id, study.id)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                handled = record_handled(bot.get_cog("Study"))
+
+                got = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": sense.name}, user=alice))
+                embed = got.embeds[0]
+                assert embed["title"] == answered
+                field = next(f for f in embed["fields"] if f["name"] == "Another sense")
+                assert f"not {sense.meaning}" in field["value"] and usual in field["value"]
+                assert f"gloss:show:{usual}" in button_ids(got.message)
+
+                # the entry's own full name: no doubt which sense, no line about it
+                got = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": answered}, user=alice))
+                assert not any(f["name"] == "Another sense" for f in got.embeds[0].get("fields", []))
+
+                # a follow-up asked of the bot: which term?
+                sent = await fake.send_message(study, f"{fake.bot_user.mention} ok but why?", author=alice)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                assert "Which term do you mean?" in reply.content and not reply.embeds
+
+                # not asked of it: quiet, as for any unsure question in a study channel
+                sent = await fake.send_message(study, "ok but why?", author=alice)
+                await fake.wait_for(lambda: sent.id in handled, timeout=10, what="the follow-up handled")
+                assert handled[sent.id] is False
+
+                assert not fake.errors
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
