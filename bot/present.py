@@ -80,7 +80,7 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
     if not result.query:
         return "Type a term or a question."
     if result.band == NOT_FOUND:
-        hint = ", ".join(h.entry.term for h in result.hits[:3])
+        hint = ", ".join(h.entry.term for h in result.hints)
         message = result.note or "The glossary doesn't cover that."
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best

@@ -237,7 +237,7 @@ def not_found_text(query: str, result: SearchResult) -> str:
         return EMPTY_QUERY_TEXT
     if result.note:  # nothing to look up in it, for one ("ok but why?")
         return clip(result.note, CONTENT_MAX)
-    hints = ", ".join(clip(h.entry.term, 80) for h in result.hits[:3])
+    hints = ", ".join(clip(h.entry.term, 80) for h in result.hints)
     text = f"The glossary doesn't cover “{shown}”."
     if hints:
         text += f" Nearest terms: {discord.utils.escape_markdown(hints)}."

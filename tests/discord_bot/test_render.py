@@ -68,8 +68,16 @@ def test_terms_sharing_a_custom_id_get_one_button():
         assert len(ids) == len(set(ids)) == 3
 
 
+def test_not_found_message_names_only_the_hints():
+    far = SearchResult("x", NOT_FOUND, [Hit(entry(), "semantic", 0.3)])
+    assert "Nearest terms" not in render.not_found_text("x", far)
+    near = SearchResult("x", NOT_FOUND, [Hit(entry(), "semantic", 0.3)], hints=(Hit(entry(), "semantic", 0.3),))
+    assert render.not_found_text("x", near).endswith(f"Nearest terms: {entry().term}.")
+
+
 def test_not_found_message_escapes_user_text():
-    result = SearchResult("x", NOT_FOUND, [Hit(entry(), "semantic", 0.3)])
+    hit = Hit(entry(), "semantic", 0.3)
+    result = SearchResult("x", NOT_FOUND, [hit], hints=(hit,))
     text = render.not_found_text("@everyone **bold** <@123>", result)
     assert "@everyone" not in text.replace("@\u200beveryone", "")
     assert "**" not in text

@@ -3,7 +3,8 @@
 import pytest
 
 from bot.glossary.parse import parse_file
-from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NOT_FOUND, SUGGEST
+from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NEAR_COSINE, NOT_FOUND, SUGGEST
+from bot.present import result_text
 from tests.conftest import GLOSSARY
 
 
@@ -114,14 +115,33 @@ _CHIT_CHAT = [
 
 
 @pytest.mark.parametrize("question", _CHIT_CHAT)
-def test_off_glossary_questions_are_never_answered_and_get_hints(searcher, question):
+def test_off_glossary_questions_are_never_answered_and_name_no_far_entry(searcher, question):
     """Refused, or at most hedged: "the best way to learn the violin" shares "best way" and
     "learn" with bank questions about Sandbox and Sweep, and gets a "Did you mean" (the
     issue's rule: off-glossary questions are refused or hedged, never answered). How many of
-    358 such questions are refused outright is held in test_quality.py."""
+    358 such questions are refused outright is held in test_quality.py. A refusal names an
+    entry only when the question names it or it is near in meaning."""
     result = searcher.search(question)
     assert result.band in (NOT_FOUND, SUGGEST)
-    assert result.hits  # nearest terms offered as hints
+    assert result.hits  # kept for the glossary's keepers (feedback), shown or not
+    cosines = searcher.index.cosines(searcher.embedder.embed_query(question))
+    for hint in result.hints:
+        assert hint in result.hits
+        assert hint.match == MENTION or cosines[searcher._position[hint.entry.id]] >= NEAR_COSINE
+
+
+def test_a_refusal_names_no_entry_unrelated_to_the_question(searcher):
+    """It once read "The glossary doesn't cover that. Nearest terms: NVAE, Linear probe, Bottleneck"."""
+    result = searcher.search("what's the capital of France?")
+    assert result.band == NOT_FOUND and result.hits and not result.hints
+    assert result_text(result, searcher) == "The glossary doesn't cover that."
+
+
+def test_a_refusal_still_names_entries_near_the_question(searcher):
+    result = searcher.search("how does Grad-CAM make those heatmaps showing where a CNN was looking?")
+    assert result.band == NOT_FOUND
+    assert "CNN" in [h.entry.term for h in result.hints]
+    assert "Nearest terms: " in result_text(result, searcher)
 
 
 def test_most_chit_chat_is_refused_outright(searcher):
