@@ -174,3 +174,18 @@ def parse_file(path: str | Path) -> ParsedGlossary:
     except UnicodeDecodeError as exc:
         raise GlossaryFormatError(f"{path} is not UTF-8 text ({exc.reason})") from None
     return parse_text(text)
+
+
+def read_beside(path: Path, without: str) -> tuple[str, str | None]:
+    """(the text of a file kept beside a glossary, why it could not be read). A glossary without
+    one has "" and no problem; one that cannot be read is used `without` what it would add
+    ("short names"), and the problem says so."""
+    try:
+        return Path(path).read_text(encoding="utf-8").removeprefix("\ufeff"), None  # a BOM, as Notepad saves
+    except FileNotFoundError:
+        return "", None
+    except UnicodeDecodeError as exc:
+        return "", f"line 1: not UTF-8 text (bad byte at offset {exc.start}), so the glossary is used without {without}: " \
+                   "save it as UTF-8"
+    except OSError as exc:
+        return "", f"line 1: cannot be read ({exc.strerror}), so the glossary is used without {without}"

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .parse import read_beside
 from .store import GlossaryIndex
 from .terms import lookup_key
 
@@ -78,24 +79,18 @@ def resolve(text: str, entry_id: Callable[[str], int | None],
 
 def read(glossary_path: Path) -> tuple[str, str | None]:
     """(the senses file's text, why it could not be read); "" and no problem when there is none."""
-    path = senses_path(glossary_path)
-    try:
-        return path.read_text(encoding="utf-8").removeprefix("\ufeff"), None  # a BOM, as Notepad saves
-    except FileNotFoundError:
-        return "", None
-    except UnicodeDecodeError as exc:
-        return "", f"line 1: not UTF-8 text (bad byte at offset {exc.start}): save it as UTF-8"
-    except OSError as exc:
-        return "", f"line 1: cannot be read ({exc.strerror})"
+    return read_beside(senses_path(glossary_path), "notes on other senses")
 
 
 def read_senses(glossary_path: Path, index: GlossaryIndex) -> Senses:
     """The senses beside a glossary; none (and a warning) when the file is missing parts or unreadable."""
     text, unreadable = read(glossary_path)
     senses, problems = parse_senses(text, index)
-    for problem in [unreadable] * bool(unreadable) + problems:
-        log.warning("%s %s; %s", senses_path(glossary_path).name, problem,
-                    "answers will not say when a name has another sense" if unreadable else "that line is skipped")
+    name = senses_path(glossary_path).name
+    if unreadable:
+        log.warning("%s %s", name, unreadable)
+    for problem in problems:
+        log.warning("%s %s; that line is skipped", name, problem)
     return senses
 
 

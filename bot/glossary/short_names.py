@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .parse import Entry
+from .parse import Entry, read_beside
 from .terms import compact_key, lookup_key
 
 SUFFIX = ".short-names.tsv"
@@ -28,19 +28,9 @@ def short_names_path(glossary_path: Path) -> Path:
 
 
 def read(glossary_path: Path) -> tuple[str, str | None]:
-    """(the short-names file's text, why it could not be read). A glossary without one has ""
-    and no problem; one that cannot be read is used without short names, and the build and
-    `glossary-bot check` say why."""
-    path = short_names_path(glossary_path)
-    try:
-        return path.read_text(encoding="utf-8").removeprefix("\ufeff"), None  # a BOM, as Notepad saves
-    except FileNotFoundError:
-        return "", None
-    except UnicodeDecodeError as exc:
-        return "", (f"line 1: not UTF-8 text (bad byte at offset {exc.start}), so no short name is used: "
-                    "save it as UTF-8")
-    except OSError as exc:
-        return "", f"line 1: cannot be read ({exc.strerror}), so no short name is used"
+    """(the short-names file's text, why it could not be read); the build and `glossary-bot check`
+    say why."""
+    return read_beside(short_names_path(glossary_path), "short names")
 
 
 def parse_short_names(text: str) -> tuple[list[tuple[int, str, list[str]]], list[tuple[int, str]]]:

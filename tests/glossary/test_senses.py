@@ -72,7 +72,7 @@ def test_a_missing_or_unreadable_file_means_no_senses_and_a_warning(tmp_path, in
     senses_path(glossary).write_bytes(b"AI (arithmetic intensity)\tAI\tartificial \xff\n")
     with caplog.at_level(logging.WARNING):
         assert read_senses(glossary, index) == {}
-    assert "not UTF-8 text" in caplog.text and "answers will not say when a name has another sense" in caplog.text
+    assert "not UTF-8 text" in caplog.text and "used without notes on other senses" in caplog.text
     senses_path(glossary).write_text("\ufeffAI (arithmetic intensity)\tAI\tartificial intelligence\n"
                                      "Nothing\tnone\tnothing\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
