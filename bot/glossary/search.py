@@ -26,7 +26,7 @@ from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, 
 from .ranker import Ranker, ranker_for, softmax
 from .senses import Senses, sense_note
 from .store import GlossaryIndex, StoredEntry
-from .terms import content_words, lookup_key
+from .terms import STOPWORDS, content_words, lookup_key, stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +54,17 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
 # more", "what is the difference"), as stems (terms.stem): a message of these and stopwords alone
 # follows up on an earlier reply, which the bot does not keep.
 _FOLLOW_UP_WORDS = frozenset(
-    "again better clarifi confus detail differ doe don elabor exampl explain get give go got huh lost mean more "
-    "okai on pleas same simpl simpli still tell thing understand work".split())
+    "again better clarifi clearer confus detail differ doe don easi easier elabor exampl explain get give go got "
+    "huh lost mean more okai on pleas same simpl simpler simpli still tell thing understand work".split())
 FOLLOW_UP_NOTE = ("Which term do you mean? Each message is read on its own, so name it: "
                   "“why is LoRA cheap?”, not “why?”.")
 
 
 def asks_about_nothing(query: str) -> bool:
     """Whether a question names no subject at all, only asks for more: a follow-up."""
-    words = content_words(query, identifier_parts=False)
-    return all(word in _FOLLOW_UP_WORDS for word in words)
+    # content_words(query) word by word, stopping at the first that asks about something: most
+    # questions do at once, and this runs before every /ask.
+    return all(stem(t) in _FOLLOW_UP_WORDS for t in tokens(query) if t not in STOPWORDS and len(t) > 1)
 
 
 def clean_query(text: str) -> str:

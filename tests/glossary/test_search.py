@@ -290,7 +290,8 @@ def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(search
 
 
 @pytest.mark.parametrize("text", ["ok but why?", "give me an example", "tell me more pls", "what is the difference",
-                                  "can you explain more simply?", "**huh?** what do you mean"])
+                                  "can you explain more simply?", "**huh?** what do you mean",
+                                  "can you explain it simpler"])
 def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searcher, real_embedder, text):
     counting = CountingEmbedder(real_embedder)
     original, searcher.embedder = searcher.embedder, counting
