@@ -33,6 +33,7 @@ PAGE_PREFIX = "gloss:page:"
 FEEDBACK_PREFIX = "gloss:fb:"  # 👍 / 👎 on an answer, handled by the Feedback cog
 SERVER_NOTE = "📝 Note from this server (not from the glossary)"
 ANOTHER_SENSE = "Another sense"
+SENSE_MAX = 300  # its note is one sentence; a long line in the senses file must not crowd the embed's 6,000
 REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
 ADD_TO_REVIEW = "📚 Add to my review"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -111,8 +112,8 @@ def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
     if sense:  # the glossary's sense of the name typed is not the usual one (senses.py)
-        embed.add_field(name=ANOTHER_SENSE, value=clip(discord.utils.escape_markdown(sense), FIELD_VALUE_MAX),
-                        inline=False)
+        text = discord.utils.escape_mentions(discord.utils.escape_markdown(sense))
+        embed.add_field(name=ANOTHER_SENSE, value=clip(text, SENSE_MAX), inline=False)
     if others:
         names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
         embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)

@@ -185,7 +185,13 @@ def read_beside(path: Path, without: str) -> tuple[str, str | None]:
     except FileNotFoundError:
         return "", None
     except UnicodeDecodeError as exc:
-        return "", f"line 1: not UTF-8 text (bad byte at offset {exc.start}), so the glossary is used without {without}: " \
-                   "save it as UTF-8"
+        return "", (f"line 1: not UTF-8 text (bad byte at offset {exc.start}), so the glossary is used "
+                    f"without {without}: save it as UTF-8")
     except OSError as exc:
         return "", f"line 1: cannot be read ({exc.strerror}), so the glossary is used without {without}"
+
+
+def side_file_lines(text: str) -> list[str]:
+    """A side file's lines as an editor numbers them: only \\n, \\r\\n and \\r end one (str.splitlines
+    also splits at U+0085, U+2028 and other characters that may sit inside a field)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

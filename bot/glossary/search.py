@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,8 +38,9 @@ CLOSE_MAX = 3  # other matches shown beside an answer
 # ("what's the capital of France" had NVAE, Linear probe, Bottleneck), while the answerable questions
 # refused under cross-validation keep 3 of the 4 answers they named (docs/retrieval.md).
 NEAR_COSINE = 0.35
-# Two entries this close in meaning use a name with another sense (senses.py) in the same sense.
-SAME_SENSE_COSINE = 0.3
+# … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
+# question of the development or off-glossary sets has one above 65.
+HINT_SPELLING = 70.0
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -52,19 +53,35 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
 
 # Words that ask for more without saying about what ("ok but why", "give me an example", "tell me
 # more", "what is the difference"), as stems (terms.stem): a message of these and stopwords alone
-# follows up on an earlier reply, which the bot does not keep.
-_FOLLOW_UP_WORDS = frozenset(
-    "again better clarifi clearer confus detail differ doe don easi easier elabor exampl explain get give go got "
-    "huh lost mean more okai on pleas same simpl simpler simpli still tell thing understand work".split())
+# follows up on an earlier reply, which the bot does not keep. The weak ones are also subjects
+# ("what is the mean?", "what is Go"), so they make a follow-up only beside a strong one or a word
+# pointing back ("what does that mean").
+_FOLLOW_UP_STRONG = frozenset(
+    "again better clarifi clearer confus detail differ easi easier elabor explain give huh lost more okai pleas "
+    "pls simpl simpler simpli still tell understand".split())
+_FOLLOW_UP_WEAK = frozenset("doe don exampl get go got mean on same thing work".split())
+_POINTING_BACK = frozenset("it that this these those them you".split())
+_CONTRACTED = frozenset("d ll m re s t ve".split())  # what tokens make of "i'm", "don't", "what's"
 FOLLOW_UP_NOTE = ("Which term do you mean? Each message is read on its own, so name it: "
                   "“why is LoRA cheap?”, not “why?”.")
 
 
 def asks_about_nothing(query: str) -> bool:
     """Whether a question names no subject at all, only asks for more: a follow-up."""
-    # content_words(query) word by word, stopping at the first that asks about something: most
-    # questions do at once, and this runs before every /ask.
-    return all(stem(t) in _FOLLOW_UP_WORDS for t in tokens(query) if t not in STOPWORDS and len(t) > 1)
+    words = tokens(query)
+    strong = weak = False
+    for word in words:  # stops at the first word that asks about something: most questions do at once
+        if word in _CONTRACTED:
+            continue
+        stemmed = stem(word) if len(word) > 1 else ""  # "what is x": a subject
+        if stemmed in _FOLLOW_UP_STRONG:
+            strong = True
+        elif stemmed in _FOLLOW_UP_WEAK:  # before stopwords: "mean" is one
+            weak = True
+        elif word not in STOPWORDS:
+            return False
+    # "but why?" has no word but stopwords; "what is the mean?" one weak word, and is a question
+    return bool(words) and (strong or not weak or any(word in _POINTING_BACK for word in words))
 
 
 def clean_query(text: str) -> str:
@@ -147,17 +164,23 @@ class Searcher:
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
-            note = ""
-            sense = self.senses.get((hits[0].entry.id, key)) if len(ids) == 1 else None
-            if sense is not None:
-                # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so.
-                other = self.index.entries.get(sense.entry_id) if sense.entry_id is not None else None
-                note = sense_note(sense, hits[0].entry.term, other.term if other else None)
-                if other is not None and other.id not in also:
-                    also.insert(0, other.id)
+            # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so.
+            note, other = self._other_sense(ids, key)
+            if other is not None and other not in also:
+                also.insert(0, other)
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
         return None
+
+    def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None]:
+        """The note for an answer of one entry by a name with another sense (senses.py), and the
+        entry of that sense if the glossary has one; "" and None for any other answer."""
+        sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
+        if sense is None:
+            return "", None
+        other = self.index.entries.get(sense.entry_id) if sense.entry_id is not None else None
+        return sense_note(sense, self.index.entries[ids[0]].term, other.term if other else None), \
+            other.id if other else None
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
@@ -221,7 +244,8 @@ class Searcher:
             return found
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
-        close = self.names.spelled_like(query, 5, strict=True) if self.names.may_be_a_name(query) else []
+        may_be_a_name = self.names.may_be_a_name(query)
+        close = self.names.spelled_like(query, 5, strict=True) if may_be_a_name else []
         if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(query, *close[0][::2]):
             # Entries sharing the matched name (a term and another entry's alias) answer together,
             # as an exact match of that name would.
@@ -230,8 +254,10 @@ class Searcher:
             if not rest or close[0][1] - rest[0] >= 3:
                 key = close[0][2]
                 same.sort(key=lambda e: self.index.term_key.get(e) != key)
-                return SearchResult(query, ANSWER, [Hit(self.index.entries[e], FUZZY, close[0][1] / 100)
-                                                    for e in same])
+                hits = [Hit(self.index.entries[e], FUZZY, close[0][1] / 100) for e in same]
+                note, other = self._other_sense(same, key)  # "tokne": Token (visual/audio), as "token"
+                hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
+                return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
         if result.band == NOT_FOUND:
             result = self._offer_framed_name(query, result)
@@ -249,6 +275,13 @@ class Searcher:
             hits = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc in shown]
             hits += [h for h in result.hits if h.entry.id not in {e for e, _sc in shown}]
             return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence)
+        if result.band == NOT_FOUND and may_be_a_name:
+            # "how does speculatve decodng work": two slips are no answer, but the name is worth naming.
+            spelled = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc, _name in
+                       self.names.spelled_like(query, CLOSE_MAX) if sc >= HINT_SPELLING]
+            if spelled:
+                kept = [h for h in result.hints if h.entry.id not in {s.entry.id for s in spelled}]
+                result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))
         return result
 
     def candidates(self, query: str) -> Candidates:
@@ -316,25 +349,12 @@ class Searcher:
         for link in index.links_from.get(entry_id, []):
             if link.kind == "see":
                 picked.setdefault(link.entry_id, "see also")
-        linked = {link.entry_id: "mentioned in its definition" for link in index.links_from.get(entry_id, [])
-                  if self._names_in_its_sense(entry_id, link.entry_id, sims[self._position[link.entry_id]])}
+        linked = {link.entry_id: "mentioned in its definition" for link in index.links_from.get(entry_id, [])}
         for link in index.links_to.get(entry_id, []):
-            if self._names_in_its_sense(link.entry_id, entry_id, sims[self._position[link.entry_id]]):
-                linked.setdefault(link.entry_id, "mentions this term")
+            linked.setdefault(link.entry_id, "mentions this term")
         for other in sorted(linked, key=lambda e: -sims[self._position[e]]):
             picked.setdefault(other, linked[other])
         for other in np.argsort(-sims)[: limit + 1]:
             picked.setdefault(int(index.entry_ids[other]), "similar meaning")
         picked.pop(entry_id, None)
         return [Related(index.entries[i], reason) for i, reason in list(picked.items())[:limit]]
-
-    def _names_in_its_sense(self, src: int, dst: int, cosine: float) -> bool:
-        """Whether `src`'s definition names `dst` in the glossary's sense: by a name without another
-        sense, or by one when the two entries are close in meaning (`cosine`): "visual tokens" in
-        MagViT-v2's (0.53 with Token (visual/audio)), but not "standard for AI clusters" in
-        InfiniBand's (0.21 with AI (arithmetic intensity))."""
-        other_senses = {key for entry, key in self.senses if entry == dst}
-        if not other_senses or cosine >= SAME_SENSE_COSINE:
-            return True
-        keys = {m.key for m in self.features.spotter.spot(self.index.entries[src].definition)}
-        return any(dst in self.index.by_key.get(key, ()) for key in keys - other_senses)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .parse import read_beside
+from .parse import read_beside, side_file_lines
 from .store import GlossaryIndex
 from .terms import lookup_key
 
@@ -59,20 +59,32 @@ def resolve(text: str, entry_id: Callable[[str], int | None],
     key `named` (`glossary-bot check` runs it on the parsed text, before any index exists)."""
     senses: Senses = {}
     problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    seen: dict[tuple[int, str], int] = {}
+    for number, line in enumerate(side_file_lines(text), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        term, name, meaning, other = ([f.strip() for f in line.split("\t")] + ["", "", "", ""])[:4]
+        fields = [f.strip() for f in line.split("\t")]
+        term, name, meaning, other = (fields + ["", "", "", ""])[:4]
         entry, other_entry = entry_id(term), entry_id(other) if other else None
-        if not (term and name and meaning):
-            problems.append(f"line {number}: expected a term, a name and its other sense, tab-separated")
+        answers = list(named(lookup_key(name)))
+        if not (term and name and meaning) or len(fields) > 4:
+            problems.append(f"line {number}: expected a term, a name, its other sense and maybe the term "
+                            "of the entry for it, tab-separated")
         elif entry is None:
             problems.append(f"line {number}: {term!r} is not a term of the glossary")
-        elif entry not in named(lookup_key(name)):
+        elif entry not in answers:
             problems.append(f"line {number}: the glossary does not answer {name!r} with {term!r}")
+        elif len(answers) > 1:
+            problems.append(f"line {number}: {name!r} names {len(answers)} entries, and a note shows only "
+                            "under an answer of one")
         elif other and other_entry is None:
             problems.append(f"line {number}: {other!r} is not a term of the glossary")
+        elif other_entry == entry:
+            problems.append(f"line {number}: the other sense's entry is {term!r} itself")
+        elif (entry, lookup_key(name)) in seen:
+            problems.append(f"line {number}: {name!r} for {term!r} is already on line {seen[entry, lookup_key(name)]}")
         else:
+            seen[entry, lookup_key(name)] = number
             senses[(entry, lookup_key(name))] = OtherSense(name, meaning, other_entry)
     return senses, problems
 

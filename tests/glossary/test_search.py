@@ -303,3 +303,17 @@ def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searche
     assert counting.calls == 0  # nothing to compare, so no model call
     # one word more, and it is a question again
     assert searcher.search(f"{text} about lora").hits
+
+
+@pytest.mark.parametrize("text", ["what is the mean?", "what is x", "what is Q", "what is Go", "examples",
+                                  "what does work mean"])
+def test_a_short_question_about_a_word_that_also_follows_up_is_still_a_question(searcher, text):
+    """"mean", "go", "example" can be what is asked about; only beside "explain", "more", "that" …
+    do they follow up."""
+    assert not searcher.search(text).note
+
+
+def test_a_refusal_names_an_entry_the_question_misspells_twice(searcher):
+    result = searcher.search("how does speculatve decodng work")
+    assert result.band == NOT_FOUND
+    assert result.hints[0].entry.term == "Speculative decoding" and result.hints[0].match == FUZZY

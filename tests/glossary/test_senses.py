@@ -25,6 +25,10 @@ GLOSSARY = "\n".join([
     "High-speed network with RDMA; standard for AI clusters.",
     "Roofline",
     "A plot of attainable FLOPs against AI (arithmetic intensity): memory-bound below the ridge.",
+    "SiLU",
+    "x times sigmoid(x).",
+    "Swish",
+    "x · σ(x), also called SiLU.",
     "Token (visual/audio)",
     "A discrete code for a small piece of an image or sound.",
     "Tokenizer",
@@ -63,7 +67,29 @@ def test_a_line_the_glossary_cannot_honour_is_skipped_with_its_reason(index):
     assert problems == ["line 1: 'Attention' is not a term of the glossary",
                         "line 2: the glossary does not answer 'AI' with 'Roofline'",
                         "line 3: 'WordPiece' is not a term of the glossary",
-                        "line 4: expected a term, a name and its other sense, tab-separated"]
+                        "line 4: expected a term, a name, its other sense and maybe the term of the entry for "
+                        "it, tab-separated"]
+
+
+def test_a_line_that_would_show_a_wrong_or_no_note_is_skipped_with_its_reason(index):
+    senses, problems = parse_senses("SiLU\tSiLU\tsomething\n"
+                                    "Tokenizer\ttokenizer\ta tool\tTokenizer\n"
+                                    "AI (arithmetic intensity)\tAI\tartificial intelligence\n"
+                                    "AI (arithmetic intensity)\tai\tsomething else entirely\n"
+                                    "Roofline\troofline\ta line on a roof\t\tmore\n", index)
+    assert list(senses.values())[0].meaning == "artificial intelligence" and len(senses) == 1
+    assert problems == ["line 1: 'SiLU' names 2 entries, and a note shows only under an answer of one",
+                        "line 2: the other sense's entry is 'Tokenizer' itself",
+                        "line 4: 'ai' for 'AI (arithmetic intensity)' is already on line 3",
+                        "line 5: expected a term, a name, its other sense and maybe the term of the entry for "
+                        "it, tab-separated"]
+
+
+def test_lines_are_numbered_as_an_editor_numbers_them(index):
+    """str.splitlines would also end a line at U+0085 or U+2028 inside a field."""
+    senses, problems = parse_senses("# one\r\nAI (arithmetic intensity)\tAI\tartificial\u0085intelligence\r\n"
+                                    "Nothing\tnone\tnothing\n", index)
+    assert len(senses) == 1 and problems == ["line 3: 'Nothing' is not a term of the glossary"]
 
 
 def test_a_missing_or_unreadable_file_means_no_senses_and_a_warning(tmp_path, index, caplog):
@@ -109,18 +135,11 @@ def test_glossary_bot_check_lists_the_lines_it_cannot_use(tmp_path):
         == [(str(senses_path(glossary)), 2, "other-sense", "the glossary does not answer 'AI' with 'Roofline'")]
 
 
-def test_related_terms_skip_definitions_that_use_the_name_in_its_other_sense(searcher):
-    index = searcher.index
-    ai = index.by_term["AI (arithmetic intensity)"]
-    assert any(sense_entry == ai.id for sense_entry, _key in searcher.senses)
-    infiniband = index.by_term["InfiniBand (IB)"]  # "standard for AI clusters"
-    assert ai.id in [link.entry_id for link in index.links_from[infiniband.id]]
-    plain = Searcher(index, searcher.embedder, searcher.ranker, searcher.features)
-    reasons = {r.entry.term: r.reason for r in plain.related(ai.id, limit=30)}
-    assert reasons[infiniband.term] == "mentions this term"
-    reasons = {r.entry.term: r.reason for r in searcher.related(ai.id, limit=30)}
-    assert reasons.get(infiniband.term) != "mentions this term"
-    assert reasons["Roofline"] != "similar meaning"  # it names the entry in full
+@pytest.mark.parametrize("typed", ["tokne", "what is a toekn"])
+def test_a_misspelt_name_gets_the_note_and_the_other_entry_too(searcher, typed):
+    result = searcher.search(typed)
+    assert result.band == ANSWER and result.best.entry.term == "Token (visual/audio)"
+    assert "“token”" in result.note and [h.entry.term for h in result.others] == ["Tokenizer"]
 
 
 def test_every_line_of_the_bundled_file_is_honoured_and_shown(searcher):
