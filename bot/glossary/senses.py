@@ -10,8 +10,8 @@ sense ("token": Tokenizer), the reply names it and offers it beside the answer.
 They live beside the glossary, in `<glossary name>.senses.tsv` (data/glossary.senses.tsv for the
 bundled one). A line: the term as the glossary writes it, the name as typed, the other sense, and
 the term of the entry that covers that sense or nothing, separated by tabs; `#` starts a comment.
-A line whose term or name the glossary does not have is skipped with a warning in the log, and
-`glossary-bot check` lists it.
+A line the glossary cannot honour (a term or name it does not have, a name of several entries, a
+line repeated) is skipped with a warning in the log, and `glossary-bot check` lists it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def resolve(text: str, entry_id: Callable[[str], int | None],
         fields = [f.strip() for f in line.split("\t")]
         term, name, meaning, other = (fields + ["", "", "", ""])[:4]
         entry, other_entry = entry_id(term), entry_id(other) if other else None
-        answers = list(named(lookup_key(name)))
+        key = lookup_key(name)
+        answers = list(named(key))
         if not (term and name and meaning) or len(fields) > 4:
             problems.append(f"line {number}: expected a term, a name, its other sense and maybe the term "
                             "of the entry for it, tab-separated")
@@ -81,11 +82,11 @@ def resolve(text: str, entry_id: Callable[[str], int | None],
             problems.append(f"line {number}: {other!r} is not a term of the glossary")
         elif other_entry == entry:
             problems.append(f"line {number}: the other sense's entry is {term!r} itself")
-        elif (entry, lookup_key(name)) in seen:
-            problems.append(f"line {number}: {name!r} for {term!r} is already on line {seen[entry, lookup_key(name)]}")
+        elif (entry, key) in seen:
+            problems.append(f"line {number}: {name!r} for {term!r} is already on line {seen[entry, key]}")
         else:
-            seen[entry, lookup_key(name)] = number
-            senses[(entry, lookup_key(name))] = OtherSense(name, meaning, other_entry)
+            seen[entry, key] = number
+            senses[(entry, key)] = OtherSense(name, meaning, other_entry)
     return senses, problems
 
 
