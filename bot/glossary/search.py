@@ -164,10 +164,11 @@ class Searcher:
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
-            # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so.
+            # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
+            # entry of the other sense comes after those the question names ("a kernel in CUDA").
             note, other = self._other_sense(ids, key)
             if other is not None and other not in also:
-                also.insert(0, other)
+                also.append(other)
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
         return None

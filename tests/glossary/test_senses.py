@@ -142,6 +142,12 @@ def test_a_misspelt_name_gets_the_note_and_the_other_entry_too(searcher, typed):
     assert "“token”" in result.note and [h.entry.term for h in result.others] == ["Tokenizer"]
 
 
+def test_the_entries_a_question_names_come_before_the_other_sense(searcher):
+    result = searcher.search("what is a token in a ViT?")
+    assert result.best.entry.term == "Token (visual/audio)"
+    assert [h.entry.term for h in result.others] == ["ViT", "Tokenizer"]
+
+
 def test_every_line_of_the_bundled_file_is_honoured_and_shown(searcher):
     text = senses_path(BUNDLED_GLOSSARY).read_text(encoding="utf-8")
     senses, problems = parse_senses(text, searcher.index)
