@@ -58,7 +58,7 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
 # pointing back ("what does that mean").
 _FOLLOW_UP_STRONG = frozenset(
     "again better clarifi clearer confus detail differ easi easier elabor explain give huh lost more okai pleas "
-    "pls simpl simpler simpli still tell understand".split())
+    "simpl simpler simpli still tell understand".split())
 _FOLLOW_UP_WEAK = frozenset("doe don exampl get go got mean on same thing work".split())
 _POINTING_BACK = frozenset("it that this these those them you".split())
 _CONTRACTED = frozenset("d ll m re s t ve".split())  # what tokens make of "i'm", "don't", "what's"
@@ -179,9 +179,9 @@ class Searcher:
         sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
         if sense is None:
             return "", None
-        other = self.index.entries.get(sense.entry_id) if sense.entry_id is not None else None
-        return sense_note(sense, self.index.entries[ids[0]].term, other.term if other else None), \
-            other.id if other else None
+        other = sense.entry_id  # resolved against this index (senses.parse_senses)
+        other_term = self.index.entries[other].term if other is not None else None
+        return sense_note(sense, self.index.entries[ids[0]].term, other_term), other
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
