@@ -3,6 +3,8 @@
 Order of attempts, cheapest and most certain first:
 1. exact term or alias (no model call), for the text and for what a "what is …"
    framing in it asks about (normalize.py strips Discord decoration and chatter first);
+   a framed name followed by words that may place it in another field ("… in baking")
+   is offered rather than answered unless those words are near some entry in meaning;
 2. typo-tolerant name match (names.py, no model call) for short queries, and for what a
    longer one's "what is …" asks about when it holds a word the glossary never uses;
 3. everything else: candidates from dense vectors, keyword BM25 and the glossary
@@ -38,6 +40,14 @@ CLOSE_MAX = 3  # other matches shown beside an answer
 # ("what's the capital of France" had NVAE, Linear probe, Bottleneck), while the answerable questions
 # refused under cross-validation keep 3 of the 4 answers they named (docs/retrieval.md).
 NEAR_COSINE = 0.35
+# Words after a framed name that name no entry ("what is a batch in baking") keep it the answer only if
+# some entry is this close to them in meaning (the shipped model's cosine). Of 48 such questions written
+# to probe it, the qualifiers of ML questions reached 0.23–0.64 ("in Hugging Face" lowest), those of
+# other fields 0.20–0.36 ("in baking" 0.22, "in weaving" 0.35); on 34 more by another writer, 20 of 21
+# ML questions stay answers and 9 of 13 from other fields become offers (docs/retrieval.md). A name so
+# offered is as likely meant in the one field as in the other.
+PLACED_COSINE = 0.3
+UNPLACED_CONFIDENCE = 0.5
 # … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
 # question of the development or off-glossary sets has one above 65.
 HINT_SPELLING = 70.0
@@ -143,6 +153,12 @@ class Searcher:
 
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
+        found = self._lookup(query)
+        return found[0] if found else None
+
+    def _lookup(self, query: str) -> tuple[SearchResult, str] | None:
+        """`lookup`, and the words after the name when a framing cut it short before words that name
+        no entry ("what is a batch in baking": "in baking"), which search() checks (`_placed`)."""
         whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
@@ -160,7 +176,10 @@ class Searcher:
             hits.sort(key=lambda h: h.match != EXACT)
             # "what is rank in lora": the entries the rest names are shown beside the answer, since
             # the glossary's sense of the name may not be the one meant there.
-            also = [] if candidate != cut or not whole else sorted(self.names.in_text(whole[len(cut):]) - set(ids))
+            qualified = candidate == cut and bool(whole) and whole != cut
+            also = sorted(self.names.in_text(whole[len(cut):]) - set(ids)) if qualified else []
+            # A rest that names no entry ("in baking", "for car wheels") may be another field's.
+            unplaced = whole[len(cut):].strip() if qualified and not also else ""
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
@@ -170,7 +189,7 @@ class Searcher:
             if other is not None and other not in also:
                 also.append(other)
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
-            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
+            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note), unplaced
         return None
 
     def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None]:
@@ -208,6 +227,14 @@ class Searcher:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
         return [(entry_id, score) for entry_id, score, _name in self.names.spelled_like(query, limit)]
 
+    def _placed(self, rest: str) -> bool:
+        """Whether the words after a framed name ("in pytorch training", "in baking") are about the
+        glossary's field: some entry is close to them in meaning. If not, "what is a batch in baking"
+        and "what's momentum in physics class" offer the glossary's entry instead of answering with it."""
+        if self.embedder is None:
+            return True
+        return float(np.max(self.index.vectors["full"] @ self.embedder.embed_query(rest))) >= PLACED_COSINE
+
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
         """A name the question frames is never refused outright: "what is a tokenizer in huggingface"
         holds a word the glossary never uses, so it was not answered as a name, and the ranker may
@@ -240,9 +267,11 @@ class Searcher:
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
-        found = (self.lookup(plain) if plain != query else None) or self.lookup(query)
+        found = (self._lookup(plain) if plain != query else None) or self._lookup(query)
         if found:
-            return found
+            result, rest = found
+            return result if not rest or self._placed(rest) else replace(result, band=SUGGEST, close=0,
+                                                                          confidence=UNPLACED_CONFIDENCE)
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
         may_be_a_name = self.names.may_be_a_name(query)
