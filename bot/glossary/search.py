@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -127,6 +128,13 @@ class SearchResult:
         return self.hits[1 : 1 + self.close]
 
 
+class _NameLookup(NamedTuple):
+    result: SearchResult
+    rest: str  # the words after a name a framing cut short ("what is a batch in baking": "in baking"), or ""
+    rest_names: bool  # whether they name an entry ("a kernel in CUDA"): then they are the glossary's field
+    other: int | None  # the entry of the name's other sense, shown beside it only for that sense
+
+
 @dataclass(frozen=True)
 class Related:
     entry: StoredEntry
@@ -154,11 +162,10 @@ class Searcher:
     def lookup(self, query: str) -> SearchResult | None:
         """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
         found = self._lookup(query)
-        return found[0] if found else None
+        return found.result if found else None
 
-    def _lookup(self, query: str) -> tuple[SearchResult, str] | None:
-        """`lookup`, and the words after the name when a framing cut it short before words that name
-        no entry ("what is a batch in baking": "in baking"), which search() checks (`_placed`)."""
+    def _lookup(self, query: str) -> _NameLookup | None:
+        """`lookup`, with what search() needs to read the name in the rest of its question."""
         whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
@@ -178,8 +185,8 @@ class Searcher:
             # the glossary's sense of the name may not be the one meant there.
             qualified = candidate == cut and bool(whole) and whole != cut
             also = sorted(self.names.in_text(whole[len(cut):]) - set(ids)) if qualified else []
-            # A rest that names no entry ("in baking", "for car wheels") may be another field's.
-            unplaced = whole[len(cut):].strip() if qualified and not also else ""
+            rest = whole[len(cut):].strip() if qualified else ""
+            rest_names = bool(also)
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
@@ -188,8 +195,11 @@ class Searcher:
             note, other = self._other_sense(ids, key)
             if other is not None and other not in also:
                 also.append(other)
+            else:
+                other = None  # the question names it: it stays, whatever sense the rest reads in
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
-            return SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note), unplaced
+            result = SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
+            return _NameLookup(result, rest, rest_names, other)
         return None
 
     def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None]:
@@ -227,13 +237,23 @@ class Searcher:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
         return [(entry_id, score) for entry_id, score, _name in self.names.spelled_like(query, limit)]
 
-    def _placed(self, rest: str) -> bool:
-        """Whether the words after a framed name ("in pytorch training", "in baking") are about the
-        glossary's field: some entry is close to them in meaning. If not, "what is a batch in baking"
-        and "what's momentum in physics class" offer the glossary's entry instead of answering with it."""
-        if self.embedder is None:
-            return True
-        return float(np.max(self.index.vectors["full"] @ self.embedder.embed_query(rest))) >= PLACED_COSINE
+    def _in_context(self, found: _NameLookup) -> SearchResult:
+        """A name's answer read with the words after it, embedded alone (one short model call).
+        Words far from every entry may place it in another field: "what is a batch in baking" and
+        "what's momentum in physics class" offer the glossary's entry instead of answering with it.
+        Words nearer the glossary's sense of a name than its other sense ("a kernel in CUDA", "a
+        token in a ViT") drop the note about that sense and its entry; "a kernel in a CNN" keeps both."""
+        result, vectors = found.result, self.index.vectors["full"]
+        near = vectors @ self.embedder.embed_query(found.rest)
+        if not found.rest_names and float(near.max()) < PLACED_COSINE:
+            return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
+        if found.other is not None:
+            named, other = (self._position[i] for i in (result.hits[0].entry.id, found.other))
+            if near[named] > near[other]:
+                hits = [h for h in result.hits if h.entry.id != found.other]
+                close = min(CLOSE_MAX, sum(1 for h in hits if h.match == MENTION))
+                return replace(result, hits=hits, close=close, note="")
+        return result
 
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
         """A name the question frames is never refused outright: "what is a tokenizer in huggingface"
@@ -269,9 +289,7 @@ class Searcher:
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
         found = (self._lookup(plain) if plain != query else None) or self._lookup(query)
         if found:
-            result, rest = found
-            return result if not rest or self._placed(rest) else replace(result, band=SUGGEST, close=0,
-                                                                          confidence=UNPLACED_CONFIDENCE)
+            return self._in_context(found) if found.rest and self.embedder is not None else found.result
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
         may_be_a_name = self.names.may_be_a_name(query)

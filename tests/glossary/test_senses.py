@@ -143,9 +143,22 @@ def test_a_misspelt_name_gets_the_note_and_the_other_entry_too(searcher, typed):
 
 
 def test_the_entries_a_question_names_come_before_the_other_sense(searcher):
-    result = searcher.search("what is a token in a ViT?")
-    assert result.best.entry.term == "Token (visual/audio)"
-    assert [h.entry.term for h in result.others] == ["ViT", "Tokenizer"]
+    result = searcher.search("what's a kernel in a CNN")
+    assert result.best.entry.term == "Kernel" and "“kernel”" in result.note
+    assert [h.entry.term for h in result.others] == ["CNN", "Convolution Layers"]
+
+
+@pytest.mark.parametrize("question, term, beside", [("what is a kernel in CUDA", "Kernel", ["CUDA"]),
+                                                    ("what is a token in a ViT?", "Token (visual/audio)", ["ViT"])])
+def test_a_name_asked_about_in_the_glossarys_own_sense_gets_no_note(searcher, question, term, beside):
+    result = searcher.search(question)
+    assert result.band == ANSWER and result.best.entry.term == term
+    assert result.note == "" and [h.entry.term for h in result.others] == beside
+
+
+def test_a_name_asked_about_in_its_other_sense_keeps_the_note(searcher):
+    result = searcher.search("what is a token in gpt-2")
+    assert "“token”" in result.note and "Tokenizer" in [h.entry.term for h in result.others]
 
 
 def test_every_line_of_the_bundled_file_is_honoured_and_shown(searcher):
