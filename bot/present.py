@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .glossary.search import NOT_FOUND, SUGGEST, Related, SearchResult, Searcher
+from .glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, Related, SearchResult, Searcher
 from .glossary.store import StoredEntry
 
 MATCH_LABELS = {
@@ -38,6 +38,7 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
         "confidence": round(result.confidence, 4),
         "others": [h.entry.term for h in result.others] if result.band != NOT_FOUND else [],
         "note": result.note,
+        "far": result.far,
         "results": [
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
@@ -85,8 +86,10 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
-        lines = ["Not sure which entry that is. Did you mean:"]
-        lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}" for n, h in enumerate(result.hits[:3], start=1)]
+        lines = ["The glossary may not cover that. Closest entries:" if result.far
+                 else "Not sure which entry that is. Did you mean:"]
+        lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}"
+                  for n, h in enumerate(result.hits[:SUGGESTIONS], start=1)]
         lines.append(f"(type {define_hint} to read one)")
         return "\n".join(lines)
     return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others],

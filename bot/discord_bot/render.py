@@ -245,10 +245,15 @@ def not_found_text(query: str, result: SearchResult) -> str:
     return clip(text, CONTENT_MAX)
 
 
-def suggest_text(query: str, entries: list[StoredEntry] | None = None) -> str:
-    """The "did you mean" message: the candidates with the first line of each, to pick by button."""
+def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: bool = False) -> str:
+    """The "did you mean" message: the candidates with the first line of each, to pick by button;
+    `far` (none of them near the question, SearchResult.far) says the glossary may not cover it."""
     shown = escape_user_text(query, 200)
-    text = f"Not sure which entry “{shown}” is about. Did you mean:" if shown else "Did you mean:"
+    if far:
+        text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
+                else "The glossary may not cover that. Closest entries:")
+    else:
+        text = f"Not sure which entry “{shown}” is about. Did you mean:" if shown else "Did you mean:"
     for entry in entries or []:
         first = " ".join(entry.definition.split("\n", 1)[0].split())
         term, line = (discord.utils.escape_mentions(discord.utils.escape_markdown(clip(t, n)))

@@ -82,6 +82,7 @@ def judge(case: Case, result: SearchResult) -> dict:
         "expected": list(case.expected), "band": result.band, "top": terms[:3],
         "score": round(result.confidence, 4), "rank": rank,
         "shown": any(t in case.expected for t in shown_terms(result)),
+        "far": result.far,  # offered as "the glossary may not cover it" (SearchResult.far)
     }
 
 

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 CLOSE_MAX = 3  # other matches shown beside an answer
+SUGGESTIONS = 3  # entries a "Did you mean" offers
 # Beside a refusal, an entry is named only if the question names it or it is this close in meaning
 # (the shipped model's cosine): of the entries nearest to 358 off-glossary questions, 9 of 306 are
 # ("what's the capital of France" had NVAE, Linear probe, Bottleneck), while the answerable questions
@@ -117,6 +118,9 @@ class SearchResult:
     note: str = ""  # a line to show with the reply: the name typed has another sense (senses.py), or
     # the question names nothing to look up (FOLLOW_UP_NOTE)
     hints: tuple[Hit, ...] = ()  # beside a refusal: the hits near enough to name (NEAR_COSINE)
+    # An unsure reply none of whose offers the question names or is near in meaning (NEAR_COSINE):
+    # the glossary may not cover it ("how often should I water a fig": InstructPix2Pix, Error budget).
+    far: bool = False
 
     @property
     def best(self) -> Hit | None:
@@ -372,8 +376,11 @@ class Searcher:
             if band == NOT_FOUND and (kind == MENTION or found.column("dense_full")[i] >= NEAR_COSINE):
                 hints.append(hits[-1])
         close = max(len(compared), sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share))
+        far = band == SUGGEST and not any(
+            int(found.positions[i]) in found.named or found.column("dense_full")[i] >= NEAR_COSINE
+            for i in order[:SUGGESTIONS])
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close,
-                            hints=tuple(hints[:CLOSE_MAX]))
+                            hints=tuple(hints[:CLOSE_MAX]), far=far)
 
     @staticmethod
     def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:

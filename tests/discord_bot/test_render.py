@@ -141,6 +141,13 @@ def test_unsure_replies_render_within_limits(terms, definition, query):
     assert not re.search(r"@(everyone|here)", text.replace("@\u200b", ""))
 
 
+def test_an_unsure_reply_far_from_the_question_says_the_glossary_may_not_cover_it():
+    entries = [entry("BM25", entry_id=1), entry("SDF", entry_id=2)]
+    assert render.suggest_text("what is tf-idf", entries).startswith("Not sure which entry “what is tf-idf” is about.")
+    far = render.suggest_text("what is tf-idf", entries, far=True)
+    assert far.startswith("The glossary may not cover “what is tf-idf”. Closest entries:") and "**SDF**" in far
+
+
 def test_turning_a_page_keeps_everything_but_the_page():
     """Paging used to rebuild the message from the entry alone, dropping its other matches,
     a server's note and 👍/👎."""

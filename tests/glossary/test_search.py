@@ -130,6 +130,23 @@ def test_off_glossary_questions_are_never_answered_and_name_no_far_entry(searche
         assert hint.match == MENTION or cosines[searcher._position[hint.entry.id]] >= NEAR_COSINE
 
 
+@pytest.mark.parametrize("question", ["can someone explain the BIO tagging scheme for NER datasets",
+                                      "in LDA topic modeling what do the alpha and beta priors control"])
+def test_an_unsure_reply_far_from_every_entry_it_offers_says_the_glossary_may_not_cover_it(searcher, question):
+    result = searcher.search(question)
+    assert result.band in (NOT_FOUND, SUGGEST)
+    if result.band == SUGGEST:
+        cosines = searcher.index.cosines(searcher.embedder.embed_query(result.query))
+        assert result.far and all(cosines[searcher._position[h.entry.id]] < NEAR_COSINE for h in result.hits[:3])
+        assert result_text(result, searcher).startswith("The glossary may not cover that. Closest entries:")
+
+
+def test_an_unsure_reply_near_what_was_asked_offers_its_entries_as_choices(searcher):
+    result = searcher.search("why does my memory creep up every step")
+    assert result.band == SUGGEST and not result.far
+    assert result_text(result, searcher).startswith("Not sure which entry that is. Did you mean:")
+
+
 def test_a_refusal_names_no_entry_unrelated_to_the_question(searcher):
     """It once read "The glossary doesn't cover that. Nearest terms: NVAE, Linear probe, Bottleneck"."""
     result = searcher.search("what's the capital of France?")

@@ -10,13 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import term_of_the_day
-from ...glossary.search import SUGGEST
+from ...glossary.search import SUGGEST, SUGGESTIONS
 from .. import render
 from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
 
 log = logging.getLogger(__name__)
-SUGGESTIONS = 3  # "did you mean": at most this many candidates
 
 
 class Lookup(commands.Cog):
@@ -70,7 +69,7 @@ class Lookup(commands.Cog):
         elif result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query, entries),
+            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query, entries, far=result.far),
                           view=dynamic_view(view))
         else:
             await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import discord
 from discord.ext import commands
 
-from ...glossary.search import SUGGEST, clean_query
+from ...glossary.search import SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
@@ -97,9 +97,10 @@ class Study(commands.Cog):
         if not mentioned:
             return False  # unsure and not asked directly: quiet (the question is logged for the gaps report)
         if result.band == SUGGEST and result.hits:
-            entries = [h.entry for h in result.hits[:3]]
+            entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await self.reply(message, content=render.suggest_text(text, entries), view=dynamic_view(view))
+            await self.reply(message, content=render.suggest_text(text, entries, far=result.far),
+                             view=dynamic_view(view))
         else:
             await self.reply(message, content=render.not_found_text(text, result))
         return True
