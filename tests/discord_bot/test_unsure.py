@@ -24,7 +24,8 @@ def _first_query(searcher, wanted) -> tuple[str, object]:
 
 def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher, real_index_path,
                                                                       real_embedder, tmp_path) -> None:
-    hedged_q, hedged = _first_query(searcher, lambda q, r: r.band == SUGGEST and len(r.hits) >= 2)
+    hedged_q, hedged = _first_query(searcher, lambda q, r: r.band == SUGGEST and len(r.hits) >= 2 and not r.far)
+    far_q, far = _first_query(searcher, lambda q, r: r.band == SUGGEST and len(r.hits) >= 2 and r.far)
     close_q, close = _first_query(searcher, lambda q, r: r.band == ANSWER and r.others)
     settings = make_settings(real_index_path, tmp_path / "state.db")
 
@@ -48,6 +49,12 @@ def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher,
                 picked = await fake.wait_for_response(await fake.click_button(got, button_ids(got.message)[1],
                                                                               user=alice))
                 assert picked.ok and picked.embeds[0]["title"] == candidates[1]
+
+                # unsure and far from every candidate: the same buttons, but it may not be covered at all
+                got = await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": far_q}, user=alice))
+                assert "may not cover" in got.content and "Did you mean" not in got.content
+                assert button_ids(got.message)[:-2] == [f"gloss:show:{h.entry.term}" for h in far.hits[:3]]
 
                 # an answer with close rivals: the answer, and the rivals as a first row of buttons
                 got = await fake.wait_for_response(await fake.send_slash_command(
