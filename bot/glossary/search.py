@@ -248,6 +248,8 @@ class Searcher:
         Words nearer the glossary's sense of a name than its other sense ("a kernel in CUDA", "a
         token in a ViT") drop the note about that sense and its entry; "a kernel in a CNN" keeps both."""
         result, vectors = found.result, self.index.vectors["full"]
+        if found.rest_names and found.other is None:
+            return result  # placed by the entries it names, and the name has one sense: no model call
         near = vectors @ self.embedder.embed_query(found.rest)
         if not found.rest_names and float(near.max()) < PLACED_COSINE:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
