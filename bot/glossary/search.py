@@ -365,7 +365,7 @@ class Searcher:
         elif compared:
             order = np.concatenate([rest[:1], compared, rest[1:]])
         order = order[: max(limit, 1 + CLOSE_MAX)].astype(np.int64)
-        hits, hints = [], []
+        hits, near = [], []  # near: named, or close in meaning (what a refusal or a far offer may name)
         for i in order:
             pos = int(found.positions[i])
             if pos in found.named:
@@ -375,12 +375,10 @@ class Searcher:
             else:
                 kind = SEMANTIC
             hits.append(Hit(self.index.entries[int(self.index.entry_ids[pos])], kind, float(shares[i])))
-            if band == NOT_FOUND and (kind == MENTION or found.column("dense_full")[i] >= NEAR_COSINE):
-                hints.append(hits[-1])
+            near.append(kind == MENTION or found.column("dense_full")[i] >= NEAR_COSINE)
+        hints = [h for h, is_near in zip(hits, near) if is_near] if band == NOT_FOUND else []
+        far = band == SUGGEST and not any(near[:SUGGESTIONS])
         close = max(len(compared), sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share))
-        far = band == SUGGEST and not any(
-            int(found.positions[i]) in found.named or found.column("dense_full")[i] >= NEAR_COSINE
-            for i in order[:SUGGESTIONS])
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close,
                             hints=tuple(hints[:CLOSE_MAX]), far=far)
 

@@ -69,8 +69,8 @@ class Lookup(commands.Cog):
         elif result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await respond(interaction, deferred, ephemeral=True, content=render.suggest_text(query, entries, far=result.far),
-                          view=dynamic_view(view))
+            content = render.suggest_text(query, entries, far=result.far)
+            await respond(interaction, deferred, ephemeral=True, content=content, view=dynamic_view(view))
         else:
             await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))
 
