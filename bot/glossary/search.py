@@ -262,16 +262,18 @@ class Searcher:
         return result
 
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
-        """A name the question frames is never refused outright: "what is a tokenizer in huggingface"
-        holds a word the glossary never uses, so it was not answered as a name, and the ranker may
-        not be sure of it either; offered first ("Did you mean"), it is one click away."""
+        """A name the question frames leads an unsure reply and is never refused outright: "what is a
+        tokenizer in huggingface" or "what's an agent in langchain" hold a word the glossary never
+        uses, so they were not answered as a name, and the ranker may not be sure of them either
+        (ReAct before Agent); offered first ("Did you mean"), the name is one click away. So is the
+        glossary's sense of "attention in psychology", where the glossary may not cover the rest."""
         cut = framed_subject(query)
         ids = self.names.exactly(cut) if cut else []
-        if not ids:
+        if not ids or (result.hits and result.hits[0].entry.id in ids):
             return result
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
-        return SearchResult(query, SUGGEST, hits, confidence=result.confidence)
+        return SearchResult(query, SUGGEST, hits, confidence=result.confidence, far=result.far)
 
     def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:
         """Autocomplete: term prefix, then alias prefix, then fuzzy; no model call."""
@@ -313,7 +315,7 @@ class Searcher:
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
-        if result.band == NOT_FOUND:
+        if result.band != ANSWER:
             result = self._offer_framed_name(query, result)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
         # reason to offer that name; only a clear misspelling of one, above, is.

@@ -254,6 +254,12 @@ def test_a_name_placed_in_a_field_the_glossary_knows_no_word_of_is_offered_not_a
         assert result.band == SUGGEST and result.best.entry.term == term, question
 
 
+def test_a_framed_name_leads_an_unsure_reply(searcher):
+    # The ranker alone puts ReAct before Agent: "langchain" is no word of the glossary's.
+    result = searcher.search("what's an agent in langchain")
+    assert result.band == SUGGEST and result.best.entry.term == "Agent"
+
+
 def test_a_name_placed_in_the_glossarys_field_is_still_answered(searcher):
     for question, term in (("what does nccl do in multi-gpu training", "NCCL"), ("what is the mantissa in fp16",
                            "Mantissa"), ("what's a value function in reinforcement learning", "Value function")):
