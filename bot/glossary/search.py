@@ -269,7 +269,7 @@ class Searcher:
         glossary's sense of "attention in psychology", where the glossary may not cover the rest."""
         cut = framed_subject(query)
         ids = self.names.exactly(cut) if cut else []
-        if not ids or (result.hits and result.hits[0].entry.id in ids):
+        if not ids or (result.band == SUGGEST and result.hits[0].entry.id in ids):
             return result
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
