@@ -44,6 +44,8 @@ train: train-folds
 	$(TRAIN_VENV)/bin/python scripts/finetune_model.py
 	$(TRAIN_VENV)/bin/python scripts/train_ranker.py --folds-dir $(TRAIN_RUNS)
 	$(TRAIN_VENV)/bin/python scripts/train_ranker.py --model bundled-base
+	$(TRAIN_VENV)/bin/python scripts/train_field.py
+	$(TRAIN_VENV)/bin/python scripts/train_field.py --model bundled-base
 
 # The five fold models alone (about 2 hours on 2 cores), each fine-tuned without one fold's questions.
 # Retraining the bundled model's ranker needs them and nothing else that takes long:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
+from .field import FieldModel, field_model_for
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
@@ -147,8 +148,12 @@ class Related:
 
 class Searcher:
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
-                 features: FeatureMaker | None = None, senses: Senses | None = None):
+                 features: FeatureMaker | None = None, senses: Senses | None = None,
+                 field: FieldModel | None | Literal["shipped"] = "shipped"):
         self.index = index
+        # "shipped": the field model fitted on this index's embedding model, if any (field.py);
+        # None: no reply hedges for seeming outside machine learning.
+        self.field = field_model_for(index.model_id) if field == "shipped" else field
         self.senses = senses or {}
         self.embedder = embedder
         self.features = features or FeatureMaker(index)
@@ -340,20 +345,21 @@ class Searcher:
                 result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))
         return result
 
-    def candidates(self, query: str) -> Candidates:
-        """Every entry worth scoring for a (cleaned) free-form query, with its features."""
-        qvec = self.embedder.embed_query(query) if self.embedder is not None else None
-        return self.features.candidates(query, qvec)
-
     def ranked(self, query: str, limit: int = 5) -> SearchResult:
         """The learned ranker's best entries for a cleaned query, with its calibrated verdict."""
-        found = self.candidates(query)
+        qvec = self.embedder.embed_query(query) if self.embedder is not None else None
+        found = self.features.candidates(query, qvec)
         if not len(found.positions):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         ranker = self.ranker
         scores = ranker.scores(found.features)
         confidence = ranker.confidence(scores, found.features, found.groups)
         band = ANSWER if confidence >= ranker.answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
+        # "a 1200 kg car moves at 15 m/s, what is its momentum": an entry's name in another field's
+        # question is no answer, and an offer of it says the glossary may not cover the question.
+        outside = (band != NOT_FOUND and qvec is not None and self.field is not None
+                   and self.field.is_outside(qvec, float(found.column("dense_full").max())))
+        band = SUGGEST if outside else band
         shares = softmax(scores)
         order = np.argsort(-scores, kind="stable")
         compared = self._compared(query, found, order)
@@ -379,7 +385,7 @@ class Searcher:
             hits.append(Hit(self.index.entries[int(self.index.entry_ids[pos])], kind, float(shares[i])))
             near.append(kind == MENTION or found.column("dense_full")[i] >= NEAR_COSINE)
         hints = [h for h, is_near in zip(hits, near) if is_near] if band == NOT_FOUND else []
-        far = band == SUGGEST and not any(near[:SUGGESTIONS])
+        far = band == SUGGEST and (outside or not any(near[:SUGGESTIONS]))
         close = max(len(compared), sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share))
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close,
                             hints=tuple(hints[:CLOSE_MAX]), far=far)

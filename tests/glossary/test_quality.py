@@ -68,27 +68,33 @@ def test_questions_about_a_named_entry_stay_above_their_floors(searcher, name, h
 def test_questions_the_glossary_does_not_cover_are_rarely_answered(searcher):
     """data/eval/off_glossary.jsonl: 358 questions no entry answers (ML topics the glossary lacks,
     everyday questions sharing its words, programming and homework asked in the wrong channel),
-    by four writers; never trained on. Shipped files measured: 4 answered outright (1.1%; the
-    goal is at most 5%), 102 refused (121 with the ranker trained before the December 2026 changes
-    to typed text, a difference of where its bands fell; 113 before the bank's words), the rest
-    offered as "Did you mean"."""
+    by four writers; never trained on. Shipped files measured: 3 answered outright (0.8%; the
+    goal is at most 5%; 4 before the field model), 102 refused (121 with the ranker trained before
+    the December 2026 changes to typed text, a difference of where its bands fell; 113 before the
+    bank's words), the rest offered as "Did you mean", 178 of them saying the glossary may not
+    cover the question (122 before the field model)."""
     report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "off_glossary.jsonl"))
     assert report["bands"]["answer"] + report["bands"]["suggest"] + report["bands"]["not_found"] == 358
     assert report["negatives_answered"] <= 0.03, report["negatives_answered"]
     assert report["bands"]["not_found"] >= 90, report["bands"]
+    assert sum(bool(r["far"]) for r in report["results"]) >= 160
 
 
 def test_names_asked_about_in_another_field_are_answered_less_often_than_in_ours(searcher):
     """data/eval/fields.jsonl: "what is a <name> <in some field>" by two writers, 250 placed in
     machine learning (expected: the entry) and 249 in fields the glossary lacks (baking, weaving,
     march madness). Shipped files measured: ML 176 answered, first 95.6%, shown 100%; other fields
-    28 answered (46 before framed names were placed, docs/retrieval.md), 15 refused."""
+    24 answered (46 before framed names were placed, 28 before the field model; docs/retrieval.md),
+    15 refused, 93 offered as something the glossary may not cover (5 before the field model)."""
     report = evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "fields.jsonl"))
     assert report["by_kind"]["field-ml"]["hit@1"] >= 0.94, report["by_kind"]
     assert report["shown@3"] >= 0.99, report["shown@3"]
-    assert report["negatives_answered"] <= 0.13, report["negatives_answered"]
+    assert report["negatives_answered"] <= 0.11, report["negatives_answered"]
     ml_answered = sum(r["band"] == ANSWER for r in report["results"] if r["kind"] == "field-ml")
     assert ml_answered >= 165, ml_answered
+    far = {kind: sum(bool(r["far"]) for r in report["results"] if r["kind"] == kind)
+           for kind in ("field-ml", "field-other")}
+    assert far["field-other"] >= 80 and far["field-ml"] <= 2, far
 
 
 # Shipped files measured: question hit@1 0.956 (43 of 45), hit@5 0.978, answer precision 0.989,
