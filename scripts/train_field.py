@@ -135,18 +135,19 @@ def balanced_log_loss(p: np.ndarray, y: np.ndarray) -> float:
 def nearest_entry(X: np.ndarray, embedder) -> np.ndarray:
     """Each question's best cosine with an entry's whole text, as the search computes it: from
     data/index.db when it was built with this model, else from an index built for the purpose."""
-    path = ROOT / "data" / "index.db"
-    index = GlossaryIndex(path) if path.exists() else None
-    if index is None or index.model_id != embedder.model_id:
-        with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as workdir:
+        path = ROOT / "data" / "index.db"
+        index = GlossaryIndex(path) if path.exists() else None
+        if index is None or index.model_id != embedder.model_id:
+            if index is not None:
+                index.close()
             print("building an index with this model…", file=sys.stderr)
-            build_index(Path(workdir) / "index.db", ROOT / "data" / "glossary.txt", embedder)
-            index = GlossaryIndex(Path(workdir) / "index.db")
-            full = index.vectors["full"].copy()
-            index.close()
-    else:
-        full = index.vectors["full"]
-    return (X @ full.T.astype(np.float64)).max(axis=1)
+            path = Path(workdir) / "index.db"
+            build_index(path, ROOT / "data" / "glossary.txt", embedder)
+            index = GlossaryIndex(path)
+        full = index.vectors["full"].astype(np.float64)
+        index.close()
+    return (X @ full.T).max(axis=1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,11 @@
 "what is a lymph node", "a 1200 kg car moves at 15 m/s, what is its momentum" and "what is a
 sample in hip hop" name glossary entries (Node, Momentum, Sample) in another sense. The ranker
 weighs a named entry as strong evidence, so such questions get a "Did you mean" of the
-glossary's sense, or now and then an answer. A logistic model over the question's vector (the
-same one the ranker's cosines use, so it costs one dot product) gives the probability that the
-question is outside machine learning (with the question's best cosine with an entry, which
-the ranker has computed anyway); above `outside_at`, an answer becomes an offer and an
-offer says the glossary may not cover the question.
+glossary's sense, or now and then an answer. A logistic model gives the probability that the
+question is outside machine learning from two things the search has already computed: the
+question's vector and its best cosine with an entry's whole text (so it costs one dot product).
+Above `outside_at`, an answer becomes an offer, and the offer says the glossary may not cover the
+question.
 
 Like a ranker, the model is data: `data/field/<name>.json`, written by
 `scripts/train_field.py` from the training questions (data/train/) and questions from other

@@ -119,8 +119,9 @@ class SearchResult:
     note: str = ""  # a line to show with the reply: the name typed has another sense (senses.py), or
     # the question names nothing to look up (FOLLOW_UP_NOTE)
     hints: tuple[Hit, ...] = ()  # beside a refusal: the hits near enough to name (NEAR_COSINE)
-    # An unsure reply none of whose offers the question names or is near in meaning (NEAR_COSINE):
-    # the glossary may not cover it ("how often should I water a fig": InstructPix2Pix, Error budget).
+    # An unsure reply none of whose offers the question names or is near in meaning (NEAR_COSINE),
+    # or whose question the field model reads as another field's (field.py): the glossary may not
+    # cover it ("how often should I water a fig": InstructPix2Pix, Error budget).
     far: bool = False
 
     @property
