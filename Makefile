@@ -30,7 +30,8 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 # Retrain the bundled model and the rankers from a clean clone (about 2.5 hours on 2 cores):
-# five cross-validation folds, the shipped model, then the rankers on the folds' scores.
+# five cross-validation folds, the shipped model, a field model per fold model (so the folds'
+# search hedges as the shipped one does), then the rankers on the folds' scores and the field models.
 # Needs the `train` extras (torch and friends), in a virtual environment of their own.
 TRAIN_VENV ?= .venv-train
 TRAIN_RUNS ?= .cache/train/runs
@@ -42,6 +43,7 @@ $(TRAIN_VENV)/.installed: pyproject.toml
 
 train: train-folds
 	$(TRAIN_VENV)/bin/python scripts/finetune_model.py
+	$(TRAIN_VENV)/bin/python scripts/train_field.py --folds-dir $(TRAIN_RUNS)
 	$(TRAIN_VENV)/bin/python scripts/train_ranker.py --folds-dir $(TRAIN_RUNS)
 	$(TRAIN_VENV)/bin/python scripts/train_ranker.py --model bundled-base
 	$(TRAIN_VENV)/bin/python scripts/train_field.py

@@ -2,9 +2,12 @@
 
     python scripts/train_field.py                      # for the bundled (fine-tuned) model
     python scripts/train_field.py --model bundled-base # for the base model
+    python scripts/train_field.py --folds-dir runs/    # one per cross-validation fold model
 
 Runs in the bot's own environment (numpy and the embedding model; no training extras), in a
-minute or two on 2 cores, and writes data/field/<model>.json.
+minute or two on 2 cores, and writes data/field/<model>.json. With --folds-dir, it writes
+runs/fold<K>/field/fold.json, fitted on the vectors of the model that did not see fold K's
+development questions, for scripts/train_ranker.py to cross-validate the search with.
 
 In the field: every answerable training question (data/train/, about 11,000), the training
 set's machine-learning questions the glossary lacks (`adjacent`), and "what is <term>" for every
@@ -36,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.glossary.embeddings import BUNDLED, BUNDLED_BASE, FastEmbedEmbedder  # noqa: E402
+from bot.glossary.embeddings import BUNDLED, BUNDLED_BASE, TUNED_ONNX, FastEmbedEmbedder  # noqa: E402
 from bot.glossary.field import FIELD_DIR, FORMAT  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
 from bot.glossary.normalize import plain_and_core  # noqa: E402
@@ -150,13 +153,8 @@ def nearest_entry(X: np.ndarray, embedder) -> np.ndarray:
     return (X @ full.T).max(axis=1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=BUNDLED, choices=(BUNDLED, BUNDLED_BASE))
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    embedder = FastEmbedEmbedder.load(args.model, tokenizer_dir=ROOT / "data" / "model",
-                                      cache_dir=ROOT / "data" / "cache")
+def fit_field(embedder) -> tuple[dict, str]:
+    """The field model for this embedding model's vectors, and a line saying how it did."""
     texts, y, groups, unseen, counts = texts_and_labels()
     print(f"{len(texts)} questions ({counts['inside']} in the field, {counts['outside']} outside); embedding…",
           file=sys.stderr)
@@ -188,12 +186,41 @@ def main(argv: list[str] | None = None) -> int:
                                 "outside_caught": round(caught, 4), "inside_taken_outside": round(hedged, 4)},
         },
     }
-    FIELD_DIR.mkdir(parents=True, exist_ok=True)
-    target = FIELD_DIR / f"{args.model}.json"
+    return report, (f"strength {strength}; cross-validated: {caught:.1%} of outside questions caught, "
+                    f"{hedged:.2%} of machine-learning ones taken as outside at {outside_at:.3f}")
+
+
+def write(report: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"strength {strength}; cross-validated: {caught:.1%} of outside questions caught, {hedged:.2%} of "
-          f"machine-learning ones taken as outside at {outside_at:.3f}; wrote {target.relative_to(ROOT)} "
-          f"in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=BUNDLED, choices=(BUNDLED, BUNDLED_BASE))
+    parser.add_argument("--folds-dir", type=Path,
+                        help="folder with fold0/ … fold4/ (scripts/finetune_model.py --hold-out-fold): fit one "
+                             "field model per fold model instead")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    if args.folds_dir is None:
+        embedder = FastEmbedEmbedder.load(args.model, tokenizer_dir=ROOT / "data" / "model",
+                                          cache_dir=ROOT / "data" / "cache")
+        jobs = [(embedder, FIELD_DIR / f"{args.model}.json")]
+    else:
+        # train_ranker's loader, so each model id is the one its cross-validation searches with
+        from scripts.train_ranker import FOLDS as RANKER_FOLDS, fold_field_dir, load_embedder
+
+        missing = [str(args.folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(RANKER_FOLDS)
+                   if not (args.folds_dir / f"fold{k}" / TUNED_ONNX).exists()]
+        if missing:
+            sys.exit(f"no fold model at {', '.join(missing)}: `make train-folds` makes them")
+        jobs = [(load_embedder(args.folds_dir / f"fold{k}" / TUNED_ONNX),
+                 fold_field_dir(args.folds_dir, k) / "fold.json") for k in range(RANKER_FOLDS)]
+    for embedder, target in jobs:
+        report, summary = fit_field(embedder)
+        write(report, target)
+        print(f"{summary}; wrote {target} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -17,7 +17,8 @@ dev_real.jsonl) are split into 5 folds by target term; training questions
 3. the calibration (logistic regression on the ranker's out-of-fold scores) and the
    band thresholds are fitted on the other folds;
 4. fold K's development questions go through the real search (bot/glossary/search.py)
-   with that fold's model and ranker, and are judged by bot/glossary/evaluate.py.
+   with that fold's model and ranker (and the field model fitted on that fold's model, when
+   `scripts/train_field.py --folds-dir` has made one), and are judged by bot/glossary/evaluate.py.
 The folds' per-question results are pooled into the report. The shipped ranker
 is then trained on everything, with its calibration fitted on the out-of-fold scores.
 data/eval/dev.jsonl is never used here: it is the final check.
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from bot.glossary.embeddings import BUNDLED, BUNDLED_BASE, TUNED_ONNX, FastEmbedEmbedder  # noqa: E402
 from bot.glossary.evaluate import Case, judge, load_cases, summarize  # noqa: E402
 from bot.glossary.features import FEATURES, FeatureMaker  # noqa: E402
+from bot.glossary.field import FieldModel, field_model_for  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
 from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, Ranker, Trees, calibration_row, softmax  # noqa: E402
 from bot.glossary.search import CLOSE_MAX, Searcher, clean_query  # noqa: E402
@@ -87,8 +89,10 @@ class Fold:
     """One embedding model with an index built from its vectors, and the fold it serves: the
     bank (bot/glossary/bank.py) leaves out that fold's development questions."""
 
-    def __init__(self, embedder, workdir: Path, leave_out: frozenset[str], rounds: dict[str, int]):
+    def __init__(self, embedder, workdir: Path, leave_out: frozenset[str], rounds: dict[str, int],
+                 field: FieldModel | None | str = "shipped"):
         self.embedder = embedder
+        self.field = field  # the field model the search uses (bot/glossary/field.py)
         db = workdir / f"index-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:10]}.db"
         build_index(db, ROOT / "data" / "glossary.txt", embedder)
         self.index = GlossaryIndex(db)
@@ -136,6 +140,11 @@ class Fold:
         return out
 
 
+def fold_field_dir(folds_dir: Path, fold: int) -> Path:
+    """Where `scripts/train_field.py --folds-dir` puts the field model fitted on fold K's model."""
+    return folds_dir / f"fold{fold}" / "field"
+
+
 def load_embedder(spec: str | Path, model_id: str | None = None):
     settings_dir = ROOT / "data" / "model"
     cache = ROOT / ".cache" / "train" / "assembled"
@@ -143,7 +152,9 @@ def load_embedder(spec: str | Path, model_id: str | None = None):
         return FastEmbedEmbedder.load(str(spec), tokenizer_dir=settings_dir, cache_dir=ROOT / "data" / "cache")
     onnx = Path(spec)
     folder = cache / hashlib.sha256(str(onnx.resolve()).encode()).hexdigest()[:10]
-    return FastEmbedEmbedder.from_onnx(onnx, model_id or f"fold:{onnx}", tokenizer_dir=settings_dir, folder=folder)
+    # the resolved path: train_field.py --folds-dir must name each fold model as this does
+    return FastEmbedEmbedder.from_onnx(onnx, model_id or f"fold:{onnx.resolve()}", tokenizer_dir=settings_dir,
+                                       folder=folder)
 
 
 # -- the ranker --------------------------------------------------------------------------
@@ -275,7 +286,12 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     folds = np.array(term_folds(dev, FOLDS) + id_folds(extra, FOLDS))
     embedders = ([load_embedder(folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(FOLDS)] if folds_dir is not None
                  else [load_embedder(model)] * FOLDS)
-    models = [Fold(embedder, workdir, frozenset(c.id for c, f in zip(dev, folds) if f == k), rounds)
+    # A fold model gets the field model fitted on its own vectors, if train_field.py made one;
+    # the base model saw no question, so its shipped one serves every fold.
+    fields = ([field_model_for(e.model_id, fold_field_dir(folds_dir, k)) for k, e in enumerate(embedders)]
+              if folds_dir is not None else ["shipped"] * FOLDS)
+    print("field models:", [getattr(f, "name", f) for f in fields], flush=True)
+    models = [Fold(embedder, workdir, frozenset(c.id for c, f in zip(dev, folds) if f == k), rounds, fields[k])
               for k, embedder in enumerate(embedders)]
     cases = dev + extra
     print(f"features for {len(cases)} questions…", flush=True)
@@ -297,7 +313,8 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
         train = q.folds != k
         coef, intercept, bands, close = fit_confidence(q, oof_scores, train)
         ranker = Ranker.from_dict(ranker_json("", trees_per_fold[k], coef, intercept, bands, close, {}))
-        searcher = Searcher(q.models[k].index, q.models[k].embedder, ranker, q.models[k].features)
+        searcher = Searcher(q.models[k].index, q.models[k].embedder, ranker, q.models[k].features,
+                            field=q.models[k].field)
         for i in np.nonzero((q.folds == k) & q.is_dev)[0]:
             results.append({**judge(q.cases[i], searcher.search(q.cases[i].query)), "fold": k})
     return results, oof_scores
