@@ -152,9 +152,10 @@ def load_embedder(spec: str | Path, model_id: str | None = None):
         return FastEmbedEmbedder.load(str(spec), tokenizer_dir=settings_dir, cache_dir=ROOT / "data" / "cache")
     onnx = Path(spec)
     folder = cache / hashlib.sha256(str(onnx.resolve()).encode()).hexdigest()[:10]
-    # the resolved path: train_field.py --folds-dir must name each fold model as this does
-    return FastEmbedEmbedder.from_onnx(onnx, model_id or f"fold:{onnx.resolve()}", tokenizer_dir=settings_dir,
-                                       folder=folder)
+    # Named by path and content: a fold model retrained in place must not meet the index built from
+    # (--workdir) or the field model fitted on (train_field.py --folds-dir) the one before it.
+    model_id = model_id or f"fold:{onnx.resolve()}@{hashlib.sha256(onnx.read_bytes()).hexdigest()[:12]}"
+    return FastEmbedEmbedder.from_onnx(onnx, model_id, tokenizer_dir=settings_dir, folder=folder)
 
 
 # -- the ranker --------------------------------------------------------------------------
