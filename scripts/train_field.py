@@ -215,12 +215,13 @@ def main(argv: list[str] | None = None) -> int:
                    if not (args.folds_dir / f"fold{k}" / TUNED_ONNX).exists()]
         if missing:
             sys.exit(f"no fold model at {', '.join(missing)}: `make train-folds` makes them")
-        jobs = [(load_embedder(args.folds_dir / f"fold{k}" / TUNED_ONNX),
-                 fold_field_dir(args.folds_dir, k) / "fold.json") for k in range(RANKER_FOLDS)]
+        # one model loaded at a time
+        jobs = ((load_embedder(args.folds_dir / f"fold{k}" / TUNED_ONNX),
+                 fold_field_dir(args.folds_dir, k) / "fold.json") for k in range(RANKER_FOLDS))
     for embedder, target in jobs:
         report, summary = fit_field(embedder)
         write(report, target)
-        print(f"{summary}; wrote {target} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        print(f"{summary}; wrote {target} after {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -288,10 +288,12 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     embedders = ([load_embedder(folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(FOLDS)] if folds_dir is not None
                  else [load_embedder(model)] * FOLDS)
     # A fold model gets the field model fitted on its own vectors, if train_field.py made one;
-    # the base model saw no question, so its shipped one serves every fold.
+    # without fold models every fold searches with the shipped field model of the model given.
     fields = ([field_model_for(e.model_id, fold_field_dir(folds_dir, k)) for k, e in enumerate(embedders)]
               if folds_dir is not None else ["shipped"] * FOLDS)
-    print("field models:", [getattr(f, "name", f) for f in fields], flush=True)
+    if folds_dir is not None and None in fields:
+        print(f"no field model for folds {[k for k, f in enumerate(fields) if f is None]}: those folds never hedge "
+              f"a question from another field (scripts/train_field.py --folds-dir {folds_dir})", flush=True)
     models = [Fold(embedder, workdir, frozenset(c.id for c, f in zip(dev, folds) if f == k), rounds, fields[k])
               for k, embedder in enumerate(embedders)]
     cases = dev + extra
