@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.glossary.embeddings import BUNDLED, BUNDLED_BASE, TUNED_ONNX, FastEmbedEmbedder  # noqa: E402
+from bot.glossary.embeddings import BUNDLED, BUNDLED_BASE, FastEmbedEmbedder  # noqa: E402
 from bot.glossary.field import FIELD_DIR, FORMAT  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
 from bot.glossary.normalize import plain_and_core  # noqa: E402
@@ -209,15 +209,14 @@ def main(argv: list[str] | None = None) -> int:
         jobs = [(embedder, FIELD_DIR / f"{args.model}.json")]
     else:
         # train_ranker's loader, so each model id is the one its cross-validation searches with
-        from scripts.train_ranker import FOLDS as RANKER_FOLDS, fold_field_dir, load_embedder
+        from scripts.train_ranker import FOLDS as RANKER_FOLDS, fold_field_dir, fold_model_path, load_embedder
 
-        missing = [str(args.folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(RANKER_FOLDS)
-                   if not (args.folds_dir / f"fold{k}" / TUNED_ONNX).exists()]
+        missing = [str(path) for k in range(RANKER_FOLDS) if not (path := fold_model_path(args.folds_dir, k)).exists()]
         if missing:
             sys.exit(f"no fold model at {', '.join(missing)}: `make train-folds` makes them")
         # one model loaded at a time
-        jobs = ((load_embedder(args.folds_dir / f"fold{k}" / TUNED_ONNX),
-                 fold_field_dir(args.folds_dir, k) / "fold.json") for k in range(RANKER_FOLDS))
+        jobs = ((load_embedder(fold_model_path(args.folds_dir, k)), fold_field_dir(args.folds_dir, k) / "fold.json")
+                for k in range(RANKER_FOLDS))
     for embedder, target in jobs:
         report, summary = fit_field(embedder)
         write(report, target)

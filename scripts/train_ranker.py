@@ -140,6 +140,11 @@ class Fold:
         return out
 
 
+def fold_model_path(folds_dir: Path, fold: int) -> Path:
+    """Where `finetune_model.py --hold-out-fold K --out <folds_dir>/fold<K>` puts fold K's model."""
+    return folds_dir / f"fold{fold}" / TUNED_ONNX
+
+
 def fold_field_dir(folds_dir: Path, fold: int) -> Path:
     """Where `scripts/train_field.py --folds-dir` puts the field model fitted on fold K's model."""
     return folds_dir / f"fold{fold}" / "field"
@@ -285,7 +290,7 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     extra = [c for cases in by_round for c in cases] if generated else []
     source = np.array([name for name, cases in dev_sets for _c in cases] + ["generated"] * len(extra))
     folds = np.array(term_folds(dev, FOLDS) + id_folds(extra, FOLDS))
-    embedders = ([load_embedder(folds_dir / f"fold{k}" / TUNED_ONNX) for k in range(FOLDS)] if folds_dir is not None
+    embedders = ([load_embedder(fold_model_path(folds_dir, k)) for k in range(FOLDS)] if folds_dir is not None
                  else [load_embedder(model)] * FOLDS)
     # A fold model gets the field model fitted on its own vectors, if train_field.py made one;
     # without fold models every fold searches with the shipped field model of the model given.
