@@ -16,7 +16,7 @@ Training pairs (anchor → the entry's text as the index embeds it, "term: defin
   left out, so that fold can test the model, and so are fold K's generated questions
   (split by question: see scripts/folds.py).
 
-Options that the shipped model does not use, kept because docs/retrieval.md reports what
+Options that the shipped model does not use, kept because docs/experiments.md reports what
 they did: --mined adds data/train/mined.jsonl (split like the generated questions); --more
 adds every later round: generated2.jsonl, generated3.jsonl and mined.jsonl (a fold takes
 45–50 minutes instead of 31);
