@@ -58,6 +58,8 @@ FEATURES = (
     "bank_words",        # BM25 of the question against the best-matching bank question about this entry, ÷ the best
     "bank_words_bm25",   # … that BM25 itself (0: no bank question shares a word)
     "bank_words_rank",   # log(1 + rank by it)
+    "bm25_focus",        # BM25 of the question's asking sentences alone, ÷ the best candidate's
+    "focus_share",       # share of the question's words in those sentences (same for every candidate)
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -270,6 +272,16 @@ class FeatureMaker:
                                           if w in self._term_stem_postings])
         X[:, _F["name_cover"]] = covered / np.maximum(self._term_stem_count[positions], 1)
 
+        focus = _focus_words(text, content)
+        if focus is None:
+            X[:, _F["bm25_focus"]] = X[:, _F["bm25"]]
+            X[:, _F["focus_share"]] = 1.0
+        else:
+            focus_scores = index.bm25({w: postings[w] for w in focus if w in postings})[positions]
+            if focus_scores.max() > 0:
+                X[:, _F["bm25_focus"]] = focus_scores / focus_scores.max()
+            X[:, _F["focus_share"]] = len(focus) / max(1, len(content))
+
         X[:, _F["term_words"]] = self._term_words[positions]
         X[:, _F["definition_chars"]] = self._definition_chars[positions]
         X[:, _F["linked_in"]] = self._linked_in[positions]
@@ -341,6 +353,30 @@ class FeatureMaker:
         if scores is not None and len(rows):
             best[asked] = np.maximum.reduceat(scores[rows], starts)
         return best
+
+
+# A sentence ends at ".", "!", "?" or "…" before a space, but not after "e.g." and its kind.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
+_NO_BREAK_AFTER = ("e.g.", "eg.", "i.e.", "ie.", "etc.", "vs.", "cf.", "approx.", "resp.")
+
+
+def _focus_words(text: str, content: list[str]) -> list[str] | None:
+    """The content words of the sentences that ask (hold a "?") in a question of several
+    sentences, where the rest is context ("I compare embeddings with a raw dot product, but
+    longer docs always win. What should I use instead?"); None when they are the whole question."""
+    if "?" not in text:
+        return None
+    sentences: list[str] = []
+    for part in _SENTENCE_BREAK.split(text):
+        if sentences and sentences[-1].lower().endswith(_NO_BREAK_AFTER):
+            sentences[-1] += " " + part
+        else:
+            sentences.append(part)
+    asking = [s for s in sentences if "?" in s]
+    if len(asking) == len(sentences):
+        return None
+    words = content_words(" ".join(asking))
+    return words if words and len(words) < len(content) else None
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

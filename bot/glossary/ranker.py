@@ -148,7 +148,10 @@ class Ranker:
     def from_dict(cls, data: dict, name: str = "ranker") -> Ranker:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-        if tuple(data["features"]) != FEATURES:
+        # Features are only ever appended: a ranker trained before the last ones were added reads
+        # the columns it knows, by position, and ignores the rest.
+        trained_on = tuple(data["features"])
+        if not trained_on or trained_on != FEATURES[: len(trained_on)]:
             raise ValueError("trained on other features than this version computes")
         if tuple(data["calibration"]["features"]) != CALIBRATION_FEATURES:
             raise ValueError("calibrated on other evidence than this version computes")

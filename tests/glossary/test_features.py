@@ -180,3 +180,22 @@ def test_an_entry_without_bank_questions_can_still_be_found(searcher, real_embed
             kept.append(case.query)
     assert right >= 30
     assert len(kept) >= 0.7 * right, (len(kept), right)
+
+
+def test_the_sentence_that_asks_is_weighed_apart_from_its_context(searcher):
+    # The context names mixed precision; the question asked is about the tokenizer.
+    text = ("I train in fp16 mixed precision with loss scaling on two GPUs. "
+            "Why does my BPE tokenizer split words into odd pieces?")
+    rows = _rows(searcher, text)
+    assert _f(rows["BPE"], "bm25_focus") == 1.0
+    assert _f(rows["BPE"], "bm25_focus") > _f(rows["GradScaler"], "bm25_focus")
+    assert 0 < _f(rows["BPE"], "focus_share") < 1
+    assert len({_f(row, "focus_share") for row in rows.values()}) == 1  # one value per question
+
+
+def test_a_question_of_one_sentence_is_its_own_focus(searcher):
+    for text in ("why does my BPE tokenizer split words into odd pieces?",
+                 "what's it called when autograd differentiates a gradient again, e.g. for second derivatives?",
+                 "my BPE tokenizer splits words into odd pieces. no idea why"):
+        for row in _rows(searcher, text).values():
+            assert _f(row, "bm25_focus") == _f(row, "bm25") and _f(row, "focus_share") == 1.0

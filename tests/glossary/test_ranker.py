@@ -75,3 +75,29 @@ def test_a_ranker_for_other_features_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(IndexError_, match="other features"):
         Ranker.load(path)
+
+
+def test_a_ranker_trained_before_features_were_appended_scores_with_the_ones_it_knows(tmp_path):
+    known = list(FEATURES[:-2])
+    tree = {"feature": [len(known) - 1], "threshold": [0.0], "left": [~0], "right": [~1],
+            "leaf_value": [-1.0, 1.0], "depth": 1}
+    data = {"format": FORMAT, "model_id": "m", "features": known, "trees": [tree],
+            "calibration": {"features": list(CALIBRATION_FEATURES), "coef": [0.0] * len(CALIBRATION_FEATURES),
+                            "intercept": 0.0},
+            "bands": {"answer_at": 0.9, "suggest_at": 0.2, "close_share": 0.1}}
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(data))
+    X = np.zeros((2, len(FEATURES)), dtype=np.float32)
+    X[1, len(known) - 1] = 1.0
+    X[:, len(known):] = 5.0  # the appended columns change nothing for it
+    assert Ranker.load(path).scores(X).tolist() == [-1.0, 1.0]
+
+
+def test_a_ranker_whose_features_are_in_another_order_is_refused(tmp_path):
+    data = {"format": FORMAT, "model_id": "m", "features": [FEATURES[1], FEATURES[0]], "trees": [],
+            "calibration": {"features": list(CALIBRATION_FEATURES), "coef": [], "intercept": 0.0},
+            "bands": {"answer_at": 0.9, "suggest_at": 0.2, "close_share": 0.1}}
+    path = tmp_path / "shuffled.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexError_, match="other features"):
+        Ranker.load(path)
