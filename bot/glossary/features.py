@@ -355,25 +355,29 @@ class FeatureMaker:
         return best
 
 
-# A sentence ends at ".", "!", "?" or "…" before a space, but not after "e.g." and its kind.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+")
-_NO_BREAK_AFTER = ("e.g.", "eg.", "i.e.", "ie.", "etc.", "vs.", "cf.", "approx.", "resp.")
+# A sentence ends at ".", "!", "?" or "…" before a space, but not at "e.g." and its kind (whole words:
+# "movie." and "jpeg." do end one).
+_SENTENCE_BREAK = re.compile(r"(?<=\S[.!?…])\s+")  # "a ? b" in pasted code is no end
+_NO_BREAK_AFTER = re.compile(r"(?:^|[\s(\[])(?:e\.g|eg|i\.e|ie|etc|vs|cf|approx|resp)\.$", re.IGNORECASE)
+# A sentence asks when it ends in "?", closing quotes and brackets aside: a "?" inside pasted code
+# ("x = a ? b : c") or a quotation mid-sentence asks nothing.
+_ASKS = re.compile(r"\?[\s\"'’”`)\]]*$")
 
 
 def _focus_words(text: str, content: list[str]) -> list[str] | None:
-    """The content words of the sentences that ask (hold a "?") in a question of several
+    """The content words of the sentences that ask (end in "?") in a question of several
     sentences, where the rest is context ("I compare embeddings with a raw dot product, but
     longer docs always win. What should I use instead?"); None when they are the whole question."""
     if "?" not in text:
         return None
     sentences: list[str] = []
     for part in _SENTENCE_BREAK.split(text):
-        if sentences and sentences[-1].lower().endswith(_NO_BREAK_AFTER):
+        if sentences and _NO_BREAK_AFTER.search(sentences[-1]):
             sentences[-1] += " " + part
         else:
             sentences.append(part)
-    asking = [s for s in sentences if "?" in s]
-    if len(asking) == len(sentences):
+    asking = [s for s in sentences if _ASKS.search(s)]
+    if not asking or len(asking) == len(sentences):
         return None
     words = content_words(" ".join(asking))
     return words if words and len(words) < len(content) else None

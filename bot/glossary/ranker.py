@@ -27,7 +27,10 @@ import numpy as np
 from .errors import IndexError_
 from .features import FEATURES
 
-FORMAT = 3  # 2: the calibration counts twins together; 3: and weighs the bank (bank.py)
+FORMAT = 4  # 2: the calibration counts twins together; 3: and weighs the bank (bank.py); 4: the sentences that ask
+# Features are only ever appended. A ranker of an earlier format, trained on the features of its day,
+# still scores: it reads the columns it knows, by position, and ignores the ones added since.
+_EARLIER_FEATURES = {3: FEATURES[: FEATURES.index("bm25_focus")]}
 RANKER_DIR = Path(__file__).resolve().parents[2] / "data" / "ranker"
 
 CALIBRATION_FEATURES = (
@@ -146,13 +149,13 @@ class Ranker:
 
     @classmethod
     def from_dict(cls, data: dict, name: str = "ranker") -> Ranker:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-        # Features are only ever appended: a ranker trained before the last ones were added reads
-        # the columns it knows, by position, and ignores the rest.
-        trained_on = tuple(data["features"])
-        if not trained_on or trained_on != FEATURES[: len(trained_on)]:
+        fmt, trained_on = data.get("format"), tuple(data["features"])
+        if fmt != FORMAT and fmt not in _EARLIER_FEATURES:
+            raise ValueError(f"format {fmt!r}, expected {FORMAT}")
+        if trained_on != (FEATURES if fmt == FORMAT else _EARLIER_FEATURES[fmt]):
             raise ValueError("trained on other features than this version computes")
+        if any(f >= len(trained_on) for tree in data["trees"] for f in tree["feature"]):
+            raise ValueError("a tree reads a feature its list does not name")
         if tuple(data["calibration"]["features"]) != CALIBRATION_FEATURES:
             raise ValueError("calibrated on other evidence than this version computes")
         return cls(

@@ -191,11 +191,17 @@ def test_the_sentence_that_asks_is_weighed_apart_from_its_context(searcher):
     assert _f(rows["BPE"], "bm25_focus") > _f(rows["GradScaler"], "bm25_focus")
     assert 0 < _f(rows["BPE"], "focus_share") < 1
     assert len({_f(row, "focus_share") for row in rows.values()}) == 1  # one value per question
+    # "jpeg." ends a sentence, as "e.g." does not
+    after_jpeg = _rows(searcher, "I saved the pictures as jpeg. " + text.split(". ", 1)[1])
+    assert _f(after_jpeg["BPE"], "focus_share") < 1
 
 
 def test_a_question_of_one_sentence_is_its_own_focus(searcher):
     for text in ("why does my BPE tokenizer split words into odd pieces?",
                  "what's it called when autograd differentiates a gradient again, e.g. for second derivatives?",
-                 "my BPE tokenizer splits words into odd pieces. no idea why"):
+                 "my BPE tokenizer splits words into odd pieces. no idea why",
+                 # a "?" in pasted code, or inside a quotation, asks nothing
+                 "I wrote `scale = fp16 ? 128 : 1` for loss scaling. my BPE tokenizer splits words oddly.",
+                 'the VLM was asked "where is the red mug?" in an eval. it named the wrong BPE token.'):
         for row in _rows(searcher, text).values():
             assert _f(row, "bm25_focus") == _f(row, "bm25") and _f(row, "focus_share") == 1.0

@@ -77,27 +77,41 @@ def test_a_ranker_for_other_features_is_refused(tmp_path):
         Ranker.load(path)
 
 
-def test_a_ranker_trained_before_features_were_appended_scores_with_the_ones_it_knows(tmp_path):
-    known = list(FEATURES[:-2])
-    tree = {"feature": [len(known) - 1], "threshold": [0.0], "left": [~0], "right": [~1],
-            "leaf_value": [-1.0, 1.0], "depth": 1}
-    data = {"format": FORMAT, "model_id": "m", "features": known, "trees": [tree],
+def _ranker_file(tmp_path, fmt: int, features: list[str], trees: list[dict]):
+    data = {"format": fmt, "model_id": "m", "features": features, "trees": trees,
             "calibration": {"features": list(CALIBRATION_FEATURES), "coef": [0.0] * len(CALIBRATION_FEATURES),
                             "intercept": 0.0},
             "bands": {"answer_at": 0.9, "suggest_at": 0.2, "close_share": 0.1}}
-    path = tmp_path / "older.json"
+    path = tmp_path / "ranker.json"
     path.write_text(json.dumps(data))
+    return path
+
+
+def _stump(feature: int) -> dict:
+    return {"feature": [feature], "threshold": [0.0], "left": [~0], "right": [~1], "leaf_value": [-1.0, 1.0],
+            "depth": 1}
+
+
+def test_a_ranker_of_the_format_before_the_asking_sentences_scores_with_the_features_it_knows(tmp_path):
+    known = list(FEATURES[: FEATURES.index("bm25_focus")])
+    path = _ranker_file(tmp_path, 3, known, [_stump(len(known) - 1)])
     X = np.zeros((2, len(FEATURES)), dtype=np.float32)
     X[1, len(known) - 1] = 1.0
-    X[:, len(known):] = 5.0  # the appended columns change nothing for it
+    X[:, len(known):] = 5.0  # the columns appended since change nothing for it
     assert Ranker.load(path).scores(X).tolist() == [-1.0, 1.0]
 
 
-def test_a_ranker_whose_features_are_in_another_order_is_refused(tmp_path):
-    data = {"format": FORMAT, "model_id": "m", "features": [FEATURES[1], FEATURES[0]], "trees": [],
-            "calibration": {"features": list(CALIBRATION_FEATURES), "coef": [], "intercept": 0.0},
-            "bands": {"answer_at": 0.9, "suggest_at": 0.2, "close_share": 0.1}}
-    path = tmp_path / "shuffled.json"
-    path.write_text(json.dumps(data))
+@pytest.mark.parametrize("fmt, features", [
+    (FORMAT, [FEATURES[1], FEATURES[0], *FEATURES[2:]]),  # another order
+    (FORMAT, list(FEATURES[:-2])),                          # this format's, short of the last ones
+    (3, list(FEATURES[:-4])),                               # an earlier format's, but not its features
+])
+def test_a_ranker_for_other_features_than_its_format_names_is_refused(tmp_path, fmt, features):
     with pytest.raises(IndexError_, match="other features"):
-        Ranker.load(path)
+        Ranker.load(_ranker_file(tmp_path, fmt, features, []))
+
+
+def test_a_ranker_whose_trees_read_a_feature_it_does_not_name_is_refused(tmp_path):
+    known = list(FEATURES[: FEATURES.index("bm25_focus")])
+    with pytest.raises(IndexError_, match="does not name"):
+        Ranker.load(_ranker_file(tmp_path, 3, known, [_stump(len(known))]))
