@@ -53,9 +53,10 @@ train: train-folds
 # Retraining the bundled model's ranker needs them and nothing else that takes long:
 #   $(TRAIN_VENV)/bin/python scripts/train_ranker.py --folds-dir $(TRAIN_RUNS)    (a few minutes)
 # They are not kept in the repository, so a fresh machine starts here (in the background, first).
+# A run cut short resumes: a fold model trained on the same pairs with the same settings is kept.
 train-folds: $(TRAIN_VENV)/.installed
 	for k in 0 1 2 3 4; do \
-	  $(TRAIN_VENV)/bin/python scripts/finetune_model.py --hold-out-fold $$k --out $(TRAIN_RUNS)/fold$$k || exit 1; \
+	  $(TRAIN_VENV)/bin/python scripts/finetune_model.py --keep-done --hold-out-fold $$k --out $(TRAIN_RUNS)/fold$$k || exit 1; \
 	done
 
 # A minute-long run of the whole fine-tuning pipeline on a few pairs (not the shipped model).

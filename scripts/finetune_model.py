@@ -208,6 +208,16 @@ def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size:
     return fp32
 
 
+def _done(out: Path, name: str, recipe: dict) -> bool:
+    """Whether `out` holds a model exported from exactly this recipe, unaltered since."""
+    try:
+        manifest = json.loads((out / "glossary-minilm-int8.json").read_text(encoding="utf-8"))
+        digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return False
+    return digest == manifest.get("sha256") and all(manifest.get(k) == v for k, v in recipe.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "model")
@@ -235,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="tokens per text in training (the index embeds 256); 128 trains a step with hard "
                              "negatives in a third of the time")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few pairs: checks the pipeline only")
+    parser.add_argument("--keep-done", action="store_true",
+                        help="do nothing if --out already holds a model trained on the same pairs with the same "
+                             "settings (its manifest says so and the file is intact): `make train-folds` resumes")
     args = parser.parse_args(argv)
 
     started = time.time()
@@ -258,17 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.hard_negatives:
         pairs = with_hard_negatives(pairs, entries, args.seed, model_dir=start)
     print(f"{len(pairs)} training pairs", flush=True)
-    work = args.out / "work" if not args.smoke else args.out
-    batch_size = min(args.batch_size, 16) if args.smoke else args.batch_size
-    fp32 = train(pairs, work, epochs=args.epochs, batch_size=batch_size,
-                 lr=args.lr, seed=args.seed, max_steps=max_steps, start=start, max_length=args.max_length)
     name = "glossary-minilm-int8.onnx"
-    digest = export_int8(fp32, args.out / name)
-    manifest = {
-        "file": name,
-        "sha256": digest,
+    recipe = {
         "base": BASE_WHEEL,
         "pairs": len(pairs),
+        # The pairs themselves, in training order: a changed question set or glossary is another model.
+        "pairs_sha256": hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest(),
         "hold_out_fold": args.hold_out_fold,
         "generated": not args.no_generated,
         "extra_questions": list(extra) if not args.continue_from else [args.continue_on] if args.continue_on else [],
@@ -279,8 +287,16 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
         "max_length": args.max_length,
         "smoke": args.smoke,
-        "minutes": round((time.time() - started) / 60, 1),
     }
+    if args.keep_done and _done(args.out, name, recipe):
+        print(f"{args.out / name} is already trained on these pairs with these settings: kept", flush=True)
+        return 0
+    work = args.out / "work" if not args.smoke else args.out
+    batch_size = min(args.batch_size, 16) if args.smoke else args.batch_size
+    fp32 = train(pairs, work, epochs=args.epochs, batch_size=batch_size,
+                 lr=args.lr, seed=args.seed, max_steps=max_steps, start=start, max_length=args.max_length)
+    digest = export_int8(fp32, args.out / name)
+    manifest = {"file": name, "sha256": digest, **recipe, "minutes": round((time.time() - started) / 60, 1)}
     (args.out / "glossary-minilm-int8.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if not args.smoke:
         shutil.rmtree(work, ignore_errors=True)
