@@ -3,6 +3,7 @@
     pip install -e '.[train]'
     python scripts/train_ranker.py --folds-dir runs/        # for the bundled (fine-tuned) model
     python scripts/train_ranker.py --model bundled-base     # for the base model
+    python scripts/train_ranker.py --model bundled-base --seeds 7,1,2,3,4   # measure only, per seed
 
 Writes data/ranker/<model>.json (trees, calibration, bands: see bot/glossary/ranker.py)
 and data/eval/cv/<model>.json, the cross-validated report with every question's result.
@@ -349,6 +350,32 @@ def report(results: list[dict]) -> dict:
     return {name: {k: v for k, v in summarize(rs).items() if k not in ("failures", "results")} for name, rs in parts}
 
 
+def compare_seeds(q: Questions, seeds: list[int]) -> list[dict]:
+    """The protocol's steps 2–4 once per LightGBM seed, on the same features: what a change is
+    worth beside how much the trees' own randomness moves it. Per seed and on average: hit@1 and
+    hit@5 per development set, outright answers (answerable and off-glossary together), how many
+    were right, and off-glossary questions answered."""
+    sets = {Path(p).stem: {c.id for c in load_cases(ROOT / p)} for p in DEV_SETS}
+    rows, shipped_seed = [], LGBM["random_state"]
+    for seed in seeds:
+        LGBM["random_state"] = seed
+        results, _ = cross_validate(q)
+        row: dict = {"seed": seed}
+        for name, ids in sets.items():
+            overall = summarize([r for r in results if r["id"] in ids])["overall"]
+            row[f"{name} hit@1"], row[f"{name} hit@5"] = overall["hit@1"], overall["hit@5"]
+        answered = [r for r in results if r["band"] == "answer"]
+        row["answered"] = len(answered)
+        row["right"] = sum(1 for r in answered if r["expected"] and r["rank"] == 1)
+        row["off-glossary answered"] = sum(1 for r in answered if not r["expected"])
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    LGBM["random_state"] = shipped_seed
+    mean = {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0] if k != "seed"}
+    print(json.dumps({"seeds": seeds, "mean": mean}), flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=BUNDLED, help="bundled (fine-tuned, default) or bundled-base")
@@ -358,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-generated", action="store_true",
                         help="train without the generated questions (data/train/)")
     parser.add_argument("--workdir", type=Path, help="keep the folds' indexes here, to reuse them in the next run")
+    parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
+                        help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
+                             "writes nothing")
     args = parser.parse_args(argv)
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
@@ -367,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated)
+        if args.seeds:
+            compare_seeds(q, args.seeds)
+            return 0
         results, oof_scores = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
         coef, intercept, bands, close = fit_confidence(q, oof_scores, np.ones(len(q.cases), dtype=bool))
