@@ -52,6 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.glossary.embeddings import TUNED_MANIFEST, TUNED_ONNX  # noqa: E402
 from bot.glossary.evaluate import load_cases  # noqa: E402
 from bot.glossary.index import entry_views  # noqa: E402
 from bot.glossary.parse import parse_file  # noqa: E402
@@ -211,7 +212,7 @@ def train(pairs: list[tuple[str, ...]], out: Path, *, epochs: float, batch_size:
 def _done(out: Path, name: str, recipe: dict) -> bool:
     """Whether `out` holds a model exported from exactly this recipe, unaltered since."""
     try:
-        manifest = json.loads((out / "glossary-minilm-int8.json").read_text(encoding="utf-8"))
+        manifest = json.loads((out / TUNED_MANIFEST).read_text(encoding="utf-8"))
         digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
     except (OSError, ValueError):
         return False
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.hard_negatives:
         pairs = with_hard_negatives(pairs, entries, args.seed, model_dir=start)
     print(f"{len(pairs)} training pairs", flush=True)
-    name = "glossary-minilm-int8.onnx"
+    name = TUNED_ONNX
     recipe = {
         "base": BASE_WHEEL,
         "pairs": len(pairs),
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
                  lr=args.lr, seed=args.seed, max_steps=max_steps, start=start, max_length=args.max_length)
     digest = export_int8(fp32, args.out / name)
     manifest = {"file": name, "sha256": digest, **recipe, "minutes": round((time.time() - started) / 60, 1)}
-    (args.out / "glossary-minilm-int8.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (args.out / TUNED_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     if not args.smoke:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(manifest))
