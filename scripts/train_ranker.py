@@ -69,15 +69,7 @@ ENTRY_DROPOUT = 0.1       # see Fold.skip
 # words as evidence, three let through 11 of the 358 fresh off-glossary questions
 # (data/eval/off_glossary.jsonl; 4 before), mostly a word that names an entry in an everyday
 # sense ("my toddler's temperature"); four let through 4, for 5% fewer outright answers.
-# Since December 2026 the generated off-glossary questions count too, all of them together
-# weighing what the development ones would (off_glossary_cost).
 NEGATIVE_COST = 4.0
-# Features a model's trees do not read. The sentences that ask (features._focus_words) lifted the
-# base model's real questions by 3 points of hit@1; the fine-tuned model has learnt from real
-# questions already, and with them its real questions stayed where they were over five seeds
-# (0.755 → 0.752) while the shipped seed's trees grew less sure of short questions naming their
-# entry (answered outright 447 → 331 of 690 in data/eval/short_mentions.jsonl).
-IGNORED_FEATURES = {BUNDLED: ("bm25_focus", "focus_share")}
 # Shallow trees: at query time each level is one numpy step over every tree (bot/glossary/ranker.py),
 # and 60 trees of depth 4 ranked as well under cross-validation as 150 of depth 12 (0.72 vs 0.72
 # hit@1 on dev2 with the base model) at a tenth of the cost. With the bank's features, 100 trees
@@ -175,15 +167,13 @@ def load_embedder(spec: str | Path, model_id: str | None = None):
 # -- the ranker --------------------------------------------------------------------------
 
 
-def fit_trees(data: list[tuple[np.ndarray, np.ndarray]], ignored: tuple[str, ...] = ()):
-    """LambdaRank trees; the features in `ignored` are held constant, so no tree reads them."""
+def fit_trees(data: list[tuple[np.ndarray, np.ndarray]]):
     import lightgbm as lgb
 
     useful = [(X, y) for X, y, *_ in data if y.any()]
-    X = np.concatenate([X for X, _ in useful])
-    X[:, [FEATURES.index(name) for name in ignored]] = 0.0
     model = lgb.LGBMRanker(**LGBM)
-    model.fit(X, np.concatenate([y for _, y in useful]), group=[len(y) for _, y in useful])
+    model.fit(np.concatenate([X for X, _ in useful]), np.concatenate([y for _, y in useful]),
+              group=[len(y) for _, y in useful])
     return model
 
 
@@ -229,33 +219,21 @@ def probability(rows: np.ndarray, coef, intercept) -> np.ndarray:
 def choose_bands(prob: np.ndarray, correct: np.ndarray, answerable: np.ndarray,
                  source: np.ndarray) -> tuple[float, float]:
     """answer_at: the lowest threshold whose answers, together, are right ANSWER_PRECISION of
-    the time, the off-glossary questions answered counting, all together, as NEGATIVE_COST wrong
-    answers for each development one (see off_glossary_cost);
+    the time, an off-glossary question answered counting as NEGATIVE_COST wrong answers;
     suggest_at: the highest that refuses at most FALSE_REFUSAL of the answerable
     questions of each development set (real questions are less sure than written ones: a
     threshold set on the two pooled refused three times more of the real ones)."""
     order = np.argsort(-prob, kind="stable")
-    cost = np.where(answerable, 1.0, off_glossary_cost(answerable, source))[order]
+    cost = np.where(answerable[order], 1.0, NEGATIVE_COST)  # an off-glossary question is never right
     wrong = np.cumsum(np.where(correct[order], 0.0, cost))
     precision = 1 - wrong / np.cumsum(cost)
     ok = np.nonzero(precision >= ANSWER_PRECISION)[0]
     answer_at = float(prob[order][ok.max()]) if len(ok) else 1.01
     suggest_at = answer_at
-    for name in np.unique(source[answerable & (source != "generated")]):
+    for name in np.unique(source):
         probs = np.sort(prob[answerable & (source == name)])
         suggest_at = min(suggest_at, float(probs[int(np.floor(FALSE_REFUSAL * len(probs)))]))
     return answer_at, suggest_at
-
-
-def off_glossary_cost(answerable: np.ndarray, source: np.ndarray) -> float:
-    """What one off-glossary question answered costs when the answer threshold is set. The
-    generated ones count beside the development ones, and all of them together weigh what the
-    development ones alone would (NEGATIVE_COST each): how often an off-glossary question gets
-    through is then read from about 480 questions instead of 64. Read from 64, one of them
-    scored a little higher by one LightGBM seed's trees moved the threshold of the folds that
-    held it from 0.85 to 0.93, and the outright answers by a fifth."""
-    negatives = ~answerable
-    return NEGATIVE_COST * max((negatives & (source != "generated")).sum(), 1) / max(negatives.sum(), 1)
 
 
 def choose_close_share(shares: list[np.ndarray], labels: list[np.ndarray], top_right: np.ndarray) -> float:
@@ -295,7 +273,6 @@ class Questions:
     models: list[Fold]  # the model and index that serve each fold
     data: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (features, labels, twin groups) per question
     plain: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # … without the training-only dropout
-    ignored: tuple[str, ...] = ()  # features the trees must not read (IGNORED_FEATURES)
 
     @property
     def answerable(self) -> np.ndarray:
@@ -328,7 +305,7 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     cases = dev + extra
     print(f"features for {len(cases)} questions…", flush=True)
     data, plain = zip(*(models[f].rows(c) for c, f in zip(cases, folds)))
-    return Questions(cases, folds, source, models, list(data), list(plain), IGNORED_FEATURES.get(model, ()))
+    return Questions(cases, folds, source, models, list(data), list(plain))
 
 
 def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
@@ -336,7 +313,7 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
     folds, and every question's out-of-fold ranker scores."""
     trees_per_fold, oof_scores = [], [np.zeros(0)] * len(q.cases)
     for k in range(FOLDS):
-        trees_per_fold.append(trees_json(fit_trees([d for d, f in zip(q.data, q.folds) if f != k], q.ignored)))
+        trees_per_fold.append(trees_json(fit_trees([d for d, f in zip(q.data, q.folds) if f != k])))
         trees = Trees.from_json(trees_per_fold[k])
         for i in np.nonzero(q.folds == k)[0]:
             oof_scores[i] = trees.predict(q.plain[i][0])
@@ -354,16 +331,15 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
 
 def fit_confidence(q: Questions, oof_scores: list[np.ndarray], train: np.ndarray):
     """Calibration on the training questions' out-of-fold scores, bands and the close share on
-    the development questions among them (the answer threshold on every off-glossary one too)."""
+    the development questions among them."""
     rows = np.array([calibration_row(s, X, g) for s, (X, _y, g) in zip(oof_scores, q.plain)])
     correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g) in zip(oof_scores, q.plain)])
     coef, intercept = fit_calibration(rows[train], correct[train])
-    pick = train & (q.is_dev | ~q.answerable)  # every off-glossary question: see off_glossary_cost
+    pick = train & q.is_dev
     bands = choose_bands(probability(rows, coef, intercept)[pick], correct[pick], q.answerable[pick],
                          q.source[pick])
-    dev = train & q.is_dev
-    close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(dev)[0]],
-                               [q.plain[i][1] for i in np.nonzero(dev)[0]], correct[dev])
+    close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(pick)[0]],
+                               [q.plain[i][1] for i in np.nonzero(pick)[0]], correct[pick])
     return coef, intercept, bands, close
 
 
@@ -427,14 +403,14 @@ def main(argv: list[str] | None = None) -> int:
         results, oof_scores = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
         coef, intercept, bands, close = fit_confidence(q, oof_scores, np.ones(len(q.cases), dtype=bool))
-        trees = trees_json(fit_trees(q.data, q.ignored))
+        trees = trees_json(fit_trees(q.data))
 
     name = "bundled" if args.model == BUNDLED else args.model
     out = args.out or ROOT / "data" / "ranker" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     cv = report(results)
     info = {"default": args.model == BUNDLED, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
-            "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started)}
+            "questions": len(q.cases), "cv": cv, "seconds": round(time.time() - started)}
     out.write_text(json.dumps(ranker_json(final.model_id, trees, coef, intercept, bands, close, info)) + "\n")
     cv_out = ROOT / "data" / "eval" / "cv" / f"{name}.json"
     cv_out.parent.mkdir(parents=True, exist_ok=True)
