@@ -407,7 +407,8 @@ def _rebuild(
 # Field weights for keyword scoring: a word in the term says far more than one
 # in the definition (the weights FTS5's bm25() was given before, kept).
 FIELD_WEIGHTS = {"term": 10.0, "aliases_text": 6.0, "definition": 1.0}
-KEYWORD_SCHEME = "porter;identifier-parts;bm25=1.2,0.75;" + ",".join(f"{k}={v}" for k, v in FIELD_WEIGHTS.items())
+# "stop-singular": stopwords are also dropped in their singularised form ("does" → "doe").
+KEYWORD_SCHEME = "porter;identifier-parts;stop-singular;bm25=1.2,0.75;" + ",".join(f"{k}={v}" for k, v in FIELD_WEIGHTS.items())
 
 
 def keyword_postings(entry_rows: list[dict], k1: float = 1.2, b: float = 0.75) -> list[dict]:

@@ -103,6 +103,8 @@ STOPWORDS = frozenset(
     we were what when where which who why will with would you your yours just also any some very really
     thing things called call name named explain someone anyone tell mean means""".split()
 )
+# As tokens() leaves them: "does" comes out as "doe", which no question asks about.
+_STOP_TOKENS = STOPWORDS | {_singular(w) for w in STOPWORDS}
 
 
 # Code identifiers, as people paste them from their code: snake_case (at least one underscore) or
@@ -123,7 +125,7 @@ def content_words(text: str, identifier_parts: bool = True) -> list[str]:
     """The words of a query that keyword search looks for."""
     if identifier_parts:
         text = _with_identifier_parts(text)
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and len(t) > 1]
+    return [stem(t) for t in tokens(text) if t not in _STOP_TOKENS and len(t) > 1]
 
 
 def keyword_tokens(text: str) -> list[str]:

@@ -75,3 +75,9 @@ def test_code_identifiers_also_give_their_words_and_stay_whole():
 def test_text_without_identifiers_keeps_its_words():
     assert content_words("plain words stay plain") == [stem("plain"), stem("word"), stem("stay"), stem("plain")]
     assert content_words("state dict") == content_words("State Dict")
+
+
+def test_stopwords_stay_out_in_their_singular_form_too():
+    # tokens() singularises "does" to "doe", which was a keyword matching every "does" in the bank.
+    assert content_words("how does dropout work") == content_words("how dropout work")
+    assert content_words("what does it mean") == []
