@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from random import Random
 
 import fsrs
 
 RATINGS = {"again": fsrs.Rating.Again, "hard": fsrs.Rating.Hard, "good": fsrs.Rating.Good, "easy": fsrs.Rating.Easy}
 RATING_NAMES = {int(rating): name for name, rating in RATINGS.items()}
 LEARNING, REVIEW, RELEARNING = (int(s) for s in (fsrs.State.Learning, fsrs.State.Review, fsrs.State.Relearning))
-_SCHEDULER = fsrs.Scheduler()  # default parameters, 90% desired retention, fuzzed intervals
+# Default parameters, 90% desired retention. FSRS's own fuzz draws a new random spread on every
+# call, so the wait a button promised ("Easy · 7 days") and the one a press gave (9 days) differed:
+# the spread here is drawn from the card and its review count, the same for preview and press.
+_SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)
+FUZZ_FROM_DAYS = 2.5  # shorter waits are kept as FSRS gives them
+FUZZ_SHARE = 0.05     # longer ones move by up to 5% either way (at least a day), so cards added together spread out
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,19 @@ def rate(card: Card, rating: str, now: datetime) -> Card:
                        stability=card.stability, difficulty=card.difficulty, due=card.due or now,
                        last_review=card.last_review)
     after, _log = _SCHEDULER.review_card(before, RATINGS[rating], review_datetime=now)
+    after.due = _spread(after.due, now, card)
     lapsed = rating == "again" and card.fsrs_state == REVIEW
     return replace(card, fsrs_state=int(after.state), step=after.step, stability=after.stability,
                    difficulty=after.difficulty, due=after.due, last_review=after.last_review,
                    reviews=card.reviews + 1, lapses=card.lapses + lapsed)
+
+
+def _spread(due: datetime, now: datetime, card: Card) -> datetime:
+    days = (due - now).total_seconds() / 86400
+    if days < FUZZ_FROM_DAYS:
+        return due
+    reach = max(1, round(days * FUZZ_SHARE))
+    return due + timedelta(days=Random(f"{card.card_id}:{card.reviews}").randint(-reach, reach))
 
 
 def describe_wait(delta: timedelta) -> str:

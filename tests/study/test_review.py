@@ -37,3 +37,23 @@ def test_waits_are_said_in_words() -> None:
     assert review.describe_wait(timedelta(minutes=10)) == "in 10 minutes"
     assert review.describe_wait(timedelta(days=1)) == "in 1 day"
     assert review.describe_wait(timedelta(seconds=-5)) == "now"
+
+
+def _learned(card_id: int) -> review.Card:
+    card = review.rate(review.Card(card_id, 7, "Dropout", due=START), "good", START)
+    return review.rate(card, "good", card.due)
+
+
+def test_the_wait_a_button_promises_is_the_wait_a_press_gives() -> None:
+    card = _learned(3)
+    now = card.due
+    for rating in review.RATINGS:
+        previews = {review.rate(card, rating, now).due for _ in range(20)}
+        assert len(previews) == 1, rating
+
+
+def test_cards_learned_together_do_not_all_come_back_the_same_day() -> None:
+    cards = [_learned(card_id) for card_id in range(1, 41)]
+    easy = [review.rate(card, "easy", card.due) for card in cards]
+    waits = {(after.due - card.due).days for card, after in zip(cards, easy)}
+    assert min(waits) >= 3 and len(waits) > 1
