@@ -1,5 +1,6 @@
 """/quiz in the local console: the same questions as on Discord (bot/glossary/quiz.py), as
-text; the next line answers it ("2" or "b"), anything else leaves it unanswered."""
+text; the next line answers it ("2", "b", or a "which term" option's name), a number or letter
+out of range asks again, and anything else leaves it unanswered."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .glossary.quiz import TERM, Question, QuizMaker
 from .glossary.search import Searcher
+from .glossary.terms import lookup_key
 from .present import entry_text, shorten
 
 LETTERS = "abcd"
@@ -42,12 +44,25 @@ class ConsoleQuiz:
         return "\n".join(lines)
 
     def answer(self, searcher: Searcher, line: str) -> str | None:
-        """The verdict if `line` answers the pending question; None (and the question dropped) if not."""
-        question, self.pending = self.pending, None
-        pick = _pick(line, len(question.options)) if question else None
-        if question is None or pick is None:
+        """The verdict if `line` answers the pending question; a reminder (the question still
+        waiting) if it is a number or letter out of range; None (and the question dropped) if it
+        is something else, which is then handled as any line is."""
+        question = self.pending
+        if question is None:
             return None
         entries = searcher.index.entries
+        n = len(question.options)
+        pick = _pick(line, n)
+        if pick is None and question.kind == TERM:
+            typed = lookup_key(line)
+            pick = next((i for i, o in enumerate(question.options) if lookup_key(entries[o].term) == typed), None)
+        if pick is None:
+            text = line.strip().lower().rstrip(".)")
+            if text.isdigit() or (len(text) == 1 and text.isalpha()):
+                return f"Answer with 1–{n} (or a–{LETTERS[n - 1]}); anything else leaves the question."
+            self.pending = None
+            return None
+        self.pending = None
         entry = entries[question.answer]
         if pick == question.correct:
             verdict = f"Right: {entry.term}."

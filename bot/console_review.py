@@ -161,6 +161,9 @@ class ConsoleReview:
         if not line:  # a stray Enter: the rating is still expected
             return ""
         rating = parse_rating(line)
+        if rating is None and line.strip().rstrip(".!)").isdigit():
+            # "9": meant as a rating, not a question; the card stays on screen
+            return f"Rate it with 1–{len(RATING_NAMES)}: " + " / ".join(RATING_NAMES) + "."
         self.pending = None
         if rating is None:
             return None

@@ -279,3 +279,18 @@ def test_a_quiz_question_is_answered_by_the_next_line_and_only_by_it(searcher):
     moved_on = handle_line(searcher, "attention", quiz=quiz)  # not an answer: a normal query, question dropped
     assert moved_on.startswith("Attention") and quiz.pending is None
     assert handle_line(searcher, "2", quiz=quiz) != right  # "2" is now just a query
+
+
+def test_a_quiz_answer_out_of_range_asks_again_and_a_term_typed_out_answers(searcher):
+    quiz = ConsoleQuiz(random.Random(5))
+    entries = searcher.index.entries
+    handle_line(searcher, "/quiz", quiz=quiz)
+    question = quiz.pending
+    assert handle_line(searcher, "7", quiz=quiz).startswith("Answer with 1–4")
+    assert quiz.pending is question
+    assert handle_line(searcher, str(question.correct + 1), quiz=quiz).startswith("Right:")
+
+    while quiz.pending is None or quiz.pending.kind != "term":
+        handle_line(searcher, "/quiz", quiz=quiz)
+    answer = entries[quiz.pending.answer].term
+    assert handle_line(searcher, answer.lower(), quiz=quiz).startswith(f"Right: {answer}.")

@@ -293,3 +293,12 @@ def test_a_console_that_never_reviews_creates_no_state_database(searcher, state_
     out, _ = run(searcher, state_path, "attention\n")
     assert out.startswith("Attention\n")
     assert not state_path.exists()
+
+
+def test_a_number_out_of_range_asks_for_the_rating_again(searcher, rv):
+    say(searcher, rv, "/review add lora")
+    say(searcher, rv, "/review", "")
+    assert say(searcher, rv, "9")[0].startswith("Rate it with 1–4")
+    assert rv.pending is not None  # the card stays on screen, unrated
+    say(searcher, rv, "3")
+    assert the_card(rv, "LoRA").reviews == 1
