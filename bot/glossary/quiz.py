@@ -110,7 +110,9 @@ class QuizMaker:
 
 
 def _name_pattern(entry: StoredEntry) -> re.Pattern[str]:
-    """The entry's term and aliases as whole words, longest first, any case."""
+    """The entry's term and aliases as whole words, longest first, any case, except a name in
+    capitals, which is matched only as written: the ADD entry's name must not blank "add"."""
     names = sorted({n for n in (entry.term, *entry.aliases) if len(n) >= 2}, key=len, reverse=True)
-    alternatives = "|".join(re.escape(n) for n in names)
+    alternatives = "|".join(f"(?-i:{re.escape(n)})" if not any(c.islower() for c in n) else re.escape(n)
+                            for n in names)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)

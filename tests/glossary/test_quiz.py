@@ -58,7 +58,15 @@ def test_a_masked_definition_never_names_its_own_entry(quiz):
         masked = quiz.masked_definition(entry_id)
         for name in (entry.term, *entry.aliases):
             if len(name) >= 2:
-                assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", masked, re.IGNORECASE), (name, masked)
+                # a name in capitals is a name only as written ("ADD", not the verb "add")
+                case = 0 if not any(c.islower() for c in name) else re.IGNORECASE
+                assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", masked, case), (name, masked)
+
+
+def test_a_name_in_capitals_does_not_blank_the_same_word_in_lower_case(quiz):
+    add = quiz.index.entry_named("ADD (Adversarial Diffusion Distillation)")
+    masked = quiz.masked_definition(add.id)
+    assert "but add a GAN-style discriminator" in masked and "ADD" not in masked
 
 
 def test_both_kinds_are_asked_and_a_kind_can_be_chosen(quiz):
