@@ -142,15 +142,21 @@ class Names:
     def _spelled_closely(self, query: str, key: str, entry_id: int, score: float, name: str) -> bool:
         """Whether a name spelled like the query may stand for it. A short word is a slip of a name
         only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
-        are all the glossary's own and that names two other entries as written ("lora vs qlora") is
-        not a misspelling of a third ("Lorax / S-LoRA"); one named entry may be part of the name
-        ("codebook collapses"). A slip found as such ("bisaes") always may."""
+        are all the glossary's own and that names other entries as written ("lora vs qlora", "bpe
+        tokenization") is not a misspelling of a third ("Lorax / S-LoRA", Detokenization); one named
+        entry may be part of the name ("codebook collapses"). A slip found as such ("bisaes") always may."""
         if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
             return False
         if self.misspelt(key):
             return True
         named = self.in_text(query)
-        return len(named) < 2 or entry_id in named
+        if len(named) >= 2 and entry_id in named and f" {name} " in f" {key} ":
+            return False  # "awq quantization" names AWQ and Quantization as written: no slip of either
+        if not named or entry_id in named:
+            return True
+        # "bpe tokenization" names BPE and is no slip of Detokenization; "codebook collapses" names
+        # Codebook, which is part of the name it is a slip of.
+        return len(named) == 1 and all(self.index.term_key.get(e, "") in name for e in named)
 
     def another_word(self, query: str, entry_id: int, name: str) -> bool:
         """A short name one letter longer or shorter than the text is more often another word than a

@@ -88,7 +88,14 @@ def plain_text(text: str) -> str:
             break
     text = _LEFTOVER_MARKERS.sub(" ", text)
     text = _drop_symbols(text)
+    text = _SCRIPT_SEAM.sub(" ", text)
     return " ".join(text.split())[:MAX_QUERY_CHARS].rstrip()
+
+
+# Chinese and Japanese put no space between words, so "什么是LoRA微调" would be one word and its
+# name unseen: a space goes where those scripts meet Latin letters or digits.
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
+_SCRIPT_SEAM = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_CJK}])")
 
 
 # -- chatter around the question ---------------------------------------------------------
@@ -136,10 +143,14 @@ _FRAMING = re.compile(
     r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
     r"|(?:what|wht|waht|whta|wat)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
-    r"|meaning of|explain|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is)"
+    r"|meaning of|explain|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
+    # "how does LoRA work", "how the KV cache works": asked about as plainly as "what is LoRA"
+    r"|how (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
+    r"|how(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"
     r"\s*:?\s+(?:an?\s+|the\s+)?",
     re.IGNORECASE,
 )
+_WORKS = re.compile(r"\s+(?:actually\s+|really\s+)?works?\b", re.IGNORECASE)
 _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
 # A full stop ends a sentence before a space, the end, or a word that starts a new question
 # ("what is a VAE.what about NVAE?"); otherwise it is part of a name ("torch.compile"). An
@@ -176,6 +187,8 @@ def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: 
     if found[-1].group(0).lower().startswith(("explain", "can", "could", "would", "will")):
         inner = _LEADING_WH.sub("", inner)  # "explain what LoRA is" → "LoRA is"
     inner = _STAND_FOR.sub("", inner)
+    if found[-1].group(0).lower().startswith("how"):
+        inner = _WORKS.sub("", inner, count=1)  # "how does LoRA work in SD" → "LoRA in SD"
     end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:
         inner = inner[: end.start()]

@@ -338,7 +338,7 @@ class Searcher:
             hits += [h for h in result.hits if h.entry.id not in {e for e, _sc in shown}]
             return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence)
         if result.band == NOT_FOUND and may_be_a_name:
-            # "how does speculatve decodng work": two slips are no answer, but the name is worth naming.
+            # "why is speculatve decodng fast": two slips are no answer, but the name is worth naming.
             spelled = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc, _name in
                        self.names.spelled_like(query, CLOSE_MAX) if sc >= HINT_SPELLING]
             if spelled:

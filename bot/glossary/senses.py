@@ -109,5 +109,7 @@ def read_senses(glossary_path: Path, index: GlossaryIndex) -> Senses:
 
 def sense_note(sense: OtherSense, term: str, other_term: str | None) -> str:
     """The line a reply shows under an entry answered by a name with another sense."""
-    note = f"In this glossary, “{sense.name}” is {term}, not {sense.meaning}"
+    # "“rank” is rank" says nothing: when the entry is the name itself, the note says "this entry".
+    meant = "this entry" if lookup_key(term) == lookup_key(sense.name) else term
+    note = f"In this glossary, “{sense.name}” is {meant}, not {sense.meaning}"
     return f"{note}; for that, see {other_term}." if other_term else f"{note}, which it has no entry for."

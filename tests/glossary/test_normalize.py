@@ -195,3 +195,17 @@ def test_framing_typed_as_a_command_or_asking_for_plain_words(typed, subject):
 @pytest.mark.parametrize("text", ["somewhat is odd", "whatsoever lora", "the waht-is trick"])
 def test_words_that_only_contain_a_framing_frame_nothing(text):
     assert framed_subject(text) is None
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("how does LoRA work?", "LoRA"),
+    ("explain how the KV cache works", "KV cache"),
+    ("how does flash attention actually work", "flash attention"),
+    ("how does lora reduce memory", None),
+])
+def test_how_a_name_works_is_a_framing_too(text, subject):
+    assert framed_subject(text) == subject
+
+
+def test_chinese_and_japanese_words_do_not_hide_a_latin_name():
+    assert plain_text("什么是LoRA微调") == "什么是 LoRA 微调"

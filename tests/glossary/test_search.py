@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.glossary.evaluate import shown_terms
 from bot.glossary.parse import parse_file
 from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NEAR_COSINE, NOT_FOUND, SUGGEST
 from bot.present import result_text
@@ -235,8 +236,7 @@ def test_a_comparison_shows_every_entry_it_names(searcher):
     # "lora vs qlora" once matched "Lorax / S-LoRA" by spelling, at full confidence.
     for question in ("lora vs qlora", "LoRA or QLoRA?", "what is lora vs qlora"):
         result = searcher.search(question)
-        shown = [h.entry.term for h in result.hits[: 1 + result.close]]
-        assert {"LoRA", "QLoRA"} <= set(shown), question
+        assert {"LoRA", "QLoRA"} <= set(shown_terms(result)), question  # answered beside, or offered
         assert result.best.match != FUZZY
 
 
@@ -353,6 +353,48 @@ def test_a_short_question_about_a_word_that_also_follows_up_is_still_a_question(
 
 
 def test_a_refusal_names_an_entry_the_question_misspells_twice(searcher):
-    result = searcher.search("how does speculatve decodng work")
+    # ("how does speculatve decodng work" asks about the name alone, as "what is …" does, and is
+    # answered by its spelling.)
+    result = searcher.search("why is speculatve decodng fast")
     assert result.band == NOT_FOUND
     assert result.hints[0].entry.term == "Speculative decoding" and result.hints[0].match == FUZZY
+
+
+@pytest.mark.parametrize(("question", "term"), [
+    ("how does lora work", "LoRA"),  # the ranker alone put Lorax / S-LoRA first
+    ("how does attention work?", "Attention"),  # … and Temporal attention
+    ("explain how the kv cache works", "KV cache"),
+])
+def test_how_does_a_named_entry_work_is_answered_like_what_is_it(searcher, question, term):
+    result = searcher.search(question)
+    assert result.band == ANSWER and result.best.entry.term == term
+
+
+def test_how_a_name_works_in_another_field_is_not_answered_as_the_glossarys(searcher):
+    assert searcher.search("how does attention work in psychology").band != ANSWER
+
+
+def test_a_name_written_whole_beside_another_name_is_no_slip_of_it(searcher):
+    # "awq quantization" is within spelling distance of "quantization", and once answered Quantization.
+    for question, term in (("what is AWQ quantization", "AWQ"), ("FP8 quantization", "FP8"),
+                           ("how does BPE tokenization work", "BPE")):  # once Detokenization by spelling
+        result = searcher.search(question)
+        assert result.best.match != FUZZY and result.best.entry.term == term, question
+
+
+def test_a_name_typed_between_chinese_or_japanese_words_is_still_seen(searcher):
+    for question in ("什么是LoRA微调", "LoRAとは何ですか"):
+        result = searcher.search(question)
+        assert result.band != NOT_FOUND and "LoRA" in [h.entry.term for h in result.hits[:3]], question
+
+
+def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_one(searcher):
+    result = searcher.search("what is a PRM in reasoning models")
+    assert result.best.entry.term == "PRM"  # the glossary's: Probabilistic Roadmap
+    assert "“PRM” is this entry, not a process reward model" in result.note
+    assert "Process reward model" in [h.entry.term for h in result.hits[: 1 + result.close]]
+
+
+def test_a_short_name_listed_beside_the_glossary_is_found(searcher):
+    result = searcher.search("fp16")
+    assert result.band == ANSWER and result.best.entry.term == "float16"
