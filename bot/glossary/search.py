@@ -51,6 +51,10 @@ NEAR_COSINE = 0.35
 # offered is as likely meant in the one field as in the other.
 PLACED_COSINE = 0.3
 UNPLACED_CONFIDENCE = 0.5
+# How much nearer the rest of a framed name must be to the name's other sense than to the entry's
+# term and first sentence for the entry to be offered instead of answered ("SVD in linear algebra":
+# 0.38 against 0.05; "calibration of a camera", the glossary's own sense: 0.04 against 0.00).
+OTHER_SENSE_MARGIN = 0.1
 # … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
 # question of the development or off-glossary sets has one above 65.
 HINT_SPELLING = 70.0
@@ -139,6 +143,7 @@ class _NameLookup(NamedTuple):
     rest: str  # the words after a name a framing cut short ("what is a batch in baking": "in baking"), or ""
     rest_names: bool  # whether they name an entry ("a kernel in CUDA"): then they are the glossary's field
     other: int | None  # the entry of the name's other sense, shown beside it only for that sense
+    meaning: str = ""  # that other sense, when the glossary has no entry for it ("singular value decomposition")
 
 
 @dataclass(frozen=True)
@@ -203,13 +208,15 @@ class Searcher:
             # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
             # entry of the other sense comes after those the question names ("a kernel in CUDA").
             note, other = self._other_sense(ids, key)
+            sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
+            meaning = sense.meaning if sense is not None and sense.entry_id is None else ""
             if other is not None and other not in also:
                 also.append(other)
             else:
                 other = None  # the question names it: it stays, whatever sense the rest reads in
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             result = SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
-            return _NameLookup(result, rest, rest_names, other)
+            return _NameLookup(result, rest, rest_names, other, meaning)
         return None
 
     def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None]:
@@ -256,9 +263,17 @@ class Searcher:
         result, vectors = found.result, self.index.vectors["full"]
         if found.rest_names and found.other is None:
             return result  # placed by the entries it names, and the name has one sense: no model call
-        near = vectors @ self.embedder.embed_query(found.rest)
+        rest = self.embedder.embed_query(found.rest)
+        near = vectors @ rest
         if not found.rest_names and float(near.max()) < PLACED_COSINE:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
+        if found.meaning and not found.rest_names:
+            # "what is SVD in linear algebra": the rest reads as the sense the glossary has no entry
+            # for (singular value decomposition), not as its entry's term and first sentence.
+            meant = float(self.embedder.embed_query(found.meaning) @ rest)
+            lead = float(self.index.vectors["lead"][self._position[result.hits[0].entry.id]] @ rest)
+            if meant >= PLACED_COSINE and meant - lead >= OTHER_SENSE_MARGIN:
+                return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
         if found.other is not None:
             named, other = (self._position[i] for i in (result.hits[0].entry.id, found.other))
             if near[named] > near[other]:

@@ -398,3 +398,16 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher):
     result = searcher.search("fp16")
     assert result.band == ANSWER and result.best.entry.term == "float16"
+
+
+@pytest.mark.parametrize(("question", "answered"), [
+    ("what is SVD in linear algebra", False),  # singular value decomposition: no entry
+    ("what is a node in a neural network", False),
+    ("what is SVD in video generation", True),
+    ("what is a node in a multi-gpu training cluster", True),
+])
+def test_a_name_placed_in_its_other_sense_is_offered_not_answered(searcher, question, answered):
+    result = searcher.search(question)
+    assert (result.band == ANSWER) == answered, question
+    if not answered:
+        assert result.band == SUGGEST and result.far, question
