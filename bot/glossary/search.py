@@ -207,9 +207,7 @@ class Searcher:
                 also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
             # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
             # entry of the other sense comes after those the question names ("a kernel in CUDA").
-            note, other = self._other_sense(ids, key)
-            sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
-            meaning = sense.meaning if sense is not None and sense.entry_id is None else ""
+            note, other, meaning = self._other_sense(ids, key)
             if other is not None and other not in also:
                 also.append(other)
             else:
@@ -219,15 +217,17 @@ class Searcher:
             return _NameLookup(result, rest, rest_names, other, meaning)
         return None
 
-    def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None]:
-        """The note for an answer of one entry by a name with another sense (senses.py), and the
-        entry of that sense if the glossary has one; "" and None for any other answer."""
+    def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None, str]:
+        """The note for an answer of one entry by a name with another sense (senses.py), the
+        entry of that sense if the glossary has one, and that sense's words if it has none;
+        "", None and "" for any other answer."""
         sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
         if sense is None:
-            return "", None
+            return "", None, ""
         other = sense.entry_id  # resolved against this index (senses.parse_senses)
         other_term = self.index.entries[other].term if other is not None else None
-        return sense_note(sense, self.index.entries[ids[0]].term, other_term), other
+        meaning = sense.meaning if other is None else ""
+        return sense_note(sense, self.index.entries[ids[0]].term, other_term), other, meaning
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
@@ -332,7 +332,7 @@ class Searcher:
                 key = close[0][2]
                 same.sort(key=lambda e: self.index.term_key.get(e) != key)
                 hits = [Hit(self.index.entries[e], FUZZY, close[0][1] / 100) for e in same]
-                note, other = self._other_sense(same, key)  # "tokne": Token (visual/audio), as "token"
+                note, other, _meaning = self._other_sense(same, key)  # "tokne": Token (visual/audio), as "token"
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
