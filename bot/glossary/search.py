@@ -171,6 +171,7 @@ class Searcher:
         self.ranker = ranker
         self.names = Names(index, self.features.spotter)
         self._position = self.features.position
+        self._sense_vectors: dict[str, np.ndarray] = {}  # a few fixed phrases from senses.tsv, embedded once
 
     # -- name lookups (no model) -------------------------------------------------
 
@@ -270,7 +271,9 @@ class Searcher:
         if found.meaning and not found.rest_names:
             # "what is SVD in linear algebra": the rest reads as the sense the glossary has no entry
             # for (singular value decomposition), not as its entry's term and first sentence.
-            meant = float(self.embedder.embed_query(found.meaning) @ rest)
+            if found.meaning not in self._sense_vectors:
+                self._sense_vectors[found.meaning] = self.embedder.embed_query(found.meaning)
+            meant = float(self._sense_vectors[found.meaning] @ rest)
             lead = float(self.index.vectors["lead"][self._position[result.hits[0].entry.id]] @ rest)
             if meant >= PLACED_COSINE and meant - lead >= OTHER_SENSE_MARGIN:
                 return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
