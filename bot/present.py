@@ -39,6 +39,7 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
         "others": [h.entry.term for h in result.others] if result.band != NOT_FOUND else [],
         "note": result.note,
         "far": result.far,
+        "asked": [h.entry.term for h in result.asked] if result.band != NOT_FOUND else [],
         "results": [
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
@@ -77,9 +78,30 @@ def lead(entry: StoredEntry, width: int = 100) -> str:
     return shorten(entry.definition.split("\n", 1)[0], width)
 
 
+def side_by_side_text(result: SearchResult) -> str:
+    """The entries a message asks about together, each with its whole definition, then any other
+    entry the search found close."""
+    asked = [h.entry for h in result.asked]
+    lines = [f"{together(e.term for e in asked)}, side by side (from the glossary):"]
+    for entry in asked:
+        lines += ["", entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
+    more = [h.entry.term for h in result.beside_asked]
+    if more:
+        lines += ["", "Other matches: " + "; ".join(more)]
+    return "\n".join(lines)
+
+
+def together(names) -> str:
+    """"A and B", "A, B and C"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/define <term>") -> str:
     if not result.query:
         return "Type a term or a question."
+    if result.asked and result.band != NOT_FOUND:
+        return side_by_side_text(result)
     if result.band == NOT_FOUND:
         hint = ", ".join(h.entry.term for h in result.hints)
         message = result.note or "The glossary doesn't cover that."

@@ -294,3 +294,11 @@ def test_a_quiz_answer_out_of_range_asks_again_and_a_term_typed_out_answers(sear
         handle_line(searcher, "/quiz", quiz=quiz)
     answer = entries[quiz.pending.answer].term
     assert handle_line(searcher, answer.lower(), quiz=quiz).startswith(f"Right: {answer}.")
+
+
+def test_a_comparison_shows_each_side_with_its_whole_definition(searcher):
+    reply = handle_line(searcher, "difference between ddp and fsdp")
+    assert reply.startswith("DDP and FSDP, side by side")
+    for term in ("DDP", "FSDP"):
+        assert searcher.index.entry_named(term).definition.split("\n")[0][:60] in reply.replace("\n", " ")
+    assert "Did you mean" not in reply

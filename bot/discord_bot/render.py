@@ -262,6 +262,39 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
     return clip(text, CONTENT_MAX)
 
 
+SIDE_BY_SIDE_FOOTER = "From the glossary · press a name to read it with its related terms"
+
+
+def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | None = None) -> discord.Embed:
+    """The entries a message asks about together ("lora vs qlora"), a field each with its definition
+    (clipped at a word when long: its button shows the whole), and any other close entry by name;
+    the definitions share what Discord's 6,000 characters leave."""
+    entries = entries[:4]
+    embed = discord.Embed(title=clip(" · ".join(e.term for e in entries), TITLE_MAX), colour=COLOUR)
+    embed.set_footer(text=SIDE_BY_SIDE_FOOTER)
+    listed = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others or [])
+    listed = clip(listed, FIELD_VALUE_MAX)
+    names = [clip(e.term, FIELD_NAME_MAX) for e in entries]
+    room = EMBED_TOTAL_MAX - len(embed) - sum(map(len, names)) - (len("Other matches") + len(listed) if listed else 0)
+    each = min(FIELD_VALUE_MAX, room // max(1, len(entries)))
+    for name, entry in zip(names, entries):
+        embed.add_field(name=name, value=clip(entry.definition.strip(), each) or "—", inline=False)
+    if listed:
+        embed.add_field(name="Other matches", value=listed, inline=False)
+    return embed
+
+
+def side_by_side_view(entries: list[StoredEntry], others: list[StoredEntry] | None = None) -> discord.ui.View:
+    """A button per entry set side by side (blue), then one per other match (grey)."""
+    view = discord.ui.View(timeout=None)
+    taken: set[str] = set()
+    for row, (terms, style) in enumerate((([e.term for e in entries], discord.ButtonStyle.primary),
+                                          ([e.term for e in others or []], discord.ButtonStyle.secondary))):
+        for button in _show_buttons(terms, row=row, taken=taken, style=style):
+            view.add_item(button)
+    return view
+
+
 def choice_name(entry: StoredEntry) -> str:
     return clip(entry.term, CHOICE_NAME_MAX)
 

@@ -152,7 +152,7 @@ class FeatureMaker:
         idf = np.log((self.n_docs + 1) / (df + 1)) / np.log(self.n_docs + 1)
         return float(min(1.0, idf + 0.2 * (len(words) - 1)))
 
-    def _names(self, text: str) -> list[tuple[int, str, list[int]]]:
+    def names_in(self, text: str) -> list[tuple[int, str, list[int]]]:
         """(word position, key, entry ids) of every glossary name in the text: names as the
         spotter finds them, and names written without their spaces or hyphens ("qformer" for
         Q-Former, "INFo-NCE" for InfoNCE): runs of up to three words whose letters together
@@ -177,7 +177,7 @@ class FeatureMaker:
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
-        names = self._names(text)
+        names = self.names_in(text)
         postings = index.postings(content + [stem(w) for _at, key, _ids in names for w in key.split()])
         doc_freq = {word: len(ids) for word, (ids, _w) in postings.items()}
 

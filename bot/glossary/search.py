@@ -127,6 +127,11 @@ class SearchResult:
     # or whose question the field model reads as another field's (field.py): the glossary may not
     # cover it ("how often should I water a fig": InstructPix2Pix, Error budget).
     far: bool = False
+    # The entries a message asks about together, in the order it names them, when it names more than
+    # one: a comparison ("lora vs qlora", "should I use adam or sgd") or several questions in one
+    # ("what is rlhf, what is dpo, and what is ppo"). Each is named as written, so the reply shows
+    # them side by side, whatever the band says of the one the ranker put first.
+    asked: tuple[Hit, ...] = ()
 
     @property
     def best(self) -> Hit | None:
@@ -136,6 +141,14 @@ class SearchResult:
     def others(self) -> list[Hit]:
         """Other matches worth showing beside the best ("Other matches: …")."""
         return self.hits[1 : 1 + self.close]
+
+    @property
+    def beside_asked(self) -> list[Hit]:
+        """Beside the entries set side by side (`asked`), the others worth naming: an answer's other
+        matches, or the rest of what a "Did you mean" would offer."""
+        pool = self.others if self.band == ANSWER else self.hits[:SUGGESTIONS]
+        asked = {h.entry.id for h in self.asked}
+        return [h for h in pool if h.entry.id not in asked]
 
 
 class _NameLookup(NamedTuple):
@@ -189,14 +202,17 @@ class Searcher:
             if not candidate:
                 continue
             key = lookup_key(candidate)
-            ids = self.names.exactly(candidate)
+            ids, kind = self.names.exactly(candidate), []
+            if not ids:
+                ids, kind = self._name_and_its_kind(candidate)
             if not ids:
                 continue
             hits = [
-                Hit(self.index.entries[i], EXACT if self.index.term_key[i] == key else ALIAS, 1.0)
+                Hit(self.index.entries[i], MENTION if kind else EXACT if self.index.term_key[i] == key else ALIAS, 1.0)
                 for i in ids
             ]
             hits.sort(key=lambda h: h.match != EXACT)
+            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in kind if i not in ids]
             # "what is rank in lora": the entries the rest names are shown beside the answer, since
             # the glossary's sense of the name may not be the one meant there.
             qualified = candidate == cut and bool(whole) and whole != cut
@@ -204,8 +220,10 @@ class Searcher:
             rest = whole[len(cut):].strip() if qualified else ""
             rest_names = bool(also)
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
+            asked = []
             for earlier in earlier_framed_subjects(query) if candidate == cut else ():
-                also += [i for i in self.names.exactly(earlier) if i not in ids and i not in also]
+                asked += [i for i in self.names.exactly(earlier) if i not in ids and i not in asked]
+            also += [i for i in asked if i not in also]
             # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
             # entry of the other sense comes after those the question names ("a kernel in CUDA").
             note, other, meaning = self._other_sense(ids, key)
@@ -214,9 +232,31 @@ class Searcher:
             else:
                 other = None  # the question names it: it stays, whatever sense the rest reads in
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
-            result = SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX), note=note)
+            together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
+            result = SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX) + len(kind), note=note,
+                                  asked=self._in_question_order(query, together))
             return _NameLookup(result, rest, rest_names, other, meaning)
         return None
+
+    def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
+        """"lora finetuning", "awq quantization", "rope embeddings": a name, then the name of the kind
+        of thing it is, asks about the first; so when the whole text is two names and the first
+        entry's words hold the second name's ("a cheap way to fine-tune"), the first entry and
+        the second (shown beside it). ([], []) otherwise: "batch normalization" is no kind of
+        batch the glossary describes."""
+        names = self.features.names_in(text)
+        if len(names) != 2 or len(lookup_key(text).split()) != sum(len(key.split()) for _at, key, _ids in names):
+            return [], []
+        (first, first_key, ids), (second, _key, kinds) = names
+        if first != 0 or second != len(first_key.split()) or not ids or not kinds or set(ids) & set(kinds):
+            return [], []
+        entry = self.index.entries[ids[0]]
+        words = content_words(f"{entry.term} {entry.definition}")
+        held = set(words) | {a + b for a, b in zip(words, words[1:])}  # "fine-tune" holds "finetun"
+        kind_words = [w for w in content_words(_key) if w not in STOPWORDS]
+        if len(ids) > 1 or not kind_words or not all(any(h.startswith(w) for h in held) for w in kind_words):
+            return [], []
+        return ids, kinds[:1]
 
     def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None, str]:
         """The note for an answer of one entry by a name with another sense (senses.py), the
@@ -295,6 +335,8 @@ class Searcher:
         ids = self.names.exactly(cut) if cut else []
         if not ids or (result.band == SUGGEST and result.hits[0].entry.id in ids):
             return result
+        if any(h.entry.id in ids for h in result.asked):
+            return result  # "what is lora vs qlora": both sides are on screen already
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits, confidence=result.confidence, far=result.far)
@@ -406,8 +448,22 @@ class Searcher:
         hints = [h for h, is_near in zip(hits, near) if is_near] if band == NOT_FOUND else []
         far = band == SUGGEST and (outside or not any(near[:SUGGESTIONS]))
         close = max(len(compared), sum(1 for h in hits[1 : 1 + CLOSE_MAX] if h.score >= ranker.close_share))
+        # The entries compared are side by side when the one first is among them ("adam vs adamw");
+        # not when the question reads as another field's, where its names may be everyday words.
+        asked = hits[: 1 + len(compared)] if compared and hits[0].match == MENTION and not far else []
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close,
-                            hints=tuple(hints[:CLOSE_MAX]), far=far)
+                            hints=tuple(hints[:CLOSE_MAX]), far=far, asked=self._in_question_order(query, asked))
+
+    def _in_question_order(self, query: str, hits: list[Hit]) -> tuple[Hit, ...]:
+        """`hits` in the order the question names them ("lora vs qlora": LoRA, then QLoRA); () for
+        fewer than two, which is nothing to set side by side."""
+        if len(hits) < 2:
+            return ()
+        first: dict[int, int] = {}
+        for mention in self.features.spotter.spot(query):
+            for entry_id in self.index.by_key.get(mention.key, ()):
+                first.setdefault(entry_id, mention.start)
+        return tuple(sorted(hits, key=lambda h: first.get(h.entry.id, len(query))))
 
     @staticmethod
     def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:

@@ -141,6 +141,27 @@ def test_unsure_replies_render_within_limits(terms, definition, query):
     assert not re.search(r"@(everyone|here)", text.replace("@\u200b", ""))
 
 
+@settings(max_examples=100, deadline=None)
+@given(terms=st.lists(st.text(min_size=1, max_size=400), min_size=2, max_size=6),
+       definition=st.text(max_size=12000))
+def test_entries_side_by_side_render_within_limits(terms, definition):
+    entries = [entry(t, definition, entry_id=i) for i, t in enumerate(terms)]
+    check_embed(render.side_by_side_embed(entries[:4], entries[4:]))
+    check_view(render.side_by_side_view(entries[:4], entries[4:]))
+
+
+def test_entries_side_by_side_each_get_a_field_and_a_button_and_others_a_row_of_their_own():
+    lora, qlora = entry("LoRA", "Low-rank adapters.", 1), entry("QLoRA", "LoRA over a 4-bit base. " * 80, 2)
+    embed = render.side_by_side_embed([lora, qlora], [entry("Lorax / S-LoRA", entry_id=3)])
+    assert embed.title == "LoRA · QLoRA"
+    assert [f.name for f in embed.fields] == ["LoRA", "QLoRA", "Other matches"]
+    assert embed.fields[0].value == "Low-rank adapters."
+    assert embed.fields[1].value.endswith("…") and len(embed.fields[1].value) <= render.FIELD_VALUE_MAX
+    view = render.side_by_side_view([lora, qlora], [entry("Lorax / S-LoRA", entry_id=3)])
+    assert [(b.row, render.parse_custom_id(b.custom_id)[1]) for b in view.children] == [
+        (0, "LoRA"), (0, "QLoRA"), (1, "Lorax / S-LoRA")]
+
+
 def test_an_unsure_reply_far_from_the_question_says_the_glossary_may_not_cover_it():
     entries = [entry("BM25", entry_id=1), entry("SDF", entry_id=2)]
     assert render.suggest_text("what is tf-idf", entries).startswith("Not sure which entry “what is tf-idf” is about.")

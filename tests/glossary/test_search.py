@@ -322,6 +322,43 @@ def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
     assert {"LoRA", "QLoRA"} <= {h.entry.term for h in result.hits[: 1 + result.close]}
 
 
+@pytest.mark.parametrize("question, asked", [
+    ("lora vs qlora", ["LoRA", "QLoRA"]),
+    ("difference between ddp and fsdp", ["DDP", "FSDP"]),
+    ("should I use adam or sgd", ["Adam", "SGD"]),
+    ("what is the difference between adam and adamw", ["Adam", "AdamW"]),
+    ("what is rlhf, what is dpo, and what is ppo", ["RLHF", "DPO", "PPO"]),
+])
+def test_entries_asked_about_together_are_set_side_by_side_in_the_order_named(searcher, question, asked):
+    # Whichever the ranker puts first and however sure it is, each side is named as written.
+    result = searcher.search(question)
+    assert result.band != NOT_FOUND
+    assert [h.entry.term for h in result.asked] == asked
+    assert not {h.entry.term for h in result.beside_asked} & set(asked)
+
+
+@pytest.mark.parametrize("question, term, kind", [
+    ("what is lora finetuning", "LoRA", "Fine-tuning"), ("awq quantization", "AWQ", "Quantization"),
+    ("rope embeddings", "RoPE", "Embedding"), ("adam optimizer", "Adam", "Optimizer"),
+])
+def test_a_name_followed_by_the_kind_of_thing_it_is_asks_about_the_name(searcher, question, term, kind):
+    # QLoRA once came first for "what is lora finetuning", and LoRA third.
+    result = searcher.search(question)
+    assert result.band == ANSWER and result.best.entry.term == term and result.best.match == MENTION
+    assert [h.entry.term for h in result.others] == [kind]
+
+
+def test_two_names_the_first_of_which_is_no_such_kind_are_left_to_the_ranker(searcher):
+    # The glossary's Batch is no kind of normalization: its words never say so.
+    assert searcher.search("batch normalization").best.entry.term != "Batch"
+
+
+@pytest.mark.parametrize("question", ["what is lora", "what is rank in lora", "is a tomato a fruit or a vegetable",
+                                      "why does lora train faster than full fine-tuning"])
+def test_a_question_about_one_entry_or_none_sets_nothing_side_by_side(searcher, question):
+    assert searcher.search(question).asked == ()
+
+
 def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(searcher):
     result = searcher.search("ddp vs fsdp vs deepspeed")
     shown = result.hits[: 1 + result.close] if result.band == ANSWER else result.hits[:3]

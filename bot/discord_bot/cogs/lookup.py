@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ...glossary.daily import term_of_the_day
-from ...glossary.search import SUGGEST, SUGGESTIONS
+from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS
 from .. import render
 from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
@@ -64,7 +64,12 @@ class Lookup(commands.Cog):
                           deferred: bool) -> None:
         result = answer.result
         interaction.extras["outcome"] = result.band  # the metrics' outcome for this command
-        if answer.entry is not None:
+        if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both, side by side
+            entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
+            view = render.with_feedback(render.side_by_side_view(entries, others), answer.question_id)
+            await respond(interaction, deferred, embed=render.side_by_side_embed(entries, others),
+                          view=dynamic_view(view))
+        elif answer.entry is not None:
             await self.send_entry(interaction, deferred, answer, how=result.best.match if result.best else None)
         elif result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import discord
 from discord.ext import commands
 
-from ...glossary.search import SUGGEST, SUGGESTIONS, clean_query
+from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
@@ -88,6 +88,11 @@ class Study(commands.Cog):
             return True
         answer = await in_search_pool(self._answer, text, message.guild.id, message.author.id)
         result = answer.result
+        if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both named, so never a guess
+            entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
+            view = render.with_feedback(render.side_by_side_view(entries, others), answer.question_id)
+            await self.reply(message, embed=render.side_by_side_embed(entries, others), view=dynamic_view(view))
+            return True
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
             await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others,
