@@ -25,6 +25,7 @@ import numpy as np
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
 from .field import FieldModel, field_model_for
+from .language import ENGLISH_ONLY_NOTE, in_another_language
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
@@ -366,6 +367,8 @@ class Searcher:
             return self._in_context(found) if found.rest and self.embedder is not None else found.result
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
+        if in_another_language(query):
+            return self._in_another_language(query, limit)
         may_be_a_name = self.names.may_be_a_name(query)
         close = self.names.spelled_like(query, 5, strict=True) if may_be_a_name else []
         if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(query, *close[0][::2]):
@@ -405,6 +408,22 @@ class Searcher:
                 kept = [h for h in result.hints if h.entry.id not in {s.entry.id for s in spelled}]
                 result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))
         return result
+
+    def _in_another_language(self, query: str, limit: int) -> SearchResult:
+        """"什么是注意力机制", "¿qué es el aprendizaje por refuerzo?": the model and the glossary read
+        English only, so a question in another language is no evidence of a gap, and says so. The
+        names of entries it holds ("cos'è il dropout", "LoRA微调是什么原理") are what it can be read
+        by: they lead a "Did you mean" ("comment transformer un pdf" names Transformer too)."""
+        if not self.names.in_text(query):
+            return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=ENGLISH_ONLY_NOTE)
+        result = self.ranked(query, limit)
+        if result.band == ANSWER and result.best.match == MENTION:
+            return result
+        named = [h for h in result.hits if h.match == MENTION]
+        if not named:
+            return replace(result, band=NOT_FOUND, hints=(), note=ENGLISH_ONLY_NOTE)
+        hits = named + [h for h in result.hits if h.match != MENTION]
+        return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence, asked=result.asked)
 
     def ranked(self, query: str, limit: int = 5) -> SearchResult:
         """The learned ranker's best entries for a cleaned query, with its calibrated verdict."""
