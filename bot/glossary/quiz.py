@@ -31,6 +31,18 @@ NEAR_DUPLICATE = 0.80
 # be plausible, enough of them that the same question rarely repeats its options.
 DISTRACTOR_POOL = 8
 MASK = "▁▁▁"
+# "Short for X — …", "Short for "X", …": the expansion up to the first dash, comma, colon or sentence end.
+_SHORT_FOR = re.compile(r"\s*Short for\s+(?:\"[^\"\n]{1,100}\"|[^,;:—–\n]{1,100}?)\s*(?:[,;:—–]|\.\s)\s*",
+                        re.IGNORECASE)
+_SPELLED_OUT = re.compile(re.escape(MASK) + r"\s*\(([^()\n]{1,100})\)")
+_NAMING_WORDS = frozenset("a also an and as called for in known of on or short the to with".split())
+
+
+def _a_name(text: str) -> bool:
+    """Whether a parenthesis holds another name ("Frame Interpolation for Large Motion", "also
+    called the ▁▁▁") rather than a remark ("e.g. 0.2", "such as PixelCNN")."""
+    words = [w for w in text.replace(MASK, " ").split() if w.casefold() not in _NAMING_WORDS]
+    return all(w[0].isupper() for w in words)
 
 
 @dataclass(frozen=True)
@@ -98,8 +110,18 @@ class QuizMaker:
     # -- wording ----------------------------------------------------------------------
 
     def masked_definition(self, entry_id: int) -> str:
-        """The definition with the entry's own names blanked out."""
-        return self._masks[entry_id].sub(MASK, self.index.entries[entry_id].definition)
+        """The definition with the entry's own names blanked out, and what spells them out too: a
+        leading "Short for …" goes whole ("Short for Heavy-Hitter Oracle, a KV cache eviction
+        method" named H2O by its initials; "Short for ▁▁▁ —" said the answer is an abbreviation),
+        and so does a parenthesis right after a blanked name ("▁▁▁ (Recurrent All-Pairs Field
+        Transforms)")."""
+        definition = self.index.entries[entry_id].definition
+        short = _SHORT_FOR.match(definition)
+        if short and short.end() < len(definition):
+            rest = definition[short.end():]
+            definition = rest[0].upper() + rest[1:]
+        masked = self._masks[entry_id].sub(MASK, definition)
+        return _SPELLED_OUT.sub(lambda m: MASK if _a_name(m.group(1)) else m.group(0), masked)
 
     def is_valid(self, question: Question) -> bool:
         """Whether a question (say, decoded from a button after a rebuild) still fits the index."""

@@ -69,6 +69,18 @@ def test_a_name_in_capitals_does_not_blank_the_same_word_in_lower_case(quiz):
     assert "but add a GAN-style discriminator" in masked and "ADD" not in masked
 
 
+def test_a_spelled_out_name_does_not_give_the_answer_away(quiz):
+    # "Short for Heavy-Hitter Oracle" named H2O by its initials; "Short for ▁▁▁ —" said it is an abbreviation.
+    for term in ("H2O", "DPM-Solver", "Real NVP"):
+        masked = quiz.masked_definition(quiz.index.entry_named(term).id)
+        assert "short for" not in masked.casefold() and masked[0].isupper(), masked
+    assert "Heavy-Hitter" not in quiz.masked_definition(quiz.index.entry_named("H2O").id)
+    raft = quiz.masked_definition(quiz.index.entry_named("RAFT").id)
+    assert "Recurrent All-Pairs" not in raft and raft.startswith("▁▁▁ is a neural network")
+    # a remark in parentheses is no name, and stays
+    assert "(e.g. 0.2)" in quiz.masked_definition(quiz.index.entry_named("Temperature").id)
+
+
 def test_both_kinds_are_asked_and_a_kind_can_be_chosen(quiz):
     kinds = {quiz.question(random.Random(seed)).kind for seed in range(40)}
     assert kinds == {TERM, MEANING}
