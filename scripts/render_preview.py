@@ -4,6 +4,7 @@
     python scripts/render_preview.py                         # /define attention → docs/images/define-attention.png
     python scripts/render_preview.py --ask "what's the trick where you recompute activations to save memory?" \
         --out docs/images/ask.png
+    python scripts/render_preview.py --ask "bf16 vs fp16" --out docs/images/compare.png
 
 The reply is made by the bot's own code (the search, bot.discord_bot.render's embed and
 buttons), so the picture changes when the rendering does; only the drawing is here.
@@ -24,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.discord_bot import render  # noqa: E402
-from bot.glossary.search import ANSWER  # noqa: E402
+from bot.glossary.search import ANSWER, NOT_FOUND  # noqa: E402
 from bot.glossary.service import Glossary  # noqa: E402
 
 WIDTH, MARGIN, EMBED_WIDTH = 900, 20, 760
@@ -42,6 +43,9 @@ def reply_for(glossary: Glossary, command: str, text: str):
     """(content, embed, view) exactly as the lookup cog would send them."""
     searcher = glossary.open()
     result = searcher.search(text)
+    if result.asked and result.band != NOT_FOUND:
+        entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
+        return None, render.side_by_side_embed(entries, others), render.side_by_side_view(entries, others)
     if result.band != ANSWER or not result.best:
         entries = [h.entry for h in result.hits[:3]]
         return render.suggest_text(text, entries), None, render.suggestions_view(entries)
@@ -59,7 +63,8 @@ def embed_lines(data: dict) -> list[tuple[str, ImageFont.FreeTypeFont, tuple, in
         lines += [(part, font(15), TEXT, 22) for part in textwrap.wrap(paragraph, 84) or [""]]
     for field in data.get("fields", []):
         lines.append((field["name"], font(15, bold=True), (255, 255, 255), 30))
-        lines.append((field["value"].replace("\\", ""), font(15), TEXT, 22))
+        for paragraph in field["value"].replace("\\", "").split("\n"):
+            lines += [(part, font(15), TEXT, 22) for part in textwrap.wrap(paragraph, 84) or [""]]
     lines.append((data["footer"]["text"], font(12), MUTED, 18))
     return lines
 

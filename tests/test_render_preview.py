@@ -13,7 +13,7 @@ from scripts import render_preview  # noqa: E402
 
 
 @pytest.mark.parametrize("argv", [[], ["--ask", "what's the trick where you recompute activations to save memory?"],
-                                  ["--ask", "how do I make my model less wrong"]])
+                                  ["--ask", "how do I make my model less wrong"], ["--ask", "bf16 vs fp16"]])
 def test_the_preview_is_drawn_from_the_bots_own_reply(argv, real_index_path, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
     monkeypatch.chdir(tmp_path)  # no .env here
