@@ -234,7 +234,7 @@ class Searcher:
                 other = None  # the question names it: it stays, whatever sense the rest reads in
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
             together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
-            result = SearchResult(query, ANSWER, hits, close=min(len(also), CLOSE_MAX) + len(kind), note=note,
+            result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
                                   asked=self._in_question_order(query, together))
             return _NameLookup(result, rest, rest_names, other, meaning)
         return None
@@ -248,14 +248,14 @@ class Searcher:
         names = self.features.names_in(text)
         if len(names) != 2 or len(lookup_key(text).split()) != sum(len(key.split()) for _at, key, _ids in names):
             return [], []
-        (first, first_key, ids), (second, _key, kinds) = names
-        if first != 0 or second != len(first_key.split()) or not ids or not kinds or set(ids) & set(kinds):
+        (first, first_key, ids), (second, second_key, kinds) = names
+        if first != 0 or second != len(first_key.split()) or len(ids) != 1 or not kinds or ids[0] in kinds:
             return [], []
         entry = self.index.entries[ids[0]]
         words = content_words(f"{entry.term} {entry.definition}")
         held = set(words) | {a + b for a, b in zip(words, words[1:])}  # "fine-tune" holds "finetun"
-        kind_words = [w for w in content_words(_key) if w not in STOPWORDS]
-        if len(ids) > 1 or not kind_words or not all(any(h.startswith(w) for h in held) for w in kind_words):
+        kind_words = [w for w in content_words(second_key) if w not in STOPWORDS]
+        if not kind_words or not all(any(h.startswith(w) for h in held) for w in kind_words):
             return [], []
         return ids, kinds[:1]
 
@@ -412,8 +412,8 @@ class Searcher:
     def _in_another_language(self, query: str, limit: int) -> SearchResult:
         """"什么是注意力机制", "¿qué es el aprendizaje por refuerzo?": the model and the glossary read
         English only, so a question in another language is no evidence of a gap, and says so. The
-        names of entries it holds ("cos'è il dropout", "LoRA微调是什么原理") are what it can be read
-        by: they lead a "Did you mean" ("comment transformer un pdf" names Transformer too)."""
+        names of entries it holds ("was ist ein Transformer", "LoRA微调是什么原理") are what it can be
+        read by: they lead a "Did you mean" ("comment transformer un pdf" names Transformer too)."""
         if not self.names.in_text(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=ENGLISH_ONLY_NOTE)
         result = self.ranked(query, limit)
