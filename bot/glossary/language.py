@@ -52,8 +52,8 @@ def in_another_script(text: str) -> bool:
 def in_another_language(text: str) -> bool:
     """Written in another script, or at least two words and a third of them common words of
     Spanish, French, German, Portuguese or Italian ("¿qué es el aprendizaje por refuerzo?")."""
-    if in_another_script(text):
+    if not text.isascii() and in_another_script(text):
         return True
-    words = [_plain(w) for w in _WORDS.findall(text)]
+    words = _WORDS.findall(text.casefold() if text.isascii() else _plain(text))
     foreign = sum(w in _FOREIGN_PLAIN for w in words)
     return foreign >= 2 and foreign * 3 >= len(words)

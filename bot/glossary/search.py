@@ -59,6 +59,8 @@ OTHER_SENSE_MARGIN = 0.1
 # … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
 # question of the development or off-glossary sets has one above 65.
 HINT_SPELLING = 70.0
+# "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
+KIND_MAX_WORDS = 8
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -245,6 +247,8 @@ class Searcher:
         entry's words hold the second name's ("a cheap way to fine-tune"), the first entry and
         the second (shown beside it). ([], []) otherwise: "batch normalization" is no kind of
         batch the glossary describes."""
+        if len(text.split()) > KIND_MAX_WORDS:  # a question, not two names: spares the spotter its words
+            return [], []
         names = self.features.names_in(text)
         if len(names) != 2 or len(lookup_key(text).split()) != sum(len(key.split()) for _at, key, _ids in names):
             return [], []
