@@ -61,6 +61,14 @@ OTHER_SENSE_MARGIN = 0.1
 HINT_SPELLING = 70.0
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
+KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
+_SCENE_WORDS = frozenset("about at during for in inside on under using with within".split())
+# Words that say a name is a thing of its kind without naming anything more: "attention mechanism",
+# "unet architecture", "rag pipeline" ask about the name. Not "function" ("activation function" is
+# no Activations) nor "layer" or "loss", which more often name something of their own.
+_GENERIC_HEAD = re.compile(r"(?:\s+(?:mechanism|architecture|pipeline|algorithm|method|technique|approach|framework"
+                           r"|concept|model|paper|library|trick|strategy|scheme|paradigm|idea|term|thing)s?)+\s*[?.!]*$",
+                           re.IGNORECASE)
 
 __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher",
            "clean_query"]
@@ -147,11 +155,10 @@ class SearchResult:
 
     @property
     def beside_asked(self) -> list[Hit]:
-        """Beside the entries set side by side (`asked`), the others worth naming: an answer's other
-        matches, or the rest of what a "Did you mean" would offer."""
-        pool = self.others if self.band == ANSWER else self.hits[:SUGGESTIONS]
+        """Beside the entries set side by side (`asked`), the other matches the ranker gives a real
+        share of its belief ("ddp vs fsdp": ZeRO), not every third offer ("gqa vs mqa": VQA)."""
         asked = {h.entry.id for h in self.asked}
-        return [h for h in pool if h.entry.id not in asked]
+        return [h for h in self.others if h.entry.id not in asked]
 
 
 class _NameLookup(NamedTuple):
@@ -205,13 +212,18 @@ class Searcher:
             if not candidate:
                 continue
             key = lookup_key(candidate)
-            ids, kind = self.names.exactly(candidate), []
+            ids, kind, spelled = self.names.exactly(candidate), [], True
             if not ids:
                 ids, kind = self._name_and_its_kind(candidate)
+                spelled = False
+            if not ids and _GENERIC_HEAD.search(candidate):
+                # "attention mechanism", "unet architecture", "rag pipeline": the name, said of itself
+                ids = self.names.exactly(_GENERIC_HEAD.sub("", candidate))
             if not ids:
                 continue
             hits = [
-                Hit(self.index.entries[i], MENTION if kind else EXACT if self.index.term_key[i] == key else ALIAS, 1.0)
+                Hit(self.index.entries[i], MENTION if not spelled else EXACT if self.index.term_key[i] == key else ALIAS,
+                    1.0)
                 for i in ids
             ]
             hits.sort(key=lambda h: h.match != EXACT)
@@ -244,8 +256,8 @@ class Searcher:
     def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
         """"lora finetuning", "awq quantization", "rope embeddings": a name, then the name of the kind
         of thing it is, asks about the first; so when the whole text is two names and the first
-        entry's words hold the second name's ("a cheap way to fine-tune"), the first entry and
-        the second (shown beside it). ([], []) otherwise: "batch normalization" is no kind of
+        entry's definition opens with the second name's words ("a cheap way to fine-tune"), the
+        first entry and the second (shown beside it). ([], []) otherwise: "batch normalization" is no kind of
         batch the glossary describes."""
         if len(text.split()) > KIND_MAX_WORDS:  # a question, not two names: spares the spotter its words
             return [], []
@@ -255,8 +267,9 @@ class Searcher:
         (first, first_key, ids), (second, second_key, kinds) = names
         if first != 0 or second != len(first_key.split()) or len(ids) != 1 or not kinds or ids[0] in kinds:
             return [], []
-        entry = self.index.entries[ids[0]]
-        words = content_words(f"{entry.term} {entry.definition}")
+        # What the entry is comes first in its definition ("Low-Rank Adaptation — a cheap way to
+        # fine-tune …"); CUDA's "… run their kernels here" says where a kernel runs, not that it is one.
+        words = content_words(self.index.entries[ids[0]].definition)[:KIND_WITHIN_WORDS]
         held = set(words) | {a + b for a, b in zip(words, words[1:])}  # "fine-tune" holds "finetun"
         kind_words = [w for w in content_words(second_key) if w not in STOPWORDS]
         if not kind_words or not all(any(h.startswith(w) for h in held) for w in kind_words):
@@ -337,14 +350,33 @@ class Searcher:
         (ReAct before Agent); offered first ("Did you mean"), the name is one click away. So is the
         glossary's sense of "attention in psychology", where the glossary may not cover the rest."""
         cut = framed_subject(query)
-        ids = self.names.exactly(cut) if cut else []
-        if not ids or (result.band == SUGGEST and result.hits[0].entry.id in ids):
+        ids = (self.names.exactly(cut) or self._names_only(cut)) if cut else self._names_only(query)
+        if not ids or (result.band == SUGGEST and set(ids) <= {h.entry.id for h in result.hits[:len(ids)]}):
             return result
+        place = {h.entry.id: n for n, h in enumerate(result.hits)}
+        ids = sorted(ids, key=lambda i: place.get(i, len(place)))  # the ranker's order among the names
         if any(h.entry.id in ids for h in result.asked):
             return result  # "what is lora vs qlora": both sides are on screen already
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits, confidence=result.confidence, far=result.far)
+
+    def _names_only(self, text: str) -> list[int]:
+        """The entries of a short text made of names and nothing else ("a cuda kernel", "ddpm
+        sampler"); [] for any other text. Read together, neither name is sure to be the answer, but
+        one of them most likely is."""
+        if len(text.split()) > KIND_MAX_WORDS:
+            return []
+        names, covered, end = [], set(), 0
+        for at, key, ids in self.features.names_in(text):  # "flash attention kernel": not "attention" too
+            if at >= end:
+                names.append(ids)
+                end = at + len(key.split())
+                covered.update(range(at, end))
+        rest = [w for i, w in enumerate(lookup_key(text).split()) if i not in covered]
+        if len(names) < 2 or any(w not in STOPWORDS for w in rest) or any(len(ids) != 1 for ids in names):
+            return []
+        return list(dict.fromkeys(ids[0] for ids in names))
 
     def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:
         """Autocomplete: term prefix, then alias prefix, then fuzzy; no model call."""
@@ -482,11 +514,14 @@ class Searcher:
         fewer than two, which is nothing to set side by side."""
         if len(hits) < 2:
             return ()
+        words = lookup_key(query).split()
         first: dict[int, int] = {}
         for mention in self.features.spotter.spot(query):
             for entry_id in self.index.by_key.get(mention.key, ()):
                 first.setdefault(entry_id, mention.start)
-        return tuple(sorted(hits, key=lambda h: first.get(h.entry.id, len(query))))
+        # "ppo vs dpo for alignment": a name after "for", "in" … sets the scene and is no side.
+        sides = [h for h in hits if first.get(h.entry.id, 0) == 0 or words[first[h.entry.id] - 1] not in _SCENE_WORDS]
+        return tuple(sorted(sides, key=lambda h: first.get(h.entry.id, len(query)))) if len(sides) > 1 else ()
 
     @staticmethod
     def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:

@@ -348,9 +348,30 @@ def test_a_name_followed_by_the_kind_of_thing_it_is_asks_about_the_name(searcher
     assert [h.entry.term for h in result.others] == [kind]
 
 
+@pytest.mark.parametrize("question, term", [("attention mechanism", "Attention"), ("unet architecture", "U-Net"),
+                                            ("rag pipeline", "RAG"), ("what is the transformer architecture?", "Transformer")])
+def test_a_name_said_of_itself_with_a_generic_word_is_the_name(searcher, question, term):
+    # "attention mechanism" was refused outright, Attention first among the nearest terms.
+    result = searcher.search(question)
+    assert result.band == ANSWER and result.best.entry.term == term and result.best.match == MENTION
+
+
+@pytest.mark.parametrize("question, names", [("what is a cuda kernel", {"CUDA", "Kernel"}),
+                                             ("ddpm sampler", {"DDPM", "Sampler"})])
+def test_a_question_of_nothing_but_names_offers_them_first(searcher, question, names):
+    # "what is a cuda kernel" offered CUDA, cuBLAS, CUDA stream: no Kernel.
+    result = searcher.search(question)
+    assert {h.entry.term for h in result.hits[:2]} == names
+
+
+def test_a_name_after_for_or_in_sets_the_scene_of_a_comparison_and_is_no_side(searcher):
+    assert [h.entry.term for h in searcher.search("PPO vs DPO for alignment").asked] == ["PPO", "DPO"]
+
+
 def test_two_names_the_first_of_which_is_no_such_kind_are_left_to_the_ranker(searcher):
-    # The glossary's Batch is no kind of normalization: its words never say so.
+    # The glossary's Batch is no kind of normalization, and CUDA no kernel: their definitions do not open so.
     assert searcher.search("batch normalization").best.entry.term != "Batch"
+    assert searcher.search("what is a cuda kernel").band != ANSWER
 
 
 @pytest.mark.parametrize("question", ["what is lora", "what is rank in lora", "is a tomato a fruit or a vegetable",
