@@ -51,6 +51,8 @@ A line without a leading / is the same as /ask."""
 
 # -- one line in, one answer out ---------------------------------------------------
 
+_ANSWER_LIKE = re.compile(r"[1-9][.)]?|[a-dA-D][.)]")
+
 
 def _usage(command: str, argument: str) -> str:
     return f"Usage: {command} <{argument}>  (type /help for all commands)"
@@ -77,18 +79,38 @@ def handle_line(searcher: Searcher, line: str, *, today: dt.date | None = None,
                 quiz: ConsoleQuiz | None = None, review: ConsoleReview | None = None) -> str:
     """The console's answer to one input line ("" for a blank line). `quiz` holds a session's
     pending quiz question, which the next line may answer; `review` its review deck and the
-    card on screen, which the next line turns over (Enter will do) or rates."""
+    card on screen, which the next line turns over (Enter will do) or rates. A line that
+    answers neither leaves them, and the reply says so first: a later "4" is no rating."""
     line = valid_unicode(line).strip()  # undecodable input bytes: U+FFFD, so every later step can encode it
+    left = []
     if review is not None and review.pending is not None:
+        card = review.pending.card
         reply = review.answer(searcher, line)
         if reply is not None:
             return reply
-    if not line:
-        return ""
-    if quiz is not None and quiz.pending is not None:
+        if not line.lower().startswith("/review"):
+            left.append(f"(Review paused: {card.term} stays due. /review to go on.)")
+    if quiz is not None and quiz.pending is not None and line:
         verdict = quiz.answer(searcher, line)
         if verdict is not None:
             return verdict
+        if not line.lower().startswith("/quiz"):
+            left.append("(Quiz question left unanswered. /quiz for another.)")
+    reply = _handle(searcher, line, today=today, quiz=quiz, review=review)
+    if not left:
+        return reply
+    return "\n".join(left + ([reply] if reply else []))
+
+
+def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: ConsoleQuiz | None,
+            review: ConsoleReview | None) -> str:
+    if not line:
+        return ""
+    if _ANSWER_LIKE.fullmatch(line):
+        # "4" with no question or card waiting: the user thinks one is (one left, or a restart)
+        return "Nothing is waiting for an answer. /quiz asks a question; /review shows your due cards."
+    if line.lower() in ("help", "?help", "commands"):
+        return HELP
     if not line.startswith("/"):
         return result_text(searcher.search(line), searcher)
 

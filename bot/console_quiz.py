@@ -1,6 +1,6 @@
 """/quiz in the local console: the same questions as on Discord (bot/glossary/quiz.py), as
 text; the next line answers it ("2", "b", or a "which term" option's name), a number or letter
-out of range asks again, and anything else leaves it unanswered."""
+out of range asks again, and anything else leaves it unanswered (console.handle_line says so)."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ for the one local user, as text, in the same state database the bot uses.
 
 `/review` shows the most overdue card's term; the next line (Enter, or a guess) shows its
 definition and asks for a rating; the line after rates it ("good" or "3") and shows the next
-card. A line that is not a rating leaves the card unrated and is handled as usual, as an
-unanswered /quiz question is. The state database is opened at the first /review, so a
+card. A line that is not a rating leaves the card unrated and is handled as usual, after a
+line saying the review is paused (console.handle_line), as an unanswered /quiz question is. The state database is opened at the first /review, so a
 console that never reviews never creates one; if it cannot be opened, /review says why and
 the rest of the console works as before.
 """

@@ -277,8 +277,11 @@ def test_a_quiz_question_is_answered_by_the_next_line_and_only_by_it(searcher):
 
     handle_line(searcher, "/quiz", quiz=quiz)
     moved_on = handle_line(searcher, "attention", quiz=quiz)  # not an answer: a normal query, question dropped
-    assert moved_on.startswith("Attention") and quiz.pending is None
-    assert handle_line(searcher, "2", quiz=quiz) != right  # "2" is now just a query
+    first, rest = moved_on.split("\n", 1)
+    assert first == "(Quiz question left unanswered. /quiz for another.)" and quiz.pending is None
+    assert rest.startswith("Attention")
+    # "2" now answers nothing, and says so rather than searching for "2"
+    assert handle_line(searcher, "2", quiz=quiz).startswith("Nothing is waiting for an answer.")
 
 
 def test_a_quiz_answer_out_of_range_asks_again_and_a_term_typed_out_answers(searcher):
@@ -302,3 +305,14 @@ def test_a_comparison_shows_each_side_with_its_whole_definition(searcher):
     for term in ("DDP", "FSDP"):
         assert searcher.index.entry_named(term).definition.split("\n")[0][:60] in reply.replace("\n", " ")
     assert "Did you mean" not in reply
+
+
+def test_help_typed_without_its_slash_is_help(searcher):
+    assert handle_line(searcher, "help") == HELP
+
+
+def test_a_new_quiz_question_replaces_the_last_without_a_note(searcher):
+    quiz = ConsoleQuiz(random.Random(5))
+    handle_line(searcher, "/quiz", quiz=quiz)
+    again = handle_line(searcher, "/quiz", quiz=quiz)
+    assert again.startswith(("Which term is this?", "What does")) and quiz.pending is not None

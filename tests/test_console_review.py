@@ -174,10 +174,12 @@ def test_a_line_that_is_not_a_rating_leaves_the_card_unrated(searcher, rv):
     say(searcher, rv, "/review", "")
     assert say(searcher, rv, "")[0] == ""  # a stray Enter: still waiting for the rating
     assert rv.pending is not None
-    out = say(searcher, rv, "attention")[0]  # not a rating: an ordinary question
-    assert out.startswith("Attention\n=========\n") and "(matched by exact term" in out
+    out = say(searcher, rv, "attention")[0]  # not a rating: an ordinary question, after saying so
+    paused, rest = out.split("\n", 1)
+    assert paused == "(Review paused: LoRA stays due. /review to go on.)"
+    assert rest.startswith("Attention\n=========\n") and "(matched by exact term" in rest
     assert rv.pending is None
-    assert say(searcher, rv, "3")[0] != ""  # "3" is now just a query, not a rating
+    assert say(searcher, rv, "3")[0].startswith("Nothing is waiting for an answer.")  # no rating now
     card = the_card(rv, "LoRA")
     assert card.reviews == 0 and card.due == START
     assert rv.store().study.deck_stats(USER_ID, START).reviews_30d == 0
@@ -189,7 +191,7 @@ def test_a_line_that_is_not_a_rating_leaves_the_card_unrated(searcher, rv):
 def test_a_command_instead_of_turning_the_card_over_leaves_it_unrated(searcher, rv):
     say(searcher, rv, "/review add lora")
     say(searcher, rv, "/review")
-    assert say(searcher, rv, "/help")[0] == HELP
+    assert say(searcher, rv, "/help")[0] == "(Review paused: LoRA stays due. /review to go on.)\n" + HELP
     assert rv.pending is None and the_card(rv, "LoRA").reviews == 0
 
 

@@ -65,10 +65,12 @@ def _spread(due: datetime, now: datetime, card: Card) -> datetime:
 
 
 def describe_wait(delta: timedelta) -> str:
-    """"in 10 minutes", "in 3 days": when the next review is."""
-    seconds = max(0, int(delta.total_seconds()))
+    """"in 10 minutes", "in 3 days": when the next review is. Rounded half up to whole seconds first:
+    a wait read a few milliseconds after it was set ("again": 59.998 s) is still the minute the
+    button promised, and "hard"'s 5.5 minutes are "6 minutes" both on the button and after it."""
+    seconds = max(0, int(delta.total_seconds() + 0.5))
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
-            n = round(seconds / size)
+            n = int(seconds / size + 0.5)
             return f"in {n} {unit}{'s' if n != 1 else ''}"
     return "now"

@@ -37,6 +37,10 @@ def test_waits_are_said_in_words() -> None:
     assert review.describe_wait(timedelta(minutes=10)) == "in 10 minutes"
     assert review.describe_wait(timedelta(days=1)) == "in 1 day"
     assert review.describe_wait(timedelta(seconds=-5)) == "now"
+    # read a moment after it was set, a wait is still what the button said
+    assert review.describe_wait(timedelta(seconds=59.998)) == "in 1 minute"
+    assert review.describe_wait(timedelta(minutes=5.5)) == review.describe_wait(timedelta(minutes=5.5, seconds=-0.01))
+    assert review.describe_wait(timedelta(minutes=5.5)) == "in 6 minutes"
 
 
 def _learned(card_id: int) -> review.Card:
