@@ -4,13 +4,17 @@ masked, four terms to pick from) and "what does X mean?" (four definitions).
 Distractors are plausible but wrong: the entries nearest in meaning to the answer (stored
 vectors, no model call), never one that shares a name with it, one a "see" reference or a
 mention joins to it, or one so close that its definition would also fit (NEAR_DUPLICATE).
-Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked.
+Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked. A "which term"
+clue hides what would name its answer: the term and its aliases (plurals, inside snake_case
+names), the words of the term few other definitions use, a leading spelled-out form ("Forward /
+Inverse Kinematics — …") and a spelled-out name in parentheses.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +35,10 @@ NEAR_DUPLICATE = 0.80
 # be plausible, enough of them that the same question rarely repeats its options.
 DISTRACTOR_POOL = 8
 MASK = "▁▁▁"
+# A word of a term used by this many definitions or fewer is as good as its name in a clue.
+DISTINCTIVE_USES = 8
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_COMMON = frozenset("the and for with from into model models network data".split())
 # "Short for X — …", "Short for "X", …": the expansion up to the first dash, comma, colon or sentence end.
 _SHORT_FOR = re.compile(r"\s*Short for\s+(?:\"[^\"\n]{1,100}\"|[^,;:—–\n]{1,100}?)\s*(?:[,;:—–]|\.\s)\s*",
                         re.IGNORECASE)
@@ -67,7 +75,12 @@ class QuizMaker:
         self.vectors = index.vectors["full"]
         self.askable = [e for e in self.ids if len(index.entries[e].definition) >= MIN_DEFINITION_CHARS]
         self._askable = set(self.askable)
-        self._masks = {e: _name_pattern(index.entries[e]) for e in self.ids}
+        # How many definitions use each word: a word of a term few others use is part of its name
+        # for a quiz ("Perceiver" of Perceiver IO, "inversion" of GAN inversion).
+        used: Counter[str] = Counter()
+        for entry in index.entries.values():
+            used.update({w.casefold() for w in _WORD.findall(entry.definition)})
+        self._masks = {e: _name_pattern(index.entries[e], used) for e in self.ids}
         self._same_name: dict[int, set[int]] = {}
         for ids in index.by_key.values():
             for entry_id in ids:
@@ -120,6 +133,10 @@ class QuizMaker:
         if short and short.end() < len(definition):
             rest = definition[short.end():]
             definition = rest[0].upper() + rest[1:]
+        term = self.index.entries[entry_id].term
+        lead, dash, rest = definition.partition(" — ")
+        if dash and _spells(term, lead):  # "Forward / Inverse Kinematics — …" for FK / IK
+            definition = f"{MASK} — {rest}"
         masked = self._masks[entry_id].sub(MASK, definition)
         return _SPELLED_OUT.sub(lambda m: MASK if _a_name(m.group(1)) else m.group(0), masked)
 
@@ -131,10 +148,25 @@ class QuizMaker:
                 and all(e in entries for e in question.options))
 
 
-def _name_pattern(entry: StoredEntry) -> re.Pattern[str]:
-    """The entry's term and aliases as whole words, longest first, any case, except a name in
-    capitals, which is matched only as written: the ADD entry's name must not blank "add"."""
-    names = sorted({n for n in (entry.term, *entry.aliases) if len(n) >= 2}, key=len, reverse=True)
+def _name_pattern(entry: StoredEntry, used: Counter[str]) -> re.Pattern[str]:
+    """The entry's term and aliases, and the words of its term few other definitions use, as
+    whole words (or parts of a snake_case name: LOCAL_RANK), plurals too, longest first, any
+    case, except a name in capitals, which is matched only as written: the ADD entry's name
+    must not blank "add"."""
+    names = {n for n in (entry.term, *entry.aliases) if len(n) >= 2}
+    own = [w for w in _WORD.findall(entry.term) if w.casefold() not in _COMMON
+           and used[w.casefold()] <= DISTINCTIVE_USES and (len(w) >= 4 or (len(w) >= 2 and w.isupper()))]
+    names.update(own if len(own) < len(_WORD.findall(entry.term)) or len(own) > 1 else [])
     alternatives = "|".join(f"(?-i:{re.escape(n)})" if not any(c.islower() for c in n) else re.escape(n)
-                            for n in names)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+                            for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?:e?s)?(?![^\W_])", re.IGNORECASE)
+
+
+def _spells(term: str, phrase: str) -> bool:
+    """Whether `phrase` spells out the capitals of `term` ("Forward / Inverse Kinematics": FK / IK;
+    "Activation-aware Weight Quantization": AWQ): every capital of the term starts one of its
+    capitalised words."""
+    capitals = {c for c in term.split(" (")[0] if c.isupper()}
+    words = [w for w in re.split(r"[\s/-]+", phrase) if w]
+    starts = {w[0] for w in words if w[0].isupper()}  # "A modern, royalty-free video codec" is no AV1
+    return len(capitals) >= 2 and len(words) <= 8 and len(starts) >= 2 and capitals <= starts
