@@ -29,7 +29,7 @@ from .language import ENGLISH_ONLY_NOTE, in_another_language
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, earlier_framed_subjects, framed_subject, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
-from .senses import Senses, sense_note
+from .senses import Senses, other_sense_note, sense_note
 from .store import GlossaryIndex, StoredEntry
 from .terms import STOPWORDS, content_words, lookup_key, stem, tokens
 
@@ -56,6 +56,11 @@ UNPLACED_CONFIDENCE = 0.5
 # term and first sentence for the entry to be offered instead of answered ("SVD in linear algebra":
 # 0.38 against 0.05; "calibration of a camera", the glossary's own sense: 0.04 against 0.00).
 OTHER_SENSE_MARGIN = 0.1
+# How much nearer the rest must be to the entry of the name's other sense than to the name's own
+# entry, and how near at least, for that sense's entry to be the answer ("PRM in math reasoning":
+# 0.20 against 0.12; "Triton in inference serving": 0.17 against -0.05; "a token in a ViT": 0.01
+# against 0.18 keeps Token). No development or never-trained-on question takes this path.
+SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
 # question of the development or off-glossary sets has one above 65.
 HINT_SPELLING = 70.0
@@ -167,6 +172,7 @@ class _NameLookup(NamedTuple):
     rest_names: bool  # whether they name an entry ("a kernel in CUDA"): then they are the glossary's field
     other: int | None  # the entry of the name's other sense, shown beside it only for that sense
     meaning: str = ""  # that other sense, when the glossary has no entry for it ("singular value decomposition")
+    key: str = ""  # the name as looked up (lookup_key), which the other sense is recorded under
 
 
 @dataclass(frozen=True)
@@ -250,7 +256,7 @@ class Searcher:
             together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
             result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
                                   asked=self._in_question_order(query, together))
-            return _NameLookup(result, rest, rest_names, other, meaning)
+            return _NameLookup(result, rest, rest_names, other, meaning, key)
         return None
 
     def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
@@ -341,6 +347,15 @@ class Searcher:
                 hits = [h for h in result.hits if h.entry.id != found.other]
                 close = min(CLOSE_MAX, sum(1 for h in hits if h.match == MENTION))
                 return replace(result, hits=hits, close=close, note="")
+            if near[other] >= SWAP_COSINE and near[other] - near[named] >= SWAP_MARGIN:
+                # "what's a PRM in math reasoning", "a kernel in a cnn": the rest reads in the other
+                # sense, whose entry answers, the glossary's own entry of the name beside it.
+                first = next(h for h in result.hits if h.entry.id == found.other)
+                hits = [replace(first, match=MENTION)] + [h for h in result.hits if h is not first]
+                sense = self.senses[(result.hits[0].entry.id, found.key)]
+                return replace(result, hits=hits, close=min(CLOSE_MAX, len(hits) - 1),
+                               note=other_sense_note(sense, result.hits[0].entry.term,
+                                                     result.hits[0].entry.definition))
         return result
 
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:

@@ -5,7 +5,9 @@ typing "what is AI" or "svd" most likely means artificial intelligence or singul
 decomposition. A lookup by such a name still answers with the glossary's entry (it is the one the
 glossary has), and says which sense it is: "In this glossary, “AI” is AI (arithmetic intensity),
 not artificial intelligence, which it has no entry for." When another entry covers the other
-sense ("token": Tokenizer), the reply names it and offers it beside the answer.
+sense ("token": Tokenizer), the reply names it and offers it beside the answer; and when the words
+after the name read in that sense rather than the glossary's ("what's a PRM in math reasoning",
+"a kernel in a CNN"), that entry is the answer, the glossary's own beside it (search.py, SWAP_MARGIN).
 
 They live beside the glossary, in `<glossary name>.senses.tsv` (data/glossary.senses.tsv for the
 bundled one). A line: the term as the glossary writes it, the name as typed, the other sense, and
@@ -113,3 +115,13 @@ def sense_note(sense: OtherSense, term: str, other_term: str | None) -> str:
     meant = "this entry" if lookup_key(term) == lookup_key(sense.name) else term
     note = f"In this glossary, “{sense.name}” is {meant}, not {sense.meaning}"
     return f"{note}; for that, see {other_term}." if other_term else f"{note}, which it has no entry for."
+
+
+def other_sense_note(sense: OtherSense, term: str, definition: str) -> str:
+    """The line under the entry of a name's other sense, answered because the question reads in
+    that sense ("what's a PRM in math reasoning": Process reward model); `term` and `definition`
+    are the entry the glossary calls by the name."""
+    what = " ".join(definition.split("\n", 1)[0].split(" — ", 1)[0].split())
+    what = what if len(what) <= 80 else what[:79].rsplit(" ", 1)[0] + "…"
+    own = term if lookup_key(term) != lookup_key(sense.name) else f"{term} ({what})"
+    return f"“{sense.name}” read here as {sense.meaning}; the glossary's own “{sense.name}” is {own}."

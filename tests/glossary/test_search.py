@@ -275,11 +275,10 @@ def test_a_name_asked_about_in_plain_words_is_still_answered(searcher):
 
 
 def test_an_entry_named_after_a_framed_name_is_shown_beside_it(searcher):
-    # The glossary's rank is a process's; the question may mean LoRA's.
+    # The glossary's rank is a process's; the question means a matrix's, LoRA's (the entry Low-rank).
     result = searcher.search("what is rank in lora")
-    assert result.best.match == EXACT
     shown = result.hits[: 1 + result.close] if result.band == ANSWER else result.hits[:3]
-    assert "LoRA" in [h.entry.term for h in shown]
+    assert [h.entry.term for h in shown] == ["Low-rank", "rank", "LoRA"]
 
 
 def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
@@ -368,6 +367,22 @@ def test_a_name_after_for_or_in_sets_the_scene_of_a_comparison_and_is_no_side(se
     assert [h.entry.term for h in searcher.search("PPO vs DPO for alignment").asked] == ["PPO", "DPO"]
 
 
+@pytest.mark.parametrize("question, meant, own", [
+    ("what's a PRM in math reasoning", "Process reward model", "PRM"),
+    ("what is a kernel in a cnn", "Convolution Layers", "Kernel"),
+])
+def test_a_name_read_in_its_other_sense_is_answered_with_that_senses_entry(searcher, question, meant, own):
+    # The glossary's PRM is a Probabilistic Roadmap; "in math reasoning" reads as a process reward model.
+    result = searcher.search(question)
+    assert result.band == ANSWER and result.best.entry.term == meant
+    assert own in [h.entry.term for h in result.others] and "read here as" in result.note
+
+
+def test_a_name_read_in_the_glossarys_sense_keeps_its_entry(searcher):
+    result = searcher.search("what is a token in a vit")
+    assert result.best.entry.term == "Token (visual/audio)"
+
+
 def test_two_names_the_first_of_which_is_no_such_kind_are_left_to_the_ranker(searcher):
     # The glossary's Batch is no kind of normalization, and CUDA no kernel: their definitions do not open so.
     assert searcher.search("batch normalization").best.entry.term != "Batch"
@@ -447,10 +462,13 @@ def test_a_name_typed_between_chinese_or_japanese_words_is_still_seen(searcher):
 
 
 def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_one(searcher):
+    # The glossary's PRM is a Probabilistic Roadmap; "in reasoning models" reads as a process reward model.
     result = searcher.search("what is a PRM in reasoning models")
-    assert result.best.entry.term == "PRM"  # the glossary's: Probabilistic Roadmap
-    assert "“PRM” is this entry, not a process reward model" in result.note
-    assert "Process reward model" in [h.entry.term for h in result.hits[: 1 + result.close]]
+    assert result.best.entry.term == "Process reward model"
+    assert result.note.startswith("“PRM” read here as a process reward model; the glossary's own “PRM” is PRM (")
+    assert "PRM" in [h.entry.term for h in result.others]
+    plain = searcher.search("what is a PRM")  # no context: the glossary's entry, and the note says so
+    assert plain.best.entry.term == "PRM" and "“PRM” is this entry, not a process reward model" in plain.note
 
 
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher):
