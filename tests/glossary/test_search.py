@@ -471,9 +471,11 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
     assert plain.best.entry.term == "PRM" and "“PRM” is this entry, not a process reward model" in plain.note
 
 
-def test_a_short_name_listed_beside_the_glossary_is_found(searcher):
-    result = searcher.search("fp16")
-    assert result.band == ANSWER and result.best.entry.term == "float16"
+@pytest.mark.parametrize("typed, term", [("fp16", "float16"), ("what is backpropagation", "Backward pass"),
+                                        ("how many SMs does an A100 have", "SM"), ("torch.autocast", "AMP")])
+def test_a_short_name_listed_beside_the_glossary_is_found(searcher, typed, term):
+    result = searcher.search(typed)
+    assert result.best.entry.term == term, typed
 
 
 @pytest.mark.parametrize(("question", "answered"), [
