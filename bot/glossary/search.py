@@ -64,6 +64,7 @@ SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # … or its name is spelled this much like the question's subject (rapidfuzz ratio, 0–100): no refused
 # question of the development or off-glossary sets has one above 65.
 HINT_SPELLING = 70.0
+HINT_NAME_CHARS = 10  # … and is this long ("speculative decoding"), or a slip by the strict rule
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
 KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
@@ -374,7 +375,8 @@ class Searcher:
             return result  # "what is lora vs qlora": both sides are on screen already
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
-        return SearchResult(query, SUGGEST, hits, confidence=result.confidence, far=result.far)
+        return SearchResult(query, SUGGEST, hits[:max(len(result.hits), len(ids))], confidence=result.confidence,
+                            far=result.far)
 
     def _names_only(self, text: str) -> list[int]:
         """The entries of a short text made of names and nothing else ("a cuda kernel", "ddpm
@@ -453,8 +455,12 @@ class Searcher:
             return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence)
         if result.band == NOT_FOUND and may_be_a_name:
             # "why is speculatve decodng fast": two slips are no answer, but the name is worth naming.
-            spelled = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc, _name in
-                       self.names.spelled_like(query, CLOSE_MAX) if sc >= HINT_SPELLING]
+            # A short name spelled like a word is no hint ("what is an epoch": PoC, "dropout":
+            # Rollout) unless it is a slip of it by the stricter rule that answers and offers.
+            strict = {e for e, _sc, _name in self.names.spelled_like(query, CLOSE_MAX, strict=True)}
+            spelled = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc, name in
+                       self.names.spelled_like(query, CLOSE_MAX)
+                       if sc >= HINT_SPELLING and (len(name) >= HINT_NAME_CHARS or e in strict)]
             if spelled:
                 kept = [h for h in result.hints if h.entry.id not in {s.entry.id for s in spelled}]
                 result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))

@@ -489,3 +489,11 @@ def test_a_name_placed_in_its_other_sense_is_offered_not_answered(searcher, ques
     assert (result.band == ANSWER) == answered, question
     if not answered:
         assert result.band == SUGGEST and result.far, question
+
+
+def test_a_refusal_names_no_short_name_merely_spelled_like_a_word(searcher):
+    # "what is an epoch" was refused naming PoC, "what is dropout" naming Rollout.
+    for question, far in (("what is an epoch", "PoC"), ("what is dropout", "Rollout")):
+        result = searcher.search(question)
+        assert far not in [h.entry.term for h in result.hints], question
+    assert "Speculative decoding" in [h.entry.term for h in searcher.search("why is speculatve decodng fast").hints]
