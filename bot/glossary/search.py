@@ -359,6 +359,21 @@ class Searcher:
                                                      result.hits[0].entry.definition))
         return result
 
+    def _answer_placed(self, query: str, result: SearchResult) -> SearchResult:
+        """A framed name whose rest holds a word the glossary never uses ("what is a warp in star
+        trek") is left to the ranker; when the ranker answers with that very name, the rest must
+        still read as some entry's field, as it must for a name looked up ("_in_context")."""
+        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        if not cut or not whole or whole == cut or self.embedder is None:
+            return result
+        rest = whole[len(cut):].strip()
+        if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
+            return result
+        near = self.index.vectors["full"] @ self.embedder.embed_query(rest)
+        if float(near.max()) >= PLACED_COSINE:
+            return result
+        return replace(result, band=SUGGEST, close=0, confidence=min(result.confidence, UNPLACED_CONFIDENCE))
+
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
         """A name the question frames leads an unsure reply and is never refused outright: "what is a
         tokenizer in huggingface" or "what's an agent in langchain" hold a word the glossary never
@@ -439,6 +454,8 @@ class Searcher:
         result = self.ranked(query, limit)
         if result.band != ANSWER:
             result = self._offer_framed_name(query, result)
+        else:
+            result = self._answer_placed(query, result)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
         # reason to offer that name; only a clear misspelling of one, above, is.
         short = len(query.split()) <= SHORT_QUERY_WORDS

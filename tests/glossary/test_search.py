@@ -497,3 +497,9 @@ def test_a_refusal_names_no_short_name_merely_spelled_like_a_word(searcher):
         result = searcher.search(question)
         assert far not in [h.entry.term for h in result.hints], question
     assert "Speculative decoding" in [h.entry.term for h in searcher.search("why is speculatve decodng fast").hints]
+
+
+def test_a_framed_name_the_ranker_answers_is_still_placed_by_the_words_after_it(searcher):
+    # "trek" is no word of the glossary's, so the ranker weighs the whole question, and it answered Warp.
+    assert searcher.search("what is a warp in star trek").band == SUGGEST
+    assert searcher.search("what is a warp in cuda").band == ANSWER
