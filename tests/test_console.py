@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -241,7 +242,7 @@ def test_python_m_bot_run_answers_a_piped_question(index_env, tmp_path):
 def test_python_m_bot_run_handles_several_commands(index_env, tmp_path):
     proc = _run_bot(f"/define attention\n/ask {CHECKPOINT_QUESTION}\n/nope\n/help\n", tmp_path, index_env)
     assert proc.returncode == 0, proc.stderr
-    assert "Activation checkpointing\n" in proc.stdout
+    assert re.search(r"^(Activation|Gradient) checkpointing$", proc.stdout, re.MULTILINE)  # twins: either answers
     assert "Unknown command /nope." in proc.stdout
     assert "/today" in proc.stdout
     assert "Traceback" not in proc.stderr

@@ -544,6 +544,8 @@ class Searcher:
         # The entries compared are side by side when the one first is among them ("adam vs adamw");
         # not when the question reads as another field's, where its names may be everyday words.
         asked = hits[: 1 + len(compared)] if compared and hits[0].match == MENTION and not far else []
+        if asked and band == NOT_FOUND:  # "difference between ddp and fsdp": both named, so never "not covered"
+            band, hints = SUGGEST, []
         return SearchResult(query, band, hits[:max(limit, 1 + close)], confidence=confidence, close=close,
                             hints=tuple(hints[:CLOSE_MAX]), far=far, asked=self._in_question_order(query, asked))
 
