@@ -247,6 +247,16 @@ def add_study_channel(state_path: Path, guild_id: int, channel_id: int) -> None:
     configure(state_path, guild_id, study_channels=(channel_id,))
 
 
+def study_server(fake, state_path: Path, user: str = "alice"):
+    """(server, member, its study channel): a server with one member and a channel the bot answers in."""
+    guild = fake.add_guild("Study Group", channels=["study"])
+    member = fake.add_user(user)
+    fake.add_member(guild, member)
+    study = guild.channel("study")
+    add_study_channel(state_path, guild.id, study.id)
+    return guild, member, study
+
+
 def button_ids(message: dict) -> list[str]:
     return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
 

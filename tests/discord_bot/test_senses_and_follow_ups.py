@@ -8,8 +8,8 @@ from bot.glossary.senses import parse_senses, senses_path
 from tests.conftest import GLOSSARY
 from tests.fake_discord import FakeDiscord
 
-from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, record_handled, run, \
-    running
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, record_handled, run, running, \
+    study_server
 
 
 def _a_sense_with_its_entry(searcher):
@@ -27,11 +27,7 @@ def test_another_sense_is_said_and_a_follow_up_is_asked_which_term(searcher, rea
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["study"])
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            study = guild.channel("study")
-            add_study_channel(state_path, guild.id, study.id)
+            _guild, alice, study = study_server(fake, state_path)
             async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
                 handled = record_handled(bot.get_cog("Study"))

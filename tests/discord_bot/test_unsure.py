@@ -11,7 +11,7 @@ from bot.glossary.evaluate import load_cases
 from bot.glossary.search import ANSWER, EXACT, SUGGEST
 from tests.fake_discord import CallbackType, FakeDiscord
 
-from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running, study_server
 
 
 def _first_query(searcher, wanted) -> tuple[str, object]:
@@ -96,11 +96,7 @@ def test_entries_asked_about_together_come_side_by_side(searcher, real_index_pat
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["study"])
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            study = guild.channel("study")
-            add_study_channel(state_path, guild.id, study.id)
+            _guild, alice, study = study_server(fake, state_path)
             async with running(fake, make_bot(settings, real_embedder)):
                 await fake.wait_for_command_sync()
                 got = await fake.wait_for_response(await fake.send_slash_command(
