@@ -44,8 +44,7 @@ def reply_for(glossary: Glossary, command: str, text: str):
     searcher = glossary.open()
     result = searcher.search(text)
     if result.asked and result.band != NOT_FOUND:
-        entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
-        return None, render.side_by_side_embed(entries, others), render.side_by_side_view(entries, others)
+        return None, *render.side_by_side(result)
     if result.band != ANSWER or not result.best:
         entries = [h.entry for h in result.hits[:3]]
         return render.suggest_text(text, entries), None, render.suggestions_view(entries)

@@ -295,6 +295,12 @@ def side_by_side_view(entries: list[StoredEntry], others: list[StoredEntry] | No
     return view
 
 
+def side_by_side(result: SearchResult) -> tuple[discord.Embed, discord.ui.View]:
+    """The embed and buttons for the entries a result's question asks about together (`asked`)."""
+    entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
+    return side_by_side_embed(entries, others), side_by_side_view(entries, others)
+
+
 def choice_name(entry: StoredEntry) -> str:
     return clip(entry.term, CHOICE_NAME_MAX)
 

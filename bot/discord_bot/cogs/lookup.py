@@ -65,10 +65,9 @@ class Lookup(commands.Cog):
         result = answer.result
         interaction.extras["outcome"] = result.band  # the metrics' outcome for this command
         if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both, side by side
-            entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
-            view = render.with_feedback(render.side_by_side_view(entries, others), answer.question_id)
-            await respond(interaction, deferred, embed=render.side_by_side_embed(entries, others),
-                          view=dynamic_view(view))
+            embed, view = render.side_by_side(result)
+            view = render.with_feedback(view, answer.question_id)
+            await respond(interaction, deferred, embed=embed, view=dynamic_view(view))
         elif answer.entry is not None:
             await self.send_entry(interaction, deferred, answer, how=result.best.match if result.best else None)
         elif result.band == SUGGEST and result.hits:

@@ -89,9 +89,8 @@ class Study(commands.Cog):
         answer = await in_search_pool(self._answer, text, message.guild.id, message.author.id)
         result = answer.result
         if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both named, so never a guess
-            entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
-            view = render.with_feedback(render.side_by_side_view(entries, others), answer.question_id)
-            await self.reply(message, embed=render.side_by_side_embed(entries, others), view=dynamic_view(view))
+            embed, view = render.side_by_side(result)
+            await self.reply(message, embed=embed, view=dynamic_view(render.with_feedback(view, answer.question_id)))
             return True
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
