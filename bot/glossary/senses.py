@@ -7,7 +7,7 @@ glossary has), and says which sense it is: "In this glossary, “AI” is AI (ar
 not artificial intelligence, which it has no entry for." When another entry covers the other
 sense ("token": Tokenizer), the reply names it and offers it beside the answer; and when the words
 after the name read in that sense rather than the glossary's ("what's a PRM in math reasoning",
-"a kernel in a CNN"), that entry is the answer, the glossary's own beside it (search.py, SWAP_MARGIN).
+"a kernel in a CNN"), that entry is the answer, the glossary's own beside it (lookup.py, SWAP_MARGIN).
 
 They live beside the glossary, in `<glossary name>.senses.tsv` (data/glossary.senses.tsv for the
 bundled one). A line: the term as the glossary writes it, the name as typed, the other sense, and

@@ -1,0 +1,270 @@
+"""Name lookups: a query answered by the entry it names, with little or no model.
+
+An exact term or alias (of the text, or of what its "what is …" asks about), a name and the kind of
+thing it is ("lora finetuning"), a name said of itself with a generic word ("attention mechanism"),
+and the words after a framed name that may place it in another field ("a batch in baking") or in
+the name's other sense ("a PRM in math reasoning": one short model call). Also what an unsure
+ranked reply owes a framed name or a question of nothing but names: to offer them first.
+`Searcher` (search.py) is built on these; they read its index, names, features, senses and model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import NamedTuple
+
+from .normalize import discord_query, earlier_framed_subjects, framed_subject
+from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SUGGEST, Hit, SearchResult
+from .senses import other_sense_note, sense_note
+from .store import StoredEntry
+from .terms import STOPWORDS, content_words, lookup_key
+
+# Words after a framed name that name no entry ("what is a batch in baking") keep it the answer only if
+# some entry is this close to them in meaning (the shipped model's cosine). Of 48 such questions written
+# to probe it, the qualifiers of ML questions reached 0.23–0.64 ("in Hugging Face" lowest), those of
+# other fields 0.20–0.36 ("in baking" 0.22, "in weaving" 0.35); on 34 more by another writer, 20 of 21
+# ML questions stay answers and 9 of 13 from other fields become offers (docs/retrieval.md). A name so
+# offered is as likely meant in the one field as in the other.
+PLACED_COSINE = 0.3
+UNPLACED_CONFIDENCE = 0.5
+# How much nearer the rest of a framed name must be to the name's other sense than to the entry's
+# term and first sentence for the entry to be offered instead of answered ("SVD in linear algebra":
+# 0.38 against 0.05; "calibration of a camera", the glossary's own sense: 0.04 against 0.00).
+OTHER_SENSE_MARGIN = 0.1
+# How much nearer the rest must be to the entry of the name's other sense than to the name's own
+# entry, and how near at least, for that sense's entry to be the answer ("PRM in math reasoning":
+# 0.20 against 0.12; "Triton in inference serving": 0.17 against -0.05; "a token in a ViT": 0.01
+# against 0.18 keeps Token). No development or never-trained-on question takes this path.
+SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
+# "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
+KIND_MAX_WORDS = 8
+KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
+# Words that say a name is a thing of its kind without naming anything more: "attention mechanism",
+# "unet architecture", "rag pipeline" ask about the name. Not "function" ("activation function" is
+# no Activations) nor "layer" or "loss", which more often name something of their own.
+_GENERIC_HEAD = re.compile(r"(?:\s+(?:mechanism|architecture|pipeline|algorithm|method|technique|approach|framework"
+                           r"|concept|model|paper|library|trick|strategy|scheme|paradigm|idea|term|thing)s?)+\s*[?.!]*$",
+                           re.IGNORECASE)
+
+
+class _NameLookup(NamedTuple):
+    result: SearchResult
+    rest: str  # the words after a name a framing cut short ("what is a batch in baking": "in baking"), or ""
+    rest_names: bool  # whether they name an entry ("a kernel in CUDA"): then they are the glossary's field
+    other: int | None  # the entry of the name's other sense, shown beside it only for that sense
+    meaning: str = ""  # that other sense, when the glossary has no entry for it ("singular value decomposition")
+    key: str = ""  # the name as looked up (lookup_key), which the other sense is recorded under
+
+
+class NameLookups:
+    """The name lookups of a `Searcher`, which sets `index`, `names`, `features`, `senses`,
+    `embedder`, `_position` and `_sense_vectors`."""
+
+    # -- name lookups (no model) -------------------------------------------------
+
+    def lookup(self, query: str) -> SearchResult | None:
+        """Exact term or alias match (of the text, or of what its "what is …" asks about), or None."""
+        found = self._lookup(query)
+        return found.result if found else None
+
+    def _lookup(self, query: str) -> _NameLookup | None:
+        """`lookup`, with what search() needs to read the name in the rest of its question."""
+        whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
+        # A name that starts with a chatter word ("all to all token routing") keeps it.
+        named = framed_subject(query, whole_sentence=True, leading_chatter=True)
+        for candidate in dict.fromkeys((query, whole, cut, named)):
+            if not candidate:
+                continue
+            key = lookup_key(candidate)
+            ids, kind, spelled = self.names.exactly(candidate), [], True
+            if not ids:
+                ids, kind = self._name_and_its_kind(candidate)
+                spelled = False
+            if not ids and _GENERIC_HEAD.search(candidate):
+                # "attention mechanism", "unet architecture", "rag pipeline": the name, said of itself
+                ids = self.names.exactly(_GENERIC_HEAD.sub("", candidate))
+            if not ids:
+                continue
+            hits = [
+                Hit(self.index.entries[i], MENTION if not spelled else EXACT if self.index.term_key[i] == key else ALIAS,
+                    1.0)
+                for i in ids
+            ]
+            hits.sort(key=lambda h: h.match != EXACT)
+            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in kind if i not in ids]
+            # "what is rank in lora": the entries the rest names are shown beside the answer, since
+            # the glossary's sense of the name may not be the one meant there.
+            qualified = candidate == cut and bool(whole) and whole != cut
+            also = sorted(self.names.in_text(whole[len(cut):]) - set(ids)) if qualified else []
+            rest = whole[len(cut):].strip() if qualified else ""
+            rest_names = bool(also)
+            # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
+            asked = []
+            for earlier in earlier_framed_subjects(query) if candidate == cut else ():
+                asked += [i for i in self.names.exactly(earlier) if i not in ids and i not in asked]
+            also += [i for i in asked if i not in also]
+            # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
+            # entry of the other sense comes after those the question names ("a kernel in CUDA").
+            note, other, meaning = self._other_sense(ids, key)
+            if other is not None and other not in also:
+                also.append(other)
+            else:
+                other = None  # the question names it: it stays, whatever sense the rest reads in
+            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
+            together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
+            result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
+                                  asked=self._in_question_order(query, together))
+            return _NameLookup(result, rest, rest_names, other, meaning, key)
+        return None
+
+    def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
+        """"lora finetuning", "awq quantization", "rope embeddings": a name, then the name of the kind
+        of thing it is, asks about the first; so when the whole text is two names and the first
+        entry's definition opens with the second name's words ("a cheap way to fine-tune"), the
+        first entry and the second (shown beside it). ([], []) otherwise: "batch normalization" is no kind of
+        batch the glossary describes."""
+        if len(text.split()) > KIND_MAX_WORDS:  # a question, not two names: spares the spotter its words
+            return [], []
+        names = self.features.names_in(text)
+        if len(names) != 2 or len(lookup_key(text).split()) != sum(len(key.split()) for _at, key, _ids in names):
+            return [], []
+        (first, first_key, ids), (second, second_key, kinds) = names
+        if first != 0 or second != len(first_key.split()) or len(ids) != 1 or not kinds or ids[0] in kinds:
+            return [], []
+        # What the entry is comes first in its definition ("Low-Rank Adaptation — a cheap way to
+        # fine-tune …"); CUDA's "… run their kernels here" says where a kernel runs, not that it is one.
+        words = content_words(self.index.entries[ids[0]].definition)[:KIND_WITHIN_WORDS]
+        held = set(words) | {a + b for a, b in zip(words, words[1:])}  # "fine-tune" holds "finetun"
+        kind_words = [w for w in content_words(second_key) if w not in STOPWORDS]
+        if not kind_words or not all(any(h.startswith(w) for h in held) for w in kind_words):
+            return [], []
+        return ids, kinds[:1]
+
+    def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None, str]:
+        """The note for an answer of one entry by a name with another sense (senses.py), the
+        entry of that sense if the glossary has one, and that sense's words if it has none;
+        "", None and "" for any other answer."""
+        sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
+        if sense is None:
+            return "", None, ""
+        other = sense.entry_id  # resolved against this index (senses.parse_senses)
+        other_term = self.index.entries[other].term if other is not None else None
+        meaning = sense.meaning if other is None else ""
+        return sense_note(sense, self.index.entries[ids[0]].term, other_term), other, meaning
+
+    def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
+        """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
+        or by a term or alias match; no model call."""
+        entry = self.index.entry_named(term, cut=cut)
+        if entry is None:
+            found = self.lookup(term)
+            entry = found.best.entry if found and found.best else None
+        return entry
+
+    def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
+        """(entry id, similarity 0–100) for names close to the query's spelling."""
+        return [(entry_id, score) for entry_id, score, _name in self.names.spelled_like(query, limit)]
+
+    def _in_context(self, found: _NameLookup) -> SearchResult:
+        """A name's answer read with the words after it, embedded alone (one short model call).
+        Words far from every entry may place it in another field: "what is a batch in baking" and
+        "what's momentum in physics class" offer the glossary's entry instead of answering with it.
+        Words nearer the glossary's sense of a name than its other sense ("a kernel in CUDA", "a
+        token in a ViT") drop the note about that sense and its entry; "a kernel in a CNN" keeps both."""
+        result, vectors = found.result, self.index.vectors["full"]
+        if found.rest_names and found.other is None:
+            return result  # placed by the entries it names, and the name has one sense: no model call
+        rest = self.embedder.embed_query(found.rest)
+        near = vectors @ rest
+        if not found.rest_names and float(near.max()) < PLACED_COSINE:
+            return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
+        if found.meaning and not found.rest_names:
+            # "what is SVD in linear algebra": the rest reads as the sense the glossary has no entry
+            # for (singular value decomposition), not as its entry's term and first sentence.
+            if found.meaning not in self._sense_vectors:
+                self._sense_vectors[found.meaning] = self.embedder.embed_query(found.meaning)
+            meant = float(self._sense_vectors[found.meaning] @ rest)
+            lead = float(self.index.vectors["lead"][self._position[result.hits[0].entry.id]] @ rest)
+            if meant >= PLACED_COSINE and meant - lead >= OTHER_SENSE_MARGIN:
+                return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
+        if found.other is not None:
+            named, other = (self._position[i] for i in (result.hits[0].entry.id, found.other))
+            if near[named] > near[other]:
+                hits = [h for h in result.hits if h.entry.id != found.other]
+                close = min(CLOSE_MAX, sum(1 for h in hits if h.match == MENTION))
+                return replace(result, hits=hits, close=close, note="")
+            if near[other] >= SWAP_COSINE and near[other] - near[named] >= SWAP_MARGIN:
+                # "what's a PRM in math reasoning", "a kernel in a cnn": the rest reads in the other
+                # sense, whose entry answers, the glossary's own entry of the name beside it.
+                first = next(h for h in result.hits if h.entry.id == found.other)
+                hits = [replace(first, match=MENTION)] + [h for h in result.hits if h is not first]
+                sense = self.senses[(result.hits[0].entry.id, found.key)]
+                return replace(result, hits=hits, close=min(CLOSE_MAX, len(hits) - 1),
+                               note=other_sense_note(sense, result.hits[0].entry.term,
+                                                     result.hits[0].entry.definition))
+        return result
+
+    def _answer_placed(self, query: str, result: SearchResult) -> SearchResult:
+        """A framed name whose rest holds a word the glossary never uses ("what is a warp in star
+        trek") is left to the ranker; when the ranker answers with that very name, the rest must
+        still read as some entry's field, as it must for a name looked up ("_in_context")."""
+        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        if not cut or not whole or whole == cut or self.embedder is None:
+            return result
+        rest = whole[len(cut):].strip()
+        if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
+            return result
+        near = self.index.vectors["full"] @ self.embedder.embed_query(rest)
+        if float(near.max()) >= PLACED_COSINE:
+            return result
+        return replace(result, band=SUGGEST, close=0, confidence=min(result.confidence, UNPLACED_CONFIDENCE))
+
+    def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
+        """A name the question frames leads an unsure reply and is never refused outright: "what is a
+        tokenizer in huggingface" or "what's an agent in langchain" hold a word the glossary never
+        uses, so they were not answered as a name, and the ranker may not be sure of them either
+        (ReAct before Agent); offered first ("Did you mean"), the name is one click away. So is the
+        glossary's sense of "attention in psychology", where the glossary may not cover the rest."""
+        cut = framed_subject(query)
+        ids = (self.names.exactly(cut) or self._names_only(cut)) if cut else self._names_only(query)
+        if not ids or (result.band == SUGGEST and set(ids) <= {h.entry.id for h in result.hits[:len(ids)]}):
+            return result
+        place = {h.entry.id: n for n, h in enumerate(result.hits)}
+        ids = sorted(ids, key=lambda i: place.get(i, len(place)))  # the ranker's order among the names
+        if any(h.entry.id in ids for h in result.asked):
+            return result  # "what is lora vs qlora": both sides are on screen already
+        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
+        hits += [h for h in result.hits if h.entry.id not in ids]
+        return SearchResult(query, SUGGEST, hits[:max(len(result.hits), len(ids))], confidence=result.confidence,
+                            far=result.far)
+
+    def _names_only(self, text: str) -> list[int]:
+        """The entries of a short text made of names and nothing else ("a cuda kernel", "ddpm
+        sampler"); [] for any other text. Read together, neither name is sure to be the answer, but
+        one of them most likely is."""
+        if len(text.split()) > KIND_MAX_WORDS:
+            return []
+        names, covered, end = [], set(), 0
+        for at, key, ids in self.features.names_in(text):  # "flash attention kernel": not "attention" too
+            if at >= end:
+                names.append(ids)
+                end = at + len(key.split())
+                covered.update(range(at, end))
+        rest = [w for i, w in enumerate(lookup_key(text).split()) if i not in covered]
+        if len(names) < 2 or any(w not in STOPWORDS for w in rest) or any(len(ids) != 1 for ids in names):
+            return []
+        return list(dict.fromkeys(ids[0] for ids in names))
+
+    def complete(self, prefix: str, limit: int = 25) -> list[StoredEntry]:
+        """Autocomplete: term prefix, then alias prefix, then fuzzy; no model call."""
+        key = lookup_key(discord_query(prefix or ""))
+        ranked: list[int] = []
+        if not key:
+            ranked = list(self.index.entries)[:limit]
+        else:
+            term_prefix = [i for i, k in self.index.term_key.items() if k.startswith(key)]
+            alias_prefix = [e for e, _a, k in self.names.rows if k.startswith(key) or f" {key}" in k]
+            ranked = sorted(term_prefix, key=lambda i: len(self.index.entries[i].term))
+            ranked += alias_prefix + [e for e, _s in self.fuzzy(prefix, limit)]
+        return [self.index.entries[i] for i in dict.fromkeys(ranked)][:limit]
