@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .normalize import discord_query, earlier_framed_subjects, framed_subject
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SUGGEST, Hit, SearchResult
-from .senses import other_sense_note, sense_note
+from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
 from .terms import STOPWORDS, content_words, lookup_key
 
@@ -53,8 +53,12 @@ class _NameLookup(NamedTuple):
     rest: str  # the words after a name a framing cut short ("what is a batch in baking": "in baking"), or ""
     rest_names: bool  # whether they name an entry ("a kernel in CUDA"): then they are the glossary's field
     other: int | None  # the entry of the name's other sense, shown beside it only for that sense
-    meaning: str = ""  # that other sense, when the glossary has no entry for it ("singular value decomposition")
-    key: str = ""  # the name as looked up (lookup_key), which the other sense is recorded under
+    sense: OtherSense | None = None  # the name's other sense (senses.py), if it has one
+
+    @property
+    def meaning(self) -> str:
+        """That other sense's words when the glossary has no entry for it ("singular value decomposition")."""
+        return self.sense.meaning if self.sense is not None and self.sense.entry_id is None else ""
 
 
 class NameLookups:
@@ -106,7 +110,8 @@ class NameLookups:
             also += [i for i in asked if i not in also]
             # "what is AI": the glossary's AI is arithmetic intensity, and the reply says so. The
             # entry of the other sense comes after those the question names ("a kernel in CUDA").
-            note, other, meaning = self._other_sense(ids, key)
+            note, sense = self._other_sense(ids, key)
+            other = sense.entry_id if sense is not None else None
             if other is not None and other not in also:
                 also.append(other)
             else:
@@ -115,7 +120,7 @@ class NameLookups:
             together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
             result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
                                   asked=self._in_question_order(query, together))
-            return _NameLookup(result, rest, rest_names, other, meaning, key)
+            return _NameLookup(result, rest, rest_names, other, sense)
         return None
 
     def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
@@ -141,17 +146,15 @@ class NameLookups:
             return [], []
         return ids, kinds[:1]
 
-    def _other_sense(self, ids: list[int], key: str) -> tuple[str, int | None, str]:
-        """The note for an answer of one entry by a name with another sense (senses.py), the
-        entry of that sense if the glossary has one, and that sense's words if it has none;
-        "", None and "" for any other answer."""
+    def _other_sense(self, ids: list[int], key: str) -> tuple[str, OtherSense | None]:
+        """The note for an answer of one entry by a name with another sense (senses.py), and that
+        sense (its `entry_id`, resolved against this index, is the entry of it if the glossary has
+        one); "" and None for any other answer."""
         sense = self.senses.get((ids[0], key)) if len(ids) == 1 else None
         if sense is None:
-            return "", None, ""
-        other = sense.entry_id  # resolved against this index (senses.parse_senses)
-        other_term = self.index.entries[other].term if other is not None else None
-        meaning = sense.meaning if other is None else ""
-        return sense_note(sense, self.index.entries[ids[0]].term, other_term), other, meaning
+            return "", None
+        other_term = self.index.entries[sense.entry_id].term if sense.entry_id is not None else None
+        return sense_note(sense, self.index.entries[ids[0]].term, other_term), sense
 
     def named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry `term` names: exactly (`cut`: or cut short, see GlossaryIndex.entry_named),
@@ -199,9 +202,8 @@ class NameLookups:
                 # sense, whose entry answers, the glossary's own entry of the name beside it.
                 first = next(h for h in result.hits if h.entry.id == found.other)
                 hits = [replace(first, match=MENTION)] + [h for h in result.hits if h is not first]
-                sense = self.senses[(result.hits[0].entry.id, found.key)]
                 return replace(result, hits=hits, close=min(CLOSE_MAX, len(hits) - 1),
-                               note=other_sense_note(sense, result.hits[0].entry.term,
+                               note=other_sense_note(found.sense, result.hits[0].entry.term,
                                                      result.hits[0].entry.definition))
         return result
 
@@ -215,10 +217,7 @@ class NameLookups:
         rest = whole[len(cut):].strip()
         if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
             return result
-        near = self.index.vectors["full"] @ self.embedder.embed_query(rest)
-        if float(near.max()) >= PLACED_COSINE:
-            return result
-        return replace(result, band=SUGGEST, close=0, confidence=min(result.confidence, UNPLACED_CONFIDENCE))
+        return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))
 
     def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
         """A name the question frames leads an unsure reply and is never refused outright: "what is a

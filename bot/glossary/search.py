@@ -155,7 +155,8 @@ class Searcher(NameLookups):
                 key = close[0][2]
                 same.sort(key=lambda e: self.index.term_key.get(e) != key)
                 hits = [Hit(self.index.entries[e], FUZZY, close[0][1] / 100) for e in same]
-                note, other, _meaning = self._other_sense(same, key)  # "tokne": Token (visual/audio), as "token"
+                note, sense = self._other_sense(same, key)  # "tokne": Token (visual/audio), as "token"
+                other = sense.entry_id if sense is not None else None
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
