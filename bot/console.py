@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import re
+import select
 import sys
 from typing import TextIO
 
@@ -52,6 +53,9 @@ A line without a leading / is the same as /ask."""
 # -- one line in, one answer out ---------------------------------------------------
 
 _ANSWER_LIKE = re.compile(r"[1-9][.)]?|[a-dA-D][.)]")
+# Lines that arrive within this many seconds of the one before came in one paste (a traceback,
+# a code block): no one types Enter and the next line that fast.
+PASTE_GAP = 0.03
 
 
 def _usage(command: str, argument: str) -> str:
@@ -157,20 +161,40 @@ def _one_line_error(exc: BaseException) -> str:
 
 
 def _read_lines(stdin: TextIO, stdout: TextIO, interactive: bool):
-    """Yield input lines until EOF; a prompt only when talking to a terminal."""
-    if interactive:
-        try:  # line editing and history, where available
-            import readline  # noqa: F401
-        except ImportError:  # pragma: no cover - platform dependent
-            pass
-        while True:
-            try:
-                yield input("glossary> ")
-            except EOFError:
-                stdout.write("\n")
-                return
-    else:
+    """Yield input messages until EOF; a prompt only when talking to a terminal.
+
+    At a terminal, lines pasted together are one message, as they are on Discord: a pasted
+    traceback is one question, not one per line. (A terminal with bracketed paste hands
+    `input` the whole paste already.) Through a pipe, each line is a message of its own."""
+    if not interactive:
         yield from stdin
+        return
+    try:  # line editing and history, where available
+        import readline  # noqa: F401
+    except ImportError:  # pragma: no cover - platform dependent
+        pass
+    while True:
+        try:
+            message = input("glossary> ")
+        except EOFError:
+            stdout.write("\n")
+            return
+        try:
+            while _more_waiting(stdin):
+                message += "\n" + input("")
+        except EOFError:
+            yield message
+            stdout.write("\n")
+            return
+        yield message
+
+
+def _more_waiting(stdin: TextIO) -> bool:
+    """Whether the next line is already waiting (it came in the same paste)."""
+    try:
+        return bool(select.select([stdin], [], [], PASTE_GAP)[0])
+    except (OSError, ValueError, TypeError):  # no select on this stream (Windows consoles)
+        return False
 
 
 def run_console(

@@ -317,3 +317,58 @@ def test_a_new_quiz_question_replaces_the_last_without_a_note(searcher):
     handle_line(searcher, "/quiz", quiz=quiz)
     again = handle_line(searcher, "/quiz", quiz=quiz)
     assert again.startswith(("Which term is this?", "What does")) and quiz.pending is not None
+
+
+def _terminal_session(script: str, writes: list[tuple[float, bytes]]) -> str:
+    """Run `script` on a pseudo-terminal, write each chunk after its pause, and return the
+    terminal's output: how the console reads what a person types or pastes."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child process
+        os.chdir(PROJECT_ROOT)
+        os.execv(sys.executable, [sys.executable, "-c", script])
+    output = b""
+
+    def drain(seconds: float) -> None:
+        nonlocal output
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    output += os.read(fd, 65536)
+                except OSError:
+                    return
+
+    try:
+        for pause, chunk in writes:
+            drain(pause)
+            os.write(fd, chunk)
+        drain(2.0)
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    return output.decode(errors="replace")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals as on Linux")
+def test_a_pasted_traceback_is_one_message_at_a_terminal():
+    script = ("import sys\nfrom bot.console import _read_lines\n"
+              "for message in _read_lines(sys.stdin, sys.stdout, True):\n"
+              "    print('MESSAGE', repr(message), flush=True)\n")
+    paste = b"Traceback (most recent call last):\n  File \"train.py\", line 88\nRuntimeError: CUDA out of memory\n"
+    # Typed lines come seconds apart; a paste arrives in one go.
+    output = _terminal_session(script, [(3.0, paste), (1.0, b"what is lora\n"), (1.0, b"\x04")])
+    messages = re.findall(r"MESSAGE '(.*)'", output)
+    assert messages == [
+        "Traceback (most recent call last):\\n  File \"train.py\", line 88\\nRuntimeError: CUDA out of memory",
+        "what is lora",
+    ]
+
+
+def test_through_a_pipe_every_line_is_its_own_question(glossary):
+    out = io.StringIO()
+    run_console(glossary, stdin=io.StringIO("what is lora\nwhat is qlora\n"), stdout=out, interactive=False)
+    assert out.getvalue().count("(matched by") == 2
