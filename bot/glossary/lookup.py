@@ -37,6 +37,9 @@ OTHER_SENSE_MARGIN = 0.1
 # 0.20 against 0.12; "Triton in inference serving": 0.17 against -0.05; "a token in a ViT": 0.01
 # against 0.18 keeps Token). No development or never-trained-on question takes this path.
 SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
+# "lora for sdxl fine-tuning": a name placed without "what is", in a query no longer than this.
+PLACED_MAX_WORDS = 8
+_PLACING = frozenset({"in", "for", "when"})
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
 KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
@@ -122,6 +125,17 @@ class NameLookups:
                                   asked=self._in_question_order(query, together))
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
+
+    def _placed_name(self, query: str) -> _NameLookup | None:
+        """"lora for sdxl fine-tuning", "gqa in llama 2 70b": a short query that opens with a name,
+        then places it ("in", "for" …), asks about that name as "what is …" would; read the same
+        way, with the words after it (`_in_context`)."""
+        if framed_subject(query) is not None or len(query.split()) > PLACED_MAX_WORDS:
+            return None
+        found = self._lookup(f"what is {query}")
+        if found is None or not found.rest or found.rest.split()[0].lower() not in _PLACING:
+            return None  # "base model vs instruct model" is a comparison, for the ranker
+        return found._replace(result=replace(found.result, query=query))
 
     def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
         """"lora finetuning", "awq quantization", "rope embeddings": a name, then the name of the kind

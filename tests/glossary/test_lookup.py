@@ -1,0 +1,26 @@
+"""Name lookups (bot/glossary/lookup.py) on the real glossary with the real bundled model."""
+
+from bot.glossary.search import ANSWER, SUGGEST
+
+
+def test_a_name_placed_without_what_is_is_read_as_if_asked(searcher):
+    # Without "what is", these went to the ranker alone: LoRA was refused behind "Lorax / S-LoRA",
+    # and ResNet answered for its residual connections.
+    for typed, term in (("lora for sdxl fine-tuning", "LoRA"), ("residual connections in resnet-50",
+                        "Residual connection"), ("kv cache in llama inference", "KV cache")):
+        result = searcher.search(typed)
+        assert result.band == ANSWER and result.best.entry.term == term, typed
+        assert result.query == typed
+
+
+def test_a_name_placed_without_what_is_in_another_field_is_offered_as_if_asked(searcher):
+    for typed in ("pan for frying eggs", "headroom in a car for tall drivers"):
+        framed = searcher.search(f"what is {typed}")
+        result = searcher.search(typed)
+        assert result.band == framed.band == SUGGEST, typed
+        assert result.best.entry.term == framed.best.entry.term, typed
+
+
+def test_a_comparison_without_what_is_is_left_to_the_ranker(searcher):
+    result = searcher.search("base model vs instruct model difference")
+    assert len(result.hits) > 1  # the ranker's candidates, not the first name alone
