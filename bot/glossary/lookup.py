@@ -40,6 +40,7 @@ SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # "lora for sdxl fine-tuning": a name placed without "what is", in a query no longer than this.
 PLACED_MAX_WORDS = 8
 _PLACING = frozenset({"in", "for", "when"})
+_CLAUSE = frozenset({"and", "or", "but", "if"})  # … starts a clause of its own after a name, no place
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
 KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
@@ -105,6 +106,8 @@ class NameLookups:
             qualified = candidate == cut and bool(whole) and whole != cut
             also = sorted(self.names.in_text(whole[len(cut):]) - set(ids)) if qualified else []
             rest = whole[len(cut):].strip() if qualified else ""
+            if rest and rest.split()[0].lower() in _CLAUSE:
+                rest = ""  # "what is gradient checkpointing and would it help": a clause of its own, no place
             rest_names = bool(also)
             # "what is rlhf, what is dpo, and what is ppo": the earlier questions' entries too.
             asked = []

@@ -24,3 +24,11 @@ def test_a_name_placed_without_what_is_in_another_field_is_offered_as_if_asked(s
 def test_a_comparison_without_what_is_is_left_to_the_ranker(searcher):
     result = searcher.search("base model vs instruct model difference")
     assert len(result.hits) > 1  # the ranker's candidates, not the first name alone
+
+
+def test_a_clause_after_a_framed_name_does_not_place_it(searcher):
+    # "and would it help" is near no entry, so it once read as another field and the name was offered.
+    for typed, term in (("what is gradient checkpointing and would it help?", "Gradient checkpointing"),
+                        ("what is lora and why is it so cheap", "LoRA")):
+        result = searcher.search(typed)
+        assert result.band == ANSWER and result.best.entry.term == term, typed
