@@ -138,7 +138,9 @@ class NameLookups:
         found = self._lookup(f"what is {query}")
         if found is None or not found.rest or found.rest.split()[0].lower() not in _PLACING:
             return None  # "base model vs instruct model" is a comparison, for the ranker
-        return found._replace(result=replace(found.result, query=query))
+        # Even a place that names an entry must read as the glossary's field ("hopper for grain
+        # storage" names Storage): unframed, the name is less surely the question's subject.
+        return found._replace(result=replace(found.result, query=query), rest_names=False)
 
     def _name_and_its_kind(self, text: str) -> tuple[list[int], list[int]]:
         """"lora finetuning", "awq quantization", "rope embeddings": a name, then the name of the kind
@@ -236,14 +238,16 @@ class NameLookups:
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))
 
-    def _offer_framed_name(self, query: str, result: SearchResult) -> SearchResult:
+    def _offer_framed_name(self, query: str, result: SearchResult, placed: int | None = None) -> SearchResult:
         """A name the question frames leads an unsure reply and is never refused outright: "what is a
         tokenizer in huggingface" or "what's an agent in langchain" hold a word the glossary never
         uses, so they were not answered as a name, and the ranker may not be sure of them either
         (ReAct before Agent); offered first ("Did you mean"), the name is one click away. So is the
-        glossary's sense of "attention in psychology", where the glossary may not cover the rest."""
+        glossary's sense of "attention in psychology", where the glossary may not cover the rest, and a
+        name a short query places without "what is" (`placed`)."""
         cut = framed_subject(query)
         ids = (self.names.exactly(cut) or self._names_only(cut)) if cut else self._names_only(query)
+        ids = [placed] if placed is not None else ids  # "gqa in llama 2 70b" (_placed_name)
         if not ids or (result.band == SUGGEST and set(ids) <= {h.entry.id for h in result.hits[:len(ids)]}):
             return result
         place = {h.entry.id: n for n, h in enumerate(result.hits)}

@@ -137,9 +137,16 @@ class Searcher(NameLookups):
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
-        found = (self._lookup(plain) if plain != query else None) or self._lookup(query) or self._placed_name(query)
+        found = (self._lookup(plain) if plain != query else None) or self._lookup(query)
         if found:
             return self._in_context(found) if found.rest and self.embedder is not None else found.result
+        placed = self._placed_name(query) if self.embedder is not None else None
+        if placed:
+            # "lora for sdxl fine-tuning" read as "what is …"; when its place is unclear ("q-former in
+            # blip-2"), the ranker decides, the name leading if it is unsure.
+            answer = self._in_context(placed)
+            if answer.band == ANSWER:
+                return answer
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
         if in_another_language(query):
@@ -161,7 +168,7 @@ class Searcher(NameLookups):
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
         if result.band != ANSWER:
-            result = self._offer_framed_name(query, result)
+            result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None)
         else:
             result = self._answer_placed(query, result)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no
