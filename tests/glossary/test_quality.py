@@ -100,6 +100,46 @@ def test_names_asked_about_in_another_field_are_answered_less_often_than_in_ours
     assert far["field-other"] >= 80 and far["field-ml"] <= 2, far
 
 
+def _by_kind(report: dict) -> dict[str, dict[str, int]]:
+    """Per kind: questions, right entry first, answered outright, answered outright wrongly."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in report["results"]:
+        c = counts.setdefault(r["kind"], {"n": 0, "first": 0, "answered": 0, "wrong": 0})
+        right = bool(r["top"]) and r["top"][0] in r["expected"]
+        c["n"] += 1
+        c["first"] += right
+        c["answered"] += r["band"] == ANSWER
+        c["wrong"] += r["band"] == ANSWER and not right
+    return counts
+
+
+def test_names_placed_without_what_is_are_answered_in_ours_and_rarely_in_other_fields(searcher):
+    """data/eval/placed.jsonl: 201 short unframed queries that place a name ("lora for sdxl
+    fine-tuning", "pan for frying eggs"), by a writer who saw only the glossary; never trained on.
+    Shipped files measured: ML settings (82) first 77, answered 48, none wrongly (70, 18 and 0
+    before such a query was read as "what is …"); other fields (53) answered 4 (3 before); covered
+    everyday senses (23) answered 13 of 23 (9); symptoms that start with a name (43) unchanged,
+    first 30, answered 22 (4 wrongly)."""
+    counts = _by_kind(evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "placed.jsonl")))
+    assert counts["ml_setting"]["first"] >= 74 and counts["ml_setting"]["answered"] >= 42, counts
+    assert counts["ml_setting"]["wrong"] <= 1, counts
+    assert counts["other_field"]["answered"] <= 6, counts
+    assert counts["symptom"]["wrong"] <= 5, counts
+
+
+def test_names_in_their_other_sense_are_not_answered_as_the_glossarys(searcher):
+    """data/eval/senses.jsonl: 249 questions on names with a second sense (senses.tsv and others),
+    by a writer who saw only the glossary; never trained on. Shipped files measured: the other
+    sense (53) answered 10, none wrongly, first 21; the glossary's own sense (55) first 53, answered
+    36; other fields (54) answered 4; a name in an ML setting (54) first 49, answered 26 (2 wrongly;
+    40, 7 and 4 before an unframed placed name was read as "what is …")."""
+    counts = _by_kind(evaluate(searcher, load_cases(DEFAULT_DATA_DIR / "eval" / "senses.jsonl")))
+    assert counts["other_sense"]["wrong"] <= 1, counts
+    assert counts["own_sense"]["first"] >= 50, counts
+    assert counts["other_field"]["answered"] <= 6, counts
+    assert counts["ml_context"]["first"] >= 46 and counts["ml_context"]["wrong"] <= 3, counts
+
+
 # Shipped files measured: question hit@1 0.956 (43 of 45), hit@5 1.0, answer precision 0.989,
 # off-glossary answered 0 of 15, false refusals 0 of 105; names 15 of 15 each, names in passing
 # ("mention") 14 of 15. Each floor leaves room for a question or two. (The ranker trained with
