@@ -43,6 +43,27 @@ def _one_letter_more_or_less(typed: str, name: str) -> bool:
     return False
 
 
+_KEY_AT = {ch: (row, col + shift) for row, (keys, shift) in
+           enumerate((("qwertyuiop", 0.0), ("asdfghjkl", 0.25), ("zxcvbnm", 0.75))) for col, ch in enumerate(keys)}
+
+
+def _keys_apart(a: str, b: str) -> bool:
+    """Whether two letters are not neighbours on a QWERTY keyboard (a finger slips to a neighbour)."""
+    if a not in _KEY_AT or b not in _KEY_AT:
+        return True
+    (row_a, x_a), (row_b, x_b) = _KEY_AT[a], _KEY_AT[b]
+    return abs(row_a - row_b) > 1 or abs(x_a - x_b) > (1.0 if row_a == row_b else 0.75)
+
+
+def _one_letter_replaced_far(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` with one letter replaced by one no neighbour of it on the keyboard:
+    for a short acronym, another name more often than a slip ("dora" is DoRA, not LoRA; "orpo" ORPO)."""
+    if len(typed) != len(name):
+        return False
+    differ = [(a, b) for a, b in zip(typed, name) if a != b]
+    return len(differ) == 1 and _keys_apart(*differ[0])
+
+
 class Names:
     """The glossary's terms and aliases as a text may name them."""
 
@@ -161,12 +182,16 @@ class Names:
     def another_word(self, query: str, entry_id: int, name: str) -> bool:
         """A short name one letter longer or shorter than the text is more often another word than a
         slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
-        GEMM, "pane": Pan): offered ("Did you mean"), not answered."""
+        GEMM, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
+        keyboard ("dora": LoRA, "orpo": GRPO): offered ("Did you mean"), not answered."""
         written = self._alias_text.get((entry_id, name), name)
         letters = [ch for ch in written if ch.isalnum()]
         acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
+        typed = [lookup_key(s) for s in self.subjects(query)]
+        if acronym and len(name) <= 5 and any(_one_letter_replaced_far(t, name) for t in typed):
+            return True
         return (len(name) <= 3 or (acronym and len(name) <= 4)) and any(
-            _one_letter_more_or_less(lookup_key(s), name) for s in self.subjects(query))
+            _one_letter_more_or_less(t, name) for t in typed)
 
     def misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does
