@@ -314,12 +314,21 @@ def related_embed(entry: StoredEntry, related: list[Related]) -> discord.Embed:
     return embed
 
 
-def config_text(config) -> str:
-    """`/glossary config show`: a server's settings as a short message (channel ids as mentions)."""
+# Without the Message Content intent Discord sends a study channel's messages without their text,
+# except those that @mention the bot: an admin who adds a channel must not be left wondering.
+NO_MESSAGE_CONTENT = ("⚠️ This bot runs without the Message Content intent, so in study channels it answers only "
+                      "messages that @mention it. Its host can turn the intent on (the Developer Portal's switch "
+                      "and GLOSSARY_MESSAGE_CONTENT=true; see the README).")
+
+
+def config_text(config, *, reads_messages: bool = True) -> str:
+    """`/glossary config show`: a server's settings as a short message (channel ids as mentions);
+    `reads_messages`: whether the bot has the Message Content intent its study channels need."""
     study = ", ".join(f"<#{c}>" for c in config.study_channels) or "none"
     daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
     lines = [
         f"**Study channels:** {study}",
+        *([NO_MESSAGE_CONTENT] if config.study_channels and not reads_messages else []),
         f"**Term of the day:** {'on' if config.daily_enabled else 'off'} · channel {daily} · "
         + f"{config.daily_time} {config.timezone}",
     ]

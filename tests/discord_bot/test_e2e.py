@@ -83,6 +83,8 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
                 added = await fake.wait_for_response(await fake.send_slash_command(
                     "glossary config study-channel", {"action": "add", "channel": study}, user=fake.owner))
                 assert added.ok and added.data["flags"] == 64 and f"<#{study.id}>" in added.content
+                # without the Message Content intent (this bot's default) only @mentions are read there
+                assert "only messages that @mention it" in added.content
                 general = guild.channel("general")
                 for action in ("add", "remove"):  # add and take back a second one: only "study" stays
                     changed = await fake.wait_for_response(await fake.send_slash_command(
@@ -92,6 +94,9 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
                 bad = await fake.wait_for_response(await fake.send_slash_command(
                     "glossary config daily-time", {"time": "25:99"}, user=fake.owner))
                 assert "Not changed" in bad.content and bad.data["flags"] == 64
+                daily = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config daily-channel", {"channel": general}, user=fake.owner))
+                assert "It is off" in daily.content and "daily enabled:True" in daily.content
 
                 # a mention with a question in the study channel gets a reply
                 sent = await fake.send_message(study, f"<@{fake.bot_user.id}> what is attention?", author=alice)

@@ -191,3 +191,12 @@ def test_turning_a_page_keeps_everything_but_the_page():
     assert sorted(after) == sorted(before)  # other matches, related, 📚, 👍/👎 all still there
     assert [render.parse_custom_id(b.custom_id)[2] for b in turned.children
             if b.custom_id.startswith(render.PAGE_PREFIX)] == [0, 2]
+
+
+def test_settings_warn_that_study_channels_need_the_message_content_intent():
+    from bot.state.store import GuildConfig
+
+    with_channel, without = GuildConfig(guild_id=1, study_channels=(5,)), GuildConfig(guild_id=1)
+    assert render.NO_MESSAGE_CONTENT in render.config_text(with_channel, reads_messages=False)
+    assert render.NO_MESSAGE_CONTENT not in render.config_text(with_channel, reads_messages=True)
+    assert render.NO_MESSAGE_CONTENT not in render.config_text(without, reads_messages=False)

@@ -66,6 +66,10 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                           "role (/glossary config editor-role).")
         raise app_commands.MissingPermissions(["manage_guild"])
 
+    @property
+    def _reads_messages(self) -> bool:
+        return self.bot.intents.message_content
+
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(render.clip(text, render.CONTENT_MAX), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
@@ -78,12 +82,12 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         except ScheduleError as exc:
             await self._reply(interaction, f"Not changed: {exc}")
             return
-        await self._reply(interaction, f"{done}\n{render.config_text(config)}")
+        await self._reply(interaction, f"{done}\n{render.config_text(config, reads_messages=self._reads_messages)}")
 
     @config.command(name="show", description="Show this server's glossary settings")
     async def show(self, interaction: discord.Interaction) -> None:
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
-        await self._reply(interaction, render.config_text(config))
+        await self._reply(interaction, render.config_text(config, reads_messages=self._reads_messages))
 
     @config.command(name="study-channel", description="Answer questions in a channel (or stop)")
     @app_commands.describe(action="add or remove", channel="The channel")
@@ -101,13 +105,16 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
         config = await in_quick_pool(change)
         verb = "Added" if action == "add" else "Removed"
-        await self._reply(interaction, f"{verb} {channel.mention}.\n{render.config_text(config)}")
+        await self._reply(interaction, f"{verb} {channel.mention}.\n{render.config_text(config, reads_messages=self._reads_messages)}")
 
     @config.command(name="daily-channel", description="Channel for the term of the day")
     async def daily_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         # An error about posting to the old channel says nothing about the new one.
-        await self._update(interaction, f"Term of the day goes to {channel.mention}.", daily_channel_id=channel.id,
-                           last_error=None)
+        config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
+        # A channel alone posts nothing: the admin who set one should not wait for a post that never comes.
+        still_off = "" if config.daily_enabled else " It is off: `/glossary config daily enabled:True` starts it."
+        await self._update(interaction, f"Term of the day goes to {channel.mention}.{still_off}",
+                           daily_channel_id=channel.id, last_error=None)
 
     @config.command(name="daily-time", description="Local time for the term of the day (HH:MM, 24-hour)")
     async def daily_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
