@@ -62,7 +62,9 @@ class Feedback(commands.Cog):
         vote, _, number = custom_id.removeprefix(render.FEEDBACK_PREFIX).partition(":")
         question = await in_quick_pool(self._vote, int(number), interaction.user.id, UP if vote == "up" else DOWN)
         if question is None:
-            await safe_reply(interaction, "That answer is too old to vote on now.")
+            # Its question is gone: past the log's retention, or deleted by its asker's /forget-me.
+            await safe_reply(interaction, "That answer's question is no longer kept (it was deleted or is past "
+                                          "the log's retention), so it takes no more votes.")
             return
         if vote == "up":
             await safe_reply(interaction, "Thanks! Noted 👍 (press 👎 to change your vote).")
