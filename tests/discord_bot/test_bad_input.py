@@ -228,3 +228,14 @@ nasty_text = st.lists(
 @given(text=nasty_text)
 def test_generated_bad_input(world: World, text: str) -> None:
     world.check(text)
+
+
+def test_quiz_round_options_outside_their_ranges_get_a_message(world: World) -> None:
+    # Discord's clients keep to the synced ranges; a raw API call once got "Something went wrong"
+    # (round:-1, a traceback in the log) or a 598-question round (round:1000).
+    for options in ({"round": -1}, {"round": 0}, {"round": 1000}, {"round": 3, "seconds": 1}):
+        got = world.loop.run(world.fake.wait_for_response(world.loop.run(world.fake.send_slash_command(
+            "quiz", options, user=world.fake.owner, channel=world.study))))
+        assert got.ok and "1 to 20 questions" in (got.content or ""), (options, got.content)
+    assert not world.bot.state.study.running_rounds()
+    assert not world.errors.records, world.errors.messages()

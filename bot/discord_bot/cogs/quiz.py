@@ -22,6 +22,9 @@ from .. import render, render_quiz
 from ..ui import dynamic_view, in_quick_pool, safe_reply
 from .rounds import DEFAULT_SECONDS
 
+ROUND_MIN, ROUND_MAX = 1, 20  # questions in a round
+SECONDS_MIN, SECONDS_MAX = 10, 300  # per question
+
 
 class Quiz(commands.Cog):
     def __init__(self, bot) -> None:
@@ -68,9 +71,14 @@ class Quiz(commands.Cog):
     @app_commands.command(name="quiz", description="A multiple-choice question on a glossary term, just for you")
     @app_commands.describe(round="Start a round in this channel with this many questions, open to everyone",
                            seconds="A round's time per question (default 30)")
-    async def quiz(self, interaction: discord.Interaction, round: app_commands.Range[int, 1, 20] | None = None,
-                   seconds: app_commands.Range[int, 10, 300] = DEFAULT_SECONDS) -> None:
+    async def quiz(self, interaction: discord.Interaction,
+                   round: app_commands.Range[int, ROUND_MIN, ROUND_MAX] | None = None, seconds: app_commands.Range[int, SECONDS_MIN, SECONDS_MAX] = DEFAULT_SECONDS) -> None:
         if round is not None:
+            # Discord's clients keep to the ranges; a raw API call need not, and discord.py passes it on.
+            if not (ROUND_MIN <= round <= ROUND_MAX and SECONDS_MIN <= seconds <= SECONDS_MAX):
+                await safe_reply(interaction, f"A round has {ROUND_MIN} to {ROUND_MAX} questions, each open "
+                                              f"{SECONDS_MIN} to {SECONDS_MAX} seconds.")
+                return
             rounds = self.bot.get_cog("Rounds")
             await rounds.start(interaction, round, seconds)
             return
