@@ -14,7 +14,7 @@ from .glossary.store import StoredEntry
 MATCH_LABELS = {
     "exact": "exact term",
     "alias": "alias",
-    "fuzzy": "spelling match",
+    "fuzzy": "spelling",  # "Matched by spelling", not "by spelling match"
     "mention": "term named in the question",
     "keyword": "keyword search",
     "semantic": "meaning search",

@@ -76,7 +76,7 @@ def test_ask_paraphrase_finds_activation_checkpointing(searcher):
 def test_misspelling_is_matched_by_spelling(searcher):
     out = handle_line(searcher, "/define attenton")
     assert out.startswith("Attention\n")
-    assert "spelling match" in out
+    assert "matched by spelling" in out
 
 
 def test_off_topic_question_is_refused(searcher):

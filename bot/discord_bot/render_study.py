@@ -78,13 +78,14 @@ def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None) 
 
 
 def deck_embed(stats: DeckStats) -> discord.Embed:
-    retention = "no reviews yet" if stats.retention_30d is None else f"{stats.retention_30d:.0%}"
+    retention = "no reviews yet" if stats.retention_30d is None else (
+        f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
     embed = discord.Embed(title="Your review deck", colour=render.COLOUR)
     embed.add_field(name="Due now", value=str(stats.due_now))
     embed.add_field(name="Due today", value=str(stats.due_today))
     embed.add_field(name="Cards", value=str(stats.cards))
     embed.add_field(name="Learned", value=str(stats.learned))
-    embed.add_field(name="Recalled (30 days)", value=f"{retention} of {stats.reviews_30d} reviews")
+    embed.add_field(name="Recalled (30 days)", value=retention)
     embed.set_footer(text="Scheduled by FSRS · /review start to review")
     return embed
 

@@ -152,6 +152,10 @@ def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embe
                     "glossary alias add", {"alias": "memo trick", "term": "Activation checkpointing"},
                     user=editor, guild=home))
                 assert "now finds **Activation checkpointing**" in added.content
+                for term in ("LoRA", "QLoRA"):  # pointing an alias elsewhere says what it found before
+                    moved = await fake.wait_for_response(await fake.send_slash_command(
+                        "glossary alias add", {"alias": "cheap tune", "term": term}, user=editor, guild=home))
+                assert "now finds **QLoRA**" in moved.content and "It found **LoRA** before" in moved.content
                 still_no = await fake.wait_for_response(await fake.send_slash_command(
                     "glossary gaps", {}, user=editor, guild=home))
                 assert "Manage Server" in still_no.content

@@ -50,6 +50,12 @@ def test_cards_move_through_again_and_good_across_a_restart(real_index_path, rea
                 missing = await fake.wait_for_response(
                     await fake.send_slash_command("review add", {"term": "zzqx blorf"}, user=alice))
                 assert "no entry" in missing.content
+                # /review remove forgives case as /review add does ("kv cache" is stored as "KV cache")
+                await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "kv cache"}, user=alice))
+                removed = await fake.wait_for_response(
+                    await fake.send_slash_command("review remove", {"term": "KV CACHE"}, user=alice))
+                assert "Removed **KV cache**" in removed.content, removed.content
 
                 clock["now"] += timedelta(seconds=5)
                 front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))

@@ -215,13 +215,16 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if taken and taken.best:
             return (f"Not added: “{render.escape_user_text(alias, 60)}” already names "
                     f"{discord.utils.escape_markdown(taken.best.entry.term)} in the glossary.")
+        before = self.bot.state.additions.alias_target(interaction.guild_id, alias)
         try:
             stored = self.bot.state.additions.add_alias(interaction.guild_id, alias, entry.term,
                                                         *self._who(interaction), self.bot.now())
         except AdditionError as exc:
             return f"Not added: {exc}."
+        replaced = (f" It found **{discord.utils.escape_markdown(before)}** before."
+                    if before is not None and before != entry.term else "")
         return (f"In this server, “{render.escape_user_text(stored, 60)}” now finds "
-                f"**{discord.utils.escape_markdown(entry.term)}** (labelled as this server's alias).")
+                f"**{discord.utils.escape_markdown(entry.term)}** (labelled as this server's alias).{replaced}")
 
     @alias.command(name="add", description="Let a name of this server's find a glossary entry, here only")
     @app_commands.describe(alias="The server's name, e.g. ytdl", term="The glossary entry it stands for")

@@ -108,10 +108,18 @@ class Review(commands.Cog):
 
     @group.command(name="remove", description="Take a term out of your review deck")
     async def remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        removed = await in_quick_pool(self.bot.state.study.remove_card, interaction.user.id, term)
-        shown = render.escape_user_text(term, 100)
-        await safe_reply(interaction, f"Removed **{shown}** from your deck." if removed
-                         else f"“{shown}” is not in your deck (names must match exactly).")
+        removed = await in_quick_pool(self._remove, interaction.user.id, term)
+        await safe_reply(interaction, f"Removed **{render.escape_user_text(removed, 100)}** from your deck."
+                         if removed else f"“{render.escape_user_text(term, 100)}” is not in your deck.")
+
+    def _remove(self, user_id: int, term: str) -> str | None:
+        """The card's term taken out of the deck: as typed, in any case, or an entry the text names
+        (an alias: "kv-cache"); None when no card matches. /review add forgives as much."""
+        study = self.bot.state.study
+        by_fold = {t.casefold(): t for t in study.deck_terms(user_id)}
+        entry = None if term.casefold() in by_fold else self.bot.searcher.named(term)  # no model call
+        card = by_fold.get(term.casefold()) or (by_fold.get(entry.term.casefold()) if entry else None)
+        return card if card is not None and study.remove_card(user_id, card) else None
 
     @remove.autocomplete("term")
     async def remove_autocomplete(self, interaction: discord.Interaction,
