@@ -287,6 +287,17 @@ def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
     return argv
 
 
+def _keepers_days(text: str) -> int:
+    """`gaps --days`: a whole number of days, 1 to 3650 (as /glossary gaps takes)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"days must be 1 to 3650, not {days}")
+    return days
+
+
 def _keepers(name: str):
     """A command of cli_keepers, imported when it runs."""
     def command(glossary: Glossary, args) -> int:
@@ -331,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("action", choices=["export"], help="export: voted questions in the eval format")
     feedback.add_argument("--out", help="write to this file instead of stdout (JSON lines)")
     gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
-    gaps.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+    gaps.add_argument("--days", type=_keepers_days, default=30, help="how far back (default 30)")
     gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
     add("health", cmd_health, "exit 0 if the running bot is healthy (its /healthz), for container health checks")
     state = add("state", _keepers("cmd_state"), "move the bot's state database")

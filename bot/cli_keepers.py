@@ -11,11 +11,22 @@ from pathlib import Path
 from .glossary.service import Glossary
 
 
+def _existing_store(glossary: Glossary):
+    """The bot's state store, for a report that only reads it: a SQLite file that is not there is a
+    mistyped GLOSSARY_STATE_DB, not an empty history (opening it would create an empty database)."""
+    from .state import StateStore
+    from .state.db import StateError
+
+    target = glossary.settings.state_target
+    if isinstance(target, Path) and not target.exists():
+        raise StateError(f"no state database at {target}: the bot writes it when it runs; set GLOSSARY_STATE_DB "
+                         "(or DATABASE_URL) to the one it uses")
+    return StateStore(target)
+
+
 def cmd_feedback(glossary: Glossary, args) -> int:
     """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
-    from .state import StateStore
-
-    store = StateStore(glossary.settings.state_target)
+    store = _existing_store(glossary)
     try:
         cases = store.feedback.export()
     finally:
@@ -32,9 +43,8 @@ def cmd_feedback(glossary: Glossary, args) -> int:
 def cmd_gaps(glossary: Glossary, args) -> int:
     """The uncovered topics of the last `--days` days, most askers first."""
     from .glossary.gaps import GapQuestion, gaps_report
-    from .state import StateStore
 
-    store = StateStore(glossary.settings.state_target)
+    store = _existing_store(glossary)
     try:
         since = datetime.now(UTC) - timedelta(days=args.days)
         logged = store.feedback.gap_questions(since, args.guild)

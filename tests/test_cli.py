@@ -197,3 +197,20 @@ def test_health_fails_when_the_bot_does_not_answer_and_falls_back_to_a_lookup(ca
     assert main(["health"]) == 1 and "unhealthy" in capsys.readouterr().err
     monkeypatch.delenv("DISCORD_TOKEN")  # the console's container: a lookup through the index
     assert main(["health"]) == 0
+
+
+def test_keepers_reports_refuse_a_state_database_that_is_not_there(capsys, monkeypatch, tmp_path, real_index_path):
+    # A mistyped GLOSSARY_STATE_DB once created an empty database and reported "No unanswered questions".
+    missing = tmp_path / "typo" / "state.db"
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(missing))
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    for argv in (["gaps"], ["feedback", "export"]):
+        assert main(argv) == 1, argv
+        assert "no state database at" in capsys.readouterr().err
+    assert not missing.parent.exists()
+
+
+def test_gaps_takes_only_a_positive_number_of_days(capsys):
+    for days in ("0", "-3", "many"):
+        assert main(["gaps", "--days", days]) == 2, days
+        assert "--days" in capsys.readouterr().err
