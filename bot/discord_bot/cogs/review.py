@@ -185,7 +185,7 @@ class Review(commands.Cog):
         sent = 0
         for user_id, due in await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now()):
             text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
-                    "Type `/review start` in a server with the bot. (`/review remind off` stops these.)")
+                    "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
             try:
                 user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
                 await user.send(text, allowed_mentions=render.NO_MENTIONS)

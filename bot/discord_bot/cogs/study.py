@@ -1,4 +1,4 @@
-"""Answers questions asked in study channels, and whenever the bot is mentioned.
+"""Answers questions asked in study channels, whenever the bot is mentioned, and in direct messages.
 
 Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
@@ -40,8 +40,10 @@ def looks_like_question(text: str) -> bool:
 class Study(commands.Cog):
     def __init__(self, bot, *, per: float = COOLDOWN_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.bot = bot
+        self.per = per
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
+        self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
 
     def strip_mentions(self, message: discord.Message) -> str:
         text = message.content or ""
@@ -73,20 +75,31 @@ class Study(commands.Cog):
         """Reply if appropriate; True if a reply was sent."""
         if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
             return False
-        if message.guild is None or self.bot.state is None or self.bot.searcher is None:
+        if self.bot.state is None or self.bot.searcher is None:
             return False
-        mentioned = self.mentioned(message)
+        if message.guild is None and not isinstance(message.channel, discord.DMChannel):
+            return False  # a group DM: not a conversation with the bot
+        # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
+        # without the Message Content intent).
+        mentioned = message.guild is None or self.mentioned(message)
         text = self.strip_mentions(message)
         if not mentioned and not looks_like_question(clean_query(text)):
             return False  # chatter: costs no lookup and no cooldown
         if not mentioned and not await self.in_study_channel(message):
             return False
-        if self.cooldown.update_rate_limit(message, self.clock()):
-            return False  # on cooldown: silent
+        now = self.clock()
+        if wait := self.cooldown.update_rate_limit(message, now):
+            # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
+            if mentioned and not self.notices.update_rate_limit(message, now):
+                await self.reply(message, content=f"One question every {self.per:.0f} seconds, "
+                                                  f"please: ask again in {max(1, round(wait))} s.")
+                return True
+            return False
         if not text:
             await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
             return True
-        answer = await in_search_pool(self._answer, text, message.guild.id, message.author.id)
+        answer = await in_search_pool(self._answer, text, message.guild.id if message.guild else None,
+                                      message.author.id)
         result = answer.result
         if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both named, so never a guess
             embed, view = render.side_by_side(result)
@@ -109,7 +122,7 @@ class Study(commands.Cog):
             await self.reply(message, content=render.not_found_text(text, result))
         return True
 
-    def _answer(self, text: str, guild_id: int, user_id: int):
+    def _answer(self, text: str, guild_id: int | None, user_id: int):
         """The search, with the server's aliases and note; the question logged for the gaps report."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)

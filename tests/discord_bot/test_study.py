@@ -1,0 +1,60 @@
+"""Questions asked of the bot directly: in a direct message, and by @mention while on cooldown."""
+
+from __future__ import annotations
+
+from tests.fake_discord import FakeDiscord
+
+from .helpers import assert_no_pings, make_bot, make_settings, record_handled, run, running, study_server
+
+
+def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embedder, tmp_path) -> None:
+    # Discord delivers a DM's text without the Message Content intent; the bot once ignored it.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)  # no Message Content intent
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            _guild, alice, _study = study_server(fake, state_path)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                dm = fake.dm_channel(alice)
+                sent = await fake.send_message(dm, "what is lora?", author=alice)
+                reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+                assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
+                bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window
+                sent = await fake.send_message(dm, "loss goes nan with fp16", author=alice)
+                reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+                assert reply.content or reply.embeds  # unsure or refused, but said: it was asked directly
+                assert bot.state.db.query("SELECT count(*) FROM questions WHERE guild_id = 0")[0][0] == 2
+                assert not fake.errors
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            _guild, alice, study = study_server(fake, state_path)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Study")
+                cog.clock = lambda: 1_000_000.0  # time stands still: every later question is on cooldown
+                handled = record_handled(cog)
+                first = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+                await fake.wait_for_channel_message(study, after=first, timeout=10)
+                second = await fake.send_message(study, f"{fake.bot_user.mention} hi!", author=alice)
+                notice = await fake.wait_for_channel_message(study, after=second, timeout=10)
+                assert "ask again in" in notice.content
+                third = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
+                unasked = await fake.send_message(study, "what is adam?", author=alice)
+                await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=10,
+                                    what="both handled")
+                assert handled[third.id] is False and handled[unasked.id] is False  # one notice per wait
+                assert not fake.errors
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
