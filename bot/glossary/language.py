@@ -42,17 +42,36 @@ def _is_latin(ch: str) -> bool:
     return "LATIN" in unicodedata.name(ch, "")
 
 
+def _is_greek(ch: str) -> bool:
+    return "GREEK" in unicodedata.name(ch, "")
+
+
+# "what does σ mean": Greek letters are maths in an English question. Letters of another script
+# (Chinese, Cyrillic, Arabic …) make a fifth of the letters when the question is asked in that
+# language around an English name ("什么是LoRA?" 3 of 7, "что такое attention?" 9 of 18); an English
+# question quoting a word of it has far fewer ("why does the tokenizer split 你好 into 3 tokens": 2 of 33).
+OTHER_SCRIPT_SHARE = 0.2
+
+
 def in_another_script(text: str) -> bool:
-    """Most of the letters are not Latin ones (Chinese, Cyrillic, Arabic, …): Greek letters
-    inside an English question ("β-VAE", "what does σ mean") leave it English."""
+    """Written in good part in a script other than Latin and Greek."""
     letters = [ch for ch in text if ch.isalpha()]
-    return bool(letters) and sum(not _is_latin(ch) for ch in letters) > len(letters) / 2
+    other = sum(not _is_latin(ch) and not _is_greek(ch) for ch in letters)
+    return other >= 2 and other >= OTHER_SCRIPT_SHARE * len(letters)
+
+
+# How questions open in those languages, even with one word of theirs: "was ist LoRA?"
+_FOREIGN_OPENING = re.compile(r"^\W*(?:was ist|was sind|wie funktioniert|qu'?est[- ]ce que?|c'?est quoi|"
+                              r"que es|qu[eé] es|qu[eé] son|o que [eé]|che cos'?[eèé]|cos'?[eèé])\b", re.IGNORECASE)
 
 
 def in_another_language(text: str) -> bool:
-    """Written in another script, or at least two words and a third of them common words of
-    Spanish, French, German, Portuguese or Italian ("¿qué es el aprendizaje por refuerzo?")."""
+    """Written in another script, opened as a question in another language ("was ist …"), or at
+    least two words and a third of them common words of Spanish, French, German, Portuguese or
+    Italian ("¿qué es el aprendizaje por refuerzo?")."""
     if not text.isascii() and in_another_script(text):
+        return True
+    if _FOREIGN_OPENING.search(text.replace("’", "'")):
         return True
     words = _WORDS.findall(text.casefold() if text.isascii() else _plain(text))
     foreign = sum(w in _FOREIGN_PLAIN for w in words)

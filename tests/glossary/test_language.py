@@ -12,10 +12,13 @@ from tests.glossary.test_search import CountingEmbedder
 
 ELSEWHERE = ["什么是注意力机制", "что такое внимание", "¿qué es el aprendizaje por refuerzo?",
              "qu'est-ce que la rétropropagation ?", "was ist ein Transformer und wie funktioniert er",
-             "o que é aprendizado por reforço", "cos'è il dropout", "注意力機構とは何ですか"]
+             "o que é aprendizado por reforço", "cos'è il dropout", "注意力機構とは何ですか",
+             # another language around an English name (once read as English, "Lorax / S-LoRA" first)
+             "was ist LoRA?", "什么是LoRA?", "что такое attention?", "qu’est-ce que LoRA ?"]
 ENGLISH = ["what is β-VAE", "what does σ mean in the DDPM loss", "comment on the learning rate schedule",
            "die hard fans of adam", "was the model trained in fp16", "what is the KL term",
-           "las vegas is not a term", "how do I use the transformer library"]
+           "las vegas is not a term", "how do I use the transformer library",
+           "why does the tokenizer split 你好 into 3 tokens?", "what does 注意力 mean in transformers"]
 
 
 @pytest.mark.parametrize("text", ELSEWHERE)
@@ -47,7 +50,8 @@ def test_a_question_in_another_script_is_told_so_without_a_model_call(searcher, 
 
 
 def test_an_entry_named_in_another_language_leads_the_offer(searcher):
-    for text in ("LoRA微调是什么原理", "was ist ein Transformer und wie funktioniert er"):
+    for text in ("LoRA微调是什么原理", "was ist ein Transformer und wie funktioniert er", "was ist LoRA?",
+                 "什么是LoRA?"):
         result = searcher.search(text)
         assert result.band == SUGGEST, text
         assert result.best.entry.term in {"LoRA", "Transformer"}, text
