@@ -108,7 +108,8 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
-        lines = ["The glossary may not cover that. Closest entries:" if result.far
+        lines = [f"{result.note}\nDid you mean:" if result.note
+                 else "The glossary may not cover that. Closest entries:" if result.far
                  else "Not sure which entry that is. Did you mean:"]
         lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}"
                   for n, h in enumerate(result.hits[:SUGGESTIONS], start=1)]

@@ -245,11 +245,15 @@ def not_found_text(query: str, result: SearchResult) -> str:
     return clip(text, CONTENT_MAX)
 
 
-def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: bool = False) -> str:
+def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: bool = False,
+                 note: str = "") -> str:
     """The "did you mean" message: the candidates with the first line of each, to pick by button;
-    `far` (none of them near the question, SearchResult.far) says the glossary may not cover it."""
+    `far` (none of them near the question, SearchResult.far) says the glossary may not cover it;
+    a search's `note` comes first (a question in another language: the bot reads English)."""
     shown = escape_user_text(query, 200)
-    if far:
+    if note:
+        text = f"{note}\nDid you mean:"
+    elif far:
         text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
                 else "The glossary may not cover that. Closest entries:")
     else:

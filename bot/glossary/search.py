@@ -212,7 +212,8 @@ class Searcher(NameLookups):
         if not named:
             return replace(result, band=NOT_FOUND, hints=(), note=ENGLISH_ONLY_NOTE)
         hits = named + [h for h in result.hits if h.match != MENTION]
-        return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence, asked=result.asked)
+        return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence, asked=result.asked,
+                            note=ENGLISH_ONLY_NOTE)
 
     def ranked(self, query: str, limit: int = 5) -> SearchResult:
         """The learned ranker's best entries for a cleaned query, with its calibrated verdict."""

@@ -53,5 +53,6 @@ def test_an_entry_named_in_another_language_leads_the_offer(searcher):
     for text in ("LoRA微调是什么原理", "was ist ein Transformer und wie funktioniert er", "was ist LoRA?",
                  "什么是LoRA?"):
         result = searcher.search(text)
-        assert result.band == SUGGEST, text
+        assert result.band == SUGGEST and result.note == ENGLISH_ONLY_NOTE, text
         assert result.best.entry.term in {"LoRA", "Transformer"}, text
+        assert result_text(result, searcher).startswith("I can only read questions in English"), text

@@ -116,7 +116,7 @@ class Study(commands.Cog):
         if result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await self.reply(message, content=render.suggest_text(text, entries, far=result.far),
+            await self.reply(message, content=render.suggest_text(text, entries, far=result.far, note=result.note),
                              view=dynamic_view(view))
         else:
             await self.reply(message, content=render.not_found_text(text, result))
