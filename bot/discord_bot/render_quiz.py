@@ -113,14 +113,19 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
     return view
 
 
+ALREADY_ANSWERED = "Your first answer counts: no points this time"
+
+
 def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry],
                  score: str | None = None) -> discord.Embed:
     answer = entries[question.answer]
     right = pick == question.correct
-    title = f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}"
+    again = score == ALREADY_ANSWERED  # a second pick is no verdict: "✅ Right" after a wrong first looked won
+    title = (f"Already answered: it was {answer.term}" if again
+             else f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}")
     embed = render.entry_embed(answer)
     embed.title = render.clip(title, render.TITLE_MAX)
-    if not right:
+    if not right and not again:
         picked = entries[question.options[pick]].term
         if question.kind == MEANING:
             picked = f"{LETTERS[pick]} ({picked})"

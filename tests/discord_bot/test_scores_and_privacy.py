@@ -55,7 +55,11 @@ def test_points_stats_boards_and_the_daily_quiz(real_index_path, real_embedder, 
                     assert got.data["flags"] == 64  # the public post stays as it was
                 once_more = await fake.wait_for_response(
                     await fake.click_button(daily, _quiz_options(daily.message)[question.correct], user=bob))
-                assert once_more.embeds[0]["footer"]["text"].startswith("Already answered")
+                assert once_more.embeds[0]["footer"]["text"].startswith("Your first answer counts")
+                # alice, wrong at first, picks the right one now: no "✅ Right" that her stats deny
+                retry = await fake.wait_for_response(
+                    await fake.click_button(daily, _quiz_options(daily.message)[question.correct], user=alice))
+                assert retry.embeds[0]["title"].startswith("Already answered: it was"), retry.embeds[0]["title"]
                 assert fake.messages[daily.id]["components"] == daily.message["components"]
 
                 stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))

@@ -49,7 +49,7 @@ class Quiz(commands.Cog):
         scored = day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
         points = scoring.SOLO_POINTS if right and scored else 0
         if not study.record_answer(guild_id, user_id, ref, right, points, now):
-            return "Already answered: no points this time"
+            return render_quiz.ALREADY_ANSWERED
         streak = study.stats(guild_id, user_id, now).current_streak
         text = f"+{points} points" if points else ("Practice: today's scored questions are used up" if right and
                                                     not scored else "No points")
