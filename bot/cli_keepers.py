@@ -64,7 +64,7 @@ def cmd_gaps(glossary: Glossary, args) -> int:
         for example in gap.examples:
             if example != gap.label:
                 print(f"     · {example}")
-        print(f"     nearest entries: {', '.join(gap.nearest)}")
+        print(f"     nearest entries: {', '.join(gap.nearest)}" if gap.nearest else "     no entry near it")
     return 0
 
 

@@ -24,7 +24,8 @@ def gaps_embed(gaps: list[Gap], days: int) -> discord.Embed:
         lines = [f"**{number}. {_md(gap.label, 150)}** — {gap.askers} "
                  f"{'person' if gap.askers == 1 else 'people'}, asked {gap.asked}×"]
         lines += [f"  · {_md(q, 120)}" for q in others]
-        lines.append(f"  nearest entries: {_md(', '.join(gap.nearest), 150)}")
+        lines.append(f"  nearest entries: {_md(', '.join(gap.nearest), 150)}" if gap.nearest
+                     else "  no entry near it")
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks) or "Nothing unanswered: every question was answered and nobody voted 👎."
     embed = discord.Embed(title=f"Glossary gaps · last {days} days", colour=render.COLOUR,

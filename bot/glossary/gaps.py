@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .normalize import plain_and_core
-from .search import Searcher, asks_about_nothing
+from .search import NEAR_COSINE, Searcher, asks_about_nothing
 
 #: cosine at which two questions are about the same missing topic (see tests/glossary/test_gaps.py:
 #: paraphrases of one topic sit above it, questions on different topics below)
@@ -37,7 +37,7 @@ class Gap:
     askers: int  # distinct people
     asked: int
     examples: tuple[str, ...]
-    nearest: tuple[str, ...]  # the closest existing entries, in case one nearly covers it
+    nearest: tuple[str, ...]  # the closest entries near in meaning (NEAR_COSINE), in case one nearly covers it
 
 
 def topics(vectors: np.ndarray, threshold: float = SAME_TOPIC) -> list[list[int]]:
@@ -78,7 +78,10 @@ def gaps_report(questions: Sequence[GapQuestion], searcher: Searcher, threshold:
     for group in topics(vectors, threshold):
         members = [questions[keep[i]] for i in group]
         centre = vectors[group].mean(axis=0)
-        nearest = np.argsort(-(matrix @ centre))[:3]
+        centre /= max(float(np.linalg.norm(centre)), 1e-9)
+        near = matrix @ centre
+        # Only entries near in meaning, as a refusal names them: sourdough bread has none.
+        nearest = [i for i in np.argsort(-near)[:3] if near[i] >= NEAR_COSINE]
         examples = tuple(dict.fromkeys(q.query for q in members))[:EXAMPLES]
         gaps.append(Gap(members[0].query, len({q.user for q in members}), len(members), examples,
                         tuple(index.entries[int(index.entry_ids[i])].term for i in nearest)))

@@ -31,8 +31,9 @@ def test_three_topics_come_out_as_three_groups(searcher) -> None:
     assert [{topic_of[q] for q in gap.examples} for gap in gaps] == [{"docker"}, {"excel"}, {"neurips"}]
     assert [(gap.askers, gap.asked) for gap in gaps] == [(4, 4), (3, 4), (2, 4)]
     for gap in gaps:
-        assert gap.label in gap.examples and len(gap.nearest) == 3
+        assert gap.label in gap.examples and len(gap.nearest) <= 3
     assert "CUDA" in gaps[0].nearest  # the nearest entries say what almost covers it
+    assert not gaps[1].nearest  # and none is named for a spreadsheet's lookups: nothing near
 
 
 def test_topics_start_from_the_most_typical_row() -> None:
