@@ -41,6 +41,9 @@ SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 PLACED_MAX_WORDS = 8
 _PLACING = frozenset({"in", "for", "when"})
 _CLAUSE = frozenset({"and", "or", "but", "if"})  # … starts a clause of its own after a name, no place
+# Autocomplete: how close by spelling (0–100) a name must be to fill the list, and beside names the
+# text starts (for "kv": KV cache, not Distillation at 50).
+COMPLETE_SPELLING, COMPLETE_BESIDE_PREFIX = 55.0, 70.0
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
 KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
@@ -286,5 +289,9 @@ class NameLookups:
             term_prefix = [i for i, k in self.index.term_key.items() if k.startswith(key)]
             alias_prefix = [e for e, _a, k in self.names.rows if k.startswith(key) or f" {key}" in k]
             ranked = sorted(term_prefix, key=lambda i: len(self.index.entries[i].term))
-            ranked += alias_prefix + [e for e, _s in self.fuzzy(prefix, limit)]
+            ranked += alias_prefix
+            # Spelling fills the list only with names near what is typed: "kv" once offered Distillation
+            # and FK / IK after KV cache. Beside names it starts, a slip must be closer still.
+            floor = COMPLETE_BESIDE_PREFIX if ranked else COMPLETE_SPELLING
+            ranked += [e for e, score in self.fuzzy(prefix, limit) if score >= floor]
         return [self.index.entries[i] for i in dict.fromkeys(ranked)][:limit]

@@ -32,3 +32,10 @@ def test_a_clause_after_a_framed_name_does_not_place_it(searcher):
                         ("what is lora and why is it so cheap", "LoRA")):
         result = searcher.search(typed)
         assert result.band == ANSWER and result.best.entry.term == term, typed
+
+
+def test_autocomplete_fills_with_names_spelled_near_what_is_typed_only(searcher):
+    assert [e.term for e in searcher.complete("kv")] == ["KV cache"]  # not Distillation, FK / IK …
+    assert searcher.complete("spec dec")[0].term == "Speculative decoding"
+    assert "LoRA" in [e.term for e in searcher.complete("lroa")][:1]
+    assert len(searcher.complete("")) == 25  # nothing typed yet: a page of entries to browse
