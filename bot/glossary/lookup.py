@@ -136,7 +136,8 @@ class NameLookups:
         """"lora for sdxl fine-tuning", "gqa in llama 2 70b": a short query that opens with a name,
         then places it ("in", "for" …), asks about that name as "what is …" would; read the same
         way, with the words after it (`_in_context`)."""
-        if framed_subject(query) is not None or len(query.split()) > PLACED_MAX_WORDS:
+        words = query.lower().split()
+        if len(words) > PLACED_MAX_WORDS or _PLACING.isdisjoint(words[1:]) or framed_subject(query) is not None:
             return None
         found = self._lookup(f"what is {query}")
         if found is None or not found.rest or found.rest.split()[0].lower() not in _PLACING:
