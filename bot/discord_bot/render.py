@@ -11,6 +11,7 @@ import re
 
 import discord
 
+from ..glossary.results import SIDE_BY_SIDE_MAX
 from ..glossary.search import Related, SearchResult
 from ..glossary.store import StoredEntry
 from ..present import MATCH_LABELS
@@ -273,7 +274,7 @@ def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | N
     """The entries a message asks about together ("lora vs qlora"), a field each with its definition
     (clipped at a word when long: its button shows the whole), and any other close entry by name;
     the definitions share what Discord's 6,000 characters leave."""
-    entries = entries[:4]
+    entries = entries[:SIDE_BY_SIDE_MAX]
     embed = discord.Embed(title=clip(" · ".join(e.term for e in entries), TITLE_MAX), colour=COLOUR)
     embed.set_footer(text=SIDE_BY_SIDE_FOOTER)
     listed = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others or [])

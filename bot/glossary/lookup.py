@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .normalize import discord_query, earlier_framed_subjects, framed_subject
-from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SUGGEST, Hit, SearchResult
+from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
 from .terms import STOPWORDS, content_words, lookup_key
@@ -125,7 +125,9 @@ class NameLookups:
                 also.append(other)
             else:
                 other = None  # the question names it: it stays, whatever sense the rest reads in
-            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:CLOSE_MAX]]
+            # Several questions in one message show every entry asked about, up to a row of buttons.
+            shown = max(CLOSE_MAX, min(len(asked), SIDE_BY_SIDE_MAX - 1))
+            hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:shown]]
             together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
             result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
                                   asked=self._in_question_order(query, together))

@@ -13,6 +13,7 @@ from .store import StoredEntry
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 EXACT, ALIAS, FUZZY, MENTION, KEYWORD, SEMANTIC = "exact", "alias", "fuzzy", "mention", "keyword", "semantic"
 CLOSE_MAX = 3  # other matches shown beside an answer
+SIDE_BY_SIDE_MAX = 5  # entries one message asks about, shown side by side (a row of Discord buttons)
 SUGGESTIONS = 3  # entries a "Did you mean" offers
 
 

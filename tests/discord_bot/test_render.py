@@ -200,3 +200,11 @@ def test_settings_warn_that_study_channels_need_the_message_content_intent():
     assert render.NO_MESSAGE_CONTENT in render.config_text(with_channel, reads_messages=False)
     assert render.NO_MESSAGE_CONTENT not in render.config_text(with_channel, reads_messages=True)
     assert render.NO_MESSAGE_CONTENT not in render.config_text(without, reads_messages=False)
+
+
+def test_five_entries_side_by_side_fit_discord():
+    entries = [StoredEntry(i, f"Term {i}", "word " * 1500, i, (f"Term {i}",)) for i in range(5)]
+    embed = render.side_by_side_embed(entries, [StoredEntry(9, "Other", "x", 9, ("Other",))])
+    assert len(embed.fields) == 6 and len(embed) <= render.EMBED_TOTAL_MAX
+    view = render.side_by_side_view(entries, [])
+    assert len(view.children) == 5 and {b.row for b in view.children} == {0}

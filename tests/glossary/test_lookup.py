@@ -39,3 +39,10 @@ def test_autocomplete_fills_with_names_spelled_near_what_is_typed_only(searcher)
     assert searcher.complete("spec dec")[0].term == "Speculative decoding"
     assert "LoRA" in [e.term for e in searcher.complete("lroa")][:1]
     assert len(searcher.complete("")) == 25  # nothing typed yet: a page of entries to browse
+
+
+def test_several_questions_in_one_message_show_a_row_of_entries(searcher):
+    # Four was the most: Tokenizer and Embedding were dropped without a word.
+    result = searcher.search("what is a transformer and what is attention and what is softmax and what is a "
+                             "tokenizer and what is a kv cache")
+    assert [h.entry.term for h in result.asked] == ["Transformer", "Attention", "softmax", "Tokenizer", "KV cache"]
