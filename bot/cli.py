@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import ConfigError, Settings
+from .config import DAYS_MAX, ConfigError, Settings
 from .glossary.errors import EvalFileError, GlossaryFormatError, IndexError_, ModelLoadError
 from .state import StateError
 
@@ -288,13 +288,13 @@ def _text_may_start_with_a_dash(argv: list[str]) -> list[str]:
 
 
 def _keepers_days(text: str) -> int:
-    """`gaps --days`: a whole number of days, 1 to 3650 (as /glossary gaps takes)."""
+    """`gaps --days`: a whole number of days, 1 to DAYS_MAX (as /glossary gaps takes)."""
     try:
         days = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not 1 <= days <= 3650:
-        raise argparse.ArgumentTypeError(f"days must be 1 to 3650, not {days}")
+    if not 1 <= days <= DAYS_MAX:
+        raise argparse.ArgumentTypeError(f"days must be 1 to {DAYS_MAX}, not {days}")
     return days
 
 

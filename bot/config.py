@@ -14,6 +14,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DAYS_MAX = 3650  # the longest span a report looks back over, or the question log keeps
 
 
 class ConfigError(ValueError):
@@ -195,7 +196,8 @@ class Settings:
             shard_ids=_shard_ids(get("SHARD_IDS")),
             metrics_port=_int("GLOSSARY_METRICS_PORT", get("GLOSSARY_METRICS_PORT"), 0, 65535)
             if get("GLOSSARY_METRICS_PORT") else None,
-            log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1, 3650),
+            log_retention_days=_int("GLOSSARY_LOG_RETENTION_DAYS", get("GLOSSARY_LOG_RETENTION_DAYS") or "90", 1,
+                                    DAYS_MAX),
             api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
             gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         )

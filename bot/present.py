@@ -108,9 +108,9 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
-        lines = [f"{result.note}\nDid you mean:" if result.note
-                 else "The glossary may not cover that. Closest entries:" if result.far
-                 else "Not sure which entry that is. Did you mean:"]
+        opener = ("The glossary may not cover that. Closest entries:" if result.far
+                  else "Did you mean:" if result.note else "Not sure which entry that is. Did you mean:")
+        lines = [f"{result.note}\n{opener}" if result.note else opener]
         lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}"
                   for n, h in enumerate(result.hits[:SUGGESTIONS], start=1)]
         lines.append(f"(type {define_hint} to read one)")

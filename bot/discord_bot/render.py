@@ -252,8 +252,8 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
     `far` (none of them near the question, SearchResult.far) says the glossary may not cover it;
     a search's `note` comes first (a question in another language: the bot reads English)."""
     shown = escape_user_text(query, 200)
-    if note:
-        text = f"{note}\nDid you mean:"
+    if note:  # the note says what the reply is about; "may not cover" still says how far the offers are
+        text = f"{note}\n" + ("The glossary may not cover it. Closest entries:" if far else "Did you mean:")
     elif far:
         text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
                 else "The glossary may not cover that. Closest entries:")

@@ -113,19 +113,17 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
     return view
 
 
-ALREADY_ANSWERED = "Your first answer counts: no points this time"
-
-
 def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry],
-                 score: str | None = None) -> discord.Embed:
+                 score: str | None = None, *, first: bool = True) -> discord.Embed:
+    """The verdict on a pick; a pick after the user's `first` is none ("✅ Right" after a wrong first
+    pick looked like a win the stats denied)."""
     answer = entries[question.answer]
     right = pick == question.correct
-    again = score == ALREADY_ANSWERED  # a second pick is no verdict: "✅ Right" after a wrong first looked won
-    title = (f"Already answered: it was {answer.term}" if again
+    title = (f"Already answered: it was {answer.term}" if not first
              else f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}")
     embed = render.entry_embed(answer)
     embed.title = render.clip(title, render.TITLE_MAX)
-    if not right and not again:
+    if not right and first:
         picked = entries[question.options[pick]].term
         if question.kind == MEANING:
             picked = f"{LETTERS[pick]} ({picked})"

@@ -62,7 +62,8 @@ def in_another_script(text: str) -> bool:
 
 # How questions open in those languages, even with one word of theirs: "was ist LoRA?"
 _FOREIGN_OPENING = re.compile(r"^\W*(?:was ist|was sind|wie funktioniert|qu'?est[- ]ce que?|c'?est quoi|"
-                              r"que es|qu[eé] es|qu[eé] son|o que [eé]|che cos'?[eèé]|cos'?[eèé])\b", re.IGNORECASE)
+                              r"que es|qu[eé] es|qu[eé] son|o que [eé]|che cos'?[eèé]|cos'?[eèé])\b",
+                              re.IGNORECASE)
 
 
 def in_another_language(text: str) -> bool:

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ...config import DAYS_MAX
 from ...glossary.daily import ScheduleError
 from ...glossary.gaps import GapQuestion, gaps_report
 from ...state import GuildConfig
@@ -66,9 +67,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                           "role (/glossary config editor-role).")
         raise app_commands.MissingPermissions(["manage_guild"])
 
-    @property
-    def _reads_messages(self) -> bool:
-        return self.bot.intents.message_content
+    def _settings(self, config: GuildConfig) -> str:
+        """The server's settings, warning when study channels lack the intent they need."""
+        return render.config_text(config, reads_messages=self.bot.intents.message_content)
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(render.clip(text, render.CONTENT_MAX), ephemeral=True,
@@ -82,12 +83,12 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         except ScheduleError as exc:
             await self._reply(interaction, f"Not changed: {exc}")
             return
-        await self._reply(interaction, f"{done}\n{render.config_text(config, reads_messages=self._reads_messages)}")
+        await self._reply(interaction, f"{done}\n{self._settings(config)}")
 
     @config.command(name="show", description="Show this server's glossary settings")
     async def show(self, interaction: discord.Interaction) -> None:
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
-        await self._reply(interaction, render.config_text(config, reads_messages=self._reads_messages))
+        await self._reply(interaction, self._settings(config))
 
     @config.command(name="study-channel", description="Answer questions in a channel (or stop)")
     @app_commands.describe(action="add or remove", channel="The channel")
@@ -105,7 +106,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
         config = await in_quick_pool(change)
         verb = "Added" if action == "add" else "Removed"
-        await self._reply(interaction, f"{verb} {channel.mention}.\n{render.config_text(config, reads_messages=self._reads_messages)}")
+        await self._reply(interaction, f"{verb} {channel.mention}.\n{self._settings(config)}")
 
     @config.command(name="daily-channel", description="Channel for the term of the day")
     async def daily_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
@@ -175,7 +176,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @app_commands.command(name="gaps", description="What people asked that the glossary could not answer")
     @app_commands.describe(days="How far back to look (default 30)")
     async def gaps(self, interaction: discord.Interaction,
-                   days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
+                   days: app_commands.Range[int, 1, DAYS_MAX] = DEFAULT_DAYS) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # embeds every question: seconds
         since = self.bot.now() - timedelta(days=days)
         logged = await in_quick_pool(self.bot.state.feedback.gap_questions, since, interaction.guild_id)
@@ -187,7 +188,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @app_commands.command(name="stats", description="Questions asked, answered, hedged and refused; top terms; votes")
     @app_commands.describe(days="How far back to look (default 30)")
     async def stats(self, interaction: discord.Interaction,
-                    days: app_commands.Range[int, 1, 3650] = DEFAULT_DAYS) -> None:
+                    days: app_commands.Range[int, 1, DAYS_MAX] = DEFAULT_DAYS) -> None:
         since = self.bot.now() - timedelta(days=days)
         usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id)
         await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days), ephemeral=True,

@@ -39,21 +39,22 @@ class Quiz(commands.Cog):
         return (render_quiz.question_embed(question, quiz),
                 render_quiz.question_view(question, quiz, self.codec, day))
 
-    def _score(self, guild_id: int, user_id: int, question, right: bool, day: date | None) -> str:
-        """Record the answer; what it scored, as the result's footer."""
+    def _score(self, guild_id: int, user_id: int, question, right: bool, day: date | None) -> tuple[str, bool]:
+        """Record the answer; what it scored, as the result's footer, and whether it was the user's
+        first answer to this question (a later pick is no verdict)."""
         study, now = self.bot.state.study, self.bot.now()
         if day is not None and abs((now.date() - day).days) > 1:  # a server's day is within a day of UTC's
-            return "An old question of the day: practice only"
+            return "An old question of the day: practice only", True
         ref = f"daily:{day:%Y%m%d}:" if day else "solo:"
         ref += render_quiz.question_ref(question)
         scored = day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
         points = scoring.SOLO_POINTS if right and scored else 0
         if not study.record_answer(guild_id, user_id, ref, right, points, now):
-            return render_quiz.ALREADY_ANSWERED
+            return "Your first answer counts: no points this time", False
         streak = study.stats(guild_id, user_id, now).current_streak
         text = f"+{points} points" if points else ("Practice: today's scored questions are used up" if right and
                                                     not scored else "No points")
-        return f"{text} · streak {streak} day{'s' if streak != 1 else ''}"
+        return f"{text} · streak {streak} day{'s' if streak != 1 else ''}", True
 
     def _result(self, custom_id: str, guild_id: int, user_id: int):
         parsed = self.codec.parse(custom_id)
@@ -61,9 +62,10 @@ class Quiz(commands.Cog):
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed
-        score = self._score(guild_id, user_id, question, pick == question.correct, render_quiz.daily_day(custom_id))
+        score, first = self._score(guild_id, user_id, question, pick == question.correct,
+                                   render_quiz.daily_day(custom_id))
         answer = self.bot.answer_entry(quiz.index.entries[question.answer])
-        embed = render_quiz.result_embed(question, pick, quiz.index.entries, score)
+        embed = render_quiz.result_embed(question, pick, quiz.index.entries, score, first=first)
         return embed, render_quiz.result_view(answer.entry, answer.related or [])
 
     # -- Discord ---------------------------------------------------------------------------
@@ -72,7 +74,8 @@ class Quiz(commands.Cog):
     @app_commands.describe(round="Start a round in this channel with this many questions, open to everyone",
                            seconds="A round's time per question (default 30)")
     async def quiz(self, interaction: discord.Interaction,
-                   round: app_commands.Range[int, ROUND_MIN, ROUND_MAX] | None = None, seconds: app_commands.Range[int, SECONDS_MIN, SECONDS_MAX] = DEFAULT_SECONDS) -> None:
+                   round: app_commands.Range[int, ROUND_MIN, ROUND_MAX] | None = None,
+                   seconds: app_commands.Range[int, SECONDS_MIN, SECONDS_MAX] = DEFAULT_SECONDS) -> None:
         if round is not None:
             # Discord's clients keep to the ranges; a raw API call need not, and discord.py passes it on.
             if not (ROUND_MIN <= round <= ROUND_MAX and SECONDS_MIN <= seconds <= SECONDS_MAX):
