@@ -72,9 +72,15 @@ class Schedule:
     def local_day(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
 
-    def is_due(self, now: datetime, last_posted_day: date | None) -> bool:
-        """Due once the local posting time has passed, if nothing was posted today."""
+    def is_due(self, now: datetime, last_posted_day: date | None, last_posted_at: datetime | None = None) -> bool:
+        """Due once the local posting time has passed, if nothing was posted today.
+
+        `last_posted_day` is the local day of the last post in the zone of its time; when the zone
+        changed since, only `last_posted_at` (when it was posted) says whether that was today here.
+        """
         local = now.astimezone(self.zone)
         if last_posted_day is not None and last_posted_day >= local.date():
+            return False
+        if last_posted_at is not None and last_posted_at.astimezone(self.zone).date() >= local.date():
             return False
         return local.time() >= self.at

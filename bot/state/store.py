@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
@@ -129,8 +129,10 @@ class StateStore:
             )
             return term
 
-    def claim_daily_post(self, guild_id: int, day: date, terms: list[str]) -> str | None:
-        """Mark today's post as being sent and return its term, or None if already done.
+    def claim_daily_post(self, guild_id: int, day: date, terms: list[str],
+                         at: datetime | None = None) -> str | None:
+        """Mark today's post as being sent (at `at`, now by default) and return its term, or None
+        if already done.
 
         Called *before* sending: whatever happens next, this day will not be
         claimed again.
@@ -138,8 +140,9 @@ class StateStore:
         term = self.term_for_day(guild_id, day, terms)
         with self._transaction() as conn:
             changed = conn.execute(
-                "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ? AND status = ?",
-                [SENDING, now_text(), guild_id, day.isoformat(), RESERVED],
+                "UPDATE daily_posts SET status = ?, updated_at = ?, claimed_at = ? "
+                "WHERE guild_id = ? AND day = ? AND status = ?",
+                [SENDING, now_text(), now_text(at), guild_id, day.isoformat(), RESERVED],
             ).rowcount
         return term if changed else None
 
@@ -176,9 +179,18 @@ class StateStore:
                          "DO UPDATE SET identified_at = excluded.identified_at", [bucket, at])
 
     def last_claimed_day(self, guild_id: int) -> date | None:
-        rows = self.db.query("SELECT max(day) FROM daily_posts WHERE guild_id = ? AND status != ?",
-                             [guild_id, RESERVED])
-        return date.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+        last = self.last_claim(guild_id)
+        return last[0] if last else None
+
+    def last_claim(self, guild_id: int) -> tuple[date, datetime | None] | None:
+        """The latest day whose post was claimed, and when (None for a post claimed before the
+        state database recorded it)."""
+        rows = self.db.query("SELECT day, claimed_at FROM daily_posts WHERE guild_id = ? AND status != ? "
+                             "ORDER BY day DESC LIMIT 1", [guild_id, RESERVED])
+        if not rows:
+            return None
+        day, claimed_at = rows[0]
+        return date.fromisoformat(day), datetime.fromisoformat(claimed_at) if claimed_at else None
 
     def posts(self, guild_id: int) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in self.db.query(

@@ -151,6 +151,15 @@ def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, 
                 assert len(fake.channel_messages) == 2
                 days = [day for day, _term, status in bot.state.posts(guild.id) if status == "posted"]
                 assert days == ["2026-03-02", "2026-03-03"]
+
+                # Moved to UTC+14: the 10:00 UTC post went out at 00:00 on 4 March there, so
+                # 09:30 on 4 March local has had its post, though its day key is the 3rd.
+                bot.state.update_config(guild.id, timezone="Pacific/Kiritimati")
+                clock["now"] += timedelta(hours=9, minutes=30)
+                assert await cog.post_due() == 0
+                clock["now"] += timedelta(days=1)
+                assert await cog.post_due() == 1
+                assert len(fake.channel_messages) == 3
                 assert_no_pings(fake)
 
     run(scenario, timeout=120)

@@ -53,6 +53,19 @@ def test_schedule_is_due_once_after_the_local_time():
     assert not schedule.is_due(after, schedule.local_day(after))
 
 
+def test_a_changed_time_zone_gets_no_second_post_the_same_local_day(store):
+    posted_at = datetime(2026, 6, 1, 16, 0, tzinfo=timezone.utc)  # 09:00 in Los Angeles
+    los_angeles = Schedule(parse_time("09:00"), parse_zone("America/Los_Angeles"))
+    day = los_angeles.local_day(posted_at)
+    store.claim_daily_post(1, day, TERMS, at=posted_at)
+    assert store.last_claim(1) == (day, posted_at)
+    tokyo = Schedule(parse_time("09:00"), parse_zone("Asia/Tokyo"))  # 01:00 on 2 June there
+    nine_in_tokyo = datetime(2026, 6, 2, 0, 0, tzinfo=timezone.utc)
+    assert not tokyo.is_due(nine_in_tokyo, *store.last_claim(1))  # the 2nd had its post, at 01:00
+    assert tokyo.is_due(nine_in_tokyo + timedelta(days=1), *store.last_claim(1))
+    assert tokyo.is_due(nine_in_tokyo, day, None)  # a post from before claims were timed: the day alone
+
+
 def test_shuffle_is_deterministic_per_seed():
     assert shuffled_cycle(TERMS, "a") == shuffled_cycle(TERMS, "a")
     assert sorted(shuffled_cycle(TERMS, "b")) == sorted(TERMS)

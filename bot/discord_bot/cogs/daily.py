@@ -106,10 +106,10 @@ class Daily(commands.Cog):
             log.warning("guild %s has an unusable schedule: %s", config.guild_id, exc)
             return 0
         now = self.now()
-        if not schedule.is_due(now, await in_quick_pool(state.last_claimed_day, config.guild_id)):
+        if not schedule.is_due(now, *(await in_quick_pool(state.last_claim, config.guild_id) or (None, None))):
             return 0
         day = schedule.local_day(now)
-        term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms())
+        term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms(), now)
         if term is None:
             return 0
         error = None
