@@ -40,6 +40,7 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
         "note": result.note,
         "far": result.far,
         "asked": [h.entry.term for h in result.asked] if result.band != NOT_FOUND else [],
+        "also_asked": [e.term for e in result.unshown] if result.band != NOT_FOUND else [],
         "results": [
             {**entry_json(h.entry), "match": h.match, "score": round(h.score, 4)} for h in result.hits
         ],
@@ -85,6 +86,9 @@ def side_by_side_text(result: SearchResult) -> str:
     lines = [f"{together(e.term for e in asked)}, side by side (from the glossary):"]
     for entry in asked:
         lines += ["", entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
+    if result.unshown:
+        lines += ["", f"Also asked: {together(e.term for e in result.unshown)} (ask about "
+                      f"{'it' if len(result.unshown) == 1 else 'each'} on its own)."]
     more = [h.entry.term for h in result.beside_asked]
     if more:
         lines += ["", "Other matches: " + "; ".join(more)]

@@ -372,3 +372,12 @@ def test_through_a_pipe_every_line_is_its_own_question(glossary):
     out = io.StringIO()
     run_console(glossary, stdin=io.StringIO("what is lora\nwhat is qlora\n"), stdout=out, interactive=False)
     assert out.getvalue().count("(matched by") == 2
+
+
+def test_entries_asked_about_beyond_five_are_named_after_the_five(searcher):
+    names = ["RLHF", "DPO", "PPO", "GRPO", "ZeRO", "FSDP", "DDP"]
+    reply = handle_line(searcher, ", ".join(f"what is {n.lower()}" for n in names))
+    heading = reply.splitlines()[0]
+    also = next(line for line in reply.splitlines() if line.startswith("Also asked: "))
+    assert also.endswith("(ask about each on its own).")
+    assert all((n in heading) != (n in also) for n in names)  # each named once: side by side or after

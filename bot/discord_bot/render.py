@@ -270,40 +270,54 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
 SIDE_BY_SIDE_FOOTER = "From the glossary · press a name to read it with its related terms"
 
 
-def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | None = None) -> discord.Embed:
+UNSHOWN_FIELD = "Also asked (no room here: press one, or ask about it on its own)"
+
+
+def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | None = None,
+                       unshown: list[StoredEntry] | None = None) -> discord.Embed:
     """The entries a message asks about together ("lora vs qlora"), a field each with its definition
-    (clipped at a word when long: its button shows the whole), and any other close entry by name;
-    the definitions share what Discord's 6,000 characters leave."""
+    (clipped at a word when long: its button shows the whole), those asked about that did not fit
+    (more than a row of buttons) and any other close entry by name; the definitions share what
+    Discord's 6,000 characters leave."""
+    unshown = [*entries[SIDE_BY_SIDE_MAX:], *(unshown or [])]
     entries = entries[:SIDE_BY_SIDE_MAX]
     embed = discord.Embed(title=clip(" · ".join(e.term for e in entries), TITLE_MAX), colour=COLOUR)
     embed.set_footer(text=SIDE_BY_SIDE_FOOTER)
-    listed = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others or [])
-    listed = clip(listed, FIELD_VALUE_MAX)
+    lists = [(name, clip(" · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in listed), FIELD_VALUE_MAX))
+             for name, listed in ((UNSHOWN_FIELD, unshown), ("Other matches", others or [])) if listed]
     names = [clip(e.term, FIELD_NAME_MAX) for e in entries]
-    room = EMBED_TOTAL_MAX - len(embed) - sum(map(len, names)) - (len("Other matches") + len(listed) if listed else 0)
+    room = EMBED_TOTAL_MAX - len(embed) - sum(map(len, names)) - sum(len(n) + len(v) for n, v in lists)
     each = min(FIELD_VALUE_MAX, room // max(1, len(entries)))
     for name, entry in zip(names, entries):
         embed.add_field(name=name, value=clip(entry.definition.strip(), each) or "—", inline=False)
-    if listed:
-        embed.add_field(name="Other matches", value=listed, inline=False)
+    for name, value in lists:
+        embed.add_field(name=name, value=value, inline=False)
     return embed
 
 
-def side_by_side_view(entries: list[StoredEntry], others: list[StoredEntry] | None = None) -> discord.ui.View:
-    """A button per entry set side by side (blue), then one per other match (grey)."""
+def side_by_side_view(entries: list[StoredEntry], others: list[StoredEntry] | None = None,
+                      unshown: list[StoredEntry] | None = None) -> discord.ui.View:
+    """A button per entry set side by side (blue), then one per entry asked about that did not fit
+    and per other match (grey), a row each."""
     view = discord.ui.View(timeout=None)
     taken: set[str] = set()
-    for row, (terms, style) in enumerate((([e.term for e in entries], discord.ButtonStyle.primary),
-                                          ([e.term for e in others or []], discord.ButtonStyle.secondary))):
-        for button in _show_buttons(terms, row=row, taken=taken, style=style):
+    rows = (([e.term for e in entries[:SIDE_BY_SIDE_MAX]], discord.ButtonStyle.primary),
+            ([e.term for e in [*entries[SIDE_BY_SIDE_MAX:], *(unshown or [])]], discord.ButtonStyle.secondary),
+            ([e.term for e in others or []], discord.ButtonStyle.secondary))
+    row = 0
+    for terms, style in rows:
+        buttons = _show_buttons(terms, row=row, taken=taken, style=style)
+        for button in buttons:
             view.add_item(button)
+        row += bool(buttons)
     return view
 
 
 def side_by_side(result: SearchResult) -> tuple[discord.Embed, discord.ui.View]:
     """The embed and buttons for the entries a result's question asks about together (`asked`)."""
     entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
-    return side_by_side_embed(entries, others), side_by_side_view(entries, others)
+    unshown = list(result.unshown)
+    return side_by_side_embed(entries, others, unshown), side_by_side_view(entries, others, unshown)
 
 
 def choice_name(entry: StoredEntry) -> str:

@@ -129,8 +129,10 @@ class NameLookups:
             shown = max(CLOSE_MAX, min(len(asked), SIDE_BY_SIDE_MAX - 1))
             hits += [Hit(self.index.entries[i], MENTION, 1.0) for i in also[:shown]]
             together = [h for h in hits if h.entry.id in asked or h.entry.id == ids[0]] if asked else []
+            placed = {h.entry.id for h in together}
             result = SearchResult(query, ANSWER, hits, close=min(len(also) + len(kind), CLOSE_MAX), note=note,
-                                  asked=self._in_question_order(query, together))
+                                  asked=self._in_question_order(query, together),
+                                  unshown=tuple(self.index.entries[i] for i in asked if i not in placed))
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
 

@@ -43,6 +43,9 @@ class SearchResult:
     # ("what is rlhf, what is dpo, and what is ppo"). Each is named as written, so the reply shows
     # them side by side, whatever the band says of the one the ranker put first.
     asked: tuple[Hit, ...] = ()
+    # Entries the message asks about too that did not fit beside them (more than SIDE_BY_SIDE_MAX),
+    # in the order it names them: the reply names them, to be asked about one at a time.
+    unshown: tuple[StoredEntry, ...] = ()
 
     @property
     def best(self) -> Hit | None:

@@ -148,6 +148,8 @@ def test_entries_side_by_side_render_within_limits(terms, definition):
     entries = [entry(t, definition, entry_id=i) for i, t in enumerate(terms)]
     check_embed(render.side_by_side_embed(entries[:4], entries[4:]))
     check_view(render.side_by_side_view(entries[:4], entries[4:]))
+    check_embed(render.side_by_side_embed(entries[:2], entries[2:3], entries[3:]))
+    check_view(render.side_by_side_view(entries[:2], entries[2:3], entries[3:]))
 
 
 def test_entries_side_by_side_each_get_a_field_and_a_button_and_others_a_row_of_their_own():
@@ -200,6 +202,19 @@ def test_settings_warn_that_study_channels_need_the_message_content_intent():
     assert render.NO_MESSAGE_CONTENT in render.config_text(with_channel, reads_messages=False)
     assert render.NO_MESSAGE_CONTENT not in render.config_text(with_channel, reads_messages=True)
     assert render.NO_MESSAGE_CONTENT not in render.config_text(without, reads_messages=False)
+
+
+def test_entries_asked_about_that_did_not_fit_are_named_with_a_button_each():
+    entries = [entry(f"Term {i}", entry_id=i) for i in range(7)]
+    other = entry("Other", entry_id=9)
+    embed = render.side_by_side_embed(entries[:5], [other], entries[5:])
+    assert [f.name for f in embed.fields][5:] == [render.UNSHOWN_FIELD, "Other matches"]
+    assert embed.fields[5].value == "Term 5 · Term 6"
+    view = render.side_by_side_view(entries[:5], [other], entries[5:])
+    assert [(b.row, render.parse_custom_id(b.custom_id)[1]) for b in view.children][5:] == [
+        (1, "Term 5"), (1, "Term 6"), (2, "Other")]
+    check_embed(embed)
+    check_view(view)
 
 
 def test_five_entries_side_by_side_fit_discord():

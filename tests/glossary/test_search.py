@@ -5,6 +5,7 @@ import pytest
 from bot.glossary.evaluate import shown_terms
 from bot.glossary.parse import parse_file
 from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NEAR_COSINE, NOT_FOUND, SUGGEST
+from bot.glossary.results import SIDE_BY_SIDE_MAX
 from bot.present import result_text
 from tests.conftest import GLOSSARY
 
@@ -313,6 +314,15 @@ def test_several_questions_in_one_message_show_every_entry_asked_about(searcher)
     result = searcher.search("what is rlhf, what is dpo, and what is ppo")
     assert result.best.entry.term == "PPO"
     assert {"RLHF", "DPO"} <= {h.entry.term for h in result.others}
+
+
+def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher):
+    names = ["RLHF", "DPO", "PPO", "GRPO", "ZeRO", "FSDP", "DDP"]
+    result = searcher.search(", ".join(f"what is {n.lower()}" for n in names))
+    assert len(result.asked) == SIDE_BY_SIDE_MAX
+    shown = [h.entry.term for h in result.asked] + [e.term for e in result.unshown]
+    assert sorted(shown) == sorted(names) and len(set(shown)) == len(names)
+    assert searcher.search("what is rlhf, what is dpo, and what is ppo").unshown == ()
 
 
 @pytest.mark.parametrize("question", ["lora and qlora difference", "lora/qlora", "is lora the same as qlora"])
