@@ -92,6 +92,13 @@ def deck_embed(stats: DeckStats) -> discord.Embed:
 
 # -- stats and leaderboard ------------------------------------------------------------------------
 
+def answers_right(row: BoardRow) -> str:
+    """Right answers out of the answers given: the one ratio the leaderboard and a round's summary
+    show, so a round's lines add up to what the board shows (a round's questions that someone
+    did not answer are not in it)."""
+    return f"{row.correct} of {row.answered} answer{'s' if row.answered != 1 else ''} right"
+
+
 def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.Embed:
     embed = discord.Embed(title=render.clip(f"Study stats: {name}", render.TITLE_MAX), colour=render.COLOUR)
     embed.add_field(name="Points", value=f"{stats.points} ({stats.month_points} this month)")
@@ -108,7 +115,7 @@ def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
     title = f"Leaderboard · {scoring.month_name(month)}" if month else "Leaderboard · all time"
     medals = ["🥇", "🥈", "🥉"]
     lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} <@{row.user_id}> — **{row.points}** points "
-             f"({row.correct}/{row.answered} right)" for i, row in enumerate(rows)]
+             f"({answers_right(row)})" for i, row in enumerate(rows)]
     text = "\n".join(lines) or "No points yet. Answer a `/quiz` to get on the board."
     return discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
 
@@ -171,13 +178,11 @@ def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> dis
     return embed
 
 
-def round_summary(rows: list[BoardRow], questions: int, *, cancelled: str | None = None) -> discord.Embed:
-    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({row.correct}/{questions} right)"
+def round_summary(rows: list[BoardRow]) -> discord.Embed:
+    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({answers_right(row)})"
              for i, row in enumerate(rows)]
-    title = "Round over" if cancelled is None else "Round stopped"
     text = "\n".join(lines) or "Nobody answered."
-    if cancelled:
-        text = f"{cancelled}\n\n{text}"
-    embed = discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
-    embed.set_footer(text="Points count on /leaderboard")
+    embed = discord.Embed(title="Round over", description=render.clip(text, render.DESCRIPTION_MAX),
+                          colour=render.COLOUR)
+    embed.set_footer(text="Every answer counts on /leaderboard and /stats")
     return embed

@@ -54,7 +54,7 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     board = render_study.board_embed(rows, "2026-11")
     check_embed(board)
     assert board.title == "Leaderboard · November 2026" and board.description.startswith("🥇 <@")
-    check_embed(render_study.round_summary(rows * 50, 20))
+    check_embed(render_study.round_summary(rows * 50))
     check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
     assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
     assert render_study.parse_round_id("gloss:round:1:x:2") is None

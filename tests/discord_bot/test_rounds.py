@@ -98,16 +98,20 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 clock["now"] = opened + timedelta(seconds=40)
                 summary = await fake.wait_for_channel_message(
                     channel, timeout=10, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
+                # each counts right answers of the answers given: alice answered only question 1
                 lines = summary.embeds[0]["description"].splitlines()
-                assert lines == [f"1. <@{alice.id}> — **10** points (1/2 right)",
-                                 f"2. <@{carol.id}> — **10** points (1/2 right)",
-                                 f"3. <@{bob.id}> — **9** points (1/2 right)"]
+                assert lines == [f"1. <@{alice.id}> — **10** points (1 of 1 answer right)",
+                                 f"2. <@{carol.id}> — **10** points (1 of 2 answers right)",
+                                 f"3. <@{bob.id}> — **9** points (1 of 2 answers right)"]
                 await asyncio.sleep(0.1)
                 assert not bot.state.study.running_rounds()
                 board = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=bob))
                 assert board.embeds[0]["title"] == "Leaderboard · March 2026"
-                assert board.embeds[0]["description"].splitlines()[0] == \
-                    f"🥇 <@{alice.id}> — **10** points (1/1 right)"
+                # the board shows the same ratio as the summary: nothing else was answered this month
+                assert board.embeds[0]["description"].splitlines() == [
+                    f"🥇 <@{alice.id}> — **10** points (1 of 1 answer right)",
+                    f"🥈 <@{carol.id}> — **10** points (1 of 2 answers right)",
+                    f"🥉 <@{bob.id}> — **9** points (1 of 2 answers right)"]
 
             assert not fake.errors
             assert_no_pings(fake)

@@ -169,7 +169,7 @@ class Rounds(commands.Cog):
         rows = await in_quick_pool(self.bot.state.study.round_scores, quiz_round)
         # ended first: a restart right here loses the summary rather than posting it twice
         await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id)
-        await channel.send(embed=render_study.round_summary(rows, len(quiz_round.questions)),
+        await channel.send(embed=render_study.round_summary(rows),
                            allowed_mentions=render.NO_MENTIONS)
 
     # -- answers --------------------------------------------------------------------------------------
