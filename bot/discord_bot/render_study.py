@@ -140,6 +140,18 @@ def round_custom_id(round_id: int, position: int, pick: int) -> str:
     return f"{ROUND_PREFIX}{round_id}:{position}:{pick}"
 
 
+def round_stop_id(round_id: int) -> str:
+    return f"{ROUND_PREFIX}{round_id}:stop"
+
+
+def parse_round_stop_id(custom_id: str) -> int | None:
+    """The round a Stop button stops, or None for any other custom id."""
+    round_id = custom_id.removeprefix(ROUND_PREFIX).removesuffix(":stop")
+    if not (custom_id.startswith(ROUND_PREFIX) and custom_id.endswith(":stop") and round_id.isdigit()):
+        return None
+    return int(round_id)
+
+
 def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
     parts = custom_id.removeprefix(ROUND_PREFIX).split(":")
     if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or not all(p.isdigit() for p in parts):
@@ -161,7 +173,11 @@ def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[dis
     view = discord.ui.View(timeout=None)
     for pick, label in enumerate(labels):
         view.add_item(discord.ui.Button(label=render.clip(label, render.LABEL_MAX), style=discord.ButtonStyle.secondary,
-                                        custom_id=round_custom_id(quiz_round.round_id, quiz_round.position, pick)))
+                                        custom_id=round_custom_id(quiz_round.round_id, quiz_round.position, pick),
+                                        row=0))
+    # on a row of its own, apart from the answers; only its starter or a moderator may use it
+    view.add_item(discord.ui.Button(label="Stop round", style=discord.ButtonStyle.danger,
+                                    custom_id=round_stop_id(quiz_round.round_id), row=1))
     return embed, view
 
 
@@ -173,16 +189,28 @@ def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> dis
     lines.append("Right: " + (", ".join(right) if right else "nobody"))
     if wrong:
         lines.append(f"Wrong: {wrong}")
-    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · time's up",
+    ended = "round stopped" if quiz_round.stopped_by is not None else "time's up"
+    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · {ended}",
                           description=render.clip("\n".join(lines), render.DESCRIPTION_MAX), colour=render.COLOUR)
     return embed
 
 
-def round_summary(rows: list[BoardRow]) -> discord.Embed:
+def round_stopped_text(quiz_round: Round) -> str:
+    """Who stopped the round and when: `position` is how many questions it went through."""
+    who = f" by <@{quiz_round.stopped_by}>" if quiz_round.stopped_by else ""  # 0: the stopper ran /forget-me
+    when = (f"after question {quiz_round.position} of {len(quiz_round.questions)}" if quiz_round.position
+            else "before its first question")
+    return f"Stopped{who} {when}. The answers given still count."
+
+
+def round_summary(rows: list[BoardRow], quiz_round: Round) -> discord.Embed:
+    """The scores of a round that ended, or was stopped (`quiz_round.stopped_by`): so far."""
     lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({answers_right(row)})"
              for i, row in enumerate(rows)]
     text = "\n".join(lines) or "Nobody answered."
-    embed = discord.Embed(title="Round over", description=render.clip(text, render.DESCRIPTION_MAX),
-                          colour=render.COLOUR)
+    title = "Round over"
+    if quiz_round.stopped_by is not None:
+        title, text = "Round stopped", f"{round_stopped_text(quiz_round)}\n\n{text}"
+    embed = discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
     embed.set_footer(text="Every answer counts on /leaderboard and /stats")
     return embed
