@@ -190,13 +190,18 @@ class Rounds(commands.Cog):
             pass  # someone deleted the question: the round goes on
         await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
 
+    def _end(self, round_id: int):
+        """End the round as it is now, and its scores: one call in the quick pool (one worker), so
+        a stop is either in it ("Round stopped") or comes after it ("already over")."""
+        study = self.bot.state.study
+        quiz_round = study.round(round_id)
+        study.end_round(round_id, STOPPED if quiz_round.stopped_by is not None else FINISHED)
+        return quiz_round, study.round_scores(quiz_round)
+
     async def _finish(self, channel, quiz_round: Round) -> None:
-        rows = await in_quick_pool(self.bot.state.study.round_scores, quiz_round)
         # ended first: a restart right here loses the summary rather than posting it twice
-        status = STOPPED if quiz_round.stopped_by is not None else FINISHED
-        await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, status)
-        await channel.send(embed=render_study.round_summary(rows, quiz_round),
-                           allowed_mentions=render.NO_MENTIONS)
+        quiz_round, rows = await in_quick_pool(self._end, quiz_round.round_id)
+        await channel.send(embed=render_study.round_summary(rows, quiz_round), allowed_mentions=render.NO_MENTIONS)
 
     # -- answers --------------------------------------------------------------------------------------
 
