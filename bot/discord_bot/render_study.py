@@ -146,17 +146,23 @@ def round_stop_id(round_id: int) -> str:
 
 def parse_round_stop_id(custom_id: str) -> int | None:
     """The round a Stop button stops, or None for any other custom id."""
-    round_id = custom_id.removeprefix(ROUND_PREFIX).removesuffix(":stop")
-    if not (custom_id.startswith(ROUND_PREFIX) and custom_id.endswith(":stop") and round_id.isdigit()):
+    if not (custom_id.startswith(ROUND_PREFIX) and custom_id.endswith(":stop")):
         return None
-    return int(round_id)
+    return _number(custom_id.removeprefix(ROUND_PREFIX).removesuffix(":stop"))
+
+
+def _number(text: str) -> int | None:
+    """A non-negative 64-bit integer written in ASCII digits ('²'.isdigit() is true), else None."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
+    return value if value is not None and value < 2**63 else None
 
 
 def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
     parts = custom_id.removeprefix(ROUND_PREFIX).split(":")
-    if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or not all(p.isdigit() for p in parts):
+    numbers = [_number(p) for p in parts]
+    if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or None in numbers:
         return None
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    return numbers[0], numbers[1], numbers[2]
 
 
 def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:

@@ -65,7 +65,10 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     check_embed(stopped)
     assert stopped.title == "Round stopped"
     assert stopped.description.startswith(f"Stopped by <@{10**18}> after question 7 of 20.")
-    assert render_study.parse_round_stop_id("gloss:round:x:stop") is None
+    for forged in ("gloss:round:x:stop", "gloss:round:²:stop", f"gloss:round:{2**63}:stop", "gloss:round::stop"):
+        assert render_study.parse_round_stop_id(forged) is None, forged
+    assert render_study.parse_round_id(f"gloss:round:1:{2**64}:2") is None
+    assert render_study.parse_round_id("gloss:round:1:²:2") is None
     check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
     assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
     assert render_study.parse_round_id("gloss:round:1:x:2") is None
