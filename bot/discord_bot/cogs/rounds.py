@@ -104,7 +104,7 @@ class Rounds(commands.Cog):
                                          self.bot.now())
         if quiz_round is None:
             await safe_reply(interaction, "A quiz round is already running in this channel. `/quiz-stop` ends it "
-                                          "(whoever started it, or a member with Manage Messages).")
+                                          "(whoever started it, or a member with Manage Messages or Manage Server).")
             return
         count = len(questions)
         try:
@@ -276,7 +276,7 @@ class Rounds(commands.Cog):
             if wake is not None:
                 wake.set()
             elif self.bot.owns_guild(interaction.guild_id):
-                self._drive_later(stopped)  # no driver here (it died): one to post the summary
+                self._drive_later(stopped)  # none here to wake: one to close the question and post the summary
         await safe_reply(interaction, text)
 
 
