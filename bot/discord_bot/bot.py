@@ -35,8 +35,8 @@ from .ui import PERSISTENT_ITEMS, safe_reply
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy", "feedback")
-COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz", "review", "stats", "leaderboard",
-                 "forget-me")
+COMMAND_NAMES = ("define", "ask", "related", "random", "today", "glossary", "quiz", "quiz-stop", "review", "stats",
+                 "leaderboard", "forget-me")
 
 
 @dataclass

@@ -92,6 +92,13 @@ def deck_embed(stats: DeckStats) -> discord.Embed:
 
 # -- stats and leaderboard ------------------------------------------------------------------------
 
+def answers_right(row: BoardRow) -> str:
+    """Right answers out of the answers given: the one ratio the leaderboard and a round's summary
+    show, so a round's lines add up to what the board shows (a round's questions that someone
+    did not answer are not in it)."""
+    return f"{row.correct} of {row.answered} answer{'s' if row.answered != 1 else ''} right"
+
+
 def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.Embed:
     embed = discord.Embed(title=render.clip(f"Study stats: {name}", render.TITLE_MAX), colour=render.COLOUR)
     embed.add_field(name="Points", value=f"{stats.points} ({stats.month_points} this month)")
@@ -108,7 +115,7 @@ def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
     title = f"Leaderboard · {scoring.month_name(month)}" if month else "Leaderboard · all time"
     medals = ["🥇", "🥈", "🥉"]
     lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} <@{row.user_id}> — **{row.points}** points "
-             f"({row.correct}/{row.answered} right)" for i, row in enumerate(rows)]
+             f"({answers_right(row)})" for i, row in enumerate(rows)]
     text = "\n".join(lines) or "No points yet. Answer a `/quiz` to get on the board."
     return discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
 
@@ -133,11 +140,29 @@ def round_custom_id(round_id: int, position: int, pick: int) -> str:
     return f"{ROUND_PREFIX}{round_id}:{position}:{pick}"
 
 
+def round_stop_id(round_id: int) -> str:
+    return f"{ROUND_PREFIX}{round_id}:stop"
+
+
+def parse_round_stop_id(custom_id: str) -> int | None:
+    """The round a Stop button stops, or None for any other custom id."""
+    if not (custom_id.startswith(ROUND_PREFIX) and custom_id.endswith(":stop")):
+        return None
+    return _number(custom_id.removeprefix(ROUND_PREFIX).removesuffix(":stop"))
+
+
+def _number(text: str) -> int | None:
+    """A non-negative 64-bit integer written in ASCII digits ('²'.isdigit() is true), else None."""
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
+    return value if value is not None and value < 2**63 else None
+
+
 def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
     parts = custom_id.removeprefix(ROUND_PREFIX).split(":")
-    if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or not all(p.isdigit() for p in parts):
+    numbers = [_number(p) for p in parts]
+    if not custom_id.startswith(ROUND_PREFIX) or len(parts) != 3 or None in numbers:
         return None
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    return numbers[0], numbers[1], numbers[2]
 
 
 def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:
@@ -154,7 +179,11 @@ def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[dis
     view = discord.ui.View(timeout=None)
     for pick, label in enumerate(labels):
         view.add_item(discord.ui.Button(label=render.clip(label, render.LABEL_MAX), style=discord.ButtonStyle.secondary,
-                                        custom_id=round_custom_id(quiz_round.round_id, quiz_round.position, pick)))
+                                        custom_id=round_custom_id(quiz_round.round_id, quiz_round.position, pick),
+                                        row=0))
+    # on a row of its own, apart from the answers; only its starter or a moderator may use it
+    view.add_item(discord.ui.Button(label="Stop round", style=discord.ButtonStyle.danger,
+                                    custom_id=round_stop_id(quiz_round.round_id), row=1))
     return embed, view
 
 
@@ -166,18 +195,28 @@ def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> dis
     lines.append("Right: " + (", ".join(right) if right else "nobody"))
     if wrong:
         lines.append(f"Wrong: {wrong}")
-    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · time's up",
+    ended = "round stopped" if quiz_round.stopped_by is not None else "time's up"
+    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · {ended}",
                           description=render.clip("\n".join(lines), render.DESCRIPTION_MAX), colour=render.COLOUR)
     return embed
 
 
-def round_summary(rows: list[BoardRow], questions: int, *, cancelled: str | None = None) -> discord.Embed:
-    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({row.correct}/{questions} right)"
+def round_stopped_text(quiz_round: Round) -> str:
+    """Who stopped the round and when: `position` is how many questions it went through."""
+    who = f" by <@{quiz_round.stopped_by}>" if quiz_round.stopped_by else ""  # 0: the stopper ran /forget-me
+    when = (f"after question {quiz_round.position} of {len(quiz_round.questions)}" if quiz_round.position
+            else "before its first question")
+    return f"Stopped{who} {when}. The answers given still count."
+
+
+def round_summary(rows: list[BoardRow], quiz_round: Round) -> discord.Embed:
+    """The scores of a round that ended, or was stopped (`quiz_round.stopped_by`): so far."""
+    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({answers_right(row)})"
              for i, row in enumerate(rows)]
-    title = "Round over" if cancelled is None else "Round stopped"
     text = "\n".join(lines) or "Nobody answered."
-    if cancelled:
-        text = f"{cancelled}\n\n{text}"
+    title = "Round over"
+    if quiz_round.stopped_by is not None:
+        title, text = "Round stopped", f"{round_stopped_text(quiz_round)}\n\n{text}"
     embed = discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
-    embed.set_footer(text="Points count on /leaderboard")
+    embed.set_footer(text="Every answer counts on /leaderboard and /stats")
     return embed

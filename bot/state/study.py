@@ -17,7 +17,7 @@ from .db import Database, Transaction, now_text
 _CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability", "difficulty", "due",
                  "last_review", "reviews", "lapses")
 _SELECT_CARD = f"SELECT {', '.join(_CARD_COLUMNS)} FROM review_cards"
-RUNNING, FINISHED, CANCELLED = "running", "finished", "cancelled"
+RUNNING, FINISHED, CANCELLED, STOPPED = "running", "finished", "cancelled", "stopped"
 REMINDER_LOCK = 0x676C6F_20001  # apart from the IDENTIFY keys (bot.py) and guild ids
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
@@ -76,6 +76,7 @@ class Round:
     message_id: int | None
     opened_at: datetime | None
     status: str
+    stopped_by: int | None = None  # set by a stop while the round still runs: its driver ends it
 
     @property
     def question(self) -> RoundQuestion:
@@ -97,11 +98,11 @@ def _card(row: tuple) -> review.Card:
 
 def _round(row: tuple) -> Round:
     questions = tuple(RoundQuestion(kind, answer, tuple(options)) for kind, answer, options in json.loads(row[4]))
-    return Round(row[0], row[1], row[2], row[3], questions, row[5], row[6], row[7], _time(row[8]), row[9])
+    return Round(row[0], row[1], row[2], row[3], questions, row[5], row[6], row[7], _time(row[8]), row[9], row[10])
 
 
 _SELECT_ROUND = ("SELECT round_id, guild_id, channel_id, started_by, questions, seconds, position, message_id, "
-                 "opened_at, status FROM quiz_rounds")
+                 "opened_at, status, stopped_by FROM quiz_rounds")
 
 
 class StudyRecords:
@@ -272,6 +273,17 @@ class StudyRecords:
     def running_rounds(self) -> list[Round]:
         return [_round(row) for row in self.db.query(f"{_SELECT_ROUND} WHERE status = ? ORDER BY round_id", [RUNNING])]
 
+    def running_round_in(self, channel_id: int) -> Round | None:
+        rows = self.db.query(f"{_SELECT_ROUND} WHERE channel_id = ? AND status = ?", [channel_id, RUNNING])
+        return _round(rows[0]) if rows else None
+
+    def stop_round(self, round_id: int, user_id: int) -> bool:
+        """Mark a running round stopped by `user_id`; False if it is not running or already
+        stopped. Its driver then closes the open question and posts the summary."""
+        with self.db.transaction() as conn:
+            return bool(conn.execute("UPDATE quiz_rounds SET stopped_by = ? WHERE round_id = ? AND status = ? "
+                                     "AND stopped_by IS NULL", [user_id, round_id, RUNNING]).rowcount)
+
     def open_question(self, round_id: int, position: int, message_id: int, now: datetime) -> None:
         with self.db.transaction() as conn:
             conn.execute("UPDATE quiz_rounds SET position = ?, message_id = ?, opened_at = ? WHERE round_id = ?",
@@ -308,8 +320,9 @@ class StudyRecords:
         with self.db.transaction() as conn:
             removed = sum(conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [user_id]).rowcount
                           for table, column in USER_TABLES)
-            # who started a round, who is champion: kept as facts about a server, without the user
+            # who started or stopped a round, who is champion: kept as facts about a server, without the user
             conn.execute("UPDATE quiz_rounds SET started_by = 0 WHERE started_by = ?", [user_id])
+            conn.execute("UPDATE quiz_rounds SET stopped_by = 0 WHERE stopped_by = ?", [user_id])
             conn.execute("UPDATE guild_config SET champion_user_id = NULL WHERE champion_user_id = ?", [user_id])
         return removed
 

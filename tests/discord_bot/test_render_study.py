@@ -3,6 +3,7 @@ and the users are called; their custom ids parse back to what they carry."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -43,10 +44,13 @@ def test_round_questions_render_within_limits(options, text, kind) -> None:
     embed, view = render_study.round_question(quiz_round, text, options if kind == "term" else list("ABCD"))
     check_embed(embed)
     check_view(view)
-    assert [render_study.parse_round_id(b.custom_id) for b in view.children] == \
-        [(10**12, 19, pick) for pick in range(4)]
+    *answers, stop = view.children
+    assert [render_study.parse_round_id(b.custom_id) for b in answers] == [(10**12, 19, pick) for pick in range(4)]
+    assert render_study.parse_round_stop_id(stop.custom_id) == 10**12 and render_study.parse_round_id(stop.custom_id) is None
+    assert not any(render_study.parse_round_stop_id(b.custom_id) for b in answers)
     results = [(10**18 + i, i % 2 == 0, 10) for i in range(500)]
     check_embed(render_study.round_closed(quiz_round, results))
+    check_embed(render_study.round_closed(replace(quiz_round, stopped_by=10**18), results))
 
 
 def test_boards_and_stats_render_within_limits_and_mention_without_names() -> None:
@@ -54,7 +58,17 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     board = render_study.board_embed(rows, "2026-11")
     check_embed(board)
     assert board.title == "Leaderboard · November 2026" and board.description.startswith("🥇 <@")
-    check_embed(render_study.round_summary(rows * 50, 20))
+    question = RoundQuestion("term", "A", ("A", "B", "C", "D"))
+    finished = Round(10**12, 1, 2, 3, (question,) * 20, 300, 20, None, None, "running")
+    check_embed(render_study.round_summary(rows * 50, finished))
+    stopped = render_study.round_summary(rows * 50, replace(finished, position=7, stopped_by=10**18))
+    check_embed(stopped)
+    assert stopped.title == "Round stopped"
+    assert stopped.description.startswith(f"Stopped by <@{10**18}> after question 7 of 20.")
+    for forged in ("gloss:round:x:stop", "gloss:round:²:stop", f"gloss:round:{2**63}:stop", "gloss:round::stop"):
+        assert render_study.parse_round_stop_id(forged) is None, forged
+    assert render_study.parse_round_id(f"gloss:round:1:{2**64}:2") is None
+    assert render_study.parse_round_id("gloss:round:1:²:2") is None
     check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
     assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
     assert render_study.parse_round_id("gloss:round:1:x:2") is None

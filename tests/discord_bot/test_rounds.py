@@ -11,7 +11,7 @@ from bot.discord_bot import render_study
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.models import Permissions
 
-from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .helpers import assert_no_pings, button_ids, configure, make_bot, make_settings, run, running
 
 
 async def _question(fake, channel, position: int, after=None):
@@ -98,16 +98,185 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 clock["now"] = opened + timedelta(seconds=40)
                 summary = await fake.wait_for_channel_message(
                     channel, timeout=10, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
+                # each counts right answers of the answers given: alice answered only question 1
                 lines = summary.embeds[0]["description"].splitlines()
-                assert lines == [f"1. <@{alice.id}> — **10** points (1/2 right)",
-                                 f"2. <@{carol.id}> — **10** points (1/2 right)",
-                                 f"3. <@{bob.id}> — **9** points (1/2 right)"]
+                assert lines == [f"1. <@{alice.id}> — **10** points (1 of 1 answer right)",
+                                 f"2. <@{carol.id}> — **10** points (1 of 2 answers right)",
+                                 f"3. <@{bob.id}> — **9** points (1 of 2 answers right)"]
                 await asyncio.sleep(0.1)
                 assert not bot.state.study.running_rounds()
                 board = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=bob))
                 assert board.embeds[0]["title"] == "Leaderboard · March 2026"
-                assert board.embeds[0]["description"].splitlines()[0] == \
-                    f"🥇 <@{alice.id}> — **10** points (1/1 right)"
+                # the board shows the same ratio as the summary: nothing else was answered this month
+                assert board.embeds[0]["description"].splitlines() == [
+                    f"🥇 <@{alice.id}> — **10** points (1 of 1 answer right)",
+                    f"🥈 <@{carol.id}> — **10** points (1 of 2 answers right)",
+                    f"🥉 <@{bob.id}> — **9** points (1 of 2 answers right)"]
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)
+
+
+# -- stopping a round ---------------------------------------------------------------------------------
+
+async def _open(fake, bot, position: int):
+    """The running round once its question `position` is recorded as open."""
+    return await fake.wait_for(
+        lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at and r.position == position), None),
+        timeout=10, what=f"question {position + 1} open")
+
+
+async def _answer(fake, message, user, pick):
+    ids = [cid for cid in button_ids(message.message) if render_study.parse_round_id(cid)]
+    return await fake.wait_for_response(await fake.click_button(message, ids[pick], user=user))
+
+
+async def _stop_command(fake, user, channel):
+    return await fake.wait_for_response(await fake.send_slash_command("quiz-stop", {}, user=user, channel=channel))
+
+
+def _asked(fake, channel, title: str) -> bool:
+    """Whether a question whose title starts with `title` was posted (open or closed since)."""
+    return any(m.get("embeds") and m["embeds"][0].get("title", "").startswith(title) for m in fake.messages_in(channel))
+
+
+async def _summary(fake, channel, after=None):
+    return await fake.wait_for_channel_message(
+        channel, after=after, timeout=10,
+        predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] in ("Round over", "Round stopped"))
+
+
+def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_count(
+        real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            quizzers = fake.add_role(guild, "Quizzers")
+            alice, bob, carol = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("carol")
+            fake.add_member(guild, alice, roles=[mods])
+            fake.add_member(guild, bob, roles=[quizzers])  # starts rounds through the quiz role, moderates nothing
+            fake.add_member(guild, carol)
+            configure(settings.state_path, guild.id, quiz_role_id=quizzers.id)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                nothing = await _stop_command(fake, carol, channel)
+                assert nothing.data["flags"] == 64 and "No quiz round is running in this channel" in nothing.content
+
+                started = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 3}, user=bob, channel=channel))
+                assert started.ok and "/quiz-stop" in started.content
+                first = await _question(fake, channel, 0)
+                quiz_round = await _open(fake, bot, 0)
+                stop_id = render_study.round_stop_id(quiz_round.round_id)
+                assert stop_id in button_ids(first.message)
+                right = quiz_round.question.correct
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=2)
+                assert (await _answer(fake, first, alice, right)).content.startswith("✅ Right! +10")
+                assert (await _answer(fake, first, carol, (right + 1) % 4)).content.startswith("❌")
+
+                # carol neither started it nor moderates: the button and the command say who may
+                by_button = await fake.wait_for_response(await fake.click_button(first, stop_id, user=carol))
+                for refused in (by_button, await _stop_command(fake, carol, channel)):
+                    assert refused.data["flags"] == 64
+                    assert f"<@{bob.id}>" in refused.content and "Manage Messages" in refused.content
+                assert bot.state.study.running_rounds()[0].stopped_by is None
+
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=31)  # question 1 closes as usual
+                second = await _question(fake, channel, 1)
+                quiz_round = await _open(fake, bot, 1)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=1)
+                assert (await _answer(fake, second, carol, quiz_round.question.correct)).content.startswith("✅")
+
+                # bob started it: he may stop it, long before question 2's time is up
+                stopped = await _stop_command(fake, bob, channel)
+                assert stopped.data["flags"] == 64 and "Round stopped" in stopped.content
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["title"] == "Round stopped"
+                lines = summary.embeds[0]["description"].splitlines()
+                assert lines[0].startswith(f"Stopped by <@{bob.id}> after question 2 of 3.")
+                scores = [f"<@{alice.id}> — **10** points (1 of 1 answer right)",
+                          f"<@{carol.id}> — **10** points (1 of 2 answers right)"]
+                assert lines[-2:] == [f"1. {scores[0]}", f"2. {scores[1]}"]
+                closed = fake.messages[second.id]  # the open question shows its answer, without buttons
+                assert closed["embeds"][0]["title"] == "Question 2/3 · round stopped" and not closed.get("components")
+                assert quiz_round.question.answer in closed["embeds"][0]["description"]
+                assert f"<@{carol.id}> +10" in closed["embeds"][0]["description"]
+                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=10, what="the round ended")
+                assert bot.state.study.round(quiz_round.round_id).status == "stopped"
+                assert not _asked(fake, channel, "Question 3/")
+
+                # the answers count on the board as a finished round's would
+                board = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=carol))
+                assert board.embeds[0]["description"].splitlines() == [f"🥇 {scores[0]}", f"🥈 {scores[1]}"]
+                again = await _stop_command(fake, bob, channel)
+                assert "No quiz round is running" in again.content
+
+                # the channel is free again; a moderator stops someone else's round with its button
+                command = await fake.send_slash_command("quiz", {"round": 2}, user=bob, channel=channel)
+                assert (await fake.wait_for_response(command)).ok
+                first = await _question(fake, channel, 0, after=command)
+                quiz_round = await _open(fake, bot, 0)
+                by_mod = await fake.wait_for_response(
+                    await fake.click_button(first, render_study.round_stop_id(quiz_round.round_id), user=alice))
+                assert by_mod.data["flags"] == 64 and "Round stopped" in by_mod.content
+                summary = await _summary(fake, channel, after=command)
+                assert summary.embeds[0]["description"].splitlines() == [
+                    f"Stopped by <@{alice.id}> after question 1 of 2. The answers given still count.", "",
+                    "Nobody answered."]
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)
+
+
+def test_a_stop_the_driver_has_not_acted_on_is_finished_after_a_restart(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """The stop is in the database before anything else happens: an answer after it does not
+    count, and a restart before the round was closed closes it and posts the summary."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice, bob, carol = fake.add_user("alice"), fake.add_user("bob"), fake.add_user("carol")
+            fake.add_member(guild, alice, roles=[mods])
+            fake.add_member(guild, bob)
+            fake.add_member(guild, carol)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2}, user=alice, channel=channel))
+                first = await _question(fake, channel, 0)
+                quiz_round = await _open(fake, bot, 0)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=1)
+                assert (await _answer(fake, first, bob, quiz_round.question.correct)).content.startswith("✅")
+                # recorded, and the process goes down before its driver acts on it (nothing wakes it here)
+                assert bot.state.study.stop_round(quiz_round.round_id, alice.id)
+                late = await _answer(fake, first, carol, quiz_round.question.correct)
+                assert late.data["flags"] == 64 and "the round was stopped" in late.content
+                refused = await _stop_command(fake, alice, channel)
+                assert "already stopped" in refused.content
+
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["description"].splitlines() == [
+                    f"Stopped by <@{alice.id}> after question 1 of 2. The answers given still count.", "",
+                    f"1. <@{bob.id}> — **10** points (1 of 1 answer right)"]
+                closed = fake.messages[first.id]
+                assert closed["embeds"][0]["title"] == "Question 1/2 · round stopped" and not closed.get("components")
+                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=10, what="the round ended")
+                assert not _asked(fake, channel, "Question 2/")
 
             assert not fake.errors
             assert_no_pings(fake)

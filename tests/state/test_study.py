@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.state.study import USER_TABLES, RoundQuestion
+from bot.state.study import STOPPED, USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -72,6 +72,22 @@ def test_one_running_round_per_channel(store) -> None:
     assert study.start_round(5, 50, 2, questions, 30, NOW) is not None
 
 
+def test_a_round_is_stopped_once_and_stays_running_until_its_driver_ends_it(store) -> None:
+    study = store.study
+    questions = [RoundQuestion("term", "A", ("B", "A", "C", "D"))]
+    first = study.start_round(5, 50, 1, questions, 30, NOW)
+    assert first.stopped_by is None and study.running_round_in(50).round_id == first.round_id
+    assert study.running_round_in(51) is None
+    assert study.stop_round(first.round_id, 7)
+    assert not study.stop_round(first.round_id, 8)  # a second stop (a double click, another moderator)
+    # still running, so that a restart resumes it to post its summary, and still the channel's one round
+    assert [(r.round_id, r.stopped_by) for r in study.running_rounds()] == [(first.round_id, 7)]
+    assert study.start_round(5, 50, 2, questions, 30, NOW) is None
+    study.end_round(first.round_id, STOPPED)
+    assert study.running_round_in(50) is None and not study.stop_round(first.round_id, 7)
+    assert study.round(first.round_id).status == STOPPED
+
+
 def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -> None:
     study = store.study
     for user in (1, 2):
@@ -81,6 +97,7 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         study.set_reminder(user, True)
         study.record_answer(5, user, "solo:x", True, 5, NOW)
     round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
+    study.stop_round(round_.round_id, 1)
     store.update_config(5, champion_user_id=1)
 
     assert study.forget_user(1) > 0
@@ -88,4 +105,5 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
     for table, column in USER_TABLES:
         assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 1")[0][0] == 0, table
         assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 2")[0][0] > 0, table
-    assert study.round(round_.round_id).started_by == 0 and store.config(5).champion_user_id is None
+    stopped = study.round(round_.round_id)
+    assert (stopped.started_by, stopped.stopped_by) == (0, 0) and store.config(5).champion_user_id is None

@@ -1,22 +1,28 @@
 """Quiz rounds in a channel (`/quiz round:5`): N questions, each open for a time limit,
 everyone may answer each once, faster right answers score more, a summary at the end.
+`/quiz-stop` or a question's Stop round button ends one early (its starter or a moderator).
 
 A round is rows in the state database: its questions (fixed when it starts), the open
 question's message and when it opened, and every answer. A driver task posts a question,
 waits out its time on the bot's clock, closes it, and goes on; after a restart the
 driver picks each running round up where it was, and answers clicked meanwhile count.
+A stop is a row change too (`stopped_by`), and only the driver acts on it: woken at once,
+it closes the open question and posts the summary, so a stop never races the driver's own
+next question, and one made just before a restart is finished after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
-from ...state.study import CANCELLED, Round, RoundQuestion, round_ref
+from ...state.study import CANCELLED, FINISHED, RUNNING, STOPPED, Round, RoundQuestion, round_ref
 from ...study import scoring
 from .. import render, render_quiz, render_study
 from ..ui import in_quick_pool, safe_reply
@@ -29,6 +35,7 @@ class Rounds(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
         self._drivers: dict[int, asyncio.Task] = {}
+        self._wakes: dict[int, asyncio.Event] = {}  # set when a round is stopped: its driver stops waiting
 
     async def cog_load(self) -> None:
         for quiz_round in await in_quick_pool(self.bot.state.study.running_rounds):
@@ -47,7 +54,13 @@ class Rounds(commands.Cog):
     def _drive_later(self, round_id: int) -> None:
         task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}")
         self._drivers[round_id] = task
-        task.add_done_callback(lambda _t: self._drivers.pop(round_id, None))
+        self._wakes[round_id] = asyncio.Event()
+
+        def done(_task: asyncio.Task) -> None:
+            self._drivers.pop(round_id, None)
+            self._wakes.pop(round_id, None)
+
+        task.add_done_callback(done)
 
     # -- starting --------------------------------------------------------------------------------
 
@@ -90,13 +103,15 @@ class Rounds(commands.Cog):
                                          interaction.channel_id, interaction.user.id, questions, seconds,
                                          self.bot.now())
         if quiz_round is None:
-            await safe_reply(interaction, "A quiz round is already running in this channel.")
+            await safe_reply(interaction, "A quiz round is already running in this channel. `/quiz-stop` ends it "
+                                          "(whoever started it, or a member with Manage Messages or Manage Server).")
             return
         count = len(questions)
         try:
             await interaction.response.send_message(
                 f"🧠 Quiz round: {count} question{'s' if count != 1 else ''}, {seconds} s each. Everyone may "
-                "answer each question once; right answers score 5 points, up to 10 when fast.",
+                "answer each question once; right answers score 5 points, up to 10 when fast. "
+                "`/quiz-stop` ends the round early.",
                 allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException:
             # nobody was told it started (the interaction expired): a round nobody waits for is no round
@@ -113,19 +128,21 @@ class Rounds(commands.Cog):
         if first is None or not self.bot.owns_guild(first.guild_id):
             return  # a round in a server on another process's shards: that process drives it
         try:
-            while (quiz_round := await in_quick_pool(study.round, round_id)) and quiz_round.status == "running":
+            while (quiz_round := await in_quick_pool(study.round, round_id)) and quiz_round.status == RUNNING:
                 channel = self.bot.get_channel(quiz_round.channel_id)
                 if channel is None:
                     channel = await self.bot.fetch_channel(quiz_round.channel_id)
-                if quiz_round.position >= len(quiz_round.questions):
+                stopped = quiz_round.stopped_by is not None
+                if quiz_round.message_id is not None:  # a question is open: until its time is up or a stop
+                    if not stopped and self.bot.now() < quiz_round.deadline():
+                        await self._wait(quiz_round)
+                        continue  # read the round again: a stop is in the database
+                    await self._close(channel, quiz_round)
+                elif stopped or quiz_round.position >= len(quiz_round.questions):
                     await self._finish(channel, quiz_round)
                     return
-                if quiz_round.message_id is None:
+                else:
                     await self._ask(channel, quiz_round)
-                    continue
-                while self.bot.now() < quiz_round.deadline():
-                    await asyncio.sleep(self.bot.round_tick)
-                await self._close(channel, quiz_round)
         except asyncio.CancelledError:
             raise
         except discord.HTTPException as exc:  # channel gone, or no permission to post there any more
@@ -134,6 +151,14 @@ class Rounds(commands.Cog):
         except Exception:
             log.exception("quiz round %s failed", round_id)
             await in_quick_pool(study.end_round, round_id, CANCELLED)
+
+    async def _wait(self, quiz_round: Round) -> None:
+        """Until the open question's time is up on the bot's clock, or the round is stopped."""
+        wake = self._wakes.setdefault(quiz_round.round_id, asyncio.Event())
+        while self.bot.now() < quiz_round.deadline() and not wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.bot.round_tick)
+        wake.clear()
 
     def _render_question(self, quiz_round: Round):
         """The open question as a /quiz question is shown, or None if a rebuilt glossary lost one
@@ -165,19 +190,27 @@ class Rounds(commands.Cog):
             pass  # someone deleted the question: the round goes on
         await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
 
+    def _end(self, round_id: int):
+        """End the round as it is now, and its scores: one call in the quick pool (one worker), so
+        a stop is either in it ("Round stopped") or comes after it ("already over")."""
+        study = self.bot.state.study
+        quiz_round = study.round(round_id)
+        study.end_round(round_id, STOPPED if quiz_round.stopped_by is not None else FINISHED)
+        return quiz_round, study.round_scores(quiz_round)
+
     async def _finish(self, channel, quiz_round: Round) -> None:
-        rows = await in_quick_pool(self.bot.state.study.round_scores, quiz_round)
         # ended first: a restart right here loses the summary rather than posting it twice
-        await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id)
-        await channel.send(embed=render_study.round_summary(rows, len(quiz_round.questions)),
-                           allowed_mentions=render.NO_MENTIONS)
+        quiz_round, rows = await in_quick_pool(self._end, quiz_round.round_id)
+        await channel.send(embed=render_study.round_summary(rows, quiz_round), allowed_mentions=render.NO_MENTIONS)
 
     # -- answers --------------------------------------------------------------------------------------
 
     def _answer(self, user_id: int, round_id: int, position: int, pick: int) -> str:
         study, now = self.bot.state.study, self.bot.now()
         quiz_round = study.round(round_id)
-        if (quiz_round is None or quiz_round.status != "running" or quiz_round.position != position
+        if quiz_round is not None and quiz_round.stopped_by is not None:
+            return "That question is closed: the round was stopped."
+        if (quiz_round is None or quiz_round.status != RUNNING or quiz_round.position != position
                 or quiz_round.opened_at is None or now > quiz_round.deadline()):
             return "That question is closed."
         question = quiz_round.question
@@ -193,11 +226,58 @@ class Rounds(commands.Cog):
         return "❌ Not that one. The answer is shown when time is up."
 
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        stop = render_study.parse_round_stop_id(custom_id)
+        if stop is not None:
+            await self.stop(interaction, stop)
+            return
         parsed = render_study.parse_round_id(custom_id)
         if parsed is None:
             await safe_reply(interaction, "That button no longer works.")
             return
         await safe_reply(interaction, await in_quick_pool(self._answer, interaction.user.id, *parsed))
+
+    # -- stopping ---------------------------------------------------------------------------------------
+
+    @app_commands.command(name="quiz-stop", description="Stop the quiz round running in this channel")
+    @app_commands.guild_only()
+    async def quiz_stop(self, interaction: discord.Interaction) -> None:
+        await self.stop(interaction, None)
+
+    @staticmethod
+    def may_stop(interaction: discord.Interaction, quiz_round: Round) -> bool:
+        """Whoever started the round, or a moderator (Manage Messages or Manage Server)."""
+        perms = interaction.permissions
+        return (interaction.user.id == quiz_round.started_by or perms.manage_messages or perms.manage_guild
+                or perms.administrator)
+
+    def _stop(self, interaction: discord.Interaction, round_id: int | None) -> tuple[str, int | None]:
+        """(the reply, the round stopped or None); `round_id`: a Stop button's round, None: the channel's."""
+        study = self.bot.state.study
+        quiz_round = study.running_round_in(interaction.channel_id) if round_id is None else study.round(round_id)
+        if quiz_round is None or quiz_round.status != RUNNING or quiz_round.guild_id != interaction.guild_id:
+            return ("No quiz round is running in this channel." if round_id is None
+                    else "This round is already over."), None
+        if quiz_round.stopped_by is not None:
+            return "This round is already stopped: its summary follows.", None
+        if not self.may_stop(interaction, quiz_round):
+            starter = f"<@{quiz_round.started_by}>, who started it, or " if quiz_round.started_by else ""
+            return f"Only {starter}a member with Manage Messages or Manage Server can stop this round.", None
+        if not study.stop_round(quiz_round.round_id, interaction.user.id):
+            return "This round has just ended.", None
+        return "⏹️ Round stopped. The summary, with the scores so far, follows in the channel.", quiz_round.round_id
+
+    async def stop(self, interaction: discord.Interaction, round_id: int | None) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await safe_reply(interaction, "Quiz rounds run in server channels: there is none to stop here.")
+            return
+        text, stopped = await in_quick_pool(self._stop, interaction, round_id)
+        if stopped is not None:
+            wake = self._wakes.get(stopped)
+            if wake is not None:
+                wake.set()
+            elif self.bot.owns_guild(interaction.guild_id):
+                self._drive_later(stopped)  # none here to wake: one to close the question and post the summary
+        await safe_reply(interaction, text)
 
 
 async def setup(bot) -> None:
