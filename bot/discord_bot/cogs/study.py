@@ -12,6 +12,9 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -25,6 +28,7 @@ QUESTION_WORDS = frozenset(
     ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
 )
 COOLDOWN_SECONDS = 10.0
+ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
 
 
 def looks_like_question(text: str) -> bool:
@@ -35,6 +39,32 @@ def looks_like_question(text: str) -> bool:
         return True
     first = re.split(r"[\s,:;!.]+", text.lower(), maxsplit=1)[0]
     return first in QUESTION_WORDS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message as the study cog reads it."""
+
+    text: str        # without the bot's mention: what is searched (and echoed in a refusal)
+    mentioned: bool  # asked of the bot directly: an @mention, or a direct message
+
+    @cached_property
+    def question(self) -> str:
+        return clean_query(self.text)
+
+    @property
+    def asks(self) -> bool:
+        return self.mentioned or looks_like_question(self.question)
+
+
+@dataclass
+class Outcome:
+    """What to say to a message: `reply` is a message's fields (None: say nothing)."""
+
+    reply: dict[str, Any] | None = None
+    counted: bool = False            # it took its author's cooldown
+    question_id: int | None = None   # the question logged for it, if it was searched
+    limited: bool = False            # refused by the cooldown
 
 
 class Study(commands.Cog):
@@ -55,6 +85,18 @@ class Study(commands.Cog):
         me = self.bot.user
         return me is not None and any(u.id == me.id for u in message.mentions)
 
+    def read(self, message: discord.Message) -> Reading | None:
+        """The message as a question to the bot; None if it is never one (a bot's, a group DM's)."""
+        if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
+            return None
+        if self.bot.state is None or self.bot.searcher is None:
+            return None
+        if message.guild is None and not isinstance(message.channel, discord.DMChannel):
+            return None  # a group DM: not a conversation with the bot
+        # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
+        # without the Message Content intent).
+        return Reading(self.strip_mentions(message), message.guild is None or self.mentioned(message))
+
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         try:
@@ -73,54 +115,54 @@ class Study(commands.Cog):
 
     async def handle(self, message: discord.Message) -> bool:
         """Reply if appropriate; True if a reply was sent."""
-        if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
-            return False
-        if self.bot.state is None or self.bot.searcher is None:
-            return False
-        if message.guild is None and not isinstance(message.channel, discord.DMChannel):
-            return False  # a group DM: not a conversation with the bot
-        # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
-        # without the Message Content intent).
-        mentioned = message.guild is None or self.mentioned(message)
-        text = self.strip_mentions(message)
-        if not mentioned and not looks_like_question(clean_query(text)):
+        reading = self.read(message)
+        if reading is None or not reading.asks:
             return False  # chatter: costs no lookup and no cooldown
-        if not mentioned and not await self.in_study_channel(message):
-            return False
+        outcome = await self.compose(message, reading)
+        if outcome.reply:
+            await self.reply(message, **outcome.reply)
+        return outcome.reply is not None
+
+    async def compose(self, message: discord.Message, reading: Reading) -> Outcome:
+        """What to say to the message as `reading` reads it."""
+        if not reading.asks:
+            return Outcome()
+        if not reading.mentioned and not await self.in_study_channel(message):
+            return Outcome()
         now = self.clock()
         if wait := self.cooldown.update_rate_limit(message, now):
             # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
-            if mentioned and not self.notices.update_rate_limit(message, now):
-                await self.reply(message, content=f"One question every {self.per:.0f} seconds, "
-                                                  f"please: ask again in {max(1, round(wait))} s.")
-                return True
-            return False
-        if not text:
-            await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
-            return True
-        answer = await in_search_pool(self._answer, text, message.guild.id if message.guild else None,
+            notice = None
+            if reading.mentioned and not self.notices.update_rate_limit(message, now):
+                notice = {"content": f"One question every {self.per:.0f} seconds, "
+                                     f"please: ask again in {max(1, round(wait))} s."}
+            return Outcome(notice, limited=True)
+        if not reading.text:
+            return Outcome({"content": ASK_ME}, counted=True)
+        answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
                                       message.author.id)
+        return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)
+
+    def render(self, answer, reading: Reading) -> dict[str, Any] | None:
+        """An answer as a reply's fields; None when unsure and not asked directly (the question is
+        logged for the gaps report all the same)."""
         result = answer.result
         if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both named, so never a guess
             embed, view = render.side_by_side(result)
-            await self.reply(message, embed=embed, view=dynamic_view(render.with_feedback(view, answer.question_id)))
-            return True
+            return {"embed": embed, "view": dynamic_view(render.with_feedback(view, answer.question_id))}
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
-            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others,
-                                                               note=answer.note, sense=answer.sense),
-                             view=dynamic_view(render.with_feedback(view, answer.question_id)))
-            return True
-        if not mentioned:
-            return False  # unsure and not asked directly: quiet (the question is logged for the gaps report)
+            return {"embed": render.entry_embed(answer.entry, result.best.match, others=answer.others,
+                                                note=answer.note, sense=answer.sense),
+                    "view": dynamic_view(render.with_feedback(view, answer.question_id))}
+        if not reading.mentioned:
+            return None
         if result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await self.reply(message, content=render.suggest_text(text, entries, far=result.far, note=result.note),
-                             view=dynamic_view(view))
-        else:
-            await self.reply(message, content=render.not_found_text(text, result))
-        return True
+            return {"content": render.suggest_text(reading.text, entries, far=result.far, note=result.note),
+                    "view": dynamic_view(view)}
+        return {"content": render.not_found_text(reading.text, result)}
 
     def _answer(self, text: str, guild_id: int | None, user_id: int):
         """The search, with the server's aliases and note; the question logged for the gaps report."""
@@ -129,12 +171,15 @@ class Study(commands.Cog):
         answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer)
         return answer
 
-    async def reply(self, message: discord.Message, **kwargs) -> None:
+    async def reply(self, message: discord.Message, **kwargs) -> int | None:
+        """Reply to the message; the reply's id, or None if Discord refused it."""
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
-            await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
+            sent = await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
         except discord.HTTPException as exc:  # no permission, message deleted meanwhile, …
             log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+            return None
+        return sent.id
 
 
 async def setup(bot) -> None:
