@@ -4,6 +4,7 @@ Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
 glossary does not cover it). Without the Message Content intent Discord only
 shows the bot the text of messages that mention it, so empty content is normal.
+A question edited soon after it was asked is answered again (study_edits.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from discord.ext import commands
 
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
+from ..asked import Asked, AskedMessages
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
+from .study_edits import EditedQuestions
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
@@ -53,6 +56,12 @@ class Reading:
         return clean_query(self.text)
 
     @property
+    def key(self) -> tuple[str, bool]:
+        """What the answer depends on: an edit that leaves it alone (markdown, a link preview,
+        a "thanks" at the end) is not answered again."""
+        return self.question, self.mentioned
+
+    @property
     def asks(self) -> bool:
         return self.mentioned or looks_like_question(self.question)
 
@@ -64,16 +73,17 @@ class Outcome:
     reply: dict[str, Any] | None = None
     counted: bool = False            # it took its author's cooldown
     question_id: int | None = None   # the question logged for it, if it was searched
-    limited: bool = False            # refused by the cooldown
+    limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
 
 
-class Study(commands.Cog):
+class Study(EditedQuestions, commands.Cog):
     def __init__(self, bot, *, per: float = COOLDOWN_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.bot = bot
         self.per = per
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
+        self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
 
     def strip_mentions(self, message: discord.Message) -> str:
         text = message.content or ""
@@ -118,29 +128,33 @@ class Study(commands.Cog):
         reading = self.read(message)
         if reading is None or not reading.asks:
             return False  # chatter: costs no lookup and no cooldown
-        outcome = await self.compose(message, reading)
-        if outcome.reply:
-            await self.reply(message, **outcome.reply)
-        return outcome.reply is not None
+        # Taken before anything is awaited, so an edit of this message waits for this answer.
+        async with self.asked.lock(message.id):
+            outcome = await self.compose(message, reading)
+            reply_id = await self.reply(message, **outcome.reply) if outcome.reply else None
+            self.remember(message, reading, outcome, reply_id)
+            return outcome.reply is not None
 
-    async def compose(self, message: discord.Message, reading: Reading) -> Outcome:
-        """What to say to the message as `reading` reads it."""
+    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None) -> Outcome:
+        """What to say to the message as `reading` reads it. `earlier`: what was said to it
+        before an edit; one that took the cooldown then is answered again without it."""
         if not reading.asks:
             return Outcome()
         if not reading.mentioned and not await self.in_study_channel(message):
             return Outcome()
-        now = self.clock()
-        if wait := self.cooldown.update_rate_limit(message, now):
-            # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
-            notice = None
-            if reading.mentioned and not self.notices.update_rate_limit(message, now):
-                notice = {"content": f"One question every {self.per:.0f} seconds, "
-                                     f"please: ask again in {max(1, round(wait))} s."}
-            return Outcome(notice, limited=True)
+        if earlier is None or not earlier.counted:
+            now = self.clock()
+            if wait := self.cooldown.update_rate_limit(message, now):
+                # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
+                notice = None
+                if reading.mentioned and not self.notices.update_rate_limit(message, now):
+                    notice = {"content": f"One question every {self.per:.0f} seconds, "
+                                         f"please: ask again in {max(1, round(wait))} s."}
+                return Outcome(notice, limited=True)
         if not reading.text:
             return Outcome({"content": ASK_ME}, counted=True)
         answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
-                                      message.author.id)
+                                      message.author.id, earlier.question_id if earlier else None)
         return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)
 
     def render(self, answer, reading: Reading) -> dict[str, Any] | None:
@@ -164,12 +178,26 @@ class Study(commands.Cog):
                     "view": dynamic_view(view)}
         return {"content": render.not_found_text(reading.text, result)}
 
-    def _answer(self, text: str, guild_id: int | None, user_id: int):
-        """The search, with the server's aliases and note; the question logged for the gaps report."""
+    def _answer(self, text: str, guild_id: int | None, user_id: int, replaces: int | None = None):
+        """The search, with the server's aliases and note; the question logged for the gaps report
+        (`replaces`: the question logged for this message before its author edited it)."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
-        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer)
+        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
         return answer
+
+    def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
+                 earlier: Asked | None = None) -> None:
+        """Keep what was said to the message, for its edits: once it took the cooldown or got a reply."""
+        counted = outcome.counted or (earlier is not None and earlier.counted)
+        if not counted and reply_id is None:
+            self.asked.forget(message.id)  # nothing said, nothing spent: an edit of it is a new question
+            return
+        question_id = outcome.question_id if outcome.question_id is not None else (
+            earlier.question_id if earlier else None)
+        reanswers = 0 if earlier is None else earlier.reanswers + int(earlier.counted and outcome.counted)
+        self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
+                                         reanswers))
 
     async def reply(self, message: discord.Message, **kwargs) -> int | None:
         """Reply to the message; the reply's id, or None if Discord refused it."""
