@@ -181,6 +181,41 @@ def test_message_content_intent_is_enforced() -> None:
     run(scenario)
 
 
+def test_message_update_for_an_edit_and_for_a_link_preview() -> None:
+    """A user's edit arrives as a whole message with edited_at set; a link preview Discord adds
+    arrives the same way, but with the content and edited_at unchanged; without the Message
+    Content intent an edit that drops the bot's mention arrives empty."""
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild()
+            bob = fake.add_user("bob")
+            fake.add_member(guild, bob)
+            bot = make_bot(message_content=False)
+            edits: list[discord.RawMessageUpdateEvent] = []
+
+            @bot.listen("on_raw_message_edit")
+            async def seen(payload: discord.RawMessageUpdateEvent) -> None:
+                edits.append(payload)
+
+            async with running(fake, bot):
+                await asyncio.wait_for(bot.wait_until_ready(), 5)
+                sent = await fake.send_message(guild.channel("general"), f"{fake.bot_user.mention} see https://x.y")
+                await fake.unfurl(sent.payload, [{"type": "link", "url": "https://x.y", "title": "X"}])
+                await fake.edit_message(sent.payload, f"{fake.bot_user.mention} what is lora")
+                await fake.edit_message(sent.payload, "what is lora")
+                await fake.wait_for(lambda: len(edits) == 3, what="three MESSAGE_UPDATEs", timeout=5)
+                unfurled, edited, unmentioned = (e.message for e in edits)
+                assert unfurled.edited_at is None and unfurled.content.endswith("see https://x.y")
+                assert unfurled.embeds[0].title == "X"
+                assert edited.edited_at is not None and edited.content.endswith("what is lora")
+                assert [u.id for u in edited.mentions] == [fake.bot_user.id] and edited.author.id == bob.id
+                assert unmentioned.content == "" and unmentioned.mentions == []
+                assert all(e.message_id == sent.id and e.guild_id == guild.id for e in edits)
+
+    run(scenario)
+
+
 def test_forced_close_resumes_and_keeps_answering() -> None:
     async def scenario() -> None:
         async with FakeDiscord() as fake:

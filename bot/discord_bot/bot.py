@@ -324,9 +324,11 @@ class GlossaryBot(commands.AutoShardedBot):
                     return self.answer_entry(entry, SearchResult(query, ANSWER, [Hit(entry, "server_alias", 1.0)]))
         return self.answer(query)
 
-    def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer) -> int | None:
+    def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
+                     replaces: int | None = None) -> int | None:
         """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
-        state database refused (the answer goes out all the same)."""
+        state database refused (the answer goes out all the same). `replaces`: the question
+        logged for the same message before its author edited it."""
         if self.state is None:
             return None
         result = answer.result
@@ -334,7 +336,7 @@ class GlossaryBot(commands.AutoShardedBot):
             return self.state.feedback.log_question(
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
-                result.best.match if answer.entry and result.best else None)
+                result.best.match if answer.entry and result.best else None, replaces)
         except Exception:  # a full disk or a locked database must not cost the user the answer
             self.metrics.state_errors.inc()
             log.exception("could not log a question")

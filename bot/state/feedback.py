@@ -93,13 +93,19 @@ class FeedbackRecords:
 
     def log_question(self, guild_id: int, user_hash: str, source: str, query: str, band: str,
                      answer_term: str | None, candidates: list[str], now: datetime,
-                     matched_by: str | None = None) -> int:
+                     matched_by: str | None = None, replaces: int | None = None) -> int:
+        """Log a question; its id. `replaces`: the question an edit of the same message logged
+        before, which keeps its row and its votes (they were cast on its answer) and is marked
+        replaced, so that the reports count the edited question once."""
         with self.db.transaction() as conn:
-            return conn.execute(
+            question_id = conn.execute(
                 "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
                 "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
                 [guild_id, user_hash, now.isoformat(timespec="seconds"), source, query, band, answer_term,
                  matched_by, json.dumps(candidates[:10])]).fetchone()[0]
+            if replaces is not None:  # gone (retention, /forget-me) or not: the new row stands
+                conn.execute("UPDATE questions SET replaced_by = ? WHERE question_id = ?", [question_id, replaces])
+            return question_id
 
     def question(self, question_id: int) -> LoggedQuestion | None:
         rows = self.db.query(f"{_SELECT} WHERE question_id = ?", [question_id])
@@ -132,20 +138,22 @@ class FeedbackRecords:
 
     def gap_questions(self, since: datetime, guild_id: int | None = None, limit: int = 1000) -> list[LoggedQuestion]:
         """What the glossary did not answer well, the newest `limit`, oldest first: refused or
-        hedged questions, and answers someone voted 👎 (unless the voter then picked an entry)."""
+        hedged questions (not those their asker edited into another), and answers someone voted
+        👎 (unless the voter then picked an entry)."""
         where, params = "asked_at >= ? AND source != 'define'", [since.isoformat(timespec="seconds")]
         if guild_id is not None:
             where += " AND guild_id = ?"
             params.append(guild_id)
         rows = self.db.query(
-            f"{_SELECT} WHERE {where} AND (band != 'answer' OR question_id IN "
+            f"{_SELECT} WHERE {where} AND ((band != 'answer' AND replaced_by IS NULL) OR question_id IN "
             f"(SELECT question_id FROM votes WHERE vote = {DOWN} AND (wanted IS NULL OR wanted = '')))"
             " ORDER BY asked_at DESC, question_id DESC LIMIT ?", [*params, limit])
         return [_question(row) for row in reversed(rows)]
 
     def usage(self, since: datetime, guild_id: int, top: int = 5) -> UsageStats:
-        rows = self.db.query("SELECT band, answer_term FROM questions WHERE guild_id = ? AND asked_at >= ?",
-                             [guild_id, since.isoformat(timespec="seconds")])
+        # an edited question counts once, as its last text (its earlier rows' votes still count)
+        rows = self.db.query("SELECT band, answer_term FROM questions WHERE guild_id = ? AND asked_at >= ? "
+                             "AND replaced_by IS NULL", [guild_id, since.isoformat(timespec="seconds")])
         bands = Counter(band for band, _ in rows)
         terms = Counter(term for _, term in rows if term)
         up, down = self.db.query(

@@ -305,3 +305,18 @@ def record_handled(study_cog) -> dict[int, bool]:
 
     study_cog.handle = spy
     return handled
+
+
+def record_edits(study_cog) -> dict[int, list[bool]]:
+    """Spy on the Study cog's edits: message id -> what handling each of its MESSAGE_UPDATEs
+    returned (True: the bot's reply was sent, changed or deleted), once fully handled."""
+    handled: dict[int, list[bool]] = {}
+    handle_edit = study_cog.handle_edit
+
+    async def spy(message):
+        result = await handle_edit(message)
+        handled.setdefault(message.id, []).append(result)
+        return result
+
+    study_cog.handle_edit = spy
+    return handled

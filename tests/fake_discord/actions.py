@@ -28,6 +28,7 @@ from .models import (
     RecordedCallback,
     RecordedMessage,
     _InteractionState,
+    _iso_now,
 )
 from .validation import _walk_components
 
@@ -409,6 +410,37 @@ class ActionsMixin:
         dispatched = Dispatched("MESSAGE_CREATE", msg, time.monotonic())
         self.dispatched.append(dispatched)
         await self._dispatch_message_event("MESSAGE_CREATE", msg, channel)
+        return dispatched
+
+    async def edit_message(self, message: MessageRef, content: str) -> Dispatched:
+        """The author edits their message: dispatches MESSAGE_UPDATE with the whole message, as
+        Discord does, ``edited_timestamp`` set and ``mentions`` found again in the new text
+        (content gated by intents like MESSAGE_CREATE)."""
+        msg = self._resolve_message(message)
+        if int(msg["author"]["id"]) == self.bot_user.id:
+            raise ValueError("the bot edits its own messages over REST, not as a user action")
+        msg["content"] = content
+        msg["mentions"] = [u.payload() for u in self._mentions_for(content, ())]
+        msg["edited_timestamp"] = _iso_now()
+        return await self._message_updated(msg)
+
+    async def unfurl(self, message: MessageRef, embeds: Sequence[JSON]) -> Dispatched:
+        """Discord adds link previews to a message a moment after it was posted: a MESSAGE_UPDATE
+        with the whole message, the same content and ``edited_timestamp`` unchanged (the
+        author edited nothing)."""
+        msg = self._resolve_message(message)
+        msg["embeds"] = [*(msg.get("embeds") or []), *map(copy.deepcopy, embeds)]
+        return await self._message_updated(msg)
+
+    async def _message_updated(self, msg: JSON) -> Dispatched:
+        if not self._sessions:
+            raise RuntimeError("the bot is not connected (no gateway session); await fake.wait_ready() first")
+        channel = self.get_channel(int(msg["channel_id"]))
+        if channel is None:
+            raise LookupError(f"unknown channel {msg['channel_id']}")
+        dispatched = Dispatched("MESSAGE_UPDATE", copy.deepcopy(msg), time.monotonic())
+        self.dispatched.append(dispatched)
+        await self._dispatch_message_event("MESSAGE_UPDATE", msg, channel)
         return dispatched
 
     async def send_webhook_message(

@@ -150,6 +150,10 @@ class MessagesMixin:
             await self._dispatch_message_event(event, msg, channel)
 
     def _apply_edit(self, msg: JSON, body: Mapping[str, Any], files: list[JSON]) -> None:
+        after = {key: body[key] if key in body else msg.get(key) for key in ("content", "embeds", "components", "poll")}
+        kept = body["attachments"] if "attachments" in body else msg.get("attachments")
+        if not (any(after.values()) or kept or files):  # an edit that clears every field: Discord refuses it
+            raise FakeDiscordError(400, 50006, "Cannot send an empty message")
         for key in ("content", "embeds", "components", "flags", "poll"):
             if key in body:
                 value = body[key]

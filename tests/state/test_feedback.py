@@ -100,3 +100,26 @@ def test_forgetting_a_user_blanks_their_name_in_the_change_log_and_alias_answers
     store.feedback.forget("hash-m")
     assert [c.by_name for c in store.additions.changes(1)] == ["other", "(forgotten)"]
     assert store.db.query("SELECT count(*) FROM server_changes WHERE by_hash = 'hash-m'")[0][0] == 0
+
+
+def test_an_edited_question_is_logged_anew_and_its_earlier_row_keeps_its_votes(store) -> None:
+    feedback = store.feedback
+    typo = feedback.log_question(5, "u1", "study", "what is lroa", "not_found", None, ["LoRA"], NOW)
+    assert feedback.vote(typo, "u2", DOWN, NOW)  # cast on the typo's answer: it stays there
+    fixed = feedback.log_question(5, "u1", "study", "what is lora", "answer", "LoRA", ["LoRA"], NOW, replaces=typo)
+    again = feedback.log_question(5, "u1", "study", "what is qlora", "answer", "QLoRA", ["QLoRA"], NOW,
+                                  replaces=fixed)
+    rows = store.db.query("SELECT question_id, query, replaced_by FROM questions ORDER BY question_id")
+    assert rows == [(typo, "what is lroa", fixed), (fixed, "what is lora", again), (again, "what is qlora", None)]
+    assert [v for _, v, _ in feedback.votes(typo)] == [DOWN] and feedback.votes(fixed) == []
+
+    # counted once, as its last text; the 👎 on the typo's answer still counts and is still a gap
+    usage = feedback.usage(NOW - timedelta(days=1), 5)
+    assert (usage.questions, usage.answered, usage.refused, usage.down) == (1, 1, 0, 1)
+    assert [q.query for q in feedback.gap_questions(NOW - timedelta(days=1))] == ["what is lroa"]
+    untouched = feedback.log_question(5, "u3", "study", "when is neurips", "not_found", None, [], NOW)
+    feedback.log_question(5, "u3", "study", "when is icml", "not_found", None, [], NOW, replaces=untouched)
+    assert [q.query for q in feedback.gap_questions(NOW - timedelta(days=1))] == ["what is lroa", "when is icml"]
+
+    # a replaced question already gone (retention, /forget-me): the new one is logged all the same
+    assert feedback.log_question(5, "u1", "study", "what is adam", "answer", "Adam", [], NOW, replaces=10**9) > again

@@ -34,6 +34,8 @@ def _used_state(path) -> None:
     question = store.feedback.log_question(111, "hash", "ask", "what is lora", "answer", "LoRA", ["LoRA"], NOW)
     store.feedback.vote(question, "hash", -1, NOW)
     store.feedback.set_wanted(question, "hash", "QLoRA")
+    store.feedback.log_question(111, "hash", "study", "what is qlora", "answer", "QLoRA", ["QLoRA"], NOW,
+                                replaces=question)  # an edit: the earlier row names a later one
     store.additions.add_alias(111, "ytdl", "youtube-dl", "hash", "mod", NOW)
     store.additions.set_note(111, "LoRA", "Lab 4.", "hash", "mod", NOW)
     store.close()

@@ -4,6 +4,7 @@ Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
 glossary does not cover it). Without the Message Content intent Discord only
 shows the bot the text of messages that mention it, so empty content is normal.
+A question edited soon after it was asked is answered again (study_edits.py).
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
+from ..asked import Asked, AskedMessages
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
+from .study_edits import EditedQuestions
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
     ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
 )
 COOLDOWN_SECONDS = 10.0
+ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
 
 
 def looks_like_question(text: str) -> bool:
@@ -37,13 +44,46 @@ def looks_like_question(text: str) -> bool:
     return first in QUESTION_WORDS
 
 
-class Study(commands.Cog):
+@dataclass(frozen=True)
+class Reading:
+    """A message as the study cog reads it."""
+
+    text: str        # without the bot's mention: what is searched (and echoed in a refusal)
+    mentioned: bool  # asked of the bot directly: an @mention, or a direct message
+
+    @cached_property
+    def question(self) -> str:
+        return clean_query(self.text)
+
+    @property
+    def key(self) -> tuple[str, bool]:
+        """What the answer depends on: an edit that leaves it alone (markdown, a link preview,
+        a "thanks" at the end) is not answered again."""
+        return self.question, self.mentioned
+
+    @property
+    def asks(self) -> bool:
+        return self.mentioned or looks_like_question(self.question)
+
+
+@dataclass
+class Outcome:
+    """What to say to a message: `reply` is a message's fields (None: say nothing)."""
+
+    reply: dict[str, Any] | None = None
+    counted: bool = False            # it took its author's cooldown
+    question_id: int | None = None   # the question logged for it, if it was searched
+    limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
+
+
+class Study(EditedQuestions, commands.Cog):
     def __init__(self, bot, *, per: float = COOLDOWN_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.bot = bot
         self.per = per
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
+        self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
 
     def strip_mentions(self, message: discord.Message) -> str:
         text = message.content or ""
@@ -54,6 +94,18 @@ class Study(commands.Cog):
     def mentioned(self, message: discord.Message) -> bool:
         me = self.bot.user
         return me is not None and any(u.id == me.id for u in message.mentions)
+
+    def read(self, message: discord.Message) -> Reading | None:
+        """The message as a question to the bot; None if it is never one (a bot's, a group DM's)."""
+        if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
+            return None
+        if self.bot.state is None or self.bot.searcher is None:
+            return None
+        if message.guild is None and not isinstance(message.channel, discord.DMChannel):
+            return None  # a group DM: not a conversation with the bot
+        # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
+        # without the Message Content intent).
+        return Reading(self.strip_mentions(message), message.guild is None or self.mentioned(message))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -73,68 +125,89 @@ class Study(commands.Cog):
 
     async def handle(self, message: discord.Message) -> bool:
         """Reply if appropriate; True if a reply was sent."""
-        if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
-            return False
-        if self.bot.state is None or self.bot.searcher is None:
-            return False
-        if message.guild is None and not isinstance(message.channel, discord.DMChannel):
-            return False  # a group DM: not a conversation with the bot
-        # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
-        # without the Message Content intent).
-        mentioned = message.guild is None or self.mentioned(message)
-        text = self.strip_mentions(message)
-        if not mentioned and not looks_like_question(clean_query(text)):
+        reading = self.read(message)
+        if reading is None or not reading.asks:
             return False  # chatter: costs no lookup and no cooldown
-        if not mentioned and not await self.in_study_channel(message):
-            return False
-        now = self.clock()
-        if wait := self.cooldown.update_rate_limit(message, now):
-            # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
-            if mentioned and not self.notices.update_rate_limit(message, now):
-                await self.reply(message, content=f"One question every {self.per:.0f} seconds, "
-                                                  f"please: ask again in {max(1, round(wait))} s.")
-                return True
-            return False
-        if not text:
-            await self.reply(message, content="Ask me about a term, e.g. “what is attention?”, or use /define.")
-            return True
-        answer = await in_search_pool(self._answer, text, message.guild.id if message.guild else None,
-                                      message.author.id)
+        # Taken before anything is awaited, so an edit of this message waits for this answer.
+        async with self.asked.lock(message.id):
+            outcome = await self.compose(message, reading)
+            reply_id = await self.reply(message, **outcome.reply) if outcome.reply else None
+            self.remember(message, reading, outcome, reply_id)
+            return outcome.reply is not None
+
+    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None) -> Outcome:
+        """What to say to the message as `reading` reads it. `earlier`: what was said to it
+        before an edit; one that took the cooldown then is answered again without it."""
+        if not reading.asks:
+            return Outcome()
+        if not reading.mentioned and not await self.in_study_channel(message):
+            return Outcome()
+        if earlier is None or not earlier.counted:
+            now = self.clock()
+            if wait := self.cooldown.update_rate_limit(message, now):
+                # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
+                notice = None
+                if reading.mentioned and not self.notices.update_rate_limit(message, now):
+                    notice = {"content": f"One question every {self.per:.0f} seconds, "
+                                         f"please: ask again in {max(1, round(wait))} s."}
+                return Outcome(notice, limited=True)
+        if not reading.text:
+            return Outcome({"content": ASK_ME}, counted=True)
+        answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
+                                      message.author.id, earlier.question_id if earlier else None)
+        return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)
+
+    def render(self, answer, reading: Reading) -> dict[str, Any] | None:
+        """An answer as a reply's fields; None when unsure and not asked directly (the question is
+        logged for the gaps report all the same)."""
         result = answer.result
         if result.asked and result.band != NOT_FOUND:  # "lora vs qlora": both named, so never a guess
             embed, view = render.side_by_side(result)
-            await self.reply(message, embed=embed, view=dynamic_view(render.with_feedback(view, answer.question_id)))
-            return True
+            return {"embed": embed, "view": dynamic_view(render.with_feedback(view, answer.question_id))}
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
-            await self.reply(message, embed=render.entry_embed(answer.entry, result.best.match, others=answer.others,
-                                                               note=answer.note, sense=answer.sense),
-                             view=dynamic_view(render.with_feedback(view, answer.question_id)))
-            return True
-        if not mentioned:
-            return False  # unsure and not asked directly: quiet (the question is logged for the gaps report)
+            return {"embed": render.entry_embed(answer.entry, result.best.match, others=answer.others,
+                                                note=answer.note, sense=answer.sense),
+                    "view": dynamic_view(render.with_feedback(view, answer.question_id))}
+        if not reading.mentioned:
+            return None
         if result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            await self.reply(message, content=render.suggest_text(text, entries, far=result.far, note=result.note),
-                             view=dynamic_view(view))
-        else:
-            await self.reply(message, content=render.not_found_text(text, result))
-        return True
+            return {"content": render.suggest_text(reading.text, entries, far=result.far, note=result.note),
+                    "view": dynamic_view(view)}
+        return {"content": render.not_found_text(reading.text, result)}
 
-    def _answer(self, text: str, guild_id: int | None, user_id: int):
-        """The search, with the server's aliases and note; the question logged for the gaps report."""
+    def _answer(self, text: str, guild_id: int | None, user_id: int, replaces: int | None = None):
+        """The search, with the server's aliases and note; the question logged for the gaps report
+        (`replaces`: the question logged for this message before its author edited it)."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
-        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer)
+        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
         return answer
 
-    async def reply(self, message: discord.Message, **kwargs) -> None:
+    def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
+                 earlier: Asked | None = None) -> None:
+        """Keep what was said to the message, for its edits: once it took the cooldown or got a reply."""
+        counted = outcome.counted or (earlier is not None and earlier.counted)
+        if not counted and reply_id is None:
+            self.asked.forget(message.id)  # nothing said, nothing spent: an edit of it is a new question
+            return
+        question_id = outcome.question_id if outcome.question_id is not None else (
+            earlier.question_id if earlier else None)
+        reanswers = 0 if earlier is None else earlier.reanswers + int(earlier.counted and outcome.counted)
+        self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
+                                         reanswers))
+
+    async def reply(self, message: discord.Message, **kwargs) -> int | None:
+        """Reply to the message; the reply's id, or None if Discord refused it."""
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
-            await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
+            sent = await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
         except discord.HTTPException as exc:  # no permission, message deleted meanwhile, …
             log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+            return None
+        return sent.id
 
 
 async def setup(bot) -> None:

@@ -1,0 +1,71 @@
+"""What the study cog did with each recent message, so that an edit of it can be answered again.
+
+In memory only: a bounded LRU of message id → `Asked` (the question as the bot read it, its
+reply, the question logged for it), and a lock per message, so a message and its edits are
+handled one at a time, in the order Discord sent them. Nothing here is worth a table: an
+edit is answered within minutes of its message or not at all, and a restart forgets
+everything, which costs no more than edits to messages from before it being ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# One entry per message that took a user's cooldown or got a reply: at most one a user per
+# cooldown (10 s), so 1,000 hold 200 people asking every 10 s for the whole edit window
+# (5 min). Past that the oldest are forgotten, and an edit to a message at least as old is
+# ignored (`may_be_new`), never answered twice.
+KEPT = 1000
+
+
+@dataclass
+class Asked:
+    reading: tuple[str, bool]  # (question as searched, asked directly): what an edit must change
+    created: float             # the message's creation, Unix time
+    counted: bool              # it took its author's cooldown: edits of it are re-answers
+    reply_id: int | None       # the bot's reply to it, if there is one
+    question_id: int | None    # the logged question (votes refer to it); an edit's replaces it
+    reanswers: int = 0         # how often an edit was answered
+
+
+class AskedMessages:
+    def __init__(self, since: float, size: int = KEPT) -> None:
+        self.size = size
+        # Messages created before this may have been answered by a process that is gone, or
+        # by this one and then forgotten: an edit of one is ignored rather than answered twice.
+        self.horizon = since
+        self._items: OrderedDict[int, Asked] = OrderedDict()
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, message_id: int) -> Asked | None:
+        asked = self._items.get(message_id)
+        if asked is not None:
+            self._items.move_to_end(message_id)
+        return asked
+
+    def put(self, message_id: int, asked: Asked) -> None:
+        self._items[message_id] = asked
+        self._items.move_to_end(message_id)
+        while len(self._items) > self.size:
+            _, forgotten = self._items.popitem(last=False)
+            self.horizon = max(self.horizon, forgotten.created)
+
+    def forget(self, message_id: int) -> None:
+        self._items.pop(message_id, None)
+
+    def may_be_new(self, created: float) -> bool:
+        """Whether a message not in here certainly got no reply (nor took a cooldown) from us."""
+        return created > self.horizon
+
+    def lock(self, message_id: int) -> asyncio.Lock:
+        """The message's lock: kept while anyone holds or awaits it, then dropped."""
+        lock = self._locks.get(message_id)
+        if lock is None:
+            lock = self._locks[message_id] = asyncio.Lock()
+        return lock

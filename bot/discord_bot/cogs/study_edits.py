@@ -1,0 +1,112 @@
+"""Edited questions, for the study cog: a message edited soon after it was asked is answered
+again, as a reader of the channel expects (a typo fixed, a question reworded).
+
+- The bot's reply is edited in place into the answer to the new text, exactly as a new
+  message with that text would be answered (embed, buttons); the 👍/👎 buttons then name
+  the question logged for the new text, which marks the earlier one replaced (its votes stay
+  with the answer they were cast on). New text that is no longer a question for the bot
+  (chatter, emptied, the bot's mention taken out) deletes the reply; a message the bot
+  said nothing to that is edited into a question is answered like a new one.
+- Only a change to the text as the bot reads it counts (`Reading.key`): Discord also sends
+  MESSAGE_UPDATE when it adds a link preview, with the content and edit time unchanged.
+- Only within `EDIT_WINDOW` of the message's creation.
+- Limits: a message that took its author's cooldown is answered again without taking it
+  anew, at most `REANSWERS` times; anything else (a message that was chatter, or came
+  while its author was on cooldown) is a new question, under the cooldown.
+- What was said to which message is kept in memory (asked.py): after a restart, edits to
+  messages from before it are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import discord
+from discord.ext import commands
+
+from .. import render
+
+log = logging.getLogger(__name__)
+# Typos are fixed within seconds, and a question reworded after reading the answer within a
+# minute or two. Later, people below have read and answered the reply: rewriting it then
+# would change what their messages refer to (and the message map need keep no more).
+EDIT_WINDOW = timedelta(minutes=5)
+# Answers to one message's edits, on top of its first. The user's cooldown paid for the
+# message; typo fixes should not wait it out again. Bounded per message, as each message
+# needs the cooldown first: at most 1 + REANSWERS searches per user per cooldown period.
+REANSWERS = 3
+TOO_MANY_EDITS = ("That question changed more than {n} times, so I stopped following its edits: "
+                  "ask it again in a new message.")
+
+
+class EditedQuestions:
+    """The Study cog's handling of MESSAGE_UPDATE (mixed into it: see study.py)."""
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        # raw: discord.py's on_message_edit comes only for messages in its own cache
+        message = payload.message
+        try:
+            await self.handle_edit(message)
+        except Exception:
+            log.exception("study edit failed (guild %s, channel %s, message %s)",
+                          payload.guild_id, payload.channel_id, payload.message_id)
+
+    async def handle_edit(self, message: discord.Message) -> bool:
+        """Answer an edited message again; True if the bot's reply was sent, changed or deleted."""
+        if message.edited_at is None:
+            return False  # not edited by its author: a link preview added, a pin
+        reading = self.read(message)
+        if reading is None or self.bot.now() - message.created_at > EDIT_WINDOW:
+            return False
+        async with self.asked.lock(message.id):  # after the message's own answer, and earlier edits'
+            earlier = self.asked.get(message.id)
+            if earlier is None:
+                if not reading.asks or not self.asked.may_be_new(message.created_at.timestamp()):
+                    return False
+            elif earlier.reading == reading.key:
+                return False  # the same question as the bot reads it
+            elif earlier.counted and earlier.reanswers >= REANSWERS:
+                if earlier.reanswers == REANSWERS and earlier.reply_id is not None:  # say so once
+                    earlier.reanswers += 1
+                    return await self.change_reply(message, earlier.reply_id,
+                                                   {"content": TOO_MANY_EDITS.format(n=REANSWERS)}) is not None
+                return False
+            outcome = await self.compose(message, reading, earlier)
+            reply_id = earlier.reply_id if earlier else None
+            if outcome.limited and (reply_id is not None or outcome.reply is None):
+                return False  # on cooldown: the earlier reply (a notice, say) stays
+            if outcome.reply is None:
+                if reply_id is None:
+                    self.remember(message, reading, outcome, None, earlier)
+                    return False
+                await self.delete_reply(message, reply_id)
+                self.remember(message, reading, outcome, None, earlier)
+                return True
+            if reply_id is not None:
+                reply_id = await self.change_reply(message, reply_id, outcome.reply)
+            if reply_id is None:  # none yet, or it was deleted meanwhile
+                reply_id = await self.reply(message, **outcome.reply)
+            self.remember(message, reading, outcome, reply_id, earlier)
+            return True
+
+    async def change_reply(self, message: discord.Message, reply_id: int, fields: dict) -> int | None:
+        """Edit the reply into `fields`, every other field cleared; its id, or None if it is gone."""
+        reply = message.channel.get_partial_message(reply_id)
+        try:
+            await reply.edit(content=fields.get("content"), embed=fields.get("embed"), view=fields.get("view"),
+                             allowed_mentions=render.NO_MENTIONS)
+        except discord.NotFound:
+            return None  # deleted meanwhile (by a moderator, say)
+        except discord.HTTPException as exc:
+            log.warning("could not edit reply %s in channel %s: %s", reply_id, message.channel.id, exc)
+        return reply_id
+
+    async def delete_reply(self, message: discord.Message, reply_id: int) -> None:
+        try:
+            await message.channel.get_partial_message(reply_id).delete()
+        except discord.NotFound:
+            pass
+        except discord.HTTPException as exc:
+            log.warning("could not delete reply %s in channel %s: %s", reply_id, message.channel.id, exc)

@@ -1,0 +1,258 @@
+"""Edited questions: the bot's reply follows a question edited soon after it was asked (in a
+study channel, a mention, a DM), as a fresh answer to the new text would look; a link
+preview, an edit the bot reads as the same question, a late edit or one past the per-message
+limit changes nothing; chatter edited into a question is a new question, cooldown and all."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.discord_bot.cogs.study_edits import EDIT_WINDOW, REANSWERS
+from bot.discord_bot.ui import in_search_pool
+from tests.fake_discord import FakeDiscord
+
+from .helpers import (
+    assert_no_pings,
+    button_ids,
+    error_logs,
+    make_bot,
+    make_settings,
+    record_edits,
+    record_handled,
+    run,
+    running,
+    study_server,
+)
+
+FEEDBACK_ID = re.compile(r"^gloss:fb:(up|down):(\d+)$")
+
+
+def _feedback_question(message: dict) -> int:
+    """The logged question the message's 👍/👎 buttons vote on."""
+    found = {int(m.group(2)) for i in button_ids(message) if (m := FEEDBACK_ID.match(i))}
+    assert len(found) == 1, button_ids(message)
+    return found.pop()
+
+
+def _same_rendering(a: dict, b: dict) -> bool:
+    """The same embeds, text and buttons, apart from the question the votes go to."""
+    def shape(message: dict) -> tuple:
+        return (message.get("content") or "", message.get("embeds"),
+                [FEEDBACK_ID.sub(r"gloss:fb:\1:*", i) for i in button_ids(message)])
+    return shape(a) == shape(b)
+
+
+def _edits_to(fake, message_id: int) -> list:
+    return [r for r in fake.requests if r.method == "PATCH" and r.path.endswith(f"/messages/{message_id}")]
+
+
+def test_an_edited_question_gets_its_reply_edited_into_the_new_answer(real_index_path, real_embedder,
+                                                                     tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            bob = fake.add_user("bob")
+            fake.add_member(guild, bob)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = lambda: 1_000_000.0  # time stands still: alice stays on cooldown throughout
+                    edits = record_edits(cog)
+
+                    async def edit(text: str, n: int) -> bool:
+                        await fake.edit_message(asked.payload, text)
+                        await fake.wait_for(lambda: len(edits.get(asked.id, [])) == n, what=f"edit {n} handled")
+                        return edits[asked.id][-1]
+
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    first = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    reply_id, old_question = first.id, _feedback_question(first.message)
+
+                    # Discord's link preview and an edit the bot reads as the same question: nothing
+                    await fake.unfurl(asked.payload, [{"type": "link", "url": "https://example.com", "title": "x"}])
+                    await fake.wait_for(lambda: asked.id in edits, what="the preview's MESSAGE_UPDATE handled")
+                    assert not await edit("what is **lora**?", 2)
+                    assert _edits_to(fake, reply_id) == [] and len(bot.state.db.query("SELECT 1 FROM questions")) == 1
+
+                    # reworded: the same reply now answers the new text, as a fresh answer to it would
+                    assert await edit("what is attention?", 3)
+                    edited = fake.messages[reply_id]
+                    assert edited["embeds"] != first.message["embeds"]
+                    fresh = await fake.send_message(study, "what is attention?", author=bob)
+                    fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=10)
+                    assert _same_rendering(edited, fresh_reply.message)
+                    assert len([m for m in fake.channel_messages if m.channel_id == study.id]) == 2
+
+                    # the buttons vote on the question logged for the new text; the old row stays, marked
+                    new_question = _feedback_question(edited)
+                    rows = {q: (text, replaced) for q, text, replaced in bot.state.db.query(
+                        "SELECT question_id, query, replaced_by FROM questions")}
+                    assert rows[old_question] == ("what is lora?", new_question)
+                    assert rows[new_question] == ("what is attention?", None)
+                    up = next(i for i in button_ids(edited) if i.startswith("gloss:fb:up:"))
+                    await fake.wait_for_response(await fake.click_button(reply_id, up, user=bob))
+                    assert len(bot.state.feedback.votes(new_question)) == 1
+                    assert bot.state.feedback.votes(old_question) == []
+
+                    # two edits in a row are answered in order: the reply ends on the last text
+                    await fake.edit_message(asked.payload, "what is adam?")
+                    assert await edit("what is qlora?", 5)
+                    expected = await in_search_pool(bot.answer, "what is qlora?")
+                    assert fake.messages[reply_id]["embeds"][0]["title"] == expected.entry.term
+
+                    # past REANSWERS answered edits: said once, then edits are left alone
+                    assert REANSWERS == 3
+                    assert await edit("what is adam?", 6)
+                    assert "new message" in fake.messages[reply_id]["content"]
+                    assert not fake.messages[reply_id]["embeds"] and not button_ids(fake.messages[reply_id])
+                    patches = len(_edits_to(fake, reply_id))
+                    assert not await edit("what is lora?", 7)
+                    assert len(_edits_to(fake, reply_id)) == patches
+                    assert len([m for m in fake.channel_messages if m.channel_id == study.id]) == 2
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=180)
+
+
+def test_chatter_and_questions_edited_into_each_other_under_the_cooldown(real_index_path, real_embedder,
+                                                                         tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            bob, carol = fake.add_user("bob"), fake.add_user("carol")
+            fake.add_member(guild, bob)
+            fake.add_member(guild, carol)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = lambda: 1_000_000.0  # each user's first question takes their cooldown for good
+                    edits, handled = record_edits(cog), record_handled(cog)
+
+                    async def edit(message, text: str) -> bool:
+                        n = len(edits.get(message.id, [])) + 1
+                        await fake.edit_message(message.payload, text)
+                        await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
+                        return edits[message.id][-1]
+
+                    def replies_to(message) -> list:
+                        return [m for m in fake.channel_messages
+                                if (m.message.get("message_reference") or {}).get("message_id") == str(message.id)]
+
+                    # a question edited into chatter: its reply goes
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    assert await edit(asked, "nvm, found it")
+                    assert reply.id not in fake.messages
+
+                    # chatter edited into a question: answered as a new one, in a reply of its own
+                    chatter = await fake.send_message(study, "good morning all", author=bob)
+                    await fake.wait_for(lambda: chatter.id in handled, what="chatter handled")
+                    assert await edit(chatter, "what is attention?")
+                    [answer] = replies_to(chatter)
+                    fresh = await fake.send_message(study, "what is attention?", author=carol)
+                    fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=10)
+                    assert _same_rendering(fake.messages[answer.id], fresh_reply.message)
+
+                    # ...but not a way around the cooldown: bob's question took it, his next edit waits
+                    second = await fake.send_message(study, "see you later", author=bob)
+                    await fake.wait_for(lambda: second.id in handled, what="chatter handled")
+                    assert not await edit(second, "what is qlora?")
+                    assert replies_to(second) == []
+                    asked_rows = [q for (q,) in bot.state.db.query("SELECT query FROM questions")]
+                    assert "what is qlora?" not in asked_rows
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=180)
+
+
+def test_late_edits_and_edits_from_before_a_restart_change_nothing(real_index_path, real_embedder,
+                                                                   tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+    ahead = {"by": timedelta(0)}
+
+    def now() -> datetime:
+        return datetime.now(UTC) + ahead["by"]
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            _guild, alice, study = study_server(fake, state_path)
+            async with running(fake, make_bot(settings, real_embedder, now=now)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Study")
+                cog.clock = iter(range(10**9, 10**10, 3600)).__next__  # no cooldowns in the way
+                edits = record_edits(cog)
+                asked = await fake.send_message(study, "what is lora?", author=alice)
+                reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                ahead["by"] = EDIT_WINDOW + timedelta(minutes=1)  # the question is older than the window now
+                await fake.edit_message(asked.payload, "what is qlora?")
+                await fake.wait_for(lambda: asked.id in edits, what="edit handled")
+                assert edits[asked.id] == [False] and _edits_to(fake, reply.id) == []
+                ahead["by"] = timedelta(0)
+
+                recent = await fake.send_message(study, "what is adam?", author=alice)
+                reply = await fake.wait_for_channel_message(study, after=recent, timeout=10)
+
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder, now=now)) as bot:  # a restart
+                    edits = record_edits(bot.get_cog("Study"))
+                    await fake.edit_message(recent.payload, "what is attention?")
+                    await fake.wait_for(lambda: recent.id in edits, what="edit handled")
+                    # forgotten: neither edited (nothing says which reply was ours) nor answered twice
+                    assert edits[recent.id] == [False] and _edits_to(fake, reply.id) == []
+                    assert len(fake.channel_messages) == 2
+            assert not errors.records, errors.messages()
+            assert not fake.errors
+
+    run(scenario, timeout=180)
+
+
+def test_edits_in_a_direct_message_and_to_a_mention(real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)  # no Message Content intent: only mentions are read
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            general = guild.channel("general")
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    edits = record_edits(bot.get_cog("Study"))
+                    dm = fake.dm_channel(alice)
+                    asked = await fake.send_message(dm, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(dm, after=asked, timeout=10)
+                    await fake.edit_message(asked.payload, "what is attention?")
+                    await fake.wait_for(lambda: asked.id in edits, what="edit handled")
+                    assert edits[asked.id] == [True]
+                    expected = await in_search_pool(bot.answer, "what is attention?")
+                    assert fake.messages[reply.id]["embeds"][0]["title"] == expected.entry.term
+                    assert len(fake.channel_messages) == 1
+
+                    # the mention taken out: Discord no longer shows the bot the text, and the reply goes
+                    mention = await fake.send_message(general, f"{fake.bot_user.mention} what is adam?", author=bob)
+                    answer = await fake.wait_for_channel_message(general, after=mention, timeout=10)
+                    await fake.edit_message(mention.payload, "what is adam? (asking the room instead)")
+                    await fake.wait_for(lambda: mention.id in edits, what="edit handled")
+                    assert edits[mention.id] == [True] and answer.id not in fake.messages
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=180)
