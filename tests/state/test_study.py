@@ -82,6 +82,17 @@ def test_no_reminder_while_a_user_reviews_or_adds_cards_nor_just_after(state_tar
         store.close()
 
 
+def test_two_reminders_never_come_in_quick_succession_across_midnight(store) -> None:
+    study = store.study
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    study.set_reminder(1, True)
+    study.add_card(1, "Attention", late - REMINDER_QUIET)
+    assert study.claim_reminders(late) == [(1, 1)]
+    assert study.claim_reminders(late + timedelta(hours=1)) == []  # a new UTC day, an hour later
+    assert study.claim_reminders(late + timedelta(hours=23, minutes=59)) == []
+    assert study.claim_reminders(late + timedelta(days=1)) == [(1, 1)]
+
+
 def test_one_running_round_per_channel(store) -> None:
     study = store.study
     questions = [RoundQuestion("term", "A", ("B", "A", "C", "D"))]
