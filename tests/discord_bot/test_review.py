@@ -267,3 +267,36 @@ def test_an_again_step_brings_no_reminder_mid_review_nor_after_a_restart(real_in
             assert not fake.errors
 
     run(scenario, timeout=180)
+
+
+def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path, real_embedder, tmp_path) -> None:
+    """The reminders are claimed before they are sent: one DM whose connection drops (not an HTTP
+    error) must not leave the users after it claimed but never reminded."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")  # alice's DM is tried first
+            for user in (alice, bob):
+                fake.add_member(guild, user)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                for user in (alice, bob):
+                    await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                               user=user))
+                    await fake.wait_for_response(
+                        await fake.send_slash_command("review remind", {"setting": "on"}, user=user))
+                dropped = fake.drop_next("POST", rf"/channels/{fake.dm_channel(alice).id}/messages")
+                clock["now"] += REMINDER_QUIET
+                assert await bot.get_cog("Review").send_reminders() == 1
+                assert dropped.hits == 1
+
+            assert fake.messages_in(fake.dm_channel(alice)) == []
+            bob_dms = fake.messages_in(fake.dm_channel(bob))
+            assert len(bob_dms) == 1 and "1 glossary card due" in bob_dms[0]["content"]
+            assert not fake.errors
+
+    run(scenario, timeout=120)

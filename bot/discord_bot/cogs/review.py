@@ -178,8 +178,9 @@ class Review(commands.Cog):
             log.exception("review reminders failed")
 
     async def send_reminders(self) -> int:
-        """DM every opted-in user with cards due who had no reminder today; returns how many were sent.
-        Each is marked sent before sending, so a crash or a second process never sends two."""
+        """DM every user whose reminder is due (StudyRecords.claim_reminders); returns how many were sent.
+        Each is marked sent before sending, so a crash or a second process never sends two, and one
+        DM that fails is not tried again for a day; it never stops the DMs after it."""
         if self.bot.state is None:
             return 0
         sent = 0
@@ -194,6 +195,8 @@ class Review(commands.Cog):
                 log.debug("review reminder to %s not delivered (DMs closed or user gone)", user_id)
             except discord.HTTPException as exc:
                 log.warning("review reminder to %s failed: %s", user_id, exc)
+            except Exception:  # a dropped connection, a timeout: the users after this one are claimed too
+                log.warning("review reminder to %s failed", user_id, exc_info=True)
         return sent
 
 
