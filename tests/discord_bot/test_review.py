@@ -1,7 +1,8 @@
 """/review on Discord (issue 12): cards added from a definition's 📚 button and /review add,
 shown term first, rated Again/Good and scheduled by FSRS on a fake clock, a review that
-carries on across a restart, a stale rating that changes nothing, and the daily reminder
-DM sent once to an opted-in user and never to anyone else."""
+carries on across a restart, a stale rating that changes nothing, and the reminder DM: sent
+once to an opted-in user and never to anyone else, never mid-review (a card rated Again is due a
+minute later), before or after a restart, and not stopped for the others by one that fails."""
 
 from __future__ import annotations
 
