@@ -19,6 +19,12 @@ _CARD_COLUMNS = ("card_id", "user_id", "term", "fsrs_state", "step", "stability"
 _SELECT_CARD = f"SELECT {', '.join(_CARD_COLUMNS)} FROM review_cards"
 RUNNING, FINISHED, CANCELLED, STOPPED = "running", "finished", "cancelled", "stopped"
 REMINDER_LOCK = 0x676C6F_20001  # apart from the IDENTIFY keys (bot.py) and guild ids
+#: no reminder until the user has rated or added no card for this long: a card rated "Again" is due a
+#: minute later, while its user is still reviewing (or has just stopped), and a card added is due at once
+REMINDER_QUIET = timedelta(hours=1)
+#: at least this long between two reminders to one user: "once a day" by the clock, not by the date,
+#: so none goes at 00:00 after one at 23:59
+REMINDER_GAP = timedelta(days=1)
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
                ("quiz_answers", "user_id"), ("active_days", "user_id"))
@@ -187,18 +193,23 @@ class StudyRecords:
         return bool(rows and rows[0][0])
 
     def claim_reminders(self, now: datetime) -> list[tuple[int, int]]:
-        """(user, cards due) for every opted-in user with cards due who has had no reminder
-        today; each is marked sent for today *before* it is sent, so none gets two."""
-        day, stamp = now.date().isoformat(), now_text(now)
+        """(user, cards due) for every opted-in user with cards due who has had no reminder for
+        REMINDER_GAP and has rated or added no card for REMINDER_QUIET (both read from what is
+        stored, so a restart changes nothing); each is marked sent *before* it is sent, so none
+        gets two."""
+        stamp = now_text(now)
         with self.db.transaction() as conn:
             conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
                 "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
                 "ON c.user_id = r.user_id AND c.due <= ? WHERE r.enabled = 1 "
-                "AND (r.last_sent_day IS NULL OR r.last_sent_day < ?) GROUP BY r.user_id ORDER BY r.user_id",
-                [stamp, day]).fetchall()
-            conn.executemany("UPDATE review_reminders SET last_sent_day = ? WHERE user_id = ?",
-                             [(day, user_id) for user_id, _ in rows])
+                "AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
+                "AND NOT EXISTS (SELECT 1 FROM review_log l WHERE l.user_id = r.user_id AND l.reviewed_at > ?) "
+                "AND NOT EXISTS (SELECT 1 FROM review_cards a WHERE a.user_id = r.user_id AND a.added_at > ?) "
+                "GROUP BY r.user_id ORDER BY r.user_id",
+                [stamp, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
+            conn.executemany("UPDATE review_reminders SET last_sent_at = ? WHERE user_id = ?",
+                             [(stamp, user_id) for user_id, _ in rows])
         return [(user_id, due) for user_id, due in rows]
 
     # -- quiz points and streaks ------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """/review on Discord (issue 12): cards added from a definition's 📚 button and /review add,
 shown term first, rated Again/Good and scheduled by FSRS on a fake clock, a review that
-carries on across a restart, a stale rating that changes nothing, and the daily reminder
-DM sent once to an opted-in user and never to anyone else."""
+carries on across a restart, a stale rating that changes nothing, and the reminder DM: sent
+once to an opted-in user and never to anyone else, never mid-review (a card rated Again is due a
+minute later), before or after a restart, and not stopped for the others by one that fails."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.state.study import REMINDER_QUIET
 from bot.study import review
 from tests.fake_discord import CallbackType, FakeDiscord
 
@@ -149,6 +151,8 @@ def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path
                     assert "at most once a day" in reply.content
                 cog = bot.get_cog("Review")
                 clock["now"] += timedelta(minutes=1)
+                assert await cog.send_reminders() == 0  # they have just added their cards
+                clock["now"] += REMINDER_QUIET
                 assert await cog.send_reminders() == 1  # carol refuses DMs: skipped quietly
                 assert await cog.send_reminders() == 0
                 clock["now"] += timedelta(hours=6)
@@ -210,6 +214,90 @@ def test_quiz_and_review_clicks_make_no_model_call(real_index_path, real_embedde
                 await fake.wait_for_response(await fake.send_slash_command(
                     "ask", {"question": "how do you stop a network memorising its training data"}, user=alice))
                 assert embedder.calls > before
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+async def _rate_next(fake, user, rating: str):
+    """/review start, turn the card, rate it; the "All done" or next card it leads to."""
+    front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=user))
+    back = await fake.wait_for_response(
+        await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=user))
+    rate = _button(back.data, "gloss:rev:rate:").rsplit(":", 1)[0] + f":{rating}"
+    return await fake.wait_for_response(await fake.click_button(back, rate, user=user))
+
+
+def test_an_again_step_brings_no_reminder_mid_review_nor_after_a_restart(real_index_path, real_embedder,
+                                                                         tmp_path) -> None:
+    """QA: "a review reminder can go out early for a one-minute Again step after a restart". A card
+    rated Again is due a minute later; the user is mid-review, so no DM, with or without a restart.
+    Once they have been away a while, the card still due brings one."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                           user=alice))
+                await fake.wait_for_response(await fake.send_slash_command("review remind", {"setting": "on"},
+                                                                           user=alice))
+                done = await _rate_next(fake, alice, "again")
+                assert "comes back in 1 minute" in done.embeds[0]["description"]
+                last_review = clock["now"]
+                clock["now"] += timedelta(minutes=2)  # the card is due again, alice is mid-review
+                assert await bot.get_cog("Review").send_reminders() == 0
+
+            # a restart: the reminder loop's first check runs at once, and remembers nothing of its own
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                cog = bot.get_cog("Review")
+                assert await cog.send_reminders() == 0
+                assert fake.messages_in(fake.dm_channel(alice)) == []
+                clock["now"] = last_review + REMINDER_QUIET  # away for a while, the card still due: now a reminder
+                assert await cog.send_reminders() == 1
+
+            dms = fake.messages_in(fake.dm_channel(alice))
+            assert len(dms) == 1 and "1 glossary card due" in dms[0]["content"]
+            assert not fake.errors
+
+    run(scenario, timeout=180)
+
+
+def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path, real_embedder, tmp_path) -> None:
+    """The reminders are claimed before they are sent: one DM whose connection drops (not an HTTP
+    error) must not leave the users after it claimed but never reminded."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")  # alice's DM is tried first
+            for user in (alice, bob):
+                fake.add_member(guild, user)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                for user in (alice, bob):
+                    await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
+                                                                               user=user))
+                    await fake.wait_for_response(
+                        await fake.send_slash_command("review remind", {"setting": "on"}, user=user))
+                dropped = fake.drop_next("POST", rf"/channels/{fake.dm_channel(alice).id}/messages")
+                clock["now"] += REMINDER_QUIET
+                assert await bot.get_cog("Review").send_reminders() == 1
+                assert dropped.hits == 1
+
+            assert fake.messages_in(fake.dm_channel(alice)) == []
+            bob_dms = fake.messages_in(fake.dm_channel(bob))
+            assert len(bob_dms) == 1 and "1 glossary card due" in bob_dms[0]["content"]
             assert not fake.errors
 
     run(scenario, timeout=120)

@@ -60,6 +60,8 @@ Faults on purpose (for resilience tests):
 * ``fail_next(method, path_regex, status, ...)`` answers matching REST requests with a
   429 (``retry_after``, ``X-RateLimit-*`` headers, optionally global), a 5xx, or a
   403/404 with a Discord error code, ``times`` times; see :mod:`.faults`;
+* ``drop_next(method, path_regex)`` closes the connection of matching REST requests
+  unanswered (discord.py raises aiohttp's ``ServerDisconnectedError``);
 * ``force_close(code)``, ``send_invalid_session()``, ``send_reconnect()`` break the
   gateway (RESUME, or a fresh IDENTIFY); ``force_close(4004)`` is "Authentication failed".
 

@@ -14,6 +14,10 @@ requests fail that way, with the body and headers discord.py actually reads:
 * 4xx: ``{"message", "code"}``; 403 raises ``discord.Forbidden`` with ``.code`` (50001
   Missing Access, 50013 Missing Permissions), 404 ``discord.NotFound``.
 
+``fake.drop_next(...)`` closes the connection instead of answering, as a reset or a proxy
+that gave up would: aiohttp raises ``ServerDisconnectedError``, which discord.py passes on
+as it is (not as an ``HTTPException``); it is recorded with status 0.
+
 A failed request never reaches the route handler, so nothing is stored: a retried
 send creates its message once. Every request, failed or not, is still in
 ``fake.requests`` with the status it got.
@@ -61,6 +65,7 @@ class Fault:
     global_: bool = False
     message: str = ""
     hits: int = 0  # how many requests this rule failed so far
+    drop: bool = False  # close the connection without an answer (drop_next)
     bucket: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def matches(self, method: str, path: str) -> bool:
@@ -138,6 +143,13 @@ class FaultsMixin:
             message = _default_message(status, code)
         fault = Fault(method, pattern, status, times, retry_after, code or 0, global_, message)
         self.faults.append(fault)
+        return fault
+
+    def drop_next(self, method: str, path_regex: str, *, times: int = 1) -> Fault:
+        """Close the connection of the next ``times`` requests ``method path`` without an answer
+        (arguments as for ``fail_next``). Returns the rule; its ``hits`` counts the requests dropped."""
+        fault = self.fail_next(method, path_regex, 500, times=times)
+        fault.drop = True
         return fault
 
     def _take_fault(self, method: str, path: str) -> Fault | None:

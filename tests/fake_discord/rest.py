@@ -99,6 +99,10 @@ class RestMixin:
             self._check_auth(request, path)
             body, files = await self._read_body(request)
             fault = self._take_fault(request.method, path)  # fail_next(): answered before routing
+            if fault is not None and fault.drop:
+                status = 0
+                request.transport.close()  # the client sees the server hang up
+                return web.Response(status=204)
             if fault is not None:
                 status = fault.status
                 return fault.response()

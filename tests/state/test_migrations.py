@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.state import StateError, StateStore
-from bot.state.db import POSTGRESQL, SQLITE, migrations
+from bot.state.db import POSTGRESQL, SQLITE, migrations, statements
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -86,6 +86,42 @@ def _newest_version(target) -> int:
 
     with psycopg.connect(target) as conn:
         return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+
+def _database_at(target, version: int, rows: list[str]) -> None:
+    """A database as a release that knew migrations 1..`version` left it, holding `rows` (SQL)."""
+    dialect = SQLITE if isinstance(target, Path) else POSTGRESQL
+    sql = [s for m in migrations(dialect)[:version] for s in statements(m.sql)]
+    sql += ["CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)"]
+    sql += [f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', '2026-01-01')"
+            for m in migrations(dialect)[:version]]
+    if dialect == SQLITE:
+        conn = sqlite3.connect(target)
+        with conn:
+            for statement in sql + rows:
+                conn.execute(statement)
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            for statement in sql + rows:
+                conn.execute(statement)
+
+
+def test_a_reminder_day_sent_before_v8_still_keeps_the_next_one_a_day_away(state_target) -> None:
+    """V8 keeps the time of the last reminder, not its day; a day stored before reads as its last second."""
+    _database_at(state_target, 4, [
+        "INSERT INTO review_reminders (user_id, enabled, last_sent_day) VALUES (1, 1, '2026-11-20')",
+        "INSERT INTO review_cards (user_id, term, fsrs_state, step, due, added_at) "
+        "VALUES (1, 'Attention', 1, 0, '2026-11-19T08:00:00+00:00', '2026-11-19T08:00:00+00:00')"])
+    store = StateStore(state_target)
+    try:
+        assert store.study.claim_reminders(datetime(2026, 11, 21, 23, 0, tzinfo=UTC)) == []
+        assert store.study.claim_reminders(datetime(2026, 11, 22, 0, 0, tzinfo=UTC)) == [(1, 1)]
+    finally:
+        store.close()
 
 
 def test_both_dialects_have_the_same_migrations_numbered_without_gaps() -> None:

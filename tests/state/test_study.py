@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.state.study import STOPPED, USER_TABLES, RoundQuestion
+from bot.state import StateStore
+from bot.state.study import REMINDER_QUIET, STOPPED, USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -52,7 +53,7 @@ def test_answers_score_once_and_make_the_boards(store) -> None:
 def test_reminders_go_once_a_day_to_opted_in_users_with_due_cards(store) -> None:
     study = store.study
     for user in (1, 2, 3):
-        study.add_card(user, "Attention", NOW)
+        study.add_card(user, "Attention", NOW - REMINDER_QUIET)
     study.set_reminder(1, True)
     study.set_reminder(2, True)
     study.set_reminder(2, False)
@@ -60,6 +61,36 @@ def test_reminders_go_once_a_day_to_opted_in_users_with_due_cards(store) -> None
     assert study.claim_reminders(NOW) == [(1, 1)]
     assert study.claim_reminders(NOW + timedelta(hours=3)) == []
     assert study.claim_reminders(NOW + timedelta(days=1)) == [(1, 1)]
+
+
+def test_no_reminder_while_a_user_reviews_or_adds_cards_nor_just_after(state_target) -> None:
+    store = StateStore(state_target)
+    study = store.study
+    study.set_reminder(1, True)
+    study.add_card(1, "Attention", NOW)
+    assert study.claim_reminders(NOW + timedelta(minutes=1)) == []  # just added, due at once
+    rated = study.rate(study.next_due(1, NOW).card_id, 1, 0, "again", NOW + timedelta(minutes=30))
+    assert rated.due - rated.last_review < REMINDER_QUIET  # a learning step: due again in a minute
+    assert study.claim_reminders(rated.due) == []
+    assert study.claim_reminders(rated.last_review + REMINDER_QUIET - timedelta(seconds=1)) == []
+    store.close()
+    # a restart: what is stored says when alice last reviewed; after the quiet hour, the card still due
+    store = StateStore(state_target)
+    try:
+        assert store.study.claim_reminders(rated.last_review + REMINDER_QUIET) == [(1, 1)]
+    finally:
+        store.close()
+
+
+def test_two_reminders_never_come_in_quick_succession_across_midnight(store) -> None:
+    study = store.study
+    late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    study.set_reminder(1, True)
+    study.add_card(1, "Attention", late - REMINDER_QUIET)
+    assert study.claim_reminders(late) == [(1, 1)]
+    assert study.claim_reminders(late + timedelta(hours=1)) == []  # a new UTC day, an hour later
+    assert study.claim_reminders(late + timedelta(hours=23, minutes=59)) == []
+    assert study.claim_reminders(late + timedelta(days=1)) == [(1, 1)]
 
 
 def test_one_running_round_per_channel(store) -> None:

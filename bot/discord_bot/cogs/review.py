@@ -4,8 +4,10 @@
 user's deck (one deck per user, the same in every server). `/review start` shows the most
 overdue card: term first, "Show definition", then Again / Hard / Good / Easy. Each button
 names its card and how many reviews it had, so a click after a restart still works and a
-second click on an old message changes nothing. Opted-in users get at most one DM a day
-when cards are due. No model call anywhere: cards are found by their exact term.
+second click on an old message changes nothing. Opted-in users get a DM when cards are due:
+at most one in 24 hours, and none within an hour of their last rating or added card, so a
+card rated Again (due a minute later) brings none mid-review. No model call anywhere: cards
+are found by their exact term.
 """
 
 from __future__ import annotations
@@ -139,8 +141,9 @@ class Review(commands.Cog):
     async def remind(self, interaction: discord.Interaction, setting: Literal["on", "off"]) -> None:
         await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
         if setting == "on":
-            text = ("I'll send you a DM at most once a day when cards are due. If none arrives, allow direct "
-                    "messages from this server's members (Privacy Settings). `/review remind off` stops them.")
+            text = ("I'll send you a DM at most once a day when cards are due, not while you are reviewing "
+                    "(nor in the hour after). If none arrives, allow direct messages from this server's "
+                    "members (Privacy Settings). `/review remind off` stops them.")
         else:
             text = "No more review reminders."
         await safe_reply(interaction, text)
@@ -178,8 +181,9 @@ class Review(commands.Cog):
             log.exception("review reminders failed")
 
     async def send_reminders(self) -> int:
-        """DM every opted-in user with cards due who had no reminder today; returns how many were sent.
-        Each is marked sent before sending, so a crash or a second process never sends two."""
+        """DM every user whose reminder is due (StudyRecords.claim_reminders); returns how many were sent.
+        Each is marked sent before sending, so a crash or a second process never sends two, and one
+        DM that fails is not tried again for a day; it never stops the DMs after it."""
         if self.bot.state is None:
             return 0
         sent = 0
@@ -194,6 +198,8 @@ class Review(commands.Cog):
                 log.debug("review reminder to %s not delivered (DMs closed or user gone)", user_id)
             except discord.HTTPException as exc:
                 log.warning("review reminder to %s failed: %s", user_id, exc)
+            except Exception:  # a dropped connection, a timeout: the users after this one are claimed too
+                log.warning("review reminder to %s failed", user_id, exc_info=True)
         return sent
 
 
