@@ -81,6 +81,8 @@ class Schedule:
         local = now.astimezone(self.zone)
         if last_posted_day is not None and last_posted_day >= local.date():
             return False
-        if last_posted_at is not None and last_posted_at.astimezone(self.zone).date() >= local.date():
+        # (A post timed after `now` says the clock was set back: its day alone decides.)
+        if last_posted_at is not None and last_posted_at <= now \
+                and last_posted_at.astimezone(self.zone).date() >= local.date():
             return False
         return local.time() >= self.at

@@ -256,3 +256,46 @@ def test_edits_in_a_direct_message_and_to_a_mention(real_index_path, real_embedd
             assert not errors.records, errors.messages()
 
     run(scenario, timeout=180)
+
+
+def test_a_question_deleted_soon_after_takes_the_reply_with_it(real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+    clock = {"now": datetime.now(UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            bob = fake.add_user("bob")
+            fake.add_member(guild, bob)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    handled: dict[int, int] = {}  # deleted message -> replies deleted with it
+                    handle_deleted = cog.handle_deleted
+
+                    async def spy(channel_id, message_ids):
+                        deleted = await handle_deleted(channel_id, message_ids)
+                        handled.update({i: deleted for i in message_ids})
+                        return deleted
+
+                    cog.handle_deleted = spy
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    await fake.delete_message(asked.payload)
+                    await fake.wait_for(lambda: asked.id in handled, what="the deletion handled")
+                    assert handled[asked.id] == 1 and reply.id not in fake.messages
+
+                    # past the edit window, people may have read the answer: it stays
+                    later = await fake.send_message(study, "what is attention?", author=bob)
+                    kept = await fake.wait_for_channel_message(study, after=later, timeout=10)
+                    clock["now"] += EDIT_WINDOW + timedelta(seconds=1)
+                    await fake.delete_message(later.payload)
+                    await fake.wait_for(lambda: later.id in handled, what="the second deletion handled")
+                    assert handled[later.id] == 0 and kept.id in fake.messages
+                    assert len(bot.state.db.query("SELECT 1 FROM questions")) == 2  # the log keeps both
+                    assert not fake.errors
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=120)

@@ -42,7 +42,8 @@ Realism on purpose (each can be relaxed with a constructor flag):
 * the bot's own messages are echoed back as ``MESSAGE_CREATE`` (``echo_bot_messages``);
 * a user's ``edit_message`` and Discord's link preview (``unfurl``) arrive as ``MESSAGE_UPDATE``
   with the whole message, ``edited_timestamp`` set only by the edit; an edit by the bot that
-  would leave a message empty gets ``50006``;
+  would leave a message empty gets ``50006``; a user's ``delete_message`` arrives as
+  ``MESSAGE_DELETE`` (ids only);
 * a user added with ``accepts_dms=False`` refuses the bot's DMs (403 ``50007``);
 * ``Member.add_roles``/``remove_roles`` need MANAGE_ROLES and a role below the bot's top
   role (403 ``50013``); ``add_role`` puts roles at the bottom, below the bot's, like Discord.

@@ -424,6 +424,22 @@ class ActionsMixin:
         msg["edited_timestamp"] = _iso_now()
         return await self._message_updated(msg)
 
+    async def delete_message(self, message: MessageRef) -> Dispatched:
+        """The author (or a moderator) deletes a message: dispatches MESSAGE_DELETE with its id,
+        channel and guild only, as Discord does (no intent gates it)."""
+        msg = self._resolve_message(message)
+        channel = self.get_channel(int(msg["channel_id"]))
+        if channel is None:
+            raise LookupError(f"unknown channel {msg['channel_id']}")
+        del self.messages[int(msg["id"])]
+        data: JSON = {"id": msg["id"], "channel_id": msg["channel_id"]}
+        if msg.get("guild_id"):
+            data["guild_id"] = msg["guild_id"]
+        dispatched = Dispatched("MESSAGE_DELETE", data, time.monotonic())
+        self.dispatched.append(dispatched)
+        await self.dispatch("MESSAGE_DELETE", data, guild_id=channel.guild_id)
+        return dispatched
+
     async def unfurl(self, message: MessageRef, embeds: Sequence[JSON]) -> Dispatched:
         """Discord adds link previews to a message a moment after it was posted: a MESSAGE_UPDATE
         with the whole message, the same content and ``edited_timestamp`` unchanged (the

@@ -64,6 +64,7 @@ def test_a_changed_time_zone_gets_no_second_post_the_same_local_day(store):
     assert not tokyo.is_due(nine_in_tokyo, *store.last_claim(1))  # the 2nd had its post, at 01:00
     assert tokyo.is_due(nine_in_tokyo + timedelta(days=1), *store.last_claim(1))
     assert tokyo.is_due(nine_in_tokyo, day, None)  # a post from before claims were timed: the day alone
+    assert tokyo.is_due(nine_in_tokyo, day, nine_in_tokyo + timedelta(days=30))  # the clock was set back
 
 
 def test_shuffle_is_deterministic_per_seed():

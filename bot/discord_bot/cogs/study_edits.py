@@ -13,6 +13,8 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
 - Limits: a message that took its author's cooldown is answered again without taking it
   anew, at most `REANSWERS` times; anything else (a message that was chatter, or came
   while its author was on cooldown) is a new question, under the cooldown.
+- A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
+  in a channel people read); later, the answer stays for whoever read it.
 - What was said to which message is kept in memory (asked.py): after a restart, edits to
   messages from before it are ignored.
 """
@@ -90,6 +92,42 @@ class EditedQuestions:
                 reply_id = await self.reply(message, **outcome.reply)
             self.remember(message, reading, outcome, reply_id, earlier)
             return True
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self._deleted(payload.channel_id, [payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self._deleted(payload.channel_id, sorted(payload.message_ids))
+
+    async def _deleted(self, channel_id: int, message_ids: list[int]) -> None:
+        try:
+            await self.handle_deleted(channel_id, message_ids)
+        except Exception:
+            log.exception("study delete failed (channel %s, messages %s)", channel_id, message_ids[:5])
+
+    async def handle_deleted(self, channel_id: int, message_ids: list[int]) -> int:
+        """Delete the replies to questions deleted within EDIT_WINDOW of being asked; how many."""
+        gone, deleted = set(message_ids), 0
+        channel = self.bot.get_partial_messageable(channel_id)
+        for message_id in message_ids:
+            async with self.asked.lock(message_id):  # after its answer, if that is still being sent
+                earlier = self.asked.get(message_id)
+                if earlier is None:
+                    continue
+                self.asked.forget(message_id)
+                recent = self.bot.now().timestamp() - earlier.created <= EDIT_WINDOW.total_seconds()
+                if earlier.reply_id is None or earlier.reply_id in gone or not recent:
+                    continue
+                try:
+                    await channel.get_partial_message(earlier.reply_id).delete()
+                    deleted += 1
+                except discord.NotFound:
+                    pass
+                except discord.HTTPException as exc:
+                    log.warning("could not delete reply %s in channel %s: %s", earlier.reply_id, channel_id, exc)
+        return deleted
 
     async def change_reply(self, message: discord.Message, reply_id: int, fields: dict) -> int | None:
         """Edit the reply into `fields`, every other field cleared; its id, or None if it is gone."""
