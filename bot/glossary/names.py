@@ -182,7 +182,7 @@ class Names:
     def another_word(self, query: str, entry_id: int, name: str) -> bool:
         """A short name one letter longer or shorter than the text is more often another word than a
         slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
-        GEMM, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
+        GEMM, "lion": LAION, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
         keyboard ("dora": LoRA, "orpo": GRPO): offered ("Did you mean"), not answered."""
         written = self._alias_text.get((entry_id, name), name)
         letters = [ch for ch in written if ch.isalnum()]
@@ -190,7 +190,7 @@ class Names:
         typed = [lookup_key(s) for s in self.subjects(query)]
         if acronym and len(name) <= 5 and any(_one_letter_replaced_far(t, name) for t in typed):
             return True
-        return (len(name) <= 3 or (acronym and len(name) <= 4)) and any(
+        return (len(name) <= 3 or (acronym and len(name) <= 5)) and any(
             _one_letter_more_or_less(t, name) for t in typed)
 
     def misspelt(self, key: str) -> bool:

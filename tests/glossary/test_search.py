@@ -297,7 +297,7 @@ def test_nothing_but_chatter_is_no_query(searcher):
 def test_a_short_name_a_letter_longer_or_shorter_is_offered_not_answered(searcher):
     # "elbow" is a word of its own more often than a slip of ELBO; a doubled letter still is a slip.
     for word, name in (("elbow", "ELBO"), ("gemma", "GEMM"), ("step", "Straight-through estimator"),
-                       ("gpt", "GPTQ"), ("pane", "Pan")):
+                       ("gpt", "GPTQ"), ("pane", "Pan"), ("what is lion?", "LAION")):
         result = searcher.search(word)
         assert result.band != ANSWER and name in [h.entry.term for h in result.hits], word
     assert searcher.search("elboo").best.entry.term == "ELBO"
