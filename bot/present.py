@@ -84,6 +84,8 @@ def side_by_side_text(result: SearchResult) -> str:
     entry the search found close."""
     asked = [h.entry for h in result.asked]
     lines = [f"{together(e.term for e in asked)}, side by side (from the glossary):"]
+    if result.note:  # "The glossary has no entry for “kto”."
+        lines += [result.note]
     for entry in asked:
         lines += ["", entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
     if result.unshown:

@@ -274,14 +274,15 @@ UNSHOWN_FIELD = "Also asked (no room here: press one, or ask about it on its own
 
 
 def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | None = None,
-                       unshown: list[StoredEntry] | None = None) -> discord.Embed:
+                       unshown: list[StoredEntry] | None = None, note: str = "") -> discord.Embed:
     """The entries a message asks about together ("lora vs qlora"), a field each with its definition
     (clipped at a word when long: its button shows the whole), those asked about that did not fit
     (more than a row of buttons) and any other close entry by name; the definitions share what
     Discord's 6,000 characters leave."""
     unshown = [*entries[SIDE_BY_SIDE_MAX:], *(unshown or [])]
     entries = entries[:SIDE_BY_SIDE_MAX]
-    embed = discord.Embed(title=clip(" · ".join(e.term for e in entries), TITLE_MAX), colour=COLOUR)
+    embed = discord.Embed(title=clip(" · ".join(e.term for e in entries), TITLE_MAX), colour=COLOUR,
+                          description=escape_user_text(note, SENSE_MAX) if note else None)
     embed.set_footer(text=SIDE_BY_SIDE_FOOTER)
     lists = [(name, clip(" · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in listed), FIELD_VALUE_MAX))
              for name, listed in ((UNSHOWN_FIELD, unshown), ("Other matches", others or [])) if listed]
@@ -317,7 +318,7 @@ def side_by_side(result: SearchResult) -> tuple[discord.Embed, discord.ui.View]:
     """The embed and buttons for the entries a result's question asks about together (`asked`)."""
     entries, others = [h.entry for h in result.asked], [h.entry for h in result.beside_asked]
     unshown = list(result.unshown)
-    return side_by_side_embed(entries, others, unshown), side_by_side_view(entries, others, unshown)
+    return side_by_side_embed(entries, others, unshown, result.note), side_by_side_view(entries, others, unshown)
 
 
 def choice_name(entry: StoredEntry) -> str:

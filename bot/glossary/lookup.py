@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .normalize import discord_query, earlier_framed_subjects, framed_subject
+from .names import FUZZY_ANSWER
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
@@ -53,6 +54,25 @@ KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the seco
 _GENERIC_HEAD = re.compile(r"(?:\s+(?:mechanism|architecture|pipeline|algorithm|method|technique|approach|framework"
                            r"|concept|model|paper|library|trick|strategy|scheme|paradigm|idea|term|thing)s?)+\s*[?.!]*$",
                            re.IGNORECASE)
+
+
+# "what is rlhf, dpo and ppo", "what are lora and qlora", "the difference between bf16, fp16 and fp8",
+# "mqa and gqa": a list of names, each at most LIST_ITEM_WORDS long, asked about together. Beside two
+# or more entries it names, a list may hold up to as many short names the glossary lacks ("what is
+# rlhf, what is dpo, what is kto"): the reply says it has no entry for those.
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;/&+]|\band\b|\bor\b|\bvs\b\.?|\bversus\b)\s*", re.IGNORECASE)
+# What opens or closes a list besides a framing: "what r …", "whats the diff between …", "can u
+# explain …", "… - explain", "… what are they all", "what do … measure"
+_LIST_OPENING = re.compile(
+    r"^(?:(?:what|whats|what's|wat)\s+(?:r|are|is|do|does)\s+|(?:can|could)\s+(?:u|you)\s+(?:explain|define)\s+"
+    r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*)?"
+    r"(?:(?:what'?s\s+|whats\s+)?(?:the\s+)?diff(?:erence)?s?\s+between\s+)?", re.IGNORECASE)
+_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for)$", re.IGNORECASE)
+_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n")  # "…? and …", "gelu, silu... what are they"
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+LIST_ITEM_WORDS = 4
+LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
+UNKNOWN_ITEM_WORDS = 2
 
 
 class _NameLookup(NamedTuple):
@@ -135,6 +155,69 @@ class NameLookups:
                                   unshown=tuple(self.index.entries[i] for i in asked if i not in placed))
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
+
+    def _listed(self, query: str) -> SearchResult | None:
+        """The entries a list of names asks about, side by side ("what is rlhf, dpo and ppo"), or None
+        when the text is no such list: an item too long, one that is a question of its own ("… and
+        how do I use it"), one a spelling match would answer, one whose name has another sense here."""
+        if len(query) > LIST_MAX_CHARS:
+            return None  # a long question (a pasted issue) is no list of names
+        # A list's pieces are short (a name, with its framing at most), but for one closing clause.
+        short = [len(words) <= LIST_ITEM_WORDS + 3 for part in _LIST_BREAK.split(query)
+                 for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
+        if sum(short) < 2 or len(short) - sum(short) > 1:
+            return None
+        named: list[int] = []
+        unknown: list[str] = []
+        asks = framed_subject(query) is not None  # a list that asks, not a bare one ("lora vs dora")
+        for part in _LIST_BREAK.split(query):
+            subjects = [*earlier_framed_subjects(part, whole_sentence=True), framed_subject(part, whole_sentence=True)]
+            subjects = [s for s in subjects if s] or [part]
+            for subject in subjects:
+                subject = subject.strip(" .?!:-")
+                opened = _LIST_OPENING.sub("", subject, count=1)
+                asks = asks or len(opened) < len(subject)
+                subject = _LIST_CLOSING.sub("", opened).strip()
+                if not subject or self.names.exactly(subject):  # "what is precision and recall": one name
+                    named += [i for i in self.names.exactly(subject)[:1] if i not in named]
+                    continue
+                if all(w in STOPWORDS for w in lookup_key(subject).split()):
+                    continue  # "… what are they all", "what do these mean: …"
+                items = [_ARTICLE.sub("", item.strip(" .?!:-")) for item in _LIST_SEPARATOR.split(subject)]
+                found = [(item, self._list_item(item)) for item in items if item]
+                if any(ids is None for _item, ids in found):
+                    continue  # "… and how do I use it": a question of its own, no name in a list
+                for item, ids in found:
+                    named += [i for i in ids if i not in named]
+                    unknown += [] if ids else [item]
+        if len(named) < 2 or len(unknown) > len(named) or (unknown and not asks):
+            return None
+        for item in unknown:
+            close = self.names.spelled_like(item, 1, strict=True)
+            if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(item, close[0][0], close[0][2]):
+                return None  # "qlroa": a slip the search answers as the name it is spelled like
+        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in named]
+        note = ("The glossary has no entry for " + " or ".join(f"“{u}”" for u in unknown) + ".") if unknown else ""
+        return SearchResult(query, ANSWER, hits, close=min(len(hits) - 1, CLOSE_MAX), note=note,
+                            asked=tuple(hits[:SIDE_BY_SIDE_MAX]),
+                            unshown=tuple(h.entry for h in hits[SIDE_BY_SIDE_MAX:]))
+
+    def _list_item(self, item: str) -> list[int] | None:
+        """The entries one item of a list names ("ddp fsdp": both), [] for a short name the glossary
+        lacks ("kto"), None for what is no name at all ("how do i use it")."""
+        if len(item.split()) > LIST_ITEM_WORDS:
+            return None
+        ids = self.names.exactly(item)
+        if ids:
+            return None if self._other_sense(ids[:1], lookup_key(item))[1] is not None else ids[:1]
+        words = lookup_key(item).split()
+        each = [self.names.exactly(w) for w in words]
+        if len(words) > 1 and all(each):  # "explain fp8 fp4 int8 bf16"
+            return None if any(self._other_sense(e[:1], w)[1] is not None for e, w in zip(each, words)) else \
+                [e[0] for e in each]
+        if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS for w in words):
+            return None
+        return []  # unless a spelling match would answer it (checked once the list is found)
 
     def _placed_name(self, query: str) -> _NameLookup | None:
         """"lora for sdxl fine-tuning", "gqa in llama 2 70b": a short query that opens with a name,

@@ -197,9 +197,9 @@ def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: 
     return inner.strip(" ?!.,:;'\"`") or None
 
 
-def earlier_framed_subjects(text: str) -> list[str]:
+def earlier_framed_subjects(text: str, *, whole_sentence: bool = False) -> list[str]:
     """What each framing before the last one asks about: "what is rlhf, what is dpo, and what is ppo"
     → ["rlhf", "dpo"] (framed_subject gives "ppo")."""
     starts = [m.start() for m in _FRAMING.finditer(text)]
-    found = (framed_subject(text[:end]) for end in starts[1:])
+    found = (framed_subject(text[:end], whole_sentence=whole_sentence) for end in starts[1:])
     return [subject for subject in found if subject]

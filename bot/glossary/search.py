@@ -167,6 +167,12 @@ class Searcher(NameLookups):
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
         result = self.ranked(query, limit)
+        if sum(h.match == MENTION for h in result.hits) >= 2:
+            # "what are rlhf, dpo and ppo", "mqa and gqa": a list of names, every one side by side
+            # (read only when the question names two entries: it costs no more than that then)
+            listed = self._listed(query)
+            if listed:
+                return listed
         if result.band != ANSWER:
             result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None)
         else:

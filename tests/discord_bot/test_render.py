@@ -217,6 +217,13 @@ def test_entries_asked_about_that_did_not_fit_are_named_with_a_button_each():
     check_view(view)
 
 
+def test_a_note_beside_entries_side_by_side_is_escaped_user_text():
+    embed = render.side_by_side_embed([entry("A", entry_id=1), entry("B", entry_id=2)], [],
+                                      note="The glossary has no entry for “**@everyone**”.")
+    assert embed.description.startswith("The glossary has no entry for") and "**" not in embed.description
+    check_embed(embed)
+
+
 def test_five_entries_side_by_side_fit_discord():
     entries = [StoredEntry(i, f"Term {i}", "word " * 1500, i, (f"Term {i}",)) for i in range(5)]
     embed = render.side_by_side_embed(entries, [StoredEntry(9, "Other", "x", 9, ("Other",))])

@@ -325,6 +325,32 @@ def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher
     assert searcher.search("what is rlhf, what is dpo, and what is ppo").unshown == ()
 
 
+@pytest.mark.parametrize("question, asked", [
+    ("what are lora and qlora?", ["LoRA", "QLoRA"]),
+    ("what is rlhf, dpo and ppo", ["RLHF", "DPO", "PPO"]),
+    ("what's the difference between bf16, fp16, fp8 and int8?", ["bfloat16", "float16", "FP8", "int8"]),
+    ("mqa and gqa", ["MQA", "GQA"]),
+    ("gelu, silu and swiglu... what are they all", ["GELU", "SiLU", "SwiGLU"]),
+])
+def test_a_framed_list_of_names_sets_every_entry_side_by_side(searcher, question, asked):
+    result = searcher.search(question)
+    assert result.band == ANSWER and [h.entry.term for h in result.asked] == asked and not result.note
+
+
+def test_a_name_the_glossary_lacks_in_a_list_is_said_not_to_be_there(searcher):
+    result = searcher.search("what is rlhf, what is dpo, what is kto")
+    assert [h.entry.term for h in result.asked] == ["RLHF", "DPO"]
+    assert "“kto”" in result.note
+
+
+@pytest.mark.parametrize("question", ["what is lora and how do i use it", "what is qlroa and lora",
+                                      "what are rlhf, dpo and ppo used for", "what is lora and dora",
+                                      "lora vs kto vs orpo"])
+def test_a_name_with_a_question_of_its_own_a_slip_or_names_mostly_missing_is_no_list(searcher, question):
+    # "dora" is no slip of LoRA but a name the glossary lacks: one entry is no list to set side by side
+    assert not searcher._listed(question)
+
+
 @pytest.mark.parametrize("question", ["lora and qlora difference", "lora/qlora", "is lora the same as qlora"])
 def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
     result = searcher.search(question)
