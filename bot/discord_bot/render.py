@@ -352,7 +352,8 @@ def config_text(config, *, reads_messages: bool = True) -> str:
         + f"{config.daily_time} {config.timezone}",
     ]
     quiz = [f"quiz of the day {'on' if config.daily_quiz else 'off'}"]
-    quiz.append(f"rounds started by Manage Messages{f' or <@&{config.quiz_role_id}>' if config.quiz_role_id else ''}")
+    quiz.append("rounds started by Manage Messages, Manage Server"
+                + (f" or <@&{config.quiz_role_id}>" if config.quiz_role_id else ""))
     quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
     lines.append(f"**Study:** {' · '.join(quiz)}")
     if config.last_error:

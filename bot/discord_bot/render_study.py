@@ -165,6 +165,17 @@ def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
     return numbers[0], numbers[1], numbers[2]
 
 
+def round_announcement(count: int, seconds: int) -> str:
+    """What `/quiz round` says in the channel as a round starts."""
+    if count == 1:
+        rules = (f"1 question, open for {seconds} s. Everyone may answer it once; a right answer scores 5 "
+                 "points, up to 10 when fast.")
+    else:
+        rules = (f"{count} questions, {seconds} s each. Everyone may answer each question once; right answers "
+                 "score 5 points, up to 10 when fast.")
+    return f"🧠 Quiz round: {rules} `/quiz-stop` ends the round early."
+
+
 def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:
     """`text`: the masked definition ("which term?") or the lettered definitions ("what does X mean?")."""
     question = quiz_round.question
