@@ -340,9 +340,10 @@ NO_MESSAGE_CONTENT = ("⚠️ This bot runs without the Message Content intent, 
                       "and GLOSSARY_MESSAGE_CONTENT=true; see the README).")
 
 
-def config_text(config, *, reads_messages: bool = True) -> str:
+def config_text(config, *, reads_messages: bool = True, problems: list[str] | None = None) -> str:
     """`/glossary config show`: a server's settings as a short message (channel ids as mentions);
-    `reads_messages`: whether the bot has the Message Content intent its study channels need."""
+    `reads_messages`: whether the bot has the Message Content intent its study channels need;
+    `problems`: what the bot lacks in the channels set (their permissions), one line each."""
     study = ", ".join(f"<#{c}>" for c in config.study_channels) or "none"
     daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
     lines = [
@@ -358,4 +359,5 @@ def config_text(config, *, reads_messages: bool = True) -> str:
     lines.append(f"**Study:** {' · '.join(quiz)}")
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
+    lines.extend(problems or [])
     return clip("\n".join(lines), CONTENT_MAX)
