@@ -126,9 +126,37 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
         # A channel alone posts nothing: the admin who set one should not wait for a post that never comes.
         still_off = "" if config.daily_enabled else " It is off: `/glossary config daily enabled:True` starts it."
-        warning = f"\n{problem}" if (problem := daily_problem(channel)) else ""
-        await self._update(interaction, f"Term of the day goes to {channel.mention}.{still_off}{warning}",
-                           daily_channel_id=channel.id, last_error=None)
+        await self._update_daily(interaction, f"Term of the day goes to {channel.mention}.{still_off}",
+                                 daily_problem(channel), daily_channel_id=channel.id, last_error=None)
+
+    async def _update_daily(self, interaction: discord.Interaction, done: str, problem: str | None,
+                            **changes) -> None:
+        """Change the term-of-the-day settings, an admin's fix: if today's post failed surely
+        unsent (Discord refused it), today's term goes out once after all, unless `problem`
+        (what the bot lacks in the channel) says it would fail again. The reply says which."""
+        state, guild_id, now = self.bot.state, interaction.guild_id, self.bot.now()
+
+        def change():
+            config = state.update_config(guild_id, **changes)
+            try:
+                day = config.schedule.local_day(now)
+            except ScheduleError:  # a schedule stored unusable: the daily loop logs it
+                return config, None, None, False, False
+            failed = state.daily_failure(guild_id, day)
+            if not (failed and problem is None and state.retry_daily_post(guild_id, day)):
+                return config, day, failed, False, False
+            due = config.schedule.is_due(now, *(state.last_claim(guild_id) or (None, None)))
+            return state.config(guild_id), day, failed, True, due
+
+        try:
+            config, day, failed, retried, due = await in_quick_pool(change)
+        except ScheduleError as exc:
+            await self._reply(interaction, f"Not changed: {exc}")
+            return
+        lines = [done, *([problem] if problem else [])]
+        if day is not None and failed is not None:
+            lines.append(today_text(config, day, failed, retried, due))
+        await self._reply(interaction, "\n".join([*lines, self._settings(config)]))
 
     @config.command(name="daily-time", description="Local time for the term of the day (HH:MM, 24-hour)")
     async def daily_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
@@ -150,7 +178,12 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if enabled and not config.daily_channel_id:
             await self._reply(interaction, "Set a channel first with /glossary config daily-channel.")
             return
-        await self._update(interaction, f"Term of the day is {'on' if enabled else 'off'}.", daily_enabled=enabled)
+        if not enabled:
+            await self._update(interaction, "Term of the day is off.", daily_enabled=False)
+            return
+        # "on" again after fixing the channel's permissions brings back today's failed post
+        problem = daily_channel_problem(interaction.guild, config.daily_channel_id)
+        await self._update_daily(interaction, "Term of the day is on.", problem, daily_enabled=True)
 
     @config.command(name="daily-quiz", description="Post a quiz question under the term of the day (on or off)")
     async def daily_quiz(self, interaction: discord.Interaction, enabled: bool) -> None:
@@ -364,6 +397,20 @@ def daily_channel_problem(guild: discord.Guild | None, channel_id: int) -> str |
         return (f"⚠️ The daily channel <#{channel_id}> no longer exists: choose another with "
                 "`/glossary config daily-channel`.")
     return daily_problem(channel)
+
+
+def today_text(config: GuildConfig, day, surely_unsent: bool, retried: bool, due: bool = True) -> str:
+    """What becomes of today's failed term of the day after an admin's change (`retried`: it
+    goes out after all, `due`: its time has come)."""
+    if retried:
+        when = ("once the term of the day is on (`/glossary config daily enabled:True`)" if not config.daily_enabled
+                else "within a minute" if due else f"at {config.daily_time} ({config.timezone})")
+        return f"Today's term of the day ({day.isoformat()}) did not go out earlier: it is posted {when}."
+    if surely_unsent:
+        return (f"Today's term of the day ({day.isoformat()}) did not go out: once I can post in the channel, "
+                "`/glossary config daily enabled:True` sends it.")
+    return (f"Today's term of the day ({day.isoformat()}) may have appeared before the bot stopped, so it "
+            f"is not sent again; the next one comes tomorrow at {config.daily_time} ({config.timezone}).")
 
 
 def configured_channel_problems(guild: discord.Guild | None, config: GuildConfig) -> list[str]:
