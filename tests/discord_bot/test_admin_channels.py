@@ -30,13 +30,16 @@ def test_channels_are_checked_for_the_bots_permissions_and_a_forum_can_be_a_stud
     async def scenario() -> None:
         async with FakeDiscord() as fake:
             alice = fake.add_user("alice")
-            guild = fake.add_guild(channels=["general", "study", "locked", "nothreads", "plain"], members=[alice])
-            study, locked, nothreads, plain = (guild.channel(n) for n in ("study", "locked", "nothreads", "plain"))
+            guild = fake.add_guild(channels=["general", "study", "locked", "nothreads", "plain", "hidden"],
+                                   members=[alice])
+            study, locked, nothreads, plain, hidden = (
+                guild.channel(n) for n in ("study", "locked", "nothreads", "plain", "hidden"))
             forum = fake.add_channel(guild, "questions", type=ChannelType.GUILD_FORUM)
             me = fake.bot_role(guild)
             fake.set_permissions(locked, me, deny=Permissions.SEND_MESSAGES | Permissions.READ_MESSAGE_HISTORY)
             fake.set_permissions(nothreads, me, deny=Permissions.SEND_MESSAGES_IN_THREADS)
             fake.set_permissions(plain, me, deny=Permissions.EMBED_LINKS)
+            fake.set_permissions(hidden, me, deny=Permissions.VIEW_CHANNEL)
             owner = fake.owner
             async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
@@ -52,6 +55,9 @@ def test_channels_are_checked_for_the_bots_permissions_and_a_forum_can_be_a_stud
                 for needed in ("Send Messages", "Embed Links", "Read Message History"):
                     assert needed in warned.content, needed
                 assert "View Channel" not in warned.content  # it has that one
+                unseen = await _config(fake, "study-channel", {"action": "add", "channel": hidden}, owner)
+                assert f"I can't answer in <#{hidden.id}> yet: I need View Channel there" in unseen.content
+                await _config(fake, "study-channel", {"action": "remove", "channel": hidden}, owner)
                 threads = await _config(fake, "study-channel", {"action": "add", "channel": nothreads}, owner)
                 assert f"threads of <#{nothreads.id}>" in threads.content and "Send Messages in Threads" in threads.content
 

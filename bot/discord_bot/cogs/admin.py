@@ -355,6 +355,8 @@ def missing_permissions(channel, needs) -> list[str]:
     if me is None:
         return []
     perms = channel.permissions_for(me)
+    if VIEW in needs and not perms.view_channel:
+        return [VIEW[1]]  # nothing else counts (or can be told) in a channel the bot cannot see
     return [name for attribute, name in needs if not getattr(perms, attribute)]
 
 
