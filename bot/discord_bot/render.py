@@ -341,9 +341,10 @@ NO_MESSAGE_CONTENT = ("⚠️ This bot runs without the Message Content intent, 
                       "and GLOSSARY_MESSAGE_CONTENT=true; see the README).")
 
 
-def config_text(config, *, reads_messages: bool = True) -> str:
+def config_text(config, *, reads_messages: bool = True, problems: list[str] | None = None) -> str:
     """`/glossary config show`: a server's settings as a short message (channel ids as mentions);
-    `reads_messages`: whether the bot has the Message Content intent its study channels need."""
+    `reads_messages`: whether the bot has the Message Content intent its study channels need;
+    `problems`: what the bot lacks in the channels set (their permissions), one line each."""
     study = ", ".join(f"<#{c}>" for c in config.study_channels) or "none"
     daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
     lines = [
@@ -353,9 +354,11 @@ def config_text(config, *, reads_messages: bool = True) -> str:
         + f"{config.daily_time} {config.timezone}",
     ]
     quiz = [f"quiz of the day {'on' if config.daily_quiz else 'off'}"]
-    quiz.append(f"rounds started by Manage Messages{f' or <@&{config.quiz_role_id}>' if config.quiz_role_id else ''}")
+    quiz.append("rounds started by Manage Messages, Manage Server"
+                + (f" or <@&{config.quiz_role_id}>" if config.quiz_role_id else ""))
     quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
     lines.append(f"**Study:** {' · '.join(quiz)}")
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
+    lines.extend(problems or [])
     return clip("\n".join(lines), CONTENT_MAX)

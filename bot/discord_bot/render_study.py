@@ -165,6 +165,17 @@ def parse_round_id(custom_id: str) -> tuple[int, int, int] | None:
     return numbers[0], numbers[1], numbers[2]
 
 
+def round_announcement(count: int, seconds: int) -> str:
+    """What `/quiz round` says in the channel as a round starts."""
+    if count == 1:
+        rules = (f"1 question, open for {seconds} s. Everyone may answer it once; a right answer scores 5 "
+                 "points, up to 10 when fast.")
+    else:
+        rules = (f"{count} questions, {seconds} s each. Everyone may answer each question once; right answers "
+                 "score 5 points, up to 10 when fast.")
+    return f"🧠 Quiz round: {rules} `/quiz-stop` ends the round early."
+
+
 def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:
     """`text`: the masked definition ("which term?") or the lettered definitions ("what does X mean?")."""
     question = quiz_round.question
@@ -191,14 +202,13 @@ def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> dis
     question = quiz_round.question
     right = [f"<@{user}> +{points}" for user, correct, points in results if correct]
     wrong = sum(1 for _, correct, _ in results if not correct)
-    lines = [f"The answer: **{discord.utils.escape_markdown(render.clip(question.answer, 200))}**"]
-    lines.append("Right: " + (", ".join(right) if right else "nobody"))
-    if wrong:
-        lines.append(f"Wrong: {wrong}")
+    head = f"The answer: **{discord.utils.escape_markdown(render.clip(question.answer, 200))}**"
+    tail = f"\nWrong: {wrong}" if wrong else ""
+    room = render.DESCRIPTION_MAX - len(head) - len(tail) - len("\nRight: ")
+    names = fit(right, room, ", ", lambda more: f" and {more} more") if right else "nobody"
     ended = "round stopped" if quiz_round.stopped_by is not None else "time's up"
-    embed = discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · {ended}",
-                          description=render.clip("\n".join(lines), render.DESCRIPTION_MAX), colour=render.COLOUR)
-    return embed
+    return discord.Embed(title=f"Question {quiz_round.position + 1}/{len(quiz_round.questions)} · {ended}",
+                         description=f"{head}\nRight: {names}{tail}", colour=render.COLOUR)
 
 
 def round_stopped_text(quiz_round: Round) -> str:
@@ -210,13 +220,32 @@ def round_stopped_text(quiz_round: Round) -> str:
 
 
 def round_summary(rows: list[BoardRow], quiz_round: Round) -> discord.Embed:
-    """The scores of a round that ended, or was stopped (`quiz_round.stopped_by`): so far."""
+    """The scores of a round that ended, or was stopped (`quiz_round.stopped_by`): so far. A
+    round too big for one embed shows its best players and says how many more there were."""
+    head = f"{round_stopped_text(quiz_round)}\n\n" if quiz_round.stopped_by is not None else ""
     lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({answers_right(row)})"
              for i, row in enumerate(rows)]
-    text = "\n".join(lines) or "Nobody answered."
-    title = "Round over"
-    if quiz_round.stopped_by is not None:
-        title, text = "Round stopped", f"{round_stopped_text(quiz_round)}\n\n{text}"
-    embed = discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
+    text = fit(lines, render.DESCRIPTION_MAX - len(head), "\n",
+               lambda more: f"\n…and {more} more player{'s' if more != 1 else ''}.") or "Nobody answered."
+    title = "Round stopped" if quiz_round.stopped_by is not None else "Round over"
+    embed = discord.Embed(title=title, description=head + text, colour=render.COLOUR)
     embed.set_footer(text="Every answer counts on /leaderboard and /stats")
     return embed
+
+
+def fit(items: list[str], limit: int, sep: str, more) -> str:
+    """`items` joined with `sep` within `limit` characters: all of them, or as many whole ones
+    as fit followed by `more(the number left out)`."""
+    text = sep.join(items)
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    for item in items:
+        cost = len(item) + (len(sep) if kept else 0)
+        if used + cost + len(more(len(items) - len(kept) - 1)) > limit:
+            break
+        kept.append(item)
+        used += cost
+    left_out = more(len(items) - len(kept))
+    return sep.join(kept) + left_out if kept else left_out.lstrip()

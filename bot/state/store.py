@@ -146,9 +146,36 @@ class StateStore:
             ).rowcount
         return term if changed else None
 
-    def finish_daily_post(self, guild_id: int, day: date, error: str | None = None) -> None:
+    def finish_daily_post(self, guild_id: int, day: date, error: str | None = None, *,
+                          not_sent: bool = False) -> None:
+        """Record how a claimed post went: posted, or failed with `error`; `not_sent`: the
+        failure is sure the post did not appear (Discord refused it), so `retry_daily_post`
+        may send that day's term again."""
         with self._transaction() as conn:
-            _set_post_outcome(conn, guild_id, day.isoformat(), error)
+            _set_post_outcome(conn, guild_id, day.isoformat(), error, not_sent)
+
+    def daily_failure(self, guild_id: int, day: date) -> bool | None:
+        """Whether that day's post failed: None if it did not (or is not done), True if it surely
+        did not appear, False if it may have (interrupted mid-send)."""
+        rows = self.db.query("SELECT not_sent FROM daily_posts WHERE guild_id = ? AND day = ? AND status = ?",
+                             [guild_id, day.isoformat(), FAILED])
+        return bool(rows[0][0]) if rows else None
+
+    def retry_daily_post(self, guild_id: int, day: date) -> bool:
+        """After an admin's fix, let a day's post that surely did not appear go out after all:
+        its row goes back to reserved (the same term), so the next check claims and sends it
+        once, and the error it left is cleared. A post that may have appeared (interrupted) or
+        that went out is left alone: at most one post a day. True if the day was reopened."""
+        with self._transaction() as conn:
+            conn.lock(guild_id)  # PostgreSQL: the same server's claims and fixes take turns
+            reopened = conn.execute(
+                "UPDATE daily_posts SET status = ?, not_sent = 0, claimed_at = NULL, updated_at = ? "
+                "WHERE guild_id = ? AND day = ? AND status = ? AND not_sent = 1",
+                [RESERVED, now_text(), guild_id, day.isoformat(), FAILED],
+            ).rowcount
+            if reopened:
+                conn.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
+        return bool(reopened)
 
     def recover_interrupted_posts(self, guilds: set[int] | None = None) -> list[tuple[int, date]]:
         """Mark posts a stopped bot left half-done ("sending") as failed, and say so in last_error.
@@ -216,12 +243,13 @@ def _config_from_row(row: tuple) -> GuildConfig:
     return GuildConfig(**values)
 
 
-def _set_post_outcome(conn: Transaction, guild_id: int, day: str, error: str | None) -> None:
+def _set_post_outcome(conn: Transaction, guild_id: int, day: str, error: str | None,
+                      not_sent: bool = False) -> None:
     """A day's post is done: "posted", or "failed" with `error` shown as the server's last error
-    (a successful post clears the old one)."""
+    (a successful post clears the old one); `not_sent`: the failure surely posted nothing."""
     conn.execute(
-        "UPDATE daily_posts SET status = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
-        [FAILED if error else POSTED, now_text(), guild_id, day],
+        "UPDATE daily_posts SET status = ?, not_sent = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
+        [FAILED if error else POSTED, int(bool(error) and not_sent), now_text(), guild_id, day],
     )
     conn.execute(
         "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from bot.state import StateStore
-from tests.fake_discord import CallbackType, FakeDiscord
+from tests.fake_discord import CallbackType, FakeDiscord, Permissions
 
 from .fault_helpers import (
     Clock,
@@ -301,19 +301,112 @@ def test_forbidden_daily_channel_is_logged_shown_to_admins_and_keeps_the_setting
                                     what="Missing Access recorded")
                 text = (await command(fake, "glossary config show", user=owner)).content
                 assert "2026-03-03 not posted" in text and "View Channel" in text
-                # picking a channel again is the admin's fix: the old error no longer applies
-                assert (await command(fake, "glossary config daily-channel", {"channel": daily}, user=owner)).ok
-                assert bot.state.config(guild.id).last_error is None
-
-                # permissions fixed: the next day's post goes out and the error is gone
-                clock.set("2026-03-04T10:00:00+00:00")
-                await fake.wait_for_channel_message(daily, timeout=10)
+                # picking the channel again (access fixed) is the admin's fix: Discord refused the
+                # post, so it surely did not appear, and today's term goes out after all, once
+                picked = await command(fake, "glossary config daily-channel", {"channel": daily}, user=owner)
+                assert "Today's term of the day (2026-03-03) did not go out earlier" in picked.content
+                post = await fake.wait_for_channel_message(daily, timeout=10)
+                assert "(2026-03-03)" in post.content
                 await daily_checks(fake, bot)  # the check that posted it has recorded it too
                 text = (await command(fake, "glossary config show", user=owner)).content
                 assert "Last error" not in text and "**Term of the day:** on" in text
                 assert len(posts_in(fake, daily)) == 1
 
+                # the next day's post goes out as usual
+                clock.set("2026-03-04T10:00:00+00:00")
+                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 2, what="the next day's post")
+                await daily_checks(fake, bot)
+                assert len(posts_in(fake, daily)) == 2
+
     run(scenario, timeout=90)
+
+
+def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path, real_embedder, tmp_path) -> None:
+    """QA6 M2: the daily channel was deleted, or the bot may not post there. Once the admin fixes
+    it (a new channel, `daily on` after fixing permissions), today's term goes out, once. A fix
+    that would fail again says so and sends nothing. A post interrupted mid-send may have
+    appeared, so it is never sent again, and the reply says when the next one comes."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = Clock("2026-03-02T08:59:00+00:00")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+
+            def days(channel) -> list[str]:
+                return [m.content for m in posts_in(fake, channel)]
+
+            guild = fake.add_guild(channels=["general", "daily", "daily2"])
+            daily, daily2 = guild.channel("daily"), guild.channel("daily2")
+            configure(state_path, guild.id, **daily_settings(daily, "09:00"))
+            owner, me = fake.owner, fake.bot_role(guild)
+            async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
+                await fake.wait_for_command_sync()
+
+                # 1. #daily is deleted before the post: 404, surely not posted
+                fake.delete_channel(daily)
+                await fake.wait_for(lambda: bot.get_channel(daily.id) is None, what="CHANNEL_DELETE")
+                clock.set("2026-03-02T09:01:00+00:00")
+                await fake.wait_for(lambda: bot.state.daily_failure(guild.id, clock.now.date()),
+                                    timeout=10, what="the failed post")
+                shown = (await command(fake, "glossary config show", user=owner)).content
+                assert "no longer exists" in shown
+
+                clock.set("2026-03-02T09:11:00+00:00")
+                moved = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)
+                assert f"Term of the day goes to <#{daily2.id}>." in moved.content
+                assert "Today's term of the day (2026-03-02) did not go out earlier: it is posted within a minute." \
+                    in moved.content
+                first = await fake.wait_for_channel_message(daily2, timeout=10)
+                assert "(2026-03-02)" in first.content
+                # picking it again, or turning it on again, sends nothing more that day
+                again = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)
+                assert "Today's term" not in again.content
+                assert "Today's term" not in (await command(fake, "glossary config daily", {"enabled": True},
+                                                            user=owner)).content
+                await daily_checks(fake, bot)
+                assert len(days(daily2)) == 1
+
+                # 2. the next day the bot may not post there: a fix that still fails sends nothing
+                fake.set_permissions(daily2, me, deny=Permissions.SEND_MESSAGES)
+                await fake.wait_for(lambda: not bot.get_channel(daily2.id).permissions_for(
+                    bot.get_guild(guild.id).me).send_messages, what="CHANNEL_UPDATE")
+                clock.set("2026-03-03T09:00:00+00:00")
+                await fake.wait_for(lambda: bot.state.daily_failure(guild.id, clock.now.date()),
+                                    timeout=10, what="the refused post")
+                path = f"/channels/{daily2.id}/messages"
+                assert statuses(fake, "POST", path) == [200, 403]
+                still = await command(fake, "glossary config daily", {"enabled": True}, user=owner)
+                assert "I can't post in" in still.content and "Send Messages" in still.content
+                assert "Today's term of the day (2026-03-03) did not go out: once I can post" in still.content
+                await daily_checks(fake, bot)
+                assert statuses(fake, "POST", path) == [200, 403]  # not tried again
+
+                fake.set_permissions(daily2, me)  # the admin clears the overwrite, then turns it on again
+                await fake.wait_for(lambda: bot.get_channel(daily2.id).permissions_for(
+                    bot.get_guild(guild.id).me).send_messages, what="CHANNEL_UPDATE")
+                fixed = await command(fake, "glossary config daily", {"enabled": True}, user=owner)
+                assert "Today's term of the day (2026-03-03) did not go out earlier: it is posted within a minute." \
+                    in fixed.content and "I can't" not in fixed.content
+                await fake.wait_for(lambda: len(days(daily2)) == 2, what="the 3 March post")
+                assert "(2026-03-03)" in days(daily2)[-1]
+                await daily_checks(fake, bot)
+                assert statuses(fake, "POST", path) == [200, 403, 200]
+
+                # 3. a post the bot stopped in the middle of sending may have appeared: never again
+                clock.set("2026-03-04T08:00:00+00:00")
+                bot.state.claim_daily_post(guild.id, clock.now.date(), bot.all_terms())
+                assert bot.state.recover_interrupted_posts({guild.id}) == [(guild.id, clock.now.date())]
+                clock.set("2026-03-04T09:30:00+00:00")
+                unsure = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)
+                assert "may have appeared before the bot stopped" in unsure.content
+                assert "tomorrow at 09:00 (UTC)" in unsure.content
+                await daily_checks(fake, bot)
+                assert len(days(daily2)) == 2
+                assert_no_pings(fake)
+            assert not fake.errors
+
+    run(scenario, timeout=120)
 
 
 # --------------------------------------------------------------------------- 5. who may do what

@@ -72,3 +72,36 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
     assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
     assert render_study.parse_round_id("gloss:round:1:x:2") is None
+
+
+def test_a_big_rounds_summary_shows_whole_lines_and_says_how_many_more_played() -> None:
+    """QA6 M1: 80 players cut off mid-line at "64.…", the other 16 unmentioned."""
+    question = RoundQuestion("term", "A", ("A", "B", "C", "D"))
+    finished = Round(10**12, 1, 2, 3, (question,) * 20, 300, 20, None, None, "running")
+    for players, stopped_by in ((80, None), (80, 10**18), (200, None)):
+        rows = [BoardRow(10**18 + i, 100 - i // 2, 1, 1 + i % 3) for i in range(players)]
+        embed = render_study.round_summary(rows, replace(finished, position=7, stopped_by=stopped_by))
+        check_embed(embed)
+        lines = embed.description.splitlines()
+        if stopped_by:
+            assert lines[0].startswith(f"Stopped by <@{stopped_by}>") and lines[1] == ""
+            lines = lines[2:]
+        *shown, more = lines
+        shown_count = len(shown)
+        assert 0 < shown_count < players
+        assert more == f"…and {players - shown_count} more players."
+        # the best first, each line whole: its number, its player, its points and ratio
+        assert shown == [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({render_study.answers_right(row)})"
+                         for i, row in enumerate(rows[:shown_count])]
+
+    few = [BoardRow(10**18 + i, 10, 1, 1) for i in range(3)]
+    assert "more" not in render_study.round_summary(few, finished).description
+
+    results = [(10**18 + i, i % 5 != 0, 10) for i in range(500)]
+    closed = render_study.round_closed(replace(finished, position=7), results)
+    check_embed(closed)
+    right = closed.description.splitlines()[1]
+    names, _, more = right.removeprefix("Right: ").rpartition(" and ")
+    shown = names.split(", ")
+    assert more == f"{400 - len(shown)} more" and shown == [f"<@{10**18 + i}> +10" for i in range(500) if i % 5][:len(shown)]
+    assert closed.description.splitlines()[2] == "Wrong: 100"

@@ -282,3 +282,47 @@ def test_a_stop_the_driver_has_not_acted_on_is_finished_after_a_restart(
             assert_no_pings(fake)
 
     run(scenario, timeout=180)
+
+
+def test_who_may_stop_any_round_may_start_one_and_a_one_question_round_says_so(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """Manage Server moderates rounds both ways (QA6 L6); "1 question, 60 s each" reads wrong; a
+    channel where the bot may not embed gets a refusal, not a round nobody sees."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz", "plain"])
+            channel, plain = guild.channel("quiz"), guild.channel("plain")
+            fake.set_permissions(plain, fake.bot_role(guild), deny=Permissions.EMBED_LINKS)
+            admins = fake.add_role(guild, "Admins", permissions=int(Permissions.MANAGE_GUILD))
+            dana, erin = fake.add_user("dana"), fake.add_user("erin")
+            fake.add_member(guild, dana, roles=[admins])  # Manage Server, not Manage Messages
+            fake.add_member(guild, erin)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                refused = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1}, user=erin, channel=channel))
+                assert refused.data["flags"] == 64
+                assert "Manage Messages" in refused.content and "Manage Server" in refused.content
+
+                no_embeds = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1}, user=dana, channel=plain))
+                assert no_embeds.data["flags"] == 64 and "Embed Links" in no_embeds.content
+                assert not bot.state.study.running_rounds()
+
+                started = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1, "seconds": 60}, user=dana, channel=channel))
+                assert started.ok and not started.data.get("flags")
+                assert "1 question, open for 60 s" in started.content and "each" not in started.content
+                await _question(fake, channel, 0)
+                await _open(fake, bot, 0)
+                stopped = await _stop_command(fake, dana, channel)
+                assert "Round stopped" in stopped.content
+                await _summary(fake, channel)
+
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)

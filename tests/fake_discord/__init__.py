@@ -46,7 +46,16 @@ Realism on purpose (each can be relaxed with a constructor flag):
   ``MESSAGE_DELETE`` (ids only);
 * a user added with ``accepts_dms=False`` refuses the bot's DMs (403 ``50007``);
 * ``Member.add_roles``/``remove_roles`` need MANAGE_ROLES and a role below the bot's top
-  role (403 ``50013``); ``add_role`` puts roles at the bottom, below the bot's, like Discord.
+  role (403 ``50013``); ``add_role`` puts roles at the bottom, below the bot's, like Discord;
+* channels carry their permission overwrites (``set_permissions``, CHANNEL_UPDATE), and
+  ``app_permissions``, a member's and a resolved channel's permissions are the channel's;
+  the bot hears no messages from a channel it cannot see, and posting needs what Discord
+  needs (View Channel ``50001``; Send Messages, or Send Messages in Threads, and Embed Links
+  for embeds without text ``50013``; Read Message History for a reply ``160002``; a forum
+  takes no messages ``50008``); a channel option offers only its ``channel_types``;
+* text, announcement, forum and voice channels (``add_channel(type=...)``), threads
+  (``add_thread``) and forum posts (``create_forum_post``: a thread whose first message has
+  its id) arrive as THREAD_CREATE; ``delete_channel`` sends CHANNEL_DELETE.
 
 Sharding as on Discord (see :mod:`.sharding`): IDENTIFY's ``shard`` decides which guilds a
 session hears about (``(guild_id >> 22) % shard_count``; DMs go to shard 0), so an
@@ -86,6 +95,7 @@ from .models import (
     FakeGuild,
     FakeInteraction,
     FakeMember,
+    FakeOverwrite,
     FakeRole,
     FakeUser,
     GatewayEvent,
@@ -116,6 +126,7 @@ __all__ = [
     "FakeGuild",
     "FakeInteraction",
     "FakeMember",
+    "FakeOverwrite",
     "FakeRole",
     "FakeUser",
     "Fault",

@@ -83,12 +83,13 @@ class ActionsMixin:
                 guild_id=str(guild.id),
                 guild={"id": str(guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=member.payload(permissions=guild.permissions_for(user)),
-                app_permissions=str(guild.permissions_for(self.bot_user)),
+                # the member's and the bot's permissions in the channel, overwrites included
+                member=member.payload(permissions=guild.permissions_for(user, channel)),
+                app_permissions=str(guild.permissions_for(self.bot_user, channel)),
                 authorizing_integration_owners={"0": str(guild.id)},
                 context=0,
             )
-            payload["channel"]["permissions"] = str(guild.permissions_for(user))
+            payload["channel"]["permissions"] = str(guild.permissions_for(user, channel))
         else:
             payload.update(
                 user=user.payload(),
@@ -122,7 +123,13 @@ class ActionsMixin:
         return None, None
 
     def _build_command_data(
-        self, name: str, options: Mapping[str, Any] | None, guild: FakeGuild | None, *, focused: str | None = None
+        self,
+        name: str,
+        options: Mapping[str, Any] | None,
+        guild: FakeGuild | None,
+        *,
+        focused: str | None = None,
+        user: FakeUser | None = None,
     ) -> JSON:
         parts = name.split()
         command, command_guild = self._find_command(parts[0], guild)
@@ -131,7 +138,7 @@ class ActionsMixin:
             raise LookupError(f"/{parts[0]} was never synced by the bot (synced: {known}); Discord would not show it")
         schema: list[JSON] | None = command.get("options") if command is not None else None
         resolved: JSON = {}
-        top_options = self._build_options(schema, dict(options or {}), resolved, guild, focused, parts[1:])
+        top_options = self._build_options(schema, dict(options or {}), resolved, guild, focused, parts[1:], user)
         data: JSON = {
             "id": command["id"] if command else str(self._snowflake()),
             "name": parts[0],
@@ -153,6 +160,7 @@ class ActionsMixin:
         guild: FakeGuild | None,
         focused: str | None,
         sub_path: list[str],
+        user: FakeUser | None = None,
     ) -> list[JSON]:
         if sub_path:  # "group sub" -> nested SUB_COMMAND(_GROUP) options
             sub_name = sub_path[0]
@@ -165,7 +173,7 @@ class ActionsMixin:
                 else (OptionType.SUB_COMMAND_GROUP if len(sub_path) > 1 else OptionType.SUB_COMMAND)
             )
             inner = self._build_options(
-                sub_schema.get("options") if sub_schema else None, values, resolved, guild, focused, sub_path[1:]
+                sub_schema.get("options") if sub_schema else None, values, resolved, guild, focused, sub_path[1:], user
             )
             return [{"type": sub_type, "name": sub_name, "options": inner}]
         by_name = {o["name"]: o for o in schema or []}
@@ -190,7 +198,12 @@ class ActionsMixin:
                     allowed = [c["value"] for c in opt_schema["choices"]]
                     if value not in allowed:
                         raise ValueError(f"option {opt_name!r}={value!r} is not one of the choices {allowed}")
-                option["value"] = self._option_value(value, resolved, guild)
+                types = (opt_schema or {}).get("channel_types")
+                if types and isinstance(value, FakeChannel) and value.type not in types:
+                    # the Discord client lists only these types in the option's picker
+                    raise ValueError(f"option {opt_name!r} offers channel types {types}; "
+                                     f"#{value.name} is of type {value.type}, which Discord would not offer")
+                option["value"] = self._option_value(value, resolved, guild, user)
             out.append(option)
         return out
 
@@ -210,7 +223,7 @@ class ActionsMixin:
             return OptionType.ROLE
         return OptionType.STRING
 
-    def _option_value(self, value: Any, resolved: JSON, guild: FakeGuild | None) -> Any:
+    def _option_value(self, value: Any, resolved: JSON, guild: FakeGuild | None, user: FakeUser | None = None) -> Any:
         if isinstance(value, FakeUser):
             resolved.setdefault("users", {})[str(value.id)] = value.payload()
             member = guild.member(value) if guild else None
@@ -220,8 +233,10 @@ class ActionsMixin:
                 )
             return str(value.id)
         if isinstance(value, FakeChannel):
+            # with the invoking member's permissions in that channel, overwrites included
             chan = value.payload()
-            chan["permissions"] = str(Permissions.ALL)
+            everything = guild is None or user is None
+            chan["permissions"] = str(Permissions.ALL if everything else guild.permissions_for(user, value))
             chan.setdefault("name", "")
             chan.setdefault("position", 0)
             resolved.setdefault("channels", {})[str(value.id)] = chan
@@ -247,7 +262,7 @@ class ActionsMixin:
         Defaults: first guild, its first text channel, its first ordinary member.
         """
         user, guild, channel = self._interaction_context(user, guild, channel)
-        data = self._build_command_data(name, options, guild)
+        data = self._build_command_data(name, options, guild, user=user)
         payload = self._base_interaction(InteractionType.APPLICATION_COMMAND, user, guild, channel, data)
         return await self._send_interaction(payload, user=user, guild=guild, command_name=name)
 
@@ -263,7 +278,7 @@ class ActionsMixin:
     ) -> FakeInteraction:
         """Dispatch a type-4 autocomplete interaction; ``options[focused]`` is the text typed."""
         user, guild, channel = self._interaction_context(user, guild, channel)
-        data = self._build_command_data(name, options, guild, focused=focused)
+        data = self._build_command_data(name, options, guild, focused=focused, user=user)
         payload = self._base_interaction(InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE, user, guild, channel, data)
         return await self._send_interaction(payload, user=user, guild=guild, command_name=name)
 
@@ -437,7 +452,8 @@ class ActionsMixin:
             data["guild_id"] = msg["guild_id"]
         dispatched = Dispatched("MESSAGE_DELETE", data, time.monotonic())
         self.dispatched.append(dispatched)
-        await self.dispatch("MESSAGE_DELETE", data, guild_id=channel.guild_id)
+        if self._bot_sees(channel):
+            await self.dispatch("MESSAGE_DELETE", data, guild_id=channel.guild_id)
         return dispatched
 
     async def unfurl(self, message: MessageRef, embeds: Sequence[JSON]) -> Dispatched:

@@ -27,15 +27,18 @@ from .models import (
     FakeGuild,
     FakeInteraction,
     FakeMember,
+    FakeOverwrite,
     FakeRole,
     FakeUser,
     GatewayEvent,
+    Permissions,
     RecordedCallback,
     RecordedCommandSync,
     RecordedFollowup,
     RecordedMessage,
     RecordedRequest,
     T,
+    THREAD_TYPES,
     _InteractionState,
 )
 from .rest import RestMixin
@@ -308,12 +311,89 @@ class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, Rest
         topic: str | None = None,
         parent: FakeChannel | None = None,
     ) -> FakeChannel:
+        """A channel (``type``: text, announcement, forum, voice, category; ``parent``: its
+        category). Threads are made with ``add_thread`` or ``create_forum_post``."""
+        if type in THREAD_TYPES:
+            raise ValueError("a thread is made with add_thread() or create_forum_post(), not add_channel()")
         channel = FakeChannel(
             self._snowflake(), name, type, guild.id, len(guild.channels), topic, parent.id if parent else None
         )
         guild.channels.append(channel)
         self._dispatch_soon_if_live("CHANNEL_CREATE", guild.id, channel.payload)
         return channel
+
+    def delete_channel(self, channel: FakeChannel) -> None:
+        """A moderator deletes a channel (its threads go with it): CHANNEL_DELETE, as on Discord;
+        posting there afterwards gets 404 ``10003 Unknown Channel``."""
+        guild = self.guilds[channel.guild_id] if channel.guild_id else None
+        if guild is None or channel.is_thread:
+            raise ValueError("delete_channel() deletes a guild channel")
+        guild.channels.remove(channel)
+        guild.threads = [t for t in guild.threads if t.parent_id != channel.id]
+        self._dispatch_soon_if_live("CHANNEL_DELETE", guild.id, channel.payload)
+
+    def set_permissions(
+        self, channel: FakeChannel, target: FakeRole | FakeUser, *, allow: int = 0, deny: int = 0
+    ) -> FakeOverwrite:
+        """Set ``channel``'s permission overwrite for a role (``guild.default_role`` is @everyone)
+        or a member, as *Edit Channel → Permissions* does (``allow=0, deny=0`` keeps an empty
+        one): CHANNEL_UPDATE with the whole channel. Threads follow their parent's overwrites."""
+        if channel.is_thread or channel.guild_id is None:
+            raise ValueError("threads and DMs have no permission overwrites of their own")
+        kind = FakeOverwrite.MEMBER if isinstance(target, FakeUser) else FakeOverwrite.ROLE
+        channel.overwrites = [o for o in channel.overwrites if (o.type, o.id) != (kind, target.id)]
+        overwrite = FakeOverwrite(target.id, kind, int(allow), int(deny))
+        channel.overwrites.append(overwrite)
+        self._dispatch_soon_if_live("CHANNEL_UPDATE", channel.guild_id, channel.payload)
+        return overwrite
+
+    def add_thread(
+        self, parent: FakeChannel, name: str, *, owner: FakeUser | None = None, type: int = ChannelType.PUBLIC_THREAD
+    ) -> FakeChannel:
+        """A member starts a thread in a text or announcement channel (a forum's are its posts:
+        ``create_forum_post``): THREAD_CREATE (``newly_created``) reaches the bot if it can see
+        the parent, as Discord sends it to every bot that can view the thread."""
+        guild, thread = self._new_thread(parent, name, owner, type)
+        if guild.permissions_for(self.bot_user, thread) & Permissions.VIEW_CHANNEL:
+            self._dispatch_soon_if_live("THREAD_CREATE", guild.id, lambda: {**thread.payload(), "newly_created": True})
+        return thread
+
+    async def create_forum_post(
+        self, forum: FakeChannel, title: str, content: str, *, author: FakeUser | None = None
+    ) -> tuple[FakeChannel, Dispatched]:
+        """A member posts in a forum: a public thread named ``title`` (THREAD_CREATE), then its
+        starter message, whose id is the thread's (MESSAGE_CREATE in the thread)."""
+        if forum.type != ChannelType.GUILD_FORUM:
+            raise ValueError("create_forum_post() posts in a forum channel")
+        if not self._sessions:
+            raise RuntimeError("the bot is not connected (no gateway session); await fake.wait_ready() first")
+        guild, thread = self._new_thread(forum, title, author, ChannelType.PUBLIC_THREAD)
+        author = self.users[thread.owner_id or 0]
+        if guild.permissions_for(self.bot_user, thread) & Permissions.VIEW_CHANNEL:
+            await self.dispatch("THREAD_CREATE", {**thread.payload(), "newly_created": True}, guild_id=guild.id)
+        forum.last_message_id = thread.id
+        msg = self._new_message(thread, author, {"content": content}, [])
+        msg["id"] = str(thread.id)  # a forum post's first message has its thread's id
+        self._store_message(msg, thread)
+        dispatched = Dispatched("MESSAGE_CREATE", msg, time.monotonic())
+        self.dispatched.append(dispatched)
+        await self._dispatch_message_event("MESSAGE_CREATE", msg, thread)
+        return thread, dispatched
+
+    def _new_thread(
+        self, parent: FakeChannel, name: str, owner: FakeUser | None, type: int
+    ) -> tuple[FakeGuild, FakeChannel]:
+        if parent.type not in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT, ChannelType.GUILD_FORUM):
+            raise ValueError(f"no threads in a channel of type {parent.type}")
+        if type not in THREAD_TYPES:
+            raise ValueError(f"type {type} is not a thread type")
+        guild = self.guilds[parent.guild_id] if parent.guild_id else None
+        if guild is None:
+            raise ValueError("threads live in guild channels")
+        owner = owner or self._default_user(guild)
+        thread = FakeChannel(self._snowflake(), name, type, guild.id, parent_id=parent.id, owner_id=owner.id)
+        guild.threads.append(thread)
+        return guild, thread
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         """The DM channel between the bot and ``user`` (created on first use)."""
@@ -324,10 +404,11 @@ class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, Rest
         return channel
 
     def get_channel(self, channel_id: int) -> FakeChannel | None:
+        """A guild channel, an active thread or a DM channel."""
         for guild in self.guilds.values():
-            for channel in guild.channels:
-                if channel.id == channel_id:
-                    return channel
+            channel = guild.get_channel(channel_id)
+            if channel is not None:
+                return channel
         for channel in self.dm_channels.values():
             if channel.id == channel_id:
                 return channel

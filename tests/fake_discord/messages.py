@@ -22,8 +22,10 @@ from .models import (
     FakeChannel,
     FakeDiscordError,
     FakeUser,
+    MESSAGE_TYPES,
     Intents,
     InteractionType,
+    Permissions,
     RecordedCallback,
     RecordedFollowup,
     RecordedMessage,
@@ -139,9 +141,17 @@ class MessagesMixin:
                 out.pop("poll", None)
         return out
 
+    def _bot_sees(self, channel: FakeChannel) -> bool:
+        """Whether the bot can view ``channel`` (DMs: always): Discord sends a channel's message
+        events only to those who can."""
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        return guild is None or bool(guild.permissions_for(self.bot_user, channel) & Permissions.VIEW_CHANNEL)
+
     async def _dispatch_message_event(self, event: str, msg: JSON, channel: FakeChannel) -> None:
         if int(msg.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL:
             return  # ephemeral messages never reach the gateway
+        if not self._bot_sees(channel):
+            return
         for session in self._sessions_for(channel.guild_id):
             await self._dispatch_to(session, event, self._gateway_message(msg, session))
 
@@ -429,8 +439,36 @@ class MessagesMixin:
         if any(not user.accepts_dms for user in channel.recipients):
             # the DM channel itself exists (POST /users/@me/channels succeeded); posting is refused
             raise FakeDiscordError(403, 50007, "Cannot send messages to this user")
+        body = self._check_post_permissions(channel, body, has_files=bool(files))
         msg = self._new_message(channel, self.bot_user, body, files)
         return await self._commit_bot_message(msg, channel, "channel", None)
+
+    def _check_post_permissions(self, channel: FakeChannel, body: JSON, *, has_files: bool) -> JSON:
+        """What Discord checks before the bot posts in a guild channel, with the bot's permissions
+        there (overwrites included): a channel it cannot see is ``50001 Missing Access``; a forum
+        or category holds no messages of its own (``50008``); sending needs Send Messages (in a
+        thread, Send Messages in Threads) and embeds without text Embed Links (``50013``; with
+        text, the embeds are dropped); a reply needs Read Message History (``160002``).
+        Returns the body as posted."""
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        if guild is None:
+            return body
+        perms = guild.permissions_for(self.bot_user, channel)
+        if not perms & Permissions.VIEW_CHANNEL:
+            raise FakeDiscordError(403, 50001, "Missing Access")
+        if channel.type not in MESSAGE_TYPES:
+            raise FakeDiscordError(400, 50008, "Cannot send messages in a non-text channel")
+        sends = Permissions.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permissions.SEND_MESSAGES
+        if not perms & sends:
+            raise FakeDiscordError(403, 50013, "Missing Permissions")
+        if body.get("embeds") and not perms & Permissions.EMBED_LINKS:
+            if not (body.get("content") or has_files):
+                raise FakeDiscordError(403, 50013, "Missing Permissions")
+            body = {**body, "embeds": []}
+        reference = body.get("message_reference") or {}
+        if reference.get("message_id") and not perms & Permissions.READ_MESSAGE_HISTORY:
+            raise FakeDiscordError(403, 160002, "Cannot reply without permission to read message history")
+        return body
 
     async def _r_channel_history(
         self, request: web.Request, body: Any, files: list[JSON], channel_id: str

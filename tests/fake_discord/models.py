@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -84,6 +84,18 @@ class ChannelType(enum.IntEnum):
     DM = 1
     GUILD_VOICE = 2
     GUILD_CATEGORY = 4
+    GUILD_ANNOUNCEMENT = 5
+    ANNOUNCEMENT_THREAD = 10
+    PUBLIC_THREAD = 11
+    PRIVATE_THREAD = 12
+    GUILD_FORUM = 15
+
+
+#: channel types whose messages live in a thread of a parent channel
+THREAD_TYPES = frozenset({ChannelType.ANNOUNCEMENT_THREAD, ChannelType.PUBLIC_THREAD, ChannelType.PRIVATE_THREAD})
+#: channel types that hold messages of their own (a forum holds only threads, a category nothing)
+MESSAGE_TYPES = frozenset({ChannelType.GUILD_TEXT, ChannelType.DM, ChannelType.GUILD_VOICE,
+                           ChannelType.GUILD_ANNOUNCEMENT, *THREAD_TYPES})
 
 
 class Intents(enum.IntFlag):
@@ -102,9 +114,12 @@ class Intents(enum.IntFlag):
 class Permissions(enum.IntFlag):
     CREATE_INSTANT_INVITE = 1 << 0
     ADMINISTRATOR = 1 << 3
+    MANAGE_CHANNELS = 1 << 4
+    MANAGE_GUILD = 1 << 5
     ADD_REACTIONS = 1 << 6
     VIEW_CHANNEL = 1 << 10
     SEND_MESSAGES = 1 << 11
+    SEND_TTS_MESSAGES = 1 << 12
     MANAGE_MESSAGES = 1 << 13
     EMBED_LINKS = 1 << 14
     ATTACH_FILES = 1 << 15
@@ -122,6 +137,9 @@ class Permissions(enum.IntFlag):
 
     #: every permission bit discord.py 2.7 knows about (``discord.Permissions.all()``)
     ALL = 8866461766385663
+    #: the bits that mean something in a channel (``discord.Permissions.all_channel()``): what a
+    #: member who cannot see a channel loses there
+    ALL_CHANNEL = 8555290110197585
 
 
 #: what a freshly created guild grants ``@everyone`` (roughly Discord's default)
@@ -238,8 +256,27 @@ class FakeRole:
         return data
 
 
+@dataclass
+class FakeOverwrite:
+    """A channel's permission overwrite for a role (``type`` 0) or a member (``type`` 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    ROLE: ClassVar[int] = 0
+    MEMBER: ClassVar[int] = 1
+
+    def payload(self) -> JSON:
+        return {"id": str(self.id), "type": self.type, "allow": str(self.allow), "deny": str(self.deny)}
+
+
 @dataclass(eq=False)
 class FakeChannel:
+    """A guild channel, a thread or a DM. ``overwrites`` are the channel's permission
+    overwrites (a thread has none: it follows its parent's); ``owner_id`` is a thread's creator."""
+
     id: int
     name: str
     type: int = ChannelType.GUILD_TEXT
@@ -249,10 +286,17 @@ class FakeChannel:
     parent_id: int | None = None
     recipients: list[FakeUser] = field(default_factory=list)
     last_message_id: int | None = None
+    overwrites: list[FakeOverwrite] = field(default_factory=list)
+    owner_id: int | None = None
+    created_at: str = field(default_factory=_iso_now)
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
 
     def payload(self) -> JSON:
         if self.type == ChannelType.DM:
@@ -263,19 +307,54 @@ class FakeChannel:
                 "last_message_id": _sf(self.last_message_id),
                 "flags": 0,
             }
+        if self.is_thread:  # no position or overwrites of its own; thread_metadata instead
+            return {
+                "id": str(self.id),
+                "type": self.type,
+                "guild_id": _sf(self.guild_id),
+                "parent_id": _sf(self.parent_id),
+                "owner_id": _sf(self.owner_id),
+                "name": self.name,
+                "last_message_id": _sf(self.last_message_id),
+                "rate_limit_per_user": 0,
+                "message_count": 0,
+                "member_count": 1,
+                "total_message_sent": 0,
+                "applied_tags": [],
+                "flags": 0,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": self.created_at,
+                    "locked": False,
+                    "create_timestamp": self.created_at,
+                },
+            }
         data: JSON = {
             "id": str(self.id),
             "type": self.type,
             "guild_id": _sf(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "parent_id": _sf(self.parent_id),
             "nsfw": False,
             "flags": 0,
         }
-        if self.type == ChannelType.GUILD_TEXT:
+        if self.type in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
             data.update(topic=self.topic, rate_limit_per_user=0, last_message_id=_sf(self.last_message_id))
+        elif self.type == ChannelType.GUILD_FORUM:
+            data.update(
+                topic=self.topic,
+                rate_limit_per_user=0,
+                last_message_id=_sf(self.last_message_id),  # the newest post (thread)
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_thread_rate_limit_per_user=0,
+                default_auto_archive_duration=1440,
+            )
         elif self.type == ChannelType.GUILD_VOICE:
             data.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
         return data
@@ -315,6 +394,7 @@ class FakeGuild:
     name: str
     owner_id: int
     channels: list[FakeChannel] = field(default_factory=list)
+    threads: list[FakeChannel] = field(default_factory=list)  # active threads (forum posts too)
     roles: list[FakeRole] = field(default_factory=list)
     members: dict[int, FakeMember] = field(default_factory=dict)
     joined_at: str = field(default_factory=_iso_now)
@@ -346,8 +426,16 @@ class FakeGuild:
         held = [r for r in self.roles if member is not None and r.id in member.role_ids]
         return max(held, key=lambda r: r.rank, default=self.default_role)
 
-    def permissions_for(self, user: FakeUser | int) -> int:
-        """Guild-level permissions (channel overwrites are not modelled)."""
+    def get_channel(self, channel_id: int) -> FakeChannel | None:
+        """A channel or an active thread of this guild."""
+        return next((c for c in (*self.channels, *self.threads) if c.id == channel_id), None)
+
+    def permissions_for(self, user: FakeUser | int, channel: FakeChannel | None = None) -> int:
+        """Guild-level permissions, or with ``channel`` what Discord computes there: the
+        @everyone overwrite, then the member's roles' (denies, then allows), then the member's
+        own; a thread follows its parent's overwrites. Implicitly, who cannot see a channel has
+        no permission in it, and who cannot send there (Send Messages, or in a thread Send
+        Messages in Threads) cannot embed links, attach files, mention @everyone or use TTS."""
         user_id = user if isinstance(user, int) else user.id
         if user_id == self.owner_id:
             return int(Permissions.ALL)
@@ -359,6 +447,28 @@ class FakeGuild:
                     value |= role.permissions
         if value & Permissions.ADMINISTRATOR:
             return int(Permissions.ALL)
+        if channel is None or channel.guild_id != self.id:
+            return value
+        source = self.get_channel(channel.parent_id) if channel.is_thread and channel.parent_id else channel
+        overwrites = {(o.type, o.id): o for o in (source.overwrites if source is not None else [])}
+        everyone = overwrites.get((FakeOverwrite.ROLE, self.id))
+        if everyone is not None:
+            value = (value & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for role_id in member.role_ids if member is not None else []:
+            overwrite = overwrites.get((FakeOverwrite.ROLE, role_id))
+            if overwrite is not None:
+                allow, deny = allow | overwrite.allow, deny | overwrite.deny
+        value = (value & ~deny) | allow
+        own = overwrites.get((FakeOverwrite.MEMBER, user_id))
+        if own is not None:
+            value = (value & ~own.deny) | own.allow
+        sends = Permissions.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permissions.SEND_MESSAGES
+        if not value & sends:
+            value &= ~int(Permissions.SEND_TTS_MESSAGES | Permissions.MENTION_EVERYONE | Permissions.EMBED_LINKS
+                          | Permissions.ATTACH_FILES)
+        if not value & Permissions.VIEW_CHANNEL:
+            value &= ~int(Permissions.ALL_CHANNEL)
         return value
 
     def payload(self) -> JSON:
@@ -404,7 +514,7 @@ class FakeGuild:
             "voice_states": [],
             "members": [m.payload() for m in self.members.values()],
             "channels": [c.payload() for c in self.channels],
-            "threads": [],
+            "threads": [t.payload() for t in self.threads],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],

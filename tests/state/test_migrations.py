@@ -128,3 +128,20 @@ def test_both_dialects_have_the_same_migrations_numbered_without_gaps() -> None:
     sqlite, postgresql = migrations(SQLITE), migrations(POSTGRESQL)
     assert [m.version for m in sqlite] == list(range(1, len(sqlite) + 1))
     assert [(m.version, m.name) for m in sqlite] == [(m.version, m.name) for m in postgresql]
+
+
+def test_a_post_that_failed_before_v9_is_never_sent_again(state_target) -> None:
+    """V9 marks the failed posts Discord surely refused; one from before may have appeared
+    (nothing said which), so it stays done."""
+    _database_at(state_target, 8, [
+        "INSERT INTO guild_config (guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled, "
+        "last_error) VALUES (1, '[]', 12, '09:00', 'UTC', 1, 'Missing Permissions')",
+        "INSERT INTO daily_posts (guild_id, day, term, status, updated_at, claimed_at) "
+        "VALUES (1, '2026-11-30', 'Attention', 'failed', '2026-11-30T09:00:00+00:00', '2026-11-30T09:00:00+00:00')"])
+    store = StateStore(state_target)
+    try:
+        assert store.daily_failure(1, date(2026, 11, 30)) is False
+        assert not store.retry_daily_post(1, date(2026, 11, 30))
+        assert store.claim_daily_post(1, date(2026, 11, 30), ["Attention", "LoRA"]) is None
+    finally:
+        store.close()

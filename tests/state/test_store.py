@@ -120,3 +120,45 @@ def test_two_processes_racing_for_a_days_post_claim_it_once(state_target):
     for s in stores:
         s.close()
     assert len(won) == 2 and won.count(None) == 1 and set(won) - {None} <= set(TERMS)
+
+
+def test_a_post_discord_refused_goes_out_once_after_an_admins_fix(store):
+    """QA6 M2: after a 403 or a deleted channel, the admin's fix sends that day's term once;
+    a post interrupted mid-send (it may have appeared) is never sent again."""
+    day = date(2026, 1, 1)
+    store.update_config(1, daily_channel_id=12, daily_enabled=True)
+    term = store.claim_daily_post(1, day, TERMS)
+    assert store.daily_failure(1, day) is None and not store.retry_daily_post(1, day)  # still sending
+    store.finish_daily_post(1, day, error="not posted: Missing Permissions", not_sent=True)
+    assert store.daily_failure(1, day) is True and store.config(1).last_error
+
+    assert store.retry_daily_post(1, day)
+    assert store.config(1).last_error is None  # the admin's fix: the error no longer applies
+    assert not store.retry_daily_post(1, day)  # reopened once, not twice
+    assert store.last_claimed_day(1) is None  # due again
+    assert store.claim_daily_post(1, day, TERMS) == term  # the same term
+    assert store.claim_daily_post(1, day, TERMS) is None
+    store.finish_daily_post(1, day)
+    assert store.posts(1) == [("2026-01-01", term, "posted")]
+    assert store.daily_failure(1, day) is None and not store.retry_daily_post(1, day)  # posted: done for the day
+    assert store.claim_daily_post(1, day, TERMS) is None
+
+    # failed again after the retry: another fix may retry again, it is still not posted
+    other = date(2026, 1, 2)
+    store.claim_daily_post(1, other, TERMS)
+    store.finish_daily_post(1, other, error="not posted: Unknown Channel", not_sent=True)
+    assert store.retry_daily_post(1, other)
+    store.claim_daily_post(1, other, TERMS)
+    store.finish_daily_post(1, other, error="not posted: Missing Access", not_sent=True)
+    assert store.retry_daily_post(1, other)
+
+    # a failure that may have reached Discord (a server error, or interrupted) stays done
+    for guild, unsure in ((2, "server error"), (3, None)):
+        store.claim_daily_post(guild, day, TERMS)
+        if unsure:
+            store.finish_daily_post(guild, day, error="Discord answered 503")
+        else:
+            assert store.recover_interrupted_posts({3}) == [(3, day)]
+        assert store.daily_failure(guild, day) is False
+        assert not store.retry_daily_post(guild, day)
+        assert store.claim_daily_post(guild, day, TERMS) is None

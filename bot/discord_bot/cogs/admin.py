@@ -67,9 +67,10 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                           "role (/glossary config editor-role).")
         raise app_commands.MissingPermissions(["manage_guild"])
 
-    def _settings(self, config: GuildConfig) -> str:
-        """The server's settings, warning when study channels lack the intent they need."""
-        return render.config_text(config, reads_messages=self.bot.intents.message_content)
+    def _settings(self, config: GuildConfig, problems: list[str] | None = None) -> str:
+        """The server's settings, warning when study channels lack the intent they need and
+        with `problems` (the bot's missing permissions in the channels set)."""
+        return render.config_text(config, reads_messages=self.bot.intents.message_content, problems=problems)
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(render.clip(text, render.CONTENT_MAX), ephemeral=True,
@@ -88,12 +89,13 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @config.command(name="show", description="Show this server's glossary settings")
     async def show(self, interaction: discord.Interaction) -> None:
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
-        await self._reply(interaction, self._settings(config))
+        problems = configured_channel_problems(interaction.guild, config)
+        await self._reply(interaction, self._settings(config, problems))
 
-    @config.command(name="study-channel", description="Answer questions in a channel (or stop)")
-    @app_commands.describe(action="add or remove", channel="The channel")
+    @config.command(name="study-channel", description="Answer questions in a channel or forum (or stop)")
+    @app_commands.describe(action="add or remove", channel="A text, announcement or forum channel")
     async def study_channel(self, interaction: discord.Interaction, action: Literal["add", "remove"],
-                            channel: discord.TextChannel) -> None:
+                            channel: discord.TextChannel | discord.ForumChannel) -> None:
         state = self.bot.state
 
         def change() -> GuildConfig:  # read and write in one call, so two admins cannot lose each other's edit
@@ -106,16 +108,55 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
         config = await in_quick_pool(change)
         verb = "Added" if action == "add" else "Removed"
-        await self._reply(interaction, f"{verb} {channel.mention}.\n{self._settings(config)}")
+        # saved either way, like the daily channel: the admin may fix the permissions next
+        problem = study_problem(channel) if action == "add" else None
+        warning = f"\n{problem}" if problem else ""
+        await self._reply(interaction, f"{verb} {channel.mention}.{warning}\n{self._settings(config)}")
 
     @config.command(name="daily-channel", description="Channel for the term of the day")
-    async def daily_channel(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    @app_commands.describe(channel="A text or announcement channel")
+    async def daily_channel(self, interaction: discord.Interaction,
+                            channel: discord.TextChannel | discord.ForumChannel) -> None:
+        if isinstance(channel, discord.ForumChannel):  # offered, so that the admin is told why not
+            await self._reply(interaction, f"Not changed: {channel.mention} is a forum, where every message starts "
+                                           "a post of its own. The term of the day needs a text or announcement "
+                                           "channel.")
+            return
         # An error about posting to the old channel says nothing about the new one.
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
         # A channel alone posts nothing: the admin who set one should not wait for a post that never comes.
         still_off = "" if config.daily_enabled else " It is off: `/glossary config daily enabled:True` starts it."
-        await self._update(interaction, f"Term of the day goes to {channel.mention}.{still_off}",
-                           daily_channel_id=channel.id, last_error=None)
+        await self._update_daily(interaction, f"Term of the day goes to {channel.mention}.{still_off}",
+                                 daily_problem(channel), daily_channel_id=channel.id, last_error=None)
+
+    async def _update_daily(self, interaction: discord.Interaction, done: str, problem: str | None,
+                            **changes) -> None:
+        """Change the term-of-the-day settings, an admin's fix: if today's post failed surely
+        unsent (Discord refused it), today's term goes out once after all, unless `problem`
+        (what the bot lacks in the channel) says it would fail again. The reply says which."""
+        state, guild_id, now = self.bot.state, interaction.guild_id, self.bot.now()
+
+        def change():
+            config = state.update_config(guild_id, **changes)
+            try:
+                day = config.schedule.local_day(now)
+            except ScheduleError:  # a schedule stored unusable: the daily loop logs it
+                return config, None, None, False, False
+            failed = state.daily_failure(guild_id, day)
+            if not (failed and problem is None and state.retry_daily_post(guild_id, day)):
+                return config, day, failed, False, False
+            due = config.schedule.is_due(now, *(state.last_claim(guild_id) or (None, None)))
+            return state.config(guild_id), day, failed, True, due
+
+        try:
+            config, day, failed, retried, due = await in_quick_pool(change)
+        except ScheduleError as exc:
+            await self._reply(interaction, f"Not changed: {exc}")
+            return
+        lines = [done, *([problem] if problem else [])]
+        if day is not None and failed is not None:
+            lines.append(today_text(config, day, failed, retried, due))
+        await self._reply(interaction, "\n".join([*lines, self._settings(config)]))
 
     @config.command(name="daily-time", description="Local time for the term of the day (HH:MM, 24-hour)")
     async def daily_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
@@ -137,7 +178,12 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if enabled and not config.daily_channel_id:
             await self._reply(interaction, "Set a channel first with /glossary config daily-channel.")
             return
-        await self._update(interaction, f"Term of the day is {'on' if enabled else 'off'}.", daily_enabled=enabled)
+        if not enabled:
+            await self._update(interaction, "Term of the day is off.", daily_enabled=False)
+            return
+        # "on" again after fixing the channel's permissions brings back today's failed post
+        problem = daily_channel_problem(interaction.guild, config.daily_channel_id)
+        await self._update_daily(interaction, "Term of the day is on.", problem, daily_enabled=True)
 
     @config.command(name="daily-quiz", description="Post a quiz question under the term of the day (on or off)")
     async def daily_quiz(self, interaction: discord.Interaction, enabled: bool) -> None:
@@ -146,7 +192,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @config.command(name="quiz-role", description="A role whose members may start quiz rounds (empty: none)")
     async def quiz_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
         done = (f"Members with {role.mention} may start quiz rounds." if role
-                else "Only members with Manage Messages may start quiz rounds.")
+                else "Only members with Manage Messages or Manage Server may start quiz rounds.")
         await self._update(interaction, done, quiz_role_id=role.id if role else None)
 
     @config.command(name="champion-role", description="Give a role to last month's top quiz scorer (empty: off)")
@@ -290,6 +336,100 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     async def note_list(self, interaction: discord.Interaction) -> None:
         notes = await in_quick_pool(self.bot.state.additions.notes, interaction.guild_id)
         await self._reply(interaction, render_keepers.notes_text(notes))
+
+
+# What the bot needs in a study channel to answer (a reply is a message that quotes the question:
+# Read Message History) and in the daily channel to post; discord.py's attribute, Discord's name.
+VIEW = ("view_channel", "View Channel")
+STUDY_NEEDS = (VIEW, ("send_messages", "Send Messages"), ("embed_links", "Embed Links"),
+               ("read_message_history", "Read Message History"))
+IN_THREADS = ("send_messages_in_threads", "Send Messages in Threads")
+FORUM_NEEDS = (VIEW, IN_THREADS, ("embed_links", "Embed Links"), ("read_message_history", "Read Message History"))
+DAILY_NEEDS = (VIEW, ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
+
+
+def missing_permissions(channel, needs) -> list[str]:
+    """The permissions in `needs` the bot lacks in `channel` (overwrites included), by their names
+    in Discord's settings; [] when it has them all or the client cannot tell (not cached)."""
+    me = channel.guild.me if channel.guild is not None else None
+    if me is None:
+        return []
+    perms = channel.permissions_for(me)
+    if VIEW in needs and not perms.view_channel:
+        return [VIEW[1]]  # nothing else counts (or can be told) in a channel the bot cannot see
+    return [name for attribute, name in needs if not getattr(perms, attribute)]
+
+
+def _named(names: list[str]) -> str:
+    return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
+
+def study_problem(channel) -> str | None:
+    """What keeps the bot from answering in study channel `channel`, in words an admin can act on."""
+    if isinstance(channel, discord.ForumChannel):
+        missing = missing_permissions(channel, FORUM_NEEDS)
+        where = f"the posts of {channel.mention}"
+    else:
+        missing = missing_permissions(channel, STUDY_NEEDS)
+        where = channel.mention
+        if not missing and (threads := missing_permissions(channel, (IN_THREADS,))):
+            return (f"⚠️ I can't answer in threads of {channel.mention}: I need {_named(threads)} there "
+                    "(channel settings → Permissions → my role).")
+    if not missing:
+        return None
+    return (f"⚠️ I can't answer in {where} yet: I need {_named(missing)} there (channel settings → "
+            "Permissions → my role). Until then questions there get no answer.")
+
+
+def daily_problem(channel) -> str | None:
+    """What keeps the bot from posting the term of the day in `channel`."""
+    missing = missing_permissions(channel, DAILY_NEEDS)
+    if not missing:
+        return None
+    return (f"⚠️ I can't post in {channel.mention} yet: I need {_named(missing)} there (channel settings → "
+            "Permissions → my role), or the term of the day fails.")
+
+
+def daily_channel_problem(guild: discord.Guild | None, channel_id: int) -> str | None:
+    """`daily_problem` for the daily channel by id; a channel that no longer exists says so."""
+    if guild is None:
+        return None  # cannot tell from here
+    channel = guild.get_channel(channel_id)
+    if channel is None:
+        return (f"⚠️ The daily channel <#{channel_id}> no longer exists: choose another with "
+                "`/glossary config daily-channel`.")
+    return daily_problem(channel)
+
+
+def today_text(config: GuildConfig, day, surely_unsent: bool, retried: bool, due: bool = True) -> str:
+    """What becomes of today's failed term of the day after an admin's change (`retried`: it
+    goes out after all, `due`: its time has come)."""
+    if retried:
+        when = ("once the term of the day is on (`/glossary config daily enabled:True`)" if not config.daily_enabled
+                else "within a minute" if due else f"at {config.daily_time} ({config.timezone})")
+        return f"Today's term of the day ({day.isoformat()}) did not go out earlier: it is posted {when}."
+    if surely_unsent:
+        return (f"Today's term of the day ({day.isoformat()}) did not go out: once I can post in the channel, "
+                "`/glossary config daily enabled:True` sends it.")
+    return (f"Today's term of the day ({day.isoformat()}) may have appeared before the bot stopped, so it "
+            f"is not sent again; the next one comes tomorrow at {config.daily_time} ({config.timezone}).")
+
+
+def configured_channel_problems(guild: discord.Guild | None, config: GuildConfig) -> list[str]:
+    """`study_problem` and `daily_problem` for the channels a server's settings name now."""
+    if guild is None:
+        return []
+    problems = []
+    for channel_id in config.study_channels:
+        channel = guild.get_channel(channel_id)
+        if channel is None:
+            problems.append(f"⚠️ Study channel <#{channel_id}> no longer exists.")
+        elif problem := study_problem(channel):
+            problems.append(problem)
+    if config.daily_enabled and config.daily_channel_id:
+        if problem := daily_channel_problem(guild, config.daily_channel_id):
+            problems.append(problem)
+    return problems
 
 
 def champion_role_problem(guild: discord.Guild | None, role: discord.Role) -> str | None:

@@ -2,7 +2,9 @@
 
 The state database is written before the message is sent (claim), so a crash
 or restart never posts twice; a failed send is recorded and shown in
-`/glossary config show`. On shutdown a post being sent is given a few seconds
+`/glossary config show`. A failure Discord answered (no access, no permission, no such
+channel) surely posted nothing: an admin's fix (`daily-channel`, `daily on`) lets that
+day's term go out once after all (`StateStore.retry_daily_post`). On shutdown a post being sent is given a few seconds
 to finish (discord.py may be waiting out a rate limit), so its row ends up
 "posted" or "failed", never stuck half-done; a post a crash left half-done is
 reported at the next start.
@@ -11,6 +13,7 @@ reported at the next start.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import date
 
@@ -112,7 +115,7 @@ class Daily(commands.Cog):
         term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms(), now)
         if term is None:
             return 0
-        error = None
+        error, not_sent = None, False
         try:
             await self._send(config.daily_channel_id, term, day, config.daily_quiz)
         except asyncio.CancelledError:
@@ -122,8 +125,10 @@ class Daily(commands.Cog):
         except (discord.HTTPException, LookupError) as exc:
             reason = failure_reason(exc, config.daily_channel_id)
             error = f"term of the day for {day.isoformat()} not posted: {reason}"
+            not_sent = surely_not_sent(exc)
             log.warning("guild %s: %s", config.guild_id, error)
-        await in_quick_pool(state.finish_daily_post, config.guild_id, day, error)
+        await in_quick_pool(functools.partial(state.finish_daily_post, config.guild_id, day, error,
+                                              not_sent=not_sent))
         self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
         return 0 if error else 1
 
@@ -146,6 +151,15 @@ class Daily(commands.Cog):
                 await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
             except Exception as exc:  # noqa: BLE001 - whatever it was, the term's post stands
                 log.warning("quiz of the day not posted in channel %s: %s", channel_id, exc)
+
+
+def surely_not_sent(exc: Exception) -> bool:
+    """Whether a failed post surely did not appear: Discord refused it (a 4xx: no access, no
+    permission, no such channel) or there was nothing to send. A server error or a timeout may
+    come after Discord posted it, so such a day is not sent again (at most one post a day)."""
+    if isinstance(exc, discord.HTTPException):
+        return 400 <= exc.status < 500
+    return isinstance(exc, LookupError)
 
 
 def failure_reason(exc: Exception, channel_id: int) -> str:

@@ -1,6 +1,7 @@
 """Quiz rounds in a channel (`/quiz round:5`): N questions, each open for a time limit,
 everyone may answer each once, faster right answers score more, a summary at the end.
-`/quiz-stop` or a question's Stop round button ends one early (its starter or a moderator).
+A moderator (Manage Messages or Manage Server) or a member with the server's quiz role starts
+one; `/quiz-stop` or a question's Stop round button ends one early (its starter or a moderator).
 
 A round is rows in the state database: its questions (fixed when it starts), the open
 question's message and when it opened, and every answer. A driver task posts a question,
@@ -65,7 +66,9 @@ class Rounds(commands.Cog):
     # -- starting --------------------------------------------------------------------------------
 
     def may_start(self, interaction: discord.Interaction) -> bool:
-        if interaction.permissions.manage_messages or interaction.permissions.administrator:
+        """A moderator (the same as may stop any round: Manage Messages or Manage Server), or a
+        member with the server's quiz role."""
+        if is_moderator(interaction):
             return True
         role_id = self.bot.state.config(interaction.guild_id).quiz_role_id
         roles = getattr(interaction.user, "roles", [])
@@ -87,8 +90,8 @@ class Rounds(commands.Cog):
             await safe_reply(interaction, "Quiz rounds run in a server channel. `/quiz` alone asks you privately.")
             return
         if not await in_quick_pool(self.may_start, interaction):
-            await safe_reply(interaction, "Starting a round needs the Manage Messages permission or the server's "
-                                          "quiz role. `/quiz` alone asks you privately.")
+            await safe_reply(interaction, "Starting a round needs the Manage Messages or Manage Server permission, "
+                                          "or the server's quiz role. `/quiz` alone asks you privately.")
             return
         can = interaction.app_permissions
         if not (can.send_messages and can.embed_links):
@@ -106,13 +109,9 @@ class Rounds(commands.Cog):
             await safe_reply(interaction, "A quiz round is already running in this channel. `/quiz-stop` ends it "
                                           "(whoever started it, or a member with Manage Messages or Manage Server).")
             return
-        count = len(questions)
         try:
-            await interaction.response.send_message(
-                f"🧠 Quiz round: {count} question{'s' if count != 1 else ''}, {seconds} s each. Everyone may "
-                "answer each question once; right answers score 5 points, up to 10 when fast. "
-                "`/quiz-stop` ends the round early.",
-                allowed_mentions=render.NO_MENTIONS)
+            await interaction.response.send_message(render_study.round_announcement(len(questions), seconds),
+                                                    allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException:
             # nobody was told it started (the interaction expired): a round nobody waits for is no round
             await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
@@ -246,9 +245,7 @@ class Rounds(commands.Cog):
     @staticmethod
     def may_stop(interaction: discord.Interaction, quiz_round: Round) -> bool:
         """Whoever started the round, or a moderator (Manage Messages or Manage Server)."""
-        perms = interaction.permissions
-        return (interaction.user.id == quiz_round.started_by or perms.manage_messages or perms.manage_guild
-                or perms.administrator)
+        return interaction.user.id == quiz_round.started_by or is_moderator(interaction)
 
     def _stop(self, interaction: discord.Interaction, round_id: int | None) -> tuple[str, int | None]:
         """(the reply, the round stopped or None); `round_id`: a Stop button's round, None: the channel's."""
@@ -278,6 +275,12 @@ class Rounds(commands.Cog):
             elif self.bot.owns_guild(interaction.guild_id):
                 self._drive_later(stopped)  # none here to wake: one to close the question and post the summary
         await safe_reply(interaction, text)
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    """May start any round and stop anyone's: Manage Messages or Manage Server (or Administrator)."""
+    perms = interaction.permissions
+    return bool(perms.manage_messages or perms.manage_guild or perms.administrator)
 
 
 async def setup(bot) -> None:
