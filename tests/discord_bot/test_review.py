@@ -301,3 +301,72 @@ def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path,
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, real_embedder, tmp_path) -> None:
+    """A glossary rebuilt since the cards were added: a term it dropped is neither shown, nor counted in
+    /review stats, /stats or a reminder, and /review stats names it until the user removes it; a term
+    it renamed (keeping the old name as an alias) follows its entry with its schedule and history.
+    Before, such a card still counted as due: a DM said "1 card due", then /review start said "All done"."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+    earlier = clock["now"] - 2 * REMINDER_QUIET
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            for user in (alice, bob):
+                fake.add_member(guild, user)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                study, names = bot.state.study, bot.searcher.names
+                gone = "Phlogiston"
+                assert bot.entry_named(gone) is None and not names.exactly(gone)
+                lora = bot.entry_named("LoRA")  # its old name: an alias that names LoRA alone
+                old = next(a for a in lora.aliases if bot.entry_named(a) is None and names.exactly(a) == [lora.id])
+
+                # as stored before the rebuild: alice's one due card is gone; bob's is under LoRA's old name
+                study.add_card(alice.id, gone, earlier)
+                study.add_card(alice.id, "Attention", earlier)
+                study.rate(study.next_due(alice.id, earlier, frozenset({gone})).card_id, alice.id, 0, "easy", earlier)
+                study.add_card(bob.id, old, earlier)
+                first = study.rate(study.next_due(bob.id, earlier).card_id, bob.id, 0, "good", earlier)
+                assert first.due <= clock["now"]
+                for user in (alice, bob):
+                    study.set_reminder(user.id, True)
+
+                assert await bot.get_cog("Review").send_reminders() == 1  # bob's, not alice's
+
+                done = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert done.embeds[0]["title"] == "All done" and "/review stats" in done.embeds[0]["description"]
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert (fields["Due now"], fields["Due today"], fields["Cards"]) == ("0", "0", "1")
+                assert gone in stats.embeds[0]["description"] and "/review remove" in stats.embeds[0]["description"]
+                overall = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice,
+                                                                                     guild=guild))
+                deck = next(f["value"] for f in overall.embeds[0]["fields"] if f["name"] == "Review deck")
+                assert deck.startswith("1 cards, 0 due")
+                assert study.deck_terms(alice.id) == ["Attention", gone]  # set aside, not deleted
+                removed = await fake.wait_for_response(
+                    await fake.send_slash_command("review remove", {"term": gone.lower()}, user=alice))
+                assert f"Removed **{gone}**" in removed.content
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                assert "description" not in stats.embeds[0] and study.deck_terms(alice.id) == ["Attention"]
+
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=bob))
+                assert front.embeds[0]["title"] == "LoRA" and "1 card due" in front.embeds[0]["footer"]["text"]
+                card = _cards(bot, bob)["LoRA"]
+                assert (card.card_id, card.reviews, card.due) == (first.card_id, 1, first.due)
+                again = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "LoRA"}, user=bob))
+                assert "already in your review deck" in again.content
+
+            dms = {user.username: fake.messages_in(fake.dm_channel(user)) for user in (alice, bob)}
+            assert dms["alice"] == [] and len(dms["bob"]) == 1 and "1 glossary card due" in dms["bob"][0]["content"]
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)

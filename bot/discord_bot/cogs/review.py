@@ -4,10 +4,13 @@
 user's deck (one deck per user, the same in every server). `/review start` shows the most
 overdue card: term first, "Show definition", then Again / Hard / Good / Easy. Each button
 names its card and how many reviews it had, so a click after a restart still works and a
-second click on an old message changes nothing. Opted-in users get a DM when cards are due:
-at most one in 24 hours, and none within an hour of their last rating or added card, so a
-card rated Again (due a minute later) brings none mid-review. No model call anywhere: cards
-are found by their exact term.
+second click on an old message changes nothing. A card whose term the glossary renamed (the
+old name kept as an alias) follows its entry; one whose term left the glossary is set aside,
+neither shown nor counted (here, in /review stats or a reminder) until the user removes it or
+a rebuild brings the term back, and /review stats names it. Opted-in users get a DM when
+cards are due: at most one in 24 hours, and none within an hour of their last rating or
+added card, so a card rated Again (due a minute later) brings none mid-review. No model
+call anywhere: cards are found by their exact term, or by the alias an old name became.
 """
 
 from __future__ import annotations
@@ -46,15 +49,14 @@ class Review(commands.Cog):
     # -- work done in a thread ---------------------------------------------------------------
 
     def _next_card(self, user_id: int, rated=None):
-        """The next due card as (embed, view), or the "all done" message. A card whose term the
-        glossary no longer has is passed over, not deleted: a rebuild may bring it back."""
-        study, now, gone = self.bot.state.study, self.bot.now(), set()
-        while (card := study.next_due(user_id, now, frozenset(gone))) is not None \
-                and self.bot.entry_named(card.term) is None:
-            gone.add(card.term)
-        stats = study.deck_stats(user_id, now)
+        """The next due card as (embed, view), or the "all done" message. The deck is settled first
+        (bot.review_deck): a card whose term was renamed follows its entry; one whose term left the
+        glossary is set aside, not deleted (a rebuild may bring it back), and "all done" says so."""
+        now = self.bot.now()
+        stats, stranded = self.bot.review_deck(user_id, now)
+        card = self.bot.state.study.next_due(user_id, now, frozenset(stranded))
         if card is None:
-            return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
+            return render_study.all_done(stats, now, rated, stranded), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
     def _add(self, user_id: int, term: str) -> str:
@@ -76,7 +78,7 @@ class Review(commands.Cog):
         card = self.bot.state.study.card(card_id)
         if card is None or card.user_id != user_id or card.reviews != reviews:
             return None
-        entry = self.bot.entry_named(card.term)
+        entry = self.bot.searcher.entry_now_named(card.term)  # renamed since the front was shown: its entry
         if entry is None:
             return None
         return render_study.card_back(card, entry, self.bot.now())
@@ -133,8 +135,8 @@ class Review(commands.Cog):
 
     @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
     async def stats(self, interaction: discord.Interaction) -> None:
-        deck = await in_quick_pool(self.bot.state.study.deck_stats, interaction.user.id, self.bot.now())
-        await interaction.response.send_message(embed=render_study.deck_embed(deck), ephemeral=True,
+        deck, stranded = await in_quick_pool(self.bot.review_deck, interaction.user.id, self.bot.now())
+        await interaction.response.send_message(embed=render_study.deck_embed(deck, stranded), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="remind", description="A DM once a day when you have cards due (on or off)")
@@ -187,7 +189,9 @@ class Review(commands.Cog):
         if self.bot.state is None:
             return 0
         sent = 0
-        for user_id, due in await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now()):
+        # counted as /review start serves them: renamed terms followed, those gone from the glossary left out
+        claimed = await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now(), self.bot.term_now)
+        for user_id, due in claimed:
             text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
                     "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
             try:
