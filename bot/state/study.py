@@ -225,10 +225,33 @@ class StudyRecords:
 
     # -- reminders ----------------------------------------------------------------------------
 
-    def set_reminder(self, user_id: int, enabled: bool) -> None:
+    def set_reminder(self, user_id: int, enabled: bool) -> bool:
+        """Turn the user's reminders on or off; True if a refused DM had turned them off and the user
+        had not been told yet (they are now: reminder_refused)."""
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO review_reminders (user_id, enabled) VALUES (?, ?) "
-                         "ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled", [user_id, int(enabled)])
+            row = conn.execute("SELECT dm_refused_at FROM review_reminders WHERE user_id = ?", [user_id]).fetchone()
+            conn.execute("INSERT INTO review_reminders (user_id, enabled) VALUES (?, ?) ON CONFLICT (user_id) "
+                         "DO UPDATE SET enabled = excluded.enabled, dm_refused_at = NULL", [user_id, int(enabled)])
+        return row is not None and row[0] is not None
+
+    def reminder_refused(self, user_id: int, now: datetime) -> bool:
+        """Discord refused the user's reminder DM for good (their DMs are closed to the bot, or they
+        blocked it): turn their reminders off, so that it is not tried, and refused, every day, and
+        keep when, for their next /review command to say so (take_refusal). False if they had turned
+        reminders off meanwhile."""
+        with self.db.transaction() as conn:
+            return bool(conn.execute("UPDATE review_reminders SET enabled = 0, dm_refused_at = ? "
+                                     "WHERE user_id = ? AND enabled = 1", [now_text(now), user_id]).rowcount)
+
+    def take_refusal(self, user_id: int) -> bool:
+        """True, once, when a refused DM turned the user's reminders off (reminder_refused) and they have
+        not been told. Read first: most calls find nothing and write nothing."""
+        rows = self.db.query("SELECT dm_refused_at FROM review_reminders WHERE user_id = ?", [user_id])
+        if not rows or rows[0][0] is None:
+            return False
+        with self.db.transaction() as conn:  # a second process telling them at the same moment gets 0 rows
+            return bool(conn.execute("UPDATE review_reminders SET dm_refused_at = NULL "
+                                     "WHERE user_id = ? AND dm_refused_at IS NOT NULL", [user_id]).rowcount)
 
     def reminder_enabled(self, user_id: int) -> bool:
         rows = self.db.query("SELECT enabled FROM review_reminders WHERE user_id = ?", [user_id])

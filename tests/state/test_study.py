@@ -93,6 +93,29 @@ def test_two_reminders_never_come_in_quick_succession_across_midnight(store) -> 
     assert study.claim_reminders(late + timedelta(days=1)) == [(1, 1)]
 
 
+def test_a_refused_reminder_turns_reminders_off_until_the_user_turns_them_on(store) -> None:
+    """Discord refused the DM for good (the user's DMs are closed): no more tries, and the user's
+    next /review command is told, once; /review remind tells them itself."""
+    study = store.study
+    study.add_card(1, "Attention", NOW - REMINDER_QUIET)
+    study.set_reminder(1, True)
+    assert not study.take_refusal(1)  # nothing refused: nothing to say (and nothing written)
+    assert study.claim_reminders(NOW) == [(1, 1)]
+    assert study.reminder_refused(1, NOW)
+    assert not study.reminder_enabled(1)
+    assert study.claim_reminders(NOW + timedelta(days=2)) == []
+    assert study.take_refusal(1) and not study.take_refusal(1)  # told once
+    assert not study.set_reminder(1, True)  # already told
+    assert study.claim_reminders(NOW + timedelta(days=3)) == [(1, 1)]
+
+    assert study.reminder_refused(1, NOW + timedelta(days=3))
+    assert study.set_reminder(1, True)  # /review remind on, not yet told: its reply tells
+    assert not study.take_refusal(1) and study.reminder_enabled(1)
+    study.set_reminder(1, False)
+    assert not study.reminder_refused(1, NOW + timedelta(days=4))  # turned off meanwhile: nothing to tell
+    assert not study.take_refusal(1) and not study.reminder_enabled(1)
+
+
 def test_one_running_round_per_channel(store) -> None:
     study = store.study
     questions = [RoundQuestion("term", "A", ("B", "A", "C", "D"))]
@@ -126,6 +149,7 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         card = study.next_due(user, NOW)
         study.rate(card.card_id, user, 0, "good", NOW, guild_id=5)
         study.set_reminder(user, True)
+        study.reminder_refused(user, NOW)  # a DM refused: reminders off, the user yet to be told
         study.record_answer(5, user, "solo:x", True, 5, NOW)
     round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
     study.stop_round(round_.round_id, 1)
@@ -138,6 +162,7 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 2")[0][0] > 0, table
     stopped = study.round(round_.round_id)
     assert (stopped.started_by, stopped.stopped_by) == (0, 0) and store.config(5).champion_user_id is None
+    assert not study.take_refusal(1) and study.take_refusal(2)
 
 
 # A stand-in for the glossary as it is after a rebuild: "Low-rank adaptation" was renamed "LoRA"
