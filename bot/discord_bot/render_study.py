@@ -41,6 +41,11 @@ def parse_review_id(custom_id: str) -> tuple[str, list[str]] | None:
     return None
 
 
+REMINDERS_REFUSED = ("⚠️ Review reminders were turned off because I couldn't DM you. Open your DMs to me "
+                     "(Privacy Settings: allow direct messages from a server we share, and don't block me), "
+                     "then run `/review remind on`.")
+
+
 def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:
     embed = discord.Embed(title=render.clip(card.term, render.TITLE_MAX), colour=render.COLOUR,
                           description="What does it mean? Recall it, then press **Show definition**.")

@@ -26,6 +26,9 @@ from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
+#: Discord's "Cannot send messages to this user" (403): DMs closed to the bot, or the bot blocked. It
+#: lasts until the user changes it, so the reminders stop; any other failure may pass, and they go on.
+DMS_CLOSED = 50007
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -59,7 +62,20 @@ class Review(commands.Cog):
             return render_study.all_done(stats, now, rated, stranded), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
+    def _start(self, user_id: int):
+        """/review start: (the line saying reminders were turned off, if it is owed), the next card."""
+        return self._refusal(user_id), *self._next_card(user_id)
+
+    def _refusal(self, user_id: int) -> str | None:
+        """The line a user is owed, once, after a refused DM turned their reminders off (send_reminders)."""
+        return render_study.REMINDERS_REFUSED if self.bot.state.study.take_refusal(user_id) else None
+
     def _add(self, user_id: int, term: str) -> str:
+        notice = self._refusal(user_id)
+        text = self._add_term(user_id, term)
+        return text if notice is None else f"{notice}\n\n{text}"
+
+    def _add_term(self, user_id: int, term: str) -> str:
         # a term as long as a 📚 button's id allows may have been cut short to fit
         cut = len(render.REVIEW_ADD_PREFIX + term) >= render.CUSTOM_ID_MAX
         entry, near = self.bot.searcher.confident_entry(term, cut=cut)
@@ -91,8 +107,8 @@ class Review(commands.Cog):
 
     @group.command(name="start", description="Review the cards that are due, privately")
     async def start(self, interaction: discord.Interaction) -> None:
-        embed, view = await in_quick_pool(self._next_card, interaction.user.id)
-        await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
+        notice, embed, view = await in_quick_pool(self._start, interaction.user.id)
+        await interaction.response.send_message(notice, embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="add", description="Add a glossary term to your review deck")
@@ -112,9 +128,11 @@ class Review(commands.Cog):
 
     @group.command(name="remove", description="Take a term out of your review deck")
     async def remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        removed = await in_quick_pool(self._remove, interaction.user.id, term)
-        await safe_reply(interaction, f"Removed **{render.escape_user_text(removed, 100)}** from your deck."
-                         if removed else f"“{render.escape_user_text(term, 100)}” is not in your deck.")
+        notice, removed = await in_quick_pool(
+            lambda user: (self._refusal(user), self._remove(user, term)), interaction.user.id)
+        text = (f"Removed **{render.escape_user_text(removed, 100)}** from your deck." if removed
+                else f"“{render.escape_user_text(term, 100)}” is not in your deck.")
+        await safe_reply(interaction, text if notice is None else f"{notice}\n\n{text}")
 
     def _remove(self, user_id: int, term: str) -> str | None:
         """The card's term taken out of the deck: as typed, in any case, or an entry the text names
@@ -135,17 +153,21 @@ class Review(commands.Cog):
 
     @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
     async def stats(self, interaction: discord.Interaction) -> None:
-        deck, stranded = await in_quick_pool(self.bot.review_deck, interaction.user.id, self.bot.now())
-        await interaction.response.send_message(embed=render_study.deck_embed(deck, stranded), ephemeral=True,
+        notice, (deck, stranded) = await in_quick_pool(
+            lambda user: (self._refusal(user), self.bot.review_deck(user, self.bot.now())), interaction.user.id)
+        await interaction.response.send_message(notice, embed=render_study.deck_embed(deck, stranded), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="remind", description="A DM once a day when you have cards due (on or off)")
     async def remind(self, interaction: discord.Interaction, setting: Literal["on", "off"]) -> None:
-        await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
+        refused = await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
         if setting == "on":
             text = ("I'll send you a DM at most once a day when cards are due, not while you are reviewing "
                     "(nor in the hour after). If none arrives, allow direct messages from this server's "
                     "members (Privacy Settings). `/review remind off` stops them.")
+            if refused:
+                text += (" The last one could not reach you: if your DMs are still closed to me, the next "
+                         "one fails too and reminders turn off again.")
         else:
             text = "No more review reminders."
         await safe_reply(interaction, text)
@@ -185,26 +207,40 @@ class Review(commands.Cog):
     async def send_reminders(self) -> int:
         """DM every user whose reminder is due (StudyRecords.claim_reminders); returns how many were sent.
         Each is marked sent before sending, so a crash or a second process never sends two, and one
-        DM that fails is not tried again for a day; it never stops the DMs after it."""
+        DM that fails is not tried again for a day; it never stops the DMs after it. A DM Discord
+        refuses because the user's DMs are closed (DMS_CLOSED) turns their reminders off: tried
+        daily, it would fail daily for ever, each failure counting towards Discord's limit on
+        invalid requests. Their next /review command tells them (`_refusal`)."""
         if self.bot.state is None:
             return 0
         sent = 0
         # counted as /review start serves them: renamed terms followed, those gone from the glossary left out
         claimed = await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now(), self.bot.term_now)
         for user_id, due in claimed:
-            text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
-                    "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
             try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                await user.send(text, allowed_mentions=render.NO_MENTIONS)
-                sent += 1
-            except (discord.Forbidden, discord.NotFound):
-                log.debug("review reminder to %s not delivered (DMs closed or user gone)", user_id)
+                sent += await self._remind(user_id, due)
+            except discord.NotFound:
+                log.debug("review reminder to %s not delivered (user gone)", user_id)
             except discord.HTTPException as exc:
                 log.warning("review reminder to %s failed: %s", user_id, exc)
             except Exception:  # a dropped connection, a timeout: the users after this one are claimed too
                 log.warning("review reminder to %s failed", user_id, exc_info=True)
         return sent
+
+    async def _remind(self, user_id: int, due: int) -> bool:
+        """Send one reminder; False when the user's DMs are closed (their reminders are then off)."""
+        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
+                "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(text, allowed_mentions=render.NO_MENTIONS)
+            return True
+        except discord.Forbidden as exc:
+            if exc.code != DMS_CLOSED:
+                raise
+        await in_quick_pool(self.bot.state.study.reminder_refused, user_id, self.bot.now())
+        log.info("review reminders to %s turned off: Discord refused the DM (%s)", user_id, DMS_CLOSED)
+        return False
 
 
 async def setup(bot) -> None:
