@@ -89,7 +89,8 @@ class ConsoleReview:
             return self._remove(searcher, store, rest) if rest else "Usage: /review remove <term>"
         if action == "stats":
             now = self.now()
-            return stats_text(store.study.deck_stats(USER_ID, now), now)
+            stranded = settle(searcher, store)
+            return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded)), now, stranded)
         return USAGE
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:
@@ -112,19 +113,16 @@ class ConsoleReview:
         return f"“{_shown(term)}” is not in your review deck."
 
     def _next_card(self, searcher: Searcher, store: StateStore, rated: review.Card | None = None) -> str:
-        """The next due card's front (and it becomes pending), or "All done". A card whose term
-        left the glossary is dropped from the deck on the way, and the console says so (on
-        Discord such a card is passed over instead: a rebuild may bring it back)."""
+        """The next due card's front (and it becomes pending), or "All done". The deck is settled
+        first, as on Discord (settle): a renamed term follows its entry, and a card whose term left
+        the glossary is set aside, not deleted, and named here and in /review stats."""
         study, now = store.study, self.now()
-        lines, dropped = [], []
+        lines = []
         if rated is not None:
             lines.append(f"{rated.term} comes back {review.describe_wait(rated.due - now)}.")
-        while (card := study.next_due(USER_ID, now)) is not None and searcher.index.entry_named(card.term) is None:
-            study.remove_card(USER_ID, card.term)
-            dropped.append(card.term)
-        if dropped:
-            lines.append(f"Dropped from your deck (no longer in the glossary): {'; '.join(dropped)}.")
-        stats = study.deck_stats(USER_ID, now)
+        stranded = settle(searcher, store)
+        card = study.next_due(USER_ID, now, frozenset(stranded))
+        stats = study.deck_stats(USER_ID, now, frozenset(stranded))
         if card is not None:
             self.pending = Pending(card, FRONT)
             if lines:
@@ -132,13 +130,14 @@ class ConsoleReview:
             lines += [card.term, "=" * min(len(card.term), 88),
                       "What does it mean? Recall it, then press Enter to see the definition.",
                       f"({stats.due_now} card{'s' if stats.due_now != 1 else ''} due · spaced review)"]
-        elif not stats.cards:
+        elif not stats.cards and not stranded:
             lines.append(EMPTY_DECK)
         else:
             done = "All done: no cards due right now."
             if stats.next_due is not None:
                 done += f" Next card due {review.describe_wait(stats.next_due - now)}."
             lines.append(done)
+            lines += stranded_lines(stranded)
         return "\n".join(lines)
 
     # -- the line after a card -----------------------------------------------------------------
@@ -173,7 +172,7 @@ class ConsoleReview:
         return self._next_card(searcher, store, rated)
 
     def _back(self, searcher: Searcher, store: StateStore, card: review.Card) -> str:
-        entry = searcher.index.entry_named(card.term)
+        entry = searcher.entry_now_named(card.term)
         if entry is None:  # left the glossary since the front was shown
             self.pending = None
             return self._next_card(searcher, store)
@@ -194,7 +193,28 @@ def parse_rating(line: str) -> str | None:
     return text if text in review.RATINGS else None
 
 
-def stats_text(stats: DeckStats, now: datetime) -> str:
+def settle(searcher: Searcher, store: StateStore) -> dict[str, str | None]:
+    """The console user's deck brought up to the glossary (StudyRecords.settle_deck): the stranded cards."""
+    def term_now(term: str) -> str | None:
+        entry = searcher.entry_now_named(term)
+        return None if entry is None else entry.term
+    return store.study.settle_deck(USER_ID, term_now)
+
+
+def stranded_lines(stranded: dict[str, str | None]) -> list[str]:
+    """Cards set aside: whose term left the glossary, or old cards of a renamed term also in the deck."""
+    gone = sorted(t for t, now in stranded.items() if now is None)
+    lines = []
+    if gone:
+        they = "it" if len(gone) == 1 else "them"
+        lines.append(f"Set aside, no longer in the glossary (not shown or counted): {'; '.join(gone)}. "
+                     f"/review remove {they}, or keep {they} in case the glossary brings {they} back.")
+    lines += [f"Set aside: {old} is now called {now}, which is in your deck too. /review remove {old} drops it."
+              for old, now in sorted(stranded.items()) if now is not None]
+    return lines
+
+
+def stats_text(stats: DeckStats, now: datetime, stranded: dict[str, str | None] | None = None) -> str:
     retention = "no reviews yet" if stats.retention_30d is None else (
         f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
     lines = ["Your review deck",
@@ -205,6 +225,7 @@ def stats_text(stats: DeckStats, now: datetime) -> str:
              f"  Recalled (30 days): {retention}"]
     if not stats.due_now and stats.next_due is not None:
         lines.append(f"Next card due {review.describe_wait(stats.next_due - now)}.")
+    lines += stranded_lines(stranded or {})
     lines.append("(scheduled by FSRS · /review to review)")
     return "\n".join(lines)
 

@@ -207,14 +207,31 @@ def test_a_card_rated_elsewhere_meanwhile_is_not_rated_twice(searcher, rv, state
     assert the_card(rv, "LoRA").reviews == 1
 
 
-def test_a_card_whose_term_left_the_glossary_is_dropped(searcher, rv):
+def test_a_card_whose_term_left_the_glossary_is_set_aside_and_a_renamed_one_follows(searcher, rv, clock):
+    """As on Discord: a term the rebuilt glossary dropped is kept but neither shown nor counted, and
+    named until it is removed; one it renamed (the old name kept as an alias) follows its entry."""
+    gone = "Phlogiston"
+    assert searcher.index.entry_named(gone) is None and not searcher.names.exactly(gone)
+    lora = searcher.index.entry_named("LoRA")
+    old = next(a for a in lora.aliases
+               if searcher.index.entry_named(a) is None and searcher.names.exactly(a) == [lora.id])
     say(searcher, rv, "/review add attention")
-    rv.store().study.add_card(USER_ID, "Phlogiston", START - timedelta(days=1))  # most overdue
-    out = say(searcher, rv, "/review")[0]
-    lines = out.splitlines()
-    assert lines[0] == "Dropped from your deck (no longer in the glossary): Phlogiston."
-    assert lines[2] == "Attention"
-    assert rv.store().study.deck_stats(USER_ID, START).cards == 1
+    study = rv.store().study
+    study.add_card(USER_ID, gone, START - timedelta(days=1))  # the most overdue
+    study.add_card(USER_ID, old, START - timedelta(hours=1))
+
+    front = say(searcher, rv, "/review")[0]
+    assert front.splitlines()[0] == "LoRA" and "(2 cards due · spaced review)" in front
+    assert study.deck_terms(USER_ID) == ["Attention", "LoRA", gone]  # followed; nothing deleted
+    stats = say(searcher, rv, "/review stats")[0]
+    assert "Due now:            2" in stats and "Cards:              2" in stats
+    assert gone in stats and "/review remove" in stats
+
+    assert review_one(searcher, rv, "easy").startswith("LoRA comes back in")
+    done = review_one(searcher, rv, "easy")  # Attention
+    assert "All done: no cards due right now." in done and gone in done
+    assert say(searcher, rv, f"/review remove {gone}")[0] == f"Removed {gone} from your review deck."
+    assert gone not in say(searcher, rv, "/review stats")[0]
 
 
 def test_the_deck_persists_across_sessions(searcher, state_path, clock):

@@ -155,8 +155,9 @@ def measure_quiz(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) 
 
 def measure_review(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) -> None:
     """/review: what one rating click does, without Discord (the card rated with FSRS and
-    written to a real SQLite state database, then the next due card, its entry by exact term
-    and the deck's counts for the footer), against one bare query embedding; no model call in it."""
+    written to a real SQLite state database, the deck's terms checked against the glossary, then
+    the next due card, its entry by exact term and the deck's counts for the footer), against one
+    bare query embedding; no model call in it."""
     store = StateStore(bench.workdir / "review" / "state.db")
     try:
         user, study = 1, store.study
@@ -170,15 +171,20 @@ def measure_review(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher
         def bare(text: str) -> None:
             next(iter(embedder._model.query_embed(text)))
 
+        def term_now(term: str) -> str | None:  # the bot's term_now
+            entry = searcher.entry_now_named(term)
+            return None if entry is None else entry.term
+
         def review_step(seed: str) -> None:
             nonlocal card
             clock[0] += timedelta(minutes=1)
             rating = random.Random(seed).choices(list(review.RATINGS), weights=(1, 2, 6, 1))[0]
             study.rate(card.card_id, user, card.reviews, rating, clock[0])
-            while (card := study.next_due(user, clock[0])) is None:  # all rated, none due yet: a later day
+            stranded = frozenset(study.settle_deck(user, term_now))  # the deck against the glossary (bot.review_deck)
+            while (card := study.next_due(user, clock[0], stranded)) is None:  # all rated, none due yet: a later day
                 clock[0] += timedelta(days=1)
-            names.get(card.term)  # its entry, by exact term (the cog's entry_named)
-            study.deck_stats(user, clock[0])
+            names.get(card.term)  # its entry, by exact term
+            study.deck_stats(user, clock[0], stranded)
 
         for seed in seeds[:5]:  # warm-up, as for /ask
             bare(seed)

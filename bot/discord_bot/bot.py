@@ -30,6 +30,7 @@ from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
 from ..state.feedback import hash_key, user_hasher
+from ..state.study import DeckStats
 from .metrics import Metrics, start_server
 from .ui import PERSISTENT_ITEMS, safe_reply
 
@@ -292,6 +293,21 @@ class GlossaryBot(commands.AutoShardedBot):
         """The entry called exactly `term` (a review card's, a round's), without searching."""
         assert self.searcher is not None
         return self.searcher.index.entry_named(term)
+
+    def term_now(self, term: str) -> str | None:
+        """What a review card's term is called now (Searcher.entry_now_named): itself, the name of
+        the entry it was renamed to, or None when the glossary no longer has it. No search."""
+        assert self.searcher is not None
+        entry = self.searcher.entry_now_named(term)
+        return None if entry is None else entry.term
+
+    def review_deck(self, user_id: int, now: datetime) -> tuple[DeckStats, dict[str, str | None]]:
+        """A user's deck counted as /review start serves it: renamed terms followed, stranded cards
+        (StudyRecords.settle_deck) left out of the counts and returned to be named to the user."""
+        assert self.state is not None
+        study = self.state.study
+        stranded = study.settle_deck(user_id, self.term_now)
+        return study.deck_stats(user_id, now, frozenset(stranded)), stranded
 
     # These search, and may call the model: run them in the search pool (ui.in_search_pool).
 

@@ -5,6 +5,7 @@ after a restart."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import discord
@@ -40,6 +41,11 @@ def parse_review_id(custom_id: str) -> tuple[str, list[str]] | None:
     return None
 
 
+REMINDERS_REFUSED = ("⚠️ Review reminders were turned off because I couldn't DM you. Open your DMs to me "
+                     "(Privacy Settings: allow direct messages from a server we share, and don't block me), "
+                     "then run `/review remind on`.")
+
+
 def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:
     embed = discord.Embed(title=render.clip(card.term, render.TITLE_MAX), colour=render.COLOUR,
                           description="What does it mean? Recall it, then press **Show definition**.")
@@ -62,25 +68,68 @@ def card_back(card: review.Card, entry: StoredEntry, now: datetime) -> tuple[dis
     return embed, view
 
 
-def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None) -> discord.Embed:
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _names(terms: list[str], limit: int = 10) -> str:
+    shown = ", ".join(f"**{discord.utils.escape_markdown(render.clip(t, 100))}**" for t in terms[:limit])
+    return shown + (f" and {len(terms) - limit} more" if len(terms) > limit else "")
+
+
+def stranded_lines(stranded: Mapping[str, str | None], *, brief: bool = False) -> list[str]:
+    """What to tell a user about their stranded cards (StudyRecords.settle_deck): those whose term left
+    the glossary, and old cards of a renamed term they also have a card of. `brief`: a line each
+    pointing to /review stats, which names them."""
+    gone = sorted(t for t, now in stranded.items() if now is None)
+    doubled = sorted((t, now) for t, now in stranded.items() if now is not None)
+    lines = []
+    if gone and brief:
+        what = _plural(len(gone), "card whose term left the glossary is", "cards whose terms left the glossary are")
+        lines.append(f"{len(gone)} {what} set aside, not shown or counted: `/review stats` says which.")
+    elif gone:
+        n = len(gone)
+        lines.append(f"{n} {_plural(n, 'card whose term', 'cards whose terms')} left the glossary: {_names(gone)}. "
+                     f"{_plural(n, 'It is', 'They are')} not shown or counted as due; `/review remove` "
+                     f"{_plural(n, 'it', 'them')}, or keep {_plural(n, 'it', 'them')} in case the glossary "
+                     f"brings {_plural(n, 'it', 'them')} back.")
+    if doubled and brief:
+        what = _plural(len(doubled), "old card of a renamed term is", "old cards of renamed terms are")
+        lines.append(f"{len(doubled)} {what} set aside, as you have the new name's card too: "
+                     "`/review stats` says which.")
+    elif doubled:
+        for old, new in doubled[:10]:
+            old_name = discord.utils.escape_markdown(render.clip(old, 100))
+            lines.append(f"**{old_name}** is now called **{discord.utils.escape_markdown(render.clip(new, 100))}**, "
+                         "which has a card in your deck too: the old card is set aside; `/review remove` it.")
+        if len(doubled) > 10:
+            lines.append(f"… and {len(doubled) - 10} more old cards of renamed terms.")
+    return lines
+
+
+def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None,
+             stranded: Mapping[str, str | None] | None = None) -> discord.Embed:
     lines = []
     if rated is not None:
         lines.append(f"**{discord.utils.escape_markdown(render.clip(rated.term, 200))}** comes back "
                      f"{review.describe_wait(rated.due - now)}.")
-    if not stats.cards:
+    if not stats.cards and not stranded:
         lines.append("Your review deck is empty. Press **📚 Add to my review** under any definition, "
                      "or use `/review add`.")
     else:
         lines.append("No cards due right now.")
         if stats.next_due is not None:
             lines.append(f"Next card due {review.describe_wait(stats.next_due - now)}.")
+        lines += stranded_lines(stranded or {}, brief=True)
     return discord.Embed(title="All done", description="\n".join(lines), colour=render.COLOUR)
 
 
-def deck_embed(stats: DeckStats) -> discord.Embed:
+def deck_embed(stats: DeckStats, stranded: Mapping[str, str | None] | None = None) -> discord.Embed:
     retention = "no reviews yet" if stats.retention_30d is None else (
         f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
     embed = discord.Embed(title="Your review deck", colour=render.COLOUR)
+    if stranded:
+        embed.description = render.clip("\n".join(stranded_lines(stranded)), render.DESCRIPTION_MAX)
     embed.add_field(name="Due now", value=str(stats.due_now))
     embed.add_field(name="Due today", value=str(stats.due_today))
     embed.add_field(name="Cards", value=str(stats.cards))

@@ -275,6 +275,18 @@ class NameLookups:
             entry = found.best.entry if found and found.best else None
         return entry
 
+    def entry_now_named(self, term: str) -> StoredEntry | None:
+        """The entry a name stored earlier (a review card's term) stands for in this index: the entry
+        called exactly that, else the one entry with it as a term or alias, as written or without its
+        spaces (an entry renamed with its old name kept as an alias). None when no entry has the name
+        or several do: a stored name is followed only where the glossary says where, never guessed
+        (no framing, kinds or spelling as `named` allows); no model call."""
+        entry = self.index.entry_named(term)
+        if entry is None:
+            ids = set(self.names.exactly(term))
+            entry = self.index.entries[ids.pop()] if len(ids) == 1 else None
+        return entry
+
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:
         """(entry id, similarity 0–100) for names close to the query's spelling."""
         return [(entry_id, score) for entry_id, score, _name in self.names.spelled_like(query, limit)]

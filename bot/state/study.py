@@ -8,6 +8,7 @@ UTC date.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -92,6 +93,19 @@ class Round:
         return None if self.opened_at is None else self.opened_at + timedelta(seconds=self.seconds)
 
 
+#: what a stored term (a review card's) is called now: itself while an entry has that name, another
+#: entry's name when the glossary renamed it (the old name kept as an alias), None when it is gone.
+#: The glossary decides (the callers pass it in); this module reads no glossary.
+NameNow = Callable[[str], str | None]
+
+
+def _not_in(column: str, terms: Collection[str]) -> tuple[str, list[str]]:
+    """" AND column NOT IN (…)" and its parameters; nothing when `terms` is empty."""
+    if not terms:
+        return "", []
+    return f" AND {column} NOT IN ({', '.join('?' * len(terms))})", sorted(terms)
+
+
 def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
@@ -139,12 +153,38 @@ class StudyRecords:
         rows = self.db.query(f"{_SELECT_CARD} WHERE card_id = ?", [card_id])
         return _card(rows[0]) if rows else None
 
-    def next_due(self, user_id: int, now: datetime, skip: frozenset[str] = frozenset()) -> review.Card | None:
-        """The user's most overdue card at `now`, leaving out terms in `skip` (gone from the glossary)."""
+    def next_due(self, user_id: int, now: datetime, skip: Collection[str] = frozenset()) -> review.Card | None:
+        """The user's most overdue card at `now`, leaving out terms in `skip` (stranded: see settle_deck)."""
         # only as many rows as it takes: a big backlog of due cards is not read to return its first
         rows = self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id LIMIT ?",
                              [user_id, now_text(now), len(skip) + 1])
         return next((_card(row) for row in rows if row[2] not in skip), None)
+
+    def settle_deck(self, user_id: int, name_now: NameNow) -> dict[str, str | None]:
+        """Bring the user's cards up to the glossary as it is now. A card whose term the glossary
+        renamed (`name_now` gives the entry's new name) takes the new name, keeping its schedule
+        and history. Returns the cards left *stranded*, term → what it stands for now: None when
+        no entry has the name any more (it may come back in a later build), or the entry's name
+        when the user already has a card of that name (two cards cannot share one). Stranded cards
+        are not deleted, and neither shown nor counted as due (`skip` them); the user is told."""
+        stranded: dict[str, str | None] = {}
+        for term in self.deck_terms(user_id):
+            now_called = name_now(term)
+            if now_called == term:
+                continue
+            if now_called is None or not self._follow(term, now_called, user_id):
+                stranded[term] = now_called
+        return stranded
+
+    def _follow(self, old: str, new: str, user_id: int | None = None) -> int:
+        """Rename cards of `old` to `new` (one user's, or everyone's), except where the user already has
+        a card of `new`; how many were renamed. The rating log keeps the name each rating was given under."""
+        mine, params = (" AND user_id = ?", [user_id]) if user_id is not None else ("", [])
+        with self.db.transaction() as conn:
+            return conn.execute(
+                f"UPDATE review_cards SET term = ? WHERE term = ?{mine} AND NOT EXISTS "
+                "(SELECT 1 FROM review_cards o WHERE o.user_id = review_cards.user_id AND o.term = ?)",
+                [new, old, *params, new]).rowcount
 
     def rate(self, card_id: int, user_id: int, reviews: int, rating: str, now: datetime,
              guild_id: int = 0) -> review.Card | None:
@@ -166,14 +206,16 @@ class StudyRecords:
             _mark_active(conn, guild_id, user_id, now)
         return card
 
-    def deck_stats(self, user_id: int, now: datetime) -> DeckStats:
+    def deck_stats(self, user_id: int, now: datetime, skip: Collection[str] = frozenset()) -> DeckStats:
+        """The deck's counts, leaving out cards whose terms are in `skip` (stranded: see settle_deck)."""
         end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        left_out, skipped = _not_in("term", skip)
         cards, due_now, due_today, learned, next_due = self.db.query(
             "SELECT count(*), CAST(coalesce(sum(CASE WHEN due <= ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
             "CAST(coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
             "CAST(coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0) AS BIGINT), min(due) "
-            "FROM review_cards WHERE user_id = ?",
-            [now_text(now), now_text(end_of_day), review.REVIEW, user_id])[0]
+            f"FROM review_cards WHERE user_id = ?{left_out}",
+            [now_text(now), now_text(end_of_day), review.REVIEW, user_id, *skipped])[0]
         reviews, remembered = self.db.query(
             "SELECT count(*), CAST(coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM review_log "
             "WHERE user_id = ? AND reviewed_at >= ?",
@@ -183,34 +225,77 @@ class StudyRecords:
 
     # -- reminders ----------------------------------------------------------------------------
 
-    def set_reminder(self, user_id: int, enabled: bool) -> None:
+    def set_reminder(self, user_id: int, enabled: bool) -> bool:
+        """Turn the user's reminders on or off; True if a refused DM had turned them off and the user
+        had not been told yet (they are now: reminder_refused)."""
         with self.db.transaction() as conn:
-            conn.execute("INSERT INTO review_reminders (user_id, enabled) VALUES (?, ?) "
-                         "ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled", [user_id, int(enabled)])
+            row = conn.execute("SELECT dm_refused_at FROM review_reminders WHERE user_id = ?", [user_id]).fetchone()
+            conn.execute("INSERT INTO review_reminders (user_id, enabled) VALUES (?, ?) ON CONFLICT (user_id) "
+                         "DO UPDATE SET enabled = excluded.enabled, dm_refused_at = NULL", [user_id, int(enabled)])
+        return row is not None and row[0] is not None
+
+    def reminder_refused(self, user_id: int, now: datetime) -> bool:
+        """Discord refused the user's reminder DM for good (their DMs are closed to the bot, or they
+        blocked it): turn their reminders off, so that it is not tried, and refused, every day, and
+        keep when, for their next /review command to say so (take_refusal). False if they had turned
+        reminders off meanwhile."""
+        with self.db.transaction() as conn:
+            return bool(conn.execute("UPDATE review_reminders SET enabled = 0, dm_refused_at = ? "
+                                     "WHERE user_id = ? AND enabled = 1", [now_text(now), user_id]).rowcount)
+
+    def take_refusal(self, user_id: int) -> bool:
+        """True, once, when a refused DM turned the user's reminders off (reminder_refused) and they have
+        not been told. Read first: most calls find nothing and write nothing."""
+        rows = self.db.query("SELECT dm_refused_at FROM review_reminders WHERE user_id = ?", [user_id])
+        if not rows or rows[0][0] is None:
+            return False
+        with self.db.transaction() as conn:  # a second process telling them at the same moment gets 0 rows
+            return bool(conn.execute("UPDATE review_reminders SET dm_refused_at = NULL "
+                                     "WHERE user_id = ? AND dm_refused_at IS NOT NULL", [user_id]).rowcount)
 
     def reminder_enabled(self, user_id: int) -> bool:
         rows = self.db.query("SELECT enabled FROM review_reminders WHERE user_id = ?", [user_id])
         return bool(rows and rows[0][0])
 
-    def claim_reminders(self, now: datetime) -> list[tuple[int, int]]:
+    def claim_reminders(self, now: datetime, name_now: NameNow | None = None) -> list[tuple[int, int]]:
         """(user, cards due) for every opted-in user with cards due who has had no reminder for
         REMINDER_GAP and has rated or added no card for REMINDER_QUIET (both read from what is
         stored, so a restart changes nothing); each is marked sent *before* it is sent, so none
-        gets two."""
-        stamp = now_text(now)
+        gets two. With `name_now`, the due cards are settled first (settle_deck, for everyone)
+        and stranded ones are not counted, as /review start would not show them."""
+        stamp, skip = now_text(now), frozenset()
+        if name_now is not None:
+            skip = self._settle_due_terms(now, name_now)
+        left_out, skipped = _not_in("c.term", skip)
         with self.db.transaction() as conn:
             conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
                 "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
-                "ON c.user_id = r.user_id AND c.due <= ? WHERE r.enabled = 1 "
+                f"ON c.user_id = r.user_id AND c.due <= ?{left_out} WHERE r.enabled = 1 "
                 "AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_log l WHERE l.user_id = r.user_id AND l.reviewed_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_cards a WHERE a.user_id = r.user_id AND a.added_at > ?) "
                 "GROUP BY r.user_id ORDER BY r.user_id",
-                [stamp, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
+                [stamp, *skipped, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
             conn.executemany("UPDATE review_reminders SET last_sent_at = ? WHERE user_id = ?",
                              [(stamp, user_id) for user_id, _ in rows])
         return [(user_id, due) for user_id, due in rows]
+
+    def _settle_due_terms(self, now: datetime, name_now: NameNow) -> frozenset[str]:
+        """settle_deck for the due cards of everyone a reminder may go to (only their terms are read,
+        not every deck): renamed terms followed; the terms still not an entry's name returned."""
+        terms = [term for (term,) in self.db.query(
+            "SELECT DISTINCT c.term FROM review_reminders r JOIN review_cards c ON c.user_id = r.user_id "
+            "AND c.due <= ? WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?)",
+            [now_text(now), now_text(now - REMINDER_GAP)])]
+        skip = set()
+        for term in terms:
+            now_called = name_now(term)
+            if now_called != term:
+                if now_called is not None:
+                    self._follow(term, now_called)
+                skip.add(term)  # gone, or left behind where the user already has the new name's card
+        return frozenset(skip)
 
     # -- quiz points and streaks ------------------------------------------------------------------
 

@@ -36,6 +36,22 @@ def test_review_cards_render_within_limits_and_their_ids_parse(term, definition,
 
 
 @settings(max_examples=60, deadline=None)
+@given(stranded=st.dictionaries(texts, st.none() | texts, max_size=40))
+def test_set_aside_cards_are_named_within_limits(stranded) -> None:
+    """However many cards a rebuilt glossary left stranded, and whatever they are called."""
+    stats = DeckStats(len(stranded), 0, 0, 0, 0, None, None)
+    embed = render_study.deck_embed(stats, stranded)
+    check_embed(embed)
+    done = render_study.all_done(stats, NOW, None, stranded)
+    check_embed(done)
+    if stranded:
+        assert "/review stats" in done.description and embed.description
+        assert len(render_study.stranded_lines(stranded, brief=True)) <= 2
+    else:
+        assert embed.description is None
+
+
+@settings(max_examples=60, deadline=None)
 @given(options=st.lists(texts, min_size=4, max_size=4, unique=True), text=st.text(max_size=9000),
        kind=st.sampled_from(["term", "meaning"]))
 def test_round_questions_render_within_limits(options, text, kind) -> None:

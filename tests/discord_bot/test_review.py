@@ -2,12 +2,16 @@
 shown term first, rated Again/Good and scheduled by FSRS on a fake clock, a review that
 carries on across a restart, a stale rating that changes nothing, and the reminder DM: sent
 once to an opted-in user and never to anyone else, never mid-review (a card rated Again is due a
-minute later), before or after a restart, and not stopped for the others by one that fails."""
+minute later), before or after a restart, and not stopped for the others by one that fails; turned
+off for a user whose DMs are closed, who is told at their next /review command. Cards whose terms
+a rebuilt glossary renamed follow their entry; those it dropped are neither shown nor counted, in
+/review start, /review stats, /stats or a reminder, and /review stats names them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.discord_bot import render_study
 from bot.state.study import REMINDER_QUIET
 from bot.study import review
 from tests.fake_discord import CallbackType, FakeDiscord
@@ -153,7 +157,7 @@ def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path
                 clock["now"] += timedelta(minutes=1)
                 assert await cog.send_reminders() == 0  # they have just added their cards
                 clock["now"] += REMINDER_QUIET
-                assert await cog.send_reminders() == 1  # carol refuses DMs: skipped quietly
+                assert await cog.send_reminders() == 1  # carol refuses DMs: her reminders are turned off
                 assert await cog.send_reminders() == 0
                 clock["now"] += timedelta(hours=6)
                 assert await cog.send_reminders() == 0  # once a day
@@ -301,3 +305,152 @@ def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path,
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, real_embedder, tmp_path) -> None:
+    """A glossary rebuilt since the cards were added: a term it dropped is neither shown, nor counted in
+    /review stats, /stats or a reminder, and /review stats names it until the user removes it; a term
+    it renamed (keeping the old name as an alias) follows its entry with its schedule and history.
+    Before, such a card still counted as due: a DM said "1 card due", then /review start said "All done"."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+    earlier = clock["now"] - 2 * REMINDER_QUIET
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            for user in (alice, bob):
+                fake.add_member(guild, user)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                study, names = bot.state.study, bot.searcher.names
+                gone = "Phlogiston"
+                assert bot.entry_named(gone) is None and not names.exactly(gone)
+                lora = bot.entry_named("LoRA")  # its old name: an alias that names LoRA alone
+                old = next(a for a in lora.aliases if bot.entry_named(a) is None and names.exactly(a) == [lora.id])
+
+                # as stored before the rebuild: alice's one due card is gone; bob's is under LoRA's old name
+                study.add_card(alice.id, gone, earlier)
+                study.add_card(alice.id, "Attention", earlier)
+                study.rate(study.next_due(alice.id, earlier, frozenset({gone})).card_id, alice.id, 0, "easy", earlier)
+                study.add_card(bob.id, old, earlier)
+                first = study.rate(study.next_due(bob.id, earlier).card_id, bob.id, 0, "good", earlier)
+                assert first.due <= clock["now"]
+                for user in (alice, bob):
+                    study.set_reminder(user.id, True)
+
+                assert await bot.get_cog("Review").send_reminders() == 1  # bob's, not alice's
+
+                done = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert done.embeds[0]["title"] == "All done" and "/review stats" in done.embeds[0]["description"]
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert (fields["Due now"], fields["Due today"], fields["Cards"]) == ("0", "0", "1")
+                assert gone in stats.embeds[0]["description"] and "/review remove" in stats.embeds[0]["description"]
+                overall = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice,
+                                                                                     guild=guild))
+                deck = next(f["value"] for f in overall.embeds[0]["fields"] if f["name"] == "Review deck")
+                assert deck.startswith("1 cards, 0 due")
+                assert study.deck_terms(alice.id) == ["Attention", gone]  # set aside, not deleted
+                removed = await fake.wait_for_response(
+                    await fake.send_slash_command("review remove", {"term": gone.lower()}, user=alice))
+                assert f"Removed **{gone}**" in removed.content
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                assert "description" not in stats.embeds[0] and study.deck_terms(alice.id) == ["Attention"]
+
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=bob))
+                assert front.embeds[0]["title"] == "LoRA" and "1 card due" in front.embeds[0]["footer"]["text"]
+                card = _cards(bot, bob)["LoRA"]
+                assert (card.card_id, card.reviews, card.due) == (first.card_id, 1, first.due)
+                again = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "LoRA"}, user=bob))
+                assert "already in your review deck" in again.content
+
+            dms = {user.username: fake.messages_in(fake.dm_channel(user)) for user in (alice, bob)}
+            assert dms["alice"] == [] and len(dms["bob"]) == 1 and "1 glossary card due" in dms["bob"][0]["content"]
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)
+
+
+def test_reminders_stop_for_a_user_whose_dms_are_closed_and_their_next_review_command_says_so(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """Discord refuses a DM to a user whose DMs are closed to the bot (403, 50007), and each refusal
+    counts towards its limit on invalid requests: one refusal turns the user's reminders off, and
+    their next /review command says so, once. A failure that may pass (a 503, another 403) does not."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            carol = fake.add_user("carol", accepts_dms=False)
+            dave, erin = fake.add_user("dave"), fake.add_user("erin")
+            for user in (carol, dave, erin):
+                fake.add_member(guild, user)
+
+            def dm_posts(user) -> int:
+                path = f"/channels/{fake.dm_channel(user).id}/messages"
+                return sum(1 for r in fake.requests if r.method == "POST" and r.path == path)
+
+            async def command(name: str, user, options: dict | None = None):
+                return await fake.wait_for_response(await fake.send_slash_command(name, options or {}, user=user))
+
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                cog, study = bot.get_cog("Review"), bot.state.study
+                for user in (carol, dave, erin):
+                    await command("review add", user, {"term": "LoRA"})
+                    await command("review remind", user, {"setting": "on"})
+                fake.fail_next("POST", rf"/channels/{fake.dm_channel(dave).id}/messages", 503)
+                fake.fail_next("POST", rf"/channels/{fake.dm_channel(erin).id}/messages", 403, code=50001)
+                clock["now"] += REMINDER_QUIET
+                assert await cog.send_reminders() == 0
+                assert (dm_posts(carol), dm_posts(dave), dm_posts(erin)) == (1, 1, 1)
+                assert not study.reminder_enabled(carol.id)
+                assert study.reminder_enabled(dave.id) and study.reminder_enabled(erin.id)
+                for _ in range(2):  # the days after: dave and erin are reminded, carol is not tried
+                    clock["now"] += timedelta(days=1)
+                    assert await cog.send_reminders() == 2
+                assert (dm_posts(carol), dm_posts(dave), dm_posts(erin)) == (1, 3, 3)
+
+                told = await command("review stats", carol)
+                assert told.data["flags"] == 64 and told.content == render_study.REMINDERS_REFUSED
+                assert "/review remind on" in told.content and told.embeds[0]["title"] == "Your review deck"
+                for name in ("review start", "review stats"):  # once
+                    assert not (await command(name, carol)).content
+                assert not (await command("review stats", dave)).content
+
+                # DMs opened and reminders turned on again: they come
+                carol.accepts_dms = True
+                await command("review remind", carol, {"setting": "on"})
+                clock["now"] += timedelta(days=1)
+                assert await cog.send_reminders() == 3
+
+                # closed again: turned off again, and the next command to say so is /review add, then /forget-me
+                carol.accepts_dms = False
+                clock["now"] += timedelta(days=1)
+                assert await cog.send_reminders() == 2 and not study.reminder_enabled(carol.id)
+                added = await command("review add", carol, {"term": "Attention"})
+                assert added.content.startswith(render_study.REMINDERS_REFUSED) and "Added" in added.content
+                carol_refused_again = dm_posts(carol)
+                clock["now"] += timedelta(days=1)
+                await cog.send_reminders()
+                assert dm_posts(carol) == carol_refused_again
+                forget = await fake.send_slash_command("forget-me", {}, user=carol)
+                asked = await fake.wait_for_response(forget)
+                await fake.wait_for_response(await fake.click_button(asked, render_study.FORGET_YES, user=carol))
+                await fake.wait_for(lambda: "Done" in (fake.original_response(forget) or {}).get("content", ""),
+                                    what="the confirmation edited")
+                assert bot.state.db.query("SELECT count(*) FROM review_reminders WHERE user_id = ?",
+                                          [carol.id])[0][0] == 0
+
+            assert len(fake.messages_in(fake.dm_channel(carol))) == 1
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)

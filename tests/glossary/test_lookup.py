@@ -46,3 +46,19 @@ def test_several_questions_in_one_message_show_a_row_of_entries(searcher):
     result = searcher.search("what is a transformer and what is attention and what is softmax and what is a "
                              "tokenizer and what is a kv cache")
     assert [h.entry.term for h in result.asked] == ["Transformer", "Attention", "softmax", "Tokenizer", "KV cache"]
+
+
+def test_a_stored_name_follows_only_where_the_glossary_says(searcher):
+    """entry_now_named (a review card's term after a rebuild): the entry of that name, else the one
+    entry with it as an alias; nothing for a name that several entries share, or that is merely
+    spelled like one, framed, or said of its kind (`named` accepts those from a user typing)."""
+    index, names = searcher.index, searcher.names
+    lora = index.entry_named("LoRA")
+    assert searcher.entry_now_named("LoRA") is lora
+    old = next(a for a in lora.aliases if index.entry_named(a) is None and names.exactly(a) == [lora.id])
+    assert searcher.entry_now_named(old) is lora
+    shared = next(alias for entry_id, alias, *_ in index.alias_rows
+                  if index.entry_named(alias) is None and len(set(names.exactly(alias))) > 1)
+    assert searcher.entry_now_named(shared) is None
+    for text in ("Phlogiston", "what is LoRA", "LoRA technique", "LoRAA"):
+        assert searcher.entry_now_named(text) is None, text

@@ -93,6 +93,29 @@ def test_two_reminders_never_come_in_quick_succession_across_midnight(store) -> 
     assert study.claim_reminders(late + timedelta(days=1)) == [(1, 1)]
 
 
+def test_a_refused_reminder_turns_reminders_off_until_the_user_turns_them_on(store) -> None:
+    """Discord refused the DM for good (the user's DMs are closed): no more tries, and the user's
+    next /review command is told, once; /review remind tells them itself."""
+    study = store.study
+    study.add_card(1, "Attention", NOW - REMINDER_QUIET)
+    study.set_reminder(1, True)
+    assert not study.take_refusal(1)  # nothing refused: nothing to say (and nothing written)
+    assert study.claim_reminders(NOW) == [(1, 1)]
+    assert study.reminder_refused(1, NOW)
+    assert not study.reminder_enabled(1)
+    assert study.claim_reminders(NOW + timedelta(days=2)) == []
+    assert study.take_refusal(1) and not study.take_refusal(1)  # told once
+    assert not study.set_reminder(1, True)  # already told
+    assert study.claim_reminders(NOW + timedelta(days=3)) == [(1, 1)]
+
+    assert study.reminder_refused(1, NOW + timedelta(days=3))
+    assert study.set_reminder(1, True)  # /review remind on, not yet told: its reply tells
+    assert not study.take_refusal(1) and study.reminder_enabled(1)
+    study.set_reminder(1, False)
+    assert not study.reminder_refused(1, NOW + timedelta(days=4))  # turned off meanwhile: nothing to tell
+    assert not study.take_refusal(1) and not study.reminder_enabled(1)
+
+
 def test_one_running_round_per_channel(store) -> None:
     study = store.study
     questions = [RoundQuestion("term", "A", ("B", "A", "C", "D"))]
@@ -126,6 +149,7 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         card = study.next_due(user, NOW)
         study.rate(card.card_id, user, 0, "good", NOW, guild_id=5)
         study.set_reminder(user, True)
+        study.reminder_refused(user, NOW)  # a DM refused: reminders off, the user yet to be told
         study.record_answer(5, user, "solo:x", True, 5, NOW)
     round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
     study.stop_round(round_.round_id, 1)
@@ -138,3 +162,59 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         assert db.query(f"SELECT count(*) FROM {table} WHERE {column} = 2")[0][0] > 0, table
     stopped = study.round(round_.round_id)
     assert (stopped.started_by, stopped.stopped_by) == (0, 0) and store.config(5).champion_user_id is None
+    assert not study.take_refusal(1) and study.take_refusal(2)
+
+
+# A stand-in for the glossary as it is after a rebuild: "Low-rank adaptation" was renamed "LoRA"
+# (the old name kept as an alias), "Phlogiston" was dropped; every other name is still an entry's.
+GLOSSARY_NOW = {"Low-rank adaptation": "LoRA", "Phlogiston": None}
+
+
+def name_now(term: str) -> str | None:
+    return GLOSSARY_NOW.get(term, term)
+
+
+def test_settling_a_deck_follows_renamed_terms_and_sets_aside_the_rest(store) -> None:
+    study = store.study
+    for term in ("Attention", "Low-rank adaptation", "Phlogiston"):
+        study.add_card(1, term, NOW)
+    renamed = study.next_due(1, NOW, skip=frozenset({"Attention", "Phlogiston"}))
+    rated = study.rate(renamed.card_id, 1, 0, "good", NOW)
+    for term in ("LoRA", "Low-rank adaptation"):  # user 2 already has the new name's card
+        study.add_card(2, term, NOW)
+
+    assert study.settle_deck(1, name_now) == {"Phlogiston": None}
+    assert study.deck_terms(1) == ["Attention", "LoRA", "Phlogiston"]  # nothing deleted
+    followed = study.card(renamed.card_id)
+    assert followed.term == "LoRA" and (followed.reviews, followed.due) == (1, rated.due)  # its schedule kept
+    assert study.settle_deck(2, name_now) == {"Low-rank adaptation": "LoRA"}
+    assert study.deck_terms(2) == ["LoRA", "Low-rank adaptation"]
+    assert study.settle_deck(1, name_now) == {"Phlogiston": None}  # settling again changes nothing
+
+    # a stranded card is neither served nor counted
+    later = NOW + timedelta(days=30)
+    skip = frozenset({"Phlogiston"})
+    stats = study.deck_stats(1, later, skip)
+    assert (stats.cards, stats.due_now, stats.due_today) == (2, 2, 2)
+    assert study.deck_stats(1, later).cards == 3
+    first = study.next_due(1, later, skip)
+    second = study.next_due(1, later, skip | {first.term})
+    assert {first.term, second.term} == {"Attention", "LoRA"}
+    assert study.next_due(1, later, skip | {first.term, second.term}) is None
+
+
+def test_reminders_count_what_review_start_would_show(store) -> None:
+    study = store.study
+    before = NOW - REMINDER_QUIET
+    study.add_card(1, "Phlogiston", before)  # user 1: only a card whose term left the glossary
+    study.add_card(2, "Low-rank adaptation", before)  # user 2: a renamed term
+    study.add_card(2, "Phlogiston", before)
+    for term in ("LoRA", "Low-rank adaptation", "Attention"):  # user 3: the old and the new name
+        study.add_card(3, term, before)
+    for user in (1, 2, 3):
+        study.set_reminder(user, True)
+
+    assert study.claim_reminders(NOW, name_now) == [(2, 1), (3, 2)]
+    assert study.deck_terms(2) == ["LoRA", "Phlogiston"]  # followed for the reminder, as /review start would
+    assert study.deck_terms(3) == ["Attention", "LoRA", "Low-rank adaptation"]
+    assert study.settle_deck(3, name_now) == {"Low-rank adaptation": "LoRA"}

@@ -4,10 +4,13 @@
 user's deck (one deck per user, the same in every server). `/review start` shows the most
 overdue card: term first, "Show definition", then Again / Hard / Good / Easy. Each button
 names its card and how many reviews it had, so a click after a restart still works and a
-second click on an old message changes nothing. Opted-in users get a DM when cards are due:
-at most one in 24 hours, and none within an hour of their last rating or added card, so a
-card rated Again (due a minute later) brings none mid-review. No model call anywhere: cards
-are found by their exact term.
+second click on an old message changes nothing. A card whose term the glossary renamed (the
+old name kept as an alias) follows its entry; one whose term left the glossary is set aside,
+neither shown nor counted (here, in /review stats or a reminder) until the user removes it or
+a rebuild brings the term back, and /review stats names it. Opted-in users get a DM when
+cards are due: at most one in 24 hours, and none within an hour of their last rating or
+added card, so a card rated Again (due a minute later) brings none mid-review. No model
+call anywhere: cards are found by their exact term, or by the alias an old name became.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
+#: Discord's "Cannot send messages to this user" (403): DMs closed to the bot, or the bot blocked. It
+#: lasts until the user changes it, so the reminders stop; any other failure may pass, and they go on.
+DMS_CLOSED = 50007
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -46,18 +52,30 @@ class Review(commands.Cog):
     # -- work done in a thread ---------------------------------------------------------------
 
     def _next_card(self, user_id: int, rated=None):
-        """The next due card as (embed, view), or the "all done" message. A card whose term the
-        glossary no longer has is passed over, not deleted: a rebuild may bring it back."""
-        study, now, gone = self.bot.state.study, self.bot.now(), set()
-        while (card := study.next_due(user_id, now, frozenset(gone))) is not None \
-                and self.bot.entry_named(card.term) is None:
-            gone.add(card.term)
-        stats = study.deck_stats(user_id, now)
+        """The next due card as (embed, view), or the "all done" message. The deck is settled first
+        (bot.review_deck): a card whose term was renamed follows its entry; one whose term left the
+        glossary is set aside, not deleted (a rebuild may bring it back), and "all done" says so."""
+        now = self.bot.now()
+        stats, stranded = self.bot.review_deck(user_id, now)
+        card = self.bot.state.study.next_due(user_id, now, frozenset(stranded))
         if card is None:
-            return render_study.all_done(stats, now, rated), discord.ui.View(timeout=None)
+            return render_study.all_done(stats, now, rated, stranded), discord.ui.View(timeout=None)
         return render_study.card_front(card, stats.due_now)
 
+    def _start(self, user_id: int):
+        """/review start: (the line saying reminders were turned off, if it is owed), the next card."""
+        return self._refusal(user_id), *self._next_card(user_id)
+
+    def _refusal(self, user_id: int) -> str | None:
+        """The line a user is owed, once, after a refused DM turned their reminders off (send_reminders)."""
+        return render_study.REMINDERS_REFUSED if self.bot.state.study.take_refusal(user_id) else None
+
     def _add(self, user_id: int, term: str) -> str:
+        notice = self._refusal(user_id)
+        text = self._add_term(user_id, term)
+        return text if notice is None else f"{notice}\n\n{text}"
+
+    def _add_term(self, user_id: int, term: str) -> str:
         # a term as long as a 📚 button's id allows may have been cut short to fit
         cut = len(render.REVIEW_ADD_PREFIX + term) >= render.CUSTOM_ID_MAX
         entry, near = self.bot.searcher.confident_entry(term, cut=cut)
@@ -76,7 +94,7 @@ class Review(commands.Cog):
         card = self.bot.state.study.card(card_id)
         if card is None or card.user_id != user_id or card.reviews != reviews:
             return None
-        entry = self.bot.entry_named(card.term)
+        entry = self.bot.searcher.entry_now_named(card.term)  # renamed since the front was shown: its entry
         if entry is None:
             return None
         return render_study.card_back(card, entry, self.bot.now())
@@ -89,8 +107,8 @@ class Review(commands.Cog):
 
     @group.command(name="start", description="Review the cards that are due, privately")
     async def start(self, interaction: discord.Interaction) -> None:
-        embed, view = await in_quick_pool(self._next_card, interaction.user.id)
-        await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
+        notice, embed, view = await in_quick_pool(self._start, interaction.user.id)
+        await interaction.response.send_message(notice, embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="add", description="Add a glossary term to your review deck")
@@ -110,9 +128,11 @@ class Review(commands.Cog):
 
     @group.command(name="remove", description="Take a term out of your review deck")
     async def remove(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        removed = await in_quick_pool(self._remove, interaction.user.id, term)
-        await safe_reply(interaction, f"Removed **{render.escape_user_text(removed, 100)}** from your deck."
-                         if removed else f"“{render.escape_user_text(term, 100)}” is not in your deck.")
+        notice, removed = await in_quick_pool(
+            lambda user: (self._refusal(user), self._remove(user, term)), interaction.user.id)
+        text = (f"Removed **{render.escape_user_text(removed, 100)}** from your deck." if removed
+                else f"“{render.escape_user_text(term, 100)}” is not in your deck.")
+        await safe_reply(interaction, text if notice is None else f"{notice}\n\n{text}")
 
     def _remove(self, user_id: int, term: str) -> str | None:
         """The card's term taken out of the deck: as typed, in any case, or an entry the text names
@@ -133,17 +153,21 @@ class Review(commands.Cog):
 
     @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
     async def stats(self, interaction: discord.Interaction) -> None:
-        deck = await in_quick_pool(self.bot.state.study.deck_stats, interaction.user.id, self.bot.now())
-        await interaction.response.send_message(embed=render_study.deck_embed(deck), ephemeral=True,
+        notice, (deck, stranded) = await in_quick_pool(
+            lambda user: (self._refusal(user), self.bot.review_deck(user, self.bot.now())), interaction.user.id)
+        await interaction.response.send_message(notice, embed=render_study.deck_embed(deck, stranded), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="remind", description="A DM once a day when you have cards due (on or off)")
     async def remind(self, interaction: discord.Interaction, setting: Literal["on", "off"]) -> None:
-        await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
+        refused = await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
         if setting == "on":
             text = ("I'll send you a DM at most once a day when cards are due, not while you are reviewing "
                     "(nor in the hour after). If none arrives, allow direct messages from this server's "
                     "members (Privacy Settings). `/review remind off` stops them.")
+            if refused:
+                text += (" The last one could not reach you: if your DMs are still closed to me, the next "
+                         "one fails too and reminders turn off again.")
         else:
             text = "No more review reminders."
         await safe_reply(interaction, text)
@@ -183,24 +207,40 @@ class Review(commands.Cog):
     async def send_reminders(self) -> int:
         """DM every user whose reminder is due (StudyRecords.claim_reminders); returns how many were sent.
         Each is marked sent before sending, so a crash or a second process never sends two, and one
-        DM that fails is not tried again for a day; it never stops the DMs after it."""
+        DM that fails is not tried again for a day; it never stops the DMs after it. A DM Discord
+        refuses because the user's DMs are closed (DMS_CLOSED) turns their reminders off: tried
+        daily, it would fail daily for ever, each failure counting towards Discord's limit on
+        invalid requests. Their next /review command tells them (`_refusal`)."""
         if self.bot.state is None:
             return 0
         sent = 0
-        for user_id, due in await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now()):
-            text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
-                    "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
+        # counted as /review start serves them: renamed terms followed, those gone from the glossary left out
+        claimed = await in_quick_pool(self.bot.state.study.claim_reminders, self.bot.now(), self.bot.term_now)
+        for user_id, due in claimed:
             try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                await user.send(text, allowed_mentions=render.NO_MENTIONS)
-                sent += 1
-            except (discord.Forbidden, discord.NotFound):
-                log.debug("review reminder to %s not delivered (DMs closed or user gone)", user_id)
+                sent += await self._remind(user_id, due)
+            except discord.NotFound:
+                log.debug("review reminder to %s not delivered (user gone)", user_id)
             except discord.HTTPException as exc:
                 log.warning("review reminder to %s failed: %s", user_id, exc)
             except Exception:  # a dropped connection, a timeout: the users after this one are claimed too
                 log.warning("review reminder to %s failed", user_id, exc_info=True)
         return sent
+
+    async def _remind(self, user_id: int, due: int) -> bool:
+        """Send one reminder; False when the user's DMs are closed (their reminders are then off)."""
+        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
+                "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(text, allowed_mentions=render.NO_MENTIONS)
+            return True
+        except discord.Forbidden as exc:
+            if exc.code != DMS_CLOSED:
+                raise
+        await in_quick_pool(self.bot.state.study.reminder_refused, user_id, self.bot.now())
+        log.info("review reminders to %s turned off: Discord refused the DM (%s)", user_id, DMS_CLOSED)
+        return False
 
 
 async def setup(bot) -> None:
