@@ -1,7 +1,12 @@
-"""Questions asked of the bot directly: in a direct message, and by @mention while on cooldown."""
+"""Questions asked of the bot directly: in a direct message, and by @mention while on cooldown;
+what a study channel takes for a question."""
 
 from __future__ import annotations
 
+import itertools
+
+from bot.discord_bot.cogs.study import Reading
+from bot.discord_bot.ui import in_search_pool
 from tests.fake_discord import FakeDiscord
 
 from .helpers import assert_no_pings, make_bot, make_settings, record_handled, run, running, study_server
@@ -54,6 +59,39 @@ def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedd
                 await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=10,
                                     what="both handled")
                 assert handled[third.id] is False and handled[unasked.id] is False  # one notice per wait
+                assert not fake.errors
+                assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_a_study_channel_answers_comparisons_and_misspelt_questions_but_not_chatter(real_index_path, real_embedder,
+                                                                                   tmp_path) -> None:
+    # "lora vs qlora" and "wat is grpo" were ignored: no "?", no question word the bot knew.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            _guild, alice, study = study_server(fake, state_path)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Study")
+                cog.clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
+                handled = record_handled(cog)
+                for text in ("lora vs qlora", "compare adam, adamw and sgd", "wat is grpo", "hw does lora work"):
+                    sent = await fake.send_message(study, text, author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                    expected = cog.render(await in_search_pool(bot.answer, text), Reading(text, False))
+                    assert expected is not None, text  # a confident answer, as the study channel posts
+                    assert reply.embeds and reply.embeds[0]["title"] == expected["embed"].title, text
+                logged = len(bot.state.db.query("SELECT 1 FROM questions"))
+                for text in ("good morning all", "wut", "hw is due friday", "opened it in vs code",
+                             "I compared them yesterday"):
+                    sent = await fake.send_message(study, text, author=alice)
+                    await fake.wait_for(lambda m=sent: m.id in handled, what="chatter handled")
+                    assert handled[sent.id] is False, text
+                assert len(bot.state.db.query("SELECT 1 FROM questions")) == logged  # not even searched
                 assert not fake.errors
                 assert_no_pings(fake)
 

@@ -30,18 +30,33 @@ log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
     ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
 )
+# Question words as typed in a hurry; alone ("wut") they are a reaction, not a question.
+MISSPELT_QUESTION_WORDS = frozenset(["wat", "wats", "wut", "wht", "waht", "whta"])
+# "hw" is "how" only before the words that carry a question on ("hw does LoRA work"): it is also homework.
+_HW_QUESTION = re.compile(r"hw (?:do|does|did|to|can|could|would|should|much|many|come)\b")
+# Comparisons typed without "?" or a question word: "lora vs qlora", "compare adam, adamw and sgd",
+# "difference between bf16 and fp16". "vs" must stand between two words, and not be VS Code.
+_COMPARISON = re.compile(r"^(?:compare|comparison (?:of|between)|diff(?:erences?)? (?:between|of))\b"
+                         r"|\S\s+(?:vs\.?|versus)\s+(?!code\b)\S")
 COOLDOWN_SECONDS = 10.0
 ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
 
 
 def looks_like_question(text: str) -> bool:
-    text = text.strip()
+    """Whether a study channel's message asks something: it ends with "?", starts with a question
+    word (or a common misspelling of one), or compares terms. Chatter that passes costs a search,
+    never a reply: only a confident answer is posted in a study channel."""
+    text = text.strip().lower()
     if not text:
         return False
     if text.endswith("?"):
         return True
-    first = re.split(r"[\s,:;!.]+", text.lower(), maxsplit=1)[0]
-    return first in QUESTION_WORDS
+    first, *rest = re.split(r"[\s,:;!.]+", text, maxsplit=1)
+    if first in QUESTION_WORDS:
+        return True
+    if first in MISSPELT_QUESTION_WORDS:
+        return bool(rest and rest[0])
+    return bool(_HW_QUESTION.match(text) or _COMPARISON.search(text))
 
 
 @dataclass(frozen=True)
