@@ -299,3 +299,48 @@ def test_a_question_deleted_soon_after_takes_the_reply_with_it(real_index_path, 
             assert not errors.records, errors.messages()
 
     run(scenario, timeout=120)
+
+
+def test_edits_in_a_channel_that_is_no_longer_a_study_channel_change_nothing(real_index_path, real_embedder,
+                                                                               tmp_path) -> None:
+    # The bot once deleted its answer there: the edit went unanswered, as a question outside a
+    # study channel does, and "unanswered" deleted the reply.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = iter(range(10**9, 10**10, 3600)).__next__  # no cooldowns in the way
+                    edits = record_edits(cog)
+
+                    async def edit(message, text: str) -> bool:
+                        n = len(edits.get(message.id, [])) + 1
+                        await fake.edit_message(message.payload, text)
+                        await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
+                        return edits[message.id][-1]
+
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    mention = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+                    mention_reply = await fake.wait_for_channel_message(study, after=mention, timeout=10)
+                    answer = reply.message["embeds"]
+                    bot.state.update_config(guild.id, study_channels=())
+
+                    assert not await edit(asked, "what is attention?")
+                    assert not await edit(asked, "nvm, found it")
+                    assert fake.messages[reply.id]["embeds"] == answer and _edits_to(fake, reply.id) == []
+
+                    # a direct @mention is answered anywhere: its edit still is
+                    assert await edit(mention, f"{fake.bot_user.mention} what is attention?")
+                    expected = await in_search_pool(bot.answer, "what is attention?")
+                    assert fake.messages[mention_reply.id]["embeds"][0]["title"] == expected.entry.term
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=120)

@@ -89,6 +89,7 @@ class Outcome:
     counted: bool = False            # it took its author's cooldown
     question_id: int | None = None   # the question logged for it, if it was searched
     limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
+    elsewhere: bool = False          # not asked directly, and not in a study channel (any more)
 
 
 class Study(EditedQuestions, commands.Cog):
@@ -153,9 +154,9 @@ class Study(EditedQuestions, commands.Cog):
     async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None) -> Outcome:
         """What to say to the message as `reading` reads it. `earlier`: what was said to it
         before an edit; one that took the cooldown then is answered again without it."""
-        if not reading.asks:
-            return Outcome()
         if not reading.mentioned and not await self.in_study_channel(message):
+            return Outcome(elsewhere=True)  # before `asks`: an edit there changes nothing (study_edits.py)
+        if not reading.asks:
             return Outcome()
         if earlier is None or not earlier.counted:
             now = self.clock()

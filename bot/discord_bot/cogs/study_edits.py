@@ -13,6 +13,8 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
 - Limits: a message that took its author's cooldown is answered again without taking it
   anew, at most `REANSWERS` times; anything else (a message that was chatter, or came
   while its author was on cooldown) is a new question, under the cooldown.
+- In a channel that is no longer a study channel, an edit changes nothing (the answer given
+  there stands), unless the message asked the bot directly (an @mention is answered anywhere).
 - A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
   in a channel people read); later, the answer stays for whoever read it.
 - What was said to which message is kept in memory (asked.py): after a restart, edits to
@@ -76,6 +78,10 @@ class EditedQuestions:
                                                    {"content": TOO_MANY_EDITS.format(n=REANSWERS)}) is not None
                 return False
             outcome = await self.compose(message, reading, earlier)
+            if outcome.elsewhere and (earlier is None or not earlier.reading[1]):
+                # The channel is no longer a study channel: its answers stand as they were given.
+                # (A reply to a direct @mention still goes when the edit takes the mention out.)
+                return False
             reply_id = earlier.reply_id if earlier else None
             if outcome.limited and (reply_id is not None or outcome.reply is None):
                 return False  # on cooldown: the earlier reply (a notice, say) stays
