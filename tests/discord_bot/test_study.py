@@ -1,15 +1,25 @@
 """Questions asked of the bot directly: in a direct message, and by @mention while on cooldown;
-what a study channel takes for a question."""
+chatter asked directly; what a study channel takes for a question."""
 
 from __future__ import annotations
 
 import itertools
 
-from bot.discord_bot.cogs.study import Reading
+from bot.discord_bot.cogs.study import ASK_ME, WELCOME, Reading
 from bot.discord_bot.ui import in_search_pool
 from tests.fake_discord import FakeDiscord
 
-from .helpers import assert_no_pings, make_bot, make_settings, record_handled, run, running, study_server
+from .helpers import (
+    assert_no_pings,
+    error_logs,
+    make_bot,
+    make_settings,
+    record_edits,
+    record_handled,
+    run,
+    running,
+    study_server,
+)
 
 
 def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embedder, tmp_path) -> None:
@@ -51,7 +61,7 @@ def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedd
                 handled = record_handled(cog)
                 first = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
                 await fake.wait_for_channel_message(study, after=first, timeout=10)
-                second = await fake.send_message(study, f"{fake.bot_user.mention} hi!", author=alice)
+                second = await fake.send_message(study, f"{fake.bot_user.mention} what is attention?", author=alice)
                 notice = await fake.wait_for_channel_message(study, after=second, timeout=10)
                 assert "ask again in" in notice.content
                 third = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
@@ -94,5 +104,67 @@ def test_a_study_channel_answers_comparisons_and_misspelt_questions_but_not_chat
                 assert len(bot.state.db.query("SELECT 1 FROM questions")) == logged  # not even searched
                 assert not fake.errors
                 assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_chatter_asked_directly_gets_a_hint_or_a_thanks_never_a_refusal(real_index_path, real_embedder,
+                                                                         tmp_path) -> None:
+    # "hi", "thanks!", "👍" in a DM (or "ok thanks" to a review reminder) once got
+    # "The glossary doesn't cover “thanks!”".
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+    clock = [1_000_000.0]
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            _guild, alice, study = study_server(fake, state_path)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = lambda: clock[0]
+                    handled, edits = record_handled(cog), record_edits(cog)
+                    dm = fake.dm_channel(alice)
+
+                    async def said(channel, text: str):
+                        sent = await fake.send_message(channel, text, author=alice)
+                        await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
+                        replies = [m for m in fake.channel_messages if (m.message.get("message_reference") or {})
+                                   .get("message_id") == str(sent.id)]
+                        return sent, (replies[0].message if replies else None)
+
+                    _, hint = await said(dm, "hi")
+                    assert hint["content"] == ASK_ME and not hint.get("embeds")
+                    # the hint cost no cooldown: the question right after it is answered
+                    question, answer = await said(dm, "what is lora?")
+                    assert answer["embeds"]
+                    clock[0] += 11
+                    _, thanks = await said(dm, "thanks!")
+                    assert thanks["content"] == WELCOME
+                    _, again = await said(dm, "👍")
+                    assert again is None  # one hint per cooldown period: "hi hi hi" is not answered thrice
+                    clock[0] += 11
+                    _, nod = await said(dm, "👍")
+                    assert nod["content"] == WELCOME
+                    clock[0] += 11
+                    _, mention = await said(study, f"{fake.bot_user.mention} hi!")
+                    assert mention["content"] == ASK_ME
+                    clock[0] += 11
+                    _, quiet = await said(study, "ok thanks")  # not asked of the bot: the study channel is chat
+                    assert quiet is None
+
+                    # "ok thanks" typed over the answered question (Discord's ↑ edits the last message)
+                    reply = next(m for m in fake.channel_messages if m.message.get("embeds"))
+                    await fake.edit_message(question.payload, "ok thanks")
+                    await fake.wait_for(lambda: question.id in edits, what="the edit handled")
+                    assert edits[question.id] == [False] and fake.messages[reply.id]["embeds"] == answer["embeds"]
+
+                    said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
+                    assert not any("doesn't cover" in text for text in said_anything)
+                    assert [q for (q,) in bot.state.db.query("SELECT query FROM questions")] == ["what is lora?"]
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
 
     run(scenario, timeout=120)

@@ -2,7 +2,8 @@
 
 Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
-glossary does not cover it). Without the Message Content intent Discord only
+glossary does not cover it). Chatter asked directly ("hi", "thanks!") gets a hint
+or a "glad to help", and in a study channel nothing. Without the Message Content intent Discord only
 shows the bot the text of messages that mention it, so empty content is normal.
 A question edited soon after it was asked is answered again (study_edits.py).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,7 +41,18 @@ _HW_QUESTION = re.compile(r"hw (?:do|does|did|to|can|could|would|should|much|man
 _COMPARISON = re.compile(r"^(?:compare|comparison (?:of|between)|diff(?:erences?)? (?:between|of))\b"
                          r"|\S\s+(?:vs\.?|versus)\s+(?!code\b)\S")
 COOLDOWN_SECONDS = 10.0
+# What a direct ask with nothing to look up gets ("hi", "ok", a bare mention; "thanks!", "👍"): a hint,
+# or an acknowledgement, never "The glossary doesn't cover “thanks!”". At most one per `per` a person.
 ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
+WELCOME = "Glad to help! Ask me about another term any time."
+_THANKS = re.compile(r"\b(?:thanks|thank (?:you|u)|thx|tysm|tyvm|ty|cheers|appreciate(?:d| it)?)\b", re.IGNORECASE)
+
+
+def acknowledges(text: str) -> bool:
+    """Whether chatter thanks the bot or nods at it: a thanks, or nothing but emoji ("👍", "🙏")."""
+    if _THANKS.search(text):
+        return True
+    return not any(ch.isalnum() for ch in text) and any(unicodedata.category(ch) == "So" for ch in text)
 
 
 def looks_like_question(text: str) -> bool:
@@ -99,6 +112,7 @@ class Study(EditedQuestions, commands.Cog):
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
+        self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # ASK_ME, WELCOME
         self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
 
     def strip_mentions(self, message: discord.Message) -> str:
@@ -158,8 +172,13 @@ class Study(EditedQuestions, commands.Cog):
             return Outcome(elsewhere=True)  # before `asks`: an edit there changes nothing (study_edits.py)
         if not reading.asks:
             return Outcome()
+        now = self.clock()
+        if not reading.question:  # asked directly, but nothing to look up: a bare mention, "hi", "thanks!"
+            if self.hints.update_rate_limit(message, now):
+                return Outcome(limited=True)  # "hi hi hi": one hint is enough
+            # not under the cooldown: the question that follows a "hi" is answered at once
+            return Outcome({"content": WELCOME if acknowledges(reading.text) else ASK_ME})
         if earlier is None or not earlier.counted:
-            now = self.clock()
             if wait := self.cooldown.update_rate_limit(message, now):
                 # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
                 notice = None
@@ -167,8 +186,6 @@ class Study(EditedQuestions, commands.Cog):
                     notice = {"content": f"One question every {self.per:.0f} seconds, "
                                          f"please: ask again in {max(1, round(wait))} s."}
                 return Outcome(notice, limited=True)
-        if not reading.text:
-            return Outcome({"content": ASK_ME}, counted=True)
         answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
                                       message.author.id, earlier.question_id if earlier else None)
         return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)

@@ -5,8 +5,9 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
   message with that text would be answered (embed, buttons); the 👍/👎 buttons then name
   the question logged for the new text, which marks the earlier one replaced (its votes stay
   with the answer they were cast on). New text that is no longer a question for the bot
-  (chatter, emptied, the bot's mention taken out) deletes the reply; a message the bot
-  said nothing to that is edited into a question is answered like a new one.
+  (chatter, emptied, the bot's mention taken out) deletes the reply, except that one still
+  asked of the bot directly (a DM, an @mention) edited into chatter ("ok thanks") keeps it; a
+  message the bot said nothing to that is edited into a question is answered like a new one.
 - Only a change to the text as the bot reads it counts (`Reading.key`): Discord also sends
   MESSAGE_UPDATE when it adds a link preview, with the content and edit time unchanged.
 - Only within `EDIT_WINDOW` of the message's creation.
@@ -71,6 +72,10 @@ class EditedQuestions:
                     return False
             elif earlier.reading == reading.key:
                 return False  # the same question as the bot reads it
+            elif reading.mentioned and not reading.question:
+                # "ok thanks" typed over a question asked directly (Discord's ↑ edits the last message):
+                # the answer stays; a hint or a "glad to help" in its place would only lose it.
+                return False
             elif earlier.counted and earlier.reanswers >= REANSWERS:
                 if earlier.reanswers == REANSWERS and earlier.reply_id is not None:  # say so once
                     earlier.reanswers += 1
