@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.discord_bot.cogs.study import ASK_ME, WELCOME, Reading
+from bot.discord_bot.cogs.study import ASK_ME, SEARCHES, WELCOME, Reading
 from bot.discord_bot.ui import in_search_pool
 from tests.fake_discord import FakeDiscord
 
@@ -163,6 +163,60 @@ def test_chatter_asked_directly_gets_a_hint_or_a_thanks_never_a_refusal(real_ind
                     said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
                     assert not any("doesn't cover" in text for text in said_anything)
                     assert [q for (q,) in bot.state.db.query("SELECT query FROM questions")] == ["what is lora?"]
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=120)
+
+
+def test_a_question_left_unanswered_costs_no_cooldown_but_silent_searches_are_bounded(real_index_path, real_embedder,
+                                                                                      tmp_path) -> None:
+    # A study-channel question the bot said nothing to once took the cooldown: the asker's @mention
+    # right after was told "ask again in 8 s", though from their side they had asked once.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+    unanswered = "what is the capital of france?"  # off the glossary: silence in a study channel
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            bob = fake.add_user("bob")
+            fake.add_member(guild, bob)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = lambda: 1_000_000.0  # time stands still: nothing waits out a cooldown
+                    handled = record_handled(cog)
+
+                    async def ask(text: str, author) -> dict | None:
+                        sent = await fake.send_message(study, text, author=author)
+                        await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
+                        replies = [m.message for m in fake.channel_messages if (m.message.get("message_reference")
+                                                                                or {}).get("message_id") == str(sent.id)]
+                        return replies[0] if replies else None
+
+                    def searched(user) -> int:
+                        return bot.state.db.query("SELECT count(*) FROM questions WHERE user_hash = ?",
+                                                  [bot.user_hash(user.id)])[0][0]
+
+                    assert await ask(unanswered, alice) is None and searched(alice) == 1
+                    answer = await ask(f"{fake.bot_user.mention} what is lora?", alice)
+                    assert answer and answer["embeds"]  # answered, not told to wait
+                    # a reply does take the cooldown
+                    notice = await ask(f"{fake.bot_user.mention} what is attention?", alice)
+                    assert notice and "ask again in" in notice["content"]
+                    assert await ask("what is qlora?", alice) is None and searched(alice) == 2
+
+                    # silent searches come from an allowance of their own: past it, not even searched
+                    for _ in range(SEARCHES + 2):
+                        assert await ask(unanswered, bob) is None
+                    assert searched(bob) == SEARCHES
+                    assert await ask("what is lora?", bob) is None and searched(bob) == SEARCHES
+                    # ... which a direct ask does not draw on
+                    answer = await ask(f"{fake.bot_user.mention} what is lora?", bob)
+                    assert answer and answer["embeds"]
                     assert not fake.errors
                     assert_no_pings(fake)
             assert not errors.records, errors.messages()

@@ -40,7 +40,17 @@ _HW_QUESTION = re.compile(r"hw (?:do|does|did|to|can|could|would|should|much|man
 # "difference between bf16 and fp16". "vs" must stand between two words, and not be VS Code.
 _COMPARISON = re.compile(r"^(?:compare|comparison (?:of|between)|diff(?:erences?)? (?:between|of))\b"
                          r"|\S\s+(?:vs\.?|versus)\s+(?!code\b)\S")
+# Replies to questions: one every COOLDOWN_SECONDS a person (a direct ask on that wait is told
+# when to ask again). Only a reply takes it: a study-channel message is searched before the bot
+# knows whether it will say anything, and when it says nothing (unsure, not covered) its author,
+# who heard nothing, must not find their next direct question refused. The cooldown is held while
+# such a message is searched (so a burst of messages costs one search) and given back after a
+# silent one. What bounds the silent searches is a separate, larger allowance, taken by every
+# study-channel search, answered or not: SEARCHES in SEARCHES_PER seconds a person. A person's
+# searches are thus at most SEARCHES a minute in study channels plus one per cooldown asked
+# directly (a direct ask always gets a reply, so it takes the cooldown and not the allowance).
 COOLDOWN_SECONDS = 10.0
+SEARCHES, SEARCHES_PER = 10, 60.0
 # What a direct ask with nothing to look up gets ("hi", "ok", a bare mention; "thanks!", "👍"): a hint,
 # or an acknowledgement, never "The glossary doesn't cover “thanks!”". At most one per `per` a person.
 ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
@@ -99,7 +109,7 @@ class Outcome:
     """What to say to a message: `reply` is a message's fields (None: say nothing)."""
 
     reply: dict[str, Any] | None = None
-    counted: bool = False            # it took its author's cooldown
+    counted: bool = False            # it was searched, paid for by its author's cooldown or search allowance
     question_id: int | None = None   # the question logged for it, if it was searched
     limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
     elsewhere: bool = False          # not asked directly, and not in a study channel (any more)
@@ -113,6 +123,8 @@ class Study(EditedQuestions, commands.Cog):
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
         self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # ASK_ME, WELCOME
+        # study-channel searches, answered or not (see COOLDOWN_SECONDS)
+        self.searches = commands.CooldownMapping.from_cooldown(SEARCHES, SEARCHES_PER, commands.BucketType.user)
         self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
 
     def strip_mentions(self, message: discord.Message) -> str:
@@ -172,7 +184,7 @@ class Study(EditedQuestions, commands.Cog):
             return Outcome(elsewhere=True)  # before `asks`: an edit there changes nothing (study_edits.py)
         if not reading.asks:
             return Outcome()
-        now = self.clock()
+        now, held = self.clock(), False
         if not reading.question:  # asked directly, but nothing to look up: a bare mention, "hi", "thanks!"
             if self.hints.update_rate_limit(message, now):
                 return Outcome(limited=True)  # "hi hi hi": one hint is enough
@@ -186,9 +198,19 @@ class Study(EditedQuestions, commands.Cog):
                     notice = {"content": f"One question every {self.per:.0f} seconds, "
                                          f"please: ask again in {max(1, round(wait))} s."}
                 return Outcome(notice, limited=True)
+            if not reading.mentioned:  # a study channel: the cooldown is held for a reply that may not come
+                if self.searches.update_rate_limit(message, now):
+                    self.cooldown.get_bucket(message, now).reset()
+                    return Outcome(limited=True)
+                held = True
         answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
                                       message.author.id, earlier.question_id if earlier else None)
-        return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)
+        fields = self.render(answer, reading)
+        if held and fields is None:
+            # Silence costs the author no reply cooldown. (A direct ask that came while this was
+            # searched was refused: a narrow race, as both are sent within a search's time.)
+            self.cooldown.get_bucket(message, now).reset()
+        return Outcome(fields, counted=True, question_id=answer.question_id)
 
     def render(self, answer, reading: Reading) -> dict[str, Any] | None:
         """An answer as a reply's fields; None when unsure and not asked directly (the question is

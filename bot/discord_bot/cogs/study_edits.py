@@ -11,9 +11,10 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
 - Only a change to the text as the bot reads it counts (`Reading.key`): Discord also sends
   MESSAGE_UPDATE when it adds a link preview, with the content and edit time unchanged.
 - Only within `EDIT_WINDOW` of the message's creation.
-- Limits: a message that took its author's cooldown is answered again without taking it
-  anew, at most `REANSWERS` times; anything else (a message that was chatter, or came
-  while its author was on cooldown) is a new question, under the cooldown.
+- Limits: a message that was searched (paid for by its author's cooldown or, in a study
+  channel, search allowance: study.py) is answered again without paying anew, at most
+  `REANSWERS` times; anything else (a message that was chatter, or came while its author
+  was on cooldown) is a new question, under the cooldown.
 - In a channel that is no longer a study channel, an edit changes nothing (the answer given
   there stands), unless the message asked the bot directly (an @mention is answered anywhere).
 - A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
@@ -37,9 +38,9 @@ log = logging.getLogger(__name__)
 # minute or two. Later, people below have read and answered the reply: rewriting it then
 # would change what their messages refer to (and the message map need keep no more).
 EDIT_WINDOW = timedelta(minutes=5)
-# Answers to one message's edits, on top of its first. The user's cooldown paid for the
-# message; typo fixes should not wait it out again. Bounded per message, as each message
-# needs the cooldown first: at most 1 + REANSWERS searches per user per cooldown period.
+# Answers to one message's edits, on top of its first. The user's cooldown (or search
+# allowance) paid for the message; typo fixes should not wait it out again. Bounded per
+# message, as each message needs paying for first: at most 1 + REANSWERS searches each.
 REANSWERS = 3
 TOO_MANY_EDITS = ("That question changed more than {n} times, so I stopped following its edits: "
                   "ask it again in a new message.")
