@@ -30,7 +30,10 @@ class Asked:
                                # edits of it are re-answers
     reply_id: int | None       # the bot's reply to it, if there is one
     question_id: int | None    # the logged question (votes refer to it); an edit's replaces it
-    reanswers: int = 0         # how often an edit was answered
+    reanswers: int = 0         # how often an edit changed the reply (edited, sent or deleted it)
+    look: tuple | None = None  # what the reply shows (study.appearance), None without one
+    searches: int = 0          # how often an edit was searched, the reply changed or not
+    stopped: bool = False      # its edits are no longer followed (study_edits.py)
 
 
 class AskedMessages:

@@ -26,7 +26,7 @@ from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
-from .study_edits import EditedQuestions
+from .study_edits import EditedQuestions, appearance
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
@@ -113,6 +113,8 @@ class Outcome:
     question_id: int | None = None   # the question logged for it, if it was searched
     limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
     elsewhere: bool = False          # not asked directly, and not in a study channel (any more)
+    stopped: bool = False            # an edit's new reply would differ, and may not (nothing logged)
+
 
 
 class Study(EditedQuestions, commands.Cog):
@@ -177,9 +179,13 @@ class Study(EditedQuestions, commands.Cog):
             self.remember(message, reading, outcome, reply_id)
             return outcome.reply is not None
 
-    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None) -> Outcome:
+    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None, *,
+                      may_change: bool = True) -> Outcome:
         """What to say to the message as `reading` reads it. `earlier`: what was said to it
-        before an edit; one that took the cooldown then is answered again without it."""
+        before an edit; one that was searched then is answered again without paying anew.
+        An edit's answer is logged only when it changes the reply (else the 👍/👎 already
+        shown keep voting on the question logged before) or there is none (for the gaps
+        report); with `may_change` False, one that would change the reply is `stopped`."""
         if not reading.mentioned and not await self.in_study_channel(message):
             return Outcome(elsewhere=True)  # before `asks`: an edit there changes nothing (study_edits.py)
         if not reading.asks:
@@ -203,13 +209,21 @@ class Study(EditedQuestions, commands.Cog):
                     self.cooldown.get_bucket(message, now).reset()
                     return Outcome(limited=True)
                 held = True
-        answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
-                                      message.author.id, earlier.question_id if earlier else None)
+        guild_id = message.guild.id if message.guild else None
+        answer = await in_search_pool(self._answer, reading.text, guild_id, message.author.id, earlier is None)
         fields = self.render(answer, reading)
         if held and fields is None:
             # Silence costs the author no reply cooldown. (A direct ask that came while this was
             # searched was refused: a narrow race, as both are sent within a search's time.)
             self.cooldown.get_bucket(message, now).reset()
+        if earlier is not None:
+            look = appearance(fields)
+            if look != earlier.look and not may_change:
+                return Outcome(counted=True, stopped=True)
+            if look != earlier.look or look is None:
+                answer.question_id = await in_search_pool(self._log, reading.text, guild_id, message.author.id,
+                                                          answer, earlier.question_id)
+                fields = self.render(answer, reading)
         return Outcome(fields, counted=True, question_id=answer.question_id)
 
     def render(self, answer, reading: Reading) -> dict[str, Any] | None:
@@ -233,26 +247,34 @@ class Study(EditedQuestions, commands.Cog):
                     "view": dynamic_view(view)}
         return {"content": render.not_found_text(reading.text, result)}
 
-    def _answer(self, text: str, guild_id: int | None, user_id: int, replaces: int | None = None):
-        """The search, with the server's aliases and note; the question logged for the gaps report
-        (`replaces`: the question logged for this message before its author edited it)."""
+    def _answer(self, text: str, guild_id: int | None, user_id: int, log: bool = True):
+        """The search, with the server's aliases and note; with `log`, the question logged for
+        the gaps report and the votes."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
-        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
+        answer.question_id = self._log(text, guild_id, user_id, answer) if log else None
         return answer
 
+    def _log(self, text: str, guild_id: int | None, user_id: int, answer, replaces: int | None = None) -> int | None:
+        """The question logged (`replaces`: the one logged for this message before its author edited it)."""
+        return self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
+
     def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
-                 earlier: Asked | None = None) -> None:
-        """Keep what was said to the message, for its edits: once it took the cooldown or got a reply."""
+                 earlier: Asked | None = None, *, changed: bool = True) -> None:
+        """Keep what was said to the message, for its edits: once it was searched or got a reply.
+        `changed`: an edit changed the reply (sent, edited or deleted it)."""
         counted = outcome.counted or (earlier is not None and earlier.counted)
         if not counted and reply_id is None:
             self.asked.forget(message.id)  # nothing said, nothing spent: an edit of it is a new question
             return
         question_id = outcome.question_id if outcome.question_id is not None else (
             earlier.question_id if earlier else None)
-        reanswers = 0 if earlier is None else earlier.reanswers + int(earlier.counted and outcome.counted)
+        reanswered = earlier is not None and earlier.counted and outcome.counted
+        reanswers = 0 if earlier is None else earlier.reanswers + int(reanswered and changed)
+        searches = 0 if earlier is None else earlier.searches + int(reanswered)
+        look = appearance(outcome.reply) if reply_id is not None else None
         self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
-                                         reanswers))
+                                         reanswers, look, searches))
 
     async def reply(self, message: discord.Message, **kwargs) -> int | None:
         """Reply to the message; the reply's id, or None if Discord refused it."""
