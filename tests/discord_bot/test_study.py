@@ -193,8 +193,8 @@ def test_a_question_left_unanswered_costs_no_cooldown_but_silent_searches_are_bo
                     async def ask(text: str, author) -> dict | None:
                         sent = await fake.send_message(study, text, author=author)
                         await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
-                        replies = [m.message for m in fake.channel_messages if (m.message.get("message_reference")
-                                                                                or {}).get("message_id") == str(sent.id)]
+                        replies = [m.message for m in fake.channel_messages
+                                   if (m.message.get("message_reference") or {}).get("message_id") == str(sent.id)]
                         return replies[0] if replies else None
 
                     def searched(user) -> int:

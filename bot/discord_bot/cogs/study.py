@@ -3,8 +3,9 @@
 Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
 glossary does not cover it). Chatter asked directly ("hi", "thanks!") gets a hint
-or a "glad to help", and in a study channel nothing. Without the Message Content intent Discord only
-shows the bot the text of messages that mention it, so empty content is normal.
+or a "glad to help", and in a study channel nothing. Without the Message Content
+intent Discord only shows the bot the text of messages that mention it, so empty
+content is normal.
 A question edited soon after it was asked is answered again (study_edits.py).
 """
 
@@ -114,7 +115,6 @@ class Outcome:
     limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
     elsewhere: bool = False          # not asked directly, and not in a study channel (any more)
     stopped: bool = False            # an edit's new reply would differ, and may not (nothing logged)
-
 
 
 class Study(EditedQuestions, commands.Cog):
