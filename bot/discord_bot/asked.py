@@ -14,10 +14,11 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
-# One entry per message that took a user's cooldown or got a reply: at most one a user per
-# cooldown (10 s), so 1,000 hold 200 people asking every 10 s for the whole edit window
-# (5 min). Past that the oldest are forgotten, and an edit to a message at least as old is
-# ignored (`may_be_new`), never answered twice.
+# One entry per message that was searched or got a reply: a person's searches are bounded
+# (study.py: at most 10 a minute in study channels, one per 10 s asked directly), and people
+# asking at a human pace, a question a minute, make 5 each in the edit window (5 min), so
+# 1,000 hold 200 of them. Past that the oldest are forgotten, and an edit to a message at
+# least as old is ignored (`may_be_new`), never answered twice.
 KEPT = 1000
 
 
@@ -25,10 +26,14 @@ KEPT = 1000
 class Asked:
     reading: tuple[str, bool]  # (question as searched, asked directly): what an edit must change
     created: float             # the message's creation, Unix time
-    counted: bool              # it took its author's cooldown: edits of it are re-answers
+    counted: bool              # it was searched (paid by its author's cooldown or search allowance):
+                               # edits of it are re-answers
     reply_id: int | None       # the bot's reply to it, if there is one
     question_id: int | None    # the logged question (votes refer to it); an edit's replaces it
-    reanswers: int = 0         # how often an edit was answered
+    reanswers: int = 0         # how often an edit changed the reply (edited, sent or deleted it)
+    look: tuple | None = None  # what the reply shows (study.appearance), None without one
+    searches: int = 0          # how often an edit was searched, the reply changed or not
+    stopped: bool = False      # its edits are no longer followed (study_edits.py)
 
 
 class AskedMessages:

@@ -142,11 +142,11 @@ _FRAMING = re.compile(
     r"(?:^|(?<=[\s,.:;!?(/]))"
     r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
-    r"|(?:what|wht|waht|whta|wat)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
+    r"|(?:what|wht|waht|whta|wat|wut)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
     r"|meaning of|explain|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
     # "how does LoRA work", "how the KV cache works": asked about as plainly as "what is LoRA"
-    r"|how (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
-    r"|how(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"
+    r"|(?:how|hw) (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
+    r"|(?:how|hw)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"
     r"\s*:?\s+(?:an?\s+|the\s+)?",
     re.IGNORECASE,
 )
@@ -187,7 +187,7 @@ def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: 
     if found[-1].group(0).lower().startswith(("explain", "can", "could", "would", "will")):
         inner = _LEADING_WH.sub("", inner)  # "explain what LoRA is" → "LoRA is"
     inner = _STAND_FOR.sub("", inner)
-    if found[-1].group(0).lower().startswith("how"):
+    if found[-1].group(0).lower().startswith(("how", "hw")):
         inner = _WORKS.sub("", inner, count=1)  # "how does LoRA work in SD" → "LoRA in SD"
     end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:

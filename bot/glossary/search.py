@@ -54,8 +54,10 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "EXACT", "ALIAS", "FUZZY", "MENTION
            "SUGGESTIONS", "MAX_QUERY_CHARS", "Hit", "SearchResult", "Related", "Searcher", "clean_query"]
 
 
-# A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …".
+# A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …",
+# "compare adam and sgd", "diff between bf16 and fp16".
 _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|better than|same as)\b"
+                     r"|^(?:compare|diff)\b"
                      r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
 
 

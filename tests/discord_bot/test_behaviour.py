@@ -32,6 +32,24 @@ def test_looks_like_question() -> None:
     assert not looks_like_question("")
 
 
+@pytest.mark.parametrize("text", [
+    "lora vs qlora", "adam vs adamw vs sgd", "bf16 vs. fp16", "Compare adam, adamw and sgd",
+    "difference between lora and qlora", "diff between bf16 and fp16",
+    "wat is grpo", "wats grpo", "whats grpo", "wut is rlhf", "hw does lora work",
+])
+def test_comparisons_and_misspelt_question_words_are_questions(text) -> None:
+    assert looks_like_question(text)
+
+
+@pytest.mark.parametrize("text", [
+    "good morning all", "see you later", "lol", "wut", "wat", "brb", "me too", "nice one",
+    "hw is due friday", "I compared lora and qlora yesterday", "that was the difference",
+    "opened it in vs code", "the vs",
+])
+def test_chatter_stays_chatter(text) -> None:
+    assert not looks_like_question(text)
+
+
 @pytest.mark.parametrize(("age", "left"), [(0.0, RESPOND_WITHIN), (1.5, RESPOND_WITHIN - 1.5), (5.0, 0.0),
                                            (-30.0, RESPOND_WITHIN)])
 def test_defer_deadline_counts_from_the_interaction_creation(age: float, left: float) -> None:

@@ -1,14 +1,17 @@
 """Edited questions: the bot's reply follows a question edited soon after it was asked (in a
 study channel, a mention, a DM), as a fresh answer to the new text would look; a link
-preview, an edit the bot reads as the same question, a late edit or one past the per-message
-limit changes nothing; chatter edited into a question is a new question, cooldown and all."""
+preview, an edit the bot reads as the same question or whose answer looks the same, a late
+edit or one past the per-message limit changes nothing (the last answer stays); chatter
+edited into a question is a new question, cooldown and all."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.discord_bot.cogs.study_edits import EDIT_WINDOW, REANSWERS
+from bot.discord_bot.cogs.study import Reading
+from bot.discord_bot.cogs.study_edits import EDIT_SEARCHES, EDIT_WINDOW, REANSWERS, appearance
 from bot.discord_bot.ui import in_search_pool
 from tests.fake_discord import FakeDiscord
 
@@ -105,11 +108,14 @@ def test_an_edited_question_gets_its_reply_edited_into_the_new_answer(real_index
                     expected = await in_search_pool(bot.answer, "what is qlora?")
                     assert fake.messages[reply_id]["embeds"][0]["title"] == expected.entry.term
 
-                    # past REANSWERS answered edits: said once, then edits are left alone
+                    # past REANSWERS changed answers: the last answer stays, a line under it says so once,
+                    # then edits are left alone
                     assert REANSWERS == 3
+                    last = copy.deepcopy(fake.messages[reply_id])
                     assert await edit("what is adam?", 6)
                     assert "new message" in fake.messages[reply_id]["content"]
-                    assert not fake.messages[reply_id]["embeds"] and not button_ids(fake.messages[reply_id])
+                    assert fake.messages[reply_id]["embeds"] == last["embeds"]
+                    assert button_ids(fake.messages[reply_id]) == button_ids(last)
                     patches = len(_edits_to(fake, reply_id))
                     assert not await edit("what is lora?", 7)
                     assert len(_edits_to(fake, reply_id)) == patches
@@ -299,3 +305,117 @@ def test_a_question_deleted_soon_after_takes_the_reply_with_it(real_index_path, 
             assert not errors.records, errors.messages()
 
     run(scenario, timeout=120)
+
+
+def test_edits_in_a_channel_that_is_no_longer_a_study_channel_change_nothing(real_index_path, real_embedder,
+                                                                               tmp_path) -> None:
+    # The bot once deleted its answer there: the edit went unanswered, as a question outside a
+    # study channel does, and "unanswered" deleted the reply.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = iter(range(10**9, 10**10, 3600)).__next__  # no cooldowns in the way
+                    edits = record_edits(cog)
+
+                    async def edit(message, text: str) -> bool:
+                        n = len(edits.get(message.id, [])) + 1
+                        await fake.edit_message(message.payload, text)
+                        await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
+                        return edits[message.id][-1]
+
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    mention = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+                    mention_reply = await fake.wait_for_channel_message(study, after=mention, timeout=10)
+                    answer = reply.message["embeds"]
+                    bot.state.update_config(guild.id, study_channels=())
+
+                    assert not await edit(asked, "what is attention?")
+                    assert not await edit(asked, "nvm, found it")
+                    assert fake.messages[reply.id]["embeds"] == answer and _edits_to(fake, reply.id) == []
+
+                    # a direct @mention is answered anywhere: its edit still is
+                    assert await edit(mention, f"{fake.bot_user.mention} what is attention?")
+                    expected = await in_search_pool(bot.answer, "what is attention?")
+                    assert fake.messages[mention_reply.id]["embeds"][0]["title"] == expected.entry.term
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=120)
+
+
+def test_an_edit_that_leaves_the_answer_as_it_is_costs_nothing(real_index_path, real_embedder, tmp_path) -> None:
+    # Adding a "?" or an @everyone once took one of the REANSWERS, and the edit after the third
+    # replaced the whole answer with "That question changed more than 3 times…".
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, study = study_server(fake, state_path)
+            bob = fake.add_user("bob")
+            fake.add_member(guild, bob)
+            with error_logs() as errors:
+                async with running(fake, make_bot(settings, real_embedder)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    cog.clock = lambda: 1_000_000.0  # time stands still: alice stays on cooldown throughout
+                    edits = record_edits(cog)
+
+                    async def edit(text: str) -> bool:
+                        n = len(edits.get(asked.id, [])) + 1
+                        await fake.edit_message(asked.payload, text)
+                        await fake.wait_for(lambda: len(edits.get(asked.id, [])) == n, what=f"edit {n} handled")
+                        return edits[asked.id][-1]
+
+                    async def shown(text: str):
+                        return appearance(cog.render(await in_search_pool(bot.answer, text), Reading(text, False)))
+
+                    asked = await fake.send_message(study, "what is adamw", author=alice)
+                    first = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    reply_id, question = first.id, _feedback_question(first.message)
+                    small = ("what is adamw?", "@everyone what is adamw??", "what is AdamW ?")
+                    for text in small:  # the bot reads each as another question, whose answer looks the same
+                        assert await shown(text) == await shown("what is adamw"), text
+                        assert not await edit(text)
+                    assert _edits_to(fake, reply_id) == []
+                    assert fake.messages[reply_id] == first.message
+                    # the votes still go to the question asked; nothing was logged for the small edits
+                    assert [q for (q,) in bot.state.db.query("SELECT question_id FROM questions")] == [question]
+
+                    # so all REANSWERS real changes are still followed
+                    for text in ("what is adam?", "what is sgd?", "what is lora?"):
+                        assert await edit(text)
+                        expected = await in_search_pool(bot.answer, text)
+                        assert fake.messages[reply_id]["embeds"][0]["title"] == expected.entry.term
+                    # the next one is not, and the answer stays, with a line saying so under it
+                    last = copy.deepcopy(fake.messages[reply_id])
+                    assert await edit("what is qlora?")
+                    kept = fake.messages[reply_id]
+                    assert kept["embeds"] == last["embeds"] and kept["components"] == last["components"]
+                    assert "new message" in kept["content"]
+                    assert not await edit("what is attention?")
+                    assert fake.messages[reply_id] == kept
+
+                    # free edits are searched all the same: EDIT_SEARCHES bound them, the answer kept
+                    asked = await fake.send_message(study, "what is adamw", author=bob)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    for n in range(EDIT_SEARCHES):
+                        assert not await edit("what is adamw" + "?" * (n % 2 + 1))
+                    assert await edit("what is lora?")
+                    assert fake.messages[reply.id]["embeds"] == reply.message["embeds"]
+                    assert "new message" in fake.messages[reply.id]["content"]
+                    assert len([m for m in fake.channel_messages if m.channel_id == study.id]) == 2
+                    assert not fake.errors
+                    assert_no_pings(fake)
+            assert not errors.records, errors.messages()
+
+    run(scenario, timeout=180)

@@ -187,6 +187,7 @@ def test_full_width_and_mathematical_letters_read_as_plain_letters():
     ("define: KV-Cache", "KV-Cache"),
     ("wht is rlhf", "rlhf"),
     ("waht's lora", "lora"),
+    ("wut is grpo", "grpo"),
 ])
 def test_framing_typed_as_a_command_or_asking_for_plain_words(typed, subject):
     assert framed_subject(typed, whole_sentence=True) == subject
@@ -202,6 +203,8 @@ def test_words_that_only_contain_a_framing_frame_nothing(text):
     ("explain how the KV cache works", "KV cache"),
     ("how does flash attention actually work", "flash attention"),
     ("how does lora reduce memory", None),
+    ("hw does lora work", "lora"),  # typed in a hurry
+    ("hw is due friday", None),
 ])
 def test_how_a_name_works_is_a_framing_too(text, subject):
     assert framed_subject(text) == subject

@@ -363,6 +363,8 @@ def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
     ("should I use adam or sgd", ["Adam", "SGD"]),
     ("what is the difference between adam and adamw", ["Adam", "AdamW"]),
     ("what is rlhf, what is dpo, and what is ppo", ["RLHF", "DPO", "PPO"]),
+    ("compare adam, adamw and sgd", ["Adam", "AdamW", "SGD"]),
+    ("diff between lora and qlora", ["LoRA", "QLoRA"]),
 ])
 def test_entries_asked_about_together_are_set_side_by_side_in_the_order_named(searcher, question, asked):
     # Whichever the ranker puts first and however sure it is, each side is named as written.
@@ -473,6 +475,7 @@ def test_a_refusal_names_an_entry_the_question_misspells_twice(searcher):
     ("how does lora work", "LoRA"),  # the ranker alone put Lorax / S-LoRA first
     ("how does attention work?", "Attention"),  # … and Temporal attention
     ("explain how the kv cache works", "KV cache"),
+    ("hw does lora work", "LoRA"),
 ])
 def test_how_does_a_named_entry_work_is_answered_like_what_is_it(searcher, question, term):
     result = searcher.search(question)

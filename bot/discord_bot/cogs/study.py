@@ -2,8 +2,10 @@
 
 Confident answers are posted as replies; when unsure the bot stays quiet
 unless it was mentioned, in which case it says what it found (or that the
-glossary does not cover it). Without the Message Content intent Discord only
-shows the bot the text of messages that mention it, so empty content is normal.
+glossary does not cover it). Chatter asked directly ("hi", "thanks!") gets a hint
+or a "glad to help", and in a study channel nothing. Without the Message Content
+intent Discord only shows the bot the text of messages that mention it, so empty
+content is normal.
 A question edited soon after it was asked is answered again (study_edits.py).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,24 +27,60 @@ from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
-from .study_edits import EditedQuestions
+from .study_edits import EditedQuestions, appearance
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
     ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
 )
+# Question words as typed in a hurry; alone ("wut") they are a reaction, not a question.
+MISSPELT_QUESTION_WORDS = frozenset(["wat", "wats", "wut", "wht", "waht", "whta"])
+# "hw" is "how" only before the words that carry a question on ("hw does LoRA work"): it is also homework.
+_HW_QUESTION = re.compile(r"hw (?:do|does|did|to|can|could|would|should|much|many|come)\b")
+# Comparisons typed without "?" or a question word: "lora vs qlora", "compare adam, adamw and sgd",
+# "difference between bf16 and fp16". "vs" must stand between two words, and not be VS Code.
+_COMPARISON = re.compile(r"^(?:compare|comparison (?:of|between)|diff(?:erences?)? (?:between|of))\b"
+                         r"|\S\s+(?:vs\.?|versus)\s+(?!code\b)\S")
+# Replies to questions: one every COOLDOWN_SECONDS a person (a direct ask on that wait is told
+# when to ask again). Only a reply takes it: a study-channel message is searched before the bot
+# knows whether it will say anything, and when it says nothing (unsure, not covered) its author,
+# who heard nothing, must not find their next direct question refused. The cooldown is held while
+# such a message is searched (so a burst of messages costs one search) and given back after a
+# silent one. What bounds the silent searches is a separate, larger allowance, taken by every
+# study-channel search, answered or not: SEARCHES in SEARCHES_PER seconds a person. A person's
+# searches are thus at most SEARCHES a minute in study channels plus one per cooldown asked
+# directly (a direct ask always gets a reply, so it takes the cooldown and not the allowance).
 COOLDOWN_SECONDS = 10.0
+SEARCHES, SEARCHES_PER = 10, 60.0
+# What a direct ask with nothing to look up gets ("hi", "ok", a bare mention; "thanks!", "👍"): a hint,
+# or an acknowledgement, never "The glossary doesn't cover “thanks!”". At most one per `per` a person.
 ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
+WELCOME = "Glad to help! Ask me about another term any time."
+_THANKS = re.compile(r"\b(?:thanks|thank (?:you|u)|thx|tysm|tyvm|ty|cheers|appreciate(?:d| it)?)\b", re.IGNORECASE)
+
+
+def acknowledges(text: str) -> bool:
+    """Whether chatter thanks the bot or nods at it: a thanks, or nothing but emoji ("👍", "🙏")."""
+    if _THANKS.search(text):
+        return True
+    return not any(ch.isalnum() for ch in text) and any(unicodedata.category(ch) == "So" for ch in text)
 
 
 def looks_like_question(text: str) -> bool:
-    text = text.strip()
+    """Whether a study channel's message asks something: it ends with "?", starts with a question
+    word (or a common misspelling of one), or compares terms. Chatter that passes costs a search,
+    never a reply: only a confident answer is posted in a study channel."""
+    text = text.strip().lower()
     if not text:
         return False
     if text.endswith("?"):
         return True
-    first = re.split(r"[\s,:;!.]+", text.lower(), maxsplit=1)[0]
-    return first in QUESTION_WORDS
+    first, *rest = re.split(r"[\s,:;!.]+", text, maxsplit=1)
+    if first in QUESTION_WORDS:
+        return True
+    if first in MISSPELT_QUESTION_WORDS:
+        return bool(rest and rest[0])
+    return bool(_HW_QUESTION.match(text) or _COMPARISON.search(text))
 
 
 @dataclass(frozen=True)
@@ -71,9 +110,11 @@ class Outcome:
     """What to say to a message: `reply` is a message's fields (None: say nothing)."""
 
     reply: dict[str, Any] | None = None
-    counted: bool = False            # it took its author's cooldown
+    counted: bool = False            # it was searched, paid for by its author's cooldown or search allowance
     question_id: int | None = None   # the question logged for it, if it was searched
     limited: bool = False            # refused by the cooldown: any earlier reply stays as it is
+    elsewhere: bool = False          # not asked directly, and not in a study channel (any more)
+    stopped: bool = False            # an edit's new reply would differ, and may not (nothing logged)
 
 
 class Study(EditedQuestions, commands.Cog):
@@ -83,6 +124,9 @@ class Study(EditedQuestions, commands.Cog):
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
+        self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # ASK_ME, WELCOME
+        # study-channel searches, answered or not (see COOLDOWN_SECONDS)
+        self.searches = commands.CooldownMapping.from_cooldown(SEARCHES, SEARCHES_PER, commands.BucketType.user)
         self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
 
     def strip_mentions(self, message: discord.Message) -> str:
@@ -135,15 +179,24 @@ class Study(EditedQuestions, commands.Cog):
             self.remember(message, reading, outcome, reply_id)
             return outcome.reply is not None
 
-    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None) -> Outcome:
+    async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None, *,
+                      may_change: bool = True) -> Outcome:
         """What to say to the message as `reading` reads it. `earlier`: what was said to it
-        before an edit; one that took the cooldown then is answered again without it."""
+        before an edit; one that was searched then is answered again without paying anew.
+        An edit's answer is logged only when it changes the reply (else the 👍/👎 already
+        shown keep voting on the question logged before) or there is none (for the gaps
+        report); with `may_change` False, one that would change the reply is `stopped`."""
+        if not reading.mentioned and not await self.in_study_channel(message):
+            return Outcome(elsewhere=True)  # before `asks`: an edit there changes nothing (study_edits.py)
         if not reading.asks:
             return Outcome()
-        if not reading.mentioned and not await self.in_study_channel(message):
-            return Outcome()
+        now, held = self.clock(), False
+        if not reading.question:  # asked directly, but nothing to look up: a bare mention, "hi", "thanks!"
+            if self.hints.update_rate_limit(message, now):
+                return Outcome(limited=True)  # "hi hi hi": one hint is enough
+            # not under the cooldown: the question that follows a "hi" is answered at once
+            return Outcome({"content": WELCOME if acknowledges(reading.text) else ASK_ME})
         if earlier is None or not earlier.counted:
-            now = self.clock()
             if wait := self.cooldown.update_rate_limit(message, now):
                 # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
                 notice = None
@@ -151,11 +204,27 @@ class Study(EditedQuestions, commands.Cog):
                     notice = {"content": f"One question every {self.per:.0f} seconds, "
                                          f"please: ask again in {max(1, round(wait))} s."}
                 return Outcome(notice, limited=True)
-        if not reading.text:
-            return Outcome({"content": ASK_ME}, counted=True)
-        answer = await in_search_pool(self._answer, reading.text, message.guild.id if message.guild else None,
-                                      message.author.id, earlier.question_id if earlier else None)
-        return Outcome(self.render(answer, reading), counted=True, question_id=answer.question_id)
+            if not reading.mentioned:  # a study channel: the cooldown is held for a reply that may not come
+                if self.searches.update_rate_limit(message, now):
+                    self.cooldown.get_bucket(message, now).reset()
+                    return Outcome(limited=True)
+                held = True
+        guild_id = message.guild.id if message.guild else None
+        answer = await in_search_pool(self._answer, reading.text, guild_id, message.author.id, earlier is None)
+        fields = self.render(answer, reading)
+        if held and fields is None:
+            # Silence costs the author no reply cooldown. (A direct ask that came while this was
+            # searched was refused: a narrow race, as both are sent within a search's time.)
+            self.cooldown.get_bucket(message, now).reset()
+        if earlier is not None:
+            look = appearance(fields)
+            if look != earlier.look and not may_change:
+                return Outcome(counted=True, stopped=True)
+            if look != earlier.look or look is None:
+                answer.question_id = await in_search_pool(self._log, reading.text, guild_id, message.author.id,
+                                                          answer, earlier.question_id)
+                fields = self.render(answer, reading)
+        return Outcome(fields, counted=True, question_id=answer.question_id)
 
     def render(self, answer, reading: Reading) -> dict[str, Any] | None:
         """An answer as a reply's fields; None when unsure and not asked directly (the question is
@@ -178,26 +247,34 @@ class Study(EditedQuestions, commands.Cog):
                     "view": dynamic_view(view)}
         return {"content": render.not_found_text(reading.text, result)}
 
-    def _answer(self, text: str, guild_id: int | None, user_id: int, replaces: int | None = None):
-        """The search, with the server's aliases and note; the question logged for the gaps report
-        (`replaces`: the question logged for this message before its author edited it)."""
+    def _answer(self, text: str, guild_id: int | None, user_id: int, log: bool = True):
+        """The search, with the server's aliases and note; with `log`, the question logged for
+        the gaps report and the votes."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
-        answer.question_id = self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
+        answer.question_id = self._log(text, guild_id, user_id, answer) if log else None
         return answer
 
+    def _log(self, text: str, guild_id: int | None, user_id: int, answer, replaces: int | None = None) -> int | None:
+        """The question logged (`replaces`: the one logged for this message before its author edited it)."""
+        return self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
+
     def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
-                 earlier: Asked | None = None) -> None:
-        """Keep what was said to the message, for its edits: once it took the cooldown or got a reply."""
+                 earlier: Asked | None = None, *, changed: bool = True) -> None:
+        """Keep what was said to the message, for its edits: once it was searched or got a reply.
+        `changed`: an edit changed the reply (sent, edited or deleted it)."""
         counted = outcome.counted or (earlier is not None and earlier.counted)
         if not counted and reply_id is None:
             self.asked.forget(message.id)  # nothing said, nothing spent: an edit of it is a new question
             return
         question_id = outcome.question_id if outcome.question_id is not None else (
             earlier.question_id if earlier else None)
-        reanswers = 0 if earlier is None else earlier.reanswers + int(earlier.counted and outcome.counted)
+        reanswered = earlier is not None and earlier.counted and outcome.counted
+        reanswers = 0 if earlier is None else earlier.reanswers + int(reanswered and changed)
+        searches = 0 if earlier is None else earlier.searches + int(reanswered)
+        look = appearance(outcome.reply) if reply_id is not None else None
         self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
-                                         reanswers))
+                                         reanswers, look, searches))
 
     async def reply(self, message: discord.Message, **kwargs) -> int | None:
         """Reply to the message; the reply's id, or None if Discord refused it."""

@@ -5,14 +5,24 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
   message with that text would be answered (embed, buttons); the 👍/👎 buttons then name
   the question logged for the new text, which marks the earlier one replaced (its votes stay
   with the answer they were cast on). New text that is no longer a question for the bot
-  (chatter, emptied, the bot's mention taken out) deletes the reply; a message the bot
-  said nothing to that is edited into a question is answered like a new one.
+  (chatter, emptied, the bot's mention taken out) deletes the reply, except that one still
+  asked of the bot directly (a DM, an @mention) edited into chatter ("ok thanks") keeps it; a
+  message the bot said nothing to that is edited into a question is answered like a new one.
 - Only a change to the text as the bot reads it counts (`Reading.key`): Discord also sends
   MESSAGE_UPDATE when it adds a link preview, with the content and edit time unchanged.
+  And only a change to the reply: an edit whose answer would look the same (`appearance`:
+  text, embed, buttons; "what is adamw" → "what is adamw?", an @everyone added) leaves the
+  reply and its 👍/👎 as they are, logs nothing and costs nothing.
 - Only within `EDIT_WINDOW` of the message's creation.
-- Limits: a message that took its author's cooldown is answered again without taking it
-  anew, at most `REANSWERS` times; anything else (a message that was chatter, or came
-  while its author was on cooldown) is a new question, under the cooldown.
+- Limits: a message that was searched (paid for by its author's cooldown or, in a study
+  channel, search allowance: study.py) is answered again without paying anew; its reply
+  changes at most `REANSWERS` times, and its edits are searched at most `EDIT_SEARCHES`
+  times. Past either, its edits are no longer followed: the last reply stays as it is (a
+  good answer is never swapped for a notice, nor deleted) with a line under it saying so,
+  once. Anything else (a message that was chatter, or came while its author was on
+  cooldown) is a new question, under the cooldown.
+- In a channel that is no longer a study channel, an edit changes nothing (the answer given
+  there stands), unless the message asked the bot directly (an @mention is answered anywhere).
 - A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
   in a channel people read); later, the answer stays for whoever read it.
 - What was said to which message is kept in memory (asked.py): after a restart, edits to
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -34,12 +45,32 @@ log = logging.getLogger(__name__)
 # minute or two. Later, people below have read and answered the reply: rewriting it then
 # would change what their messages refer to (and the message map need keep no more).
 EDIT_WINDOW = timedelta(minutes=5)
-# Answers to one message's edits, on top of its first. The user's cooldown paid for the
-# message; typo fixes should not wait it out again. Bounded per message, as each message
-# needs the cooldown first: at most 1 + REANSWERS searches per user per cooldown period.
+# Changes to one message's reply by its edits, on top of its first answer. The user's cooldown
+# (or search allowance) paid for the message; typo fixes should not wait it out again. An edit
+# that leaves the reply as it is (a "?" added, an @everyone) costs nothing; bounded per message,
+# as each message needs paying for first, by EDIT_SEARCHES searches however the reply fares.
 REANSWERS = 3
-TOO_MANY_EDITS = ("That question changed more than {n} times, so I stopped following its edits: "
-                  "ask it again in a new message.")
+EDIT_SEARCHES = 10
+# Added under the reply, which stays, when its question's edits stop being followed: the
+# answer is still the right one for what was asked before, and readers keep it.
+STOPPED_FOLLOWING = ("-# This answers an earlier version of the question: I've stopped following its edits. "
+                     "Ask again in a new message.")
+CONTENT_MAX = 2000
+
+
+def appearance(fields: dict[str, Any] | None) -> tuple | None:
+    """What a reply with these fields shows, to tell whether an edit changes it: its text, embed
+    and buttons, the 👍/👎 aside (they name the logged question, not what is shown)."""
+    if fields is None:
+        return None
+    embed, view = fields.get("embed"), fields.get("view")
+    rows = []
+    for row in view.to_components() if view is not None else []:
+        kept = [c for c in row.get("components", []) if not str(c.get("custom_id", "")).startswith(
+            render.FEEDBACK_PREFIX)]
+        if kept:
+            rows.append(kept)
+    return fields.get("content") or "", embed.to_dict() if embed is not None else None, rows
 
 
 class EditedQuestions:
@@ -69,18 +100,34 @@ class EditedQuestions:
                     return False
             elif earlier.reading == reading.key:
                 return False  # the same question as the bot reads it
-            elif earlier.counted and earlier.reanswers >= REANSWERS:
-                if earlier.reanswers == REANSWERS and earlier.reply_id is not None:  # say so once
-                    earlier.reanswers += 1
-                    return await self.change_reply(message, earlier.reply_id,
-                                                   {"content": TOO_MANY_EDITS.format(n=REANSWERS)}) is not None
+            elif reading.mentioned and not reading.question:
+                # "ok thanks" typed over a question asked directly (Discord's ↑ edits the last message):
+                # the answer stays; a hint or a "glad to help" in its place would only lose it.
                 return False
-            outcome = await self.compose(message, reading, earlier)
+            elif earlier.stopped:
+                return False
+            paid = earlier is not None and earlier.counted
+            if paid and earlier.searches >= EDIT_SEARCHES:
+                return await self.stop_following(message, earlier)
+            outcome = await self.compose(message, reading, earlier,
+                                         may_change=not (paid and earlier.reanswers >= REANSWERS))
+            if outcome.elsewhere and (earlier is None or not earlier.reading[1]):
+                # The channel is no longer a study channel: its answers stand as they were given.
+                # (A reply to a direct @mention still goes when the edit takes the mention out.)
+                return False
             reply_id = earlier.reply_id if earlier else None
             if outcome.limited and (reply_id is not None or outcome.reply is None):
                 return False  # on cooldown: the earlier reply (a notice, say) stays
+            look = appearance(outcome.reply)
+            if earlier is not None and look == earlier.look:
+                # the reply would be the same ("what is adamw" → "what is adamw?"): it stays, for free
+                self.remember(message, reading, outcome, reply_id, earlier, changed=False)
+                return False
+            if outcome.stopped or (paid and earlier.reanswers >= REANSWERS):
+                # past the limit, a good answer is never swapped for a notice, nor deleted
+                return await self.stop_following(message, earlier)
             if outcome.reply is None:
-                if reply_id is None:
+                if reply_id is None:  # nothing said before or now
                     self.remember(message, reading, outcome, None, earlier)
                     return False
                 await self.delete_reply(message, reply_id)
@@ -92,6 +139,24 @@ class EditedQuestions:
                 reply_id = await self.reply(message, **outcome.reply)
             self.remember(message, reading, outcome, reply_id, earlier)
             return True
+
+    async def stop_following(self, message: discord.Message, earlier) -> bool:
+        """Follow the message's edits no more; the reply, if any, stays, with a line saying so
+        under it. True if that line was added."""
+        earlier.stopped = True
+        if earlier.reply_id is None or earlier.look is None:
+            return False
+        content = earlier.look[0]
+        content = f"{content}\n{STOPPED_FOLLOWING}" if content else STOPPED_FOLLOWING
+        if len(content) > CONTENT_MAX:
+            return False  # no room: say nothing rather than cut the reply
+        reply = message.channel.get_partial_message(earlier.reply_id)
+        try:  # the content only: the embed and buttons stay as they are
+            await reply.edit(content=content, allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not edit reply %s in channel %s: %s", earlier.reply_id, message.channel.id, exc)
+            return False
+        return True
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
