@@ -173,8 +173,9 @@ class Searcher(NameLookups):
             # "what are rlhf, dpo and ppo", "mqa and gqa": a list of names, every one side by side
             # (read only when the question names two entries: it costs no more than that then)
             listed = self._listed(query)
-            if listed:
-                return listed
+            shown = {h.entry.id for h in result.asked}
+            if listed and (listed.note or listed.unshown or any(h.entry.id not in shown for h in listed.asked)):
+                return listed  # (a comparison the ranker already sets side by side keeps its other matches)
         if result.band != ANSWER:
             result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None)
         else:
