@@ -71,6 +71,8 @@ _LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|d
 _LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n")  # "…? and …", "gelu, silu... what are they"
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4
+_FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
+                     "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
 UNKNOWN_ITEM_WORDS = 2
 
@@ -184,7 +186,7 @@ class NameLookups:
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
                 items = [_ARTICLE.sub("", item.strip(" .?!:-")) for item in _LIST_SEPARATOR.split(subject)]
-                found = [(item, self._list_item(item)) for item in items if item]
+                found = [(item, self._list_item(item, in_list=len(items) > 1)) for item in items if item]
                 if any(ids is None for _item, ids in found):
                     continue  # "… and how do I use it": a question of its own, no name in a list
                 for item, ids in found:
@@ -202,9 +204,10 @@ class NameLookups:
                             asked=tuple(hits[:SIDE_BY_SIDE_MAX]),
                             unshown=tuple(h.entry for h in hits[SIDE_BY_SIDE_MAX:]))
 
-    def _list_item(self, item: str) -> list[int] | None:
-        """The entries one item of a list names ("ddp fsdp": both), [] for a short name the glossary
-        lacks ("kto"), None for what is no name at all ("how do i use it")."""
+    def _list_item(self, item: str, in_list: bool) -> list[int] | None:
+        """The entries one item of a list names ("ddp fsdp" beside "and zero": both), [] for a short
+        name the glossary lacks ("kto"), None for what is no name at all ("how do i use it", "or
+        something else"). Two names alone are one thing ("int8 calibration"), three a list."""
         if len(item.split()) > LIST_ITEM_WORDS:
             return None
         ids = self.names.exactly(item)
@@ -212,10 +215,10 @@ class NameLookups:
             return None if self._other_sense(ids[:1], lookup_key(item))[1] is not None else ids[:1]
         words = lookup_key(item).split()
         each = [self.names.exactly(w) for w in words]
-        if len(words) > 1 and all(each):  # "explain fp8 fp4 int8 bf16"
+        if (len(words) > 2 or (len(words) == 2 and in_list)) and all(each):  # "explain fp8 fp4 int8 bf16"
             return None if any(self._other_sense(e[:1], w)[1] is not None for e, w in zip(each, words)) else \
                 [e[0] for e in each]
-        if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS for w in words):
+        if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS or w in _FILLER for w in words):
             return None
         return []  # unless a spelling match would answer it (checked once the list is found)
 

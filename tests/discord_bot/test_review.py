@@ -289,6 +289,7 @@ def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path,
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               daily_interval=3600)) as bot:
                 await fake.wait_for_command_sync()
+                await reminder_loop_idle(fake, bot)
                 for user in (alice, bob):
                     await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"},
                                                                                user=user))
@@ -305,6 +306,15 @@ def test_a_reminder_that_fails_to_send_does_not_stop_the_others(real_index_path,
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+async def reminder_loop_idle(fake, bot) -> None:
+    """Stop the reminder loop (its first check runs once the bot is ready, whenever the event loop
+    gets to it): a test that sets up cards and calls send_reminders itself must not race it for
+    the claim, which on a slow machine it did."""
+    loop = bot.get_cog("Review").reminders
+    loop.cancel()
+    await fake.wait_for(lambda: not loop.is_running(), what="the reminder loop stopped")
 
 
 def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, real_embedder, tmp_path) -> None:
@@ -325,6 +335,7 @@ def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, re
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               daily_interval=3600)) as bot:
                 await fake.wait_for_command_sync()
+                await reminder_loop_idle(fake, bot)
                 study, names = bot.state.study, bot.searcher.names
                 gone = "Phlogiston"
                 assert bot.entry_named(gone) is None and not names.exactly(gone)
