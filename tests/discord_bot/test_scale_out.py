@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.state import StateStore
 from tests.fake_discord import FakeDiscord
@@ -37,10 +38,10 @@ def test_two_processes_on_one_postgresql(real_index_path, tmp_path, postgres_ser
             for guild in guilds:
                 fake.add_member(guild, alice)
             store = StateStore(url)
-            due = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%H:%M")  # due as soon as each starts
+            zone, due = _due_a_while_ago()
             for guild in guilds:
                 store.update_config(guild.id, daily_channel_id=guild.channel("daily").id, daily_time=due,
-                                    timezone="UTC", daily_enabled=True)
+                                    timezone=zone, daily_enabled=True)
             procs = {name: await start(fake, name) for name in SHARDS}
             try:
                 await fake.wait_shards_ready([0, 1, 2, 3], timeout=90)
@@ -102,6 +103,16 @@ def test_two_processes_on_one_postgresql(real_index_path, tmp_path, postgres_ser
                     await kill_if_running(proc)
 
     run(scenario, timeout=300)
+
+
+def _due_a_while_ago() -> tuple[str, str]:
+    """A zone and a daily time already past today there, so every server is due as soon as each
+    process starts. Near midnight UTC "five minutes ago" is yesterday, not due until tonight
+    (CI once ran this at 00:04), so the zone is moved twelve hours away then."""
+    now = datetime.now(UTC)
+    zone = "UTC" if 1 <= now.hour < 23 else "Etc/GMT-12"  # Etc/GMT-12 is UTC+12
+    local = now.astimezone(ZoneInfo(zone))
+    return zone, (local - timedelta(minutes=5)).strftime("%H:%M")
 
 
 def _settled(store: StateStore, guild_id: int) -> bool:
