@@ -73,16 +73,18 @@ class Schedule:
         return now.astimezone(self.zone).date()
 
     def is_due(self, now: datetime, last_posted_day: date | None, last_posted_at: datetime | None = None) -> bool:
-        """Due once the local posting time has passed, if nothing was posted today.
+        """Due once the local posting time has passed, if nothing was posted today here.
 
-        `last_posted_day` is the local day of the last post in the zone of its time; when the zone
-        changed since, only `last_posted_at` (when it was posted) says whether that was today here.
+        When the last post went out (`last_posted_at`) says whether that was today here: its
+        `last_posted_day` is a date in the zone in force when it was posted, which may be another.
+        Moved east, a post dated yesterday may have gone out today here; moved west, a post dated
+        today went out yesterday here (Tokyo's 2 June is 1 June in Los Angeles), and its date
+        alone would skip a day. The date decides only for a post from before posts were timed,
+        and for one timed after `now` (the clock was set back).
         """
         local = now.astimezone(self.zone)
-        if last_posted_day is not None and last_posted_day >= local.date():
-            return False
-        # (A post timed after `now` says the clock was set back: its day alone decides.)
-        if last_posted_at is not None and last_posted_at <= now \
-                and last_posted_at.astimezone(self.zone).date() >= local.date():
-            return False
-        return local.time() >= self.at
+        if last_posted_at is not None and last_posted_at <= now:
+            posted_today = last_posted_at.astimezone(self.zone).date() >= local.date()
+        else:
+            posted_today = last_posted_day is not None and last_posted_day >= local.date()
+        return not posted_today and local.time() >= self.at

@@ -2,16 +2,19 @@
 
 Holds what admins configured and what the bot already did: study channels,
 the term-of-the-day channel, time and zone, each server's shuffled term order,
-and one row per server per day for the daily post. Every write is one
-transaction; the daily row is written *before* the message is sent, so a
-crash or restart can never produce a second post for the same day.
+and one row per server per local day (a date in a time zone) for the daily post.
+Every write is one transaction; the daily row is written *before* the message is
+sent, so a crash or restart can never produce a second post for the same day.
+
+Every method that takes a `day` takes the `zone` it is a date in (the server's
+`timezone` setting it was computed with); None reads the server's zone now.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
@@ -113,55 +116,64 @@ class StateStore:
         )
         return order[position]
 
-    def term_for_day(self, guild_id: int, day: date, terms: list[str]) -> str:
-        """The server's term for that day, reserving the next one in its order if needed."""
+    def term_for_day(self, guild_id: int, day: date, terms: list[str], zone: str | None = None) -> str:
+        """The server's term for that local day: the one reserved or posted for it, else the term of
+        a post made in another zone that went out during that day here (a server that moved its
+        zone east has it already), else the next one in its order, reserved."""
         with self._transaction() as conn:
             conn.lock(guild_id)  # PostgreSQL: processes reserving this server's day take turns
-            row = conn.execute(
-                "SELECT term FROM daily_posts WHERE guild_id = ? AND day = ?", [guild_id, day.isoformat()]
-            ).fetchone()
-            if row:
-                return row[0]
-            term = self._next_term(conn, guild_id, terms)
-            conn.execute(
-                "INSERT INTO daily_posts (guild_id, day, term, status, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [guild_id, day.isoformat(), term, RESERVED, now_text()],
-            )
-            return term
+            return self._term_for_day(conn, guild_id, day, terms, _zone(conn, guild_id, zone))
+
+    def _term_for_day(self, conn: Transaction, guild_id: int, day: date, terms: list[str], zone: str) -> str:
+        row = conn.execute("SELECT term FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ?",
+                           [guild_id, day.isoformat(), zone]).fetchone()
+        if row:
+            return row[0]
+        made = _post_made_during(conn, guild_id, day, zone)
+        if made is not None:
+            return made
+        term = self._next_term(conn, guild_id, terms)
+        conn.execute(
+            "INSERT INTO daily_posts (guild_id, day, zone, term, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [guild_id, day.isoformat(), zone, term, RESERVED, now_text()],
+        )
+        return term
 
     def claim_daily_post(self, guild_id: int, day: date, terms: list[str],
-                         at: datetime | None = None) -> str | None:
-        """Mark today's post as being sent (at `at`, now by default) and return its term, or None
-        if already done.
+                         at: datetime | None = None, zone: str | None = None) -> str | None:
+        """Mark the local day's post as being sent (at `at`, now by default) and return its term, or
+        None if that day had its post already (in this zone or, moved since, another).
 
         Called *before* sending: whatever happens next, this day will not be
         claimed again.
         """
-        term = self.term_for_day(guild_id, day, terms)
         with self._transaction() as conn:
+            conn.lock(guild_id)  # one transaction: the day reserved and claimed with no other claim between
+            zone = _zone(conn, guild_id, zone)
+            term = self._term_for_day(conn, guild_id, day, terms, zone)
             changed = conn.execute(
                 "UPDATE daily_posts SET status = ?, updated_at = ?, claimed_at = ? "
-                "WHERE guild_id = ? AND day = ? AND status = ?",
-                [SENDING, now_text(), now_text(at), guild_id, day.isoformat(), RESERVED],
+                "WHERE guild_id = ? AND day = ? AND zone = ? AND status = ?",
+                [SENDING, now_text(), now_text(at), guild_id, day.isoformat(), zone, RESERVED],
             ).rowcount
         return term if changed else None
 
     def finish_daily_post(self, guild_id: int, day: date, error: str | None = None, *,
-                          not_sent: bool = False) -> None:
+                          not_sent: bool = False, zone: str | None = None) -> None:
         """Record how a claimed post went: posted, or failed with `error`; `not_sent`: the
         failure is sure the post did not appear (Discord refused it), so `retry_daily_post`
         may send that day's term again."""
         with self._transaction() as conn:
-            _set_post_outcome(conn, guild_id, day.isoformat(), error, not_sent)
+            _set_post_outcome(conn, guild_id, day.isoformat(), _zone(conn, guild_id, zone), error, not_sent)
 
-    def daily_failure(self, guild_id: int, day: date) -> bool | None:
+    def daily_failure(self, guild_id: int, day: date, zone: str | None = None) -> bool | None:
         """Whether that day's post failed: None if it did not (or is not done), True if it surely
         did not appear, False if it may have (interrupted mid-send)."""
-        rows = self.db.query("SELECT not_sent FROM daily_posts WHERE guild_id = ? AND day = ? AND status = ?",
-                             [guild_id, day.isoformat(), FAILED])
+        rows = self.db.query("SELECT not_sent FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ? "
+                             "AND status = ?", [guild_id, day.isoformat(), self._zone_now(guild_id, zone), FAILED])
         return bool(rows[0][0]) if rows else None
 
-    def retry_daily_post(self, guild_id: int, day: date) -> bool:
+    def retry_daily_post(self, guild_id: int, day: date, zone: str | None = None) -> bool:
         """After an admin's fix, let a day's post that surely did not appear go out after all:
         its row goes back to reserved (the same term), so the next check claims and sends it
         once, and the error it left is cleared. A post that may have appeared (interrupted) or
@@ -170,8 +182,8 @@ class StateStore:
             conn.lock(guild_id)  # PostgreSQL: the same server's claims and fixes take turns
             reopened = conn.execute(
                 "UPDATE daily_posts SET status = ?, not_sent = 0, claimed_at = NULL, updated_at = ? "
-                "WHERE guild_id = ? AND day = ? AND status = ? AND not_sent = 1",
-                [RESERVED, now_text(), guild_id, day.isoformat(), FAILED],
+                "WHERE guild_id = ? AND day = ? AND zone = ? AND status = ? AND not_sent = 1",
+                [RESERVED, now_text(), guild_id, day.isoformat(), _zone(conn, guild_id, zone), FAILED],
             ).rowcount
             if reopened:
                 conn.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
@@ -186,12 +198,18 @@ class StateStore:
         what happened in `/glossary config show`. Another process's post in flight is left alone.
         """
         with self._transaction() as conn:
-            rows = [(g, d) for g, d in conn.execute(
-                "SELECT guild_id, day FROM daily_posts WHERE status = ? ORDER BY guild_id, day", [SENDING]
+            rows = [(g, d, z) for g, d, z in conn.execute(
+                "SELECT guild_id, day, zone FROM daily_posts WHERE status = ? ORDER BY guild_id, day", [SENDING]
             ).fetchall() if guilds is None or g in guilds]
-            for guild_id, day in rows:
-                _set_post_outcome(conn, guild_id, day, interrupted_error(date.fromisoformat(day)))
-        return [(guild_id, date.fromisoformat(day)) for guild_id, day in rows]
+            for guild_id, day, zone in rows:
+                _set_post_outcome(conn, guild_id, day, zone, interrupted_error(date.fromisoformat(day)))
+        return [(guild_id, date.fromisoformat(day)) for guild_id, day, _zone in rows]
+
+    def _zone_now(self, guild_id: int, zone: str | None) -> str:
+        if zone is not None:
+            return zone
+        rows = self.db.query("SELECT timezone FROM guild_config WHERE guild_id = ?", [guild_id])
+        return rows[0][0] if rows else GuildConfig.timezone
 
     # -- shards across processes ----------------------------------------------------------
 
@@ -210,18 +228,21 @@ class StateStore:
         return last[0] if last else None
 
     def last_claim(self, guild_id: int) -> tuple[date, datetime | None] | None:
-        """The latest day whose post was claimed, and when (None for a post claimed before the
-        state database recorded it)."""
+        """The day of the latest post claimed, and when (None for a post claimed before the state
+        database recorded it). Latest by when: after a move west, the newest post's date may be
+        no later than the one before it (each a date in its own zone)."""
         rows = self.db.query("SELECT day, claimed_at FROM daily_posts WHERE guild_id = ? AND status != ? "
-                             "ORDER BY day DESC LIMIT 1", [guild_id, RESERVED])
+                             "ORDER BY claimed_at IS NULL, claimed_at DESC, day DESC LIMIT 1", [guild_id, RESERVED])
         if not rows:
             return None
         day, claimed_at = rows[0]
         return date.fromisoformat(day), datetime.fromisoformat(claimed_at) if claimed_at else None
 
     def posts(self, guild_id: int) -> list[tuple[str, str, str]]:
+        # one date may have two posts, each in its zone (a move west): in the order they went
         return [tuple(row) for row in self.db.query(
-            "SELECT day, term, status FROM daily_posts WHERE guild_id = ? ORDER BY day", [guild_id])]
+            "SELECT day, term, status FROM daily_posts WHERE guild_id = ? "
+            "ORDER BY day, coalesce(claimed_at, updated_at)", [guild_id])]
 
 
 _CONFIG_COLUMNS = ("guild_id", "study_channels", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
@@ -243,13 +264,32 @@ def _config_from_row(row: tuple) -> GuildConfig:
     return GuildConfig(**values)
 
 
-def _set_post_outcome(conn: Transaction, guild_id: int, day: str, error: str | None,
+def _zone(conn: Transaction, guild_id: int, zone: str | None) -> str:
+    """`zone`, or the server's time zone setting now."""
+    if zone is not None:
+        return zone
+    row = conn.execute("SELECT timezone FROM guild_config WHERE guild_id = ?", [guild_id]).fetchone()
+    return row[0] if row else GuildConfig.timezone
+
+
+def _post_made_during(conn: Transaction, guild_id: int, day: date, zone: str) -> str | None:
+    """The term of a post claimed during `day` in `zone` (under another zone's day: rows are keyed
+    by the zone they were claimed in), if one was."""
+    tz = parse_zone(zone)
+    start, end = (datetime.combine(d, time(), tz) for d in (day, day + timedelta(days=1)))
+    row = conn.execute("SELECT term FROM daily_posts WHERE guild_id = ? AND status != ? AND claimed_at >= ? "
+                       "AND claimed_at < ? ORDER BY claimed_at LIMIT 1",
+                       [guild_id, RESERVED, now_text(start), now_text(end)]).fetchone()
+    return row[0] if row else None
+
+
+def _set_post_outcome(conn: Transaction, guild_id: int, day: str, zone: str, error: str | None,
                       not_sent: bool = False) -> None:
     """A day's post is done: "posted", or "failed" with `error` shown as the server's last error
     (a successful post clears the old one); `not_sent`: the failure surely posted nothing."""
     conn.execute(
-        "UPDATE daily_posts SET status = ?, not_sent = ?, updated_at = ? WHERE guild_id = ? AND day = ?",
-        [FAILED if error else POSTED, int(bool(error) and not_sent), now_text(), guild_id, day],
+        "UPDATE daily_posts SET status = ?, not_sent = ?, updated_at = ? WHERE guild_id = ? AND day = ? AND zone = ?",
+        [FAILED if error else POSTED, int(bool(error) and not_sent), now_text(), guild_id, day, zone],
     )
     conn.execute(
         "INSERT INTO guild_config (guild_id, last_error) VALUES (?, ?) "

@@ -145,3 +145,24 @@ def test_a_post_that_failed_before_v9_is_never_sent_again(state_target) -> None:
         assert store.claim_daily_post(1, date(2026, 11, 30), ["Attention", "LoRA"]) is None
     finally:
         store.close()
+
+
+def test_posts_from_before_v11_are_days_in_the_servers_zone_so_none_goes_twice(state_target) -> None:
+    """V11 keys a day's post by its zone too; a row from before takes the server's zone, so the day
+    it was posted on is still done after the upgrade (and /today still shows its term)."""
+    _database_at(state_target, 10, [
+        "INSERT INTO guild_config (guild_id, study_channels, daily_channel_id, daily_time, timezone, daily_enabled) "
+        "VALUES (1, '[]', 12, '09:00', 'Europe/Berlin', 1)",
+        "INSERT INTO daily_posts (guild_id, day, term, status, updated_at, claimed_at) VALUES "
+        "(1, '2026-11-30', 'Attention', 'posted', '2026-11-30T08:00:00+00:00', '2026-11-30T08:00:00+00:00'), "
+        "(2, '2026-11-30', 'LoRA', 'reserved', '2026-11-30T08:00:00+00:00', NULL)"])
+    store = StateStore(state_target)
+    try:
+        day = date(2026, 11, 30)
+        assert store.claim_daily_post(1, day, ["Attention", "LoRA"]) is None
+        assert store.term_for_day(1, day, ["Attention", "LoRA"], "Europe/Berlin") == "Attention"
+        assert store.claim_daily_post(2, day, ["Attention", "LoRA"], zone="UTC") == "LoRA"  # no settings: UTC
+        assert store.db.query("SELECT guild_id, zone FROM daily_posts ORDER BY guild_id") == [
+            (1, "Europe/Berlin"), (2, "UTC")]
+    finally:
+        store.close()

@@ -144,8 +144,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                 day = config.schedule.local_day(now)
             except ScheduleError:  # a schedule stored unusable: the daily loop logs it
                 return config, None, None, False, False
-            failed = state.daily_failure(guild_id, day)
-            if not (failed and problem is None and state.retry_daily_post(guild_id, day)):
+            failed = state.daily_failure(guild_id, day, config.timezone)
+            if not (failed and problem is None and state.retry_daily_post(guild_id, day, config.timezone)):
                 return config, day, failed, False, False
             due = config.schedule.is_due(now, *(state.last_claim(guild_id) or (None, None)))
             return state.config(guild_id), day, failed, True, due

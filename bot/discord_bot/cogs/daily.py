@@ -111,8 +111,9 @@ class Daily(commands.Cog):
         now = self.now()
         if not schedule.is_due(now, *(await in_quick_pool(state.last_claim, config.guild_id) or (None, None))):
             return 0
-        day = schedule.local_day(now)
-        term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms(), now)
+        # the day is a date in the zone set now: the claim, the outcome and the day's row all name it
+        day, zone = schedule.local_day(now), config.timezone
+        term = await in_quick_pool(state.claim_daily_post, config.guild_id, day, self.bot.all_terms(), now, zone)
         if term is None:
             return 0
         error, not_sent = None, False
@@ -120,7 +121,7 @@ class Daily(commands.Cog):
             await self._send(config.daily_channel_id, term, day, config.daily_quiz)
         except asyncio.CancelledError:
             # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
-            state.finish_daily_post(config.guild_id, day, interrupted_error(day))
+            state.finish_daily_post(config.guild_id, day, interrupted_error(day), zone=zone)
             raise
         except (discord.HTTPException, LookupError) as exc:
             reason = failure_reason(exc, config.daily_channel_id)
@@ -128,7 +129,7 @@ class Daily(commands.Cog):
             not_sent = surely_not_sent(exc)
             log.warning("guild %s: %s", config.guild_id, error)
         await in_quick_pool(functools.partial(state.finish_daily_post, config.guild_id, day, error,
-                                              not_sent=not_sent))
+                                              not_sent=not_sent, zone=zone))
         self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
         return 0 if error else 1
 

@@ -48,8 +48,9 @@ class Lookup(commands.Cog):
             day = self.bot.now().date()
             entries = self.bot.searcher.index.entries
             return day, entries[term_of_the_day(entries, day)].term
-        day = self.bot.state.config(guild_id).schedule.local_day(self.bot.now())
-        return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms())
+        config = self.bot.state.config(guild_id)
+        day = config.schedule.local_day(self.bot.now())
+        return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms(), config.timezone)
 
     # -- sending ---------------------------------------------------------------------
 
