@@ -217,6 +217,16 @@ class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, Rest
         self.users[user.id] = user
         return user
 
+    def delete_user(self, user: FakeUser) -> None:
+        """The account is deleted: it leaves its servers (GUILD_MEMBER_REMOVE), and looking it up
+        or opening a DM with it gets 404 ``10013`` Unknown User."""
+        del self.users[user.id]
+        self.dm_channels.pop(user.id, None)
+        for guild in self.guilds.values():
+            if guild.members.pop(user.id, None) is not None:
+                self._dispatch_soon_if_live("GUILD_MEMBER_REMOVE", guild.id, lambda g=guild: {
+                    "guild_id": str(g.id), "user": user.payload()})
+
     def add_guild(
         self,
         name: str = "Study Group",

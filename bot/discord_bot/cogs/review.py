@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 #: Discord's "Cannot send messages to this user" (403): DMs closed to the bot, or the bot blocked. It
 #: lasts until the user changes it, so the reminders stop; any other failure may pass, and they go on.
 DMS_CLOSED = 50007
+#: Discord's "Unknown User" (404): the account was deleted. Reminders to it would fail daily for ever
+#: too; nobody is left to tell. A 404 without it (a route or proxy error) may pass: reminders go on.
+UNKNOWN_USER = 10013
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -210,7 +213,8 @@ class Review(commands.Cog):
         DM that fails is not tried again for a day; it never stops the DMs after it. A DM Discord
         refuses because the user's DMs are closed (DMS_CLOSED) turns their reminders off: tried
         daily, it would fail daily for ever, each failure counting towards Discord's limit on
-        invalid requests. Their next /review command tells them (`_refusal`)."""
+        invalid requests. Their next /review command tells them (`_refusal`). So does one to an
+        account Discord says is gone (UNKNOWN_USER), without the telling."""
         if self.bot.state is None:
             return 0
         sent = 0
@@ -219,8 +223,6 @@ class Review(commands.Cog):
         for user_id, due in claimed:
             try:
                 sent += await self._remind(user_id, due)
-            except discord.NotFound:
-                log.debug("review reminder to %s not delivered (user gone)", user_id)
             except discord.HTTPException as exc:
                 log.warning("review reminder to %s failed: %s", user_id, exc)
             except Exception:  # a dropped connection, a timeout: the users after this one are claimed too
@@ -228,7 +230,8 @@ class Review(commands.Cog):
         return sent
 
     async def _remind(self, user_id: int, due: int) -> bool:
-        """Send one reminder; False when the user's DMs are closed (their reminders are then off)."""
+        """Send one reminder; False when the user's DMs are closed or the account is gone (their
+        reminders are then off)."""
         text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
                 "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
         try:
@@ -238,6 +241,15 @@ class Review(commands.Cog):
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED:
                 raise
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_USER:
+                raise
+            # Off as the user's own "/review remind off" would turn them: no refusal kept to tell
+            # anyone, and their deck stays (a 404 is no /forget-me).
+            await in_quick_pool(self.bot.state.study.set_reminder, user_id, False)
+            log.info("review reminders to %s turned off: Discord says the account is gone (%s)", user_id,
+                     UNKNOWN_USER)
+            return False
         await in_quick_pool(self.bot.state.study.reminder_refused, user_id, self.bot.now())
         log.info("review reminders to %s turned off: Discord refused the DM (%s)", user_id, DMS_CLOSED)
         return False
