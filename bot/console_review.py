@@ -21,6 +21,7 @@ from .present import entry_text
 from .state import StateError, StateStore
 from .state.study import DeckStats
 from .study import review
+from .study.deck import card_named
 
 USER_ID = GUILD_ID = 0  # the console's one user, in no server
 FRONT, BACK = "front", "back"
@@ -103,13 +104,15 @@ class ConsoleReview:
         return f"Added {entry.term} to your review deck. /review shows your cards when they are due."
 
     def _remove(self, searcher: Searcher, store: StateStore, term: str) -> str:
-        names = [term]  # the card's exact name first: it may have left the glossary
-        entry, _ = searcher.confident_entry(term)
-        if entry is not None and entry.term != term:
-            names.append(entry.term)
-        for name in names:
-            if store.study.remove_card(USER_ID, name):
-                return f"Removed {name} from your review deck."
+        """As on Discord (cogs/review.py): the card's own name first, matched as loosely as a lookup
+        matches an entry's (a card set aside has no entry to be found by), else the entry the text names."""
+        deck = store.study.deck_terms(USER_ID)
+        card = card_named(deck, term)
+        if card is None:
+            entry, _ = searcher.confident_entry(term)
+            card = card_named(deck, entry.term) if entry is not None else None
+        if card is not None and store.study.remove_card(USER_ID, card):
+            return f"Removed {card} from your review deck."
         return f"“{_shown(term)}” is not in your review deck."
 
     def _next_card(self, searcher: Searcher, store: StateStore, rated: review.Card | None = None) -> str:

@@ -92,6 +92,23 @@ def test_remove_by_exact_name_or_by_what_names_the_entry(searcher, rv):
     assert rv.store().study.deck_stats(USER_ID, START).cards == 0
 
 
+def test_remove_finds_a_set_aside_card_typed_as_loosely_as_a_live_one(searcher, rv):
+    """A card whose term left the glossary has no entry to name it: it is matched by its own name,
+    in any case and spelling a lookup forgives (hyphens, punctuation, a plural), as /review remove
+    matches a live term; two cards the text could mean are not guessed between."""
+    study = rv.store().study
+    for gone in ("Phlogiston", "Caloric-Theory", "Aether wind", "Aether-Wind"):
+        assert searcher.index.entry_named(gone) is None and not searcher.names.exactly(gone)
+        study.add_card(USER_ID, gone, START)
+    assert "Phlogiston" in say(searcher, rv, "/review stats")[0]  # set aside, and named
+    assert say(searcher, rv, "/review remove phlogiston")[0] == "Removed Phlogiston from your review deck."
+    assert say(searcher, rv, "/review remove caloric theories")[0] == "Removed Caloric-Theory from your review deck."
+    assert say(searcher, rv, "/review remove aether winds")[0] == "“aether winds” is not in your review deck."
+    assert say(searcher, rv, "/review remove aether wind")[0] == "Removed Aether wind from your review deck."
+    assert say(searcher, rv, "/review remove AETHER WIND")[0] == "Removed Aether-Wind from your review deck."
+    assert study.deck_terms(USER_ID) == []
+
+
 # -- reviewing --------------------------------------------------------------------------------
 
 

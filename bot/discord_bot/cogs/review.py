@@ -22,6 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from ...study.deck import card_named
 from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
@@ -138,12 +139,15 @@ class Review(commands.Cog):
         await safe_reply(interaction, text if notice is None else f"{notice}\n\n{text}")
 
     def _remove(self, user_id: int, term: str) -> str | None:
-        """The card's term taken out of the deck: as typed, in any case, or an entry the text names
+        """The card's term taken out of the deck: the card's own name, matched as a lookup matches an
+        entry's (so a card set aside, with no entry, is as easy to name), or an entry the text names
         (an alias: "kv-cache"); None when no card matches. /review add forgives as much."""
         study = self.bot.state.study
-        by_fold = {t.casefold(): t for t in study.deck_terms(user_id)}
-        entry = None if term.casefold() in by_fold else self.bot.searcher.named(term)  # no model call
-        card = by_fold.get(term.casefold()) or (by_fold.get(entry.term.casefold()) if entry else None)
+        deck = study.deck_terms(user_id)
+        card = card_named(deck, term)
+        if card is None:
+            entry = self.bot.searcher.named(term)  # no model call
+            card = card_named(deck, entry.term) if entry is not None else None
         return card if card is not None and study.remove_card(user_id, card) else None
 
     @remove.autocomplete("term")
