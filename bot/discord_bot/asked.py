@@ -34,6 +34,8 @@ class Asked:
     look: tuple | None = None  # what the reply shows (study.appearance), None without one
     searches: int = 0          # how often an edit was searched, the reply changed or not
     stopped: bool = False      # its edits are no longer followed (study_edits.py)
+    author_id: int = 0         # who asked: their own clicks on the reply are not someone else's
+    used_by_others: bool = False  # someone else voted on the reply or clicked it: an edit never deletes it
 
 
 class AskedMessages:

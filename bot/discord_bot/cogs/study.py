@@ -273,8 +273,10 @@ class Study(EditedQuestions, commands.Cog):
         reanswers = 0 if earlier is None else earlier.reanswers + int(reanswered and changed)
         searches = 0 if earlier is None else earlier.searches + int(reanswered)
         look = appearance(outcome.reply) if reply_id is not None else None
+        used = earlier is not None and earlier.used_by_others and reply_id == earlier.reply_id
         self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
-                                         reanswers, look, searches))
+                                         reanswers, look, searches, author_id=message.author.id,
+                                         used_by_others=used))
 
     async def reply(self, message: discord.Message, **kwargs) -> int | None:
         """Reply to the message; the reply's id, or None if Discord refused it."""

@@ -6,8 +6,10 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
   the question logged for the new text, which marks the earlier one replaced (its votes stay
   with the answer they were cast on). New text that is no longer a question for the bot
   (chatter, emptied, the bot's mention taken out) deletes the reply, except that one still
-  asked of the bot directly (a DM, an @mention) edited into chatter ("ok thanks") keeps it; a
-  message the bot said nothing to that is edited into a question is answered like a new one.
+  asked of the bot directly (a DM, an @mention) edited into chatter ("ok thanks") keeps it, and
+  so does one someone else already voted on or clicked (`used_by_others`): it stays, with a line
+  saying it answers an earlier version, and edits are no longer followed. A message the bot said
+  nothing to that is edited into a question is answered like a new one.
 - Only a change to the text as the bot reads it counts (`Reading.key`): Discord also sends
   MESSAGE_UPDATE when it adds a link preview, with the content and edit time unchanged.
   And only a change to the reply: an edit whose answer would look the same (`appearance`:
@@ -130,6 +132,10 @@ class EditedQuestions:
                 if reply_id is None:  # nothing said before or now
                     self.remember(message, reading, outcome, None, earlier)
                     return False
+                if earlier.used_by_others:
+                    # Others voted on it or clicked it: deleting it would pull it from under them (their
+                    # vote, a 👎 menu or an answer a button opened for them). It stays, saying why.
+                    return await self.stop_following(message, earlier)
                 await self.delete_reply(message, reply_id)
                 self.remember(message, reading, outcome, None, earlier)
                 return True
@@ -157,6 +163,22 @@ class EditedQuestions:
             log.warning("could not edit reply %s in channel %s: %s", earlier.reply_id, message.channel.id, exc)
             return False
         return True
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A click or a vote on one of our replies by someone other than the asker: the reply is
+        theirs too now, and an edit of the question no longer deletes it."""
+        reply = interaction.message
+        if interaction.type is not discord.InteractionType.component or reply is None or reply.reference is None:
+            return  # our replies to questions are Discord replies: their reference names the question
+        message_id = reply.reference.message_id
+        if message_id is None:
+            return
+        async with self.asked.lock(message_id):  # not between an edit's reading and its remembering
+            asked = self.asked.get(message_id)
+            if asked is not None and asked.reply_id == interaction.message.id \
+                    and interaction.user.id != asked.author_id:
+                asked.used_by_others = True
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
