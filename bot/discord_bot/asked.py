@@ -1,49 +1,45 @@
 """What the study cog did with each recent message, so that an edit of it can be answered again.
 
-In memory only: a bounded LRU of message id → `Asked` (the question as the bot read it, its
-reply, the question logged for it), and a lock per message, so a message and its edits are
-handled one at a time, in the order Discord sent them. Nothing here is worth a table: an
-edit is answered within minutes of its message or not at all, and a restart forgets
-everything, which costs no more than edits to messages from before it being ignored.
+A bounded LRU of message id → `Asked` (the question as the bot read it, its reply, the question
+logged for it), written through to the state database (`StateStore.asked`, rows that expire
+with the edit window), and a lock per message, so a message and its edits are handled one at
+a time, in the order Discord sent them. Memory answers for everything this process handled
+and still holds; the database for the rest (a message from before a restart, or forgotten
+here) while it may still be edited. A message found in neither and no newer than what memory
+is sure of (`may_be_new`) is left alone: it may have had a reply whose row was not written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from ..state.asked import Asked, AskedRecords
+from .ui import in_quick_pool
+
+__all__ = ["KEPT", "Asked", "AskedMessages"]
+log = logging.getLogger(__name__)
 # One entry per message that was searched or got a reply: a person's searches are bounded
 # (study.py: at most 10 a minute in study channels, one per 10 s asked directly), and people
 # asking at a human pace, a question a minute, make 5 each in the edit window (5 min), so
-# 1,000 hold 200 of them. Past that the oldest are forgotten, and an edit to a message at
-# least as old is ignored (`may_be_new`), never answered twice.
+# 1,000 hold 200 of them. Past that the oldest are forgotten here (the database still has them).
 KEPT = 1000
 
 
-@dataclass
-class Asked:
-    reading: tuple[str, bool]  # (question as searched, asked directly): what an edit must change
-    created: float             # the message's creation, Unix time
-    counted: bool              # it was searched (paid by its author's cooldown or search allowance):
-                               # edits of it are re-answers
-    reply_id: int | None       # the bot's reply to it, if there is one
-    question_id: int | None    # the logged question (votes refer to it); an edit's replaces it
-    reanswers: int = 0         # how often an edit changed the reply (edited, sent or deleted it)
-    look: tuple | None = None  # what the reply shows (study.appearance), None without one
-    searches: int = 0          # how often an edit was searched, the reply changed or not
-    stopped: bool = False      # its edits are no longer followed (study_edits.py)
-    author_id: int = 0         # who asked: their own clicks on the reply are not someone else's
-    used_by_others: bool = False  # someone else voted on the reply or clicked it: an edit never deletes it
-
-
 class AskedMessages:
-    def __init__(self, since: float, size: int = KEPT) -> None:
+    def __init__(self, since: float, size: int = KEPT, *, records: AskedRecords | None = None,
+                 keep_for: float = 0.0, clock: Callable[[], float] | None = None) -> None:
+        """`records`: the state database's copy (None: memory only); `keep_for`: seconds after a
+        message's creation that what was said to it matters (the edit window); `clock`: Unix time now."""
         self.size = size
         # Messages created before this may have been answered by a process that is gone, or
-        # by this one and then forgotten: an edit of one is ignored rather than answered twice.
+        # by this one and then forgotten: memory cannot tell that they got nothing.
         self.horizon = since
+        self.records, self.keep_for = records, keep_for
+        self.clock = clock
         self._items: OrderedDict[int, Asked] = OrderedDict()
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -66,9 +62,48 @@ class AskedMessages:
     def forget(self, message_id: int) -> None:
         self._items.pop(message_id, None)
 
+    def forget_author(self, author_id: int) -> None:
+        """/forget-me: memory lets go of the user's messages as the database does."""
+        for message_id in [m for m, asked in self._items.items() if asked.author_id == author_id]:
+            del self._items[message_id]
+
     def may_be_new(self, created: float) -> bool:
-        """Whether a message not in here certainly got no reply (nor took a cooldown) from us."""
+        """Whether a message not in memory certainly got no reply (nor took a cooldown) from us."""
         return created > self.horizon
+
+    # -- with the state database ----------------------------------------------------------------
+
+    async def recall(self, message_id: int, created: float) -> Asked | None:
+        """What was said to the message: from memory, else (a message memory is not sure of, still
+        within `keep_for`) from the database, read once and then kept in memory."""
+        asked = self.get(message_id)
+        if asked is not None or self.records is None or self.may_be_new(created):
+            return asked
+        if self.clock is not None and self.clock() - created > self.keep_for:
+            return None  # too old to be edited: no read for it (a busy server deletes old messages too)
+        asked = await in_quick_pool(self.records.load, message_id)
+        if asked is not None:
+            self.put(message_id, asked)
+        return asked
+
+    async def keep(self, message_id: int, asked: Asked) -> None:
+        """Remember what was said to the message, here and in the database."""
+        self.put(message_id, asked)
+        if self.records is None:
+            return
+        now = self.clock() if self.clock is not None else asked.created
+        try:
+            await in_quick_pool(self.records.save, message_id, asked, asked.created + self.keep_for, now)
+        except Exception:  # noqa: BLE001 - the reply is out; memory still has it, a restart will not
+            log.warning("could not store what was said to message %s", message_id, exc_info=True)
+
+    async def drop(self, message_id: int) -> None:
+        self.forget(message_id)
+        if self.records is not None:
+            try:
+                await in_quick_pool(self.records.delete, message_id)
+            except Exception:  # noqa: BLE001 - the row expires with its edit window anyway
+                log.warning("could not drop what was said to message %s", message_id, exc_info=True)
 
     def lock(self, message_id: int) -> asyncio.Lock:
         """The message's lock: kept while anyone holds or awaits it, then dropped."""

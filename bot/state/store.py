@@ -20,6 +20,7 @@ from pathlib import Path
 from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
 from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
+from .asked import AskedRecords
 from .feedback import FeedbackRecords
 from .study import StudyRecords
 
@@ -50,7 +51,8 @@ class GuildConfig:
 class StateStore:
     """Everything the bot remembers, in one database: server settings and the term of the day
     here, study records (reviews, quiz points, streaks, rounds) in `self.study`, logged
-    questions and votes in `self.feedback`, server aliases and notes in `self.additions`."""
+    questions and votes in `self.feedback`, server aliases and notes in `self.additions`, what
+    the study cog said to recent questions in `self.asked`."""
 
     def __init__(self, target: Path | str) -> None:
         """`target`: an SQLite file, or a `postgresql://` URL (DATABASE_URL)."""
@@ -60,6 +62,7 @@ class StateStore:
         self.study = StudyRecords(self.db)
         self.feedback = FeedbackRecords(self.db)
         self.additions = ServerAdditions(self.db)
+        self.asked = AskedRecords(self.db)
 
     def close(self) -> None:
         self.db.close()

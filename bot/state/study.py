@@ -28,7 +28,8 @@ REMINDER_QUIET = timedelta(hours=1)
 REMINDER_GAP = timedelta(days=1)
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
-               ("quiz_answers", "user_id"), ("active_days", "user_id"))
+               ("quiz_answers", "user_id"), ("active_days", "user_id"),
+               ("asked_messages", "author_id"))  # asked.py: what the bot said to their recent questions
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The study cog's memory of recent messages: bounded, and never mistaking a forgotten
-message for one the bot said nothing to."""
+"""The study cog's memory of recent messages: bounded, never mistaking a forgotten message for
+one the bot said nothing to, and backed by the state database for those it cannot vouch for."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import gc
 
 from bot.discord_bot.asked import Asked, AskedMessages
+from bot.state import StateStore
 
 
 def _asked(created: float) -> Asked:
@@ -46,3 +47,36 @@ def test_one_lock_per_message_while_anyone_holds_it() -> None:
         assert len(asked._locks) == 0  # dropped once nobody holds or awaits it
 
     asyncio.run(scenario())
+
+
+def test_the_state_database_answers_for_what_memory_cannot_vouch_for(tmp_path) -> None:
+    """Written through; read back only for a message from before memory's horizon (a restart)
+    that may still be edited: a newer one memory lacks got nothing, an older one is past editing."""
+    store = StateStore(tmp_path / "state.db")
+    clock = {"now": 1000.0}
+
+    def memory(since: float) -> AskedMessages:
+        return AskedMessages(since=since, records=store.asked, keep_for=300.0, clock=lambda: clock["now"])
+
+    async def scenario() -> None:
+        first = memory(since=900.0)
+        await first.keep(1, Asked(("what is lora?", False), 950.0, True, 11, None, author_id=7))
+        await first.keep(2, Asked(("what is adam?", False), 990.0, True, 12, None, author_id=8))
+        restarted = memory(since=1000.0)
+        assert (await restarted.recall(1, 950.0)).reply_id == 11
+        assert restarted.get(1) is not None  # read once, then kept
+        store.asked.delete(2)
+        assert await restarted.recall(2, 990.0) is None
+        await restarted.keep(3, Asked(("what is qlora?", False), 1010.0, True, 13, None, author_id=7))
+        assert await memory(since=1000.0).recall(3, 1010.0) is None  # newer than the start: memory's to say
+        clock["now"] = 1251.0
+        assert await memory(since=1300.0).recall(1, 950.0) is None  # 301 s old: past editing, not read
+        restarted.forget_author(7)
+        assert restarted.get(1) is None and restarted.get(3) is None
+        await restarted.drop(3)
+        assert store.asked.load(3) is None
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

@@ -47,8 +47,9 @@ from .helpers import (
     sqlite_digest,
 )
 
-# rows the inputs may legitimately write: a /review add of a real term, and every question logged
-_DECK = ("review_cards", "questions", "sqlite_sequence")
+# rows the inputs may legitimately write: a /review add of a real term, every question logged, and
+# what was said to each study message (kept for its edits)
+_DECK = ("review_cards", "questions", "sqlite_sequence", "asked_messages")
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>")  # what Discord would turn into a ping
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # newline allowed
 
@@ -155,6 +156,8 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
                     assert user_id == user.id and term in names, (user_id, term)
                 for user_hash, query in bot.state.db.query("SELECT user_hash, query FROM questions"):
                     assert user_hash == bot.user_hash(user.id) and len(query) <= 1000
+                for author_id, question in bot.state.db.query("SELECT author_id, question FROM asked_messages"):
+                    assert author_id == user.id and len(question) <= 4000
             finally:
                 loop.run(stop(bot, task))
         assert not errors.records, errors.messages()

@@ -184,8 +184,8 @@ def test_chatter_and_questions_edited_into_each_other_under_the_cooldown(real_in
     run(scenario, timeout=180)
 
 
-def test_late_edits_and_edits_from_before_a_restart_change_nothing(real_index_path, real_embedder,
-                                                                   tmp_path) -> None:
+def test_late_edits_change_nothing(real_index_path, real_embedder, tmp_path) -> None:
+    """(Edits of questions from before a restart: test_study_restart.py.)"""
     state_path = tmp_path / "state.db"
     settings = make_settings(real_index_path, state_path, message_content=True)
     ahead = {"by": timedelta(0)}
@@ -196,30 +196,18 @@ def test_late_edits_and_edits_from_before_a_restart_change_nothing(real_index_pa
     async def scenario() -> None:
         async with FakeDiscord() as fake:
             _guild, alice, study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder, now=now)) as bot:
-                await fake.wait_for_command_sync()
-                cog = bot.get_cog("Study")
-                cog.clock = iter(range(10**9, 10**10, 3600)).__next__  # no cooldowns in the way
-                edits = record_edits(cog)
-                asked = await fake.send_message(study, "what is lora?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
-                ahead["by"] = EDIT_WINDOW + timedelta(minutes=1)  # the question is older than the window now
-                await fake.edit_message(asked.payload, "what is qlora?")
-                await fake.wait_for(lambda: asked.id in edits, what="edit handled")
-                assert edits[asked.id] == [False] and _edits_to(fake, reply.id) == []
-                ahead["by"] = timedelta(0)
-
-                recent = await fake.send_message(study, "what is adam?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=recent, timeout=10)
-
             with error_logs() as errors:
-                async with running(fake, make_bot(settings, real_embedder, now=now)) as bot:  # a restart
-                    edits = record_edits(bot.get_cog("Study"))
-                    await fake.edit_message(recent.payload, "what is attention?")
-                    await fake.wait_for(lambda: recent.id in edits, what="edit handled")
-                    # forgotten: neither edited (nothing says which reply was ours) nor answered twice
-                    assert edits[recent.id] == [False] and _edits_to(fake, reply.id) == []
-                    assert len(fake.channel_messages) == 2
+                async with running(fake, make_bot(settings, real_embedder, now=now)) as bot:
+                    await fake.wait_for_command_sync()
+                    cog = bot.get_cog("Study")
+                    edits = record_edits(cog)
+                    asked = await fake.send_message(study, "what is lora?", author=alice)
+                    reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                    ahead["by"] = EDIT_WINDOW + timedelta(minutes=1)  # the question is older than the window now
+                    await fake.edit_message(asked.payload, "what is qlora?")
+                    await fake.wait_for(lambda: asked.id in edits, what="edit handled")
+                    assert edits[asked.id] == [False] and _edits_to(fake, reply.id) == []
+                    assert len(fake.channel_messages) == 1
             assert not errors.records, errors.messages()
             assert not fake.errors
 

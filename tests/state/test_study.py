@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.state import StateStore
+from bot.state.asked import Asked
 from bot.state.study import REMINDER_QUIET, STOPPED, USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -151,6 +152,8 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         study.set_reminder(user, True)
         study.reminder_refused(user, NOW)  # a DM refused: reminders off, the user yet to be told
         study.record_answer(5, user, "solo:x", True, 5, NOW)
+        store.asked.save(100 + user, Asked(("what is lora", False), NOW.timestamp(), True, None, None, author_id=user),
+                         expires=NOW.timestamp() + 300, now=NOW.timestamp())
     round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
     study.stop_round(round_.round_id, 1)
     store.update_config(5, champion_user_id=1)

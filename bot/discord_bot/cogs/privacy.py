@@ -31,6 +31,9 @@ class Privacy(commands.Cog):
             await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
             removed += await in_quick_pool(self.bot.state.feedback.forget, self.bot.user_hash(interaction.user.id))
+            study = self.bot.get_cog("Study")
+            if study is not None:  # or an edit of a recent question would write its record back
+                study.asked.forget_author(interaction.user.id)
             text = (f"Done: deleted {removed} record{'s' if removed != 1 else ''} about you. "
                     "Your review deck, points, streaks, logged questions and votes are gone in every server.")
         elif custom_id == render_study.FORGET_NO:

@@ -27,7 +27,7 @@ from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
-from .study_edits import EditedQuestions, appearance
+from .study_edits import EDIT_WINDOW, EditedQuestions, appearance
 
 log = logging.getLogger(__name__)
 QUESTION_WORDS = frozenset(
@@ -127,7 +127,9 @@ class Study(EditedQuestions, commands.Cog):
         self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # ASK_ME, WELCOME
         # study-channel searches, answered or not (see COOLDOWN_SECONDS)
         self.searches = commands.CooldownMapping.from_cooldown(SEARCHES, SEARCHES_PER, commands.BucketType.user)
-        self.asked = AskedMessages(since=bot.now().timestamp())  # what was said to recent messages
+        # what was said to recent messages, kept in the state database too: a restart forgets nothing
+        self.asked = AskedMessages(since=bot.now().timestamp(), records=bot.state.asked if bot.state else None,
+                                   keep_for=EDIT_WINDOW.total_seconds(), clock=lambda: bot.now().timestamp())
 
     def strip_mentions(self, message: discord.Message) -> str:
         text = message.content or ""
@@ -176,7 +178,7 @@ class Study(EditedQuestions, commands.Cog):
         async with self.asked.lock(message.id):
             outcome = await self.compose(message, reading)
             reply_id = await self.reply(message, **outcome.reply) if outcome.reply else None
-            self.remember(message, reading, outcome, reply_id)
+            await self.remember(message, reading, outcome, reply_id)
             return outcome.reply is not None
 
     async def compose(self, message: discord.Message, reading: Reading, earlier: Asked | None = None, *,
@@ -259,13 +261,17 @@ class Study(EditedQuestions, commands.Cog):
         """The question logged (`replaces`: the one logged for this message before its author edited it)."""
         return self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
 
-    def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
-                 earlier: Asked | None = None, *, changed: bool = True) -> None:
+    async def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
+                       earlier: Asked | None = None, *, changed: bool = True) -> None:
         """Keep what was said to the message, for its edits: once it was searched or got a reply.
         `changed`: an edit changed the reply (sent, edited or deleted it)."""
         counted = outcome.counted or (earlier is not None and earlier.counted)
         if not counted and reply_id is None:
-            self.asked.forget(message.id)  # nothing said, nothing spent: an edit of it is a new question
+            # nothing said, nothing spent: an edit of it is a new question (only a record may need dropping)
+            if earlier is not None:
+                await self.asked.drop(message.id)
+            else:
+                self.asked.forget(message.id)
             return
         question_id = outcome.question_id if outcome.question_id is not None else (
             earlier.question_id if earlier else None)
@@ -274,9 +280,9 @@ class Study(EditedQuestions, commands.Cog):
         searches = 0 if earlier is None else earlier.searches + int(reanswered)
         look = appearance(outcome.reply) if reply_id is not None else None
         used = earlier is not None and earlier.used_by_others and reply_id == earlier.reply_id
-        self.asked.put(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id, question_id,
-                                         reanswers, look, searches, author_id=message.author.id,
-                                         used_by_others=used))
+        await self.asked.keep(message.id, Asked(reading.key, message.created_at.timestamp(), counted, reply_id,
+                                                question_id, reanswers, look, searches, author_id=message.author.id,
+                                                used_by_others=used))
 
     async def reply(self, message: discord.Message, **kwargs) -> int | None:
         """Reply to the message; the reply's id, or None if Discord refused it."""

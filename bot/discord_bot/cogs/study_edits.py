@@ -27,8 +27,10 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
   there stands), unless the message asked the bot directly (an @mention is answered anywhere).
 - A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
   in a channel people read); later, the answer stays for whoever read it.
-- What was said to which message is kept in memory (asked.py): after a restart, edits to
-  messages from before it are ignored.
+- What was said to which message is kept in memory and in the state database (asked.py), for
+  `EDIT_WINDOW`: after a restart, edits and deletions of questions asked before it are handled
+  as they were before it. A message it has no record of from before the restart is left alone
+  (a reply to it may have gone out unrecorded), so nothing is ever answered twice.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class EditedQuestions:
         if reading is None or self.bot.now() - message.created_at > EDIT_WINDOW:
             return False
         async with self.asked.lock(message.id):  # after the message's own answer, and earlier edits'
-            earlier = self.asked.get(message.id)
+            earlier = await self.asked.recall(message.id, message.created_at.timestamp())
             if earlier is None:
                 if not reading.asks or not self.asked.may_be_new(message.created_at.timestamp()):
                     return False
@@ -123,33 +125,34 @@ class EditedQuestions:
             look = appearance(outcome.reply)
             if earlier is not None and look == earlier.look:
                 # the reply would be the same ("what is adamw" → "what is adamw?"): it stays, for free
-                self.remember(message, reading, outcome, reply_id, earlier, changed=False)
+                await self.remember(message, reading, outcome, reply_id, earlier, changed=False)
                 return False
             if outcome.stopped or (paid and earlier.reanswers >= REANSWERS):
                 # past the limit, a good answer is never swapped for a notice, nor deleted
                 return await self.stop_following(message, earlier)
             if outcome.reply is None:
                 if reply_id is None:  # nothing said before or now
-                    self.remember(message, reading, outcome, None, earlier)
+                    await self.remember(message, reading, outcome, None, earlier)
                     return False
                 if earlier.used_by_others:
                     # Others voted on it or clicked it: deleting it would pull it from under them (their
                     # vote, a 👎 menu or an answer a button opened for them). It stays, saying why.
                     return await self.stop_following(message, earlier)
                 await self.delete_reply(message, reply_id)
-                self.remember(message, reading, outcome, None, earlier)
+                await self.remember(message, reading, outcome, None, earlier)
                 return True
             if reply_id is not None:
                 reply_id = await self.change_reply(message, reply_id, outcome.reply)
             if reply_id is None:  # none yet, or it was deleted meanwhile
                 reply_id = await self.reply(message, **outcome.reply)
-            self.remember(message, reading, outcome, reply_id, earlier)
+            await self.remember(message, reading, outcome, reply_id, earlier)
             return True
 
     async def stop_following(self, message: discord.Message, earlier) -> bool:
         """Follow the message's edits no more; the reply, if any, stays, with a line saying so
         under it. True if that line was added."""
         earlier.stopped = True
+        await self.asked.keep(message.id, earlier)  # stopped for good, after a restart too
         if earlier.reply_id is None or earlier.look is None:
             return False
         content = earlier.look[0]
@@ -175,10 +178,11 @@ class EditedQuestions:
         if message_id is None:
             return
         async with self.asked.lock(message_id):  # not between an edit's reading and its remembering
-            asked = self.asked.get(message_id)
-            if asked is not None and asked.reply_id == interaction.message.id \
-                    and interaction.user.id != asked.author_id:
+            asked = await self.asked.recall(message_id, discord.utils.snowflake_time(message_id).timestamp())
+            if asked is not None and asked.reply_id == reply.id and interaction.user.id != asked.author_id \
+                    and not asked.used_by_others:
                 asked.used_by_others = True
+                await self.asked.keep(message_id, asked)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -200,10 +204,10 @@ class EditedQuestions:
         channel = self.bot.get_partial_messageable(channel_id)
         for message_id in message_ids:
             async with self.asked.lock(message_id):  # after its answer, if that is still being sent
-                earlier = self.asked.get(message_id)
+                earlier = await self.asked.recall(message_id, discord.utils.snowflake_time(message_id).timestamp())
                 if earlier is None:
                     continue
-                self.asked.forget(message_id)
+                await self.asked.drop(message_id)
                 recent = self.bot.now().timestamp() - earlier.created <= EDIT_WINDOW.total_seconds()
                 if earlier.reply_id is None or earlier.reply_id in gone or not recent:
                     continue
