@@ -1,7 +1,7 @@
-"""A question edited into chatter loses its reply, unless someone else already voted on the reply or
-clicked one of its buttons: then the reply stays as it was (embed, buttons, votes), with a line
-saying it answers an earlier version, and later edits are not followed. The asker's own clicks
-do not keep it."""
+"""A question edited into chatter, or deleted, soon after it was asked loses its reply, unless someone
+else already voted on the reply or clicked one of its buttons: then the reply stays as it was
+(embed, buttons, votes), with a line saying it answers an earlier version if the question was
+edited, and later edits are not followed. The asker's own clicks do not keep it."""
 
 from __future__ import annotations
 
@@ -77,6 +77,30 @@ def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(rea
                     await click(reply, "gloss:show:", dave)
                     assert await edit(asked, "nvm")
                     assert reply.id not in fake.messages
+
+                    # deleting a question takes its reply, unless someone else used that reply
+                    handled: set[int] = set()
+                    handle_deleted = cog.handle_deleted
+
+                    async def spy(channel_id, message_ids):
+                        try:
+                            return await handle_deleted(channel_id, message_ids)
+                        finally:
+                            handled.update(message_ids)
+
+                    cog.handle_deleted = spy
+                    erin, frank = fake.add_user("erin"), fake.add_user("frank")  # not on a cooldown
+                    for user in (erin, frank):
+                        fake.add_member(guild, user)
+                    used_asked, used = await ask("what is attention?", erin)
+                    await click(used, "gloss:fb:up:", carol)
+                    own_asked, own = await ask("what is qlora?", frank)
+                    await click(own, "gloss:fb:up:", frank)
+                    for message in (used_asked, own_asked):
+                        await fake.delete_message(message.payload)
+                    await fake.wait_for(lambda: {used_asked.id, own_asked.id} <= handled, what="deletions handled")
+                    assert used.id in fake.messages and own.id not in fake.messages
+                    assert fake.messages[used.id]["embeds"]  # untouched: no "earlier version" line
                     assert not fake.errors
                     assert_no_pings(fake)
             assert not errors.records, errors.messages()

@@ -26,7 +26,8 @@ again, as a reader of the channel expects (a typo fixed, a question reworded).
 - In a channel that is no longer a study channel, an edit changes nothing (the answer given
   there stands), unless the message asked the bot directly (an @mention is answered anywhere).
 - A question deleted within `EDIT_WINDOW` takes the bot's reply with it (a reply to nothing,
-  in a channel people read); later, the answer stays for whoever read it.
+  in a channel people read), unless someone else already voted on it or clicked it; later,
+  the answer stays for whoever read it.
 - What was said to which message is kept in memory and in the state database (asked.py), for
   `EDIT_WINDOW`: after a restart, edits and deletions of questions asked before it are handled
   as they were before it. A message it has no record of from before the restart is left alone
@@ -199,7 +200,8 @@ class EditedQuestions:
             log.exception("study delete failed (channel %s, messages %s)", channel_id, message_ids[:5])
 
     async def handle_deleted(self, channel_id: int, message_ids: list[int]) -> int:
-        """Delete the replies to questions deleted within EDIT_WINDOW of being asked; how many."""
+        """Delete the replies to questions deleted within EDIT_WINDOW of being asked, except those
+        someone else already used (their votes and clicks are on it); how many."""
         gone, deleted = set(message_ids), 0
         channel = self.bot.get_partial_messageable(channel_id)
         for message_id in message_ids:
@@ -209,7 +211,7 @@ class EditedQuestions:
                     continue
                 await self.asked.drop(message_id)
                 recent = self.bot.now().timestamp() - earlier.created <= EDIT_WINDOW.total_seconds()
-                if earlier.reply_id is None or earlier.reply_id in gone or not recent:
+                if earlier.reply_id is None or earlier.reply_id in gone or not recent or earlier.used_by_others:
                     continue
                 try:
                     await channel.get_partial_message(earlier.reply_id).delete()
