@@ -27,12 +27,16 @@ from .. import render, render_study
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
-#: Discord's "Cannot send messages to this user" (403): DMs closed to the bot, or the bot blocked. It
-#: lasts until the user changes it, so the reminders stop; any other failure may pass, and they go on.
+#: Discord's "Cannot send messages to this user": DMs closed to the bot, or the bot blocked. It
+#: lasts until the user changes it, so the reminders stop; any other failure may pass, and they go
+#: on. 50007 is the classic code (403); Discord added 50278 with the same meaning in 2026.
 DMS_CLOSED = 50007
-#: Discord's "Unknown User" (404): the account was deleted. Reminders to it would fail daily for ever
-#: too; nobody is left to tell. A 404 without it (a route or proxy error) may pass: reminders go on.
+DMS_CLOSED_CODES = frozenset({DMS_CLOSED, 50278})
+#: Discord's "Unknown User" (404): the account was deleted; and "Invalid Recipient(s)" (400), what
+#: opening a DM with a deleted account answers. Reminders to it would fail daily for ever too;
+#: nobody is left to tell. A 404 or 400 without them (a route or proxy error) may pass: reminders go on.
 UNKNOWN_USER = 10013
+ACCOUNT_GONE_CODES = frozenset({UNKNOWN_USER, 50033})
 
 
 def _guild(interaction: discord.Interaction) -> int:
@@ -242,21 +246,19 @@ class Review(commands.Cog):
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
             await user.send(text, allowed_mentions=render.NO_MENTIONS)
             return True
-        except discord.Forbidden as exc:
-            if exc.code != DMS_CLOSED:
+        except discord.HTTPException as exc:  # the code says what lasts, whichever status carries it
+            if exc.code in ACCOUNT_GONE_CODES:
+                # Off as the user's own "/review remind off" would turn them: no refusal kept to
+                # tell anyone, and their deck stays (a 404 is no /forget-me).
+                await in_quick_pool(self.bot.state.study.set_reminder, user_id, False)
+                log.info("review reminders to %s turned off: Discord says the account is gone (%s)", user_id,
+                         exc.code)
+                return False
+            if exc.code not in DMS_CLOSED_CODES:
                 raise
-        except discord.NotFound as exc:
-            if exc.code != UNKNOWN_USER:
-                raise
-            # Off as the user's own "/review remind off" would turn them: no refusal kept to tell
-            # anyone, and their deck stays (a 404 is no /forget-me).
-            await in_quick_pool(self.bot.state.study.set_reminder, user_id, False)
-            log.info("review reminders to %s turned off: Discord says the account is gone (%s)", user_id,
-                     UNKNOWN_USER)
+            await in_quick_pool(self.bot.state.study.reminder_refused, user_id, self.bot.now())
+            log.info("review reminders to %s turned off: Discord refused the DM (%s)", user_id, exc.code)
             return False
-        await in_quick_pool(self.bot.state.study.reminder_refused, user_id, self.bot.now())
-        log.info("review reminders to %s turned off: Discord refused the DM (%s)", user_id, DMS_CLOSED)
-        return False
 
 
 async def setup(bot) -> None:
