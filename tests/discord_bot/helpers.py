@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.discord_bot.bot import GlossaryBot
@@ -255,6 +255,31 @@ def study_server(fake, state_path: Path, user: str = "alice"):
     study = guild.channel("study")
     add_study_channel(state_path, guild.id, study.id)
     return guild, member, study
+
+
+class StudyWorld(NamedTuple):
+    fake: FakeDiscord
+    bot: GlossaryBot
+    guild: Any
+    member: Any
+    study: Any
+
+
+@contextlib.asynccontextmanager
+async def study_bot(settings: Settings, embedder, state_path: Path, *,
+                    now: Callable[[], datetime] | None = None) -> AsyncIterator[StudyWorld]:
+    """A fake Discord with study_server()'s server, and the bot running against it with its commands
+    synced: (fake, bot, server, member, study channel). On a normal exit, once the bot has stopped:
+    no errors in the fake, no pings in anything the bot sent, and no errors logged."""
+    async with FakeDiscord() as fake:
+        guild, member, study = study_server(fake, state_path)
+        with error_logs() as errors:
+            async with running(fake, make_bot(settings, embedder, now=now)) as bot:
+                await fake.wait_for_command_sync()
+                yield StudyWorld(fake, bot, guild, member, study)
+            assert not fake.errors
+            assert_no_pings(fake)
+        assert not errors.records, errors.messages()
 
 
 def button_ids(message: dict) -> list[str]:

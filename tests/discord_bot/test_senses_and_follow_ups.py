@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from bot.glossary.senses import parse_senses, senses_path
 from tests.conftest import GLOSSARY
-from tests.fake_discord import FakeDiscord
 
-from .helpers import assert_no_pings, button_ids, make_bot, make_settings, record_handled, run, running, \
-    study_server
+from .helpers import button_ids, make_settings, record_handled, run, study_bot
 
 
 def _a_sense_with_its_entry(searcher):
@@ -26,36 +24,30 @@ def test_another_sense_is_said_and_a_follow_up_is_asked_which_term(searcher, rea
     settings = make_settings(real_index_path, state_path, message_content=True)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                handled = record_handled(bot.get_cog("Study"))
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            handled = record_handled(bot.get_cog("Study"))
 
-                got = await fake.wait_for_response(await fake.send_slash_command(
-                    "define", {"term": sense.name}, user=alice))
-                embed = got.embeds[0]
-                assert embed["title"] == answered
-                field = next(f for f in embed["fields"] if f["name"] == "Another sense")
-                assert f"not {sense.meaning}" in field["value"] and usual in field["value"]
-                assert f"gloss:show:{usual}" in button_ids(got.message)
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "define", {"term": sense.name}, user=alice))
+            embed = got.embeds[0]
+            assert embed["title"] == answered
+            field = next(f for f in embed["fields"] if f["name"] == "Another sense")
+            assert f"not {sense.meaning}" in field["value"] and usual in field["value"]
+            assert f"gloss:show:{usual}" in button_ids(got.message)
 
-                # the entry's own full name: no doubt which sense, no line about it
-                got = await fake.wait_for_response(await fake.send_slash_command(
-                    "define", {"term": answered}, user=alice))
-                assert not any(f["name"] == "Another sense" for f in got.embeds[0].get("fields", []))
+            # the entry's own full name: no doubt which sense, no line about it
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "define", {"term": answered}, user=alice))
+            assert not any(f["name"] == "Another sense" for f in got.embeds[0].get("fields", []))
 
-                # a follow-up asked of the bot: which term?
-                sent = await fake.send_message(study, f"{fake.bot_user.mention} ok but why?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
-                assert "Which term do you mean?" in reply.content and not reply.embeds
+            # a follow-up asked of the bot: which term?
+            sent = await fake.send_message(study, f"{fake.bot_user.mention} ok but why?", author=alice)
+            reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+            assert "Which term do you mean?" in reply.content and not reply.embeds
 
-                # not asked of it: quiet, as for any unsure question in a study channel
-                sent = await fake.send_message(study, "ok but why?", author=alice)
-                await fake.wait_for(lambda: sent.id in handled, timeout=10, what="the follow-up handled")
-                assert handled[sent.id] is False
-
-                assert not fake.errors
-                assert_no_pings(fake)
+            # not asked of it: quiet, as for any unsure question in a study channel
+            sent = await fake.send_message(study, "ok but why?", author=alice)
+            await fake.wait_for(lambda: sent.id in handled, timeout=10, what="the follow-up handled")
+            assert handled[sent.id] is False
 
     run(scenario, timeout=120)

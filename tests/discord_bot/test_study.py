@@ -7,19 +7,8 @@ import itertools
 
 from bot.discord_bot.cogs.study import ASK_ME, SEARCHES, WELCOME, Reading
 from bot.discord_bot.ui import in_search_pool
-from tests.fake_discord import FakeDiscord
 
-from .helpers import (
-    assert_no_pings,
-    error_logs,
-    make_bot,
-    make_settings,
-    record_edits,
-    record_handled,
-    run,
-    running,
-    study_server,
-)
+from .helpers import make_settings, record_edits, record_handled, run, study_bot
 
 
 def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embedder, tmp_path) -> None:
@@ -28,21 +17,16 @@ def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embed
     settings = make_settings(real_index_path, state_path)  # no Message Content intent
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, _study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                dm = fake.dm_channel(alice)
-                sent = await fake.send_message(dm, "what is lora?", author=alice)
-                reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
-                assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
-                bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window
-                sent = await fake.send_message(dm, "loss goes nan with fp16", author=alice)
-                reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
-                assert reply.content or reply.embeds  # unsure or refused, but said: it was asked directly
-                assert bot.state.db.query("SELECT count(*) FROM questions WHERE guild_id = 0")[0][0] == 2
-                assert not fake.errors
-                assert_no_pings(fake)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, _study):
+            dm = fake.dm_channel(alice)
+            sent = await fake.send_message(dm, "what is lora?", author=alice)
+            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+            assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
+            bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window
+            sent = await fake.send_message(dm, "loss goes nan with fp16", author=alice)
+            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+            assert reply.content or reply.embeds  # unsure or refused, but said: it was asked directly
+            assert bot.state.db.query("SELECT count(*) FROM questions WHERE guild_id = 0")[0][0] == 2
 
     run(scenario, timeout=120)
 
@@ -52,25 +36,20 @@ def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedd
     settings = make_settings(real_index_path, state_path, message_content=True)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                cog = bot.get_cog("Study")
-                cog.clock = lambda: 1_000_000.0  # time stands still: every later question is on cooldown
-                handled = record_handled(cog)
-                first = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
-                await fake.wait_for_channel_message(study, after=first, timeout=10)
-                second = await fake.send_message(study, f"{fake.bot_user.mention} what is attention?", author=alice)
-                notice = await fake.wait_for_channel_message(study, after=second, timeout=10)
-                assert "ask again in" in notice.content
-                third = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
-                unasked = await fake.send_message(study, "what is adam?", author=alice)
-                await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=10,
-                                    what="both handled")
-                assert handled[third.id] is False and handled[unasked.id] is False  # one notice per wait
-                assert not fake.errors
-                assert_no_pings(fake)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            cog.clock = lambda: 1_000_000.0  # time stands still: every later question is on cooldown
+            handled = record_handled(cog)
+            first = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+            await fake.wait_for_channel_message(study, after=first, timeout=10)
+            second = await fake.send_message(study, f"{fake.bot_user.mention} what is attention?", author=alice)
+            notice = await fake.wait_for_channel_message(study, after=second, timeout=10)
+            assert "ask again in" in notice.content
+            third = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
+            unasked = await fake.send_message(study, "what is adam?", author=alice)
+            await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=10,
+                                what="both handled")
+            assert handled[third.id] is False and handled[unasked.id] is False  # one notice per wait
 
     run(scenario, timeout=120)
 
@@ -82,28 +61,23 @@ def test_a_study_channel_answers_comparisons_and_misspelt_questions_but_not_chat
     settings = make_settings(real_index_path, state_path, message_content=True)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                cog = bot.get_cog("Study")
-                cog.clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
-                handled = record_handled(cog)
-                for text in ("lora vs qlora", "compare adam, adamw and sgd", "wat is grpo", "hw does lora work"):
-                    sent = await fake.send_message(study, text, author=alice)
-                    reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
-                    expected = cog.render(await in_search_pool(bot.answer, text), Reading(text, False))
-                    assert expected is not None, text  # a confident answer, as the study channel posts
-                    assert reply.embeds and reply.embeds[0]["title"] == expected["embed"].title, text
-                logged = len(bot.state.db.query("SELECT 1 FROM questions"))
-                for text in ("good morning all", "wut", "hw is due friday", "opened it in vs code",
-                             "I compared them yesterday"):
-                    sent = await fake.send_message(study, text, author=alice)
-                    await fake.wait_for(lambda m=sent: m.id in handled, what="chatter handled")
-                    assert handled[sent.id] is False, text
-                assert len(bot.state.db.query("SELECT 1 FROM questions")) == logged  # not even searched
-                assert not fake.errors
-                assert_no_pings(fake)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            cog.clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
+            handled = record_handled(cog)
+            for text in ("lora vs qlora", "compare adam, adamw and sgd", "wat is grpo", "hw does lora work"):
+                sent = await fake.send_message(study, text, author=alice)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                expected = cog.render(await in_search_pool(bot.answer, text), Reading(text, False))
+                assert expected is not None, text  # a confident answer, as the study channel posts
+                assert reply.embeds and reply.embeds[0]["title"] == expected["embed"].title, text
+            logged = len(bot.state.db.query("SELECT 1 FROM questions"))
+            for text in ("good morning all", "wut", "hw is due friday", "opened it in vs code",
+                         "I compared them yesterday"):
+                sent = await fake.send_message(study, text, author=alice)
+                await fake.wait_for(lambda m=sent: m.id in handled, what="chatter handled")
+                assert handled[sent.id] is False, text
+            assert len(bot.state.db.query("SELECT 1 FROM questions")) == logged  # not even searched
 
     run(scenario, timeout=120)
 
@@ -117,55 +91,48 @@ def test_chatter_asked_directly_gets_a_hint_or_a_thanks_never_a_refusal(real_ind
     clock = [1_000_000.0]
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, study = study_server(fake, state_path)
-            with error_logs() as errors:
-                async with running(fake, make_bot(settings, real_embedder)) as bot:
-                    await fake.wait_for_command_sync()
-                    cog = bot.get_cog("Study")
-                    cog.clock = lambda: clock[0]
-                    handled, edits = record_handled(cog), record_edits(cog)
-                    dm = fake.dm_channel(alice)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            cog.clock = lambda: clock[0]
+            handled, edits = record_handled(cog), record_edits(cog)
+            dm = fake.dm_channel(alice)
 
-                    async def said(channel, text: str):
-                        sent = await fake.send_message(channel, text, author=alice)
-                        await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
-                        replies = [m for m in fake.channel_messages if (m.message.get("message_reference") or {})
-                                   .get("message_id") == str(sent.id)]
-                        return sent, (replies[0].message if replies else None)
+            async def said(channel, text: str):
+                sent = await fake.send_message(channel, text, author=alice)
+                await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
+                replies = [m for m in fake.channel_messages if (m.message.get("message_reference") or {})
+                           .get("message_id") == str(sent.id)]
+                return sent, (replies[0].message if replies else None)
 
-                    _, hint = await said(dm, "hi")
-                    assert hint["content"] == ASK_ME and not hint.get("embeds")
-                    # the hint cost no cooldown: the question right after it is answered
-                    question, answer = await said(dm, "what is lora?")
-                    assert answer["embeds"]
-                    clock[0] += 11
-                    _, thanks = await said(dm, "thanks!")
-                    assert thanks["content"] == WELCOME
-                    _, again = await said(dm, "👍")
-                    assert again is None  # one hint per cooldown period: "hi hi hi" is not answered thrice
-                    clock[0] += 11
-                    _, nod = await said(dm, "👍")
-                    assert nod["content"] == WELCOME
-                    clock[0] += 11
-                    _, mention = await said(study, f"{fake.bot_user.mention} hi!")
-                    assert mention["content"] == ASK_ME
-                    clock[0] += 11
-                    _, quiet = await said(study, "ok thanks")  # not asked of the bot: the study channel is chat
-                    assert quiet is None
+            _, hint = await said(dm, "hi")
+            assert hint["content"] == ASK_ME and not hint.get("embeds")
+            # the hint cost no cooldown: the question right after it is answered
+            question, answer = await said(dm, "what is lora?")
+            assert answer["embeds"]
+            clock[0] += 11
+            _, thanks = await said(dm, "thanks!")
+            assert thanks["content"] == WELCOME
+            _, again = await said(dm, "👍")
+            assert again is None  # one hint per cooldown period: "hi hi hi" is not answered thrice
+            clock[0] += 11
+            _, nod = await said(dm, "👍")
+            assert nod["content"] == WELCOME
+            clock[0] += 11
+            _, mention = await said(study, f"{fake.bot_user.mention} hi!")
+            assert mention["content"] == ASK_ME
+            clock[0] += 11
+            _, quiet = await said(study, "ok thanks")  # not asked of the bot: the study channel is chat
+            assert quiet is None
 
-                    # "ok thanks" typed over the answered question (Discord's ↑ edits the last message)
-                    reply = next(m for m in fake.channel_messages if m.message.get("embeds"))
-                    await fake.edit_message(question.payload, "ok thanks")
-                    await fake.wait_for(lambda: question.id in edits, what="the edit handled")
-                    assert edits[question.id] == [False] and fake.messages[reply.id]["embeds"] == answer["embeds"]
+            # "ok thanks" typed over the answered question (Discord's ↑ edits the last message)
+            reply = next(m for m in fake.channel_messages if m.message.get("embeds"))
+            await fake.edit_message(question.payload, "ok thanks")
+            await fake.wait_for(lambda: question.id in edits, what="the edit handled")
+            assert edits[question.id] == [False] and fake.messages[reply.id]["embeds"] == answer["embeds"]
 
-                    said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
-                    assert not any("doesn't cover" in text for text in said_anything)
-                    assert [q for (q,) in bot.state.db.query("SELECT query FROM questions")] == ["what is lora?"]
-                    assert not fake.errors
-                    assert_no_pings(fake)
-            assert not errors.records, errors.messages()
+            said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
+            assert not any("doesn't cover" in text for text in said_anything)
+            assert [q for (q,) in bot.state.db.query("SELECT query FROM questions")] == ["what is lora?"]
 
     run(scenario, timeout=120)
 
@@ -179,46 +146,39 @@ def test_a_question_left_unanswered_costs_no_cooldown_but_silent_searches_are_bo
     unanswered = "what is the capital of france?"  # off the glossary: silence in a study channel
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            guild, alice, study = study_server(fake, state_path)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, alice, study):
             bob = fake.add_user("bob")
             fake.add_member(guild, bob)
-            with error_logs() as errors:
-                async with running(fake, make_bot(settings, real_embedder)) as bot:
-                    await fake.wait_for_command_sync()
-                    cog = bot.get_cog("Study")
-                    cog.clock = lambda: 1_000_000.0  # time stands still: nothing waits out a cooldown
-                    handled = record_handled(cog)
+            cog = bot.get_cog("Study")
+            cog.clock = lambda: 1_000_000.0  # time stands still: nothing waits out a cooldown
+            handled = record_handled(cog)
 
-                    async def ask(text: str, author) -> dict | None:
-                        sent = await fake.send_message(study, text, author=author)
-                        await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
-                        replies = [m.message for m in fake.channel_messages
-                                   if (m.message.get("message_reference") or {}).get("message_id") == str(sent.id)]
-                        return replies[0] if replies else None
+            async def ask(text: str, author) -> dict | None:
+                sent = await fake.send_message(study, text, author=author)
+                await fake.wait_for(lambda: sent.id in handled, what=f"{text!r} handled")
+                replies = [m.message for m in fake.channel_messages
+                           if (m.message.get("message_reference") or {}).get("message_id") == str(sent.id)]
+                return replies[0] if replies else None
 
-                    def searched(user) -> int:
-                        return bot.state.db.query("SELECT count(*) FROM questions WHERE user_hash = ?",
-                                                  [bot.user_hash(user.id)])[0][0]
+            def searched(user) -> int:
+                return bot.state.db.query("SELECT count(*) FROM questions WHERE user_hash = ?",
+                                          [bot.user_hash(user.id)])[0][0]
 
-                    assert await ask(unanswered, alice) is None and searched(alice) == 1
-                    answer = await ask(f"{fake.bot_user.mention} what is lora?", alice)
-                    assert answer and answer["embeds"]  # answered, not told to wait
-                    # a reply does take the cooldown
-                    notice = await ask(f"{fake.bot_user.mention} what is attention?", alice)
-                    assert notice and "ask again in" in notice["content"]
-                    assert await ask("what is qlora?", alice) is None and searched(alice) == 2
+            assert await ask(unanswered, alice) is None and searched(alice) == 1
+            answer = await ask(f"{fake.bot_user.mention} what is lora?", alice)
+            assert answer and answer["embeds"]  # answered, not told to wait
+            # a reply does take the cooldown
+            notice = await ask(f"{fake.bot_user.mention} what is attention?", alice)
+            assert notice and "ask again in" in notice["content"]
+            assert await ask("what is qlora?", alice) is None and searched(alice) == 2
 
-                    # silent searches come from an allowance of their own: past it, not even searched
-                    for _ in range(SEARCHES + 2):
-                        assert await ask(unanswered, bob) is None
-                    assert searched(bob) == SEARCHES
-                    assert await ask("what is lora?", bob) is None and searched(bob) == SEARCHES
-                    # ... which a direct ask does not draw on
-                    answer = await ask(f"{fake.bot_user.mention} what is lora?", bob)
-                    assert answer and answer["embeds"]
-                    assert not fake.errors
-                    assert_no_pings(fake)
-            assert not errors.records, errors.messages()
+            # silent searches come from an allowance of their own: past it, not even searched
+            for _ in range(SEARCHES + 2):
+                assert await ask(unanswered, bob) is None
+            assert searched(bob) == SEARCHES
+            assert await ask("what is lora?", bob) is None and searched(bob) == SEARCHES
+            # ... which a direct ask does not draw on
+            answer = await ask(f"{fake.bot_user.mention} what is lora?", bob)
+            assert answer and answer["embeds"]
 
     run(scenario, timeout=120)

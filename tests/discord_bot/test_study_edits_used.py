@@ -7,19 +7,7 @@ from __future__ import annotations
 
 from bot.discord_bot.cogs.study_edits import STOPPED_FOLLOWING
 
-from tests.fake_discord import FakeDiscord
-
-from .helpers import (
-    assert_no_pings,
-    button_ids,
-    error_logs,
-    make_bot,
-    make_settings,
-    record_edits,
-    run,
-    running,
-    study_server,
-)
+from .helpers import button_ids, make_settings, record_edits, run, study_bot
 
 
 def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(real_index_path, real_embedder,
@@ -28,81 +16,74 @@ def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(rea
     settings = make_settings(real_index_path, state_path, message_content=True)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            guild, alice, study = study_server(fake, state_path)
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, alice, study):
             bob, carol, dave = fake.add_user("bob"), fake.add_user("carol"), fake.add_user("dave")
             for user in (bob, carol, dave):
                 fake.add_member(guild, user)
-            with error_logs() as errors:
-                async with running(fake, make_bot(settings, real_embedder)) as bot:
-                    await fake.wait_for_command_sync()
-                    cog = bot.get_cog("Study")
-                    edits = record_edits(cog)
+            cog = bot.get_cog("Study")
+            edits = record_edits(cog)
 
-                    async def ask(text: str, author):
-                        asked = await fake.send_message(study, text, author=author)
-                        return asked, await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            async def ask(text: str, author):
+                asked = await fake.send_message(study, text, author=author)
+                return asked, await fake.wait_for_channel_message(study, after=asked, timeout=10)
 
-                    async def edit(message, text: str) -> bool:
-                        n = len(edits.get(message.id, [])) + 1
-                        await fake.edit_message(message.payload, text)
-                        await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
-                        return edits[message.id][-1]
+            async def edit(message, text: str) -> bool:
+                n = len(edits.get(message.id, [])) + 1
+                await fake.edit_message(message.payload, text)
+                await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
+                return edits[message.id][-1]
 
-                    async def click(reply, prefix: str, user) -> None:
-                        custom_id = next(i for i in button_ids(fake.messages[reply.id]) if i.startswith(prefix))
-                        await fake.wait_for_response(await fake.click_button(reply.id, custom_id, user=user))
+            async def click(reply, prefix: str, user) -> None:
+                custom_id = next(i for i in button_ids(fake.messages[reply.id]) if i.startswith(prefix))
+                await fake.wait_for_response(await fake.click_button(reply.id, custom_id, user=user))
 
-                    # bob voted on alice's answer: "nvm" over the question leaves it, saying why
-                    asked, reply = await ask("what is lora?", alice)
-                    before = fake.messages[reply.id]
-                    await click(reply, "gloss:fb:up:", bob)
-                    assert await edit(asked, "nvm, found it")
-                    assert reply.id in fake.messages
-                    kept = fake.messages[reply.id]
-                    assert kept["content"] == STOPPED_FOLLOWING
-                    assert kept["embeds"] == before["embeds"] and button_ids(kept) == button_ids(before)
-                    assert not await edit(asked, "what is attention?")  # no longer followed
-                    assert fake.messages[reply.id]["embeds"] == before["embeds"]
+            # bob voted on alice's answer: "nvm" over the question leaves it, saying why
+            asked, reply = await ask("what is lora?", alice)
+            before = fake.messages[reply.id]
+            await click(reply, "gloss:fb:up:", bob)
+            assert await edit(asked, "nvm, found it")
+            assert reply.id in fake.messages
+            kept = fake.messages[reply.id]
+            assert kept["content"] == STOPPED_FOLLOWING
+            assert kept["embeds"] == before["embeds"] and button_ids(kept) == button_ids(before)
+            assert not await edit(asked, "what is attention?")  # no longer followed
+            assert fake.messages[reply.id]["embeds"] == before["embeds"]
 
-                    # bob opened a related term from carol's answer: the same
-                    asked, reply = await ask("what is attention?", carol)
-                    await click(reply, "gloss:show:", bob)
-                    assert await edit(asked, "ok never mind")
-                    assert reply.id in fake.messages and fake.messages[reply.id]["content"] == STOPPED_FOLLOWING
+            # bob opened a related term from carol's answer: the same
+            asked, reply = await ask("what is attention?", carol)
+            await click(reply, "gloss:show:", bob)
+            assert await edit(asked, "ok never mind")
+            assert reply.id in fake.messages and fake.messages[reply.id]["content"] == STOPPED_FOLLOWING
 
-                    # dave's own vote and click keep nothing: his answer goes with his question
-                    asked, reply = await ask("what is qlora?", dave)
-                    await click(reply, "gloss:fb:up:", dave)
-                    await click(reply, "gloss:show:", dave)
-                    assert await edit(asked, "nvm")
-                    assert reply.id not in fake.messages
+            # dave's own vote and click keep nothing: his answer goes with his question
+            asked, reply = await ask("what is qlora?", dave)
+            await click(reply, "gloss:fb:up:", dave)
+            await click(reply, "gloss:show:", dave)
+            assert await edit(asked, "nvm")
+            assert reply.id not in fake.messages
 
-                    # deleting a question takes its reply, unless someone else used that reply
-                    handled: set[int] = set()
-                    handle_deleted = cog.handle_deleted
+            # deleting a question takes its reply, unless someone else used that reply
+            handled: set[int] = set()
+            handle_deleted = cog.handle_deleted
 
-                    async def spy(channel_id, message_ids):
-                        try:
-                            return await handle_deleted(channel_id, message_ids)
-                        finally:
-                            handled.update(message_ids)
+            async def spy(channel_id, message_ids):
+                try:
+                    return await handle_deleted(channel_id, message_ids)
+                finally:
+                    handled.update(message_ids)
 
-                    cog.handle_deleted = spy
-                    erin, frank = fake.add_user("erin"), fake.add_user("frank")  # not on a cooldown
-                    for user in (erin, frank):
-                        fake.add_member(guild, user)
-                    used_asked, used = await ask("what is attention?", erin)
-                    await click(used, "gloss:fb:up:", carol)
-                    own_asked, own = await ask("what is qlora?", frank)
-                    await click(own, "gloss:fb:up:", frank)
-                    for message in (used_asked, own_asked):
-                        await fake.delete_message(message.payload)
-                    await fake.wait_for(lambda: {used_asked.id, own_asked.id} <= handled, what="deletions handled")
-                    assert used.id in fake.messages and own.id not in fake.messages
-                    assert fake.messages[used.id]["embeds"]  # untouched: no "earlier version" line
-                    assert not fake.errors
-                    assert_no_pings(fake)
-            assert not errors.records, errors.messages()
+            cog.handle_deleted = spy
+            erin, frank = fake.add_user("erin"), fake.add_user("frank")  # not on a cooldown
+            for user in (erin, frank):
+                fake.add_member(guild, user)
+            used_asked, used = await ask("what is attention?", erin)
+            await click(used, "gloss:fb:up:", carol)
+            own_asked, own = await ask("what is qlora?", frank)
+            await click(own, "gloss:fb:up:", frank)
+            for message in (used_asked, own_asked):
+                await fake.delete_message(message.payload)
+            await fake.wait_for(lambda: {used_asked.id, own_asked.id} <= handled, what="deletions handled")
+            assert used.id in fake.messages and own.id not in fake.messages
+            assert fake.messages[used.id]["embeds"]  # untouched: no "earlier version" line
 
     run(scenario, timeout=180)

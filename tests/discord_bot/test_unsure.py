@@ -11,7 +11,7 @@ from bot.glossary.evaluate import load_cases
 from bot.glossary.search import ANSWER, EXACT, SUGGEST
 from tests.fake_discord import CallbackType, FakeDiscord
 
-from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running, study_server
+from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running, study_bot
 
 
 def _first_query(searcher, wanted) -> tuple[str, object]:
@@ -95,30 +95,25 @@ def test_entries_asked_about_together_come_side_by_side(searcher, real_index_pat
     settings = make_settings(real_index_path, state_path, message_content=True)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
-            _guild, alice, study = study_server(fake, state_path)
-            async with running(fake, make_bot(settings, real_embedder)):
-                await fake.wait_for_command_sync()
-                got = await fake.wait_for_response(await fake.send_slash_command(
-                    "ask", {"question": "difference between ddp and fsdp"}, user=alice))
-                assert got.ok and not got.data.get("flags")  # public, like an answer
-                embed = got.embeds[0]
-                assert embed["title"] == "DDP · FSDP"
-                fields = {f["name"]: f["value"] for f in embed["fields"]}
-                for term in ("DDP", "FSDP"):
-                    assert fields[term] == searcher.index.entry_named(term).definition.strip()
-                assert all(t in fields["Other matches"] for t in others)
-                ids = button_ids(got.message)
-                assert ids[:2 + len(others)] == [f"gloss:show:{t}" for t in ["DDP", "FSDP", *others]]
-                assert [i.split(":")[2] for i in ids[-2:]] == ["up", "down"]
-                opened = await fake.wait_for_response(await fake.click_button(got, ids[1], user=alice))
-                assert opened.ok and opened.embeds[0]["title"] == "FSDP"
+        async with study_bot(settings, real_embedder, state_path) as (fake, _bot, _guild, alice, study):
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "ask", {"question": "difference between ddp and fsdp"}, user=alice))
+            assert got.ok and not got.data.get("flags")  # public, like an answer
+            embed = got.embeds[0]
+            assert embed["title"] == "DDP · FSDP"
+            fields = {f["name"]: f["value"] for f in embed["fields"]}
+            for term in ("DDP", "FSDP"):
+                assert fields[term] == searcher.index.entry_named(term).definition.strip()
+            assert all(t in fields["Other matches"] for t in others)
+            ids = button_ids(got.message)
+            assert ids[:2 + len(others)] == [f"gloss:show:{t}" for t in ["DDP", "FSDP", *others]]
+            assert [i.split(":")[2] for i in ids[-2:]] == ["up", "down"]
+            opened = await fake.wait_for_response(await fake.click_button(got, ids[1], user=alice))
+            assert opened.ok and opened.embeds[0]["title"] == "FSDP"
 
-                # in a study channel, without a mention: named as written, so never a guess
-                sent = await fake.send_message(study, "should I use adam or sgd?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
-                assert reply.embeds[0]["title"] == "Adam · SGD"
-                assert not fake.errors
-                assert_no_pings(fake)
+            # in a study channel, without a mention: named as written, so never a guess
+            sent = await fake.send_message(study, "should I use adam or sgd?", author=alice)
+            reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+            assert reply.embeds[0]["title"] == "Adam · SGD"
 
     run(scenario, timeout=120)
