@@ -193,11 +193,34 @@ def round_stop_id(round_id: int) -> str:
     return f"{ROUND_PREFIX}{round_id}:stop"
 
 
-def parse_round_stop_id(custom_id: str) -> int | None:
-    """The round a Stop button stops, or None for any other custom id."""
-    if not (custom_id.startswith(ROUND_PREFIX) and custom_id.endswith(":stop")):
+STOP_ASK, STOP_YES, STOP_NO = "stop", "stop-yes", "stop-no"
+
+
+def round_stop_confirm_id(round_id: int, answer: str) -> str:
+    """The confirmation's buttons: `answer` is STOP_YES or STOP_NO."""
+    return f"{ROUND_PREFIX}{round_id}:{answer}"
+
+
+def parse_round_stop_id(custom_id: str) -> tuple[int, str] | None:
+    """(the round, STOP_ASK / STOP_YES / STOP_NO) for the Stop button and its confirmation's
+    buttons, or None for any other custom id."""
+    if not custom_id.startswith(ROUND_PREFIX):
         return None
-    return _number(custom_id.removeprefix(ROUND_PREFIX).removesuffix(":stop"))
+    number, _, step = custom_id.removeprefix(ROUND_PREFIX).partition(":")
+    round_id = _number(number)
+    return (round_id, step) if round_id is not None and step in (STOP_ASK, STOP_YES, STOP_NO) else None
+
+
+def round_stop_confirmation(round_id: int) -> tuple[str, discord.ui.View]:
+    """Asked, privately, of whoever presses a question's Stop round: a round ends for everyone,
+    and the button sits a row below the answers a hurried thumb is aiming for."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Stop round", style=discord.ButtonStyle.danger,
+                                    custom_id=round_stop_confirm_id(round_id, STOP_YES)))
+    view.add_item(discord.ui.Button(label="Keep playing", style=discord.ButtonStyle.secondary,
+                                    custom_id=round_stop_confirm_id(round_id, STOP_NO)))
+    return ("Stop this round for everyone? The open question closes and the summary, with the scores so far, "
+            "is posted in the channel."), view
 
 
 def _number(text: str) -> int | None:

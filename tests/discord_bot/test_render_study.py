@@ -62,7 +62,12 @@ def test_round_questions_render_within_limits(options, text, kind) -> None:
     check_view(view)
     *answers, stop = view.children
     assert [render_study.parse_round_id(b.custom_id) for b in answers] == [(10**12, 19, pick) for pick in range(4)]
-    assert render_study.parse_round_stop_id(stop.custom_id) == 10**12 and render_study.parse_round_id(stop.custom_id) is None
+    assert render_study.parse_round_stop_id(stop.custom_id) == (10**12, render_study.STOP_ASK)
+    assert render_study.parse_round_id(stop.custom_id) is None
+    text, confirm = render_study.round_stop_confirmation(10**12)
+    check_view(confirm)
+    assert [render_study.parse_round_stop_id(b.custom_id) for b in confirm.children] == [
+        (10**12, render_study.STOP_YES), (10**12, render_study.STOP_NO)]
     assert not any(render_study.parse_round_stop_id(b.custom_id) for b in answers)
     results = [(10**18 + i, i % 2 == 0, 10) for i in range(500)]
     check_embed(render_study.round_closed(quiz_round, results))
@@ -81,7 +86,8 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     check_embed(stopped)
     assert stopped.title == "Round stopped"
     assert stopped.description.startswith(f"Stopped by <@{10**18}> after question 7 of 20.")
-    for forged in ("gloss:round:x:stop", "gloss:round:²:stop", f"gloss:round:{2**63}:stop", "gloss:round::stop"):
+    for forged in ("gloss:round:x:stop", "gloss:round:²:stop", f"gloss:round:{2**63}:stop", "gloss:round::stop",
+                   "gloss:round:1:stop:yes", "gloss:round:1:stopped", "gloss:round:1:1:stop-yes"):
         assert render_study.parse_round_stop_id(forged) is None, forged
     assert render_study.parse_round_id(f"gloss:round:1:{2**64}:2") is None
     assert render_study.parse_round_id("gloss:round:1:²:2") is None

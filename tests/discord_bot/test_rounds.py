@@ -221,14 +221,23 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
                 again = await _stop_command(fake, bob, channel)
                 assert "No quiz round is running" in again.content
 
-                # the channel is free again; a moderator stops someone else's round with its button
+                # the channel is free again; a moderator stops someone else's round with its button,
+                # which asks first: a round ends for everyone, and one wrong thumb should not do it
                 command = await fake.send_slash_command("quiz", {"round": 2}, user=bob, channel=channel)
                 assert (await fake.wait_for_response(command)).ok
                 first = await _question(fake, channel, 0, after=command)
                 quiz_round = await _open(fake, bot, 0)
-                by_mod = await fake.wait_for_response(
-                    await fake.click_button(first, render_study.round_stop_id(quiz_round.round_id), user=alice))
-                assert by_mod.data["flags"] == 64 and "Round stopped" in by_mod.content
+                stop_id = render_study.round_stop_id(quiz_round.round_id)
+                asked = await fake.wait_for_response(await fake.click_button(first, stop_id, user=alice))
+                assert asked.data["flags"] == 64 and "for everyone?" in asked.content
+                kept = await fake.wait_for_response(await fake.click_button(
+                    asked, render_study.round_stop_confirm_id(quiz_round.round_id, render_study.STOP_NO), user=alice))
+                assert "Nothing was stopped" in kept.content and not kept.data.get("components")
+                assert bot.state.study.running_rounds()[0].stopped_by is None
+                asked = await fake.wait_for_response(await fake.click_button(first, stop_id, user=alice))
+                by_mod = await fake.wait_for_response(await fake.click_button(
+                    asked, render_study.round_stop_confirm_id(quiz_round.round_id, render_study.STOP_YES), user=alice))
+                assert "Round stopped" in by_mod.content and not by_mod.data.get("components")
                 summary = await _summary(fake, channel, after=command)
                 assert summary.embeds[0]["description"].splitlines() == [
                     f"Stopped by <@{alice.id}> after question 1 of 2. The answers given still count.", "",

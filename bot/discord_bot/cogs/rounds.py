@@ -1,7 +1,8 @@
 """Quiz rounds in a channel (`/quiz round:5`): N questions, each open for a time limit,
 everyone may answer each once, faster right answers score more, a summary at the end.
 A moderator (Manage Messages or Manage Server) or a member with the server's quiz role starts
-one; `/quiz-stop` or a question's Stop round button ends one early (its starter or a moderator).
+one; `/quiz-stop` or a question's Stop round button (which asks first) ends one early (its starter or
+a moderator).
 
 A round is rows in the state database: its questions (fixed when it starts), the open
 question's message and when it opened, and every answer. A driver task posts a question,
@@ -227,7 +228,7 @@ class Rounds(commands.Cog):
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
         stop = render_study.parse_round_stop_id(custom_id)
         if stop is not None:
-            await self.stop(interaction, stop)
+            await self.stop_button(interaction, *stop)
             return
         parsed = render_study.parse_round_id(custom_id)
         if parsed is None:
@@ -247,8 +248,9 @@ class Rounds(commands.Cog):
         """Whoever started the round, or a moderator (Manage Messages or Manage Server)."""
         return interaction.user.id == quiz_round.started_by or is_moderator(interaction)
 
-    def _stop(self, interaction: discord.Interaction, round_id: int | None) -> tuple[str, int | None]:
-        """(the reply, the round stopped or None); `round_id`: a Stop button's round, None: the channel's."""
+    def _refusal(self, interaction: discord.Interaction, round_id: int | None) -> tuple[str | None, Round | None]:
+        """(why this member cannot stop the round, or None; the round); `round_id`: a Stop button's
+        round, None: the channel's."""
         study = self.bot.state.study
         quiz_round = study.running_round_in(interaction.channel_id) if round_id is None else study.round(round_id)
         if quiz_round is None or quiz_round.status != RUNNING or quiz_round.guild_id != interaction.guild_id:
@@ -259,14 +261,49 @@ class Rounds(commands.Cog):
         if not self.may_stop(interaction, quiz_round):
             starter = f"<@{quiz_round.started_by}>, who started it, or " if quiz_round.started_by else ""
             return f"Only {starter}a member with Manage Messages or Manage Server can stop this round.", None
-        if not study.stop_round(quiz_round.round_id, interaction.user.id):
+        return None, quiz_round
+
+    def _stop(self, interaction: discord.Interaction, round_id: int | None) -> tuple[str, int | None]:
+        """(the reply, the round stopped or None); `round_id`: a Stop button's round, None: the channel's."""
+        refusal, quiz_round = self._refusal(interaction, round_id)
+        if refusal is not None:
+            return refusal, None
+        if not self.bot.state.study.stop_round(quiz_round.round_id, interaction.user.id):
             return "This round has just ended.", None
         return "⏹️ Round stopped. The summary, with the scores so far, follows in the channel.", quiz_round.round_id
+
+    async def stop_button(self, interaction: discord.Interaction, round_id: int, step: str) -> None:
+        """A question's Stop round asks first, privately, whoever may stop the round; the answer
+        replaces the question asked, so its buttons cannot be pressed twice."""
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await safe_reply(interaction, "That button no longer works.")
+            return
+        if step == render_study.STOP_ASK:
+            refusal, _ = await in_quick_pool(self._refusal, interaction, round_id)
+            if refusal is not None:
+                await safe_reply(interaction, refusal)
+                return
+            text, view = render_study.round_stop_confirmation(round_id)
+            await interaction.response.send_message(text, view=view, ephemeral=True,
+                                                    allowed_mentions=render.NO_MENTIONS)
+            return
+        if step == render_study.STOP_YES:
+            text = await self._stop_now(interaction, round_id)
+        else:
+            text = "Nothing was stopped."
+        try:
+            await interaction.response.edit_message(content=text, view=None, allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException as exc:  # the confirmation is gone (dismissed): say it afresh
+            log.info("could not edit a stop confirmation: %s", exc)
+            await safe_reply(interaction, text)
 
     async def stop(self, interaction: discord.Interaction, round_id: int | None) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await safe_reply(interaction, "Quiz rounds run in server channels: there is none to stop here.")
             return
+        await safe_reply(interaction, await self._stop_now(interaction, round_id))
+
+    async def _stop_now(self, interaction: discord.Interaction, round_id: int | None) -> str:
         text, stopped = await in_quick_pool(self._stop, interaction, round_id)
         if stopped is not None:
             wake = self._wakes.get(stopped)
@@ -274,7 +311,7 @@ class Rounds(commands.Cog):
                 wake.set()
             elif self.bot.owns_guild(interaction.guild_id):
                 self._drive_later(stopped)  # none here to wake: one to close the question and post the summary
-        await safe_reply(interaction, text)
+        return text
 
 
 def is_moderator(interaction: discord.Interaction) -> bool:
