@@ -29,6 +29,7 @@ from .terms import TermSpotter, content_words, lookup_key, stem
 # /ask a third of a millisecond more and was no better (cross-validated hit@1 0.721 vs 0.731).
 DENSE_CANDIDATES = 50
 KEYWORD_CANDIDATES = 30
+VOCABULARY_CANDIDATES = 10
 
 FEATURES = (
     "dense_full",        # cosine of the question and the whole entry
@@ -60,6 +61,8 @@ FEATURES = (
     "bank_words_rank",   # log(1 + rank by it)
     "bm25_focus",        # BM25 of the question's asking sentences alone, ÷ the best candidate's
     "focus_share",       # share of the question's words in those sentences (same for every candidate)
+    "vocabulary",        # BM25 of the question against the entry's practitioner vocabulary (vocabulary.py), ÷ the best
+    "vocabulary_bm25",   # … that BM25 itself (0: no word of it)
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -82,10 +85,12 @@ class Candidates:
 class FeatureMaker:
     """What features need beyond the index, computed once per loaded index."""
 
-    def __init__(self, index: GlossaryIndex, *, leave_out: frozenset[str] = frozenset()):
+    def __init__(self, index: GlossaryIndex, *, leave_out: frozenset[str] = frozenset(), vocabulary: bool = True):
         """`leave_out`: bank questions (by id) to ignore, as cross-validation must ignore the
-        questions of the fold it tests (scripts/train_ranker.py)."""
+        questions of the fold it tests (scripts/train_ranker.py). `vocabulary`: False leaves the
+        entries' vocabulary out (its candidates and features), for a ranker trained without it."""
         self.index = index
+        self.vocabulary = vocabulary
         # Bank rows come grouped by entry (store.py), so the best per entry is one reduceat (_bank_max).
         kept = np.array([q not in leave_out for q in index.bank_questions], dtype=bool)
         whole = bool(kept.all())  # the bot's case: share the index's matrix, no copy
@@ -184,6 +189,9 @@ class FeatureMaker:
         keyword = index.bm25({w: postings[w] for w in content if w in postings})
         keyword_top = top_k(keyword, KEYWORD_CANDIDATES)
         keyword_top = keyword_top[keyword[keyword_top] > 0]
+        vocab = self._vocabulary_scores(content, n)
+        vocab_top = top_k(vocab, VOCABULARY_CANDIDATES) if vocab is not None else np.array([], dtype=np.int64)
+        vocab_top = vocab_top[vocab[vocab_top] > 0] if vocab is not None else vocab_top
 
         quoted = {lookup_key(q) for q in _QUOTED.findall(text)}
         named: dict[int, float] = {}
@@ -207,6 +215,7 @@ class FeatureMaker:
         chosen = np.zeros(n, dtype=bool)  # a mask, not np.unique: a sort fewer on the /ask path
         chosen[dense_top] = True
         chosen[keyword_top] = True
+        chosen[vocab_top] = True
         chosen[np.fromiter(named, dtype=np.int64, count=len(named))] = True
         positions = np.flatnonzero(chosen)
         m = len(positions)
@@ -282,6 +291,11 @@ class FeatureMaker:
                 X[:, _F["bm25_focus"]] = focus_scores / focus_scores.max()
             X[:, _F["focus_share"]] = len(focus) / max(1, len(content))
 
+        if vocab is not None:
+            X[:, _F["vocabulary_bm25"]] = vocab[positions]
+            if vocab[positions].max() > 0:
+                X[:, _F["vocabulary"]] = vocab[positions] / vocab[positions].max()
+
         X[:, _F["term_words"]] = self._term_words[positions]
         X[:, _F["definition_chars"]] = self._definition_chars[positions]
         X[:, _F["linked_in"]] = self._linked_in[positions]
@@ -290,6 +304,15 @@ class FeatureMaker:
         X[:, _F["query_words"]] = np.log1p(len(content))
         X[:, _F["named_count"]] = np.log1p(len(named))
         return Candidates(positions, X, frozenset(named), self._group[positions])
+
+    def _vocabulary_scores(self, content: list[str], n: int) -> np.ndarray | None:
+        """Per entry: BM25 of the question's words against its vocabulary (None: no word of any)."""
+        postings = self.index.vocabulary_postings(content) if self.vocabulary else {}
+        if not postings:
+            return None
+        at = np.concatenate([p[0] for p in postings.values()])
+        weights = np.concatenate([p[1] for p in postings.values()])
+        return np.bincount(at, weights=weights, minlength=n).astype(np.float32)
 
     @staticmethod
     def _posting_sums(slot: np.ndarray, m: int, postings: list[tuple[np.ndarray, float]]) -> np.ndarray:

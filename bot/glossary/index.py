@@ -27,14 +27,14 @@ import numpy as np
 if TYPE_CHECKING:
     import sqlite_utils
 
-from . import short_names
+from . import short_names, vocabulary
 from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, content_words, keyword_tokens, lookup_key
 
-SCHEMA_VERSION = 4  # = len(MIGRATIONS)
+SCHEMA_VERSION = 5  # = len(MIGRATIONS)
 VIEWS = ("lead", "full")
 
 
@@ -91,8 +91,15 @@ def _m004_bank_postings(db: sqlite_utils.Database) -> None:
                                if_not_exists=True)
 
 
+def _m005_vocabulary_postings(db: sqlite_utils.Database) -> None:
+    """The words practitioners use for an entry that its text never writes (vocabulary.py), scored
+    with BM25 apart from the entry's own words, idf included like the bank's."""
+    db["vocabulary_postings"].create({"token": str, "entry_ids": bytes, "weights": bytes}, pk="token",
+                                     if_not_exists=True)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m001_initial, _m002_postings, _m003_bank, _m004_bank_postings,
+    _m001_initial, _m002_postings, _m003_bank, _m004_bank_postings, _m005_vocabulary_postings,
 ]
 
 
@@ -194,12 +201,14 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     return row[0] if row else None
 
 
-def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = "") -> str:
-    # VIEWS, the keyword scheme, the bank (bank.bank_digest) and the short names are part of it so
-    # that changing what is embedded, looked up or how postings are tokenised forces a rebuild.
+def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = "", vocab: str = "") -> str:
+    # VIEWS, the keyword scheme, the bank (bank.bank_digest), the short names and the vocabulary are
+    # part of it so that changing what is embedded, looked up or how postings are tokenised forces
+    # a rebuild.
     return content_hash(
         f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n"
         f"bank={bank}\n{text}" + (f"\nshort-names={content_hash(names)}" if names else "")
+        + (f"\nvocabulary={content_hash(vocab)}" if vocab else "")
     )
 
 
@@ -247,7 +256,8 @@ def build_index(
     started = time.perf_counter()
     text = glossary_path.read_text(encoding="utf-8")
     short_text, short_problem = short_names.read(glossary_path)
-    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files), short_text)
+    vocab_text, vocab_problem = vocabulary.read(glossary_path)
+    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files), short_text, vocab_text)
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
@@ -255,9 +265,13 @@ def build_index(
                                seconds=time.perf_counter() - started)
         parsed = parse_file(glossary_path)
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
+        aliases_of, warnings = _with_short_names(parsed, short_text, short_problem,
+                                                 short_names.short_names_path(glossary_path).name)
+        vocab_of, vocab_problems = vocabulary.entry_vocabulary(parsed.entries, vocab_text)
+        vocab_name = vocabulary.vocabulary_path(glossary_path).name
+        warnings += [f"{vocab_name} {problem}" for problem in [vocab_problem] * bool(vocab_problem) + vocab_problems]
         return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files),
-                        _with_short_names(parsed, short_text, short_problem,
-                                          short_names.short_names_path(glossary_path).name))
+                        (aliases_of, warnings), vocab_of)
     finally:
         db.close()
 
@@ -305,6 +319,7 @@ def _rebuild(
     started: float,
     bank: list[BankQuestion],
     aliases_and_warnings: tuple[list[list[tuple[str, str]]], list[str]],
+    vocab_of: dict[str, str] | None = None,
 ) -> BuildReport:
     aliases_of, warnings = aliases_and_warnings
     report = BuildReport(entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=warnings)
@@ -348,6 +363,8 @@ def _rebuild(
 
     link_rows = _links(parsed.entries, alias_rows)
     posting_rows = keyword_postings(entry_rows)
+    vocab_posting_rows = vocabulary_postings(
+        [(row["id"], (vocab_of or {}).get(row["term"], "")) for row in entry_rows], len(entry_rows))
     bank_posting_rows = bank_postings(bank_texts)
 
     model = embedder.model_id
@@ -370,9 +387,11 @@ def _rebuild(
         db.execute("DELETE FROM entries")
         db.execute("DELETE FROM postings")
         db.execute("DELETE FROM bank_postings")
+        db.execute("DELETE FROM vocabulary_postings")
         _insert(db, "entries", entry_rows)
         _insert(db, "postings", posting_rows)
         _insert(db, "bank_postings", bank_posting_rows)
+        _insert(db, "vocabulary_postings", vocab_posting_rows)
         _insert(db, "aliases", alias_rows, verb="INSERT OR IGNORE")
         _insert(db, "links", link_rows, verb="INSERT OR IGNORE")
         _insert(db, "entry_views", view_rows)
@@ -459,6 +478,21 @@ def bank_postings(texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[di
     for word, word_rows in rows.items():
         idf = max(math.log((n - len(word_rows) + 0.5) / (len(word_rows) + 0.5)), 1e-6)
         out.append({"token": word, "rows": np.asarray(word_rows, dtype=np.int32).tobytes(),
+                    "weights": (np.asarray(weights[word], dtype=np.float32) * np.float32(idf)).tobytes()})
+    return out
+
+
+def vocabulary_postings(texts: list[tuple[int, str]], entries: int, k1: float = 1.2,
+                        b: float = 0.75) -> list[dict]:
+    """Per word: the entries (ids) whose vocabulary has it, and its whole BM25 weight there, idf
+    over all `entries` included; over content words, as a question's are read."""
+    docs = [(entry_id, Counter(words), len(words))
+            for entry_id, words in ((entry_id, content_words(text)) for entry_id, text in texts) if words]
+    ids, weights = _term_weights(docs, k1, b)
+    out = []
+    for word, entry_ids in ids.items():
+        idf = max(math.log((entries - len(entry_ids) + 0.5) / (len(entry_ids) + 0.5)), 1e-6)
+        out.append({"token": word, "entry_ids": np.asarray(entry_ids, dtype=np.int32).tobytes(),
                     "weights": (np.asarray(weights[word], dtype=np.float32) * np.float32(idf)).tobytes()})
     return out
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import senses, short_names
+from . import senses, short_names, vocabulary
 from .errors import GlossaryFormatError
 from .parse import parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
@@ -131,6 +131,21 @@ def _sense_findings(entries: list, names: dict[str, list], added: dict[str, list
     return findings
 
 
+def _vocabulary_findings(text: str, path: Path) -> list[Finding]:
+    vocab_text, unreadable = vocabulary.read(path)
+    if not vocab_text and not unreadable:
+        return []
+    try:
+        entries = parse_text(text).entries
+    except GlossaryFormatError:
+        entries = []
+    problems = [unreadable] * bool(unreadable) + vocabulary.entry_vocabulary(entries, vocab_text)[1]
+    return [Finding(int(m.group(1)), WARNING, "vocabulary", m.group(2),
+                    "a line is a term as the glossary writes it, a tab, and the words practitioners use for it, "
+                    "separated by ';'", str(vocabulary.vocabulary_path(path)))
+            for m in map(_LINE.match, problems)]
+
+
 def _from_parse_warning(text: str) -> Finding:
     match = _LINE.match(text)
     line, message = (int(match.group(1)), match.group(2)) if match else (1, text)
@@ -155,6 +170,7 @@ def check_file(path: Path) -> dict:
     senses_text, senses_unreadable = senses.read(Path(path))
     entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable,
                                    senses_text, str(senses.senses_path(path)), senses_unreadable)
+    findings += _vocabulary_findings(text, Path(path))
     return {
         "file": str(path),
         "entries": entries,

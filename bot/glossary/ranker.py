@@ -27,10 +27,11 @@ import numpy as np
 from .errors import IndexError_
 from .features import FEATURES
 
-FORMAT = 4  # 2: the calibration counts twins together; 3: and weighs the bank (bank.py); 4: the sentences that ask
+FORMAT = 5  # 2: the calibration counts twins together; 3: and weighs the bank (bank.py); 4: the sentences that
+# ask; 5: the entries' practitioner vocabulary (vocabulary.py)
 # Features are only ever appended. A ranker of an earlier format, trained on the features of its day,
 # still scores: it reads the columns it knows, by position, and ignores the ones added since.
-_EARLIER_FEATURES = {3: FEATURES[: FEATURES.index("bm25_focus")]}
+_EARLIER_FEATURES = {3: FEATURES[: FEATURES.index("bm25_focus")], 4: FEATURES[: FEATURES.index("vocabulary")]}
 RANKER_DIR = Path(__file__).resolve().parents[2] / "data" / "ranker"
 
 CALIBRATION_FEATURES = (
@@ -138,6 +139,13 @@ class Ranker:
     suggest_at: float
     close_share: float
     info: dict
+    trained_on: tuple[str, ...] = FEATURES  # the features its trees read: an earlier format's are fewer
+
+    @property
+    def reads_vocabulary(self) -> bool:
+        """Whether it was trained with the entries' vocabulary (vocabulary.py): one that was not is
+        given the candidates it was trained on, without the vocabulary's."""
+        return "vocabulary" in self.trained_on
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         return self.trees.predict(features.astype(np.float32, copy=False))
@@ -168,6 +176,7 @@ class Ranker:
             suggest_at=float(data["bands"]["suggest_at"]),
             close_share=float(data["bands"]["close_share"]),
             info=data.get("info", {}),
+            trained_on=trained_on,
         )
 
     @classmethod

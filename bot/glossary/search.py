@@ -109,13 +109,13 @@ class Searcher(NameLookups):
         self.field = field_model_for(index.model_id) if field == "shipped" else field
         self.senses = senses or {}
         self.embedder = embedder
-        self.features = features or FeatureMaker(index)
         if ranker is None:
             ranker, matches = ranker_for(index.model_id)
             if not matches:
                 log.warning("no ranker was trained on model %s; using %s (answers may be less sure)",
                             index.model_id, ranker.name)
         self.ranker = ranker
+        self.features = features or FeatureMaker(index, vocabulary=ranker.reads_vocabulary)
         self.names = Names(index, self.features.spotter)
         self._position = self.features.position
         self._sense_vectors: dict[str, np.ndarray] = {}  # a few fixed phrases from senses.tsv, embedded once

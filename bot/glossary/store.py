@@ -70,7 +70,7 @@ class GlossaryIndex:
         self._local = threading.local()
         # per postings table: word → (rows, weights), None for a word it lacks
         self._postings_cache: dict[str, dict[str, tuple[np.ndarray, np.ndarray] | None]] = {
-            "postings": {}, "bank_postings": {}}
+            "postings": {}, "bank_postings": {}, "vocabulary_postings": {}}
         self._postings_lock = threading.Lock()
         try:
             self._load(self._connection())
@@ -238,6 +238,11 @@ class GlossaryIndex:
         """word → (rows of the bank as loaded here, BM25 weight with idf), for words bank
         questions have (index.bank_postings); kept in memory like `postings`."""
         return self._cached_postings("bank_postings", "rows", self._bank_slot, words)
+
+    def vocabulary_postings(self, words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """word → (positions in entry_ids, BM25 weight with idf), for words of the entries'
+        vocabulary (vocabulary.py, index.vocabulary_postings); kept in memory like `postings`."""
+        return self._cached_postings("vocabulary_postings", "entry_ids", self._positions, words)
 
     def _cached_postings(self, table: str, column: str, slot: np.ndarray,
                          words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -126,7 +126,8 @@ def _without_bank_questions_about(terms, bank, searcher, embedder):
     from bot.glossary.search import Searcher
 
     unasked = frozenset(q.id for q in bank if set(q.terms) & set(terms))
-    return Searcher(searcher.index, embedder, searcher.ranker, FeatureMaker(searcher.index, leave_out=unasked))
+    return Searcher(searcher.index, embedder, searcher.ranker,
+                    FeatureMaker(searcher.index, leave_out=unasked, vocabulary=searcher.ranker.reads_vocabulary))
 
 
 def test_an_entry_without_bank_questions_is_not_taken_for_the_answer(searcher, real_embedder):

@@ -101,10 +101,20 @@ def test_a_ranker_of_the_format_before_the_asking_sentences_scores_with_the_feat
     assert Ranker.load(path).scores(X).tolist() == [-1.0, 1.0]
 
 
+def test_a_ranker_of_the_format_before_the_vocabulary_scores_with_the_features_it_knows(tmp_path):
+    known = list(FEATURES[: FEATURES.index("vocabulary")])
+    path = _ranker_file(tmp_path, 4, known, [_stump(len(known) - 1)])
+    X = np.zeros((2, len(FEATURES)), dtype=np.float32)
+    X[1, len(known) - 1] = 1.0
+    X[:, len(known):] = 5.0
+    assert Ranker.load(path).scores(X).tolist() == [-1.0, 1.0]
+
+
 @pytest.mark.parametrize("fmt, features", [
     (FORMAT, [FEATURES[1], FEATURES[0], *FEATURES[2:]]),  # another order
     (FORMAT, list(FEATURES[:-2])),                          # this format's, short of the last ones
-    (3, list(FEATURES[:-4])),                               # an earlier format's, but not its features
+    (3, list(FEATURES[: FEATURES.index("bm25_focus") - 2])),  # an earlier format's, but not its features
+    (4, list(FEATURES)),                                    # format 4 knew nothing of the vocabulary
 ])
 def test_a_ranker_for_other_features_than_its_format_names_is_refused(tmp_path, fmt, features):
     with pytest.raises(IndexError_, match="other features"):
