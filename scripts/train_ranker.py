@@ -359,16 +359,20 @@ def report(results: list[dict]) -> dict:
     return {name: {k: v for k, v in summarize(rs).items() if k not in ("failures", "results")} for name, rs in parts}
 
 
-def compare_seeds(q: Questions, seeds: list[int]) -> list[dict]:
+def compare_seeds(q: Questions, seeds: list[int], dump: Path | None = None) -> list[dict]:
     """The protocol's steps 2–4 once per LightGBM seed, on the same features: what a change is
     worth beside how much the trees' own randomness moves it. Per seed and on average: hit@1 and
     hit@5 per development set, outright answers (answerable and off-glossary together), how many
-    were right, and off-glossary questions answered."""
+    were right, and off-glossary questions answered. `dump`: also write each seed's per-question
+    results there (seed<N>.json), to compare two runs question by question."""
     sets = {Path(p).stem: {c.id for c in load_cases(ROOT / p)} for p in DEV_SETS}
     rows, shipped_seed = [], LGBM["random_state"]
     for seed in seeds:
         LGBM["random_state"] = seed
         results, _ = cross_validate(q)
+        if dump is not None:
+            dump.mkdir(parents=True, exist_ok=True)
+            (dump / f"seed{seed}.json").write_text(json.dumps(results) + "\n")
         row: dict = {"seed": seed}
         for name, ids in sets.items():
             overall = summarize([r for r in results if r["id"] in ids])["overall"]
@@ -397,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
                         help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
                              "writes nothing")
+    parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
+                        help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
@@ -407,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated)
         if args.seeds:
-            compare_seeds(q, args.seeds)
+            compare_seeds(q, args.seeds, args.seeds_dump)
             return 0
         results, oof_scores = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
