@@ -97,13 +97,13 @@ class Fold:
     bank (bot/glossary/bank.py) leaves out that fold's development questions."""
 
     def __init__(self, embedder, workdir: Path, leave_out: frozenset[str], rounds: dict[str, int],
-                 field: FieldModel | None | str = "shipped"):
+                 field: FieldModel | None | str = "shipped", vocabulary: bool = True):
         self.embedder = embedder
         self.field = field  # the field model the search uses (bot/glossary/field.py)
         db = workdir / f"index-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:10]}.db"
         build_index(db, ROOT / "data" / "glossary.txt", embedder)
         self.index = GlossaryIndex(db)
-        self.features = FeatureMaker(self.index, leave_out=leave_out)
+        self.features = FeatureMaker(self.index, leave_out=leave_out, vocabulary=vocabulary)
         self.row_of_term = {e.term: self.features.position[i] for i, e in self.index.entries.items()}
         self._rounds = rounds
         self._bank_ids = np.array(self.features.bank_questions)
@@ -292,7 +292,8 @@ class Questions:
         return self.source != "generated"
 
 
-def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: bool = True) -> Questions:
+def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: bool = True,
+            vocabulary: bool = True) -> Questions:
     dev_sets = [(Path(path).stem, load_cases(ROOT / path)) for path in DEV_SETS]
     dev = [c for _name, cases in dev_sets for c in cases]
     by_round = [load_cases(ROOT / path) for path in GENERATED]
@@ -309,7 +310,8 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     if folds_dir is not None and None in fields:
         print(f"no field model for folds {[k for k, f in enumerate(fields) if f is None]}: those folds never hedge "
               f"a question from another field (scripts/train_field.py --folds-dir {folds_dir})", flush=True)
-    models = [Fold(embedder, workdir, frozenset(c.id for c, f in zip(dev, folds) if f == k), rounds, fields[k])
+    models = [Fold(embedder, workdir, frozenset(c.id for c, f in zip(dev, folds) if f == k), rounds, fields[k],
+                   vocabulary)
               for k, embedder in enumerate(embedders)]
     cases = dev + extra
     print(f"features for {len(cases)} questions…", flush=True)
@@ -401,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
                         help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
                              "writes nothing")
+    parser.add_argument("--without-vocabulary", action="store_true",
+                        help="with --seeds: measure as if the glossary had no vocabulary file (vocabulary.py), "
+                             "on the same fold indexes")
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
@@ -411,7 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated)
+        if args.without_vocabulary and not args.seeds:
+            sys.exit("--without-vocabulary only measures: give --seeds")
+        q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
+                    vocabulary=not args.without_vocabulary)
         if args.seeds:
             compare_seeds(q, args.seeds, args.seeds_dump)
             return 0
