@@ -35,6 +35,7 @@ from .parse import Entry, ParsedGlossary, parse_file
 from .terms import TermSpotter, aliases_for, compact_key, content_words, keyword_tokens, lookup_key
 
 SCHEMA_VERSION = 5  # = len(MIGRATIONS)
+VOCABULARY_SCHEME = 2  # 2: an item naming another entry is left out (vocabulary.entry_vocabulary)
 VIEWS = ("lead", "full")
 
 
@@ -208,7 +209,7 @@ def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = ""
     return content_hash(
         f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n"
         f"bank={bank}\n{text}" + (f"\nshort-names={content_hash(names)}" if names else "")
-        + (f"\nvocabulary={content_hash(vocab)}" if vocab else "")
+        + (f"\nvocabulary={VOCABULARY_SCHEME}:{content_hash(vocab)}" if vocab else "")
     )
 
 
@@ -267,7 +268,11 @@ def build_index(
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
         aliases_of, warnings = _with_short_names(parsed, short_text, short_problem,
                                                  short_names.short_names_path(glossary_path).name)
-        vocab_of, vocab_problems = vocabulary.entry_vocabulary(parsed.entries, vocab_text)
+        names: dict[str, set[str]] = {}
+        for entry, aliases in zip(parsed.entries, aliases_of):
+            for alias, _source in aliases:
+                names.setdefault(lookup_key(alias), set()).add(entry.term)
+        vocab_of, vocab_problems = vocabulary.entry_vocabulary(parsed.entries, vocab_text, names)
         vocab_name = vocabulary.vocabulary_path(glossary_path).name
         warnings += [f"{vocab_name} {problem}" for problem in [vocab_problem] * bool(vocab_problem) + vocab_problems]
         return _rebuild(db, parsed, embedder, fingerprint, progress, started, load_bank(bank_files),

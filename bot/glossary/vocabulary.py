@@ -31,9 +31,15 @@ def read(glossary_path: Path) -> tuple[str, str | None]:
     return read_beside(vocabulary_path(glossary_path), "its vocabulary")
 
 
-def entry_vocabulary(entries: list[Entry], text: str) -> tuple[dict[str, str], list[str]]:
-    """({term: its vocabulary as one text}, warnings as "line N: …") for the glossary's entries."""
+def entry_vocabulary(entries: list[Entry], text: str,
+                     names: dict[str, set[str]] | None = None) -> tuple[dict[str, str], list[str]]:
+    """({term: its vocabulary as one text}, warnings as "line N: …") for the glossary's entries.
+    `names`: lookup key → the terms answering to it (the index's aliases); an item that names
+    another entry is left out of this one's vocabulary ("LoRA" under Adapter): a question naming
+    it is evidence for that entry, which the named-entry features weigh already, and counted here
+    too it would argue for its neighbour."""
     terms = {lookup_key(e.term): e.term for e in entries}
+    names = names or {}
     found: dict[str, list[str]] = {}
     warnings = []
     for number, line in enumerate(side_file_lines(text), start=1):
@@ -47,5 +53,7 @@ def entry_vocabulary(entries: list[Entry], text: str) -> tuple[dict[str, str], l
         if term is None:
             warnings.append(f"line {number}: {written.strip()!r} is not a term of the glossary")
             continue
-        found.setdefault(term, []).extend(i.strip() for i in items.split(SEPARATOR) if i.strip())
+        found.setdefault(term, []).extend(
+            i.strip() for i in items.split(SEPARATOR)
+            if i.strip() and term in names.get(lookup_key(i), {term}))
     return {term: " ; ".join(items) for term, items in found.items() if items}, warnings

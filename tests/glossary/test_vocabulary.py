@@ -113,3 +113,9 @@ def test_a_ranker_trained_without_the_vocabulary_gets_the_candidates_it_was_trai
     text = "what is enforce_eager?"
     assert _feature(Searcher(searcher.index, FakeEmbedder(), before), text, "CUDA Graphs", "vocabulary") in (None, 0.0)
     assert _feature(Searcher(searcher.index, FakeEmbedder(), after), text, "CUDA Graphs", "vocabulary") == 1.0
+
+
+def test_an_item_naming_another_entry_is_left_to_that_entry(tmp_path, glossary):
+    searcher, _ = _searcher(tmp_path, glossary, "CUDA Graphs\teager mode ; cudagraph capture\n")
+    assert _feature(searcher, "is cudagraph capture slow?", "CUDA Graphs", "vocabulary") == 1.0
+    assert not _feature(searcher, "is eager mode slow?", "CUDA Graphs", "vocabulary")
