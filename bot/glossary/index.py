@@ -478,13 +478,7 @@ def bank_postings(texts: list[str], k1: float = 1.2, b: float = 0.75) -> list[di
     BM25 weight there (idf included: the bank is fixed once built), over content words only."""
     docs = [(row, Counter(words), len(words)) for row, words in enumerate(map(content_words, texts), start=1)]
     rows, weights = _term_weights(docs, k1, b)
-    n = len(docs)
-    out = []
-    for word, word_rows in rows.items():
-        idf = max(math.log((n - len(word_rows) + 0.5) / (len(word_rows) + 0.5)), 1e-6)
-        out.append({"token": word, "rows": np.asarray(word_rows, dtype=np.int32).tobytes(),
-                    "weights": (np.asarray(weights[word], dtype=np.float32) * np.float32(idf)).tobytes()})
-    return out
+    return _with_idf(rows, weights, len(docs), "rows")
 
 
 def vocabulary_postings(texts: list[tuple[int, str]], entries: int, k1: float = 1.2,
@@ -494,10 +488,15 @@ def vocabulary_postings(texts: list[tuple[int, str]], entries: int, k1: float = 
     docs = [(entry_id, Counter(words), len(words))
             for entry_id, words in ((entry_id, content_words(text)) for entry_id, text in texts) if words]
     ids, weights = _term_weights(docs, k1, b)
+    return _with_idf(ids, weights, entries, "entry_ids")
+
+
+def _with_idf(holders: dict[str, list[int]], weights: dict[str, list[float]], n: int, column: str) -> list[dict]:
+    """Posting rows whose weights hold the word's idf over `n` documents as well."""
     out = []
-    for word, entry_ids in ids.items():
-        idf = max(math.log((entries - len(entry_ids) + 0.5) / (len(entry_ids) + 0.5)), 1e-6)
-        out.append({"token": word, "entry_ids": np.asarray(entry_ids, dtype=np.int32).tobytes(),
+    for word, held_by in holders.items():
+        idf = max(math.log((n - len(held_by) + 0.5) / (len(held_by) + 0.5)), 1e-6)
+        out.append({"token": word, column: np.asarray(held_by, dtype=np.int32).tobytes(),
                     "weights": (np.asarray(weights[word], dtype=np.float32) * np.float32(idf)).tobytes()})
     return out
 
