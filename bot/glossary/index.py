@@ -202,6 +202,15 @@ def _get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     return row[0] if row else None
 
 
+def glossary_fingerprint(glossary_path: Path, text: str, model_id: str,
+                         bank_files: tuple[Path, ...] = BANK_FILES) -> str:
+    """What an index built now from the glossary at `glossary_path` (its `text` as read) would be
+    stamped with: the glossary, the files beside it and the bank. The one place that knows which
+    files those are, for the build and for the check that skips it."""
+    return source_fingerprint(text, model_id, bank_digest(bank_files), short_names.read(glossary_path)[0],
+                              vocabulary.read(glossary_path)[0])
+
+
 def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = "", vocab: str = "") -> str:
     # VIEWS, the keyword scheme, the bank (bank.bank_digest), the short names and the vocabulary are
     # part of it so that changing what is embedded, looked up or how postings are tokenised forces
@@ -258,7 +267,7 @@ def build_index(
     text = glossary_path.read_text(encoding="utf-8")
     short_text, short_problem = short_names.read(glossary_path)
     vocab_text, vocab_problem = vocabulary.read(glossary_path)
-    fingerprint = source_fingerprint(text, embedder.model_id, bank_digest(bank_files), short_text, vocab_text)
+    fingerprint = glossary_fingerprint(glossary_path, text, embedder.model_id, bank_files)
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:

@@ -24,10 +24,9 @@ from contextlib import closing
 from pathlib import Path
 
 from ..config import Settings
-from . import short_names
-from .bank import bank_digest, bank_files
+from .bank import bank_files
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
-from .index import (BuildReport, IndexError_, build_index, read_only_uri, source_fingerprint, stored_fingerprint,
+from .index import (BuildReport, IndexError_, build_index, glossary_fingerprint, read_only_uri, stored_fingerprint,
                     stored_model)
 from .errors import GlossaryShrinkError, ModelLoadError
 from .index_file import CorruptIndexError, build_lock, check_index, leave_nothing_behind, move_aside, write_problem
@@ -79,9 +78,8 @@ class Glossary:
         text = self.read_glossary()
         if not path.is_file():
             return True
-        bank = bank_digest(self.bank_files)
-        short, _unreadable = short_names.read(self.settings.glossary_path)
-        return stored_fingerprint(path) != source_fingerprint(text, self.configured_model_id, bank, short)
+        return stored_fingerprint(path) != glossary_fingerprint(self.settings.glossary_path, text,
+                                                                self.configured_model_id, self.bank_files)
 
     @property
     def bank_files(self) -> tuple[Path, ...]:

@@ -119,3 +119,23 @@ def test_an_item_naming_another_entry_is_left_to_that_entry(tmp_path, glossary):
     searcher, _ = _searcher(tmp_path, glossary, "CUDA Graphs\teager mode ; cudagraph capture\n")
     assert _feature(searcher, "is cudagraph capture slow?", "CUDA Graphs", "vocabulary") == 1.0
     assert not _feature(searcher, "is eager mode slow?", "CUDA Graphs", "vocabulary")
+
+
+def test_the_service_sees_a_built_index_with_a_vocabulary_as_current_until_the_vocabulary_changes(tmp_path):
+    """The bot checks, at every start, whether the index must be rebuilt: with a vocabulary
+    beside the glossary, as the bundled one has, it must say no right after a build."""
+    from pathlib import Path
+
+    from bot.config import Settings
+    from bot.glossary.service import Glossary
+
+    (tmp_path / "glossary.txt").write_text(GLOSSARY, encoding="utf-8")
+    vocabulary_path(tmp_path / "glossary.txt").write_text("CUDA Graphs\tenforce_eager\n", encoding="utf-8")
+    settings = Settings.load(environ={"GLOSSARY_DATA_DIR": str(tmp_path), "GLOSSARY_CACHE_DIR": str(tmp_path / "c")},
+                             dotenv=Path("/nonexistent"))
+    glossary = Glossary(settings, embedder=FakeEmbedder())
+    assert glossary.needs_build()
+    glossary.build()
+    assert not glossary.needs_build()
+    vocabulary_path(tmp_path / "glossary.txt").write_text("CUDA Graphs\tenforce_eager ; cudagraph\n", encoding="utf-8")
+    assert glossary.needs_build()
