@@ -170,7 +170,8 @@ def check_file(path: Path) -> dict:
     senses_text, senses_unreadable = senses.read(Path(path))
     entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable,
                                    senses_text, str(senses.senses_path(path)), senses_unreadable)
-    findings += _vocabulary_findings(text, Path(path))
+    if entries:  # a glossary that does not parse has its own error: every vocabulary line would be "unknown"
+        findings = sorted(findings + _vocabulary_findings(text, Path(path)), key=lambda f: (f.file or "", f.line, f.code))
     return {
         "file": str(path),
         "entries": entries,

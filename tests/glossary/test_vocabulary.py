@@ -103,6 +103,15 @@ def test_check_reports_a_vocabulary_line_it_cannot_use(glossary):
     findings = check_file(glossary)["findings"]
     assert [(f["line"], f["code"], f["file"]) for f in findings if f["code"] == "vocabulary"] == [
         (2, "vocabulary", str(vocabulary_path(glossary)))]
+    assert findings == sorted(findings, key=lambda f: (f["file"] or "", f["line"], f["code"]))
+
+
+def test_check_of_a_glossary_that_does_not_parse_says_that_and_not_that_every_vocabulary_line_is_unknown(glossary):
+    from bot.glossary.lint import check_file
+
+    vocabulary_path(glossary).write_text("GradScaler\tloss_scale\nEager mode\ttorch.compile off\n", encoding="utf-8")
+    glossary.write_text("", encoding="utf-8")
+    assert [f["code"] for f in check_file(glossary)["findings"]] == ["empty"]
 
 
 def test_a_ranker_trained_without_the_vocabulary_gets_the_candidates_it_was_trained_on(tmp_path, glossary):
