@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from discord.utils import escape_markdown
 
 from bot.discord_bot import render_study
-from tests.fake_discord import FakeDiscord
+from tests.fake_discord import CallbackType, FakeDiscord
 from tests.fake_discord.models import Permissions
 
 from .helpers import assert_no_pings, button_ids, configure, make_bot, make_settings, run, running
@@ -232,12 +232,15 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
                 assert asked.data["flags"] == 64 and "for everyone?" in asked.content
                 kept = await fake.wait_for_response(await fake.click_button(
                     asked, render_study.round_stop_confirm_id(quiz_round.round_id, render_study.STOP_NO), user=alice))
-                assert "Nothing was stopped" in kept.content and not kept.data.get("components")
+                # the confirmation itself is replaced (an update, not a new message), its buttons gone
+                assert kept.ok and kept.type == CallbackType.UPDATE_MESSAGE and kept.data["components"] == []
+                assert "Nothing was stopped" in kept.content
                 assert bot.state.study.running_rounds()[0].stopped_by is None
                 asked = await fake.wait_for_response(await fake.click_button(first, stop_id, user=alice))
                 by_mod = await fake.wait_for_response(await fake.click_button(
                     asked, render_study.round_stop_confirm_id(quiz_round.round_id, render_study.STOP_YES), user=alice))
-                assert "Round stopped" in by_mod.content and not by_mod.data.get("components")
+                assert by_mod.ok and by_mod.type == CallbackType.UPDATE_MESSAGE and by_mod.data["components"] == []
+                assert "Round stopped" in by_mod.content
                 summary = await _summary(fake, channel, after=command)
                 assert summary.embeds[0]["description"].splitlines() == [
                     f"Stopped by <@{alice.id}> after question 1 of 2. The answers given still count.", "",

@@ -284,8 +284,11 @@ class Rounds(commands.Cog):
                 await safe_reply(interaction, refusal)
                 return
             text, view = render_study.round_stop_confirmation(round_id)
-            await interaction.response.send_message(text, view=view, ephemeral=True,
-                                                    allowed_mentions=render.NO_MENTIONS)
+            try:
+                await interaction.response.send_message(text, view=view, ephemeral=True,
+                                                        allowed_mentions=render.NO_MENTIONS)
+            except discord.HTTPException as exc:  # expired meanwhile: the button can be pressed again
+                log.warning("could not ask to confirm a stop: %s", exc)
             return
         if step == render_study.STOP_YES:
             text = await self._stop_now(interaction, round_id)
