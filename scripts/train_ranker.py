@@ -416,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        if args.without_vocabulary and not args.seeds:
-            sys.exit("--without-vocabulary only measures: give --seeds")
+        if (args.without_vocabulary or args.seeds_dump) and not args.seeds:
+            sys.exit("--without-vocabulary and --seeds-dump only measure: give --seeds")
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
                     vocabulary=not args.without_vocabulary)
         if args.seeds:
