@@ -409,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
+    if (args.without_vocabulary or args.seeds_dump) and not args.seeds:
+        sys.exit("--without-vocabulary and --seeds-dump only measure: give --seeds")
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
     started = time.time()
@@ -416,8 +418,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        if (args.without_vocabulary or args.seeds_dump) and not args.seeds:
-            sys.exit("--without-vocabulary and --seeds-dump only measure: give --seeds")
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
                     vocabulary=not args.without_vocabulary)
         if args.seeds:

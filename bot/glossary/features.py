@@ -190,8 +190,6 @@ class FeatureMaker:
         keyword_top = top_k(keyword, KEYWORD_CANDIDATES)
         keyword_top = keyword_top[keyword[keyword_top] > 0]
         vocab = self._vocabulary_scores(content, n)
-        vocab_top = top_k(vocab, VOCABULARY_CANDIDATES) if vocab is not None else np.array([], dtype=np.int64)
-        vocab_top = vocab_top[vocab[vocab_top] > 0] if vocab is not None else vocab_top
 
         quoted = {lookup_key(q) for q in _QUOTED.findall(text)}
         named: dict[int, float] = {}
@@ -215,7 +213,9 @@ class FeatureMaker:
         chosen = np.zeros(n, dtype=bool)  # a mask, not np.unique: a sort fewer on the /ask path
         chosen[dense_top] = True
         chosen[keyword_top] = True
-        chosen[vocab_top] = True
+        if vocab is not None:
+            vocab_top = top_k(vocab, VOCABULARY_CANDIDATES)
+            chosen[vocab_top[vocab[vocab_top] > 0]] = True
         chosen[np.fromiter(named, dtype=np.int64, count=len(named))] = True
         positions = np.flatnonzero(chosen)
         m = len(positions)

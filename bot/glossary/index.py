@@ -333,7 +333,7 @@ def _rebuild(
     started: float,
     bank: list[BankQuestion],
     aliases_and_warnings: tuple[list[list[tuple[str, str]]], list[str]],
-    vocab_of: dict[str, str] | None = None,
+    vocab_of: dict[str, str],
 ) -> BuildReport:
     aliases_of, warnings = aliases_and_warnings
     report = BuildReport(entries=len(parsed.entries), multiline=len(parsed.multiline_entries), warnings=warnings)
@@ -378,7 +378,7 @@ def _rebuild(
     link_rows = _links(parsed.entries, alias_rows)
     posting_rows = keyword_postings(entry_rows)
     vocab_posting_rows = vocabulary_postings(
-        [(row["id"], (vocab_of or {}).get(row["term"], "")) for row in entry_rows], len(entry_rows))
+        [(row["id"], vocab_of.get(row["term"], "")) for row in entry_rows], len(entry_rows))
     bank_posting_rows = bank_postings(bank_texts)
 
     model = embedder.model_id

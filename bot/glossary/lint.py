@@ -135,10 +135,7 @@ def _vocabulary_findings(text: str, path: Path) -> list[Finding]:
     vocab_text, unreadable = vocabulary.read(path)
     if not vocab_text and not unreadable:
         return []
-    try:
-        entries = parse_text(text).entries
-    except GlossaryFormatError:
-        entries = []
+    entries = parse_text(text).entries  # called only for a glossary that parses (check_file)
     problems = [unreadable] * bool(unreadable) + vocabulary.entry_vocabulary(entries, vocab_text)[1]
     return [Finding(int(m.group(1)), WARNING, "vocabulary", m.group(2),
                     "a line is a term as the glossary writes it, a tab, and the words practitioners use for it, "
