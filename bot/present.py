@@ -38,6 +38,7 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
         "confidence": round(result.confidence, 4),
         "others": [h.entry.term for h in result.others] if result.band != NOT_FOUND else [],
         "note": result.note,
+        "lacking": list(result.lacking),
         "far": result.far,
         "asked": [h.entry.term for h in result.asked] if result.band != NOT_FOUND else [],
         "also_asked": [e.term for e in result.unshown] if result.band != NOT_FOUND else [],

@@ -54,8 +54,17 @@ class Answer:
     @property
     def sense(self) -> str:
         """Which sense of the name typed the entry is, when the name has another (senses.py)."""
+        return self.result.note if self._about_best and not self.result.lacking else ""
+
+    @property
+    def lacking(self) -> str:
+        """That the glossary has no entry for other names the message asks about ("rope vs alibi")."""
+        return self.result.note if self._about_best and self.result.lacking else ""
+
+    @property
+    def _about_best(self) -> bool:
         best = self.result.best
-        return self.result.note if best is not None and best.entry == self.entry else ""
+        return best is not None and best.entry == self.entry
 
 
 def _no_hash_key_yet(user_id: int) -> str:

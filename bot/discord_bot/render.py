@@ -34,6 +34,7 @@ PAGE_PREFIX = "gloss:page:"
 FEEDBACK_PREFIX = "gloss:fb:"  # 👍 / 👎 on an answer, handled by the Feedback cog
 SERVER_NOTE = "📝 Note from this server (not from the glossary)"
 ANOTHER_SENSE = "Another sense"
+NOT_IN_GLOSSARY = "Not in the glossary"
 SENSE_MAX = 300  # its note is one sentence; a long line in the senses file must not crowd the embed's 6,000
 REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
 ADD_TO_REVIEW = "📚 Add to my review"
@@ -108,13 +109,16 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
 
 def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
                 others: list[StoredEntry] | None = None, note: str | None = None,
-                sense: str = "") -> discord.Embed:
+                sense: str = "", lacking: str = "") -> discord.Embed:
     pages = split_pages(entry.definition)
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=clip(entry.term, TITLE_MAX), description=pages[page], colour=COLOUR)
     if sense:  # the glossary's sense of the name typed is not the usual one (senses.py)
         text = discord.utils.escape_mentions(discord.utils.escape_markdown(sense))
         embed.add_field(name=ANOTHER_SENSE, value=clip(text, SENSE_MAX), inline=False)
+    if lacking:  # "The glossary has no entry for “alibi”.": the rest of what the message asked about
+        text = discord.utils.escape_mentions(discord.utils.escape_markdown(lacking))
+        embed.add_field(name=NOT_IN_GLOSSARY, value=clip(text, FIELD_VALUE_MAX), inline=False)
     if others:
         names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
         embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)

@@ -19,7 +19,7 @@ from .names import FUZZY_ANSWER
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key
+from .terms import STOPWORDS, content_words, lookup_key, stem
 
 # Words after a framed name that name no entry ("what is a batch in baking") keep it the answer only if
 # some entry is this close to them in meaning (the shipped model's cosine). Of 48 such questions written
@@ -75,6 +75,26 @@ _FILLER = frozenset({"something", "anything", "everything", "else", "other", "ot
                      "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
 UNKNOWN_ITEM_WORDS = 2
+UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam, lion and muon")
+# How telling a name must be (FeatureMaker.specificity) for a list that names its entry beside names
+# the glossary lacks to be answered with it ("gguf" 0.89, "adam" 0.70), not only offered ("batch" 0.45)
+LISTED_ALONE_SPECIFICITY = 0.7
+# A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
+# ("rrt, ompl and a* - explain", "…?? how do they compare").
+_COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
+_ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
+                           r"(?: (?:them|pls|please))?", re.IGNORECASE)
+
+
+class _ListItems(NamedTuple):
+    named: list[int]  # the entries a list names, in its order
+    unknown: list[str]  # its short names the glossary lacks, as typed
+    asks: bool  # whether it asks about them (framed, a question, a comparison), not a bare list
+    typed: dict[int, str]  # each entry's name as the list writes it (a lookup key)
+
+
+def _no_entry_note(unknown: list[str]) -> str:
+    return ("The glossary has no entry for " + " or ".join(f"“{u}”" for u in unknown) + ".") if unknown else ""
 
 
 class _NameLookup(NamedTuple):
@@ -158,10 +178,68 @@ class NameLookups:
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
 
-    def _listed(self, query: str) -> SearchResult | None:
+    def _listed(self, query: str, listed: _ListItems | None = None) -> SearchResult | None:
         """The entries a list of names asks about, side by side ("what is rlhf, dpo and ppo"), or None
         when the text is no such list: an item too long, one that is a question of its own ("… and
-        how do I use it"), one a spelling match would answer, one whose name has another sense here."""
+        how do I use it"), one a spelling match would answer, one whose name has another sense here.
+        `listed`: what `_list_items` read in the query, if it was read already."""
+        listed = self._list_items(query) if listed is None else listed
+        if listed is None or len(listed.named) < 2 or len(listed.unknown) > len(listed.named):
+            return None
+        named, unknown = listed.named, listed.unknown
+        if (unknown and not listed.asks) or self._a_slip_among(unknown, named):
+            return None
+        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in named]
+        return SearchResult(query, ANSWER, hits, close=min(len(hits) - 1, CLOSE_MAX), note=_no_entry_note(unknown),
+                            asked=tuple(hits[:SIDE_BY_SIDE_MAX]),
+                            unshown=tuple(h.entry for h in hits[SIDE_BY_SIDE_MAX:]), lacking=tuple(unknown))
+
+    def _the_whole_list(self, result: SearchResult) -> SearchResult:
+        """A search's result, with every entry its list of names asks about ("what's slo? what's sli?
+        and error budget?": the framed names answered, "error budget" too) and a note of the names
+        the glossary lacks ("what is rlhf? what is dpo? what is kto?", "rope vs alibi?")."""
+        listed = self._list_items(result.query) if result.query else None
+        if listed is None or not listed.named:
+            return result
+        if len(listed.named) == 1:
+            return self._one_entry_listed(result, listed)
+        if result.band == ANSWER and result.best.match in (EXACT, ALIAS, MENTION):
+            together = self._listed(result.query, listed)
+            shown = {result.best.entry.id} | {h.entry.id for h in result.asked} | {e.id for e in result.unshown}
+            if together and (any(h.entry.id not in shown for h in together.hits)
+                             or (together.note and not result.note and self._names_lacking(listed))):
+                return together
+        return result
+
+    def _one_entry_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
+        """"what are gguf and exl2?", "rope vs alibi?": a list naming one entry beside names the
+        glossary lacks says it has none for those, and answers with the entry when the search is
+        unsure (a word it never saw makes the ranker doubt the name beside it) or finds nothing, if
+        its name is telling; else offers it first ("a batch and a whisk"). An answer stays as the
+        ranker gave it, noted only when it is about that entry; and a question the search finds far
+        from the glossary is left alone: the list may be of everyday things."""
+        if (result.far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
+                or not self._names_lacking(listed) or self._a_slip_among(listed.unknown, listed.named)):
+            return result
+        entry_id = listed.named[0]
+        note, lacking = _no_entry_note(listed.unknown), tuple(listed.unknown)
+        if result.band == ANSWER:
+            return replace(result, note=note, lacking=lacking) if result.best.entry.id == entry_id else result
+        entry = Hit(self.index.entries[entry_id], MENTION, 1.0)
+        if self._specificity(listed.typed[entry_id]) >= LISTED_ALONE_SPECIFICITY:
+            return SearchResult(result.query, ANSWER, [entry], note=note, lacking=lacking)
+        hits = [entry] + [h for h in result.hits if h.entry.id != entry_id]
+        return replace(result, band=SUGGEST, hits=hits[: max(len(result.hits), 1)], hints=(), note=note,
+                       lacking=lacking)
+
+    def _specificity(self, key: str) -> float:
+        """How telling it is that a question names this (FeatureMaker.specificity)."""
+        postings = self.index.postings([stem(w) for w in key.split()])
+        return self.features.specificity(key, {word: len(ids) for word, (ids, _w) in postings.items()})
+
+    def _list_items(self, query: str) -> _ListItems | None:
+        """What a list of names holds: the entries it names, the short names the glossary lacks, and
+        whether it asks; None when the text is no list of short names."""
         if len(query) > LIST_MAX_CHARS:
             return None  # a long question (a pasted issue) is no list of names
         # A list's pieces are short (a name, with its framing at most), but for one closing clause.
@@ -171,17 +249,23 @@ class NameLookups:
             return None
         named: list[int] = []
         unknown: list[str] = []
-        asks = framed_subject(query) is not None  # a list that asks, not a bare one ("lora vs dora")
+        typed: dict[int, str] = {}
+        # A list that asks, not a bare one ("lora, dora"): framed, a question, or a comparison.
+        asks = framed_subject(query) is not None or "?" in query or bool(_COMPARING.search(query))
         for part in _LIST_BREAK.split(query):
             subjects = [*earlier_framed_subjects(part, whole_sentence=True), framed_subject(part, whole_sentence=True)]
             subjects = [s for s in subjects if s] or [part]
             for subject in subjects:
                 subject = subject.strip(" .?!:-")
+                if _ASKING_ALONE.fullmatch(subject):
+                    asks = True  # "rrt, ompl and a* - explain"
+                    continue
                 opened = _LIST_OPENING.sub("", subject, count=1)
                 asks = asks or len(opened) < len(subject)
                 subject = _LIST_CLOSING.sub("", opened).strip()
                 if not subject or self.names.exactly(subject):  # "what is precision and recall": one name
                     named += [i for i in self.names.exactly(subject)[:1] if i not in named]
+                    typed.update((i, lookup_key(subject)) for i in self.names.exactly(subject)[:1] if i not in typed)
                     continue
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
@@ -192,17 +276,27 @@ class NameLookups:
                 for item, ids in found:
                     named += [i for i in ids if i not in named]
                     unknown += [] if ids else [item]
-        if len(named) < 2 or len(unknown) > len(named) or (unknown and not asks):
-            return None
+                    typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
+                                 for i in ids if i not in typed)
+        return _ListItems(named, unknown, asks, typed)
+
+    def _names_lacking(self, listed: _ListItems) -> bool:
+        """Whether what a list holds besides its entries is surely names the glossary lacks ("alibi",
+        "muon", "E4M3"), not words of a question that merely read as items ("what's the catch",
+        "nothing fancier", "a shard"): every word one the glossary never uses. What a note beside
+        the entries a reply shows anyway asks for; a list of several entries read as one asks less."""
+        return bool(listed.unknown) and all(
+            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item)) for item in listed.unknown)
+
+    def _a_slip_among(self, unknown: list[str], named: list[int]) -> bool:
+        """Whether a name the list seems to lack is a slip the search answers as the name it is spelled
+        like ("qlroa"); not one of a name the list holds already ("grpo, gae and trpo")."""
         for item in unknown:
             close = self.names.spelled_like(item, 1, strict=True)
-            if close and close[0][1] >= FUZZY_ANSWER and not self.names.another_word(item, close[0][0], close[0][2]):
-                return None  # "qlroa": a slip the search answers as the name it is spelled like
-        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in named]
-        note = ("The glossary has no entry for " + " or ".join(f"“{u}”" for u in unknown) + ".") if unknown else ""
-        return SearchResult(query, ANSWER, hits, close=min(len(hits) - 1, CLOSE_MAX), note=note,
-                            asked=tuple(hits[:SIDE_BY_SIDE_MAX]),
-                            unshown=tuple(h.entry for h in hits[SIDE_BY_SIDE_MAX:]))
+            if (close and close[0][1] >= FUZZY_ANSWER and close[0][0] not in named
+                    and not self.names.another_word(item, close[0][0], close[0][2])):
+                return True
+        return False
 
     def _list_item(self, item: str, in_list: bool) -> list[int] | None:
         """The entries one item of a list names ("ddp fsdp" beside "and zero": both), [] for a short

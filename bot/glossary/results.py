@@ -31,8 +31,8 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 1.0  # probability that the best hit is right (1.0 for exact names)
     close: int = 0  # how many hits after the best are close enough to show beside it
-    note: str = ""  # a line to show with the reply: the name typed has another sense (senses.py), or
-    # the question names nothing to look up (FOLLOW_UP_NOTE)
+    note: str = ""  # a line to show with the reply: the name typed has another sense (senses.py), the
+    # question names nothing to look up (FOLLOW_UP_NOTE), or names some the glossary lacks (`lacking`)
     hints: tuple[Hit, ...] = ()  # beside a refusal: the hits near enough to name (NEAR_COSINE)
     # An unsure reply none of whose offers the question names or is near in meaning (NEAR_COSINE),
     # or whose question the field model reads as another field's (field.py): the glossary may not
@@ -46,6 +46,9 @@ class SearchResult:
     # Entries the message asks about too that did not fit beside them (more than SIDE_BY_SIDE_MAX),
     # in the order it names them: the reply names them, to be asked about one at a time.
     unshown: tuple[StoredEntry, ...] = ()
+    # Names the message asks about that the glossary has no entry for, as typed ("rope vs alibi":
+    # "alibi"); the note says so.
+    lacking: tuple[str, ...] = ()
 
     @property
     def best(self) -> Hit | None:

@@ -135,6 +135,9 @@ class Searcher(NameLookups):
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
+        return self._the_whole_list(self._search(query, limit))
+
+    def _search(self, query: str, limit: int) -> SearchResult:
         plain, query = plain_and_core(query or "")
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)

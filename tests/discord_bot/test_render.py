@@ -224,6 +224,14 @@ def test_a_note_beside_entries_side_by_side_is_escaped_user_text():
     check_embed(embed)
 
 
+def test_names_the_glossary_lacks_beside_an_answer_are_labelled_as_such_not_as_a_sense():
+    embed = render.entry_embed(entry("RoPE"), "mention", lacking="The glossary has no entry for “**alibi** @here”.")
+    field = next(f for f in embed.fields if f.name == render.NOT_IN_GLOSSARY)
+    assert "alibi" in field.value and "**" not in field.value and "@here" not in field.value
+    assert not any(f.name == render.ANOTHER_SENSE for f in embed.fields)
+    check_embed(embed)
+
+
 def test_five_entries_side_by_side_fit_discord():
     entries = [StoredEntry(i, f"Term {i}", "word " * 1500, i, (f"Term {i}",)) for i in range(5)]
     embed = render.side_by_side_embed(entries, [StoredEntry(9, "Other", "x", 9, ("Other",))])

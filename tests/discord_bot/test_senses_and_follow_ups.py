@@ -1,6 +1,8 @@
 """On Discord: a name the glossary uses in another sense ("AI": arithmetic intensity) is answered
 with the glossary's entry and a line saying which sense it is, the entry for the usual sense as a
-button; a follow-up that names nothing ("ok but why?") gets asked which term, not a guess."""
+button; a follow-up that names nothing ("ok but why?") gets asked which term, not a guess; names a
+question lists that the glossary lacks ("gguf vs exl2") are said to be missing, under their own
+label."""
 
 from __future__ import annotations
 
@@ -49,5 +51,29 @@ def test_another_sense_is_said_and_a_follow_up_is_asked_which_term(searcher, rea
             sent = await fake.send_message(study, "ok but why?", author=alice)
             await fake.wait_for(lambda: sent.id in handled, timeout=10, what="the follow-up handled")
             assert handled[sent.id] is False
+
+    run(scenario, timeout=120)
+
+
+def test_names_the_glossary_lacks_are_said_to_be_missing_beside_the_entry_asked_about(
+        real_index_path, real_embedder, tmp_path) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, _bot, _guild, alice, _study):
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "ask", {"question": "what are gguf and exl2?"}, user=alice))
+            embed = got.embeds[0]
+            assert embed["title"] == "GGUF"
+            field = next(f for f in embed["fields"] if f["name"] == "Not in the glossary")
+            assert "exl2" in field["value"]
+            assert not any(f["name"] == "Another sense" for f in embed.get("fields", []))
+
+            # unsure: the note opens the "Did you mean"
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "ask", {"question": "what is a batch and a whisk?"}, user=alice))
+            assert got.content.startswith("The glossary has no entry for “whisk”.\nDid you mean")
+            assert button_ids(got.message)[0] == "gloss:show:Batch"
 
     run(scenario, timeout=120)

@@ -212,7 +212,8 @@ def test_cli_json_is_well_formed_for_any_text(capsys, cli_env, unchanged_index, 
     out, err = capsys.readouterr()
     assert code in (0, 3), err
     data = json.loads(out)
-    assert set(data) == {"query", "band", "confidence", "others", "note", "far", "asked", "also_asked", "results", "related"}
+    assert set(data) == {"query", "band", "confidence", "others", "note", "lacking", "far", "asked", "also_asked",
+                         "results", "related"}
     assert data["band"] in (ANSWER, SUGGEST, NOT_FOUND) and len(data["results"]) <= 5
     assert "Traceback" not in err
 

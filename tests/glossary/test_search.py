@@ -343,6 +343,55 @@ def test_a_name_the_glossary_lacks_in_a_list_is_said_not_to_be_there(searcher):
     assert "“kto”" in result.note
 
 
+@pytest.mark.parametrize("question, best, lacking", [
+    ("rope vs alibi?", "RoPE", "“alibi”"),
+    ("what are gguf and exl2?", "GGUF", "“exl2”"),
+    ("explain adam, lion and muon", "Adam", "“lion” or “muon”"),
+])
+def test_one_telling_name_listed_beside_names_the_glossary_lacks_is_answered_saying_so(
+        searcher, question, best, lacking):
+    # The name the ranker doubts for the word it never saw beside it is what the message asks about.
+    result = searcher.search(question)
+    assert result.band == ANSWER and [h.entry.term for h in result.hits] == [best]
+    assert result.note == f"The glossary has no entry for {lacking}." and result.lacking
+
+
+@pytest.mark.parametrize("question, best, lacking", [
+    ("what is a batch and a whisk?", "Batch", "whisk"),  # a name many entries use: maybe baking
+    ("what is lora and dora", "LoRA", "dora"),
+])
+def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_first(searcher, question, best,
+                                                                                     lacking):
+    result = searcher.search(question)
+    assert result.band == SUGGEST and result.best.entry.term == best
+    assert result.note == f"The glossary has no entry for “{lacking}”."
+
+
+@pytest.mark.parametrize("question, asked, lacking", [
+    ("what is grpo, gae and trpo", ["GRPO", "GAE"], "trpo"),  # spelled like GRPO, which the list names already
+    ("rrt, ompl and a* - explain", ["RRT", "OMPL"], "a*"),  # asked by its closing word
+    ("top-k, top-p, min-p and temperature?? how do they interact", ["Top-k", "Top-p", "Temperature"], "min-p"),
+    ("lora vs dora vs qlora", ["LoRA", "QLoRA"], "dora"),  # a comparison asks, unframed
+    ("what's slo? what's sli? and error budget?", ["SLO", "SLI", "Error budget"], None),
+])
+def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking(searcher, question, asked, lacking):
+    result = searcher.search(question)
+    assert result.band == ANSWER and [h.entry.term for h in result.asked] == asked
+    assert result.note == (f"The glossary has no entry for “{lacking}”." if lacking else "")
+
+
+@pytest.mark.parametrize("question", [
+    "SLI vs SLO what's measured?",
+    "SFT is just cross-entropy on demonstration data, right? nothing fancier",
+    "closed-form solution vs iterative optimization — what's the actual difference?",
+    "series elastic actuators vs quasi-direct-drive motors for a small legged robot, tradeoffs?",
+    "what are salt, pepper and cumin?",
+])
+def test_words_of_a_question_that_read_as_items_are_not_called_missing_names(searcher, question):
+    # Only words the glossary never uses are names it lacks, and only beside an entry the list names.
+    assert "no entry for" not in searcher.search(question).note
+
+
 @pytest.mark.parametrize("question", ["what is lora and how do i use it", "what is qlroa and lora",
                                       "what are rlhf, dpo and ppo used for", "what is lora and dora",
                                       "lora vs kto vs orpo"])

@@ -58,7 +58,8 @@ class Lookup(commands.Cog):
                          how: str | None = None, content: str | None = None) -> None:
         view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
         view = dynamic_view(render.with_feedback(view, answer.question_id))
-        embed = render.entry_embed(answer.entry, how, others=answer.others, note=answer.note, sense=answer.sense)
+        embed = render.entry_embed(answer.entry, how, others=answer.others, note=answer.note, sense=answer.sense,
+                                   lacking=answer.lacking)
         await respond(interaction, deferred, content=content, embed=embed, view=view)
 
     async def send_result(self, interaction: discord.Interaction, query: str, answer: Answer,

@@ -238,7 +238,7 @@ class Study(EditedQuestions, commands.Cog):
         if answer.entry is not None and result.best:
             view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
             return {"embed": render.entry_embed(answer.entry, result.best.match, others=answer.others,
-                                                note=answer.note, sense=answer.sense),
+                                                note=answer.note, sense=answer.sense, lacking=answer.lacking),
                     "view": dynamic_view(render.with_feedback(view, answer.question_id))}
         if not reading.mentioned:
             return None
