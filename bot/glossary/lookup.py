@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .normalize import discord_query, earlier_framed_subjects, framed_subject
 from .names import FUZZY_ANSWER
-from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
+from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
 from .terms import STOPWORDS, content_words, lookup_key, stem
@@ -91,6 +91,7 @@ class _ListItems(NamedTuple):
     unknown: list[str]  # its short names the glossary lacks, as typed
     asks: bool  # whether it asks about them (framed, a question, a comparison), not a bare list
     typed: dict[int, str]  # each entry's name as the list writes it (a lookup key)
+    whole: bool  # whether all it says is names and their framing (no item a question of its own)
 
 
 def _no_entry_note(unknown: list[str]) -> str:
@@ -203,28 +204,35 @@ class NameLookups:
             return result
         if len(listed.named) == 1:
             return self._one_entry_listed(result, listed)
+        together = self._listed(result.query, listed)
+        if together is None:
+            return result
+        shown = {h.entry.id for h in result.asked} | {e.id for e in result.unshown}
         if result.band == ANSWER and result.best.match in (EXACT, ALIAS, MENTION):
-            together = self._listed(result.query, listed)
-            shown = {result.best.entry.id} | {h.entry.id for h in result.asked} | {e.id for e in result.unshown}
-            if together and (any(h.entry.id not in shown for h in together.hits)
-                             or (together.note and not result.note and self._names_lacking(listed))):
-                return together
+            shown.add(result.best.entry.id)
+        # (The ranker's own hits may name fewer than two of the entries: "… and arithmetic intensity?")
+        if any(h.entry.id not in shown for h in together.hits) or (
+                together.note and not result.note and self._names_lacking(listed)):
+            return together
         return result
 
     def _one_entry_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
         """"what are gguf and exl2?", "rope vs alibi?": a list naming one entry beside names the
         glossary lacks says it has none for those, and answers with the entry when the search is
         unsure (a word it never saw makes the ranker doubt the name beside it) or finds nothing, if
-        its name is telling; else offers it first ("a batch and a whisk"). An answer stays as the
-        ranker gave it, noted only when it is about that entry; and a question the search finds far
-        from the glossary is left alone: the list may be of everyday things."""
+        its name is telling; else offers it first ("a batch and a whisk"). An answer, or a message
+        saying more than its names, stays as the search gave it, noted only when it is about that
+        entry; and a question the search finds far from the glossary is left alone: the list may be
+        of everyday things."""
         if (result.far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
                 or not self._names_lacking(listed) or self._a_slip_among(listed.unknown, listed.named)):
             return result
         entry_id = listed.named[0]
         note, lacking = _no_entry_note(listed.unknown), tuple(listed.unknown)
-        if result.band == ANSWER:
-            return replace(result, note=note, lacking=lacking) if result.best.entry.id == entry_id else result
+        if result.band == ANSWER or not listed.whole:
+            # (what the message says besides its names, "whats monosemantic mean", may be what it asks)
+            about = result.band != NOT_FOUND and result.best is not None and result.best.entry.id == entry_id
+            return replace(result, note=note, lacking=lacking) if about else result
         entry = Hit(self.index.entries[entry_id], MENTION, 1.0)
         if self._specificity(listed.typed[entry_id]) >= LISTED_ALONE_SPECIFICITY:
             return SearchResult(result.query, ANSWER, [entry], note=note, lacking=lacking)
@@ -250,6 +258,7 @@ class NameLookups:
         named: list[int] = []
         unknown: list[str] = []
         typed: dict[int, str] = {}
+        whole = True
         # A list that asks, not a bare one ("lora, dora"): framed, a question, or a comparison.
         asks = framed_subject(query) is not None or "?" in query or bool(_COMPARING.search(query))
         for part in _LIST_BREAK.split(query):
@@ -272,13 +281,14 @@ class NameLookups:
                 items = [_ARTICLE.sub("", item.strip(" .?!:-")) for item in _LIST_SEPARATOR.split(subject)]
                 found = [(item, self._list_item(item, in_list=len(items) > 1)) for item in items if item]
                 if any(ids is None for _item, ids in found):
+                    whole = False
                     continue  # "… and how do I use it": a question of its own, no name in a list
                 for item, ids in found:
                     named += [i for i in ids if i not in named]
                     unknown += [] if ids else [item]
                     typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
                                  for i in ids if i not in typed)
-        return _ListItems(named, unknown, asks, typed)
+        return _ListItems(named, unknown, asks, typed, whole)
 
     def _names_lacking(self, listed: _ListItems) -> bool:
         """Whether what a list holds besides its entries is surely names the glossary lacks ("alibi",
