@@ -255,9 +255,8 @@ class NameLookups:
                  for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
         if sum(short) < 2 or len(short) - sum(short) > 1:
             return None
-        named: list[int] = []
+        typed: dict[int, str] = {}  # entry → its name as written, in the list's order
         unknown: list[str] = []
-        typed: dict[int, str] = {}
         whole = True
         # A list that asks, not a bare one ("lora, dora"): framed, a question, or a comparison.
         asks = framed_subject(query) is not None or "?" in query or bool(_COMPARING.search(query))
@@ -272,9 +271,9 @@ class NameLookups:
                 opened = _LIST_OPENING.sub("", subject, count=1)
                 asks = asks or len(opened) < len(subject)
                 subject = _LIST_CLOSING.sub("", opened).strip()
-                if not subject or self.names.exactly(subject):  # "what is precision and recall": one name
-                    named += [i for i in self.names.exactly(subject)[:1] if i not in named]
-                    typed.update((i, lookup_key(subject)) for i in self.names.exactly(subject)[:1] if i not in typed)
+                whole_name = self.names.exactly(subject)[:1] if subject else []
+                if not subject or whole_name:  # "what is precision and recall": one name
+                    typed.update((i, lookup_key(subject)) for i in whole_name if i not in typed)
                     continue
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
@@ -284,11 +283,10 @@ class NameLookups:
                     whole = False
                     continue  # "… and how do I use it": a question of its own, no name in a list
                 for item, ids in found:
-                    named += [i for i in ids if i not in named]
                     unknown += [] if ids else [item]
                     typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
                                  for i in ids if i not in typed)
-        return _ListItems(named, unknown, asks, typed, whole)
+        return _ListItems(list(typed), unknown, asks, typed, whole)
 
     def _names_lacking(self, listed: _ListItems) -> bool:
         """Whether what a list holds besides its entries is surely names the glossary lacks ("alibi",
