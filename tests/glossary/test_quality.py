@@ -160,9 +160,10 @@ def test_lists_of_names_are_set_side_by_side_and_everyday_lists_are_not_answered
     and ppo?", "what is h2o? what's an attention sink?"), with names the glossary lacks, lists that
     are none ("what is lora and when should i use it") and everyday ones ("what are salt and
     pepper"), by a writer who saw only the glossary, after the rule. Shipped files measured: every
-    entry of a list (20) or of several questions (20) side by side for 19 and 15 (4 and 10 before a
-    list was read as one), the names lacking said so for 15 of 29 (none before); not-lists first 20 of 20;
-    everyday lists answered 1 of 20 (as before)."""
+    entry of a list (20) or of several questions (20) side by side for 19 and 17 (4 and 10 before a
+    list was read as one, 19 and 15 before lists were read beside the ranker's own hits), the names
+    lacking said so for 24 of 29 (none before, 15 before a list naming one entry said so); not-lists
+    first 20 of 20; everyday lists answered 1 of 20 (as before)."""
     counts = {"side_by_side": 0, "missing_noted": 0, "not_a_list_first": 0, "everyday_answered": 0}
     for line in (DEFAULT_DATA_DIR / "eval" / "lists.jsonl").read_text().splitlines():
         case = json.loads(line)
@@ -176,5 +177,5 @@ def test_lists_of_names_are_set_side_by_side_and_everyday_lists_are_not_answered
             counts["not_a_list_first"] += result.band != "not_found" and result.best.entry.term in case["expected"]
         if case["kind"] == "everyday_list":
             counts["everyday_answered"] += result.band == ANSWER
-    assert counts["side_by_side"] >= 30 and counts["missing_noted"] >= 12, counts
+    assert counts["side_by_side"] >= 33 and counts["missing_noted"] >= 21, counts
     assert counts["not_a_list_first"] >= 19 and counts["everyday_answered"] <= 2, counts
