@@ -67,7 +67,8 @@ _LIST_OPENING = re.compile(
     r"^(?:(?:what|whats|what's|wat)\s+(?:r|are|is|do|does)\s+|(?:can|could)\s+(?:u|you)\s+(?:explain|define)\s+"
     r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*)?"
     r"(?:(?:what'?s\s+|whats\s+)?(?:the\s+)?diff(?:erence)?s?\s+between\s+)?", re.IGNORECASE)
-_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for)$", re.IGNORECASE)
+_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?)$",
+                           re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
 _LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n")  # "…? and …", "gelu, silu... what are they"
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4

@@ -389,6 +389,7 @@ def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking
     "closed-form solution vs iterative optimization — what's the actual difference?",
     "series elastic actuators vs quasi-direct-drive motors for a small legged robot, tradeoffs?",
     "what are salt, pepper and cumin?",
+    "h.264 / vp9 / av1 differences?",  # "differences" closes the list: its last name is AV1
 ])
 def test_words_of_a_question_that_read_as_items_are_not_called_missing_names(searcher, question):
     # Only words the glossary never uses are names it lacks, and only beside an entry the list names.
