@@ -150,16 +150,16 @@ class QuizMaker:
 
 def _name_pattern(entry: StoredEntry, used: Counter[str]) -> re.Pattern[str]:
     """The entry's term and aliases, and the words of its term few other definitions use, as
-    whole words (or parts of a snake_case name: LOCAL_RANK), plurals too, longest first, any
-    case, except a name in capitals, which is matched only as written: the ADD entry's name
-    must not blank "add"."""
+    whole words (or parts of a snake_case name: LOCAL_RANK), plurals and "-ed", "-ing" forms too
+    ("whispered" gave Whisper away), longest first, any case, except a name in capitals, which is
+    matched only as written: the ADD entry's name must not blank "add"."""
     names = {n for n in (entry.term, *entry.aliases) if len(n) >= 2}
     own = [w for w in _WORD.findall(entry.term) if w.casefold() not in _COMMON
            and used[w.casefold()] <= DISTINCTIVE_USES and (len(w) >= 4 or (len(w) >= 2 and w.isupper()))]
     names.update(own if len(own) < len(_WORD.findall(entry.term)) or len(own) > 1 else [])
     alternatives = "|".join(f"(?-i:{re.escape(n)})" if not any(c.islower() for c in n) else re.escape(n)
                             for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?:e?s)?(?![^\W_])", re.IGNORECASE)
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?:e?s|e?d|ing)?(?![^\W_])", re.IGNORECASE)
 
 
 def _spells(term: str, phrase: str) -> bool:
