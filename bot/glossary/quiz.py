@@ -6,7 +6,7 @@ vectors, no model call), never one that shares a name with it, one a "see" refer
 mention joins to it, or one so close that its definition would also fit (NEAR_DUPLICATE).
 Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked. A "which term"
 clue hides what would name its answer: the term and its aliases (plurals, inside snake_case
-names), the words of the term few other definitions use, a leading spelled-out form ("Forward /
+names, a longer one inside any word: "StyleGAN2"), the words of the term few other definitions use, a leading spelled-out form ("Forward /
 Inverse Kinematics — …") and a spelled-out name in parentheses.
 """
 
@@ -37,6 +37,8 @@ DISTRACTOR_POOL = 8
 MASK = "▁▁▁"
 # A word of a term used by this many definitions or fewer is as good as its name in a clue.
 DISTINCTIVE_USES = 8
+# A name this long is its own giveaway inside another word; capitals-only names count from 3 ("GLU").
+INSIDE_A_WORD = 5
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 _COMMON = frozenset("the and for with from into model models network data".split())
 # "Short for X — …", "Short for "X", …": the expansion up to the first dash, comma, colon or sentence end.
@@ -159,7 +161,18 @@ def _name_pattern(entry: StoredEntry, used: Counter[str]) -> re.Pattern[str]:
     names.update(own if len(own) < len(_WORD.findall(entry.term)) or len(own) > 1 else [])
     alternatives = "|".join(f"(?-i:{re.escape(n)})" if not any(c.islower() for c in n) else re.escape(n)
                             for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?:e?s|e?d|ing)?(?![^\W_])", re.IGNORECASE)
+    # A longer name gives itself away inside another word too ("StyleGAN2", "unfrozen", "SwiGLU",
+    # "spatiotemporal attention", "torch_xla"), so the whole word goes; a short one inside a word
+    # is chance ("rope" in "property"), and so is one word of a name ("fusion" in "diffusion").
+    inside = sorted({n for n in (entry.term, *entry.aliases) if len(n) >= INSIDE_A_WORD
+                     or (len(n) >= 3 and not any(c.islower() for c in n))}, key=len, reverse=True)
+    inside_alternatives = "|".join(
+        f"(?-i:{re.escape(n)})|(?<=_)(?-i:{re.escape(n.lower())})" if not any(c.islower() for c in n)
+        else re.escape(n) for n in inside)
+    whole = rf"(?<![^\W_])(?:{alternatives})(?:e?s|e?d|ing)?(?![^\W_])"
+    if inside_alternatives:
+        whole = rf"[^\W_]*(?:{inside_alternatives})[^\W_]*|{whole}"
+    return re.compile(whole, re.IGNORECASE)
 
 
 def _spells(term: str, phrase: str) -> bool:

@@ -63,6 +63,19 @@ def test_a_masked_definition_never_names_its_own_entry(quiz):
                 assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", masked, case), (name, masked)
 
 
+def test_no_clue_shows_its_term_even_inside_another_word(quiz):
+    # "StyleGAN2, StyleGAN3", "SwiGLU", "unfrozen", "torch_xla" once gave their answers away.
+    shown = [quiz.index.entries[e].term for e in quiz.askable
+             if quiz.index.entries[e].term.casefold() in quiz.masked_definition(e).casefold()]
+    assert shown == []
+    assert "torch_▁▁▁" in quiz.masked_definition(quiz.index.entry_named("XLA").id)
+
+
+def test_a_short_name_or_one_word_of_a_name_inside_another_word_stays(quiz):
+    # "fusion" is a word of CFG fusion's name, but "diffusion" is no clue to it.
+    assert "diffusion" in quiz.masked_definition(quiz.index.entry_named("CFG fusion").id)
+
+
 def test_a_name_in_capitals_does_not_blank_the_same_word_in_lower_case(quiz):
     add = quiz.index.entry_named("ADD (Adversarial Diffusion Distillation)")
     masked = quiz.masked_definition(add.id)
