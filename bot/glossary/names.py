@@ -43,6 +43,17 @@ def _one_letter_more_or_less(typed: str, name: str) -> bool:
     return False
 
 
+def _name_and_another_word(typed: str, name: str) -> bool:
+    """Whether `typed` is `name` run together with a word of its own ("streamingllm" is StreamingLLM,
+    a method, not Streaming): three letters or more, where a slip adds one or two and a version adds
+    digits ("flashattention2")."""
+    for extra in (typed[len(name):] if typed.startswith(name) else "",
+                  typed[:-len(name)] if typed.endswith(name) else ""):
+        if sum(ch.isalpha() for ch in extra) >= 3 and extra.rstrip("s") not in ("", "e", "ing", "ed"):
+            return True
+    return False
+
+
 _KEY_AT = {ch: (row, col + shift) for row, (keys, shift) in
            enumerate((("qwertyuiop", 0.0), ("asdfghjkl", 0.25), ("zxcvbnm", 0.75))) for col, ch in enumerate(keys)}
 
@@ -183,12 +194,15 @@ class Names:
         """A short name one letter longer or shorter than the text is more often another word than a
         slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
         GEMM, "lion": LAION, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
-        keyboard ("dora": LoRA, "orpo": GRPO): offered ("Did you mean"), not answered."""
+        keyboard ("dora": LoRA, "orpo": GRPO), and a name run together with another word ("streamingllm"):
+        offered ("Did you mean"), not answered."""
         written = self._alias_text.get((entry_id, name), name)
         letters = [ch for ch in written if ch.isalnum()]
         acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
         typed = [lookup_key(s) for s in self.subjects(query)]
         if acronym and len(name) <= 5 and any(_one_letter_replaced_far(t, name) for t in typed):
+            return True
+        if any(_name_and_another_word(t, name) for t in typed):
             return True
         return (len(name) <= 3 or (acronym and len(name) <= 5)) and any(
             _one_letter_more_or_less(t, name) for t in typed)

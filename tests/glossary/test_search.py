@@ -303,6 +303,15 @@ def test_a_short_name_a_letter_longer_or_shorter_is_offered_not_answered(searche
     assert searcher.search("elboo").best.entry.term == "ELBO"
 
 
+def test_a_name_run_together_with_another_word_is_offered_not_answered(searcher):
+    # StreamingLLM is a method of its own, not Streaming; a version number is still the name.
+    result = searcher.search("what is streamingllm")
+    assert result.band != ANSWER and "Streaming" in [h.entry.term for h in result.hits]
+    assert searcher.search("flashattention2").band == ANSWER
+    listed = searcher.search("what is h2o? what's an attention sink? and what is streamingllm")
+    assert {"H2O", "Attention sink"} <= {h.entry.term for h in listed.hits} and "streamingllm" in listed.note
+
+
 
 def test_a_framed_name_is_offered_rather_than_refused(searcher):
     # "huggingface" is no word of the glossary's, so the name is not answered outright; nor refused.
