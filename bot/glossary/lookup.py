@@ -87,6 +87,18 @@ _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they 
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
 
 
+def _coined(name: str) -> bool:
+    """Whether a name is written as only a coined one is ("ALiBi", "E4M3", "exl2", "GGUF"): letters and
+    digits together, a capital after a small letter, or capitals alone; an everyday word is not."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if not letters:
+        return False
+    if any(ch.isdigit() for ch in name):
+        return True
+    mixed = any(a.islower() and b.isupper() for a, b in zip(name, name[1:]))
+    return mixed or (len(letters) >= 2 and all(ch.isupper() for ch in letters))
+
+
 class _ListItems(NamedTuple):
     named: list[int]  # the entries a list names, in its order
     unknown: list[str]  # its short names the glossary lacks, as typed
@@ -225,7 +237,8 @@ class NameLookups:
         saying more than its names, stays as the search gave it, noted only when it is about that
         entry; and a question the search finds far from the glossary is left alone: the list may be
         of everyday things."""
-        if (result.far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
+        far = result.far and not all(_coined(item) for item in listed.unknown)  # "ALiBi" is no alibi
+        if (far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
                 or not self._names_lacking(listed) or self._a_slip_among(listed.unknown, listed.named)):
             return result
         entry_id = listed.named[0]
@@ -294,8 +307,10 @@ class NameLookups:
         "muon", "E4M3"), not words of a question that merely read as items ("what's the catch",
         "nothing fancier", "a shard"): every word one the glossary never uses. What a note beside
         the entries a reply shows anyway asks for; a list of several entries read as one asks less."""
+        # (lower case: "ALiBi" is one name, not the glossary's words "li" and "bi")
         return bool(listed.unknown) and all(
-            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item)) for item in listed.unknown)
+            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item.lower()))
+            for item in listed.unknown)
 
     def _a_slip_among(self, unknown: list[str], named: list[int]) -> bool:
         """Whether a name the list seems to lack is a slip the search answers as the name it is spelled
