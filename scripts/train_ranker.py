@@ -47,12 +47,20 @@ from bot.glossary.evaluate import Case, judge, load_cases, summarize  # noqa: E4
 from bot.glossary.features import FEATURES, FeatureMaker  # noqa: E402
 from bot.glossary.field import FieldModel, field_model_for  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
-from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, Ranker, Trees, calibration_row, softmax  # noqa: E402
+from bot.glossary.ranker import (_EARLIER_FEATURES, CALIBRATION_FEATURES, FORMAT, Ranker,  # noqa: E402
+                                 calibration_row, softmax)
+from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES, Style, style_features  # noqa: E402
 from bot.glossary.search import CLOSE_MAX, Searcher, clean_query  # noqa: E402
 from bot.glossary.store import GlossaryIndex  # noqa: E402
 from scripts.folds import id_folds, term_folds  # noqa: E402
 
 FOLDS = 5
+# Trees trained on the real questions alone besides the trees trained on all, mixed by how much a
+# question reads as a real one (bot/glossary/style.py).
+REAL_TREES = True
+# Whether the candidates and features hold the entries' practitioner vocabulary (vocabulary.py):
+# measured and not shipped (docs/experiments.md), so the shipped rankers are trained without it.
+VOCABULARY = False
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 # Training questions (data/train/README.md), one round per file: two written from the glossary,
 # then real questions from public issue threads, reworded. All but the first joined the bank and
@@ -212,6 +220,48 @@ def trees_json(model) -> list[dict]:
     return out
 
 
+def fit_style(texts: list[str], real: np.ndarray) -> Style:
+    """The logistic regression that tells a real question's style from a written one's (style.py)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [style_features(t) for t in texts]
+    matrix = csr_matrix((np.fromiter((v for r in rows for v in r.values()), dtype=np.float64),
+                         np.fromiter((i for r in rows for i in r), dtype=np.int64),
+                         np.cumsum([0] + [len(r) for r in rows])), shape=(len(rows), STYLE_DIM + STYLE_SHAPES))
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(matrix, real)
+    return Style(model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+
+@dataclass
+class Scorer:
+    """What one fold's (or the shipped) ranker scores candidates with, before calibration: the
+    bot's own Ranker.scores, so that the calibration learns from the scores the search will see."""
+
+    trees: list[dict]
+    real_trees: list[dict] | None = None
+    style: Style | None = None
+
+    def __post_init__(self):
+        uncalibrated = ([0.0] * len(CALIBRATION_FEATURES), 0.0, (1.0, 0.0), 0.5)
+        self._ranker = Ranker.from_dict(ranker_json("", self, *uncalibrated, {}))
+
+    def scores(self, X: np.ndarray, text: str) -> np.ndarray:
+        return self._ranker.scores(X, text)
+
+
+def fit_scorer(q: Questions, train: np.ndarray) -> Scorer:
+    """Trees on the training questions; with REAL_TREES, trees on the real ones among them and
+    the style that mixes the two (style.py)."""
+    trees = trees_json(fit_trees([d for d, t in zip(q.data, train) if t], q.ignored))
+    if not REAL_TREES:
+        return Scorer(trees)
+    real = train & q.real
+    real_trees = trees_json(fit_trees([d for d, r in zip(q.data, real) if r], q.ignored))
+    style = fit_style([t for t, keep in zip(q.texts, train) if keep], q.real[train])
+    return Scorer(trees, real_trees, style)
+
+
 def fit_calibration(rows: np.ndarray, correct: np.ndarray) -> tuple[list[float], float]:
     from sklearn.linear_model import LogisticRegression
 
@@ -259,13 +309,19 @@ def choose_close_share(shares: list[np.ndarray], labels: list[np.ndarray], top_r
     return best
 
 
-def ranker_json(model_id: str, trees, coef, intercept, bands, close_share, info: dict) -> dict:
-    return {
-        "format": FORMAT, "model_id": model_id, "features": list(FEATURES), "trees": trees,
+def ranker_json(model_id: str, scorer: Scorer, coef, intercept, bands, close_share, info: dict) -> dict:
+    out = {
+        # Trained without the vocabulary (the default), the trees read the features of the format
+        # before it, which the bot then computes without the vocabulary's work.
+        "format": FORMAT if VOCABULARY else 4, "model_id": model_id,
+        "features": list(FEATURES if VOCABULARY else _EARLIER_FEATURES[4]), "trees": scorer.trees,
         "calibration": {"features": list(CALIBRATION_FEATURES), "coef": coef, "intercept": intercept},
         "bands": {"answer_at": bands[0], "suggest_at": bands[1], "close_share": close_share},
         "info": info,
     }
+    if scorer.real_trees is not None and scorer.style is not None:
+        out.update(real_trees=scorer.real_trees, style=scorer.style.to_dict())
+    return out
 
 
 # -- the protocol ------------------------------------------------------------------------------
@@ -290,6 +346,16 @@ class Questions:
     @property
     def is_dev(self) -> np.ndarray:
         return self.source != "generated"
+
+    @property
+    def real(self) -> np.ndarray:
+        """Real questions: dev_real's and the reworded ones from issue threads (mined.jsonl)."""
+        return np.array([c.kind == "real" for c in self.cases])
+
+    @property
+    def texts(self) -> list[str]:
+        """Each question as the search ranks it."""
+        return [clean_query(c.query) for c in self.cases]
 
 
 def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: bool = True,
@@ -322,17 +388,16 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
 def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
     """Steps 2–4 of the protocol: per-question results of the real search, pooled over the
     folds, and every question's out-of-fold ranker scores."""
-    trees_per_fold, oof_scores = [], [np.zeros(0)] * len(q.cases)
+    scorers, oof_scores, texts = [], [np.zeros(0)] * len(q.cases), q.texts
     for k in range(FOLDS):
-        trees_per_fold.append(trees_json(fit_trees([d for d, f in zip(q.data, q.folds) if f != k], q.ignored)))
-        trees = Trees.from_json(trees_per_fold[k])
+        scorers.append(fit_scorer(q, q.folds != k))
         for i in np.nonzero(q.folds == k)[0]:
-            oof_scores[i] = trees.predict(q.plain[i][0])
+            oof_scores[i] = scorers[k].scores(q.plain[i][0], texts[i])
     results = []
     for k in range(FOLDS):
         train = q.folds != k
         coef, intercept, bands, close = fit_confidence(q, oof_scores, train)
-        ranker = Ranker.from_dict(ranker_json("", trees_per_fold[k], coef, intercept, bands, close, {}))
+        ranker = Ranker.from_dict(ranker_json("", scorers[k], coef, intercept, bands, close, {}))
         searcher = Searcher(q.models[k].index, q.models[k].embedder, ranker, q.models[k].features,
                             field=q.models[k].field)
         for i in np.nonzero((q.folds == k) & q.is_dev)[0]:
@@ -403,38 +468,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
                         help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
                              "writes nothing")
-    parser.add_argument("--without-vocabulary", action="store_true",
-                        help="with --seeds: measure as if the glossary had no vocabulary file (vocabulary.py), "
-                             "on the same fold indexes")
+    parser.add_argument("--with-vocabulary", action="store_true",
+                        help="with the entries' practitioner vocabulary (vocabulary.py) among the candidates and "
+                             "features; measured, not shipped: the shipped rankers are trained without it (format 4)")
+    parser.add_argument("--without-real-trees", action="store_true",
+                        help="one set of trees for every question, no real questions' trees mixed in by style")
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
-    if (args.without_vocabulary or args.seeds_dump) and not args.seeds:
-        sys.exit("--without-vocabulary and --seeds-dump only measure: give --seeds")
+    if args.seeds_dump and not args.seeds:
+        sys.exit("--seeds-dump only measures: give --seeds")
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
+    global REAL_TREES, VOCABULARY
+    REAL_TREES, VOCABULARY = not args.without_real_trees, args.with_vocabulary
     started = time.time()
     final = load_embedder(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
-                    vocabulary=not args.without_vocabulary)
+                    vocabulary=args.with_vocabulary)
         if args.seeds:
             compare_seeds(q, args.seeds, args.seeds_dump)
             return 0
         results, oof_scores = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
         coef, intercept, bands, close = fit_confidence(q, oof_scores, np.ones(len(q.cases), dtype=bool))
-        trees = trees_json(fit_trees(q.data, q.ignored))
+        scorer = fit_scorer(q, np.ones(len(q.cases), dtype=bool))
 
     name = "bundled" if args.model == BUNDLED else args.model
     out = args.out or ROOT / "data" / "ranker" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     cv = report(results)
-    info = {"default": args.model == BUNDLED, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
+    info = {"default": args.model == BUNDLED, "real_trees": REAL_TREES, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
             "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started)}
-    out.write_text(json.dumps(ranker_json(final.model_id, trees, coef, intercept, bands, close, info)) + "\n")
+    out.write_text(json.dumps(ranker_json(final.model_id, scorer, coef, intercept, bands, close, info)) + "\n")
     cv_out = ROOT / "data" / "eval" / "cv" / f"{name}.json"
     cv_out.parent.mkdir(parents=True, exist_ok=True)
     cv_out.write_text(json.dumps({"summary": cv, "results": results}, indent=1) + "\n")

@@ -234,7 +234,7 @@ class Searcher(NameLookups):
         if not len(found.positions):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         ranker = self.ranker
-        scores = ranker.scores(found.features)
+        scores = ranker.scores(found.features, query)
         confidence = ranker.confidence(scores, found.features, found.groups)
         band = ANSWER if confidence >= ranker.answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         # "a 1200 kg car moves at 15 m/s, what is its momentum": an entry's name in another field's

@@ -12,6 +12,7 @@ import pytest
 from bot.glossary.errors import IndexError_
 from bot.glossary.features import FEATURES
 from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, Ranker, Trees, ranker_for
+from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES
 
 
 def _walk(tree: dict, x: np.ndarray) -> float:
@@ -125,3 +126,47 @@ def test_a_ranker_whose_trees_read_a_feature_it_does_not_name_is_refused(tmp_pat
     known = list(FEATURES[: FEATURES.index("bm25_focus")])
     with pytest.raises(IndexError_, match="does not name"):
         Ranker.load(_ranker_file(tmp_path, 3, known, [_stump(len(known))]))
+
+
+def _mixing_ranker(tmp_path, style_weight: float) -> Ranker:
+    """General trees that prefer feature 0, real trees that prefer feature 1, and a style whose
+    only weight is on the shape "the text has a line break" (style.py)."""
+    path = _ranker_file(tmp_path, FORMAT, list(FEATURES), [_stump(0)])
+    data = json.loads(path.read_text())
+    data["real_trees"] = [_stump(1)]
+    data["style"] = {"dim": STYLE_DIM, "shapes": STYLE_SHAPES, "buckets": [STYLE_DIM + 6], "weights": [style_weight],
+                     "intercept": -style_weight / 2}
+    path.write_text(json.dumps(data))
+    return Ranker.load(path)
+
+
+def test_a_question_reading_as_a_real_one_is_ranked_by_the_real_questions_trees(tmp_path):
+    ranker = _mixing_ranker(tmp_path, style_weight=20.0)
+    X = np.zeros((2, len(FEATURES)), dtype=np.float32)
+    X[0, 0] = 1.0  # what the general trees like
+    X[1, 1] = 1.0  # what the real trees like
+    written, real = "what is the trick that saves memory?", "I tried this\nand it fails"
+    assert np.argmax(ranker.scores(X, written)) == 0
+    assert np.argmax(ranker.scores(X, real)) == 1
+    # a written question is scored as the general trees alone score it
+    assert ranker.scores(X, written).tolist() == [1.0, -1.0]
+    assert np.argmax(ranker.scores(X)) == 0  # no text: the general trees alone
+
+
+def test_a_ranker_whose_real_trees_read_a_feature_it_does_not_name_is_refused(tmp_path):
+    known = list(FEATURES[: FEATURES.index("bm25_focus")])
+    path = _ranker_file(tmp_path, 3, known, [_stump(0)])
+    data = json.loads(path.read_text())
+    data["real_trees"] = [_stump(len(known))]
+    data["style"] = {"dim": STYLE_DIM, "shapes": STYLE_SHAPES, "buckets": [], "weights": [], "intercept": 0.0}
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexError_, match="does not name"):
+        Ranker.load(path)
+
+
+def test_the_default_rankers_style_tells_a_pasted_issue_from_a_written_question():
+    ranker, _ = ranker_for("some/other-model")
+    assert ranker.style is not None and ranker.real_trees is not None
+    issue = "why the value of k is fixed to 60?  in RRF."
+    written = "what do you call combining several ranked lists by summing one over each item's rank plus a constant?"
+    assert ranker.style.real_share(issue) > ranker.style.real_share(written)

@@ -1,0 +1,83 @@
+"""How much a question reads like one typed into a GitHub issue rather than written for a study set.
+
+Real questions ("why the value of k is fixed to 60? in RRF.", a pasted flag, a stack of "I tried …")
+and written ones ("what's the trick where you recompute activations to save memory?") name their
+entries in opposite ways, and one ranker trained on both serves the written ones, which are most of
+its training. So the ranker (ranker.py) also holds trees trained on real questions alone, and mixes
+the two by this share: a logistic regression over the question's hashed words and word pairs and a
+few shapes of its text (length, code characters, digits, capitals, question marks), fitted by
+scripts/train_ranker.py on the training questions' kind (real or written). Pure Python and numpy:
+a few tens of microseconds a question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+DIM = 2**14  # hashed word and word-pair buckets; the shapes follow them
+SHAPES = 8
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_CODE = frozenset("_`()[]{}=<>/\\")
+
+
+def _buckets(text: str) -> tuple[np.ndarray, float]:
+    """The hashed buckets of the question's words and word pairs (repeats repeated), and the value
+    each adds: one over the square root of the word count."""
+    tokens = _TOKEN.findall(text.lower())
+    grams = [*tokens, *map(" ".join, zip(tokens, tokens[1:]))]
+    buckets = np.fromiter(map(zlib.crc32, map(str.encode, grams)), dtype=np.int64, count=len(grams)) % DIM
+    return buckets, 1.0 / math.sqrt(max(len(tokens), 1))
+
+
+def _shapes(text: str) -> np.ndarray:
+    chars = max(len(text), 1)
+    return np.array([
+        math.log1p(len(text)) / 5,
+        10 * sum(map(_CODE.__contains__, text)) / chars,
+        10 * sum(map(str.isdigit, text)) / chars,
+        10 * sum(map(str.isupper, text)) / chars,
+        text.count("?") / 3,
+        float(text[:1].islower()),
+        float("\n" in text),
+        float(text.rstrip().endswith("?")),
+    ])
+
+
+def style_features(text: str) -> dict[int, float]:
+    """Sparse features of a question's style, bucket → value (for training: Style.real_share
+    computes the same sum without them)."""
+    buckets, value = _buckets(text)
+    found, counts = np.unique(buckets, return_counts=True)
+    out = {int(b): float(c) * value for b, c in zip(found, counts)}
+    out.update((DIM + i, float(v)) for i, v in enumerate(_shapes(text)) if v)
+    return out
+
+
+@dataclass(frozen=True)
+class Style:
+    weights: np.ndarray  # DIM + SHAPES
+    intercept: float
+
+    def real_share(self, text: str) -> float:
+        """The probability that the question is a real one, as the training questions taught it."""
+        buckets, value = _buckets(text)
+        z = value * float(self.weights.take(buckets).sum()) + float(self.weights[DIM:] @ _shapes(text)) + self.intercept
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def to_dict(self) -> dict:
+        kept = np.flatnonzero(np.abs(self.weights) >= 1e-5)
+        return {"dim": DIM, "shapes": SHAPES, "buckets": kept.tolist(),
+                "weights": [round(float(w), 5) for w in self.weights[kept]], "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Style:
+        if data["dim"] != DIM or data["shapes"] != SHAPES:
+            raise ValueError("style features of another size than this version computes")
+        weights = np.zeros(DIM + SHAPES, dtype=np.float64)
+        weights[np.asarray(data["buckets"], dtype=np.int64)] = data["weights"]
+        return cls(weights, float(data["intercept"]))
