@@ -61,6 +61,7 @@ REAL_TREES = True
 # Whether the candidates and features hold the entries' practitioner vocabulary (vocabulary.py):
 # measured and not shipped (docs/experiments.md), so the shipped rankers are trained without it.
 VOCABULARY = False
+GENERAL_WITHOUT_VOCABULARY = False  # experiment: only the real forest reads the vocabulary's features
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 # Training questions (data/train/README.md), one round per file: two written from the glossary,
 # then real questions from public issue threads, reworded. All but the first joined the bank and
@@ -253,7 +254,8 @@ class Scorer:
 def fit_scorer(q: Questions, train: np.ndarray) -> Scorer:
     """Trees on the training questions; with REAL_TREES, trees on the real ones among them and
     the style that mixes the two (style.py)."""
-    trees = trees_json(fit_trees([d for d, t in zip(q.data, train) if t], q.ignored))
+    general_ignored = (*q.ignored, *(("vocabulary", "vocabulary_bm25") if GENERAL_WITHOUT_VOCABULARY else ()))
+    trees = trees_json(fit_trees([d for d, t in zip(q.data, train) if t], general_ignored))
     if not REAL_TREES:
         return Scorer(trees)
     real = train & q.real
