@@ -47,12 +47,16 @@ from bot.glossary.evaluate import Case, judge, load_cases, summarize  # noqa: E4
 from bot.glossary.features import FEATURES, FeatureMaker  # noqa: E402
 from bot.glossary.field import FieldModel, field_model_for  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
-from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, Ranker, Trees, calibration_row, softmax  # noqa: E402
+from bot.glossary.ranker import (_EARLIER_FEATURES, CALIBRATION_FEATURES, FORMAT, Ranker, Trees,  # noqa: E402
+                                 calibration_row, softmax)
 from bot.glossary.search import CLOSE_MAX, Searcher, clean_query  # noqa: E402
 from bot.glossary.store import GlossaryIndex  # noqa: E402
 from scripts.folds import id_folds, term_folds  # noqa: E402
 
 FOLDS = 5
+# Whether the candidates and features hold the entries' practitioner vocabulary (vocabulary.py):
+# measured and not shipped (docs/experiments.md), so the shipped rankers are trained without it.
+VOCABULARY = False
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 # Training questions (data/train/README.md), one round per file: two written from the glossary,
 # then real questions from public issue threads, reworded. All but the first joined the bank and
@@ -261,7 +265,10 @@ def choose_close_share(shares: list[np.ndarray], labels: list[np.ndarray], top_r
 
 def ranker_json(model_id: str, trees, coef, intercept, bands, close_share, info: dict) -> dict:
     return {
-        "format": FORMAT, "model_id": model_id, "features": list(FEATURES), "trees": trees,
+        # Trained without the vocabulary (the default), the trees read the features of the format
+        # before it, which the bot then computes without the vocabulary's work.
+        "format": FORMAT if VOCABULARY else 4, "model_id": model_id,
+        "features": list(FEATURES if VOCABULARY else _EARLIER_FEATURES[4]), "trees": trees,
         "calibration": {"features": list(CALIBRATION_FEATURES), "coef": coef, "intercept": intercept},
         "bands": {"answer_at": bands[0], "suggest_at": bands[1], "close_share": close_share},
         "info": info,
@@ -403,14 +410,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
                         help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
                              "writes nothing")
-    parser.add_argument("--without-vocabulary", action="store_true",
-                        help="with --seeds: measure as if the glossary had no vocabulary file (vocabulary.py), "
-                             "on the same fold indexes")
+    parser.add_argument("--with-vocabulary", action="store_true",
+                        help="with the entries' practitioner vocabulary (vocabulary.py) among the candidates and "
+                             "features; measured, not shipped: the shipped rankers are trained without it (format 4)")
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
-    if (args.without_vocabulary or args.seeds_dump) and not args.seeds:
-        sys.exit("--without-vocabulary and --seeds-dump only measure: give --seeds")
+    if args.seeds_dump and not args.seeds:
+        sys.exit("--seeds-dump only measures: give --seeds")
+    global VOCABULARY
+    VOCABULARY = args.with_vocabulary
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
     started = time.time()
@@ -419,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
-                    vocabulary=not args.without_vocabulary)
+                    vocabulary=args.with_vocabulary)
         if args.seeds:
             compare_seeds(q, args.seeds, args.seeds_dump)
             return 0
