@@ -307,9 +307,9 @@ class NameLookups:
         "muon", "E4M3"), not words of a question that merely read as items ("what's the catch",
         "nothing fancier", "a shard"): every word one the glossary never uses. What a note beside
         the entries a reply shows anyway asks for; a list of several entries read as one asks less."""
-        # (lower case: "ALiBi" is one name, not the glossary's words "li" and "bi")
+        # (whole: "ALiBi" is one name, not the glossary's words "li" and "bi")
         return bool(listed.unknown) and all(
-            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item.lower()))
+            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item, identifier_parts=False))
             for item in listed.unknown)
 
     def _a_slip_among(self, unknown: list[str], named: list[int]) -> bool:

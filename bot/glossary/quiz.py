@@ -6,8 +6,9 @@ vectors, no model call), never one that shares a name with it, one a "see" refer
 mention joins to it, or one so close that its definition would also fit (NEAR_DUPLICATE).
 Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked. A "which term"
 clue hides what would name its answer: the term and its aliases (plurals, inside snake_case
-names, a longer one inside any word: "StyleGAN2"), the words of the term few other definitions use, a leading spelled-out form ("Forward /
-Inverse Kinematics — …") and a spelled-out name in parentheses.
+names, a longer one inside any word: "StyleGAN2"), the words of the term few other definitions
+use, a leading spelled-out form ("Forward / Inverse Kinematics — …") and a spelled-out name in
+parentheses.
 """
 
 from __future__ import annotations
