@@ -47,21 +47,23 @@ from bot.glossary.evaluate import Case, judge, load_cases, summarize  # noqa: E4
 from bot.glossary.features import FEATURES, FeatureMaker  # noqa: E402
 from bot.glossary.field import FieldModel, field_model_for  # noqa: E402
 from bot.glossary.index import build_index  # noqa: E402
-from bot.glossary.ranker import (_EARLIER_FEATURES, CALIBRATION_FEATURES, FORMAT, Ranker,  # noqa: E402
-                                 calibration_row, softmax)
+from bot.glossary.ranker import (_EARLIER_FEATURES, CALIBRATION_FEATURES, FORMAT, REAL_SHARE_MIN,  # noqa: E402
+                                 Ranker, calibration_row, softmax)
 from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES, Style, style_features  # noqa: E402
 from bot.glossary.search import CLOSE_MAX, Searcher, clean_query  # noqa: E402
 from bot.glossary.store import GlossaryIndex  # noqa: E402
 from scripts.folds import id_folds, term_folds  # noqa: E402
 
 FOLDS = 5
-# Trees trained on the real questions alone besides the trees trained on all, mixed by how much a
-# question reads as a real one (bot/glossary/style.py).
-REAL_TREES = True
-# Whether the candidates and features hold the entries' practitioner vocabulary (vocabulary.py):
-# measured and not shipped (docs/experiments.md), so the shipped rankers are trained without it.
-VOCABULARY = False
-GENERAL_WITHOUT_VOCABULARY = False  # experiment: only the real forest reads the vocabulary's features
+# REAL_TREES: trees trained on the real questions alone besides the trees trained on all, mixed by
+# how much a question reads as a real one (bot/glossary/style.py).
+# VOCABULARY: how the entries' practitioner vocabulary (vocabulary.py) enters: "none"; "all", every
+# question searched with its candidates and every tree reading its features; "real", only the real
+# questions' trees read them, and only a question that reads as a real one (its share at least
+# ranker.REAL_SHARE_MIN) is searched with them.
+# As shipped per model (docs/experiments.md, "Ranker settings and features"); set by main().
+SHIPPED_SETUP = {BUNDLED: ("real", True)}  # model → (VOCABULARY, REAL_TREES); any other: ("none", False)
+VOCABULARY, REAL_TREES = "none", False
 DEV_SETS = ("data/eval/dev2.jsonl", "data/eval/dev_real.jsonl")
 # Training questions (data/train/README.md), one round per file: two written from the glossary,
 # then real questions from public issue threads, reworded. All but the first joined the bank and
@@ -142,7 +144,7 @@ class Fold:
             mine |= np.isin(self.features.bank_positions, hidden)
         return np.nonzero(mine)[0]
 
-    def rows(self, case: Case):
+    def rows(self, case: Case, vocabulary: bool = True):
         """The question's candidates as training sees them and as the search would (its bank
         without the training-only dropout), from one query embedding."""
         text = clean_query(case.query)
@@ -150,7 +152,8 @@ class Fold:
         qvec = self.embedder.embed_query(text)
         out = []
         for training in (True, False):
-            found = self.features.candidates(text, qvec, skip=self.skip(case, training=training))
+            found = self.features.candidates(text, qvec, skip=self.skip(case, training=training),
+                                             vocabulary=vocabulary)
             labels = np.array([p in expected for p in found.positions.tolist()], dtype=np.int8)
             out.append((found.features, labels, found.groups))
         return out
@@ -247,15 +250,25 @@ class Scorer:
         uncalibrated = ([0.0] * len(CALIBRATION_FEATURES), 0.0, (1.0, 0.0), 0.5)
         self._ranker = Ranker.from_dict(ranker_json("", self, *uncalibrated, {}))
 
-    def scores(self, X: np.ndarray, text: str) -> np.ndarray:
-        return self._ranker.scores(X, text)
+    def share(self, text: str) -> float:
+        return self._ranker.real_share(text)
+
+    def vocabulary_for(self, share: float) -> bool:
+        return self._ranker.vocabulary_for(share)
+
+    def scores(self, X: np.ndarray, share: float) -> np.ndarray:
+        return self._ranker.scores(X, share)
 
 
 def fit_scorer(q: Questions, train: np.ndarray) -> Scorer:
     """Trees on the training questions; with REAL_TREES, trees on the real ones among them and
     the style that mixes the two (style.py)."""
-    general_ignored = (*q.ignored, *(("vocabulary", "vocabulary_bm25") if GENERAL_WITHOUT_VOCABULARY else ()))
-    trees = trees_json(fit_trees([d for d, t in zip(q.data, train) if t], general_ignored))
+    only_real = VOCABULARY == "real"
+    general_ignored = (*q.ignored, *(("vocabulary", "vocabulary_bm25") if only_real else ()))
+    # With the vocabulary for real questions only, the general trees learn from candidates without
+    # the vocabulary's, which is how they meet every question that does not read as a real one.
+    general_data = q.data_without if only_real else q.data
+    trees = trees_json(fit_trees([d for d, t in zip(general_data, train) if t], general_ignored))
     if not REAL_TREES:
         return Scorer(trees)
     real = train & q.real
@@ -315,10 +328,12 @@ def ranker_json(model_id: str, scorer: Scorer, coef, intercept, bands, close_sha
     out = {
         # Trained without the vocabulary (the default), the trees read the features of the format
         # before it, which the bot then computes without the vocabulary's work.
-        "format": FORMAT if VOCABULARY else 4, "model_id": model_id,
-        "features": list(FEATURES if VOCABULARY else _EARLIER_FEATURES[4]), "trees": scorer.trees,
+        "format": FORMAT if VOCABULARY != "none" else 4, "model_id": model_id,
+        "features": list(FEATURES if VOCABULARY != "none" else _EARLIER_FEATURES[4]), "trees": scorer.trees,
+        "vocabulary_only_real": VOCABULARY == "real",
         "calibration": {"features": list(CALIBRATION_FEATURES), "coef": coef, "intercept": intercept},
-        "bands": {"answer_at": bands[0], "suggest_at": bands[1], "close_share": close_share},
+        "bands": {"answer_at": bands[0], "suggest_at": bands[1], "close_share": close_share,
+                  **({"answer_at_real": bands[2]} if len(bands) > 2 else {})},
         "info": info,
     }
     if scorer.real_trees is not None and scorer.style is not None:
@@ -340,6 +355,9 @@ class Questions:
     data: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (features, labels, twin groups) per question
     plain: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # … without the training-only dropout
     ignored: tuple[str, ...] = ()  # features the trees must not read (IGNORED_FEATURES)
+    # With VOCABULARY "real": data and plain without the vocabulary's candidates and features.
+    data_without: list | None = None
+    plain_without: list | None = None
 
     @property
     def answerable(self) -> np.ndarray:
@@ -384,40 +402,64 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
     cases = dev + extra
     print(f"features for {len(cases)} questions…", flush=True)
     data, plain = zip(*(models[f].rows(c) for c, f in zip(cases, folds)))
-    return Questions(cases, folds, source, models, list(data), list(plain), IGNORED_FEATURES.get(model, ()))
+    without = ([list(rows) for rows in zip(*(models[f].rows(c, vocabulary=False) for c, f in zip(cases, folds)))]
+               if vocabulary and VOCABULARY == "real" else [None, None])
+    return Questions(cases, folds, source, models, list(data), list(plain), IGNORED_FEATURES.get(model, ()),
+                     *without)
 
 
-def cross_validate(q: Questions) -> tuple[list[dict], list[np.ndarray]]:
+def cross_validate(q: Questions) -> tuple[list[dict], list[tuple]]:
     """Steps 2–4 of the protocol: per-question results of the real search, pooled over the
-    folds, and every question's out-of-fold ranker scores."""
-    scorers, oof_scores, texts = [], [np.zeros(0)] * len(q.cases), q.texts
+    folds, and every question's out-of-fold ranker scores with the rows they scored (plain, or
+    plain_without for a question its fold's ranker searches without the vocabulary), its real
+    share, and the scores and rows of the general trees alone, as if it did not read as real."""
+    scorers, oof, texts = [], [()] * len(q.cases), q.texts
     for k in range(FOLDS):
         scorers.append(fit_scorer(q, q.folds != k))
         for i in np.nonzero(q.folds == k)[0]:
-            oof_scores[i] = scorers[k].scores(q.plain[i][0], texts[i])
+            share = scorers[k].share(texts[i])
+            general = q.plain[i] if q.plain_without is None else q.plain_without[i]
+            rows = q.plain[i] if scorers[k].vocabulary_for(share) else general
+            oof[i] = (scorers[k].scores(rows[0], share), rows, share, scorers[k].scores(general[0], 0.0), general)
     results = []
     for k in range(FOLDS):
         train = q.folds != k
-        coef, intercept, bands, close = fit_confidence(q, oof_scores, train)
+        coef, intercept, bands, close = fit_confidence(q, oof, train)
         ranker = Ranker.from_dict(ranker_json("", scorers[k], coef, intercept, bands, close, {}))
         searcher = Searcher(q.models[k].index, q.models[k].embedder, ranker, q.models[k].features,
                             field=q.models[k].field)
         for i in np.nonzero((q.folds == k) & q.is_dev)[0]:
             results.append({**judge(q.cases[i], searcher.search(q.cases[i].query)), "fold": k})
-    return results, oof_scores
+    return results, oof
 
 
-def fit_confidence(q: Questions, oof_scores: list[np.ndarray], train: np.ndarray):
-    """Calibration on the training questions' out-of-fold scores, bands and the close share on
-    the development questions among them."""
-    rows = np.array([calibration_row(s, X, g) for s, (X, _y, g) in zip(oof_scores, q.plain)])
-    correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g) in zip(oof_scores, q.plain)])
-    coef, intercept = fit_calibration(rows[train], correct[train])
+def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray):
+    """Calibration on the training questions' out-of-fold scores (cross_validate), bands and the
+    close share on the development questions among them."""
+    oof_scores = [o[0] for o in oof]
+    # The calibration and the bands are fitted on every question scored by the general trees
+    # alone, as for a ranker without real trees; a question the real trees are weighed in for is
+    # answered from its own threshold (Ranker.answer_at_real), set on those questions as they are
+    # scored. (Set on the rest alone, the general threshold no longer met the real off-glossary
+    # questions, and let through "what is momentum investing in stocks" and five more of
+    # data/eval/fields.jsonl; fitted on the questions as scored, the calibration withheld a
+    # twentieth of the written answers.)
+    general_rows = np.array([calibration_row(o[3], o[4][0], o[4][2]) for o in oof])
+    general_correct = np.array([bool(o[4][1][np.argmax(o[3])]) if o[4][1].any() else False for o in oof])
+    coef, intercept = fit_calibration(general_rows[train], general_correct[train])
     pick = train & q.is_dev
-    bands = choose_bands(probability(rows, coef, intercept)[pick], correct[pick], q.answerable[pick],
-                         q.source[pick])
+    general_prob = probability(general_rows, coef, intercept)
+    bands = choose_bands(general_prob[pick], general_correct[pick], q.answerable[pick], q.source[pick])
+    mixed = np.array([o[2] >= REAL_SHARE_MIN for o in oof])
+    correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g), *_ in oof])
+    if (pick & mixed).any() and REAL_TREES:
+        rows = np.array([calibration_row(s, X, g) for s, (X, _y, g), *_ in oof])
+        prob = probability(rows, coef, intercept)
+        real, _ = choose_bands(prob[pick & mixed], correct[pick & mixed], q.answerable[pick & mixed],
+                               q.source[pick & mixed])
+        bands = (bands[0], min(bands[1], real), real)
     close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(pick)[0]],
-                               [q.plain[i][1] for i in np.nonzero(pick)[0]], correct[pick])
+                               [oof[i][1][1] for i in np.nonzero(pick)[0]], correct[pick])
     return coef, intercept, bands, close
 
 
@@ -470,11 +512,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], metavar="7,1,2,3,4",
                         help="only measure: cross-validate once per LightGBM seed and print each and the mean; "
                              "writes nothing")
-    parser.add_argument("--with-vocabulary", action="store_true",
-                        help="with the entries' practitioner vocabulary (vocabulary.py) among the candidates and "
-                             "features; measured, not shipped: the shipped rankers are trained without it (format 4)")
-    parser.add_argument("--without-real-trees", action="store_true",
-                        help="one set of trees for every question, no real questions' trees mixed in by style")
+    parser.add_argument("--vocabulary", choices=("none", "real", "all"),
+                        help="how the entries' practitioner vocabulary (vocabulary.py) enters: not at all, for the "
+                             "real questions' trees and the questions that read as real, or for every tree and "
+                             "question; default: as shipped (real for bundled, none for another model)")
+    parser.add_argument("--real-trees", action=argparse.BooleanOptionalAction,
+                        help="trees trained on real questions alone, mixed in by how much a question reads as one; "
+                             "default: as shipped (yes for bundled, no for another model)")
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
@@ -483,27 +527,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.model == BUNDLED and args.folds_dir is None:
         sys.exit("the bundled model was fine-tuned on these questions: give --folds-dir with its fold models")
     global REAL_TREES, VOCABULARY
-    REAL_TREES, VOCABULARY = not args.without_real_trees, args.with_vocabulary
+    shipped_vocabulary, shipped_real_trees = SHIPPED_SETUP.get(args.model, ("none", False))
+    VOCABULARY = args.vocabulary or shipped_vocabulary
+    REAL_TREES = shipped_real_trees if args.real_trees is None else args.real_trees
+    if VOCABULARY == "real" and not REAL_TREES:
+        sys.exit("--vocabulary real needs the real questions' trees (--real-trees)")
     started = time.time()
     final = load_embedder(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         q = prepare(args.model, args.folds_dir, workdir, generated=not args.no_generated,
-                    vocabulary=args.with_vocabulary)
+                    vocabulary=VOCABULARY != "none")
         if args.seeds:
             compare_seeds(q, args.seeds, args.seeds_dump)
             return 0
-        results, oof_scores = cross_validate(q)
+        results, oof = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
-        coef, intercept, bands, close = fit_confidence(q, oof_scores, np.ones(len(q.cases), dtype=bool))
+        coef, intercept, bands, close = fit_confidence(q, oof, np.ones(len(q.cases), dtype=bool))
         scorer = fit_scorer(q, np.ones(len(q.cases), dtype=bool))
 
     name = "bundled" if args.model == BUNDLED else args.model
     out = args.out or ROOT / "data" / "ranker" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     cv = report(results)
-    info = {"default": args.model == BUNDLED, "real_trees": REAL_TREES, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
+    info = {"default": args.model == BUNDLED, "vocabulary": VOCABULARY, "real_trees": REAL_TREES, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
             "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started)}
     out.write_text(json.dumps(ranker_json(final.model_id, scorer, coef, intercept, bands, close, info)) + "\n")
     cv_out = ROOT / "data" / "eval" / "cv" / f"{name}.json"

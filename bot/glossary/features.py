@@ -175,10 +175,12 @@ class FeatureMaker:
                         found.append((i, key, ids))
         return sorted(found)
 
-    def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None) -> Candidates:
+    def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None,
+                   vocabulary: bool = True) -> Candidates:
         """`skip`: rows of the bank to ignore for this question (in training: itself, its own
         round of generated questions, and a random tenth of the entries'; see
-        scripts/train_ranker.py, Fold.skip)."""
+        scripts/train_ranker.py, Fold.skip). `vocabulary`: False leaves the entries' vocabulary
+        out for this question (a FeatureMaker made without it never reads it)."""
         index = self.index
         n = len(index.entry_ids)
         content = content_words(text)
@@ -189,7 +191,7 @@ class FeatureMaker:
         keyword = index.bm25({w: postings[w] for w in content if w in postings})
         keyword_top = top_k(keyword, KEYWORD_CANDIDATES)
         keyword_top = keyword_top[keyword[keyword_top] > 0]
-        vocab = self._vocabulary_scores(content, n)
+        vocab = self._vocabulary_scores(content, n) if vocabulary else None
 
         quoted = {lookup_key(q) for q in _QUOTED.findall(text)}
         named: dict[int, float] = {}

@@ -172,14 +172,31 @@ class Ranker:
     real_trees: Trees | None = None
     style: Style | None = None
     both: Trees | None = None  # the two forests as one, walked once when both are needed
+    # Only the real questions' trees read the vocabulary, so a question that does not read as a
+    # real one is searched without its candidates and features, as the general trees were trained.
+    vocabulary_only_real: bool = False
+    # The answer threshold for a question its real trees are weighed in for: their scores are
+    # surer than the general trees' in another measure, and one threshold over both, set by the
+    # few off-glossary real questions they answer, withheld a tenth of the written answers.
+    answer_at_real: float | None = None
 
-    def scores(self, features: np.ndarray, text: str | None = None) -> np.ndarray:
-        """Per candidate, higher is better; `text`: the question, which a ranker with real
-        questions' trees needs to weigh them."""
+    def answer_at_for(self, share: float) -> float:
+        """The confidence from which a question of this real share is answered outright."""
+        real = self.answer_at_real is not None and self.both is not None and share >= REAL_SHARE_MIN
+        return self.answer_at_real if real else self.answer_at
+
+    def real_share(self, text: str) -> float:
+        """How much the question reads as a real one (style.py); 0 for a ranker without real trees."""
+        return self.style.real_share(text) if self.style is not None and self.real_trees is not None else 0.0
+
+    def vocabulary_for(self, share: float) -> bool:
+        """Whether a question of this real share is searched with the entries' vocabulary."""
+        return self.reads_vocabulary and (not self.vocabulary_only_real or share >= REAL_SHARE_MIN)
+
+    def scores(self, features: np.ndarray, share: float = 0.0) -> np.ndarray:
+        """Per candidate, higher is better; `share`: how much the question reads as a real one
+        (real_share), by which the real questions' trees are weighed in."""
         X = features.astype(np.float32, copy=False)
-        if self.real_trees is None or self.style is None:
-            return self.trees.predict(X)
-        share = self.style.real_share(text) if text is not None else 0.0
         if share < REAL_SHARE_MIN or self.both is None:
             return self.trees.predict(X)
         values = self.both.leaf_values(X)
@@ -217,6 +234,8 @@ class Ranker:
             real_trees=Trees.from_json(data["real_trees"]) if data.get("real_trees") else None,
             style=Style.from_dict(data["style"]) if data.get("style") else None,
             both=Trees.from_json(data["trees"] + data["real_trees"]) if data.get("real_trees") else None,
+            vocabulary_only_real=bool(data.get("vocabulary_only_real")),
+            answer_at_real=float(data["bands"]["answer_at_real"]) if "answer_at_real" in data["bands"] else None,
         )
 
     @classmethod

@@ -230,13 +230,14 @@ class Searcher(NameLookups):
     def ranked(self, query: str, limit: int = 5) -> SearchResult:
         """The learned ranker's best entries for a cleaned query, with its calibrated verdict."""
         qvec = self.embedder.embed_query(query) if self.embedder is not None else None
-        found = self.features.candidates(query, qvec)
+        ranker = self.ranker
+        share = ranker.real_share(query)
+        found = self.features.candidates(query, qvec, vocabulary=ranker.vocabulary_for(share))
         if not len(found.positions):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
-        ranker = self.ranker
-        scores = ranker.scores(found.features, query)
+        scores = ranker.scores(found.features, share)
         confidence = ranker.confidence(scores, found.features, found.groups)
-        band = ANSWER if confidence >= ranker.answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
+        band = ANSWER if confidence >= ranker.answer_at_for(share) else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         # "a 1200 kg car moves at 15 m/s, what is its momentum": an entry's name in another field's
         # question is no answer, and an offer of it says the glossary may not cover the question.
         outside = (band != NOT_FOUND and qvec is not None and self.field is not None

@@ -30,7 +30,9 @@ def _buckets(text: str) -> tuple[np.ndarray, float]:
     each adds: one over the square root of the word count."""
     tokens = _TOKEN.findall(text.lower())
     grams = [*tokens, *map(" ".join, zip(tokens, tokens[1:]))]
-    buckets = np.fromiter(map(zlib.crc32, map(str.encode, grams)), dtype=np.int64, count=len(grams)) % DIM
+    # surrogatepass: a lone surrogate pasted into Discord is a character like any other here
+    raw = (g.encode("utf-8", "surrogatepass") for g in grams)
+    buckets = np.fromiter(map(zlib.crc32, raw), dtype=np.int64, count=len(grams)) % DIM
     return buckets, 1.0 / math.sqrt(max(len(tokens), 1))
 
 

@@ -5,13 +5,14 @@ this version computes."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from bot.glossary.errors import IndexError_
 from bot.glossary.features import FEATURES
-from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, Ranker, Trees, ranker_for
+from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, REAL_SHARE_MIN, Ranker, Trees, ranker_for
 from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES
 
 
@@ -146,11 +147,21 @@ def test_a_question_reading_as_a_real_one_is_ranked_by_the_real_questions_trees(
     X[0, 0] = 1.0  # what the general trees like
     X[1, 1] = 1.0  # what the real trees like
     written, real = "what is the trick that saves memory?", "I tried this\nand it fails"
-    assert np.argmax(ranker.scores(X, written)) == 0
-    assert np.argmax(ranker.scores(X, real)) == 1
+    assert ranker.real_share(written) < REAL_SHARE_MIN <= ranker.real_share(real)
+    assert np.argmax(ranker.scores(X, ranker.real_share(written))) == 0
+    assert np.argmax(ranker.scores(X, ranker.real_share(real))) == 1
     # a written question is scored as the general trees alone score it
-    assert ranker.scores(X, written).tolist() == [1.0, -1.0]
-    assert np.argmax(ranker.scores(X)) == 0  # no text: the general trees alone
+    assert ranker.scores(X, ranker.real_share(written)).tolist() == [1.0, -1.0]
+    assert np.argmax(ranker.scores(X)) == 0  # no share: the general trees alone
+
+
+def test_only_a_question_reading_as_a_real_one_gets_the_vocabulary_when_only_real_trees_read_it(tmp_path):
+    ranker = _mixing_ranker(tmp_path, style_weight=20.0)
+    written, real = "what is the trick that saves memory?", "I tried this\nand it fails"
+    assert ranker.vocabulary_for(ranker.real_share(written)) and ranker.vocabulary_for(ranker.real_share(real))
+    gated = replace(ranker, vocabulary_only_real=True)
+    assert not gated.vocabulary_for(gated.real_share(written))
+    assert gated.vocabulary_for(gated.real_share(real))
 
 
 def test_a_ranker_whose_real_trees_read_a_feature_it_does_not_name_is_refused(tmp_path):
@@ -170,3 +181,7 @@ def test_the_default_rankers_style_tells_a_pasted_issue_from_a_written_question(
     issue = "why the value of k is fixed to 60?  in RRF."
     written = "what do you call combining several ranked lists by summing one over each item's rank plus a constant?"
     assert ranker.style.real_share(issue) > ranker.style.real_share(written)
+    # only the pasted issue is searched with the entries' vocabulary and its own answer threshold
+    assert ranker.vocabulary_for(ranker.real_share(issue)) and not ranker.vocabulary_for(ranker.real_share(written))
+    assert ranker.answer_at_for(ranker.real_share(issue)) == ranker.answer_at_real
+    assert ranker.answer_at_for(ranker.real_share(written)) == ranker.answer_at
