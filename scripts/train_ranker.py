@@ -260,15 +260,15 @@ class Scorer:
         return self._ranker.scores(X, share)
 
 
-def fit_scorer(q: Questions, train: np.ndarray) -> Scorer:
+def fit_scorer(q: Questions, train: np.ndarray, general: list[dict] | None = None) -> Scorer:
     """Trees on the training questions; with REAL_TREES, trees on the real ones among them and
-    the style that mixes the two (style.py)."""
+    the style that mixes the two (style.py). `general`: general trees to keep instead (--keep-general)."""
     only_real = VOCABULARY == "real"
     general_ignored = (*q.ignored, *(("vocabulary", "vocabulary_bm25") if only_real else ()))
     # With the vocabulary for real questions only, the general trees learn from candidates without
     # the vocabulary's, which is how they meet every question that does not read as a real one.
     general_data = q.data_without if only_real else q.data
-    trees = trees_json(fit_trees([d for d, t in zip(general_data, train) if t], general_ignored))
+    trees = general or trees_json(fit_trees([d for d, t in zip(general_data, train) if t], general_ignored))
     if not REAL_TREES:
         return Scorer(trees)
     real = train & q.real
@@ -433,9 +433,10 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[tuple]]:
     return results, oof
 
 
-def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray):
+def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray, kept: dict | None = None):
     """Calibration on the training questions' out-of-fold scores (cross_validate), bands and the
-    close share on the development questions among them."""
+    close share on the development questions among them. `kept`: a ranker file whose general
+    calibration, bands and close share are kept (--keep-general); only the real threshold is set."""
     oof_scores = [o[0] for o in oof]
     # The calibration and the bands are fitted on every question scored by the general trees
     # alone, as for a ranker without real trees; a question the real trees are weighed in for is
@@ -446,10 +447,14 @@ def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray):
     # twentieth of the written answers.)
     general_rows = np.array([calibration_row(o[3], o[4][0], o[4][2]) for o in oof])
     general_correct = np.array([bool(o[4][1][np.argmax(o[3])]) if o[4][1].any() else False for o in oof])
-    coef, intercept = fit_calibration(general_rows[train], general_correct[train])
     pick = train & q.is_dev
-    general_prob = probability(general_rows, coef, intercept)
-    bands = choose_bands(general_prob[pick], general_correct[pick], q.answerable[pick], q.source[pick])
+    if kept is None:
+        coef, intercept = fit_calibration(general_rows[train], general_correct[train])
+        general_prob = probability(general_rows, coef, intercept)
+        bands = choose_bands(general_prob[pick], general_correct[pick], q.answerable[pick], q.source[pick])
+    else:
+        coef, intercept = kept["calibration"]["coef"], kept["calibration"]["intercept"]
+        bands = (kept["bands"]["answer_at"], kept["bands"]["suggest_at"])
     mixed = np.array([o[2] >= REAL_SHARE_MIN for o in oof])
     correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g), *_ in oof])
     if (pick & mixed).any() and REAL_TREES:
@@ -458,6 +463,8 @@ def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray):
         real, _ = choose_bands(prob[pick & mixed], correct[pick & mixed], q.answerable[pick & mixed],
                                q.source[pick & mixed])
         bands = (bands[0], min(bands[1], real), real)
+    if kept is not None:
+        return coef, intercept, bands, kept["bands"]["close_share"]
     close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(pick)[0]],
                                [oof[i][1][1] for i in np.nonzero(pick)[0]], correct[pick])
     return coef, intercept, bands, close
@@ -519,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-trees", action=argparse.BooleanOptionalAction,
                         help="trees trained on real questions alone, mixed in by how much a question reads as one; "
                              "default: as shipped (yes for bundled, no for another model)")
+    parser.add_argument("--keep-general", type=Path, metavar="RANKER",
+                        help="keep this ranker file's general trees, calibration and bands (they must be for the "
+                             "same model and read no vocabulary), and train only the real questions' part; the "
+                             "cross-validation is run in full either way")
     parser.add_argument("--seeds-dump", type=Path, metavar="DIR",
                         help="with --seeds: write each seed's per-question results in DIR")
     args = parser.parse_args(argv)
@@ -534,6 +545,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("--vocabulary real needs the real questions' trees (--real-trees)")
     started = time.time()
     final = load_embedder(args.model)
+    kept = json.loads(args.keep_general.read_text(encoding="utf-8")) if args.keep_general else None
+    if kept is not None:
+        reads = {n for tree in kept["trees"] for n in (kept["features"][f] for f in tree["feature"])}
+        if kept["model_id"] != final.model_id or not REAL_TREES or reads & {"vocabulary", "vocabulary_bm25"}:
+            sys.exit(f"--keep-general: {args.keep_general} is not a general part for this model's real trees")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -544,15 +560,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         results, oof = cross_validate(q)
         # The shipped ranker: trees on every question, calibration and bands on the out-of-fold scores.
-        coef, intercept, bands, close = fit_confidence(q, oof, np.ones(len(q.cases), dtype=bool))
-        scorer = fit_scorer(q, np.ones(len(q.cases), dtype=bool))
+        coef, intercept, bands, close = fit_confidence(q, oof, np.ones(len(q.cases), dtype=bool), kept)
+        scorer = fit_scorer(q, np.ones(len(q.cases), dtype=bool), kept["trees"] if kept else None)
 
     name = "bundled" if args.model == BUNDLED else args.model
     out = args.out or ROOT / "data" / "ranker" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     cv = report(results)
     info = {"default": args.model == BUNDLED, "vocabulary": VOCABULARY, "real_trees": REAL_TREES, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
-            "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started)}
+            "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started),
+            **({"general_kept": {"from": str(args.keep_general), "cv": kept["info"].get("cv")}} if kept else {})}
     out.write_text(json.dumps(ranker_json(final.model_id, scorer, coef, intercept, bands, close, info)) + "\n")
     cv_out = ROOT / "data" / "eval" / "cv" / f"{name}.json"
     cv_out.parent.mkdir(parents=True, exist_ok=True)
