@@ -148,6 +148,14 @@ class Trees:
         return cls(feature, threshold, value, depth)
 
 
+def _joined(one: Trees, other: Trees, trees: list[dict]) -> Trees:
+    """Two forests as one, the first's trees first (Ranker.both); `trees`: both as in the file."""
+    if one.depth != other.depth or one.feature.shape[1] != other.feature.shape[1]:
+        return Trees.from_json(trees)  # one depth for all: built again, the shallower copied down
+    return Trees(np.concatenate([one.feature, other.feature]), np.concatenate([one.threshold, other.threshold]),
+                 np.concatenate([one.value, other.value]), one.depth)
+
+
 @dataclass(frozen=True)
 class Ranker:
     name: str
@@ -220,10 +228,12 @@ class Ranker:
             raise ValueError("a tree reads a feature its list does not name")
         if tuple(data["calibration"]["features"]) != CALIBRATION_FEATURES:
             raise ValueError("calibrated on other evidence than this version computes")
+        trees = Trees.from_json(data["trees"])
+        real_trees = Trees.from_json(data["real_trees"]) if data.get("real_trees") else None
         return cls(
             name=name,
             model_id=data["model_id"],
-            trees=Trees.from_json(data["trees"]),
+            trees=trees,
             calibration_coef=np.asarray(data["calibration"]["coef"], dtype=np.float64),
             calibration_intercept=float(data["calibration"]["intercept"]),
             answer_at=float(data["bands"]["answer_at"]),
@@ -231,9 +241,9 @@ class Ranker:
             close_share=float(data["bands"]["close_share"]),
             info=data.get("info", {}),
             trained_on=trained_on,
-            real_trees=Trees.from_json(data["real_trees"]) if data.get("real_trees") else None,
+            real_trees=real_trees,
             style=Style.from_dict(data["style"]) if data.get("style") else None,
-            both=Trees.from_json(data["trees"] + data["real_trees"]) if data.get("real_trees") else None,
+            both=_joined(trees, real_trees, data["trees"] + data["real_trees"]) if real_trees else None,
             vocabulary_only_real=bool(data.get("vocabulary_only_real")),
             answer_at_real=float(data["bands"]["answer_at_real"]) if "answer_at_real" in data["bands"] else None,
         )

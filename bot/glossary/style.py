@@ -12,6 +12,7 @@ a few tens of microseconds a question.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import zlib
@@ -72,14 +73,21 @@ class Style:
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
     def to_dict(self) -> dict:
-        kept = np.flatnonzero(np.abs(self.weights) >= 1e-5)
-        return {"dim": DIM, "shapes": SHAPES, "buckets": kept.tolist(),
-                "weights": [round(float(w), 5) for w in self.weights[kept]], "intercept": self.intercept}
+        # Every weight, as little-endian float32 in base64: read back in a tenth of a millisecond,
+        # where the same 16,392 numbers as JSON lists took the bot's start-up 4 ms.
+        packed = base64.b64encode(self.weights.astype("<f4").tobytes()).decode("ascii")
+        return {"dim": DIM, "shapes": SHAPES, "weights_f32": packed, "intercept": self.intercept}
 
     @classmethod
     def from_dict(cls, data: dict) -> Style:
+        """From to_dict's form, or from the sparse one (`buckets` and their `weights`)."""
         if data["dim"] != DIM or data["shapes"] != SHAPES:
             raise ValueError("style features of another size than this version computes")
+        if "weights_f32" in data:
+            weights = np.frombuffer(base64.b64decode(data["weights_f32"], validate=True), dtype="<f4")
+            if len(weights) != DIM + SHAPES:
+                raise ValueError("style weights of another size than its dimensions say")
+            return cls(weights.astype(np.float64), float(data["intercept"]))
         weights = np.zeros(DIM + SHAPES, dtype=np.float64)
         weights[np.asarray(data["buckets"], dtype=np.int64)] = data["weights"]
         return cls(weights, float(data["intercept"]))

@@ -13,7 +13,7 @@ import pytest
 from bot.glossary.errors import IndexError_
 from bot.glossary.features import FEATURES
 from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, REAL_SHARE_MIN, Ranker, Trees, ranker_for
-from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES
+from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES, Style
 
 
 def _walk(tree: dict, x: np.ndarray) -> float:
@@ -185,3 +185,20 @@ def test_the_default_rankers_style_tells_a_pasted_issue_from_a_written_question(
     assert ranker.vocabulary_for(ranker.real_share(issue)) and not ranker.vocabulary_for(ranker.real_share(written))
     assert ranker.answer_at_for(ranker.real_share(issue)) == ranker.answer_at_real
     assert ranker.answer_at_for(ranker.real_share(written)) == ranker.answer_at
+
+
+def test_a_style_written_and_read_back_rates_questions_alike():
+    ranker, _ = ranker_for("some/other-model")
+    again = Style.from_dict(json.loads(json.dumps(ranker.style.to_dict())))
+    for text in ("why the value of k is fixed to 60?  in RRF.", "what is the trick that saves memory?"):
+        assert again.real_share(text) == pytest.approx(ranker.style.real_share(text), abs=1e-6)
+
+
+def test_a_ranker_whose_style_weights_are_cut_short_is_refused(tmp_path):
+    path = _ranker_file(tmp_path, FORMAT, list(FEATURES), [_stump(0)])
+    data = json.loads(path.read_text())
+    data["real_trees"] = [_stump(1)]
+    data["style"] = {"dim": STYLE_DIM, "shapes": STYLE_SHAPES, "weights_f32": "AAAAAA==", "intercept": 0.0}
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexError_, match="style weights"):
+        Ranker.load(path)
