@@ -35,6 +35,7 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -408,7 +409,17 @@ def prepare(model: str, folds_dir: Path | None, workdir: Path, *, generated: boo
                      *without)
 
 
-def cross_validate(q: Questions) -> tuple[list[dict], list[tuple]]:
+class OutOfFold(NamedTuple):
+    """One question's out-of-fold ranker scores (cross_validate)."""
+
+    scores: np.ndarray
+    rows: tuple  # (features, labels, twin groups) as searched: plain, or plain_without
+    share: float  # how much it reads as a real question (style.py)
+    general_scores: np.ndarray  # by the general trees alone, as if it did not read as real …
+    general_rows: tuple  # … on the rows it would then be searched with
+
+
+def cross_validate(q: Questions) -> tuple[list[dict], list[OutOfFold]]:
     """Steps 2–4 of the protocol: per-question results of the real search, pooled over the
     folds, and every question's out-of-fold ranker scores with the rows they scored (plain, or
     plain_without for a question its fold's ranker searches without the vocabulary), its real
@@ -420,7 +431,8 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[tuple]]:
             share = scorers[k].share(texts[i])
             general = q.plain[i] if q.plain_without is None else q.plain_without[i]
             rows = q.plain[i] if scorers[k].vocabulary_for(share) else general
-            oof[i] = (scorers[k].scores(rows[0], share), rows, share, scorers[k].scores(general[0], 0.0), general)
+            oof[i] = OutOfFold(scorers[k].scores(rows[0], share), rows, share, scorers[k].scores(general[0], 0.0),
+                               general)
     results = []
     for k in range(FOLDS):
         train = q.folds != k
@@ -433,11 +445,15 @@ def cross_validate(q: Questions) -> tuple[list[dict], list[tuple]]:
     return results, oof
 
 
-def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray, kept: dict | None = None):
+def right_first(scores: np.ndarray, labels: np.ndarray) -> bool:
+    """Whether the best-scored candidate is a right one (never, for an off-glossary question)."""
+    return bool(labels.any() and labels[np.argmax(scores)])
+
+
+def fit_confidence(q: Questions, oof: list[OutOfFold], train: np.ndarray, kept: dict | None = None):
     """Calibration on the training questions' out-of-fold scores (cross_validate), bands and the
     close share on the development questions among them. `kept`: a ranker file whose general
     calibration, bands and close share are kept (--keep-general); only the real threshold is set."""
-    oof_scores = [o[0] for o in oof]
     # The calibration and the bands are fitted on every question scored by the general trees
     # alone, as for a ranker without real trees; a question the real trees are weighed in for is
     # answered from its own threshold (Ranker.answer_at_real), set on those questions as they are
@@ -445,8 +461,8 @@ def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray, kept: dict
     # questions, and let through "what is momentum investing in stocks" and five more of
     # data/eval/fields.jsonl; fitted on the questions as scored, the calibration withheld a
     # twentieth of the written answers.)
-    general_rows = np.array([calibration_row(o[3], o[4][0], o[4][2]) for o in oof])
-    general_correct = np.array([bool(o[4][1][np.argmax(o[3])]) if o[4][1].any() else False for o in oof])
+    general_rows = np.array([calibration_row(o.general_scores, o.general_rows[0], o.general_rows[2]) for o in oof])
+    general_correct = np.array([right_first(o.general_scores, o.general_rows[1]) for o in oof])
     pick = train & q.is_dev
     if kept is None:
         coef, intercept = fit_calibration(general_rows[train], general_correct[train])
@@ -455,18 +471,18 @@ def fit_confidence(q: Questions, oof: list[tuple], train: np.ndarray, kept: dict
     else:
         coef, intercept = kept["calibration"]["coef"], kept["calibration"]["intercept"]
         bands = (kept["bands"]["answer_at"], kept["bands"]["suggest_at"])
-    mixed = np.array([o[2] >= REAL_SHARE_MIN for o in oof])
-    correct = np.array([bool(y[np.argmax(s)]) if y.any() else False for s, (_X, y, _g), *_ in oof])
+    mixed = np.array([o.share >= REAL_SHARE_MIN for o in oof])
+    correct = np.array([right_first(o.scores, o.rows[1]) for o in oof])
     if (pick & mixed).any() and REAL_TREES:
-        rows = np.array([calibration_row(s, X, g) for s, (X, _y, g), *_ in oof])
+        rows = np.array([calibration_row(o.scores, o.rows[0], o.rows[2]) for o in oof])
         prob = probability(rows, coef, intercept)
         real, _ = choose_bands(prob[pick & mixed], correct[pick & mixed], q.answerable[pick & mixed],
                                q.source[pick & mixed])
         bands = (bands[0], min(bands[1], real), real)
     if kept is not None:
         return coef, intercept, bands, kept["bands"]["close_share"]
-    close = choose_close_share([softmax(oof_scores[i]) for i in np.nonzero(pick)[0]],
-                               [oof[i][1][1] for i in np.nonzero(pick)[0]], correct[pick])
+    close = choose_close_share([softmax(oof[i].scores) for i in np.nonzero(pick)[0]],
+                               [oof[i].rows[1] for i in np.nonzero(pick)[0]], correct[pick])
     return coef, intercept, bands, close
 
 
@@ -567,8 +583,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "data" / "ranker" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     cv = report(results)
-    info = {"default": args.model == BUNDLED, "vocabulary": VOCABULARY, "real_trees": REAL_TREES, "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
-            "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv, "seconds": round(time.time() - started),
+    info = {"default": args.model == BUNDLED, "vocabulary": VOCABULARY, "real_trees": REAL_TREES,
+            "trained_on": [*DEV_SETS, *([] if args.no_generated else GENERATED)],
+            "questions": len(q.cases), "ignored_features": list(q.ignored), "cv": cv,
+            "seconds": round(time.time() - started),
             **({"general_kept": {"from": str(args.keep_general), "cv": kept["info"].get("cv")}} if kept else {})}
     out.write_text(json.dumps(ranker_json(final.model_id, scorer, coef, intercept, bands, close, info)) + "\n")
     cv_out = ROOT / "data" / "eval" / "cv" / f"{name}.json"

@@ -10,7 +10,7 @@ import numpy as np
 from bot.glossary.evaluate import Case
 from bot.glossary.features import FEATURES
 from scripts import train_ranker
-from scripts.train_ranker import IGNORED_FEATURES, ROOT, Questions, fit_confidence
+from scripts.train_ranker import IGNORED_FEATURES, ROOT, OutOfFold, Questions, fit_confidence
 
 
 def test_no_shipped_tree_reads_a_feature_its_model_ignores():
@@ -32,7 +32,7 @@ def test_the_shipped_general_trees_leave_the_vocabulary_to_the_real_questions_tr
     assert real & {"vocabulary", "vocabulary_bm25"}
 
 
-def _question(n: int, real: bool, right: bool) -> tuple[Case, tuple]:
+def _question(n: int, real: bool, right: bool) -> tuple[Case, OutOfFold]:
     """A development question and its out-of-fold tuple (cross_validate): two candidates, the
     first scored higher, right or not; a real one scored as the real trees would."""
     X = np.zeros((2, len(FEATURES)), dtype=np.float32)
@@ -40,7 +40,7 @@ def _question(n: int, real: bool, right: bool) -> tuple[Case, tuple]:
     rows = (X, np.array([right, not right], dtype=np.int8), np.arange(2))
     scores = np.array([1.0 + n / 10, 0.0])
     share = 0.9 if real else 0.0  # over REAL_SHARE_MIN or not
-    return Case(f"q{n}", "real" if real else "question", "q", ("E",)), (scores, rows, share, scores, rows)
+    return Case(f"q{n}", "real" if real else "question", "q", ("E",)), OutOfFold(scores, rows, share, scores, rows)
 
 
 def test_keeping_a_general_part_keeps_its_calibration_and_bands_and_sets_the_real_threshold(monkeypatch):

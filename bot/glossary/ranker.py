@@ -64,12 +64,12 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def mixed_scores(general: np.ndarray, real: np.ndarray | None, share: float) -> np.ndarray:
-    """The two forests' scores weighed by the share of the question reading as a real one; the
-    general scores alone when the real forest is not walked (None). Scores, not their softmax
-    shares, so that a written question keeps the evidence the calibration reads in how high its
-    best score is (mixing shares ranked the same and answered a seventh fewer questions outright)."""
-    return general if real is None else share * real + (1.0 - share) * general
+def mixed_scores(general: np.ndarray, real: np.ndarray, share: float) -> np.ndarray:
+    """The two forests' scores weighed by the share of the question reading as a real one. Scores,
+    not their softmax shares, so that a written question keeps the evidence the calibration reads
+    in how high its best score is (mixing shares ranked the same and answered a seventh fewer
+    questions outright)."""
+    return share * real + (1.0 - share) * general
 
 
 def calibration_row(scores: np.ndarray, features: np.ndarray, groups: np.ndarray) -> np.ndarray:

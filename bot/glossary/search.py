@@ -237,7 +237,8 @@ class Searcher(NameLookups):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         scores = ranker.scores(found.features, share)
         confidence = ranker.confidence(scores, found.features, found.groups)
-        band = ANSWER if confidence >= ranker.answer_at_for(share) else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
+        answer_at = ranker.answer_at_for(share)
+        band = ANSWER if confidence >= answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         # "a 1200 kg car moves at 15 m/s, what is its momentum": an entry's name in another field's
         # question is no answer, and an offer of it says the glossary may not cover the question.
         outside = (band != NOT_FOUND and qvec is not None and self.field is not None
