@@ -345,3 +345,13 @@ def record_edits(study_cog) -> dict[int, list[bool]]:
 
     study_cog.handle_edit = spy
     return handled
+
+
+async def edit_and_wait(fake, edits: dict[int, list[bool]], message, text: str, n: int | None = None) -> bool:
+    """Edit `message` to `text` as its author, wait until the Study cog has handled its `n`th edit
+    (record_edits; default: the one after those handled so far) and return what handling it
+    returned. Give `n` when an edit sent without waiting is still on its way."""
+    n = n if n is not None else len(edits.get(message.id, [])) + 1
+    await fake.edit_message(message.payload, text)
+    await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what=f"edit {n} handled")
+    return edits[message.id][-1]

@@ -18,6 +18,7 @@ from tests.fake_discord import FakeDiscord
 from .helpers import (
     assert_no_pings,
     button_ids,
+    edit_and_wait,
     error_logs,
     make_bot,
     make_settings,
@@ -63,10 +64,8 @@ def test_an_edited_question_gets_its_reply_edited_into_the_new_answer(real_index
             cog.clock = lambda: 1_000_000.0  # time stands still: alice stays on cooldown throughout
             edits = record_edits(cog)
 
-            async def edit(text: str, n: int) -> bool:
-                await fake.edit_message(asked.payload, text)
-                await fake.wait_for(lambda: len(edits.get(asked.id, [])) == n, what=f"edit {n} handled")
-                return edits[asked.id][-1]
+            def edit(text: str, n: int):
+                return edit_and_wait(fake, edits, asked, text, n)
 
             asked = await fake.send_message(study, "what is lora?", author=alice)
             first = await fake.wait_for_channel_message(study, after=asked, timeout=10)
@@ -134,11 +133,8 @@ def test_chatter_and_questions_edited_into_each_other_under_the_cooldown(real_in
             cog.clock = lambda: 1_000_000.0  # each user's first question takes their cooldown for good
             edits, handled = record_edits(cog), record_handled(cog)
 
-            async def edit(message, text: str) -> bool:
-                n = len(edits.get(message.id, [])) + 1
-                await fake.edit_message(message.payload, text)
-                await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
-                return edits[message.id][-1]
+            def edit(message, text: str):
+                return edit_and_wait(fake, edits, message, text)
 
             def replies_to(message) -> list:
                 return [m for m in fake.channel_messages
@@ -283,11 +279,8 @@ def test_edits_in_a_channel_that_is_no_longer_a_study_channel_change_nothing(rea
             cog.clock = iter(range(10**9, 10**10, 3600)).__next__  # no cooldowns in the way
             edits = record_edits(cog)
 
-            async def edit(message, text: str) -> bool:
-                n = len(edits.get(message.id, [])) + 1
-                await fake.edit_message(message.payload, text)
-                await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
-                return edits[message.id][-1]
+            def edit(message, text: str):
+                return edit_and_wait(fake, edits, message, text)
 
             asked = await fake.send_message(study, "what is lora?", author=alice)
             reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
@@ -322,11 +315,8 @@ def test_an_edit_that_leaves_the_answer_as_it_is_costs_nothing(real_index_path, 
             cog.clock = lambda: 1_000_000.0  # time stands still: alice stays on cooldown throughout
             edits = record_edits(cog)
 
-            async def edit(text: str) -> bool:
-                n = len(edits.get(asked.id, [])) + 1
-                await fake.edit_message(asked.payload, text)
-                await fake.wait_for(lambda: len(edits.get(asked.id, [])) == n, what=f"edit {n} handled")
-                return edits[asked.id][-1]
+            def edit(text: str):
+                return edit_and_wait(fake, edits, asked, text)
 
             async def shown(text: str):
                 return appearance(cog.render(await in_search_pool(bot.answer, text), Reading(text, False)))

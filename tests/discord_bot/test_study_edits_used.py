@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.discord_bot.cogs.study_edits import STOPPED_FOLLOWING
 
-from .helpers import button_ids, make_settings, record_edits, run, study_bot
+from .helpers import button_ids, edit_and_wait, make_settings, record_edits, run, study_bot
 
 
 def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(real_index_path, real_embedder,
@@ -27,11 +27,8 @@ def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(rea
                 asked = await fake.send_message(study, text, author=author)
                 return asked, await fake.wait_for_channel_message(study, after=asked, timeout=10)
 
-            async def edit(message, text: str) -> bool:
-                n = len(edits.get(message.id, [])) + 1
-                await fake.edit_message(message.payload, text)
-                await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
-                return edits[message.id][-1]
+            def edit(message, text: str):
+                return edit_and_wait(fake, edits, message, text)
 
             async def click(reply, prefix: str, user) -> None:
                 custom_id = next(i for i in button_ids(fake.messages[reply.id]) if i.startswith(prefix))

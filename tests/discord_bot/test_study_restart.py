@@ -15,6 +15,7 @@ from tests.fake_discord import FakeDiscord
 from .helpers import (
     assert_no_pings,
     button_ids,
+    edit_and_wait,
     error_logs,
     make_bot,
     make_settings,
@@ -67,11 +68,8 @@ def test_edits_and_deletions_of_questions_from_before_a_restart(real_index_path,
                     cog = bot.get_cog("Study")
                     edits = record_edits(cog)
 
-                    async def edit(message, text: str) -> bool:
-                        n = len(edits.get(message.id, [])) + 1
-                        await fake.edit_message(message.payload, text)
-                        await fake.wait_for(lambda: len(edits.get(message.id, [])) == n, what="edit handled")
-                        return edits[message.id][-1]
+                    def edit(message, text: str):
+                        return edit_and_wait(fake, edits, message, text)
 
                     # reworded: its reply becomes the new answer, in place
                     assert await edit(reworded, "what is attention?")
