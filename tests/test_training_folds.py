@@ -48,13 +48,27 @@ def test_every_bank_question_names_glossary_entries_and_ids_are_unique():
 
     terms = {e.term for e in parse_file(DEFAULT_DATA_DIR / "glossary.txt").entries}
     ids: list[str] = []
-    never_trained_on = ("dev", "mentions", "short_mentions", "off_glossary")
+    never_trained_on = ("dev", "mentions", "short_mentions", "off_glossary", "reworded")
     for path in (*BANK_FILES, DEFAULT_DATA_DIR / "train" / "generated3.jsonl",
                  *(DEFAULT_DATA_DIR / "eval" / f"{name}.jsonl" for name in never_trained_on)):
         for line in path.read_text(encoding="utf-8").splitlines():
             question = json.loads(line)
             ids.append(question["id"])
             assert set(question["expected"]) <= terms, (path.name, question["id"])
-            if path.name == "mined.jsonl":  # reworded from a public thread: it must say which
+            if path.name in ("mined.jsonl", "reworded.jsonl"):  # reworded from a public thread: it must say which
                 assert question["source"], question["id"]
     assert len(ids) == len(set(ids))
+
+
+def test_the_reworded_check_set_shares_no_thread_with_what_the_ranker_learnt_from():
+    """data/eval/reworded.jsonl measures real questions the project never met: no thread of it
+    may be one the bank's reworded questions (mined.jsonl) or dev_real came from."""
+    import json
+
+    def sources(name: str) -> list[str]:
+        lines = (DEFAULT_DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["source"] for line in lines]
+
+    fresh = sources("eval/reworded.jsonl")
+    assert len(fresh) == len(set(fresh))  # one question per thread
+    assert not set(fresh) & set(sources("train/mined.jsonl") + sources("eval/dev_real.jsonl"))
