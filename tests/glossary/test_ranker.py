@@ -12,7 +12,8 @@ import pytest
 
 from bot.glossary.errors import IndexError_
 from bot.glossary.features import FEATURES
-from bot.glossary.ranker import CALIBRATION_FEATURES, FORMAT, RANKER_DIR, REAL_SHARE_MIN, Ranker, Trees, ranker_for
+from bot.glossary.ranker import (CALIBRATION_FEATURES, FORMAT, RANKER_DIR, REAL_ANSWER_SHARE_MIN, REAL_SHARE_MIN, Ranker,
+                                 Trees, ranker_for)
 from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES, Style
 
 
@@ -185,6 +186,18 @@ def test_the_default_rankers_style_tells_a_pasted_issue_from_a_written_question(
     assert ranker.vocabulary_for(ranker.real_share(issue)) and not ranker.vocabulary_for(ranker.real_share(written))
     assert ranker.answer_at_for(ranker.real_share(issue)) == ranker.answer_at_real
     assert ranker.answer_at_for(ranker.real_share(written)) == ranker.answer_at
+
+
+def test_a_question_that_reads_a_little_real_gets_the_real_trees_but_the_general_threshold():
+    """Between REAL_SHARE_MIN and REAL_ANSWER_SHARE_MIN sit mostly written questions that name an
+    entry with digits or brackets: the real trees and the vocabulary are weighed in for them, and
+    they are answered from the general threshold, which kept their answers right (ranker.py)."""
+    ranker, _ = ranker_for("some/other-model")
+    assert ranker.answer_at_real != ranker.answer_at
+    middle = (REAL_SHARE_MIN + REAL_ANSWER_SHARE_MIN) / 2
+    assert ranker.vocabulary_for(middle)
+    assert ranker.answer_at_for(middle) == ranker.answer_at
+    assert ranker.answer_at_for(REAL_ANSWER_SHARE_MIN) == ranker.answer_at_real
 
 
 def test_a_style_written_and_read_back_rates_questions_alike():
