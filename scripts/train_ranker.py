@@ -471,6 +471,8 @@ def fit_confidence(q: Questions, oof: list[OutOfFold], train: np.ndarray, kept: 
     else:
         coef, intercept = kept["calibration"]["coef"], kept["calibration"]["intercept"]
         bands = (kept["bands"]["answer_at"], kept["bands"]["suggest_at"])
+    # Set on every question the real trees are weighed in for (more questions, a steadier threshold),
+    # though the bot applies it only from ranker.REAL_ANSWER_SHARE_MIN up.
     mixed = np.array([o.share >= REAL_SHARE_MIN for o in oof])
     correct = np.array([right_first(o.scores, o.rows[1]) for o in oof])
     if (pick & mixed).any() and REAL_TREES:
