@@ -95,7 +95,9 @@ class Names:
         whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
         if cut and whole and cut != whole and self._asks_elsewhere(whole[len(cut):]):
             cut = None  # "what is LoRA vs QLoRA?" is not a question about LoRA alone
-        if len(self._framed) >= 256:  # one /ask asks it of the same text a few times
+        # One /ask asks it of the same text a few times. Only its last few texts are kept (as for
+        # terms.lookup_key): the bench's repeated rounds must find none of a round before's.
+        if len(self._framed) >= 32:
             self._framed.clear()
         self._framed[query] = cut
         return cut

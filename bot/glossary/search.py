@@ -188,8 +188,8 @@ class Searcher(NameLookups):
         short = len(query.split()) <= SHORT_QUERY_WORDS
         near = [(e, sc) for e, sc, _name in close if sc >= FUZZY_SUGGEST] if short else []
         sure_near = [(e, sc) for e, sc in near if sc >= FUZZY_ANSWER]
-        lone_unknown_word = len(content_words(query, identifier_parts=False)) == 1 and self.names.misspelt(query)
-        if near and (result.band == NOT_FOUND or (result.band == SUGGEST and (sure_near or lone_unknown_word))):
+        unsure = result.band == SUGGEST and (sure_near or (near and self._lone_unknown_word(query)))
+        if near and (result.band == NOT_FOUND or unsure):
             # A near-miss spelling of two names ("adawm": Adam or AdamW), or one word the glossary never
             # uses, is better shown as the names it is spelled like than as what the model makes of
             # its letters.
@@ -209,6 +209,10 @@ class Searcher(NameLookups):
                 kept = [h for h in result.hints if h.entry.id not in {s.entry.id for s in spelled}]
                 result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))
         return result
+
+    def _lone_unknown_word(self, query: str) -> bool:
+        """Whether the query is one word, and one the glossary never uses."""
+        return len(content_words(query, identifier_parts=False)) == 1 and self.names.misspelt(query)
 
     def _in_another_language(self, query: str, limit: int) -> SearchResult:
         """"什么是注意力机制", "¿qué es el aprendizaje por refuerzo?": the model and the glossary read
