@@ -95,7 +95,7 @@ class FeatureMaker:
         kept = np.array([q not in leave_out for q in index.bank_questions], dtype=bool)
         whole = bool(kept.all())  # the bot's case: share the index's matrix, no copy
         self.bank_questions = index.bank_questions if whole else [q for q, k in zip(index.bank_questions, kept) if k]
-        self.bank_vectors = index.bank_vectors if whole else index.bank_vectors[kept]
+        self.bank_codes = index.bank_codes if whole else index.bank_codes[kept]
         self.bank_positions = index.bank_positions if whole else index.bank_positions[kept]
         # the index's bank row → row here (-1: left out); None when nothing is left out
         self._bank_kept = None if whole else np.where(kept, np.cumsum(kept) - 1, -1)
@@ -345,7 +345,8 @@ class FeatureMaker:
         best = np.full(len(asked), -1.0, dtype=np.float32)
         if not len(rows):
             return best
-        sims = self.bank_vectors.take(rows, axis=0) @ qvec  # take: a fifth faster than [rows] here
+        # take: a fifth faster than [rows] here; the codes times the scaled question are the cosines
+        sims = self.bank_codes.take(rows, axis=0).astype(np.float32) @ (qvec * self.index.bank_scale)
         if skip is not None and len(skip):
             sims[np.isin(rows, skip)] = -1.0
         best[asked] = np.maximum.reduceat(sims, starts)

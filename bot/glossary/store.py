@@ -187,7 +187,13 @@ class GlossaryIndex:
         vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
         self.bank_questions = [rows[i][0] for i in order.tolist()]
         self.bank_positions = self._positions[entry_ids[order]]
-        self.bank_vectors = vectors[order]
+        # As int8 codes with one scale per dimension (cosines within 0.002 of float32's): comparing a
+        # question with its candidates' bank questions reads several hundred rows right after the
+        # model has pushed them out of the CPU caches, and a quarter of the bytes is read sooner.
+        vectors = vectors[order]
+        peak = np.abs(vectors).max(axis=0) if len(vectors) else np.ones(self.dim, dtype=np.float32)
+        self.bank_scale = np.where(peak > 0, peak / 127, 1.0).astype(np.float32)
+        self.bank_codes = np.rint(vectors / self.bank_scale).astype(np.int8)
         # bank rowid → row here (-1: not loaded), for the bank's word postings
         self._bank_slot = np.full(int(rowids.max()) + 1 if len(rowids) else 1, -1, dtype=np.int64)
         self._bank_slot[rowids[order]] = np.arange(len(order))

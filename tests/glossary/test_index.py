@@ -1,5 +1,6 @@
 import sqlite3
 
+import numpy as np
 import pytest
 
 from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index, open_db
@@ -160,7 +161,13 @@ def test_bank_questions_are_stored_for_the_entries_this_glossary_has(tmp_path, s
     index = GlossaryIndex(db_path)
     terms = [index.entries[int(index.entry_ids[p])].term for p in index.bank_positions]
     assert sorted(zip(index.bank_questions, terms)) == [("q1", "LoRA (Low-Rank Adaptation)"), ("q2", "Attention")]
-    assert index.bank_vectors.shape == (2, fake_embedder.dim)
+    assert index.bank_codes.shape == (2, fake_embedder.dim) and index.bank_codes.dtype == np.int8
+    # The int8 codes times their scales give back each question's cosine with itself, within a step.
+    asked = {"q1": "how do i fine-tune cheaply?", "q2": "what mixes tokens?"}
+    for row, question_id in enumerate(index.bank_questions):
+        vector = fake_embedder.embed_query(asked[question_id])
+        vector = vector / np.linalg.norm(vector)
+        assert abs(float((index.bank_codes[row] * index.bank_scale) @ vector) - 1.0) < 0.01
     # Embedded as searched: without the Discord decoration.
     assert "how do i fine-tune cheaply?" in fake_embedder.embedded
 
