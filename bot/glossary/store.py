@@ -286,11 +286,16 @@ class GlossaryIndex:
         """BM25 of every entry for these words' postings (aligned with entry_ids):
         the term-frequency parts were computed at build time, idf is added here."""
         n = len(self.entry_ids)
-        scores = np.zeros(n, dtype=np.float32)
-        for positions, weights in postings.values():
-            idf = max(np.log((n - len(positions) + 0.5) / (len(positions) + 0.5)), 1e-6)
-            scores[positions] += np.float32(idf) * weights
-        return scores
+        if not postings:
+            return np.zeros(n, dtype=np.float32)
+        # One bincount over every word's postings, not an indexed add per word: on the /ask path
+        # each numpy call costs several times more right after the model has run than in a loop.
+        lists = list(postings.values())
+        counts = np.array([len(positions) for positions, _w in lists])
+        idf = np.maximum(np.log((n - counts + 0.5) / (counts + 0.5)), 1e-6).astype(np.float32)
+        weights = np.concatenate([w for _p, w in lists]) * np.repeat(idf, counts)
+        at = np.concatenate([positions for positions, _w in lists])
+        return np.bincount(at, weights=weights, minlength=n).astype(np.float32)
 
     def keyword_search(self, text: str, limit: int = 50) -> list[tuple[int, float]]:
         """(entry id, BM25 score > 0) for the query's content words, best first."""
