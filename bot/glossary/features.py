@@ -65,6 +65,8 @@ FEATURES = (
     "vocabulary_bm25",   # … that BM25 itself (0: no word of it)
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
+_DENSE = [_F["dense_full"], _F["dense_lead"]]
+_DENSE_GAPS = [_F["dense_full_gap"], _F["dense_lead_gap"]]
 
 _QUOTED = re.compile(r"[\"'‘“`]([^\"'’”`]{2,60})[\"'’”`]")
 
@@ -227,15 +229,15 @@ class FeatureMaker:
         slot = np.full(n, -1, dtype=np.int64)  # entry position → candidate row
         slot[positions] = np.arange(m)
 
+        # Features that are ranks among the candidates, ranked together at the end: on the /ask path
+        # each numpy call costs several times more right after the model has run than in a loop.
+        ranked: list[tuple[str, np.ndarray]] = []  # (feature, the scores it ranks by)
         if qvec is not None:
             full = every[positions] if every is not None else index.vectors["full"][positions] @ qvec
-            lead = index.vectors["lead"][positions] @ qvec
-            X[:, _F["dense_full"]] = full
-            X[:, _F["dense_lead"]] = lead
-            X[:, _F["dense_full_gap"]] = full - full.max()
-            X[:, _F["dense_lead_gap"]] = lead - lead.max()
-            X[:, _F["dense_rank"]] = np.log1p(_ranks(full))
-            X[:, _F["lead_rank"]] = np.log1p(_ranks(lead))
+            dense = np.stack([full, index.vectors["lead"][positions] @ qvec])
+            X[:, _DENSE] = dense.T
+            X[:, _DENSE_GAPS] = (dense - dense.max(axis=1, keepdims=True)).T
+            ranked += [("dense_rank", dense[0]), ("lead_rank", dense[1])]
         bank_rows = self._bank_rows(positions)
         if qvec is not None:
             X[:, _F["bank_max"]] = self._bank_max(qvec, bank_rows, skip)
@@ -246,17 +248,18 @@ class FeatureMaker:
         if words_best.max() > 0:
             X[:, _F["bank_words"]] = words_best / words_best.max()
         X[:, _F["bank_words_bm25"]] = words_best
-        X[:, _F["bank_words_rank"]] = np.log1p(_ranks(words_best))
+        ranked.append(("bank_words_rank", words_best))
+        X[:, [_F[name] for name, _scores in ranked]] = np.log1p(_ranks(np.stack([sc for _n, sc in ranked]))).T
 
         X[:, _F["bm25_rank"]] = np.log1p(KEYWORD_CANDIDATES)
         if len(keyword_top):
-            at = np.searchsorted(positions, keyword_top)
+            at = slot[keyword_top]
             X[at, _F["bm25_rank"]] = np.log1p(np.arange(len(keyword_top)))
             X[:, _F["bm25"]] = keyword[positions] / keyword[keyword_top[0]]
 
         named_positions = np.fromiter(named, dtype=np.int64, count=len(named))
         if len(named):
-            at = np.searchsorted(positions, named_positions)
+            at = slot[named_positions]
             X[at, _F["named"]] = [named[p] for p in named_positions]
             best_named = max(named.values())
             others = X[:, _F["named"]] == 0
@@ -273,14 +276,13 @@ class FeatureMaker:
         words = list(dict.fromkeys(content))
         idf = {w: math.log((n + 1) / (doc_freq.get(w, 0) + 0.5)) for w in words}
         total = sum(idf.values())
+        in_entry, in_names, covered = self._posting_sums(slot, m, (
+            [(postings[w][0], idf[w]) for w in words if w in postings] if total > 0 else [],
+            [(self._name_postings[w], idf[w]) for w in words if w in self._name_postings] if total > 0 else [],
+            [(self._term_stem_postings[w], 1.0) for w in words if w in self._term_stem_postings]))
         if total > 0:
-            in_entry = self._posting_sums(slot, m, [(postings[w][0], idf[w]) for w in words if w in postings])
-            in_names = self._posting_sums(slot, m, [(self._name_postings[w], idf[w]) for w in words
-                                               if w in self._name_postings])
             X[:, _F["query_in_entry"]] = in_entry / np.float32(total)
             X[:, _F["query_in_names"]] = in_names / np.float32(total)
-        covered = self._posting_sums(slot, m, [(self._term_stem_postings[w], 1.0) for w in words
-                                          if w in self._term_stem_postings])
         X[:, _F["name_cover"]] = covered / np.maximum(self._term_stem_count[positions], 1)
 
         focus = _focus_words(text, content)
@@ -317,14 +319,19 @@ class FeatureMaker:
         return np.bincount(at, weights=weights, minlength=n).astype(np.float32)
 
     @staticmethod
-    def _posting_sums(slot: np.ndarray, m: int, postings: list[tuple[np.ndarray, float]]) -> np.ndarray:
-        """Per candidate row: the sum of the weights of the postings lists it is on."""
-        if not postings:
-            return np.zeros(m, dtype=np.float32)
-        rows = slot[np.concatenate([ids for ids, _w in postings])]
-        weights = np.repeat([w for _ids, w in postings], [len(ids) for ids, _w in postings])
-        keep = rows >= 0
-        return np.bincount(rows[keep], weights=weights[keep], minlength=m).astype(np.float32)
+    def _posting_sums(slot: np.ndarray, m: int, measures: tuple[list[tuple[np.ndarray, float]], ...]) -> np.ndarray:
+        """Per measure (a list of postings lists and their weights) and candidate row: the sum of the
+        weights of the measure's lists the row is on; (measures, m), in one bincount for them all."""
+        lists = [(ids, w, k) for k, postings in enumerate(measures) for ids, w in postings]
+        if not lists:
+            return np.zeros((len(measures), m), dtype=np.float32)
+        sizes = [len(ids) for ids, _w, _k in lists]
+        rows = slot[np.concatenate([ids for ids, _w, _k in lists])]
+        keep = rows >= 0  # slot is -1 off the candidates
+        rows += np.repeat([k * m for _ids, _w, k in lists], sizes)  # measure k's rows follow measure k-1's
+        weights = np.repeat([w for _ids, w, _k in lists], sizes)
+        sums = np.bincount(rows[keep], weights=weights[keep], minlength=len(measures) * m)
+        return sums.reshape(len(measures), m).astype(np.float32)
 
     def _bank_rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The candidates' bank rows, grouped by candidate: (which candidates have any, their rows,
@@ -410,6 +417,8 @@ def _focus_words(text: str, content: list[str]) -> list[str] | None:
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(scores), dtype=np.float32)
-    ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores))
+    """Per row of `scores`, each score's rank in it (0: the highest; ties in their order), as float32."""
+    ranks = np.empty(scores.shape, dtype=np.float32)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks[np.arange(len(scores))[:, None], order] = np.arange(scores.shape[1], dtype=np.float32)
     return ranks
