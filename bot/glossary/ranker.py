@@ -21,6 +21,7 @@ scores other models' cosines too, but less well (the search logs a warning).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,17 +82,19 @@ def mixed_scores(general: np.ndarray, real: np.ndarray, share: float) -> np.ndar
     return share * real + (1.0 - share) * general
 
 
-def calibration_row(scores: np.ndarray, features: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def calibration_row(scores: np.ndarray, features: np.ndarray, groups: np.ndarray,
+                    top: int | None = None, shares: np.ndarray | None = None) -> np.ndarray:
     """The question-level evidence the calibration weighs (CALIBRATION_FEATURES), from one
     question's candidate scores, FEATURES rows and twin groups (features.Candidates.groups):
-    the best candidate's twins count with it, not against it."""
-    order = np.argsort(-scores, kind="stable")
-    top = order[0]
+    the best candidate's twins count with it, not against it. `top` (the first best score's
+    row) and `shares` (softmax(scores)): given when the caller has them already."""
+    top = int(np.argmax(scores)) if top is None else top  # argmax: the first of equal bests, as a stable sort
+    shares = softmax(scores) if shares is None else shares
     rivals = scores[groups != groups[top]]
     second = rivals.max() if len(rivals) else scores[top] - 10.0
     row = features[top]
     return np.array([
-        scores[top], scores[top] - second, softmax(scores)[groups == groups[top]].sum(),
+        scores[top], scores[top] - second, shares[groups == groups[top]].sum(),
         row[_F["dense_full"]], row[_F["dense_lead"]], row[_F["bm25"]], row[_F["named"]],
         row[_F["query_in_entry"]], row[_F["unknown_share"]], row[_F["query_words"]],
         row[_F["bank_max"]], row[_F["bank_gap"]],
@@ -226,10 +229,13 @@ class Ranker:
         general = len(self.trees.feature)
         return mixed_scores(values[:, :general].sum(axis=1), values[:, general:].sum(axis=1), share)
 
-    def confidence(self, scores: np.ndarray, features: np.ndarray, groups: np.ndarray) -> float:
-        """Probability that the best-scored candidate is the right entry."""
-        z = float(calibration_row(scores, features, groups) @ self.calibration_coef + self.calibration_intercept)
-        return float(1.0 / (1.0 + np.exp(-z)))
+    def confidence(self, scores: np.ndarray, features: np.ndarray, groups: np.ndarray,
+                   top: int | None = None, shares: np.ndarray | None = None) -> float:
+        """Probability that the best-scored candidate is the right entry (`top`, `shares`: as for
+        calibration_row)."""
+        row = calibration_row(scores, features, groups, top, shares)
+        z = float(row @ self.calibration_coef + self.calibration_intercept)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
     @classmethod
     def from_dict(cls, data: dict, name: str = "ranker") -> Ranker:

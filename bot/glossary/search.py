@@ -240,7 +240,9 @@ class Searcher(NameLookups):
         if not len(found.positions):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         scores = ranker.scores(found.features, share)
-        confidence = ranker.confidence(scores, found.features, found.groups)
+        shares = softmax(scores)
+        order = np.argsort(-scores, kind="stable")
+        confidence = ranker.confidence(scores, found.features, found.groups, int(order[0]), shares)
         answer_at = ranker.answer_at_for(share)
         band = ANSWER if confidence >= answer_at else SUGGEST if confidence >= ranker.suggest_at else NOT_FOUND
         # "a 1200 kg car moves at 15 m/s, what is its momentum": an entry's name in another field's
@@ -248,8 +250,6 @@ class Searcher(NameLookups):
         outside = (band != NOT_FOUND and qvec is not None and self.field is not None
                    and self.field.is_outside(qvec, float(found.column("dense_full").max())))
         band = SUGGEST if outside else band
-        shares = softmax(scores)
-        order = np.argsort(-scores, kind="stable")
         compared = self._compared(query, found, order)
         taken = set(compared)
         rest = [i for i in order if i not in taken] if compared else order
