@@ -192,12 +192,12 @@ class NameLookups:
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
 
-    def _listed(self, query: str, listed: _ListItems | None = None) -> SearchResult | None:
+    def _listed(self, query: str, listed: _ListItems | None = None, *, one_piece: bool = False) -> SearchResult | None:
         """The entries a list of names asks about, side by side ("what is rlhf, dpo and ppo"), or None
         when the text is no such list: an item too long, one that is a question of its own ("… and
         how do I use it"), one a spelling match would answer, one whose name has another sense here.
-        `listed`: what `_list_items` read in the query, if it was read already."""
-        listed = self._list_items(query) if listed is None else listed
+        `listed`: what `_list_items` read in the query, if it was read already; `one_piece`: as there."""
+        listed = self._list_items(query, one_piece=one_piece) if listed is None else listed
         if listed is None or len(listed.named) < 2 or len(listed.unknown) > len(listed.named):
             return None
         named, unknown = listed.named, listed.unknown
@@ -259,15 +259,17 @@ class NameLookups:
         postings = self.index.postings([stem(w) for w in key.split()])
         return self.features.specificity(key, {word: len(ids) for word, (ids, _w) in postings.items()})
 
-    def _list_items(self, query: str) -> _ListItems | None:
+    def _list_items(self, query: str, *, one_piece: bool = False) -> _ListItems | None:
         """What a list of names holds: the entries it names, the short names the glossary lacks, and
-        whether it asks; None when the text is no list of short names."""
+        whether it asks; None when the text is no list of short names. `one_piece`: a list may be
+        one short piece, names side by side without separators ("explain fp8 fp4 int8 bf16"); read
+        so only once the ranker has found two names in it, since most short questions are one piece."""
         if len(query) > LIST_MAX_CHARS:
             return None  # a long question (a pasted issue) is no list of names
         # A list's pieces are short (a name, with its framing at most), but for one closing clause.
         short = [len(words) <= LIST_ITEM_WORDS + 3 for part in _LIST_BREAK.split(query)
                  for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
-        if sum(short) < 2 or len(short) - sum(short) > 1:
+        if (sum(short) < 2 and not (one_piece and short == [True])) or len(short) - sum(short) > 1:
             return None
         typed: dict[int, str] = {}  # entry → its name as written, in the list's order
         unknown: list[str] = []
@@ -333,7 +335,9 @@ class NameLookups:
             return None if self._other_sense(ids[:1], lookup_key(item))[1] is not None else ids[:1]
         words = lookup_key(item).split()
         each = [self.names.exactly(w) for w in words]
-        if (len(words) > 2 or (len(words) == 2 and in_list)) and all(each):  # "explain fp8 fp4 int8 bf16"
+        # "explain fp8 fp4 int8 bf16": every word a name, and no two of them one ("token embedding layer")
+        if ((len(words) > 2 or (len(words) == 2 and in_list)) and all(each)
+                and [m.key for m in self.features.spotter.spot(item)] == words):
             return None if any(self._other_sense(e[:1], w)[1] is not None for e, w in zip(each, words)) else \
                 [e[0] for e in each]
         if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS or w in _FILLER for w in words):

@@ -175,7 +175,7 @@ class Searcher(NameLookups):
         if sum(h.match == MENTION for h in result.hits) >= 2:
             # "what are rlhf, dpo and ppo", "mqa and gqa": a list of names, every one side by side
             # (read only when the question names two entries: it costs no more than that then)
-            listed = self._listed(query)
+            listed = self._listed(query, one_piece=True)
             shown = {h.entry.id for h in result.asked}
             if listed and (listed.note or listed.unshown or any(h.entry.id not in shown for h in listed.asked)):
                 return listed  # (a comparison the ranker already sets side by side keeps its other matches)

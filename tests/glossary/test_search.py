@@ -340,6 +340,7 @@ def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher
     ("what's the difference between bf16, fp16, fp8 and int8?", ["bfloat16", "float16", "FP8", "int8"]),
     ("mqa and gqa", ["MQA", "GQA"]),
     ("gelu, silu and swiglu... what are they all", ["GELU", "SiLU", "SwiGLU"]),
+    ("explain fp8 fp4 int8 bf16", ["FP8", "FP4", "int8", "bfloat16"]),  # names side by side, no separators
 ])
 def test_a_framed_list_of_names_sets_every_entry_side_by_side(searcher, question, asked):
     result = searcher.search(question)
@@ -492,7 +493,8 @@ def test_two_names_the_first_of_which_is_no_such_kind_are_left_to_the_ranker(sea
 
 
 @pytest.mark.parametrize("question", ["what is lora", "what is rank in lora", "is a tomato a fruit or a vegetable",
-                                      "why does lora train faster than full fine-tuning"])
+                                      "why does lora train faster than full fine-tuning",
+                                      "what is a token embedding layer"])  # its names run together: no list
 def test_a_question_about_one_entry_or_none_sets_nothing_side_by_side(searcher, question):
     assert searcher.search(question).asked == ()
 
