@@ -187,9 +187,9 @@ class GlossaryIndex:
         vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
         self.bank_questions = [rows[i][0] for i in order.tolist()]
         self.bank_positions = self._positions[entry_ids[order]]
-        # As int8 codes with one scale per dimension (cosines within 0.002 of float32's): comparing a
-        # question with its candidates' bank questions reads several hundred rows right after the
-        # model has pushed them out of the CPU caches, and a quarter of the bytes is read sooner.
+        # As int8 codes with one scale per dimension (cosines within 0.002 of float32's, which the
+        # ranker is trained on): a quarter of the memory (12.6 MB -> 3.1 MB). Comparing a question
+        # with its candidates' rows is no faster for it: a smaller gather, one conversion more.
         vectors = vectors[order]  # a copy, scaled and rounded in place: no temporaries of the bank's size
         peak = np.maximum(vectors.max(axis=0), -vectors.min(axis=0)) if len(vectors) else np.ones(self.dim)
         self.bank_scale = np.where(peak > 0, peak / 127, 1.0).astype(np.float32)
