@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -20,6 +21,21 @@ def test_bundled_model_session_does_not_spin_and_still_embeds(real_embedder):
     assert vector.shape == (real_embedder.dim,) and np.isclose(np.linalg.norm(vector), 1.0, atol=1e-3)
     # the model class fastembed picks for the name, with its pooling (extended, not replaced)
     assert isinstance(real_embedder._model.model, PooledNormalizedEmbedding)
+
+
+def test_a_query_embedded_without_fastembeds_batching_is_the_same_vector_bit_for_bit(real_embedder):
+    assert real_embedder._one_query is not None  # the bundled model pools as the direct path does
+    texts = [
+        "what's the trick where you recompute activations to save memory?",
+        "LoRA",
+        "",
+        "日本語のテキスト 🙂",
+        "word " * 600,  # past the model's 256 tokens: truncated alike
+    ]
+    through_fastembed = copy.copy(real_embedder)
+    through_fastembed._one_query = None
+    for text in texts:
+        assert np.array_equal(real_embedder.embed_query(text), through_fastembed.embed_query(text)), text
 
 
 def test_a_copied_model_is_replaced_when_its_source_changes_even_at_the_same_size(tmp_path, monkeypatch):
