@@ -326,12 +326,13 @@ class FeatureMaker:
         if not lists:
             return np.zeros((len(measures), m), dtype=np.float32)
         sizes = [len(ids) for ids, _w, _k in lists]
+        # Measure k's bins follow measure k-1's, each measure's first bin taking the entries off the
+        # candidates (slot -1): no mask to filter them out with, two numpy calls fewer.
         rows = slot[np.concatenate([ids for ids, _w, _k in lists])]
-        keep = rows >= 0  # slot is -1 off the candidates
-        rows += np.repeat([k * m for _ids, _w, k in lists], sizes)  # measure k's rows follow measure k-1's
+        rows += np.repeat([k * (m + 1) + 1 for _ids, _w, k in lists], sizes)
         weights = np.repeat([w for _ids, w, _k in lists], sizes)
-        sums = np.bincount(rows[keep], weights=weights[keep], minlength=len(measures) * m)
-        return sums.reshape(len(measures), m).astype(np.float32)
+        sums = np.bincount(rows, weights=weights, minlength=len(measures) * (m + 1))
+        return sums.reshape(len(measures), m + 1)[:, 1:].astype(np.float32)
 
     def _bank_rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The candidates' bank rows, grouped by candidate: (which candidates have any, their rows,

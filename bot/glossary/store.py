@@ -72,6 +72,9 @@ class GlossaryIndex:
         self._postings_cache: dict[str, dict[str, tuple[np.ndarray, np.ndarray] | None]] = {
             "postings": {}, "bank_postings": {}, "vocabulary_postings": {}}
         self._postings_lock = threading.Lock()
+        # word → (its postings' weights, the same times the word's idf), for bm25 (see there)
+        self._bm25_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._idf_by_count: np.ndarray | None = None
         try:
             self._load(self._connection())
         except sqlite3.DatabaseError as exc:
@@ -288,14 +291,23 @@ class GlossaryIndex:
         n = len(self.entry_ids)
         if not postings:
             return np.zeros(n, dtype=np.float32)
-        # One bincount over every word's postings, not an indexed add per word: on the /ask path
-        # each numpy call costs several times more right after the model has run than in a loop.
-        lists = list(postings.values())
-        counts = np.array([len(positions) for positions, _w in lists])
-        idf = np.maximum(np.log((n - counts + 0.5) / (counts + 0.5)), 1e-6).astype(np.float32)
-        weights = np.concatenate([w for _p, w in lists]) * np.repeat(idf, counts)
-        at = np.concatenate([positions for positions, _w in lists])
-        return np.bincount(at, weights=weights, minlength=n).astype(np.float32)
+        # One bincount over every word's postings, not an indexed add per word, and each word's
+        # weights times its idf kept from its first question: on the /ask path each numpy call
+        # costs several times more right after the model has run than in a loop.
+        if self._idf_by_count is None:
+            counts = np.arange(n + 1)
+            self._idf_by_count = np.maximum(np.log((n - counts + 0.5) / (counts + 0.5)), 1e-6).astype(np.float32)
+        kept = self._bm25_weights
+        if len(kept) > POSTINGS_CACHE_WORDS:
+            kept.clear()  # as the postings cache does: rare, and cheaper than LRU bookkeeping
+        weighted = []
+        for word, (positions, weights) in postings.items():
+            known = kept.get(word)
+            if known is None or known[0] is not weights:  # (new postings after the cache started over)
+                known = kept[word] = (weights, weights * self._idf_by_count[len(positions)])
+            weighted.append(known[1])
+        at = np.concatenate([positions for positions, _w in postings.values()])
+        return np.bincount(at, weights=np.concatenate(weighted), minlength=n).astype(np.float32)
 
     def keyword_search(self, text: str, limit: int = 50) -> list[tuple[int, float]]:
         """(entry id, BM25 score > 0) for the query's content words, best first."""
