@@ -69,7 +69,10 @@ _LIST_OPENING = re.compile(
     r"(?:(?:what'?s\s+|whats\s+)?(?:the\s+)?diff(?:erence)?s?\s+between\s+)?", re.IGNORECASE)
 _LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?)$",
                            re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
-_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n")  # "…? and …", "gelu, silu... what are they"
+# "…? and …", "gelu, silu... what are they", and before a closing "what are they" with no stop ("ttft and itl
+# what are they")
+_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n"
+                         r"|\s+(?=(?:what|wat)\s+(?:are|is|r)\s+(?:they|these|those|them|it)\b[\s?!.]*$)", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4
 _FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
@@ -280,7 +283,7 @@ class NameLookups:
             subjects = [*earlier_framed_subjects(part, whole_sentence=True), framed_subject(part, whole_sentence=True)]
             subjects = [s for s in subjects if s] or [part]
             for subject in subjects:
-                subject = subject.strip(" .?!:-")
+                subject = subject.strip(" .?!:-—–")
                 if _ASKING_ALONE.fullmatch(subject):
                     asks = True  # "rrt, ompl and a* - explain"
                     continue
@@ -293,7 +296,7 @@ class NameLookups:
                     continue
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
-                items = [_ARTICLE.sub("", item.strip(" .?!:-")) for item in _LIST_SEPARATOR.split(subject)]
+                items = [_ARTICLE.sub("", item.strip(" .?!:-—–")) for item in _LIST_SEPARATOR.split(subject)]
                 found = [(item, self._list_item(item, in_list=len(items) > 1)) for item in items if item]
                 if any(ids is None for _item, ids in found):
                     whole = False

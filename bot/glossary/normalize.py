@@ -117,7 +117,10 @@ _CHATTER_WORDS = (
     r"friends|fam|bro|bruh|dude|man|pls|plz|please|thanks|thank you|thx|ty|tysm|lol|lmao|lmfao|rofl|xd|"
     r"haha+|hehe+|ngl|tbh|imo|fr|btw|idk|quick q|quick question|random question|dumb question|"
     r"stupid question|noob question|real quick|anyone|someone|somebody|help|@?bot|"
-    r"in advance|again|cheers|much appreciated|appreciate it|asking for a friend|sorry"
+    r"in advance|again|cheers|much appreciated|appreciate it|asking for a friend|sorry|"
+    # a nod after an answer: "ok thanks that helped a lot", "nvm figured it out" (not "got it" or
+    # "makes sense": "can you tell me how you got it?" asks something)
+    r"that (?:helped|helps)(?: a lot| so much)?|nvm|never ?mind|figured it out"
 )
 # A chatter word stands alone: "so" is chatter, "SO(3)" and "All-to-all" are not.
 _LEADING_CHATTER = re.compile(rf"^(?:(?:{_CHATTER_WORDS})(?:[\s,.:;!?~]+|$))+", re.IGNORECASE)
@@ -155,7 +158,7 @@ _FRAMING = re.compile(
     r"(?:(?:can|could|would|will) (?:some(?:one|body)|any(?:one|body)|you|u) (?:pls |please )?"
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
     r"|(?:what|wht|waht|whta|wat|wut)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
-    r"|meaning of|explain|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
+    r"|meaning of|explain|explian|expalin|explan|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
     # "how does LoRA work", "how the KV cache works": asked about as plainly as "what is LoRA"
     r"|(?:how|hw) (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
     r"|(?:how|hw)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"

@@ -77,6 +77,16 @@ def test_chatter_around_the_question_goes(typed, core):
     assert discord_query(typed) == core
 
 
+@pytest.mark.parametrize("typed", ["ok thanks that helped a lot 🙏", "nvm figured it out", "never mind"])
+def test_a_nod_after_an_answer_is_no_question(typed):
+    assert discord_query(typed) == ""
+
+
+def test_a_nod_that_is_part_of_the_question_stays():
+    asked = "Can you tell me how you got it?"  # "got it" ends a question here, so it is no nod
+    assert discord_query(asked) == asked
+
+
 def test_chatter_inside_a_question_stays():
     assert strip_chatter("why does thanks-giving data break my loss") == "why does thanks-giving data break my loss"
 

@@ -288,6 +288,11 @@ def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
     assert searcher.search("kenrel").best.entry.term == "Kernel"
 
 
+def test_a_misspelt_framing_still_frames_a_misspelt_name(searcher):
+    result = searcher.search("explian the kv-cahce")
+    assert result.band == ANSWER and result.best.entry.term == "KV cache"
+
+
 def test_nothing_but_chatter_is_no_query(searcher):
     for typed in ("thanks!!", "lol", "?", "..."):
         result = searcher.search(typed)
@@ -388,6 +393,8 @@ def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_f
     # the ranker's own hits name two of the three
     ("what is mfu? what's a roofline? and arithmetic intensity?", ["MFU", "Roofline", "AI (arithmetic intensity)"],
      None),
+    ("TTFT and ITL what are they", ["TTFT", "ITL / TPOT"], None),  # asked by a closing "what are they"
+    ("tokens per byte, bpe, sentencepiece — what are these", ["Tokens per byte", "BPE"], "sentencepiece"),
 ])
 def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking(searcher, question, asked, lacking):
     result = searcher.search(question)
@@ -577,7 +584,9 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
 
 
 @pytest.mark.parametrize("typed, term", [("fp16", "float16"), ("what is backpropagation", "Backward pass"),
-                                        ("how many SMs does an A100 have", "SM"), ("torch.autocast", "AMP")])
+                                        ("how many SMs does an A100 have", "SM"), ("torch.autocast", "AMP"),
+                                        ("FP32", "float32"), ("what is knowledge distillation", "Distillation"),
+                                        ("whats cosine annealing", "Cosine decay")])
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher, typed, term):
     result = searcher.search(typed)
     assert result.best.entry.term == term, typed
