@@ -347,15 +347,16 @@ class FastEmbedEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         text = valid_unicode(text)
-        if self._one_query is not None:
-            return self._one_query(text)
-        vec = next(iter(self._model.query_embed(text)))
-        return _normalise(np.asarray(vec, dtype=np.float32)[None, :])[0]
+        vec = self._one_query(text) if self._one_query is not None else None
+        if vec is None:
+            vec = _normalise(np.asarray(next(iter(self._model.query_embed(text))), dtype=np.float32)[None, :])[0]
+        return vec
 
 
-def _mean_pooled_query(model) -> Callable[[str], np.ndarray] | None:
+def _mean_pooled_query(model) -> Callable[[str], np.ndarray | None] | None:
     """One query through the tokenizer and onnxruntime session fastembed loaded, pooled and
-    normalised as fastembed and embed_query do it, or None for a model that pools another way.
+    normalised as fastembed and embed_query do it (None for a padded text, which fastembed's masked
+    mean serves), or None for a model that pools another way.
 
     fastembed's query_embed serves batches: a generator, input checks, a masked mean. Right after
     the model has run (when all of that is out of the CPU's caches) it costs about 0.1 ms more
@@ -372,11 +373,10 @@ def _mean_pooled_query(model) -> Callable[[str], np.ndarray] | None:
     if {i.name for i in session.get_inputs()} != {"input_ids", "attention_mask", "token_type_ids"}:
         return None
 
-    def one_query(text: str) -> np.ndarray:
+    def one_query(text: str) -> np.ndarray | None:
         encoded = tokenizer.encode(text)
-        if 0 in encoded.attention_mask:  # padded (a tokenizer set to pad): fastembed's masked mean
-            vec = next(iter(model.query_embed(text)))
-            return _normalise(np.asarray(vec, dtype=np.float32)[None, :])[0]
+        if 0 in encoded.attention_mask:  # padded (a tokenizer set to pad)
+            return None
         ids = np.array([encoded.ids], dtype=np.int64)
         ones = np.ones_like(ids)
         hidden = session.run(None, {"input_ids": ids, "attention_mask": ones, "token_type_ids": ones - 1})[0][0]
