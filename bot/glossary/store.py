@@ -74,7 +74,6 @@ class GlossaryIndex:
         self._postings_lock = threading.Lock()
         # word → (its postings' weights, the same times the word's idf), for bm25 (see there)
         self._bm25_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._idf_by_count: np.ndarray | None = None
         try:
             self._load(self._connection())
         except sqlite3.DatabaseError as exc:
@@ -146,6 +145,9 @@ class GlossaryIndex:
 
     def _load_vectors(self, conn: sqlite3.Connection) -> None:
         self.entry_ids = np.array(sorted(self.entries), dtype=np.int64)
+        # BM25's idf of a word on `count` entries, by count
+        counts, n = np.arange(len(self.entry_ids) + 1), len(self.entry_ids)
+        self._idf_by_count = np.maximum(np.log((n - counts + 0.5) / (counts + 0.5)), 1e-6).astype(np.float32)
         # entry id → row in the vector matrices (ids are 1..n, but do not rely on it)
         self._positions = np.zeros(int(self.entry_ids.max()) + 1, dtype=np.int64)
         self._positions[self.entry_ids] = np.arange(len(self.entry_ids))
@@ -294,9 +296,6 @@ class GlossaryIndex:
         # One bincount over every word's postings, not an indexed add per word, and each word's
         # weights times its idf kept from its first question: on the /ask path each numpy call
         # costs several times more right after the model has run than in a loop.
-        if self._idf_by_count is None:
-            counts = np.arange(n + 1)
-            self._idf_by_count = np.maximum(np.log((n - counts + 0.5) / (counts + 0.5)), 1e-6).astype(np.float32)
         kept = self._bm25_weights
         if len(kept) > POSTINGS_CACHE_WORDS:
             kept.clear()  # as the postings cache does: rare, and cheaper than LRU bookkeeping
