@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from typing import NamedTuple
 
-from .normalize import discord_query, earlier_framed_subjects, framed_subject
+from .normalize import asked_about, discord_query, earlier_framed_subjects, framed_subject, place_moved_last
 from .names import FUZZY_ANSWER
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .senses import OtherSense, other_sense_note, sense_note
@@ -77,6 +77,8 @@ _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4
 _FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
                      "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
+# The heads a list item may leave off: the others in the list say what kind of thing it is.
+_LIST_HEADS = ("model", "models", "decoding", "sampling")
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
 UNKNOWN_ITEM_WORDS = 2
 UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam, lion and muon")
@@ -143,7 +145,7 @@ class NameLookups:
         whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
-        for candidate in dict.fromkeys((query, whole, cut, named)):
+        for candidate in dict.fromkeys((query, whole, cut, named, asked_about(query))):
             if not candidate:
                 continue
             key = lookup_key(candidate)
@@ -345,7 +347,20 @@ class NameLookups:
                 [e[0] for e in each]
         if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS or w in _FILLER for w in words):
             return None
+        if in_list and len(words) == 1:
+            # "gan vs vae vs diffusion", "greedy vs sampling": beside other names, a word is the name
+            # it heads when the glossary has one such name only ("Diffusion model", "Greedy decoding")
+            headed = {i for head in _LIST_HEADS for i in self.names.exactly(f"{words[0]} {head}")}
+            if len(headed) == 1:
+                return sorted(headed)
         return []  # unless a spelling match would answer it (checked once the list is found)
+
+    def _place_first(self, query: str) -> _NameLookup | None:
+        """"in lora, what does the rank mean": a name framed after the place it is asked in, read as
+        "what does the rank mean in lora" would be (`place_moved_last`), with the query as written."""
+        moved = place_moved_last(query)
+        found = self._lookup(moved) if moved else None
+        return found._replace(result=replace(found.result, query=query)) if found else None
 
     def _placed_name(self, query: str) -> _NameLookup | None:
         """"lora for sdxl fine-tuning", "gqa in llama 2 70b": a short query that opens with a name,

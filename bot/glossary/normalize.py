@@ -221,3 +221,37 @@ def earlier_framed_subjects(text: str, *, whole_sentence: bool = False) -> list[
     starts = [m.start() for m in _FRAMING.finditer(text)]
     found = (framed_subject(text[:end], whole_sentence=whole_sentence) for end in starts[1:])
     return [subject for subject in found if subject]
+
+
+# -- what a name lookup may also read --------------------------------------------------------
+
+# "in lora, what does the rank mean", "in QLoRA what is NF4": a place said before the question. The
+# name lookup reads it where a place usually comes, after the subject ("what does the rank mean in
+# lora"), so the subject is read in it; the ranker sees the question as it was written.
+_PLACE_FIRST = re.compile(r"in\s+(?!(?:my|our|your|short|general|fact|practice|theory|particular|simple|plain|other|any)\b)"
+                          r"(?:an?\s+|the\s+)?[^\s,?!.;:]+(?:\s+[^\s,?!.;:]+){0,2}\s*,?", re.IGNORECASE)
+_END_PUNCTUATION = re.compile(r"[\s?!.]*$")
+# "what about temperature then?", "and how about top-k": a whole message asking about a name after
+# an earlier reply; the bot keeps no earlier reply, but the name alone is the question.
+_WHAT_ABOUT = re.compile(r"(?:(?:and|so|but|ok|okay)\s+)?(?:what|how)\s+about\s+(?:an?\s+|the\s+)?"
+                         r"(.+?)(?:\s+(?:then|now|instead|too|though))?[\s?!.]*", re.IGNORECASE)
+
+
+def place_moved_last(text: str) -> str | None:
+    """The text with a place said before its framed question moved after it ("in lora, what does the
+    rank mean" → "what does the rank mean in lora"), or None when it opens with no such place."""
+    if not text[:3].lower() == "in ":
+        return None
+    found = _FRAMING.search(text)
+    if found is None or not _PLACE_FIRST.fullmatch(text[: found.start()].strip()):
+        return None
+    place = text[: found.start()].strip().rstrip(",").strip()
+    question = text[found.start():]
+    end = _END_PUNCTUATION.search(question)
+    return f"{question[: end.start()]} {place}{question[end.start():].strip()}"
+
+
+def asked_about(text: str) -> str | None:
+    """What a whole "what about X (then)?" message asks about, or None for any other text."""
+    found = _WHAT_ABOUT.fullmatch(text)
+    return found.group(1).strip(" ,") if found else None

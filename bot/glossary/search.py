@@ -142,7 +142,7 @@ class Searcher(NameLookups):
         if not query:
             return SearchResult(query, NOT_FOUND, [], confidence=0.0)
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
-        found = (self._lookup(plain) if plain != query else None) or self._lookup(query)
+        found = (self._lookup(plain) if plain != query else None) or self._place_first(query) or self._lookup(query)
         if found:
             return self._in_context(found) if found.rest and self.embedder is not None else found.result
         placed = self._placed_name(query) if self.embedder is not None else None

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.glossary.normalize import discord_query, framed_subject, plain_text, strip_chatter
+from bot.glossary.normalize import (asked_about, discord_query, framed_subject, place_moved_last, plain_text,
+                                    strip_chatter)
 from bot.glossary.parse import parse_file
 from tests.conftest import GLOSSARY
 
@@ -222,3 +223,28 @@ def test_how_a_name_works_is_a_framing_too(text, subject):
 
 def test_chinese_and_japanese_words_do_not_hide_a_latin_name():
     assert plain_text("什么是LoRA微调") == "什么是 LoRA 微调"
+
+
+@pytest.mark.parametrize(("text", "moved"), [
+    ("in lora, what does the rank mean", "what does the rank mean in lora"),
+    ("in QLoRA what is NF4?", "what is NF4 in QLoRA?"),
+    ("in a vae what's the reparameterization trick", "what's the reparameterization trick in a vae"),
+    ("in my experience what is lora", None),  # no place, a way of speaking
+    ("in the FID formula there's a Σ. what is it", None),  # more than a place before the question
+    ("inference: what is it", None),
+    ("what is lora", None),
+])
+def test_a_place_said_before_the_question_is_moved_after_it(text, moved):
+    assert place_moved_last(text) == moved
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("what about temperature then", "temperature"),
+    ("and what about top-k?", "top-k"),
+    ("how about the KV cache now?", "KV cache"),
+    ("what about temperature in celsius", "temperature in celsius"),
+    ("what is temperature", None),
+    ("I read about it, what about lora", None),  # only a whole message asks about a name this way
+])
+def test_what_about_a_name_asks_about_that_name(text, subject):
+    assert asked_about(text) == subject

@@ -282,6 +282,21 @@ def test_an_entry_named_after_a_framed_name_is_shown_beside_it(searcher):
     assert [h.entry.term for h in shown] == ["Low-rank", "rank", "LoRA"]
 
 
+def test_a_place_said_before_the_question_places_the_name_as_after_it(searcher):
+    # "in lora, …" once went unread: the glossary's rank (a process's ID) was the confident answer.
+    result = searcher.search("in lora, what does the rank mean")
+    assert result.band == ANSWER and [h.entry.term for h in result.hits[:3]] == ["Low-rank", "rank", "LoRA"]
+    assert result.query == "in lora, what does the rank mean"
+    assert [h.entry.term for h in searcher.search("in vllm what is the scheduler").hits] == ["Scheduler", "vLLM"]
+
+
+@pytest.mark.parametrize(("typed", "term"), [("what about temperature then", "Temperature"),
+                                             ("and what about top-k?", "Top-k")])
+def test_what_about_a_name_is_answered_with_it(searcher, typed, term):
+    result = searcher.search(typed)
+    assert result.band == ANSWER and result.best.entry.term == term
+
+
 def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
     for word, far in (("epoch", "PoC"), ("mamba", "ABA"), ("ml", "MLP")):
         assert far not in [h.entry.term for h in searcher.search(word).hits if h.match == FUZZY], word
@@ -394,6 +409,9 @@ def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_f
     ("what is mfu? what's a roofline? and arithmetic intensity?", ["MFU", "Roofline", "AI (arithmetic intensity)"],
      None),
     ("TTFT and ITL what are they", ["TTFT", "ITL / TPOT"], None),  # asked by a closing "what are they"
+    # an item that is a name without its head, when only one name has it: "Diffusion model", "Greedy decoding"
+    ("gan vs vae vs diffusion", ["GANs (Generative Adversarial Networks)", "VAE", "Diffusion model"], None),
+    ("greedy vs sampling", ["Greedy decoding", "Sampling"], None),
     ("tokens per byte, bpe, sentencepiece — what are these", ["Tokens per byte", "BPE"], "sentencepiece"),
 ])
 def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking(searcher, question, asked, lacking):
