@@ -604,7 +604,9 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
 @pytest.mark.parametrize("typed, term", [("fp16", "float16"), ("what is backpropagation", "Backward pass"),
                                         ("how many SMs does an A100 have", "SM"), ("torch.autocast", "AMP"),
                                         ("FP32", "float32"), ("what is knowledge distillation", "Distillation"),
-                                        ("whats cosine annealing", "Cosine decay")])
+                                        ("whats cosine annealing", "Cosine decay"),
+                                        ("what is transfer learning", "Fine-tuning"), ("zero3", "ZeRO"),
+                                        ("let's think step by step technique", "CoT")])
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher, typed, term):
     result = searcher.search(typed)
     assert result.best.entry.term == term, typed
