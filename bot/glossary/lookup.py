@@ -145,6 +145,7 @@ class NameLookups:
         whole, cut = framed_subject(query, whole_sentence=True), self.names.framed(query)
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
+        # "what about temperature then": the name it asks about, after a reply the bot did not keep
         for candidate in dict.fromkeys((query, whole, cut, named, asked_about(query))):
             if not candidate:
                 continue

@@ -178,11 +178,14 @@ class Names:
         only one edit away ("epoch" is not PoC, "mamba" not ABA, "ml" not MLP), and a query whose words
         are all the glossary's own and that names other entries as written ("lora vs qlora", "bpe
         tokenization") is not a misspelling of a third ("Lorax / S-LoRA", Detokenization); one named
-        entry may be part of the name ("codebook collapses"). A slip found as such ("bisaes") always may."""
+        entry may be part of the name ("codebook collapses"). A slip found as such ("bisaes") always may;
+        a word of the glossary's with letters before a name ("diffusion": Fusion) never is one."""
         if len(key) <= 7 and score < SLIP_SCORE and OSA.distance(key, name, score_cutoff=2) > (len(key) > 2):
             return False
         if self.misspelt(key):
             return True
+        if " " not in key and name in key and not key.startswith(name) and len(key) - len(name) >= 3:
+            return False  # a word of the glossary's own ending in a name is another word: "diffusion", not Fusion
         named = self.in_text(query)
         if len(named) >= 2 and entry_id in named and f" {name} " in f" {key} ":
             return False  # "awq quantization" names AWQ and Quantization as written: no slip of either

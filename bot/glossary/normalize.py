@@ -228,8 +228,8 @@ def earlier_framed_subjects(text: str, *, whole_sentence: bool = False) -> list[
 # "in lora, what does the rank mean", "in QLoRA what is NF4": a place said before the question. The
 # name lookup reads it where a place usually comes, after the subject ("what does the rank mean in
 # lora"), so the subject is read in it; the ranker sees the question as it was written.
-_PLACE_FIRST = re.compile(r"in\s+(?!(?:my|our|your|short|general|fact|practice|theory|particular|simple|plain|other|any)\b)"
-                          r"(?:an?\s+|the\s+)?[^\s,?!.;:]+(?:\s+[^\s,?!.;:]+){0,2}\s*,?", re.IGNORECASE)
+_PLACE_FIRST = re.compile(r"in\s+(?!(?:my|our|your|short|general|fact|practice|theory|particular|simple|plain|other"
+                          r"|any)\b)(?:an?\s+|the\s+)?[^\s,?!.;:]+(?:\s+[^\s,?!.;:]+){0,2}\s*,?", re.IGNORECASE)
 _END_PUNCTUATION = re.compile(r"[\s?!.]*$")
 # "what about temperature then?", "and how about top-k": a whole message asking about a name after
 # an earlier reply; the bot keeps no earlier reply, but the name alone is the question.

@@ -303,6 +303,13 @@ def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
     assert searcher.search("kenrel").best.entry.term == "Kernel"
 
 
+def test_a_word_ending_in_a_name_is_no_slip_of_it(searcher):
+    # "diffusion" is spelled 80% like "fusion": Fusion (early/middle/late) was offered first.
+    result = searcher.search("what is diffusion")
+    assert "Fusion (early/middle/late)" not in [h.entry.term for h in result.hits]
+    assert result.best.entry.term == "Diffusion model"
+
+
 def test_a_misspelt_framing_still_frames_a_misspelt_name(searcher):
     result = searcher.search("explian the kv-cahce")
     assert result.band == ANSWER and result.best.entry.term == "KV cache"
