@@ -477,10 +477,15 @@ class NameLookups:
         """A framed name whose rest holds a word the glossary never uses ("what is a warp in star
         trek") is left to the ranker; when the ranker answers with that very name, the rest must
         still read as some entry's field, as it must for a name looked up ("_in_context")."""
-        whole, cut = framed_subject(query, whole_sentence=True), framed_subject(query)
+        text = place_moved_last(query) or query  # "in QLoRA what is NF4"
+        whole, cut = framed_subject(text, whole_sentence=True), framed_subject(text)
         if not cut or not whole or whole == cut or self.embedder is None:
             return result
         rest = whole[len(cut):].strip()
+        if _coined(cut) and self.names.misspelt(cut) and result.best.entry.id in self.names.in_text(rest):
+            # "what is NF4 in QLoRA": a coined name the glossary never uses, asked about in an entry it
+            # has; that entry is offered, not answered for a name it does not explain.
+            return replace(result, band=SUGGEST, close=0, note=_no_entry_note([cut]), lacking=(cut,))
         if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))

@@ -303,6 +303,14 @@ def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
     assert searcher.search("kenrel").best.entry.term == "Kernel"
 
 
+@pytest.mark.parametrize("typed", ["what is NF4 in QLoRA", "in QLoRA what is NF4"])
+def test_a_coined_name_the_glossary_lacks_asked_in_an_entry_offers_that_entry_saying_so(searcher, typed):
+    # QLoRA was the confident answer, though its entry never explains NF4.
+    result = searcher.search(typed)
+    assert result.band == SUGGEST and result.best.entry.term == "QLoRA"
+    assert result.note == "The glossary has no entry for “NF4”."
+
+
 def test_a_word_ending_in_a_name_is_no_slip_of_it(searcher):
     # "diffusion" is spelled 80% like "fusion": Fusion (early/middle/late) was offered first.
     result = searcher.search("what is diffusion")
