@@ -120,10 +120,14 @@ _CHATTER_WORDS = (
     r"in advance|again|cheers|much appreciated|appreciate it|asking for a friend|sorry|"
     # a nod after an answer: "ok thanks that helped a lot", "nvm figured it out" (not "got it" or
     # "makes sense": "can you tell me how you got it?" asks something)
-    r"that (?:helped|helps)(?: a lot| so much)?|nvm|never ?mind|figured it out"
+    r"that (?:helped|helps)(?: a lot| so much)?|nvm|never ?mind|figured it out|(?:that )?fixed it|that worked"
 )
+# … and what opens a message posted under an issue: "+1 same issue here", "anyone here?", "bump" (only at
+# the start: "why the +1?" and "which config do I need to bump?" ask something; first, or "anyone" alone
+# would leave "here")
+_OPENING_ONLY = r"\+1|same (?:issue|problem|error) here|same here|anyone here|bump(?=[\s!.]*$)"
 # A chatter word stands alone: "so" is chatter, "SO(3)" and "All-to-all" are not.
-_LEADING_CHATTER = re.compile(rf"^(?:(?:{_CHATTER_WORDS})(?:[\s,.:;!?~]+|$))+", re.IGNORECASE)
+_LEADING_CHATTER = re.compile(rf"^(?:(?:{_OPENING_ONLY}|{_CHATTER_WORDS})(?:[\s,.:;!?~]+|$))+", re.IGNORECASE)
 _TRAILING_CHATTER = re.compile(rf"(?:(?:^|[\s,.:;!~]+)(?:{_CHATTER_WORDS}))+[\s,.:;!?~]*$", re.IGNORECASE)
 
 

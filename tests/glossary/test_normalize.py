@@ -78,9 +78,15 @@ def test_chatter_around_the_question_goes(typed, core):
     assert discord_query(typed) == core
 
 
-@pytest.mark.parametrize("typed", ["ok thanks that helped a lot 🙏", "nvm figured it out", "never mind"])
+@pytest.mark.parametrize("typed", ["ok thanks that helped a lot 🙏", "nvm figured it out", "never mind",
+                                   "ty that fixed it", "+1 same issue here", "anyone here?", "bump"])
 def test_a_nod_after_an_answer_is_no_question(typed):
     assert discord_query(typed) == ""
+
+
+@pytest.mark.parametrize("asked", ["why the +1?", "which sim config do I need to bump?", "bump mapping"])
+def test_what_only_opens_an_issue_comment_is_kept_elsewhere(asked):
+    assert discord_query(asked) == asked
 
 
 def test_a_nod_that_is_part_of_the_question_stays():
