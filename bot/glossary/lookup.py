@@ -71,14 +71,14 @@ _LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|d
                            re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
 # "…? and …", "gelu, silu... what are they", and before a closing "what are they" with no stop ("ttft and itl
 # what are they")
-_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+-+\s+|:\s|\n"
+_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+[-—–]+\s+|:\s|\n"
                          r"|\s+(?=(?:what|wat)\s+(?:are|is|r)\s+(?:they|these|those|them|it)\b[\s?!.]*$)", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4
 _FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
                      "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
 # The heads a list item may leave off: the others in the list say what kind of thing it is.
-_LIST_HEADS = ("model", "models", "decoding", "sampling")
+_LIST_HEADS = ("model", "models", "decoding", "sampling", "method", "s method")  # "heun": Heun's method
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
 UNKNOWN_ITEM_WORDS = 2
 UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam, lion and muon")
@@ -230,7 +230,9 @@ class NameLookups:
         if result.band == ANSWER and result.best.match in (EXACT, ALIAS, MENTION):
             shown.add(result.best.entry.id)
         # (The ranker's own hits may name fewer than two of the entries: "… and arithmetic intensity?")
-        if any(h.entry.id not in shown for h in together.hits) or (
+        # (…or the search's first is a name the list reads in its other sense: "prm vs orm", not the robot planner)
+        misread = result.best is not None and result.best.match == MENTION and result.best.entry.id not in listed.named
+        if misread or any(h.entry.id not in shown for h in together.hits) or (
                 together.note and not result.note and self._names_lacking(listed)):
             return together
         return result
@@ -308,7 +310,24 @@ class NameLookups:
                     unknown += [] if ids else [item]
                     typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
                                  for i in ids if i not in typed)
-        return _ListItems(list(typed), unknown, asks, typed, whole)
+        named, typed = self._in_the_lists_sense(typed)
+        return _ListItems(named, unknown, asks, typed, whole)
+
+    def _in_the_lists_sense(self, typed: dict[int, str]) -> tuple[list[int], dict[int, str]]:
+        """A list's entries and their names as typed, each name with another sense that has an entry
+        read in whichever sense is nearer the list's other entries: "prm vs orm" is the process
+        reward model beside the outcome one, not the robot planner PRM."""
+        read = dict(typed)
+        vectors = self.index.vectors["full"]
+        for entry_id, key in typed.items():
+            sense = self._other_sense([entry_id], key)[1]
+            others = [self._position[i] for i in typed if i != entry_id]
+            if sense is None or sense.entry_id is None or not others or sense.entry_id in typed:
+                continue
+            own, other = (vectors[others] @ vectors[self._position[i]] for i in (entry_id, sense.entry_id))
+            if float(other.max()) > float(own.max()):
+                read = {sense.entry_id if i == entry_id else i: k for i, k in read.items()}
+        return list(read), read
 
     def _names_lacking(self, listed: _ListItems) -> bool:
         """Whether what a list holds besides its entries is surely names the glossary lacks ("alibi",
@@ -338,7 +357,10 @@ class NameLookups:
             return None
         ids = self.names.exactly(item)
         if ids:
-            return None if self._other_sense(ids[:1], lookup_key(item))[1] is not None else ids[:1]
+            # A name with another sense is no item of a list alone ("what is rank"); beside other names
+            # it is, read in the sense nearer them (`_in_the_lists_sense`).
+            alone = not in_list and self._other_sense(ids[:1], lookup_key(item))[1] is not None
+            return None if alone else ids[:1]
         words = lookup_key(item).split()
         each = [self.names.exactly(w) for w in words]
         # "explain fp8 fp4 int8 bf16": every word a name, and no two of them one ("token embedding layer")

@@ -290,12 +290,20 @@ class Searcher(NameLookups):
             return ()
         words = lookup_key(query).split()
         first: dict[int, int] = {}
+        typed: dict[int, str] = {}
         for mention in self.features.spotter.spot(query):
             for entry_id in self.index.by_key.get(mention.key, ()):
                 first.setdefault(entry_id, mention.start)
+                typed.setdefault(entry_id, mention.key)
         # "ppo vs dpo for alignment": a name after "for", "in" … sets the scene and is no side.
         sides = [h for h in hits if first.get(h.entry.id, 0) == 0 or words[first[h.entry.id] - 1] not in _SCENE_WORDS]
-        return tuple(sorted(sides, key=lambda h: first.get(h.entry.id, len(query)))) if len(sides) > 1 else ()
+        if len(sides) < 2:
+            return ()
+        sides.sort(key=lambda h: first.get(h.entry.id, len(query)))
+        # "prm vs orm, which one grades each step": each side in the sense nearer the others (the
+        # process reward model, not the robot planner PRM)
+        read, _typed = self._in_the_lists_sense({h.entry.id: typed.get(h.entry.id, "") for h in sides})
+        return tuple(h if h.entry.id == i else Hit(self.index.entries[i], MENTION, h.score) for h, i in zip(sides, read))
 
     @staticmethod
     def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:

@@ -427,6 +427,11 @@ def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_f
     # an item that is a name without its head, when only one name has it: "Diffusion model", "Greedy decoding"
     ("gan vs vae vs diffusion", ["GANs (Generative Adversarial Networks)", "VAE", "Diffusion model"], None),
     ("greedy vs sampling", ["Greedy decoding", "Sampling"], None),
+    ("euler vs heun", ["Euler method", "Heun's method"], None),
+    ("ddpm, ddim, dpm-solver — which is fastest", ["DDPM", "DDIM", "DPM-Solver"], None),  # closed by a dash
+    ("what are sam, dino and clip?", ["DINOv2", "CLIP"], "sam"),
+    # PRM is the glossary's robot planner; beside ORM it is the process reward model
+    ("prm vs orm", ["Process reward model", "Outcome reward model"], None),
     ("tokens per byte, bpe, sentencepiece — what are these", ["Tokens per byte", "BPE"], "sentencepiece"),
 ])
 def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking(searcher, question, asked, lacking):
@@ -621,7 +626,8 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
                                         ("FP32", "float32"), ("what is knowledge distillation", "Distillation"),
                                         ("whats cosine annealing", "Cosine decay"),
                                         ("what is transfer learning", "Fine-tuning"), ("zero3", "ZeRO"),
-                                        ("let's think step by step technique", "CoT")])
+                                        ("let's think step by step technique", "CoT"),
+                                        ("what is an instruct model", "Instruction tuning")])
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher, typed, term):
     result = searcher.search(typed)
     assert result.best.entry.term == term, typed
