@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .normalize import asked_about, discord_query, earlier_framed_subjects, framed_subject, place_moved_last
-from .names import FUZZY_ANSWER
-from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
+from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
+from .lists import coined, no_entry_note
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key, stem
+from .terms import STOPWORDS, content_words, lookup_key
 
 # Words after a framed name that name no entry ("what is a batch in baking") keep it the answer only if
 # some entry is this close to them in meaning (the shipped model's cosine). Of 48 such questions written
@@ -54,66 +54,6 @@ KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the seco
 _GENERIC_HEAD = re.compile(r"(?:\s+(?:mechanism|architecture|pipeline|algorithm|method|technique|approach|framework"
                            r"|concept|model|paper|library|trick|strategy|scheme|paradigm|idea|term|thing)s?)+\s*[?.!]*$",
                            re.IGNORECASE)
-
-
-# "what is rlhf, dpo and ppo", "what are lora and qlora", "the difference between bf16, fp16 and fp8",
-# "mqa and gqa": a list of names, each at most LIST_ITEM_WORDS long, asked about together. Beside two
-# or more entries it names, a list may hold up to as many short names the glossary lacks ("what is
-# rlhf, what is dpo, what is kto"): the reply says it has no entry for those.
-_LIST_SEPARATOR = re.compile(r"\s*(?:[,;/&+]|\band\b|\bor\b|\bvs\b\.?|\bversus\b)\s*", re.IGNORECASE)
-# What opens or closes a list besides a framing: "what r …", "whats the diff between …", "can u
-# explain …", "… - explain", "… what are they all", "what do … measure"
-_LIST_OPENING = re.compile(
-    r"^(?:(?:what|whats|what's|wat)\s+(?:r|are|is|do|does)\s+|(?:can|could)\s+(?:u|you)\s+(?:explain|define)\s+"
-    r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*)?"
-    r"(?:(?:what'?s\s+|whats\s+)?(?:the\s+)?diff(?:erence)?s?\s+between\s+)?", re.IGNORECASE)
-_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?)$",
-                           re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
-# "…? and …", "gelu, silu... what are they", and before a closing "what are they" with no stop ("ttft and itl
-# what are they")
-_LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+[-—–]+\s+|:\s|\n"
-                         r"|\s+(?=(?:what|wat)\s+(?:are|is|r)\s+(?:they|these|those|them|it)\b[\s?!.]*$)", re.IGNORECASE)
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-LIST_ITEM_WORDS = 4
-_FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
-                     "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
-# The heads a list item may leave off: the others in the list say what kind of thing it is.
-_LIST_HEADS = ("model", "models", "decoding", "sampling", "method", "s method")  # "heun": Heun's method
-LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
-UNKNOWN_ITEM_WORDS = 2
-UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam, lion and muon")
-# How telling a name must be (FeatureMaker.specificity) for a list that names its entry beside names
-# the glossary lacks to be answered with it ("gguf" 0.89, "adam" 0.70), not only offered ("batch" 0.45)
-LISTED_ALONE_SPECIFICITY = 0.7
-# A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
-# ("rrt, ompl and a* - explain", "…?? how do they compare").
-_COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
-_ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
-                           r"(?: (?:them|pls|please))?", re.IGNORECASE)
-
-
-def _coined(name: str) -> bool:
-    """Whether a name is written as only a coined one is ("ALiBi", "E4M3", "exl2", "GGUF"): letters and
-    digits together, a capital after a small letter, or capitals alone; an everyday word is not."""
-    letters = [ch for ch in name if ch.isalpha()]
-    if not letters:
-        return False
-    if any(ch.isdigit() for ch in name):
-        return True
-    mixed = any(a.islower() and b.isupper() for a, b in zip(name, name[1:]))
-    return mixed or (len(letters) >= 2 and all(ch.isupper() for ch in letters))
-
-
-class _ListItems(NamedTuple):
-    named: list[int]  # the entries a list names, in its order
-    unknown: list[str]  # its short names the glossary lacks, as typed
-    asks: bool  # whether it asks about them (framed, a question, a comparison), not a bare list
-    typed: dict[int, str]  # each entry's name as the list writes it (a lookup key)
-    whole: bool  # whether all it says is names and their framing (no item a question of its own)
-
-
-def _no_entry_note(unknown: list[str]) -> str:
-    return ("The glossary has no entry for " + " or ".join(f"“{u}”" for u in unknown) + ".") if unknown else ""
 
 
 class _NameLookup(NamedTuple):
@@ -197,186 +137,6 @@ class NameLookups:
                                   unshown=tuple(self.index.entries[i] for i in asked if i not in placed))
             return _NameLookup(result, rest, rest_names, other, sense)
         return None
-
-    def _listed(self, query: str, listed: _ListItems | None = None, *, one_piece: bool = False) -> SearchResult | None:
-        """The entries a list of names asks about, side by side ("what is rlhf, dpo and ppo"), or None
-        when the text is no such list: an item too long, one that is a question of its own ("… and
-        how do I use it"), one a spelling match would answer, one whose name has another sense here.
-        `listed`: what `_list_items` read in the query, if it was read already; `one_piece`: as there."""
-        listed = self._list_items(query, one_piece=one_piece) if listed is None else listed
-        if listed is None or len(listed.named) < 2 or len(listed.unknown) > len(listed.named):
-            return None
-        named, unknown = listed.named, listed.unknown
-        if (unknown and not listed.asks) or self._a_slip_among(unknown, named):
-            return None
-        hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in named]
-        return SearchResult(query, ANSWER, hits, close=min(len(hits) - 1, CLOSE_MAX), note=_no_entry_note(unknown),
-                            asked=tuple(hits[:SIDE_BY_SIDE_MAX]),
-                            unshown=tuple(h.entry for h in hits[SIDE_BY_SIDE_MAX:]), lacking=tuple(unknown))
-
-    def _the_whole_list(self, result: SearchResult) -> SearchResult:
-        """A search's result, with every entry its list of names asks about ("what's slo? what's sli?
-        and error budget?": the framed names answered, "error budget" too) and a note of the names
-        the glossary lacks ("what is rlhf? what is dpo? what is kto?", "rope vs alibi?")."""
-        listed = self._list_items(result.query) if result.query else None
-        if listed is None or not listed.named:
-            return result
-        if len(listed.named) == 1:
-            return self._one_entry_listed(result, listed)
-        together = self._listed(result.query, listed)
-        if together is None:
-            return result
-        shown = {h.entry.id for h in result.asked} | {e.id for e in result.unshown}
-        if result.band == ANSWER and result.best.match in (EXACT, ALIAS, MENTION):
-            shown.add(result.best.entry.id)
-        # (The ranker's own hits may name fewer than two of the entries: "… and arithmetic intensity?")
-        # (…or the search's first is a name the list reads in its other sense: "prm vs orm", not the robot planner)
-        misread = result.best is not None and result.best.match == MENTION and result.best.entry.id not in listed.named
-        if misread or any(h.entry.id not in shown for h in together.hits) or (
-                together.note and not result.note and self._names_lacking(listed)):
-            return together
-        return result
-
-    def _one_entry_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
-        """"what are gguf and exl2?", "rope vs alibi?": a list naming one entry beside names the
-        glossary lacks says it has none for those, and answers with the entry when the search is
-        unsure (a word it never saw makes the ranker doubt the name beside it) or finds nothing, if
-        its name is telling; else offers it first ("a batch and a whisk"). An answer, or a message
-        saying more than its names, stays as the search gave it, noted only when it is about that
-        entry; and a question the search finds far from the glossary is left alone: the list may be
-        of everyday things."""
-        far = result.far and not all(_coined(item) for item in listed.unknown)  # "ALiBi" is no alibi
-        if (far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
-                or not self._names_lacking(listed) or self._a_slip_among(listed.unknown, listed.named)):
-            return result
-        entry_id = listed.named[0]
-        note, lacking = _no_entry_note(listed.unknown), tuple(listed.unknown)
-        if result.band == ANSWER or not listed.whole:
-            # (what the message says besides its names, "whats monosemantic mean", may be what it asks)
-            about = result.band != NOT_FOUND and result.best is not None and result.best.entry.id == entry_id
-            return replace(result, note=note, lacking=lacking) if about else result
-        entry = Hit(self.index.entries[entry_id], MENTION, 1.0)
-        if self._specificity(listed.typed[entry_id]) >= LISTED_ALONE_SPECIFICITY:
-            return SearchResult(result.query, ANSWER, [entry], note=note, lacking=lacking)
-        hits = [entry] + [h for h in result.hits if h.entry.id != entry_id]
-        return replace(result, band=SUGGEST, hits=hits[: max(len(result.hits), 1)], hints=(), note=note,
-                       lacking=lacking)
-
-    def _specificity(self, key: str) -> float:
-        """How telling it is that a question names this (FeatureMaker.specificity)."""
-        postings = self.index.postings([stem(w) for w in key.split()])
-        return self.features.specificity(key, {word: len(ids) for word, (ids, _w) in postings.items()})
-
-    def _list_items(self, query: str, *, one_piece: bool = False) -> _ListItems | None:
-        """What a list of names holds: the entries it names, the short names the glossary lacks, and
-        whether it asks; None when the text is no list of short names. `one_piece`: a list may be
-        one short piece, names side by side without separators ("explain fp8 fp4 int8 bf16"); read
-        so only once the ranker has found two names in it, since most short questions are one piece."""
-        if len(query) > LIST_MAX_CHARS:
-            return None  # a long question (a pasted issue) is no list of names
-        # A list's pieces are short (a name, with its framing at most), but for one closing clause.
-        short = [len(words) <= LIST_ITEM_WORDS + 3 for part in _LIST_BREAK.split(query)
-                 for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
-        if (sum(short) < 2 and not (one_piece and short == [True])) or len(short) - sum(short) > 1:
-            return None
-        typed: dict[int, str] = {}  # entry → its name as written, in the list's order
-        unknown: list[str] = []
-        whole = True
-        # A list that asks, not a bare one ("lora, dora"): framed, a question, or a comparison.
-        asks = framed_subject(query) is not None or "?" in query or bool(_COMPARING.search(query))
-        for part in _LIST_BREAK.split(query):
-            subjects = [*earlier_framed_subjects(part, whole_sentence=True), framed_subject(part, whole_sentence=True)]
-            subjects = [s for s in subjects if s] or [part]
-            for subject in subjects:
-                subject = subject.strip(" .?!:-—–")
-                if _ASKING_ALONE.fullmatch(subject):
-                    asks = True  # "rrt, ompl and a* - explain"
-                    continue
-                opened = _LIST_OPENING.sub("", subject, count=1)
-                asks = asks or len(opened) < len(subject)
-                subject = _LIST_CLOSING.sub("", opened).strip()
-                whole_name = self.names.exactly(subject)[:1] if subject else []
-                if not subject or whole_name:  # "what is precision and recall": one name
-                    typed.update((i, lookup_key(subject)) for i in whole_name if i not in typed)
-                    continue
-                if all(w in STOPWORDS for w in lookup_key(subject).split()):
-                    continue  # "… what are they all", "what do these mean: …"
-                items = [_ARTICLE.sub("", item.strip(" .?!:-—–")) for item in _LIST_SEPARATOR.split(subject)]
-                found = [(item, self._list_item(item, in_list=len(items) > 1)) for item in items if item]
-                if any(ids is None for _item, ids in found):
-                    whole = False
-                    continue  # "… and how do I use it": a question of its own, no name in a list
-                for item, ids in found:
-                    unknown += [] if ids else [item]
-                    typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
-                                 for i in ids if i not in typed)
-        named, typed = self._in_the_lists_sense(typed)
-        return _ListItems(named, unknown, asks, typed, whole)
-
-    def _in_the_lists_sense(self, typed: dict[int, str]) -> tuple[list[int], dict[int, str]]:
-        """A list's entries and their names as typed, each name with another sense that has an entry
-        read in whichever sense is nearer the list's other entries: "prm vs orm" is the process
-        reward model beside the outcome one, not the robot planner PRM."""
-        read = dict(typed)
-        vectors = self.index.vectors["full"]
-        for entry_id, key in typed.items():
-            sense = self._other_sense([entry_id], key)[1]
-            others = [self._position[i] for i in typed if i != entry_id]
-            if sense is None or sense.entry_id is None or not others or sense.entry_id in typed:
-                continue
-            own, other = (vectors[others] @ vectors[self._position[i]] for i in (entry_id, sense.entry_id))
-            if float(other.max()) > float(own.max()):
-                read = {sense.entry_id if i == entry_id else i: k for i, k in read.items()}
-        return list(read), read
-
-    def _names_lacking(self, listed: _ListItems) -> bool:
-        """Whether what a list holds besides its entries is surely names the glossary lacks ("alibi",
-        "muon", "E4M3"), not words of a question that merely read as items ("what's the catch",
-        "nothing fancier", "a shard"): every word one the glossary never uses. What a note beside
-        the entries a reply shows anyway asks for; a list of several entries read as one asks less."""
-        # (whole: "ALiBi" is one name, not the glossary's words "li" and "bi")
-        return bool(listed.unknown) and all(
-            any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item, identifier_parts=False))
-            for item in listed.unknown)
-
-    def _a_slip_among(self, unknown: list[str], named: list[int]) -> bool:
-        """Whether a name the list seems to lack is a slip the search answers as the name it is spelled
-        like ("qlroa"); not one of a name the list holds already ("grpo, gae and trpo")."""
-        for item in unknown:
-            close = self.names.spelled_like(item, 1, strict=True)
-            if (close and close[0][1] >= FUZZY_ANSWER and close[0][0] not in named
-                    and not self.names.another_word(item, close[0][0], close[0][2])):
-                return True
-        return False
-
-    def _list_item(self, item: str, in_list: bool) -> list[int] | None:
-        """The entries one item of a list names ("ddp fsdp" beside "and zero": both), [] for a short
-        name the glossary lacks ("kto"), None for what is no name at all ("how do i use it", "or
-        something else"). Two names alone are one thing ("int8 calibration"), three a list."""
-        if len(item.split()) > LIST_ITEM_WORDS:
-            return None
-        ids = self.names.exactly(item)
-        if ids:
-            # A name with another sense is no item of a list alone ("what is rank"); beside other names
-            # it is, read in the sense nearer them (`_in_the_lists_sense`).
-            alone = not in_list and self._other_sense(ids[:1], lookup_key(item))[1] is not None
-            return None if alone else ids[:1]
-        words = lookup_key(item).split()
-        each = [self.names.exactly(w) for w in words]
-        # "explain fp8 fp4 int8 bf16": every word a name, and no two of them one ("token embedding layer")
-        if ((len(words) > 2 or (len(words) == 2 and in_list)) and all(each)
-                and [m.key for m in self.features.spotter.spot(item)] == words):
-            return None if any(self._other_sense(e[:1], w)[1] is not None for e, w in zip(each, words)) else \
-                [e[0] for e in each]
-        if len(words) > UNKNOWN_ITEM_WORDS or any(w in STOPWORDS or w in _FILLER for w in words):
-            return None
-        if in_list and len(words) == 1:
-            # "gan vs vae vs diffusion", "greedy vs sampling": beside other names, a word is the name
-            # it heads when the glossary has one such name only ("Diffusion model", "Greedy decoding")
-            headed = {i for head in _LIST_HEADS for i in self.names.exactly(f"{words[0]} {head}")}
-            if len(headed) == 1:
-                return sorted(headed)
-        return []  # unless a spelling match would answer it (checked once the list is found)
 
     def _place_first(self, query: str) -> _NameLookup | None:
         """"in lora, what does the rank mean": a name framed after the place it is asked in, read as
@@ -504,10 +264,10 @@ class NameLookups:
         if not cut or not whole or whole == cut or self.embedder is None:
             return result
         rest = whole[len(cut):].strip()
-        if _coined(cut) and self.names.misspelt(cut) and result.best.entry.id in self.names.in_text(rest):
+        if coined(cut) and self.names.misspelt(cut) and result.best.entry.id in self.names.in_text(rest):
             # "what is NF4 in QLoRA": a coined name the glossary never uses, asked about in an entry it
             # has; that entry is offered, not answered for a name it does not explain.
-            return replace(result, band=SUGGEST, close=0, note=_no_entry_note([cut]), lacking=(cut,))
+            return replace(result, band=SUGGEST, close=0, note=no_entry_note([cut]), lacking=(cut,))
         if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))

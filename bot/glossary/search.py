@@ -27,6 +27,7 @@ from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
 from .field import FieldModel, field_model_for
 from .language import ENGLISH_ONLY_NOTE, in_another_language
+from .lists import ListLookups
 from .lookup import NameLookups
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
 from .normalize import MAX_QUERY_CHARS, discord_query, plain_and_core
@@ -99,7 +100,7 @@ def clean_query(text: str) -> str:
     return discord_query(text or "")
 
 
-class Searcher(NameLookups):
+class Searcher(NameLookups, ListLookups):
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
                  features: FeatureMaker | None = None, senses: Senses | None = None,
                  field: FieldModel | None | Literal["shipped"] = "shipped"):

@@ -347,7 +347,6 @@ def test_a_name_run_together_with_another_word_is_offered_not_answered(searcher)
     assert {"H2O", "Attention sink"} <= {h.entry.term for h in listed.hits} and "streamingllm" in listed.note
 
 
-
 def test_a_framed_name_is_offered_rather_than_refused(searcher):
     # "huggingface" is no word of the glossary's, so the name is not answered outright; nor refused.
     result = searcher.search("what is a tokenizer in huggingface")
@@ -367,98 +366,6 @@ def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher
     shown = [h.entry.term for h in result.asked] + [e.term for e in result.unshown]
     assert sorted(shown) == sorted(names) and len(set(shown)) == len(names)
     assert searcher.search("what is rlhf, what is dpo, and what is ppo").unshown == ()
-
-
-@pytest.mark.parametrize("question, asked", [
-    ("what are lora and qlora?", ["LoRA", "QLoRA"]),
-    ("what is rlhf, dpo and ppo", ["RLHF", "DPO", "PPO"]),
-    ("what's the difference between bf16, fp16, fp8 and int8?", ["bfloat16", "float16", "FP8", "int8"]),
-    ("mqa and gqa", ["MQA", "GQA"]),
-    ("gelu, silu and swiglu... what are they all", ["GELU", "SiLU", "SwiGLU"]),
-    ("explain fp8 fp4 int8 bf16", ["FP8", "FP4", "int8", "bfloat16"]),  # names side by side, no separators
-])
-def test_a_framed_list_of_names_sets_every_entry_side_by_side(searcher, question, asked):
-    result = searcher.search(question)
-    assert result.band == ANSWER and [h.entry.term for h in result.asked] == asked and not result.note
-
-
-def test_a_name_the_glossary_lacks_in_a_list_is_said_not_to_be_there(searcher):
-    result = searcher.search("what is rlhf, what is dpo, what is kto")
-    assert [h.entry.term for h in result.asked] == ["RLHF", "DPO"]
-    assert "“kto”" in result.note
-
-
-@pytest.mark.parametrize("question, best, lacking", [
-    ("rope vs alibi?", "RoPE", "“alibi”"),
-    ("what are gguf and exl2?", "GGUF", "“exl2”"),
-    ("explain adam, lion and muon", "Adam", "“lion” or “muon”"),
-    # written as a coined name, not the everyday word, and one name, not the glossary's "li" and "bi"
-    ("what does RoPE do? and what is ALiBi?", "RoPE", "“ALiBi”"),
-])
-def test_one_telling_name_listed_beside_names_the_glossary_lacks_is_answered_saying_so(
-        searcher, question, best, lacking):
-    # The name the ranker doubts for the word it never saw beside it is what the message asks about.
-    result = searcher.search(question)
-    assert result.band == ANSWER and [h.entry.term for h in result.hits] == [best]
-    assert result.note == f"The glossary has no entry for {lacking}." and result.lacking
-
-
-@pytest.mark.parametrize("question, best, lacking", [
-    ("what is a batch and a whisk?", "Batch", "whisk"),  # a name many entries use: maybe baking
-    ("what is lora and dora", "LoRA", "dora"),
-])
-def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_first(searcher, question, best,
-                                                                                     lacking):
-    result = searcher.search(question)
-    assert result.band == SUGGEST and result.best.entry.term == best
-    assert result.note == f"The glossary has no entry for “{lacking}”."
-
-
-@pytest.mark.parametrize("question, asked, lacking", [
-    ("what is grpo, gae and trpo", ["GRPO", "GAE"], "trpo"),  # spelled like GRPO, which the list names already
-    ("rrt, ompl and a* - explain", ["RRT", "OMPL"], "a*"),  # asked by its closing word
-    ("top-k, top-p, min-p and temperature?? how do they interact", ["Top-k", "Top-p", "Temperature"], "min-p"),
-    ("lora vs dora vs qlora", ["LoRA", "QLoRA"], "dora"),  # a comparison asks, unframed
-    ("what's slo? what's sli? and error budget?", ["SLO", "SLI", "Error budget"], None),
-    # the ranker's own hits name two of the three
-    ("what is mfu? what's a roofline? and arithmetic intensity?", ["MFU", "Roofline", "AI (arithmetic intensity)"],
-     None),
-    ("TTFT and ITL what are they", ["TTFT", "ITL / TPOT"], None),  # asked by a closing "what are they"
-    # an item that is a name without its head, when only one name has it: "Diffusion model", "Greedy decoding"
-    ("gan vs vae vs diffusion", ["GANs (Generative Adversarial Networks)", "VAE", "Diffusion model"], None),
-    ("greedy vs sampling", ["Greedy decoding", "Sampling"], None),
-    ("euler vs heun", ["Euler method", "Heun's method"], None),
-    ("ddpm, ddim, dpm-solver — which is fastest", ["DDPM", "DDIM", "DPM-Solver"], None),  # closed by a dash
-    ("what are sam, dino and clip?", ["DINOv2", "CLIP"], "sam"),
-    # PRM is the glossary's robot planner; beside ORM it is the process reward model
-    ("prm vs orm", ["Process reward model", "Outcome reward model"], None),
-    ("tokens per byte, bpe, sentencepiece — what are these", ["Tokens per byte", "BPE"], "sentencepiece"),
-])
-def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking(searcher, question, asked, lacking):
-    result = searcher.search(question)
-    assert result.band == ANSWER and [h.entry.term for h in result.asked] == asked
-    assert result.note == (f"The glossary has no entry for “{lacking}”." if lacking else "")
-
-
-@pytest.mark.parametrize("question", [
-    "SLI vs SLO what's measured?",
-    "SFT is just cross-entropy on demonstration data, right? nothing fancier",
-    "closed-form solution vs iterative optimization — what's the actual difference?",
-    "series elastic actuators vs quasi-direct-drive motors for a small legged robot, tradeoffs?",
-    "what are salt, pepper and cumin?",
-    "h.264 / vp9 / av1 differences?",  # "differences" closes the list: its last name is AV1
-])
-def test_words_of_a_question_that_read_as_items_are_not_called_missing_names(searcher, question):
-    # Only words the glossary never uses are names it lacks, and only beside an entry the list names.
-    assert "no entry for" not in searcher.search(question).note
-
-
-@pytest.mark.parametrize("question", ["what is lora and how do i use it", "what is qlroa and lora",
-                                      "what are rlhf, dpo and ppo used for", "what is lora and dora",
-                                      "lora vs kto vs orpo"])
-def test_a_name_with_a_question_of_its_own_a_slip_or_names_mostly_missing_is_no_list(searcher, question):
-    # "dora" is no slip of LoRA but a name the glossary lacks: one entry is no list to set side by side
-    assert not searcher._listed(question)
 
 
 @pytest.mark.parametrize("question", ["lora and qlora difference", "lora/qlora", "is lora the same as qlora"])
