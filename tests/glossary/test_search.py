@@ -425,6 +425,7 @@ def test_a_name_after_for_or_in_sets_the_scene_of_a_comparison_and_is_no_side(se
 @pytest.mark.parametrize("question, meant, own", [
     ("what's a PRM in math reasoning", "Process reward model", "PRM"),
     ("what is a kernel in a cnn", "Convolution Layers", "Kernel"),
+    ("what is a scheduler in pytorch training", "Learning rate", "Scheduler"),  # an inference server's, here
 ])
 def test_a_name_read_in_its_other_sense_is_answered_with_that_senses_entry(searcher, question, meant, own):
     # The glossary's PRM is a Probabilistic Roadmap; "in math reasoning" reads as a process reward model.
