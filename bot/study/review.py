@@ -67,10 +67,11 @@ def _spread(due: datetime, now: datetime, card: Card) -> datetime:
 def describe_wait(delta: timedelta) -> str:
     """"in 10 minutes", "in 3 days": when the next review is. Rounded half up to whole seconds first:
     a wait read a few milliseconds after it was set ("again": 59.998 s) is still the minute the
-    button promised, and "hard"'s 5.5 minutes are "6 minutes" both on the button and after it."""
+    button promised, and "hard"'s 5.5 minutes are "6 minutes" both on the button and after it. A
+    wait of a few seconds is "in under a minute", not "now": beside "Due now: 0", now is not yet."""
     seconds = max(0, int(delta.total_seconds() + 0.5))
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = int(seconds / size + 0.5)
             return f"in {n} {unit}{'s' if n != 1 else ''}"
-    return "now"
+    return "in under a minute" if seconds else "now"

@@ -37,6 +37,8 @@ def test_waits_are_said_in_words() -> None:
     assert review.describe_wait(timedelta(minutes=10)) == "in 10 minutes"
     assert review.describe_wait(timedelta(days=1)) == "in 1 day"
     assert review.describe_wait(timedelta(seconds=-5)) == "now"
+    assert review.describe_wait(timedelta(seconds=0.2)) == "now"
+    assert review.describe_wait(timedelta(seconds=21)) == "in under a minute"  # was "now" beside "Due now: 0"
     # read a moment after it was set, a wait is still what the button said
     assert review.describe_wait(timedelta(seconds=59.998)) == "in 1 minute"
     assert review.describe_wait(timedelta(minutes=5.5)) == review.describe_wait(timedelta(minutes=5.5, seconds=-0.01))
