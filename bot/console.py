@@ -52,7 +52,8 @@ A line without a leading / is the same as /ask."""
 
 # -- one line in, one answer out ---------------------------------------------------
 
-_ANSWER_LIKE = re.compile(r"[1-9][.)]?|[a-dA-D][.)]")
+# … or a rating word: after a review ends or the console restarts, "good" is what a learner types.
+_ANSWER_LIKE = re.compile(r"[1-9][.)]?|[a-dA-D][.)]|(?i:again|hard|good|easy)[.!]*")
 # Lines that arrive within this many seconds of the one before came in one paste (a traceback,
 # a code block): no one types Enter and the next line that fast.
 PASTE_GAP = 0.03

@@ -1,5 +1,5 @@
 """/quiz in the local console: the same questions as on Discord (bot/glossary/quiz.py), as
-text; the next line answers it ("2", "b", or a "which term" option's name), a number or letter
+text; the next line answers it ("2", "b", or a "which term" option's name, even misspelt), a number or letter
 out of range asks again, and anything else leaves it unanswered (console.handle_line says so)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from .glossary.normalize import framed_subject
 from .glossary.quiz import TERM, Question, QuizMaker
 from .glossary.search import Searcher
 from .glossary.terms import lookup_key
@@ -14,6 +15,10 @@ from .present import entry_text, shorten
 
 LETTERS = "abcd"
 OPTION_TEXT_MAX = 200
+# A typed answer spelled this close (0–100) to one option's name, and this much closer than to any
+# other option's, is that option: four names to choose from, not the glossary's 690.
+QUIZ_SLIP_SCORE, QUIZ_SLIP_MARGIN = 80.0, 10.0
+QUIZ_ANSWER_CHARS = 80  # longer is a question, not an option's name
 
 
 @dataclass
@@ -54,8 +59,7 @@ class ConsoleQuiz:
         n = len(question.options)
         pick = _pick(line, n)
         if pick is None and question.kind == TERM:
-            typed = lookup_key(line)
-            pick = next((i for i, o in enumerate(question.options) if lookup_key(entries[o].term) == typed), None)
+            pick = _option_named(searcher, line, question.options)
         if pick is None:
             text = line.strip().lower().rstrip(".)")
             if text.isdigit() or (len(text) == 1 and text.isalpha()):
@@ -78,6 +82,27 @@ def _pick(line: str, options: int) -> int | None:
     if len(text) == 1 and text in LETTERS[:options]:
         return LETTERS.index(text)
     return None
+
+
+def _option_named(searcher: Searcher, line: str, options: tuple[int, ...] | list[int]) -> int | None:
+    """The option a "which term" answer typed out names: its term, any name of it ("Tensor
+    parallelism" for Tensor parallelism (TP), "WGAN"), or a slip of one of those clearly nearer it
+    than any other option ("Lischitz constraint"); None for anything else, a question or a command."""
+    typed = lookup_key(line)
+    terms = [lookup_key(searcher.index.entries[o].term) for o in options]
+    by_term = [i for i, term in enumerate(terms) if term == typed]
+    named = by_term or [i for i, o in enumerate(options) if o in searcher.names.exactly(line)]
+    # "heun" for Heun's method, "lipschitz" for Lipschitz constraint: the first words of one option
+    named = named or [i for i, term in enumerate(terms)
+                      if typed and (f"{term} ".startswith(f"{typed} ") or f"{term} ".startswith(f"{typed} s "))]
+    if len(named) == 1:
+        return named[0]
+    if not typed or len(typed) > QUIZ_ANSWER_CHARS or framed_subject(line) is not None:
+        return None  # "what is lora" asks about it
+    scores = {o: score for o, score, _name in searcher.names.spelled_like(line, 20)}
+    close = sorted(((scores.get(o, 0.0), i) for i, o in enumerate(options)), reverse=True)
+    best, runner_up = close[0], close[1]
+    return best[1] if best[0] >= QUIZ_SLIP_SCORE and best[0] - runner_up[0] >= QUIZ_SLIP_MARGIN else None
 
 
 def _indent(text: str) -> str:

@@ -23,6 +23,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.console import HELP, handle_line, run_console
 from bot.console_quiz import ConsoleQuiz
 from bot.glossary.daily import term_of_the_day
+from bot.glossary.quiz import TERM, Question
 from bot.glossary.service import Glossary
 from tests.conftest import OpenedGlossary
 
@@ -298,6 +299,33 @@ def test_a_quiz_answer_out_of_range_asks_again_and_a_term_typed_out_answers(sear
         handle_line(searcher, "/quiz", quiz=quiz)
     answer = entries[quiz.pending.answer].term
     assert handle_line(searcher, answer.lower(), quiz=quiz).startswith(f"Right: {answer}.")
+
+
+@pytest.mark.parametrize(("typed", "picked"), [
+    ("Lischitz constraint", "Lipschitz constraint"),  # a slip of one option's name
+    ("heun", "Heun's method"), ("lipschitz", "Lipschitz constraint"),  # its first words
+    ("Tensor parallelism", "Tensor parallelism (TP)"), ("tp", "Tensor parallelism (TP)"),  # a name of it
+])
+def test_a_which_term_option_typed_loosely_answers_the_question(searcher, typed, picked):
+    named = searcher.index.entry_named
+    options = tuple(named(t).id for t in ("Heun's method", "Lipschitz constraint", "Tensor parallelism (TP)", "DDPG"))
+    quiz = ConsoleQuiz()
+    quiz.pending = Question(TERM, named("DDPG").id, options)
+    verdict = handle_line(searcher, typed, quiz=quiz)
+    assert verdict.startswith(f"Not quite: it was DDPG (you picked {picked}).") and quiz.pending is None
+
+
+def test_a_question_typed_during_a_quiz_is_no_answer(searcher):
+    named = searcher.index.entry_named
+    quiz = ConsoleQuiz()
+    quiz.pending = Question(TERM, named("LoRA").id, tuple(named(t).id for t in ("LoRA", "DDPG", "GAN inversion", "Elo")))
+    reply = handle_line(searcher, "what is lora", quiz=quiz)
+    assert reply.startswith("(Quiz question left unanswered.") and quiz.pending is None
+
+
+@pytest.mark.parametrize("word", ["good", "Easy", "again!"])
+def test_a_rating_word_with_nothing_to_rate_says_so(searcher, word):
+    assert handle_line(searcher, word).startswith("Nothing is waiting for an answer.")
 
 
 def test_a_comparison_shows_each_side_with_its_whole_definition(searcher):
