@@ -38,6 +38,7 @@ from bot.glossary import embeddings
 from bot.glossary.embeddings import ModelLoadError
 from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index
 from bot.glossary.service import Glossary
+from bot.state import StateStore
 from tests.conftest import sha256_of
 
 NOBODY = 65534
@@ -406,17 +407,32 @@ def test_bot_exits_78_once_on_a_corrupt_state_db(work):
     assert_one_line_error(proc, launcher.EXIT_CONFIG, "state database", "GLOSSARY_STATE_DB")
 
 
-@pytest.mark.parametrize("mode", ["file", "folder"])
+@pytest.mark.parametrize("mode", ["file", "folder", "made"])
 def test_bot_exits_78_when_the_state_db_cannot_be_written(work, as_unprivileged, mode):
     state = work / "state"
     state.mkdir()
     if mode == "file":
         sqlite3.connect(state / "state.db").close()
+    if mode == "made":  # migrated already: opening it writes nothing, so only a write finds it out
+        StateStore(state / "state.db").close()
     own(work)
-    read_only(state / "state.db" if mode == "file" else state)
+    read_only(state / "state.db" if mode != "folder" else state)
     proc = bot_cli(work, "run", env=bot_env(work, GLOSSARY_STATE_DB=str(state / "state.db")), timeout=60,
                    prefix=as_unprivileged)
     assert_one_line_error(proc, launcher.EXIT_CONFIG, "state database", str(state / "state.db"))
+
+
+def test_console_review_on_a_state_db_it_cannot_write_says_so_before_any_rating(work, as_unprivileged):
+    # It once showed the card and asked for a rating, which was then lost, with only a raw
+    # "OperationalError: attempt to write a readonly database" on stderr.
+    state = work / "state.db"
+    StateStore(state).close()
+    own(work)
+    read_only(state)
+    env = env_for(work, GLOSSARY_STATE_DB=str(state))
+    proc = bot_cli(work, "run", env=env, timeout=120, prefix=as_unprivileged, input_text="/review add softmax\n")
+    assert "/review is unavailable: cannot use state database" in proc.stdout and "writable" in proc.stdout
+    assert "Traceback" not in proc.stderr and proc.returncode == 0, proc.stderr
 
 
 def test_bot_exits_78_when_model_files_are_missing(work):

@@ -159,11 +159,23 @@ class SqliteDatabase(Database):
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.version = self.migrate()
+            self._check_writable()
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StateError(
                 f"cannot use state database {self.path} ({exc}): check that the file is a writable "
                 "SQLite database (GLOSSARY_STATE_DB)"
             ) from None
+
+    def _check_writable(self) -> None:
+        """A file SQLite can only read (write-protected, made immutable) opens, serves reads and fails
+        at the first write, a learner's rating lost: one write, rolled back, finds it at once."""
+        with self._lock:
+            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute(f"PRAGMA user_version = {version}")
+            finally:
+                self.conn.execute("ROLLBACK")
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
