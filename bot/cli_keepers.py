@@ -4,6 +4,7 @@ users, for the glossary's keepers (from the state database the bot writes)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,9 +71,12 @@ def cmd_gaps(glossary: Glossary, args) -> int:
 
 def cmd_state(glossary: Glossary, args) -> int:
     """`state migrate --to URL`: the SQLite state into an empty PostgreSQL database."""
-    from .state import StateStore
+    from .state import StateError, StateStore
     from .state.transfer import copy_state
 
+    if not re.fullmatch(r"postgres(?:ql)?://\S+", args.to or ""):
+        # anything else would be taken for an SQLite path: "mysql://nope" made a folder "mysql:"
+        raise StateError("state migrate --to needs a PostgreSQL URL, e.g. postgresql://bot:secret@db:5432/glossary")
     source = StateStore(glossary.settings.state_path)
     try:
         target = StateStore(args.to)

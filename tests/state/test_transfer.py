@@ -85,3 +85,12 @@ def test_a_database_url_needs_a_hash_key_and_is_never_echoed(monkeypatch) -> Non
     assert "s3cret" not in str(bad.value)
     settings = Settings.load(environ={"DATABASE_URL": "postgresql://bot:s3cret@db/glossary", "GLOSSARY_HASH_KEY": "k"})
     assert settings.state_target.startswith("postgresql://") and "s3cret" not in repr(settings)
+
+
+def test_migrate_to_anything_but_a_postgresql_url_says_so_and_creates_nothing(tmp_path, monkeypatch, capsys) -> None:
+    # "mysql://nope" was taken for an SQLite path: a folder "mysql:" and a state database in it appeared.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    assert main(["state", "migrate", "--to", "mysql://nope"]) == 1
+    assert "needs a PostgreSQL URL" in capsys.readouterr().err
+    assert not (tmp_path / "mysql:").exists()
