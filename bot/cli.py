@@ -104,7 +104,8 @@ def cmd_related(glossary: Glossary, args) -> int:
 
     searcher = glossary.open()
     result = searcher.search(_text_arg(args.term))
-    if result.band == "not_found" or not result.best:
+    if result.band != "answer" or not result.best:
+        # as define would reply ("flux capacitor": may not cover it), not Flux's related terms
         print(result_text(result, searcher))  # on stdout, as define and ask print theirs
         return 3
     entry = result.best.entry

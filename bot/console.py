@@ -24,7 +24,7 @@ from .console_quiz import ConsoleQuiz
 from .console_review import ConsoleReview
 from .glossary.daily import term_of_the_day
 from .glossary.embeddings import valid_unicode
-from .glossary.search import NOT_FOUND, Searcher
+from .glossary.search import ANSWER, Searcher
 from .glossary.service import Glossary
 from .glossary.store import StoredEntry
 from .present import entry_text, result_text
@@ -65,8 +65,8 @@ def _usage(command: str, argument: str) -> str:
 
 def _related_text(searcher: Searcher, query: str) -> str:
     result = searcher.search(query)
-    if result.band == NOT_FOUND or not result.best:
-        return result_text(result, searcher)
+    if result.band != ANSWER or not result.best:
+        return result_text(result, searcher)  # as /define replies ("flux capacitor"), as on Discord
     entry = result.best.entry
     related = searcher.related(entry.id)
     if not related:

@@ -38,6 +38,11 @@ def test_ask_and_related_and_random_text(capsys, real_index_path):
     assert code == 0 and json.loads(out)["term"]
 
 
+def test_related_for_a_term_only_offered_exits_3_as_not_found(capsys, real_index_path):
+    code, out, _ = run(capsys, "related", "flux capacitor", "--index", str(real_index_path))
+    assert code == 3 and not out.startswith("Related to")
+
+
 def test_not_found_exits_3_with_message(capsys, real_index_path):
     code, out, _ = run(capsys, "ask", "how do I bake sourdough bread?", "--index", str(real_index_path))
     assert code == 3 and "doesn't cover" in out

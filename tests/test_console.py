@@ -97,6 +97,12 @@ def test_related_unknown_term_says_so(searcher):
     assert "doesn't cover" in handle_line(searcher, "/related the capital of France")
 
 
+def test_related_for_a_term_only_offered_replies_as_define_does(searcher):
+    # "flux capacitor" is offered Flux ("may not cover"); /related had listed Flux's related terms
+    related = handle_line(searcher, "/related flux capacitor")
+    assert related == handle_line(searcher, "/define flux capacitor") and not related.startswith("Related to")
+
+
 def test_random_is_a_glossary_entry(searcher):
     out = handle_line(searcher, "/random")
     terms = {e.term for e in searcher.index.entries.values()}
