@@ -32,6 +32,7 @@ from .present import entry_text, result_text
 log = logging.getLogger(__name__)
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+COMMANDS = QUIT_COMMANDS | {"/define", "/ask", "/related", "/random", "/today", "/quiz", "/review", "/help", "/?", "/h"}
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 HELP = """\
@@ -180,14 +181,25 @@ def _read_lines(stdin: TextIO, stdout: TextIO, interactive: bool):
         except EOFError:
             stdout.write("\n")
             return
+        ended = False
         try:
             while _more_waiting(stdin):
                 message += "\n" + input("")
         except EOFError:
-            yield message
+            ended = True
+        yield from _pasted_messages(message)
+        if ended:
             stdout.write("\n")
             return
-        yield message
+
+
+def _pasted_messages(paste: str) -> list[str]:
+    """The messages of one paste: one, unless it opens with a command, when each line is its own
+    ("/review add lora", "/review add attention" pasted together; "/quiz" then its answer "2")."""
+    first = paste.lstrip().split(maxsplit=1)[0].lower() if paste.strip() else ""
+    if "\n" not in paste or first not in COMMANDS:
+        return [paste]
+    return [line for line in paste.split("\n") if line.strip()]
 
 
 def _more_waiting(stdin: TextIO) -> bool:

@@ -402,6 +402,16 @@ def test_a_pasted_traceback_is_one_message_at_a_terminal():
     ]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals as on Linux")
+def test_pasted_commands_are_one_message_each_at_a_terminal():
+    script = ("import sys\nfrom bot.console import _read_lines\n"
+              "for message in _read_lines(sys.stdin, sys.stdout, True):\n"
+              "    print('MESSAGE', repr(message), flush=True)\n")
+    paste = b"/review add lora\n/review add attention\n/quiz\n2\n"
+    output = _terminal_session(script, [(3.0, paste), (1.0, b"\x04")])
+    assert re.findall(r"MESSAGE '(.*)'", output) == ["/review add lora", "/review add attention", "/quiz", "2"]
+
+
 def test_through_a_pipe_every_line_is_its_own_question(glossary):
     out = io.StringIO()
     run_console(glossary, stdin=io.StringIO("what is lora\nwhat is qlora\n"), stdout=out, interactive=False)
