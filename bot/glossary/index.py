@@ -32,7 +32,7 @@ from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_file
-from .terms import TermSpotter, aliases_for, compact_key, content_words, keyword_tokens, lookup_key
+from .terms import TermSpotter, aliases_for, coined, compact_key, content_words, keyword_tokens, lookup_key
 
 SCHEMA_VERSION = 5  # = len(MIGRATIONS)
 VOCABULARY_SCHEME = 2  # 2: an item naming another entry is left out (vocabulary.entry_vocabulary)
@@ -212,11 +212,12 @@ def glossary_fingerprint(glossary_path: Path, text: str, model_id: str,
 
 
 def source_fingerprint(text: str, model_id: str, bank: str = "", names: str = "", vocab: str = "") -> str:
-    # VIEWS, the keyword scheme, the bank (bank.bank_digest), the short names and the vocabulary are
-    # part of it so that changing what is embedded, looked up or how postings are tokenised forces
-    # a rebuild.
+    # VIEWS, the keyword and link schemes, the bank (bank.bank_digest), the short names and the
+    # vocabulary are part of it so that changing what is embedded, looked up, linked or how postings
+    # are tokenised forces a rebuild.
     return content_hash(
-        f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nmodel={model_id}\n"
+        f"schema={SCHEMA_VERSION}\nviews={','.join(VIEWS)}\nkeywords={KEYWORD_SCHEME}\nlinks={LINK_SCHEME}\n"
+        f"model={model_id}\n"
         f"bank={bank}\n{text}" + (f"\nshort-names={content_hash(names)}" if names else "")
         + (f"\nvocabulary={VOCABULARY_SCHEME}:{content_hash(vocab)}" if vocab else "")
     )
@@ -519,11 +520,27 @@ def _insert(db: sqlite_utils.Database, table: str, rows: list[dict], verb: str =
     db.conn.executemany(sql, ([row[c] for c in columns] for row in rows))
 
 
+# How a definition's mentions become links: "as-written" takes a name its capitals make (ADD,
+# ZeRO) only as written (`_mentioned_as_written`).
+LINK_SCHEME = "as-written"
+
+
+def _mentioned_as_written(names: list[str], definition: str) -> bool:
+    """Whether a definition names an entry by a one-word name its capitals make (ADD, ZeRO, CLIP) as
+    written, or by any other: "add the temporal half", "near zero" and "a video clip" mention none."""
+    cased = [name for name in names if " " not in name and coined(name) and any(ch.isupper() for ch in name)]
+    if len(cased) < len(names):
+        return True
+    return any(re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}s?(?![A-Za-z0-9])", definition) for name in cased)
+
+
 def _links(entries: list[Entry], alias_rows: list[dict]) -> list[dict]:
     """Explicit "see X" references, and other glossary names mentioned in a definition."""
     by_key: dict[str, set[int]] = {}
+    written: dict[tuple[int, str], list[str]] = {}
     for row in alias_rows:
         by_key.setdefault(row["key"], set()).add(row["entry_id"])
+        written.setdefault((row["entry_id"], row["key"]), []).append(row["alias"])
     spotter = TermSpotter(by_key)
     rows = []
     for entry_id, entry in enumerate(entries, start=1):
@@ -535,6 +552,8 @@ def _links(entries: list[Entry], alias_rows: list[dict]) -> list[dict]:
                     rows.append({"src_id": entry_id, "dst_id": dst, "kind": "see"})
         for mention in spotter.spot(entry.definition):
             for dst in sorted(by_key.get(mention.key, ())):
+                if not _mentioned_as_written(written[(dst, mention.key)], entry.definition):
+                    continue
                 if dst != entry_id and (dst, "see") not in seen and (dst, "mentions") not in seen:
                     seen.add((dst, "mentions"))
                     rows.append({"src_id": entry_id, "dst_id": dst, "kind": "mentions"})

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .names import FUZZY_ANSWER
 from .normalize import earlier_framed_subjects, framed_subject
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .terms import STOPWORDS, content_words, lookup_key, stem
+from .terms import STOPWORDS, coined, content_words, lookup_key, stem
 
 # "what is rlhf, dpo and ppo", "what are lora and qlora", "the difference between bf16, fp16 and fp8",
 # "mqa and gqa": a list of names, each at most LIST_ITEM_WORDS long, asked about together. Beside two
@@ -54,18 +54,6 @@ LISTED_ALONE_SPECIFICITY = 0.7
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
-
-
-def coined(name: str) -> bool:
-    """Whether a name is written as only a coined one is ("ALiBi", "E4M3", "exl2", "GGUF"): letters and
-    digits together, a capital after a small letter, or capitals alone; an everyday word is not."""
-    letters = [ch for ch in name if ch.isalpha()]
-    if not letters:
-        return False
-    if any(ch.isdigit() for ch in name):
-        return True
-    mixed = any(a.islower() and b.isupper() for a, b in zip(name, name[1:]))
-    return mixed or (len(letters) >= 2 and all(ch.isupper() for ch in letters))
 
 
 class _ListItems(NamedTuple):

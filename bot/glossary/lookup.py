@@ -16,10 +16,10 @@ from typing import NamedTuple
 
 from .normalize import asked_about, discord_query, earlier_framed_subjects, framed_subject, place_moved_last
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .lists import coined, no_entry_note
+from .lists import no_entry_note
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key
+from .terms import STOPWORDS, coined, content_words, lookup_key
 
 # Words after a framed name that name no entry ("what is a batch in baking") keep it the answer only if
 # some entry is this close to them in meaning (the shipped model's cosine). Of 48 such questions written

@@ -149,6 +149,18 @@ def keyword_tokens(text: str) -> list[str]:
     return [stem(t) for t in tokens(_with_identifier_parts(text))]
 
 
+def coined(name: str) -> bool:
+    """Whether a name is written as only a coined one is ("ALiBi", "E4M3", "exl2", "GGUF"): letters and
+    digits together, a capital after a small letter, or capitals alone; an everyday word is not."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if not letters:
+        return False
+    if any(ch.isdigit() for ch in name):
+        return True
+    mixed = any(a.islower() and b.isupper() for a, b in zip(name, name[1:]))
+    return mixed or (len(letters) >= 2 and all(ch.isupper() for ch in letters))
+
+
 def _strip_parenthetical(term: str) -> tuple[str, str | None]:
     match = re.fullmatch(r"(.+?)\s+\(([^()]+)\)\s*", term)
     if not match:

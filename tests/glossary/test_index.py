@@ -31,6 +31,23 @@ def small(tmp_path):
     return path
 
 
+def test_a_one_word_name_its_capitals_make_is_mentioned_only_as_written(tmp_path, fake_embedder):
+    # "add noise" and "near zero" once linked every such definition to ADD and ZeRO.
+    path = tmp_path / "glossary.txt"
+    path.write_text("\n".join([
+        "ADD", "Adversarial Diffusion Distillation.",
+        "ZeRO", "DeepSpeed's sharding.",
+        "DDPM", "Add a little noise at each step until the image is near zero signal.",
+        "SDXL Turbo", "Distilled with ADD; see ZeRO for nothing.",
+    ]), encoding="utf-8")
+    build_index(tmp_path / "index.db", path, fake_embedder)
+    index = GlossaryIndex(tmp_path / "index.db")
+    linked = {index.entries[src].term: {index.entries[l.entry_id].term for l in links}
+              for src, links in index.links_from.items()}
+    assert "DDPM" not in linked
+    assert linked["SDXL Turbo"] == {"ADD", "ZeRO"}
+
+
 def test_build_writes_entries_aliases_links_fts_and_vectors(tmp_path, small, fake_embedder):
     db_path = tmp_path / "index.db"
     report = build_index(db_path, small, fake_embedder)
