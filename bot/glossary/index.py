@@ -165,8 +165,8 @@ class BuildReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        warnings = f"{len(self.warnings)} warnings (`glossary-bot check` explains each)" if self.warnings \
-            else "no warnings"
+        warnings = (f"{len(self.warnings)} warnings (`glossary-bot check` explains each, and looks for more)"
+                    if self.warnings else "no warnings")
         if self.up_to_date:
             return f"index up to date: {self.entries} entries, {warnings}"
         return (
