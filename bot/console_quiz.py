@@ -5,13 +5,14 @@ out of range asks again, and anything else leaves it unanswered (console.handle_
 from __future__ import annotations
 
 import random
+import textwrap
 from dataclasses import dataclass, field
 
 from .glossary.normalize import framed_subject
 from .glossary.quiz import TERM, Question, QuizMaker
 from .glossary.search import Searcher
 from .glossary.terms import lookup_key
-from .present import entry_text, shorten
+from .present import entry_text, shorten, wrap
 
 LETTERS = "abcd"
 OPTION_TEXT_MAX = 200
@@ -39,11 +40,12 @@ class ConsoleQuiz:
         question = self.pending = quiz.question(self.rng)
         entries = searcher.index.entries
         if question.kind == TERM:
-            lines = ["Which term is this?", "", _indent(quiz.masked_definition(question.answer)), ""]
+            lines = ["Which term is this?", "", _indent(wrap(quiz.masked_definition(question.answer), 86)), ""]
             lines += [f"  {n}. {entries[o].term}" for n, o in enumerate(question.options, start=1)]
         else:
             lines = [f"What does “{entries[question.answer].term}” mean?", ""]
-            lines += [f"  {n}. {shorten(quiz.masked_definition(o), OPTION_TEXT_MAX)}"
+            lines += [textwrap.fill(shorten(quiz.masked_definition(o), OPTION_TEXT_MAX), 88, initial_indent=f"  {n}. ",
+                                    subsequent_indent="     ", break_on_hyphens=False)
                       for n, o in enumerate(question.options, start=1)]
         lines += ["", f"(answer with 1–{len(question.options)})"]
         return "\n".join(lines)

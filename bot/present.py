@@ -51,17 +51,18 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
     }
 
 
-def _wrap(text: str, width: int = 88) -> str:
+def wrap(text: str, width: int = 88) -> str:
     paragraphs = text.split("\n")
-    return "\n".join(textwrap.fill(p, width) if len(p) > width else p for p in paragraphs)
+    # not at a name's hyphen: "VQ-" at a line's end and "VAE" on the next read as two words
+    return "\n".join(textwrap.fill(p, width, break_on_hyphens=False) if len(p) > width else p for p in paragraphs)
 
 
 def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
                others: list[StoredEntry] | None = None, note: str = "") -> str:
-    lines = [entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
+    lines = [entry.term, "=" * min(len(entry.term), 88), wrap(entry.definition)]
     lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)" if how else "\n(from the glossary)")
     if note:  # which sense of the name the entry is (senses.py)
-        lines.append(_wrap(note))
+        lines.append(wrap(note))
     if others:
         lines.append("Other matches: " + "; ".join(e.term for e in others))
     if related:
@@ -88,7 +89,7 @@ def side_by_side_text(result: SearchResult) -> str:
     if result.note:  # "The glossary has no entry for “kto”."
         lines += [result.note]
     for entry in asked:
-        lines += ["", entry.term, "=" * min(len(entry.term), 88), _wrap(entry.definition)]
+        lines += ["", entry.term, "=" * min(len(entry.term), 88), wrap(entry.definition)]
     if result.unshown:
         lines += ["", f"Also asked: {together(e.term for e in result.unshown)} (ask about "
                       f"{'it' if len(result.unshown) == 1 else 'each'} on its own)."]
