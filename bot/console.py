@@ -130,15 +130,11 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
         if not argument:
             return _usage(command, "term")
         return _related_text(searcher, argument)
-    if command == "/random":
-        entry = random.choice(list(searcher.index.entries.values()))
-        return _entry_with_related(searcher, entry)
-    if command == "/today":
-        day = today or dt.date.today()
-        entry = searcher.index.entries[term_of_the_day(searcher.index.entries, day)]
-        return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
-    if command == "/quiz":
-        return (quiz or ConsoleQuiz()).ask(searcher)
+    if command in ("/random", "/today", "/quiz"):
+        # "/quiz round:5" is Discord's; here the words after these are said to be ignored, not dropped silently
+        ignored = f"({command} takes nothing after it here: “{_UNPRINTABLE.sub('?', argument[:40])}” ignored.)\n\n" \
+            if argument else ""
+        return ignored + _no_argument_command(searcher, command, today, quiz)
     if command == "/review":
         if review is None:
             return "/review is unavailable here: it needs the console's state database (glossary-bot run)."
@@ -150,6 +146,17 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
     # Echoed without control characters: they could restyle or clear the terminal.
     shown = _UNPRINTABLE.sub("?", command[:40])
     return f"Unknown command {shown}. Type /help for the list of commands."
+
+
+def _no_argument_command(searcher: Searcher, command: str, today: dt.date | None, quiz: ConsoleQuiz | None) -> str:
+    if command == "/random":
+        entry = random.choice(list(searcher.index.entries.values()))
+        return _entry_with_related(searcher, entry)
+    if command == "/today":
+        day = today or dt.date.today()
+        entry = searcher.index.entries[term_of_the_day(searcher.index.entries, day)]
+        return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
+    return (quiz or ConsoleQuiz()).ask(searcher)
 
 
 # -- the loop -------------------------------------------------------------------------

@@ -329,6 +329,13 @@ def test_a_question_typed_during_a_quiz_is_no_answer(searcher):
     assert reply.startswith("(Quiz question left unanswered.") and quiz.pending is None
 
 
+def test_words_after_a_command_that_takes_none_are_said_to_be_ignored(searcher):
+    quiz = ConsoleQuiz(random.Random(5))
+    reply = handle_line(searcher, "/quiz round:5", quiz=quiz)
+    assert reply.startswith("(/quiz takes nothing after it here: “round:5” ignored.)") and quiz.pending is not None
+    assert handle_line(searcher, "/today", today=dt.date(2026, 12, 6)).startswith("Term of the day (2026-12-06)")
+
+
 @pytest.mark.parametrize("word", ["good", "Easy", "again!"])
 def test_a_rating_word_with_nothing_to_rate_says_so(searcher, word):
     assert handle_line(searcher, word).startswith("Nothing is waiting for an answer.")
