@@ -522,7 +522,7 @@ def _insert(db: sqlite_utils.Database, table: str, rows: list[dict], verb: str =
 
 # How a definition's mentions become links: "as-written" takes a name its capitals make (ADD,
 # ZeRO) only as written (`_mentioned_as_written`).
-LINK_SCHEME = "as-written"
+LINK_SCHEME = "as-written-or-called"
 
 
 def _mentioned_as_written(names: list[str], definition: str) -> bool:
@@ -531,7 +531,9 @@ def _mentioned_as_written(names: list[str], definition: str) -> bool:
     cased = [name for name in names if " " not in name and coined(name) and any(ch.isupper() for ch in name)]
     if len(cased) < len(names):
         return True
-    return any(re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}s?(?![A-Za-z0-9])", definition) for name in cased)
+    # … or as code calls it, in any case: ".cuda()" is CUDA's
+    return any(re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}s?(?![A-Za-z0-9])", definition)
+               or re.search(rf"\.{re.escape(name)}\(", definition, re.IGNORECASE) for name in cased)
 
 
 def _links(entries: list[Entry], alias_rows: list[dict]) -> list[dict]:
