@@ -394,15 +394,19 @@ def _terminal_session(script: str, writes: list[tuple[float, bytes]]) -> str:
     return output.decode(errors="replace")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals as on Linux")
-def test_a_pasted_traceback_is_one_message_at_a_terminal():
+def _messages_at_a_terminal(writes: list[tuple[float, bytes]]) -> list[str]:
+    """The messages the console's reader makes of `writes` (pause, bytes) typed at a terminal."""
     script = ("import sys\nfrom bot.console import _read_lines\n"
               "for message in _read_lines(sys.stdin, sys.stdout, True):\n"
               "    print('MESSAGE', repr(message), flush=True)\n")
+    return re.findall(r"MESSAGE '(.*)'", _terminal_session(script, writes))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals as on Linux")
+def test_a_pasted_traceback_is_one_message_at_a_terminal():
     paste = b"Traceback (most recent call last):\n  File \"train.py\", line 88\nRuntimeError: CUDA out of memory\n"
     # Typed lines come seconds apart; a paste arrives in one go.
-    output = _terminal_session(script, [(3.0, paste), (1.0, b"what is lora\n"), (1.0, b"\x04")])
-    messages = re.findall(r"MESSAGE '(.*)'", output)
+    messages = _messages_at_a_terminal([(3.0, paste), (1.0, b"what is lora\n"), (1.0, b"\x04")])
     assert messages == [
         "Traceback (most recent call last):\\n  File \"train.py\", line 88\\nRuntimeError: CUDA out of memory",
         "what is lora",
@@ -411,12 +415,9 @@ def test_a_pasted_traceback_is_one_message_at_a_terminal():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminals as on Linux")
 def test_pasted_commands_are_one_message_each_at_a_terminal():
-    script = ("import sys\nfrom bot.console import _read_lines\n"
-              "for message in _read_lines(sys.stdin, sys.stdout, True):\n"
-              "    print('MESSAGE', repr(message), flush=True)\n")
     paste = b"/review add lora\n/review add attention\n/quiz\n2\n"
-    output = _terminal_session(script, [(3.0, paste), (1.0, b"\x04")])
-    assert re.findall(r"MESSAGE '(.*)'", output) == ["/review add lora", "/review add attention", "/quiz", "2"]
+    messages = _messages_at_a_terminal([(3.0, paste), (1.0, b"\x04")])
+    assert messages == ["/review add lora", "/review add attention", "/quiz", "2"]
 
 
 def test_through_a_pipe_every_line_is_its_own_question(glossary):
