@@ -237,12 +237,16 @@ def suggestions_view(entries: list[StoredEntry]) -> discord.ui.View:
     return view
 
 
+def _escaped(text: str) -> str:
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
 def not_found_text(query: str, result: SearchResult) -> str:
     shown = escape_user_text(query, 200)
     if not shown:  # only spaces, control characters or nothing at all
         return EMPTY_QUERY_TEXT
     if result.note:  # nothing to look up in it, for one ("ok but why?")
-        return clip(result.note, CONTENT_MAX)
+        return clip(_escaped(result.note), CONTENT_MAX)
     hints = ", ".join(clip(h.entry.term, 80) for h in result.hints)
     text = f"The glossary doesn't cover “{shown}”."
     if hints:
@@ -257,7 +261,8 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
     a search's `note` comes first (a question in another language: the bot reads English)."""
     shown = escape_user_text(query, 200)
     if note:  # the note says what the reply is about; "may not cover" still says how far the offers are
-        text = f"{note}\n" + ("The glossary may not cover it. Closest entries:" if far else "Did you mean:")
+        # (it may quote the user: "The glossary has no entry for “NF4”.")
+        text = f"{_escaped(note)}\n" + ("The glossary may not cover it. Closest entries:" if far else "Did you mean:")
     elif far:
         text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
                 else "The glossary may not cover that. Closest entries:")

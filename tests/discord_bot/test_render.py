@@ -238,3 +238,9 @@ def test_five_entries_side_by_side_fit_discord():
     assert len(embed.fields) == 6 and len(embed) <= render.EMBED_TOTAL_MAX
     view = render.side_by_side_view(entries, [])
     assert len(view.children) == 5 and {b.row for b in view.children} == {0}
+
+
+def test_a_note_quoting_the_user_is_escaped_in_a_did_you_mean():
+    # "The glossary has no entry for …" quotes a name as typed; a suggestion's note was sent raw
+    text = render.suggest_text("q", note="The glossary has no entry for “**X1** @everyone”.")
+    assert "**X1**" not in text and "@everyone" not in text
