@@ -36,7 +36,7 @@ from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, 
                       SUGGESTIONS, Hit, Related, SearchResult)
 from .senses import Senses
 from .store import GlossaryIndex, StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key, stem, tokens
+from .terms import STOPWORDS, TermSpotter, content_words, lookup_key, stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,11 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "EXACT", "ALIAS", "FUZZY", "MENTION
 
 
 # A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …",
-# "compare adam and sgd", "diff between bf16 and fp16".
-_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|better than|same as)\b"
+# "compare adam and sgd", "diff between bf16 and fp16", "is ddim faster than ddpm", "lora instead of full
+# fine-tuning", "why dpo over ppo" (over only after a choosing word: "softmax over logits" compares nothing).
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|same as"
+                     r"|\w+er than|worse than|(?:more|less) \w+ than|instead of|rather than|in place of)\b"
+                     r"|\b(?:why|prefer|preferred|choose|chose|pick|use|using)\b.*\bover\b"
                      r"|^(?:compare|diff)\b"
                      r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
 
@@ -98,6 +101,38 @@ def asks_about_nothing(query: str) -> bool:
 def clean_query(text: str) -> str:
     """The query as searched: Discord decoration and chatter off, one line, bounded."""
     return discord_query(text or "")
+
+
+def _run_together_at(words: list[str], names: tuple[str, ...]) -> int | None:
+    """Where two words of a question make one of `names` run together ("flash attention" for
+    FlashAttention), or None."""
+    keys = {lookup_key(name).replace(" ", "") for name in names}
+    return next((i for i in range(len(words) - 1) if words[i] + words[i + 1] in keys), None)
+
+
+_CHUNK = re.compile(r"[\w\-.]+")
+
+
+def _words_of(chunk: str) -> list[str]:
+    """A hyphenated word's words ("self-attention"), but a flag (`--scheduling-policy`) or a name with
+    numbers or many parts (`animatediff-motion-adapter-v1-5-2`) as one piece."""
+    word = chunk.strip(".-")
+    if chunk.startswith("-") or word.count("-") > 2 or any(map(str.isdigit, word)):
+        return [word]
+    return word.split("-")
+
+
+def _standing_alone(query: str) -> set[str]:
+    """The lookup keys of the question's words and runs of words that stand alone, not as a piece of
+    an identifier, a flag or a path ("tensor" is no word of `tensor_list`, nor "policy" of
+    `--scheduling-policy`), each also run together ("pagedattention")."""
+    chunks = [lookup_key(piece) for chunk in _CHUNK.findall(query) for piece in _words_of(chunk)]
+    keys: set[str] = set()
+    for i in range(len(chunks)):
+        for j in range(i + 1, min(i + TermSpotter.MAX_WORDS, len(chunks)) + 1):
+            key = " ".join(chunks[i:j])
+            keys.update((key, key.replace(" ", "")))
+    return keys
 
 
 class Searcher(NameLookups, ListLookups):
@@ -290,15 +325,30 @@ class Searcher(NameLookups, ListLookups):
         if len(hits) < 2:
             return ()
         words = lookup_key(query).split()
+        mentions = list(self.features.spotter.spot(query))
+        spotted = {entry_id for m in mentions for entry_id in self.index.by_key.get(m.key, ())}
         first: dict[int, int] = {}
         typed: dict[int, str] = {}
-        for mention in self.features.spotter.spot(query):
-            for entry_id in self.index.by_key.get(mention.key, ()):
-                first.setdefault(entry_id, mention.start)
-                typed.setdefault(entry_id, mention.key)
+        inside: set[int] = set()  # the second word of a name run together, which names no side of its own
+        for hit in hits:  # "flash attention" for FlashAttention: a name run together, typed as two words
+            if hit.entry.id not in spotted:
+                at = _run_together_at(words, (hit.entry.term, *hit.entry.aliases))
+                if at is not None:
+                    first[hit.entry.id], typed[hit.entry.id] = at, "".join(words[at:at + 2])
+                    inside.add(at + 1)
+        alone = _standing_alone(query)
+        for mention in mentions:
+            # "paged attention" names no Attention, nor does `tensor_list` name Tensor
+            if mention.start not in inside and mention.key in alone:
+                for entry_id in self.index.by_key.get(mention.key, ()):
+                    first.setdefault(entry_id, mention.start)
+                    typed.setdefault(entry_id, mention.key)
         # "ppo vs dpo for alignment": a name after "for", "in" … sets the scene and is no side.
         sides = [h for h in hits if first.get(h.entry.id, 0) == 0 or words[first[h.entry.id] - 1] not in _SCENE_WORDS]
-        if len(sides) < 2:
+        sides = [h for h in sides if h.entry.id in first or h.entry.id not in spotted]
+        # "is writing kernels in Triton easier than raw CUDA": the first entry set the scene's way
+        # is what is asked about, and the rest no comparison of it.
+        if len(sides) < 2 or sides[0] is not hits[0]:
             return ()
         sides.sort(key=lambda h: first.get(h.entry.id, len(query)))
         # "prm vs orm, which one grades each step": each side in the sense nearer the others (the
@@ -306,14 +356,18 @@ class Searcher(NameLookups, ListLookups):
         read, _typed = self._in_the_lists_sense({h.entry.id: typed.get(h.entry.id, "") for h in sides})
         return tuple(h if h.entry.id == i else Hit(self.index.entries[i], MENTION, h.score) for h, i in zip(sides, read))
 
-    @staticmethod
-    def _compared(query: str, found: Candidates, order: np.ndarray) -> list[int]:
+    def _compared(self, query: str, found: Candidates, order: np.ndarray) -> list[int]:
         """Candidates (rows, best first) that a comparing question ("bf16 vs fp16", "is LoRA or QLoRA
         better") names besides its best entry: shown beside the answer however far behind they score,
-        since the question is about them too (at most CLOSE_MAX)."""
+        since the question is about them too (at most CLOSE_MAX). A name typed only as a piece of an
+        identifier ("`dist.all_gather(tensor_list)` vs all_reduce") is no side of the comparison."""
         if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
             return []
-        named = [i for i in order if int(found.positions[i]) in found.named and i != order[0]]
+        alone, spotted, pieces = _standing_alone(query), set(), set()
+        for mention in self.features.spotter.spot(query):
+            for entry_id in self.index.by_key.get(mention.key, ()):
+                (spotted if mention.key in alone else pieces).add(self._position[entry_id])
+        named = [i for i in order if int(found.positions[i]) in found.named - (pieces - spotted) and i != order[0]]
         return named[:CLOSE_MAX]
 
     # -- related terms ----------------------------------------------------------------

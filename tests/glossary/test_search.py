@@ -446,10 +446,35 @@ def test_two_names_the_first_of_which_is_no_such_kind_are_left_to_the_ranker(sea
 
 
 @pytest.mark.parametrize("question", ["what is lora", "what is rank in lora", "is a tomato a fruit or a vegetable",
-                                      "why does lora train faster than full fine-tuning",
+                                      "why does lora train so fast", "softmax over logits",
                                       "what is a token embedding layer"])  # its names run together: no list
 def test_a_question_about_one_entry_or_none_sets_nothing_side_by_side(searcher, question):
     assert searcher.search(question).asked == ()
+
+
+@pytest.mark.parametrize("question, sides", [
+    ("why is ddim faster than ddpm?", ["DDIM", "DDPM"]),
+    ("why use rag instead of fine-tuning", ["RAG", "Fine-tuning"]),
+    ("why dpo over ppo", ["DPO", "PPO"]),
+    ("why is flash attention faster than standard attention", ["FlashAttention", "Attention"]),
+])
+def test_a_comparative_sets_its_two_entries_side_by_side_in_the_questions_order(searcher, question, sides):
+    assert [h.entry.term for h in searcher.search(question).asked] == sides
+
+
+@pytest.mark.parametrize("question, not_a_side", [
+    ("dist.all_gather(tensor_list, t) vs all_reduce", "Tensor"),
+    ("vllm --scheduling-policy priority vs fcfs", "Policy"),
+    ("sentence_transformers CrossEncoder vs a bi-encoder", "Transformer"),
+])
+def test_a_name_typed_only_inside_an_identifier_or_flag_is_no_side_of_a_comparison(searcher, question, not_a_side):
+    assert not_a_side not in [h.entry.term for h in searcher.search(question).asked]
+
+
+def test_the_entry_asked_about_is_not_dropped_for_the_scene_it_is_set_in(searcher):
+    # Triton comes after "in", which sets a scene; it is still what the question is about, so the
+    # kernels and CUDA are no comparison of their own.
+    assert searcher.search("is writing kernels in Triton easier than raw CUDA?").asked == ()
 
 
 def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(searcher):
