@@ -175,7 +175,10 @@ class ListLookups:
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
                 items = [_ARTICLE.sub("", item.strip(" .?!:-—–")) for item in _LIST_SEPARATOR.split(subject)]
-                found = [(item, self._list_item(item, in_list=len(items) > 1)) for item in items if item]
+                # "static vs dynamic quantization": a word before the last item may share its head
+                last = lookup_key(items[-1]).split() if len(items) > 1 else []
+                head = last[-1] if len(last) >= 2 else None
+                found = [(item, self._list_item(item, in_list=len(items) > 1, head=head)) for item in items if item]
                 if any(ids is None for _item, ids in found):
                     whole = False
                     continue  # "… and how do I use it": a question of its own, no name in a list
@@ -222,12 +225,15 @@ class ListLookups:
                 return True
         return False
 
-    def _list_item(self, item: str, in_list: bool) -> list[int] | None:
+    def _list_item(self, item: str, in_list: bool, head: str | None = None) -> list[int] | None:
         """The entries one item of a list names ("ddp fsdp" beside "and zero": both), [] for a short
         name the glossary lacks ("kto"), None for what is no name at all ("how do i use it", "or
         something else"). Two names alone are one thing ("int8 calibration"), three a list."""
         if len(item.split()) > LIST_ITEM_WORDS:
             return None
+        shared = self.names.exactly(f"{item} {head}") if head and in_list and len(item.split()) == 1 else []
+        if len(shared) == 1:
+            return shared  # "tensor vs pipeline parallelism": Tensor parallelism, not Tensor
         ids = self.names.exactly(item)
         if ids:
             # A name with another sense is no item of a list alone ("what is rank"); beside other names
@@ -246,7 +252,8 @@ class ListLookups:
         if in_list and len(words) == 1:
             # "gan vs vae vs diffusion", "greedy vs sampling": beside other names, a word is the name
             # it heads when the glossary has one such name only ("Diffusion model", "Greedy decoding")
-            headed = {i for head in _LIST_HEADS for i in self.names.exactly(f"{words[0]} {head}")}
+            heads = (*_LIST_HEADS, head) if head else _LIST_HEADS
+            headed = {i for h in heads for i in self.names.exactly(f"{words[0]} {h}")}
             if len(headed) == 1:
                 return sorted(headed)
         return []  # unless a spelling match would answer it (checked once the list is found)

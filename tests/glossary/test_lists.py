@@ -64,6 +64,9 @@ def test_a_less_telling_name_listed_beside_names_the_glossary_lacks_is_offered_f
     ("gan vs vae vs diffusion", ["GANs (Generative Adversarial Networks)", "VAE", "Diffusion model"], None),
     ("greedy vs sampling", ["Greedy decoding", "Sampling"], None),
     ("euler vs heun", ["Euler method", "Heun's method"], None),
+    # a word before the last item shares its head: "static quantization", "tensor parallelism"
+    ("static vs dynamic quantization", ["Static quantization (PTQ)", "Dynamic quantization"], None),
+    ("tensor or context parallelism", ["Tensor parallelism (TP)", "Context parallelism"], None),
     ("ddpm, ddim, dpm-solver — which is fastest", ["DDPM", "DDIM", "DPM-Solver"], None),  # closed by a dash
     ("what are sam, dino and clip?", ["DINOv2", "CLIP"], "sam"),
     # PRM is the glossary's robot planner; beside ORM it is the process reward model
