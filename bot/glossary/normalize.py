@@ -163,6 +163,8 @@ _FRAMING = re.compile(
     r"(?:explain|define|tell me)(?: to me)?(?: what)?"
     r"|(?:what|wht|waht|whta|wat|wut)(?:'s|’s| is| are| was| does| do)|whats|wats|wtf is|define|definition of"
     r"|meaning of|explain|explian|expalin|explan|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
+    # "what's the intuition behind attention": the last framing wins, so the subject is attention
+    r"|intuition (?:behind|of|for)|idea behind|gist of"
     # "how does LoRA work", "how the KV cache works": asked about as plainly as "what is LoRA"
     r"|(?:how|hw) (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
     r"|(?:how|hw)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"

@@ -115,6 +115,8 @@ def test_chatter_inside_a_question_stays():
     ("what is LoRA...and why does it work", "LoRA"),
     ("what is a VAE.what about the KL term?", "VAE"),  # a new question after a full stop, no space
     ("what is nn.Module.thanks", "nn.Module"),
+    ("what's the intuition behind attention in simple words", "attention"),  # the last framing wins
+    ("intuition behind the kv cache", "kv cache"),
 ])
 def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
