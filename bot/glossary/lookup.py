@@ -41,6 +41,8 @@ SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # "lora for sdxl fine-tuning": a name placed without "what is", in a query no longer than this.
 PLACED_MAX_WORDS = 8
 _PLACING = frozenset({"in", "for", "when"})
+# "who was pinocchio", "who is triton": the glossary defines things, not people.
+_WHO = re.compile(r"^who\s+(?:is|was|are|were)\s+(?:an?\s+|the\s+)?(.+?)[\s?!.]*$", re.IGNORECASE)
 _CLAUSE = frozenset({"and", "or", "but", "if"})  # … starts a clause of its own after a name, no place
 # Autocomplete: how close by spelling (0–100) a name must be to fill the list, and beside names the
 # text starts (for "kv": KV cache, not Distillation at 50).
@@ -255,10 +257,19 @@ class NameLookups:
                                                      result.hits[0].entry.definition))
         return result
 
+    def _asked_who(self, query: str, result: SearchResult) -> SearchResult:
+        """"who is triton", "who was pinocchio": an answer by the name asked about is offered instead,
+        and said to be perhaps not covered: the glossary's entries are things, not people."""
+        who = _WHO.match(query)
+        if result.band != ANSWER or not who or result.best.entry.id not in self.names.exactly(who.group(1)):
+            return result
+        return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
+
     def _answer_placed(self, query: str, result: SearchResult) -> SearchResult:
         """A framed name whose rest holds a word the glossary never uses ("what is a warp in star
         trek") is left to the ranker; when the ranker answers with that very name, the rest must
         still read as some entry's field, as it must for a name looked up ("_in_context")."""
+        result = self._asked_who(query, result)
         text = place_moved_last(query) or query  # "in QLoRA what is NF4"
         whole, cut = framed_subject(text, whole_sentence=True), framed_subject(text)
         if not cut or not whole or whole == cut or self.embedder is None:

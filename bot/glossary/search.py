@@ -180,7 +180,7 @@ class Searcher(NameLookups, ListLookups):
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
         found = (self._lookup(plain) if plain != query else None) or self._place_first(query) or self._lookup(query)
         if found:
-            return self._in_context(found) if found.rest and self.embedder is not None else found.result
+            return self._in_context(found) if found.rest and self.embedder is not None else self._asked_who(query, found.result)
         placed = self._placed_name(query) if self.embedder is not None else None
         if placed:
             # "lora for sdxl fine-tuning" read as "what is …"; when its place is unclear ("q-former in

@@ -591,3 +591,9 @@ def test_a_framed_name_the_ranker_answers_is_still_placed_by_the_words_after_it(
     # "trek" is no word of the glossary's, so the ranker weighs the whole question, and it answered Warp.
     assert searcher.search("what is a warp in star trek").band == SUGGEST
     assert searcher.search("what is a warp in cuda").band == ANSWER
+
+
+@pytest.mark.parametrize("question, entry", [("who was pinocchio", "Pinocchio"), ("who is triton", "Triton")])
+def test_who_is_a_name_is_offered_not_answered_since_the_glossary_defines_no_people(searcher, question, entry):
+    result = searcher.search(question)
+    assert result.band == SUGGEST and result.best.entry.term == entry and result.far
