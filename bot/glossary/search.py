@@ -36,7 +36,7 @@ from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, 
                       SUGGESTIONS, Hit, Related, SearchResult)
 from .senses import Senses
 from .store import GlossaryIndex, StoredEntry
-from .terms import STOPWORDS, TermSpotter, content_words, lookup_key, stem, tokens
+from .terms import STOPWORDS, content_words, lookup_key, standing_alone, stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -108,31 +108,6 @@ def _run_together_at(words: list[str], names: tuple[str, ...]) -> int | None:
     FlashAttention), or None."""
     keys = {lookup_key(name).replace(" ", "") for name in names}
     return next((i for i in range(len(words) - 1) if words[i] + words[i + 1] in keys), None)
-
-
-_CHUNK = re.compile(r"[\w\-.]+")
-
-
-def _words_of(chunk: str) -> list[str]:
-    """A hyphenated word's words ("self-attention"), but a flag (`--scheduling-policy`) or a name with
-    numbers or many parts (`animatediff-motion-adapter-v1-5-2`) as one piece."""
-    word = chunk.strip(".-")
-    if chunk.startswith("-") or word.count("-") > 2 or any(map(str.isdigit, word)):
-        return [word]
-    return word.split("-")
-
-
-def _standing_alone(query: str) -> set[str]:
-    """The lookup keys of the question's words and runs of words that stand alone, not as a piece of
-    an identifier, a flag or a path ("tensor" is no word of `tensor_list`, nor "policy" of
-    `--scheduling-policy`), each also run together ("pagedattention")."""
-    chunks = [lookup_key(piece) for chunk in _CHUNK.findall(query) for piece in _words_of(chunk)]
-    keys: set[str] = set()
-    for i in range(len(chunks)):
-        for j in range(i + 1, min(i + TermSpotter.MAX_WORDS, len(chunks)) + 1):
-            key = " ".join(chunks[i:j])
-            keys.update((key, key.replace(" ", "")))
-    return keys
 
 
 class Searcher(NameLookups, ListLookups):
@@ -336,7 +311,7 @@ class Searcher(NameLookups, ListLookups):
                 if at is not None:
                     first[hit.entry.id], typed[hit.entry.id] = at, "".join(words[at:at + 2])
                     inside.add(at + 1)
-        alone = _standing_alone(query)
+        alone = standing_alone(query)
         for mention in mentions:
             # "paged attention" names no Attention, nor does `tensor_list` name Tensor
             if mention.start not in inside and mention.key in alone:
@@ -363,7 +338,7 @@ class Searcher(NameLookups, ListLookups):
         identifier ("`dist.all_gather(tensor_list)` vs all_reduce") is no side of the comparison."""
         if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
             return []
-        alone, spotted, pieces = _standing_alone(query), set(), set()
+        alone, spotted, pieces = standing_alone(query), set(), set()
         for mention in self.features.spotter.spot(query):
             for entry_id in self.index.by_key.get(mention.key, ()):
                 (spotted if mention.key in alone else pieces).add(self._position[entry_id])

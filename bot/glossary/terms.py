@@ -317,6 +317,31 @@ class TermSpotter:
         return None
 
 
+_CHUNK = re.compile(r"[\w\-.]+")
+
+
+def _words_of(chunk: str) -> list[str]:
+    """A hyphenated word's words ("self-attention"), but a flag (`--scheduling-policy`) or a name with
+    numbers or many parts (`animatediff-motion-adapter-v1-5-2`) as one piece."""
+    word = chunk.strip(".-")
+    if chunk.startswith("-") or word.count("-") > 2 or any(map(str.isdigit, word)):
+        return [word]
+    return word.split("-")
+
+
+def standing_alone(query: str) -> set[str]:
+    """The lookup keys of the question's words and runs of words that stand alone, not as a piece of
+    an identifier, a flag or a path ("tensor" is no word of `tensor_list`, nor "policy" of
+    `--scheduling-policy`), each also run together ("pagedattention")."""
+    chunks = [lookup_key(piece) for chunk in _CHUNK.findall(query) for piece in _words_of(chunk)]
+    keys: set[str] = set()
+    for i in range(len(chunks)):
+        for j in range(i + 1, min(i + TermSpotter.MAX_WORDS, len(chunks)) + 1):
+            key = " ".join(chunks[i:j])
+            keys.update((key, key.replace(" ", "")))
+    return keys
+
+
 def see_targets(definition: str) -> list[str]:
     """What follows each "see" / "see also" in a definition (up to the end of its clause)."""
     return [match.group(1).strip() for match in _SEE_REFERENCE.finditer(definition)]
