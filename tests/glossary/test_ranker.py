@@ -12,8 +12,8 @@ import pytest
 
 from bot.glossary.errors import IndexError_
 from bot.glossary.features import FEATURES
-from bot.glossary.ranker import (CALIBRATION_FEATURES, FORMAT, RANKER_DIR, REAL_ANSWER_SHARE_MIN, REAL_SHARE_MIN, Ranker,
-                                 Trees, ranker_for)
+from bot.glossary.ranker import (CALIBRATION_FEATURES, CODE_SHARE, FORMAT, RANKER_DIR, REAL_ANSWER_SHARE_MIN, REAL_SHARE_MIN,
+                                 Ranker, Trees, ranker_for)
 from bot.glossary.style import DIM as STYLE_DIM, SHAPES as STYLE_SHAPES, Style
 
 
@@ -186,6 +186,24 @@ def test_the_default_rankers_style_tells_a_pasted_issue_from_a_written_question(
     assert ranker.vocabulary_for(ranker.real_share(issue)) and not ranker.vocabulary_for(ranker.real_share(written))
     assert ranker.answer_at_for(ranker.real_share(issue)) == ranker.answer_at_real
     assert ranker.answer_at_for(ranker.real_share(written)) == ranker.answer_at
+
+
+@pytest.mark.parametrize("question", ["HeunDiscreteScheduler is 2x slower per step, why",
+                                      "num_key_value_heads=8 but num_attention_heads=32",
+                                      "llama.cpp --ctx-size what does it do", "torch.compile(mode='max-autotune') vs default"])
+def test_a_short_question_that_types_code_reads_at_least_half_real(question):
+    ranker, _ = ranker_for("some/other-model")
+    assert ranker.style.real_share(question) < CODE_SHARE <= ranker.real_share(question)
+
+
+@pytest.mark.parametrize("question", [
+    "what is the difference between heun's method and euler's method for diffusion sampling",
+    # code inside a longer story keeps the style's own share
+    "I set pin_memory=True in my DataLoader but host-to-device transfers still stall my training loop, what else",
+])
+def test_a_question_without_code_or_a_long_one_keeps_the_styles_share(question):
+    ranker, _ = ranker_for("some/other-model")
+    assert ranker.real_share(question) == ranker.style.real_share(question)
 
 
 def test_a_question_that_reads_a_little_real_gets_the_real_trees_but_the_general_threshold():
