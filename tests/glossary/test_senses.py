@@ -149,8 +149,15 @@ def test_a_question_placed_in_the_other_sense_is_answered_by_its_entry(searcher)
     assert [h.entry.term for h in result.others] == ["Kernel", "CNN"]
 
 
+def test_a_stride_in_a_conv_layer_is_the_filters_step_not_a_tensors_memory_layout(searcher):
+    result = searcher.search("what does stride mean in a conv layer")
+    assert result.best.entry.term == "Convolution Layers" and "“stride” read here as" in result.note
+    assert "Stride" in [h.entry.term for h in result.others]
+
+
 @pytest.mark.parametrize("question, term, beside", [("what is a kernel in CUDA", "Kernel", ["CUDA"]),
-                                                    ("what is a token in a ViT?", "Token (visual/audio)", ["ViT"])])
+                                                    ("what is a token in a ViT?", "Token (visual/audio)", ["ViT"]),
+                                                    ("what is stride in pytorch tensors", "Stride", ["Tensor"])])
 def test_a_name_asked_about_in_the_glossarys_own_sense_gets_no_note(searcher, question, term, beside):
     result = searcher.search(question)
     assert result.band == ANSWER and result.best.entry.term == term
