@@ -43,7 +43,10 @@ PLACED_MAX_WORDS = 8
 _PLACING = frozenset({"in", "for", "when"})
 # "who was pinocchio", "who is triton": the glossary defines things, not people.
 _WHO = re.compile(r"^who\s+(?:is|was|are|were)\s+(?:an?\s+|the\s+)?(.+?)[\s?!.]*$", re.IGNORECASE)
-_CLAUSE = frozenset({"and", "or", "but", "if"})  # … starts a clause of its own after a name, no place
+_CLAUSE = frozenset({"and", "or", "but", "if"})
+_NO_PLACE = re.compile(r"(?:in|for)\s+(?:practice|general|short|theory|particular|fact|reality|real life|a nutshell"
+                       r"|detail|depth|this case|simple terms|simple words|plain english)\b", re.IGNORECASE)
+_ASKING_VERB = re.compile(r"^(?:mean|means|do|does|stand for|stands for|refer to|refers to)\b\s*", re.IGNORECASE)  # … starts a clause of its own after a name, no place
 # Autocomplete: how close by spelling (0–100) a name must be to fill the list, and beside names the
 # text starts (for "kv": KV cache, not Distillation at 50).
 COMPLETE_SPELLING, COMPLETE_BESIDE_PREFIX = 55.0, 70.0
@@ -112,7 +115,9 @@ class NameLookups:
             # the glossary's sense of the name may not be the one meant there.
             qualified = candidate == cut and bool(whole) and whole != cut
             also = sorted(self.names.in_text(whole[len(cut):]) - set(ids)) if qualified else []
-            rest = whole[len(cut):].strip() if qualified else ""
+            # "what does the jacobian mean in robotics": the place is "in robotics", not "mean in robotics"
+            rest = _ASKING_VERB.sub("", whole[len(cut):].strip()) if qualified else ""
+            rest = "" if _NO_PLACE.match(rest) else rest  # "… mean in practice" places it nowhere
             if rest and rest.split()[0].lower() in _CLAUSE:
                 rest = ""  # "what is gradient checkpointing and would it help": a clause of its own, no place
             rest_names = bool(also)

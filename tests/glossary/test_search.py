@@ -250,7 +250,8 @@ def test_a_name_asked_about_in_another_field_is_not_answered_as_the_glossarys(se
 def test_a_name_placed_in_a_field_the_glossary_knows_no_word_of_is_offered_not_answered(searcher):
     # Every word of "in baking" is the glossary's (its analogies), so the name was once answered outright.
     for question, term in (("what is a batch in baking", "Batch"), ("what's momentum in physics class", "Momentum"),
-                           ("what does alignment mean for car wheels", "Alignment (multimodal)")):
+                           ("what does alignment mean for car wheels", "Alignment (multimodal)"),
+                           ("what does momentum mean in physics", "Momentum")):
         result = searcher.search(question)
         assert result.band == SUGGEST and result.best.entry.term == term, question
 
@@ -263,7 +264,10 @@ def test_a_framed_name_leads_an_unsure_reply(searcher):
 
 def test_a_name_placed_in_the_glossarys_field_is_still_answered(searcher):
     for question, term in (("what does nccl do in multi-gpu training", "NCCL"), ("what is the mantissa in fp16",
-                           "Mantissa"), ("what's a value function in reinforcement learning", "Value function")):
+                           "Mantissa"), ("what's a value function in reinforcement learning", "Value function"),
+                           # the place is "in robotics", not "mean in robotics"; "in practice" is no place
+                           ("what does the jacobian mean in robotics", "Jacobian"),
+                           ("what does single instruction multiple threads mean in practice", "SIMT")):
         result = searcher.search(question)
         assert result.band == ANSWER and result.best.entry.term == term, question
 
