@@ -62,7 +62,13 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
                      r"|\w+er than|worse than|(?:more|less) \w+ than|instead of|rather than|in place of)\b"
                      r"|\b(?:why|prefer|preferred|choose|chose|pick|use|using)\b.*\bover\b"
                      r"|^(?:compare|diff)\b"
-                     r"|\w\s*[/<>]\s*\w", re.IGNORECASE)
+                     r"|\w\s*/\s*\w", re.IGNORECASE)
+# … of which these stand between the sides ("lora vs qlora", "ddim faster than ddpm"), so a name on
+# each side of one is needed: "probability tensor contains either inf, nan or element < 0" and
+# "why is DDIM faster than the default" compare no two entries.
+_BETWEEN_WORDS = frozenset({"vs", "versus", "or", "than", "instead", "rather", "place", "over"})
+_SIDES_AROUND = re.compile(r"\b(?:compared? (?:to|with)|differen(?:ces?|t)|differ|same as)\b|^(?:compare|diff)\b"
+                           r"|\w\s*/\s*\w", re.IGNORECASE)
 
 
 # Words that ask for more without saying about what ("ok but why", "give me an example", "tell me
@@ -339,9 +345,15 @@ class Searcher(NameLookups, ListLookups):
         if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
             return []
         alone, spotted, pieces = standing_alone(query), set(), set()
+        starts: list[int] = []  # where the names standing alone start, in lookup_key's words
         for mention in self.features.spotter.spot(query):
+            starts += [mention.start] if mention.key in alone else []
             for entry_id in self.index.by_key.get(mention.key, ()):
                 (spotted if mention.key in alone else pieces).add(self._position[entry_id])
+        if not _SIDES_AROUND.search(query):
+            between = [i for i, word in enumerate(lookup_key(query).split()) if word in _BETWEEN_WORDS]
+            if not any(min(starts, default=at) < at < max(starts, default=at) for at in between):
+                return []
         named = [i for i in order if int(found.positions[i]) in found.named - (pieces - spotted) and i != order[0]]
         return named[:CLOSE_MAX]
 

@@ -475,6 +475,14 @@ def test_a_name_typed_only_inside_an_identifier_or_flag_is_no_side_of_a_comparis
     assert not_a_side not in [h.entry.term for h in searcher.search(question).asked]
 
 
+@pytest.mark.parametrize("question", [
+    "RuntimeError: probability tensor contains either `inf`, `nan` or element < 0",
+    "`scheduler = DDIMScheduler.from_config(pipe.scheduler.config)` why is DDIM faster than the default",
+])
+def test_a_comparing_word_with_no_name_on_one_side_of_it_compares_nothing(searcher, question):
+    assert searcher.search(question).asked == ()
+
+
 def test_the_entry_asked_about_is_not_dropped_for_the_scene_it_is_set_in(searcher):
     # Triton comes after "in", which sets a scene; it is still what the question is about, so the
     # kernels and CUDA are no comparison of their own.
