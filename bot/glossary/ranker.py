@@ -78,9 +78,9 @@ REAL_ANSWER_SHARE_MIN = 0.35
 CODE_SHARE = 0.5
 CODE_SHARE_MAX_WORDS = 12
 # Code as practitioners type it: a flag, a snake_case name, a call of a name three letters or longer,
-# a dotted module path, a class name of three capitalised words.
+# a dotted module path, a class name of three capitalised words and ten letters or more (not MuJoCo).
 _CODE_TYPED = re.compile(r"(?<![\w.-])(?:--[a-z][\w-]*|[A-Za-z]\w*_\w*[A-Za-z0-9]|\w{3,}(?:\.\w+)*\(|\w+\.\w+\.\w+"
-                         r"|[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,})")
+                         r"|(?=\w{10})[A-Z][a-z]+(?:[A-Z][a-z0-9]+){2,})")
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
