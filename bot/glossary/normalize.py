@@ -122,10 +122,11 @@ _CHATTER_WORDS = (
     # "makes sense": "can you tell me how you got it?" asks something)
     r"that (?:helped|helps)(?: a lot| so much)?|nvm|never ?mind|figured it out|(?:that )?fixed it|that worked"
 )
-# … and what opens a message posted under an issue: "+1 same issue here", "anyone here?", "bump" (only at
-# the start: "why the +1?" and "which config do I need to bump?" ask something; first, or "anyone" alone
-# would leave "here")
-_OPENING_ONLY = r"\+1|same (?:issue|problem|error) here|same here|anyone here|bump(?=[\s!.]*$)"
+# … and what opens a message posted under an issue: "+1 same issue here", "anyone here?", "bump", "sanity
+# check:" (only at the start: "why the +1?" and "which config do I need to bump?" ask something, and so
+# does "what is a sanity check"; first, or "anyone" alone would leave "here")
+_OPENING_ONLY = (r"\+1|same (?:issue|problem|error) here|same here|anyone here|bump(?=[\s!.]*$)"
+                 r"|(?:quick |small )?sanity check")  # "quick sanity check pls: perplexity is exp(loss) right?"
 # A chatter word stands alone: "so" is chatter, "SO(3)" and "All-to-all" are not.
 _LEADING_CHATTER = re.compile(rf"^(?:(?:{_OPENING_ONLY}|{_CHATTER_WORDS})(?:[\s,.:;!?~]+|$))+", re.IGNORECASE)
 _TRAILING_CHATTER = re.compile(rf"(?:(?:^|[\s,.:;!~]+)(?:{_CHATTER_WORDS}))+[\s,.:;!?~]*$", re.IGNORECASE)

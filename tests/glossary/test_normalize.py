@@ -70,6 +70,7 @@ def test_what_is_not_decoration_stays(kept):
     ("what is lora? thx in advance", "what is lora?"),
     ("ok so um what is attention", "what is attention"),
     ("pls explain attention", "explain attention"),
+    ("quick sanity check pls: perplexity is just exp(loss) right? 🙏", "perplexity is just exp(loss) right?"),
     ("lol", ""),  # nothing but chatter or punctuation is no question ("Type a term or a question")
     ("thanks!!", ""),
     ("?", ""),
@@ -84,7 +85,8 @@ def test_a_nod_after_an_answer_is_no_question(typed):
     assert discord_query(typed) == ""
 
 
-@pytest.mark.parametrize("asked", ["why the +1?", "which sim config do I need to bump?", "bump mapping"])
+@pytest.mark.parametrize("asked", ["why the +1?", "which sim config do I need to bump?", "bump mapping",
+                                   "what is a sanity check"])
 def test_what_only_opens_an_issue_comment_is_kept_elsewhere(asked):
     assert discord_query(asked) == asked
 
