@@ -43,10 +43,12 @@ PLACED_MAX_WORDS = 8
 _PLACING = frozenset({"in", "for", "when"})
 # "who was pinocchio", "who is triton": the glossary defines things, not people.
 _WHO = re.compile(r"^who\s+(?:is|was|are|were)\s+(?:an?\s+|the\s+)?(.+?)[\s?!.]*$", re.IGNORECASE)
-_CLAUSE = frozenset({"and", "or", "but", "if"})
+_CLAUSE = frozenset({"and", "or", "but", "if"})  # … starts a clause of its own after a name, no place
+# "what does the jacobian mean in robotics": the verb before the place ("mean in robotics"), and
+# words after a name that place it nowhere ("what does SIMT mean in practice")
+_ASKING_VERB = re.compile(r"^(?:mean|means|do|does|stand for|stands for|refer to|refers to)\b\s*", re.IGNORECASE)
 _NO_PLACE = re.compile(r"(?:in|for)\s+(?:practice|general|short|theory|particular|fact|reality|real life|a nutshell"
                        r"|detail|depth|this case|simple terms|simple words|plain english)\b", re.IGNORECASE)
-_ASKING_VERB = re.compile(r"^(?:mean|means|do|does|stand for|stands for|refer to|refers to)\b\s*", re.IGNORECASE)  # … starts a clause of its own after a name, no place
 # Autocomplete: how close by spelling (0–100) a name must be to fill the list, and beside names the
 # text starts (for "kv": KV cache, not Distillation at 50).
 COMPLETE_SPELLING, COMPLETE_BESIDE_PREFIX = 55.0, 70.0

@@ -109,13 +109,6 @@ def clean_query(text: str) -> str:
     return discord_query(text or "")
 
 
-def _run_together_at(words: list[str], names: tuple[str, ...]) -> int | None:
-    """Where two words of a question make one of `names` run together ("flash attention" for
-    FlashAttention), or None."""
-    keys = {lookup_key(name).replace(" ", "") for name in names}
-    return next((i for i in range(len(words) - 1) if words[i] + words[i + 1] in keys), None)
-
-
 class Searcher(NameLookups, ListLookups):
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
                  features: FeatureMaker | None = None, senses: Senses | None = None,
@@ -161,7 +154,9 @@ class Searcher(NameLookups, ListLookups):
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
         found = (self._lookup(plain) if plain != query else None) or self._place_first(query) or self._lookup(query)
         if found:
-            return self._in_context(found) if found.rest and self.embedder is not None else self._asked_who(query, found.result)
+            if found.rest and self.embedder is not None:
+                return self._in_context(found)
+            return self._asked_who(query, found.result)
         placed = self._placed_name(query) if self.embedder is not None else None
         if placed:
             # "lora for sdxl fine-tuning" read as "what is …"; when its place is unclear ("q-former in
@@ -306,27 +301,10 @@ class Searcher(NameLookups, ListLookups):
         if len(hits) < 2:
             return ()
         words = lookup_key(query).split()
-        mentions = list(self.features.spotter.spot(query))
-        spotted = {entry_id for m in mentions for entry_id in self.index.by_key.get(m.key, ())}
-        first: dict[int, int] = {}
-        typed: dict[int, str] = {}
-        inside: set[int] = set()  # the second word of a name run together, which names no side of its own
-        for hit in hits:  # "flash attention" for FlashAttention: a name run together, typed as two words
-            if hit.entry.id not in spotted:
-                at = _run_together_at(words, (hit.entry.term, *hit.entry.aliases))
-                if at is not None:
-                    first[hit.entry.id], typed[hit.entry.id] = at, "".join(words[at:at + 2])
-                    inside.add(at + 1)
-        alone = standing_alone(query)
-        for mention in mentions:
-            # "paged attention" names no Attention, nor does `tensor_list` name Tensor
-            if mention.start not in inside and mention.key in alone:
-                for entry_id in self.index.by_key.get(mention.key, ()):
-                    first.setdefault(entry_id, mention.start)
-                    typed.setdefault(entry_id, mention.key)
+        first, typed, pieces, _starts = self._names_as_sides(query)
         # "ppo vs dpo for alignment": a name after "for", "in" … sets the scene and is no side.
         sides = [h for h in hits if first.get(h.entry.id, 0) == 0 or words[first[h.entry.id] - 1] not in _SCENE_WORDS]
-        sides = [h for h in sides if h.entry.id in first or h.entry.id not in spotted]
+        sides = [h for h in sides if h.entry.id not in pieces]
         # "is writing kernels in Triton easier than raw CUDA": the first entry set the scene's way
         # is what is asked about, and the rest no comparison of it.
         if len(sides) < 2 or sides[0] is not hits[0]:
@@ -344,18 +322,37 @@ class Searcher(NameLookups, ListLookups):
         identifier ("`dist.all_gather(tensor_list)` vs all_reduce") is no side of the comparison."""
         if len(found.named) < 2 or len(query.split()) > 2 * SHORT_QUERY_WORDS or not _VERSUS.search(query):
             return []
-        alone, spotted, pieces = standing_alone(query), set(), set()
-        starts: list[int] = []  # where the names standing alone start, in lookup_key's words
-        for mention in self.features.spotter.spot(query):
-            starts += [mention.start] if mention.key in alone else []
-            for entry_id in self.index.by_key.get(mention.key, ()):
-                (spotted if mention.key in alone else pieces).add(self._position[entry_id])
+        _first, _typed, pieces, starts = self._names_as_sides(query)
         if not _SIDES_AROUND.search(query):
             between = [i for i, word in enumerate(lookup_key(query).split()) if word in _BETWEEN_WORDS]
             if not any(min(starts, default=at) < at < max(starts, default=at) for at in between):
                 return []
-        named = [i for i in order if int(found.positions[i]) in found.named - (pieces - spotted) and i != order[0]]
+        sides = found.named - {self._position[entry_id] for entry_id in pieces}
+        named = [i for i in order if int(found.positions[i]) in sides and i != order[0]]
         return named[:CLOSE_MAX]
+
+    def _names_as_sides(self, query: str) -> tuple[dict[int, int], dict[int, str], set[int], list[int]]:
+        """The names a comparison may set side by side: for each entry the question names, where it is
+        first named (a word of lookup_key's) and its name as typed there; the entries it names only as
+        a piece of an identifier (`tensor_list`) or of a name run together ("paged attention" names no
+        Attention); and where every name standing alone starts."""
+        alone = standing_alone(query)
+        names = self.features.names_in(query)  # spotted, and run together ("flash attention")
+        inside = {i for at, key, _ids in names if key not in self.features.spotter
+                  for i in range(at + 1, at + len(key.split()))}
+        first: dict[int, int] = {}
+        typed: dict[int, str] = {}
+        pieces: set[int] = set()
+        starts: list[int] = []
+        for at, key, ids in names:
+            if at in inside or key not in alone:
+                pieces.update(ids)
+                continue
+            starts.append(at)
+            for entry_id in ids:
+                first.setdefault(entry_id, at)
+                typed.setdefault(entry_id, key)
+        return first, typed, pieces - set(first), starts
 
     # -- related terms ----------------------------------------------------------------
 
