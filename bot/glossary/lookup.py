@@ -15,7 +15,8 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from .normalize import asked_about, discord_query, earlier_framed_subjects, framed_subject, place_moved_last
-from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
+from .names import SHORT_QUERY_WORDS
+from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .lists import no_entry_note
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
@@ -40,6 +41,9 @@ OTHER_SENSE_MARGIN = 0.1
 SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # "lora for sdxl fine-tuning": a name placed without "what is", in a query no longer than this.
 PLACED_MAX_WORDS = 8
+# How telling a name must be for a short question that names it never to be refused outright: "lora"
+# and "perplexity" 0.79, "flashattention" 0.79; "checkpoint" 0.70 ("checkpoint at airport security").
+TELLING_SPECIFICITY = 0.75
 _PLACING = frozenset({"in", "for", "when"})
 # "who was pinocchio", "who is triton": the glossary defines things, not people.
 _WHO = re.compile(r"^who\s+(?:is|was|are|were)\s+(?:an?\s+|the\s+)?(.+?)[\s?!.]*$", re.IGNORECASE)
@@ -290,16 +294,22 @@ class NameLookups:
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))
 
-    def _offer_framed_name(self, query: str, result: SearchResult, placed: int | None = None) -> SearchResult:
+    def _offer_framed_name(self, query: str, result: SearchResult, placed: int | None = None, *,
+                           spelled: bool = False) -> SearchResult:
         """A name the question frames leads an unsure reply and is never refused outright: "what is a
         tokenizer in huggingface" or "what's an agent in langchain" hold a word the glossary never
         uses, so they were not answered as a name, and the ranker may not be sure of them either
         (ReAct before Agent); offered first ("Did you mean"), the name is one click away. So is the
         glossary's sense of "attention in psychology", where the glossary may not cover the rest, and a
-        name a short query places without "what is" (`placed`)."""
+        name a short query places without "what is" (`placed`). `spelled`: the query is spelled like
+        a name, which the search offers instead ("flash-attn": FlashAttention, not Attention's "attn")."""
         cut = framed_subject(query)
         ids = (self.names.exactly(cut) or self._names_only(cut)) if cut else self._names_only(query)
         ids = [placed] if placed is not None else ids  # "gqa in llama 2 70b" (_placed_name)
+        # "is lora worth it", "perplexity of gpt-2 on wikitext": a short question refused although it
+        # names a telling name is offered that name, saying the glossary may not cover the rest
+        told = self._telling_name(query) if not ids and result.band == NOT_FOUND and not spelled else None
+        ids = [told] if told is not None else ids
         if not ids or (result.band == SUGGEST and set(ids) <= {h.entry.id for h in result.hits[:len(ids)]}):
             return result
         place = {h.entry.id: n for n, h in enumerate(result.hits)}
@@ -309,7 +319,16 @@ class NameLookups:
         hits = [Hit(self.index.entries[i], MENTION, 1.0) for i in ids]
         hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits[:max(len(result.hits), len(ids))], confidence=result.confidence,
-                            far=result.far)
+                            far=result.far or told is not None)
+
+    def _telling_name(self, query: str) -> int | None:
+        """The one entry a short query names by a telling name (TELLING_SPECIFICITY: "lora", "gguf",
+        not "checkpoint" or "batch"), or None."""
+        if len(query.split()) > SHORT_QUERY_WORDS:
+            return None
+        named = {i for _at, key, ids in self.features.names_in(query) if self._specificity(key) >= TELLING_SPECIFICITY
+                 for i in ids}
+        return named.pop() if len(named) == 1 else None
 
     def _names_only(self, text: str) -> list[int]:
         """The entries of a short text made of names and nothing else ("a cuda kernel", "ddpm

@@ -192,7 +192,8 @@ class Searcher(NameLookups, ListLookups):
             if listed and (listed.note or listed.unshown or any(h.entry.id not in shown for h in listed.asked)):
                 return listed  # (a comparison the ranker already sets side by side keeps its other matches)
         if result.band != ANSWER:
-            result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None)
+            result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None,
+                                             spelled=bool(close))
         else:
             result = self._answer_placed(query, result)
         # In a longer question a short subject spelled like a name ("the role of …": RoPE) is no

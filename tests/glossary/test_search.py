@@ -609,3 +609,14 @@ def test_a_framed_name_the_ranker_answers_is_still_placed_by_the_words_after_it(
 def test_who_is_a_name_is_offered_not_answered_since_the_glossary_defines_no_people(searcher, question, entry):
     result = searcher.search(question)
     assert result.band == SUGGEST and result.best.entry.term == entry and result.far
+
+
+@pytest.mark.parametrize("question, entry", [("perplexity of gpt-2 on wikitext", "Perplexity"),
+                                             ("torch.compile on a hugging face llama", "torch.compile")])
+def test_a_short_question_naming_a_telling_name_is_offered_it_not_refused(searcher, question, entry):
+    result = searcher.search(question)
+    assert result.band == SUGGEST and result.best.entry.term == entry and result.far
+
+
+def test_a_short_question_naming_an_everyday_word_may_still_be_refused(searcher):
+    assert searcher.search("checkpoint at airport security").band == NOT_FOUND
