@@ -82,7 +82,8 @@ class _NameLookup(NamedTuple):
 
 class NameLookups:
     """The name lookups of a `Searcher`, which sets `index`, `names`, `features`, `senses`,
-    `embedder`, `_position` and `_sense_vectors`."""
+    `embedder`, `_position` and `_sense_vectors`, and has a name's specificity from
+    `ListLookups._specificity` (lists.py)."""
 
     # -- name lookups (no model) -------------------------------------------------
 
