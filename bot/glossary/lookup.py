@@ -41,8 +41,10 @@ OTHER_SENSE_MARGIN = 0.1
 SWAP_COSINE, SWAP_MARGIN = 0.15, 0.05
 # "lora for sdxl fine-tuning": a name placed without "what is", in a query no longer than this.
 PLACED_MAX_WORDS = 8
-# How telling a name must be for a short question that names it never to be refused outright: "lora"
-# and "perplexity" 0.79, "flashattention" 0.79; "checkpoint" 0.70 ("checkpoint at airport security").
+# How telling a name must be for a short question that names it never to be refused outright
+# ("perplexity" and "flashattention" 0.79; "checkpoint" 0.70, "checkpoint at airport security"; "lora"
+# 0.60, the glossary's text using it often). Stricter than lists.LISTED_ALONE_SPECIFICITY (0.7), which
+# answers a list's one entry: here the ranker has already refused the question.
 TELLING_SPECIFICITY = 0.75
 _PLACING = frozenset({"in", "for", "when"})
 # "who was pinocchio", "who is triton": the glossary defines things, not people.
@@ -307,8 +309,8 @@ class NameLookups:
         cut = framed_subject(query)
         ids = (self.names.exactly(cut) or self._names_only(cut)) if cut else self._names_only(query)
         ids = [placed] if placed is not None else ids  # "gqa in llama 2 70b" (_placed_name)
-        # "is lora worth it", "perplexity of gpt-2 on wikitext": a short question refused although it
-        # names a telling name is offered that name, saying the glossary may not cover the rest
+        # "perplexity of gpt-2 on wikitext": a short question refused although it names a telling
+        # name is offered that name, saying the glossary may not cover the rest
         told = self._telling_name(query) if not ids and result.band == NOT_FOUND and not spelled else None
         ids = [told] if told is not None else ids
         if not ids or (result.band == SUGGEST and set(ids) <= {h.entry.id for h in result.hits[:len(ids)]}):
@@ -323,8 +325,8 @@ class NameLookups:
                             far=result.far or told is not None)
 
     def _telling_name(self, query: str) -> int | None:
-        """The one entry a short query names by a telling name (TELLING_SPECIFICITY: "lora", "gguf",
-        not "checkpoint" or "batch"), or None."""
+        """The one entry a short query names by a telling name (TELLING_SPECIFICITY: "perplexity",
+        "gguf", not "checkpoint" or "batch"), or None."""
         if len(query.split()) > SHORT_QUERY_WORDS:
             return None
         named = {i for _at, key, ids in self.features.names_in(query) if self._specificity(key) >= TELLING_SPECIFICITY
