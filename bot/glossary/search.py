@@ -67,8 +67,11 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
 # each side of one is needed: "probability tensor contains either inf, nan or element < 0" and
 # "why is DDIM faster than the default" compare no two entries.
 _BETWEEN_WORDS = frozenset({"vs", "versus", "or", "than", "instead", "rather", "place", "over"})
-_SIDES_AROUND = re.compile(r"\b(?:compared? (?:to|with)|differen(?:ces?|t)|differ|same as)\b|^(?:compare|diff)\b"
-                           r"|\w\s*/\s*\w", re.IGNORECASE)
+_SIDES_AROUND = re.compile(r"\b(?:compared? (?:to|with)|differen(?:ces?|t)|differ|same as)\b|^(?:compare|diff)\b",
+                           re.IGNORECASE)
+# A slash stands between sides too ("kv cache / paged attention"): "hallucination triage, sorting
+# answers into right / abstained / wrong" compares nothing.
+_SLASH = re.compile(r"\w\s*/\s*\w")
 
 
 # Words that ask for more without saying about what ("ok but why", "give me an example", "tell me
@@ -102,6 +105,17 @@ def asks_about_nothing(query: str) -> bool:
             return False
     # "but why?" has no word but stopwords; "what is the mean?" one weak word, and is a question
     return bool(words) and (strong or not weak or any(word in _POINTING_BACK for word in words))
+
+
+def _sides_first(result: SearchResult) -> SearchResult:
+    """A reply sets a comparison's sides out in the order the question names them ("ddp vs fsdp
+    memory usage?": DDP, then FSDP), so its hits lead with them in that order too, whichever the
+    ranker put first: what is first is what the user sees first."""
+    if not result.asked or result.band == NOT_FOUND:
+        return result
+    shown = {h.entry.id for h in result.asked}
+    hits = [*result.asked, *(h for h in result.hits if h.entry.id not in shown)]
+    return replace(result, hits=hits[: max(len(result.hits), len(result.asked))])
 
 
 def clean_query(text: str) -> str:
@@ -145,7 +159,7 @@ class Searcher(NameLookups, ListLookups):
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        return self._the_whole_list(self._search(query, limit))
+        return _sides_first(self._the_whole_list(self._search(query, limit)))
 
     def _search(self, query: str, limit: int) -> SearchResult:
         plain, query = plain_and_core(query or "")
@@ -326,6 +340,8 @@ class Searcher(NameLookups, ListLookups):
         _first, _typed, pieces, starts = self._names_as_sides(query)
         if not _SIDES_AROUND.search(query):
             between = [i for i, word in enumerate(lookup_key(query).split()) if word in _BETWEEN_WORDS]
+            # a slash is no word: it stands just before the word after it
+            between += [len(lookup_key(query[: m.start() + 1]).split()) - 0.5 for m in _SLASH.finditer(query)]
             if not any(min(starts, default=at) < at < max(starts, default=at) for at in between):
                 return []
         sides = found.named - {self._position[entry_id] for entry_id in pieces}

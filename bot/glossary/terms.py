@@ -317,7 +317,16 @@ class TermSpotter:
         return None
 
 
-_CHUNK = re.compile(r"[\w\-.]+")
+_CHUNK = re.compile(r"[\w\-.]+(?:/[\w\-.]+)*")
+# A chunk of slash-joined parts is a path (one piece) when a part types code or a file name
+# (`examples/dreambooth/train_dreambooth_lora.py`); otherwise its parts are words ("gelu/silu").
+_PATH_PART = re.compile(r"_|\.[a-z]{1,4}$")
+
+
+def _parts_of(chunk: str) -> list[str]:
+    """A slash-joined chunk's parts, or the chunk itself when it is a path."""
+    parts = chunk.split("/")
+    return [chunk] if len(parts) > 1 and any(_PATH_PART.search(part) for part in parts) else parts
 
 
 def _words_of(chunk: str) -> list[str]:
@@ -333,7 +342,8 @@ def standing_alone(query: str) -> set[str]:
     """The lookup keys of the question's words and runs of words that stand alone, not as a piece of
     an identifier, a flag or a path ("tensor" is no word of `tensor_list`, nor "policy" of
     `--scheduling-policy`), each also run together ("pagedattention")."""
-    chunks = [lookup_key(piece) for chunk in _CHUNK.findall(query) for piece in _words_of(chunk)]
+    chunks = [lookup_key(piece) for chunk in _CHUNK.findall(query) for part in _parts_of(chunk)
+              for piece in _words_of(part)]
     keys: set[str] = set()
     for i in range(len(chunks)):
         for j in range(i + 1, min(i + TermSpotter.MAX_WORDS, len(chunks)) + 1):

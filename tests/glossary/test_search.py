@@ -359,8 +359,10 @@ def test_a_framed_name_is_offered_rather_than_refused(searcher):
 
 def test_several_questions_in_one_message_show_every_entry_asked_about(searcher):
     result = searcher.search("what is rlhf, what is dpo, and what is ppo")
-    assert result.best.entry.term == "PPO"
-    assert {"RLHF", "DPO"} <= {h.entry.term for h in result.others}
+    # side by side in the order asked, and first in that order
+    assert [h.entry.term for h in result.asked] == ["RLHF", "DPO", "PPO"]
+    assert result.best.entry.term == "RLHF"
+    assert {"DPO", "PPO"} <= {h.entry.term for h in result.others}
 
 
 def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher):
@@ -376,6 +378,16 @@ def test_entries_asked_about_beyond_a_row_of_five_are_named_not_dropped(searcher
 def test_comparisons_worded_otherwise_show_both_sides(searcher, question):
     result = searcher.search(question)
     assert {"LoRA", "QLoRA"} <= {h.entry.term for h in result.hits[: 1 + result.close]}
+
+
+@pytest.mark.parametrize("question", ["ddp vs fsdp memory usage?", "weights vs biases in a layer", "pcie vs nvlink for gpus",
+                                      "is ppo on-policy or off-policy?", "why is I2V easier than T2V?"])
+def test_a_comparison_leads_with_its_sides_in_the_order_the_reply_shows_them(searcher, question):
+    # The reply sets the sides out as named; the first hit is what it shows first, whichever
+    # side the ranker put first ("ddp vs fsdp memory usage?" had FSDP first).
+    result = searcher.search(question)
+    assert len(result.asked) >= 2
+    assert [h.entry.id for h in result.hits[: len(result.asked)]] == [h.entry.id for h in result.asked]
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -478,6 +490,10 @@ def test_a_name_typed_only_inside_an_identifier_or_flag_is_no_side_of_a_comparis
 @pytest.mark.parametrize("question", [
     "RuntimeError: probability tensor contains either `inf`, `nan` or element < 0",
     "`scheduler = DDIMScheduler.from_config(pipe.scheduler.config)` why is DDIM faster than the default",
+    "hallucination triage, sorting answers into right / abstained / confidently wrong",  # a slash is between too
+    # names typed only inside file paths are no sides (Text-to-image had been set beside DreamBooth)
+    "what's the difference between examples/text_to_image/train_text_to_image_lora.py and "
+    "examples/dreambooth/train_dreambooth_lora.py?",
 ])
 def test_a_comparing_word_with_no_name_on_one_side_of_it_compares_nothing(searcher, question):
     assert searcher.search(question).asked == ()

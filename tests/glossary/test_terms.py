@@ -1,4 +1,5 @@
-from bot.glossary.terms import TermSpotter, aliases_for, content_words, is_abbreviation_of, lookup_key, stem
+from bot.glossary.terms import (TermSpotter, aliases_for, content_words, is_abbreviation_of, lookup_key, standing_alone,
+                                stem)
 from tests.conftest import GLOSSARY
 
 
@@ -81,3 +82,11 @@ def test_stopwords_stay_out_in_their_singular_form_too():
     # tokens() singularises "does" to "doe", which was a keyword matching every "does" in the bank.
     assert content_words("how does dropout work") == content_words("how dropout work")
     assert content_words("what does it mean") == []
+
+
+def test_words_stand_alone_unless_typed_inside_an_identifier_flag_or_path():
+    assert "tensor" not in standing_alone("dist.all_gather(tensor_list, t)")
+    assert "policy" not in standing_alone("vllm --scheduling-policy priority")
+    assert "attention" in standing_alone("self-attention")  # a hyphenated word keeps its words
+    assert "dreambooth" not in standing_alone("see examples/dreambooth/train_dreambooth_lora.py")
+    assert {"gelu", "silu", "swiglu"} <= standing_alone("explain gelu/silu/swiglu")  # a slash list is no path
