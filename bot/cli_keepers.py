@@ -22,7 +22,7 @@ def _existing_store(glossary: Glossary):
     if isinstance(target, Path) and not target.exists():
         raise StateError(f"no state database at {target}: the bot writes it when it runs; set GLOSSARY_STATE_DB "
                          "(or DATABASE_URL) to the one it uses")
-    return StateStore(target)
+    return StateStore(target, read_only=True)
 
 
 def cmd_feedback(glossary: Glossary, args) -> int:

@@ -1,8 +1,10 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
@@ -213,6 +215,34 @@ def test_keepers_reports_refuse_a_state_database_that_is_not_there(capsys, monke
         assert main(argv) == 1, argv
         assert "no state database at" in capsys.readouterr().err
     assert not missing.parent.exists()
+
+
+def test_keepers_reports_read_the_state_database_without_writing_to_it(capsys, monkeypatch, tmp_path, real_index_path):
+    # A keeper runs the reports on a copy of the bot's database, which may be read-only: the report
+    # once failed for want of a write (the migration check) it does not need.
+    from bot.state import StateStore
+
+    state = tmp_path / "state.db"
+    store = StateStore(state)
+    store.feedback.log_question(1, "someone", "ask", "how do I bake sourdough bread?", "not_found", None, [],
+                                datetime.now(UTC))
+    store.close()
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(state))
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    before = state.read_bytes()
+    assert main(["gaps", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["questions"] == 1
+    assert main(["feedback", "export"]) == 0
+    assert state.read_bytes() == before
+
+    # a database an older release made is not updated behind the bot's back; the report says what to do
+    with sqlite3.connect(state) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+    conn.close()
+    behind = state.read_bytes()
+    assert main(["gaps"]) == 1
+    assert "run this release's bot on it once" in capsys.readouterr().err
+    assert state.read_bytes() == behind
 
 
 def test_gaps_takes_only_a_positive_number_of_days(capsys):

@@ -146,10 +146,13 @@ class SqliteDatabase(Database):
 
     dialect = SQLITE
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.where = str(self.path)
         self._lock = threading.Lock()
+        if read_only:
+            self._open_read_only()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -165,6 +168,31 @@ class SqliteDatabase(Database):
                 f"cannot use state database {self.path} ({exc}): check that the file is a writable "
                 "SQLite database (GLOSSARY_STATE_DB)"
             ) from None
+
+    def _open_read_only(self) -> None:
+        """For a report that only reads (`gaps`, `feedback export`), perhaps on a copy the keeper may not
+        write, or one the running bot holds: opened read-only, never migrated. A WAL database in a
+        folder it cannot write either opens as immutable, since SQLite cannot make its shared-memory
+        file there."""
+        uri = self.path.resolve().as_uri()
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                self.conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False,
+                                            isolation_level=None, timeout=10)
+                self.version = self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+                break
+            except (sqlite3.DatabaseError, OSError) as exc:
+                error = exc
+        else:
+            raise StateError(f"cannot read state database {self.path} ({error}): check that it is the SQLite "
+                             "database the bot writes (GLOSSARY_STATE_DB)") from None
+        known = len(migrations(self.dialect))
+        if self.version != known:
+            self.conn.close()
+            raise StateError(
+                f"state database {self.path} is at schema version {self.version}, and this release reads "
+                f"version {known}: " + ("run this release's bot on it once, which updates it" if self.version < known
+                                        else "use the newer release that made it"))
 
     def _check_writable(self) -> None:
         """A file SQLite can only read (write-protected, made immutable) opens, serves reads and fails
@@ -298,12 +326,13 @@ class PostgresDatabase(Database):
                 pass
 
 
-def open_database(target: str | Path) -> Database:
-    """SQLite at a path, or PostgreSQL at a `postgresql://` URL."""
+def open_database(target: str | Path, *, read_only: bool = False) -> Database:
+    """SQLite at a path, or PostgreSQL at a `postgresql://` URL. `read_only`: an SQLite file only read,
+    never migrated (PostgreSQL is opened as usual: a report's reads need no rights of their own)."""
     text = str(target)
     if text.startswith(("postgresql://", "postgres://")):
         return PostgresDatabase(text)
-    return SqliteDatabase(Path(target))
+    return SqliteDatabase(Path(target), read_only=read_only)
 
 
 def _without_password(url: str) -> str:

@@ -54,9 +54,10 @@ class StateStore:
     questions and votes in `self.feedback`, server aliases and notes in `self.additions`, what
     the study cog said to recent questions in `self.asked`."""
 
-    def __init__(self, target: Path | str) -> None:
-        """`target`: an SQLite file, or a `postgresql://` URL (DATABASE_URL)."""
-        self.db: Database = open_database(target)
+    def __init__(self, target: Path | str, *, read_only: bool = False) -> None:
+        """`target`: an SQLite file, or a `postgresql://` URL (DATABASE_URL). `read_only`: for reports
+        that only read an SQLite file (db.open_database)."""
+        self.db: Database = open_database(target, read_only=read_only)
         self.where = self.db.where
         self._transaction = self.db.transaction
         self.study = StudyRecords(self.db)
