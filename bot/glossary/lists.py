@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .names import FUZZY_ANSWER
 from .normalize import earlier_framed_subjects, framed_subject
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .terms import STOPWORDS, coined, content_words, lookup_key, stem
+from .terms import STOPWORDS, coined, content_words, lookup_key, standing_alone, stem
 
 # "what is rlhf, dpo and ppo", "what are lora and qlora", "the difference between bf16, fp16 and fp8",
 # "mqa and gqa": a list of names, each at most LIST_ITEM_WORDS long, asked about together. Beside two
@@ -54,6 +54,13 @@ LISTED_ALONE_SPECIFICITY = 0.7
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
+
+
+# A question of its own in a message that asks about several things ("what is lora? how is qlora
+# different?"): it opens on a question word, and is short.
+_OWN_QUESTION = re.compile(r"^(?:(?:and|also|then|so|but)\s+)*(?:how|why|what|when|which|where|is|are|does|do|can"
+                           r"|should)\b", re.IGNORECASE)
+QUESTION_ITEM_WORDS = 10
 
 
 class _ListItems(NamedTuple):
@@ -181,13 +188,43 @@ class ListLookups:
                 found = [(item, self._list_item(item, in_list=len(items) > 1, head=head)) for item in items if item]
                 if any(ids is None for _item, ids in found):
                     whole = False
-                    continue  # "… and how do I use it": a question of its own, no name in a list
+                    # "… and how do I use it": a question of its own, no name in a list; but "what is
+                    # lora? how is qlora different?" and "what's rlhf and why do people use dpo instead"
+                    # ask about the one name it holds too, beside the names in the list
+                    asked_too = {item: self._asked_in_a_question(item) for item, ids in found if ids is None}
+                    # (after the names only: in "does zero shard the params, or the gradients too" the
+                    # names that follow the question are what it asks about ZeRO)
+                    first_question = next(n for n, (_item, ids) in enumerate(found) if ids is None)
+                    if any(asked_too.values()) and all(ids is None for _item, ids in found[first_question:]):
+                        for item, ids in found:
+                            named_here = asked_too[item] if ids is None else {i: lookup_key(item) for i in ids}
+                            typed.update((i, key) for i, key in named_here.items() if i not in typed)
+                    continue
                 for item, ids in found:
                     unknown += [] if ids else [item]
                     typed.update((i, lookup_key(item) if len(ids) == 1 else self.index.term_key[i])
                                  for i in ids if i not in typed)
         named, typed = self._in_the_lists_sense(typed)
         return _ListItems(named, unknown, asks, typed, whole)
+
+    def _asked_in_a_question(self, item: str) -> dict[int, str]:
+        """The one entry a short question of its own asks about beside the others a message names
+        ("how is qlora different", "and how does flash attention speed it up", "why do people use dpo
+        instead"): the only name in it, standing alone (not `dpo_config`); {} for anything else
+        ("how do I use it", "which is better for adam or sgd")."""
+        if len(item.split()) > QUESTION_ITEM_WORDS or not _OWN_QUESTION.match(item):
+            return {}
+        alone = standing_alone(item)
+        found = self.features.names_in(item)
+        # "how does flash attention speed it up": FlashAttention, not Attention inside it too
+        inside = {i for at, key, _ids in found if key not in self.features.spotter
+                  for i in range(at + 1, at + len(key.split()))}
+        names = [(key, ids) for at, key, ids in found if key in alone and at not in inside]
+        entries = {i for _key, ids in names for i in ids}
+        if (len(entries) != 1 or self._other_sense(sorted(entries), names[0][0])[1] is not None
+                or self._specificity(names[0][0]) < LISTED_ALONE_SPECIFICITY):
+            return {}  # "how long is each clip": an everyday word, not CLIP
+        return {entries.pop(): names[0][0]}
 
     def _in_the_lists_sense(self, typed: dict[int, str]) -> tuple[list[int], dict[int, str]]:
         """A list's entries and their names as typed, each name with another sense that has an entry

@@ -98,3 +98,23 @@ def test_words_of_a_question_that_read_as_items_are_not_called_missing_names(sea
 def test_a_name_with_a_question_of_its_own_a_slip_or_names_mostly_missing_is_no_list(searcher, question):
     # "dora" is no slip of LoRA but a name the glossary lacks: one entry is no list to set side by side
     assert not searcher._listed(question)
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("what is lora? how is qlora different?", ["LoRA", "QLoRA"]),
+    ("what's an LLM? and what makes a reasoning model different", ["LLM", "Reasoning model"]),
+    ("what's rlhf and why do people use dpo instead", ["RLHF", "DPO"]),
+    ("what's attention? and how does flash attention speed it up", ["Attention", "FlashAttention"]),
+])
+def test_a_question_of_its_own_about_another_name_sets_that_entry_beside_the_first(searcher, question, asked):
+    # Only the first entry was shown: the follow-up question's name was no item of a list.
+    assert [h.entry.term for h in searcher.search(question).asked] == asked
+
+
+@pytest.mark.parametrize("question", [
+    "how many labels does AudioSet have, and how long is each clip?",  # "clip" is a word here, not CLIP
+    "does ZeRO shard only the params, or the gradients and optimizer state too?",  # what it asks of ZeRO
+    "what is lora and how do i use it",
+])
+def test_a_question_of_its_own_naming_nothing_telling_adds_nothing(searcher, question):
+    assert searcher.search(question).asked == ()
