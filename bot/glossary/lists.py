@@ -127,9 +127,13 @@ class ListLookups:
         of everyday things."""
         far = result.far and not all(coined(item) for item in listed.unknown)  # "ALiBi" is no alibi
         if (far or result.note or result.unshown or not listed.asks or len(listed.unknown) > UNLISTED_MAX
-                or not self._names_lacking(listed) or self._a_slip_among(listed.unknown, listed.named)):
+                or self._a_slip_among(listed.unknown, listed.named)):
             return result
         entry_id = listed.named[0]
+        # "gpt-4v vs llava": one word written as only a coined name is, is a name the glossary lacks too
+        # (not "l2 reg", short for L2 regularization)
+        if not (self._names_lacking(listed) or all(coined(item) and " " not in item for item in listed.unknown)):
+            return result
         note, lacking = no_entry_note(listed.unknown), tuple(listed.unknown)
         if result.band == ANSWER or not listed.whole:
             # (what the message says besides its names, "whats monosemantic mean", may be what it asks)

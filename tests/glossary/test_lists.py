@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.glossary.search import ANSWER, SUGGEST
+from bot.glossary.search import ANSWER, NOT_FOUND, SUGGEST
 
 
 @pytest.mark.parametrize("question, asked", [
@@ -79,7 +79,15 @@ def test_a_list_asked_however_worded_shows_every_entry_and_names_what_is_lacking
     assert result.note == (f"The glossary has no entry for “{lacking}”." if lacking else "")
 
 
+def test_a_side_written_as_a_coined_name_is_said_to_be_lacking_and_the_other_is_offered(searcher):
+    # "gpt" is a word of the glossary's, so "gpt-4v vs llava" had been refused outright: LLaVA only hinted.
+    result = searcher.search("gpt-4v vs llava")
+    assert result.band != NOT_FOUND and result.best.entry.term == "LLaVA"
+    assert result.note == "The glossary has no entry for “gpt-4v”."
+
+
 @pytest.mark.parametrize("question", [
+    "l2 reg vs weight decay",  # digits, but two words: short for L2 regularization
     "SLI vs SLO what's measured?",
     "SFT is just cross-entropy on demonstration data, right? nothing fancier",
     "closed-form solution vs iterative optimization — what's the actual difference?",
