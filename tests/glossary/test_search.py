@@ -588,7 +588,8 @@ def test_a_name_the_glossary_uses_in_another_sense_says_so_and_shows_the_usual_o
                                         ("whats cosine annealing", "Cosine decay"),
                                         ("what is transfer learning", "Fine-tuning"), ("zero3", "ZeRO"),
                                         ("let's think step by step technique", "CoT"),
-                                        ("what is an instruct model", "Instruction tuning")])
+                                        ("what is an instruct model", "Instruction tuning"),
+                                        ("what is torch.jit.script", "TorchScript"), ("flash_attn", "FlashAttention")])
 def test_a_short_name_listed_beside_the_glossary_is_found(searcher, typed, term):
     result = searcher.search(typed)
     assert result.best.entry.term == term, typed
