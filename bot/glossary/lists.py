@@ -195,11 +195,15 @@ class ListLookups:
                     # "… and how do I use it": a question of its own, no name in a list; but "what is
                     # lora? how is qlora different?" and "what's rlhf and why do people use dpo instead"
                     # ask about the one name it holds too, beside the names in the list
-                    asked_too = {item: self._asked_in_a_question(item) for item, ids in found if ids is None}
-                    # (after the names only: in "does zero shard the params, or the gradients too" the
-                    # names that follow the question are what it asks about ZeRO)
+                    # (after names only: in "does zero shard the params, or the gradients too" the names
+                    # that follow the question are what it asks about ZeRO; and a question before any
+                    # name, "are activations the same as weights, or …", is read no further)
                     first_question = next(n for n, (_item, ids) in enumerate(found) if ids is None)
-                    if any(asked_too.values()) and all(ids is None for _item, ids in found[first_question:]):
+                    after_names = bool(typed) or any(ids for _item, ids in found[:first_question])
+                    if not after_names or any(ids is not None for _item, ids in found[first_question:]):
+                        continue
+                    asked_too = {item: self._asked_in_a_question(item) for item, ids in found if ids is None}
+                    if any(asked_too.values()):
                         for item, ids in found:
                             named_here = asked_too[item] if ids is None else {i: lookup_key(item) for i in ids}
                             typed.update((i, key) for i, key in named_here.items() if i not in typed)
