@@ -22,7 +22,7 @@ import numpy as np
 
 from .normalize import framed_subject
 from .store import GlossaryIndex, top_k
-from .terms import TermSpotter, content_words, lookup_key, stem
+from .terms import TermSpotter, content_words, lookup_key, standing_alone, stem
 
 # Out of fold, every expected entry the candidates held was within the 30 nearest by
 # meaning, the 30 best keyword matches or the named entries; 50 keeps a margin. 100 cost
@@ -176,6 +176,15 @@ class FeatureMaker:
                     if key not in self.spotter:
                         found.append((i, key, ids))
         return sorted(found)
+
+    def names_standing(self, text: str) -> list[tuple[int, str, list[int], bool]]:
+        """`names_in`, each with whether it stands alone: not a piece of an identifier, a flag or a path
+        (`tensor_list`, `--scheduling-policy`; terms.standing_alone), nor a word inside a name run
+        together ("attention" in "flash attention")."""
+        alone = standing_alone(text)
+        names = self.names_in(text)
+        inside = {i for at, key, _ids in names if key not in self.spotter for i in range(at + 1, at + len(key.split()))}
+        return [(at, key, ids, at not in inside and key in alone) for at, key, ids in names]
 
     def candidates(self, text: str, qvec: np.ndarray | None, *, skip: np.ndarray | None = None,
                    vocabulary: bool = True) -> Candidates:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .names import FUZZY_ANSWER
 from .normalize import earlier_framed_subjects, framed_subject
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .terms import STOPWORDS, coined, content_words, lookup_key, standing_alone, stem
+from .terms import STOPWORDS, coined, content_words, lookup_key, stem
 
 # "what is rlhf, dpo and ppo", "what are lora and qlora", "the difference between bf16, fp16 and fp8",
 # "mqa and gqa": a list of names, each at most LIST_ITEM_WORDS long, asked about together. Beside two
@@ -222,12 +222,8 @@ class ListLookups:
         ("how do I use it", "which is better for adam or sgd")."""
         if len(item.split()) > QUESTION_ITEM_WORDS or not _OWN_QUESTION.match(item):
             return {}
-        alone = standing_alone(item)
-        found = self.features.names_in(item)
         # "how does flash attention speed it up": FlashAttention, not Attention inside it too
-        inside = {i for at, key, _ids in found if key not in self.features.spotter
-                  for i in range(at + 1, at + len(key.split()))}
-        names = [(key, ids) for at, key, ids in found if key in alone and at not in inside]
+        names = [(key, ids) for _at, key, ids, alone in self.features.names_standing(item) if alone]
         entries = {i for _key, ids in names for i in ids}
         if (len(entries) != 1 or self._other_sense(sorted(entries), names[0][0])[1] is not None
                 or self._specificity(names[0][0]) < LISTED_ALONE_SPECIFICITY):

@@ -36,7 +36,7 @@ from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, 
                       SUGGESTIONS, Hit, Related, SearchResult)
 from .senses import Senses
 from .store import GlossaryIndex, StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key, standing_alone, stem, tokens
+from .terms import STOPWORDS, content_words, lookup_key, stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -353,16 +353,12 @@ class Searcher(NameLookups, ListLookups):
         first named (a word of lookup_key's) and its name as typed there; the entries it names only as
         a piece of an identifier (`tensor_list`) or of a name run together ("paged attention" names no
         Attention); and where every name standing alone starts."""
-        alone = standing_alone(query)
-        names = self.features.names_in(query)  # spotted, and run together ("flash attention")
-        inside = {i for at, key, _ids in names if key not in self.features.spotter
-                  for i in range(at + 1, at + len(key.split()))}
         first: dict[int, int] = {}
         typed: dict[int, str] = {}
         pieces: set[int] = set()
         starts: list[int] = []
-        for at, key, ids in names:
-            if at in inside or key not in alone:
+        for at, key, ids, alone in self.features.names_standing(query):  # spotted, and run together
+            if not alone:
                 pieces.update(ids)
                 continue
             starts.append(at)
