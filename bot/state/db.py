@@ -179,10 +179,15 @@ class SqliteDatabase(Database):
             try:
                 self.conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False,
                                             isolation_level=None, timeout=10)
-                self.version = self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
-                break
             except (sqlite3.DatabaseError, OSError) as exc:
                 error = exc
+                continue
+            try:
+                self.version = self._applied()
+                break
+            except sqlite3.DatabaseError as exc:
+                error = exc
+                self.conn.close()
         else:
             raise StateError(f"cannot read state database {self.path} ({error}): check that it is the SQLite "
                              "database the bot writes (GLOSSARY_STATE_DB)") from None
