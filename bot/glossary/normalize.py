@@ -258,7 +258,37 @@ def place_moved_last(text: str) -> str | None:
     return f"{question[: end.start()]} {place}{question[end.start():].strip()}"
 
 
+# "is lora worth it", "should i use flash attention", "why use rag", "does kv cache even help": a whole
+# message asking whether a name is any good asks about the name; what the glossary says of it is the
+# answer to show (the ranker, unsure of so few words, offered it or refused: "is lora good" put
+# Lorax first). Only a whole message: "is lora worth it for a 3b model" keeps its place for the ranker.
+_WORTH = (r"(?:really\s+|even\s+|still\s+|actually\s+)?(?:worth\s+(?:it|using|learning|trying|the\s+hype|the\s+effort)"
+          r"|any\s+good|good|bad|harmful|useful|necessary|needed|overrated|overhyped|dead|better|still\s+(?:used|relevant|a\s+thing)"
+          r"|a\s+good\s+idea)")
+_WHEN = r"(?:\s+(?:these\s+days|nowadays|today|anymore|in\s+practice|in\s+20\d\d|for\s+(?:me|us|beginners)))?"
+_JUDGED = re.compile(
+    r"(?:(?:is|are)\s+(?P<a>.+?)\s+" + _WORTH
+    + r"|(?:should|do|would)\s+(?:i|we|you)\s+(?:even\s+|really\s+)?(?:use|learn|try|bother\s+with|care\s+about)\s+(?P<b>.+?)"
+    r"|why\s+(?:use|would\s+(?:i|you|we|anyone)\s+use|do\s+(?:people|we|you)\s+use|bother\s+with)\s+(?P<c>.+?)"
+    r"|when\s+(?:to|should\s+(?:i|you|we))\s+use\s+(?P<d>.+?)"
+    r"|does\s+(?P<e>.+?)\s+(?:really\s+|actually\s+|even\s+)?(?:work|help|matter)"
+    r"|how\s+(?:good|useful|important)\s+(?:is|are)\s+(?P<f>.+?)"
+    r"|(?:what(?:'s|’s|\s+is)\s+|whats\s+)?(?:the\s+)?(?:pros\s+and\s+cons|point)\s+of\s+(?:using\s+)?(?P<g>.+?)"
+    r"|(?P<h>.+?)\s+(?:worth\s+it|any\s+good|pros\s+and\s+cons))"
+    + _WHEN + r"[\s?!.]*", re.IGNORECASE)
+JUDGED_MAX_WORDS = 14  # the glossary's longest names are 8 words
+_ARTICLE_FIRST = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
+
+
 def asked_about(text: str) -> str | None:
-    """What a whole "what about X (then)?" message asks about, or None for any other text."""
+    """What a whole "what about X (then)?" or "is X worth it?" message asks about, or None for any
+    other text."""
     found = _WHAT_ABOUT.fullmatch(text)
-    return found.group(1).strip(" ,") if found else None
+    if found:
+        return found.group(1).strip(" ,")
+    # (a name and a judgement are a few words: a pasted paragraph is no such question, and costs the
+    # pattern a tenth of a millisecond to rule out)
+    found = _JUDGED.fullmatch(text) if len(text.split()) <= JUDGED_MAX_WORDS else None
+    if not found:
+        return None
+    return _ARTICLE_FIRST.sub("", next(g for g in found.groups() if g).strip(" ,")) or None

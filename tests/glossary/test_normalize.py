@@ -258,3 +258,19 @@ def test_a_place_said_before_the_question_is_moved_after_it(text, moved):
 ])
 def test_what_about_a_name_asks_about_that_name(text, subject):
     assert asked_about(text) == subject
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("is lora worth it", "lora"),
+    ("is the KV cache still used these days?", "KV cache"),
+    ("should i even use flash attention", "flash attention"),
+    ("why use rag", "rag"),
+    ("when should I use PCA", "PCA"),
+    ("does gradient checkpointing actually help?", "gradient checkpointing"),
+    ("whats the point of using a kv cache", "kv cache"),
+    ("qlora worth it??", "qlora"),
+    ("is lora worth it for a 3b model", None),  # a place for the ranker to read, not a bare judgement
+    ("is it worth it if the loss is flat", None),
+])
+def test_asking_whether_a_name_is_any_good_asks_about_that_name(text, subject):
+    assert asked_about(text) == subject

@@ -301,6 +301,15 @@ def test_what_about_a_name_is_answered_with_it(searcher, typed, term):
     assert result.band == ANSWER and result.best.entry.term == term
 
 
+# The ranker, unsure of so few words, refused "is lora worth it" with Lorax first.
+@pytest.mark.parametrize(("typed", "term"), [("is lora worth it", "LoRA"), ("is lora any good?", "LoRA"),
+                                             ("should i use mixed precision", "AMP"),
+                                             ("why use a kv cache", "KV cache")])
+def test_asking_whether_a_name_is_any_good_is_answered_with_it(searcher, typed, term):
+    result = searcher.search(typed)
+    assert result.band == ANSWER and result.best.entry.term == term
+
+
 def test_a_short_word_is_no_slip_of_a_name_two_edits_away(searcher):
     for word, far in (("epoch", "PoC"), ("mamba", "ABA"), ("ml", "MLP")):
         assert far not in [h.entry.term for h in searcher.search(word).hits if h.match == FUZZY], word
