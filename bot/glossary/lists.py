@@ -40,7 +40,10 @@ _LIST_BREAK = re.compile(r"\?+|\.\.\.+|\s+[-—–]+\s+|:\s|\n"
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 LIST_ITEM_WORDS = 4
 _FILLER = frozenset({"something", "anything", "everything", "else", "other", "others", "stuff", "thing", "things",
-                     "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both"})
+                     "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both",
+                     # "adam vs the rest", "lora vs vanilla": the other side is no name
+                     "rest", "alternatives", "alternative", "competitors", "baseline", "baselines", "normal", "regular",
+                     "standard", "vanilla", "default", "traditional", "classic", "usual"})
 # The heads a list item may leave off: the others in the list say what kind of thing it is.
 _LIST_HEADS = ("model", "models", "decoding", "sampling", "method", "s method")  # "heun": Heun's method
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
@@ -52,6 +55,7 @@ LISTED_ALONE_SPECIFICITY = 0.7
 # A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
 # ("rrt, ompl and a* - explain", "…?? how do they compare").
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
+_VS = re.compile(r"\b(?:vs\.?|versus)(?=\s|$)", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
 
@@ -132,7 +136,8 @@ class ListLookups:
         entry_id = listed.named[0]
         # "gpt-4v vs llava": one word written as only a coined name is, is a name the glossary lacks too
         # (not "l2 reg", short for L2 regularization)
-        if not (self._names_lacking(listed) or all(coined(item) and " " not in item for item in listed.unknown)):
+        if not (self._names_lacking(listed) or all(coined(item) and " " not in item for item in listed.unknown)
+                or self._side_lacking(result.query, listed)):
             return result
         note, lacking = no_entry_note(listed.unknown), tuple(listed.unknown)
         if result.band == ANSWER or not listed.whole:
@@ -255,6 +260,15 @@ class ListLookups:
         return bool(listed.unknown) and all(
             any(ch.isalpha() for ch in item) and not self.index.postings(content_words(item, identifier_parts=False))
             for item in listed.unknown)
+
+    def _side_lacking(self, query: str, listed: _ListItems) -> bool:
+        """"vllm vs ray serve", "lora vs merging": the other side of a "vs" is a thing compared, so a name
+        even in words the glossary uses; one it lacks, unless some glossary name shares a word with it
+        ("lora vs full fine-tuning" compares a kind of Fine-tuning, "adam vs the rest" nothing named)."""
+        if len(listed.unknown) != 1 or len(listed.named) != 1 or not _VS.search(query):
+            return False
+        words = lookup_key(listed.unknown[0]).split()
+        return all(any(ch.isalpha() for ch in w) and w not in self.names.name_words for w in words)
 
     def _a_slip_among(self, unknown: list[str], named: list[int]) -> bool:
         """Whether a name the list seems to lack is a slip the search answers as the name it is spelled

@@ -84,6 +84,7 @@ class Names:
         self.rows = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
         self._keys = [key for _e, _a, key in self.rows]
         self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self.rows}
+        self.name_words = frozenset(word for key in self._keys for word in key.split())  # of every term and alias
         self._framed: dict[str, str | None] = {}
 
     def framed(self, query: str) -> str | None:

@@ -86,7 +86,20 @@ def test_a_side_written_as_a_coined_name_is_said_to_be_lacking_and_the_other_is_
     assert result.note == "The glossary has no entry for “gpt-4v”."
 
 
+@pytest.mark.parametrize("question, best, lacking", [
+    ("vllm vs ray serve", "vLLM", "ray serve"),
+    ("greedy decoding vs beam search", "Greedy decoding", "beam search"),
+])
+def test_the_other_side_of_a_vs_is_said_to_be_lacking_even_in_words_the_glossary_uses(searcher, question, best,
+                                                                                      lacking):
+    # "beam" and "search" are words of the glossary's, so no note had said it lacks beam search
+    result = searcher.search(question)
+    assert result.band != NOT_FOUND and result.best.entry.term == best
+    assert result.note == f"The glossary has no entry for “{lacking}”."
+
+
 @pytest.mark.parametrize("question", [
+    "adam vs the rest", "lora vs full fine-tuning",  # no name; a kind of Fine-tuning
     "l2 reg vs weight decay",  # digits, but two words: short for L2 regularization
     "SLI vs SLO what's measured?",
     "SFT is just cross-entropy on demonstration data, right? nothing fancier",
