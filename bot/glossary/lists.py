@@ -67,6 +67,10 @@ _OWN_QUESTION = re.compile(r"^(?:(?:and|also|then|so|but)\s+)*(?:how|why|what|wh
 QUESTION_ITEM_WORDS = 10
 
 
+def _a_short_question(text: str) -> bool:
+    return len(text.split()) <= QUESTION_ITEM_WORDS and bool(_OWN_QUESTION.match(text.strip()))
+
+
 class _ListItems(NamedTuple):
     named: list[int]  # the entries a list names, in its order
     unknown: list[str]  # its short names the glossary lacks, as typed
@@ -163,9 +167,13 @@ class ListLookups:
         so only once the ranker has found two names in it, since most short questions are one piece."""
         if len(query) > LIST_MAX_CHARS:
             return None  # a long question (a pasted issue) is no list of names
-        # A list's pieces are short (a name, with its framing at most), but for one closing clause.
-        short = [len(words) <= LIST_ITEM_WORDS + 3 for part in _LIST_BREAK.split(query)
-                 for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
+        # A list's pieces are short (a name, with its framing at most), but for one closing clause; a
+        # sentence that is a short question of its own counts as one ("what is a tokenizer? and why does
+        # BPE split words in weird places?").
+        short = []
+        for part in _LIST_BREAK.split(query):
+            pieces = [len(words) <= LIST_ITEM_WORDS + 3 for piece in _LIST_SEPARATOR.split(part) if (words := piece.split())]
+            short += [True] if not all(pieces) and _a_short_question(part) else pieces
         if (sum(short) < 2 and not (one_piece and short == [True])) or len(short) - sum(short) > 1:
             return None
         typed: dict[int, str] = {}  # entry → its name as written, in the list's order
@@ -173,7 +181,8 @@ class ListLookups:
         whole = True
         # A list that asks, not a bare one ("lora, dora"): framed, a question, or a comparison.
         asks = framed_subject(query) is not None or "?" in query or bool(_COMPARING.search(query))
-        for part in _LIST_BREAK.split(query):
+        sentences = [part for part in _LIST_BREAK.split(query) if part.strip(" .?!:-—–")]
+        for part in sentences:
             subjects = [*earlier_framed_subjects(part, whole_sentence=True), framed_subject(part, whole_sentence=True)]
             subjects = [s for s in subjects if s] or [part]
             for subject in subjects:
@@ -202,10 +211,14 @@ class ListLookups:
                     # ask about the one name it holds too, beside the names in the list
                     # (after names only: in "does zero shard the params, or the gradients too" the names
                     # that follow the question are what it asks about ZeRO; and a question before any
-                    # name, "are activations the same as weights, or …", is read no further)
+                    # name, "are activations the same as weights, or …", is read no further, unless it is
+                    # a sentence of its own before another: "does GPTQ only work for GPT models? and
+                    # what's the Hessian used for")
                     first_question = next(n for n, (_item, ids) in enumerate(found) if ids is None)
                     after_names = bool(typed) or any(ids for _item, ids in found[:first_question])
-                    if not after_names or any(ids is not None for _item, ids in found[first_question:]):
+                    own_sentence = (len(found) == 1 and subject == part.strip(" .?!:-—–")
+                                    and self._a_name_framed_after(sentences, part))
+                    if not (after_names or own_sentence) or any(ids is not None for _item, ids in found[first_question:]):
                         continue
                     asked_too = {item: self._asked_in_a_question(item) for item, ids in found if ids is None}
                     if any(asked_too.values()):
@@ -219,6 +232,13 @@ class ListLookups:
                                  for i in ids if i not in typed)
         named, typed = self._in_the_lists_sense(typed)
         return _ListItems(named, unknown, asks, typed, whole)
+
+    def _a_name_framed_after(self, sentences: list[str], part: str) -> bool:
+        """Whether a sentence after `part` asks "what is …" of a name: then the message asks several
+        things, and `part` is one ("why do you use cross entropy? is it the same as InfoNCE" asks
+        about InfoNCE, against cross entropy)."""
+        later = sentences[sentences.index(part) + 1:]
+        return any((subject := framed_subject(s, whole_sentence=True)) and self.names.exactly(subject) for s in later)
 
     def _asked_in_a_question(self, item: str) -> dict[int, str]:
         """The one entry a short question of its own asks about beside the others a message names

@@ -184,6 +184,7 @@ _SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|
                           re.IGNORECASE)
 _TRAILING = re.compile(
     r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
+    r"(?:used |good |useful )?for|"  # "what is calibration for"
     r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)|"
     r"in (?:simple|plain|easy|layman'?s?|lay|everyday|non-?technical) (?:terms|english|words|language)|"
     r"for (?:a )?(?:beginners?|dummies|newbies|noobs?|kids?|(?:a )?(?:5|five)[ -]year[ -]old)|"
@@ -217,7 +218,7 @@ def framed_subject(text: str, *, whole_sentence: bool = False, leading_chatter: 
     end = (_SENTENCE_END if whole_sentence else _SUBJECT_END).search(inner)
     if end:
         inner = inner[: end.start()]
-    inner = inner.strip()
+    inner = inner.strip().rstrip(",;:")  # "what does the discriminator do, and …": "discriminator"
     inner = _TRAILING.sub("", _TRAILING_CHATTER.sub("", inner).strip() if leading_chatter else strip_chatter(inner))
     return inner.strip(" ?!.,:;'\"`") or None
 
@@ -274,7 +275,10 @@ _JUDGED = re.compile(
     r"|does\s+(?P<e>.+?)\s+(?:really\s+|actually\s+|even\s+)?(?:work|help|matter)"
     r"|how\s+(?:good|useful|important)\s+(?:is|are)\s+(?P<f>.+?)"
     r"|(?:what(?:'s|’s|\s+is)\s+|whats\s+)?(?:the\s+)?(?:pros\s+and\s+cons|point)\s+of\s+(?:using\s+)?(?P<g>.+?)"
-    r"|(?P<h>.+?)\s+(?:worth\s+it|any\s+good|pros\s+and\s+cons))"
+    r"|(?P<h>.+?)\s+(?:worth\s+it|any\s+good|pros\s+and\s+cons)"
+    # "quantization explained?", "rlhf eli5": the name and what is wanted of it
+    r"|(?P<i>.+?)\s+(?:explained|eli5|tl;?dr|in\s+a\s+nutshell|101|basics|for\s+dummies|explanation|intuition|overview)"
+    r"(?:\s+(?:like\s+(?:i'?m|im|i\s+am)\s+(?:5|five)|simply|in\s+(?:simple|plain)\s+(?:terms|english|words)))?)"
     + _WHEN + r"[\s?!.]*", re.IGNORECASE)
 JUDGED_MAX_WORDS = 14  # the glossary's longest names are 8 words
 _ARTICLE_FIRST = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)

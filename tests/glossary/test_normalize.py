@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.glossary.normalize import (asked_about, discord_query, framed_subject, place_moved_last, plain_text,
-                                    strip_chatter)
+from bot.glossary.normalize import (asked_about, discord_query, earlier_framed_subjects, framed_subject,
+                                    place_moved_last, plain_text, strip_chatter)
 from bot.glossary.parse import parse_file
 from tests.conftest import GLOSSARY
 
@@ -119,6 +119,8 @@ def test_chatter_inside_a_question_stays():
     ("what is nn.Module.thanks", "nn.Module"),
     ("what's the intuition behind attention in simple words", "attention"),  # the last framing wins
     ("intuition behind the kv cache", "kv cache"),
+    ("what is calibration for", "calibration"),  # what it is for is what it is
+    ("what is lora used for?", "lora"),
 ])
 def test_framing_is_found_anywhere(text, subject):
     assert framed_subject(text) == subject
@@ -269,8 +271,16 @@ def test_what_about_a_name_asks_about_that_name(text, subject):
     ("does gradient checkpointing actually help?", "gradient checkpointing"),
     ("whats the point of using a kv cache", "kv cache"),
     ("qlora worth it??", "qlora"),
+    ("quantization explained?", "quantization"),
+    ("rlhf eli5", "rlhf"),
+    ("attention explained like im 5", "attention"),
     ("is lora worth it for a 3b model", None),  # a place for the ranker to read, not a bare judgement
     ("is it worth it if the loss is flat", None),
 ])
 def test_asking_whether_a_name_is_any_good_asks_about_that_name(text, subject):
     assert asked_about(text) == subject
+
+
+def test_an_earlier_framed_subject_ends_before_its_comma():
+    assert earlier_framed_subjects("what does the discriminator do, and what does the generator do?") == [
+        "discriminator"]
