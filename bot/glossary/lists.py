@@ -30,7 +30,8 @@ _LIST_SEPARATOR = re.compile(r"\s*(?:[,;/&+]|\band\b|\bor\b|\bvs\b\.?|\bversus\b
 _LIST_OPENING = re.compile(
     r"^(?:(?:what|whats|what's|wat)\s+(?:r|are|is|do|does)\s+|(?:can|could)\s+(?:u|you)\s+(?:explain|define)\s+"
     r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*)?"
-    r"(?:(?:what'?s\s+|whats\s+)?(?:the\s+)?diff(?:erence)?s?\s+between\s+)?", re.IGNORECASE)
+    r"(?:(?:what'?s\s+|whats\s+|wats\s+)?(?:the\s+)?(?:diff?e?r+e?nces?|diffs?)\s+(?:between|betwen|btwn|b/w)\s+)?",
+    re.IGNORECASE)  # (misspelt as typed: "diffrence btwn dpo & ppo", "the diff b/w …")
 _LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?)$",
                            re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
 # "…? and …", "gelu, silu... what are they", and before a closing "what are they" with no stop ("ttft and itl
@@ -43,7 +44,10 @@ _FILLER = frozenset({"something", "anything", "everything", "else", "other", "ot
                      "etc", "whatever", "one", "ones", "them", "these", "those", "all", "both",
                      # "adam vs the rest", "lora vs vanilla": the other side is no name
                      "rest", "alternatives", "alternative", "competitors", "baseline", "baselines", "normal", "regular",
-                     "standard", "vanilla", "default", "traditional", "classic", "usual"})
+                     "standard", "vanilla", "default", "traditional", "classic", "usual",
+                     # "… and what's the catch": what a question asks of the names, no name itself
+                     "catch", "point", "deal", "tradeoff", "tradeoffs", "trade-off", "trade-offs", "downside",
+                     "downsides", "upside", "benefit", "benefits", "pros", "cons"})
 # The heads a list item may leave off: the others in the list say what kind of thing it is.
 _LIST_HEADS = ("model", "models", "decoding", "sampling", "method", "s method")  # "heun": Heun's method
 LIST_MAX_CHARS = 200  # seven names of a few words each, framed; a pasted question is longer
@@ -54,8 +58,9 @@ UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam,
 LISTED_ALONE_SPECIFICITY = 0.7
 # A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
 # ("rrt, ompl and a* - explain", "…?? how do they compare").
-_COMPARING = re.compile(r"\b(?:vs\.?|versus|differen(?:ces?|t)|compared?)\b", re.IGNORECASE)
+_COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|compared?)\b", re.IGNORECASE)
 _VS = re.compile(r"\b(?:vs\.?|versus)(?=\s|$)", re.IGNORECASE)
+_SCENE = re.compile(r"\s+(?:for|in|on|at|with|when|during)\s+.*$", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
 
@@ -200,6 +205,9 @@ class ListLookups:
                 if all(w in STOPWORDS for w in lookup_key(subject).split()):
                     continue  # "… what are they all", "what do these mean: …"
                 items = [_ARTICLE.sub("", item.strip(" .?!:-—–")) for item in _LIST_SEPARATOR.split(subject)]
+                if len(items) > 1 and _COMPARING.search(subject):
+                    # "mamba vs transformer for long context": the scene of a comparison is no part of its last side
+                    items[-1] = _SCENE.sub("", items[-1])
                 # "static vs dynamic quantization": a word before the last item may share its head
                 last = lookup_key(items[-1]).split() if len(items) > 1 else []
                 head = last[-1] if len(last) >= 2 else None

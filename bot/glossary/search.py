@@ -58,7 +58,7 @@ __all__ = ["ANSWER", "SUGGEST", "NOT_FOUND", "EXACT", "ALIAS", "FUZZY", "MENTION
 # A question that sets entries against each other: "bf16 vs fp16", "lora or qlora?", "difference between …",
 # "compare adam and sgd", "diff between bf16 and fp16", "is ddim faster than ddpm", "lora instead of full
 # fine-tuning", "why dpo over ppo" (over only after a choosing word: "softmax over logits" compares nothing).
-_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces?|t)|differ|same as"
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|diff?e?r+e?n(?:ces?|t)|differ|same as"
                      r"|\w+er than|worse than|(?:more|less) \w+ than|instead of|rather than|in place of)\b"
                      r"|\b(?:why|prefer|preferred|choose|chose|pick|use|using)\b.*\bover\b"
                      r"|^(?:compare|diff)\b"
@@ -67,7 +67,7 @@ _VERSUS = re.compile(r"\b(?:vs\.?|versus|or|compared? (?:to|with)|differen(?:ces
 # each side of one is needed: "probability tensor contains either inf, nan or element < 0" and
 # "why is DDIM faster than the default" compare no two entries.
 _BETWEEN_WORDS = frozenset({"vs", "versus", "or", "than", "instead", "rather", "place", "over"})
-_SIDES_AROUND = re.compile(r"\b(?:compared? (?:to|with)|differen(?:ces?|t)|differ|same as)\b|^(?:compare|diff)\b",
+_SIDES_AROUND = re.compile(r"\b(?:compared? (?:to|with)|diff?e?r+e?n(?:ces?|t)|differ|same as)\b|^(?:compare|diff)\b",
                            re.IGNORECASE)
 # A slash stands between sides too ("kv cache / paged attention"): "hallucination triage, sorting
 # answers into right / abstained / wrong" compares nothing.

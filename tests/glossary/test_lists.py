@@ -145,3 +145,23 @@ def test_a_question_of_its_own_about_another_name_sets_that_entry_beside_the_fir
 ])
 def test_a_question_of_its_own_naming_nothing_telling_adds_nothing(searcher, question):
     assert searcher.search(question).asked == ()
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("data parallel vs tensor parallel", ["Data parallelism", "Tensor parallelism (TP)"]),  # short names
+    ("@bot diffrence btwn dpo & ppo", ["DPO", "PPO"]),  # misspelt as typed: PPO was lost to Workhorse
+    ("wats the diff b/w lora and qlora", ["LoRA", "QLoRA"]),
+    ("ADD vs LCM for few-step sampling — which is sharper and what's the catch", ["ADD (Adversarial Diffusion Distillation)",
+                                                                                   "LCM"]),
+])
+def test_comparisons_typed_in_a_hurry_set_their_sides_side_by_side(searcher, question, asked):
+    result = searcher.search(question)
+    assert [h.entry.term for h in result.asked] == asked
+    assert "no entry for" not in result.note  # "the catch" is no name
+
+
+def test_the_scene_of_a_comparison_is_no_part_of_its_last_side(searcher):
+    # "transformer for long context" named nothing, so the question was refused, mamba never mentioned
+    result = searcher.search("mamba vs transformer for long context")
+    assert result.band != NOT_FOUND and result.best.entry.term == "Transformer"
+    assert result.note == "The glossary has no entry for “mamba”."
