@@ -13,6 +13,10 @@ import unicodedata
 
 ENGLISH_ONLY_NOTE = ("I can only read questions in English: the glossary and its search are in English. "
                      "Try asking in English, e.g. “what is attention?” (a term's English name works too).")
+# … and beside the entries such a question names, offered: "I can only read English" above them read as
+# though they were no answer to it (a new user asking "¿qué es flash attention?" saw both).
+ENGLISH_NAMES_NOTE = ("I read questions in English only, so this is a guess from the names in your question; "
+                      "ask in English for a surer answer.")
 
 # Words that are common in questions in Spanish, French, German, Portuguese and Italian and are no
 # English words (so "die", "was", "come", "son", "a" are left out). Accents are matched as typed

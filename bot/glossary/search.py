@@ -26,7 +26,7 @@ import numpy as np
 from .embeddings import Embedder
 from .features import Candidates, FeatureMaker
 from .field import FieldModel, field_model_for
-from .language import ENGLISH_ONLY_NOTE, in_another_language
+from .language import ENGLISH_NAMES_NOTE, ENGLISH_ONLY_NOTE, in_another_language
 from .lists import ListLookups
 from .lookup import NameLookups
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
@@ -256,7 +256,7 @@ class Searcher(NameLookups, ListLookups):
             return replace(result, band=NOT_FOUND, hints=(), note=ENGLISH_ONLY_NOTE)
         hits = named + [h for h in result.hits if h.match != MENTION]
         return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence, asked=result.asked,
-                            note=ENGLISH_ONLY_NOTE)
+                            note=ENGLISH_NAMES_NOTE)
 
     def ranked(self, query: str, limit: int = 5) -> SearchResult:
         """The learned ranker's best entries for a cleaned query, with its calibrated verdict."""
