@@ -180,7 +180,7 @@ _LEADING_WH = re.compile(r"^(?:what|how)\s+(?:an?\s+|the\s+)?", re.IGNORECASE)
 _FULL_STOP = (r"\.(?=\s|$|(?i:what|how|why|when|where|which|who|and|also|so|but|is|are|does|do|can|could|"
               r"thanks|thx|ok)\b)")
 _SENTENCE_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP)
-_SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|in|for|when|if|vs|versus)\s",
+_SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|in|for|when|if|vs|versus|at|during)\s",
                           re.IGNORECASE)
 _TRAILING = re.compile(
     r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"

@@ -120,6 +120,8 @@ def test_chatter_inside_a_question_stays():
     ("what's the intuition behind attention in simple words", "attention"),  # the last framing wins
     ("intuition behind the kv cache", "kv cache"),
     ("what is calibration for", "calibration"),  # what it is for is what it is
+    ("how does classifier-free guidance work at sampling time", "classifier-free guidance"),
+    ("what's prefill during llm inference", "prefill"),
     ("what is lora used for?", "lora"),
 ])
 def test_framing_is_found_anywhere(text, subject):
