@@ -246,6 +246,8 @@ class NameLookups:
         near = vectors @ rest
         if not found.rest_names and float(near.max()) < PLACED_COSINE:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
+        if not found.rest_names and self.field is not None and self.field.is_outside(rest, float(near.max())):
+            return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
         if found.meaning and not found.rest_names:
             # "what is SVD in linear algebra": the rest reads as the sense the glossary has no entry
             # for (singular value decomposition), not as its entry's term and first sentence.

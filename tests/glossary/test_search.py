@@ -256,6 +256,14 @@ def test_a_name_placed_in_a_field_the_glossary_knows_no_word_of_is_offered_not_a
         assert result.band == SUGGEST and result.best.entry.term == term, question
 
 
+def test_a_name_placed_where_the_field_model_reads_another_field_is_offered_not_answered(searcher):
+    # "a wine tasting" is near enough the glossary's LLM-as-judge in meaning, so Sampling was answered.
+    for question, term in (("what is sampling at a wine tasting", "Sampling"),
+                           ("what is chunking when studying for exams", "Chunking")):
+        result = searcher.search(question)
+        assert result.band == SUGGEST and result.best.entry.term == term and result.far, question
+
+
 def test_a_framed_name_leads_an_unsure_reply(searcher):
     # The ranker alone puts ReAct before Agent: "langchain" is no word of the glossary's.
     result = searcher.search("what's an agent in langchain")
