@@ -29,10 +29,10 @@ _LIST_SEPARATOR = re.compile(r"\s*(?:[,;/&+]|\band\b|\bor\b|\bvs\b\.?|\bversus\b
 # explain …", "… - explain", "… what are they all", "what do … measure"
 _LIST_OPENING = re.compile(
     r"^(?:(?:what|whats|what's|wat)\s+(?:r|are|is|do|does)\s+|(?:can|could)\s+(?:u|you)\s+(?:explain|define)\s+"
-    r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*)?"
+    r"|(?:explain|define|compare)\s+|what\s+do\s+these\s+mean\s*:?\s*|how\s+(?:do|does)\s+(?=.*\bdiffer\W*$))?"
     r"(?:(?:what'?s\s+|whats\s+|wats\s+)?(?:the\s+)?(?:diff?e?r+e?nces?|diffs?)\s+(?:between|betwen|btwn|b/w)\s+)?",
     re.IGNORECASE)  # (misspelt as typed: "diffrence btwn dpo & ppo", "the diff b/w …")
-_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?)$",
+_LIST_CLOSING = re.compile(r"(?:\s+(?:all|actually|really))?\s+(?:mean|measure|do|stand for|differences?|differ)$",
                            re.IGNORECASE)  # "h.264 / vp9 / av1 differences?": the last name is "av1"
 # "…? and …", "gelu, silu... what are they", and before a closing "what are they" with no stop ("ttft and itl
 # what are they")
@@ -59,7 +59,7 @@ LISTED_ALONE_SPECIFICITY = 0.7
 # A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
 # ("rrt, ompl and a* - explain", "…?? how do they compare").
 _COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|compared?)\b", re.IGNORECASE)
-_VS = re.compile(r"\b(?:vs\.?|versus)(?=\s|$)", re.IGNORECASE)
+_VS = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|differ|compared?)(?=\s|$|\?)", re.IGNORECASE)
 _SCENE = re.compile(r"\s+(?:for|in|on|at|with|when|during)\s+.*$", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)

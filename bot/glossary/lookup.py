@@ -14,7 +14,8 @@ import re
 from dataclasses import replace
 from typing import NamedTuple
 
-from .normalize import asked_about, discord_query, earlier_framed_subjects, framed_subject, place_moved_last
+from .normalize import (american, asked_about, discord_query, earlier_framed_subjects, framed_subject,
+                        place_moved_last)
 from .names import SHORT_QUERY_WORDS
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
 from .lists import no_entry_note
@@ -100,7 +101,8 @@ class NameLookups:
         # A name that starts with a chatter word ("all to all token routing") keeps it.
         named = framed_subject(query, whole_sentence=True, leading_chatter=True)
         # "what about temperature then": the name it asks about, after a reply the bot did not keep
-        for candidate in dict.fromkeys((query, whole, cut, named, asked_about(query))):
+        typed = (query, whole, cut, named, asked_about(query))
+        for candidate in dict.fromkeys((*typed, *(american(t) for t in typed if t))):
             if not candidate:
                 continue
             key = lookup_key(candidate)

@@ -296,3 +296,22 @@ def asked_about(text: str) -> str | None:
     if not found:
         return None
     return _ARTICLE_FIRST.sub("", next(g for g in found.groups() if g).strip(" ,")) or None
+
+
+# -- a name as the glossary spells it ----------------------------------------------------------
+
+# The glossary spells American and writes no possessives: "Adam optimiser" (AdamW had come first), "what
+# are logit's", "vae's". Only name lookups read these spellings; the ranker sees the text as typed.
+_BRITISH = re.compile(r"\b(optimi|normali|quanti|regulari|generali|initiali|tokeni|visuali|paralleli|summari|minimi"
+                      r"|maximi|seriali|vectori|standardi|utili|speciali|characteri|parameteri|parametri|discreti"
+                      r"|binari|categori|synchroni|stabili|penali|locali|randomi|memori|lineari|factori)s"
+                      r"(e|es|ed|ing|er|ers|ation|ations)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
+
+
+def american(text: str) -> str:
+    """`text` spelled as the glossary spells its names: American, without possessives."""
+    if "s" not in text and "S" not in text:
+        return text
+    return _POSSESSIVE.sub("", _BRITISH.sub(lambda m: m.group(1) + ("Z" if m.group(0)[len(m.group(1))] == "S" else "z")
+                                             + m.group(2), text))

@@ -89,6 +89,7 @@ def test_a_side_written_as_a_coined_name_is_said_to_be_lacking_and_the_other_is_
 @pytest.mark.parametrize("question, best, lacking", [
     ("vllm vs ray serve", "vLLM", "ray serve"),
     ("greedy decoding vs beam search", "Greedy decoding", "beam search"),
+    ("how do beam search and greedy decoding differ", "Greedy decoding", "beam search"),
 ])
 def test_the_other_side_of_a_vs_is_said_to_be_lacking_even_in_words_the_glossary_uses(searcher, question, best,
                                                                                       lacking):

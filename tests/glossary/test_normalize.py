@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.glossary.normalize import (asked_about, discord_query, earlier_framed_subjects, framed_subject,
+from bot.glossary.normalize import (american, asked_about, discord_query, earlier_framed_subjects, framed_subject,
                                     place_moved_last, plain_text, strip_chatter)
 from bot.glossary.parse import parse_file
 from tests.conftest import GLOSSARY
@@ -286,3 +286,12 @@ def test_asking_whether_a_name_is_any_good_asks_about_that_name(text, subject):
 def test_an_earlier_framed_subject_ends_before_its_comma():
     assert earlier_framed_subjects("what does the discriminator do, and what does the generator do?") == [
         "discriminator"]
+
+
+@pytest.mark.parametrize(("typed", "spelled"), [
+    ("Adam optimiser", "Adam optimizer"), ("NORMALISATION", "NORMALIZATION"), ("vae's", "vae"),
+    ("what are logit’s", "what are logit"),
+    ("noise", "noise"), ("a precise answer", "a precise answer"),  # no -ise word of the list
+])
+def test_a_name_is_read_as_the_glossary_spells_it(typed, spelled):
+    assert american(typed) == spelled

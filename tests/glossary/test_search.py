@@ -654,3 +654,11 @@ def test_a_short_question_naming_a_telling_name_is_offered_it_not_refused(search
 
 def test_a_short_question_naming_an_everyday_word_may_still_be_refused(searcher):
     assert searcher.search("checkpoint at airport security").band == NOT_FOUND
+
+
+@pytest.mark.parametrize(("typed", "term"), [("Adam optimiser", "Adam"), ("what are logit's", "Logits"),
+                                             ("vae's", "VAE"), ("kl div", "KL divergence")])
+def test_a_name_in_british_spelling_or_a_possessive_is_answered_with_its_entry(searcher, typed, term):
+    # "Adam optimiser" put AdamW first; "vae's" and "what are logit's" were only offered.
+    result = searcher.search(typed)
+    assert result.band == ANSWER and result.best.entry.term == term
