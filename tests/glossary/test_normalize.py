@@ -121,6 +121,11 @@ def test_chatter_inside_a_question_stays():
     ("intuition behind the kv cache", "kv cache"),
     ("what is calibration for", "calibration"),  # what it is for is what it is
     ("how does classifier-free guidance work at sampling time", "classifier-free guidance"),
+    ("what even is perplexity", "perplexity"),
+    ("tldr on ControlNet?", "ControlNet"),
+    ("does anyone know what rlhf means", "rlhf"),
+    ("i know what lora is but how does qlora save memory", None),
+    ("my jupyter kernel keeps dying, what even is the kernel", None),  # only opening the message
     ("what's prefill during llm inference", "prefill"),
     ("what is lora used for?", "lora"),
 ])
