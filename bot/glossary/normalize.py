@@ -282,7 +282,12 @@ _JUDGED = re.compile(
     r"|(?P<h>.+?)\s+(?:worth\s+it|any\s+good|pros\s+and\s+cons)"
     # "quantization explained?", "rlhf eli5": the name and what is wanted of it
     r"|(?P<i>.+?)\s+(?:explained|eli5|tl;?dr|in\s+a\s+nutshell|101|basics|for\s+dummies|explanation|intuition|overview)"
-    r"(?:\s+(?:like\s+(?:i'?m|im|i\s+am)\s+(?:5|five)|simply|in\s+(?:simple|plain)\s+(?:terms|english|words)))?)"
+    r"(?:\s+(?:like\s+(?:i'?m|im|i\s+am)\s+(?:5|five)|simply|in\s+(?:simple|plain)\s+(?:terms|english|words)))?"
+    # "lora - how does it work?", "KV cache: what is it?", "# QUANTIZATION\nhow does it work": the name, then
+    # a question about "it"
+    r"|(?P<k>.+?)\s*(?:[-—–:,?.!]+\s*)?(?:so\s+|and\s+)?(?:how\s+do(?:es)?\s+(?:it|they)\s+work"
+    r"|what\s+(?:is|are|does|do)\s+(?:it|they|that|this)(?:\s+(?:do|mean))?|what'?s\s+(?:it|that|this)"
+    r"|explain(?:\s+it)?))"
     + _WHEN + r"[\s?!.]*", re.IGNORECASE)
 JUDGED_MAX_WORDS = 14  # the glossary's longest names are 8 words
 _ARTICLE_FIRST = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)

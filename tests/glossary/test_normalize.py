@@ -281,6 +281,9 @@ def test_what_about_a_name_asks_about_that_name(text, subject):
     ("quantization explained?", "quantization"),
     ("rlhf eli5", "rlhf"),
     ("attention explained like im 5", "attention"),
+    ("lora - how does it work?", "lora"),
+    ("KV cache: what is it?", "KV cache"),
+    ("rlhf? how does it work", "rlhf"),
     ("is lora worth it for a 3b model", None),  # a place for the ranker to read, not a bare judgement
     ("is it worth it if the loss is flat", None),
 ])

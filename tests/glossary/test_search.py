@@ -657,7 +657,9 @@ def test_a_short_question_naming_an_everyday_word_may_still_be_refused(searcher)
 
 
 @pytest.mark.parametrize(("typed", "term"), [("Adam optimiser", "Adam"), ("what are logit's", "Logits"),
-                                             ("vae's", "VAE"), ("kl div", "KL divergence")])
+                                             ("vae's", "VAE"), ("kl div", "KL divergence"),
+                                             # a heading, then a question about "it" (Dynamic quantization came first)
+                                             ("# QUANTIZATION\nhow does it work", "Quantization")])
 def test_a_name_in_british_spelling_or_a_possessive_is_answered_with_its_entry(searcher, typed, term):
     # "Adam optimiser" put AdamW first; "vae's" and "what are logit's" were only offered.
     result = searcher.search(typed)
