@@ -166,7 +166,7 @@ _FRAMING = re.compile(
     # "lol what even is perplexity", "tldr on controlnet", "(does anyone) know what lora is": opening the
     # message only ("my jupyter kernel keeps dying, what even is the kernel" asks of its own kernel)
     r"|(?<!.)(?:what (?:even|exactly|actually|really) (?:is|are)|tl;?dr (?:on|of)"
-    r"|(?:do(?:es)? )?(?:(?:any|some)(?:one|body) |(?:u|you|y'?all)(?: guys)? )?know what)"
+    r"|(?:do(?:es)? )?(?:(?:any|some)(?:one|body) |(?:u|you|y'?all)(?: guys)? )?know(?: what| about)?)"
     r"|meaning of|explain|explian|expalin|explan|tell me about|who is|what is meant by|eli5|what the heck is|what the hell is"
     # "what's the intuition behind attention": the last framing wins, so the subject is attention
     r"|intuition (?:behind|of|for)|idea behind|gist of"

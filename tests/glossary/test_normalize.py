@@ -124,6 +124,8 @@ def test_chatter_inside_a_question_stays():
     ("what even is perplexity", "perplexity"),
     ("tldr on ControlNet?", "ControlNet"),
     ("does anyone know what rlhf means", "rlhf"),
+    ("u guys know flow matching? i dont", "flow matching"),
+    ("i know lora", None),
     ("i know what lora is but how does qlora save memory", None),
     ("my jupyter kernel keeps dying, what even is the kernel", None),  # only opening the message
     ("what's prefill during llm inference", "prefill"),
