@@ -290,6 +290,14 @@ _JUDGED = re.compile(
     r"|explain(?:\s+it)?))"
     + _WHEN + r"[\s?!.]*", re.IGNORECASE)
 JUDGED_MAX_WORDS = 14  # the glossary's longest names are 8 words
+# What every such message starts or ends with: checked first, since the pattern itself takes tens of
+# microseconds to rule a question out, and most questions are no such message.
+_JUDGED_HINT = re.compile(
+    r"^(?:is|are|should|do|would|why|when|pros|point|the|how\s+(?:good|useful|important)"
+    r"|(?:what(?:'s|’s|\s+is)\s+|whats\s+)(?:the\s+)?(?:pros|point))\b"
+    r"|(?:worth\s+it|good|pros\s+and\s+cons|explained|eli5|tl;?dr|nutshell|101|basics|dummies|explanation"
+    r"|intuition|overview|simply|terms|english|words|5|five|work|help|matter|it|they|that|this|mean|do|explain"
+    r"|days|nowadays|today|anymore|practice|20\d\d|me|us|beginners)[\s?!.]*$", re.IGNORECASE)
 _ARTICLE_FIRST = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
 
 
@@ -301,7 +309,8 @@ def asked_about(text: str) -> str | None:
         return found.group(1).strip(" ,")
     # (a name and a judgement are a few words: a pasted paragraph is no such question, and costs the
     # pattern a tenth of a millisecond to rule out)
-    found = _JUDGED.fullmatch(text) if len(text.split()) <= JUDGED_MAX_WORDS else None
+    found = (_JUDGED.fullmatch(text) if len(text.split()) <= JUDGED_MAX_WORDS and _JUDGED_HINT.search(text)
+             else None)
     if not found:
         return None
     return _ARTICLE_FIRST.sub("", next(g for g in found.groups() if g).strip(" ,")) or None
@@ -315,12 +324,18 @@ _BRITISH = re.compile(r"\b(optimi|normali|quanti|regulari|generali|initiali|toke
                       r"|maximi|seriali|vectori|standardi|utili|speciali|characteri|parameteri|parametri|discreti"
                       r"|binari|categori|synchroni|stabili|penali|locali|randomi|memori|lineari|factori)s"
                       r"(e|es|ed|ing|er|ers|ation|ations)\b", re.IGNORECASE)
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b", re.IGNORECASE)
+# (not a contraction: "what's lora" read as "what lora" would only cost a lookup more)
+_BRITISH_HINT = re.compile(r"is(?:e|ed|es|ing|er|ers|ation|ations)\b")
+_POSSESSIVE = re.compile(r"\b(?!(?:what|it|that|there|here|who|where|how|let|he|she)['’]s\b)(\w+)['’]s\b",
+                         re.IGNORECASE)
 
 
 def american(text: str) -> str:
     """`text` spelled as the glossary spells its names: American, without possessives."""
-    if "s" not in text and "S" not in text:
+    low = text.lower()  # (the patterns are slow to find nothing: most text has neither)
+    if "'s" in low or "’s" in low:
+        text = _POSSESSIVE.sub(r"\1", text)
+    if "is" not in low or not _BRITISH_HINT.search(low):
         return text
-    return _POSSESSIVE.sub("", _BRITISH.sub(lambda m: m.group(1) + ("Z" if m.group(0)[len(m.group(1))] == "S" else "z")
-                                             + m.group(2), text))
+    return _BRITISH.sub(lambda m: m.group(1) + ("Z" if m.group(0)[len(m.group(1))] == "S" else "z") + m.group(2),
+                        text)
