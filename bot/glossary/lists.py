@@ -58,8 +58,7 @@ UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam,
 LISTED_ALONE_SPECIFICITY = 0.7
 # A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
 # ("rrt, ompl and a* - explain", "…?? how do they compare").
-_COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|compared?)\b", re.IGNORECASE)
-_VS = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|differ|compared?)(?=\s|$|\?)", re.IGNORECASE)
+_COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|differ|compared?)\b", re.IGNORECASE)
 _SCENE = re.compile(r"\s+(?:for|in|on|at|with|when|during)\s+.*$", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
@@ -290,10 +289,10 @@ class ListLookups:
             for item in listed.unknown)
 
     def _side_lacking(self, query: str, listed: _ListItems) -> bool:
-        """"vllm vs ray serve", "lora vs merging": the other side of a "vs" is a thing compared, so a name
+        """"vllm vs ray serve", "lora vs merging": the other side of a comparison is a thing compared, so a name
         even in words the glossary uses; one it lacks, unless some glossary name shares a word with it
         ("lora vs full fine-tuning" compares a kind of Fine-tuning, "adam vs the rest" nothing named)."""
-        if len(listed.unknown) != 1 or len(listed.named) != 1 or not _VS.search(query):
+        if len(listed.unknown) != 1 or len(listed.named) != 1 or not _COMPARING.search(query):
             return False
         words = lookup_key(listed.unknown[0]).split()
         return all(any(ch.isalpha() for ch in w) and w not in self.names.name_words for w in words)

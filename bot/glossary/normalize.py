@@ -324,8 +324,8 @@ _BRITISH = re.compile(r"\b(optimi|normali|quanti|regulari|generali|initiali|toke
                       r"|maximi|seriali|vectori|standardi|utili|speciali|characteri|parameteri|parametri|discreti"
                       r"|binari|categori|synchroni|stabili|penali|locali|randomi|memori|lineari|factori)s"
                       r"(e|es|ed|ing|er|ers|ation|ations)\b", re.IGNORECASE)
-# (not a contraction: "what's lora" read as "what lora" would only cost a lookup more)
 _BRITISH_HINT = re.compile(r"is(?:e|ed|es|ing|er|ers|ation|ations)\b")
+# (not a contraction: "what's lora" read as "what lora" would only cost a lookup more)
 _POSSESSIVE = re.compile(r"\b(?!(?:what|it|that|there|here|who|where|how|let|he|she)['’]s\b)(\w+)['’]s\b",
                          re.IGNORECASE)
 
