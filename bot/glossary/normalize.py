@@ -187,7 +187,7 @@ _SENTENCE_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP)
 _SUBJECT_END = re.compile(r"[?!;…]|\.{2,}|" + _FULL_STOP + r"|\s(?:and|or|but|in|for|when|if|vs|versus|at|during)\s",
                           re.IGNORECASE)
 _TRAILING = re.compile(
-    r"(?:\s+(?:mean|means|stand for|stands for|do|does|is|are|exactly|actually|again|even|really|"
+    r"(?:\s+(?:mean|means|stand for|stands for|do|does|doing|is|are|exactly|actually|again|even|really|here|"
     r"(?:used |good |useful )?for|"  # "what is calibration for"
     r"in (?:ml|ai|deep learning|machine learning|nlp|transformers|diffusion)|"
     r"in (?:simple|plain|easy|layman'?s?|lay|everyday|non-?technical) (?:terms|english|words|language)|"
