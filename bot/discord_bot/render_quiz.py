@@ -1,11 +1,14 @@
 """Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
 
 A question lives entirely in its buttons' custom ids, so answering works after a restart
-with nothing stored: `gloss:quiz:<t|m>[d<yyyymmdd>]:<option ids>:<tag>:<pick>` ("d": the
-question of the day under the term of the day, answered privately by anyone in the channel;
+with nothing stored: `gloss:quiz:<t|m>[d<yyyymmdd>]:<option ids>[:<names>]:<tag>:<pick>` ("d":
+the question of the day under the term of the day, answered privately by anyone in the channel;
 its day, so that only a recent one scores). The tag says which
 option is right only to someone who holds the bot's secret (the answer's index shifted by
-an HMAC of the options), so the answer is not readable from the message's payload.
+an HMAC of the options), so the answer is not readable from the message's payload. Entry ids
+are places in the glossary, so an entry added or removed before them moves them at the next
+build: `names`, a short hash of the options' terms, tells a question on screen from the one
+its ids now make (ids made before it existed carry none, and are read as before).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import discord
@@ -26,7 +30,7 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(?:d\d{8})?:(\d+(?:\.\d+){1,3}):(\d):(\d)")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6}))?:(\d):(\d)")
 DAILY_MARK = re.compile(r"gloss:quiz:[tm]d(\d{4})(\d\d)(\d\d):")
 
 
@@ -40,24 +44,38 @@ class QuizCodec:
         message = f"{kind}:{'.'.join(map(str, options))}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).digest()[0] % len(options)
 
-    def custom_id(self, question: Question, pick: int, day: date | None = None) -> str:
-        """`day`: the question of the day posted that day."""
+    def custom_id(self, question: Question, pick: int, day: date | None = None,
+                  terms: Sequence[str] | None = None) -> str:
+        """`day`: the question of the day posted that day; `terms`: the options' terms, in order."""
         tag = (question.correct - self._shift(question.kind, question.options)) % len(question.options)
         kind = question.kind[0] + (f"d{day:%Y%m%d}" if day else "")
-        return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}:{tag}:{pick}"
+        names = f":{names_hash(terms)}" if terms is not None else ""
+        return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}{names}:{tag}:{pick}"
 
-    def parse(self, custom_id: str) -> tuple[Question, int] | None:
-        """(question, the option picked), or None for anything that is not one of ours."""
+    def parse(self, custom_id: str, terms: Callable[[tuple[int, ...]], Sequence[str] | None] | None = None,
+              ) -> tuple[Question, int] | None:
+        """(question, the option picked), or None for anything that is not one of ours, and, given
+        `terms` (the glossary's terms of option ids now, None for an id it lacks), for a question
+        whose options are no longer the terms it was shown with."""
         match = _QUIZ_ID.fullmatch(custom_id)
         if match is None:
             return None
         kind = next(k for k in KINDS if k[0] == match.group(1))
         options = tuple(int(o) for o in match.group(2).split("."))
-        tag, pick = int(match.group(3)), int(match.group(4))
+        tag, pick = int(match.group(4)), int(match.group(5))
         if len(set(options)) != len(options) or tag >= len(options) or pick >= len(options):
             return None
+        if terms is not None and match.group(3) is not None:
+            now = terms(options)
+            if now is None or names_hash(now) != match.group(3):
+                return None
         correct = (tag + self._shift(kind, options)) % len(options)
         return Question(kind, options[correct], options), pick
+
+
+def names_hash(terms: Sequence[str]) -> str:
+    """Six hex digits of the options' terms: which entries a question's ids stood for."""
+    return hashlib.sha256("\0".join(terms).encode()).hexdigest()[:6]
 
 
 def secret_for(token: str | None) -> bytes:
@@ -107,8 +125,9 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
                   day: date | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     _text, labels = question_text(quiz, question.kind, question.answer, question.options)
+    terms = [quiz.index.entries[o].term for o in question.options]
     for i, label in enumerate(labels):
-        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day),
+        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day, terms),
                                         style=discord.ButtonStyle.secondary, row=0))
     return view
 

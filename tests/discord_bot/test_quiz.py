@@ -4,7 +4,14 @@ after a restart because the question lives in its buttons."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATA_DIR
 from bot.discord_bot import render_quiz
+from bot.glossary.index import build_index
 from tests.fake_discord import CallbackType, FakeDiscord
 
 from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
@@ -96,3 +103,53 @@ def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_pa
             assert not fake.errors
 
     run(scenario, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def glossary_with_an_entry_on_top(tmp_path_factory, real_index_path, real_embedder) -> tuple[Path, Path]:
+    """(glossary, index) after its keepers added an entry that sorts first and rebuilt: every entry
+    id moves by one. The index starts as a copy of the real one, so only the new entry is embedded."""
+    folder = tmp_path_factory.mktemp("grown")
+    for source in DEFAULT_DATA_DIR.glob("glossary.*"):
+        shutil.copy(source, folder / source.name)
+    glossary = folder / "glossary.txt"
+    lines = glossary.read_text(encoding="utf-8").split("\n")
+    lines[2:2] = ["(1+1)D", "A made-up entry: a toy network mixing one spatial and one time dimension."]
+    glossary.write_text("\n".join(lines), encoding="utf-8")
+    index = folder / "index.db"
+    shutil.copy(real_index_path, index)
+    build_index(index, glossary, real_embedder)
+    return glossary, index
+
+
+def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_never_judged_on_others(
+        real_index_path, real_embedder, glossary_with_an_entry_on_top, tmp_path) -> None:
+    """Entry ids are places in the glossary: a question on screen before the rebuild, answered after
+    it, names the terms the user saw or says it is gone, never a verdict (and points) on the
+    entries its ids now stand for."""
+    glossary, grown_index = glossary_with_an_entry_on_top
+    before = make_settings(real_index_path, tmp_path / "state.db")
+    after = make_settings(grown_index, tmp_path / "state.db", glossary_path=glossary)
+    codec = render_quiz.QuizCodec(render_quiz.secret_for(before.discord_token))
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(before, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                options = _options(asked.message)
+                question, _ = codec.parse(options[0])
+                shown = bot.searcher.index.entries[question.answer].term
+            async with running(fake, make_bot(after, real_embedder)) as bot:
+                assert bot.searcher.index.entries[question.answer].term != shown  # the ids moved
+                got = await fake.wait_for_response(
+                    await fake.click_button(asked, options[question.correct], user=alice))
+                said = got.embeds[0]["title"] if got.embeds else got.content
+                assert shown in said or "no longer in the glossary" in said, (shown, said)
+                assert bot.state.study.stats(guild.id, alice.id, bot.now()).points == 0
+            assert not fake.errors
+
+    run(scenario, timeout=300)

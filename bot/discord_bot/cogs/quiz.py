@@ -57,8 +57,10 @@ class Quiz(commands.Cog):
         return f"{text} · streak {streak} day{'s' if streak != 1 else ''}", True
 
     def _result(self, custom_id: str, guild_id: int, user_id: int):
-        parsed = self.codec.parse(custom_id)
         quiz = self.bot.quiz_maker()
+        entries = quiz.index.entries
+        parsed = self.codec.parse(custom_id, lambda ids: [entries[i].term for i in ids] if all(
+            i in entries for i in ids) else None)
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed
