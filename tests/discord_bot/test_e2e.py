@@ -117,6 +117,31 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
     run(scenario, timeout=120)
 
 
+def test_the_daily_post_shows_the_servers_note_as_today_does(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general", "daily"])
+            channel = guild.channel("daily")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                await fake.wait_for_command_sync()
+                today = await fake.wait_for_response(await fake.send_slash_command("today", {}, guild=guild))
+                term = today.embeds[0]["title"]
+                bot.state.additions.set_note(guild.id, term, "Lab 4 uses this.", "h", "mod", clock["now"])
+                bot.state.update_config(guild.id, daily_channel_id=channel.id, daily_time="09:00",
+                                        timezone="UTC", daily_enabled=True)
+                await bot.get_cog("Daily").post_due()
+                await fake.wait_for(lambda: fake.messages_in(channel), what="the term of the day")
+                post = fake.messages_in(channel)[-1]["embeds"][0]
+                assert post["title"] == term
+                assert any("Lab 4 uses this." in f["value"] for f in post.get("fields", [])), post
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
 def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
     clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}

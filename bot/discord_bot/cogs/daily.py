@@ -118,7 +118,7 @@ class Daily(commands.Cog):
             return 0
         error, not_sent = None, False
         try:
-            await self._send(config.daily_channel_id, term, day, config.daily_quiz)
+            await self._send(config.guild_id, config.daily_channel_id, term, day, config.daily_quiz)
         except asyncio.CancelledError:
             # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
             state.finish_daily_post(config.guild_id, day, interrupted_error(day), zone=zone)
@@ -133,14 +133,15 @@ class Daily(commands.Cog):
         self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
         return 0 if error else 1
 
-    async def _send(self, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:
+    async def _send(self, guild_id: int, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:
         answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term falls back to a search
         if answer is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
+        note = await in_quick_pool(self.bot.server_note, guild_id, answer.entry)  # as /today shows it
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
         await channel.send(
             content=f"📘 Term of the day ({day.isoformat()})",
-            embed=render.entry_embed(answer.entry),
+            embed=render.entry_embed(answer.entry, note=note),
             view=dynamic_view(render.entry_view(answer.entry, answer.related or [])),
             allowed_mentions=render.NO_MENTIONS,
         )
