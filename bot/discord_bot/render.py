@@ -102,7 +102,7 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, int] | None:
         return "show", custom_id[len(SHOW_PREFIX):], 0
     if custom_id.startswith(PAGE_PREFIX):
         page, _, term = custom_id[len(PAGE_PREFIX):].partition(":")
-        if page.isdigit():
+        if page.isascii() and page.isdigit():  # ("²".isdigit() is true, and int() refuses it)
             return "page", term, int(page)
     return None
 

@@ -33,9 +33,9 @@ def parse_review_id(custom_id: str) -> tuple[str, list[str]] | None:
     if action == "add" and rest:
         return action, [rest]
     parts = rest.split(":")
-    if action == "show" and len(parts) == 2 and all(p.isdigit() for p in parts):
+    if action == "show" and len(parts) == 2 and all(_number(p) is not None for p in parts):
         return action, parts
-    if action == "rate" and len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() \
+    if action == "rate" and len(parts) == 3 and all(_number(p) is not None for p in parts[:2]) \
             and parts[2] in review.RATINGS:
         return action, parts
     return None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_bot import render_study
+from bot.discord_bot import render, render_study
 from bot.state.study import BoardRow, DeckStats, Round, RoundQuestion, UserStats
 from bot.study import review
 
@@ -127,3 +127,12 @@ def test_a_big_rounds_summary_shows_whole_lines_and_says_how_many_more_played() 
     shown = names.split(", ")
     assert more == f"{400 - len(shown)} more" and shown == [f"<@{10**18 + i}> +10" for i in range(500) if i % 5][:len(shown)]
     assert closed.description.splitlines()[2] == "Wrong: 100"
+
+
+def test_review_and_page_ids_with_digits_int_refuses_are_not_ours() -> None:
+    """A forged id with a digit Python calls a digit but int() refuses ("²"), or a number SQLite
+    cannot hold, is no button of ours (it had logged a traceback and shown "Something went wrong")."""
+    for forged in ("gloss:rev:show:²:0", "gloss:rev:show:1:²", f"gloss:rev:show:{2**63}:0", "gloss:rev:rate:²:0:good"):
+        assert render_study.parse_review_id(forged) is None, forged
+    assert render.parse_custom_id("gloss:page:²:Attention") is None
+    assert render_study.parse_review_id("gloss:rev:show:12:3") == ("show", ["12", "3"])
