@@ -63,9 +63,10 @@ class AskedMessages:
         self._items.pop(message_id, None)
 
     def forget_author(self, author_id: int) -> None:
-        """/forget-me: memory lets go of the user's messages as the database does."""
+        """/forget-me: memory lets go of the user's messages as the database does. They may have had a
+        reply, as an evicted message may: an edit of one must not be answered as a new question."""
         for message_id in [m for m, asked in self._items.items() if asked.author_id == author_id]:
-            del self._items[message_id]
+            self.horizon = max(self.horizon, self._items.pop(message_id).created)
 
     def may_be_new(self, created: float) -> bool:
         """Whether a message not in memory certainly got no reply (nor took a cooldown) from us."""

@@ -28,6 +28,17 @@ def test_the_oldest_are_forgotten_and_older_messages_count_as_unknown() -> None:
     assert asked.get(2) is None and asked.may_be_new(131.0)  # forgotten on purpose: no horizon change
 
 
+def test_a_forgotten_authors_messages_count_as_perhaps_answered() -> None:
+    """/forget-me drops the user's messages; an edit of one within the edit window must not be
+    answered as a new question (a second reply under it, found by a QA pass)."""
+    asked = AskedMessages(since=100.0)
+    asked.put(1, Asked(("what is lora?", False), 110.0, True, 11, None, author_id=7))
+    asked.put(2, Asked(("what is adam?", False), 120.0, True, 12, None, author_id=8))
+    asked.forget_author(7)
+    assert asked.get(1) is None and asked.get(2) is not None
+    assert not asked.may_be_new(110.0) and asked.may_be_new(111.0)
+
+
 def test_one_lock_per_message_while_anyone_holds_it() -> None:
     async def scenario() -> None:
         asked = AskedMessages(since=0.0)
