@@ -102,3 +102,33 @@ def test_channels_are_checked_for_the_bots_permissions_and_a_forum_can_be_a_stud
             assert_no_pings(fake)
 
     run(scenario, timeout=180)
+
+
+def test_a_deleted_study_channel_leaves_the_settings(real_index_path, real_embedder, tmp_path) -> None:
+    """A deleted channel cannot be picked in `study-channel remove` any more: deleted while the bot
+    runs, it leaves the settings then; deleted while the bot was away, `config show` drops it and
+    says so (found by a QA pass: it had stayed, warned about, for good)."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild(channels=["general", "study", "old", "older"])
+            study, old, older = (guild.channel(n) for n in ("study", "old", "older"))
+            owner = fake.owner
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                for channel in (study, old, older):
+                    await _config(fake, "study-channel", {"action": "add", "channel": channel}, owner)
+                fake.delete_channel(old)
+                await fake.wait_for(lambda: bot.state.config(guild.id).study_channels == (study.id, older.id),
+                                    what="the deleted channel dropped")
+            fake.delete_channel(older)  # while the bot is away
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                shown = (await _config(fake, "show", {}, owner)).content
+                assert f"Removed study channel <#{older.id}>: it no longer exists." in shown
+                assert bot.state.config(guild.id).study_channels == (study.id,)
+                assert "no longer exists." not in (await _config(fake, "show", {}, owner)).content
+            assert not fake.errors
+
+    run(scenario, timeout=180)

@@ -90,9 +90,27 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="show", description="Show this server's glossary settings")
     async def show(self, interaction: discord.Interaction) -> None:
+        guild = interaction.guild
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
-        problems = configured_channel_problems(interaction.guild, config)
-        await self._reply(interaction, self._settings(config, problems))
+        gone = [c for c in config.study_channels if guild is not None and guild.get_channel(c) is None]
+        if gone and not guild.unavailable:  # deleted while the bot was away: nothing can pick them to remove
+            config = await in_quick_pool(self._drop_study_channels, interaction.guild_id, gone)
+        problems = configured_channel_problems(guild, config)
+        dropped = "".join(f"Removed study channel <#{c}>: it no longer exists.\n" for c in gone)
+        await self._reply(interaction, dropped + self._settings(config, problems))
+
+    def _drop_study_channels(self, guild_id: int, channel_ids: list[int]) -> GuildConfig:
+        current = self.bot.state.config(guild_id).study_channels  # read and write in one call
+        return self.bot.state.update_config(guild_id, study_channels=tuple(c for c in current if c not in channel_ids))
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted study channel leaves the settings: no command could name it any more."""
+        if self.bot.state is None:
+            return
+        config = await in_quick_pool(self.bot.state.config, channel.guild.id)
+        if channel.id in config.study_channels:
+            await in_quick_pool(self._drop_study_channels, channel.guild.id, [channel.id])
 
     @config.command(name="study-channel", description="Answer questions in a channel or forum (or stop)")
     @app_commands.describe(action="add or remove", channel="A text, announcement or forum channel")
