@@ -341,13 +341,18 @@ class GlossaryBot(commands.AutoShardedBot):
 
     def answer_in(self, query: str, guild_id: int | None) -> Answer:
         """`answer`, after the server's own aliases ("ytdl" → youtube-dl) in that server."""
-        if guild_id and self.state is not None:
-            for text in dict.fromkeys((query, framed_subject(query) or "")):
-                target = self.state.additions.alias_target(guild_id, text) if text else None
-                entry = self.entry_named(target) if target else None
-                if entry is not None:
-                    return self.answer_entry(entry, SearchResult(query, ANSWER, [Hit(entry, "server_alias", 1.0)]))
+        for text in dict.fromkeys((query, framed_subject(query) or "")):
+            entry = self.server_alias_entry(guild_id, text)
+            if entry is not None:
+                return self.answer_entry(entry, SearchResult(query, ANSWER, [Hit(entry, "server_alias", 1.0)]))
         return self.answer(query)
+
+    def server_alias_entry(self, guild_id: int | None, text: str) -> StoredEntry | None:
+        """The entry a server's own alias `text` names there, if it is one."""
+        if not guild_id or not text or self.state is None:
+            return None
+        target = self.state.additions.alias_target(guild_id, text)
+        return self.entry_named(target) if target else None
 
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None) -> int | None:

@@ -465,3 +465,31 @@ def test_reminders_stop_for_a_user_whose_dms_are_closed_and_their_next_review_co
             assert_no_pings(fake)
 
     run(scenario, timeout=180)
+
+
+def test_review_add_reads_the_servers_own_aliases_as_define_does(real_index_path, real_embedder, tmp_path) -> None:
+    """A server alias names its entry in that server for /define; /review add reads it too (it had
+    said "The glossary has no entry", found by a QA pass), and only in that server."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            other = fake.add_guild("Elsewhere", channels=["general"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            fake.add_member(other, alice)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                bot.state.additions.add_alias(guild.id, "lrx", "LoRA", "h", "mod", now)
+                added = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "lrx"}, user=alice, guild=guild))
+                assert "Added **LoRA**" in added.content, added.content
+                elsewhere = await fake.wait_for_response(
+                    await fake.send_slash_command("review add", {"term": "lrx"}, user=alice, guild=other))
+                assert "LoRA" not in elsewhere.content.split("Did you mean")[0], elsewhere.content
+                assert set(_cards(bot, alice)) == {"LoRA"}
+            assert not fake.errors
+
+    run(scenario, timeout=120)

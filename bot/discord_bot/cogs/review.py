@@ -78,15 +78,18 @@ class Review(commands.Cog):
         """The line a user is owed, once, after a refused DM turned their reminders off (send_reminders)."""
         return render_study.REMINDERS_REFUSED if self.bot.state.study.take_refusal(user_id) else None
 
-    def _add(self, user_id: int, term: str) -> str:
+    def _add(self, user_id: int, term: str, guild_id: int | None = None) -> str:
         notice = self._refusal(user_id)
-        text = self._add_term(user_id, term)
+        text = self._add_term(user_id, term, guild_id)
         return text if notice is None else f"{notice}\n\n{text}"
 
-    def _add_term(self, user_id: int, term: str) -> str:
-        # a term as long as a 📚 button's id allows may have been cut short to fit
-        cut = len(render.REVIEW_ADD_PREFIX + term) >= render.CUSTOM_ID_MAX
-        entry, near = self.bot.searcher.confident_entry(term, cut=cut)
+    def _add_term(self, user_id: int, term: str, guild_id: int | None = None) -> str:
+        # the server's own alias first, as /define reads it; a term as long as a 📚 button's id
+        # allows may have been cut short to fit
+        entry, near = self.bot.server_alias_entry(guild_id, term), []
+        if entry is None:
+            cut = len(render.REVIEW_ADD_PREFIX + term) >= render.CUSTOM_ID_MAX
+            entry, near = self.bot.searcher.confident_entry(term, cut=cut)
         if entry is None:
             text = f"The glossary has no entry “{render.escape_user_text(term, 100)}”."
             if near:
@@ -126,7 +129,7 @@ class Review(commands.Cog):
 
     async def _reply_add(self, interaction: discord.Interaction, term: str) -> None:
         # a name not known exactly is searched: that may wait behind other searches, so it is timed
-        text, deferred = await run_timed(interaction, self._add, interaction.user.id, term)
+        text, deferred = await run_timed(interaction, self._add, interaction.user.id, term, interaction.guild_id)
         await respond(interaction, deferred, ephemeral=True, content=text)
 
     @add.autocomplete("term")
