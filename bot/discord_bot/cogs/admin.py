@@ -92,8 +92,11 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     async def show(self, interaction: discord.Interaction) -> None:
         guild = interaction.guild
         config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
-        gone = [c for c in config.study_channels if guild is not None and guild.get_channel(c) is None]
-        if gone and not guild.unavailable:  # deleted while the bot was away: nothing can pick them to remove
+        # deleted while the bot was away: nothing can pick them to remove (an unavailable server's
+        # channels are not known, so none counts as gone then)
+        known = guild is not None and not guild.unavailable
+        gone = [c for c in config.study_channels if known and guild.get_channel(c) is None]
+        if gone:
             config = await in_quick_pool(self._drop_study_channels, interaction.guild_id, gone)
         problems = configured_channel_problems(guild, config)
         dropped = "".join(f"Removed study channel <#{c}>: it no longer exists.\n" for c in gone)
