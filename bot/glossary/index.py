@@ -193,6 +193,9 @@ def open_db(path: Path) -> sqlite_utils.Database:
     return db
 
 
+MULTILINE_SQL = "SELECT count(*) FROM entries WHERE instr(definition, char(10)) > 0"
+
+
 def _stored_warnings(db: sqlite_utils.Database) -> list[str]:
     return [w for w in (_get_meta(db, "warnings") or "").split("\n") if w]
 
@@ -272,8 +275,8 @@ def build_index(
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
-            return BuildReport(entries=db["entries"].count, up_to_date=True, warnings=_stored_warnings(db),
-                               seconds=time.perf_counter() - started)
+            return BuildReport(entries=db["entries"].count, multiline=db.execute(MULTILINE_SQL).fetchone()[0],
+                               up_to_date=True, warnings=_stored_warnings(db), seconds=time.perf_counter() - started)
         try:
             parsed = parse_text(text)
         except GlossaryEmptyError:  # cut to nothing: check_size keeps an index that has entries
