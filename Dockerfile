@@ -29,9 +29,11 @@ COPY --chown=bot:bot data ./data
 USER bot
 
 # Build the index now (this also assembles the model folder under data/cache),
-# then prove a meaning search works with the network switched off for the hub.
+# then prove a meaning search works with the network switched off for the hub. Exit 3 ("not
+# covered") is a search that worked too: your own glossary may have no entry for this.
 RUN glossary-bot build \
- && HF_HUB_OFFLINE=1 glossary-bot ask "what is the trick where you recompute activations to save memory" --json > /dev/null
+ && { HF_HUB_OFFLINE=1 glossary-bot ask "what is the trick where you recompute activations to save memory" \
+        --json > /dev/null || [ $? = 3 ]; }
 
 ENV HF_HUB_OFFLINE=1 \
     GLOSSARY_STATE_DB=/state/state.db \

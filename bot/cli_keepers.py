@@ -25,6 +25,15 @@ def _existing_store(glossary: Glossary):
     return StateStore(target, read_only=True)
 
 
+# Characters many line readers (Python's str.splitlines, editors) take as line breaks: escaped, a
+# JSON line holding one stays one line for whatever reads the export.
+_LINE_BREAKING = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _json_line(case: dict) -> str:
+    return json.dumps(case, ensure_ascii=False).translate(_LINE_BREAKING) + "\n"
+
+
 def cmd_feedback(glossary: Glossary, args) -> int:
     """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
     store = _existing_store(glossary)
@@ -32,7 +41,7 @@ def cmd_feedback(glossary: Glossary, args) -> int:
         cases = store.feedback.export()
     finally:
         store.close()
-    lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    lines = "".join(_json_line(case) for case in cases)
     if args.out:
         Path(args.out).write_text(lines, encoding="utf-8")
         print(f"wrote {len(cases)} questions to {args.out}", file=sys.stderr)

@@ -22,12 +22,17 @@ class ConfigError(ValueError):
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Minimal KEY=VALUE reader (comments, blank lines, optional quotes, `export `)."""
+    """Minimal KEY=VALUE reader (comments, blank lines, optional quotes, `export `), as Docker
+    Compose's `env_file` reads the same file."""
     values: dict[str, str] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, UnicodeDecodeError):
+        # utf-8-sig: Windows editors save "UTF-8 with BOM", which would hide the first key.
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return values
+    except UnicodeDecodeError as exc:
+        # Ignoring it would silently drop every setting, the token included.
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8") from None
     except OSError as exc:  # e.g. a .env only root can read: say which file, not a bare errno
         raise ConfigError(f"cannot read {path} ({exc.strerror}): fix its permissions or remove it") from None
     for line in lines:
@@ -35,12 +40,19 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, value = line.split("=", 1)
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
+        key = re.sub(r"^export\s+", "", key.strip()).strip()
+        values[key] = _dotenv_value(value.strip())
     return values
+
+
+def _dotenv_value(value: str) -> str:
+    """A value without its quotes, or without a trailing ` # comment` when unquoted."""
+    if value[:1] in ("'", '"'):
+        end = value.find(value[0], 1)
+        if end > 0 and (end == len(value) - 1 or re.match(r"\s+#", value[end + 1:])):
+            return value[1:end]
+        return value
+    return re.sub(r"\s+#.*$", "", value)
 
 
 def _shown(value: str) -> str:

@@ -45,6 +45,20 @@ def test_related_for_a_term_only_offered_exits_3_as_not_found(capsys, real_index
     assert code == 3 and not out.startswith("Related to")
 
 
+def test_related_json_for_a_term_the_glossary_lacks_prints_defines_json(capsys, real_index_path):
+    code, out, _ = run(capsys, "related", "flux capacitor", "--json", "--index", str(real_index_path))
+    assert code == 3 and json.loads(out)["band"] in ("suggest", "not_found")
+
+
+def test_build_json_up_to_date_counts_what_the_index_holds(capsys, real_index_path):
+    code, out, _ = run(capsys, "build", "--json", "--index", str(real_index_path))
+    report = json.loads(out)
+    assert code == 0 and report["up_to_date"] is True
+    with sqlite3.connect(real_index_path) as conn:
+        definitions = [row[0] for row in conn.execute("SELECT definition FROM entries")]
+    assert report["multiline"] == sum("\n" in d for d in definitions) > 0
+
+
 def test_not_found_exits_3_with_message(capsys, real_index_path):
     code, out, _ = run(capsys, "ask", "how do I bake sourdough bread?", "--index", str(real_index_path))
     assert code == 3 and "doesn't cover" in out
@@ -65,6 +79,42 @@ def test_eval_json_shape(capsys, real_index_path, tmp_path):
     assert [r["id"] for r in data["results"]] == ["1", "2"] and not data["in_sample"]
     assert set(data["results"][0]) >= {"id", "kind", "band", "top", "score"}
     assert data["overall"]["hit@1"] == 1.0 and data["refusal"] == 1.0 and data["false_refusal"] == 0.0
+
+
+def test_eval_refuses_a_case_whose_expected_is_not_a_list_of_terms(capsys, real_index_path, tmp_path):
+    # Read as a list, "Adam" would be the terms A, d, a, m: a miss scored without a word.
+    cases = tmp_path / "cases.jsonl"
+    for expected in ('"Adam"', "[1]", '{"term": "Adam"}'):
+        cases.write_text('{"id": "1", "query": "adam", "expected": %s}\n' % expected, encoding="utf-8")
+        code, out, err = run(capsys, "eval", str(cases), "--index", str(real_index_path))
+        assert code == 1 and not out and f"{cases}:1:" in err and '["Adam"]' in err and err.count("\n") == 1
+
+
+def test_eval_of_a_file_without_cases_says_so(capsys, real_index_path, tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n", encoding="utf-8")
+    code, out, err = run(capsys, "eval", str(cases), "--index", str(real_index_path))
+    assert code == 1 and not out and "holds no eval case" in err
+
+
+def test_feedback_export_reads_back_into_eval_whatever_the_question_holds(capsys, monkeypatch, tmp_path,
+                                                                         real_index_path):
+    # U+2028 and U+0085 come with text pasted from PDFs and web pages; JSON lines end at \n only.
+    from bot.state import StateStore
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    store = StateStore(tmp_path / "state.db")
+    now = datetime.now(UTC)
+    question = store.feedback.log_question(1, "h", "ask", "what is lora\u2028in short\x85", "answer", "LoRA",
+                                           ["LoRA"], now)
+    store.feedback.vote(question, "h", 1, now)
+    store.close()
+    exported = tmp_path / "feedback.jsonl"
+    assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 0
+    code, out, err = run(capsys, "eval", str(exported), "--json", "--index", str(real_index_path))
+    assert code == 0, err
+    assert [r["expected"] for r in json.loads(out)["results"]] == [["LoRA"]]
 
 
 def test_user_errors_are_one_line_not_tracebacks(capsys, tmp_path):
@@ -204,6 +254,20 @@ def test_health_fails_when_the_bot_does_not_answer_and_falls_back_to_a_lookup(ca
     assert main(["health"]) == 1 and "unhealthy" in capsys.readouterr().err
     monkeypatch.delenv("DISCORD_TOKEN")  # the console's container: a lookup through the index
     assert main(["health"]) == 0
+
+
+def test_health_of_a_console_serving_its_own_glossary(capsys, monkeypatch, tmp_path):
+    # A cooking glossary has no "attention": still healthy (the Docker image's check for the console).
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "glossary.txt").write_text("Braise\nTo cook slowly in a little liquid.\nRoux\nFlour and fat cooked "
+                                       "together.\n", encoding="utf-8")
+    monkeypatch.setenv("GLOSSARY_DATA_DIR", str(data))
+    monkeypatch.setenv("GLOSSARY_CACHE_DIR", str(PROJECT_ROOT / "data" / "cache"))  # the model, assembled once
+    assert main(["build"]) == 0
+    capsys.readouterr()
+    assert main(["health"]) == 0 and "Braise" in capsys.readouterr().out
 
 
 def test_keepers_reports_refuse_a_state_database_that_is_not_there(capsys, monkeypatch, tmp_path, real_index_path):

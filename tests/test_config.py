@@ -150,11 +150,36 @@ def test_unreadable_dotenv_is_a_config_error(tmp_path, monkeypatch):
         Settings.load(environ={}, dotenv=dotenv)
 
 
-def test_dotenv_that_is_a_folder_or_not_utf8_is_ignored(tmp_path):
+def test_dotenv_that_is_a_folder_is_ignored(tmp_path):
     assert read_dotenv(tmp_path) == {}
+
+
+def test_dotenv_that_is_not_utf8_is_a_config_error_naming_the_file(tmp_path):
+    # Ignored, one accented Latin-1 comment would drop every setting, the token included.
     bad = tmp_path / ".env"
-    bad.write_bytes(b"GLOSSARY_BATCH_SIZE=\xff\xfe\n")
-    assert read_dotenv(bad) == {}
+    bad.write_bytes(b"# token du caf\xe9\nDISCORD_TOKEN=abc.def.ghi\n")
+    with pytest.raises(ConfigError, match=r"\.env is not UTF-8 text \(byte 15\): save it as UTF-8"):
+        Settings.load(environ={}, dotenv=bad)
+
+
+def test_dotenv_saved_with_a_bom_keeps_its_first_setting(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes("\ufeffDISCORD_TOKEN=abc.def.ghi\nGLOSSARY_BATCH_SIZE=2\n".encode("utf-8"))
+    settings = Settings.load(environ={}, dotenv=dotenv)
+    assert settings.discord_token == "abc.def.ghi" and settings.batch_size == 2
+
+
+@pytest.mark.parametrize("line, value", [
+    ("export\tGLOSSARY_BATCH_SIZE=2", "2"),
+    ("GLOSSARY_BATCH_SIZE=2 # two of them", "2"),
+    ("GLOSSARY_BATCH_SIZE='2' # quoted, then a comment", "2"),
+    ("DISCORD_TOKEN=abc#def", "abc#def"),  # a # inside a value is no comment
+    ('DISCORD_TOKEN="a # b"', "a # b"),
+])
+def test_dotenv_reads_shell_style_lines_as_compose_does(tmp_path, line, value):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(line + "\n", encoding="utf-8")
+    assert list(read_dotenv(dotenv).values()) == [value]
 
 
 def test_cli_reports_a_bad_setting_in_one_line(capsys, monkeypatch, tmp_path):
@@ -197,7 +222,11 @@ def test_any_environment_gives_settings_or_a_config_error(env):
 def test_any_dotenv_file_reads_as_strings(tmp_path_factory, content):
     dotenv = tmp_path_factory.mktemp("dotenv") / ".env"
     dotenv.write_bytes(content)
-    values = read_dotenv(dotenv)
+    try:
+        values = read_dotenv(dotenv)
+    except ConfigError as exc:
+        assert "not UTF-8" in str(exc) and "\n" not in str(exc)
+        return
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in values.items())
 
 

@@ -57,6 +57,23 @@ def test_a_glossary_without_entries_is_an_error_that_says_why(work):
     assert sha256_of(work / "index.db") == before
 
 
+def test_a_glossary_cut_to_nothing_keeps_the_previous_index_serving(work):
+    index, before = work / "index.db", sha256_of(work / "index.db")
+    for emptied in ("", "\n\n   \n", "\ufeff"):  # cut short while saving, blank lines, a BOM and nothing
+        (work / "glossary.txt").write_text(emptied, encoding="utf-8")
+        assert_one_line_error(bot_cli(work, "build"), 1, "has no entries", "the index 6", "index was kept")
+        served = bot_cli(work, "define", "QLoRA")
+        assert served.returncode == 0 and served.stdout.startswith("QLoRA\n"), served.stderr
+        assert "serving the previous index" in served.stderr
+        assert sha256_of(index) == before
+
+
+def test_an_empty_glossary_with_no_index_names_the_file(work):
+    (work / "index.db").unlink()
+    (work / "glossary.txt").write_text("")
+    assert_one_line_error(bot_cli(work, "build"), 1, "glossary.txt has no entries", "glossary-bot check")
+
+
 def test_a_failed_first_build_leaves_nothing_behind(work):
     (work / "index.db").unlink()
     (work / "glossary.txt").write_text("One line only\n")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .normalize import discord_query
+from .parse import editor_lines
 from .terms import lookup_key
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -65,21 +66,30 @@ def bank_digest(paths: tuple[Path, ...] | list[Path] = BANK_FILES) -> str:
     return digest.hexdigest()
 
 
+def expected_terms(case: dict) -> tuple[str, ...]:
+    """A case's "expected" terms. A bare string is a slip for a list of one: read as a list, "Adam"
+    would be the terms A, d, a, m, and the case scored a miss without a word."""
+    expected = case.get("expected", [])
+    if not isinstance(expected, list) or not all(isinstance(t, str) for t in expected):
+        raise ValueError(f'"expected" must be a list of terms such as ["Adam"], not {json.dumps(expected)[:40]}')
+    return tuple(expected)
+
+
 def load_bank(paths: tuple[Path, ...] | list[Path] = BANK_FILES) -> list[BankQuestion]:
     """Every answerable question in `paths` (eval format). A missing file adds nothing, so a
     glossary deployed without the training data still builds; a bad line is skipped."""
     questions = []
     for path in paths:
         try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            lines = editor_lines(Path(path).read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError):
             continue
         for line in lines:
             try:
                 obj = json.loads(line)
-                terms = tuple(str(t) for t in obj.get("expected") or ())
+                terms = expected_terms(obj)
                 text = discord_query(str(obj["query"]))
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError):
                 continue
             if terms and text:
                 questions.append(BankQuestion(str(obj.get("id", "")), text, terms))

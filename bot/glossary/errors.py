@@ -9,6 +9,10 @@ class GlossaryFormatError(ValueError):
     """The file cannot be read as a glossary at all."""
 
 
+class GlossaryEmptyError(GlossaryFormatError):
+    """The file holds nothing but blank lines (cut to nothing while being saved or copied, say)."""
+
+
 class IndexError_(RuntimeError):
     """The index database is missing, unreadable or not writable; says how to fix it."""
 

@@ -24,7 +24,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bank import expected_terms
 from .errors import EvalFileError
+from .parse import editor_lines
 from .search import ANSWER, NOT_FOUND, SUGGEST, SearchResult, Searcher
 
 # shown@3 counts the first three entries a reply shows: the answer and its first two other
@@ -44,7 +46,8 @@ class Case:
 def load_cases(path: Path) -> list[Case]:
     cases = []
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        # JSON lines end at \n only: a question may hold U+2028 or U+0085 as they were typed.
+        lines = editor_lines(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"cannot read {path}: {exc}") from None
     for number, line in enumerate(lines, start=1):
@@ -55,10 +58,13 @@ def load_cases(path: Path) -> list[Case]:
             style = obj.get("style")
             cases.append(
                 Case(str(obj.get("id", number)), str(obj.get("kind", "all")), str(obj["query"]),
-                     tuple(str(t) for t in obj.get("expected", [])), str(style) if style else None)
+                     expected_terms(obj), str(style) if style else None)
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise EvalFileError(f"{path}:{number}: not an eval case ({exc})") from None
+    if not cases:
+        raise EvalFileError(f"{path} holds no eval case: write one JSON object a line, with \"query\" and "
+                            "\"expected\" (a list of terms, [] for not in the glossary)")
     return cases
 
 

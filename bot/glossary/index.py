@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 from . import short_names, vocabulary
 from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
-from .errors import GlossaryFormatError, GlossaryShrinkError, IndexError_
-from .parse import Entry, ParsedGlossary, parse_file
+from .errors import GlossaryEmptyError, GlossaryFormatError, GlossaryShrinkError, IndexError_
+from .parse import Entry, ParsedGlossary, parse_text
 from .terms import TermSpotter, aliases_for, coined, compact_key, content_words, keyword_tokens, lookup_key
 
 SCHEMA_VERSION = 5  # = len(MIGRATIONS)
@@ -193,6 +193,9 @@ def open_db(path: Path) -> sqlite_utils.Database:
     return db
 
 
+MULTILINE_SQL = "SELECT count(*) FROM entries WHERE instr(definition, char(10)) > 0"
+
+
 def _stored_warnings(db: sqlite_utils.Database) -> list[str]:
     return [w for w in (_get_meta(db, "warnings") or "").split("\n") if w]
 
@@ -272,9 +275,12 @@ def build_index(
     db = open_db(db_path)
     try:
         if not force and _get_meta(db, "fingerprint") == fingerprint:
-            return BuildReport(entries=db["entries"].count, up_to_date=True, warnings=_stored_warnings(db),
-                               seconds=time.perf_counter() - started)
-        parsed = parse_file(glossary_path)
+            return BuildReport(entries=db["entries"].count, multiline=db.execute(MULTILINE_SQL).fetchone()[0],
+                               up_to_date=True, warnings=_stored_warnings(db), seconds=time.perf_counter() - started)
+        try:
+            parsed = parse_text(text)
+        except GlossaryEmptyError:  # cut to nothing: check_size keeps an index that has entries
+            parsed = ParsedGlossary(entries=[])
         check_size(glossary_path, len(parsed.entries), db["entries"].count, allow_shrink=allow_shrink)
         aliases_of, warnings = _with_short_names(parsed, short_text, short_problem,
                                                  short_names.short_names_path(glossary_path).name)
@@ -298,6 +304,13 @@ MAX_SHRINK = 0.10
 
 def check_size(glossary_path: Path, entries: int, indexed: int, *, allow_shrink: bool = False) -> None:
     """Refuse a glossary that parses to nothing, or to far fewer entries than the index has."""
+    if entries == 0 and indexed:
+        # A file cut to nothing (a full disk while saving, `> glossary.txt`) is the worst shrink of all.
+        raise GlossaryShrinkError(
+            f"glossary file {glossary_path} has no entries (it is empty, or no term line is followed by a "
+            f"definition line), the index {indexed}, so the index was kept: restore the file, or run "
+            "`glossary-bot check` to see how each line was read"
+        )
     if entries == 0:
         raise GlossaryFormatError(
             f"glossary file {glossary_path} has no entries: no term line is followed by a definition line "

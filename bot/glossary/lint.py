@@ -49,6 +49,8 @@ _PARSE_WARNINGS = [
      "move it to its alphabetical place (the parser uses the order to tell terms from sub-headings)"),
     ("repeats line", ERROR, "duplicate-term",
      "merge the two entries, or rename one (a lookup of that name cannot tell them apart)"),
+    ("taken as the glossary's title", WARNING, "title",
+     "if it is a term, write its definition on the next line; if it is the title, add a line of blurb under it"),
     ("does not look like a term", WARNING, "first-line",
      "start the file with a term line (short, no full stop), or a title line containing 'Glossary'"),
 ]

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import GlossaryFormatError
+from .errors import GlossaryEmptyError, GlossaryFormatError
 
 MAX_TERM_CHARS = 80
 MAX_TERM_WORDS = 8
@@ -74,10 +74,22 @@ def sort_key(term: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
-def _detect_header(lines: list[str]) -> int:
-    """Number of header lines: a title line 'Glossary…' and its blurb."""
-    if len(lines) >= 2 and "glossary" in lines[0].casefold() and not looks_like_term(lines[1]):
+# "Glossary" as a word of its own: "Glossary-based retrieval" is a term, not a title.
+_TITLE_WORD = re.compile(r"(?<![\w-])glossary(?![\w-])", re.IGNORECASE)
+
+
+def _detect_header(lines: list[str], warnings: list[str], numbers: list[int]) -> int:
+    """Number of header lines: a title line 'Glossary…' and its blurb, or the title alone when a
+    term and its definition follow it at once."""
+    if len(lines) < 2 or not _TITLE_WORD.search(lines[0]):
+        return 0
+    if not looks_like_term(lines[1]):
         return 2
+    if len(lines) >= 3 and not looks_like_term(lines[2]):
+        # Read as an entry, the title would swallow the first term and its definition.
+        warnings.append(f"line {numbers[0]}: {lines[0][:60]!r} taken as the glossary's title (no blurb line "
+                        "follows it), kept out of the search")
+        return 1
     return 0
 
 
@@ -113,11 +125,11 @@ def parse_lines(raw_lines: list[str]) -> ParsedGlossary:
     lines = [text for _, text in numbered]
     numbers = [n for n, _ in numbered]
     if not lines:
-        raise GlossaryFormatError("the glossary file is empty")
+        raise GlossaryEmptyError("the glossary file is empty")
 
-    header_len = _detect_header(lines)
-    result = ParsedGlossary(entries=[], header=lines[:header_len])
-    warnings = result.warnings
+    warnings: list[str] = []
+    header_len = _detect_header(lines, warnings, numbers)
+    result = ParsedGlossary(entries=[], header=lines[:header_len], warnings=warnings)
 
     i = header_len
     if i < len(lines) and not looks_like_term(lines[i]):
@@ -162,7 +174,8 @@ def _warn_duplicates(entries: list[Entry], warnings: list[str]) -> None:
 
 
 def parse_text(text: str) -> ParsedGlossary:
-    return parse_lines(text.splitlines())
+    # A BOM is how Notepad saves UTF-8, not part of the first term.
+    return parse_lines(editor_lines(text.removeprefix("\ufeff")))
 
 
 def parse_file(path: str | Path) -> ParsedGlossary:
@@ -173,7 +186,11 @@ def parse_file(path: str | Path) -> ParsedGlossary:
         raise GlossaryFormatError(f"glossary file not found: {path}") from None
     except UnicodeDecodeError as exc:
         raise GlossaryFormatError(f"{path} is not UTF-8 text ({exc.reason})") from None
-    return parse_text(text)
+    try:
+        return parse_text(text)
+    except GlossaryEmptyError:
+        raise GlossaryEmptyError(f"glossary file {path} is empty: write a term line, then its definition on the "
+                                 "next line") from None
 
 
 def read_beside(path: Path, without: str) -> tuple[str, str | None]:
@@ -191,7 +208,8 @@ def read_beside(path: Path, without: str) -> tuple[str, str | None]:
         return "", f"line 1: cannot be read ({exc.strerror}), so the glossary is used without {without}"
 
 
-def side_file_lines(text: str) -> list[str]:
-    """A side file's lines as an editor numbers them: only \\n, \\r\\n and \\r end one (str.splitlines
-    also splits at U+0085, U+2028 and other characters that may sit inside a field)."""
+def editor_lines(text: str) -> list[str]:
+    """A file's lines as an editor numbers them: only \\n, \\r\\n and \\r end one (str.splitlines
+    also splits at U+0085, U+2028, form feeds and other characters that may sit inside a line
+    pasted from a PDF or a web page)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .parse import read_beside, side_file_lines
+from .parse import read_beside, editor_lines
 from .store import GlossaryIndex
 from .terms import lookup_key
 
@@ -62,7 +62,7 @@ def resolve(text: str, entry_id: Callable[[str], int | None],
     senses: Senses = {}
     problems: list[str] = []
     seen: dict[tuple[int, str], int] = {}
-    for number, line in enumerate(side_file_lines(text), start=1):
+    for number, line in enumerate(editor_lines(text), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         fields = [f.strip() for f in line.split("\t")]

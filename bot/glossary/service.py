@@ -26,8 +26,8 @@ from pathlib import Path
 from ..config import Settings
 from .bank import bank_files
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
-from .index import (BuildReport, IndexError_, build_index, glossary_fingerprint, read_only_uri, stored_fingerprint,
-                    stored_model)
+from .index import (MULTILINE_SQL, BuildReport, IndexError_, build_index, glossary_fingerprint, read_only_uri,
+                    stored_fingerprint, stored_model)
 from .errors import GlossaryShrinkError, ModelLoadError
 from .index_file import CorruptIndexError, build_lock, check_index, leave_nothing_behind, move_aside, write_problem
 from .model import ModelLoader
@@ -122,9 +122,10 @@ class Glossary:
             started = time.perf_counter()
             with closing(sqlite3.connect(read_only_uri(path), uri=True)) as conn:
                 count = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+                multiline = conn.execute(MULTILINE_SQL).fetchone()[0]
                 stored = conn.execute("SELECT value FROM meta WHERE key = 'warnings'").fetchone()
             warnings = [w for w in (stored[0] if stored else "").split("\n") if w]
-            return BuildReport(entries=count, up_to_date=True, warnings=warnings,
+            return BuildReport(entries=count, multiline=multiline, up_to_date=True, warnings=warnings,
                                seconds=time.perf_counter() - started)
         problem = write_problem(path)
         if problem:

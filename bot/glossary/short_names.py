@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .parse import Entry, read_beside, side_file_lines
+from .parse import Entry, read_beside, editor_lines
 from .terms import compact_key, lookup_key
 
 SUFFIX = ".short-names.tsv"
@@ -36,7 +36,7 @@ def read(glossary_path: Path) -> tuple[str, str | None]:
 def parse_short_names(text: str) -> tuple[list[tuple[int, str, list[str]]], list[tuple[int, str]]]:
     """([(line, term, names)], [(line, problem)]) for a short-names file's text."""
     rows, problems = [], []
-    for number, line in enumerate(side_file_lines(text), start=1):
+    for number, line in enumerate(editor_lines(text), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         term, tab, names = line.partition("\t")

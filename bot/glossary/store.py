@@ -113,7 +113,9 @@ class GlossaryIndex:
         }
         if not self.entries:
             raise IndexError_(f"index {self.path} is empty: run `glossary-bot build`")
-        self.by_term = {entry.term: entry for entry in self.entries.values()}
+        self.by_term: dict[str, StoredEntry] = {}
+        for entry in self.entries.values():  # a term written twice (check calls it an error) is the first, as /define has it
+            self.by_term.setdefault(entry.term, entry)
 
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_compact: dict[str, list[int]] = defaultdict(list)

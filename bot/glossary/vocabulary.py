@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .parse import Entry, read_beside, side_file_lines
+from .parse import Entry, read_beside, editor_lines
 from .terms import lookup_key
 
 SUFFIX = ".vocabulary.tsv"
@@ -42,7 +42,7 @@ def entry_vocabulary(entries: list[Entry], text: str,
     names = names or {}
     found: dict[str, list[str]] = {}
     warnings = []
-    for number, line in enumerate(side_file_lines(text), start=1):
+    for number, line in enumerate(editor_lines(text), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         written, tab, items = line.partition("\t")

@@ -248,3 +248,13 @@ def test_a_deployments_own_questions_join_the_bank_at_the_next_build(tmp_path):
     assert "ours-1" in GlossaryIndex(settings.index_path).bank_questions
     assert embedder.embedded == ["how do scores become odds?"]  # everything else came from the cache
     assert not glossary.needs_build()
+
+
+def test_a_term_written_twice_is_the_first_by_name_as_define_answers_it(tmp_path, fake_embedder):
+    # check calls it an error, but a build goes on; a review card or quiz option named "Epoch"
+    # once showed the second definition while /define showed the first.
+    path = tmp_path / "glossary.txt"
+    path.write_text("Epoch\nOne full pass over the data.\nLoss\nA number.\nEpoch\nA point in time.\n",
+                    encoding="utf-8")
+    build_index(tmp_path / "index.db", path, fake_embedder)
+    assert GlossaryIndex(tmp_path / "index.db").entry_named("Epoch").definition == "One full pass over the data."

@@ -89,3 +89,30 @@ def test_term_shape():
     assert looks_like_term("CFG (classifier-free guidance)")
     assert not looks_like_term("- Prediction:")
     assert not looks_like_term("A sentence that ends with a full stop.")
+
+
+def test_a_title_without_a_blurb_does_not_swallow_the_first_entry():
+    parsed = parse_text("My ML Glossary\nEpoch\nOne full pass over the training data.\nLoss\nA number.\n")
+    assert parsed.header == ["My ML Glossary"]
+    assert [e.term for e in parsed.entries] == ["Epoch", "Loss"]
+    assert any("line 1:" in w and "title" in w for w in parsed.warnings)
+
+
+def test_a_first_term_about_glossaries_is_a_term_not_a_title():
+    parsed = parse_text("Glossary-based retrieval\nRetrieval that looks names up in a glossary first.\n"
+                        "Loss\nA number the training minimises.\n")
+    assert [e.term for e in parsed.entries] == ["Glossary-based retrieval", "Loss"]
+    assert parsed.header == []
+
+
+def test_a_bom_is_not_part_of_the_first_term():
+    parsed = parse_text("\ufeffEpoch\nOne full pass.\nLoss\nA number.\n")
+    assert parsed.entries[0].term == "Epoch"
+
+
+def test_line_numbers_are_an_editors_whatever_a_definition_holds():
+    # U+2028, U+0085 and form feeds come in with text pasted from PDFs and web pages; str.splitlines
+    # would break lines there, and every later line number would be off.
+    parsed = parse_text("Epoch\nOne full pass\u2028over the\x0cdata\x85again.\r\nLoss\r\nA number.\n")
+    assert [(e.term, e.line) for e in parsed.entries] == [("Epoch", 1), ("Loss", 3)]
+    assert "\n" not in parsed.entries[0].definition
