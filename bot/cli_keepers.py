@@ -77,7 +77,11 @@ def cmd_state(glossary: Glossary, args) -> int:
     if not re.fullmatch(r"postgres(?:ql)?://\S+", args.to or ""):
         # anything else would be taken for an SQLite path: "mysql://nope" made a folder "mysql:"
         raise StateError("state migrate --to needs a PostgreSQL URL, e.g. postgresql://bot:secret@db:5432/glossary")
-    source = StateStore(glossary.settings.state_path)
+    settings = glossary.settings
+    if not settings.state_path.exists():  # opening it would make an empty one, and "copy" nothing
+        raise StateError(f"no state database at {settings.state_path}: set GLOSSARY_STATE_DB to the SQLite file "
+                         "the bot has been using; nothing was migrated")
+    source = StateStore(settings.state_path)
     try:
         target = StateStore(args.to)
         try:

@@ -94,3 +94,22 @@ def test_migrate_to_anything_but_a_postgresql_url_says_so_and_creates_nothing(tm
     assert main(["state", "migrate", "--to", "mysql://nope"]) == 1
     assert "needs a PostgreSQL URL" in capsys.readouterr().err
     assert not (tmp_path / "mysql:").exists()
+
+
+def test_migrating_a_state_database_that_is_not_there_is_refused(tmp_path, postgres_server, monkeypatch,
+                                                                  capsys) -> None:
+    # A mistyped GLOSSARY_STATE_DB (or an unmounted volume) was opened as a new, empty database and
+    # "migrated": 0 rows copied, exit 0, and after the switch every deck and setting seemed gone.
+    url = postgres_server.create_database("from_nowhere")
+    missing = tmp_path / "nowhere" / "state.db"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(missing))
+    assert main(["state", "migrate", "--to", url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(missing) in err and "GLOSSARY_STATE_DB" in err
+    assert not missing.parent.exists()
+    target = StateStore(url)
+    try:
+        assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
+    finally:
+        target.close()
