@@ -75,6 +75,31 @@ def test_migrating_to_postgresql_loses_nothing(tmp_path, postgres_server, monkey
     assert "already has data" in capsys.readouterr().err
 
 
+def test_after_migrating_the_tools_name_the_hash_key_the_users_were_stored_under(tmp_path, postgres_server,
+                                                                                 monkeypatch, capsys) -> None:
+    # Both said to set only DATABASE_URL, or to make a fresh GLOSSARY_HASH_KEY: every logged question
+    # and vote then belonged to nobody, and /forget-me no longer found a member's questions.
+    from bot.config import ConfigError, Settings
+    from bot.state.feedback import hash_key
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    key = hash_key(source_path)  # made beside the database by the bot's first start
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    monkeypatch.delenv("GLOSSARY_HASH_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert main(["state", "migrate", "--to", postgres_server.create_database("keyed")]) == 0
+    said = capsys.readouterr().out
+    assert "GLOSSARY_HASH_KEY" in said and f"{source_path}.key" in said
+    assert key not in said  # the file is named, the secret is not shown
+    with pytest.raises(ConfigError) as unkeyed:
+        Settings.load(environ={"GLOSSARY_STATE_DB": str(source_path),
+                               "DATABASE_URL": "postgresql://bot:s3cret@db/glossary"}, dotenv=tmp_path / ".env")
+    assert "state migrate" in str(unkeyed.value) and f"{source_path}.key" in str(unkeyed.value)
+
+
 def test_a_database_url_needs_a_hash_key_and_is_never_echoed(monkeypatch) -> None:
     from bot.config import ConfigError, Settings
 
