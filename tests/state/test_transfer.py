@@ -138,3 +138,26 @@ def test_migrating_a_state_database_that_is_not_there_is_refused(tmp_path, postg
         assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
     finally:
         target.close()
+
+
+def test_a_row_postgresql_refuses_is_named_in_one_line_and_nothing_is_copied(tmp_path, postgres_server,
+                                                                             monkeypatch, capsys) -> None:
+    # SQLite keeps a NUL character in text, PostgreSQL refuses it: the migration ended in a traceback.
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    store = StateStore(source_path)
+    store.feedback.log_question(111, "hash", "ask", "what is lora\x00", "answer", "LoRA", ["LoRA"], NOW)
+    store.close()
+    url = postgres_server.create_database("refused_row")
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+
+    assert main(["state", "migrate", "--to", url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "questions" in err and str(source_path) in err
+    target = StateStore(url)
+    try:
+        assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
+    finally:
+        target.close()
+    assert main(["state", "migrate", "--to", url]) == 1  # still empty, so it is only the row again
+    assert "already has data" not in capsys.readouterr().err
