@@ -161,3 +161,23 @@ def test_a_row_postgresql_refuses_is_named_in_one_line_and_nothing_is_copied(tmp
         target.close()
     assert main(["state", "migrate", "--to", url]) == 1  # still empty, so it is only the row again
     assert "already has data" not in capsys.readouterr().err
+
+
+def test_an_unreachable_postgresql_is_one_line_at_once(tmp_path) -> None:
+    # The connection pool's reconnect loop printed a two-line warning per attempt for 15 s before it.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    _used_state(tmp_path / "state.db")
+    env = {**os.environ, "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    done = subprocess.run([sys.executable, "-m", "bot", "state", "migrate", "--to",
+                           f"postgresql://bot:s3cret@127.0.0.1:{port}/glossary"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "check DATABASE_URL" in done.stderr
+    assert "s3cret" not in done.stderr
