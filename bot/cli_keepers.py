@@ -86,7 +86,11 @@ def cmd_state(glossary: Glossary, args) -> int:
     if not re.fullmatch(r"postgres(?:ql)?://\S+", args.to or ""):
         # anything else would be taken for an SQLite path: "mysql://nope" made a folder "mysql:"
         raise StateError("state migrate --to needs a PostgreSQL URL, e.g. postgresql://bot:secret@db:5432/glossary")
-    source = StateStore(glossary.settings.state_path)
+    settings = glossary.settings
+    if not settings.state_path.exists():  # opening it would make an empty one, and "copy" nothing
+        raise StateError(f"no state database at {settings.state_path}: set GLOSSARY_STATE_DB to the SQLite file "
+                         "the bot has been using; nothing was migrated")
+    source = StateStore(settings.state_path)
     try:
         target = StateStore(args.to)
         try:
@@ -95,10 +99,26 @@ def cmd_state(glossary: Glossary, args) -> int:
             target.close()
     finally:
         source.close()
+    key_file, key = _hash_key_to_set(settings)
     if args.json:
-        print(json.dumps({"copied": copied, "to": target.where}, indent=2))
+        print(json.dumps({"copied": copied, "to": target.where, "hash_key_file": key_file and str(key_file)},
+                         indent=2))
     else:
         total = sum(copied.values())
-        print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}; "
-              "set DATABASE_URL to use it")
+        print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}; to use it, "
+              f"set DATABASE_URL and {key}, then restart")
     return 0
+
+
+def _hash_key_to_set(settings) -> tuple[Path | None, str]:
+    """The GLOSSARY_HASH_KEY the migrated state needs: the key its user hashes were made with (a new
+    one would orphan every logged question and vote, which /forget-me then no longer finds). The
+    key file is named, not printed: the secret stays out of terminals and logs."""
+    if settings.hash_key:
+        return None, "keep GLOSSARY_HASH_KEY as it is set now (the users' hashes were made with it)"
+    key_file = Path(f"{settings.state_path}.key")
+    if key_file.exists():
+        return key_file, (f"GLOSSARY_HASH_KEY to the contents of {key_file} (so that logged questions and votes "
+                          "keep their owners)")
+    return None, (f"GLOSSARY_HASH_KEY to the key the bot was given so far, if any (there is no {key_file}), "
+                  "else to a long random string, the same in every bot process")

@@ -230,9 +230,12 @@ class Settings:
                 raise ConfigError(f"SHARD_IDS goes up to {max(self.shard_ids)} but SHARD_COUNT is {self.shard_count}: "
                                   f"shards are numbered 0 to {self.shard_count - 1}")
         if self.database_url and not self.hash_key:
-            raise ConfigError("with DATABASE_URL, set GLOSSARY_HASH_KEY too (a long random string, the same for "
-                              "every bot process): it keys the hashes users are stored as, and must not be in "
-                              "the database; e.g. GLOSSARY_HASH_KEY=$(python3 -c 'import secrets; "
+            # After `state migrate` a fresh key would orphan every logged question and vote: say that case first.
+            raise ConfigError("with DATABASE_URL, set GLOSSARY_HASH_KEY too, the same for every bot process (it keys "
+                              "the hashes users are stored as, and must not be in the database): after "
+                              f"`glossary-bot state migrate`, the contents of {self.state_path}.key beside the old "
+                              "SQLite state, so that logged questions and votes keep their owners; for a new "
+                              "database, a long random string, e.g. GLOSSARY_HASH_KEY=$(python3 -c 'import secrets; "
                               "print(secrets.token_hex(32))')")
         # The bot moves a damaged index aside and rebuilds it: it must never be the state or the glossary.
         if _same_file(self.index_path, self.state_path):

@@ -348,11 +348,13 @@ class GlossaryBot(commands.AutoShardedBot):
         return self.answer(query)
 
     def server_alias_entry(self, guild_id: int | None, text: str) -> StoredEntry | None:
-        """The entry a server's own alias `text` names there, if it is one."""
+        """The entry a server's own alias `text` names there, if it is one. The alias stores the entry's
+        name when it was made, and follows the entry through a rename as review cards do (term_now)."""
         if not guild_id or not text or self.state is None:
             return None
         target = self.state.additions.alias_target(guild_id, text)
-        return self.entry_named(target) if target else None
+        assert self.searcher is not None
+        return self.searcher.entry_now_named(target) if target else None
 
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None) -> int | None:
@@ -375,7 +377,18 @@ class GlossaryBot(commands.AutoShardedBot):
     def server_note(self, guild_id: int | None, entry: StoredEntry | None) -> str | None:
         if not guild_id or entry is None or self.state is None:
             return None
-        return self.state.additions.note(guild_id, entry.term)
+        term = self.server_note_term(guild_id, entry)
+        return self.state.additions.note(guild_id, term) if term is not None else None
+
+    def server_note_term(self, guild_id: int, entry: StoredEntry) -> str | None:
+        """The name the server's note on `entry` is stored under, if it has one: the entry's name, else
+        a name the entry had before the glossary renamed it (term_now, as review cards follow it). The
+        stored name is left as it is: a later build that brings the old entry back finds its note."""
+        assert self.state is not None
+        terms = self.state.additions.note_terms(guild_id)
+        if entry.term in terms:
+            return entry.term
+        return next((term for term in terms if self.term_now(term) == entry.term), None)
 
     def answer_entry(self, entry: StoredEntry, result: SearchResult | None = None) -> Answer:
         assert self.searcher is not None

@@ -52,14 +52,44 @@ def usage_embed(stats: UsageStats, days: int) -> discord.Embed:
     return embed
 
 
-def aliases_text(aliases: list[tuple[str, str]]) -> str:
-    lines = [f"• {_md(alias, 60)} → {_md(term, 100)}" for alias, term in aliases]
-    return render.clip("**This server's aliases**\n" + ("\n".join(lines) or "none yet"), render.CONTENT_MAX)
+def _now_called(term: str, now: str | None) -> str:
+    """What became of the entry a stored name stands for, after a rebuild renamed or dropped it."""
+    if now is None:
+        return " ⚠"
+    return "" if now == term else f" (now **{_md(now, 100)}**)"
 
 
-def notes_text(notes: list[tuple[str, str]]) -> str:
-    lines = [f"• **{_md(term, 100)}**: {_md(note, 150)}" for term, note in notes]
-    return render.clip("**This server's notes**\n" + ("\n".join(lines) or "none yet"), render.CONTENT_MAX)
+def _listed(title: str, lines: list[str], gone: bool, fix: str) -> str:
+    text = title + "\n" + ("\n".join(lines) or "none yet")
+    if gone:  # the fix goes last, where a list cut short to fit still shows it
+        return render.clip(text, render.CONTENT_MAX - len(fix) - 1) + "\n" + fix
+    return render.clip(text, render.CONTENT_MAX)
+
+
+def aliases_text(aliases: list[tuple[str, str, str | None]]) -> str:
+    """(alias, the entry's name when it was made, the entry's name now or None) per alias."""
+    lines = [f"• {_md(alias, 60)} → {_md(term, 100)}{_now_called(term, now)}" for alias, term, now in aliases]
+    return _listed("**This server's aliases**", lines, any(now is None for *_, now in aliases),
+                   "⚠ No glossary entry has that name now, so the alias finds nothing: `/glossary alias remove` "
+                   "it, or add it again for the entry it should find.")
+
+
+def notes_text(notes: list[tuple[str, str, str | None]]) -> str:
+    """(the entry's name when the note was set, note, the entry's name now or None) per note. An entry
+    shows one note: the one under its own name, else the first under an earlier name of it."""
+    shown = {now: term for term, _, now in notes if now == term}
+    for term, _, now in notes:
+        if now is not None:
+            shown.setdefault(now, term)
+    lines = []
+    for term, note, now in notes:
+        mark = _now_called(term, now)
+        if now is not None and shown[now] != term:
+            mark = f" (now **{_md(now, 100)}**, which shows another of the notes)"
+        lines.append(f"• **{_md(term, 100)}**{mark}: {_md(note, 150)}")
+    return _listed("**This server's notes**", lines, any(now is None for *_, now in notes),
+                   "⚠ No glossary entry has that name now, so the note shows nowhere: `/glossary note remove` it, "
+                   "or set it again on the entry it belongs to.")
 
 
 def changes_text(changes: list[Change]) -> str:

@@ -129,6 +129,10 @@ class ServerAdditions:
         rows = self.db.query("SELECT note FROM server_notes WHERE guild_id = ? AND term = ?", [guild_id, term])
         return rows[0][0] if rows else None
 
+    def note_terms(self, guild_id: int) -> list[str]:
+        return [term for (term,) in self.db.query("SELECT term FROM server_notes WHERE guild_id = ? ORDER BY term",
+                                                  [guild_id])]
+
     def notes(self, guild_id: int) -> list[tuple[str, str]]:
         return self.db.query("SELECT term, note FROM server_notes WHERE guild_id = ? ORDER BY term", [guild_id])
 

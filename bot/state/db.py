@@ -272,6 +272,9 @@ class PostgresDatabase(Database):
         self._errors = (psycopg.Error,)
         self.where = _without_password(url)
         try:
+            # One plain connection first: a server that is down or refuses this user is then one error,
+            # at once, and not the pool's reconnect loop logging a warning per attempt until it gives up.
+            psycopg.connect(url, connect_timeout=10).close()
             self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=15,
                                        kwargs={"connect_timeout": 10})
             self.pool.wait(timeout=15)

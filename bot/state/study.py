@@ -197,11 +197,15 @@ class StudyRecords:
             if not rows:
                 return None
             card = review.rate(_card(rows[0]), rating, now)
-            conn.execute(
-                "UPDATE review_cards SET fsrs_state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
-                "last_review = ?, reviews = ?, lapses = ? WHERE card_id = ?",
-                [card.fsrs_state, card.step, card.stability, card.difficulty, now_text(card.due),
-                 now_text(card.last_review), card.reviews, card.lapses, card_id])
+            # PostgreSQL reads without locking: another process's click on the same card may have
+            # rated it since the SELECT, and only the guard on `reviews` sees that (SQLite's BEGIN
+            # IMMEDIATE already serialises the two, so there it always matches).
+            if not conn.execute(
+                    "UPDATE review_cards SET fsrs_state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
+                    "last_review = ?, reviews = ?, lapses = ? WHERE card_id = ? AND reviews = ?",
+                    [card.fsrs_state, card.step, card.stability, card.difficulty, now_text(card.due),
+                     now_text(card.last_review), card.reviews, card.lapses, card_id, reviews]).rowcount:
+                return None
             conn.execute("INSERT INTO review_log (user_id, guild_id, term, rating, reviewed_at) VALUES (?, ?, ?, ?, ?)",
                          [user_id, guild_id, card.term, int(review.RATINGS[rating]), now_text(now)])
             _mark_active(conn, guild_id, user_id, now)

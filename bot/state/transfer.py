@@ -31,6 +31,8 @@ def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
     """Copy every row of `source` (SQLite) into `target` (PostgreSQL, empty); rows per table."""
     if source.db.dialect != SQLITE or target.db.dialect != POSTGRESQL:
         raise StateError("state migrate copies an SQLite state database into a PostgreSQL one")
+    import psycopg  # installed: the target is PostgreSQL
+
     names = tables(source)
     missing = sorted(set(names) - set(tables(target)))
     if missing:
@@ -40,22 +42,47 @@ def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
         raise StateError(f"the target database already has data (in {', '.join(filled)}): migrate into an empty "
                          "database, so that nothing is mixed or overwritten")
     copied: dict[str, int] = {}
-    with target.db.transaction() as tx:
-        for name in _ordered(names):
-            columns = _columns(source, name)
-            rows = source.db.query(f"SELECT {', '.join(columns)} FROM {name}")
-            if rows:
-                tx.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
-                               f"({', '.join('?' for _ in columns)})", rows)
-            copied[name] = len(rows)
-        # identity columns go on after the highest copied id
-        for table, column in tx.execute(
-                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                "AND is_identity = 'YES'").fetchall():
-            tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                       f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+    step, row = "the copy", ""
+    try:
+        with target.db.transaction() as tx:
+            for name in _ordered(names):
+                step = f"table {name}"
+                columns = _columns(source, name)
+                rows = source.db.query(f"SELECT {', '.join(columns)} FROM {name}")
+                row = _with_nul(columns, rows)
+                if rows:
+                    tx.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
+                                   f"({', '.join('?' for _ in columns)})", rows)
+                copied[name] = len(rows)
+            # identity columns go on after the highest copied id
+            step = "the id sequences"
+            for table, column in tx.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall():
+                tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                           f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+    except psycopg.Error as exc:  # out of the transaction, which rolled back: nothing is half-copied
+        a_row = isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))
+        raise StateError(_refused(step + row if a_row else step, source.where, exc, a_row)) from None
     for name, count in copied.items():
         found = target.db.query(f"SELECT count(*) FROM {name}")[0][0]
         if found != count:
             raise StateError(f"{name}: copied {count} rows but the target holds {found}")
     return copied
+
+
+def _with_nul(columns: list[str], rows: list[tuple]) -> str:
+    """Which row holds a NUL character (text SQLite keeps and PostgreSQL refuses), for the admin to find."""
+    found = next((r for r in rows if any(isinstance(v, str) and "\x00" in v for v in r)), None)
+    return "" if found is None else f" (the row whose {columns[0]} is {found[0]!r})"
+
+
+def _refused(step: str, source: str, exc: Exception, a_row: bool) -> str:
+    """One line for an error PostgreSQL (or psycopg) raised mid-copy. SQLite stores what PostgreSQL
+    refuses (a NUL character in text, say): such a row is the source's to mend, a lost connection not."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if a_row:
+        fix = f"correct or delete that row in {source} (e.g. with the sqlite3 shell) and migrate again"
+    else:
+        fix = "check the PostgreSQL server and migrate again"
+    return f"{step}: PostgreSQL refused the copy ({reason}); nothing was copied: {fix}"

@@ -193,3 +193,62 @@ def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embe
             assert_no_pings(fake)
 
     run(scenario, timeout=240)
+
+
+def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a_dropped_one(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """The keepers renamed an entry, keeping the old name as an alias, and rebuilt: the server's alias
+    and note, stored under the old name, silently stopped working while review cards followed the
+    entry (found by the QA pass). They follow it too, what is stored is left as it was, and the lists
+    mark a name no entry has any more, with the fix."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+
+            async def command(name: str, options: dict):
+                return await fake.wait_for_response(
+                    await fake.send_slash_command(name, options, user=fake.owner, guild=guild))
+
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                names, additions = bot.searcher.names, bot.state.additions
+                lora = bot.entry_named("LoRA")  # its old name: an alias that names LoRA alone
+                old = next(a for a in lora.aliases if bot.entry_named(a) is None and names.exactly(a) == [lora.id])
+                gone = "Phlogiston"
+                assert bot.entry_named(gone) is None and not names.exactly(gone)
+                # as stored before the rebuild, for the entry then called `old` and one since dropped
+                additions.add_alias(guild.id, "lrx", old, "h", "mod", now)
+                additions.add_alias(guild.id, "phlog", gone, "h", "mod", now)
+                additions.set_note(guild.id, old, "Lab 3 uses rank 8.", "h", "mod", now)
+                additions.set_note(guild.id, gone, "Lab 1.", "h", "mod", now)
+
+                def note_under(message) -> str | None:
+                    return next((f["value"] for f in message.embeds[0].get("fields", [])
+                                 if f["name"] == render.SERVER_NOTE), None)
+
+                by_alias = await command("define", {"term": "lrx"})
+                assert by_alias.embeds and by_alias.embeds[0]["title"] == "LoRA", by_alias.content
+                assert "alias" in by_alias.embeds[0]["footer"]["text"]
+                assert note_under(by_alias) == "Lab 3 uses rank 8."
+
+                aliases = (await command("glossary alias list", {})).content.splitlines()
+                assert any("lrx" in line and "now **LoRA**" in line for line in aliases), aliases
+                assert any("phlog" in line and "⚠" in line for line in aliases) and "alias remove" in aliases[-1]
+                notes = (await command("glossary note list", {})).content.splitlines()
+                assert any("Lab 3" in line and "now **LoRA**" in line and "not shown" not in line for line in notes)
+                assert any("Lab 1" in line and "⚠" in line for line in notes) and "note remove" in notes[-1]
+
+                # set and removed by the entry's name now, where it is stored
+                await command("glossary note set", {"term": "LoRA", "text": "Lab 3 uses rank 16."})
+                assert note_under(await command("define", {"term": "LoRA"})) == "Lab 3 uses rank 16."
+                assert set(additions.note_terms(guild.id)) == {old, gone}
+                assert "Removed" in (await command("glossary note remove", {"term": "LoRA"})).content
+                assert note_under(await command("define", {"term": "LoRA"})) is None
+                assert additions.note_terms(guild.id) == [gone] and additions.alias_target(guild.id, "lrx") == old
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=180)

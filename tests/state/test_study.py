@@ -35,6 +35,34 @@ def test_a_rating_counts_once_and_only_for_the_cards_owner(store) -> None:
     assert study.stats(9, 1, NOW).current_streak == 1  # a review makes the day count
 
 
+def test_a_click_in_another_process_meanwhile_is_the_only_rating_applied(postgres_server, monkeypatch) -> None:
+    """/review open in two servers served by two processes, Good clicked in both at once: on
+    PostgreSQL both transactions may read the card before either writes (SQLite's BEGIN IMMEDIATE
+    lets only one in at a time). The other process's rating lands between this one's read and write."""
+    import bot.state.study as study_module
+
+    url = postgres_server.create_database("rate_race")
+    one, two = StateStore(url), StateStore(url)
+    try:
+        one.study.add_card(1, "Attention", NOW)
+        card = one.study.next_due(1, NOW)
+        real_rate, other = study_module.review.rate, []
+
+        def other_click_first(card_, rating, now):  # this process has read the card, not written it
+            monkeypatch.setattr(study_module.review, "rate", real_rate)
+            other.append(two.study.rate(card.card_id, 1, 0, "good", NOW, 222))
+            return real_rate(card_, rating, now)
+
+        monkeypatch.setattr(study_module.review, "rate", other_click_first)
+        assert one.study.rate(card.card_id, 1, 0, "good", NOW, 111) is None
+        assert other[0] is not None and other[0].reviews == 1
+        assert one.db.query("SELECT count(*) FROM review_log WHERE user_id = 1")[0][0] == 1
+        assert one.study.card(card.card_id).reviews == 1
+    finally:
+        one.close()
+        two.close()
+
+
 def test_answers_score_once_and_make_the_boards(store) -> None:
     study = store.study
     assert study.record_answer(5, 1, "solo:x", True, 5, NOW)

@@ -75,6 +75,31 @@ def test_migrating_to_postgresql_loses_nothing(tmp_path, postgres_server, monkey
     assert "already has data" in capsys.readouterr().err
 
 
+def test_after_migrating_the_tools_name_the_hash_key_the_users_were_stored_under(tmp_path, postgres_server,
+                                                                                 monkeypatch, capsys) -> None:
+    # Both said to set only DATABASE_URL, or to make a fresh GLOSSARY_HASH_KEY: every logged question
+    # and vote then belonged to nobody, and /forget-me no longer found a member's questions.
+    from bot.config import ConfigError, Settings
+    from bot.state.feedback import hash_key
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    key = hash_key(source_path)  # made beside the database by the bot's first start
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    monkeypatch.delenv("GLOSSARY_HASH_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert main(["state", "migrate", "--to", postgres_server.create_database("keyed")]) == 0
+    said = capsys.readouterr().out
+    assert "GLOSSARY_HASH_KEY" in said and f"{source_path}.key" in said
+    assert key not in said  # the file is named, the secret is not shown
+    with pytest.raises(ConfigError) as unkeyed:
+        Settings.load(environ={"GLOSSARY_STATE_DB": str(source_path),
+                               "DATABASE_URL": "postgresql://bot:s3cret@db/glossary"}, dotenv=tmp_path / ".env")
+    assert "state migrate" in str(unkeyed.value) and f"{source_path}.key" in str(unkeyed.value)
+
+
 def test_a_database_url_needs_a_hash_key_and_is_never_echoed(monkeypatch) -> None:
     from bot.config import ConfigError, Settings
 
@@ -94,3 +119,65 @@ def test_migrate_to_anything_but_a_postgresql_url_says_so_and_creates_nothing(tm
     assert main(["state", "migrate", "--to", "mysql://nope"]) == 1
     assert "needs a PostgreSQL URL" in capsys.readouterr().err
     assert not (tmp_path / "mysql:").exists()
+
+
+def test_migrating_a_state_database_that_is_not_there_is_refused(tmp_path, postgres_server, monkeypatch,
+                                                                  capsys) -> None:
+    # A mistyped GLOSSARY_STATE_DB (or an unmounted volume) was opened as a new, empty database and
+    # "migrated": 0 rows copied, exit 0, and after the switch every deck and setting seemed gone.
+    url = postgres_server.create_database("from_nowhere")
+    missing = tmp_path / "nowhere" / "state.db"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(missing))
+    assert main(["state", "migrate", "--to", url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(missing) in err and "GLOSSARY_STATE_DB" in err
+    assert not missing.parent.exists()
+    target = StateStore(url)
+    try:
+        assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
+    finally:
+        target.close()
+
+
+def test_a_row_postgresql_refuses_is_named_in_one_line_and_nothing_is_copied(tmp_path, postgres_server,
+                                                                             monkeypatch, capsys) -> None:
+    # SQLite keeps a NUL character in text, PostgreSQL refuses it: the migration ended in a traceback.
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    store = StateStore(source_path)
+    store.feedback.log_question(111, "hash", "ask", "what is lora\x00", "answer", "LoRA", ["LoRA"], NOW)
+    store.close()
+    url = postgres_server.create_database("refused_row")
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+
+    assert main(["state", "migrate", "--to", url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "questions" in err and str(source_path) in err
+    target = StateStore(url)
+    try:
+        assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
+    finally:
+        target.close()
+    assert main(["state", "migrate", "--to", url]) == 1  # still empty, so it is only the row again
+    assert "already has data" not in capsys.readouterr().err
+
+
+def test_an_unreachable_postgresql_is_one_line_at_once(tmp_path) -> None:
+    # The connection pool's reconnect loop printed a two-line warning per attempt for 15 s before it.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    _used_state(tmp_path / "state.db")
+    env = {**os.environ, "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
+    done = subprocess.run([sys.executable, "-m", "bot", "state", "migrate", "--to",
+                           f"postgresql://bot:s3cret@127.0.0.1:{port}/glossary"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1 and "check DATABASE_URL" in done.stderr
+    assert "s3cret" not in done.stderr

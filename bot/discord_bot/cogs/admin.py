@@ -291,8 +291,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                                                         *self._who(interaction), self.bot.now())
         except AdditionError as exc:
             return f"Not added: {exc}."
+        # stored under an earlier name of the same entry, it found this entry already
         replaced = (f" It found **{discord.utils.escape_markdown(before)}** before."
-                    if before is not None and before != entry.term else "")
+                    if before is not None and self.bot.term_now(before) != entry.term else "")
         return (f"In this server, “{render.escape_user_text(stored, 60)}” now finds "
                 f"**{discord.utils.escape_markdown(entry.term)}** (labelled as this server's alias).{replaced}")
 
@@ -316,15 +317,20 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @alias.command(name="list", description="This server's aliases")
     async def alias_list(self, interaction: discord.Interaction) -> None:
-        aliases = await in_quick_pool(self.bot.state.additions.aliases, interaction.guild_id)
-        await self._reply(interaction, render_keepers.aliases_text(aliases))
+        def listed():  # each with what its entry is called now: renamed, or gone from the glossary
+            aliases = self.bot.state.additions.aliases(interaction.guild_id)
+            return [(alias, term, self.bot.term_now(term)) for alias, term in aliases]
+
+        await self._reply(interaction, render_keepers.aliases_text(await in_quick_pool(listed)))
 
     def _set_note(self, interaction: discord.Interaction, term: str, text: str) -> str:
         entry = self._entry(term)
         if entry is None:
             return f"Not saved: the glossary has no entry “{render.escape_user_text(term, 100)}”."
+        # a note kept under the entry's name before a rename is its note still: changed where it is
+        stored_as = self.bot.server_note_term(interaction.guild_id, entry) or entry.term
         try:
-            self.bot.state.additions.set_note(interaction.guild_id, entry.term, text, *self._who(interaction),
+            self.bot.state.additions.set_note(interaction.guild_id, stored_as, text, *self._who(interaction),
                                               self.bot.now())
         except AdditionError as exc:
             return f"Not saved: {exc}."
@@ -346,7 +352,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
             if additions.remove_note(interaction.guild_id, term, *who, now):
                 return True
             entry = self._entry(term)
-            return entry is not None and additions.remove_note(interaction.guild_id, entry.term, *who, now)
+            stored_as = self.bot.server_note_term(interaction.guild_id, entry) if entry is not None else None
+            return stored_as is not None and additions.remove_note(interaction.guild_id, stored_as, *who, now)
 
         removed = await in_quick_pool(remove)
         shown = render.escape_user_text(term, 100)
@@ -357,8 +364,11 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @note.command(name="list", description="This server's notes")
     async def note_list(self, interaction: discord.Interaction) -> None:
-        notes = await in_quick_pool(self.bot.state.additions.notes, interaction.guild_id)
-        await self._reply(interaction, render_keepers.notes_text(notes))
+        def listed():  # each with what its entry is called now: renamed, or gone from the glossary
+            notes = self.bot.state.additions.notes(interaction.guild_id)
+            return [(term, note, self.bot.term_now(term)) for term, note in notes]
+
+        await self._reply(interaction, render_keepers.notes_text(await in_quick_pool(listed)))
 
 
 def today_text(config: GuildConfig, day, surely_unsent: bool, retried: bool, due: bool = True) -> str:
