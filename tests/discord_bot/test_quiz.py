@@ -23,7 +23,6 @@ def _options(message: dict) -> list[str]:
 
 def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path, real_embedder, tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
@@ -32,7 +31,7 @@ def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path,
             fake.add_member(guild, alice)
             async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
-                entries = bot.searcher.index.entries
+                entries, codec = bot.searcher.index.entries, bot.get_cog("Quiz").codec
 
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 assert asked.ok and asked.type == CallbackType.CHANNEL_MESSAGE and asked.data["flags"] == 64
@@ -81,18 +80,48 @@ def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path,
     run(scenario, timeout=120)
 
 
-def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
-                                                                  tmp_path) -> None:
-    settings = make_settings(real_index_path, tmp_path / "state.db")
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
+def test_questions_on_screen_are_judged_right_after_the_bot_token_is_reset(real_index_path, real_embedder,
+                                                                           tmp_path) -> None:
+    """A token reset orphans nobody's data (README), nor changes which option of a question on screen
+    is right: what hides it is keyed by the state's secret, not by the token."""
+    before = make_settings(real_index_path, tmp_path / "state.db", discord_token="the-token-before-a-reset")
+    after = make_settings(real_index_path, tmp_path / "state.db", discord_token="the-token-after-it")
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
             guild = fake.add_guild("Study Group", channels=["study"])
             alice = fake.add_user("alice")
             fake.add_member(guild, alice)
-            async with running(fake, make_bot(settings, real_embedder)):
+            async with running(fake, make_bot(before, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
+                # several: a question judged with the wrong key is still right one time in four
+                asked = [await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                         for _ in range(4)]
+            async with running(fake, make_bot(after, real_embedder)):
+                for question_message in asked:
+                    options = _options(question_message.message)
+                    question, _ = codec.parse(options[0])
+                    got = await fake.wait_for_response(
+                        await fake.click_button(question_message, options[question.correct], user=alice))
+                    assert got.embeds[0]["title"].startswith("✅ Right"), got.embeds[0]["title"]
+            assert not fake.errors
+
+    run(scenario, timeout=300)
+
+
+def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
+                                                                  tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 question, _ = codec.parse(_options(asked.message)[0])
                 # the same question, but one option an entry a rebuilt glossary no longer has
@@ -130,7 +159,6 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_never_judged_on_ot
     glossary, grown_index = glossary_with_an_entry_on_top
     before = make_settings(real_index_path, tmp_path / "state.db")
     after = make_settings(grown_index, tmp_path / "state.db", glossary_path=glossary)
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(before.discord_token))
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
@@ -141,7 +169,7 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_never_judged_on_ot
                 await fake.wait_for_command_sync()
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 options = _options(asked.message)
-                question, _ = codec.parse(options[0])
+                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
                 shown = bot.searcher.index.entries[question.answer].term
             async with running(fake, make_bot(after, real_embedder)) as bot:
                 assert bot.searcher.index.entries[question.answer].term != shown  # the ids moved

@@ -29,7 +29,8 @@ SECONDS_MIN, SECONDS_MAX = 10, 300  # per question
 class Quiz(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.settings.discord_token))
+        self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.state_key),
+                                           legacy=render_quiz.token_secret_for(bot.settings.discord_token))
 
     # -- work done in a thread -----------------------------------------------------------
 
