@@ -156,7 +156,7 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     embed.add_field(name="Daily streak", value=f"{stats.current_streak} (best {stats.best_streak})")
     if deck is not None:
         embed.add_field(name="Review deck", value=f"{deck.cards} cards, {deck.due_now} due, {deck.learned} learned")
-    embed.set_footer(text="A day counts when you answer a quiz or review a card")
+    embed.set_footer(text="A day counts when you answer a quiz or review a card in this server")
     return embed
 
 

@@ -4,6 +4,7 @@ after a restart because the question lives in its buttons."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -108,6 +109,35 @@ def test_questions_on_screen_are_judged_right_after_the_bot_token_is_reset(real_
             assert not fake.errors
 
     run(scenario, timeout=300)
+
+
+def test_a_quiz_in_a_dm_promises_no_points_that_no_board_shows(real_index_path, real_embedder, tmp_path) -> None:
+    """Points are a server's (/stats, /leaderboard are server commands): a right answer in a DM is
+    told it is practice, not "+5 points" that no board ever shows."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {}, user=alice, channel=fake.dm_channel(alice)))
+                options = _options(asked.message)
+                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
+                got = await fake.wait_for_response(await fake.click_button(asked, options[question.correct],
+                                                                           user=alice))
+                assert got.embeds[0]["title"].startswith("✅ Right")
+                footer = got.embeds[0]["footer"]["text"]
+                assert not re.search(r"\+\d+ point", footer) and "practice" in footer.casefold(), footer
+                stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert fields["Points"].startswith("0 ")
+            assert not fake.errors
+
+    run(scenario, timeout=120)
 
 
 def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,

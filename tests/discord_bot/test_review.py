@@ -9,6 +9,7 @@ a rebuilt glossary renamed follow their entry; those it dropped are neither show
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from bot.discord_bot import render_study
@@ -166,6 +167,8 @@ def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path
 
             dms = {user.username: fake.messages_in(fake.dm_channel(user)) for user in (alice, bob, carol, dave)}
             assert len(dms["alice"]) == 2 and "1 glossary card due" in dms["alice"][0]["content"]
+            # it sends her where a review counts toward her streak: a server, not the DM it is read in
+            assert "in a server" in dms["alice"][0]["content"] and not re.search(r"\bhere\b", dms["alice"][0]["content"])
             assert dms["bob"] == [] and dms["carol"] == [] and dms["dave"] == []
             assert not fake.errors
 

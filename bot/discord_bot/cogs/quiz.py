@@ -4,8 +4,9 @@ starts a round in the channel (cogs/rounds.py).
 The question is private (ephemeral) and lives in its buttons (render_quiz), so an answer
 clicked after a restart still counts; no model call is made anywhere here. Right answers
 score on the server's leaderboard: once per question, and for the first
-SOLO_SCORED_PER_DAY private questions a day (more are practice). The daily question under
-the term of the day is answered privately by anyone, once each.
+SOLO_SCORED_PER_DAY private questions a day (more are practice). In a DM every question is
+practice: /stats and /leaderboard show a server's points, and a DM belongs to no server.
+The daily question under the term of the day is answered privately by anyone, once each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .rounds import DEFAULT_SECONDS
 
 ROUND_MIN, ROUND_MAX = 1, 20  # questions in a round
 SECONDS_MIN, SECONDS_MAX = 10, 300  # per question
+IN_A_DM = "Practice: answers in a DM count on no server's board"
 
 
 class Quiz(commands.Cog):
@@ -48,10 +50,15 @@ class Quiz(commands.Cog):
             return "An old question of the day: practice only", True
         ref = f"daily:{day:%Y%m%d}:" if day else "solo:"
         ref += render_quiz.question_ref(question)
-        scored = day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
+        # A DM's answer is kept too, as server 0's, so that a question is answered once there as
+        # well; it scores nothing, since no board shows server 0.
+        scored = guild_id != 0 and (
+            day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY)
         points = scoring.SOLO_POINTS if right and scored else 0
         if not study.record_answer(guild_id, user_id, ref, right, points, now):
             return "Your first answer counts: no points this time", False
+        if guild_id == 0:
+            return IN_A_DM, True
         streak = study.stats(guild_id, user_id, now).current_streak
         text = f"+{points} points" if points else ("Practice: today's scored questions are used up" if right and
                                                     not scored else "No points")

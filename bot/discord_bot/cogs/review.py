@@ -243,8 +243,10 @@ class Review(commands.Cog):
     async def _remind(self, user_id: int, due: int) -> bool:
         """Send one reminder; False when the user's DMs are closed or the account is gone (their
         reminders are then off)."""
-        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
-                "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
+        # A server, not "here": a review in a DM counts toward no server's daily streak.
+        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. Type `/review start` "
+                "in a server with the bot, where it counts toward your daily streak. "
+                "(`/review remind off` stops these.)")
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
             await user.send(text, allowed_mentions=render.NO_MENTIONS)
