@@ -68,6 +68,13 @@ def card_back(card: review.Card, entry: StoredEntry, now: datetime) -> tuple[dis
     return embed, view
 
 
+def term_left_glossary(term: str) -> str:
+    """Said to "Show definition" on a card whose term the glossary dropped since its front was shown."""
+    return (f"**{discord.utils.escape_markdown(render.clip(term, 100))}** left the glossary, so its card is set "
+            "aside: `/review stats` lists such cards, and `/review remove` takes one out. `/review start` shows "
+            "your next card.")
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 

@@ -390,6 +390,41 @@ def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, re
     run(scenario, timeout=180)
 
 
+def test_show_definition_on_a_card_whose_term_left_the_glossary_says_so(real_index_path, real_embedder,
+                                                                       tmp_path) -> None:
+    """The card's front is on screen when a rebuild drops its term: Show definition says that, and
+    where such cards are listed, not that the card was rated already or is someone else's."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "Attention"},
+                                                                           user=alice))
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert front.embeds[0]["title"] == "Attention"
+                gone = "Phlogiston"
+                assert bot.entry_named(gone) is None
+                with bot.state.db.transaction() as conn:  # the rebuild: her card's term names no entry now
+                    conn.execute("UPDATE review_cards SET term = ? WHERE user_id = ?", [gone, alice.id])
+                shown = await fake.wait_for_response(
+                    await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
+                assert shown.data["flags"] == 64 and gone in shown.content and "left the glossary" in shown.content
+                assert "already rated" not in shown.content
+                # the place it names does list the card
+                assert "/review stats" in shown.content
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                assert gone in stats.embeds[0]["description"]
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
 def test_reminders_stop_for_a_user_whose_dms_are_closed_and_their_next_review_command_says_so(
         real_index_path, real_embedder, tmp_path) -> None:
     """Discord refuses a DM to a user whose DMs are closed to the bot (403, 50007), and each refusal

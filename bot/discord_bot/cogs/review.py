@@ -102,12 +102,14 @@ class Review(commands.Cog):
         return f"Added **{name}** to your review deck. `/review start` shows your cards when they are due."
 
     def _show(self, user_id: int, card_id: int, reviews: int):
+        """The card's back as (embed, view); None when the card is not the user's or was rated since;
+        the card's term, a str, when the glossary no longer has it (rebuilt since the front was shown)."""
         card = self.bot.state.study.card(card_id)
         if card is None or card.user_id != user_id or card.reviews != reviews:
             return None
         entry = self.bot.searcher.entry_now_named(card.term)  # renamed since the front was shown: its entry
         if entry is None:
-            return None
+            return card.term
         return render_study.card_back(card, entry, self.bot.now())
 
     def _rate(self, user_id: int, guild_id: int, card_id: int, reviews: int, rating: str):
@@ -205,6 +207,9 @@ class Review(commands.Cog):
         if shown is None:
             await safe_reply(interaction, "That card was already rated, or it is not yours. `/review start` "
                                           "shows your next card.")
+            return
+        if isinstance(shown, str):
+            await safe_reply(interaction, render_study.term_left_glossary(shown))
             return
         embed, view = shown
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
