@@ -145,17 +145,17 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
     return view
 
 
-def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry],
+def result_embed(question: Question, pick: int | None, entries: dict[int, StoredEntry],
                  score: str | None = None, *, first: bool = True) -> discord.Embed:
     """The verdict on a pick; a pick after the user's `first` is none ("✅ Right" after a wrong first
-    pick looked like a win the stats denied)."""
+    pick looked like a win the stats denied). `pick` None: a wrong one, not known which."""
     answer = entries[question.answer]
     right = pick == question.correct
     title = (f"Already answered: it was {answer.term}" if not first
              else f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}")
     embed = render.entry_embed(answer)
     embed.title = render.clip(title, render.TITLE_MAX)
-    if not right and first:
+    if not right and first and pick is not None:
         picked = entries[question.options[pick]].term
         if question.kind == MEANING:
             picked = f"{LETTERS[pick]} ({picked})"

@@ -140,6 +140,35 @@ def test_a_quiz_in_a_dm_promises_no_points_that_no_board_shows(real_index_path, 
     run(scenario, timeout=120)
 
 
+def test_a_double_click_on_an_option_keeps_the_verdict(real_index_path, real_embedder, tmp_path) -> None:
+    """Both clicks reach the bot before the message changes: the second must not replace the verdict
+    with "Already answered", or the user never sees whether they were right. The answer scores once."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
+                for right in (True, False):
+                    asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                    options = _options(asked.message)
+                    question, _ = codec.parse(options[0])
+                    pick = options[question.correct if right else (question.correct + 1) % 4]
+                    one, two = [await fake.click_button(asked, pick, user=alice) for _ in range(2)]
+                    first, second = await fake.wait_for_response(one), await fake.wait_for_response(two)
+                    assert first.embeds[0]["title"].startswith("✅ Right" if right else "❌ Not quite")
+                    shown = fake.messages[int(asked.message["id"])]["embeds"][0]
+                    assert second.embeds[0] == first.embeds[0] and shown == first.embeds[0], shown["title"]
+                assert bot.state.study.stats(guild.id, alice.id, bot.now()).points == 5
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
 def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
                                                                   tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
