@@ -155,6 +155,9 @@ class GlossaryBot(commands.AutoShardedBot):
         self._identify_turns: set[asyncio.Task] = set()
         self._metrics_server = None
         self.user_hash: Callable[[int], str] = _no_hash_key_yet  # user ids are stored only as this (setup_hook)
+        # The state's secret (hash_key, read in setup_hook): it keys the user hashes and the quiz
+        # answers in buttons, and unlike the token a reset leaves it as it was.
+        self.state_key: str | None = None
 
     # -- startup ------------------------------------------------------------------
 
@@ -163,8 +166,8 @@ class GlossaryBot(commands.AutoShardedBot):
         # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
         self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
         self.state = await asyncio.to_thread(StateStore, self.settings.state_target)
-        self.user_hash = user_hasher(await asyncio.to_thread(hash_key, self.settings.state_path,
-                                                             self.settings.hash_key))
+        self.state_key = await asyncio.to_thread(hash_key, self.settings.state_path, self.settings.hash_key)
+        self.user_hash = user_hasher(self.state_key)
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)
         self.add_dynamic_items(*PERSISTENT_ITEMS)

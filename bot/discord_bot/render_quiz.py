@@ -1,11 +1,14 @@
 """Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
 
 A question lives entirely in its buttons' custom ids, so answering works after a restart
-with nothing stored: `gloss:quiz:<t|m>[d<yyyymmdd>]:<option ids>[:<names>]:<tag>:<pick>` ("d":
+with nothing stored: `gloss:quiz:<t|m>[k][d<yyyymmdd>]:<option ids>[:<names>]:<tag>:<pick>` ("d":
 the question of the day under the term of the day, answered privately by anyone in the channel;
 its day, so that only a recent one scores). The tag says which
 option is right only to someone who holds the bot's secret (the answer's index shifted by
-an HMAC of the options), so the answer is not readable from the message's payload. Entry ids
+an HMAC of the options), so the answer is not readable from the message's payload. The secret
+comes from the state's hash key, the one the user hashes use (`k` in the id), which a reset of
+the bot token leaves as it was. Ids without `k`, made before, were keyed by the token and are
+read with its secret: nothing else in an id tells which secret made it. Entry ids
 are places in the glossary, so an entry added or removed before them moves them at the next
 build: `names`, a short hash of the options' terms, tells a question on screen from the one
 its ids now make (ids made before it existed carry none, and are read as before).
@@ -30,25 +33,28 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6}))?:(\d):(\d)")
-DAILY_MARK = re.compile(r"gloss:quiz:[tm]d(\d{4})(\d\d)(\d\d):")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(k?)(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6}))?:(\d):(\d)")
+DAILY_MARK = re.compile(r"gloss:quiz:[tm]k?d(\d{4})(\d\d)(\d\d):")
+KEYED = "k"  # the tag is keyed by the state's secret, not the token's
 
 
 class QuizCodec:
-    """Questions in and out of custom ids, keyed by a secret that survives restarts."""
+    """Questions in and out of custom ids, keyed by a secret that survives restarts and token resets."""
 
-    def __init__(self, secret: bytes):
-        self._secret = secret
+    def __init__(self, secret: bytes, legacy: bytes | None = None):
+        """`legacy`: the secret of ids made without the `k` mark (from the bot token), if they are to be read."""
+        self._secret, self._legacy = secret, legacy
 
-    def _shift(self, kind: str, options: tuple[int, ...]) -> int:
+    @staticmethod
+    def _shift(secret: bytes, kind: str, options: tuple[int, ...]) -> int:
         message = f"{kind}:{'.'.join(map(str, options))}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).digest()[0] % len(options)
+        return hmac.new(secret, message, hashlib.sha256).digest()[0] % len(options)
 
     def custom_id(self, question: Question, pick: int, day: date | None = None,
                   terms: Sequence[str] | None = None) -> str:
         """`day`: the question of the day posted that day; `terms`: the options' terms, in order."""
-        tag = (question.correct - self._shift(question.kind, question.options)) % len(question.options)
-        kind = question.kind[0] + (f"d{day:%Y%m%d}" if day else "")
+        tag = (question.correct - self._shift(self._secret, question.kind, question.options)) % len(question.options)
+        kind = question.kind[0] + KEYED + (f"d{day:%Y%m%d}" if day else "")
         names = f":{names_hash(terms)}" if terms is not None else ""
         return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}{names}:{tag}:{pick}"
 
@@ -61,15 +67,16 @@ class QuizCodec:
         if match is None:
             return None
         kind = next(k for k in KINDS if k[0] == match.group(1))
-        options = tuple(int(o) for o in match.group(2).split("."))
-        tag, pick = int(match.group(4)), int(match.group(5))
-        if len(set(options)) != len(options) or tag >= len(options) or pick >= len(options):
+        secret = self._secret if match.group(2) == KEYED else self._legacy
+        options = tuple(int(o) for o in match.group(3).split("."))
+        tag, pick = int(match.group(5)), int(match.group(6))
+        if secret is None or len(set(options)) != len(options) or tag >= len(options) or pick >= len(options):
             return None
-        if terms is not None and match.group(3) is not None:
+        if terms is not None and match.group(4) is not None:
             now = terms(options)
-            if now is None or names_hash(now) != match.group(3):
+            if now is None or names_hash(now) != match.group(4):
                 return None
-        correct = (tag + self._shift(kind, options)) % len(options)
+        correct = (tag + self._shift(secret, kind, options)) % len(options)
         return Question(kind, options[correct], options), pick
 
 
@@ -78,8 +85,14 @@ def names_hash(terms: Sequence[str]) -> str:
     return hashlib.sha256("\0".join(terms).encode()).hexdigest()[:6]
 
 
-def secret_for(token: str | None) -> bytes:
-    """The quiz key: from the bot token (stable across restarts, never sent anywhere)."""
+def secret_for(state_key: str) -> bytes:
+    """The quiz key: from the state's secret (state.feedback.hash_key), stable across restarts and
+    token resets, the same in every process sharing a state, never sent anywhere."""
+    return hashlib.sha256(b"glossary-bot quiz key\0" + state_key.encode()).digest()
+
+
+def token_secret_for(token: str | None) -> bytes:
+    """The key of quiz ids made before they carried `k`: from the bot token, which a reset changes."""
     return hashlib.sha256(b"glossary-bot quiz\0" + (token or "").encode()).digest()
 
 
@@ -132,17 +145,17 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
     return view
 
 
-def result_embed(question: Question, pick: int, entries: dict[int, StoredEntry],
+def result_embed(question: Question, pick: int | None, entries: dict[int, StoredEntry],
                  score: str | None = None, *, first: bool = True) -> discord.Embed:
     """The verdict on a pick; a pick after the user's `first` is none ("✅ Right" after a wrong first
-    pick looked like a win the stats denied)."""
+    pick looked like a win the stats denied). `pick` None: a wrong one, not known which."""
     answer = entries[question.answer]
     right = pick == question.correct
     title = (f"Already answered: it was {answer.term}" if not first
              else f"✅ Right: {answer.term}" if right else f"❌ Not quite. It was {answer.term}")
     embed = render.entry_embed(answer)
     embed.title = render.clip(title, render.TITLE_MAX)
-    if not right and first:
+    if not right and first and pick is not None:
         picked = entries[question.options[pick]].term
         if question.kind == MEANING:
             picked = f"{LETTERS[pick]} ({picked})"

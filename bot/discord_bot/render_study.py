@@ -68,6 +68,13 @@ def card_back(card: review.Card, entry: StoredEntry, now: datetime) -> tuple[dis
     return embed, view
 
 
+def term_left_glossary(term: str) -> str:
+    """Said to "Show definition" on a card whose term the glossary dropped since its front was shown."""
+    return (f"**{discord.utils.escape_markdown(render.clip(term, 100))}** left the glossary, so its card is set "
+            "aside: `/review stats` lists such cards, and `/review remove` takes one out. `/review start` shows "
+            "your next card.")
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
@@ -156,7 +163,7 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     embed.add_field(name="Daily streak", value=f"{stats.current_streak} (best {stats.best_streak})")
     if deck is not None:
         embed.add_field(name="Review deck", value=f"{deck.cards} cards, {deck.due_now} due, {deck.learned} learned")
-    embed.set_footer(text="A day counts when you answer a quiz or review a card")
+    embed.set_footer(text="A day counts when you answer a quiz or review a card in this server")
     return embed
 
 

@@ -49,6 +49,20 @@ def shuffled_cycle(terms: list[str], seed: str) -> list[str]:
     return order
 
 
+def with_new_terms(order: list[str], position: int, terms: list[str], seed: str) -> list[str]:
+    """A cycle's `order` with the `terms` it lacks (entries added to the glossary since it was
+    made) at random places from `position` on, among the terms not shown yet: a new entry gets its
+    day in this cycle, not after it (up to a cycle's length, ~2 years), and the terms already
+    shown keep their places. Deterministic for a seed."""
+    new = sorted(set(terms).difference(order))
+    if not new or position >= len(order):  # nothing left of this cycle: the next one has every term
+        return order
+    rng, order = random.Random(seed), list(order)
+    for term in new:
+        order.insert(rng.randint(position, len(order)), term)
+    return order
+
+
 def term_of_the_day(entry_ids: Iterable[int], day: date) -> int:
     """One entry id per calendar day, the same for everyone (the console, and /today
     in a DM; servers keep their own order in the state DB).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle
+from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle, with_new_terms
 from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
 from .asked import AskedRecords
@@ -106,6 +106,7 @@ class StateStore:
             "SELECT cycle, terms, position FROM daily_order WHERE guild_id = ?", [guild_id]
         ).fetchone()
         cycle, order, position = (row[0], json.loads(row[1]), row[2]) if row else (0, [], 0)
+        order = with_new_terms(order, position, terms, f"{guild_id}:{cycle}:{position}")
         known = set(terms)
         while True:
             while position < len(order) and order[position] not in known:

@@ -4,6 +4,7 @@ after a restart because the question lives in its buttons."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,6 @@ def _options(message: dict) -> list[str]:
 
 def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path, real_embedder, tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
@@ -32,7 +32,7 @@ def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path,
             fake.add_member(guild, alice)
             async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
-                entries = bot.searcher.index.entries
+                entries, codec = bot.searcher.index.entries, bot.get_cog("Quiz").codec
 
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 assert asked.ok and asked.type == CallbackType.CHANNEL_MESSAGE and asked.data["flags"] == 64
@@ -81,18 +81,106 @@ def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path,
     run(scenario, timeout=120)
 
 
-def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
-                                                                  tmp_path) -> None:
-    settings = make_settings(real_index_path, tmp_path / "state.db")
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
+def test_questions_on_screen_are_judged_right_after_the_bot_token_is_reset(real_index_path, real_embedder,
+                                                                           tmp_path) -> None:
+    """A token reset orphans nobody's data (README), nor changes which option of a question on screen
+    is right: what hides it is keyed by the state's secret, not by the token."""
+    before = make_settings(real_index_path, tmp_path / "state.db", discord_token="the-token-before-a-reset")
+    after = make_settings(real_index_path, tmp_path / "state.db", discord_token="the-token-after-it")
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
             guild = fake.add_guild("Study Group", channels=["study"])
             alice = fake.add_user("alice")
             fake.add_member(guild, alice)
-            async with running(fake, make_bot(settings, real_embedder)):
+            async with running(fake, make_bot(before, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
+                # several: a question judged with the wrong key is still right one time in four
+                asked = [await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                         for _ in range(4)]
+            async with running(fake, make_bot(after, real_embedder)):
+                for question_message in asked:
+                    options = _options(question_message.message)
+                    question, _ = codec.parse(options[0])
+                    got = await fake.wait_for_response(
+                        await fake.click_button(question_message, options[question.correct], user=alice))
+                    assert got.embeds[0]["title"].startswith("✅ Right"), got.embeds[0]["title"]
+            assert not fake.errors
+
+    run(scenario, timeout=300)
+
+
+def test_a_quiz_in_a_dm_promises_no_points_that_no_board_shows(real_index_path, real_embedder, tmp_path) -> None:
+    """Points are a server's (/stats, /leaderboard are server commands): a right answer in a DM is
+    told it is practice, not "+5 points" that no board ever shows."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {}, user=alice, channel=fake.dm_channel(alice)))
+                options = _options(asked.message)
+                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
+                got = await fake.wait_for_response(await fake.click_button(asked, options[question.correct],
+                                                                           user=alice))
+                assert got.embeds[0]["title"].startswith("✅ Right")
+                footer = got.embeds[0]["footer"]["text"]
+                assert not re.search(r"\+\d+ point", footer) and "practice" in footer.casefold(), footer
+                stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))
+                fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+                assert fields["Points"].startswith("0 ")
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_a_double_click_on_an_option_keeps_the_verdict(real_index_path, real_embedder, tmp_path) -> None:
+    """Both clicks reach the bot before the message changes: the second must not replace the verdict
+    with "Already answered", or the user never sees whether they were right. The answer scores once."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
+                for right in (True, False):
+                    asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                    options = _options(asked.message)
+                    question, _ = codec.parse(options[0])
+                    pick = options[question.correct if right else (question.correct + 1) % 4]
+                    one, two = [await fake.click_button(asked, pick, user=alice) for _ in range(2)]
+                    first, second = await fake.wait_for_response(one), await fake.wait_for_response(two)
+                    assert first.embeds[0]["title"].startswith("✅ Right" if right else "❌ Not quite")
+                    shown = fake.messages[int(asked.message["id"])]["embeds"][0]
+                    assert second.embeds[0] == first.embeds[0] and shown == first.embeds[0], shown["title"]
+                assert bot.state.study.stats(guild.id, alice.id, bot.now()).points == 5
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_path, real_embedder,
+                                                                  tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 question, _ = codec.parse(_options(asked.message)[0])
                 # the same question, but one option an entry a rebuilt glossary no longer has
@@ -130,7 +218,6 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_never_judged_on_ot
     glossary, grown_index = glossary_with_an_entry_on_top
     before = make_settings(real_index_path, tmp_path / "state.db")
     after = make_settings(grown_index, tmp_path / "state.db", glossary_path=glossary)
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(before.discord_token))
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
@@ -141,7 +228,7 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_never_judged_on_ot
                 await fake.wait_for_command_sync()
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 options = _options(asked.message)
-                question, _ = codec.parse(options[0])
+                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
                 shown = bot.searcher.index.entries[question.answer].term
             async with running(fake, make_bot(after, real_embedder)) as bot:
                 assert bot.searcher.index.entries[question.answer].term != shown  # the ids moved

@@ -9,6 +9,7 @@ a rebuilt glossary renamed follow their entry; those it dropped are neither show
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from bot.discord_bot import render_study
@@ -166,6 +167,8 @@ def test_the_daily_reminder_goes_once_and_only_to_opted_in_users(real_index_path
 
             dms = {user.username: fake.messages_in(fake.dm_channel(user)) for user in (alice, bob, carol, dave)}
             assert len(dms["alice"]) == 2 and "1 glossary card due" in dms["alice"][0]["content"]
+            # it sends her where a review counts toward her streak: a server, not the DM it is read in
+            assert "in a server" in dms["alice"][0]["content"] and not re.search(r"\bhere\b", dms["alice"][0]["content"])
             assert dms["bob"] == [] and dms["carol"] == [] and dms["dave"] == []
             assert not fake.errors
 
@@ -385,6 +388,41 @@ def test_cards_whose_terms_left_the_glossary_or_were_renamed(real_index_path, re
             assert_no_pings(fake)
 
     run(scenario, timeout=180)
+
+
+def test_show_definition_on_a_card_whose_term_left_the_glossary_says_so(real_index_path, real_embedder,
+                                                                       tmp_path) -> None:
+    """The card's front is on screen when a rebuild drops its term: Show definition says that, and
+    where such cards are listed, not that the card was rated already or is someone else's."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "Attention"},
+                                                                           user=alice))
+                front = await fake.wait_for_response(await fake.send_slash_command("review start", {}, user=alice))
+                assert front.embeds[0]["title"] == "Attention"
+                gone = "Phlogiston"
+                assert bot.entry_named(gone) is None
+                with bot.state.db.transaction() as conn:  # the rebuild: her card's term names no entry now
+                    conn.execute("UPDATE review_cards SET term = ? WHERE user_id = ?", [gone, alice.id])
+                shown = await fake.wait_for_response(
+                    await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
+                assert shown.data["flags"] == 64 and gone in shown.content and "left the glossary" in shown.content
+                assert "already rated" not in shown.content
+                # the place it names does list the card
+                assert "/review stats" in shown.content
+                stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
+                assert gone in stats.embeds[0]["description"]
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=120)
 
 
 def test_reminders_stop_for_a_user_whose_dms_are_closed_and_their_next_review_command_says_so(

@@ -23,7 +23,6 @@ def _quiz_options(message: dict) -> list[str]:
 
 def test_points_stats_boards_and_the_daily_quiz(real_index_path, real_embedder, tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
-    codec = render_quiz.QuizCodec(render_quiz.secret_for(settings.discord_token))
     clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
 
     async def scenario() -> None:
@@ -35,6 +34,7 @@ def test_points_stats_boards_and_the_daily_quiz(real_index_path, real_embedder, 
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               daily_interval=3600)) as bot:
                 await fake.wait_for_command_sync()
+                codec = bot.get_cog("Quiz").codec
                 asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
                 question, _ = codec.parse(_quiz_options(asked.message)[0])
                 got = await fake.wait_for_response(

@@ -29,6 +29,17 @@ def test_every_term_once_per_cycle_then_a_new_cycle(store):
     assert sorted(second) == sorted(TERMS)
 
 
+def test_an_entry_added_mid_cycle_has_its_day_in_that_cycle_and_shown_days_keep_theirs(store):
+    terms, start = [f"term {i:02}" for i in range(20)], date(2026, 1, 1)
+    shown = [store.term_for_day(1, start + timedelta(days=i), terms) for i in range(3)]
+    grown = sorted([*terms, "added later", "also added"])  # the keepers add entries and rebuild
+    rest = [store.term_for_day(1, start + timedelta(days=i), grown) for i in range(3, len(grown))]
+    assert sorted(shown + rest) == grown  # this cycle still shows every term once, the new ones too
+    assert [store.term_for_day(1, start + timedelta(days=i), grown) for i in range(3)] == shown
+    after = [store.term_for_day(1, start + timedelta(days=i), grown) for i in range(len(grown), 2 * len(grown))]
+    assert sorted(after) == grown  # then a whole new cycle
+
+
 def test_one_post_per_day_even_across_restarts(state_target):
     day = date(2026, 1, 1)
     store = StateStore(state_target)

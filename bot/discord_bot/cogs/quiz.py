@@ -4,8 +4,9 @@ starts a round in the channel (cogs/rounds.py).
 The question is private (ephemeral) and lives in its buttons (render_quiz), so an answer
 clicked after a restart still counts; no model call is made anywhere here. Right answers
 score on the server's leaderboard: once per question, and for the first
-SOLO_SCORED_PER_DAY private questions a day (more are practice). The daily question under
-the term of the day is answered privately by anyone, once each.
+SOLO_SCORED_PER_DAY private questions a day (more are practice). In a DM every question is
+practice: /stats and /leaderboard show a server's points, and a DM belongs to no server.
+The daily question under the term of the day is answered privately by anyone, once each.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from .rounds import DEFAULT_SECONDS
 
 ROUND_MIN, ROUND_MAX = 1, 20  # questions in a round
 SECONDS_MIN, SECONDS_MAX = 10, 300  # per question
+IN_A_DM = "Practice: answers in a DM count on no server's board"
 
 
 class Quiz(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
-        self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.settings.discord_token))
+        self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.state_key),
+                                           legacy=render_quiz.token_secret_for(bot.settings.discord_token))
 
     # -- work done in a thread -----------------------------------------------------------
 
@@ -45,16 +48,39 @@ class Quiz(commands.Cog):
         study, now = self.bot.state.study, self.bot.now()
         if day is not None and abs((now.date() - day).days) > 1:  # a server's day is within a day of UTC's
             return "An old question of the day: practice only", True
-        ref = f"daily:{day:%Y%m%d}:" if day else "solo:"
-        ref += render_quiz.question_ref(question)
-        scored = day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY
+        # A DM's answer is kept too, as server 0's, so that a question is answered once there as
+        # well; it scores nothing, since no board shows server 0.
+        scored = guild_id != 0 and (
+            day is not None or study.solo_answers_on(guild_id, user_id, now.date()) < scoring.SOLO_SCORED_PER_DAY)
         points = scoring.SOLO_POINTS if right and scored else 0
-        if not study.record_answer(guild_id, user_id, ref, right, points, now):
+        if not study.record_answer(guild_id, user_id, _ref(question, day), right, points, now):
             return "Your first answer counts: no points this time", False
-        streak = study.stats(guild_id, user_id, now).current_streak
-        text = f"+{points} points" if points else ("Practice: today's scored questions are used up" if right and
-                                                    not scored else "No points")
-        return f"{text} · streak {streak} day{'s' if streak != 1 else ''}", True
+        return self._footer(guild_id, user_id, right, points), True
+
+    def _footer(self, guild_id: int, user_id: int, right: bool, points: int) -> str:
+        """An answer's score as its verdict's footer, from what is stored of it (so a verdict shown
+        again reads the same)."""
+        if guild_id == 0:
+            return IN_A_DM
+        streak = self.bot.state.study.stats(guild_id, user_id, self.bot.now()).current_streak
+        if points:
+            text = f"+{points} points"
+        else:  # right yet no points: a private question past the day's scored ones
+            text = "Practice: today's scored questions are used up" if right else "No points"
+        return f"{text} · streak {streak} day{'s' if streak != 1 else ''}"
+
+    def _first_verdict(self, guild_id: int, user_id: int, question, pick: int) -> tuple[int | None, str, bool]:
+        """A private question clicked again: a double click (both clicks in before the message
+        changed) or a click after the first one's reply was lost. Its first verdict again, as
+        (pick, footer, first), not "Already answered" over a verdict the user may never have seen.
+        Which wrong option came first is not stored: a pick unlike the first shows none (None)."""
+        stored = self.bot.state.study.answer_to(guild_id, user_id, _ref(question, None))
+        if stored is None:  # forgotten (/forget-me) since
+            return pick, "Your first answer counts: no points this time", False
+        right, points = stored
+        if right != (pick == question.correct):
+            pick = question.correct if right else None
+        return pick, self._footer(guild_id, user_id, right, points), True
 
     def _result(self, custom_id: str, guild_id: int, user_id: int):
         quiz = self.bot.quiz_maker()
@@ -64,8 +90,12 @@ class Quiz(commands.Cog):
         if parsed is None or not quiz.is_valid(parsed[0]):
             return None
         question, pick = parsed
-        score, first = self._score(guild_id, user_id, question, pick == question.correct,
-                                   render_quiz.daily_day(custom_id))
+        day = render_quiz.daily_day(custom_id)
+        score, first = self._score(guild_id, user_id, question, pick == question.correct, day)
+        # A public question answers each click in a message of its own: there, "Already answered"
+        # replaces no verdict.
+        if not first and day is None:
+            pick, score, first = self._first_verdict(guild_id, user_id, question, pick)
         answer = self.bot.answer_entry(quiz.index.entries[question.answer])
         embed = render_quiz.result_embed(question, pick, quiz.index.entries, score, first=first)
         return embed, render_quiz.result_view(answer.entry, answer.related or [])
@@ -115,6 +145,11 @@ class Quiz(commands.Cog):
             return
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
+
+
+def _ref(question, day: date | None) -> str:
+    """Names an answered question in the state: a private one, or the question of the day of `day`."""
+    return (f"daily:{day:%Y%m%d}:" if day else "solo:") + render_quiz.question_ref(question)
 
 
 async def setup(bot) -> None:

@@ -102,12 +102,14 @@ class Review(commands.Cog):
         return f"Added **{name}** to your review deck. `/review start` shows your cards when they are due."
 
     def _show(self, user_id: int, card_id: int, reviews: int):
+        """The card's back as (embed, view); None when the card is not the user's or was rated since;
+        the card's term, a str, when the glossary no longer has it (rebuilt since the front was shown)."""
         card = self.bot.state.study.card(card_id)
         if card is None or card.user_id != user_id or card.reviews != reviews:
             return None
         entry = self.bot.searcher.entry_now_named(card.term)  # renamed since the front was shown: its entry
         if entry is None:
-            return None
+            return card.term
         return render_study.card_back(card, entry, self.bot.now())
 
     def _rate(self, user_id: int, guild_id: int, card_id: int, reviews: int, rating: str):
@@ -206,6 +208,9 @@ class Review(commands.Cog):
             await safe_reply(interaction, "That card was already rated, or it is not yours. `/review start` "
                                           "shows your next card.")
             return
+        if isinstance(shown, str):
+            await safe_reply(interaction, render_study.term_left_glossary(shown))
+            return
         embed, view = shown
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
@@ -243,8 +248,10 @@ class Review(commands.Cog):
     async def _remind(self, user_id: int, due: int) -> bool:
         """Send one reminder; False when the user's DMs are closed or the account is gone (their
         reminders are then off)."""
-        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. "
-                "Type `/review start`, here or in a server with the bot. (`/review remind off` stops these.)")
+        # A server, not "here": a review in a DM counts toward no server's daily streak.
+        text = (f"📚 You have {due} glossary card{'s' if due != 1 else ''} due for review. Type `/review start` "
+                "in a server with the bot, where it counts toward your daily streak. "
+                "(`/review remind off` stops these.)")
         try:
             user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
             await user.send(text, allowed_mentions=render.NO_MENTIONS)
