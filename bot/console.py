@@ -120,8 +120,8 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
     if not line.startswith("/"):
         return result_text(searcher.search(line), searcher)
 
-    command, _, argument = line.replace("\t", " ").partition(" ")
-    command, argument = command.lower(), argument.strip()
+    typed, _, argument = line.replace("\t", " ").partition(" ")
+    command, argument = typed.lower(), argument.strip()
     if command in ("/define", "/ask"):
         if not argument:
             return _usage(command, "term" if command == "/define" else "question")
@@ -144,7 +144,7 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
     if command in QUIT_COMMANDS:
         return ""
     # Echoed without control characters: they could restyle or clear the terminal.
-    shown = _UNPRINTABLE.sub("?", command[:40])
+    shown = _UNPRINTABLE.sub("?", typed[:40])
     return f"Unknown command {shown}. Type /help for the list of commands."
 
 

@@ -141,6 +141,7 @@ def test_unknown_command_and_missing_argument(searcher):
     assert handle_line(searcher, "/frobnicate x") == (
         "Unknown command /frobnicate. Type /help for the list of commands."
     )
+    assert handle_line(searcher, "/FOO").startswith("Unknown command /FOO.")  # as typed, not lower-cased
     assert handle_line(searcher, "/define").startswith("Usage: /define <term>")
     assert handle_line(searcher, "/ask  ").startswith("Usage: /ask <question>")
     assert handle_line(searcher, "/related").startswith("Usage: /related <term>")

@@ -185,7 +185,7 @@ def test_console_handle_line_never_raises(searcher, unchanged_index, line, comma
 
 def test_console_unknown_command_is_echoed_without_control_characters(searcher):
     out = handle_line(searcher, "/\x1b[2Jwipe")
-    assert out == "Unknown command /?[2jwipe. Type /help for the list of commands."
+    assert out == "Unknown command /?[2Jwipe. Type /help for the list of commands."
     assert handle_line(searcher, "/define\tattention").startswith("Attention\n")
 
 
