@@ -234,6 +234,10 @@ def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a
                 assert "alias" in by_alias.embeds[0]["footer"]["text"]
                 assert note_under(by_alias) == "Lab 3 uses rank 8."
 
+                offered = [c["name"] for c in await fake.autocomplete("define", {"term": "l"}, focused="term",
+                                                                      user=fake.owner, guild=guild)]
+                assert "lrx → LoRA (this server's alias)" in offered and not any("phlog" in o for o in offered)
+
                 aliases = (await command("glossary alias list", {})).content.splitlines()
                 assert any("lrx" in line and "now **LoRA**" in line for line in aliases), aliases
                 assert any("phlog" in line and "⚠" in line for line in aliases) and "alias remove" in aliases[-1]

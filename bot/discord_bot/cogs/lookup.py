@@ -95,11 +95,15 @@ class Lookup(commands.Cog):
                                   current: str) -> list[app_commands.Choice[str]]:
         choices = await term_choices(self.bot.searcher, current)
         if interaction.guild_id and current:  # the server's own aliases, labelled as its
-            aliases = await in_quick_pool(self.bot.state.additions.aliases, interaction.guild_id)
             needle = current.casefold()
+
+            def matching():  # each under its entry's name now: one the glossary renamed, or none if it left
+                aliases = self.bot.state.additions.aliases(interaction.guild_id)
+                return [(alias, self.bot.term_now(term)) for alias, term in aliases if needle in alias.casefold()]
+
             mine = [app_commands.Choice(name=render.clip(f"{alias} → {term} (this server's alias)",
                                                          render.CHOICE_NAME_MAX), value=render.clip(alias, 100))
-                    for alias, term in aliases if needle in alias.casefold()]
+                    for alias, term in await in_quick_pool(matching) if term is not None]
             choices = (mine + choices)[: render.CHOICES_MAX]
         return choices
 
