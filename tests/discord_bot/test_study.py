@@ -182,3 +182,59 @@ def test_a_question_left_unanswered_costs_no_cooldown_but_silent_searches_are_bo
             assert answer and answer["embeds"]
 
     run(scenario, timeout=120)
+
+
+THREAD_CREATED = 18  # Discord's notice in the parent channel: "alice started a thread: <its name>"
+
+
+def test_a_thread_started_in_a_study_channel_is_answered_in_the_thread_not_its_notice(real_index_path, real_embedder,
+                                                                                    tmp_path) -> None:
+    # The notice's text is the thread's name ("what is lora?"): answered, it took alice's cooldown,
+    # and the question she then asked in the thread got nothing.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            cog.clock = lambda: 10**10
+            handled = record_handled(cog)
+            thread = fake.add_thread(study, "what is lora?", owner=alice)
+            await fake.wait_for(lambda: bot.get_channel(thread.id) is not None, what="THREAD_CREATE")
+            notice = await fake.send_message(study, "what is lora?", author=alice, message_type=THREAD_CREATED)
+            question = await fake.send_message(thread, "what is lora? saw it in a paper", author=alice)
+            await fake.wait_for(lambda: notice.id in handled and question.id in handled, timeout=30, what="handled")
+            assert handled[notice.id] is False and handled[question.id] is True
+            reply = await fake.wait_for_channel_message(thread, after=question, timeout=10)
+            assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
+
+    run(scenario, timeout=180)
+
+
+def test_a_remark_in_reply_to_the_bot_is_not_asked_of_it_but_a_question_in_reply_is(real_index_path, real_embedder,
+                                                                                    tmp_path) -> None:
+    # A reply pings the author it replies to by default, so the bot is among its mentions though
+    # nobody typed @bot: "nice, that makes sense now" drew "The glossary doesn't cover …".
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            clock = [10**10]
+            cog.clock = lambda: clock[0]
+            handled = record_handled(cog)
+            asked = await fake.send_message(study, "what is lora?", author=alice)
+            answer = await fake.wait_for_channel_message(study, after=asked, timeout=30)
+            clock[0] += 3600
+            remark = await fake.send_message(study, "nice, that makes sense now", author=alice, reply_to=answer,
+                                             mentions=[fake.bot_user])
+            await fake.wait_for(lambda: remark.id in handled, timeout=30, what="handled")
+            assert handled[remark.id] is False
+            clock[0] += 3600
+            follow_up = await fake.send_message(study, "and how is it different from qlora?", author=alice,
+                                                reply_to=answer, mentions=[fake.bot_user])
+            await fake.wait_for(lambda: follow_up.id in handled, timeout=30, what="handled")
+            assert handled[follow_up.id] is True
+
+    run(scenario, timeout=180)

@@ -406,11 +406,15 @@ class ActionsMixin:
         mentions: Sequence[FakeUser] = (),
         reply_to: MessageRef | None = None,
         attachments: Sequence[tuple[str, bytes]] = (),
+        message_type: int = 0,
     ) -> Dispatched:
         """A user posts a message: dispatches MESSAGE_CREATE (content gated by intents).
 
         ``<@id>`` mentions in ``content`` are detected automatically; ``attachments`` are
         ``(filename, bytes)`` served back from the fake, so ``Attachment.read()`` works.
+        ``message_type``: Discord's, for a notice it posts on a member's behalf (18: "started a
+        thread", whose content is the thread's name); ``mentions``: users pinged without a
+        ``<@id>`` in the text, as a reply pings the author of the message it replies to.
         """
         user, _guild, channel = self._interaction_context(author, None, channel)
         if not self._sessions:
@@ -420,7 +424,7 @@ class ActionsMixin:
         if reply_to is not None:
             ref = self._resolve_message(reply_to)
             body["message_reference"] = {"message_id": ref["id"], "channel_id": ref["channel_id"]}
-        msg = self._new_message(channel, user, body, files, extra_mentions=mentions)
+        msg = self._new_message(channel, user, body, files, extra_mentions=mentions, msg_type=message_type)
         self._store_message(msg, channel)
         dispatched = Dispatched("MESSAGE_CREATE", msg, time.monotonic())
         self.dispatched.append(dispatched)

@@ -138,12 +138,24 @@ class Study(EditedQuestions, commands.Cog):
         return " ".join(text.split())
 
     def mentioned(self, message: discord.Message) -> bool:
+        """Asked of the bot by name: an @mention typed in the text, or a reply to one of its messages
+        that asks something. A reply pings its author by default, so a remark made in reply ("nice,
+        that makes sense now") has the bot among its mentions without asking it anything."""
         me = self.bot.user
-        return me is not None and any(u.id == me.id for u in message.mentions)
+        if me is None or not any(u.id == me.id for u in message.mentions):
+            return False
+        if re.search(rf"<@!?{me.id}>", message.content or ""):
+            return True
+        return looks_like_question(clean_query(self.strip_mentions(message)))
 
     def read(self, message: discord.Message) -> Reading | None:
-        """The message as a question to the bot; None if it is never one (a bot's, a group DM's)."""
+        """The message as a question to the bot; None if it is never one (a bot's, a group DM's,
+        Discord's own notices)."""
         if message.author.bot or (self.bot.user and message.author.id == self.bot.user.id):
+            return None
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            # "alice started a thread: what is lora?" holds the thread's name as its text: answered,
+            # it took her cooldown from the question she then asked in the thread
             return None
         if self.bot.state is None or self.bot.searcher is None:
             return None
