@@ -25,7 +25,7 @@ from discord.ext import commands
 
 from ..glossary.normalize import framed_subject
 from ..glossary.quiz import QuizMaker
-from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
+from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
@@ -323,14 +323,16 @@ class GlossaryBot(commands.AutoShardedBot):
 
     # These search, and may call the model: run them in the search pool (ui.in_search_pool).
 
-    def entry_by_term(self, term: str) -> StoredEntry | None:
-        """The entry whose name is `term` (exact, alias, or a close search match)."""
+    def entry_by_term(self, term: str, *, cut: bool = False) -> StoredEntry | None:
+        """The entry a button or a stored name stands for: the entry called `term`, else the one
+        entry it is an alias of (one renamed since), else, when `cut` (a name cut short to fit a
+        button's id), the one entry whose name starts with it. None when the glossary has none
+        any more: a search's guess would show another entry under this name."""
         assert self.searcher is not None
-        found = self.searcher.lookup(term)
-        if found and found.best:
-            return found.best.entry
-        result = self.searcher.search(term)
-        return result.best.entry if result.band != NOT_FOUND and result.best else None
+        entry = self.searcher.entry_now_named(term)
+        if entry is None and cut:
+            entry = self.searcher.index.entry_named(term, cut=True)
+        return entry
 
     def answer(self, query: str) -> Answer:
         """A query's result, with the best entry and its related terms when it is an answer."""
@@ -399,7 +401,7 @@ class GlossaryBot(commands.AutoShardedBot):
         related = [r for r in self.searcher.related(entry.id) if r.entry not in others]
         return Answer(result or SearchResult(entry.term, ANSWER, []), entry, related, others)
 
-    def answer_term(self, term: str) -> Answer | None:
+    def answer_term(self, term: str, *, cut: bool = False) -> Answer | None:
         """`term`'s entry and related terms (a button, the term of the day); None if it is gone."""
-        entry = self.entry_by_term(term)
+        entry = self.entry_by_term(term, cut=cut)
         return None if entry is None else self.answer_entry(entry)

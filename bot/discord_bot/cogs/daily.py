@@ -134,7 +134,7 @@ class Daily(commands.Cog):
         return 0 if error else 1
 
     async def _send(self, guild_id: int, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:
-        answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term falls back to a search
+        answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term is followed (entry_by_term)
         if answer is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
         note = await in_quick_pool(self.bot.server_note, guild_id, answer.entry)  # as /today shows it

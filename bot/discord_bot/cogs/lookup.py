@@ -34,9 +34,10 @@ class Lookup(commands.Cog):
             answer.question_id = self.bot.log_question(guild_id, user_id, source, query, answer)
         return answer
 
-    def _term(self, term: str, guild_id: int | None) -> Answer | None:
-        """A term's entry (a button, the term of the day), with the server's note on it."""
-        answer = self.bot.answer_term(term)
+    def _term(self, term: str, guild_id: int | None, cut: bool = False) -> Answer | None:
+        """A term's entry (a button, the term of the day), with the server's note on it; no model
+        call (bot.entry_by_term)."""
+        answer = self.bot.answer_term(term, cut=cut)
         if answer is not None:
             answer.note = self.bot.server_note(guild_id, answer.entry)
         return answer
@@ -145,15 +146,22 @@ class Lookup(commands.Cog):
     # -- buttons ---------------------------------------------------------------------
 
     async def on_button(self, interaction: discord.Interaction, kind: str, term: str, page: int) -> None:
-        answer, deferred = await run_timed(interaction, self._term, term, interaction.guild_id)
+        cut = len((interaction.data or {}).get("custom_id", "")) >= render.CUSTOM_ID_MAX
+        if kind == "page":
+            # A page turns in place: resolved without the search pool, where a queue of questions
+            # would make this a deferred reply, posted anew at page 1.
+            answer, deferred = await in_quick_pool(self._term, term, interaction.guild_id, cut), False
+        else:
+            answer, deferred = await run_timed(interaction, self._term, term, interaction.guild_id, cut)
         if answer is None:
             await respond(interaction, deferred, ephemeral=True,
                           content=f"“{render.escape_user_text(term, 100)}” is no longer in the glossary.")
             return
-        if kind == "page" and not deferred:
+        if kind == "page":
             message = interaction.message
-            if message is not None and message.embeds:  # keep what else the answer carries
-                embed, view = render.turn_page(answer.entry, page, message.embeds[0], message.components)
+            shown = message.embeds[0] if message is not None and message.embeds else None
+            if shown is not None:  # keep what else the answer carries (a quiz's verdict, other matches …)
+                embed, view = render.turn_page(answer.entry, page, shown, message.components)
             else:
                 view = render.entry_view(answer.entry, answer.related or [], page)
                 embed = render.entry_embed(answer.entry, None, page, note=answer.note)
