@@ -58,11 +58,17 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+# A link as Discord makes one of bare text; in <…> it is not unfurled into a preview card.
+_LINK = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
+
+
 def escape_user_text(text: str, limit: int = 200) -> str:
-    """User input echoed back: one line, no control characters, no markdown, no mentions, bounded length."""
+    """User input echoed back: one line, no control characters, no markdown, no mentions, bounded
+    length, and no link previews: a link in a question refused in public was unfurled under the
+    bot's own message (an invite as a Join card)."""
     text = " ".join(_UNECHOED.sub(" ", text).split())
     text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-    return clip(text, limit)
+    return _LINK.sub(lambda m: f"<{m.group(0)}>", clip(text, limit))
 
 
 def split_pages(text: str, limit: int = DESCRIPTION_MAX - 100) -> list[str]:

@@ -91,6 +91,14 @@ def test_echoed_text_loses_control_and_bidi_characters():
     assert render.escape_user_text("👩\u200d💻 é") == "👩\u200d💻 é"  # joiners and marks are text, kept
 
 
+def test_a_link_echoed_back_is_not_unfurled_into_a_preview():
+    # "is https://discord.gg/x legit?" refused in public showed the invite's Join card under the bot's reply
+    echoed = render.escape_user_text("is https://discord.gg/abc_d legit? or HTTP://evil.example/a?b=c")
+    assert echoed == "is <https://discord.gg/abc_d> legit? or <HTTP://evil.example/a?b=c>"
+    cut = render.escape_user_text("see https://evil.example/" + "x" * 300, 60)
+    assert cut.startswith("see <https://evil.example/") and cut.endswith("…>")
+
+
 def test_empty_query_gets_a_prompt_not_empty_quotes():
     empty = SearchResult("", NOT_FOUND, [])
     for query in ("", "   ", "\x00\x01", "\u202e\u202c"):
