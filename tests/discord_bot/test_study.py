@@ -238,3 +238,25 @@ def test_a_remark_in_reply_to_the_bot_is_not_asked_of_it_but_a_question_in_reply
             assert handled[follow_up.id] is True
 
     run(scenario, timeout=180)
+
+
+def test_a_forum_post_asking_in_its_title_is_answered(real_index_path, real_embedder, tmp_path) -> None:
+    # Only the body was read: "I keep seeing it in papers, can someone explain?" names nothing.
+    from tests.fake_discord import ChannelType
+
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, alice, study):
+            bot.get_cog("Study").clock = lambda: 10**10
+            forum = fake.add_channel(guild, "help", type=ChannelType.GUILD_FORUM)
+            await fake.wait_for(lambda: bot.get_channel(forum.id) is not None, what="CHANNEL_CREATE")
+            bot.state.update_config(guild.id, study_channels=(study.id, forum.id))
+            post, _starter = await fake.create_forum_post(forum, "What is LoRA?",
+                                                          "I keep seeing it in papers, can someone explain?",
+                                                          author=alice)
+            answer = await fake.wait_for_channel_message(post, timeout=30)
+            assert answer.embeds and answer.embeds[0]["title"] == "LoRA"
+
+    run(scenario, timeout=180)

@@ -117,6 +117,13 @@ class Outcome:
     stopped: bool = False            # an edit's new reply would differ, and may not (nothing logged)
 
 
+def _starts_forum_post(message: discord.Message) -> bool:
+    """The message a forum post opens with: its id is the post's (a thread's) own."""
+    channel = message.channel
+    return (isinstance(channel, discord.Thread) and message.id == channel.id
+            and isinstance(channel.parent, discord.ForumChannel))
+
+
 class Study(EditedQuestions, commands.Cog):
     def __init__(self, bot, *, per: float = COOLDOWN_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.bot = bot
@@ -161,9 +168,13 @@ class Study(EditedQuestions, commands.Cog):
             return None
         if message.guild is None and not isinstance(message.channel, discord.DMChannel):
             return None  # a group DM: not a conversation with the bot
+        text = self.strip_mentions(message)
+        if _starts_forum_post(message):
+            # A forum post asks in its title ("What is LoRA?") as often as in its body.
+            text = f"{message.channel.name}\n{text}" if text else message.channel.name
         # A direct message is asked of the bot as directly as a mention (Discord sends DMs' text
         # without the Message Content intent).
-        return Reading(self.strip_mentions(message), message.guild is None or self.mentioned(message))
+        return Reading(text, message.guild is None or self.mentioned(message))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
