@@ -382,15 +382,19 @@ class GlossaryBot(commands.AutoShardedBot):
     def server_note(self, guild_id: int | None, entry: StoredEntry | None) -> str | None:
         if not guild_id or entry is None or self.state is None:
             return None
-        term = self.server_note_term(guild_id, entry)
-        return self.state.additions.note(guild_id, term) if term is not None else None
+        notes = dict(self.state.additions.notes(guild_id))  # one read: this is on every answer in a server
+        term = self._note_term_among(notes, entry)
+        return None if term is None else notes[term]
 
     def server_note_term(self, guild_id: int, entry: StoredEntry) -> str | None:
-        """The name the server's note on `entry` is stored under, if it has one: the entry's name, else
-        a name the entry had before the glossary renamed it (term_now, as review cards follow it). The
-        stored name is left as it is: a later build that brings the old entry back finds its note."""
+        """The name the server's note on `entry` is stored under, if it has one."""
         assert self.state is not None
-        terms = self.state.additions.note_terms(guild_id)
+        return self._note_term_among(self.state.additions.note_terms(guild_id), entry)
+
+    def _note_term_among(self, terms, entry: StoredEntry) -> str | None:
+        """Of the names a server's notes are stored under, the one for `entry`: its name, else a name
+        it had before the glossary renamed it (term_now, as review cards follow it). The stored name is
+        left as it is: a later build that brings the old entry back finds its note."""
         if entry.term in terms:
             return entry.term
         return next((term for term in terms if self.term_now(term) == entry.term), None)
