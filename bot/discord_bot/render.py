@@ -278,7 +278,10 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
         first = " ".join(entry.definition.split("\n", 1)[0].split())
         term, line = (discord.utils.escape_mentions(discord.utils.escape_markdown(clip(t, n)))
                       for t, n in ((entry.term, 100), (first, 160)))
-        text += f"\n• **{term}** — {line}"
+        item = f"\n• **{term}** — {line}"
+        if len(text) + len(item) > CONTENT_MAX:  # a whole line or none: a clip could cut inside **…**
+            break
+        text += item
     return clip(text, CONTENT_MAX)
 
 

@@ -252,3 +252,14 @@ def test_a_note_quoting_the_user_is_escaped_in_a_did_you_mean():
     # "The glossary has no entry for …" quotes a name as typed; a suggestion's note was sent raw
     text = render.suggest_text("q", note="The glossary has no entry for “**X1** @everyone”.")
     assert "**X1**" not in text and "@everyone" not in text
+
+
+def test_a_did_you_mean_too_long_for_one_message_drops_whole_lines_not_half_a_bold_name():
+    # clipped as one string, the last offer could end inside its **name**, leaving stray asterisks
+    entries = [entry(f"Term number {i} " + "x" * 80, "A definition. " * 20, entry_id=i) for i in range(3)]
+    text = render.suggest_text("q", entries, note="n" * 1500)
+    assert len(text) <= render.CONTENT_MAX
+    offers = [line for line in text.split("\n") if line.startswith("• ")]
+    assert 0 < len(offers) < 3
+    roomy = render.suggest_text("q", entries).split("\n")[1:]
+    assert offers == roomy[:len(offers)]
