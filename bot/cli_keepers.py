@@ -100,11 +100,17 @@ def cmd_state(glossary: Glossary, args) -> int:
     finally:
         source.close()
     key_file, key = _hash_key_to_set(settings)
+    total = sum(copied.values())
+    # A state file the bot never used (a copy made before the first start, another folder's) copies
+    # "successfully"; the admin would only find out when every member's cards were gone.
+    empty = (f"{source.where} holds no rows at all: if the bot has been running, GLOSSARY_STATE_DB "
+             "may not name the file it used") if total == 0 else None
     if args.json:
-        print(json.dumps({"copied": copied, "to": target.where, "hash_key_file": key_file and str(key_file)},
-                         indent=2))
+        print(json.dumps({"copied": copied, "to": target.where, "hash_key_file": key_file and str(key_file),
+                          **({"warning": empty} if empty else {})}, indent=2))
     else:
-        total = sum(copied.values())
+        if empty:
+            print(f"warning: {empty}", file=sys.stderr)
         print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}; to use it, "
               f"set DATABASE_URL and {key}, then restart")
     return 0

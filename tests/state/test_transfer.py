@@ -181,3 +181,19 @@ def test_an_unreachable_postgresql_is_one_line_at_once(tmp_path) -> None:
     assert done.returncode == 1
     assert len(done.stderr.splitlines()) == 1 and "check DATABASE_URL" in done.stderr
     assert "s3cret" not in done.stderr
+
+
+def test_migrating_a_state_file_that_holds_nothing_warns(tmp_path, postgres_server, monkeypatch, capsys) -> None:
+    # A state file the bot never wrote to (made before its first start, or another folder's) "succeeded"
+    # with 0 rows and nothing more said: the admin found out when every member's cards were gone.
+    source_path = tmp_path / "state.db"
+    StateStore(source_path).close()
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+
+    assert main(["state", "migrate", "--to", postgres_server.create_database("from_nothing")]) == 0
+    said = capsys.readouterr()
+    assert "copied 0 rows" in said.out
+    assert "holds no rows" in said.err and "GLOSSARY_STATE_DB" in said.err
+
+    assert main(["state", "migrate", "--to", postgres_server.create_database("from_nothing_json"), "--json"]) == 0
+    assert "holds no rows" in json.loads(capsys.readouterr().out)["warning"]
