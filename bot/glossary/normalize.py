@@ -69,6 +69,11 @@ def _drop_symbols(text: str) -> str:
     return "".join(" " if unicodedata.category(ch) == "So" and ch != "\ufffd" else ch for ch in text)
 
 
+def has_link(text: str) -> bool:
+    """Whether the message holds a bare link (which plain_text drops: its words are no question)."""
+    return "http" in text and _URL.search(_MASKED_LINK.sub("", text)) is not None
+
+
 def plain_text(text: str) -> str:
     """The words of a Discord message without its decoration, on one line."""
     # Most messages are plain: each pattern runs only when the characters it needs are there (an

@@ -30,7 +30,7 @@ from .language import ENGLISH_NAMES_NOTE, ENGLISH_ONLY_NOTE, in_another_language
 from .lists import ListLookups
 from .lookup import NameLookups
 from .names import FUZZY_ANSWER, FUZZY_SUGGEST, SHORT_QUERY_WORDS, Names
-from .normalize import MAX_QUERY_CHARS, discord_query, plain_and_core
+from .normalize import MAX_QUERY_CHARS, discord_query, has_link, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
 from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, NOT_FOUND, SEMANTIC, SUGGEST,
                       SUGGESTIONS, Hit, Related, SearchResult)
@@ -87,6 +87,8 @@ _POINTING_BACK = frozenset("it that this these those them you".split())
 _CONTRACTED = frozenset("d ll m re s t ve".split())  # what tokens make of "i'm", "don't", "what's"
 FOLLOW_UP_NOTE = ("Which term do you mean? Each message is read on its own, so name it: "
                   "“why is LoRA cheap?”, not “why?”.")
+# A message whose only subject was a link ("what is https://…?"): the bot opens no links.
+LINK_NOTE = "Links aren't opened, so name the term you mean: “what is LoRA?”, not a link to it."
 
 
 def asks_about_nothing(query: str) -> bool:
@@ -162,9 +164,10 @@ class Searcher(NameLookups, ListLookups):
         return _sides_first(self._the_whole_list(self._search(query, limit)))
 
     def _search(self, query: str, limit: int) -> SearchResult:
-        plain, query = plain_and_core(query or "")
+        raw = query or ""
+        plain, query = plain_and_core(raw)
         if not query:
-            return SearchResult(query, NOT_FOUND, [], confidence=0.0)
+            return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=LINK_NOTE if has_link(raw) else "")
         # A name that starts with a chatter word ("all reduce", "help desk") is a name first.
         found = (self._lookup(plain) if plain != query else None) or self._place_first(query) or self._lookup(query)
         if found:
@@ -179,7 +182,8 @@ class Searcher(NameLookups, ListLookups):
             if answer.band == ANSWER:
                 return answer
         if asks_about_nothing(query):
-            return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=FOLLOW_UP_NOTE)
+            return SearchResult(query, NOT_FOUND, [], confidence=0.0,
+                                note=LINK_NOTE if has_link(raw) else FOLLOW_UP_NOTE)
         if in_another_language(query):
             return self._in_another_language(query, limit)
         may_be_a_name = self.names.may_be_a_name(query)

@@ -544,6 +544,16 @@ def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searche
     assert searcher.search(f"{text} about lora").hits
 
 
+@pytest.mark.parametrize("text", ["what is https://discord.gg/abc?", "https://github.com/huggingface/peft/issues/123",
+                                  "can you explain this <https://arxiv.org/abs/2106.09685>"])
+def test_a_question_whose_only_subject_is_a_link_says_links_are_not_opened(searcher, text):
+    # "what is <link>?" read as a follow-up, "Which term do you mean? … not “why?”", though nobody said why
+    result = searcher.search(text)
+    assert result.band == NOT_FOUND and result.hits == []
+    assert "Links aren't opened" in result.note and "Which term" not in result.note
+    assert searcher.search(f"{text} what is lora").band != NOT_FOUND  # a named term beside a link is read
+
+
 @pytest.mark.parametrize("text", ["what is the mean?", "what is x", "what is Q", "what is Go", "examples",
                                   "what does work mean"])
 def test_a_short_question_about_a_word_that_also_follows_up_is_still_a_question(searcher, text):
