@@ -260,3 +260,26 @@ def test_a_forum_post_asking_in_its_title_is_answered(real_index_path, real_embe
             assert answer.embeds and answer.embeds[0]["title"] == "LoRA"
 
     run(scenario, timeout=180)
+
+
+def test_a_question_to_the_bots_own_role_is_asked_of_the_bot(real_index_path, real_embedder, tmp_path) -> None:
+    # Discord's @-list offers the bot's managed role beside the bot, under the same name; a member who
+    # picked the role got nothing outside study channels, and was read as chatter in one.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, alice, _study):
+            general = fake.add_channel(guild, "general")
+            role = fake.bot_role(guild)
+            sent = await fake.send_message(general, f"{role.mention} what is lora?", author=alice)
+            reply = await fake.wait_for_channel_message(general, after=sent, timeout=10)
+            assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
+            other = fake.add_role(guild, "Moderators")
+            bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window
+            handled = record_handled(bot.get_cog("Study"))
+            sent = await fake.send_message(general, f"{other.mention} what is lora?", author=alice)
+            await fake.wait_for(lambda: sent.id in handled, what="the moderators' ping handled")
+            assert fake.messages_in(general)[-1]["id"] == str(sent.id)  # another role's ping is not the bot's
+
+    run(scenario, timeout=120)

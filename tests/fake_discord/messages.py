@@ -12,6 +12,7 @@ from aiohttp import web
 from .gateway import _Session
 from .models import (
     _MENTION_RE,
+    _ROLE_MENTION_RE,
     JSON,
     MESSAGE_FLAG_EPHEMERAL,
     MESSAGE_FLAG_LOADING,
@@ -63,6 +64,14 @@ class MessagesMixin:
                 found.setdefault(user.id, user)
         return list(found.values())
 
+    @staticmethod
+    def _role_mentions_for(guild, content: str) -> list[str]:
+        """The ids of the guild's roles ``<@&id>`` in ``content`` names, as Discord fills mention_roles."""
+        if guild is None:
+            return []
+        ids = {int(m.group(1)) for m in _ROLE_MENTION_RE.finditer(content)}
+        return [str(r.id) for r in guild.roles if r.id in ids]
+
     def _new_message(
         self,
         channel: FakeChannel,
@@ -87,7 +96,7 @@ class MessagesMixin:
             "tts": bool(body.get("tts", False)),
             "mention_everyone": False,
             "mentions": [u.payload() for u in mentions],
-            "mention_roles": [],
+            "mention_roles": self._role_mentions_for(guild, content),
             "attachments": attachments,
             "embeds": list(body.get("embeds") or []),
             "components": list(body.get("components") or []),
@@ -184,6 +193,8 @@ class MessagesMixin:
         msg["edited_timestamp"] = _iso_now()
         if "content" in body:
             msg["mentions"] = [u.payload() for u in self._mentions_for(msg["content"], ())]
+            edited_in = self.guilds.get(int(msg["guild_id"])) if msg.get("guild_id") else None
+            msg["mention_roles"] = self._role_mentions_for(edited_in, msg["content"])
 
     # ------------------------------------------------------------------ REST: interactions
 

@@ -175,6 +175,7 @@ DEFAULT_APPLICATION_FLAGS = (1 << 13) | (1 << 15) | (1 << 19) | (1 << 23)
 
 _COMMAND_NAME_RE = re.compile(r"^[-_\w]{1,32}$")
 _MENTION_RE = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION_RE = re.compile(r"<@&(\d+)>")
 
 
 def _iso_now() -> str:

@@ -149,6 +149,9 @@ class Study(EditedQuestions, commands.Cog):
         that asks something. A reply pings its author by default, so a remark made in reply ("nice,
         that makes sense now") has the bot among its mentions without asking it anything."""
         me = self.bot.user
+        role = message.guild.self_role if message.guild is not None else None
+        if role is not None and f"<@&{role.id}>" in (message.content or ""):
+            return True  # the bot's own role, which Discord's @-list offers beside the bot: meant as the bot
         if me is None or not any(u.id == me.id for u in message.mentions):
             return False
         if re.search(rf"<@!?{me.id}>", message.content or ""):
