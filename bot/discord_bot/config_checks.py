@@ -32,7 +32,7 @@ def missing_permissions(channel, needs) -> list[str]:
     return [name for attribute, name in needs if not getattr(perms, attribute)]
 
 
-def _named(names: list[str]) -> str:
+def named_together(names: list[str]) -> str:
     return " and ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
@@ -45,11 +45,11 @@ def study_problem(channel) -> str | None:
         missing = missing_permissions(channel, STUDY_NEEDS)
         where = channel.mention
         if not missing and (threads := missing_permissions(channel, (IN_THREADS,))):
-            return (f"⚠️ I can't answer in threads of {channel.mention}: I need {_named(threads)} there "
+            return (f"⚠️ I can't answer in threads of {channel.mention}: I need {named_together(threads)} there "
                     "(channel settings → Permissions → my role).")
     if not missing:
         return None
-    return (f"⚠️ I can't answer in {where} yet: I need {_named(missing)} there (channel settings → "
+    return (f"⚠️ I can't answer in {where} yet: I need {named_together(missing)} there (channel settings → "
             "Permissions → my role). Until then questions there get no answer.")
 
 
@@ -58,8 +58,8 @@ def daily_problem(channel) -> str | None:
     missing = missing_permissions(channel, DAILY_NEEDS)
     if not missing:
         return None
-    return (f"⚠️ I can't post in {channel.mention} yet: I need {_named(missing)} there (channel settings → "
-            "Permissions → my role), or the term of the day fails.")
+    return (f"⚠️ I can't post in {channel.mention} yet: I need {named_together(missing)} there "
+            "(channel settings → Permissions → my role), or the term of the day fails.")
 
 
 def daily_channel_problem(guild: discord.Guild | None, channel_id: int) -> str | None:

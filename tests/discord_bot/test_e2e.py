@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 import gc
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.discord_bot.bot import COMMAND_NAMES
 from bot.discord_bot.cogs.daily import Daily
-from tests.fake_discord import CallbackType, FakeDiscord
+from tests.fake_discord import CallbackType, FakeDiscord, Permissions
 
 from .helpers import (
     assert_no_pings,
@@ -186,6 +186,42 @@ def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, 
                 assert await cog.post_due() == 1
                 assert len(fake.channel_messages) == 3
                 assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
+def test_a_term_of_the_day_the_bot_cannot_embed_fails_unsent_and_goes_out_once_fixed(
+        real_index_path, real_embedder, tmp_path) -> None:
+    # Without Embed Links Discord keeps the text and drops the embed: "📘 Term of the day" went out bare,
+    # counted as sent, and the day's term never reached the members once the admin had fixed it.
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general", "daily"])
+            channel = guild.channel("daily")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"])) as bot:
+                await fake.wait_for_command_sync()
+                me = bot.get_guild(guild.id).me
+                fake.set_permissions(channel, fake.bot_role(guild), deny=Permissions.EMBED_LINKS)
+                await fake.wait_for(lambda: not bot.get_channel(channel.id).permissions_for(me).embed_links,
+                                    what="CHANNEL_UPDATE")
+                bot.state.update_config(guild.id, daily_channel_id=channel.id, daily_time="09:00",
+                                        timezone="UTC", daily_enabled=True)
+                cog: Daily = bot.get_cog("Daily")
+                assert await cog.post_due() == 0
+                assert fake.messages_in(channel) == []
+                assert "Embed Links" in bot.state.config(guild.id).last_error
+
+                fake.set_permissions(channel, fake.bot_role(guild))
+                await fake.wait_for(lambda: bot.get_channel(channel.id).permissions_for(me).embed_links,
+                                    what="CHANNEL_UPDATE")
+                assert bot.state.retry_daily_post(guild.id, date(2026, 3, 2))  # what `daily enabled:True` does
+                assert await cog.post_due() == 1
+                post = fake.messages_in(channel)[-1]
+                assert post["embeds"] and post["embeds"][0]["title"]
+                assert not bot.state.config(guild.id).last_error
 
     run(scenario, timeout=120)
 

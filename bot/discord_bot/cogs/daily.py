@@ -23,6 +23,7 @@ from discord.ext import commands, tasks
 from ...glossary.daily import ScheduleError
 from ...state import GuildConfig, interrupted_error
 from .. import render
+from ..config_checks import DAILY_NEEDS, missing_permissions, named_together
 from ..ui import dynamic_view, in_quick_pool, in_search_pool
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class Daily(commands.Cog):
             # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
             state.finish_daily_post(config.guild_id, day, interrupted_error(day), zone=zone)
             raise
-        except (discord.HTTPException, LookupError) as exc:
+        except (discord.HTTPException, LookupError, CannotPost) as exc:
             reason = failure_reason(exc, config.daily_channel_id)
             error = f"term of the day for {day.isoformat()} not posted: {reason}"
             not_sent = surely_not_sent(exc)
@@ -139,6 +140,10 @@ class Daily(commands.Cog):
             raise LookupError(f"term {term!r} is no longer in the glossary")
         note = await in_quick_pool(self.bot.server_note, guild_id, answer.entry)  # as /today shows it
         channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        if missing := missing_permissions(channel, DAILY_NEEDS):
+            # Without Embed Links Discord posts the text and drops the embed: a bare header counted as sent,
+            # and the day's term lost. Refused here, the day fails unsent and goes out once fixed.
+            raise CannotPost(channel_id, missing)
         await channel.send(
             content=f"📘 Term of the day ({day.isoformat()})",
             embed=render.entry_embed(answer.entry, note=note),
@@ -155,13 +160,22 @@ class Daily(commands.Cog):
                 log.warning("quiz of the day not posted in channel %s: %s", channel_id, exc)
 
 
+class CannotPost(Exception):
+    """The bot lacks permissions a post needs in the channel: nothing was sent."""
+
+    def __init__(self, channel_id: int, missing: list[str]):
+        super().__init__(f"the bot lacks {named_together(missing)} in <#{channel_id}>; give it "
+                         f"{'that' if len(missing) == 1 else 'those'} there (channel settings → Permissions → "
+                         "its role), then /glossary config daily enabled:True sends the day's term")
+
+
 def surely_not_sent(exc: Exception) -> bool:
     """Whether a failed post surely did not appear: Discord refused it (a 4xx: no access, no
     permission, no such channel) or there was nothing to send. A server error or a timeout may
     come after Discord posted it, so such a day is not sent again (at most one post a day)."""
     if isinstance(exc, discord.HTTPException):
         return 400 <= exc.status < 500
-    return isinstance(exc, LookupError)
+    return isinstance(exc, (LookupError, CannotPost))
 
 
 def failure_reason(exc: Exception, channel_id: int) -> str:
