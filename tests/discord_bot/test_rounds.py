@@ -341,3 +341,32 @@ def test_who_may_stop_any_round_may_start_one_and_a_one_question_round_says_so(
             assert_no_pings(fake)
 
     run(scenario, timeout=180)
+
+
+def test_a_round_runs_in_a_forum_post_of_a_staff_only_forum(real_index_path, real_embedder, tmp_path) -> None:
+    # A forum whose posts only staff create denies Send Messages ("Create Posts" there) and keeps Send
+    # Messages in Threads, which is what posting in a post takes; the round was refused for the first.
+    from tests.fake_discord import ChannelType
+
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice, roles=[mods])
+            async with running(fake, make_bot(settings, real_embedder, round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                forum = fake.add_channel(guild, "lectures", type=ChannelType.GUILD_FORUM)
+                fake.set_permissions(forum, guild.default_role, deny=Permissions.SEND_MESSAGES)
+                me = bot.get_guild(guild.id).me
+                await fake.wait_for(lambda: (f := bot.get_channel(forum.id)) is not None
+                                    and not f.permissions_for(me).send_messages, what="CHANNEL_UPDATE")
+                post, _ = await fake.create_forum_post(forum, "Week 3", "Questions about week 3 here.", author=alice)
+                started = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1, "seconds": 10}, user=alice, channel=post))
+                assert started.ok and "1 question" in started.content, started.content
+                await _question(fake, post, 0)
+
+    run(scenario, timeout=120)

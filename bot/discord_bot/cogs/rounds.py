@@ -95,9 +95,13 @@ class Rounds(commands.Cog):
                                           "or the server's quiz role. `/quiz` alone asks you privately.")
             return
         can = interaction.app_permissions
-        if not (can.send_messages and can.embed_links):
-            await safe_reply(interaction, "I can't run a round here: I need Send Messages and Embed Links in "
-                                          "this channel.")
+        # In a thread or forum post what lets the bot post is Send Messages in Threads (a staff-only forum
+        # denies Send Messages, which there means creating posts)
+        in_thread = isinstance(interaction.channel, discord.Thread)
+        if not ((can.send_messages_in_threads if in_thread else can.send_messages) and can.embed_links):
+            needs = "Send Messages in Threads" if in_thread else "Send Messages"
+            await safe_reply(interaction, f"I can't run a round here: I need {needs} and Embed Links in "
+                                          f"this {'thread' if in_thread else 'channel'}.")
             return
         questions = await in_quick_pool(self._questions, count)
         if not questions:
