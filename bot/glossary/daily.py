@@ -42,6 +42,13 @@ def parse_zone(name: str) -> tzinfo:
         ) from None
 
 
+def zone_name(name: str) -> str:
+    """The name a zone is stored and shown by: "utc", "Z" and "GMT" are all UTC ("09:00 Z" read oddly,
+    and a zone spelt two ways keyed a server's days twice)."""
+    zone = parse_zone(name)
+    return "UTC" if zone is timezone.utc else name.strip()
+
+
 def shuffled_cycle(terms: list[str], seed: str) -> list[str]:
     """A fresh order of all terms for one cycle; deterministic for a seed."""
     order = sorted(terms)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle, with_new_terms
+from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle, with_new_terms, zone_name
 from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
 from .asked import AskedRecords
@@ -82,7 +82,7 @@ class StateStore:
         if "daily_time" in changes:
             changes["daily_time"] = parse_time(changes["daily_time"]).strftime("%H:%M")
         if "timezone" in changes:
-            parse_zone(changes["timezone"])
+            changes["timezone"] = zone_name(changes["timezone"])
         with self._transaction() as conn:
             conn.lock(guild_id)  # PostgreSQL: two processes editing one server's settings take turns
             # read in this transaction, the row locked until it is written back: no other writer's

@@ -21,6 +21,14 @@ def test_config_round_trip_and_validation(store):
     assert store.config(1) == cfg  # a rejected change stores nothing
 
 
+@pytest.mark.parametrize("typed", ["utc", "Z", " gmt ", "UTC"])
+def test_utc_however_typed_is_stored_as_utc(store, typed):
+    # stored as typed, /glossary config show read "09:00 Z", and a zone spelt two ways keyed days twice
+    assert store.update_config(1, timezone=typed).timezone == "UTC"
+    assert store.config(1).timezone == "UTC"
+    assert store.update_config(1, timezone=" Europe/Berlin ").timezone == "Europe/Berlin"
+
+
 def test_every_term_once_per_cycle_then_a_new_cycle(store):
     start = date(2026, 1, 1)
     first = [store.term_for_day(1, start + timedelta(days=i), TERMS) for i in range(5)]
