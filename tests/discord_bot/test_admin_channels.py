@@ -57,7 +57,13 @@ def test_channels_are_checked_for_the_bots_permissions_and_a_forum_can_be_a_stud
                 assert "View Channel" not in warned.content  # it has that one
                 unseen = await _config(fake, "study-channel", {"action": "add", "channel": hidden}, owner)
                 assert f"I can't answer in <#{hidden.id}> yet: I need View Channel there" in unseen.content
-                await _config(fake, "study-channel", {"action": "remove", "channel": hidden}, owner)
+                removed = await _config(fake, "study-channel", {"action": "remove", "channel": hidden}, owner)
+                assert f"Removed <#{hidden.id}>." in removed.content
+                # said as it is, not "Added" or "Removed" for a change that was not made
+                again = await _config(fake, "study-channel", {"action": "remove", "channel": hidden}, owner)
+                assert f"<#{hidden.id}> was not a study channel." in again.content
+                twice = await _config(fake, "study-channel", {"action": "add", "channel": study}, owner)
+                assert f"<#{study.id}> is already a study channel." in twice.content
                 threads = await _config(fake, "study-channel", {"action": "add", "channel": nothreads}, owner)
                 assert f"threads of <#{nothreads.id}>" in threads.content and "Send Messages in Threads" in threads.content
 

@@ -121,20 +121,24 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                             channel: discord.TextChannel | discord.ForumChannel) -> None:
         state = self.bot.state
 
-        def change() -> GuildConfig:  # read and write in one call, so two admins cannot lose each other's edit
+        def change() -> tuple[GuildConfig, bool]:  # read and write in one call: two admins lose no edit
             current = list(state.config(interaction.guild_id).study_channels)
-            if action == "add" and channel.id not in current:
+            was = channel.id in current
+            if action == "add" and not was:
                 current.append(channel.id)
-            elif action == "remove" and channel.id in current:
+            elif action == "remove" and was:
                 current.remove(channel.id)
-            return state.update_config(interaction.guild_id, study_channels=tuple(current))
+            return state.update_config(interaction.guild_id, study_channels=tuple(current)), was
 
-        config = await in_quick_pool(change)
-        verb = "Added" if action == "add" else "Removed"
+        config, was = await in_quick_pool(change)
+        if action == "add":
+            done = f"{channel.mention} is already a study channel." if was else f"Added {channel.mention}."
+        else:
+            done = f"Removed {channel.mention}." if was else f"{channel.mention} was not a study channel."
         # saved either way, like the daily channel: the admin may fix the permissions next
         problem = study_problem(channel) if action == "add" else None
         warning = f"\n{problem}" if problem else ""
-        await self._reply(interaction, f"{verb} {channel.mention}.{warning}\n{self._settings(config)}")
+        await self._reply(interaction, f"{done}{warning}\n{self._settings(config)}")
 
     @config.command(name="daily-channel", description="Channel for the term of the day")
     @app_commands.describe(channel="A text or announcement channel")
