@@ -138,3 +138,25 @@ def test_a_deleted_study_channel_leaves_the_settings(real_index_path, real_embed
             assert not fake.errors
 
     run(scenario, timeout=180)
+
+
+def test_the_quiz_of_the_day_turned_on_says_when_nothing_will_post_it(
+        real_index_path, real_embedder, tmp_path) -> None:
+    # it goes out under the term of the day: "Quiz of the day is on." alone had the admin wait for nothing
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general", "daily"])
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                alone = await _config(fake, "daily-quiz", {"enabled": True}, fake.owner)
+                assert "Quiz of the day is on." in alone.content and "term of the day, which is off" in alone.content
+                await _config(fake, "daily-channel", {"channel": guild.channel("daily")}, fake.owner)
+                await _config(fake, "daily", {"enabled": True}, fake.owner)
+                on = await _config(fake, "daily-quiz", {"enabled": True}, fake.owner)
+                assert "Quiz of the day is on." in on.content and "which is off" not in on.content
+                off = await _config(fake, "daily-quiz", {"enabled": False}, fake.owner)
+                assert "Quiz of the day is off." in off.content and "which is off" not in off.content
+
+    run(scenario, timeout=120)

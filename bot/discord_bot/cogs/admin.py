@@ -214,7 +214,12 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="daily-quiz", description="Post a quiz question under the term of the day (on or off)")
     async def daily_quiz(self, interaction: discord.Interaction, enabled: bool) -> None:
-        await self._update(interaction, f"Quiz of the day is {'on' if enabled else 'off'}.", daily_quiz=enabled)
+        config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
+        # it is posted under the term of the day: on alone, it posts nothing, and the admin would wait for it
+        waits = ("" if not enabled or (config.daily_enabled and config.daily_channel_id) else
+                 " It is posted under the term of the day, which is off: `/glossary config daily-channel` and "
+                 "`/glossary config daily enabled:True` start it.")
+        await self._update(interaction, f"Quiz of the day is {'on' if enabled else 'off'}.{waits}", daily_quiz=enabled)
 
     @config.command(name="quiz-role", description="A role whose members may start quiz rounds (empty: none)")
     async def quiz_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
