@@ -56,6 +56,21 @@ def shuffled_cycle(terms: list[str], seed: str) -> list[str]:
     return order
 
 
+def renamed_in_place(order: list[str], known: set[str], name_now) -> list[str]:
+    """A cycle's `order` with each term the glossary renamed since under its new name, in its place:
+    taken for a new entry, a renamed term already shown came up a second time in the cycle. A name
+    `name_now` (old name → current one, or None) cannot follow, or whose new name the order holds
+    already (two entries merged), stays as it was and is skipped as gone."""
+    out, present = [], set(order)
+    for term in order:
+        now = name_now(term) if term not in known else None
+        if now is not None and now not in present:
+            present.add(now)
+            term = now
+        out.append(term)
+    return out
+
+
 def with_new_terms(order: list[str], position: int, terms: list[str], seed: str) -> list[str]:
     """A cycle's `order` with the `terms` it lacks (entries added to the glossary since it was
     made) at random places from `position` on, among the terms not shown yet: a new entry gets its

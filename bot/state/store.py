@@ -17,12 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ..glossary.daily import Schedule, parse_time, parse_zone, shuffled_cycle, with_new_terms, zone_name
+from ..glossary.daily import (Schedule, parse_time, parse_zone, renamed_in_place, shuffled_cycle, with_new_terms,
+                             zone_name)
 from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
 from .asked import AskedRecords
 from .feedback import FeedbackRecords
-from .study import StudyRecords
+from .study import NameNow, StudyRecords
 
 RESERVED, SENDING, POSTED, FAILED = "reserved", "sending", "posted", "failed"
 
@@ -101,13 +102,15 @@ class StateStore:
 
     # -- term of the day ------------------------------------------------------------
 
-    def _next_term(self, conn: Transaction, guild_id: int, terms: list[str]) -> str:
+    def _next_term(self, conn: Transaction, guild_id: int, terms: list[str], term_now: NameNow | None) -> str:
         row = conn.execute(
             "SELECT cycle, terms, position FROM daily_order WHERE guild_id = ?", [guild_id]
         ).fetchone()
         cycle, order, position = (row[0], json.loads(row[1]), row[2]) if row else (0, [], 0)
-        order = with_new_terms(order, position, terms, f"{guild_id}:{cycle}:{position}")
         known = set(terms)
+        if term_now is not None:
+            order = renamed_in_place(order, known, term_now)
+        order = with_new_terms(order, position, terms, f"{guild_id}:{cycle}:{position}")
         while True:
             while position < len(order) and order[position] not in known:
                 position += 1  # a term removed from the glossary since the order was made
@@ -121,15 +124,17 @@ class StateStore:
         )
         return order[position]
 
-    def term_for_day(self, guild_id: int, day: date, terms: list[str], zone: str | None = None) -> str:
+    def term_for_day(self, guild_id: int, day: date, terms: list[str], zone: str | None = None,
+                     term_now: NameNow | None = None) -> str:
         """The server's term for that local day: the one reserved or posted for it, else the term of
         a post made in another zone that went out during that day here (a server that moved its
         zone east has it already), else the next one in its order, reserved."""
         with self._transaction() as conn:
             conn.lock(guild_id)  # PostgreSQL: processes reserving this server's day take turns
-            return self._term_for_day(conn, guild_id, day, terms, _zone(conn, guild_id, zone))
+            return self._term_for_day(conn, guild_id, day, terms, _zone(conn, guild_id, zone), term_now)
 
-    def _term_for_day(self, conn: Transaction, guild_id: int, day: date, terms: list[str], zone: str) -> str:
+    def _term_for_day(self, conn: Transaction, guild_id: int, day: date, terms: list[str], zone: str,
+                      term_now: NameNow | None = None) -> str:
         row = conn.execute("SELECT term FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ?",
                            [guild_id, day.isoformat(), zone]).fetchone()
         if row:
@@ -137,7 +142,7 @@ class StateStore:
         made = _post_made_during(conn, guild_id, day, zone)
         if made is not None:
             return made
-        term = self._next_term(conn, guild_id, terms)
+        term = self._next_term(conn, guild_id, terms, term_now)
         conn.execute(
             "INSERT INTO daily_posts (guild_id, day, zone, term, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             [guild_id, day.isoformat(), zone, term, RESERVED, now_text()],
@@ -145,7 +150,8 @@ class StateStore:
         return term
 
     def claim_daily_post(self, guild_id: int, day: date, terms: list[str],
-                         at: datetime | None = None, zone: str | None = None) -> str | None:
+                         at: datetime | None = None, zone: str | None = None,
+                         term_now: NameNow | None = None) -> str | None:
         """Mark the local day's post as being sent (at `at`, now by default) and return its term, or
         None if that day had its post already (in this zone or, moved since, another).
 
@@ -155,7 +161,7 @@ class StateStore:
         with self._transaction() as conn:
             conn.lock(guild_id)  # one transaction: the day reserved and claimed with no other claim between
             zone = _zone(conn, guild_id, zone)
-            term = self._term_for_day(conn, guild_id, day, terms, zone)
+            term = self._term_for_day(conn, guild_id, day, terms, zone, term_now)
             changed = conn.execute(
                 "UPDATE daily_posts SET status = ?, updated_at = ?, claimed_at = ? "
                 "WHERE guild_id = ? AND day = ? AND zone = ? AND status = ?",

@@ -48,6 +48,21 @@ def test_an_entry_added_mid_cycle_has_its_day_in_that_cycle_and_shown_days_keep_
     assert sorted(after) == grown  # then a whole new cycle
 
 
+def test_an_entry_renamed_mid_cycle_keeps_its_place_and_is_not_shown_twice(store):
+    terms, start = [f"term {i:02}" for i in range(20)], date(2026, 1, 1)
+    shown = [store.term_for_day(1, start + timedelta(days=i), terms) for i in range(5)]
+    # the keepers rename one entry already shown and one not yet, keeping the old names as aliases
+    unshown = next(t for t in terms if t not in shown)
+    renames = {shown[1]: "renamed shown", unshown: "renamed unshown"}
+    current = sorted(renames.get(t, t) for t in terms)
+    name_now = {**{t: t for t in current}, **renames}.get
+    rest = [store.term_for_day(1, start + timedelta(days=i), current, term_now=name_now)
+            for i in range(5, len(terms))]
+    # every entry has one day in the cycle, by whichever name: the renamed one shown is not shown again
+    assert sorted(renames.get(t, t) for t in shown + rest) == current
+    assert "renamed shown" not in rest and "renamed unshown" in rest
+
+
 def test_one_post_per_day_even_across_restarts(state_target):
     day = date(2026, 1, 1)
     store = StateStore(state_target)

@@ -51,7 +51,8 @@ class Lookup(commands.Cog):
             return day, entries[term_of_the_day(entries, day)].term
         config = self.bot.state.config(guild_id)
         day = config.schedule.local_day(self.bot.now())
-        return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms(), config.timezone)
+        return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms(), config.timezone,
+                                                term_now=self.bot.term_now)
 
     # -- sending ---------------------------------------------------------------------
 
