@@ -376,6 +376,8 @@ def config_text(config, *, reads_messages: bool = True, problems: list[str] | No
                 + (f" or <@&{config.quiz_role_id}>" if config.quiz_role_id else ""))
     quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
     lines.append(f"**Study:** {' · '.join(quiz)}")
+    lines.append("**Aliases and notes:** edited by Manage Server"
+                 + (f" or <@&{config.editor_role_id}>" if config.editor_role_id else ""))
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
     lines.extend(problems or [])
