@@ -77,16 +77,19 @@ class Scores(commands.Cog):
                 continue
             await in_quick_pool(lambda g=config.guild_id: state.update_config(g, champion_month=month))
             top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, 1)
-            error = await self._give_role(guild, config, top[0].user_id if top else None)
-            changes = {"last_error": error} if error else {"champion_user_id": top[0].user_id if top else None}
+            changes = await self._give_role(guild, config, month, top[0].user_id if top else None)
             await in_quick_pool(lambda g=config.guild_id, c=changes: state.update_config(g, **c))
-            crowned += error is None and bool(top)
+            crowned += changes.get("champion_user_id") is not None
         return crowned
 
-    async def _give_role(self, guild: discord.Guild, config, winner: int | None) -> str | None:
+    async def _give_role(self, guild: discord.Guild, config, month: str, winner: int | None) -> dict:
+        """Give the champion role to `winner` and take it from the previous champion; returns the
+        settings to store: the new champion, or why the role could not be given (shown in
+        /glossary config show)."""
         role = guild.get_role(config.champion_role_id)
         if role is None:
-            return "champion role: the role was deleted; choose another with /glossary config champion-role"
+            return {"champion_error": f"not given for {month}: the role was deleted; choose another with "
+                                      "/glossary config champion-role"}
         try:
             if config.champion_user_id and config.champion_user_id != winner:
                 old = guild.get_member(config.champion_user_id) or await _fetch_member(guild, config.champion_user_id)
@@ -97,11 +100,11 @@ class Scores(commands.Cog):
                 if member is not None:
                     await member.add_roles(role, reason="glossary bot: top quiz scorer of the month")
         except discord.Forbidden:
-            return (f"champion role: I could not give {role.name}: I need the Manage Roles permission, and my "
-                    "own role must be above it in the server's role list")
+            return {"champion_error": f"not given for {month}: I need the Manage Roles permission to give "
+                                      f"{role.name}, and my own role must be above it in the server's role list"}
         except discord.HTTPException as exc:
-            return f"champion role: Discord refused the change ({exc.status})"
-        return None
+            return {"champion_error": f"not given for {month}: Discord refused the change ({exc.status})"}
+        return {"champion_user_id": winner, "champion_error": None}
 
 
 async def _fetch_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
