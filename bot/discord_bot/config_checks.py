@@ -1,7 +1,7 @@
 """What an admin's choices need from Discord, said in words an admin can act on: the bot's
 permissions in a study channel (a forum's posts, a channel's threads) and in the daily channel,
-channels that no longer exist, and a role the bot may not give. Pure reads of discord.py's cache,
-shared by `/glossary config` (cogs/admin.py) and its `show`."""
+channels and roles that no longer exist, and a role the bot may not give. Pure reads of
+discord.py's cache, shared by `/glossary config` (cogs/admin.py) and its `show`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,18 @@ def configured_channel_problems(guild: discord.Guild | None, config: GuildConfig
         if problem := daily_channel_problem(guild, config.daily_channel_id):
             problems.append(problem)
     return problems
+
+
+def configured_role_problems(guild: discord.Guild, config: GuildConfig) -> list[str]:
+    """The roles a server's settings name that no longer exist: Discord shows such a mention as
+    "@deleted-role", which says neither what it was for nor what to do."""
+    roles = ((config.quiz_role_id, "quiz role", "quiz-role", "only Manage Messages and Manage Server may start "
+              "quiz rounds"),
+             (config.champion_role_id, "champion role", "champion-role", "nobody gets it"),
+             (config.editor_role_id, "editor role", "editor-role", "only Manage Server may edit aliases and notes"))
+    return [f"⚠️ The {name} <@&{role_id}> no longer exists, so {meaning}: choose another with "
+            f"`/glossary config {command}`." for role_id, name, command, meaning in roles
+            if role_id and guild.get_role(role_id) is None]
 
 
 def champion_role_problem(guild: discord.Guild | None, role: discord.Role) -> str | None:

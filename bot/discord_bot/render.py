@@ -362,7 +362,8 @@ NO_MESSAGE_CONTENT = ("⚠️ This bot runs without the Message Content intent, 
 def config_text(config, *, reads_messages: bool = True, problems: list[str] | None = None) -> str:
     """`/glossary config show`: a server's settings as a short message (channel ids as mentions);
     `reads_messages`: whether the bot has the Message Content intent its study channels need;
-    `problems`: what the bot lacks in the channels set (their permissions), one line each."""
+    `problems`: what the bot lacks in the channels set (their permissions) and roles set that no
+    longer exist, one line each."""
     study = ", ".join(f"<#{c}>" for c in config.study_channels) or "none"
     daily = f"<#{config.daily_channel_id}>" if config.daily_channel_id else "not set"
     lines = [
@@ -376,6 +377,10 @@ def config_text(config, *, reads_messages: bool = True, problems: list[str] | No
                 + (f" or <@&{config.quiz_role_id}>" if config.quiz_role_id else ""))
     quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
     lines.append(f"**Study:** {' · '.join(quiz)}")
+    if config.champion_error:
+        lines.append(f"**Champion role:** ⚠️ {clip(discord.utils.escape_markdown(config.champion_error), 500)}")
+    lines.append("**Aliases and notes:** edited by Manage Server"
+                 + (f" or <@&{config.editor_role_id}>" if config.editor_role_id else ""))
     if config.last_error:
         lines.append(f"**Last error:** {clip(discord.utils.escape_markdown(config.last_error), 500)}")
     lines.extend(problems or [])

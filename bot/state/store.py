@@ -43,6 +43,9 @@ class GuildConfig:
     champion_month: str | None = None  # the month whose champion was last crowned ("2026-11")
     champion_user_id: int | None = None
     editor_role_id: int | None = None  # may add server aliases and notes, besides Manage Server
+    # why the champion role was not given, apart from last_error (the term of the day's, which its
+    # next post clears): kept until a crowning works or the role is set again
+    champion_error: str | None = None
 
     @property
     def schedule(self) -> Schedule:
@@ -258,7 +261,7 @@ class StateStore:
 
 _CONFIG_COLUMNS = ("guild_id", "study_channels", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
                    "last_error", "daily_quiz", "quiz_role_id", "champion_role_id", "champion_month",
-                   "champion_user_id", "editor_role_id")
+                   "champion_user_id", "editor_role_id", "champion_error")
 _SELECT_CONFIG = f"SELECT {', '.join(_CONFIG_COLUMNS)} FROM guild_config"
 
 

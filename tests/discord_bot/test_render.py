@@ -263,3 +263,12 @@ def test_a_did_you_mean_too_long_for_one_message_drops_whole_lines_not_half_a_bo
     assert 0 < len(offers) < 3
     roomy = render.suggest_text("q", entries).split("\n")[1:]
     assert offers == roomy[:len(offers)]
+
+
+def test_settings_name_the_role_that_may_edit_aliases_and_notes():
+    """QA53 B6: `/glossary config show` says who may edit the server's aliases and notes."""
+    from bot.state.store import GuildConfig
+
+    assert "**Aliases and notes:** edited by Manage Server or <@&77>" in render.config_text(
+        GuildConfig(guild_id=1, editor_role_id=77))
+    assert "**Aliases and notes:** edited by Manage Server\n" in render.config_text(GuildConfig(guild_id=1)) + "\n"

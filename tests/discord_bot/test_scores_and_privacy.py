@@ -141,6 +141,110 @@ def test_the_champion_role_goes_to_last_months_top_scorer(real_index_path, real_
     run(scenario, timeout=120)
 
 
+def test_a_champion_role_failure_stays_shown_until_a_crowning_or_a_new_role(real_index_path, real_embedder,
+                                                                             tmp_path) -> None:
+    """QA53 B2: the champion role could not be given (it was deleted). `config show` says so, next to
+    the champion role, until the role is set again: not only until the next term of the day, or a
+    change of the daily channel, as when it shared the daily post's "Last error". A deleted
+    champion or quiz role is named as gone."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 31, 20, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            owner = fake.owner
+            guild = fake.add_guild("Study Group", channels=["general", "daily"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            champion = fake.add_role(guild, "Champion")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+
+                async def shown() -> str:
+                    return (await fake.wait_for_response(await fake.send_slash_command(
+                        "glossary config show", {}, user=owner, guild=guild))).content
+
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": champion}, user=owner, guild=guild))
+                bot.state.update_config(guild.id, daily_channel_id=guild.channel("daily").id, daily_time="09:00",
+                                        daily_enabled=True)
+                cog = bot.get_cog("Scores")
+                await cog.crown_champions()  # February's, nobody's: the role was set in March
+                bot.state.study.record_answer(guild.id, alice.id, "solo:a", True, 5, clock["now"])
+                gone = champion.id + 999  # the moderators deleted the roles: their ids name none now
+                bot.state.update_config(guild.id, champion_role_id=gone, quiz_role_id=gone + 1)
+
+                clock["now"] = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 0
+                problem = "**Champion role:** ⚠️ not given for 2026-03: the role was deleted"
+                text = await shown()
+                assert problem in text and "Last error" not in text
+                assert f"⚠️ The champion role <@&{gone}> no longer exists" in text
+                assert f"⚠️ The quiz role <@&{gone + 1}> no longer exists" in text
+
+                clock["now"] = datetime(2026, 4, 1, 9, 1, tzinfo=UTC)
+                assert await bot.get_cog("Daily").post_due() == 1  # a good post leaves it
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config daily-channel", {"channel": guild.channel("general")}, user=owner, guild=guild))
+                assert problem in await shown()
+
+                again = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": champion}, user=owner, guild=guild))
+                assert "Champion role:** ⚠️" not in again.content  # the admin's fix: it no longer applies
+                text = await shown()
+                assert "Champion role:** ⚠️" not in text and f"<@&{gone}>" not in text
+
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_the_champion_role_goes_to_the_best_scorer_still_in_the_server(real_index_path, real_embedder,
+                                                                        tmp_path) -> None:
+    """QA53 B5: last month's top scorer left the server: the role goes to the best one still in it;
+    when none of them is, nobody holds it and `config show` says why."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 31, 20, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            bob, carol = fake.add_user("bob"), fake.add_user("carol")  # carol is not a member (she left)
+            fake.add_member(guild, bob)
+            champion = fake.add_role(guild, "Champion")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", {"role": champion}, user=fake.owner, guild=guild))
+                cog, study = bot.get_cog("Scores"), bot.state.study
+                await cog.crown_champions()  # February's, nobody's: the role was set in March
+                for n in range(3):
+                    study.record_answer(guild.id, carol.id, f"solo:{n}", True, 5, clock["now"])
+                study.record_answer(guild.id, bob.id, "solo:a", True, 5, clock["now"])
+
+                clock["now"] = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 1
+                assert [r.name for r in fake.member_roles(guild, bob)] == ["Champion"]
+                assert bot.state.config(guild.id).champion_user_id == bob.id
+
+                study.record_answer(guild.id, carol.id, "solo:april", True, 5, clock["now"])
+                clock["now"] = datetime(2026, 5, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 0
+                assert fake.member_roles(guild, bob) == []  # April's champion is not him
+                assert bot.state.config(guild.id).champion_user_id is None
+                shown = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config show", {}, user=fake.owner, guild=guild))
+                assert "**Champion role:** ⚠️ not given for 2026-04: none of that month's top" in shown.content
+
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
 def test_forget_me_removes_every_row_of_the_caller_only(real_index_path, real_embedder, tmp_path) -> None:
     state_path = tmp_path / "state.db"
     settings = make_settings(real_index_path, state_path)

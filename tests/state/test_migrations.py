@@ -166,3 +166,20 @@ def test_posts_from_before_v11_are_days_in_the_servers_zone_so_none_goes_twice(s
             (1, "Europe/Berlin"), (2, "UTC")]
     finally:
         store.close()
+
+
+def test_a_champion_role_error_from_before_v13_moves_to_its_own_column(state_target) -> None:
+    """V13 gives the champion role its own error: one a release before it kept as the server's last
+    error moves there (the term of the day's next post would have cleared it), the daily post's stays."""
+    _database_at(state_target, 12, [
+        "INSERT INTO guild_config (guild_id, study_channels, daily_time, timezone, daily_enabled, last_error) "
+        "VALUES (1, '[]', '09:00', 'UTC', 0, 'champion role: the role was deleted; choose another with "
+        "/glossary config champion-role'), (2, '[]', '09:00', 'UTC', 1, 'not posted: Missing Permissions')"])
+    store = StateStore(state_target)
+    try:
+        moved, kept = store.config(1), store.config(2)
+        assert moved.last_error is None
+        assert moved.champion_error == "the role was deleted; choose another with /glossary config champion-role"
+        assert kept.last_error == "not posted: Missing Permissions" and kept.champion_error is None
+    finally:
+        store.close()

@@ -196,3 +196,21 @@ def test_a_post_discord_refused_goes_out_once_after_an_admins_fix(store):
         assert store.daily_failure(guild, day) is False
         assert not store.retry_daily_post(guild, day)
         assert store.claim_daily_post(guild, day, TERMS) is None
+
+
+def test_the_champion_roles_error_is_its_own_and_outlives_the_term_of_the_day(store):
+    """QA53 B2: a champion role that could not be given is kept apart from the term of the day's
+    last error: a good post, a failed one or an admin's fix of the daily post leaves it, and it
+    leaves theirs."""
+    day = date(2026, 4, 1)
+    store.update_config(1, daily_channel_id=12, daily_enabled=True, champion_role_id=7,
+                        champion_error="not given for 2026-03: the role was deleted")
+    store.claim_daily_post(1, day, TERMS)
+    store.finish_daily_post(1, day, error="not posted: Missing Permissions", not_sent=True)
+    assert store.config(1).champion_error == "not given for 2026-03: the role was deleted"
+    assert store.config(1).last_error == "not posted: Missing Permissions"
+    assert store.retry_daily_post(1, day)
+    store.claim_daily_post(1, day, TERMS)
+    store.finish_daily_post(1, day)
+    config = store.config(1)
+    assert config.last_error is None and config.champion_error == "not given for 2026-03: the role was deleted"

@@ -20,8 +20,8 @@ from ...state import GuildConfig
 from ...state.additions import AdditionError
 from .. import render, render_keepers
 from ..bot import Refused
-from ..config_checks import (champion_role_problem, configured_channel_problems, daily_channel_problem,
-                             daily_problem, study_problem)
+from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
+                             daily_channel_problem, daily_problem, study_problem)
 from ..ui import in_quick_pool, in_search_pool, term_choices
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if gone:
             config = await in_quick_pool(self._drop_study_channels, interaction.guild_id, gone)
         problems = configured_channel_problems(guild, config)
+        if known:  # an unavailable server's roles are not known either
+            problems += configured_role_problems(guild, config)
         dropped = "".join(f"Removed study channel <#{c}>: it no longer exists.\n" for c in gone)
         await self._reply(interaction, dropped + self._settings(config, problems))
 
@@ -229,15 +231,16 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="champion-role", description="Give a role to last month's top quiz scorer (empty: off)")
     async def champion_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        # a new role (or none) is the admin's answer to the last failure to give the old one
         if role is None:
-            await self._update(interaction, "No champion role.", champion_role_id=None)
+            await self._update(interaction, "No champion role.", champion_role_id=None, champion_error=None)
             return
         problem = champion_role_problem(interaction.guild, role)
         if problem:
             await self._reply(interaction, f"Not changed: {problem}")
             return
         await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month.",
-                           champion_role_id=role.id, champion_month=None)
+                           champion_role_id=role.id, champion_month=None, champion_error=None)
 
 
     @config.command(name="editor-role", description="A role that may edit server aliases and notes (empty: none)")

@@ -1,9 +1,9 @@
 """/stats and /leaderboard, and the monthly champion role.
 
 Boards are per server and monthly by default (all-time boards go stale); at the turn of
-a month a server that set a champion role gives it to last month's top scorer and takes
-it from the previous one. The month is claimed in the state database before the role
-changes, so a restart never crowns twice.
+a month a server that set a champion role gives it to last month's top scorer still in
+the server and takes it from the previous one. The month is claimed in the state database
+before the role changes, so a restart never crowns twice.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from .. import render, render_study
 from ..ui import in_quick_pool
 
 log = logging.getLogger(__name__)
+
+# last month's top scorers read for the champion role: the best of them still in the server gets it
+CHAMPION_CANDIDATES = 10
 
 
 class Scores(commands.Cog):
@@ -76,32 +79,45 @@ class Scores(commands.Cog):
             if not config.champion_role_id or config.champion_month == month or guild is None:
                 continue
             await in_quick_pool(lambda g=config.guild_id: state.update_config(g, champion_month=month))
-            top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, 1)
-            error = await self._give_role(guild, config, top[0].user_id if top else None)
-            changes = {"last_error": error} if error else {"champion_user_id": top[0].user_id if top else None}
+            top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, CHAMPION_CANDIDATES)
+            changes = await self._give_role(guild, config, month, [row.user_id for row in top])
             await in_quick_pool(lambda g=config.guild_id, c=changes: state.update_config(g, **c))
-            crowned += error is None and bool(top)
+            crowned += changes.get("champion_user_id") is not None
         return crowned
 
-    async def _give_role(self, guild: discord.Guild, config, winner: int | None) -> str | None:
+    async def _give_role(self, guild: discord.Guild, config, month: str, candidates: list[int]) -> dict:
+        """Give the champion role to the first of `candidates` (the month's top scorers, best first)
+        still in the server and take it from the previous champion; returns the settings to store:
+        the new champion, or why the role could not be given (shown in /glossary config show)."""
         role = guild.get_role(config.champion_role_id)
         if role is None:
-            return "champion role: the role was deleted; choose another with /glossary config champion-role"
+            return {"champion_error": f"not given for {month}: the role was deleted; choose another with "
+                                      "/glossary config champion-role"}
         try:
-            if config.champion_user_id and config.champion_user_id != winner:
+            winner = await _first_member(guild, candidates)
+            if config.champion_user_id and config.champion_user_id != (winner.id if winner else None):
                 old = guild.get_member(config.champion_user_id) or await _fetch_member(guild, config.champion_user_id)
                 if old is not None:
                     await old.remove_roles(role, reason="glossary bot: last month's quiz champion")
             if winner is not None:
-                member = guild.get_member(winner) or await _fetch_member(guild, winner)
-                if member is not None:
-                    await member.add_roles(role, reason="glossary bot: top quiz scorer of the month")
+                await winner.add_roles(role, reason="glossary bot: top quiz scorer of the month")
         except discord.Forbidden:
-            return (f"champion role: I could not give {role.name}: I need the Manage Roles permission, and my "
-                    "own role must be above it in the server's role list")
+            return {"champion_error": f"not given for {month}: I need the Manage Roles permission to give "
+                                      f"{role.name}, and my own role must be above it in the server's role list"}
         except discord.HTTPException as exc:
-            return f"champion role: Discord refused the change ({exc.status})"
-        return None
+            return {"champion_error": f"not given for {month}: Discord refused the change ({exc.status})"}
+        # scorers who all left: nobody can hold it this month, and the admin should not wonder why
+        nobody_left = (f"not given for {month}: none of that month's top scorers is still in the server"
+                       if candidates and winner is None else None)
+        return {"champion_user_id": winner.id if winner else None, "champion_error": nobody_left}
+
+
+async def _first_member(guild: discord.Guild, user_ids: list[int]) -> discord.Member | None:
+    for user_id in user_ids:
+        member = guild.get_member(user_id) or await _fetch_member(guild, user_id)
+        if member is not None:
+            return member
+    return None
 
 
 async def _fetch_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
