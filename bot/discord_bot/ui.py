@@ -4,9 +4,9 @@ Blocking work never runs on the event loop: searches go to a small pool of
 their own, short calls (state database, autocomplete) to another.
 
 Buttons carry their whole state in the custom id (`gloss:show:<term>`,
-`gloss:page:<n>:<term>`, `gloss:quiz:…`), so they keep working after a restart:
-a `DynamicItem` with a regex template per kind catches them, and views we send are made
-of such items only, so discord.py stores no per-message state for them.
+`gloss:page:<n>:<term>`, `gloss:quiz:…`, `gloss:keep:aliases:<n>`), so they keep working
+after a restart: a `DynamicItem` with a regex template per kind catches them, and views we
+send are made of such items only, so discord.py stores no per-message state for them.
 """
 
 from __future__ import annotations
@@ -128,6 +128,12 @@ class FeedbackButton(PersistentButton, template=r"gloss:fb:(?P<rest>(?:up|down):
     cog = "Feedback"
 
 
+class ListButton(PersistentButton, template=r"gloss:keep:(?P<rest>.+)"):
+    """◀ ▶ on /glossary alias list or note list: the admin cog's."""
+
+    cog = "GlossaryGroup"
+
+
 class FeedbackSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"gloss:fb:want:(?P<question>\d+)"):
     """"Which entry did you want?" after a 👎, answered after a restart too: the Feedback cog's."""
 
@@ -155,7 +161,7 @@ class FeedbackSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"gloss
             await safe_reply(interaction, "Something went wrong.")
 
 
-PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton, FeedbackButton)
+PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton, FeedbackButton, ListButton)
 PERSISTENT_ITEMS = (*PERSISTENT_BUTTONS, FeedbackSelect)
 
 

@@ -238,10 +238,10 @@ def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a
                                                                       user=fake.owner, guild=guild)]
                 assert "lrx → LoRA (this server's alias)" in offered and not any("phlog" in o for o in offered)
 
-                aliases = (await command("glossary alias list", {})).content.splitlines()
+                aliases = (await command("glossary alias list", {})).embeds[0]["description"].splitlines()
                 assert any("lrx" in line and "now **LoRA**" in line for line in aliases), aliases
                 assert any("phlog" in line and "⚠" in line for line in aliases) and "alias remove" in aliases[-1]
-                notes = (await command("glossary note list", {})).content.splitlines()
+                notes = (await command("glossary note list", {})).embeds[0]["description"].splitlines()
                 assert any("Lab 3" in line and "now **LoRA**" in line and "not shown" not in line for line in notes)
                 assert any("Lab 1" in line and "⚠" in line for line in notes) and "note remove" in notes[-1]
 

@@ -22,13 +22,15 @@ from .. import render, render_keepers
 from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
                              daily_channel_problem, daily_problem, study_problem)
-from ..ui import in_quick_pool, in_search_pool, term_choices
+from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
 _ZONES = sorted(available_timezones() | {"UTC"})
 
 
 EDITOR_GROUPS = frozenset({"alias", "note"})  # what the editor role may use besides managers
+EDITORS_ONLY = ("Server aliases and notes need the Manage Server permission or this server's editor "
+                "role (/glossary config editor-role).")
 DEFAULT_DAYS = 30
 
 
@@ -62,12 +64,17 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if _is_manager(interaction):
             return True
         if _group(interaction) in EDITOR_GROUPS:
-            role_id = (await in_quick_pool(self.bot.state.config, interaction.guild_id)).editor_role_id
-            if role_id and any(role.id == role_id for role in getattr(interaction.user, "roles", [])):
+            if await in_quick_pool(self._may_edit, interaction):
                 return True
-            raise Refused("Server aliases and notes need the Manage Server permission or this server's editor "
-                          "role (/glossary config editor-role).")
+            raise Refused(EDITORS_ONLY)
         raise app_commands.MissingPermissions(["manage_guild"])
+
+    def _may_edit(self, interaction: discord.Interaction) -> bool:
+        """Whether the user may see and change the server's aliases and notes (reads the state DB)."""
+        if _is_manager(interaction):
+            return True
+        role_id = self.bot.state.config(interaction.guild_id).editor_role_id
+        return bool(role_id) and any(role.id == role_id for role in getattr(interaction.user, "roles", []))
 
     def _settings(self, config: GuildConfig, problems: list[str] | None = None) -> str:
         """The server's settings, warning when study channels lack the intent they need and
@@ -327,13 +334,49 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         text = f"Removed “{shown}”." if term else f"This server has no alias “{shown}”."
         await self._reply(interaction, text)
 
+    @alias_remove.autocomplete("alias")
+    async def alias_remove_autocomplete(self, interaction: discord.Interaction,
+                                        current: str) -> list[app_commands.Choice[str]]:
+        def choices():  # autocomplete skips interaction_check: the same people only
+            if interaction.guild_id is None or not self._may_edit(interaction):
+                return []
+            return render_keepers.alias_choices(self.bot.state.additions.aliases(interaction.guild_id), current,
+                                                self.bot.term_now)
+
+        return await in_quick_pool(choices)
+
     @alias.command(name="list", description="This server's aliases")
     async def alias_list(self, interaction: discord.Interaction) -> None:
-        def listed():  # each with what its entry is called now: renamed, or gone from the glossary
-            aliases = self.bot.state.additions.aliases(interaction.guild_id)
-            return [(alias, term, self.bot.term_now(term)) for alias, term in aliases]
+        await self._send_list(interaction, "aliases")
 
-        await self._reply(interaction, render_keepers.aliases_text(await in_quick_pool(listed)))
+    def _list_page(self, guild_id: int, kind: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
+        """A page of the server's aliases or notes, each with what its entry is called now: renamed,
+        or gone from the glossary."""
+        additions = self.bot.state.additions
+        if kind == "aliases":
+            aliases = additions.aliases(guild_id)
+            return render_keepers.aliases_page([(a, term, self.bot.term_now(term)) for a, term in aliases], page)
+        notes = additions.notes(guild_id)
+        return render_keepers.notes_page([(term, note, self.bot.term_now(term)) for term, note in notes], page)
+
+    async def _send_list(self, interaction: discord.Interaction, kind: str) -> None:
+        embed, view = await in_quick_pool(self._list_page, interaction.guild_id, kind, 0)
+        await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
+                                                allowed_mentions=render.NO_MENTIONS)
+
+    async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
+        """◀ ▶ on a list: that page of the list as it is now, in place (the list may have changed)."""
+        parsed = render_keepers.parse_list_custom_id(custom_id)
+        if parsed is None or interaction.guild_id is None:
+            await safe_reply(interaction, "That button no longer works.")
+            return
+        # the user's role may have gone since the list was sent (buttons work after a restart too)
+        if not await in_quick_pool(self._may_edit, interaction):
+            await safe_reply(interaction, EDITORS_ONLY)
+            return
+        embed, view = await in_quick_pool(self._list_page, interaction.guild_id, *parsed)
+        await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
+                                                allowed_mentions=render.NO_MENTIONS)
 
     def _set_note(self, interaction: discord.Interaction, term: str, text: str) -> str:
         entry = self._entry(term)
@@ -372,15 +415,20 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         text = f"Removed the note on “{shown}”." if removed else f"No note on “{shown}”."
         await self._reply(interaction, text)
 
-    note_remove.autocomplete("term")(alias_term_autocomplete)
+    @note_remove.autocomplete("term")
+    async def note_remove_autocomplete(self, interaction: discord.Interaction,
+                                       current: str) -> list[app_commands.Choice[str]]:
+        def choices():  # the server's notes, not every entry: only those can be removed
+            if interaction.guild_id is None or not self._may_edit(interaction):
+                return []
+            return render_keepers.note_choices(self.bot.state.additions.notes(interaction.guild_id), current,
+                                               self.bot.term_now)
+
+        return await in_quick_pool(choices)
 
     @note.command(name="list", description="This server's notes")
     async def note_list(self, interaction: discord.Interaction) -> None:
-        def listed():  # each with what its entry is called now: renamed, or gone from the glossary
-            notes = self.bot.state.additions.notes(interaction.guild_id)
-            return [(term, note, self.bot.term_now(term)) for term, note in notes]
-
-        await self._reply(interaction, render_keepers.notes_text(await in_quick_pool(listed)))
+        await self._send_list(interaction, "notes")
 
 
 def today_text(config: GuildConfig, day, surely_unsent: bool, retried: bool, due: bool = True) -> str:
