@@ -54,10 +54,24 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                   "--no-sync")
+        self._ctl("start")
+        return self
+
+    def _ctl(self, *args: str) -> None:
         options = f"-k {self.root} -p {self.port} -h 127.0.0.1 -c fsync=off -c max_connections=200"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "start")
-        return self
+                  "-w", *args)
+
+    def restart(self) -> None:
+        """As an upgrade or `systemctl restart` does: every open connection is closed."""
+        self._ctl("restart", "-m", "fast")
+
+    def halt(self) -> None:
+        """Down, as in an outage, until `resume`; its data kept."""
+        self._ctl("stop", "-m", "fast")
+
+    def resume(self) -> None:
+        self._ctl("start")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

@@ -32,7 +32,7 @@ from ..state import StateStore
 from ..state.feedback import hash_key, user_hasher
 from ..state.study import DeckStats
 from .metrics import Metrics, start_server
-from .ui import PERSISTENT_ITEMS, safe_reply
+from .ui import PERSISTENT_ITEMS, failure_text, log_failure, safe_reply
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy", "feedback")
@@ -100,12 +100,9 @@ class GlossaryTree(app_commands.CommandTree):
         metrics = getattr(interaction.client, "metrics", None)
         if metrics is not None:
             metrics.interactions.labels(command, "error").inc()
-        log.error(
-            "command /%s failed (user %s, guild %s, channel %s)", command,
-            interaction.user.id if interaction.user else None, interaction.guild_id, interaction.channel_id,
-            exc_info=(type(original), original, original.__traceback__),
-        )
-        await safe_reply(interaction, "Something went wrong. Please try again in a moment.")
+        log_failure("command /%s failed (user %s, guild %s, channel %s)", original, command,
+                    interaction.user.id if interaction.user else None, interaction.guild_id, interaction.channel_id)
+        await safe_reply(interaction, failure_text(original, "Something went wrong. Please try again in a moment."))
 
 
 IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket

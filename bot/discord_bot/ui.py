@@ -70,10 +70,10 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!
         metrics = getattr(interaction.client, "metrics", None)
         try:
             await self.handle(interaction, cog, custom_id)
-        except Exception:
-            log.exception("button %r failed (user %s, guild %s)", custom_id,
-                          interaction.user.id, interaction.guild_id)
-            await safe_reply(interaction, "Something went wrong.", ephemeral=True)
+        except Exception as exc:
+            log_failure("button %r failed (user %s, guild %s)", exc, custom_id, interaction.user.id,
+                        interaction.guild_id)
+            await safe_reply(interaction, failure_text(exc), ephemeral=True)
             outcome = "error"
         else:
             outcome = "ok"
@@ -156,9 +156,9 @@ class FeedbackSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"gloss
             return
         try:
             await cog.on_wanted(interaction, self.question_id, str(values[0]))
-        except Exception:
-            log.exception("feedback menu failed (user %s, guild %s)", interaction.user.id, interaction.guild_id)
-            await safe_reply(interaction, "Something went wrong.")
+        except Exception as exc:
+            log_failure("feedback menu failed (user %s, guild %s)", exc, interaction.user.id, interaction.guild_id)
+            await safe_reply(interaction, failure_text(exc))
 
 
 PERSISTENT_BUTTONS = (GlossButton, QuizButton, RoundButton, ReviewButton, ForgetButton, FeedbackButton, ListButton)
@@ -248,6 +248,27 @@ async def respond(interaction: discord.Interaction, deferred: bool, *, ephemeral
         with contextlib.suppress(discord.HTTPException):
             await interaction.delete_original_response()
     await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+
+
+UNREACHABLE_TEXT = "The bot's database can't be reached just now. Please try again in a minute."
+
+
+def failure_text(exc: BaseException, otherwise: str = "Something went wrong.") -> str:
+    """What a user is told when their command or click failed with `exc`."""
+    from ..state import StateUnavailable
+
+    return UNREACHABLE_TEXT if isinstance(exc, StateUnavailable) else otherwise
+
+
+def log_failure(what: str, exc: BaseException, *args: Any) -> None:
+    """A failure in the log: an unreachable database in one line (it fails every call until it is
+    back, and says why), anything else with its traceback."""
+    from ..state import StateUnavailable
+
+    if isinstance(exc, StateUnavailable):
+        log.warning(what + ": %s", *args, exc)
+    else:
+        log.error(what, *args, exc_info=(type(exc), exc, exc.__traceback__))
 
 
 async def safe_reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:

@@ -37,6 +37,17 @@ class StateError(RuntimeError):
     """The state database cannot be opened or written; the message says how to fix it."""
 
 
+class StateUnavailable(StateError):
+    """The state database cannot be reached just now (PostgreSQL restarting, down, unreachable):
+    a command says so and may be tried again in a minute."""
+
+
+# How long a state call waits for a pooled PostgreSQL connection before it opens one of its own:
+# Discord wants an interaction answered within 3 s, and every state call of a process queues on one
+# worker (ui.in_quick_pool), so a long wait per call adds up to minutes in an outage.
+POOL_WAIT = 1.5
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -270,13 +281,20 @@ class PostgresDatabase(Database):
         except ImportError as exc:  # pragma: no cover - they are runtime dependencies
             raise StateError(f"PostgreSQL needs psycopg and psycopg-pool ({exc})") from None
         self._errors = (psycopg.Error,)
+        self._psycopg, self._url = psycopg, url
+        # Set when the pool had no connection to give (the server restarting or down): calls then
+        # connect on their own, at once refused or served, until the pool has one again. The pool's
+        # own reconnect attempts back off (1 s, 2 s, 4 s …) and would leave a server back up unused
+        # for seconds.
+        self._outage = False
         self.where = _without_password(url)
         try:
             # One plain connection first: a server that is down or refuses this user is then one error,
             # at once, and not the pool's reconnect loop logging a warning per attempt until it gives up.
             psycopg.connect(url, connect_timeout=10).close()
+            # check: a connection the server closed (a restart, a failover) is replaced, not handed out
             self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=15,
-                                       kwargs={"connect_timeout": 10})
+                                       kwargs={"connect_timeout": 10}, check=ConnectionPool.check_connection)
             self.pool.wait(timeout=15)
             self.version = self.migrate()
         except (psycopg.Error, OSError) as exc:
@@ -291,12 +309,39 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTransaction]:
-        with self.pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             yield _PostgresTransaction(conn)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(_psycopg_sql(sql), list(params)).fetchall()
+
+    @contextmanager
+    def _connection(self):
+        """A pooled connection, or in an outage one of the call's own; committed at the end, rolled
+        back on an error (as the pool's `connection()` does). StateUnavailable when neither comes."""
+        from psycopg_pool import PoolTimeout
+
+        try:
+            # In an outage only a glance: a ready connection is taken, and asking makes the pool grow again.
+            conn = self.pool.getconn(timeout=0.05 if self._outage else POOL_WAIT)
+            self._outage = False
+        except PoolTimeout:
+            conn, self._outage = None, True
+        if conn is not None:
+            try:
+                with conn:  # a pooled connection is not closed by its context, only ended
+                    yield conn
+            finally:
+                self.pool.putconn(conn)
+            return
+        try:
+            own = self._psycopg.connect(self._url, connect_timeout=3)
+        except self._psycopg.OperationalError as exc:
+            raise StateUnavailable(f"the state database {self.where} cannot be reached "
+                                   f"({_first_line(exc)})") from None
+        with own:
+            yield own
 
     def close(self) -> None:
         self.pool.close()
@@ -341,6 +386,10 @@ def open_database(target: str | Path, *, read_only: bool = False) -> Database:
     if text.startswith(("postgresql://", "postgres://")):
         return PostgresDatabase(text)
     return SqliteDatabase(Path(target), read_only=read_only)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _without_password(url: str) -> str:

@@ -26,7 +26,7 @@ from discord.ext import commands
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
-from ..ui import dynamic_view, in_quick_pool, in_search_pool
+from ..ui import dynamic_view, in_quick_pool, in_search_pool, log_failure
 from .study_edits import EDIT_WINDOW, EditedQuestions, appearance
 
 log = logging.getLogger(__name__)
@@ -183,9 +183,9 @@ class Study(EditedQuestions, commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         try:
             await self.handle(message)
-        except Exception:
-            log.exception("study reply failed (guild %s, channel %s, message %s)",
-                          message.guild.id if message.guild else None, message.channel.id, message.id)
+        except Exception as exc:
+            log_failure("study reply failed (guild %s, channel %s, message %s)", exc,
+                        message.guild.id if message.guild else None, message.channel.id, message.id)
 
     async def in_study_channel(self, message: discord.Message) -> bool:
         assert message.guild is not None and self.bot.state is not None

@@ -1,0 +1,50 @@
+"""The bot on PostgreSQL while the database restarts or is down: a command right after a restart
+is answered as usual, one during an outage gets a reply that says so within Discord's 3 s (not
+"The application did not respond"), and once the server is back commands work again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.benchmark.postgres import PostgresServer
+from bot.discord_bot.ui import UNREACHABLE_TEXT
+from tests.fake_discord import FakeDiscord
+
+from .helpers import make_bot, make_settings, run, running
+
+
+def test_commands_through_a_database_restart_and_an_outage(real_index_path, real_embedder, tmp_path) -> None:
+    server = PostgresServer().start()  # the test's own: the session's server must stay up
+    settings = make_settings(real_index_path, tmp_path / "unused.db", database_url=server.create_database("bot"),
+                             hash_key="k" * 64)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+
+            async def stats():
+                started = time.monotonic()
+                reply = await fake.wait_for_response(await fake.send_slash_command("stats", {}, guild=guild))
+                return reply, time.monotonic() - started
+
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                assert (await stats())[0].ok
+                await asyncio.to_thread(server.restart)
+                for _ in range(5):  # more than the pool's connections, each closed by the restart
+                    reply, _took = await stats()
+                    assert reply.ok and "went wrong" not in (reply.content or ""), reply.content
+
+                await asyncio.to_thread(server.halt)
+                for _ in range(3):
+                    reply, took = await stats()
+                    assert reply.ok and reply.content == UNREACHABLE_TEXT and took < 3, (reply.content, took)
+                await asyncio.to_thread(server.resume)
+                reply, took = await stats()
+                assert reply.ok and reply.content != UNREACHABLE_TEXT and took < 3, (reply.content, took)
+
+    try:
+        run(scenario, timeout=120)
+    finally:
+        server.stop()

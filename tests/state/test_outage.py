@@ -1,0 +1,56 @@
+"""PostgreSQL restarting or down while the bot runs: a call after a restart works (the pool's
+connections from before are dead), a call during an outage fails within Discord's 3 s with
+StateUnavailable, one after it fails at once, and the first one once the server is back works
+at once, not after the pool's reconnect back-off."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.benchmark.postgres import PostgresServer
+from bot.state import StateStore, StateUnavailable
+
+
+@pytest.fixture
+def own_server():
+    """A server of the test's own: the session's must stay up for the other tests."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def test_the_first_call_after_a_restart_works(own_server) -> None:
+    store = StateStore(own_server.create_database("restarted"))
+    try:
+        store.update_config(1, daily_time="09:00")
+        own_server.restart()
+        for _ in range(6):  # more calls than the pool has connections: each found dead, replaced
+            assert store.config(1).daily_time == "09:00"
+    finally:
+        store.close()
+
+
+def test_an_outage_fails_calls_quickly_and_the_server_back_is_used_at_once(own_server) -> None:
+    store = StateStore(own_server.create_database("outage"))
+    try:
+        store.update_config(1, daily_time="09:00")
+        own_server.halt()
+        started = time.monotonic()
+        with pytest.raises(StateUnavailable, match="cannot be reached"):
+            store.config(1)
+        assert time.monotonic() - started < 3  # Discord's time to answer an interaction
+        started = time.monotonic()
+        with pytest.raises(StateUnavailable):
+            store.update_config(1, daily_time="10:00")
+        assert time.monotonic() - started < 1  # the pool's wait is not paid again on every call
+        time.sleep(4)  # long enough for the pool's reconnect attempts to back off past the restart
+        own_server.resume()
+        started = time.monotonic()
+        assert store.config(1).daily_time == "09:00"  # nothing half-written in the outage
+        store.update_config(1, daily_time="10:00")
+        assert time.monotonic() - started < 3
+        assert store.config(1).daily_time == "10:00"
+    finally:
+        store.close()
