@@ -332,6 +332,10 @@ class PostgresDatabase(Database):
             try:
                 with conn:  # a pooled connection is not closed by its context, only ended
                     yield conn
+            except self._psycopg.OperationalError as exc:
+                if conn.broken:  # the server went away during the call (it was checked when handed out)
+                    raise StateUnavailable(f"the state database {self.where} went away ({_first_line(exc)})") from exc
+                raise
             finally:
                 self.pool.putconn(conn)
             return

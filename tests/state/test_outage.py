@@ -54,3 +54,18 @@ def test_an_outage_fails_calls_quickly_and_the_server_back_is_used_at_once(own_s
         assert store.config(1).daily_time == "10:00"
     finally:
         store.close()
+
+
+def test_a_call_cut_off_by_a_restart_says_the_database_went_away(own_server) -> None:
+    import threading
+
+    store = StateStore(own_server.create_database("cut_off"))
+    try:
+        restart = threading.Timer(1.0, own_server.restart)
+        restart.start()
+        with pytest.raises(StateUnavailable, match="went away"):
+            store.db.query("SELECT pg_sleep(10)")
+        restart.join()
+        assert store.db.query("SELECT 1") == [(1,)]
+    finally:
+        store.close()
