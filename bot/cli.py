@@ -360,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
     add("health", cmd_health, "exit 0 if the running bot is healthy (its /healthz), for container health checks")
     state = add("state", _keepers("cmd_state"), "move the bot's state database")
-    state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL")
+    state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL "
+                       "(stop the bot first: what it writes later is not moved)")
     state.add_argument("--to", required=True, help="an empty PostgreSQL database: postgresql://user:pass@host/db")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
     for name in ("build", "define", "ask", "related", "random", "eval", "run"):

@@ -111,8 +111,11 @@ def cmd_state(glossary: Glossary, args) -> int:
     else:
         if empty:
             print(f"warning: {empty}", file=sys.stderr)
-        print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}; to use it, "
-              f"set DATABASE_URL and {key}, then restart")
+        # the copy is the state at the moment it began: a bot still running on the SQLite file goes on
+        # writing there (ratings, points, votes), and that is lost at the switch
+        print(f"copied {total} rows in {len(copied)} tables from {source.where} to {target.where}, the state as "
+              f"the copy began (a bot still running on {source.where} should have been stopped first: what it "
+              f"writes from then on is not moved); to use it, set DATABASE_URL and {key}, then restart")
     return 0
 
 

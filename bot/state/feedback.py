@@ -113,9 +113,13 @@ class FeedbackRecords:
 
     def vote(self, question_id: int, user_hash: str, vote: int, now: datetime) -> bool:
         """Record or change a vote (a change of mind clears the entry chosen with a 👎); False
-        if the question is gone (past retention)."""
+        if the question is gone (past retention, or its asker used /forget-me)."""
         with self.db.transaction() as conn:
-            if not conn.execute("SELECT 1 FROM questions WHERE question_id = ?", [question_id]).fetchone():
+            # locked (PostgreSQL; SQLite's transaction locks everything already): a /forget-me or the
+            # retention purge in another process then waits for this vote rather than deleting the
+            # question between this check and the INSERT, which its foreign key would then refuse
+            if not conn.execute(f"SELECT 1 FROM questions WHERE question_id = ?{conn.for_update}",
+                                [question_id]).fetchone():
                 return False
             conn.execute(
                 "INSERT INTO votes (question_id, user_hash, vote, voted_at) VALUES (?, ?, ?, ?) "

@@ -1,8 +1,15 @@
 """`glossary-bot state migrate --to postgresql://…`: copy a state database, every table and
 row, into an empty PostgreSQL database (both at the newest migration), in one transaction,
-then check that every table holds as many rows as the source."""
+then check that every table holds as many rows as the source.
+
+The source is read in one SQLite read transaction: every table as it was at one moment, so a
+bot still writing to it cannot make the copy disagree with itself (a vote copied without its
+question). What the bot writes after that moment is not in the copy: stop it first."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .db import POSTGRESQL, SQLITE, StateError
 from .store import StateStore
@@ -27,10 +34,29 @@ def _ordered(names: list[str]) -> list[str]:
     return sorted(names, key=lambda name: name == "votes")
 
 
+@contextmanager
+def _one_snapshot(source: StateStore) -> Iterator[None]:
+    """The SQLite source's reads in one read transaction: in WAL mode they all see the database as
+    it was at the first of them, whatever another connection (a running bot) commits meanwhile.
+    Each `query` alone would be a moment of its own."""
+    conn = source.db.conn
+    conn.execute("BEGIN")  # deferred: reads only, so the bot's writes are not held up
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")  # nothing to keep: nothing was written
+
+
 def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
-    """Copy every row of `source` (SQLite) into `target` (PostgreSQL, empty); rows per table."""
+    """Copy every row of `source` (SQLite) into `target` (PostgreSQL, empty), as of one moment;
+    rows per table."""
     if source.db.dialect != SQLITE or target.db.dialect != POSTGRESQL:
         raise StateError("state migrate copies an SQLite state database into a PostgreSQL one")
+    with _one_snapshot(source):
+        return _copy(source, target)
+
+
+def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
     import psycopg  # installed: the target is PostgreSQL
 
     names = tables(source)
@@ -79,7 +105,9 @@ def _with_nul(columns: list[str], rows: list[tuple]) -> str:
 
 def _refused(step: str, source: str, exc: Exception, a_row: bool) -> str:
     """One line for an error PostgreSQL (or psycopg) raised mid-copy. SQLite stores what PostgreSQL
-    refuses (a NUL character in text, say): such a row is the source's to mend, a lost connection not."""
+    refuses (a NUL character in text, say): such a row is the source's to mend, a lost connection not.
+    (The copy is one snapshot of the source, so a row refused is one the source holds as it is, not
+    one a running bot was writing meanwhile.)"""
     reason = " ".join(str(exc).split()) or type(exc).__name__
     if a_row:
         fix = f"correct or delete that row in {source} (e.g. with the sqlite3 shell) and migrate again"

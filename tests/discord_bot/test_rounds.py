@@ -5,11 +5,14 @@ restart in the middle, and a summary ends it; members without permission cannot 
 from __future__ import annotations
 
 import asyncio
+import logging
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from discord.utils import escape_markdown
 
 from bot.discord_bot import render_study
+from bot.state import StateStore
 from tests.fake_discord import CallbackType, FakeDiscord
 from tests.fake_discord.models import Permissions
 
@@ -269,6 +272,7 @@ def test_a_stop_the_driver_has_not_acted_on_is_finished_after_a_restart(
             fake.add_member(guild, bob)
             fake.add_member(guild, carol)
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                bot.get_cog("Rounds").poll_ticks = 10**9  # the process goes down before its driver reads the row
                 await fake.wait_for_command_sync()
                 await fake.wait_for_response(
                     await fake.send_slash_command("quiz", {"round": 2}, user=alice, channel=channel))
@@ -370,3 +374,208 @@ def test_a_round_runs_in_a_forum_post_of_a_staff_only_forum(real_index_path, rea
                 await _question(fake, post, 0)
 
     run(scenario, timeout=120)
+
+
+# -- a state database that fails for a while --------------------------------------------------------
+
+ROUNDS_LOG = "bot.discord_bot.cogs.rounds"
+
+
+def _round_logs(caplog, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == ROUNDS_LOG and r.levelno == level]
+
+
+def test_a_stop_made_in_another_process_ends_the_round_before_the_questions_time_is_up(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """Two processes that disagree about who owns a server: the stop is recorded by the one that
+    does not drive the round, and nothing wakes the driver. It found the stop only at the
+    question's deadline (up to 300 s later); it reads the row while it waits."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice, roles=[mods])
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2, "seconds": 60}, user=alice, channel=channel))
+                first = await _question(fake, channel, 0)
+                quiz_round = await _open(fake, bot, 0)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=1)  # and there it stays
+                other_process = StateStore(settings.state_path)
+                try:
+                    assert other_process.study.stop_round(quiz_round.round_id, alice.id)
+                finally:
+                    other_process.close()
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["title"] == "Round stopped"
+                assert fake.messages[first.id]["embeds"][0]["title"] == "Question 1/2 · round stopped"
+                assert not _asked(fake, channel, "Question 2/")
+            assert not fake.errors
+
+    run(scenario, timeout=180)
+
+
+class _FailingState:
+    """Makes some of the bot's state calls fail as a database that is down does."""
+
+    def __init__(self, monkeypatch, study, **errors: Exception) -> None:
+        self.down: set[str] = set()
+        self.calls = {name: 0 for name in errors}
+        for name, error in errors.items():
+            monkeypatch.setattr(study, name, self._failing(name, getattr(study, name), error))
+
+    def _failing(self, name, call, error):
+        def failing(*args):
+            if name in self.down:
+                self.calls[name] += 1
+                raise error
+            return call(*args)
+        return failing
+
+
+def test_a_round_waits_out_a_state_database_outage_and_lets_go_of_one_that_lasts(
+        real_index_path, real_embedder, tmp_path, monkeypatch, caplog) -> None:
+    """A state error (a PostgreSQL restart, a pool timeout) ended the round as cancelled, its
+    question never closed. It is now waited out, logged once, and the round goes on, asking no
+    question twice; a database down for longer than the cog's give_up_after is let go of, the round left
+    running for /quiz-stop to finish."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+    caplog.set_level(logging.WARNING, logger=ROUNDS_LOG)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice, roles=[mods])
+            fake.add_member(guild, bob)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                study = bot.state.study
+                outage = _FailingState(monkeypatch, study,
+                                 round=psycopg.OperationalError("server closed the connection unexpectedly"),
+                                 open_question=PoolTimeout("couldn't get a connection after 15.00 sec"))
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2, "seconds": 30}, user=alice, channel=channel))
+                first = await _question(fake, channel, 0)
+                quiz_round = await _open(fake, bot, 0)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=1)
+                assert (await _answer(fake, first, bob, quiz_round.question.correct)).content.startswith("✅")
+
+                # down as the question's time is up (and while the next is posted): the round waits
+                outage.down |= {"round", "open_question"}
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=31)
+                await fake.wait_for(lambda: outage.calls["round"] >= 5, timeout=10, what="the driver trying again")
+                assert fake.messages[first.id].get("components")  # not closed yet, and not cancelled
+                assert [r.status for r in study.running_rounds()] == ["running"]
+                outage.down.discard("round")
+                second = await _question(fake, channel, 1)
+                await fake.wait_for(lambda: outage.calls["open_question"] >= 3, timeout=10, what="a retried write")
+                assert "+10" in fake.messages[first.id]["embeds"][0]["description"]  # closed with bob's answer
+                outage.down.clear()
+                quiz_round = await _open(fake, bot, 1)
+                assert quiz_round.message_id == second.id  # recorded as posted, not asked again
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=31)
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["title"] == "Round over" and f"<@{bob.id}>" in summary.embeds[0]["description"]
+                assert sum(_title(m).startswith("Question 2/") for m in fake.messages_in(channel)) == 1
+                # once per outage (the round reads, then the retried write), not a line per try
+                warned = _round_logs(caplog, logging.WARNING)
+                assert len(warned) == 2 and all("state database failed" in line for line in warned)
+                assert not _round_logs(caplog, logging.ERROR)
+
+                # down for good: let go of after give_up_after, the round left running
+                cog = bot.get_cog("Rounds")
+                cog.give_up_after = 0.3
+                await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1, "seconds": 30}, user=alice, channel=channel))
+                lone = await _question(fake, channel, 0, after=summary.at)
+                quiz_round = await _open(fake, bot, 0)
+                outage.down.add("round")
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=31)
+                await fake.wait_for(lambda: not cog._drivers, timeout=10, what="the driver letting go")
+                assert [line for line in _round_logs(caplog, logging.ERROR) if "stopped driving" in line]
+                assert [r.round_id for r in study.running_rounds()] == [quiz_round.round_id]
+                busy = await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 1}, user=alice, channel=channel))
+                assert "already running" in busy.content and "/quiz-stop" in busy.content
+
+                # back: /quiz-stop finishes it
+                outage.down.clear()
+                stopped = await _stop_command(fake, alice, channel)
+                assert "Round stopped" in stopped.content
+                ended = await _summary(fake, channel, after=lone.at)
+                assert ended.embeds[0]["title"] == "Round stopped"
+                assert not fake.messages[lone.id].get("components")
+                await fake.wait_for(lambda: not study.running_rounds(), timeout=10, what="the round ended")
+            assert not fake.errors
+
+    run(scenario, timeout=180)
+
+
+def _title(message) -> str:
+    return (message.get("embeds") or [{}])[0].get("title", "")
+
+
+def test_a_round_goes_on_when_postgresql_restarts_mid_question(real_index_path, real_embedder, tmp_path,
+                                                               caplog) -> None:
+    """QA54 B3: the database restarts while a question is open; the driver's next read draws a
+    dead pooled connection (AdminShutdown). The round went "cancelled", the question never closed
+    and no summary came; it now closes the question, asks the next and ends with its summary."""
+    from bot.benchmark.postgres import PostgresServer
+
+    server = PostgresServer().start()  # its own: restarted here
+    settings = make_settings(real_index_path, tmp_path / "state.db",
+                             database_url=server.create_database("rounds"), hash_key="k" * 64)
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+    caplog.set_level(logging.WARNING, logger=ROUNDS_LOG)
+
+    def restart_postgresql() -> None:
+        subprocess.run([*server.as_user, str(server.bin / "pg_ctl"), "-D", str(server.data), "-l",
+                        str(server.root / "log"), "-m", "fast", "-w", "restart"],
+                       check=True, capture_output=True, timeout=120)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            mods = fake.add_role(guild, "Mods", permissions=int(Permissions.MANAGE_MESSAGES))
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice, roles=[mods])
+            fake.add_member(guild, bob)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"], round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                await fake.wait_for_response(
+                    await fake.send_slash_command("quiz", {"round": 2, "seconds": 10}, user=alice, channel=channel))
+                first = await _question(fake, channel, 0)
+                quiz_round = await _open(fake, bot, 0)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=1)
+                assert (await _answer(fake, first, bob, quiz_round.question.correct)).content.startswith("✅")
+
+                await asyncio.to_thread(restart_postgresql)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=11)  # time's up
+                await _question(fake, channel, 1)
+                assert "time's up" in fake.messages[first.id]["embeds"][0]["title"]
+                quiz_round = await _open(fake, bot, 1)
+                clock["now"] = quiz_round.opened_at + timedelta(seconds=11)
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["title"] == "Round over" and f"<@{bob.id}>" in summary.embeds[0]["description"]
+                assert len(_round_logs(caplog, logging.WARNING)) <= 1  # the outage once, if it was met at all
+                assert not _round_logs(caplog, logging.ERROR)
+            assert not fake.errors
+
+    try:
+        run(scenario, timeout=180)
+    finally:
+        server.stop()

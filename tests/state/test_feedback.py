@@ -123,3 +123,51 @@ def test_an_edited_question_is_logged_anew_and_its_earlier_row_keeps_its_votes(s
 
     # a replaced question already gone (retention, /forget-me): the new one is logged all the same
     assert feedback.log_question(5, "u1", "study", "what is adam", "answer", "Adam", [], NOW, replaces=10**9) > again
+
+
+def test_a_vote_racing_the_askers_forget_me_in_another_process_is_refused_cleanly(postgres_server,
+                                                                                  monkeypatch) -> None:
+    """Bob votes 👍 on the answer to Alice's question in one process while Alice's /forget-me runs
+    in another: her question must not go between the vote's check that it exists and its INSERT,
+    which PostgreSQL's foreign key would refuse ("Something went wrong." for Bob). SQLite
+    serialises the two by itself."""
+    import threading
+    import time
+
+    import psycopg
+
+    from bot.state import StateStore
+    from bot.state import db as state_db
+
+    url = postgres_server.create_database("vote_forget_race")
+    voter, forgetter = StateStore(url), StateStore(url)
+    watcher = psycopg.connect(url, autocommit=True)
+    try:
+        question = voter.feedback.log_question(1, "alice", "ask", "what is lora", "answer", "LoRA", ["LoRA"], NOW)
+        forget = threading.Thread(target=forgetter.feedback.forget, args=["alice"])
+        execute = state_db._PostgresTransaction.execute
+
+        def forget_meanwhile(self, sql, params=()):
+            cursor = execute(self, sql, params)
+            if sql.startswith("SELECT 1 FROM questions") and not forget.is_alive():
+                forget.start()  # the other process: done at once, or waiting for this vote's lock
+                deadline = time.monotonic() + 10
+                while forget.is_alive() and time.monotonic() < deadline and not watcher.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0]:
+                    time.sleep(0.02)
+            return cursor
+
+        monkeypatch.setattr(state_db._PostgresTransaction, "execute", forget_meanwhile)
+        try:
+            recorded = voter.feedback.vote(question, "bob", UP, NOW)  # raised ForeignKeyViolation
+        finally:
+            monkeypatch.undo()
+            forget.join(10)
+        assert recorded  # in before the forget, which then took it away with the question
+        assert not forget.is_alive() and voter.feedback.question(question) is None
+        assert voter.db.query("SELECT count(*) FROM votes")[0][0] == 0
+        assert not voter.feedback.vote(question, "bob", UP, NOW)  # now gone: refused
+    finally:
+        watcher.close()
+        voter.close()
+        forgetter.close()

@@ -75,6 +75,45 @@ def test_migrating_to_postgresql_loses_nothing(tmp_path, postgres_server, monkey
     assert "already has data" in capsys.readouterr().err
 
 
+def test_a_bot_still_writing_during_the_copy_cannot_make_it_disagree_with_itself(tmp_path, postgres_server,
+                                                                                  monkeypatch, capsys) -> None:
+    """The bot left running: a member asks and another votes 👍 while the copy runs, after its read
+    of `questions` and before its read of `votes`. Each table read on its own gave a vote without
+    its question, PostgreSQL refused it, and the command told the admin to delete that healthy row.
+    The copy is the state at one moment; the output says the bot should have been stopped."""
+    from bot.state.db import SqliteDatabase
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    running_bot = StateStore(source_path)
+    before = _dump(running_bot)
+    read, written = SqliteDatabase.query, []
+
+    def bot_writes_meanwhile(self, sql, params=()):
+        rows = read(self, sql, params)
+        if self is not running_bot.db and sql.rstrip().endswith("FROM questions") and not written:
+            asked = running_bot.feedback.log_question(111, "a", "ask", "what is rag", "answer", "RAG", ["RAG"], NOW)
+            written.append(running_bot.feedback.vote(asked, "b", 1, NOW))
+        return rows
+
+    monkeypatch.setattr(SqliteDatabase, "query", bot_writes_meanwhile)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    url = postgres_server.create_database("migrated_live")
+    try:
+        assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
+        monkeypatch.undo()
+        assert written == [True]
+        out = capsys.readouterr().out
+        assert "as the copy began" in out and "stopped first" in out and "not moved" in out
+        target = StateStore(url)
+        try:
+            assert _dump(target) == before  # the state as the copy began, every table of it
+        finally:
+            target.close()
+    finally:
+        running_bot.close()
+
+
 def test_after_migrating_the_tools_name_the_hash_key_the_users_were_stored_under(tmp_path, postgres_server,
                                                                                  monkeypatch, capsys) -> None:
     # Both said to set only DATABASE_URL, or to make a fresh GLOSSARY_HASH_KEY: every logged question

@@ -8,9 +8,15 @@ A round is rows in the state database: its questions (fixed when it starts), the
 question's message and when it opened, and every answer. A driver task posts a question,
 waits out its time on the bot's clock, closes it, and goes on; after a restart the
 driver picks each running round up where it was, and answers clicked meanwhile count.
-A stop is a row change too (`stopped_by`), and only the driver acts on it: woken at once,
+A stop is a row change too (`stopped_by`), and only the driver acts on it: woken at once (or,
+for a stop made in another bot process, within a few ticks, as it reads the row while it waits),
 it closes the open question and posts the summary, so a stop never races the driver's own
 next question, and one made just before a restart is finished after it.
+
+A state database that fails for a while (PostgreSQL restarting, a failover) pauses the round
+rather than ending it: the driver logs it once, reads the round again a little later and goes
+on. After `give_up_after` seconds without the database it stops driving and leaves the round
+running (it could not mark it otherwise): `/quiz-stop` or the bot's next start then finishes it.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
+import time
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ...state import StateError
 from ...state.study import CANCELLED, FINISHED, RUNNING, STOPPED, Round, RoundQuestion, round_ref
 from ...study import scoring
 from .. import render, render_quiz, render_study
@@ -33,7 +42,70 @@ log = logging.getLogger(__name__)
 DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
 
 
+def _transient_errors() -> tuple[type[Exception], ...]:
+    """State errors that pass: the database restarting or unreachable for a while (PostgreSQL's
+    OperationalError, which includes the pool's PoolTimeout and AdminShutdown), or SQLite busy."""
+    errors: list[type[Exception]] = [StateError, sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a runtime dependency, imported only for PostgreSQL
+        pass
+    else:
+        errors.append(psycopg.OperationalError)
+    return tuple(errors)
+
+
+TRANSIENT = _transient_errors()
+
+
+class _GaveUp(Exception):
+    """The state database has failed for longer than a driver waits for it."""
+
+
+class _Outage:
+    """A driver's time without its state database: logged once when it starts and once when it
+    ends (not a traceback per tick), waited out `retry` seconds at a time, given up after
+    `give_up_after` seconds (on the real clock: the bot's may stand still)."""
+
+    def __init__(self, round_id: int, retry: float, give_up_after: float) -> None:
+        self.round_id, self.retry, self.give_up_after = round_id, retry, give_up_after
+        self.since: float | None = None
+
+    async def wait(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            log.warning("quiz round %s: the state database failed (%s: %s); trying again", self.round_id,
+                        type(exc).__name__, " ".join(str(exc).split()))
+        elif now - self.since > self.give_up_after:
+            raise _GaveUp(f"no state database for {now - self.since:.0f} s, last {type(exc).__name__}: "
+                          + " ".join(str(exc).split()))
+        await asyncio.sleep(self.retry)
+
+    def over(self) -> None:
+        if self.since is not None:
+            log.info("quiz round %s: the state database answers again after %.0f s", self.round_id,
+                     time.monotonic() - self.since)
+            self.since = None
+
+    async def retried(self, func, *args):
+        """`func(*args)` in the quick pool until it succeeds: for a write that must land before the
+        driver goes on, such as the open question's message id once the question is posted."""
+        while True:
+            try:
+                result = await in_quick_pool(func, *args)
+            except TRANSIENT as exc:
+                await self.wait(exc)
+                continue
+            self.over()
+            return result
+
+
 class Rounds(commands.Cog):
+    retry_ticks = 3  # a driver whose state database failed tries again after this many ticks
+    poll_ticks = 5  # a driver waiting out a question reads its round this often (a stop made in another process)
+    give_up_after = 600.0  # seconds without the state database after which a driver lets its round be
+
     def __init__(self, bot) -> None:
         self.bot = bot
         self._drivers: dict[int, asyncio.Task] = {}
@@ -128,41 +200,81 @@ class Rounds(commands.Cog):
     async def _drive(self, round_id: int) -> None:
         await self.bot.wait_until_ready()
         study = self.bot.state.study
-        first = await in_quick_pool(study.round, round_id)
-        if first is None or not self.bot.owns_guild(first.guild_id):
-            return  # a round in a server on another process's shards: that process drives it
+        outage = _Outage(round_id, self.bot.round_tick * self.retry_ticks, self.give_up_after)
         try:
-            while (quiz_round := await in_quick_pool(study.round, round_id)) and quiz_round.status == RUNNING:
-                channel = self.bot.get_channel(quiz_round.channel_id)
-                if channel is None:
-                    channel = await self.bot.fetch_channel(quiz_round.channel_id)
-                stopped = quiz_round.stopped_by is not None
-                if quiz_round.message_id is not None:  # a question is open: until its time is up or a stop
-                    if not stopped and self.bot.now() < quiz_round.deadline():
-                        await self._wait(quiz_round)
-                        continue  # read the round again: a stop is in the database
-                    await self._close(channel, quiz_round)
-                elif stopped or quiz_round.position >= len(quiz_round.questions):
-                    await self._finish(channel, quiz_round)
-                    return
-                else:
-                    await self._ask(channel, quiz_round)
+            first = await outage.retried(study.round, round_id)
+            if first is None or not self.bot.owns_guild(first.guild_id):
+                return  # a round in a server on another process's shards: that process drives it
+            while True:
+                try:
+                    quiz_round = await in_quick_pool(study.round, round_id)
+                    if quiz_round is None or quiz_round.status != RUNNING:
+                        return
+                    await self._step(quiz_round, outage)
+                    outage.over()  # a step done, not a read alone: a database that only reads is no way on
+                except TRANSIENT as exc:
+                    # Each step's writes come last (a closed question moves on to the next), so the
+                    # round read afresh says where to go on; a write after a post is retried in place.
+                    await outage.wait(exc)
         except asyncio.CancelledError:
             raise
+        except _GaveUp as exc:
+            # nothing can be written now: the round stays running, for /quiz-stop (which drives it to
+            # its summary) or the next start to finish once the database is back
+            log.error("quiz round %s: stopped driving it (%s); /quiz-stop in its channel or the bot's next start "
+                      "finishes it", round_id, exc)
         except discord.HTTPException as exc:  # channel gone, or no permission to post there any more
             log.warning("quiz round %s stopped: %s", round_id, exc)
-            await in_quick_pool(study.end_round, round_id, CANCELLED)
+            await self._cancel(round_id, outage)
         except Exception:
             log.exception("quiz round %s failed", round_id)
-            await in_quick_pool(study.end_round, round_id, CANCELLED)
+            await self._cancel(round_id, outage)
+
+    async def _step(self, quiz_round: Round, outage: _Outage) -> None:
+        """One thing the round needs now: wait, close the open question, ask the next, or finish."""
+        channel = self.bot.get_channel(quiz_round.channel_id)
+        if channel is None:
+            channel = await self.bot.fetch_channel(quiz_round.channel_id)
+        stopped = quiz_round.stopped_by is not None
+        if quiz_round.message_id is not None:  # a question is open: until its time is up or a stop
+            if not stopped and self.bot.now() < quiz_round.deadline():
+                await self._wait(quiz_round)  # then the round is read again: a stop is in the database
+            else:
+                await self._close(channel, quiz_round)
+        elif stopped or quiz_round.position >= len(quiz_round.questions):
+            await self._finish(channel, quiz_round, outage)
+        else:
+            await self._ask(channel, quiz_round, outage)
+
+    async def _cancel(self, round_id: int, outage: _Outage) -> None:
+        try:
+            await outage.retried(self.bot.state.study.end_round, round_id, CANCELLED)
+        except _GaveUp as exc:
+            log.error("quiz round %s: could not mark it cancelled (%s); /quiz-stop in its channel or the bot's next "
+                      "start finishes it", round_id, exc)
 
     async def _wait(self, quiz_round: Round) -> None:
-        """Until the open question's time is up on the bot's clock, or the round is stopped."""
+        """Until the open question's time is up on the bot's clock, or the round is stopped: in this
+        process the stop wakes it, one made in another process is found in the row, read every
+        `poll_ticks` ticks."""
         wake = self._wakes.setdefault(quiz_round.round_id, asyncio.Event())
+        ticks = 0
         while self.bot.now() < quiz_round.deadline() and not wake.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self.bot.round_tick)
+            ticks += 1
+            if ticks % self.poll_ticks == 0 and await self._ended_elsewhere(quiz_round.round_id):
+                break
         wake.clear()
+
+    async def _ended_elsewhere(self, round_id: int) -> bool:
+        """Whether the round's row says stopped or over; a failing database says nothing (the
+        question's deadline still ends the wait, and the driver reads the round then)."""
+        try:
+            quiz_round = await in_quick_pool(self.bot.state.study.round, round_id)
+        except TRANSIENT:
+            return False
+        return quiz_round is None or quiz_round.status != RUNNING or quiz_round.stopped_by is not None
 
     def _render_question(self, quiz_round: Round):
         """The open question as a /quiz question is shown, or None if a rebuilt glossary lost one
@@ -175,15 +287,16 @@ class Rounds(commands.Cog):
                                                  tuple(e.id for e in entries[1:]))
         return render_study.round_question(quiz_round, text, labels)
 
-    async def _ask(self, channel, quiz_round: Round) -> None:
+    async def _ask(self, channel, quiz_round: Round, outage: _Outage) -> None:
         shown = await in_quick_pool(self._render_question, quiz_round)
         if shown is None:
             await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
             return
         embed, view = shown
         message = await channel.send(embed=embed, view=view, allowed_mentions=render.NO_MENTIONS)
-        await in_quick_pool(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
-                            message.id, self.bot.now())
+        # retried here, not by reading the round again, which would post the question a second time
+        await outage.retried(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
+                             message.id, self.bot.now())
 
     async def _close(self, channel, quiz_round: Round) -> None:
         results = await in_quick_pool(self.bot.state.study.question_results, quiz_round, quiz_round.position)
@@ -202,9 +315,10 @@ class Rounds(commands.Cog):
         study.end_round(round_id, STOPPED if quiz_round.stopped_by is not None else FINISHED)
         return quiz_round, study.round_scores(quiz_round)
 
-    async def _finish(self, channel, quiz_round: Round) -> None:
-        # ended first: a restart right here loses the summary rather than posting it twice
-        quiz_round, rows = await in_quick_pool(self._end, quiz_round.round_id)
+    async def _finish(self, channel, quiz_round: Round, outage: _Outage) -> None:
+        # ended first: a restart right here loses the summary rather than posting it twice; retried
+        # here, as once ended the round read again would be over, its summary never posted
+        quiz_round, rows = await outage.retried(self._end, quiz_round.round_id)
         await channel.send(embed=render_study.round_summary(rows, quiz_round), allowed_mentions=render.NO_MENTIONS)
 
     # -- answers --------------------------------------------------------------------------------------
