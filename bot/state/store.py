@@ -138,8 +138,15 @@ class StateStore:
 
     def _term_for_day(self, conn: Transaction, guild_id: int, day: date, terms: list[str], zone: str,
                       term_now: NameNow | None = None) -> str:
-        row = conn.execute("SELECT term FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ?",
+        row = conn.execute("SELECT term, status FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ?",
                            [guild_id, day.isoformat(), zone]).fetchone()
+        if row and row[1] == RESERVED and term_now is not None and term_now(row[0]) is None:
+            # The keepers removed the day's entry after /today reserved it and before it went out: its
+            # post could only fail, and a retry with the same term fail again. The next term takes the day.
+            term = self._next_term(conn, guild_id, terms, term_now)
+            conn.execute("UPDATE daily_posts SET term = ?, updated_at = ? "
+                         "WHERE guild_id = ? AND day = ? AND zone = ?", [term, now_text(), guild_id, day.isoformat(), zone])
+            return term
         if row:
             return row[0]
         made = _post_made_during(conn, guild_id, day, zone)

@@ -214,3 +214,18 @@ def test_the_champion_roles_error_is_its_own_and_outlives_the_term_of_the_day(st
     store.finish_daily_post(1, day)
     config = store.config(1)
     assert config.last_error is None and config.champion_error == "not given for 2026-03: the role was deleted"
+
+
+def test_a_reserved_term_the_keepers_removed_before_its_post_gives_the_day_to_the_next_term(store):
+    terms, day = [f"term {i:02}" for i in range(10)], date(2026, 1, 1)
+    reserved = store.term_for_day(1, day, terms)  # /today in the morning
+    left = [t for t in terms if t != reserved]  # the entry is removed and the glossary rebuilt
+    name_now = {t: t for t in left}.get
+    posted = store.claim_daily_post(1, day, left, term_now=name_now)
+    assert posted in left  # not the removed term, whose post could only fail, and fail again on a retry
+    assert store.term_for_day(1, day, left, term_now=name_now) == posted  # /today now shows it too
+    # a term only renamed is followed, not replaced (its old name kept as an alias)
+    other = store.term_for_day(1, day + timedelta(days=1), left)
+    renamed = [f"{t} (new)" if t == other else t for t in left]
+    follows = {**{t: t for t in renamed}, other: f"{other} (new)"}.get
+    assert store.claim_daily_post(1, day + timedelta(days=1), renamed, term_now=follows) == other
