@@ -99,6 +99,7 @@ class ConsoleReview:
         if entry is None:
             hint = f" Did you mean: {'; '.join(e.term for e in suggestions)}?" if suggestions else ""
             return f"The glossary has no entry “{_shown(term)}”.{hint}"
+        settle(searcher, store)  # a card kept under the entry's old name is this one (as on Discord)
         if not store.study.add_card(USER_ID, entry.term, self.now()):
             return f"{entry.term} is already in your review deck."
         return f"Added {entry.term} to your review deck. /review shows your cards when they are due."
@@ -106,6 +107,7 @@ class ConsoleReview:
     def _remove(self, searcher: Searcher, store: StateStore, term: str) -> str:
         """As on Discord (cogs/review.py): the card's own name first, matched as loosely as a lookup
         matches an entry's (a card set aside has no entry to be found by), else the entry the text names."""
+        settle(searcher, store)
         deck = store.study.deck_terms(USER_ID)
         card = card_named(deck, term)
         if card is None:

@@ -92,6 +92,15 @@ def test_remove_by_exact_name_or_by_what_names_the_entry(searcher, rv):
     assert rv.store().study.deck_stats(USER_ID, START).cards == 0
 
 
+def test_add_and_remove_find_a_card_kept_under_its_entrys_old_name(searcher, rv):
+    # made before the keepers renamed LoRA (its old name, an alias now) and not reviewed since: adding
+    # LoRA gave a second, fresh card and set the one with the history aside
+    rv.store().study.add_card(USER_ID, "Low-Rank Adaptation", START)
+    assert say(searcher, rv, "/review add lora")[0] == "LoRA is already in your review deck."
+    assert rv.store().study.deck_terms(USER_ID) == ["LoRA"]
+    assert say(searcher, rv, "/review remove lora")[0] == "Removed LoRA from your review deck."
+
+
 def test_remove_finds_a_set_aside_card_typed_as_loosely_as_a_live_one(searcher, rv):
     """A card whose term left the glossary has no entry to name it: it is matched by its own name,
     in any case and spelling a lookup forgives (hyphens, punctuation, a plural), as /review remove

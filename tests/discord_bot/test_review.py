@@ -531,3 +531,37 @@ def test_review_add_reads_the_servers_own_aliases_as_define_does(real_index_path
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_adding_or_removing_a_renamed_entry_finds_the_card_kept_under_its_old_name(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """A card made before the keepers renamed its entry (the old name kept as an alias: "Low-Rank
+    Adaptation" is LoRA's) and not reviewed since: adding the entry by its new name gave a second,
+    fresh card and set the one with the learner's history aside; removing it by its new name found none."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                study = bot.state.study
+                study.add_card(alice.id, "Low-Rank Adaptation", now - timedelta(days=30))
+                card = study.next_due(alice.id, now)
+                study.rate(card.card_id, alice.id, card.reviews, "good", now - timedelta(days=30), guild.id)
+
+                async def review(action: str) -> str:
+                    return (await fake.wait_for_response(await fake.send_slash_command(
+                        f"review {action}", {"term": "LoRA"}, user=alice, guild=guild))).content
+
+                assert "already in your review deck" in await review("add")
+                assert study.deck_terms(alice.id) == ["LoRA"]
+                assert study.next_due(alice.id, now + timedelta(days=365)).reviews == 1  # its history kept
+                assert (await review("remove")).startswith("Removed **LoRA**")
+                assert study.deck_terms(alice.id) == []
+            assert not fake.errors
+
+    run(scenario, timeout=120)

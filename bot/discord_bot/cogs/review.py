@@ -97,6 +97,9 @@ class Review(commands.Cog):
                                                       for e in near) + "?"
             return text
         name = discord.utils.escape_markdown(render.clip(entry.term, 100))
+        # the deck brought up to the glossary first: a card kept under the entry's old name is this card,
+        # not a reason to start a second one and set the learner's history aside
+        self.bot.state.study.settle_deck(user_id, self.bot.term_now)
         if not self.bot.state.study.add_card(user_id, entry.term, self.bot.now()):
             return f"**{name}** is already in your review deck."
         return f"Added **{name}** to your review deck. `/review start` shows your cards when they are due."
@@ -152,6 +155,7 @@ class Review(commands.Cog):
         entry's (so a card set aside, with no entry, is as easy to name), or an entry the text names
         (an alias: "kv-cache"); None when no card matches. /review add forgives as much."""
         study = self.bot.state.study
+        study.settle_deck(user_id, self.bot.term_now)  # a renamed entry's card under its new name
         deck = study.deck_terms(user_id)
         card = card_named(deck, term)
         if card is None:
