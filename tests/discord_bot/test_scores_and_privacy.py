@@ -86,6 +86,39 @@ def test_points_stats_boards_and_the_daily_quiz(real_index_path, real_embedder, 
     run(scenario, timeout=150)
 
 
+def test_the_quiz_of_the_day_scores_on_its_local_day_and_the_next(real_index_path, real_embedder, tmp_path) -> None:
+    # Posted at 18:00 in Los Angeles (02:00 UTC, the next UTC date) and answered the next afternoon: UTC's
+    # date against the server's had closed it 22 hours after the post, east of UTC open for two days.
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 3, 2, 0, 30, tzinfo=UTC)}  # 2 March, 18:00 in Los Angeles
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["daily"])
+            bob, carol = fake.add_user("bob"), fake.add_user("carol")
+            fake.add_member(guild, bob)
+            fake.add_member(guild, carol)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                bot.state.update_config(guild.id, daily_channel_id=guild.channel("daily").id, daily_time="18:00",
+                                        timezone="America/Los_Angeles", daily_enabled=True, daily_quiz=True)
+                await bot.get_cog("Daily").post_due()
+                daily = await fake.wait_for_channel_message(
+                    guild.channel("daily"), predicate=lambda m: bool(_quiz_options(m.message)))
+                question, _ = bot.get_cog("Quiz").codec.parse(_quiz_options(daily.message)[0])
+                right = _quiz_options(daily.message)[question.correct]
+
+                clock["now"] = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)  # 3 March, 17:00 there
+                got = await fake.wait_for_response(await fake.click_button(daily, right, user=bob))
+                assert got.embeds[0]["footer"]["text"].startswith("+5 points"), got.embeds[0]["footer"]
+                clock["now"] = datetime(2026, 3, 5, 8, 1, tzinfo=UTC)  # 5 March, 00:01 there: two days on
+                late = await fake.wait_for_response(await fake.click_button(daily, right, user=carol))
+                assert late.embeds[0]["footer"]["text"].startswith("An old question of the day")
+
+    run(scenario, timeout=150)
+
+
 def test_the_champion_role_goes_to_last_months_top_scorer(real_index_path, real_embedder, tmp_path) -> None:
     settings = make_settings(real_index_path, tmp_path / "state.db")
     clock = {"now": datetime(2026, 3, 31, 23, 0, tzinfo=UTC)}

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ...glossary.daily import ScheduleError
 from ...study import scoring
 from .. import render, render_quiz
 from ..ui import dynamic_view, in_quick_pool, safe_reply
@@ -46,7 +47,7 @@ class Quiz(commands.Cog):
         """Record the answer; what it scored, as the result's footer, and whether it was the user's
         first answer to this question (a later pick is no verdict)."""
         study, now = self.bot.state.study, self.bot.now()
-        if day is not None and abs((now.date() - day).days) > 1:  # a server's day is within a day of UTC's
+        if day is not None and abs((self._local_date(guild_id, now) - day).days) > 1:
             return "An old question of the day: practice only", True
         # A DM's answer is kept too, as server 0's, so that a question is answered once there as
         # well; it scores nothing, since no board shows server 0.
@@ -56,6 +57,16 @@ class Quiz(commands.Cog):
         if not study.record_answer(guild_id, user_id, _ref(question, day), right, points, now):
             return "Your first answer counts: no points this time", False
         return self._footer(guild_id, user_id, right, points), True
+
+    def _local_date(self, guild_id: int, now) -> date:
+        """Today in the server's zone, where its question of the day was posted: it scores that day and
+        the next (UTC's date, against a local one, closed it 22 hours after an evening post west of UTC)."""
+        if guild_id == 0:
+            return now.date()
+        try:
+            return self.bot.state.config(guild_id).schedule.local_day(now)
+        except ScheduleError:  # a schedule stored unusable: the daily loop logs it
+            return now.date()
 
     def _footer(self, guild_id: int, user_id: int, right: bool, points: int) -> str:
         """An answer's score as its verdict's footer, from what is stored of it (so a verdict shown
