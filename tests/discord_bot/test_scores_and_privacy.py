@@ -278,6 +278,54 @@ def test_the_champion_role_goes_to_the_best_scorer_still_in_the_server(real_inde
     run(scenario, timeout=120)
 
 
+def test_switching_or_clearing_the_champion_role_takes_the_old_one_back(real_index_path, real_embedder,
+                                                                      tmp_path) -> None:
+    """QA55 B3: the old role stayed with last month's champion for good, a second champion beside the next."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 31, 20, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            old, new = fake.add_role(guild, "Champion"), fake.add_role(guild, "Quiz Champion")
+
+            def holders(role) -> list[str]:
+                return [u.username for u in (alice, bob) if role.id in {r.id for r in fake.member_roles(guild, u)}]
+
+            async def champion_role(options: dict):
+                return await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config champion-role", options, user=fake.owner, guild=guild))
+
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                await champion_role({"role": old})
+                cog, study = bot.get_cog("Scores"), bot.state.study
+                await cog.crown_champions()  # February's, nobody's: the role was set in March
+                study.record_answer(guild.id, alice.id, "solo:a", True, 5, clock["now"])
+                clock["now"] = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+                assert await cog.crown_champions() == 1 and holders(old) == ["alice"]
+
+                clock["now"] = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
+                switched = await champion_role({"role": new})
+                assert "was taken back from" in switched.content
+                assert holders(old) == []
+                await cog.crown_champions()  # March's champion again, with the new role
+                assert holders(new) == ["alice"]
+
+                cleared = await champion_role({})
+                assert "was taken back from" in cleared.content and holders(new) == []
+                assert bot.state.config(guild.id).champion_user_id is None
+
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
 def test_forget_me_removes_every_row_of_the_caller_only(real_index_path, real_embedder, tmp_path) -> None:
     state_path = tmp_path / "state.db"
     settings = make_settings(real_index_path, state_path)

@@ -239,15 +239,36 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @config.command(name="champion-role", description="Give a role to last month's top quiz scorer (empty: off)")
     async def champion_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
         # a new role (or none) is the admin's answer to the last failure to give the old one
-        if role is None:
-            await self._update(interaction, "No champion role.", champion_role_id=None, champion_error=None)
-            return
-        problem = champion_role_problem(interaction.guild, role)
+        problem = champion_role_problem(interaction.guild, role) if role is not None else None
         if problem:
             await self._reply(interaction, f"Not changed: {problem}")
             return
-        await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month.",
-                           champion_role_id=role.id, champion_month=None, champion_error=None)
+        config = await in_quick_pool(self.bot.state.config, interaction.guild_id)
+        kept = ""
+        if config.champion_role_id and (role is None or role.id != config.champion_role_id):
+            kept = await self._take_back_champion_role(interaction.guild, config)
+        if role is None:
+            await self._update(interaction, f"No champion role.{kept}", champion_role_id=None, champion_error=None,
+                               champion_user_id=None)
+            return
+        await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month."
+                                        f"{kept}", champion_role_id=role.id, champion_month=None, champion_error=None)
+
+    async def _take_back_champion_role(self, guild: discord.Guild, config: GuildConfig) -> str:
+        """The old champion role taken from the member holding it when the admin switches or clears it (it
+        stayed with them for good, a second champion beside the next one); what to say when it can't be."""
+        old = guild.get_role(config.champion_role_id) if config.champion_user_id else None
+        if old is None:
+            return ""
+        try:
+            member = guild.get_member(config.champion_user_id) or await guild.fetch_member(config.champion_user_id)
+            await member.remove_roles(old, reason="glossary bot: the champion role was changed")
+        except discord.NotFound:
+            return ""  # left the server, and the role with it
+        except discord.HTTPException:
+            return (f"\n{old.mention} stays with <@{config.champion_user_id}>, last month's champion: I could not "
+                    "take it back (Manage Roles, and my role above it); remove it by hand.")
+        return f"\n{old.mention} was taken back from <@{config.champion_user_id}>, last month's champion."
 
 
     @config.command(name="editor-role", description="A role that may edit server aliases and notes (empty: none)")
