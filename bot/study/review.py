@@ -61,15 +61,20 @@ def _spread(due: datetime, now: datetime, card: Card) -> datetime:
     if days < FUZZ_FROM_DAYS:
         return due
     reach = max(1, round(days * FUZZ_SHARE))
-    return due + timedelta(days=Random(f"{card.card_id}:{card.reviews}").randint(-reach, reach))
+    spread = due + timedelta(days=Random(f"{card.card_id}:{card.reviews}").randint(-reach, reach))
+    return min(spread, now + timedelta(days=_SCHEDULER.maximum_interval))  # FSRS's own cap, spread or not
 
 
 def describe_wait(delta: timedelta) -> str:
-    """"in 10 minutes", "in 3 days": when the next review is. Rounded half up to whole seconds first:
+    """"in 10 minutes", "in 3 days", "in about 4 months": when the next review is. Rounded half up to whole seconds first:
     a wait read a few milliseconds after it was set ("again": 59.998 s) is still the minute the
     button promised, and "hard"'s 5.5 minutes are "6 minutes" both on the button and after it. A
     wait of a few seconds is "in under a minute", not "now": beside "Due now: 0", now is not yet."""
     seconds = max(0, int(delta.total_seconds() + 0.5))
+    days = seconds / 86400
+    if days >= 60:  # "in 3224 days" says less than "in about 9 years"
+        n, unit = (round(days / 365.25), "year") if days >= 365.25 * 1.5 else (round(days / 30.44), "month")
+        return f"in about {n} {unit}{'s' if n != 1 else ''}"
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size:
             n = int(seconds / size + 0.5)

@@ -37,6 +37,9 @@ def test_waits_are_said_in_words() -> None:
     assert review.describe_wait(timedelta(minutes=10)) == "in 10 minutes"
     assert review.describe_wait(timedelta(days=1)) == "in 1 day"
     assert review.describe_wait(timedelta(seconds=-5)) == "now"
+    assert review.describe_wait(timedelta(days=59)) == "in 59 days"
+    assert review.describe_wait(timedelta(days=122)) == "in about 4 months"
+    assert review.describe_wait(timedelta(days=3224)) == "in about 9 years"
     assert review.describe_wait(timedelta(seconds=0.2)) == "now"
     assert review.describe_wait(timedelta(seconds=21)) == "in under a minute"  # was "now" beside "Due now: 0"
     # read a moment after it was set, a wait is still what the button said
@@ -63,3 +66,12 @@ def test_cards_learned_together_do_not_all_come_back_the_same_day() -> None:
     easy = [review.rate(card, "easy", card.due) for card in cards]
     waits = {(after.due - card.due).days for card, after in zip(cards, easy)}
     assert min(waits) >= 3 and len(waits) > 1
+
+
+def test_a_long_run_of_goods_never_schedules_past_fsrss_maximum_interval() -> None:
+    # the 5% spread was added after FSRS's 36,500-day cap: eleven Goods could give 37,573 days
+    card, now = review.Card(1, 7, "Dropout", due=START), START
+    for _ in range(30):
+        card = review.rate(card, "good", now)
+        assert card.due - now <= timedelta(days=review._SCHEDULER.maximum_interval)
+        now = card.due
