@@ -45,15 +45,34 @@ class Card:
 
 def rate(card: Card, rating: str, now: datetime) -> Card:
     """The card after being reviewed at `now` with `rating` (again, hard, good or easy)."""
+    after = _reviewed(card, rating, now)
+    if card.fsrs_state == REVIEW and rating != "again":
+        after.due = _in_order(card, now)[rating]
+    lapsed = rating == "again" and card.fsrs_state == REVIEW
+    return replace(card, fsrs_state=int(after.state), step=after.step, stability=after.stability,
+                   difficulty=after.difficulty, due=after.due, last_review=after.last_review,
+                   reviews=card.reviews + 1, lapses=card.lapses + lapsed)
+
+
+def _reviewed(card: Card, rating: str, now: datetime) -> fsrs.Card:
     before = fsrs.Card(card_id=card.card_id, state=fsrs.State(card.fsrs_state), step=card.step,
                        stability=card.stability, difficulty=card.difficulty, due=card.due or now,
                        last_review=card.last_review)
     after, _log = _SCHEDULER.review_card(before, RATINGS[rating], review_datetime=now)
     after.due = _spread(after.due, now, card)
-    lapsed = rating == "again" and card.fsrs_state == REVIEW
-    return replace(card, fsrs_state=int(after.state), step=after.step, stability=after.stability,
-                   difficulty=after.difficulty, due=after.due, last_review=after.last_review,
-                   reviews=card.reviews + 1, lapses=card.lapses + lapsed)
+    return after
+
+
+def _in_order(card: Card, now: datetime) -> dict[str, datetime]:
+    """Hard, Good and Easy on a learned card at least a day apart, as Anki keeps FSRS's waits: after
+    a lapse FSRS can give all three the same day, and "Hard · 1 day / Good · 1 day / Easy · 1 day"
+    offers no choice. Waits on a learned card are whole days."""
+    hard, good, easy = ((_reviewed(card, r, now).due - now) / timedelta(days=1) for r in ("hard", "good", "easy"))
+    good = max(good, hard + 1)
+    easy = max(easy, good + 1)
+    cap = _SCHEDULER.maximum_interval
+    return {name: now + timedelta(days=min(days, cap)) for name, days in (("hard", hard), ("good", good),
+                                                                          ("easy", easy))}
 
 
 def _spread(due: datetime, now: datetime, card: Card) -> datetime:

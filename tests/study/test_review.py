@@ -75,3 +75,20 @@ def test_a_long_run_of_goods_never_schedules_past_fsrss_maximum_interval() -> No
         card = review.rate(card, "good", now)
         assert card.due - now <= timedelta(days=review._SCHEDULER.maximum_interval)
         now = card.due
+
+
+def test_hard_good_and_easy_on_a_learned_card_are_at_least_a_day_apart() -> None:
+    # after a lapse FSRS can give all three the same day: "Hard · 1 day / Good · 1 day / Easy · 1 day"
+    import random
+
+    rng = random.Random(3)
+    for n in range(300):
+        card, now = review.Card(n, 7, "Dropout", due=START), START
+        for _ in range(rng.randint(2, 12)):
+            card = review.rate(card, rng.choice(["again", "hard", "good", "good", "easy"]), now)
+            now = card.due + timedelta(hours=rng.randint(0, 72))
+        if not card.learned:
+            continue
+        days = [(review.rate(card, r, now).due - now) / timedelta(days=1) for r in ("hard", "good", "easy")]
+        if days[2] < review._SCHEDULER.maximum_interval:  # 100 years away, all three may meet there
+            assert days[0] + 1 <= days[1] and days[1] + 1 <= days[2], (n, days)
