@@ -251,8 +251,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
             await self._update(interaction, f"No champion role.{kept}", champion_role_id=None, champion_error=None,
                                champion_user_id=None)
             return
-        await self._update(interaction, f"{role.mention} goes to last month's top scorer at the start of each month."
-                                        f"{kept}", champion_role_id=role.id, champion_month=None, champion_error=None)
+        done = f"{role.mention} goes to last month's top scorer within a minute, then at the start of each month."
+        await self._update(interaction, f"{done}{kept}", champion_role_id=role.id, champion_month=None,
+                           champion_error=None)
 
     async def _take_back_champion_role(self, guild: discord.Guild, config: GuildConfig) -> str:
         """The old champion role taken from the member holding it when the admin switches or clears it (it
