@@ -579,3 +579,24 @@ def test_a_round_goes_on_when_postgresql_restarts_mid_question(real_index_path, 
         run(scenario, timeout=180)
     finally:
         server.stop()
+
+
+def test_a_click_on_a_question_posted_but_not_yet_recorded_open_counts(tmp_path) -> None:
+    # the driver posts a question and then records it open: a click in between was told it was closed
+    from types import SimpleNamespace
+
+    from bot.discord_bot.cogs.rounds import Rounds
+    from bot.state import StateStore
+    from bot.state.study import RoundQuestion
+
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    store = StateStore(tmp_path / "state.db")
+    try:
+        question = RoundQuestion("term", "LoRA", ("LoRA", "QLoRA", "DoRA", "Adapter"))
+        quiz_round = store.study.start_round(1, 2, 3, [question], 30, now)
+        cog = Rounds(SimpleNamespace(state=store, now=lambda: now))
+        right = cog._answer(4, quiz_round.round_id, 0, quiz_round.question.correct)
+        assert right.startswith("✅ Right!"), right
+        assert cog._answer(5, quiz_round.round_id, 1, 0) == "That question is closed."  # not posted yet
+    finally:
+        store.close()

@@ -328,14 +328,17 @@ class Rounds(commands.Cog):
         quiz_round = study.round(round_id)
         if quiz_round is not None and quiz_round.stopped_by is not None:
             return "That question is closed: the round was stopped."
+        # Opened but not yet recorded so: the driver posts a question, then records it open, and a click
+        # in between (a busy state worker, a database blip) was told the question on screen was closed.
+        just_posted = quiz_round is not None and quiz_round.opened_at is None
         if (quiz_round is None or quiz_round.status != RUNNING or quiz_round.position != position
-                or quiz_round.opened_at is None or now > quiz_round.deadline()):
+                or (not just_posted and now > quiz_round.deadline())):
             return "That question is closed."
         question = quiz_round.question
         if pick >= len(question.options):
             return "That button no longer works."
         correct = pick == question.correct
-        elapsed = (now - quiz_round.opened_at).total_seconds()
+        elapsed = 0.0 if just_posted else (now - quiz_round.opened_at).total_seconds()
         points = scoring.round_points(correct, elapsed, quiz_round.seconds)
         if not study.record_answer(quiz_round.guild_id, user_id, round_ref(round_id, position), correct, points, now):
             return "You already answered this question."
