@@ -74,7 +74,7 @@ def test_cards_move_through_again_and_good_across_a_restart(real_index_path, rea
                 # someone else cannot turn alice's card
                 stolen = await fake.wait_for_response(
                     await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=bob))
-                assert stolen.type == CallbackType.CHANNEL_MESSAGE and "not yours" in stolen.content
+                assert stolen.type == CallbackType.CHANNEL_MESSAGE and "someone else's deck" in stolen.content
 
                 back = await fake.wait_for_response(
                     await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
@@ -89,7 +89,7 @@ def test_cards_move_through_again_and_good_across_a_restart(real_index_path, rea
                 # the same card still on screen in an older message: turning it changes nothing
                 stale = await fake.wait_for_response(
                     await fake.click_button(same_card, _button(same_card.message, "gloss:rev:show:"), user=alice))
-                assert "already rated" in stale.content
+                assert "You rated that card already" in stale.content
                 card = _cards(bot, alice)["Attention"]
                 assert card.reviews == 1 and card.fsrs_state == review.LEARNING
                 assert timedelta(minutes=5) <= card.due - clock["now"] <= timedelta(minutes=15)
@@ -414,7 +414,7 @@ def test_show_definition_on_a_card_whose_term_left_the_glossary_says_so(real_ind
                 shown = await fake.wait_for_response(
                     await fake.click_button(front, _button(front.message, "gloss:rev:show:"), user=alice))
                 assert shown.data["flags"] == 64 and gone in shown.content and "left the glossary" in shown.content
-                assert "already rated" not in shown.content
+                assert "rated that card already" not in shown.content
                 # the place it names does list the card
                 assert "/review stats" in shown.content
                 stats = await fake.wait_for_response(await fake.send_slash_command("review stats", {}, user=alice))
@@ -565,3 +565,25 @@ def test_adding_or_removing_a_renamed_entry_finds_the_card_kept_under_its_old_na
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_a_dead_card_button_says_why_as_the_one_who_pressed_it_can_tell(tmp_path) -> None:
+    # one reply, "already rated, or it is not yours", had met a double click and a removed card alike
+    from types import SimpleNamespace
+
+    from bot.discord_bot.cogs.review import Review
+    from bot.state import StateStore
+
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    store = StateStore(tmp_path / "state.db")
+    try:
+        store.study.add_card(1, "LoRA", now)
+        card = store.study.next_due(1, now)
+        cog = Review.__new__(Review)  # only its state is read here
+        cog.bot = SimpleNamespace(state=store)
+        assert cog._stale_text(1, card.card_id).startswith("You rated that card already")
+        assert cog._stale_text(2, card.card_id).startswith("That card is in someone else's deck")
+        store.study.remove_card(1, "LoRA")
+        assert cog._stale_text(1, card.card_id).startswith("That card is no longer in your deck")
+    finally:
+        store.close()

@@ -115,6 +115,16 @@ class Review(commands.Cog):
             return card.term
         return render_study.card_back(card, entry, self.bot.now())
 
+    def _stale_text(self, user_id: int, card_id: int) -> str:
+        """Why a card's button did nothing, as the one who pressed it can tell: one reply for all three
+        read "already rated, or not yours" to a learner who had only clicked twice."""
+        card = self.bot.state.study.card(card_id)
+        if card is None:
+            return "That card is no longer in your deck. `/review start` shows your next card."
+        if card.user_id != user_id:
+            return "That card is in someone else's deck. `/review start` shows your own."
+        return "You rated that card already. `/review start` shows your next card."
+
     def _rate(self, user_id: int, guild_id: int, card_id: int, reviews: int, rating: str):
         rated = self.bot.state.study.rate(card_id, user_id, reviews, rating, self.bot.now(), guild_id)
         return None if rated is None else self._next_card(user_id, rated)
@@ -209,8 +219,7 @@ class Review(commands.Cog):
         else:
             shown = await in_quick_pool(self._rate, user, _guild(interaction), int(args[0]), int(args[1]), args[2])
         if shown is None:
-            await safe_reply(interaction, "That card was already rated, or it is not yours. `/review start` "
-                                          "shows your next card.")
+            await safe_reply(interaction, await in_quick_pool(self._stale_text, user, int(args[0])))
             return
         if isinstance(shown, str):
             await safe_reply(interaction, render_study.term_left_glossary(shown))
