@@ -68,6 +68,10 @@ def _setup_logging(level: str) -> None:
     # The bot has no voice features; without this every start logs two warnings about voice libraries.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
+    # In a PostgreSQL outage the pool warns at every reconnect attempt, a dozen lines a minute on top of
+    # the bot's own line per failed command (ui.log_failure), which says the same with what it cost.
+    if numeric > logging.DEBUG:
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _one_line(exc: BaseException) -> str:
