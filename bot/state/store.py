@@ -81,6 +81,14 @@ class StateStore:
     def all_configs(self) -> list[GuildConfig]:
         return [_config_from_row(row) for row in self.db.query(f"{_SELECT_CONFIG} ORDER BY guild_id")]
 
+    def claim_champion_month(self, guild_id: int, month: str) -> bool:
+        """Take the server's crowning for `month`: True for one caller only, as the daily post's claim
+        (two processes that disagree for a moment about who serves a server crown once)."""
+        with self._transaction() as conn:
+            return conn.execute("UPDATE guild_config SET champion_month = ? WHERE guild_id = ? "
+                                "AND (champion_month IS NULL OR champion_month <> ?)",
+                                [month, guild_id, month]).rowcount == 1
+
     def update_config(self, guild_id: int, **changes) -> GuildConfig:
         """Validate and store changes; invalid values raise ScheduleError and store nothing."""
         if "daily_time" in changes:

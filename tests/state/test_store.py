@@ -229,3 +229,11 @@ def test_a_reserved_term_the_keepers_removed_before_its_post_gives_the_day_to_th
     renamed = [f"{t} (new)" if t == other else t for t in left]
     follows = {**{t: t for t in renamed}, other: f"{other} (new)"}.get
     assert store.claim_daily_post(1, day + timedelta(days=1), renamed, term_now=follows) == other
+
+
+def test_a_month_is_claimed_for_its_champion_once(store):
+    store.update_config(1, champion_role_id=7)
+    assert store.claim_champion_month(1, "2026-03")
+    assert not store.claim_champion_month(1, "2026-03")  # a second process, or a second tick
+    assert store.claim_champion_month(1, "2026-04")
+    assert store.config(1).champion_month == "2026-04"

@@ -78,7 +78,8 @@ class Scores(commands.Cog):
             guild = self.bot.get_guild(config.guild_id)
             if not config.champion_role_id or config.champion_month == month or guild is None:
                 continue
-            await in_quick_pool(lambda g=config.guild_id: state.update_config(g, champion_month=month))
+            if not await in_quick_pool(state.claim_champion_month, config.guild_id, month):
+                continue  # crowned by another process since the settings were read
             top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, CHAMPION_CANDIDATES)
             changes = await self._give_role(guild, config, month, [row.user_id for row in top])
             await in_quick_pool(lambda g=config.guild_id, c=changes: state.update_config(g, **c))
