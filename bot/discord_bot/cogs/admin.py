@@ -23,6 +23,7 @@ from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
                              daily_channel_problem, daily_problem, study_problem)
 from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply, term_choices
+from .scores import take_back_role
 
 log = logging.getLogger(__name__)
 _ZONES = sorted(available_timezones() | {"UTC"})
@@ -262,10 +263,9 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if old is None:
             return ""
         try:
-            member = guild.get_member(config.champion_user_id) or await guild.fetch_member(config.champion_user_id)
-            await member.remove_roles(old, reason="glossary bot: the champion role was changed")
-        except discord.NotFound:
-            return ""  # left the server, and the role with it
+            changed = "glossary bot: the champion role was changed"
+            if not await take_back_role(guild, old, config.champion_user_id, changed):
+                return ""  # left the server, and the role with it
         except discord.HTTPException:
             return (f"\n{old.mention} stays with <@{config.champion_user_id}>, last month's champion: I could not "
                     "take it back (Manage Roles, and my role above it); remove it by hand.")

@@ -10,6 +10,7 @@ import logging
 
 from .. import render, render_study
 from ..ui import in_quick_pool, safe_reply
+from .scores import take_back_role
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,11 @@ class Privacy(commands.Cog):
             if config.champion_user_id != user_id or not config.champion_role_id or guild is None:
                 continue
             role = guild.get_role(config.champion_role_id)
+            if role is None:
+                continue
             try:
-                member = guild.get_member(user_id) or await guild.fetch_member(user_id)
-                if role is not None:
-                    await member.remove_roles(role, reason="glossary bot: /forget-me")
-            except discord.HTTPException as exc:  # gone, or no longer allowed: the data goes all the same
+                await take_back_role(guild, role, user_id, "glossary bot: /forget-me")
+            except discord.HTTPException as exc:  # no longer allowed: the data goes all the same
                 log.info("champion role not removed in guild %s: %s", config.guild_id, exc)
 
 

@@ -97,9 +97,7 @@ class Scores(commands.Cog):
         try:
             winner = await _first_member(guild, candidates)
             if config.champion_user_id and config.champion_user_id != (winner.id if winner else None):
-                old = guild.get_member(config.champion_user_id) or await _fetch_member(guild, config.champion_user_id)
-                if old is not None:
-                    await old.remove_roles(role, reason="glossary bot: last month's quiz champion")
+                await take_back_role(guild, role, config.champion_user_id, "glossary bot: last month's quiz champion")
             if winner is not None:
                 await winner.add_roles(role, reason="glossary bot: top quiz scorer of the month")
         except discord.Forbidden:
@@ -119,6 +117,16 @@ async def _first_member(guild: discord.Guild, user_ids: list[int]) -> discord.Me
         if member is not None:
             return member
     return None
+
+
+async def take_back_role(guild: discord.Guild, role: discord.Role, user_id: int, reason: str) -> bool:
+    """`role` taken from a member (last month's champion, a forgotten one); False when they have left
+    the server, and the role with it. Discord's refusals (no Manage Roles, a role above the bot's) raise."""
+    member = guild.get_member(user_id) or await _fetch_member(guild, user_id)
+    if member is None:
+        return False
+    await member.remove_roles(role, reason=reason)
+    return True
 
 
 async def _fetch_member(guild: discord.Guild, user_id: int) -> discord.Member | None:
