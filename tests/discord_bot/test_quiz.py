@@ -43,7 +43,9 @@ def test_a_quiz_answered_right_and_wrong_then_the_next_question(real_index_path,
                 assert len({cid.split(":")[-2] for cid in options}) == 1
                 answer = entries[question.answer].term
                 title = asked.embeds[0]["title"]
-                assert title == "Which term is this?" or answer in title
+                # a name's markdown is escaped in the title: "F.scaled\_dot\_product\_attention" (the question
+                # is drawn at random, so only some runs met a name with underscores)
+                assert title == "Which term is this?" or answer in title.replace("\\", "")
                 if title == "Which term is this?":
                     assert answer.lower() not in asked.embeds[0]["description"].lower()
 
