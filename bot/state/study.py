@@ -107,6 +107,14 @@ def _not_in(column: str, terms: Collection[str]) -> tuple[str, list[str]]:
     return f" AND {column} NOT IN ({', '.join('?' * len(terms))})", sorted(terms)
 
 
+def _shown_by(when: datetime, table: str = "") -> tuple[str, list]:
+    """SQL that is true of a card shown by `when` (a learned one from review.EARLY before it is
+    due: review.shown_from), and its parameters."""
+    due, state = f"{table}due", f"{table}fsrs_state"
+    return (f"({due} <= ? OR ({state} = ? AND {due} <= ?))",
+            [now_text(when), review.REVIEW, now_text(when + review.EARLY)])
+
+
 def _time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
@@ -157,8 +165,9 @@ class StudyRecords:
     def next_due(self, user_id: int, now: datetime, skip: Collection[str] = frozenset()) -> review.Card | None:
         """The user's most overdue card at `now`, leaving out terms in `skip` (stranded: see settle_deck)."""
         # only as many rows as it takes: a big backlog of due cards is not read to return its first
-        rows = self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND due <= ? ORDER BY due, card_id LIMIT ?",
-                             [user_id, now_text(now), len(skip) + 1])
+        shown, params = _shown_by(now)
+        rows = self.db.query(f"{_SELECT_CARD} WHERE user_id = ? AND {shown} ORDER BY due, card_id LIMIT ?",
+                             [user_id, *params, len(skip) + 1])
         return next((_card(row) for row in rows if row[2] not in skip), None)
 
     def settle_deck(self, user_id: int, name_now: NameNow) -> dict[str, str | None]:
@@ -215,18 +224,23 @@ class StudyRecords:
         """The deck's counts, leaving out cards whose terms are in `skip` (stranded: see settle_deck)."""
         end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         left_out, skipped = _not_in("term", skip)
-        cards, due_now, due_today, learned, next_due = self.db.query(
-            "SELECT count(*), CAST(coalesce(sum(CASE WHEN due <= ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
-            "CAST(coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
-            "CAST(coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0) AS BIGINT), min(due) "
+        shown_now, now_params = _shown_by(now)
+        shown_today, today_params = _shown_by(end_of_day - timedelta(microseconds=1))
+        cards, due_now, due_today, learned, next_learning, next_learned = self.db.query(
+            f"SELECT count(*), CAST(coalesce(sum(CASE WHEN {shown_now} THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            f"CAST(coalesce(sum(CASE WHEN {shown_today} THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            "CAST(coalesce(sum(CASE WHEN fsrs_state = ? THEN 1 ELSE 0 END), 0) AS BIGINT), "
+            "min(CASE WHEN fsrs_state <> ? THEN due END), min(CASE WHEN fsrs_state = ? THEN due END) "
             f"FROM review_cards WHERE user_id = ?{left_out}",
-            [now_text(now), now_text(end_of_day), review.REVIEW, user_id, *skipped])[0]
+            [*now_params, *today_params, review.REVIEW, review.REVIEW, review.REVIEW, user_id, *skipped])[0]
+        shown = [t for t in (_time(next_learning),
+                             next_learned and review.shown_from(_time(next_learned), review.REVIEW)) if t]
         reviews, remembered = self.db.query(
             "SELECT count(*), CAST(coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM review_log "
             "WHERE user_id = ? AND reviewed_at >= ?",
             [user_id, now_text(now - timedelta(days=30))])[0]
         return DeckStats(cards, due_now, due_today, learned, reviews,
-                         remembered / reviews if reviews else None, _time(next_due))
+                         remembered / reviews if reviews else None, min(shown, default=None))
 
     # -- reminders ----------------------------------------------------------------------------
 
@@ -272,16 +286,17 @@ class StudyRecords:
         if name_now is not None:
             skip = self._settle_due_terms(now, name_now)
         left_out, skipped = _not_in("c.term", skip)
+        shown, shown_params = _shown_by(now, "c.")
         with self.db.transaction() as conn:
             conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
                 "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
-                f"ON c.user_id = r.user_id AND c.due <= ?{left_out} WHERE r.enabled = 1 "
+                f"ON c.user_id = r.user_id AND {shown}{left_out} WHERE r.enabled = 1 "
                 "AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_log l WHERE l.user_id = r.user_id AND l.reviewed_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_cards a WHERE a.user_id = r.user_id AND a.added_at > ?) "
                 "GROUP BY r.user_id ORDER BY r.user_id",
-                [stamp, *skipped, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
+                [*shown_params, *skipped, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
             conn.executemany("UPDATE review_reminders SET last_sent_at = ? WHERE user_id = ?",
                              [(stamp, user_id) for user_id, _ in rows])
         return [(user_id, due) for user_id, due in rows]
@@ -289,10 +304,11 @@ class StudyRecords:
     def _settle_due_terms(self, now: datetime, name_now: NameNow) -> frozenset[str]:
         """settle_deck for the due cards of everyone a reminder may go to (only their terms are read,
         not every deck): renamed terms followed; the terms still not an entry's name returned."""
+        shown, params = _shown_by(now, "c.")
         terms = [term for (term,) in self.db.query(
             "SELECT DISTINCT c.term FROM review_reminders r JOIN review_cards c ON c.user_id = r.user_id "
-            "AND c.due <= ? WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?)",
-            [now_text(now), now_text(now - REMINDER_GAP)])]
+            f"AND {shown} WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?)",
+            [*params, now_text(now - REMINDER_GAP)])]
         skip = set()
         for term in terms:
             now_called = name_now(term)

@@ -21,6 +21,11 @@ LEARNING, REVIEW, RELEARNING = (int(s) for s in (fsrs.State.Learning, fsrs.State
 _SCHEDULER = fsrs.Scheduler(enable_fuzzing=False)
 FUZZ_FROM_DAYS = 2.5  # shorter waits are kept as FSRS gives them
 FUZZ_SHARE = 0.05     # longer ones move by up to 5% either way (at least a day), so cards added together spread out
+# A learned card's waits are whole days, so it is shown from this long before it is due, and a
+# Hard, Good or Easy in that time counts as given on time: a learner who comes back at about the
+# same hour each day, a few minutes earlier than yesterday, finds it waiting instead of having the
+# wait doubled by a day (Anki counts such waits in days for the same reason).
+EARLY = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class Card:
 
 def rate(card: Card, rating: str, now: datetime) -> Card:
     """The card after being reviewed at `now` with `rating` (again, hard, good or easy)."""
+    if card.fsrs_state == REVIEW and rating != "again":
+        # from its due time when shown early (FSRS would read less than a day as a same-day review);
+        # a lapse counts from now, so its relearning step is minutes from now, not from the due time
+        now = max(now, card.due) if card.due and card.due - now <= EARLY else now
     after = _reviewed(card, rating, now)
     if card.fsrs_state == REVIEW and rating != "again":
         after.due = _in_order(card, now)[rating]
@@ -52,6 +61,11 @@ def rate(card: Card, rating: str, now: datetime) -> Card:
     return replace(card, fsrs_state=int(after.state), step=after.step, stability=after.stability,
                    difficulty=after.difficulty, due=after.due, last_review=after.last_review,
                    reviews=card.reviews + 1, lapses=card.lapses + lapsed)
+
+
+def shown_from(due: datetime, fsrs_state: int) -> datetime:
+    """When a card due at `due` is first shown (and counted as due)."""
+    return due - EARLY if fsrs_state == REVIEW else due
 
 
 def _reviewed(card: Card, rating: str, now: datetime) -> fsrs.Card:

@@ -249,3 +249,34 @@ def test_reminders_count_what_review_start_would_show(store) -> None:
     assert study.deck_terms(2) == ["LoRA", "Phlogiston"]  # followed for the reminder, as /review start would
     assert study.deck_terms(3) == ["Attention", "LoRA", "Low-rank adaptation"]
     assert study.settle_deck(3, name_now) == {"Low-rank adaptation": "LoRA"}
+
+
+def _learned_card(study, user_id: int, term: str, at: datetime):
+    """A card added at `at` and rated Good through its learning steps: learned, due in days."""
+    study.add_card(user_id, term, at)
+    card = study.next_due(user_id, at)
+    while not card.learned:
+        card = study.rate(card.card_id, user_id, card.reviews, "good", max(at, card.due))
+    return card
+
+
+def test_a_learner_back_at_about_the_same_hour_finds_a_learned_card_waiting(store) -> None:
+    """Rated Good at 20:05 for "1 day" and back at 20:00 the next day: the card is there, counted
+    as due everywhere (review start, stats, reminders), not "next card due in 5 minutes"."""
+    study = store.study
+    evening = datetime(2026, 11, 20, 20, 5, tzinfo=UTC)
+    card = _learned_card(study, 1, "Attention", evening)
+    back = card.due - timedelta(minutes=5)
+    assert study.next_due(1, back).term == "Attention"
+    stats = study.deck_stats(1, back)
+    assert (stats.due_now, stats.due_today) == (1, 1)
+    study.set_reminder(1, True)
+    assert study.claim_reminders(back) == [(1, 1)]
+    # well before its day it is not due, and stats say when it will be
+    before = card.due - timedelta(hours=12)
+    assert study.next_due(1, before) is None
+    stats = study.deck_stats(1, before)
+    assert stats.due_now == 0 and before < stats.next_due <= back
+    # rated Good a little early, it is scheduled as if on time: the next wait is days, not hours
+    rated = study.rate(card.card_id, 1, card.reviews, "good", back)
+    assert rated.due - card.due >= timedelta(days=1)

@@ -92,3 +92,25 @@ def test_hard_good_and_easy_on_a_learned_card_are_at_least_a_day_apart() -> None
         days = [(review.rate(card, r, now).due - now) / timedelta(days=1) for r in ("hard", "good", "easy")]
         if days[2] < review._SCHEDULER.maximum_interval:  # 100 years away, all three may meet there
             assert days[0] + 1 <= days[1] and days[1] + 1 <= days[2], (n, days)
+
+
+def test_a_learned_card_rated_a_little_early_is_scheduled_as_if_on_time() -> None:
+    """Waits of learned cards are days: a learner back five minutes earlier than yesterday must not
+    be read as reviewing the same day (FSRS's short-term update), nor have the next wait start early."""
+    card = _learned(11)
+    on_time = review.rate(card, "good", card.due)
+    early = review.rate(card, "good", card.due - timedelta(minutes=5))
+    assert (early.due, early.stability, early.difficulty) == (on_time.due, on_time.stability, on_time.difficulty)
+    assert review.shown_from(card.due, card.fsrs_state) < card.due - timedelta(minutes=5)
+
+
+def test_a_lapse_shown_early_comes_back_minutes_from_now_not_from_its_due_time() -> None:
+    card = _learned(12)
+    now = card.due - timedelta(hours=4)
+    forgot = review.rate(card, "again", now)
+    assert forgot.fsrs_state == review.RELEARNING and forgot.due - now <= timedelta(minutes=15)
+
+
+def test_only_learned_cards_are_shown_before_they_are_due() -> None:
+    learning = review.rate(review.Card(13, 7, "Dropout", due=START), "good", START)
+    assert review.shown_from(learning.due, learning.fsrs_state) == learning.due
