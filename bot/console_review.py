@@ -220,7 +220,7 @@ def stranded_lines(stranded: dict[str, str | None]) -> list[str]:
 
 
 def stats_text(stats: DeckStats, now: datetime, stranded: dict[str, str | None] | None = None) -> str:
-    retention = "no reviews yet" if stats.retention_30d is None else (
+    retention = "no learned card reviewed yet" if stats.retention_30d is None else (
         f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
     lines = ["Your review deck",
              f"  Due now:            {stats.due_now}",

@@ -132,7 +132,7 @@ def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None,
 
 
 def deck_embed(stats: DeckStats, stranded: Mapping[str, str | None] | None = None) -> discord.Embed:
-    retention = "no reviews yet" if stats.retention_30d is None else (
+    retention = "no learned card reviewed yet" if stats.retention_30d is None else (
         f"{stats.retention_30d:.0%} of {stats.reviews_30d} review{'s' if stats.reviews_30d != 1 else ''}")
     embed = discord.Embed(title="Your review deck", colour=render.COLOUR)
     if stranded:

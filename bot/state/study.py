@@ -38,8 +38,8 @@ class DeckStats:
     due_now: int
     due_today: int
     learned: int
-    reviews_30d: int
-    retention_30d: float | None  # share of the last 30 days' reviews not rated "again"
+    reviews_30d: int             # of learned cards (a learning step's rating says nothing of memory yet)
+    retention_30d: float | None  # share of them not rated "again"
     next_due: datetime | None
 
 
@@ -205,7 +205,8 @@ class StudyRecords:
                                 [card_id, user_id, reviews]).fetchall()
             if not rows:
                 return None
-            card = review.rate(_card(rows[0]), rating, now)
+            before = _card(rows[0])
+            card = review.rate(before, rating, now)
             # PostgreSQL reads without locking: another process's click on the same card may have
             # rated it since the SELECT, and only the guard on `reviews` sees that (SQLite's BEGIN
             # IMMEDIATE already serialises the two, so there it always matches).
@@ -215,8 +216,9 @@ class StudyRecords:
                     [card.fsrs_state, card.step, card.stability, card.difficulty, now_text(card.due),
                      now_text(card.last_review), card.reviews, card.lapses, card_id, reviews]).rowcount:
                 return None
-            conn.execute("INSERT INTO review_log (user_id, guild_id, term, rating, reviewed_at) VALUES (?, ?, ?, ?, ?)",
-                         [user_id, guild_id, card.term, int(review.RATINGS[rating]), now_text(now)])
+            conn.execute("INSERT INTO review_log (user_id, guild_id, term, rating, reviewed_at, learned) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         [user_id, guild_id, card.term, int(review.RATINGS[rating]), now_text(now), int(before.learned)])
             _mark_active(conn, guild_id, user_id, now)
         return card
 
@@ -237,7 +239,7 @@ class StudyRecords:
                              next_learned and review.shown_from(_time(next_learned), review.REVIEW)) if t]
         reviews, remembered = self.db.query(
             "SELECT count(*), CAST(coalesce(sum(CASE WHEN rating > 1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM review_log "
-            "WHERE user_id = ? AND reviewed_at >= ?",
+            "WHERE user_id = ? AND reviewed_at >= ? AND (learned IS NULL OR learned = 1)",  # NULL: logged before V14
             [user_id, now_text(now - timedelta(days=30))])[0]
         return DeckStats(cards, due_now, due_today, learned, reviews,
                          remembered / reviews if reviews else None, min(shown, default=None))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.state import StateStore
 from bot.state.asked import Asked
+from bot.state.db import now_text
 from bot.state.study import REMINDER_QUIET, STOPPED, USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -31,7 +32,8 @@ def test_a_rating_counts_once_and_only_for_the_cards_owner(store) -> None:
     assert study.rate(card.card_id, 1, 0, "easy", NOW) is None  # the same click again
     assert study.next_due(1, NOW) is None and study.next_due(1, rated.due).term == "Attention"
     stats = study.deck_stats(1, NOW)
-    assert (stats.cards, stats.due_now, stats.due_today, stats.reviews_30d, stats.retention_30d) == (1, 0, 1, 1, 1.0)
+    # a new card's first rating is a learning step, not a test of memory: not in the recall figure
+    assert (stats.cards, stats.due_now, stats.due_today, stats.reviews_30d, stats.retention_30d) == (1, 0, 1, 0, None)
     assert study.stats(9, 1, NOW).current_streak == 1  # a review makes the day count
 
 
@@ -280,3 +282,26 @@ def test_a_learner_back_at_about_the_same_hour_finds_a_learned_card_waiting(stor
     # rated Good a little early, it is scheduled as if on time: the next wait is days, not hours
     rated = study.rate(card.card_id, 1, card.reviews, "good", back)
     assert rated.due - card.due >= timedelta(days=1)
+
+
+def test_recall_counts_ratings_of_learned_cards_only(store) -> None:
+    """'Again' on a card seen for the first time a minute ago is not forgetting it: "Recalled (30
+    days)" is the share of learned cards' ratings that were not Again, as Anki's retention is."""
+    study = store.study
+    card = _learned_card(study, 1, "Attention", NOW)
+    study.add_card(1, "LoRA", NOW)
+    new = study.next_due(1, NOW, skip=frozenset({"Attention"}))
+    study.rate(new.card_id, 1, 0, "again", NOW)
+    assert study.deck_stats(1, NOW).reviews_30d == 0
+    study.rate(card.card_id, 1, card.reviews, "again", card.due)
+    stats = study.deck_stats(1, card.due)
+    assert (stats.reviews_30d, stats.retention_30d) == (1, 0.0)
+
+
+def test_ratings_logged_before_the_learned_flag_still_count(store) -> None:
+    """A rating logged before V14 is of an unknown state: counted, as it was when it was made."""
+    with store.db.transaction() as conn:
+        conn.execute("INSERT INTO review_log (user_id, guild_id, term, rating, reviewed_at) VALUES (?, ?, ?, ?, ?)",
+                     [1, 0, "Attention", 3, now_text(NOW)])
+    stats = store.study.deck_stats(1, NOW + timedelta(days=1))
+    assert (stats.reviews_30d, stats.retention_30d) == (1, 1.0)
