@@ -41,6 +41,7 @@ class AskedMessages:
         self.records, self.keep_for = records, keep_for
         self.clock = clock
         self._items: OrderedDict[int, Asked] = OrderedDict()
+        self._forgotten: dict[int, float] = {}  # author → when they ran /forget-me
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
@@ -62,11 +63,17 @@ class AskedMessages:
     def forget(self, message_id: int) -> None:
         self._items.pop(message_id, None)
 
-    def forget_author(self, author_id: int) -> None:
-        """/forget-me: memory lets go of the user's messages as the database does. They may have had a
-        reply, as an evicted message may: an edit of one must not be answered as a new question."""
+    def forget_author(self, author_id: int, at: float | None = None) -> None:
+        """/forget-me (at `at`, Unix time): memory lets go of the user's messages as the database does.
+        They may have had a reply, as an evicted message may: an edit of one must not be answered as
+        a new question. A message of theirs from before `at` still being answered is not kept (`keep`)."""
         for message_id in [m for m, asked in self._items.items() if asked.author_id == author_id]:
             self.horizon = max(self.horizon, self._items.pop(message_id).created)
+        if at is not None:
+            for gone in [a for a, when in self._forgotten.items() if at - when > 3600]:  # long answered
+                del self._forgotten[gone]
+            self._forgotten[author_id] = at
+            self.horizon = max(self.horizon, at)
 
     def may_be_new(self, created: float) -> bool:
         """Whether a message not in memory certainly got no reply (nor took a cooldown) from us."""
@@ -88,7 +95,10 @@ class AskedMessages:
         return asked
 
     async def keep(self, message_id: int, asked: Asked) -> None:
-        """Remember what was said to the message, here and in the database."""
+        """Remember what was said to the message, here and in the database; not when its author
+        ran /forget-me while it was being answered."""
+        if asked.created <= self._forgotten.get(asked.author_id, float("-inf")):
+            return
         self.put(message_id, asked)
         if self.records is None:
             return

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import discord
@@ -108,6 +108,7 @@ class GlossaryTree(app_commands.CommandTree):
 IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket
 IDENTIFY_SPACING = 5.5  # Discord: max_concurrency IDENTIFYs per 5 seconds (and a margin for a busy loop)
 IDENTIFY_POLL = 0.25
+FORGOTTEN_KEPT = timedelta(hours=1)  # far longer than any question takes to answer
 
 
 class GlossaryBot(commands.AutoShardedBot):
@@ -155,6 +156,9 @@ class GlossaryBot(commands.AutoShardedBot):
         # The state's secret (hash_key, read in setup_hook): it keys the user hashes and the quiz
         # answers in buttons, and unlike the token a reset leaves it as it was.
         self.state_key: str | None = None
+        # /forget-me's time per user (Discord's clock, as messages' created_at): a question of theirs
+        # still being answered then is not logged after they were told everything is gone
+        self.forgotten: dict[int, datetime] = {}
 
     # -- startup ------------------------------------------------------------------
 
@@ -358,12 +362,22 @@ class GlossaryBot(commands.AutoShardedBot):
         assert self.searcher is not None
         return self.searcher.entry_now_named(target) if target else None
 
+    def forgot(self, user_id: int, at: datetime) -> None:
+        """The user ran /forget-me at `at`: what they asked before it is not logged from now on."""
+        for gone in [u for u, when in self.forgotten.items() if at - when > FORGOTTEN_KEPT]:
+            del self.forgotten[gone]
+        self.forgotten[user_id] = at
+
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
-                     replaces: int | None = None) -> int | None:
+                     replaces: int | None = None, asked_at: datetime | None = None) -> int | None:
         """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
-        state database refused (the answer goes out all the same). `replaces`: the question
-        logged for the same message before its author edited it."""
+        state database refused (the answer goes out all the same) or its asker ran /forget-me
+        since `asked_at`. `replaces`: the question logged for the same message before its author
+        edited it."""
         if self.state is None:
+            return None
+        forgotten = self.forgotten.get(user_id)
+        if forgotten is not None and asked_at is not None and asked_at <= forgotten:
             return None
         result = answer.result
         try:

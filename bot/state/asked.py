@@ -4,7 +4,8 @@ question asked before it still reaches the bot's reply.
 
 A row matters only while its message may still be edited: it carries when that ends
 (`expires`), and every write deletes the rows past theirs, so the table holds a few minutes
-of questions, never the whole history. /forget-me deletes a user's rows (study.USER_TABLES).
+of questions, never the whole history; the bot's retention purge deletes them too (`purge`), for
+the last question of a quiet server. /forget-me deletes a user's rows (study.USER_TABLES).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class AskedRecords:
     def delete(self, message_id: int) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM asked_messages WHERE message_id = ?", [message_id])
+
+    def purge(self, now: float) -> int:
+        """Delete the rows expired by `now` (Unix time); how many."""
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM asked_messages WHERE expires < ?", [now]).rowcount
 
     def count(self) -> int:
         return self.db.query("SELECT count(*) FROM asked_messages")[0][0]

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +21,16 @@ from pathlib import Path
 from typing import Callable
 
 from .db import Database
+
+# A question's text is kept for the keepers under a hash of its asker, never a raw id; a member
+# it mentions would be named by theirs, outliving their /forget-me and leaving in `feedback export`.
+# A mention says nothing of the topic (the search drops them too), so it is dropped.
+_DISCORD_IDS = re.compile(r"\s*<(?:@!?|@&|#)\d+>")
+
+
+def without_ids(text: str) -> str:
+    """The text without its user, role and channel mentions."""
+    return _DISCORD_IDS.sub("", text).strip() if "<" in text else text
 
 ANSWER, SUGGEST, NOT_FOUND = "answer", "suggest", "not_found"
 UP, DOWN = 1, -1
@@ -101,7 +112,7 @@ class FeedbackRecords:
             question_id = conn.execute(
                 "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
                 "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
-                [guild_id, user_hash, now.isoformat(timespec="seconds"), source, query, band, answer_term,
+                [guild_id, user_hash, now.isoformat(timespec="seconds"), source, without_ids(query), band, answer_term,
                  matched_by, json.dumps(candidates[:10])]).fetchone()[0]
             if replaces is not None:  # gone (retention, /forget-me) or not: the new row stands
                 conn.execute("UPDATE questions SET replaced_by = ? WHERE question_id = ?", [question_id, replaces])

@@ -46,7 +46,11 @@ class Feedback(commands.Cog):
     async def purge(self) -> int:
         if self.bot.state is None:
             return 0
-        before = self.bot.now() - timedelta(days=self.bot.settings.log_retention_days)
+        now = self.bot.now()
+        # the edit memory's rows also go here: saving a newer question is what deletes them otherwise,
+        # and a quiet server's last question (with its asker's id) would stay for good
+        await in_quick_pool(self.bot.state.asked.purge, now.timestamp())
+        before = now - timedelta(days=self.bot.settings.log_retention_days)
         return await in_quick_pool(self.bot.state.feedback.purge, before)
 
     # -- votes ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -25,13 +26,13 @@ class Lookup(commands.Cog):
     # -- work done in a thread ---------------------------------------------------------
 
     def _answer(self, query: str, guild_id: int | None = None, user_id: int | None = None,
-                source: str | None = None) -> Answer:
+                source: str | None = None, asked_at: datetime | None = None) -> Answer:
         """The commands' search (tests slow it down here): the server's aliases first, its
         note on the entry, and the question logged (with `source`) for the gaps report."""
         answer = self.bot.answer_in(query, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
         if source is not None and user_id is not None:
-            answer.question_id = self.bot.log_question(guild_id, user_id, source, query, answer)
+            answer.question_id = self.bot.log_question(guild_id, user_id, source, query, answer, asked_at=asked_at)
         return answer
 
     def _term(self, term: str, guild_id: int | None, cut: bool = False) -> Answer | None:
@@ -88,7 +89,7 @@ class Lookup(commands.Cog):
     @app_commands.describe(term="Term, abbreviation or alias")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
         answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id,
-                                           interaction.user.id, "define")
+                                           interaction.user.id, "define", interaction.created_at)
         answer.question_id = None  # a lookup by name: its log row counts it, no 👍/👎 under it
         await self.send_result(interaction, term, answer, deferred)
 
@@ -113,7 +114,7 @@ class Lookup(commands.Cog):
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
         answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,
-                                           interaction.user.id, "ask")
+                                           interaction.user.id, "ask", interaction.created_at)
         await self.send_result(interaction, question, answer, deferred)
 
     @app_commands.command(name="related", description="Terms related to a glossary term")

@@ -29,12 +29,14 @@ class Privacy(commands.Cog):
         # names a user, so nobody can press it for someone else.
         if custom_id == render_study.FORGET_YES:
             await interaction.response.defer()  # the champion role below is a Discord call per server
+            # first: a question of theirs still being searched must not be logged after the deletion
+            self.bot.forgot(interaction.user.id, interaction.created_at)
             await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
             removed += await in_quick_pool(self.bot.state.feedback.forget, self.bot.user_hash(interaction.user.id))
             study = self.bot.get_cog("Study")
             if study is not None:  # or an edit of a recent question would write its record back
-                study.asked.forget_author(interaction.user.id)
+                study.asked.forget_author(interaction.user.id, interaction.created_at.timestamp())
             text = (f"Done: deleted {removed} record{'s' if removed != 1 else ''} about you. "
                     "Your review deck, points, streaks, logged questions and votes are gone in every server.")
         elif custom_id == render_study.FORGET_NO:

@@ -17,6 +17,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -238,7 +239,8 @@ class Study(EditedQuestions, commands.Cog):
                     return Outcome(limited=True)
                 held = True
         guild_id = message.guild.id if message.guild else None
-        answer = await in_search_pool(self._answer, reading.text, guild_id, message.author.id, earlier is None)
+        answer = await in_search_pool(self._answer, reading.text, guild_id, message.author.id, earlier is None,
+                                      message.created_at)
         fields = self.render(answer, reading)
         if held and fields is None:
             # Silence costs the author no reply cooldown. (A direct ask that came while this was
@@ -250,7 +252,7 @@ class Study(EditedQuestions, commands.Cog):
                 return Outcome(counted=True, stopped=True)
             if look != earlier.look or look is None:
                 answer.question_id = await in_search_pool(self._log, reading.text, guild_id, message.author.id,
-                                                          answer, earlier.question_id)
+                                                          answer, earlier.question_id, message.created_at)
                 fields = self.render(answer, reading)
         return Outcome(fields, counted=True, question_id=answer.question_id)
 
@@ -275,17 +277,19 @@ class Study(EditedQuestions, commands.Cog):
                     "view": dynamic_view(view)}
         return {"content": render.not_found_text(reading.text, result)}
 
-    def _answer(self, text: str, guild_id: int | None, user_id: int, log: bool = True):
+    def _answer(self, text: str, guild_id: int | None, user_id: int, log: bool = True,
+                asked_at: datetime | None = None):
         """The search, with the server's aliases and note; with `log`, the question logged for
         the gaps report and the votes."""
         answer = self.bot.answer_in(text, guild_id)
         answer.note = self.bot.server_note(guild_id, answer.entry)
-        answer.question_id = self._log(text, guild_id, user_id, answer) if log else None
+        answer.question_id = self._log(text, guild_id, user_id, answer, asked_at=asked_at) if log else None
         return answer
 
-    def _log(self, text: str, guild_id: int | None, user_id: int, answer, replaces: int | None = None) -> int | None:
+    def _log(self, text: str, guild_id: int | None, user_id: int, answer, replaces: int | None = None,
+             asked_at: datetime | None = None) -> int | None:
         """The question logged (`replaces`: the one logged for this message before its author edited it)."""
-        return self.bot.log_question(guild_id, user_id, "study", text, answer, replaces)
+        return self.bot.log_question(guild_id, user_id, "study", text, answer, replaces, asked_at)
 
     async def remember(self, message: discord.Message, reading: Reading, outcome: Outcome, reply_id: int | None,
                        earlier: Asked | None = None, *, changed: bool = True) -> None:
