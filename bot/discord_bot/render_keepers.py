@@ -22,20 +22,31 @@ def _md(text: str, limit: int) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(render.clip(" ".join(text.split()), limit)))
 
 
+def _gap_block(number: int, gap: Gap, examples: int) -> str:
+    others = [q for q in gap.examples if q != gap.label][:examples]
+    lines = [f"**{number}. {_md(gap.label, 150)}** — {gap.askers} "
+             f"{'person' if gap.askers == 1 else 'people'}, asked {gap.asked}×"]
+    lines += [f"  · {_md(q, 120)}" for q in others]
+    lines.append(f"  nearest entries: {_md(', '.join(gap.nearest), 150)}" if gap.nearest else "  no entry near it")
+    return "\n".join(lines)
+
+
 def gaps_embed(gaps: list[Gap], days: int) -> discord.Embed:
-    blocks = []
+    """The top topics, each whole: escaped text can be twice as long as typed, so long pasted
+    questions fit fewer; a topic's other wordings go before the topic does, and the footer counts
+    every topic not shown."""
+    blocks: list[str] = []
+    room = render.DESCRIPTION_MAX
     for number, gap in enumerate(gaps[:GAPS_SHOWN], start=1):
-        others = [q for q in gap.examples if q != gap.label][:2]
-        lines = [f"**{number}. {_md(gap.label, 150)}** — {gap.askers} "
-                 f"{'person' if gap.askers == 1 else 'people'}, asked {gap.asked}×"]
-        lines += [f"  · {_md(q, 120)}" for q in others]
-        lines.append(f"  nearest entries: {_md(', '.join(gap.nearest), 150)}" if gap.nearest
-                     else "  no entry near it")
-        blocks.append("\n".join(lines))
+        block = next((b for b in (_gap_block(number, gap, n) for n in (2, 0)) if len(b) + 2 <= room), None)
+        if block is None:
+            break
+        blocks.append(block)
+        room -= len(block) + 2
     text = "\n\n".join(blocks) or "Nothing unanswered: every question was answered and nobody voted 👎."
-    embed = discord.Embed(title=f"Glossary gaps · last {days} days", colour=render.COLOUR,
-                          description=render.clip(text, render.DESCRIPTION_MAX))
-    more = f" · {len(gaps) - GAPS_SHOWN} more topics: glossary-bot gaps" if len(gaps) > GAPS_SHOWN else ""
+    embed = discord.Embed(title=f"Glossary gaps · last {days} days", colour=render.COLOUR, description=text)
+    left = len(gaps) - len(blocks)
+    more = f" · {left} more topic{'s' if left != 1 else ''}: glossary-bot gaps" if left else ""
     embed.set_footer(text=f"Questions refused, hedged or voted 👎, grouped by meaning{more}")
     return embed
 

@@ -89,8 +89,9 @@ class UsageStats:
     down: int
 
 
-_SELECT = ("SELECT question_id, guild_id, user_hash, asked_at, source, query, band, answer_term, candidates "
-           "FROM questions")
+_COLUMNS = "question_id, guild_id, user_hash, asked_at, source, query, band, answer_term, candidates"
+_SELECT = f"SELECT {_COLUMNS} FROM questions"
+GAPS_PER_ASKER = 50  # of the gaps report's 1,000 questions
 
 
 def _question(row: tuple) -> LoggedQuestion:
@@ -151,18 +152,22 @@ class FeedbackRecords:
 
     # -- reports ----------------------------------------------------------------------------------
 
-    def gap_questions(self, since: datetime, guild_id: int | None = None, limit: int = 1000) -> list[LoggedQuestion]:
+    def gap_questions(self, since: datetime, guild_id: int | None = None, limit: int = 1000,
+                      per_asker: int = GAPS_PER_ASKER) -> list[LoggedQuestion]:
         """What the glossary did not answer well, the newest `limit`, oldest first: refused or
         hedged questions (not those their asker edited into another), and answers someone voted
-        👎 (unless the voter then picked an entry)."""
+        👎 (unless the voter then picked an entry); at most the newest `per_asker` of one person's,
+        so that one member asking on and on cannot push everyone else's topics out of the report."""
         where, params = "asked_at >= ? AND source != 'define'", [since.isoformat(timespec="seconds")]
         if guild_id is not None:
             where += " AND guild_id = ?"
             params.append(guild_id)
         rows = self.db.query(
-            f"{_SELECT} WHERE {where} AND ((band != 'answer' AND replaced_by IS NULL) OR question_id IN "
-            f"(SELECT question_id FROM votes WHERE vote = {DOWN} AND (wanted IS NULL OR wanted = '')))"
-            " ORDER BY asked_at DESC, question_id DESC LIMIT ?", [*params, limit])
+            f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, ROW_NUMBER() OVER (PARTITION BY user_hash "
+            f"ORDER BY asked_at DESC, question_id DESC) AS nth FROM questions WHERE {where} AND "
+            "((band != 'answer' AND replaced_by IS NULL) OR question_id IN "
+            f"(SELECT question_id FROM votes WHERE vote = {DOWN} AND (wanted IS NULL OR wanted = '')))) mine "
+            "WHERE nth <= ? ORDER BY asked_at DESC, question_id DESC LIMIT ?", [*params, per_asker, limit])
         return [_question(row) for row in reversed(rows)]
 
     def usage(self, since: datetime, guild_id: int, top: int = 5) -> UsageStats:

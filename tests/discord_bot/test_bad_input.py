@@ -146,6 +146,7 @@ def world(real_index_path: Path, real_embedder, tmp_path_factory):
             bot, task = loop.run(start())
             cog = bot.get_cog("Study")
             cog.clock = itertools.count(10**10, 3600).__next__  # every message in a fresh cooldown window
+            bot.get_cog("Lookup").clock = itertools.count(10**10, 3600).__next__  # and each /ask a fresh allowance
             world = World(loop, fake, bot, user, role, study, errors, record_handled(cog))
             try:
                 yield world

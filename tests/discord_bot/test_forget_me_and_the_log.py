@@ -145,3 +145,34 @@ def test_a_question_being_answered_when_its_asker_runs_forget_me_is_not_written_
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_one_person_flooding_ask_is_held_off_and_others_are_not(real_index_path, real_embedder, tmp_path) -> None:
+    """A script sending /ask as fast as it can: past the allowance it is told when to ask again,
+    privately, without a search or a logged question; another member asks as usual meanwhile."""
+    from bot.discord_bot.cogs.lookup import ASKS
+
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            mallory, alice = fake.add_user("mallory"), fake.add_user("alice")
+            fake.add_member(guild, mallory)
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                sent = [await fake.send_slash_command("ask", {"question": "what is lora"}, user=mallory)
+                        for _ in range(ASKS + 3)]
+                replies = [await fake.wait_for_response(i, timeout=30) for i in sent]
+                held = [r for r in replies if "ask again in" in ((r.data or {}).get("content") or "")]
+                assert len(held) == 3 and all((r.data or {}).get("flags", 0) & 64 for r in held)
+                theirs = await fake.wait_for_response(
+                    await fake.send_slash_command("ask", {"question": "what is lora"}, user=alice), timeout=30)
+                assert "ask again" not in ((theirs.data or {}).get("content") or "")
+                await asyncio.sleep(0.3)
+                assert bot.state.db.query("SELECT count(*) FROM questions")[0][0] == ASKS + 1
+            assert not fake.errors
+
+    run(scenario, timeout=180)

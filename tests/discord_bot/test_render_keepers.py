@@ -148,3 +148,45 @@ def test_choices_stay_within_discords_limits(rows, typed):
                     render_keepers.note_choices(rows, typed, lambda term: None)):
         assert len(choices) <= render.CHOICES_MAX
         assert all(1 <= len(c.name) <= render.CHOICE_NAME_MAX and 1 <= len(c.value) <= 100 for c in choices)
+
+
+# -- the gaps report ----------------------------------------------------------------------------
+
+_PASTED = st.text(st.sampled_from("abc _*`|~>#:@\\-"), min_size=0, max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_PASTED, st.lists(_PASTED, max_size=4), st.lists(st.text(max_size=60), max_size=3)),
+                max_size=14))
+def test_every_gap_is_shown_whole_or_counted_in_the_footer(raw) -> None:
+    """Long pasted questions, full of characters that escaping doubles: the embed stays within
+    Discord's limits, no topic is cut halfway, and shown plus "N more topics" is every topic."""
+    import re
+
+    from bot.glossary.gaps import Gap
+
+    gaps = [Gap(label or "?", 3, 5, (label or "?", *examples), tuple(nearest)) for label, examples, nearest in raw]
+    embed = render_keepers.gaps_embed(gaps, 30)
+    check_embed(embed)
+    assert len(embed.footer.text or "") <= render.FOOTER_MAX
+    shown = re.findall(r"^\*\*(\d+)\. ", embed.description, re.MULTILINE) if gaps else []
+    assert [int(n) for n in shown] == list(range(1, len(shown) + 1))
+    whole = embed.description.split("\n\n")
+    assert all(block.splitlines()[-1].startswith(("  nearest entries", "  no entry near it"))
+               for block in whole) if gaps else True
+    more = re.search(r"(\d+) more topics?", embed.footer.text or "")
+    assert len(shown) + (int(more.group(1)) if more else 0) == len(gaps)
+    assert shown or not gaps  # the first topic always fits
+
+
+def test_ten_long_pasted_topics_are_not_cut_and_the_footer_counts_what_is_left() -> None:
+    from bot.glossary.gaps import Gap
+
+    base = ("RuntimeError: CUDA out of memory while training my_model with batch_size 64 on a single "
+            "consumer GPU, what setting should I change to make it fit, please help")
+    gaps = [Gap(f"{base} ({i})", 4, 6, (f"{base} ({i})", f"another way of asking {i}: {base}", f"a third {i}: {base}"),
+                ("CUDA", "Gradient checkpointing", "Mixed precision")) for i in range(12)]
+    embed = render_keepers.gaps_embed(gaps, 30)
+    check_embed(embed)
+    shown = embed.description.count("\n\n") + 1
+    assert shown >= 5 and f"{12 - shown} more topics" in embed.footer.text

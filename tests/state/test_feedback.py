@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.state.additions import ALIASES_PER_SERVER, AdditionError
-from bot.state.feedback import DOWN, NOT_IN_GLOSSARY, UP, hash_key, user_hasher
+from bot.state.feedback import DOWN, GAPS_PER_ASKER, NOT_IN_GLOSSARY, UP, hash_key, user_hasher
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -171,3 +171,22 @@ def test_a_vote_racing_the_askers_forget_me_in_another_process_is_refused_cleanl
         watcher.close()
         voter.close()
         forgetter.close()
+
+
+def test_one_person_asking_on_and_on_does_not_push_everyone_elses_gaps_out(store) -> None:
+    """The gaps report reads the newest 1,000 questions: a member who sends the same junk question
+    1,000 times must not leave the seven questions other people asked out of it."""
+    hashed, day = user_hasher("k"), datetime(2026, 11, 1, tzinfo=UTC)
+    real = {"how do I bake sourdough bread?": 4, "how do I give a docker container my gpu?": 3}
+    for text, people in real.items():
+        for person in range(people):
+            store.feedback.log_question(5, hashed(100 + person), "ask", text, "not_found", None, [], day)
+    with store.db.transaction() as conn:  # 1,000 rows at once: the test is about reading them
+        conn.executemany(
+            "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, candidates) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(5, hashed(666), (day + timedelta(hours=1, seconds=i)).isoformat(timespec="seconds"), "ask",
+              "what is the meaning of bread bread?", "not_found", "[]") for i in range(1000)])
+    logged = store.feedback.gap_questions(day - timedelta(days=1), 5)
+    assert sum(q.query in real for q in logged) == 7
+    assert sum(q.user_hash == hashed(666) for q in logged) == GAPS_PER_ASKER

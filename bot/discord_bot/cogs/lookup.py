@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import discord
@@ -17,11 +19,23 @@ from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
 
 log = logging.getLogger(__name__)
+# /ask a person: a search costs the shared search pool a model call, and each is logged for the
+# keepers; far more than anyone reads in a minute, and a script flooding the bot is held off.
+ASKS, ASKS_PER = 20, 60.0
 
 
 class Lookup(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
+        self._asks: dict[int, app_commands.Cooldown] = {}
+        self.clock: Callable[[], float] = time.time  # the allowance's (tests move it on)
+
+    def _ask_wait(self, user_id: int) -> float | None:
+        """Seconds until the user may /ask again, or None: this ask is within their allowance."""
+        now = self.clock()
+        if len(self._asks) > 10_000:  # people who asked long ago hold full allowances: forget them
+            self._asks = {u: c for u, c in self._asks.items() if c.get_tokens(now) < c.rate}
+        return self._asks.setdefault(user_id, app_commands.Cooldown(ASKS, ASKS_PER)).update_rate_limit(now)
 
     # -- work done in a thread ---------------------------------------------------------
 
@@ -113,6 +127,10 @@ class Lookup(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        if wait := self._ask_wait(interaction.user.id):
+            await respond(interaction, False, ephemeral=True,
+                          content=f"That's {ASKS} questions in a minute: ask again in {max(1, round(wait))} s.")
+            return
         answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,
                                            interaction.user.id, "ask", interaction.created_at)
         await self.send_result(interaction, question, answer, deferred)
