@@ -41,13 +41,31 @@ def cmd_feedback(glossary: Glossary, args) -> int:
         cases = store.feedback.export()
     finally:
         store.close()
+    cases, gone = _named_as_now(cases, glossary.open())
     lines = "".join(_json_line(case) for case in cases)
+    if gone:
+        print(f"left out {gone} question{'s' if gone != 1 else ''} about an entry no longer in the glossary",
+              file=sys.stderr)
     if args.out:
         Path(args.out).write_text(lines, encoding="utf-8")
         print(f"wrote {len(cases)} questions to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(lines)
     return 0
+
+
+def _named_as_now(cases: list[dict], searcher) -> tuple[list[dict], int]:
+    """The cases with each expected entry under its name in the glossary now (votes keep the name of
+    their day: an entry renamed since, its old name kept as an alias, would be a miss in `eval` and
+    dropped from the bank), and how many were left out because their entry left the glossary."""
+    kept, gone = [], 0
+    for case in cases:
+        entries = [searcher.entry_now_named(term) for term in case["expected"]]
+        if None in entries:
+            gone += 1
+            continue
+        kept.append({**case, "expected": [entry.term for entry in entries]})
+    return kept, gone
 
 
 def cmd_gaps(glossary: Glossary, args) -> int:

@@ -117,6 +117,37 @@ def test_feedback_export_reads_back_into_eval_whatever_the_question_holds(capsys
     assert [r["expected"] for r in json.loads(out)["results"]] == [["LoRA"]]
 
 
+def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, monkeypatch, tmp_path,
+                                                                     real_index_path):
+    """Votes keep the entry's name of their day. Members confirmed answers while LoRA was called
+    "Low-Rank Adaptation" (the keepers renamed it and kept the old name as an alias, as LoRA has it
+    now); the export names LoRA, so `eval` counts the bot's answer a hit, and a vote for an entry
+    that left the glossary is left out, with a word, not exported as a case no answer can meet."""
+    from bot.state import StateStore
+
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    store = StateStore(tmp_path / "state.db")
+    now = datetime.now(UTC)
+    confirmed = store.feedback.log_question(1, "a", "ask", "what is low-rank adaptation?", "answer",
+                                            "Low-Rank Adaptation", [], now)
+    store.feedback.vote(confirmed, "b", 1, now)
+    corrected = store.feedback.log_question(1, "c", "ask", "how does lora fine-tuning work?", "answer", "QLoRA",
+                                            [], now)
+    store.feedback.vote(corrected, "d", -1, now)
+    store.feedback.set_wanted(corrected, "d", "Low-Rank Adaptation")
+    dropped = store.feedback.log_question(1, "e", "ask", "what is a frobnicator?", "answer", "Frobnicator", [], now)
+    store.feedback.vote(dropped, "f", 1, now)
+    store.close()
+    exported = tmp_path / "feedback.jsonl"
+    code, _, err = run(capsys, "feedback", "export", "--out", str(exported))
+    assert code == 0 and "left out 1 question about an entry no longer in the glossary" in err
+    cases = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
+    assert [c["expected"] for c in cases] == [["LoRA"], ["LoRA"]]
+    code, out, _ = run(capsys, "eval", str(exported), "--json", "--index", str(real_index_path))
+    assert code == 0 and json.loads(out)["overall"]["hit@1"] == 1.0
+
+
 def test_user_errors_are_one_line_not_tracebacks(capsys, tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"garbage" * 50)
