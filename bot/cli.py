@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import DAYS_MAX, ConfigError, Settings
+from .config import DAYS_MAX, ConfigError, Settings, dotenv_warnings
 from .glossary.errors import EvalFileError, GlossaryFormatError, IndexError_, ModelLoadError
 from .state import StateError
 
@@ -35,9 +35,11 @@ USER_ERRORS = (ConfigError, GlossaryFormatError, IndexError_, ModelLoadError, Ev
                sqlite3.DatabaseError)
 
 
-def _text_arg(text: str) -> str:
-    """A command-line argument as valid Unicode: bytes that were not UTF-8 reach
+def _text_arg(text: str | list[str]) -> str:
+    """A command-line argument (or its words) as valid Unicode: bytes that were not UTF-8 reach
     Python as lone surrogates, which nothing downstream can encode; make them U+FFFD."""
+    if isinstance(text, list):
+        text = " ".join(text)
     try:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:  # other lone surrogates: only possible when main() is called in-process
@@ -331,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func, help_text: str, *positional: tuple[str, str]):
         p = sub.add_parser(name, help=help_text)
         for arg, arg_help in positional:
-            p.add_argument(arg, help=arg_help)
+            # several words: `glossary-bot ask what is lora` as well as with quotes
+            p.add_argument(arg, help=arg_help, nargs="+" if arg in ("text", "term") else None)
         p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
         p.set_defaults(func=func)
         return p
@@ -376,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     logging.basicConfig(level=getattr(logging, args.log_level))
     try:
+        for warning in dotenv_warnings(Path.cwd() / ".env"):
+            print(f"glossary-bot: warning: {warning}", file=sys.stderr)
         settings = Settings.load()
         if getattr(args, "index", None):
             settings = settings.with_index(args.index)

@@ -7,6 +7,7 @@ the (git-ignored) index live.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,40 @@ def read_dotenv(path: Path) -> dict[str, str]:
         key = re.sub(r"^export\s+", "", key.strip()).strip()
         values[key] = _dotenv_value(value.strip())
     return values
+
+
+#: every variable Settings.load reads
+SETTING_NAMES = ("DISCORD_TOKEN", "DISCORD_GUILD_ID", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL", "DATABASE_URL",
+                 "GLOSSARY_DATA_DIR", "GLOSSARY_FILE", "GLOSSARY_INDEX", "GLOSSARY_STATE_DB", "GLOSSARY_MODEL",
+                 "GLOSSARY_MODEL_DIR", "GLOSSARY_CACHE_DIR", "GLOSSARY_BATCH_SIZE", "GLOSSARY_MESSAGE_CONTENT",
+                 "GLOSSARY_HASH_KEY", "GLOSSARY_METRICS_HOST", "GLOSSARY_METRICS_PORT", "GLOSSARY_LOG_RETENTION_DAYS",
+                 "SHARD_COUNT", "SHARD_IDS")
+_LOOKS_OURS = re.compile(r"(?:GLOSSARY|DISCORD|SHARD|DATABASE)_")
+
+
+def dotenv_warnings(path: Path) -> list[str]:
+    """Lines of a `.env` that set nothing though they were surely meant to: a misspelt name of ours
+    (DISCORD_TOKN: the bot would say no token is set, and the user knows they put one there), or a
+    line without "=" (DISCORD_TOKEN: …, as YAML writes it). Never echoes a value: it may be the token."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):  # Settings.load says what is wrong with the file
+        return []
+    found = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name = re.sub(r"^export\s+", "", re.split(r"[=:\s]", line, maxsplit=1)[0] if "=" not in line
+                      else line.split("=", 1)[0]).strip()
+        if "=" not in line:
+            found.append(f"{path}, line {number} ({name[:40]} …) has no '=', so it sets nothing: write NAME=value")
+        elif name not in SETTING_NAMES:
+            close = difflib.get_close_matches(name.upper(), SETTING_NAMES, n=1, cutoff=0.75)
+            if close or _LOOKS_OURS.match(name.upper()):
+                found.append(f"{path}, line {number}: {name[:40]} is no setting of the bot's, so it is ignored"
+                             + (f": did you mean {close[0]}?" if close else ""))
+    return found
 
 
 def _dotenv_value(value: str) -> str:

@@ -12,6 +12,7 @@ so tests (and anything else) can drive the console without a terminal.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import logging
 import os
 import random
@@ -32,6 +33,7 @@ from .present import entry_text, result_text
 log = logging.getLogger(__name__)
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+QUIT_WORDS = frozenset({"exit", "quit", "bye", "exit()", "quit()"})  # as other prompts (Python's) take them
 COMMANDS = QUIT_COMMANDS | {"/define", "/ask", "/related", "/random", "/today", "/quiz", "/review", "/help", "/?", "/h"}
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -47,7 +49,7 @@ Type a term or a question and press Enter, or use a command:
   /review add <term> put a term in your review deck (/review remove <term> takes it out)
   /review stats      your deck: due now, due today, learned, how much you recall
   /help              this help
-  /quit              leave (Ctrl-D or Ctrl-C work too)
+  /quit              leave (exit, quit, Ctrl-D or Ctrl-C work too)
 A line without a leading / is the same as /ask."""
 
 
@@ -118,7 +120,11 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
     if line.lower() in ("help", "?help", "commands"):
         return HELP
     if not line.startswith("/"):
-        return result_text(searcher.search(line), searcher)
+        result = searcher.search(line)
+        word = line.strip().lower()
+        if f"/{word}" in COMMANDS and result.band != ANSWER:  # "quiz": the command, not a topic
+            return f"Did you mean /{word}? Commands start with a slash; /help lists them."
+        return result_text(result, searcher)
 
     typed, _, argument = line.replace("\t", " ").partition(" ")
     command, argument = typed.lower(), argument.strip()
@@ -145,7 +151,9 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
         return ""
     # Echoed without control characters: they could restyle or clear the terminal.
     shown = _UNPRINTABLE.sub("?", typed[:40])
-    return f"Unknown command {shown}. Type /help for the list of commands."
+    close = difflib.get_close_matches(command, sorted(COMMANDS - {"/?", "/h", "/q"}), n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return f"Unknown command {shown}.{hint} Type /help for the list of commands."
 
 
 def _no_argument_command(searcher: Searcher, command: str, today: dt.date | None, quiz: ConsoleQuiz | None) -> str:
@@ -247,7 +255,7 @@ def run_console(
         count = len(searcher.index.entries)
         print(
             f"Glossary console: {count} terms. Type a term or a question; /help for commands; "
-            "Ctrl-D to quit.",
+            "/quit or Ctrl-D to leave.",
             file=stdout,
         )
     answered = 0
@@ -257,7 +265,8 @@ def run_console(
     review = ConsoleReview(getattr(settings, "state_target", None))
     try:
         for line in _read_lines(stdin, stdout, interactive):
-            if line.strip().lower() in QUIT_COMMANDS:
+            said = line.strip().lower()
+            if said in QUIT_WORDS or said.partition(" ")[0] in QUIT_COMMANDS:  # "/quit now" too
                 break
             try:
                 reply = handle_line(searcher, line, quiz=quiz, review=review)

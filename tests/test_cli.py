@@ -148,6 +148,30 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     assert code == 0 and json.loads(out)["overall"]["hit@1"] == 1.0
 
 
+def test_a_question_typed_without_quotes_is_one_question(capsys, real_index_path):
+    code, out, err = run(capsys, "ask", "what", "is", "lora", "--json", "--index", str(real_index_path))
+    assert code == 0, err
+    assert json.loads(out)["query"] == "what is lora"
+    code, out, _ = run(capsys, "define", "gradient", "checkpointing", "--index", str(real_index_path))
+    assert code == 0 and out.startswith("Gradient checkpointing\n")
+
+
+def test_a_misspelt_setting_in_dotenv_is_pointed_out_without_its_value(capsys, monkeypatch, tmp_path,
+                                                                        real_index_path):
+    """DISCORD_TOKN=… left the bot saying no token was set, to someone who had put one in .env."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("# mine\nDISCORD_TOKN=abc.secret.xyz\nGLOSSARY_MESAGE_CONTENT=true\n"
+                                   "DISCORD_TOKEN: other.secret.value\nPOSTGRES_PASSWORD=pw\n"
+                                   f"GLOSSARY_INDEX={real_index_path}\n", encoding="utf-8")
+    code, out, err = run(capsys, "define", "lora")
+    assert code == 0 and out.startswith("LoRA")
+    assert "line 2: DISCORD_TOKN is no setting of the bot's, so it is ignored: did you mean DISCORD_TOKEN?" in err
+    assert "did you mean GLOSSARY_MESSAGE_CONTENT?" in err
+    assert "line 4 (DISCORD_TOKEN …) has no '='" in err
+    assert "POSTGRES" not in err and "GLOSSARY_INDEX" not in err  # not ours, and right
+    assert "secret" not in err
+
+
 def test_user_errors_are_one_line_not_tracebacks(capsys, tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"garbage" * 50)

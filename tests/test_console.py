@@ -170,6 +170,25 @@ def test_quit_stops_reading(searcher):
     assert code == 0 and out == ""
 
 
+@pytest.mark.parametrize("leave", ["exit", "quit", "Quit", "/quit now", "/exit please"])
+def test_the_ways_people_type_to_leave_leave(searcher, leave):
+    # Python's prompt habit: "exit" was searched ("The glossary doesn't cover that.") and the console stayed
+    code, out, _ = console(searcher, f"{leave}\nattention\n")
+    assert code == 0 and out == ""
+
+
+@pytest.mark.parametrize("word", ["quiz", "review", "today", "random"])
+def test_a_command_typed_without_its_slash_is_pointed_at_the_command(searcher, word):
+    reply = handle_line(searcher, word)
+    assert reply.startswith(f"Did you mean /{word}?")
+
+
+def test_a_mistyped_command_is_offered_the_command_it_resembles(searcher):
+    assert "Did you mean /define?" in handle_line(searcher, "/defne attention")
+    assert "Did you mean" not in handle_line(searcher, "/xyzzy")
+    assert handle_line(searcher, "lora").startswith("LoRA")  # a bare term is still a lookup
+
+
 def test_an_error_in_one_query_is_one_line_and_the_console_continues(searcher, monkeypatch):
     real_search = searcher.search
 
