@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import logging
 import os
@@ -202,7 +203,32 @@ def cmd_health(glossary: Glossary, args) -> int:
     return 0
 
 
+def _no_input(stdin=None) -> bool:
+    """Whether standard input can never give a line: /dev/null or closed, as a container or a
+    service manager starts the bot (a pipe or a terminal may; it is not read here)."""
+    stdin = sys.stdin if stdin is None else stdin
+    if stdin is None:
+        return True
+    try:
+        fd = stdin.fileno()
+    except io.UnsupportedOperation:  # text in memory (a test's, an embedding program's): it may have lines
+        return False
+    except (OSError, ValueError, AttributeError):  # closed
+        return True
+    try:
+        here, null = os.fstat(fd), os.stat(os.devnull)
+    except OSError:  # a descriptor closed behind the stream
+        return True
+    return (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino)
+
+
 def cmd_run(settings: Settings, args) -> int:
+    if not settings.discord_token and _no_input():
+        # Under Docker or systemd the console would read nothing and exit 0 at once, and a
+        # restart policy start it again for ever: it is a missing setting, said once.
+        print("glossary-bot: DISCORD_TOKEN is not set, and there is no terminal or input for the local console: "
+              "put the bot's token in .env (or the environment) as DISCORD_TOKEN=…", file=sys.stderr)
+        return EXIT_CONFIG
     if not settings.discord_token:
         print(
             "No DISCORD_TOKEN set: create a bot at https://discord.com/developers/applications and put its "

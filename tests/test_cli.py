@@ -172,6 +172,23 @@ def test_a_misspelt_setting_in_dotenv_is_pointed_out_without_its_value(capsys, m
     assert "secret" not in err
 
 
+def test_run_without_a_token_and_nothing_to_read_is_a_setting_missing(tmp_path, real_index_path):
+    """Under Docker or systemd stdin is /dev/null: the console read nothing and exited 0 at once, and
+    `restart: unless-stopped` started it again for ever. With a pipe, the console answers as before."""
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), GLOSSARY_INDEX=str(real_index_path),
+               GLOSSARY_STATE_DB=str(tmp_path / "state.db"))
+    unattended = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=120, check=False)
+    assert unattended.returncode == 78 and unattended.stdout == ""
+    assert unattended.stderr.strip().splitlines() == [
+        "glossary-bot: DISCORD_TOKEN is not set, and there is no terminal or input for the local console: "
+        "put the bot's token in .env (or the environment) as DISCORD_TOKEN=…"]
+    piped = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, input="what is lora\n",
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert piped.returncode == 0 and piped.stdout.startswith("LoRA\n")
+
+
 def test_user_errors_are_one_line_not_tracebacks(capsys, tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"garbage" * 50)
