@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .normalize import plain_and_core
-from .search import NEAR_COSINE, Searcher, asks_about_nothing
+from .search import NEAR_COSINE, Searcher, asks_about_nothing, asks_about_the_bot
 
 #: cosine at which two questions are about the same missing topic (see tests/glossary/test_gaps.py:
 #: paraphrases of one topic sit above it, questions on different topics below)
@@ -63,8 +63,9 @@ def gaps_report(questions: Sequence[GapQuestion], searcher: Searcher, threshold:
     """The uncovered topics among `questions` (oldest first), most askers first."""
     questions = list(questions)[-MAX_QUESTIONS:]
     texts = [plain_and_core(q.query)[1] or q.query for q in questions]
-    # A follow-up ("ok but why?") names no topic the glossary could add.
-    keep = [i for i, t in enumerate(texts) if t.strip() and not asks_about_nothing(t)]
+    # A follow-up ("ok but why?") or a question about the bot ("who are you") names no topic the
+    # glossary could add.
+    keep = [i for i, t in enumerate(texts) if t.strip() and not asks_about_nothing(t) and not asks_about_the_bot(t)]
     if not keep:
         return []
     distinct = {text: None for text in (texts[i] for i in keep)}  # the same question asked again: one call

@@ -87,8 +87,25 @@ _POINTING_BACK = frozenset("it that this these those them you".split())
 _CONTRACTED = frozenset("d ll m re s t ve".split())  # what tokens make of "i'm", "don't", "what's"
 FOLLOW_UP_NOTE = ("Which term do you mean? Each message is read on its own, so name it: "
                   "“why is LoRA cheap?”, not “why?”.")
+# Questions about the bot itself, the first things a newcomer types ("who are you", "what can you
+# do"): they name no term, and were answered as follow-ups or with random entries ("who made you":
+# SynthID). Whole messages only: "what can you do with lora" asks about LoRA.
+_ABOUT_THE_BOT = re.compile(
+    r"(?:who (?:are|r|made|built|created|wrote|programmed) (?:you|u)|what (?:are|r) (?:you|u)"
+    r"|what(?:'s| is) your name|are (?:you|u) (?:a bot|an? ai|an? llm|human|real|chatgpt)"
+    r"|what (?:can|do) (?:you|u) (?:do|know|answer)|what (?:can|should|do) (?:i|we) ask(?: (?:you|u))?"
+    r"|how (?:do|does) (?:you|u|this bot|the bot) work|how (?:do|can|should) (?:i|we) use (?:you|u|this|this bot|the bot)"
+    r"|(?:can|could) (?:you|u) help(?: me| us)?|help me|what is this bot|what's this bot)")
+ABOUT_ME_NOTE = ("I answer from a machine-learning glossary, with its own words: ask me about a term, "
+                 "e.g. “what is attention?”, or a question such as “why is LoRA cheap?”. "
+                 "To study, there are /quiz and /review too.")
 # A message whose only subject was a link ("what is https://…?"): the bot opens no links.
 LINK_NOTE = "Links aren't opened, so name the term you mean: “what is LoRA?”, not a link to it."
+
+
+def asks_about_the_bot(query: str) -> bool:
+    """Whether the whole message asks about the bot itself ("who are you?", "what can you do")."""
+    return bool(_ABOUT_THE_BOT.fullmatch(re.sub(r"[\s?!.,:;]+$", "", " ".join(query.lower().split()))))
 
 
 def asks_about_nothing(query: str) -> bool:
@@ -181,6 +198,8 @@ class Searcher(NameLookups, ListLookups):
             answer = self._in_context(placed)
             if answer.band == ANSWER:
                 return answer
+        if asks_about_the_bot(query) or asks_about_the_bot(plain):  # "help me" reads as framing and "me"
+            return SearchResult(query, NOT_FOUND, [], confidence=0.0, note=ABOUT_ME_NOTE)
         if asks_about_nothing(query):
             return SearchResult(query, NOT_FOUND, [], confidence=0.0,
                                 note=LINK_NOTE if has_link(raw) else FOLLOW_UP_NOTE)

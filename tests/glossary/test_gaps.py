@@ -25,7 +25,8 @@ def test_three_topics_come_out_as_three_groups(searcher) -> None:
     questions = [GapQuestion(q, askers[topic][i]) for topic, qs in TOPICS.items() for i, q in enumerate(qs)]
     # follow-ups name no topic: they are no gap, however many ask them
     questions += [GapQuestion(q, user) for q, user in (("ok but why?", "a"), ("why?", "b"), ("tell me more", "c"),
-                                                        ("give me an example pls", "d"))]
+                                                        ("give me an example pls", "d"),
+                                                        ("who are you?", "e"), ("what can you do", "f"))]
     gaps = gaps_report(questions, searcher)
     topic_of = {q: topic for topic, qs in TOPICS.items() for q in qs}
     assert [{topic_of[q] for q in gap.examples} for gap in gaps] == [{"docker"}, {"excel"}, {"neurips"}]

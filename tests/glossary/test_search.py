@@ -4,7 +4,7 @@ import pytest
 
 from bot.glossary.evaluate import shown_terms
 from bot.glossary.parse import parse_file
-from bot.glossary.search import ALIAS, ANSWER, EXACT, FUZZY, MENTION, NEAR_COSINE, NOT_FOUND, SUGGEST
+from bot.glossary.search import ABOUT_ME_NOTE, ALIAS, ANSWER, EXACT, FUZZY, MENTION, NEAR_COSINE, NOT_FOUND, SUGGEST
 from bot.glossary.results import SIDE_BY_SIDE_MAX
 from bot.present import result_text
 from tests.conftest import GLOSSARY
@@ -542,6 +542,26 @@ def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searche
     assert counting.calls == 0  # nothing to compare, so no model call
     # one word more, and it is a question again
     assert searcher.search(f"{text} about lora").hits
+
+
+@pytest.mark.parametrize("text", ["who are you", "what can you do?", "how do you work", "help me", "who made you",
+                                  "what can i ask you", "how do i use this", "hey guys, what's your name?",
+                                  "**can you help me?**"])
+def test_a_question_about_the_bot_says_what_it_answers_instead_of_guessing(searcher, real_embedder, text):
+    # "who made you" offered SynthID, Hallucination and DCGAN; "what can you do" asked which term was meant
+    counting = CountingEmbedder(real_embedder)
+    original, searcher.embedder = searcher.embedder, counting
+    try:
+        result = searcher.search(text)
+    finally:
+        searcher.embedder = original
+    assert result.band == NOT_FOUND and result.hits == [] and result.note == ABOUT_ME_NOTE
+    assert counting.calls == 0
+
+
+@pytest.mark.parametrize("text", ["what can you do with lora", "how does attention work", "what is this"])
+def test_a_question_that_names_something_else_is_not_about_the_bot(searcher, text):
+    assert searcher.search(text).note != ABOUT_ME_NOTE
 
 
 @pytest.mark.parametrize("text", ["what is https://discord.gg/abc?", "https://github.com/huggingface/peft/issues/123",
