@@ -58,7 +58,7 @@ UNLISTED_MAX = 2  # names lacking beside the one entry of a list ("explain adam,
 LISTED_ALONE_SPECIFICITY = 0.7
 # A list that compares asks about its names ("lora vs dora"); a closing piece alone can ask too
 # ("rrt, ompl and a* - explain", "…?? how do they compare").
-_COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|differ|compared?)\b", re.IGNORECASE)
+_COMPARING = re.compile(r"\b(?:vs\.?|versus|diff?e?r+e?n(?:ces?|t)|differ|diff|compared?)\b", re.IGNORECASE)
 _SCENE = re.compile(r"\s+(?:for|in|on|at|with|when|during)\s+.*$", re.IGNORECASE)
 _ASKING_ALONE = re.compile(r"(?:explain|define|compare|differences?|how do they (?:compare|differ|interact|work))"
                            r"(?: (?:them|pls|please))?", re.IGNORECASE)
@@ -153,11 +153,21 @@ class ListLookups:
             about = result.band != NOT_FOUND and result.best is not None and result.best.entry.id == entry_id
             return replace(result, note=note, lacking=lacking) if about else result
         entry = Hit(self.index.entries[entry_id], MENTION, 1.0)
-        if self._specificity(listed.typed[entry_id]) >= LISTED_ALONE_SPECIFICITY:
+        typed = listed.typed[entry_id]
+        # An acronym the glossary writes as one ("cnn": CNN) is telling however many longer names
+        # hold it (PixelCNN, DCGAN): "cnn vs rnn" asks about CNN as "rope vs alibi" about RoPE.
+        if self._specificity(typed) >= LISTED_ALONE_SPECIFICITY or self._acronym_of(entry.entry, typed):
             return SearchResult(result.query, ANSWER, [entry], note=note, lacking=lacking)
         hits = [entry] + [h for h in result.hits if h.entry.id != entry_id]
         return replace(result, band=SUGGEST, hits=hits[: max(len(result.hits), 1)], hints=(), note=note,
                        lacking=lacking)
+
+    @staticmethod
+    def _acronym_of(entry, typed: str) -> bool:
+        """Whether `typed` is the entry's name or alias, in any case, which the glossary writes as an
+        acronym (capitals alone, or with digits): "cnn" for CNN, not "batch" for Batch."""
+        return any(name.casefold() == typed.casefold() and name.isupper() and " " not in name
+                   for name in (entry.term, *entry.aliases))  # (LoRA, many entries' piece, stays offered)
 
     def _specificity(self, key: str) -> float:
         """How telling it is that a question names this (FeatureMaker.specificity)."""

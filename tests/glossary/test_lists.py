@@ -30,6 +30,10 @@ def test_a_name_the_glossary_lacks_in_a_list_is_said_not_to_be_there(searcher):
     ("explain adam, lion and muon", "Adam", "“lion” or “muon”"),
     # written as a coined name, not the everyday word, and one name, not the glossary's "li" and "bi"
     ("what does RoPE do? and what is ALiBi?", "RoPE", "“ALiBi”"),
+    # an acronym the glossary writes as one, though longer names hold it (PixelCNN, DCGAN)
+    ("cnn vs rnn", "CNN", "“rnn”"),
+    ("difference between cnn and rnn", "CNN", "“rnn”"),
+    ("diff between cnn and rnn", "CNN", "“rnn”"),
 ])
 def test_one_telling_name_listed_beside_names_the_glossary_lacks_is_answered_saying_so(
         searcher, question, best, lacking):
