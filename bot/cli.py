@@ -180,27 +180,33 @@ def cmd_health(glossary: Glossary, args) -> int:
     """For a container's health check: the running bot's /healthz when it serves one
     (DISCORD_TOKEN and GLOSSARY_METRICS_PORT set), else a lookup through the index."""
     settings = glossary.settings
+
+    def said(healthy: bool, checked: str, detail: str) -> int:
+        if getattr(args, "json", False):
+            print(json.dumps({"healthy": healthy, "checked": checked, "detail": detail}, ensure_ascii=False))
+        elif healthy:
+            print(detail if checked == "healthz" else f"ok: {detail}")
+        else:
+            print(f"unhealthy: {detail}", file=sys.stderr)
+        return 0 if healthy else EXIT_FAILURE
+
     if settings.discord_token and settings.metrics_port:  # 0: a port picked at random, unknown here
         import urllib.error
         import urllib.request
 
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{settings.metrics_port}/healthz", timeout=10) as reply:
-                print(reply.read().decode().strip())
-                return 0
+                return said(True, "healthz", reply.read().decode().strip())
         except (urllib.error.URLError, OSError) as exc:
-            print(f"unhealthy: {getattr(exc, 'read', lambda: b'')().decode().strip() or exc}", file=sys.stderr)
-            return EXIT_FAILURE
+            return said(False, "healthz", getattr(exc, "read", lambda: b"")().decode().strip() or str(exc))
     # Any glossary's first entry, looked up by name: "attention" is not in everyone's glossary, and a
     # console serving a cooking glossary is healthy all the same.
     searcher = glossary.open()
     first = searcher.index.entries[min(searcher.index.entries)]  # an index always has entries (store.py)
     result = searcher.search(first.term)
     if all(hit.entry.id != first.id for hit in result.hits):
-        print(f"unhealthy: looking up {first.term!r} did not find it", file=sys.stderr)
-        return EXIT_FAILURE
-    print(f"ok: {first.term}")
-    return 0
+        return said(False, "lookup", f"looking up {first.term!r} did not find it")
+    return said(True, "lookup", first.term)
 
 
 def _no_input(stdin=None) -> bool:

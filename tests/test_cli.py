@@ -324,8 +324,14 @@ def test_health_fails_when_the_bot_does_not_answer_and_falls_back_to_a_lookup(ca
     monkeypatch.setenv("DISCORD_TOKEN", "a.fake.token")
     monkeypatch.setenv("GLOSSARY_METRICS_PORT", str(port))
     assert main(["health"]) == 1 and "unhealthy" in capsys.readouterr().err
+    assert main(["health", "--json"]) == 1
+    said = json.loads(capsys.readouterr().out)
+    assert said["healthy"] is False and said["checked"] == "healthz" and said["detail"]
     monkeypatch.delenv("DISCORD_TOKEN")  # the console's container: a lookup through the index
     assert main(["health"]) == 0
+    capsys.readouterr()
+    assert main(["health", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"healthy": True, "checked": "lookup", "detail": "(2+1)D"}
 
 
 def test_health_of_a_console_serving_its_own_glossary(capsys, monkeypatch, tmp_path):
@@ -385,3 +391,30 @@ def test_gaps_takes_only_a_positive_number_of_days(capsys):
     for days in ("0", "-3", "many"):
         assert main(["gaps", "--days", days]) == 2, days
         assert "--days" in capsys.readouterr().err
+
+
+def test_the_bots_log_is_plain_text_under_no_color(monkeypatch):
+    """discord.py colours its log lines at a terminal and in any container, log files included;
+    NO_COLOR (no-color.org) asks for none."""
+    import logging
+
+    import discord
+
+    from bot.discord_bot import launcher
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    monkeypatch.setattr(discord.utils, "stream_supports_colour", lambda stream: True)  # a terminal, or Docker
+    try:
+        monkeypatch.setenv("NO_COLOR", "1")
+        launcher._setup_logging("INFO")
+        assert not any(isinstance(h.formatter, discord.utils._ColourFormatter) for h in root.handlers)
+        monkeypatch.delenv("NO_COLOR")
+        launcher._setup_logging("INFO")
+        assert any(isinstance(h.formatter, discord.utils._ColourFormatter) for h in root.handlers)
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in before:
+            root.addHandler(handler)
+        root.setLevel(level)

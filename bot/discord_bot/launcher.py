@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 
@@ -64,7 +65,11 @@ def _setup_logging(level: str) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):  # the CLI's basicConfig handler: avoid double lines
         root.removeHandler(handler)
-    discord.utils.setup_logging(level=numeric, root=True)
+    # discord.py colours its log lines at a terminal and in any container (docker logs, files
+    # included); NO_COLOR (no-color.org) asks for plain ones
+    plain = {"formatter": logging.Formatter("[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S",
+                                            style="{")} if os.environ.get("NO_COLOR") else {}
+    discord.utils.setup_logging(level=numeric, root=True, **plain)
     # The bot has no voice features; without this every start logs two warnings about voice libraries.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
