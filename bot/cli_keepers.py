@@ -86,12 +86,15 @@ def cmd_gaps(glossary: Glossary, args) -> int:
         return 0
     if not gaps:
         print(f"No unanswered questions in the last {args.days} days.")
+    def one_line(text: str) -> str:  # a forum post's "title\nbody", a pasted block: the list stays a list
+        return " ".join(text.split())
+
     for number, gap in enumerate(gaps, start=1):
-        print(f"{number}. {gap.label}  ({gap.askers} {'person' if gap.askers == 1 else 'people'}, "
+        print(f"{number}. {one_line(gap.label)}  ({gap.askers} {'person' if gap.askers == 1 else 'people'}, "
               f"asked {gap.asked}×)")
         for example in gap.examples:
             if example != gap.label:
-                print(f"     · {example}")
+                print(f"     · {one_line(example)}")
         print(f"     nearest entries: {', '.join(gap.nearest)}" if gap.nearest else "     no entry near it")
     return 0
 

@@ -3,6 +3,8 @@ stats, server aliases, notes and their change log. Pure functions within Discord
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import discord
 
 from ..glossary.gaps import Gap
@@ -31,7 +33,14 @@ def _gap_block(number: int, gap: Gap, examples: int) -> str:
     return "\n".join(lines)
 
 
-def gaps_embed(gaps: list[Gap], days: int) -> discord.Embed:
+def period(days: int, kept: int | None = None) -> str:
+    """"last 30 days"; a span longer than the log keeps is said as what it covers."""
+    if kept is not None and days > kept:
+        return f"last {kept} days (all the log keeps)"
+    return f"last {days} day{'s' if days != 1 else ''}"
+
+
+def gaps_embed(gaps: list[Gap], days: int, kept: int | None = None) -> discord.Embed:
     """The top topics, each whole: escaped text can be twice as long as typed, so long pasted
     questions fit fewer; a topic's other wordings go before the topic does, and the footer counts
     every topic not shown."""
@@ -44,18 +53,18 @@ def gaps_embed(gaps: list[Gap], days: int) -> discord.Embed:
         blocks.append(block)
         room -= len(block) + 2
     text = "\n\n".join(blocks) or "Nothing unanswered: every question was answered and nobody voted 👎."
-    embed = discord.Embed(title=f"Glossary gaps · last {days} days", colour=render.COLOUR, description=text)
+    embed = discord.Embed(title=f"Glossary gaps · {period(days, kept)}", colour=render.COLOUR, description=text)
     left = len(gaps) - len(blocks)
     more = f" · {left} more topic{'s' if left != 1 else ''}: glossary-bot gaps" if left else ""
     embed.set_footer(text=f"Questions refused, hedged or voted 👎, grouped by meaning{more}")
     return embed
 
 
-def usage_embed(stats: UsageStats, days: int) -> discord.Embed:
+def usage_embed(stats: UsageStats, days: int, kept: int | None = None) -> discord.Embed:
     def share(n: int) -> str:
         return f"{n} ({n / stats.questions:.0%})" if stats.questions else "0"
 
-    embed = discord.Embed(title=f"Glossary use · last {days} days", colour=render.COLOUR)
+    embed = discord.Embed(title=f"Glossary use · {period(days, kept)}", colour=render.COLOUR)
     embed.add_field(name="Questions and lookups", value=str(stats.questions))
     embed.add_field(name="Answered", value=share(stats.answered))
     embed.add_field(name="Hedged (did you mean)", value=share(stats.hedged))
@@ -198,7 +207,13 @@ def note_choices(notes: list[tuple[str, str]], typed: str, term_now) -> list[dis
 
 
 def changes_text(changes: list[Change]) -> str:
-    lines = [f"• {c.changed_at:%Y-%m-%d %H:%M} {_md(c.by_name, 40)}: {c.action} — {_md(c.detail, 120)}"
-             for c in changes]
-    return render.clip("**Recent changes to aliases and notes**\n" + ("\n".join(lines) or "none yet"),
-                       render.CONTENT_MAX)
+    """The change log, its times as Discord timestamps (each reader sees their own time zone), as many
+    whole lines as fit."""
+    text = "**Recent changes to aliases and notes**"
+    for c in changes:
+        at = c.changed_at if c.changed_at.tzinfo else c.changed_at.replace(tzinfo=UTC)
+        line = f"\n• <t:{int(at.timestamp())}:f> {_md(c.by_name, 40)}: {c.action} — {_md(c.detail, 120)}"
+        if len(text) + len(line) > render.CONTENT_MAX:
+            break
+        text += line
+    return text if changes else text + "\nnone yet"

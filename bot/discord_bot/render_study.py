@@ -156,7 +156,9 @@ def answers_right(row: BoardRow) -> str:
 
 
 def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.Embed:
-    embed = discord.Embed(title=render.clip(f"Study stats: {name}", render.TITLE_MAX), colour=render.COLOUR)
+    # a display name is anyone's text: "**Bob**" or "__x__" would render as markup in the title
+    embed = discord.Embed(title=render.clip(f"Study stats: {discord.utils.escape_markdown(name)}", render.TITLE_MAX),
+                          colour=render.COLOUR)
     embed.add_field(name="Points", value=f"{stats.points} ({stats.month_points} this month)")
     accuracy = f" ({stats.correct / stats.answered:.0%})" if stats.answered else ""
     embed.add_field(name="Right answers", value=f"{stats.correct} of {stats.answered}{accuracy}")

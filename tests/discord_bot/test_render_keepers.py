@@ -190,3 +190,29 @@ def test_ten_long_pasted_topics_are_not_cut_and_the_footer_counts_what_is_left()
     check_embed(embed)
     shown = embed.description.count("\n\n") + 1
     assert shown >= 5 and f"{12 - shown} more topics" in embed.footer.text
+
+
+def test_the_change_log_shows_times_in_each_readers_zone_and_whole_lines() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.state.additions import Change
+
+    start = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    changes = [Change(start + timedelta(minutes=i), "**mod**_x", "alias add", f"memo trick {i} → " + "x" * 100)
+               for i in range(40)]
+    text = render_keepers.changes_text(changes)
+    assert len(text) <= render.CONTENT_MAX
+    lines = text.splitlines()[1:]
+    assert lines[0].startswith(f"• <t:{int(start.timestamp())}:f> ")  # Discord shows it in the reader's time zone
+    assert all(line.endswith("x" * 100) for line in lines)  # no line cut halfway
+    assert "\\*\\*mod\\*\\*" in lines[0]
+    assert render_keepers.changes_text([]).endswith("none yet")
+
+
+def test_a_report_longer_than_the_log_keeps_says_what_it_covers() -> None:
+    from bot.state.feedback import UsageStats
+
+    usage = UsageStats(0, 0, 0, 0, [], 0, 0)
+    assert render_keepers.usage_embed(usage, 365, 90).title == "Glossary use · last 90 days (all the log keeps)"
+    assert render_keepers.usage_embed(usage, 30, 90).title == "Glossary use · last 30 days"
+    assert render_keepers.gaps_embed([], 1, 90).title == "Glossary gaps · last 1 day"

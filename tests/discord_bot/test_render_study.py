@@ -92,6 +92,9 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     assert render_study.parse_round_id(f"gloss:round:1:{2**64}:2") is None
     assert render_study.parse_round_id("gloss:round:1:²:2") is None
     check_embed(render_study.stats_embed("x" * 400, UserStats(1, 1, 1, 2, 3, 4), DeckStats(1, 1, 1, 0, 0, None, None)))
+    # a display name is anyone's text: shown as typed, not as markup
+    assert render_study.stats_embed("**Bob**_", UserStats(1, 1, 1, 2, 3, 4), None).title == \
+        "Study stats: \\*\\*Bob\\*\\*\\_"
     assert render_study.parse_review_id("gloss:rev:rate:1:2:great") is None
     assert render_study.parse_round_id("gloss:round:1:x:2") is None
 

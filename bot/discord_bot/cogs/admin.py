@@ -292,7 +292,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         logged = await in_quick_pool(self.bot.state.feedback.gap_questions, since, interaction.guild_id)
         questions = [GapQuestion(q.query, q.user_hash) for q in logged]
         gaps = await in_search_pool(gaps_report, questions, self.bot.searcher)
-        await interaction.followup.send(embed=render_keepers.gaps_embed(gaps, days), ephemeral=True,
+        kept = self.bot.settings.log_retention_days
+        await interaction.followup.send(embed=render_keepers.gaps_embed(gaps, days, kept), ephemeral=True,
                                         allowed_mentions=render.NO_MENTIONS)
 
     @app_commands.command(name="stats", description="Questions asked, answered, hedged and refused; top terms; votes")
@@ -301,7 +302,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
                     days: app_commands.Range[int, 1, DAYS_MAX] = DEFAULT_DAYS) -> None:
         since = self.bot.now() - timedelta(days=days)
         usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id)
-        await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days), ephemeral=True,
+        kept = self.bot.settings.log_retention_days
+        await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days, kept), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @app_commands.command(name="changes", description="Recent changes to this server's aliases and notes, and who")
