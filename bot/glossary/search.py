@@ -36,7 +36,7 @@ from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, 
                       SUGGESTIONS, Hit, Related, SearchResult)
 from .senses import Senses
 from .store import GlossaryIndex, StoredEntry
-from .terms import STOPWORDS, content_words, lookup_key, stem, tokens
+from .terms import STOPWORDS, coined, content_words, lookup_key, stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,12 @@ _ABOUT_THE_BOT = re.compile(
 ABOUT_ME_NOTE = ("I answer from a machine-learning glossary, with its own words: ask me about a term, "
                  "e.g. “what is attention?”, or a question such as “why is LoRA cheap?”. "
                  "To study, there are /quiz and /review too.")
+# A definition naming another entry by an everyday word, and no closer in meaning than this, most
+# likely uses the word in another sense ("FID scores" is no diffusion Score, "the context's tokens"
+# no Token (visual/audio)): the link is not offered as a related term. (Read on the shipped glossary:
+# nearly all the links this drops were of another sense or said nothing of the entry; between 0.1 and
+# 0.25 most mentions are real, so the floor stays low.)
+WEAK_MENTION_COSINE = 0.1
 # A message whose only subject was a link ("what is https://…?"): the bot opens no links.
 LINK_NOTE = "Links aren't opened, so name the term you mean: “what is LoRA?”, not a link to it."
 
@@ -392,6 +398,14 @@ class Searcher(NameLookups, ListLookups):
 
     # -- related terms ----------------------------------------------------------------
 
+    def _everyday_name(self, entry_id: int) -> bool:
+        """Whether the entry goes by an everyday word (Score, copy, Token (visual/audio)) or a name the
+        glossary uses in another sense than people usually mean (senses.tsv: rank), which a definition
+        may use in another sense; not an acronym or a coined name (GANs, ZeRO)."""
+        word = re.sub(r"\s*\([^()]*\)$", "", self.index.entries[entry_id].term)
+        everyday = " " not in word and word.isalpha() and sum(ch.isupper() for ch in word) <= 1
+        return everyday or any(key[0] == entry_id for key in self.senses)
+
     def related(self, entry_id: int, limit: int = 5) -> list[Related]:
         """Explicit "see" references first, then terms its definition names or that
         name it (closest in meaning first), then nearest neighbours by embedding."""
@@ -406,6 +420,9 @@ class Searcher(NameLookups, ListLookups):
         for link in index.links_to.get(entry_id, []):
             linked.setdefault(link.entry_id, "mentions this term")
         for other in sorted(linked, key=lambda e: -sims[self._position[e]]):
+            named = other if linked[other] == "mentioned in its definition" else entry_id  # whose name was used
+            if sims[self._position[other]] < WEAK_MENTION_COSINE and self._everyday_name(named):
+                continue  # "our refund policy" names Policy, "the shape of your data" Shape: another sense
             picked.setdefault(other, linked[other])
         for other in np.argsort(-sims)[: limit + 1]:
             picked.setdefault(int(index.entry_ids[other]), "similar meaning")

@@ -694,3 +694,21 @@ def test_a_name_in_british_spelling_or_a_possessive_is_answered_with_its_entry(s
     # "Adam optimiser" put AdamW first; "vae's" and "what are logit's" were only offered.
     result = searcher.search(typed)
     assert result.band == ANSWER and result.best.entry.term == term
+
+
+@pytest.mark.parametrize("term, other_sense", [
+    ("Reasoning model", "Token (visual/audio)"),  # text tokens, not VQ or codec tokens
+    ("Application", "Policy"),                    # "our refund policy"
+    ("Heun's method", "Sampler"),                 # a diffusion sampler, not the DataLoader's
+    ("Convolution Layers", "Kernel"),             # a convolution's filter, not a GPU kernel
+    ("BM25 (Best Matching 25)", "Score"),         # a relevance score, not a diffusion model's
+])
+def test_a_definition_using_an_everyday_word_in_another_sense_is_no_related_term(searcher, term, other_sense):
+    related = [r.entry.term for r in searcher.related(searcher.index.entry_named(term).id)]
+    assert other_sense not in related and len(related) == 5
+
+
+@pytest.mark.parametrize("term, kept", [("LoRA", "QLoRA"), ("Sharding", "ZeRO"), ("Attention sink", "softmax"),
+                                        ("CUDA Graphs", "Kernel"), ("Scheduler", "Kernel")])
+def test_a_mention_in_the_same_sense_stays_a_related_term(searcher, term, kept):
+    assert kept in [r.entry.term for r in searcher.related(searcher.index.entry_named(term).id)]
