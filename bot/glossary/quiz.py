@@ -7,8 +7,10 @@ mention joins to it, or one so close that its definition would also fit (NEAR_DU
 Entries too thin to quiz on (bare abbreviations, one-line stubs) are not asked. A "which term"
 clue hides what would name its answer: the term and its aliases (plurals, inside snake_case
 names, a longer one inside any word: "StyleGAN2"), the words of the term few other definitions
-use, a leading spelled-out form ("Forward / Inverse Kinematics — …") and a spelled-out name in
-parentheses.
+use and the pieces of a hyphenated name ("needle" of Needle-in-a-haystack), in any of their forms
+("detokenizer" of Detokenization), another entry's coined name inside the answer's ("LoRA" in
+QLoRA), a leading spelled-out form ("Forward / Inverse Kinematics — …") and a spelled-out name in
+parentheses. An entry whose clue is a stub once that is hidden is not asked.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .store import GlossaryIndex, StoredEntry
+from .terms import STOPWORDS, coined, stem
 
 TERM, MEANING = "term", "meaning"
 KINDS = (TERM, MEANING)
@@ -41,6 +44,8 @@ DISTINCTIVE_USES = 8
 # A name this long is its own giveaway inside another word; capitals-only names count from 3 ("GLU").
 INSIDE_A_WORD = 5
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_PART = re.compile(r"[^\W_\d]+")  # a piece of a word: "needle" of "Needle-in-a-haystack", "gram" of "3-gram"
+MIN_STEMMED = 5  # a one-word term this long is hidden in its other forms too ("detokenizer")
 _COMMON = frozenset("the and for with from into model models network data".split())
 # "Short for X — …", "Short for "X", …": the expansion up to the first dash, comma, colon or sentence end.
 _SHORT_FOR = re.compile(r"\s*Short for\s+(?:\"[^\"\n]{1,100}\"|[^,;:—–\n]{1,100}?)\s*(?:[,;:—–]|\.\s)\s*",
@@ -76,18 +81,42 @@ class QuizMaker:
         self.ids = [int(e) for e in index.entry_ids]
         self.position = {entry_id: pos for pos, entry_id in enumerate(self.ids)}
         self.vectors = index.vectors["full"]
-        self.askable = [e for e in self.ids if len(index.entries[e].definition) >= MIN_DEFINITION_CHARS]
-        self._askable = set(self.askable)
+        long_enough = [e for e in self.ids if len(index.entries[e].definition) >= MIN_DEFINITION_CHARS]
         # How many definitions use each word: a word of a term few others use is part of its name
         # for a quiz ("Perceiver" of Perceiver IO, "inversion" of GAN inversion).
         used: Counter[str] = Counter()
         for entry in index.entries.values():
             used.update({w.casefold() for w in _WORD.findall(entry.definition)})
-        self._masks = {e: _name_pattern(index.entries[e], used) for e in self.ids}
+        inside = self._coined_names_inside()
+        self._masks = {e: _name_pattern(index.entries[e], used, inside.get(e, ())) for e in self.ids}
+        self._stems = {e: _name_stems(index.entries[e], used) for e in self.ids}
+        # …counted as the clue shows it: "Exponential moving average of model weights; samples better
+        # than the live weights" is "▁▁▁; samples better than the live weights" with its name hidden
+        self.askable = [e for e in long_enough
+                        if len(self.masked_definition(e).replace(MASK, "").strip(" —–-:;,.")) >= MIN_DEFINITION_CHARS]
+        self._askable = set(self.askable)
         self._same_name: dict[int, set[int]] = {}
         for ids in index.by_key.values():
             for entry_id in ids:
                 self._same_name.setdefault(entry_id, set()).update(ids)
+
+    def _coined_names_inside(self) -> dict[int, list[str]]:
+        """Per entry, other entries' coined names inside its own ("LoRA" in QLoRA, "StyleGAN" in
+        StyleGAN2): "LoRA with a 4-bit base" names QLoRA when LoRA, linked to it, is never an option."""
+        names = {}
+        for entry in self.index.entries.values():
+            for name in (entry.term, *entry.aliases):
+                if len(name) >= 3 and coined(name):
+                    names.setdefault(name.casefold(), name)
+        inside: dict[int, list[str]] = {}
+        for entry in self.index.entries.values():
+            own = {n.casefold() for n in (entry.term, *entry.aliases)}
+            term = entry.term.casefold()
+            found = {names[term[i:j]] for i in range(len(term)) for j in range(i + 3, min(len(term), i + 40) + 1)
+                     if term[i:j] in names and term[i:j] not in own}
+            if found:
+                inside[entry.id] = sorted(found)
+        return inside
 
     # -- choosing ---------------------------------------------------------------------
 
@@ -141,6 +170,9 @@ class QuizMaker:
         if dash and _spells(term, lead):  # "Forward / Inverse Kinematics — …" for FK / IK
             definition = f"{MASK} — {rest}"
         masked = self._masks[entry_id].sub(MASK, definition)
+        stems = self._stems[entry_id]
+        if stems:  # "jailbroken", "detokenizer", a "needle" of Needle-in-a-haystack: the name by another form
+            masked = _PART.sub(lambda m: MASK if stem(m.group(0).casefold()) in stems else m.group(0), masked)
         return _SPELLED_OUT.sub(lambda m: MASK if _a_name(m.group(1)) else m.group(0), masked)
 
     def is_valid(self, question: Question) -> bool:
@@ -151,12 +183,12 @@ class QuizMaker:
                 and all(e in entries for e in question.options))
 
 
-def _name_pattern(entry: StoredEntry, used: Counter[str]) -> re.Pattern[str]:
+def _name_pattern(entry: StoredEntry, used: Counter[str], inside: tuple[str, ...] | list[str] = ()) -> re.Pattern[str]:
     """The entry's term and aliases, and the words of its term few other definitions use, as
     whole words (or parts of a snake_case name: LOCAL_RANK), plurals and "-ed", "-ing" forms too
     ("whispered" gave Whisper away), longest first, any case, except a name in capitals, which is
     matched only as written: the ADD entry's name must not blank "add"."""
-    names = {n for n in (entry.term, *entry.aliases) if len(n) >= 2}
+    names = {n for n in (entry.term, *entry.aliases, *inside) if len(n) >= 2}
     own = [w for w in _WORD.findall(entry.term) if w.casefold() not in _COMMON
            and used[w.casefold()] <= DISTINCTIVE_USES and (len(w) >= 4 or (len(w) >= 2 and w.isupper()))]
     names.update(own if len(own) < len(_WORD.findall(entry.term)) or len(own) > 1 else [])
@@ -174,6 +206,22 @@ def _name_pattern(entry: StoredEntry, used: Counter[str]) -> re.Pattern[str]:
     if inside_alternatives:
         whole = rf"[^\W_]*(?:{inside_alternatives})[^\W_]*|{whole}"
     return re.compile(whole, re.IGNORECASE)
+
+
+def _name_stems(entry: StoredEntry, used: Counter[str]) -> frozenset[str]:
+    """Stems of the words that would name the entry in another form: a one-word term's own
+    ("Detokenization": "detokenizer"), and each piece of its names few other definitions use, a
+    hyphenated name's pieces included ("needle" and "haystack" of Needle-in-a-haystack, "gram" of
+    N-gram)."""
+    words = _PART.findall(entry.term.split(" (")[0])
+    stems = {stem(words[0].casefold())} if len(words) == 1 and len(words[0]) >= MIN_STEMMED else set()
+    for name in (entry.term, *entry.aliases):
+        for piece in _PART.findall(name):
+            word = piece.casefold()
+            if len(word) >= 3 and word.isalpha() and word not in _COMMON and word not in STOPWORDS \
+                    and used[word] <= DISTINCTIVE_USES:
+                stems.add(stem(word))
+    return frozenset(s for s in stems if len(s) >= 3)
 
 
 def _spells(term: str, phrase: str) -> bool:

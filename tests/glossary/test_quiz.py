@@ -125,3 +125,27 @@ def test_a_question_naming_entries_the_index_lacks_is_not_valid(quiz):
     assert quiz.is_valid(good)
     assert not quiz.is_valid(Question(good.kind, good.answer, (*good.options[:-1], 10**9)))
     assert not quiz.is_valid(Question(good.kind, 10**9, good.options))
+
+
+@pytest.mark.parametrize("term, giveaway", [
+    ("Needle-in-a-haystack", "needle"),   # a piece of a hyphenated name
+    ("Needle-in-a-haystack", "haystack"),
+    ("N-gram", "gram"),
+    ("Column-wise partitioning", "column"),
+    ("Detokenization", "detokenizer"),    # the name in another form
+    ("QLoRA", "LoRA"),                    # a linked entry's name inside the answer's, never an option
+    ("StyleGAN2", "StyleGAN"),
+])
+def test_a_clue_hides_the_forms_and_pieces_of_its_answers_name(quiz, term, giveaway):
+    entry = quiz.index.entry_named(term)
+    assert re.search(rf"\b{re.escape(giveaway)}", entry.definition, re.IGNORECASE)  # it was there to give away
+    assert not re.search(rf"\b{re.escape(giveaway)}\b", quiz.masked_definition(entry.id), re.IGNORECASE)
+
+
+def test_a_clue_is_long_enough_to_recognise_once_its_names_are_hidden(quiz):
+    # "Exponential moving average of model weights; samples better than the live weights" was asked as
+    # "▁▁▁; samples better than the live weights"
+    for entry_id in quiz.askable:
+        visible = quiz.masked_definition(entry_id).replace("▁▁▁", "").strip(" —–-:;,.")
+        assert len(visible) >= MIN_DEFINITION_CHARS, quiz.index.entries[entry_id].term
+    assert quiz.index.entry_named("EMA weights").id not in quiz.askable
