@@ -71,8 +71,19 @@ def escape_user_text(text: str, limit: int = 200) -> str:
     return _LINK.sub(lambda m: f"<{m.group(0)}>", clip(text, limit))
 
 
+# Pairs Discord reads as markup in what the glossary writes as plain text: nn.Module's "__init__"
+# came out as an underlined "init". (One character more each: pages keep a margin for them.)
+_MARKUP_PAIRS = re.compile(r"__|\*\*|~~|\|\||`")
+
+
+def glossary_text(text: str) -> str:
+    """The glossary's plain text as Discord shows it as written: its markup pairs escaped."""
+    return _MARKUP_PAIRS.sub(lambda m: "".join("\\" + c for c in m.group(0)), text)
+
+
 def split_pages(text: str, limit: int = DESCRIPTION_MAX - 100) -> list[str]:
-    """Split a definition into pages at paragraph, then word boundaries."""
+    """Split a definition into pages at paragraph, then word boundaries; each page as Discord shows
+    the glossary's text (`glossary_text`)."""
     pages: list[str] = []
     current = ""
     for paragraph in text.split("\n"):
@@ -90,7 +101,7 @@ def split_pages(text: str, limit: int = DESCRIPTION_MAX - 100) -> list[str]:
         current = paragraph
     if current or not pages:
         pages.append(current)
-    return pages
+    return [glossary_text(page) for page in pages]
 
 
 def show_custom_id(term: str) -> str:
@@ -308,7 +319,7 @@ def side_by_side_embed(entries: list[StoredEntry], others: list[StoredEntry] | N
     room = EMBED_TOTAL_MAX - len(embed) - sum(map(len, names)) - sum(len(n) + len(v) for n, v in lists)
     each = min(FIELD_VALUE_MAX, room // max(1, len(entries)))
     for name, entry in zip(names, entries):
-        embed.add_field(name=name, value=clip(entry.definition.strip(), each) or "—", inline=False)
+        embed.add_field(name=name, value=clip(glossary_text(entry.definition.strip()), each) or "—", inline=False)
     for name, value in lists:
         embed.add_field(name=name, value=value, inline=False)
     return embed

@@ -101,9 +101,9 @@ def question_text(quiz: QuizMaker, kind: str, answer: int, options: tuple[int, .
     "which term is this?", the lettered masked definitions and A–D for "what does X mean?"."""
     entries = quiz.index.entries
     if kind == TERM:
-        return (render.clip(quiz.masked_definition(answer), 3500),
+        return (render.clip(render.glossary_text(quiz.masked_definition(answer)), 3500),
                 [render.clip(entries[o].term, render.LABEL_MAX) for o in options])
-    lines = [f"**{LETTERS[i]}.** {render.clip(quiz.masked_definition(option), OPTION_TEXT_MAX)}"
+    lines = [f"**{LETTERS[i]}.** {render.clip(render.glossary_text(quiz.masked_definition(option)), OPTION_TEXT_MAX)}"
              for i, option in enumerate(options)]
     return "\n\n".join(lines), list(LETTERS[:len(options)])
 

@@ -272,3 +272,14 @@ def test_settings_name_the_role_that_may_edit_aliases_and_notes():
     assert "**Aliases and notes:** edited by Manage Server or <@&77>" in render.config_text(
         GuildConfig(guild_id=1, editor_role_id=77))
     assert "**Aliases and notes:** edited by Manage Server\n" in render.config_text(GuildConfig(guild_id=1)) + "\n"
+
+
+def test_a_definitions_plain_text_is_not_read_as_discord_markup():
+    """nn.Module's "assigned in __init__" came out as an underlined "init"."""
+    from bot.glossary.store import StoredEntry
+
+    entry = StoredEntry(1, "nn.Module", "Layers assigned in __init__ are registered; a**b and `x` are text.", 1, ())
+    embed = render.entry_embed(entry)
+    check_embed(embed)
+    assert "\\_\\_init\\_\\_" in embed.description and "a\\*\\*b" in embed.description and "\\`x\\`" in embed.description
+    assert render.glossary_text("snake_case and x_t stay as they are") == "snake_case and x_t stay as they are"
