@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from collections import deque
 from dataclasses import dataclass, field
 
 from .glossary.normalize import framed_subject
@@ -20,6 +21,7 @@ OPTION_TEXT_MAX = 200
 # other option's, is that option: four names to choose from, not the glossary's 690.
 QUIZ_SLIP_SCORE, QUIZ_SLIP_MARGIN = 80.0, 10.0
 QUIZ_ANSWER_CHARS = 80  # longer is a question, not an option's name
+RECENT = 100  # terms not asked again so soon (of about 580 askable)
 
 
 @dataclass
@@ -29,6 +31,8 @@ class ConsoleQuiz:
     rng: random.Random = field(default_factory=random.Random)
     pending: Question | None = None
     _maker: QuizMaker | None = None
+    # the terms asked lately: drawn at random, 20 questions repeated one in a quarter of sessions
+    recent: deque[int] = field(default_factory=lambda: deque(maxlen=RECENT))
 
     def maker(self, searcher: Searcher) -> QuizMaker:
         if self._maker is None or self._maker.index is not searcher.index:
@@ -37,7 +41,8 @@ class ConsoleQuiz:
 
     def ask(self, searcher: Searcher) -> str:
         quiz = self.maker(searcher)
-        question = self.pending = quiz.question(self.rng)
+        question = self.pending = quiz.question(self.rng, avoid=self.recent)
+        self.recent.append(question.answer)
         entries = searcher.index.entries
         if question.kind == TERM:
             lines = ["Which term is this?", "", _indent(wrap(quiz.masked_definition(question.answer), 86)), ""]

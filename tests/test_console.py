@@ -453,3 +453,12 @@ def test_entries_asked_about_beyond_five_are_named_after_the_five(searcher):
     also = next(line for line in reply.splitlines() if line.startswith("Also asked: "))
     assert also.endswith("(ask about each on its own).")
     assert all((n in heading) != (n in also) for n in names)  # each named once: side by side or after
+
+
+def test_a_quiz_session_does_not_ask_a_term_twice_in_twenty_questions(searcher):
+    quiz = ConsoleQuiz(rng=random.Random(11))
+    asked = []
+    for _ in range(20):
+        handle_line(searcher, "/quiz", quiz=quiz)
+        asked.append(quiz.pending.answer)
+    assert len(set(asked)) == 20

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,12 +143,18 @@ class QuizMaker:
                 break
         return rng.sample(pool, min(count, len(pool)))
 
-    def question(self, rng: random.Random, kind: str | None = None, entry_id: int | None = None) -> Question:
-        """A question about `entry_id` (default: a random askable entry), of `kind` (default: either)."""
+    def question(self, rng: random.Random, kind: str | None = None, entry_id: int | None = None,
+                 avoid: Collection[int] = ()) -> Question:
+        """A question about `entry_id` (default: a random askable entry not in `avoid`, the ones
+        just asked), of `kind` (default: either)."""
         kind = kind or rng.choice(KINDS)
         if kind not in KINDS:
             raise ValueError(f"unknown question kind {kind!r}")
-        answer = entry_id if entry_id is not None else rng.choice(self.askable)
+        if entry_id is not None:
+            answer = entry_id
+        else:
+            fresh = [e for e in self.askable if e not in avoid] if avoid else self.askable
+            answer = rng.choice(fresh or self.askable)
         options = [answer, *self.distractors(answer, rng)]
         rng.shuffle(options)
         return Question(kind, answer, tuple(options))

@@ -149,3 +149,12 @@ def test_a_clue_is_long_enough_to_recognise_once_its_names_are_hidden(quiz):
         visible = quiz.masked_definition(entry_id).replace("▁▁▁", "").strip(" —–-:;,.")
         assert len(visible) >= MIN_DEFINITION_CHARS, quiz.index.entries[entry_id].term
     assert quiz.index.entry_named("EMA weights").id not in quiz.askable
+
+
+def test_terms_just_asked_are_not_asked_again(quiz):
+    rng, recent = random.Random(5), []
+    for _ in range(100):
+        recent.append(quiz.question(rng, avoid=recent).answer)
+    assert len(set(recent)) == 100
+    # with every term avoided there is still a question
+    assert quiz.question(rng, avoid=set(quiz.askable)).answer in quiz.askable

@@ -12,6 +12,8 @@ The daily question under the term of the day is answered privately by anyone, on
 from __future__ import annotations
 
 import random
+import threading
+from collections import OrderedDict, deque
 from datetime import date
 
 import discord
@@ -27,19 +29,32 @@ from .rounds import DEFAULT_SECONDS
 ROUND_MIN, ROUND_MAX = 1, 20  # questions in a round
 SECONDS_MIN, SECONDS_MAX = 10, 300  # per question
 IN_A_DM = "Practice: answers in a DM count on no server's board"
+RECENT = 100  # a person's terms not asked again so soon (of about 580 askable)
+RECENT_USERS = 10_000
 
 
 class Quiz(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
+        self._recent: OrderedDict[int, deque[int]] = OrderedDict()  # user → terms asked lately, in memory
+        self._recent_lock = threading.Lock()
         self.codec = render_quiz.QuizCodec(render_quiz.secret_for(bot.state_key),
                                            legacy=render_quiz.token_secret_for(bot.settings.discord_token))
 
     # -- work done in a thread -----------------------------------------------------------
 
-    def _new_question(self, day: date | None = None):
+    def _new_question(self, day: date | None = None, user_id: int | None = None):
+        """A question; for a user, not about a term they were asked lately (drawn at random, 20 in a
+        row repeated one in a quarter of sessions)."""
         quiz = self.bot.quiz_maker()
-        question = quiz.question(random.Random())
+        with self._recent_lock:  # this runs in the quick pool's threads
+            recent = () if user_id is None else tuple(self._recent.get(user_id, ()))
+            question = quiz.question(random.Random(), avoid=recent)
+            if user_id is not None:
+                self._recent.setdefault(user_id, deque(maxlen=RECENT)).append(question.answer)
+                self._recent.move_to_end(user_id)
+                while len(self._recent) > RECENT_USERS:  # the people quizzing lately
+                    self._recent.popitem(last=False)
         return (render_quiz.question_embed(question, quiz),
                 render_quiz.question_view(question, quiz, self.codec, day))
 
@@ -128,7 +143,7 @@ class Quiz(commands.Cog):
             rounds = self.bot.get_cog("Rounds")
             await rounds.start(interaction, round, seconds)
             return
-        embed, view = await in_quick_pool(self._new_question)
+        embed, view = await in_quick_pool(self._new_question, None, interaction.user.id)
         await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
@@ -141,7 +156,7 @@ class Quiz(commands.Cog):
 
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:
         if custom_id == render_quiz.NEXT_ID:
-            embed, view = await in_quick_pool(self._new_question)
+            embed, view = await in_quick_pool(self._new_question, None, interaction.user.id)
             await interaction.response.send_message(embed=embed, view=dynamic_view(view), ephemeral=True,
                                                     allowed_mentions=render.NO_MENTIONS)
             return
