@@ -25,6 +25,7 @@ from .console_quiz import ConsoleQuiz
 from .console_review import ConsoleReview
 from .glossary.daily import term_of_the_day
 from .glossary.embeddings import valid_unicode
+from .glossary.normalize import acknowledges
 from .glossary.search import ANSWER, Searcher
 from .glossary.service import Glossary
 from .glossary.store import StoredEntry
@@ -33,6 +34,8 @@ from .present import entry_text, result_text
 log = logging.getLogger(__name__)
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+ASK_ME = "Ask me about a term, e.g. “what is attention?”, or type /help for the commands."
+GLAD_TO_HELP = "Glad to help! Ask me about another term any time."
 QUIT_WORDS = frozenset({"exit", "quit", "bye", "exit()", "quit()"})  # as other prompts (Python's) take them
 COMMANDS = QUIT_COMMANDS | {"/define", "/ask", "/related", "/random", "/today", "/quiz", "/review", "/help", "/?", "/h"}
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -121,6 +124,8 @@ def _handle(searcher: Searcher, line: str, *, today: dt.date | None, quiz: Conso
         return HELP
     if not line.startswith("/"):
         result = searcher.search(line)
+        if not result.query:  # chatter, as the bot answers it when asked directly
+            return GLAD_TO_HELP if acknowledges(line) else ASK_ME
         word = line.strip().lower()
         if f"/{word}" in COMMANDS and result.band != ANSWER:  # "quiz": the command, not a topic
             return f"Did you mean /{word}? Commands start with a slash; /help lists them."

@@ -462,3 +462,9 @@ def test_a_quiz_session_does_not_ask_a_term_twice_in_twenty_questions(searcher):
         handle_line(searcher, "/quiz", quiz=quiz)
         asked.append(quiz.pending.answer)
     assert len(set(asked)) == 20
+
+
+@pytest.mark.parametrize("line, reply", [("thanks!", "Glad to help!"), ("thank you 🙏", "Glad to help!"),
+                                         ("hi", "Ask me about a term"), ("lol", "Ask me about a term")])
+def test_chatter_gets_what_the_bot_says_to_it_on_discord(searcher, line, reply):
+    assert handle_line(searcher, line).startswith(reply)

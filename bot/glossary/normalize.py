@@ -344,3 +344,13 @@ def american(text: str) -> str:
         return text
     return _BRITISH.sub(lambda m: m.group(1) + ("Z" if m.group(0)[len(m.group(1))] == "S" else "z") + m.group(2),
                         text)
+
+
+_THANKS = re.compile(r"\b(?:thanks|thank (?:you|u)|thx|tysm|tyvm|ty|cheers|appreciate(?:d| it)?)\b", re.IGNORECASE)
+
+
+def acknowledges(text: str) -> bool:
+    """Whether chatter thanks the bot or nods at it: a thanks, or nothing but emoji ("👍", "🙏")."""
+    if _THANKS.search(text):
+        return True
+    return not any(ch.isalnum() for ch in text) and any(unicodedata.category(ch) == "So" for ch in text)

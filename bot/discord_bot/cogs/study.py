@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from ...glossary.normalize import acknowledges
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
@@ -57,14 +57,6 @@ SEARCHES, SEARCHES_PER = 10, 60.0
 # or an acknowledgement, never "The glossary doesn't cover “thanks!”". At most one per `per` a person.
 ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
 WELCOME = "Glad to help! Ask me about another term any time."
-_THANKS = re.compile(r"\b(?:thanks|thank (?:you|u)|thx|tysm|tyvm|ty|cheers|appreciate(?:d| it)?)\b", re.IGNORECASE)
-
-
-def acknowledges(text: str) -> bool:
-    """Whether chatter thanks the bot or nods at it: a thanks, or nothing but emoji ("👍", "🙏")."""
-    if _THANKS.search(text):
-        return True
-    return not any(ch.isalnum() for ch in text) and any(unicodedata.category(ch) == "So" for ch in text)
 
 
 def looks_like_question(text: str) -> bool:
