@@ -23,7 +23,7 @@ from typing import TextIO
 
 from .console_quiz import ConsoleQuiz
 from .console_review import ConsoleReview
-from .glossary.daily import term_of_the_day
+from .glossary.daily import daily_entries, term_of_the_day
 from .glossary.embeddings import valid_unicode
 from .glossary.normalize import acknowledges
 from .glossary.search import ANSWER, Searcher
@@ -167,7 +167,7 @@ def _no_argument_command(searcher: Searcher, command: str, today: dt.date | None
         return _entry_with_related(searcher, entry)
     if command == "/today":
         day = today or dt.date.today()
-        entry = searcher.index.entries[term_of_the_day(searcher.index.entries, day)]
+        entry = searcher.index.entries[term_of_the_day(daily_entries(searcher.index.entries), day)]
         return f"Term of the day ({day.isoformat()})\n\n" + _entry_with_related(searcher, entry)
     return (quiz or ConsoleQuiz()).ask(searcher)
 

@@ -22,7 +22,7 @@ import pytest
 from bot.config import PROJECT_ROOT, Settings
 from bot.console import HELP, handle_line, run_console
 from bot.console_quiz import ConsoleQuiz
-from bot.glossary.daily import term_of_the_day
+from bot.glossary.daily import DAILY_MIN_CHARS, daily_entries, term_of_the_day
 from bot.glossary.quiz import TERM, Question
 from bot.glossary.service import Glossary
 from tests.conftest import OpenedGlossary
@@ -114,8 +114,20 @@ def test_today_is_stable_for_a_date(searcher):
     out = handle_line(searcher, "/today", today=day)
     assert out.startswith("Term of the day (2026-03-14)\n\n")
     assert out == handle_line(searcher, "/TODAY", today=day)
-    expected = searcher.index.entries[term_of_the_day(searcher.index.entries, day)].term
+    expected = searcher.index.entries[term_of_the_day(daily_entries(searcher.index.entries), day)].term
     assert out.splitlines()[2] == expected
+
+
+def test_the_term_of_the_day_is_never_a_stub(searcher):
+    """92 entries are one-line stubs ("ABA — Articulated-Body Algorithm — O(n) forward dynamics…"): a
+    thin post for a whole day."""
+    start, entries = dt.date(2026, 1, 1), searcher.index.entries
+    picks = {term_of_the_day(daily_entries(entries), start + dt.timedelta(days=i)) for i in range(1200)}
+    assert all(len(entries[e].definition) >= DAILY_MIN_CHARS for e in picks)
+    assert len(picks) == len(daily_entries(entries)) > 500  # every one had its day
+    stub = next(e for e in entries.values() if len(e.definition) < DAILY_MIN_CHARS)
+    assert not any(handle_line(searcher, "/today", today=start + dt.timedelta(days=i)).splitlines()[2] == stub.term
+                   for i in range(len(picks)))
 
 
 def test_term_of_the_day_is_deterministic_and_cycles_without_repeats():

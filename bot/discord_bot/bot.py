@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ..glossary.daily import daily_entries
 from ..glossary.normalize import framed_subject
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
@@ -292,6 +293,12 @@ class GlossaryBot(commands.AutoShardedBot):
     def all_terms(self) -> list[str]:
         assert self.searcher is not None
         return [e.term for e in self.searcher.index.entries.values()]
+
+    def daily_terms(self) -> list[str]:
+        """The terms a server's term of the day is drawn from: all but stubs (daily.daily_entries)."""
+        assert self.searcher is not None
+        entries = self.searcher.index.entries
+        return [entries[e].term for e in daily_entries(entries)]
 
     def quiz_maker(self) -> QuizMaker:
         """The quiz for the index being served (made again if the index was rebuilt); shared by

@@ -9,10 +9,12 @@ down at posting time catches up once later that day, never twice.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .store import StoredEntry
 
 
 class ScheduleError(ValueError):
@@ -83,6 +85,18 @@ def with_new_terms(order: list[str], position: int, terms: list[str], seed: str)
     for term in new:
         order.insert(rng.randint(position, len(order)), term)
     return order
+
+
+# A definition shorter than this is a stub ("ABA — Articulated-Body Algorithm — O(n) forward
+# dynamics for rigid-body chains"): a thin post for a whole day, so it is no term of the day (as
+# it is no quiz question: quiz.MIN_DEFINITION_CHARS).
+DAILY_MIN_CHARS = 80
+
+
+def daily_entries(entries: Mapping[int, StoredEntry]) -> list[int]:
+    """The entries that may be a term of the day: all but stubs (all, if the glossary is nothing else)."""
+    worth = [entry_id for entry_id, entry in entries.items() if len(entry.definition) >= DAILY_MIN_CHARS]
+    return worth or list(entries)
 
 
 def term_of_the_day(entry_ids: Iterable[int], day: date) -> int:

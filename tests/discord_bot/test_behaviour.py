@@ -101,7 +101,7 @@ def test_rejected_token_is_one_line_and_exit_78(real_index_path, tmp_path) -> No
 
 def test_today_in_a_dm_is_the_consoles_pick_for_that_date(real_index_path, real_embedder, tmp_path) -> None:
     from bot.console import handle_line
-    from bot.glossary.daily import term_of_the_day
+    from bot.glossary.daily import daily_entries, term_of_the_day
 
     settings = make_settings(real_index_path, tmp_path / "state.db")
     now = datetime(2026, 5, 17, 12, 0, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_today_in_a_dm_is_the_consoles_pick_for_that_date(real_index_path, real_
                 cb = await fake.wait_for_response(
                     await fake.send_slash_command("today", user=user, channel=fake.dm_channel(user)))
                 entries = bot.searcher.index.entries
-                expected = entries[term_of_the_day(entries, now.date())].term
+                expected = entries[term_of_the_day(daily_entries(entries), now.date())].term
                 assert cb.ok and cb.embeds[0]["title"] == expected
                 assert "2026-05-17" in cb.content
                 assert expected in handle_line(bot.searcher, "/today", today=now.date())

@@ -114,7 +114,7 @@ class Daily(commands.Cog):
             return 0
         # the day is a date in the zone set now: the claim, the outcome and the day's row all name it
         day, zone = schedule.local_day(now), config.timezone
-        term = await in_quick_pool(functools.partial(state.claim_daily_post, config.guild_id, day, self.bot.all_terms(),
+        term = await in_quick_pool(functools.partial(state.claim_daily_post, config.guild_id, day, self.bot.daily_terms(),
                                                      now, zone, term_now=self.bot.term_now))
         if term is None:
             return 0

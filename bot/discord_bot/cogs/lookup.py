@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ...glossary.daily import term_of_the_day
+from ...glossary.daily import daily_entries, term_of_the_day
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS
 from .. import render
 from ..bot import Answer
@@ -63,10 +63,10 @@ class Lookup(commands.Cog):
         if guild_id is None:
             day = self.bot.now().date()
             entries = self.bot.searcher.index.entries
-            return day, entries[term_of_the_day(entries, day)].term
+            return day, entries[term_of_the_day(daily_entries(entries), day)].term
         config = self.bot.state.config(guild_id)
         day = config.schedule.local_day(self.bot.now())
-        return day, self.bot.state.term_for_day(guild_id, day, self.bot.all_terms(), config.timezone,
+        return day, self.bot.state.term_for_day(guild_id, day, self.bot.daily_terms(), config.timezone,
                                                 term_now=self.bot.term_now)
 
     # -- sending ---------------------------------------------------------------------
