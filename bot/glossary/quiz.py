@@ -91,6 +91,7 @@ class QuizMaker:
         inside = self._coined_names_inside()
         self._masks = {e: _name_pattern(index.entries[e], used, inside.get(e, ())) for e in self.ids}
         self._stems = {e: _name_stems(index.entries[e], used) for e in self.ids}
+        self._masked: dict[int, str] = {}  # masked_definition's, made once: a question shows four
         # …counted as the clue shows it: "Exponential moving average of model weights; samples better
         # than the live weights" is "▁▁▁; samples better than the live weights" with its name hidden
         self.askable = [e for e in long_enough
@@ -153,6 +154,7 @@ class QuizMaker:
         if entry_id is not None:
             answer = entry_id
         else:
+            avoid = set(avoid)
             fresh = [e for e in self.askable if e not in avoid] if avoid else self.askable
             answer = rng.choice(fresh or self.askable)
         options = [answer, *self.distractors(answer, rng)]
@@ -167,6 +169,12 @@ class QuizMaker:
         method" named H2O by its initials; "Short for ▁▁▁ —" said the answer is an abbreviation),
         and so does a parenthesis right after a blanked name ("▁▁▁ (Recurrent All-Pairs Field
         Transforms)")."""
+        masked = self._masked.get(entry_id)
+        if masked is None:
+            masked = self._masked[entry_id] = self._masking(entry_id)
+        return masked
+
+    def _masking(self, entry_id: int) -> str:
         definition = self.index.entries[entry_id].definition
         short = _SHORT_FOR.match(definition)
         if short and short.end() < len(definition):

@@ -111,6 +111,8 @@ LINK_NOTE = "Links aren't opened, so name the term you mean: “what is LoRA?”
 
 def asks_about_the_bot(query: str) -> bool:
     """Whether the whole message asks about the bot itself ("who are you?", "what can you do")."""
+    if len(query) > 60:  # every one of them is short: a long question is not read for them
+        return False
     return bool(_ABOUT_THE_BOT.fullmatch(re.sub(r"[\s?!.,:;]+$", "", " ".join(query.lower().split()))))
 
 
