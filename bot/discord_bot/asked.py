@@ -29,11 +29,33 @@ log = logging.getLogger(__name__)
 KEPT = 1000
 
 
+class ForgetRequests:
+    """When each user lately ran /forget-me (Unix time, Discord's clock): a question of theirs from
+    before it that was still being answered is neither logged nor remembered after they were told
+    everything is gone. Kept for an hour, far longer than any answer takes."""
+
+    KEPT = 3600.0
+
+    def __init__(self) -> None:
+        self._at: dict[int, float] = {}
+
+    def add(self, user_id: int, at: float) -> None:
+        for gone in [u for u, when in self._at.items() if at - when > self.KEPT]:
+            del self._at[gone]
+        self._at[user_id] = at
+
+    def cover(self, user_id: int, asked_at: float) -> bool:
+        """Whether something the user asked at `asked_at` came before their /forget-me."""
+        return asked_at <= self._at.get(user_id, float("-inf"))
+
+
 class AskedMessages:
     def __init__(self, since: float, size: int = KEPT, *, records: AskedRecords | None = None,
-                 keep_for: float = 0.0, clock: Callable[[], float] | None = None) -> None:
+                 keep_for: float = 0.0, clock: Callable[[], float] | None = None,
+                 forgotten: ForgetRequests | None = None) -> None:
         """`records`: the state database's copy (None: memory only); `keep_for`: seconds after a
-        message's creation that what was said to it matters (the edit window); `clock`: Unix time now."""
+        message's creation that what was said to it matters (the edit window); `clock`: Unix time now;
+        `forgotten`: the bot's /forget-me times."""
         self.size = size
         # Messages created before this may have been answered by a process that is gone, or
         # by this one and then forgotten: memory cannot tell that they got nothing.
@@ -41,7 +63,7 @@ class AskedMessages:
         self.records, self.keep_for = records, keep_for
         self.clock = clock
         self._items: OrderedDict[int, Asked] = OrderedDict()
-        self._forgotten: dict[int, float] = {}  # author → when they ran /forget-me
+        self.forgotten = forgotten or ForgetRequests()
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
@@ -64,15 +86,12 @@ class AskedMessages:
         self._items.pop(message_id, None)
 
     def forget_author(self, author_id: int, at: float | None = None) -> None:
-        """/forget-me (at `at`, Unix time): memory lets go of the user's messages as the database does.
-        They may have had a reply, as an evicted message may: an edit of one must not be answered as
-        a new question. A message of theirs from before `at` still being answered is not kept (`keep`)."""
+        """/forget-me (at `at`, Unix time, recorded in `forgotten` by the caller): memory lets go of the
+        user's messages as the database does. They may have had a reply, as an evicted message may,
+        and one still being answered is not kept: an edit of one must not be answered as a new question."""
         for message_id in [m for m, asked in self._items.items() if asked.author_id == author_id]:
             self.horizon = max(self.horizon, self._items.pop(message_id).created)
         if at is not None:
-            for gone in [a for a, when in self._forgotten.items() if at - when > 3600]:  # long answered
-                del self._forgotten[gone]
-            self._forgotten[author_id] = at
             self.horizon = max(self.horizon, at)
 
     def may_be_new(self, created: float) -> bool:
@@ -97,7 +116,7 @@ class AskedMessages:
     async def keep(self, message_id: int, asked: Asked) -> None:
         """Remember what was said to the message, here and in the database; not when its author
         ran /forget-me while it was being answered."""
-        if asked.created <= self._forgotten.get(asked.author_id, float("-inf")):
+        if self.forgotten.cover(asked.author_id, asked.created):
             return
         self.put(message_id, asked)
         if self.records is None:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import aiohttp
 import discord
@@ -32,6 +32,7 @@ from ..glossary.store import StoredEntry
 from ..state import StateStore
 from ..state.feedback import hash_key, user_hasher
 from ..state.study import DeckStats
+from .asked import ForgetRequests
 from .metrics import Metrics, start_server
 from .ui import PERSISTENT_ITEMS, failure_text, log_failure, safe_reply
 
@@ -109,7 +110,6 @@ class GlossaryTree(app_commands.CommandTree):
 IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket
 IDENTIFY_SPACING = 5.5  # Discord: max_concurrency IDENTIFYs per 5 seconds (and a margin for a busy loop)
 IDENTIFY_POLL = 0.25
-FORGOTTEN_KEPT = timedelta(hours=1)  # far longer than any question takes to answer
 
 
 class GlossaryBot(commands.AutoShardedBot):
@@ -157,9 +157,7 @@ class GlossaryBot(commands.AutoShardedBot):
         # The state's secret (hash_key, read in setup_hook): it keys the user hashes and the quiz
         # answers in buttons, and unlike the token a reset leaves it as it was.
         self.state_key: str | None = None
-        # /forget-me's time per user (Discord's clock, as messages' created_at): a question of theirs
-        # still being answered then is not logged after they were told everything is gone
-        self.forgotten: dict[int, datetime] = {}
+        self.forgotten = ForgetRequests()  # /forget-me's times: see log_question, and the study cog's memory
 
     # -- startup ------------------------------------------------------------------
 
@@ -369,12 +367,6 @@ class GlossaryBot(commands.AutoShardedBot):
         assert self.searcher is not None
         return self.searcher.entry_now_named(target) if target else None
 
-    def forgot(self, user_id: int, at: datetime) -> None:
-        """The user ran /forget-me at `at`: what they asked before it is not logged from now on."""
-        for gone in [u for u, when in self.forgotten.items() if at - when > FORGOTTEN_KEPT]:
-            del self.forgotten[gone]
-        self.forgotten[user_id] = at
-
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None, asked_at: datetime | None = None) -> int | None:
         """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
@@ -383,8 +375,7 @@ class GlossaryBot(commands.AutoShardedBot):
         edited it."""
         if self.state is None:
             return None
-        forgotten = self.forgotten.get(user_id)
-        if forgotten is not None and asked_at is not None and asked_at <= forgotten:
+        if asked_at is not None and self.forgotten.cover(user_id, asked_at.timestamp()):
             return None
         result = answer.result
         try:

@@ -30,7 +30,7 @@ class Privacy(commands.Cog):
         if custom_id == render_study.FORGET_YES:
             await interaction.response.defer()  # the champion role below is a Discord call per server
             # first: a question of theirs still being searched must not be logged after the deletion
-            self.bot.forgot(interaction.user.id, interaction.created_at)
+            self.bot.forgotten.add(interaction.user.id, interaction.created_at.timestamp())
             await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
             removed += await in_quick_pool(self.bot.state.feedback.forget, self.bot.user_hash(interaction.user.id))

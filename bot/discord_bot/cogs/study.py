@@ -129,7 +129,8 @@ class Study(EditedQuestions, commands.Cog):
         self.searches = commands.CooldownMapping.from_cooldown(SEARCHES, SEARCHES_PER, commands.BucketType.user)
         # what was said to recent messages, kept in the state database too: a restart forgets nothing
         self.asked = AskedMessages(since=bot.now().timestamp(), records=bot.state.asked if bot.state else None,
-                                   keep_for=EDIT_WINDOW.total_seconds(), clock=lambda: bot.now().timestamp())
+                                   keep_for=EDIT_WINDOW.total_seconds(), clock=lambda: bot.now().timestamp(),
+                                   forgotten=bot.forgotten)
 
     def strip_mentions(self, message: discord.Message) -> str:
         text = message.content or ""
