@@ -80,8 +80,10 @@ class ServerAdditions:
             self._log(conn, guild_id, by_hash, by_name, "alias add", f"{alias} → {term}", now)
         return alias
 
-    def remove_alias(self, guild_id: int, alias: str, by_hash: str, by_name: str, now: datetime) -> str | None:
-        """The removed alias's term, or None if the server has no such alias."""
+    def remove_alias(self, guild_id: int, alias: str, by_hash: str, by_name: str,
+                     now: datetime) -> tuple[str, str] | None:
+        """The removed alias as the server wrote it, and its term; None if the server has no such
+        alias (`alias` is matched as aliases are: "MEMO  trick" is "memo trick")."""
         with self.db.transaction() as conn:
             row = conn.execute("SELECT alias, term FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
                                [guild_id, alias_key(alias)]).fetchone()
@@ -90,7 +92,7 @@ class ServerAdditions:
             conn.execute("DELETE FROM server_aliases WHERE guild_id = ? AND alias_key = ?",
                          [guild_id, alias_key(alias)])
             self._log(conn, guild_id, by_hash, by_name, "alias remove", f"{row[0]} → {row[1]}", now)
-        return row[1]
+        return row[0], row[1]
 
     def alias_target(self, guild_id: int, text: str) -> str | None:
         """The term a server alias names, if `text` is one of this server's aliases."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.discord_bot.render import escape_user_text
+
 from tests.fake_discord import CallbackType, FakeDiscord
 
 from .helpers import assert_no_pings, button_ids, make_bot, make_settings, run, running
@@ -81,6 +83,10 @@ def test_every_alias_and_note_of_a_large_server_is_on_a_page_and_remove_offers_t
                 assert offered[0]["name"] == f"course14x → {terms[14]}"
                 removed = await command("glossary alias remove", {"alias": offered[0]["value"]}, user=editor)
                 assert "Removed" in removed.content and additions.alias_target(guild.id, "course14x") is None
+                # typed another way, the reply names the alias as the server wrote it, and what it named
+                other = await command("glossary alias remove", {"alias": "COURSE 15-X"}, user=editor)
+                assert other.content == f"Removed “course15x” (it named {escape_user_text(terms[15], 100)})."
+                additions.add_alias(guild.id, "course15x", terms[15], "h", "mod", now)  # the list below counts it
                 gone_offer = await fake.autocomplete("glossary alias remove", {"alias": "phl"}, focused="alias",
                                                      user=editor, guild=guild)
                 assert [c["name"] for c in gone_offer] == ["phlog → Phlogiston ⚠"]

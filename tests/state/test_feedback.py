@@ -71,7 +71,7 @@ def test_aliases_and_notes_are_per_server_limited_and_logged(store) -> None:
             additions.add_alias(1, bad, "LoRA", "h", "mod", NOW)
     additions.set_note(1, "LoRA", "Our course uses rank 8 in lab 3.", "h", "mod", NOW)
     assert additions.note(1, "LoRA").startswith("Our course") and additions.note(2, "LoRA") is None
-    assert additions.remove_alias(1, "ytdl", "h", "mod", NOW) == "youtube-dl"
+    assert additions.remove_alias(1, "YTDL ", "h", "mod", NOW) == ("ytdl", "youtube-dl")  # as it was written
     assert additions.remove_alias(1, "ytdl", "h", "mod", NOW) is None
     assert [c.action for c in additions.changes(1)] == ["alias remove", "note set", "alias add"]
     for i in range(ALIASES_PER_SERVER):

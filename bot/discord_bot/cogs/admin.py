@@ -352,10 +352,13 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @alias.command(name="remove", description="Remove one of this server's aliases")
     async def alias_remove(self, interaction: discord.Interaction, alias: app_commands.Range[str, 1, 100]) -> None:
-        term = await in_quick_pool(self.bot.state.additions.remove_alias, interaction.guild_id, alias,
-                                   *self._who(interaction), self.bot.now())
-        shown = render.escape_user_text(alias, 60)
-        text = f"Removed “{shown}”." if term else f"This server has no alias “{shown}”."
+        removed = await in_quick_pool(self.bot.state.additions.remove_alias, interaction.guild_id, alias,
+                                      *self._who(interaction), self.bot.now())
+        if removed:  # as the server wrote it, and what it named: "MEMO trick" removes "memo trick"
+            written, named = removed
+            text = f"Removed “{render.escape_user_text(written, 60)}” (it named {render.escape_user_text(named, 100)})."
+        else:
+            text = f"This server has no alias “{render.escape_user_text(alias, 60)}”."
         await self._reply(interaction, text)
 
     @alias_remove.autocomplete("alias")
