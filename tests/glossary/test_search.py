@@ -20,6 +20,16 @@ class CountingEmbedder:
         return self.inner.embed_query(text)
 
 
+def search_counting(searcher, real_embedder, text: str):
+    """The search's result for `text`, and how many model calls it made."""
+    counting = CountingEmbedder(real_embedder)
+    original, searcher.embedder = searcher.embedder, counting
+    try:
+        return searcher.search(text), counting.calls
+    finally:
+        searcher.embedder = original
+
+
 def test_every_term_line_is_found_exactly(searcher):
     for entry in parse_file(GLOSSARY).entries:
         result = searcher.search(entry.term)
@@ -532,14 +542,9 @@ def test_an_unsure_three_way_comparison_offers_the_entries_it_names_first(search
                                   "can you explain more simply?", "**huh?** what do you mean",
                                   "can you explain it simpler"])
 def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searcher, real_embedder, text):
-    counting = CountingEmbedder(real_embedder)
-    original, searcher.embedder = searcher.embedder, counting
-    try:
-        result = searcher.search(text)
-    finally:
-        searcher.embedder = original
+    result, calls = search_counting(searcher, real_embedder, text)
     assert result.band == NOT_FOUND and result.hits == [] and "Which term do you mean?" in result.note
-    assert counting.calls == 0  # nothing to compare, so no model call
+    assert calls == 0  # nothing to compare, so no model call
     # one word more, and it is a question again
     assert searcher.search(f"{text} about lora").hits
 
@@ -549,14 +554,9 @@ def test_a_follow_up_that_names_nothing_asks_which_term_without_guessing(searche
                                   "**can you help me?**"])
 def test_a_question_about_the_bot_says_what_it_answers_instead_of_guessing(searcher, real_embedder, text):
     # "who made you" offered SynthID, Hallucination and DCGAN; "what can you do" asked which term was meant
-    counting = CountingEmbedder(real_embedder)
-    original, searcher.embedder = searcher.embedder, counting
-    try:
-        result = searcher.search(text)
-    finally:
-        searcher.embedder = original
+    result, calls = search_counting(searcher, real_embedder, text)
     assert result.band == NOT_FOUND and result.hits == [] and result.note == ABOUT_ME_NOTE
-    assert counting.calls == 0
+    assert calls == 0
 
 
 @pytest.mark.parametrize("text", ["what can you do with lora", "how does attention work", "what is this"])
