@@ -288,10 +288,6 @@ class GlossaryBot(commands.AutoShardedBot):
 
     # -- helpers used by the cogs ----------------------------------------------------
 
-    def all_terms(self) -> list[str]:
-        assert self.searcher is not None
-        return [e.term for e in self.searcher.index.entries.values()]
-
     def daily_terms(self) -> list[str]:
         """The terms a server's term of the day is drawn from: all but stubs (daily.daily_entries)."""
         assert self.searcher is not None

@@ -397,7 +397,7 @@ def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path
 
                 # 3. a post the bot stopped in the middle of sending may have appeared: never again
                 clock.set("2026-03-04T08:00:00+00:00")
-                bot.state.claim_daily_post(guild.id, clock.now.date(), bot.all_terms())
+                bot.state.claim_daily_post(guild.id, clock.now.date(), bot.daily_terms())
                 assert bot.state.recover_interrupted_posts({guild.id}) == [(guild.id, clock.now.date())]
                 clock.set("2026-03-04T09:30:00+00:00")
                 unsure = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)

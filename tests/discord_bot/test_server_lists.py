@@ -44,7 +44,7 @@ def test_every_alias_and_note_of_a_large_server_is_on_a_page_and_remove_offers_t
             async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
                 await fake.wait_for_command_sync()
                 additions = bot.state.additions
-                terms = bot.all_terms()[:150]
+                terms = bot.daily_terms()[:150]
                 aliases = [f"course{n:02d}x" for n in range(150)]
                 for alias, term in zip(aliases, terms):
                     additions.add_alias(guild.id, alias, term, "h", "mod", now)
