@@ -87,6 +87,28 @@ def no_entry_note(unknown: list[str]) -> str:
     return ("The glossary has no entry for " + " or ".join(f"“{u}”" for u in unknown) + ".") if unknown else ""
 
 
+UNNAMED_MAX_WORDS = 3
+# Words that make a framed phrase part of a question, not a name: "what is the best optimizer",
+# "what is the point of dropout", "explain your sources".
+_NOT_A_NAME = frozenset({"best", "worst", "difference", "point", "purpose", "use", "meaning", "idea", "goal",
+                         "reason", "problem", "issue", "way", "thing", "something", "this", "that", "it", "these",
+                         "those", "your", "my", "our", "their", "you", "me", "us", "we", "i", "good", "bad",
+                         "better", "next", "latest", "new", "main", "role"})
+
+
+def a_bare_name(text: str) -> bool:
+    """Whether a framed subject reads as a bare name ("machine learning", "a gpu"), not as words of a
+    question ("the best optimizer", "the point of dropout"): few words, and nothing but an article
+    among them that a name would not hold."""
+    words = re.sub(r"^(?:an?|the)\s+", "", text.strip(), flags=re.IGNORECASE).lower().split()
+    return (0 < len(words) <= UNNAMED_MAX_WORDS and not any(w in STOPWORDS or w in _NOT_A_NAME for w in words)
+            and any(ch.isalpha() for ch in text))
+
+
+def no_entry_named_note(name: str) -> str:
+    return f"The glossary has no entry named “{name}”."
+
+
 class ListLookups:
     """The list readings of a `Searcher`."""
 
@@ -111,7 +133,9 @@ class ListLookups:
         and error budget?": the framed names answered, "error budget" too) and a note of the names
         the glossary lacks ("what is rlhf? what is dpo? what is kto?", "rope vs alibi?")."""
         listed = self._list_items(result.query) if result.query else None
-        if listed is None or not listed.named:
+        if listed is not None and not listed.named:
+            return self._none_listed(result, listed)
+        if listed is None:
             return result
         if len(listed.named) == 1:
             return self._one_entry_listed(result, listed)
@@ -128,6 +152,17 @@ class ListLookups:
                 together.note and not result.note and self._names_lacking(listed)):
             return together
         return result
+
+    def _none_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
+        """"what is the difference between supervised and unsupervised learning": an unsure reply to a
+        comparison of two names the glossary has neither of says so, so its offers are not read as
+        either. (Two: a third item is more often a topic said first, "SQL question: … LEFT JOIN …".)"""
+        if (result.band != SUGGEST or result.note or not listed.whole or len(listed.unknown) != 2
+                or not _COMPARING.search(result.query)):
+            return result
+        if not all(a_bare_name(item) and not self.features.names_in(item) for item in listed.unknown):
+            return result
+        return replace(result, note=no_entry_note(listed.unknown), lacking=tuple(listed.unknown))
 
     def _one_entry_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
         """"what are gguf and exl2?", "rope vs alibi?": a list naming one entry beside names the

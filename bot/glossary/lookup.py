@@ -18,7 +18,7 @@ from .normalize import (american, asked_about, discord_query, earlier_framed_sub
                         place_moved_last)
 from .names import SHORT_QUERY_WORDS
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .lists import no_entry_note
+from .lists import a_bare_name, no_entry_named_note, no_entry_note
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
 from .terms import STOPWORDS, coined, content_words, lookup_key
@@ -68,6 +68,10 @@ KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the seco
 _GENERIC_HEAD = re.compile(r"(?:\s+(?:mechanism|architecture|pipeline|algorithm|method|technique|approach|framework"
                            r"|concept|model|paper|library|trick|strategy|scheme|paradigm|idea|term|thing)s?)+\s*[?.!]*$",
                            re.IGNORECASE)
+
+
+INFLECTED_STEM = 4  # "caching" and "cache" share "cach"
+FRAMING_MAX_WORDS = 3  # "can you explain", "what is a": a question that is nothing but its framing and name
 
 
 class _NameLookup(NamedTuple):
@@ -327,6 +331,32 @@ class NameLookups:
         hits += [h for h in result.hits if h.entry.id not in ids]
         return SearchResult(query, SUGGEST, hits[:max(len(result.hits), len(ids))], confidence=result.confidence,
                             far=result.far or told is not None)
+
+    def _no_entry_named(self, query: str, result: SearchResult) -> SearchResult:
+        """"what is machine learning", "what is a gpu", "what is rnn": an unsure reply to a framed
+        name that is no entry's name says so, so the entries offered are not read as that name
+        ("Not sure which entry that is" implied one of them was). Said of a name only: a framed
+        phrase that holds a name, or words of a question ("the best optimizer"), is left as it is."""
+        if result.band != SUGGEST or result.note or result.lacking or not result.hits:
+            return result
+        cut = framed_subject(query)
+        if not cut or cut != framed_subject(query, whole_sentence=True) or not a_bare_name(cut):
+            return result
+        if len(query.split()) > len(cut.split()) + FRAMING_MAX_WORDS:  # "… so what's happening": no name
+            return result
+        if self.names.exactly(cut) or self.features.names_in(cut) or self._inflects_an_offer(cut, result):
+            return result
+        return replace(result, note=no_entry_named_note(cut), lacking=(cut,))
+
+    def _inflects_an_offer(self, text: str, result: SearchResult) -> bool:
+        """Whether the text is an offered entry's name in another form ("kv caching": KV cache), word
+        for word the same start: that entry is the one meant, under its own name."""
+        words = lookup_key(text).split()
+        offered = {h.entry.id for h in result.hits[:CLOSE_MAX + 1]}
+        names = [self.index.term_key.get(i, "") for i in offered]
+        names += [key for entry_id, _alias, key in self.names.rows if entry_id in offered]
+        return any(len(name.split()) == len(words) and all(
+            a[:INFLECTED_STEM] == b[:INFLECTED_STEM] for a, b in zip(words, name.split())) for name in names)
 
     def _telling_name(self, query: str) -> int | None:
         """The one entry a short query names by a telling name (TELLING_SPECIFICITY: "perplexity",

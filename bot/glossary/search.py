@@ -254,7 +254,7 @@ class Searcher(NameLookups, ListLookups):
             shown = sure_near or near
             hits = [Hit(self.index.entries[e], FUZZY, sc / 100) for e, sc in shown]
             hits += [h for h in result.hits if h.entry.id not in {e for e, _sc in shown}]
-            return SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence)
+            return self._no_entry_named(query, SearchResult(query, SUGGEST, hits[:limit], confidence=result.confidence))
         if result.band == NOT_FOUND and may_be_a_name:
             # "why is speculatve decodng fast": two slips are no answer, but the name is worth naming.
             # A short name spelled like a word is no hint ("what is an epoch": PoC, "dropout":
@@ -266,7 +266,7 @@ class Searcher(NameLookups, ListLookups):
             if spelled:
                 kept = [h for h in result.hints if h.entry.id not in {s.entry.id for s in spelled}]
                 result = replace(result, hints=tuple((spelled + kept)[:CLOSE_MAX]))
-        return result
+        return self._no_entry_named(query, result)
 
     def _lone_unknown_word(self, query: str) -> bool:
         """Whether the query is one word, and one the glossary never uses."""

@@ -170,3 +170,14 @@ def test_the_scene_of_a_comparison_is_no_part_of_its_last_side(searcher):
     result = searcher.search("mamba vs transformer for long context")
     assert result.band != NOT_FOUND and result.best.entry.term == "Transformer"
     assert result.note == "The glossary has no entry for “mamba”."
+
+
+def test_an_unsure_comparison_of_two_names_the_glossary_lacks_says_it_has_neither(searcher):
+    result = searcher.search("what is the difference between supervised and unsupervised learning")
+    assert result.band == SUGGEST and result.hits
+    assert result.note == "The glossary has no entry for “supervised” or “unsupervised learning”."
+
+
+def test_a_topic_said_before_a_comparison_is_not_called_a_missing_name(searcher):
+    question = "SQL question: what's the difference between a LEFT JOIN and an INNER JOIN?"
+    assert "SQL question" not in searcher.search(question).note

@@ -1,5 +1,7 @@
 """Name lookups (bot/glossary/lookup.py) on the real glossary with the real bundled model."""
 
+import pytest
+
 from bot.glossary.search import ANSWER, SUGGEST
 
 
@@ -62,3 +64,25 @@ def test_a_stored_name_follows_only_where_the_glossary_says(searcher):
     assert searcher.entry_now_named(shared) is None
     for text in ("Phlogiston", "what is LoRA", "LoRA technique", "LoRAA"):
         assert searcher.entry_now_named(text) is None, text
+
+
+@pytest.mark.parametrize("question, name", [
+    ("what is machine learning", "machine learning"),
+    ("what is a gpu", "gpu"),
+    ("what is rnn", "rnn"),
+    ("what is gpt", "gpt"),  # offered GPTQ by its spelling, which is no GPT
+])
+def test_an_unsure_reply_to_a_name_no_entry_has_says_so(searcher, question, name):
+    result = searcher.search(question)
+    assert result.band == SUGGEST and result.hits
+    assert result.note == f"The glossary has no entry named “{name}”." and result.lacking == (name,)
+
+
+@pytest.mark.parametrize("question", [
+    "what is kv caching",  # KV cache under its own name
+    "what is the best optimizer",  # words of a question, not a name
+    "what is gradient descent",  # holds the name of Gradients
+    "with the official config the response length keeps shrinking during training, so what's happening",
+])
+def test_a_framed_phrase_that_is_no_bare_missing_name_is_not_said_to_be_missing(searcher, question):
+    assert "no entry named" not in searcher.search(question).note
