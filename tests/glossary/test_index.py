@@ -3,7 +3,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from bot.glossary.index import SCHEMA_VERSION, IndexError_, build_index, open_db
+from bot.glossary.index import SCHEMA_VERSION, BuildReport, IndexError_, build_index, open_db
 from bot.glossary.store import GlossaryIndex
 from bot.glossary.terms import stem
 from tests.conftest import FakeEmbedder
@@ -258,3 +258,10 @@ def test_a_term_written_twice_is_the_first_by_name_as_define_answers_it(tmp_path
                     encoding="utf-8")
     build_index(tmp_path / "index.db", path, fake_embedder)
     assert GlossaryIndex(tmp_path / "index.db").entry_named("Epoch").definition == "One full pass over the data."
+
+
+def test_a_build_report_says_its_warnings_do_not_stop_the_bot():
+    # A newcomer's first run reports the bundled glossary's own warnings; they need do nothing.
+    summary = BuildReport(entries=690, multiline=9, warnings=["w"] * 12).summary()
+    assert "12 warnings" in summary and "none stopping the bot" in summary and "glossary-bot check" in summary
+    assert "no warnings" in BuildReport(entries=3).summary()
