@@ -185,17 +185,29 @@ SIDE_FILES = ("-journal", "-wal", "-shm")
 def leave_nothing_behind(index_path: Path) -> Iterator[None]:
     """A build that fails removes the index file and its journal if it created them: a
     failed first build leaves the folder as it found it (build_lock does the same for
-    its lock file, while it still holds the lock)."""
+    its lock file, while it still holds the lock). One the user stopped (Ctrl-C) keeps the
+    file if it holds vectors already embedded: the next build reuses them rather than
+    embedding a minute or more again (index.py writes them a chunk at a time)."""
     paths = [index_path, *(index_path.with_name(index_path.name + s) for s in SIDE_FILES)]
     existed = {p for p in paths if p.exists()}
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and index_path not in existed and _holds_vectors(index_path):
+            raise
         for p in paths:
             if p not in existed:
                 with contextlib.suppress(OSError):
                     p.unlink()
         raise
+
+
+def _holds_vectors(index_path: Path) -> bool:
+    try:
+        with closing(sqlite3.connect(read_only_uri(index_path), uri=True)) as conn:
+            return conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 @contextlib.contextmanager

@@ -265,3 +265,47 @@ def test_a_build_report_says_its_warnings_do_not_stop_the_bot():
     summary = BuildReport(entries=690, multiline=9, warnings=["w"] * 12).summary()
     assert "12 warnings" in summary and "none stopping the bot" in summary and "glossary-bot check" in summary
     assert "no warnings" in BuildReport(entries=3).summary()
+
+
+class _StoppedAfter(FakeEmbedder):
+    """Ctrl-C while the model embeds its second chunk."""
+
+    def __init__(self, calls: int):
+        super().__init__()
+        self.calls = calls
+
+    def embed_documents(self, texts, progress=None):
+        self.calls -= 1
+        if self.calls < 0:
+            raise KeyboardInterrupt
+        return super().embed_documents(texts, progress)
+
+
+def test_an_interrupted_first_build_resumes_from_what_it_embedded(tmp_path, small, monkeypatch):
+    monkeypatch.setattr("bot.glossary.index.EMBED_CHUNK", 2)
+    db_path = tmp_path / "index.db"
+    stopped = _StoppedAfter(calls=1)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(db_path, small, stopped)
+    assert len(stopped.embedded) == 2
+    resumed = FakeEmbedder()
+    report = build_index(db_path, small, resumed)
+    assert report.reused == 2 and report.embedded == len(resumed.embedded) > 0
+    assert not set(resumed.embedded) & set(stopped.embedded)
+    whole = build_index(tmp_path / "whole.db", small, FakeEmbedder())
+    assert report.entries == whole.entries and report.embedded + report.reused == whole.embedded
+    index = GlossaryIndex(db_path)
+    assert len(index.entries) == whole.entries and "Attention" in {e.term for e in index.entries.values()}
+
+
+def test_an_interrupted_rebuild_leaves_the_old_index_serving(tmp_path, small, monkeypatch):
+    monkeypatch.setattr("bot.glossary.index.EMBED_CHUNK", 1)
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, FakeEmbedder())
+    small.write_text(SMALL.replace("Turns scores into probabilities.", "Turns scores into a distribution.")
+                     + "\nDropout\nZeroes random activations while training.\nWarmup\nA slow start.", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build_index(db_path, small, _StoppedAfter(calls=1))
+    index = GlossaryIndex(db_path)
+    assert "Dropout" not in {e.term for e in index.entries.values()}
+    assert "Turns scores into probabilities." in {e.definition for e in index.entries.values()}

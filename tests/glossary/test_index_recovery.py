@@ -15,7 +15,7 @@ import textwrap
 import pytest
 
 from bot.glossary.index import IndexError_, build_index, migrate
-from bot.glossary.index_file import CorruptIndexError, build_lock, check_index
+from bot.glossary.index_file import CorruptIndexError, build_lock, check_index, leave_nothing_behind
 from tests.conftest import FakeEmbedder
 
 ENTRIES = 300
@@ -105,3 +105,29 @@ def test_build_lock_is_exclusive_across_processes(tmp_path):
     with build_lock(path):
         assert subprocess.run([sys.executable, "-c", probe]).returncode == 3
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop, embedded, kept", [
+    (KeyboardInterrupt, True, True),  # Ctrl-C after a chunk: the next build reuses its vectors
+    (KeyboardInterrupt, False, False),  # before any: nothing worth keeping
+    (_Stop, True, False),  # a failure (a full disk, a bad glossary) leaves the folder as it was
+])
+def test_a_first_build_stopped_by_the_user_keeps_what_it_embedded(tmp_path, monkeypatch, stop, embedded, kept):
+    monkeypatch.setattr("bot.glossary.index.EMBED_CHUNK", 1)
+    glossary = tmp_path / "glossary.txt"
+    glossary.write_text("Attention\nToken mixing.\nLoRA\nLow-rank adapters.\nsoftmax\nScores to probabilities.\n")
+    index_path = tmp_path / "index.db"
+
+    class Stopping(FakeEmbedder):
+        def embed_documents(self, texts, progress=None):
+            if self.embedded or not embedded:
+                raise stop
+            return super().embed_documents(texts, progress)
+
+    with pytest.raises(stop), leave_nothing_behind(index_path):
+        build_index(index_path, glossary, Stopping())
+    assert index_path.exists() == kept
