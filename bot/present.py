@@ -6,6 +6,7 @@ terminals and scripts, and is the JSON shape documented in the README.
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 from .glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, Related, SearchResult, Searcher
@@ -51,22 +52,46 @@ def result_json(result: SearchResult, searcher: Searcher) -> dict:
     }
 
 
-def wrap(text: str, width: int = 88) -> str:
+TEXT_WIDTH = 88  # a pipe's, or a terminal whose width is unknown
+TEXT_WIDTH_RANGE = (40, 100)  # lines longer than 100 characters are hard to read, however wide the window
+
+
+# A suggestion is one line: at a pipe's width or more its lead may run past the wrapping width by
+# this much before it is cut, as it did when cut at 100 characters; never under SUGGESTION_LEAD_MIN.
+SUGGESTION_OVERHANG = 24
+SUGGESTION_LEAD_MIN = 30
+
+
+def text_width() -> int:
+    """The width to wrap at: the terminal's (or COLUMNS), less a column, within TEXT_WIDTH_RANGE."""
+    columns = shutil.get_terminal_size((TEXT_WIDTH + 1, 24)).columns - 1
+    return max(TEXT_WIDTH_RANGE[0], min(TEXT_WIDTH_RANGE[1], columns))
+
+
+def wrap(text: str, width: int | None = None) -> str:
+    width = width or text_width()
     paragraphs = text.split("\n")
     # not at a name's hyphen: "VQ-" at a line's end and "VAE" on the next read as two words
     return "\n".join(textwrap.fill(p, width, break_on_hyphens=False) if len(p) > width else p for p in paragraphs)
 
 
+def _names_line(label: str, names: list[str], width: int) -> str:
+    """"Related: A (see); B (mentioned); …", wrapped between names, not inside one."""
+    return textwrap.fill(label + "; ".join(n.replace(" ", "\u00a0") for n in names), width,
+                         subsequent_indent="  ", break_on_hyphens=False, break_long_words=False).replace("\u00a0", " ")
+
+
 def entry_text(entry: StoredEntry, how: str | None, related: list[Related],
                others: list[StoredEntry] | None = None, note: str = "") -> str:
-    lines = [entry.term, "=" * min(len(entry.term), 88), wrap(entry.definition)]
+    width = text_width()
+    lines = [entry.term, "=" * min(len(entry.term), width), wrap(entry.definition, width)]
     lines.append(f"\n(matched by {MATCH_LABELS.get(how, how)}; from the glossary)" if how else "\n(from the glossary)")
     if note:  # which sense of the name the entry is (senses.py)
-        lines.append(wrap(note))
+        lines.append(wrap(note, width))
     if others:
-        lines.append("Other matches: " + "; ".join(e.term for e in others))
+        lines.append(_names_line("Other matches: ", [e.term for e in others], width))
     if related:
-        lines.append("Related: " + "; ".join(f"{r.entry.term} ({r.reason})" for r in related))
+        lines.append(_names_line("Related: ", [f"{r.entry.term} ({r.reason})" for r in related], width))
     return "\n".join(lines)
 
 
@@ -88,8 +113,9 @@ def side_by_side_text(result: SearchResult) -> str:
     lines = [f"{together(e.term for e in asked)}, side by side (from the glossary):"]
     if result.note:  # "The glossary has no entry for “kto”."
         lines += [result.note]
+    width = text_width()
     for entry in asked:
-        lines += ["", entry.term, "=" * min(len(entry.term), 88), wrap(entry.definition)]
+        lines += ["", entry.term, "=" * min(len(entry.term), width), wrap(entry.definition, width)]
     if result.unshown:
         lines += ["", f"Also asked: {together(e.term for e in result.unshown)} (ask about "
                       f"{'it' if len(result.unshown) == 1 else 'each'} on its own)."]
@@ -119,8 +145,11 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         opener = ("The glossary may not cover that. Closest entries:" if result.far
                   else "Did you mean:" if result.note else "Not sure which entry that is. Did you mean:")
         lines = [f"{result.note}\n{opener}" if result.note else opener]
-        lines += [f"  {n}. {h.entry.term} — {lead(h.entry)}"
-                  for n, h in enumerate(result.hits[:SUGGESTIONS], start=1)]
+        width = text_width()
+        width += SUGGESTION_OVERHANG if width >= TEXT_WIDTH else 0  # a narrow window: no line past its edge
+        for n, h in enumerate(result.hits[:SUGGESTIONS], start=1):
+            start = f"  {n}. {h.entry.term} — "
+            lines.append(start + lead(h.entry, max(SUGGESTION_LEAD_MIN, width - len(start))))
         lines.append(f"(type {define_hint} to read one)")
         return "\n".join(lines)
     return entry_text(best.entry, best.match, searcher.related(best.entry.id), [h.entry for h in result.others],

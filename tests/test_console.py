@@ -64,6 +64,22 @@ def test_define_exact_term_shows_definition_match_and_related(searcher):
     assert "Related: " in out
 
 
+def test_replies_wrap_to_a_narrow_terminal(searcher, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    for line in ("/define lora", "what is machine learning", "lora vs qlora"):
+        lines = handle_line(searcher, line).splitlines()
+        assert all(len(row) <= 59 for row in lines), (line, max(lines, key=len))
+    related = handle_line(searcher, "/define lora").split("Related: ", 1)[1]
+    assert "\n  " in related  # wrapped between names, every one kept whole
+    assert "QLoRA (mentions this term)" in related.replace("\n  ", " ")
+
+
+def test_a_wide_terminal_still_wraps_definitions_at_a_readable_width(searcher, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "240")
+    definition = handle_line(searcher, "/define lora").split("\n\n(matched", 1)[0]
+    assert 88 < max(len(row) for row in definition.splitlines()) <= 100  # wider than a pipe's 88, no wider than 100
+
+
 def test_bare_line_is_a_question(searcher):
     assert handle_line(searcher, "what is attention") == handle_line(searcher, "/ask what is attention")
     assert handle_line(searcher, "what is attention").startswith("Attention\n")
