@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from bot.glossary.quiz import KINDS, MEANING, MIN_DEFINITION_CHARS, NEAR_DUPLICATE, OPTIONS, TERM, Question, QuizMaker
+from bot.glossary.quiz import (KINDS, MEANING, MIN_DEFINITION_CHARS, NEAR_DUPLICATE, OPTIONS, TERM, Question,
+                               QuizMaker, kind_of_thing)
 from bot.glossary.same_thing import read_same_things
 from bot.glossary.store import GlossaryIndex
 from bot.glossary.terms import TermSpotter
@@ -224,3 +225,21 @@ def test_every_askable_entry_has_three_distractors_in_both_kinds(quiz):
     for entry_id in quiz.askable:
         for kind in KINDS:
             assert len(set(quiz.distractors(entry_id, random.Random(0), kind=kind))) == OPTIONS - 1
+
+
+@pytest.mark.parametrize("term, kind", [("vLLM", "software"), ("MMLU", "evaluation"), ("Perplexity", "metric")])
+def test_distractors_of_the_answers_kind_of_thing_come_first(quiz, term, kind):
+    entry = quiz.index.entry_named(term)
+    assert kind_of_thing(entry.definition) == kind
+    distractors = [o for seed in range(100) for o in quiz.distractors(entry.id, random.Random(seed))]
+    alike = [o for o in distractors if kind_of_thing(quiz.index.entries[o].definition) == kind]
+    nearest = np.argsort(-(quiz.vectors @ quiz.vectors[quiz.position[entry.id]]))[1:31]
+    chance = np.mean([kind_of_thing(quiz.index.entries[quiz.ids[int(p)]].definition) == kind for p in nearest])
+    assert len(alike) / len(distractors) > chance
+
+
+def test_a_definition_says_what_kind_of_thing_its_entry_is_only_by_a_known_head_noun():
+    assert kind_of_thing("A popular Python library for declaring the shape of your data.") == "software"
+    assert kind_of_thing("NVIDIA's optimized library of GPU linear-algebra routines") == "software"
+    assert kind_of_thing("A way to reuse computation across requests that share a prompt prefix") == ""
+    assert kind_of_thing("Splitting a dataset into many smaller pieces") == ""
