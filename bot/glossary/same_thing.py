@@ -49,12 +49,12 @@ SUFFIX = ".same-thing.tsv"
 SAME, KIND, CLOSE = "same as", "kind of", "close to"
 RELATIONS = (SAME, KIND, CLOSE)
 # What the related terms say of the other entry, from the one shown: (for the first term of a
-# line, for the second). "DDPM	kind of	Diffusion model": under DDPM, Diffusion model is its
-# broader term; under Diffusion model, DDPM is a kind of it.
+# line, for the second). For the line "DDPM, kind of, Diffusion model": under DDPM, Diffusion
+# model is its broader term; under Diffusion model, DDPM is a kind of it.
 REASONS = {SAME: ("same thing", "same thing"), KIND: ("a broader term", "a kind of this term"),
            CLOSE: ("nearly the same", "nearly the same")}
 
-# "just another name for Swish", "the same as RLHF": the name right after is the entry itself.
+# "just another name for Swish" (SiLU), "the same function as …": the name right after is the entry itself.
 _SAME_AS = re.compile(r"\b(?:another name for|(?:exactly |just )?the same (?:thing |function |operation )?as"
                       r"|synonym (?:for|of))\s+(?:the\s+)?[\"“]?([^.;:)(—–\"”]{2,60})", re.IGNORECASE)
 # Where what an entry is ends in its opening sentence: a relative clause, a preposition that
