@@ -29,7 +29,7 @@ import numpy as np
 
 from .same_thing import SameThings, what_it_is
 from .store import GlossaryIndex, StoredEntry
-from .terms import STOPWORDS, TermSpotter, coined, lookup_key, stem
+from .terms import STOPWORDS, coined, lookup_key, stem
 
 TERM, MEANING = "term", "meaning"
 KINDS = (TERM, MEANING)
@@ -126,9 +126,8 @@ class QuizMaker:
         self.askable = [e for e in long_enough
                         if len(self.masked_definition(e).replace(MASK, "").strip(" —–-:;,.")) >= MIN_DEFINITION_CHARS]
         self._askable = set(self.askable)
-        self._spotter = TermSpotter(index.by_key)
         self._kinds_of_thing = np.array([kind_of_thing(index.entries[e].definition) for e in self.ids])
-        self._shown: dict[int, set[str]] = {}
+        self._keyed: dict[int, str] = {}
         # Each question draws from its answer's pool: made once here, as the clues are, a question
         # costs a sample.
         self._pools = self._distractor_pools()
@@ -171,16 +170,17 @@ class QuizMaker:
         """Entries whose "what does X mean" option, masked, still names this one: asked what
         Activations means, "…computes each layer's activation scale at runtime" (Dynamic
         quantization) is ruled out by its wording alone."""
-        keys = {lookup_key(name) for name in self.index.entries[entry_id].aliases}
+        names = [f" {lookup_key(name)} " for name in self.index.entries[entry_id].aliases]
         return {link.entry_id for link in self.index.links_to.get(entry_id, ())
-                if keys & self._names_shown(link.entry_id)}
+                if link.entry_id in self._askable and any(n in self._option_words(link.entry_id) for n in names)}
 
-    def _names_shown(self, entry_id: int) -> set[str]:
-        """The glossary names (lookup keys) an entry's masked definition shows."""
-        shown = self._shown.get(entry_id)
-        if shown is None:
-            shown = self._shown[entry_id] = {m.key for m in self._spotter.spot(self.masked_definition(entry_id))}
-        return shown
+    def _option_words(self, entry_id: int) -> str:
+        """An entry's masked definition as lookup keys are written (" the kv cache of … "), to
+        find a name in as a run of whole words."""
+        words = self._keyed.get(entry_id)
+        if words is None:
+            words = self._keyed[entry_id] = f" {lookup_key(self.masked_definition(entry_id))} "
+        return words
 
     def distractors(self, entry_id: int, rng: random.Random, count: int = OPTIONS - 1,
                     kind: str | None = None) -> list[int]:
