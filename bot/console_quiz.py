@@ -36,7 +36,7 @@ class ConsoleQuiz:
 
     def maker(self, searcher: Searcher) -> QuizMaker:
         if self._maker is None or self._maker.index is not searcher.index:
-            self._maker = QuizMaker(searcher.index)
+            self._maker = QuizMaker(searcher.index, searcher.same_things)
         return self._maker
 
     def ask(self, searcher: Searcher) -> str:

@@ -2,8 +2,8 @@
 
     python scripts/quiz_report.py [--questions N] [--seed S]
 
-Prints, for the README: how many options broke a rule (shared name, "see"/mention link,
-cosine ≥ NEAR_DUPLICATE; must be 0), and the mean cosine of distractors to their answer
+Prints, for the README: how many options broke a rule (shared name, same thing or too close,
+"see" link, named by the question, cosine ≥ NEAR_DUPLICATE; must be 0), and the mean cosine of distractors to their answer
 against that of random entries. Reads the built index (data/index.db); no model call.
 """
 
@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.glossary.quiz import NEAR_DUPLICATE, QuizMaker  # noqa: E402
+from bot.glossary.same_thing import read_same_things  # noqa: E402
 from bot.glossary.store import GlossaryIndex  # noqa: E402
 
 
@@ -29,14 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    quiz = QuizMaker(GlossaryIndex(Settings.load().index_path))
+    settings = Settings.load()
+    index = GlossaryIndex(settings.index_path)
+    quiz = QuizMaker(index, read_same_things(settings.glossary_path, index))
     rng = random.Random(args.seed)
     cosine = lambda a, b: float(quiz.vectors[quiz.position[a]] @ quiz.vectors[quiz.position[b]])  # noqa: E731
     close, chance, broken, kinds = [], [], 0, {}
     for _ in range(args.questions):
         question = quiz.question(rng)
         kinds[question.kind] = kinds.get(question.kind, 0) + 1
-        banned = quiz.excluded(question.answer)
+        banned = quiz.excluded(question.answer, question.kind)
         for option in question.options:
             if option == question.answer:
                 continue

@@ -11,6 +11,7 @@ import pytest
 from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.glossary.embeddings import FastEmbedEmbedder
 from bot.glossary.index import build_index
+from bot.glossary.same_thing import read_same_things
 from bot.glossary.search import Searcher
 from bot.glossary.senses import read_senses
 from bot.glossary.store import GlossaryIndex
@@ -79,7 +80,8 @@ def real_index_path(tmp_path_factory, real_embedder) -> Path:
 @pytest.fixture(scope="session")
 def searcher(real_index_path, real_embedder) -> Searcher:
     index = GlossaryIndex(real_index_path)
-    return Searcher(index, real_embedder, senses=read_senses(GLOSSARY, index))
+    return Searcher(index, real_embedder, senses=read_senses(GLOSSARY, index),
+                    same_things=read_same_things(GLOSSARY, index))
 
 
 @pytest.fixture(scope="session")

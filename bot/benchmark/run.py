@@ -132,7 +132,7 @@ def measure_lookup_and_ask(bench: Bench, embedder: FastEmbedEmbedder, searcher: 
 def measure_quiz(bench: Bench, embedder: FastEmbedEmbedder, searcher: Searcher) -> None:
     """/quiz: a question with its masked texts, then the answer's entry and related terms
     (what a click shows), against one bare query embedding; no model call in it."""
-    quiz = QuizMaker(searcher.index)
+    quiz = QuizMaker(searcher.index, searcher.same_things)
     seeds = [f"quiz {n}" for n in range(40 if bench.quick else 200)]
 
     def bare(text: str) -> None:

@@ -300,7 +300,7 @@ class GlossaryBot(commands.AutoShardedBot):
         assert self.searcher is not None
         index = self.searcher.index
         if self._quiz_maker is None or self._quiz_maker.index is not index:
-            self._quiz_maker = QuizMaker(index)
+            self._quiz_maker = QuizMaker(index, self.searcher.same_things)
         return self._quiz_maker
 
     def entry_named(self, term: str) -> StoredEntry | None:

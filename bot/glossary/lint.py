@@ -4,8 +4,9 @@ Errors make the glossary unusable or ambiguous (no entries, the same term twice)
 end `check` with exit code 1, so a glossary repository's CI can run it. Warnings are
 the parser's guesses (a line taken as a new term, or kept as a sub-heading), terms out
 of order, aliases shared by several entries, "see …" references to nothing, entries
-so long that two were probably merged, and lines of the short-names (short_names.py) and
-other-senses (senses.py) files beside it that cannot be used. Needs no index and no model.
+so long that two were probably merged, and lines of the short-names (short_names.py),
+other-senses (senses.py) and same-thing (same_thing.py) files beside it that cannot be used.
+Needs no index and no model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import senses, short_names, vocabulary
+from . import same_thing, senses, short_names, vocabulary
 from .errors import GlossaryFormatError
 from .parse import parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
@@ -145,6 +146,21 @@ def _vocabulary_findings(text: str, path: Path) -> list[Finding]:
             for m in map(_LINE.match, problems)]
 
 
+def _same_thing_findings(text: str, path: Path) -> list[Finding]:
+    listed, unreadable = same_thing.read(path)
+    if not listed and not unreadable:
+        return []
+    entries = parse_text(text).entries  # called only for a glossary that parses (check_file)
+    number = {}
+    for n, entry in enumerate(entries):
+        number.setdefault(entry.term, n)
+    problems = [unreadable] * bool(unreadable) + same_thing.resolve(listed, number.get)[1]
+    return [Finding(int(m.group(1)), WARNING, "same-thing", m.group(2),
+                    "a line is a term as the glossary writes it, 'same as', 'kind of' or 'close to', another "
+                    "term, and why, separated by tabs", str(same_thing.same_thing_path(path)))
+            for m in map(_LINE.match, problems)]
+
+
 def _from_parse_warning(text: str) -> Finding:
     match = _LINE.match(text)
     line, message = (int(match.group(1)), match.group(2)) if match else (1, text)
@@ -170,7 +186,8 @@ def check_file(path: Path) -> dict:
     entries, findings = check_text(text, short_text, str(short_names.short_names_path(path)), unreadable,
                                    senses_text, str(senses.senses_path(path)), senses_unreadable)
     if entries:  # a glossary that does not parse has its own error: every vocabulary line would be "unknown"
-        findings = sorted(findings + _vocabulary_findings(text, Path(path)), key=lambda f: (f.file or "", f.line, f.code))
+        findings = sorted(findings + _vocabulary_findings(text, Path(path)) + _same_thing_findings(text, Path(path)),
+                          key=lambda f: (f.file or "", f.line, f.code))
     return {
         "file": str(path),
         "entries": entries,

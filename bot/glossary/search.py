@@ -34,6 +34,7 @@ from .normalize import MAX_QUERY_CHARS, discord_query, has_link, plain_and_core
 from .ranker import Ranker, ranker_for, softmax
 from .results import (ALIAS, ANSWER, CLOSE_MAX, EXACT, FUZZY, KEYWORD, MENTION, NOT_FOUND, SEMANTIC, SUGGEST,
                       SUGGESTIONS, Hit, Related, SearchResult)
+from .same_thing import SameThings
 from .senses import Senses
 from .store import GlossaryIndex, StoredEntry
 from .terms import STOPWORDS, coined, content_words, lookup_key, stem, tokens
@@ -153,8 +154,11 @@ def clean_query(text: str) -> str:
 class Searcher(NameLookups, ListLookups):
     def __init__(self, index: GlossaryIndex, embedder: Embedder | None, ranker: Ranker | None = None,
                  features: FeatureMaker | None = None, senses: Senses | None = None,
-                 field: FieldModel | None | Literal["shipped"] = "shipped"):
+                 field: FieldModel | None | Literal["shipped"] = "shipped", same_things: SameThings | None = None):
         self.index = index
+        # entries for the same thing lead each other's related terms (same_thing.py); by default
+        # those the index shows, without the list beside the glossary
+        self.same_things = same_things or SameThings(index)
         # "shipped": the field model fitted on this index's embedding model, if any (field.py);
         # None: no reply hedges for seeming outside machine learning.
         self.field = field_model_for(index.model_id) if field == "shipped" else field
@@ -409,8 +413,9 @@ class Searcher(NameLookups, ListLookups):
         return everyday or any(key[0] == entry_id for key in self.senses)
 
     def related(self, entry_id: int, limit: int = 5) -> list[Related]:
-        """Explicit "see" references first, then terms its definition names or that
-        name it (closest in meaning first), then nearest neighbours by embedding."""
+        """Explicit "see" references first, then entries for the same thing or a kind of it
+        (same_thing.py: Swish's SiLU, matmul's GEMM), then terms its definition names or that
+        name it, then nearest neighbours by embedding (each group closest in meaning first)."""
         index = self.index
         pos = self._position[entry_id]
         sims = index.vectors["full"] @ index.vectors["full"][pos]
@@ -418,6 +423,9 @@ class Searcher(NameLookups, ListLookups):
         for link in index.links_from.get(entry_id, []):
             if link.kind == "see":
                 picked.setdefault(link.entry_id, "see also")
+        same = self.same_things.leading(entry_id)
+        for other in sorted(same, key=lambda e: -sims[self._position[e]]):
+            picked.setdefault(other, same[other])
         linked = {link.entry_id: "mentioned in its definition" for link in index.links_from.get(entry_id, [])}
         for link in index.links_to.get(entry_id, []):
             linked.setdefault(link.entry_id, "mentions this term")

@@ -33,6 +33,7 @@ from .index_file import CorruptIndexError, build_lock, check_index, leave_nothin
 from .model import ModelLoader
 from .parse import GlossaryFormatError
 from .search import Searcher
+from .same_thing import read_same_things
 from .senses import read_senses
 from .store import GlossaryIndex
 
@@ -172,7 +173,8 @@ class Glossary:
                 print(f"index: {report.summary()}", file=sys.stderr)
         self.index = GlossaryIndex(path)
         senses = read_senses(self.settings.glossary_path, self.index)
-        self.searcher = Searcher(self.index, _LazyEmbedder(self), senses=senses)
+        same_things = read_same_things(self.settings.glossary_path, self.index)
+        self.searcher = Searcher(self.index, _LazyEmbedder(self), senses=senses, same_things=same_things)
         return self.searcher
 
 

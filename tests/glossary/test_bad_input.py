@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot import cli
 from bot.console import handle_line
 from bot.glossary import service
+from bot.glossary.same_thing import REASONS as SAME_THING_REASONS
 from bot.glossary.search import (
     ANSWER,
     MAX_QUERY_CHARS,
@@ -90,7 +91,8 @@ QUERIES = st.one_of(
     st.builds(lambda piece, n: piece * n, st.sampled_from(["x", "é ", "a\u0301", "🤖", "\x00", "AND "]),
               st.integers(1000, 10_000)),
 )
-REASONS = {"see also", "mentioned in its definition", "mentions this term", "similar meaning"}
+REASONS = {"see also", "mentioned in its definition", "mentions this term", "similar meaning",
+           *(reason for pair in SAME_THING_REASONS.values() for reason in pair)}
 _CONTROL = set(map(chr, [*range(9), *range(11, 32), 127]))
 
 

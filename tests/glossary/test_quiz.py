@@ -9,13 +9,18 @@ import re
 import numpy as np
 import pytest
 
-from bot.glossary.quiz import MEANING, MIN_DEFINITION_CHARS, NEAR_DUPLICATE, OPTIONS, TERM, Question, QuizMaker
+from bot.glossary.quiz import (KINDS, MEANING, MIN_DEFINITION_CHARS, NEAR_DUPLICATE, OPTIONS, TERM, Question,
+                               QuizMaker, kind_of_thing)
+from bot.glossary.same_thing import read_same_things
 from bot.glossary.store import GlossaryIndex
+from bot.glossary.terms import TermSpotter
+from tests.conftest import GLOSSARY
 
 
 @pytest.fixture(scope="module")
 def quiz(real_index_path) -> QuizMaker:
-    return QuizMaker(GlossaryIndex(real_index_path))
+    index = GlossaryIndex(real_index_path)
+    return QuizMaker(index, read_same_things(GLOSSARY, index))
 
 
 def _cosine(quiz: QuizMaker, a: int, b: int) -> float:
@@ -28,11 +33,11 @@ def test_two_hundred_questions_have_four_distinct_options_and_no_ambiguous_one(q
         question = quiz.question(rng)
         assert len(question.options) == OPTIONS == len(set(question.options))
         assert question.options[question.correct] == question.answer
-        banned = quiz.excluded(question.answer)
+        banned = quiz.excluded(question.answer, question.kind)
         for option in question.options:
             if option == question.answer:
                 continue
-            assert option not in banned  # no shared name, no "see" or mention link either way
+            assert option not in banned  # no shared name, no same thing, no "see" link, none the question names
             assert _cosine(quiz, question.answer, option) < NEAR_DUPLICATE
 
 
@@ -158,3 +163,83 @@ def test_terms_just_asked_are_not_asked_again(quiz):
     assert len(set(recent)) == 100
     # with every term avoided there is still a question
     assert quiz.question(rng, avoid=set(quiz.askable)).answer in quiz.askable
+
+
+# -- what may share a question (QA59 P2, P3) -----------------------------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    ("Function calling", "Tool call"),      # both: the model emits a structured request to run a function
+    ("matmul", "GEMM"),                     # the same operation
+    ("Gated", "Soft gate"),                 # "a gate near 0 shuts a value off … near 1 lets it through"
+    ("Diffusion model", "DDPM"),            # "a generative model that learns to un-noise an image": DDPM is one
+    ("Verifier", "Outcome reward model"),
+    ("Memorization", "Overfitting"),
+    ("Reward model", "Outcome reward model"),
+    ("TTFT", "Latency"),
+    ("Normalization", "L2 normalization"),
+    ("Embedding", "Sentence embedding"),
+    ("Embedding", "Image embedding"),
+    ("Residual connection", "ResNet"),
+    ("Prefix cache", "RadixAttention"),
+    ("LoRA", "QLoRA"),
+    ("Adam", "AdamW"),
+])
+def test_entries_for_the_same_thing_are_never_options_of_one_question(quiz, a, b):
+    first, second = quiz.index.entry_named(a).id, quiz.index.entry_named(b).id
+    asked = [e for e in (first, second) if e in quiz.askable]
+    assert asked
+    together = [(seed, kind) for seed in range(100) for kind in (TERM, MEANING) for answer in asked
+                if {first, second} <= set(quiz.question(random.Random(seed), kind, answer).options)]
+    assert together == []
+
+
+def _names_shown(quiz: QuizMaker, text: str) -> set[int]:
+    spotter = TermSpotter(quiz.index.by_key)
+    return {e for mention in spotter.spot(text) for e in quiz.index.by_key[mention.key]}
+
+
+def test_no_question_names_a_wrong_option_in_its_clue_or_its_answer_in_a_wrong_option(quiz):
+    # A which-term clue naming an option rules it out; so does an option reading "Serving many
+    # LoRA adapters…" when asked what LoRA means.
+    for seed in range(400):
+        question = quiz.question(random.Random(seed))
+        wrong = set(question.options) - {question.answer}
+        if question.kind == TERM:
+            assert not _names_shown(quiz, quiz.masked_definition(question.answer)) & wrong, seed
+        else:
+            assert all(question.answer not in _names_shown(quiz, quiz.masked_definition(o)) for o in wrong), seed
+
+
+def test_an_entry_mentioning_the_answer_may_be_a_distractor_where_the_question_does_not_show_it(quiz):
+    # LoRA lost its whole neighbourhood (Adapter, Fine-tuning …) to their mentions of it, and was
+    # asked beside Perceiver IO, Indexing and Reciprocal rank fusion.
+    index = quiz.index
+    lora = index.entry_named("LoRA").id
+    mentioning = {link.entry_id for link in index.links_to[lora]}
+    options = {o for seed in range(100) for o in quiz.question(random.Random(seed), TERM, lora).options}
+    assert options & mentioning - quiz.same_things.too_close(lora)
+    assert not options & {link.entry_id for link in index.links_from[lora]}
+
+
+def test_every_askable_entry_has_three_distractors_in_both_kinds(quiz):
+    for entry_id in quiz.askable:
+        for kind in KINDS:
+            assert len(set(quiz.distractors(entry_id, random.Random(0), kind=kind))) == OPTIONS - 1
+
+
+@pytest.mark.parametrize("term, kind", [("vLLM", "software"), ("MMLU", "evaluation"), ("Perplexity", "metric")])
+def test_distractors_of_the_answers_kind_of_thing_come_first(quiz, term, kind):
+    entry = quiz.index.entry_named(term)
+    assert kind_of_thing(entry.definition) == kind
+    distractors = [o for seed in range(100) for o in quiz.distractors(entry.id, random.Random(seed))]
+    alike = [o for o in distractors if kind_of_thing(quiz.index.entries[o].definition) == kind]
+    nearest = np.argsort(-(quiz.vectors @ quiz.vectors[quiz.position[entry.id]]))[1:31]
+    chance = np.mean([kind_of_thing(quiz.index.entries[quiz.ids[int(p)]].definition) == kind for p in nearest])
+    assert len(alike) / len(distractors) > chance
+
+
+def test_a_definition_says_what_kind_of_thing_its_entry_is_only_by_a_known_head_noun():
+    assert kind_of_thing("A popular Python library for declaring the shape of your data.") == "software"
+    assert kind_of_thing("NVIDIA's optimized library of GPU linear-algebra routines") == "software"
+    assert kind_of_thing("A way to reuse computation across requests that share a prompt prefix") == ""
+    assert kind_of_thing("Splitting a dataset into many smaller pieces") == ""

@@ -712,3 +712,24 @@ def test_a_definition_using_an_everyday_word_in_another_sense_is_no_related_term
                                         ("CUDA Graphs", "Kernel"), ("Scheduler", "Kernel")])
 def test_a_mention_in_the_same_sense_stays_a_related_term(searcher, term, kept):
     assert kept in [r.entry.term for r in searcher.related(searcher.index.entry_named(term).id)]
+
+
+@pytest.mark.parametrize("term, same", [
+    ("Swish", "SiLU"),                          # "also called SiLU", yet 3rd after two mentions
+    ("matmul", "GEMM"),                         # the same operation, missing behind five mentions
+    ("Function calling", "Tool call"),
+    ("Prefix cache", "RadixAttention"),         # sglang's prefix cache, missing
+    ("Diffusion model", "DDPM"),
+])
+def test_an_entry_for_the_same_thing_leads_the_related_terms(searcher, term, same):
+    entry = searcher.index.entry_named(term)
+    assert not [link for link in searcher.index.links_from[entry.id] if link.kind == "see"]  # nothing goes before
+    related = searcher.related(entry.id)
+    assert related[0].entry.term == same and len(related) == 5
+
+
+def test_a_see_reference_still_goes_before_the_same_thing(searcher):
+    silu = searcher.index.entry_named("SiLU")
+    related = searcher.related(silu.id)
+    assert (related[0].entry.term, related[0].reason) == ("Swish", "see also")
+    assert [r.entry.term for r in related].count("Swish") == 1
