@@ -29,7 +29,7 @@ from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
-from ..state import StateStore
+from ..state import StateStore, StateUnavailable
 from ..state.feedback import hash_key, user_hasher
 from ..state.study import DeckStats
 from .asked import ForgetRequests
@@ -359,7 +359,11 @@ class GlossaryBot(commands.AutoShardedBot):
         name when it was made, and follows the entry through a rename as review cards do (term_now)."""
         if not guild_id or not text or self.state is None:
             return None
-        target = self.state.additions.alias_target(guild_id, text)
+        try:
+            target = self.state.additions.alias_target(guild_id, text)
+        except StateUnavailable as exc:
+            self._without_state("a server alias", exc)
+            return None
         assert self.searcher is not None
         return self.searcher.entry_now_named(target) if target else None
 
@@ -379,6 +383,9 @@ class GlossaryBot(commands.AutoShardedBot):
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
                 result.best.match if answer.entry and result.best else None, replaces)
+        except StateUnavailable as exc:
+            self._without_state("logging the question", exc)
+            return None
         except Exception:  # a full disk or a locked database must not cost the user the answer
             self.metrics.state_errors.inc()
             log.exception("could not log a question")
@@ -387,9 +394,19 @@ class GlossaryBot(commands.AutoShardedBot):
     def server_note(self, guild_id: int | None, entry: StoredEntry | None) -> str | None:
         if not guild_id or entry is None or self.state is None:
             return None
-        notes = dict(self.state.additions.notes(guild_id))  # one read: this is on every answer in a server
+        try:
+            notes = dict(self.state.additions.notes(guild_id))  # one read: this is on every answer in a server
+        except StateUnavailable as exc:
+            self._without_state("a server note", exc)
+            return None
         term = self._note_term_among(notes, entry)
         return None if term is None else notes[term]
+
+    def _without_state(self, what: str, exc: StateUnavailable) -> None:
+        """The glossary is a local file: an answer goes out while the state database is down,
+        without the server's own additions (logged in one line, as log_failure does)."""
+        self.metrics.state_errors.inc()
+        log.warning("answering without %s: %s", what, exc)
 
     def server_note_term(self, guild_id: int, entry: StoredEntry) -> str | None:
         """The name the server's note on `entry` is stored under, if it has one."""

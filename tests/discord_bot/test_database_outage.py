@@ -48,3 +48,34 @@ def test_commands_through_a_database_restart_and_an_outage(real_index_path, real
         run(scenario, timeout=120)
     finally:
         server.stop()
+
+
+def test_the_glossary_answers_through_a_database_outage(real_index_path, real_embedder, tmp_path) -> None:
+    # The glossary is a local file: /define, /ask and a direct @mention need the database only for a
+    # server's own aliases and notes and for the question log, so an outage costs those, not the answer.
+    server = PostgresServer().start()
+    settings = make_settings(real_index_path, tmp_path / "unused.db", database_url=server.create_database("bot"),
+                             hash_key="k" * 64, message_content=True)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            general = guild.channels[0]
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                await asyncio.to_thread(server.halt)
+                for command, options in (("define", {"term": "attention"}), ("ask", {"question": "what is lora?"})):
+                    started = time.monotonic()
+                    reply = await fake.wait_for_response(await fake.send_slash_command(command, options, guild=guild))
+                    took = time.monotonic() - started
+                    assert reply.ok and reply.content != UNREACHABLE_TEXT and took < 3, (command, reply.content, took)
+                    assert reply.embeds and reply.embeds[0]["title"] in ("Attention", "LoRA"), reply.embeds
+                asked = await fake.send_message(general, f"{fake.bot_user.mention} what is qlora?")
+                answer = await fake.wait_for_channel_message(general, after=asked, timeout=10)
+                assert answer.embeds and answer.embeds[0]["title"] == "QLoRA", (answer.content, answer.embeds)
+                await asyncio.to_thread(server.resume)
+
+    try:
+        run(scenario, timeout=120)
+    finally:
+        server.stop()
