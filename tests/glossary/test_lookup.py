@@ -86,3 +86,10 @@ def test_an_unsure_reply_to_a_name_no_entry_has_says_so(searcher, question, name
 ])
 def test_a_framed_phrase_that_is_no_bare_missing_name_is_not_said_to_be_missing(searcher, question):
     assert "no entry named" not in searcher.search(question).note
+
+
+@pytest.mark.parametrize("question", ["what is lora alpha", "lora dropout"])
+def test_a_short_question_naming_a_coined_name_offers_it_rather_than_refusing(searcher, question):
+    # "lora" is in forty definitions, so not telling by how rare it is; written "LoRA", it is a name.
+    result = searcher.search(question)
+    assert result.band == SUGGEST and result.best.entry.term == "LoRA"
