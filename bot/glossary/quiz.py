@@ -304,7 +304,30 @@ def _name_stems(entry: StoredEntry, used: Counter[str]) -> frozenset[str]:
             if len(word) >= 3 and word.isalpha() and word not in _COMMON and word not in STOPWORDS \
                     and used[word] <= DISTINCTIVE_USES:
                 stems.add(stem(word))
+    pieces = {p.casefold() for name in (entry.term, *entry.aliases) for p in _PART.findall(name)}
+    stems |= {stem(form) for word in pieces if stem(word) in stems for form in _irregular_forms(word)}
     return frozenset(s for s in stems if len(s) >= 3)
+
+
+# Verbs whose other forms no stemmer joins to the name ("Frozen" and "freezing", "Jailbreak" and
+# "jailbroken"), as a name's last word ends: each family's forms, the first its base.
+_IRREGULAR = (("freeze", "froze", "frozen", "freezing"), ("break", "broke", "broken", "breaking"),
+              ("write", "wrote", "written", "writing"), ("hide", "hid", "hidden", "hiding"),
+              ("choose", "chose", "chosen", "choosing"), ("shrink", "shrank", "shrunk", "shrinking"),
+              ("teach", "taught", "teaching"), ("feed", "fed", "feeding"), ("build", "built", "building"),
+              ("draw", "drew", "drawn", "drawing"), ("take", "took", "taken", "taking"),
+              ("give", "gave", "given", "giving"), ("drop", "dropped", "dropping"), ("run", "ran", "running"),
+              ("spin", "spun", "spinning"), ("think", "thought", "thinking"))
+
+
+def _irregular_forms(word: str) -> list[str]:
+    """The other forms of a name's word that ends in an irregular verb: "jailbreak" gives
+    "jailbroken", "jailbroke" …; "frozen" gives "freeze", "freezing" …"""
+    for family in _IRREGULAR:
+        for form in family:
+            if word.endswith(form) and (word == form or len(form) >= 4):
+                return [word[: len(word) - len(form)] + other for other in family if other != form]
+    return []
 
 
 def kind_of_thing(definition: str) -> str:

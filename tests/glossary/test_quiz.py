@@ -140,6 +140,8 @@ def test_a_question_naming_entries_the_index_lacks_is_not_valid(quiz):
     ("Detokenization", "detokenizer"),    # the name in another form
     ("QLoRA", "LoRA"),                    # a linked entry's name inside the answer's, never an option
     ("StyleGAN2", "StyleGAN"),
+    ("Frozen", "Freezing"),               # an irregular verb's other form
+    ("Jailbreak", "jailbroken"),
 ])
 def test_a_clue_hides_the_forms_and_pieces_of_its_answers_name(quiz, term, giveaway):
     entry = quiz.index.entry_named(term)
