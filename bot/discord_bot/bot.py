@@ -24,7 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..glossary.daily import daily_entries
-from ..glossary.normalize import framed_subject
+from ..glossary.normalize import framed_subject, small_talk
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
@@ -366,14 +366,18 @@ class GlossaryBot(commands.AutoShardedBot):
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None, asked_at: datetime | None = None) -> int | None:
         """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
-        state database refused (the answer goes out all the same) or its asker ran /forget-me
-        since `asked_at`. `replaces`: the question logged for the same message before its author
-        edited it."""
+        state database refused (the answer goes out all the same), its asker ran /forget-me
+        since `asked_at`, or it was small talk. `replaces`: the question logged for the same message
+        before its author edited it."""
         if self.state is None:
             return None
         if asked_at is not None and self.forgotten.cover(user_id, asked_at.timestamp()):
             return None
         result = answer.result
+        if result.nothing_near and small_talk(query):
+            # "anyone here?", "lunch anyone?", /ask thanks: no gap in the glossary, and no refusal in
+            # /glossary stats. A question the glossary lacks, even off its field, names a topic.
+            return None
         try:
             return self.state.feedback.log_question(
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,

@@ -17,7 +17,8 @@ from bot.discord_bot.cogs.study import looks_like_question
 from tests.fake_discord import FakeDiscord
 from tests.glossary.test_gaps import TOPICS  # the same three off-glossary topics, asked on Discord
 
-from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .helpers import (add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, record_handled, run,
+                      running, study_bot)
 from .test_scores_and_privacy import _rows_naming
 
 
@@ -193,6 +194,35 @@ def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embe
             assert_no_pings(fake)
 
     run(scenario, timeout=240)
+
+
+def test_small_talk_is_no_gap_and_no_refusal_but_an_off_topic_question_is(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """A study channel's "anyone here?" and an /ask of "thanks" are not logged (QA57): the gaps report
+    and the Refused share of /glossary stats are for questions. A question the glossary lacks, even
+    far off its field, is logged as before."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, member, study):
+            cog = bot.get_cog("Study")
+            cog.clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
+            handled = record_handled(cog)
+            for text in ("is the lab open today?", "lunch anyone?", "anyone around?", "why are flamingos pink?"):
+                message = await fake.send_message(study, text, author=member)
+                await fake.wait_for(lambda m=message: m.id in handled, what=f"{text!r} handled")
+            for text in ("hi", "thanks", "how do I install pytorch on windows"):
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": text}, user=member, guild=guild))
+            logged = [q for (q,) in bot.state.db.query("SELECT query FROM questions ORDER BY question_id")]
+            assert logged == ["why are flamingos pink?", "how do I install pytorch on windows"]
+            stats = await fake.wait_for_response(await fake.send_slash_command(
+                "glossary stats", {"days": 7}, user=fake.owner, guild=guild))
+            fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+            assert fields["Questions and lookups"] == "2"
+
+    run(scenario, timeout=120)
 
 
 def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a_dropped_one(
