@@ -169,11 +169,22 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     return embed
 
 
+def board_ranks(rows: list[BoardRow]) -> list[int]:
+    """Each row's rank, best first: equal points share one, and the ranks after them are skipped
+    (1, 2, 2, 4), so a tie does not read as one member beating another."""
+    ranks: list[int] = []
+    for i, row in enumerate(rows):
+        ranks.append(ranks[-1] if i and row.points == rows[i - 1].points else i + 1)
+    return ranks
+
+
 def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
     title = f"Leaderboard · {scoring.month_name(month)}" if month else "Leaderboard · all time"
     medals = ["🥇", "🥈", "🥉"]
-    lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} <@{row.user_id}> — **{row.points}** points "
-             f"({answers_right(row)})" for i, row in enumerate(rows)]
+    ranks = board_ranks(rows)
+    tied = {rank for rank in ranks if ranks.count(rank) > 1}
+    lines = [f"{medals[rank - 1] if rank <= 3 else f'{rank}.'} <@{row.user_id}> — **{row.points}** points"
+             f"{', tied' if rank in tied else ''} ({answers_right(row)})" for rank, row in zip(ranks, rows)]
     text = "\n".join(lines) or "No points yet. Answer a `/quiz` to get on the board."
     return discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
 
