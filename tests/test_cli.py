@@ -122,7 +122,8 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     """Votes keep the entry's name of their day. Members confirmed answers while LoRA was called
     "Low-Rank Adaptation" (the keepers renamed it and kept the old name as an alias, as LoRA has it
     now); the export names LoRA, so `eval` counts the bot's answer a hit, and a vote for an entry
-    that left the glossary is left out, with a word, not exported as a case no answer can meet."""
+    that left the glossary is left out, with a word, not exported as a case no answer can meet; so is a
+    question its voters disagreed on."""
     from bot.state import StateStore
 
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
@@ -138,10 +139,15 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     store.feedback.set_wanted(corrected, "d", "Low-Rank Adaptation")
     dropped = store.feedback.log_question(1, "e", "ask", "what is a frobnicator?", "answer", "Frobnicator", [], now)
     store.feedback.vote(dropped, "f", 1, now)
+    split = store.feedback.log_question(1, "g", "ask", "what is qlora?", "answer", "QLoRA", [], now)
+    store.feedback.vote(split, "h", 1, now)
+    store.feedback.vote(split, "i", -1, now)
+    store.feedback.set_wanted(split, "i", "Low-Rank Adaptation")
     store.close()
     exported = tmp_path / "feedback.jsonl"
     code, _, err = run(capsys, "feedback", "export", "--out", str(exported))
     assert code == 0 and "left out 1 question about an entry no longer in the glossary" in err
+    assert "left out 1 question its voters disagreed on (a 👍 and a 👎 that picked another entry" in err
     cases = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     assert [c["expected"] for c in cases] == [["LoRA"], ["LoRA"]]
     code, out, _ = run(capsys, "eval", str(exported), "--json", "--index", str(real_index_path))

@@ -26,7 +26,7 @@ from discord.ext import commands
 from ..glossary.daily import daily_entries
 from ..glossary.normalize import framed_subject, small_talk
 from ..glossary.quiz import QuizMaker
-from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
+from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore
@@ -378,11 +378,13 @@ class GlossaryBot(commands.AutoShardedBot):
             # "anyone here?", "lunch anyone?", /ask thanks: no gap in the glossary, and no refusal in
             # /glossary stats. A question the glossary lacks, even off its field, names a topic.
             return None
+        # "lora vs qlora": the reply sets both out side by side (whatever the band), and a 👍 confirms both
+        sides = [h.entry.term for h in result.asked] if result.asked and result.band != NOT_FOUND else None
         try:
             return self.state.feedback.log_question(
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
-                result.best.match if answer.entry and result.best else None, replaces)
+                result.best.match if answer.entry and result.best else None, replaces, sides)
         except Exception:  # a full disk or a locked database must not cost the user the answer
             self.metrics.state_errors.inc()
             log.exception("could not log a question")
