@@ -210,6 +210,46 @@ def test_usage_errors_return_2_instead_of_raising(capsys):
     assert "usage: glossary-bot" in capsys.readouterr().err
 
 
+def test_no_command_or_help_lists_the_commands_and_version_says_the_version(capsys):
+    """QA58 N9: `glossary-bot` alone, and `glossary-bot help`, were a bare argparse error."""
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: glossary-bot") and "error:" not in err
+    listed = [line.split()[0] for line in err.splitlines() if line.startswith("  ")]
+    assert listed[:3] == ["build", "check", "define"] and {"run", "feedback", "gaps", "help"} <= set(listed)
+    assert "  ask       ask a free-form question" in err
+    code, out, err = run(capsys, "help")
+    assert code == 0 and err == "" and "  run       run the Discord bot" in out
+    code, out, _ = run(capsys, "help", "gaps")
+    assert code == 0 and out.startswith("usage: glossary-bot gaps") and "--days" in out
+    code, _, err = run(capsys, "help", "nope")
+    assert code == 2 and "no command 'nope'" in err
+    code, out, _ = run(capsys, "--version")
+    assert (code, out) == (0, f"glossary-bot {_pyproject_version()}\n")
+
+
+def _pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_the_version_comes_from_pyproject_when_the_package_is_not_installed(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    from bot import cli
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert cli.version() == _pyproject_version()
+    monkeypatch.setattr("bot.config.PROJECT_ROOT", tmp_path)  # nor a pyproject.toml: still an answer
+    assert cli.version() == "unknown"
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    assert cli.version() == "unknown"
+
+
 def test_a_one_shot_command_on_a_damaged_index_names_the_fix_and_leaves_it(capsys, tmp_path):
     # One-shot commands never move a file aside on their own; the console and the bot recover
     # (tests/test_glossary_safety.py), since they are what a user leaves running.
