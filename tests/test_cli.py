@@ -286,7 +286,7 @@ sys.exit(main(["run"]))
 
 
 def _bot_env(tmp_path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not.a-real.token",
             "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
 
 
