@@ -126,9 +126,10 @@ def test_a_big_rounds_summary_shows_whole_lines_and_says_how_many_more_played() 
         shown_count = len(shown)
         assert 0 < shown_count < players
         assert more == f"…and {players - shown_count} more players."
-        # the best first, each line whole: its number, its player, its points and ratio
-        assert shown == [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({render_study.answers_right(row)})"
-                         for i, row in enumerate(rows[:shown_count])]
+        # the best first, each line whole: its rank (two by two, as their points tie), its player, its points
+        # and ratio
+        assert shown == [f"{i // 2 * 2 + 1}. <@{row.user_id}> — **{row.points}** points, tied "
+                         f"({render_study.answers_right(row)})" for i, row in enumerate(rows[:shown_count])]
 
     few = [BoardRow(10**18 + i, 10, 1, 1) for i in range(3)]
     assert "more" not in render_study.round_summary(few, finished).description
