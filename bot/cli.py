@@ -356,14 +356,70 @@ def _keepers(name: str):
     return command
 
 
+def version() -> str:
+    """The installed package's version; from pyproject.toml when it is run from a checkout that
+    was never installed; "unknown" when neither says."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("glossary-bot")
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+
+    from .config import PROJECT_ROOT
+
+    try:
+        with open(PROJECT_ROOT / "pyproject.toml", "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        return "unknown"
+
+
+class _Version(argparse.Action):
+    """`--version`, read only when asked for: every other command starts without the lookup."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"glossary-bot {version()}")
+        parser.exit()
+
+
+def commands_text(parser: argparse.ArgumentParser) -> str:
+    """A short usage and the commands, one a line: for `help`, and for no command at all."""
+    lines = [f"usage: {parser.prog} [--log-level LEVEL] COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<10}{p.description}" for name, p in parser.commands.items()]  # type: ignore[attr-defined]
+    lines += ["", f"`{parser.prog} help COMMAND` (or `{parser.prog} COMMAND --help`) for a command's options; "
+              f"`{parser.prog} --version` for the version."]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_help(parser: argparse.ArgumentParser, args) -> int:
+    if args.topic is None:
+        sys.stdout.write(commands_text(parser))
+        return 0
+    commands = parser.commands  # type: ignore[attr-defined]
+    if args.topic not in commands:
+        print(f"glossary-bot: no command {args.topic!r}", file=sys.stderr)
+        sys.stderr.write(commands_text(parser))
+        return EXIT_USAGE
+    commands[args.topic].print_help()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glossary-bot", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", default="WARNING", type=_log_level, metavar="LEVEL",
                         help="DEBUG, INFO, WARNING (default) or ERROR")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=_Version)
+    # not required: with no command the commands are listed (main), not one argparse error line
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub.choices  # type: ignore[attr-defined]  # name → its parser, for commands_text
 
     def add(name: str, func, help_text: str, *positional: tuple[str, str]):
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text)
         for arg, arg_help in positional:
             # several words: `glossary-bot ask what is lora` as well as with quotes
             p.add_argument(arg, help=arg_help, nargs="+" if arg in ("text", "term") else None)
@@ -399,16 +455,25 @@ def build_parser() -> argparse.ArgumentParser:
                        "(stop the bot first: what it writes later is not moved)")
     state.add_argument("--to", required=True, help="an empty PostgreSQL database: postgresql://user:pass@host/db")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
+    about_help = "list the commands, or show one's options"
+    sub.add_parser("help", help=about_help, description=about_help).add_argument(
+        "topic", nargs="?", metavar="COMMAND", help="the command to show")
     for name in ("build", "define", "ask", "related", "random", "eval", "run"):
         sub.choices[name].add_argument("--index", help="index database path (default: data/index.db)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(_text_may_start_with_a_dash(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:  # usage error (2) or --help (0): returned, so main() never raises
+        args = parser.parse_args(_text_may_start_with_a_dash(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # usage error (2), --help or --version (0): returned, so main() never raises
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:  # what a first try looks like: say what there is to run
+        sys.stderr.write(commands_text(parser))
+        return EXIT_USAGE
+    if args.command == "help":
+        return cmd_help(parser, args)
     logging.basicConfig(level=getattr(logging, args.log_level))
     try:
         for warning in dotenv_warnings(Path.cwd() / ".env"):

@@ -38,7 +38,7 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
     store = _existing_store(glossary)
     try:
-        cases = store.feedback.export()
+        cases, disagreed = store.feedback.export()
     finally:
         store.close()
     cases, gone = _named_as_now(cases, glossary.open())
@@ -46,6 +46,9 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     if gone:
         print(f"left out {gone} question{'s' if gone != 1 else ''} about an entry no longer in the glossary",
               file=sys.stderr)
+    if disagreed:  # a case either way would teach the ranker what half its voters said was wrong
+        print(f"left out {disagreed} question{'s' if disagreed != 1 else ''} its voters disagreed on "
+              "(a 👍 and a 👎 that picked another entry, or two different picks)", file=sys.stderr)
     if args.out:
         Path(args.out).write_text(lines, encoding="utf-8")
         print(f"wrote {len(cases)} questions to {args.out}", file=sys.stderr)

@@ -165,6 +165,12 @@ def _database_url(value: str | None) -> str | None:
     return value
 
 
+# A bot token is three base64url parts joined by dots (the bot's id, a time, a signature). Nothing
+# else a developer portal shows has that shape: the Application ID is digits, the Public Key hex,
+# the Client Secret one part; and the README's placeholder is none of it.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+={0,2}(?:\.[A-Za-z0-9_-]+={0,2}){2}")
+
+
 def _token(value: str | None) -> str | None:
     # Never echo the token. A real one is printable ASCII without spaces; anything
     # else is a copy-paste accident that would otherwise fail deep inside aiohttp.
@@ -173,6 +179,14 @@ def _token(value: str | None) -> str | None:
             "DISCORD_TOKEN contains spaces or characters a bot token never has: copy it again from the "
             "developer portal (Bot → Reset Token) into .env"
         )
+    # Only Discord would refuse it otherwise, and offline the bot would say "cannot reach Discord"
+    # for ever before anyone learnt the token was never one.
+    if value is not None and not _TOKEN_SHAPE.fullmatch(value):
+        copied = ("the Application ID (only digits), not the bot's token" if value.isdigit() else
+                  "not a bot token (one is three parts joined by dots; the Application ID, Public Key and "
+                  "Client Secret are not it)")
+        raise ConfigError(f"DISCORD_TOKEN is {copied}: on the developer portal's Bot page, Reset Token and copy "
+                          "that token into .env")
     return value
 
 

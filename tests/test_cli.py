@@ -122,7 +122,8 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     """Votes keep the entry's name of their day. Members confirmed answers while LoRA was called
     "Low-Rank Adaptation" (the keepers renamed it and kept the old name as an alias, as LoRA has it
     now); the export names LoRA, so `eval` counts the bot's answer a hit, and a vote for an entry
-    that left the glossary is left out, with a word, not exported as a case no answer can meet."""
+    that left the glossary is left out, with a word, not exported as a case no answer can meet; so is a
+    question its voters disagreed on."""
     from bot.state import StateStore
 
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
@@ -138,10 +139,15 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     store.feedback.set_wanted(corrected, "d", "Low-Rank Adaptation")
     dropped = store.feedback.log_question(1, "e", "ask", "what is a frobnicator?", "answer", "Frobnicator", [], now)
     store.feedback.vote(dropped, "f", 1, now)
+    split = store.feedback.log_question(1, "g", "ask", "what is qlora?", "answer", "QLoRA", [], now)
+    store.feedback.vote(split, "h", 1, now)
+    store.feedback.vote(split, "i", -1, now)
+    store.feedback.set_wanted(split, "i", "Low-Rank Adaptation")
     store.close()
     exported = tmp_path / "feedback.jsonl"
     code, _, err = run(capsys, "feedback", "export", "--out", str(exported))
     assert code == 0 and "left out 1 question about an entry no longer in the glossary" in err
+    assert "left out 1 question its voters disagreed on (a 👍 and a 👎 that picked another entry" in err
     cases = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     assert [c["expected"] for c in cases] == [["LoRA"], ["LoRA"]]
     code, out, _ = run(capsys, "eval", str(exported), "--json", "--index", str(real_index_path))
@@ -204,6 +210,46 @@ def test_usage_errors_return_2_instead_of_raising(capsys):
     assert "usage: glossary-bot" in capsys.readouterr().err
 
 
+def test_no_command_or_help_lists_the_commands_and_version_says_the_version(capsys):
+    """QA58 N9: `glossary-bot` alone, and `glossary-bot help`, were a bare argparse error."""
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: glossary-bot") and "error:" not in err
+    listed = [line.split()[0] for line in err.splitlines() if line.startswith("  ")]
+    assert listed[:3] == ["build", "check", "define"] and {"run", "feedback", "gaps", "help"} <= set(listed)
+    assert "  ask       ask a free-form question" in err
+    code, out, err = run(capsys, "help")
+    assert code == 0 and err == "" and "  run       run the Discord bot" in out
+    code, out, _ = run(capsys, "help", "gaps")
+    assert code == 0 and out.startswith("usage: glossary-bot gaps") and "--days" in out
+    code, _, err = run(capsys, "help", "nope")
+    assert code == 2 and "no command 'nope'" in err
+    code, out, _ = run(capsys, "--version")
+    assert (code, out) == (0, f"glossary-bot {_pyproject_version()}\n")
+
+
+def _pyproject_version() -> str:
+    import tomllib
+
+    return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_the_version_comes_from_pyproject_when_the_package_is_not_installed(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    from bot import cli
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert cli.version() == _pyproject_version()
+    monkeypatch.setattr("bot.config.PROJECT_ROOT", tmp_path)  # nor a pyproject.toml: still an answer
+    assert cli.version() == "unknown"
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    assert cli.version() == "unknown"
+
+
 def test_a_one_shot_command_on_a_damaged_index_names_the_fix_and_leaves_it(capsys, tmp_path):
     # One-shot commands never move a file aside on their own; the console and the bot recover
     # (tests/test_glossary_safety.py), since they are what a user leaves running.
@@ -240,7 +286,7 @@ sys.exit(main(["run"]))
 
 
 def _bot_env(tmp_path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not-a-real-token",
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DISCORD_TOKEN": "not.a-real.token",
             "GLOSSARY_STATE_DB": str(tmp_path / "state.db")}
 
 

@@ -120,6 +120,35 @@ def test_token_with_impossible_characters_is_refused_without_echoing_it(value):
     assert "DISCORD_TOKEN" in message and value not in message
 
 
+@pytest.mark.parametrize("value", [
+    "paste-the-token-here",  # the README's placeholder
+    "1234567890123456789",  # the Application ID
+    "aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW",  # a Client Secret
+    "0f" * 32,  # a Public Key
+    "MTIzNDU2Nzg5.abcdef", "MTIzNDU2Nzg5..abcdef", "MTIzNDU2Nzg5.abc.def.ghi", ".abc.def",
+])
+def test_a_token_that_is_no_token_is_refused_without_echoing_it(value):
+    """QA58 N10: only Discord found these, and offline the bot said "cannot reach Discord" for ever."""
+    message = config_error(DISCORD_TOKEN=value)
+    assert message.startswith("DISCORD_TOKEN is ") and "Reset Token" in message and value not in message
+    assert ("Application ID (only digits)" in message) == value.isdigit()
+
+
+@pytest.mark.parametrize("value", ["MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abc_DEF-123xyz", "abc.def.ghi",
+                                   "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ==.GaBcDe.abc"])
+def test_a_token_of_three_dotted_parts_is_taken(value):
+    assert load(DISCORD_TOKEN=value).discord_token == value
+
+
+def test_run_with_the_placeholder_token_stops_at_once_with_exit_78(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", "paste-the-token-here")
+    assert main(["run"]) == 78  # as a token with spaces is: restarting cannot fix it
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("glossary-bot: DISCORD_TOKEN is not a bot token")
+    assert "paste-the-token-here" not in err
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("DISCORD_API_BASE", "localhost:8080"), ("DISCORD_API_BASE", "ftp://x"), ("DISCORD_API_BASE", "http://"),
     ("DISCORD_GATEWAY_URL", "http://127.0.0.1:1"), ("DISCORD_GATEWAY_URL", "wss://a b"),

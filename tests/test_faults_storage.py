@@ -397,7 +397,7 @@ def test_unknown_model_name_is_refused_without_network(tmp_path, monkeypatch):
 
 def bot_env(folder: Path, **overrides: str) -> dict[str, str]:
     # A loopback port nothing listens on: if the bot ever got past its checks it could not connect.
-    return env_for(folder, DISCORD_TOKEN="not-a-real-token",
+    return env_for(folder, DISCORD_TOKEN="not.a-real.token",
                    DISCORD_API_BASE=f"http://127.0.0.1:{closed_port()}/api/v10", **overrides)
 
 
@@ -484,7 +484,7 @@ def test_bot_exits_78_once_when_discord_refuses_it(work, fault):
         async with FakeDiscord(**options) as fake:
             env = env_for(work, **fake.env())
             if fault == "bad-token":
-                env["DISCORD_TOKEN"] = "a-wrong-token"
+                env["DISCORD_TOKEN"] = "a.wrong.token"
             else:
                 env["GLOSSARY_MESSAGE_CONTENT"] = "true"
             proc = await asyncio.create_subprocess_exec(
@@ -497,7 +497,7 @@ def test_bot_exits_78_once_when_discord_refuses_it(work, fault):
     proc = asyncio.run(scenario())
     needle = "rejected DISCORD_TOKEN" if fault == "bad-token" else "Message Content intent"
     line = assert_one_line_error(proc, launcher.EXIT_CONFIG, needle)
-    assert "a-wrong-token" not in line
+    assert "a.wrong.token" not in line
 
 
 def test_bot_keeps_retrying_while_discord_is_unreachable_and_stops_cleanly(work):

@@ -24,9 +24,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..glossary.daily import daily_entries
-from ..glossary.normalize import framed_subject
+from ..glossary.normalize import framed_subject, small_talk
 from ..glossary.quiz import QuizMaker
-from ..glossary.search import ANSWER, Hit, Related, SearchResult, Searcher
+from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore, StateUnavailable
@@ -370,19 +370,25 @@ class GlossaryBot(commands.AutoShardedBot):
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None, asked_at: datetime | None = None) -> int | None:
         """Log a question for the gaps report and feedback; its id (for 👍/👎), or None if the
-        state database refused (the answer goes out all the same) or its asker ran /forget-me
-        since `asked_at`. `replaces`: the question logged for the same message before its author
-        edited it."""
+        state database refused (the answer goes out all the same), its asker ran /forget-me
+        since `asked_at`, or it was small talk. `replaces`: the question logged for the same message
+        before its author edited it."""
         if self.state is None:
             return None
         if asked_at is not None and self.forgotten.cover(user_id, asked_at.timestamp()):
             return None
         result = answer.result
+        if result.nothing_near and small_talk(query):
+            # "anyone here?", "lunch anyone?", /ask thanks: no gap in the glossary, and no refusal in
+            # /glossary stats. A question the glossary lacks, even off its field, names a topic.
+            return None
+        # "lora vs qlora": the reply sets both out side by side (whatever the band), and a 👍 confirms both
+        sides = [h.entry.term for h in result.asked] if result.asked and result.band != NOT_FOUND else None
         try:
             return self.state.feedback.log_question(
                 guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
-                result.best.match if answer.entry and result.best else None, replaces)
+                result.best.match if answer.entry and result.best else None, replaces, sides)
         except StateUnavailable as exc:
             self._without_state("logging the question", exc)
             return None

@@ -169,11 +169,28 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     return embed
 
 
+def board_ranks(rows: list[BoardRow]) -> list[int]:
+    """Each row's rank, best first: equal points share one, and the ranks after them are skipped
+    (1, 2, 2, 4), so a tie does not read as one member beating another."""
+    ranks: list[int] = []
+    for i, row in enumerate(rows):
+        ranks.append(ranks[-1] if i and row.points == rows[i - 1].points else i + 1)
+    return ranks
+
+
+def ranked_lines(rows: list[BoardRow]) -> list[tuple[int, str]]:
+    """Each row's rank and its line after the rank: who, points (saying when they are tied) and
+    answers right."""
+    ranks = board_ranks(rows)
+    tied = {rank for rank in ranks if ranks.count(rank) > 1}
+    return [(rank, f"<@{row.user_id}> — **{row.points}** points{', tied' if rank in tied else ''} "
+                   f"({answers_right(row)})") for rank, row in zip(ranks, rows)]
+
+
 def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
     title = f"Leaderboard · {scoring.month_name(month)}" if month else "Leaderboard · all time"
     medals = ["🥇", "🥈", "🥉"]
-    lines = [f"{medals[i] if i < 3 else f'{i + 1}.'} <@{row.user_id}> — **{row.points}** points "
-             f"({answers_right(row)})" for i, row in enumerate(rows)]
+    lines = [f"{medals[rank - 1] if rank <= 3 else f'{rank}.'} {line}" for rank, line in ranked_lines(rows)]
     text = "\n".join(lines) or "No points yet. Answer a `/quiz` to get on the board."
     return discord.Embed(title=title, description=render.clip(text, render.DESCRIPTION_MAX), colour=render.COLOUR)
 
@@ -304,8 +321,7 @@ def round_summary(rows: list[BoardRow], quiz_round: Round) -> discord.Embed:
     """The scores of a round that ended, or was stopped (`quiz_round.stopped_by`): so far. A
     round too big for one embed shows its best players and says how many more there were."""
     head = f"{round_stopped_text(quiz_round)}\n\n" if quiz_round.stopped_by is not None else ""
-    lines = [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({answers_right(row)})"
-             for i, row in enumerate(rows)]
+    lines = [f"{rank}. {line}" for rank, line in ranked_lines(rows)]
     text = fit(lines, render.DESCRIPTION_MAX - len(head), "\n",
                lambda more: f"\n…and {more} more player{'s' if more != 1 else ''}.") or "Nobody answered."
     title = "Round stopped" if quiz_round.stopped_by is not None else "Round over"

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -228,7 +228,14 @@ async def run_timed(interaction: discord.Interaction, func: Callable[..., T], *a
 
     Returns (result, deferred).
     """
-    task = asyncio.ensure_future(in_search_pool(func, *args))
+    return await within_time(interaction, in_search_pool(func, *args), limit)
+
+
+async def within_time(interaction: discord.Interaction, awaitable: Awaitable[T],
+                      limit: float = RESPOND_WITHIN) -> tuple[T, bool]:
+    """Await `awaitable`, deferring the interaction if it is not done within `limit` of the
+    interaction's creation. Returns (result, deferred)."""
+    task = asyncio.ensure_future(awaitable)
     done, _ = await asyncio.wait({task}, timeout=time_left(interaction, limit))
     if done:
         return task.result(), False

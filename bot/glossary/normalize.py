@@ -354,3 +354,53 @@ def acknowledges(text: str) -> bool:
     if _THANKS.search(text):
         return True
     return not any(ch.isalnum() for ch in text) and any(unicodedata.category(ch) == "So" for ch in text)
+
+
+# -- small talk ---------------------------------------------------------------------------------
+
+# A study channel talks of more than terms: "anyone here?", "is the lab open today?", "lunch anyone?".
+# Such a message asks nothing of a glossary, so it is no gap in it. Read by its words: every one of
+# them is a word any sentence has, or one of greetings, being around, times, places, meals and the
+# server itself. A real
+# question, on machine learning or not ("what is an epoch", "how do I install pytorch", "why are
+# flamingos pink"), names something outside those few, and is kept.
+_FUNCTION_WORDS = frozenset(
+    """a an the and or but so if then than to of in on at for with from by about as into up down out off over
+    is are was were be been being am do does did doing done can could will would should shall may might must
+    have has had get got gonna wanna let lets i im ive me my we us our you your youre u ur yall they them their
+    it its this that these those there theres here heres what whats who whos which when where wheres how hows
+    why not no yes yeah yep yup nope ok okay k kk sure right just still really even too also only yet already
+    again any some all every anyone anybody anything someone somebody something everyone everybody everything
+    one nobody nothing else guys folks people ppl wait same hm hmm huh""".split())
+_SOCIAL_WORDS = frozenset(
+    """hi hello hey heya hiya yo sup wassup howdy greetings morning afternoon evening night gm gn bye cya brb
+    thanks thank thx ty tysm much appreciate appreciated welcome cheers sorry congrats lol lmao haha hehe xd
+    omg wow nice cool great good fine alive awake around online offline there free busy available ready
+    back coming come going go joining join want wants doing plans plan up today tonight tomorrow tmrw
+    yesterday now later soon week weekend monday tuesday wednesday thursday friday saturday sunday time day
+    lunch dinner breakfast coffee tea pizza food snacks drinks beer party meetup meeting meet hangout hang
+    lab office hours room library campus class lecture seminar talk session exam homework deadline
+    cancelled canceled open closed happening late early life weather study studying gang server channel voice
+    call discord bot mod pin share send link slides notes invite friend schedule sense makes see tired quiet
+    chill luck finals final exams passed failed rn""".split())
+_SMALL_TALK_MAX_WORDS = 12
+# "3pm", "10:30"; and laughter, however long: "hahaha", "lool"
+_CLOCK_TIME_OR_LAUGH = re.compile(r"\d{1,2}(?::\d\d)?(?:am|pm)?|(?:ha|he|ja){2,}h?|lo+l|lmf?a+o+")
+# "what is a class?": asked of one word, it asks what the word means, whatever the word
+_ONE_WORD_ASKED = re.compile(r"(?:what(?:s| is| are| does)|define|explain|meaning of) (?:an? |the )?(\w+)(?: mean)?")
+
+
+def small_talk(text: str) -> bool:
+    """Whether a message is small talk rather than a question about anything: nothing but greetings,
+    thanks and emoji, or a few words all of the kind `_SOCIAL_WORDS` lists."""
+    plain, core = plain_and_core(text)
+    if not core:
+        return True
+    words = re.sub(r"['’]", "", plain.lower()).split()
+    words = [w for w in (re.sub(r"^\W+|\W+$", "", w) for w in words) if w]
+    if len(words) > _SMALL_TALK_MAX_WORDS:
+        return False
+    asked = _ONE_WORD_ASKED.fullmatch(" ".join(words))
+    if asked and asked.group(1) not in _FUNCTION_WORDS:
+        return False
+    return all(w in _FUNCTION_WORDS or w in _SOCIAL_WORDS or _CLOCK_TIME_OR_LAUGH.fullmatch(w) for w in words)

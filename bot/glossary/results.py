@@ -55,6 +55,12 @@ class SearchResult:
         return self.hits[0] if self.hits else None
 
     @property
+    def nothing_near(self) -> bool:
+        """Not answered, and no entry near the question: a refusal that names none (`hints`), or an
+        offer whose entries are all far from it (`far`)."""
+        return (self.band == NOT_FOUND and not self.hints) or (self.band == SUGGEST and self.far)
+
+    @property
     def others(self) -> list[Hit]:
         """Other matches worth showing beside the best ("Other matches: …")."""
         return self.hits[1 : 1 + self.close]

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .db import Database
 
@@ -76,6 +76,7 @@ class LoggedQuestion:
     band: str
     answer_term: str | None
     candidates: tuple[str, ...]
+    sides: tuple[str, ...] = ()  # the entries a reply set side by side ("lora vs qlora")
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,19 @@ class UsageStats:
     down: int
 
 
-_COLUMNS = "question_id, guild_id, user_hash, asked_at, source, query, band, answer_term, candidates"
+_COLUMNS = "question_id, guild_id, user_hash, asked_at, source, query, band, answer_term, candidates, sides"
 _SELECT = f"SELECT {_COLUMNS} FROM questions"
 GAPS_PER_ASKER = 50  # of the gaps report's 1,000 questions
 
 
 def _question(row: tuple) -> LoggedQuestion:
     return LoggedQuestion(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], row[5], row[6], row[7],
-                          tuple(json.loads(row[8])))
+                          tuple(json.loads(row[8])), tuple(json.loads(row[9])) if row[9] else ())
+
+
+class FeedbackExport(NamedTuple):
+    cases: list[dict]
+    disagreed: int  # questions left out: their voters disagreed on the entry
 
 
 class FeedbackRecords:
@@ -105,16 +111,17 @@ class FeedbackRecords:
 
     def log_question(self, guild_id: int, user_hash: str, source: str, query: str, band: str,
                      answer_term: str | None, candidates: list[str], now: datetime,
-                     matched_by: str | None = None, replaces: int | None = None) -> int:
+                     matched_by: str | None = None, replaces: int | None = None, sides: list[str] | None = None) -> int:
         """Log a question; its id. `replaces`: the question an edit of the same message logged
         before, which keeps its row and its votes (they were cast on its answer) and is marked
-        replaced, so that the reports count the edited question once."""
+        replaced, so that the reports count the edited question once. `sides`: the entries the
+        reply set side by side, when it did."""
         with self.db.transaction() as conn:
             question_id = conn.execute(
                 "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
-                "candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
+                "candidates, sides) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
                 [guild_id, user_hash, now.isoformat(timespec="seconds"), source, without_ids(query), band, answer_term,
-                 matched_by, json.dumps(candidates[:10])]).fetchone()[0]
+                 matched_by, json.dumps(candidates[:10]), json.dumps(sides) if sides else None]).fetchone()[0]
             if replaces is not None:  # gone (retention, /forget-me) or not: the new row stands
                 conn.execute("UPDATE questions SET replaced_by = ? WHERE question_id = ?", [question_id, replaces])
             return question_id
@@ -183,29 +190,45 @@ class FeedbackRecords:
             [guild_id, since.isoformat(timespec="seconds")])[0]
         return UsageStats(len(rows), bands[ANSWER], bands[SUGGEST], bands[NOT_FOUND], terms.most_common(top), up, down)
 
-    def export(self) -> list[dict]:
-        """Voted questions in the eval format: 👍 confirms the answer, a 👎 with a choice
-        corrects it ([] = not in the glossary). A 👎 without a choice says too little."""
-        out = []
+    def export(self) -> FeedbackExport:
+        """Voted questions in the eval format: 👍 confirms the answer (every entry a side-by-side
+        reply showed), a 👎 with a choice corrects it ([] = not in the glossary). A 👎 without a
+        choice says too little. One case per question (the same text asked again is the same
+        question): a person's latest vote on it counts, and a question its voters disagree on
+        (a 👍 and a 👎 that picked another entry) is no case, only counted (`disagreed`)."""
         # a server's own alias is no case for the glossary's search: its answers are left out
         rows = self.db.query(
-            "SELECT q.question_id, q.query, q.answer_term, v.vote, v.wanted FROM votes v "
+            "SELECT q.question_id, q.query, q.answer_term, q.sides, v.user_hash, v.vote, v.wanted FROM votes v "
             "JOIN questions q ON q.question_id = v.question_id WHERE q.matched_by IS NULL "
-            "OR q.matched_by != 'server_alias' ORDER BY q.question_id, v.voted_at")
-        seen: set[tuple[int, str]] = set()
-        for question_id, query, answer_term, vote, wanted in rows:
-            if vote == UP and answer_term:
-                expected, kind = [answer_term], "feedback-confirmed"
+            "OR q.matched_by != 'server_alias' ORDER BY v.voted_at, q.question_id")
+        # question → (its first id, its text, each voter's latest verdict: (expected, kind), or None)
+        asked: dict[str, tuple[int, str, dict[str, tuple[tuple[str, ...], str] | None]]] = {}
+        for question_id, query, answer_term, sides, user_hash, vote, wanted in rows:
+            if vote == UP and (sides or answer_term):
+                verdict = (tuple(json.loads(sides)) if sides else (answer_term,), "feedback-confirmed")
             elif vote == DOWN and wanted is not None:
-                expected, kind = ([wanted] if wanted else []), "feedback-corrected"
+                verdict = ((wanted,) if wanted else (), "feedback-corrected")
             else:
+                verdict = None
+            key = " ".join(query.split()).casefold()
+            first, _, verdicts = asked.setdefault(key, (question_id, query, {}))
+            if question_id < first:  # the case is named after the question as first asked
+                asked[key] = (question_id, query, verdicts)
+            verdicts[user_hash] = verdict  # later than any vote of theirs before (ORDER BY voted_at)
+        cases, disagreed = [], 0
+        for question_id, query, verdicts in sorted(asked.values(), key=lambda a: a[0]):
+            expected = {v[0] for v in verdicts.values() if v is not None}
+            if len(expected) > 1:
+                disagreed += 1
                 continue
-            if (question_id, json.dumps(expected)) in seen:
-                continue  # two voters who agree make one case
-            seen.add((question_id, json.dumps(expected)))
-            out.append({"id": f"feedback-{question_id}-{'-'.join(expected) or 'none'}"[:200], "kind": kind,
-                        "query": query, "expected": expected})
-        return out
+            if not expected:
+                continue
+            (terms,) = expected
+            kind = "feedback-confirmed" if ("feedback-confirmed" in {v[1] for v in verdicts.values() if v}) \
+                else "feedback-corrected"
+            cases.append({"id": f"feedback-{question_id}-{'-'.join(terms) or 'none'}"[:200], "kind": kind,
+                          "query": query, "expected": list(terms)})
+        return FeedbackExport(cases, disagreed)
 
     # -- retention and erasure --------------------------------------------------------------------
 

@@ -89,12 +89,12 @@ def test_rejected_token_is_one_line_and_exit_78(real_index_path, tmp_path) -> No
     async def scenario() -> None:
         async with FakeDiscord(token="the-right-token") as fake:
             proc = await start_bot_process(fake, tmp_path, real_index_path, tmp_path / "state.db",
-                                           token="a-wrong-token")
+                                           token="a.wrong.token")
             _out, err = await asyncio.wait_for(proc.communicate(), 60)
             assert proc.returncode == 78  # EX_CONFIG: restarting cannot fix it
             text = err.decode()
             assert "Discord rejected DISCORD_TOKEN" in text and "Traceback" not in text
-            assert "a-wrong-token" not in text
+            assert "a.wrong.token" not in text
 
     run(scenario, timeout=90)
 

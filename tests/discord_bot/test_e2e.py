@@ -252,7 +252,7 @@ def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
         async with FakeDiscord() as fake:
             fake.add_guild("Study Group")
             proc = await start_bot_process(fake, tmp_path, real_index_path, tmp_path / "state.db",
-                                           "--log-level", "INFO", token="secret-token-do-not-log")
+                                           "--log-level", "INFO", token="secret.token-do-not.log")
             try:
                 sync = await fake.wait_for_command_sync(timeout=90)
                 assert {c["name"] for c in sync.commands} == EXPECTED_COMMANDS
@@ -262,7 +262,7 @@ def test_glossary_bot_run_subprocess(real_index_path, tmp_path) -> None:
                 proc.send_signal(signal.SIGTERM)
                 _out, err = await asyncio.wait_for(proc.communicate(), 30)
                 assert proc.returncode == 0, err.decode()
-                assert b"secret-token-do-not-log" not in err + _out
+                assert b"secret.token-do-not.log" not in err + _out
             finally:
                 await kill_if_running(proc)
 

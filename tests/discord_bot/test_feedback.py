@@ -17,7 +17,8 @@ from bot.discord_bot.cogs.study import looks_like_question
 from tests.fake_discord import FakeDiscord
 from tests.glossary.test_gaps import TOPICS  # the same three off-glossary topics, asked on Discord
 
-from .helpers import add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, run, running
+from .helpers import (add_study_channel, assert_no_pings, button_ids, make_bot, make_settings, record_handled, run,
+                      running, study_bot)
 from .test_scores_and_privacy import _rows_naming
 
 
@@ -61,6 +62,11 @@ def test_a_thumbs_down_becomes_an_eval_case_and_nothing_stores_a_user_id(
                 select = again.message["components"][0]["components"][0]
                 await fake.wait_for_response(await fake.select(again, select["custom_id"], [wanted], user=alice))
                 assert len(bot.state.feedback.votes(int(down.rsplit(":", 1)[1]))) == 2
+                # bob's 👍 and alice's pick disagree: no case (counted); bob then agrees with her
+                assert bot.state.feedback.export() == ([], 1)
+                menu = await fake.wait_for_response(await fake.click_button(got, down, user=bob))
+                select = menu.message["components"][0]["components"][0]
+                await fake.wait_for_response(await fake.select(menu, select["custom_id"], [wanted], user=bob))
             assert not fake.errors
             assert_no_pings(fake)
             seen.update(user_ids=[u.id for u in users], wanted=wanted, question=question)
@@ -73,9 +79,7 @@ def test_a_thumbs_down_becomes_an_eval_case_and_nothing_stores_a_user_id(
     exported = tmp_path / "feedback.jsonl"
     assert main(["feedback", "export", "--json", "--out", str(exported)]) == 0
     cases = [json.loads(line) for line in exported.read_text().splitlines()]
-    corrected = [c for c in cases if c["kind"] == "feedback-corrected"]
-    assert [(c["query"], c["expected"]) for c in corrected] == [(question, [wanted])]
-    assert any(c["kind"] == "feedback-confirmed" for c in cases)  # bob's 👍
+    assert [(c["query"], c["expected"]) for c in cases] == [(question, [wanted])]  # one case of two who agree
     capsys.readouterr()
     assert main(["eval", str(exported), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -193,6 +197,53 @@ def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embe
             assert_no_pings(fake)
 
     run(scenario, timeout=240)
+
+
+def test_a_thumbs_up_on_a_comparison_confirms_both_sides(real_index_path, real_embedder, tmp_path) -> None:
+    """QA57: a 👍 on "lora vs qlora" exported a case expecting LoRA alone."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, member, study):
+            got = await fake.wait_for_response(await fake.send_slash_command(
+                "ask", {"question": "lora vs qlora"}, user=member, guild=guild))
+            up = next(i for i in button_ids(got.message) if i.startswith(f"{render.FEEDBACK_PREFIX}up:"))
+            await fake.wait_for_response(await fake.click_button(got, up, user=fake.owner))
+            cases, disagreed = bot.state.feedback.export()
+            assert [(c["query"], c["expected"]) for c in cases] == [("lora vs qlora", ["LoRA", "QLoRA"])]
+            assert disagreed == 0
+
+    run(scenario, timeout=120)
+
+
+def test_small_talk_is_no_gap_and_no_refusal_but_an_off_topic_question_is(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """A study channel's "anyone here?" and an /ask of "thanks" are not logged (QA57): the gaps report
+    and the Refused share of /glossary stats are for questions. A question the glossary lacks, even
+    far off its field, is logged as before."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, guild, member, study):
+            cog = bot.get_cog("Study")
+            cog.clock = itertools.count(10**10, 3600).__next__  # no cooldowns in the way
+            handled = record_handled(cog)
+            for text in ("is the lab open today?", "lunch anyone?", "anyone around?", "why are flamingos pink?"):
+                message = await fake.send_message(study, text, author=member)
+                await fake.wait_for(lambda m=message: m.id in handled, what=f"{text!r} handled")
+            for text in ("hi", "thanks", "how do I install pytorch on windows"):
+                await fake.wait_for_response(await fake.send_slash_command(
+                    "ask", {"question": text}, user=member, guild=guild))
+            logged = [q for (q,) in bot.state.db.query("SELECT query FROM questions ORDER BY question_id")]
+            assert logged == ["why are flamingos pink?", "how do I install pytorch on windows"]
+            stats = await fake.wait_for_response(await fake.send_slash_command(
+                "glossary stats", {"days": 7}, user=fake.owner, guild=guild))
+            fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+            assert fields["Questions and lookups"] == "2"
+
+    run(scenario, timeout=120)
 
 
 def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a_dropped_one(

@@ -99,6 +99,17 @@ def test_boards_and_stats_render_within_limits_and_mention_without_names() -> No
     assert render_study.parse_round_id("gloss:round:1:x:2") is None
 
 
+def test_equal_points_share_a_rank_on_the_board_and_say_so() -> None:
+    """QA57: a tie read as one member beating the other."""
+    rows = [BoardRow(1, 9, 3, 3), BoardRow(2, 5, 1, 1), BoardRow(3, 5, 1, 2), BoardRow(4, 3, 1, 1),
+            BoardRow(5, 2, 1, 1), BoardRow(6, 2, 1, 1)]
+    assert render_study.board_ranks(rows) == [1, 2, 2, 4, 5, 5]
+    lines = render_study.board_embed(rows, None).description.splitlines()
+    assert [line.split(" — ")[0] for line in lines] == ["🥇 <@1>", "🥈 <@2>", "🥈 <@3>", "4. <@4>", "5. <@5>", "5. <@6>"]
+    assert [", tied" in line for line in lines] == [False, True, True, False, True, True]
+    assert lines[1] == "🥈 <@2> — **5** points, tied (1 of 1 answer right)"
+
+
 def test_a_big_rounds_summary_shows_whole_lines_and_says_how_many_more_played() -> None:
     """QA6 M1: 80 players cut off mid-line at "64.…", the other 16 unmentioned."""
     question = RoundQuestion("term", "A", ("A", "B", "C", "D"))
@@ -115,9 +126,10 @@ def test_a_big_rounds_summary_shows_whole_lines_and_says_how_many_more_played() 
         shown_count = len(shown)
         assert 0 < shown_count < players
         assert more == f"…and {players - shown_count} more players."
-        # the best first, each line whole: its number, its player, its points and ratio
-        assert shown == [f"{i + 1}. <@{row.user_id}> — **{row.points}** points ({render_study.answers_right(row)})"
-                         for i, row in enumerate(rows[:shown_count])]
+        # the best first, each line whole: its rank (two by two, as their points tie), its player, its points
+        # and ratio
+        assert shown == [f"{i // 2 * 2 + 1}. <@{row.user_id}> — **{row.points}** points, tied "
+                         f"({render_study.answers_right(row)})" for i, row in enumerate(rows[:shown_count])]
 
     few = [BoardRow(10**18 + i, 10, 1, 1) for i in range(3)]
     assert "more" not in render_study.round_summary(few, finished).description

@@ -106,8 +106,8 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                     channel, timeout=10, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
                 # each counts right answers of the answers given: alice answered only question 1
                 lines = summary.embeds[0]["description"].splitlines()
-                assert lines == [f"1. <@{alice.id}> — **10** points (1 of 1 answer right)",
-                                 f"2. <@{carol.id}> — **10** points (1 of 2 answers right)",
+                assert lines == [f"1. <@{alice.id}> — **10** points, tied (1 of 1 answer right)",
+                                 f"1. <@{carol.id}> — **10** points, tied (1 of 2 answers right)",
                                  f"3. <@{bob.id}> — **9** points (1 of 2 answers right)"]
                 await asyncio.sleep(0.1)
                 assert not bot.state.study.running_rounds()
@@ -115,8 +115,8 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 assert board.embeds[0]["title"] == "Leaderboard · March 2026"
                 # the board shows the same ratio as the summary: nothing else was answered this month
                 assert board.embeds[0]["description"].splitlines() == [
-                    f"🥇 <@{alice.id}> — **10** points (1 of 1 answer right)",
-                    f"🥈 <@{carol.id}> — **10** points (1 of 2 answers right)",
+                    f"🥇 <@{alice.id}> — **10** points, tied (1 of 1 answer right)",
+                    f"🥇 <@{carol.id}> — **10** points, tied (1 of 2 answers right)",
                     f"🥉 <@{bob.id}> — **9** points (1 of 2 answers right)"]
 
             assert not fake.errors
@@ -207,9 +207,9 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
                 assert summary.embeds[0]["title"] == "Round stopped"
                 lines = summary.embeds[0]["description"].splitlines()
                 assert lines[0].startswith(f"Stopped by <@{bob.id}> after question 2 of 3.")
-                scores = [f"<@{alice.id}> — **10** points (1 of 1 answer right)",
-                          f"<@{carol.id}> — **10** points (1 of 2 answers right)"]
-                assert lines[-2:] == [f"1. {scores[0]}", f"2. {scores[1]}"]
+                scores = [f"<@{alice.id}> — **10** points, tied (1 of 1 answer right)",
+                          f"<@{carol.id}> — **10** points, tied (1 of 2 answers right)"]
+                assert lines[-2:] == [f"1. {scores[0]}", f"1. {scores[1]}"]
                 closed = fake.messages[second.id]  # the open question shows its answer, without buttons
                 assert closed["embeds"][0]["title"] == "Question 2/3 · round stopped" and not closed.get("components")
                 assert quiz_round.question.answer in closed["embeds"][0]["description"]
@@ -220,7 +220,7 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
 
                 # the answers count on the board as a finished round's would
                 board = await fake.wait_for_response(await fake.send_slash_command("leaderboard", {}, user=carol))
-                assert board.embeds[0]["description"].splitlines() == [f"🥇 {scores[0]}", f"🥈 {scores[1]}"]
+                assert board.embeds[0]["description"].splitlines() == [f"🥇 {scores[0]}", f"🥇 {scores[1]}"]
                 again = await _stop_command(fake, bob, channel)
                 assert "No quiz round is running" in again.content
 

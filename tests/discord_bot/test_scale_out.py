@@ -27,7 +27,7 @@ def test_two_processes_on_one_postgresql(real_index_path, tmp_path, postgres_ser
         env = {"DATABASE_URL": url, "GLOSSARY_HASH_KEY": "k" * 64, "SHARD_COUNT": "4", "SHARD_IDS": SHARDS[name]}
         with _env(env):
             return await start_bot_process(fake, tmp_path, real_index_path, tmp_path / f"unused-{name}.db",
-                                           token="fake-token")
+                                           token="fake.bot.token")
 
     async def scenario() -> None:
         # two IDENTIFY buckets: shards 0 and 2 (one per process) share one, so they must take turns

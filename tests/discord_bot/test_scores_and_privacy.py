@@ -278,6 +278,39 @@ def test_the_champion_role_goes_to_the_best_scorer_still_in_the_server(real_inde
     run(scenario, timeout=120)
 
 
+def test_the_board_skips_members_who_left_and_ties_share_a_rank(real_index_path, real_embedder, tmp_path) -> None:
+    """QA57: scorers who left the server were listed as <@id>, which renders "@unknown-user" (the
+    champion role already skipped them), and equal points read as one member beating another."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            bob, dave, erin = (fake.add_user(name) for name in ("bob", "dave", "erin"))
+            for user in (bob, dave, erin):
+                fake.add_member(guild, user)
+            gone = [fake.add_user(f"left{i}") for i in range(12)]  # more than a board: all above bob
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                study = bot.state.study
+                for i, user in enumerate(gone):
+                    study.record_answer(guild.id, user.id, "solo:gone", True, 50 + i, now)
+                for user, points in ((bob, 10), (dave, 10), (erin, 5)):
+                    study.record_answer(guild.id, user.id, "solo:here", True, points, now)
+                interaction = await fake.send_slash_command("leaderboard", {}, user=bob)
+                board = await fake.wait_for_response(interaction)
+                embeds = board.embeds or (await fake.wait_for_followup(interaction)).payload["embeds"]
+                lines = embeds[0]["description"].splitlines()
+                assert [line.split(" (")[0] for line in lines] == [
+                    f"🥇 <@{bob.id}> — **10** points, tied", f"🥇 <@{dave.id}> — **10** points, tied",
+                    f"🥉 <@{erin.id}> — **5** points"]
+            assert not fake.errors
+            assert_no_pings(fake)
+
+    run(scenario, timeout=120)
+
+
 def test_switching_or_clearing_the_champion_role_takes_the_old_one_back(real_index_path, real_embedder,
                                                                       tmp_path) -> None:
     """QA55 B3: the old role stayed with last month's champion for good, a second champion beside the next."""

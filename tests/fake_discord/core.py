@@ -198,7 +198,7 @@ class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, Rest
         return {
             "DISCORD_API_BASE": self.api_base,
             "DISCORD_GATEWAY_URL": self.gateway_url,
-            "DISCORD_TOKEN": self.token or "fake-token",
+            "DISCORD_TOKEN": self.token or "fake.bot.token",
         }
 
     # ------------------------------------------------------------------ world building

@@ -3,12 +3,15 @@ the question stays, and a decorated query gets the answer its clean form gets.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.glossary.normalize import (american, asked_about, discord_query, earlier_framed_subjects, framed_subject,
-                                    place_moved_last, plain_text, strip_chatter)
+                                    place_moved_last, plain_text, small_talk, strip_chatter)
+from bot.config import DEFAULT_DATA_DIR
 from bot.glossary.parse import parse_file
 from tests.conftest import GLOSSARY
 
@@ -305,3 +308,45 @@ def test_an_earlier_framed_subject_ends_before_its_comma():
 ])
 def test_a_name_is_read_as_the_glossary_spells_it(typed, spelled):
     assert american(typed) == spelled
+
+
+# -- small talk ---------------------------------------------------------------------------------
+
+# What a study channel says besides questions, most of it ending in "?" (QA57), and what /ask is sent
+# by someone trying the bot out.
+SMALL_TALK = [
+    "anyone here?", "is the lab open today?", "lunch anyone?", "hi", "thanks", "hello?", "ok thanks!",
+    "thank you so much", "👍", "🙏🙏", "hey everyone, how's it going?", "how are you?", "what's up?", "sup?",
+    "anyone around?", "is anyone online?", "is anybody there?", "you there?", "are you alive?",
+    "good morning everyone!", "who's coming to the meetup tonight?", "is class cancelled today?",
+    "what time is the meeting?", "where is everyone?", "are we meeting tomorrow?", "coffee anyone?",
+    "who wants pizza?", "anyone up for lunch?", "is the room free?", "did anyone do the homework?",
+    "when is the exam?", "is the library open on sunday?", "anyone going to the talk later?",
+    "how was your weekend?", "lol what?", "wait what?", "really?", "is it just me?", "who's free tonight?",
+    "what's everyone up to this weekend?", "any plans for the weekend?", "is office hours still on?",
+    "how's everyone doing?", "good night all", "gm", "brb?", "does anyone have the slides?", "hahaha ok",
+    "is the lab open at 3pm?", "<@123> you there?",
+]
+
+
+@pytest.mark.parametrize("text", SMALL_TALK)
+def test_small_talk_is_read_as_such(text):
+    assert small_talk(text)
+
+
+@pytest.mark.parametrize("text", [
+    "what is an epoch", "how do I install pytorch", "why are flamingos pink", "what is a class?",
+    "define session", "is the gpu free?", "is it open source?", "where do I start?",
+    "anyone know how to fix CUDA out of memory?", "who is yann lecun?", "what's a good learning rate?",
+    "is colab free?", "how long should I train?", "是什么LoRA微调",
+])
+def test_a_question_about_anything_is_no_small_talk(text):
+    assert not small_talk(text)
+
+
+def test_no_off_glossary_question_of_the_eval_set_is_small_talk():
+    """data/eval/off_glossary.jsonl: real questions the glossary lacks, on machine learning or not, which
+    the keepers want in the gaps report."""
+    cases = [json.loads(line) for line in (DEFAULT_DATA_DIR / "eval" / "off_glossary.jsonl").read_text().splitlines()]
+    assert len(cases) > 300
+    assert [c["query"] for c in cases if small_talk(c["query"])] == []

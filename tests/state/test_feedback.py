@@ -35,7 +35,8 @@ def test_one_vote_per_user_changeable_and_exported_as_eval_cases(store) -> None:
     assert sorted(v for _, v, _ in feedback.votes(q1)) == [DOWN, UP]
     assert not feedback.vote(10**6, "u1", UP, NOW)
 
-    cases = feedback.export()
+    cases, disagreed = feedback.export()
+    assert disagreed == 0
     assert [(c["kind"], c["query"], c["expected"]) for c in cases] == [
         ("feedback-confirmed", "what is lora", ["LoRA"]),
         ("feedback-corrected", "how do i stop overfitting", ["Regularisation"]),
@@ -50,6 +51,53 @@ def test_one_vote_per_user_changeable_and_exported_as_eval_cases(store) -> None:
     usage = feedback.usage(NOW - timedelta(days=1), 5)
     assert (usage.questions, usage.answered, usage.refused, usage.up, usage.down) == (3, 2, 1, 1, 3)
     assert usage.top_terms[0][1] == 1
+
+
+def test_a_comparison_confirmed_expects_every_entry_it_showed(store) -> None:
+    """QA57: a 👍 on "lora vs qlora" exported a case expecting LoRA alone."""
+    feedback = store.feedback
+    compared = feedback.log_question(5, "u1", "ask", "lora vs qlora", "answer", "LoRA", ["LoRA", "QLoRA", "DoRA"],
+                                     NOW, "mention", sides=["LoRA", "QLoRA"])
+    hedged = feedback.log_question(5, "u1", "ask", "gqa or mqa?", "suggest", None, ["GQA", "MQA"], NOW,
+                                   sides=["GQA", "MQA"])  # unsure which is meant, but both are shown
+    assert feedback.question(compared).sides == ("LoRA", "QLoRA")
+    for question in (compared, hedged):
+        feedback.vote(question, "u2", UP, NOW)
+    cases, _ = feedback.export()
+    assert [(c["query"], c["expected"]) for c in cases] == [("lora vs qlora", ["LoRA", "QLoRA"]),
+                                                             ("gqa or mqa?", ["GQA", "MQA"])]
+
+
+def test_contradictory_votes_on_a_question_export_no_case_and_are_counted(store) -> None:
+    """QA57: a 👍 and a 👎 with a pick on the same question exported two cases for one query."""
+    feedback = store.feedback
+    later = NOW + timedelta(minutes=5)
+    split = feedback.log_question(5, "u1", "ask", "what is lora", "answer", "LoRA", ["LoRA", "QLoRA"], NOW)
+    feedback.vote(split, "u2", UP, NOW)
+    feedback.vote(split, "u3", DOWN, NOW)
+    feedback.set_wanted(split, "u3", "QLoRA")
+    picks = feedback.log_question(5, "u1", "ask", "what is nf4", "answer", "QLoRA", ["QLoRA", "NF4"], NOW)
+    for voter, wanted in (("u2", "NF4"), ("u3", NOT_IN_GLOSSARY)):
+        feedback.vote(picks, voter, DOWN, NOW)
+        feedback.set_wanted(picks, voter, wanted)
+    # the same question asked again: one person's later vote is what they think now
+    first = feedback.log_question(5, "u1", "ask", "what is dropout", "answer", "Dropout", ["Dropout"], NOW)
+    again = feedback.log_question(5, "u4", "study", "What is  dropout", "answer", "Dropout", ["Dropout"], later)
+    feedback.vote(first, "u5", DOWN, NOW)
+    feedback.set_wanted(first, "u5", NOT_IN_GLOSSARY)
+    feedback.vote(again, "u5", UP, later)
+    feedback.vote(again, "u6", UP, later)  # and two who agree make one case
+    # a 👎 without a pick says too little to disagree with anyone
+    bare = feedback.log_question(5, "u1", "ask", "what is adamw", "answer", "AdamW", ["AdamW"], NOW)
+    feedback.vote(bare, "u2", UP, NOW)
+    feedback.vote(bare, "u3", DOWN, NOW)
+
+    cases, disagreed = feedback.export()
+    assert disagreed == 2
+    assert [(c["id"], c["kind"], c["query"], c["expected"]) for c in cases] == [
+        (f"feedback-{first}-Dropout", "feedback-confirmed", "what is dropout", ["Dropout"]),
+        (f"feedback-{bare}-AdamW", "feedback-confirmed", "what is adamw", ["AdamW"]),
+    ]
 
 
 def test_retention_deletes_old_questions_and_their_votes(store) -> None:
@@ -96,7 +144,7 @@ def test_forgetting_a_user_blanks_their_name_in_the_change_log_and_alias_answers
     question = store.feedback.log_question(1, "hash-u", "ask", "ytdl", "answer", "youtube-dl", ["youtube-dl"], NOW,
                                            "server_alias")
     store.feedback.vote(question, "hash-u", UP, NOW)
-    assert store.feedback.export() == []  # one server's own name is no case for the glossary's search
+    assert store.feedback.export().cases == []  # one server's own name is no case for the glossary's search
     store.feedback.forget("hash-m")
     assert [c.by_name for c in store.additions.changes(1)] == ["other", "(forgotten)"]
     assert store.db.query("SELECT count(*) FROM server_changes WHERE by_hash = 'hash-m'")[0][0] == 0

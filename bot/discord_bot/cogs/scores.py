@@ -8,6 +8,7 @@ before the role changes, so a restart never crowns twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Literal
 
@@ -17,12 +18,14 @@ from discord.ext import commands, tasks
 
 from ...study import scoring
 from .. import render, render_study
-from ..ui import in_quick_pool
+from ..ui import in_quick_pool, respond, within_time
 
 log = logging.getLogger(__name__)
 
 # last month's top scorers read for the champion role: the best of them still in the server gets it
 CHAMPION_CANDIDATES = 10
+# /leaderboard shows BOARD_SIZE scorers still in the server, of the top BOARD_CANDIDATES
+BOARD_SIZE, BOARD_CANDIDATES = 10, 25
 
 
 class Scores(commands.Cog):
@@ -55,9 +58,13 @@ class Scores(commands.Cog):
     async def leaderboard(self, interaction: discord.Interaction,
                           period: Literal["month", "all"] = "month") -> None:
         month = scoring.month_key(self.bot.now()) if period == "month" else None
-        rows = await in_quick_pool(self.bot.state.study.leaderboard, interaction.guild_id, month)
-        await interaction.response.send_message(embed=render_study.board_embed(rows, month),
-                                                allowed_mentions=render.NO_MENTIONS)
+        rows = await in_quick_pool(self.bot.state.study.leaderboard, interaction.guild_id, month, BOARD_CANDIDATES)
+        guild = self.bot.get_guild(interaction.guild_id)
+        deferred = False
+        if guild is not None:  # members who left show as "@unknown-user": as for the champion role, skipped
+            # (a member not in the cache is asked of Discord: that may take longer than a reply may wait)
+            rows, deferred = await within_time(interaction, _still_in(guild, rows, BOARD_SIZE))
+        await respond(interaction, deferred, embed=render_study.board_embed(rows[:BOARD_SIZE], month))
 
     # -- the champion role -----------------------------------------------------------------------
 
@@ -117,6 +124,26 @@ async def _first_member(guild: discord.Guild, user_ids: list[int]) -> discord.Me
         if member is not None:
             return member
     return None
+
+
+async def _still_in(guild: discord.Guild, rows: list, size: int) -> list:
+    """The first `size` of the board's `rows` whose scorer is still in the server."""
+    kept, start = [], 0
+    while len(kept) < size and start < len(rows):
+        batch = rows[start:start + size - len(kept)]
+        start += len(batch)
+        here = await asyncio.gather(*(_is_member(guild, row.user_id) for row in batch))
+        kept += [row for row, member in zip(batch, here) if member]
+    return kept
+
+
+async def _is_member(guild: discord.Guild, user_id: int) -> bool:
+    if guild.get_member(user_id) is not None:
+        return True
+    try:
+        return await _fetch_member(guild, user_id) is not None
+    except discord.HTTPException:
+        return True  # Discord could not say: shown, rather than a member missing from the board
 
 
 async def take_back_role(guild: discord.Guild, role: discord.Role, user_id: int, reason: str) -> bool:
