@@ -14,6 +14,7 @@ reported as a warning.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -206,6 +207,15 @@ def read_beside(path: Path, without: str) -> tuple[str, str | None]:
                     f"without {without}: save it as UTF-8")
     except OSError as exc:
         return "", f"line 1: cannot be read ({exc.strerror}), so the glossary is used without {without}"
+
+
+def warn_beside(log: logging.Logger, name: str, unreadable: str | None, problems: list[str]) -> None:
+    """A file beside the glossary that cannot be read, and each line of it that cannot be used, in
+    the log: the bot starts all the same, without what they would add."""
+    if unreadable:
+        log.warning("%s %s", name, unreadable)
+    for problem in problems:
+        log.warning("%s %s; that line is skipped", name, problem)
 
 
 def editor_lines(text: str) -> list[str]:

@@ -39,7 +39,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .index import lead_sentence
-from .parse import editor_lines, read_beside
+from .parse import editor_lines, read_beside, warn_beside
 from .store import GlossaryIndex
 from .terms import TermSpotter, coined, lookup_key
 
@@ -122,11 +122,7 @@ def read_same_things(glossary_path: Path, index: GlossaryIndex) -> SameThings:
     a file that cannot be read; a line that cannot be used is skipped with a warning)."""
     text, unreadable = read(glossary_path)
     pairs, problems = parse_same_things(text, index)
-    name = same_thing_path(glossary_path).name
-    if unreadable:
-        log.warning("%s %s", name, unreadable)
-    for problem in problems:
-        log.warning("%s %s; that line is skipped", name, problem)
+    warn_beside(log, same_thing_path(glossary_path).name, unreadable, problems)
     return SameThings(index, pairs)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .parse import read_beside, editor_lines
+from .parse import editor_lines, read_beside, warn_beside
 from .store import GlossaryIndex
 from .terms import lookup_key
 
@@ -101,11 +101,7 @@ def read_senses(glossary_path: Path, index: GlossaryIndex) -> Senses:
     """The senses beside a glossary; none (and a warning) when the file is missing parts or unreadable."""
     text, unreadable = read(glossary_path)
     senses, problems = parse_senses(text, index)
-    name = senses_path(glossary_path).name
-    if unreadable:
-        log.warning("%s %s", name, unreadable)
-    for problem in problems:
-        log.warning("%s %s; that line is skipped", name, problem)
+    warn_beside(log, senses_path(glossary_path).name, unreadable, problems)
     return senses
 
 
