@@ -371,14 +371,9 @@ class NameLookups:
         """Whether the glossary writes this name of the entry as only a coined name is ("LoRA",
         "GGUF"), three letters or more, and knows no other sense of it: telling however many
         definitions use it ("lora alpha", "lora dropout" were refused: LoRA's name is in 40 of them)."""
-        written = self.entries_name_as_written(entry_id, key)
+        written = self.names.written(entry_id, key)
         return (coined(written) and sum(ch.isalpha() for ch in written) >= 3
                 and not any(sense_key[0] == entry_id for sense_key in self.senses))
-
-    def entries_name_as_written(self, entry_id: int, key: str) -> str:
-        """The entry's term or alias whose lookup key is `key`, as the glossary writes it."""
-        entry = self.index.entries[entry_id]
-        return next((n for n in (entry.term, *entry.aliases) if lookup_key(n) == key), key)
 
     def _names_only(self, text: str) -> list[int]:
         """The entries of a short text made of names and nothing else ("a cuda kernel", "ddpm

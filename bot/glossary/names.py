@@ -196,13 +196,17 @@ class Names:
         # Codebook, which is part of the name it is a slip of.
         return len(named) == 1 and all(self.index.term_key.get(e, "") in name for e in named)
 
+    def written(self, entry_id: int, key: str) -> str:
+        """The entry's name whose lookup key is `key`, as the glossary writes it ("LoRA" for "lora")."""
+        return self._alias_text.get((entry_id, key), key)
+
     def another_word(self, query: str, entry_id: int, name: str) -> bool:
         """A short name one letter longer or shorter than the text is more often another word than a
         slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
         GEMM, "lion": LAION, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
         keyboard ("dora": LoRA, "orpo": GRPO), and a name run together with another word ("streamingllm"):
         offered ("Did you mean"), not answered."""
-        written = self._alias_text.get((entry_id, name), name)
+        written = self.written(entry_id, name)
         letters = [ch for ch in written if ch.isalnum()]
         acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
         typed = [lookup_key(s) for s in self.subjects(query)]
