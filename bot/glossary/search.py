@@ -106,6 +106,12 @@ ABOUT_ME_NOTE = ("I answer from a machine-learning glossary, with its own words:
 # nearly all the links this drops were of another sense or said nothing of the entry; between 0.1 and
 # 0.25 most mentions are real, so the floor stays low.)
 WEAK_MENTION_COSINE = 0.1
+# …and one whose name senses.tsv knows another sense of (AI, Token (visual/audio), rank, Kernel)
+# links only this close: of the 34 such links under it, read by hand, about 26 were the other
+# sense ("AI clusters" in InfiniBand, text tokens in TTFT, a leaderboard's rank) and about 8 the
+# glossary's own (NVSwitch's nodes, Hessian's calibration); FSDP's rank (0.222) and the GPU
+# kernels of Scheduler and CUTLASS sit above it.
+OTHER_SENSE_MENTION_COSINE = 0.22
 # A message whose only subject was a link ("what is https://…?"): the bot opens no links.
 LINK_NOTE = "Links aren't opened, so name the term you mean: “what is LoRA?”, not a link to it."
 
@@ -410,7 +416,11 @@ class Searcher(NameLookups, ListLookups):
         may use in another sense; not an acronym or a coined name (GANs, ZeRO)."""
         word = re.sub(r"\s*\([^()]*\)$", "", self.index.entries[entry_id].term)
         everyday = " " not in word and word.isalpha() and sum(ch.isupper() for ch in word) <= 1
-        return everyday or any(key[0] == entry_id for key in self.senses)
+        return everyday or self._has_other_sense(entry_id)
+
+    def _has_other_sense(self, entry_id: int) -> bool:
+        """Whether senses.tsv knows another sense of one of the entry's names ("AI", "token", "rank")."""
+        return any(key[0] == entry_id for key in self.senses)
 
     def related(self, entry_id: int, limit: int = 5) -> list[Related]:
         """Explicit "see" references first, then entries for the same thing or a kind of it
@@ -431,8 +441,11 @@ class Searcher(NameLookups, ListLookups):
             linked.setdefault(link.entry_id, "mentions this term")
         for other in sorted(linked, key=lambda e: -sims[self._position[e]]):
             named = other if linked[other] == "mentioned in its definition" else entry_id  # whose name was used
-            if sims[self._position[other]] < WEAK_MENTION_COSINE and self._everyday_name(named):
+            near = sims[self._position[other]]
+            if near < WEAK_MENTION_COSINE and self._everyday_name(named):
                 continue  # "our refund policy" names Policy, "the shape of your data" Shape: another sense
+            if near < OTHER_SENSE_MENTION_COSINE and self._has_other_sense(named):
+                continue  # a name senses.tsv knows another sense of is mostly written in it: InfiniBand's "AI"
             picked.setdefault(other, linked[other])
         for other in np.argsort(-sims)[: limit + 1]:
             picked.setdefault(int(index.entry_ids[other]), "similar meaning")
