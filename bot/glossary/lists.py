@@ -96,7 +96,7 @@ _NOT_A_NAME = frozenset({"best", "worst", "difference", "point", "purpose", "use
                          "better", "next", "latest", "new", "main", "role"})
 
 
-def a_bare_name(text: str) -> bool:
+def _a_bare_name(text: str) -> bool:
     """Whether a framed subject reads as a bare name ("machine learning", "a gpu"), not as words of a
     question ("the best optimizer", "the point of dropout"): few words, and nothing but an article
     among them that a name would not hold."""
@@ -160,9 +160,14 @@ class ListLookups:
         if (result.band != SUGGEST or result.note or not listed.whole or len(listed.unknown) != 2
                 or not _COMPARING.search(result.query)):
             return result
-        if not all(a_bare_name(item) and not self.features.names_in(item) for item in listed.unknown):
+        if not all(self._a_missing_name(item) for item in listed.unknown):
             return result
         return replace(result, note=no_entry_note(listed.unknown), lacking=tuple(listed.unknown))
+
+    def _a_missing_name(self, text: str) -> bool:
+        """Whether the text reads as a bare name (_a_bare_name) that holds no name of the glossary's:
+        "machine learning", not "gradient descent" (Gradients) nor "the best optimizer"."""
+        return _a_bare_name(text) and not self.names.exactly(text) and not self.features.names_in(text)
 
     def _one_entry_listed(self, result: SearchResult, listed: _ListItems) -> SearchResult:
         """"what are gguf and exl2?", "rope vs alibi?": a list naming one entry beside names the

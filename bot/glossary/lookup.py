@@ -18,7 +18,7 @@ from .normalize import (american, asked_about, discord_query, earlier_framed_sub
                         place_moved_last)
 from .names import SHORT_QUERY_WORDS
 from .results import ALIAS, ANSWER, CLOSE_MAX, EXACT, MENTION, NOT_FOUND, SIDE_BY_SIDE_MAX, SUGGEST, Hit, SearchResult
-from .lists import a_bare_name, no_entry_named_note, no_entry_note
+from .lists import no_entry_named_note, no_entry_note
 from .senses import OtherSense, other_sense_note, sense_note
 from .store import StoredEntry
 from .terms import STOPWORDS, coined, content_words, lookup_key
@@ -340,11 +340,11 @@ class NameLookups:
         if result.band != SUGGEST or result.note or result.lacking or not result.hits:
             return result
         cut = framed_subject(query)
-        if not cut or cut != framed_subject(query, whole_sentence=True) or not a_bare_name(cut):
+        if not cut or cut != framed_subject(query, whole_sentence=True) or not self._a_missing_name(cut):
             return result
         if len(query.split()) > len(cut.split()) + FRAMING_MAX_WORDS:  # "… so what's happening": no name
             return result
-        if self.names.exactly(cut) or self.features.names_in(cut) or self._inflects_an_offer(cut, result):
+        if self._inflects_an_offer(cut, result):
             return result
         return replace(result, note=no_entry_named_note(cut), lacking=(cut,))
 
