@@ -91,7 +91,9 @@ class ConsoleReview:
         if action == "stats":
             now = self.now()
             stranded = settle(searcher, store)
-            return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded)), now, stranded)
+            # "due today" ends at this machine's midnight: the console's user is at it
+            return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded), zone=now.astimezone().tzinfo),
+                              now, stranded)
         return USAGE
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:

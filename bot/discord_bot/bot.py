@@ -315,13 +315,14 @@ class GlossaryBot(commands.AutoShardedBot):
         entry = self.searcher.entry_now_named(term)
         return None if entry is None else entry.term
 
-    def review_deck(self, user_id: int, now: datetime) -> tuple[DeckStats, dict[str, str | None]]:
+    def review_deck(self, user_id: int, now: datetime, guild_id: int = 0) -> tuple[DeckStats, dict[str, str | None]]:
         """A user's deck counted as /review start serves it: renamed terms followed, stranded cards
-        (StudyRecords.settle_deck) left out of the counts and returned to be named to the user."""
+        (StudyRecords.settle_deck) left out of the counts and returned to be named to the user; "due
+        today" in their day (in `guild_id`, the server's, unless they set their own zone)."""
         assert self.state is not None
         study = self.state.study
         stranded = study.settle_deck(user_id, self.term_now)
-        return study.deck_stats(user_id, now, frozenset(stranded)), stranded
+        return study.deck_stats(user_id, now, frozenset(stranded), guild_id), stranded
 
     # These search, and may call the model: run them in the search pool (ui.in_search_pool).
 

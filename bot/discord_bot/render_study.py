@@ -6,13 +6,13 @@ after a restart."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import discord
 
 from ..glossary.quiz import TERM
 from ..glossary.store import StoredEntry
-from ..state.study import BoardRow, DeckStats, Round, UserStats
+from ..state.study import REMINDER_HOURS, BoardRow, DeckStats, Round, UserStats
 from ..study import review, scoring
 from . import render
 
@@ -44,6 +44,49 @@ def parse_review_id(custom_id: str) -> tuple[str, list[str]] | None:
 REMINDERS_REFUSED = ("⚠️ Review reminders were turned off because I couldn't DM you. Open your DMs to me "
                      "(Privacy Settings: allow direct messages from a server we share, and don't block me), "
                      "then run `/review remind on`.")
+
+
+#: what `/review timezone` takes for "no zone of my own": the server's days again
+ZONE_CLEAR_WORDS = frozenset({"server", "default", "none", "off", "reset", "clear", "unset"})
+_DAYS = "streaks, the day's scored quiz questions and “due today”"
+
+
+def _reminder_hours() -> str:
+    return f"{REMINDER_HOURS.start:02d}:00 and {REMINDER_HOURS.stop:02d}:00"
+
+
+def _local_time(zone: tzinfo, now: datetime) -> str:
+    return now.astimezone(zone).strftime("%H:%M")
+
+
+def zone_set(name: str, zone: tzinfo, now: datetime) -> str:
+    return (f"Your time zone is now **{name}** (it is {_local_time(zone, now)} there). Your days ({_DAYS}) "
+            f"follow it, and review reminders come only between {_reminder_hours()} there.")
+
+
+def zone_shown(own: str | None, zone_name: str, zone: tzinfo, now: datetime, in_server: bool) -> str:
+    """`/review timezone` without a zone: the user's own, or whose days they follow without one."""
+    if own is not None:
+        return (f"Your time zone is **{own}** (it is {_local_time(zone, now)} there): your days ({_DAYS}) "
+                f"follow it, and review reminders come only between {_reminder_hours()} there. "
+                "`/review timezone zone:server` drops it.")
+    follows = (f"this server's time zone, **{zone_name}**" if in_server
+               else "UTC here, and each server's own time zone there")
+    return (f"You have not set a time zone: your days ({_DAYS}) follow {follows}, and review reminders may "
+            "come at any hour. `/review timezone zone:` and a city (start typing: Berlin, New York, Tokyo) "
+            "sets yours.")
+
+
+def zone_dropped(zone_name: str, in_server: bool) -> str:
+    follows = f"this server's time zone, **{zone_name}**" if in_server else "each server's time zone (UTC here)"
+    return f"Your own time zone is gone: your days follow {follows}, and review reminders may come at any hour."
+
+
+def zone_unknown(typed: str, near: list[str]) -> str:
+    text = f"“{render.escape_user_text(typed, 60)}” is not a time zone I know."
+    if near:
+        return text + " Did you mean " + " or ".join(f"**{z}**" for z in near) + "?"
+    return text + " Start typing a city in the `zone` option (Berlin, New York, Tokyo) and pick from the list."
 
 
 def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:
@@ -165,7 +208,8 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     embed.add_field(name="Daily streak", value=f"{stats.current_streak} (best {stats.best_streak})")
     if deck is not None:
         embed.add_field(name="Review deck", value=f"{deck.cards} cards, {deck.due_now} due, {deck.learned} learned")
-    embed.set_footer(text="A day counts when you answer a quiz or review a card in this server")
+    embed.set_footer(text=f"A day ({stats.day_zone}) counts when you answer a quiz or review a card in this server "
+                          "· /review timezone")
     return embed
 
 
@@ -198,7 +242,7 @@ def board_embed(rows: list[BoardRow], month: str | None) -> discord.Embed:
 # -- /forget-me ---------------------------------------------------------------------------------------
 
 FORGET_TEXT = ("This deletes everything the bot stores about you, in every server: your review deck and "
-               "its history, quiz points, streaks and reminder setting, and the questions you asked and "
+               "its history, quiz points, streaks, reminder setting and time zone, and the questions you asked and "
                "your 👍/👎 votes. It cannot be undone.")
 
 

@@ -1,8 +1,8 @@
 """Study records: review cards and their log, quiz answers, active days, reminders, rounds.
 
 All of it belongs to a user (keyed by their Discord id, per server where it is
-per server) and `forget_user` deletes every row of it. Times are UTC; a "day" is a
-UTC date.
+per server) and `forget_user` deletes every row of it. Times are stored in UTC; a user's
+"day" is a date in their time zone (`day_zone`: their own, else their server's, else UTC).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from ..glossary.daily import ScheduleError, parse_zone
 from ..study import review, scoring
 from .db import Database, Transaction, now_text
 
@@ -26,10 +27,13 @@ REMINDER_QUIET = timedelta(hours=1)
 #: at least this long between two reminders to one user: "once a day" by the clock, not by the date,
 #: so none goes at 00:00 after one at 23:59
 REMINDER_GAP = timedelta(days=1)
+#: the local hours a reminder may go at to a user who set their time zone: none at night (without
+#: a zone of their own nobody knows when their night is, and reminders go at any hour)
+REMINDER_HOURS = range(8, 22)
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
                ("quiz_answers", "user_id"), ("active_days", "user_id"),
-               ("asked_messages", "author_id"))  # asked.py: what the bot said to their recent questions
+               ("user_zones", "user_id"), ("asked_messages", "author_id"))  # asked.py: what the bot said to their recent questions
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class UserStats:
     answered: int
     current_streak: int
     best_streak: int
+    day_zone: str = "UTC"  # the zone whose dates the streak counts (study.day_zone)
 
 
 @dataclass(frozen=True)
@@ -222,9 +227,12 @@ class StudyRecords:
             _mark_active(conn, guild_id, user_id, now)
         return card
 
-    def deck_stats(self, user_id: int, now: datetime, skip: Collection[str] = frozenset()) -> DeckStats:
-        """The deck's counts, leaving out cards whose terms are in `skip` (stranded: see settle_deck)."""
-        end_of_day = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+    def deck_stats(self, user_id: int, now: datetime, skip: Collection[str] = frozenset(), guild_id: int = 0,
+                   zone: tzinfo | None = None) -> DeckStats:
+        """The deck's counts, leaving out cards whose terms are in `skip` (stranded: see settle_deck);
+        "due today" up to the end of the user's day (day_zone, or `zone` where that is known better:
+        the console's machine)."""
+        end_of_day = _day_bounds(now, zone or self.day_zone(user_id, guild_id)[1])[1]
         left_out, skipped = _not_in("term", skip)
         shown_now, now_params = _shown_by(now)
         shown_today, today_params = _shown_by(end_of_day - timedelta(microseconds=1))
@@ -281,7 +289,8 @@ class StudyRecords:
     def claim_reminders(self, now: datetime, name_now: NameNow | None = None) -> list[tuple[int, int]]:
         """(user, cards due) for every opted-in user with cards due who has had no reminder for
         REMINDER_GAP and has rated or added no card for REMINDER_QUIET (both read from what is
-        stored, so a restart changes nothing); each is marked sent *before* it is sent, so none
+        stored, so a restart changes nothing), and, for one who set their time zone, whose local
+        hour is in REMINDER_HOURS; each is marked sent *before* it is sent, so none
         gets two. With `name_now`, the due cards are settled first (settle_deck, for everyone)
         and stranded ones are not counted, as /review start would not show them."""
         stamp, skip = now_text(now), frozenset()
@@ -292,13 +301,16 @@ class StudyRecords:
         with self.db.transaction() as conn:
             conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
-                "SELECT r.user_id, count(c.card_id) FROM review_reminders r JOIN review_cards c "
-                f"ON c.user_id = r.user_id AND {shown}{left_out} WHERE r.enabled = 1 "
-                "AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
+                "SELECT r.user_id, count(c.card_id), z.zone FROM review_reminders r JOIN review_cards c "
+                f"ON c.user_id = r.user_id AND {shown}{left_out} LEFT JOIN user_zones z ON z.user_id = r.user_id "
+                "WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_log l WHERE l.user_id = r.user_id AND l.reviewed_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_cards a WHERE a.user_id = r.user_id AND a.added_at > ?) "
-                "GROUP BY r.user_id ORDER BY r.user_id",
+                "GROUP BY r.user_id, z.zone ORDER BY r.user_id",
                 [*shown_params, *skipped, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
+            # a user's night waits for their morning (unclaimed, so a later tick sends it)
+            rows = [(user_id, due) for user_id, due, zone in rows
+                    if zone is None or now.astimezone(_zone_of([zone])[1]).hour in REMINDER_HOURS]
             conn.executemany("UPDATE review_reminders SET last_sent_at = ? WHERE user_id = ?",
                              [(stamp, user_id) for user_id, _ in rows])
         return [(user_id, due) for user_id, due in rows]
@@ -320,6 +332,27 @@ class StudyRecords:
                 skip.add(term)  # gone, or left behind where the user already has the new name's card
         return frozenset(skip)
 
+    # -- the user's time zone ---------------------------------------------------------------------
+
+    def set_zone(self, user_id: int, zone: str | None) -> None:
+        """Keep the user's own time zone (a name as daily.zone_name gives it), or drop it (None): their
+        days are then their server's again."""
+        with self.db.transaction() as conn:
+            if zone is None:
+                conn.execute("DELETE FROM user_zones WHERE user_id = ?", [user_id])
+            else:
+                conn.execute("INSERT INTO user_zones (user_id, zone) VALUES (?, ?) "
+                             "ON CONFLICT (user_id) DO UPDATE SET zone = excluded.zone", [user_id, zone])
+
+    def own_zone(self, user_id: int) -> str | None:
+        rows = self.db.query("SELECT zone FROM user_zones WHERE user_id = ?", [user_id])
+        return rows[0][0] if rows else None
+
+    def day_zone(self, user_id: int, guild_id: int = 0) -> tuple[str, tzinfo]:
+        """The zone whose dates are the user's days, and its name: their own, else the server's (its
+        term-of-the-day zone: the server's days), else UTC."""
+        return _zone_of(self.db.query(_ZONES_SQL, [user_id, guild_id])[0])
+
     # -- quiz points and streaks ------------------------------------------------------------------
 
     def record_answer(self, guild_id: int, user_id: int, ref: str, correct: bool, points: int,
@@ -330,7 +363,7 @@ class StudyRecords:
             added = conn.execute(
                 "INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, ref) DO NOTHING",
-                [guild_id, user_id, ref, now.isoformat(timespec="milliseconds"), int(correct), points]).rowcount
+                [guild_id, user_id, ref, _answer_time(now), int(correct), points]).rowcount
             if not added:
                 return False
             _mark_active(conn, guild_id, user_id, now)
@@ -341,11 +374,12 @@ class StudyRecords:
                              [guild_id, user_id, ref])
         return (bool(rows[0][0]), rows[0][1]) if rows else None
 
-    def solo_answers_on(self, guild_id: int, user_id: int, day: date) -> int:
+    def solo_answers_today(self, guild_id: int, user_id: int, now: datetime) -> int:
+        """The user's private quiz answers in this server during their day (day_zone)."""
+        start, end = _day_bounds(now, self.day_zone(user_id, guild_id)[1])
         return self.db.query(
             "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref LIKE 'solo:%' "
-            "AND answered_at >= ? AND answered_at < ?",
-            [guild_id, user_id, day.isoformat(), (day + timedelta(days=1)).isoformat()])[0][0]
+            "AND answered_at >= ? AND answered_at < ?", [guild_id, user_id, _answer_time(start), _answer_time(end)])[0][0]
 
     def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:
         month_start = now.date().replace(day=1).isoformat()
@@ -356,8 +390,9 @@ class StudyRecords:
             [month_start, guild_id, user_id])[0]
         days = [date.fromisoformat(d) for (d,) in self.db.query(
             "SELECT day FROM active_days WHERE guild_id = ? AND user_id = ?", [guild_id, user_id])]
-        current, best = scoring.streaks(days, now.date())
-        return UserStats(points, month_points, correct, answered, current, best)
+        name, zone = self.day_zone(user_id, guild_id)
+        current, best = scoring.streaks(days, now.astimezone(zone).date())
+        return UserStats(points, month_points, correct, answered, current, best, name)
 
     def leaderboard(self, guild_id: int, month: str | None, limit: int = 10) -> list[BoardRow]:
         """The server's top scorers, of one month ("2026-11") or of all time (None)."""
@@ -451,5 +486,36 @@ def round_ref(round_id: int, position: int) -> str:
 
 
 def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) -> None:
+    """The user's day (day_zone's date) counts toward their streak in this server."""
+    zone = _zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
     conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                 [guild_id, user_id, now.date().isoformat()])
+                 [guild_id, user_id, now.astimezone(zone).date().isoformat()])
+
+
+# the user's own zone and their server's setting, in one read (guild 0, a DM, has no row)
+_ZONES_SQL = ("SELECT (SELECT zone FROM user_zones WHERE user_id = ?), "
+              "(SELECT timezone FROM guild_config WHERE guild_id = ?)")
+
+
+def _zone_of(row) -> tuple[str, tzinfo]:
+    """The first of (user's zone, server's zone) that names a zone this machine knows, else UTC: a
+    stored name the machine's tz database lacks (an older tzdata) falls back rather than failing."""
+    for name in row or ():
+        if name:
+            try:
+                return name, parse_zone(name)
+            except ScheduleError:
+                continue
+    return "UTC", UTC
+
+
+def _day_bounds(now: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The start of `now`'s day in `zone` and the start of the next, in UTC (a day of 23 or 25
+    hours where the clocks change)."""
+    day = now.astimezone(zone).date()
+    return tuple(datetime.combine(d, time.min, zone).astimezone(UTC) for d in (day, day + timedelta(days=1)))
+
+
+def _answer_time(when: datetime) -> str:
+    """A quiz answer's time as stored, so that stored times and a day's bounds compare as text."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")

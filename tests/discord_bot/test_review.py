@@ -588,3 +588,60 @@ def test_a_dead_card_button_says_why_as_the_one_who_pressed_it_can_tell(tmp_path
         assert cog._stale_text(1, card.card_id).startswith("That card is no longer in your deck")
     finally:
         store.close()
+
+
+def test_a_learner_sets_their_time_zone_and_their_reminder_waits_for_their_morning(real_index_path, real_embedder,
+                                                                                   tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 5, 0, tzinfo=UTC)}  # 21:00 on 1 March in Los Angeles
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+
+                async def zone(value: str | None) -> str:
+                    options = {} if value is None else {"zone": value}
+                    reply = await fake.wait_for_response(
+                        await fake.send_slash_command("review timezone", options, user=alice))
+                    assert reply.data["flags"] == 64
+                    return reply.content
+
+                assert "have not set a time zone" in await zone(None) and "**UTC**" in await zone(None)
+                choices = await fake.autocomplete("review timezone", {"zone": "los ang"}, focused="zone", user=alice)
+                assert choices[0]["value"] == "America/Los_Angeles"
+                # a typo is met with the zone it is near, and nothing is stored
+                wrong = await zone("America/Los_Angelos")
+                assert "not a time zone" in wrong and "America/Los_Angeles" in wrong
+                assert bot.state.study.own_zone(alice.id) is None
+                assert "**@everyone**" not in await zone("@everyone")
+                # a city one zone is named after is that zone
+                assert "**Asia/Tokyo**" in await zone("tokyo")
+                chosen = await zone("America/Los_Angeles")
+                assert "**America/Los_Angeles**" in chosen and "21:00" in chosen
+                assert "**America/Los_Angeles**" in await zone(None)
+
+                await fake.wait_for_response(await fake.send_slash_command("review add", {"term": "LoRA"}, user=alice))
+                on = await fake.wait_for_response(
+                    await fake.send_slash_command("review remind", {"setting": "on"}, user=alice))
+                assert "/review timezone" not in on.content  # she has set hers
+                cog = bot.get_cog("Review")
+                clock["now"] += REMINDER_QUIET + timedelta(minutes=1)  # 22:01 there: night
+                assert await cog.send_reminders() == 0
+                clock["now"] += timedelta(hours=9)  # 07:01
+                assert await cog.send_reminders() == 0
+                clock["now"] += timedelta(hours=1)  # 08:01: morning
+                assert await cog.send_reminders() == 1
+
+                stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))
+                assert "America/Los_Angeles" in stats.embeds[0]["footer"]["text"]
+                dropped = await zone("server")
+                assert "this server's time zone, **UTC**" in dropped and bot.state.study.own_zone(alice.id) is None
+            assert len(fake.messages_in(fake.dm_channel(alice))) == 1
+            assert not fake.errors
+
+    run(scenario, timeout=120)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.state import StateStore
 from bot.state.asked import Asked
 from bot.state.db import now_text
-from bot.state.study import REMINDER_QUIET, STOPPED, USER_TABLES, RoundQuestion
+from bot.state.study import REMINDER_HOURS, REMINDER_QUIET, STOPPED, USER_TABLES, RoundQuestion
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -182,6 +182,7 @@ def test_forgetting_a_user_removes_every_row_of_theirs_and_nobody_elses(store) -
         study.set_reminder(user, True)
         study.reminder_refused(user, NOW)  # a DM refused: reminders off, the user yet to be told
         study.record_answer(5, user, "solo:x", True, 5, NOW)
+        study.set_zone(user, "Asia/Tokyo")
         store.asked.save(100 + user, Asked(("what is lora", False), NOW.timestamp(), True, None, None, author_id=user),
                          expires=NOW.timestamp() + 300, now=NOW.timestamp())
     round_ = study.start_round(5, 50, 1, [RoundQuestion("term", "A", ("A", "B", "C", "D"))], 30, NOW)
@@ -305,3 +306,89 @@ def test_ratings_logged_before_the_learned_flag_still_count(store) -> None:
                      [1, 0, "Attention", 3, now_text(NOW)])
     stats = store.study.deck_stats(1, NOW + timedelta(days=1))
     assert (stats.reviews_30d, stats.retention_30d) == (1, 1.0)
+
+
+# -- a user's own time zone ----------------------------------------------------------------------------
+
+# 06:30 UTC on 21 November: still the 20th in Los Angeles (22:30), already evening in Tokyo (15:30)
+EARLY_UTC = datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
+
+
+def test_a_users_days_are_their_zones_else_their_servers_else_utc(store) -> None:
+    study = store.study
+    assert study.day_zone(1, 5)[0] == "UTC" and study.own_zone(1) is None
+    store.update_config(5, timezone="Europe/Berlin")
+    assert study.day_zone(1, 5)[0] == "Europe/Berlin" and study.day_zone(1, 0)[0] == "UTC"  # a DM: no server
+    study.set_zone(1, "America/Los_Angeles")
+    assert study.day_zone(1, 5)[0] == study.day_zone(1, 0)[0] == study.own_zone(1) == "America/Los_Angeles"
+    study.set_zone(1, "Asia/Tokyo")  # changed, not added
+    assert study.own_zone(1) == "Asia/Tokyo" and study.day_zone(2, 5)[0] == "Europe/Berlin"
+    study.set_zone(1, None)
+    assert study.own_zone(1) is None and study.day_zone(1, 5)[0] == "Europe/Berlin"
+
+
+def test_a_zone_this_machine_does_not_know_reads_as_the_next_one_down(store) -> None:
+    """A name stored under a newer tz database than this machine's is no reason to fail a review."""
+    store.update_config(5, timezone="Europe/Berlin")
+    store.study.set_zone(1, "Mars/Olympus_Mons")
+    assert store.study.day_zone(1, 5)[0] == "Europe/Berlin" and store.study.day_zone(1, 0)[0] == "UTC"
+
+
+def test_an_evening_streak_west_of_utc_counts_one_day_an_evening(store) -> None:
+    """Quizzing at 17:30 in Los Angeles is 01:30 UTC the next day: by UTC dates the evenings of
+    Monday and Tuesday (answered at 17:30 and at 15:00 on Tuesday, before UTC midnight) were
+    one day, and the streak broke although the learner came every evening."""
+    study = store.study
+    study.set_zone(1, "America/Los_Angeles")
+    monday_evening = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)   # Monday 17:30 there
+    tuesday_evening = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)  # Tuesday 15:00 there
+    study.record_answer(5, 1, "solo:a", True, 5, monday_evening)
+    study.record_answer(5, 1, "solo:b", True, 5, tuesday_evening)
+    stats = study.stats(5, 1, tuesday_evening)
+    assert (stats.current_streak, stats.best_streak, stats.day_zone) == (2, 2, "America/Los_Angeles")
+    # the same answers by someone without a zone (nor a server zone): one UTC date, 24 November
+    study.record_answer(5, 2, "solo:a", True, 5, monday_evening)
+    study.record_answer(5, 2, "solo:b", True, 5, tuesday_evening)
+    assert study.stats(5, 2, tuesday_evening).current_streak == 1
+
+
+def test_the_days_scored_private_questions_are_counted_in_the_users_day(store) -> None:
+    study = store.study
+    study.set_zone(1, "America/Los_Angeles")
+    study.record_answer(5, 1, "solo:late", True, 5, EARLY_UTC)  # 22:30 on the 20th there
+    study.record_answer(5, 1, "solo:round", True, 5, EARLY_UTC)  # the same answer twice counts once
+    study.record_answer(5, 1, "daily:x", True, 5, EARLY_UTC)  # not a private question
+    assert study.solo_answers_today(5, 1, EARLY_UTC) == 2
+    next_morning = datetime(2026, 11, 21, 17, 0, tzinfo=UTC)  # 09:00 on the 21st there: a new day
+    assert study.solo_answers_today(5, 1, next_morning) == 0
+    assert study.solo_answers_today(6, 1, EARLY_UTC) == 0  # another server's count is its own
+    # by UTC dates the morning is the same day as the answers (both 21 November)
+    assert study.solo_answers_today(5, 2, EARLY_UTC) == 0
+    study.record_answer(5, 2, "solo:late", True, 5, EARLY_UTC)
+    assert study.solo_answers_today(5, 2, next_morning) == 1
+
+
+def test_due_today_ends_at_the_users_midnight(store) -> None:
+    study = store.study
+    study.add_card(1, "Attention", datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # 19:00 on the 21st in LA
+    late_utc = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)  # 15:00 in LA, 08:00 on the 22nd in Tokyo
+    for zone, due_today in (("America/Los_Angeles", 1), ("Asia/Tokyo", 1), (None, 0)):
+        study.set_zone(1, zone)
+        assert study.deck_stats(1, late_utc).due_today == due_today, zone
+    study.set_zone(1, "America/Los_Angeles")
+    assert study.deck_stats(1, EARLY_UTC).due_today == 0  # 22:30 on the 20th there: due tomorrow
+
+
+def test_reminders_wait_for_the_users_daytime_when_they_set_a_zone(store) -> None:
+    study = store.study
+    for user in (1, 2, 3):
+        study.add_card(user, "Attention", NOW - timedelta(days=2))
+        study.set_reminder(user, True)
+    study.set_zone(1, "Asia/Tokyo")           # 15:30 there: day
+    study.set_zone(2, "America/Los_Angeles")  # 22:30 there: night
+    claimed = dict(study.claim_reminders(EARLY_UTC))
+    assert sorted(claimed) == [1, 3]  # no zone (3): nobody knows when their night is
+    assert 22 not in REMINDER_HOURS and 8 in REMINDER_HOURS
+    morning = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)  # 08:00 in Los Angeles
+    assert dict(study.claim_reminders(morning)) == {2: 1}  # kept for the morning, and sent once
+    assert study.claim_reminders(morning + timedelta(hours=1)) == []

@@ -7,7 +7,6 @@ import functools
 import logging
 from datetime import timedelta
 from typing import Literal
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -22,11 +21,10 @@ from .. import render, render_keepers
 from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
                              daily_channel_problem, daily_problem, study_problem)
-from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply, term_choices
+from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply, term_choices, zone_choices
 from .scores import take_back_role
 
 log = logging.getLogger(__name__)
-_ZONES = sorted(available_timezones() | {"UTC"})
 
 
 EDITOR_GROUPS = frozenset({"alias", "note"})  # what the editor role may use besides managers
@@ -206,8 +204,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @timezone.autocomplete("zone")
     async def zone_autocomplete(self, interaction: discord.Interaction,
                                 current: str) -> list[app_commands.Choice[str]]:
-        needle = current.lower().replace(" ", "_")
-        return [app_commands.Choice(name=z, value=z) for z in _ZONES if needle in z.lower()][:25]
+        return zone_choices(current)
 
     @config.command(name="daily", description="Turn the term of the day on or off")
     async def daily(self, interaction: discord.Interaction, enabled: bool) -> None:

@@ -22,9 +22,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from ...glossary.daily import ScheduleError, parse_zone, zone_name
 from ...study.deck import card_named
 from .. import render, render_study
-from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
+from ..ui import (dynamic_view, in_quick_pool, known_zone, respond, run_timed, safe_reply, term_choices,
+                  zone_choices, zones_like)
 
 log = logging.getLogger(__name__)
 #: Discord's "Cannot send messages to this user": DMs closed to the bot, or the bot blocked. It
@@ -184,23 +186,55 @@ class Review(commands.Cog):
     @group.command(name="stats", description="Your review deck: due today, learned, how much you recall")
     async def stats(self, interaction: discord.Interaction) -> None:
         notice, (deck, stranded) = await in_quick_pool(
-            lambda user: (self._refusal(user), self.bot.review_deck(user, self.bot.now())), interaction.user.id)
+            lambda user: (self._refusal(user), self.bot.review_deck(user, self.bot.now(), interaction.guild_id or 0)),
+            interaction.user.id)
         await interaction.response.send_message(notice, embed=render_study.deck_embed(deck, stranded), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
 
     @group.command(name="remind", description="A DM once a day when you have cards due (on or off)")
     async def remind(self, interaction: discord.Interaction, setting: Literal["on", "off"]) -> None:
-        refused = await in_quick_pool(self.bot.state.study.set_reminder, interaction.user.id, setting == "on")
+        study = self.bot.state.study
+        refused, zone = await in_quick_pool(
+            lambda user: (study.set_reminder(user, setting == "on"), study.own_zone(user)), interaction.user.id)
         if setting == "on":
             text = ("I'll send you a DM at most once a day when cards are due, not while you are reviewing "
                     "(nor in the hour after). If none arrives, allow direct messages from this server's "
                     "members (Privacy Settings). `/review remind off` stops them.")
+            if zone is None:
+                text += " Set `/review timezone` so that none comes at night."
             if refused:
                 text += (" The last one could not reach you: if your DMs are still closed to me, the next "
                          "one fails too and reminders turn off again.")
         else:
             text = "No more review reminders."
         await safe_reply(interaction, text)
+
+    @group.command(name="timezone", description="Your time zone: your days, and when reminders may come")
+    @app_commands.describe(zone="A city's zone, e.g. Europe/Berlin (start typing a city); “server” drops yours")
+    async def timezone(self, interaction: discord.Interaction,
+                       zone: app_commands.Range[str, 1, 60] | None = None) -> None:
+        text = await in_quick_pool(self._zone, interaction.user.id, interaction.guild_id or 0, zone)
+        await safe_reply(interaction, text)
+
+    @timezone.autocomplete("zone")
+    async def zone_autocomplete(self, interaction: discord.Interaction,
+                                current: str) -> list[app_commands.Choice[str]]:
+        return zone_choices(current)
+
+    def _zone(self, user_id: int, guild_id: int, typed: str | None) -> str:
+        study, now = self.bot.state.study, self.bot.now()
+        if typed is None:
+            name, zone = study.day_zone(user_id, guild_id)
+            return render_study.zone_shown(study.own_zone(user_id), name, zone, now, guild_id != 0)
+        if typed.strip().lower() in render_study.ZONE_CLEAR_WORDS:
+            study.set_zone(user_id, None)
+            return render_study.zone_dropped(study.day_zone(user_id, guild_id)[0], guild_id != 0)
+        try:
+            name = zone_name(known_zone(typed) or typed)
+        except ScheduleError:
+            return render_study.zone_unknown(typed, zones_like(typed))
+        study.set_zone(user_id, name)
+        return render_study.zone_set(name, parse_zone(name), now)
 
     # -- buttons -----------------------------------------------------------------------------
 

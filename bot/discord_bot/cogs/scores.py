@@ -48,7 +48,8 @@ class Scores(commands.Cog):
         study, now = self.bot.state.study, self.bot.now()
         stats = await in_quick_pool(study.stats, interaction.guild_id, who.id, now)
         # a review deck is private: shown only to its owner
-        deck = (await in_quick_pool(self.bot.review_deck, who.id, now))[0] if who.id == interaction.user.id else None
+        deck = ((await in_quick_pool(self.bot.review_deck, who.id, now, interaction.guild_id))[0]
+                if who.id == interaction.user.id else None)
         embed = render_study.stats_embed(who.display_name, stats, deck)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
