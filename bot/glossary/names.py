@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -23,6 +24,7 @@ FUZZY_SUGGEST = 75.0
 SLIP_SCORE = 90.0
 SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
 SLIP_MIN_CHARS = 4
+RARE_NAME_DEFINITIONS = 15  # a name in at most this many definitions is a proper name, not a word of the trade
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 _UNKNOWN = object()
 
@@ -52,6 +54,28 @@ def _name_and_another_word(typed: str, name: str) -> bool:
         if sum(ch.isalpha() for ch in extra) >= 3 and extra.rstrip("s") not in ("", "e", "ing", "ed"):
             return True
     return False
+
+
+def _letter_before(typed: str, name: str) -> bool:
+    """Whether `typed` is a name of four letters or more with one letter put before it that is not its
+    first letter doubled: a prefix makes another name (RAdam and NAdam are not Adam), a finger
+    seldom adds a letter in front."""
+    return (len(name) >= 4 and len(typed) == len(name) + 1 and typed.endswith(name)
+            and typed[0].isalpha() and typed[0] != name[0])
+
+
+def _version_apart(typed: str, name: str) -> bool:
+    """Whether `typed` and `name` differ by one digit, replaced, or added to or dropped from a name with
+    a version in it: another version ("imagen 2" is not Imagen 3, "dall e 2" not DALL·E 3), not a
+    slip. A number after a name without one is its setting, not a version ("top_k=1": Top-k)."""
+    if len(typed) == len(name):
+        differ = [(a, b) for a, b in zip(typed, name) if a != b]
+        return len(differ) == 1 and any(ch.isdigit() for ch in differ[0])
+    if not any(ch.isdigit() for ch in name):
+        return False
+    longer, shorter = (typed, name) if len(typed) > len(name) else (name, typed)
+    return len(longer) == len(shorter) + 1 and any(
+        longer[i].isdigit() and longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
 
 
 _KEY_AT = {ch: (row, col + shift) for row, (keys, shift) in
@@ -204,18 +228,50 @@ class Names:
         """A short name one letter longer or shorter than the text is more often another word than a
         slip when it is an acronym or three letters ("elbow": ELBO, "step": STE, "gpt": GPTQ, "gems":
         GEMM, "lion": LAION, "pane": Pan), and so is a short acronym with a letter replaced by one far from it on the
-        keyboard ("dora": LoRA, "orpo": GRPO), and a name run together with another word ("streamingllm"):
-        offered ("Did you mean"), not answered."""
+        keyboard ("dora": LoRA, "orpo": GRPO), a name run together with another word ("streamingllm"),
+        with a letter put before it ("radam": Adam) or a digit changed ("imagen 2": Imagen 3), and a
+        word another entry's practitioner vocabulary lists ("trpo", listed under On-policy, is no slip
+        of GRPO): offered ("Did you mean"), not answered."""
         written = self.written(entry_id, name)
         letters = [ch for ch in written if ch.isalnum()]
         acronym = bool(letters) and sum(ch.isupper() or ch.isdigit() for ch in letters) >= 0.6 * len(letters)
         typed = [lookup_key(s) for s in self.subjects(query)]
+        if any(_version_apart(t, name) or (_letter_before(t, name) and self._rare(name)) for t in typed):
+            return True
+        if self._listed_elsewhere(typed, entry_id, name):
+            return True
         if acronym and len(name) <= 5 and any(_one_letter_replaced_far(t, name) for t in typed):
             return True
         if any(_name_and_another_word(t, name) for t in typed):
             return True
         return (len(name) <= 3 or (acronym and len(name) <= 5)) and any(
             _one_letter_more_or_less(t, name) for t in typed)
+
+    def another_version(self, query: str, entry_id: int) -> bool:
+        """Whether what a "what is …" framing asks about is a name of the entry with another version
+        number ("Imagen 2", "DALL-E 2" against Imagen 3, DALL·E 3)."""
+        subject = self.framed(query)
+        if not subject or not any(ch.isdigit() for ch in subject):
+            return False
+        typed = lookup_key(subject)
+        return any(_version_apart(typed, key) for e, _alias, key in self.rows if e == entry_id)
+
+    def _rare(self, name: str) -> bool:
+        """Whether the glossary's definitions seldom use the name: a proper name (Adam, in 6), where a
+        letter before it makes another name, not a word of the trade ("nsamples" is a count of samples)."""
+        postings = self.index.postings(content_words(name))
+        return bool(postings) and all(len(at) <= RARE_NAME_DEFINITIONS for at, _w in postings.values())
+
+    def _listed_elsewhere(self, typed: list[str], entry_id: int, name: str) -> bool:
+        """Whether a short name typed ("trpo"; a longer text's slip, "detecter", may stem to a listed
+        word) is in the vocabulary of entries other than this one and not in its own: a name
+        practitioners use for something else."""
+        own = set(content_words(name))
+        words = [w for t in typed if " " not in t and len(t) <= 6 for w in content_words(t) if w not in own]
+        if not words:
+            return False
+        position = int(np.searchsorted(self.index.entry_ids, entry_id))  # its row: entry_ids is sorted
+        return any(position not in at for at, _w in self.index.vocabulary_postings(words).values())
 
     def misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does

@@ -246,6 +246,8 @@ class Searcher(NameLookups, ListLookups):
             shown = {h.entry.id for h in result.asked}
             if listed and (listed.note or listed.unshown or any(h.entry.id not in shown for h in listed.asked)):
                 return listed  # (a comparison the ranker already sets side by side keeps its other matches)
+        if result.band == ANSWER and self.names.another_version(query, result.best.entry.id):
+            result = replace(result, band=SUGGEST)  # "what is Imagen 2": Imagen 3 is offered, not given as it
         if result.band != ANSWER:
             result = self._offer_framed_name(query, result, placed.result.best.entry.id if placed else None,
                                              spelled=bool(close))

@@ -14,3 +14,27 @@ def test_a_short_acronym_with_a_neighbouring_key_is_still_a_slip(searcher):
     for typed, term in (("lpra", "LoRA"), ("kora", "LoRA"), ("what is qlroa", "QLoRA")):
         result = searcher.search(typed)
         assert result.band == ANSWER and result.best.entry.term == term, typed
+
+
+def test_a_name_practitioners_use_for_something_else_is_offered_not_corrected(searcher):
+    # TRPO (listed in On-policy's vocabulary) is one neighbouring key from GRPO; RAdam and NAdam put a
+    # letter before Adam; Imagen 2 and DALL-E 2 are other versions. Each was answered as the entry.
+    for typed, near in (("what is TRPO", "GRPO"), ("trpo", "GRPO"), ("what is RAdam", "Adam"),
+                        ("whats nadam", "Adam"), ("what is Imagen 2", "Imagen 3"), ("what is DALL-E 2", "DALL·E 3")):
+        result = searcher.search(typed)
+        assert result.band == SUGGEST and near in [h.entry.term for h in result.hits], typed
+
+
+def test_a_slip_that_stems_like_a_listed_word_or_a_count_before_a_word_is_still_that_name(searcher):
+    # "detecter" stems to a word other entries list; "nsamples" is a count of samples, and Sample a word
+    # of the trade (in 52 definitions), not a proper name a prefix turns into another
+    for typed, term in (("canny edge detecter", "Canny edge detector"), ("overfiting", "Overfitting"),
+                        ("what is adam", "Adam"), ("what is imagen 3", "Imagen 3")):
+        result = searcher.search(typed)
+        assert result.band == ANSWER and result.best.entry.term == term, typed
+    assert "Sample" in [h.entry.term for h in searcher.search("what is nsamples").hits[:3]]
+
+
+def test_a_comparison_with_a_name_of_something_else_answers_the_entry_and_names_the_other(searcher):
+    result = searcher.search("whats the difference between ppo and trpo")
+    assert result.band == ANSWER and result.best.entry.term == "PPO" and "TRPO" in (result.note or "").upper()
