@@ -14,6 +14,8 @@ and load it with `local_files_only=True`: the hub is never contacted.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import os
 import shutil
@@ -344,6 +346,18 @@ class FastEmbedEmbedder:
             if progress:
                 progress(1)
         return _normalise(vectors)
+
+    @functools.cached_property
+    def whole_words(self) -> frozenset[str]:
+        """The words the model's tokenizer keeps whole (WordPiece's vocabulary: "sweet", "routine",
+        "lunch"), everyday English; a misspelling is never one ("cashe", "tokenzier"). Empty for a
+        tokenizer without such a vocabulary."""
+        tokenizer = getattr(getattr(self._model, "model", None), "tokenizer", None)
+        try:
+            vocab = tokenizer.get_vocab() if tokenizer is not None else {}
+        except Exception:  # another kind of tokenizer: nothing known
+            vocab = {}
+        return frozenset(w for w in vocab if w.isalpha() and w.isascii())
 
     def embed_query(self, text: str) -> np.ndarray:
         text = valid_unicode(text)

@@ -6,6 +6,7 @@ not another word). search.py decides what to answer from these.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -13,7 +14,7 @@ from rapidfuzz.distance import OSA
 
 from .normalize import framed_subject
 from .store import GlossaryIndex
-from .terms import TermSpotter, compact_key, content_words, lookup_key
+from .terms import TermSpotter, compact_key, content_words, lookup_key, stem
 
 FUZZY_ANSWER = 85.0
 FUZZY_SUGGEST = 75.0
@@ -24,6 +25,9 @@ FUZZY_SUGGEST = 75.0
 SLIP_SCORE = 90.0
 SHORT_QUERY_WORDS = 6  # a query this short may be a name as typed: spelling match, and its near names offered
 SLIP_MIN_CHARS = 4
+RESPELL_MIN_CHARS = 5  # shorter words are too often one slip from some name ("step", "mode")
+RESPELL_ALONE_CHARS = 6  # a name of one word is respelled to only this long ("volts" is no slip of Volta)
+_RESPELL_WORD = re.compile(r"(?<![\w./\\-])[A-Za-z]{%d,}(?![\w./\\-])" % RESPELL_MIN_CHARS)  # not in identifiers or paths
 RARE_NAME_DEFINITIONS = 15  # a name in at most this many definitions is a proper name, not a word of the trade
 SLIP_GATE = 60.0  # a slip leaves a name at least this close by plain similarity ("bisaes": Biases 67)
 _UNKNOWN = object()
@@ -62,6 +66,12 @@ def _letter_before(typed: str, name: str) -> bool:
     seldom adds a letter in front."""
     return (len(name) >= 4 and len(typed) == len(name) + 1 and typed.endswith(name)
             and typed[0].isalpha() and typed[0] != name[0])
+
+
+def _english(word: str, english: Collection[str]) -> bool:
+    """Whether a word is in `english`, or its plural or -ed/-ing form is ("startups", "volts")."""
+    return word in english or any(word.endswith(end) and word[: -len(end)] in english
+                                  for end in ("s", "es", "ed", "d", "ing"))
 
 
 def _version_apart(typed: str, name: str) -> bool:
@@ -109,6 +119,10 @@ class Names:
         self._keys = [key for _e, _a, key in self.rows]
         self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self.rows}
         self.name_words = frozenset(word for key in self._keys for word in key.split())  # of every term and alias
+        self._respell_to: dict[int, list[str]] = {}  # name words a misspelt word may be, by length
+        for word in self.name_words:
+            if len(word) >= RESPELL_MIN_CHARS and word.isalpha():
+                self._respell_to.setdefault(len(word), []).append(word)
         self._framed: dict[str, str | None] = {}
 
     def framed(self, query: str) -> str | None:
@@ -272,6 +286,44 @@ class Names:
             return False
         position = int(np.searchsorted(self.index.entry_ids, entry_id))  # its row: entry_ids is sorted
         return any(position not in at for at, _w in self.index.vocabulary_postings(words).values())
+
+    def respelled(self, text: str, english: Collection[str]) -> str:
+        """The text with each word the glossary never uses (nor its vocabulary) that is one slip from
+        exactly one word of its names written as that word: "what is teh kv cashe", "someone said try
+        gradient checkpointng". The model reads a misspelt word as noise, and in a longer message a
+        slip left the right entry unfound; a word one slip from two names ("gleu") is left alone, and so
+        is an English word (`english`: "sweet" is no slip of Sweep; without it nothing is respelled)."""
+        if not english:
+            return text
+        words = [m for m in _RESPELL_WORD.finditer(text) if m.group(0).lower() not in self.name_words
+                 and not _english(m.group(0).lower(), english)]
+        if not words:
+            return text
+        stems = {m.group(0): stem(m.group(0).lower()) for m in words}
+        known = self.index.postings(list(stems.values()))
+        known = known | self.index.vocabulary_postings([s for s in stems.values() if s not in known])
+        fixes: dict[str, str] = {}
+        for m in words:
+            word = m.group(0)
+            if stems[word] in known or any(ch.isupper() for ch in word[1:]):  # "spaCy", "DMatrix": coined
+                continue
+            low = word.lower()
+            # a finger slips inside a word, seldom on its first letter ("fandom" is no slip of random)
+            near = [w for n in (len(low) - 1, len(low), len(low) + 1) for w in self._respell_to.get(n, ())
+                    if w[0] == low[0] and OSA.distance(low, w, score_cutoff=1) <= 1]
+            if len(near) == 1:
+                fixes[word] = near[0]
+        if not fixes:
+            return text
+        respelled = _RESPELL_WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text)
+        # kept only where the word completes a name the text now holds: "kv cache", "gradient
+        # checkpointing", or a long name alone ("tokenizer"); "legit" is no slip of Logits
+        named = [key.split() for key in (m.key for m in self.spotter.spot(respelled))]
+        kept = {word: fix for word, fix in fixes.items()
+                if any(fix in key and (len(key) > 1 or len(fix) >= RESPELL_ALONE_CHARS) for key in named)}
+        if kept == fixes:
+            return respelled
+        return _RESPELL_WORD.sub(lambda m: kept.get(m.group(0), m.group(0)), text) if kept else text
 
     def misspelt(self, key: str) -> bool:
         """Whether the text holds a word the glossary never uses: a slip that makes a word it does

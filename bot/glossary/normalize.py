@@ -178,7 +178,7 @@ _FRAMING = re.compile(
     # "how does LoRA work", "how the KV cache works": asked about as plainly as "what is LoRA"
     r"|(?:how|hw) (?:does|do)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+work\b)"
     r"|(?:how|hw)(?=\s+(?:an?\s+|the\s+)?[^\s?]+(?:\s+[^\s?]+){0,3}\s+works\b))"
-    r"\s*:?\s+(?:an?\s+|the\s+)?",
+    r"\s*:?\s+(?:an?\s+|the\s+|teh\s+)?",
     re.IGNORECASE,
 )
 _WORKS = re.compile(r"\s+(?:actually\s+|really\s+)?works?\b", re.IGNORECASE)

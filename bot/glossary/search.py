@@ -193,6 +193,11 @@ class Searcher(NameLookups, ListLookups):
             return result.best.entry, []
         return None, [h.entry for h in result.hits[:3]] if result.band != NOT_FOUND else []
 
+    @property
+    def _english(self) -> frozenset[str]:
+        """Everyday English words, as the model's tokenizer knows them (made on first use, not at start-up)."""
+        return getattr(self.embedder, "whole_words", frozenset())
+
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
@@ -238,7 +243,10 @@ class Searcher(NameLookups, ListLookups):
                 other = sense.entry_id if sense is not None else None
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
-        result = self.ranked(query, limit)
+        respelled = self.names.respelled(query, self._english)
+        result = self.ranked(respelled, limit)
+        if respelled != query:
+            result = replace(result, query=query)
         if sum(h.match == MENTION for h in result.hits) >= 2:
             # "what are rlhf, dpo and ppo", "mqa and gqa": a list of names, every one side by side
             # (read only when the question names two entries: it costs no more than that then)

@@ -192,6 +192,10 @@ class _LazyEmbedder:
     def dim(self) -> int:
         return self._glossary.embedder.dim
 
+    @property
+    def whole_words(self) -> frozenset[str]:
+        return getattr(self._glossary.embedder, "whole_words", frozenset())
+
     def embed_query(self, text: str):
         return self._glossary.embedder.embed_query(text)
 

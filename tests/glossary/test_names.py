@@ -1,6 +1,6 @@
 """Names as typed (bot/glossary/names.py), through the search on the real glossary."""
 
-from bot.glossary.search import ANSWER, SUGGEST
+from bot.glossary.search import ANSWER, NOT_FOUND, SUGGEST
 
 
 def test_a_short_acronym_with_a_letter_far_off_the_keyboard_is_another_name(searcher):
@@ -38,3 +38,26 @@ def test_a_slip_that_stems_like_a_listed_word_or_a_count_before_a_word_is_still_
 def test_a_comparison_with_a_name_of_something_else_answers_the_entry_and_names_the_other(searcher):
     result = searcher.search("whats the difference between ppo and trpo")
     assert result.band == ANSWER and result.best.entry.term == "PPO" and "TRPO" in (result.note or "").upper()
+
+
+def test_a_misspelt_name_inside_a_longer_message_is_read_as_the_name(searcher):
+    # each was refused: the model reads "cashe" or "checkpointng" as noise, and a spelling match is
+    # only tried on short texts
+    for text, term in (("what is teh kv cashe", "KV cache"),
+                       ("cuda oom when finetuning, someone said try gradient checkpointng", "Gradient checkpointing"),
+                       ("my prof mentioned speculatve decoding today, how does it work", "Speculative decoding")):
+        result = searcher.search(text)
+        assert result.band != NOT_FOUND and result.best.entry.term == term, text
+        assert result.query == text  # the reply is to what was asked
+
+
+def test_only_a_slip_that_completes_a_name_is_respelled(searcher):
+    english = searcher._english
+    assert "sweet" in english and "cashe" not in english  # the model's tokenizer's whole words
+    respelled = searcher.names.respelled
+    assert respelled("why does a kernel of sweet corn burn", english) == "why does a kernel of sweet corn burn"
+    for text in ("is SMOTE oversampling legit", "django or flask for a blog", "spaCy: can't find model",
+                 "a fandom wiki", "step 7,200 volts down"):
+        assert respelled(text, english) == text  # slang, other tools, a first letter, a name too short alone
+    assert respelled("why is my tokenzier slow", english) == "why is my tokenizer slow"
+    assert respelled("why is my tokenzier slow", frozenset()) == "why is my tokenzier slow"  # no word list: no guess

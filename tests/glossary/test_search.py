@@ -584,10 +584,13 @@ def test_a_short_question_about_a_word_that_also_follows_up_is_still_a_question(
 
 def test_a_refusal_names_an_entry_the_question_misspells_twice(searcher):
     # ("how does speculatve decodng work" asks about the name alone, as "what is …" does, and is
-    # answered by its spelling.)
-    result = searcher.search("why is speculatve decodng fast")
+    # answered by its spelling; "why is speculatve decodng fast" is read respelled, names.respelled:
+    # a slip of the first letter is not.)
+    result = searcher.search("why is apeculative decodng fast")
     assert result.band == NOT_FOUND
     assert result.hints[0].entry.term == "Speculative decoding" and result.hints[0].match == FUZZY
+    respelled = searcher.search("why is speculatve decodng fast")
+    assert respelled.band != NOT_FOUND and respelled.best.entry.term == "Speculative decoding"
 
 
 @pytest.mark.parametrize(("question", "term"), [
@@ -660,7 +663,7 @@ def test_a_refusal_names_no_short_name_merely_spelled_like_a_word(searcher):
     for question, far in (("what is an epoch", "PoC"), ("what is dropout", "Rollout")):
         result = searcher.search(question)
         assert far not in [h.entry.term for h in result.hints], question
-    assert "Speculative decoding" in [h.entry.term for h in searcher.search("why is speculatve decodng fast").hints]
+    assert "Speculative decoding" in [h.entry.term for h in searcher.search("why is apeculative decodng fast").hints]
 
 
 def test_a_framed_name_the_ranker_answers_is_still_placed_by_the_words_after_it(searcher):
