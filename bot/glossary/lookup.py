@@ -61,6 +61,7 @@ _NO_PLACE = re.compile(r"(?:in|for)\s+(?:practice|general|short|theory|particula
 COMPLETE_SPELLING, COMPLETE_BESIDE_PREFIX = 55.0, 70.0
 # "lora finetuning", "flash attention cuda kernel": two names, as long as the glossary's longest two.
 KIND_MAX_WORDS = 8
+UNKNOWN_LEAD_MAX_WORDS = 5  # "what is GAIL imitation learning": a name and a few words placing it
 KIND_WITHIN_WORDS = 8  # … and the first name's definition says it is the second's kind this early
 # Words that say a name is a thing of its kind without naming anything more: "attention mechanism",
 # "unet architecture", "rag pipeline" ask about the name. Not "function" ("activation function" is
@@ -294,6 +295,11 @@ class NameLookups:
         result = self._asked_who(query, result)
         text = place_moved_last(query) or query  # "in QLoRA what is NF4"
         whole, cut = framed_subject(text, whole_sentence=True), framed_subject(text)
+        lead = self._unknown_coined_lead(cut)
+        if lead is not None:
+            # "what is GAIL imitation learning" answered BC, "what is BCQ offline rl" CQL: the domain's
+            # words made the ranker sure of the domain, not of the name asked about
+            return replace(result, band=SUGGEST, close=0, note=no_entry_note([lead]), lacking=(lead,))
         if not cut or not whole or whole == cut or self.embedder is None:
             return result
         rest = whole[len(cut):].strip()
@@ -304,6 +310,20 @@ class NameLookups:
         if result.best.entry.id not in self.names.exactly(cut) or not rest or self.names.in_text(rest):
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))
+
+    def _unknown_coined_lead(self, cut: str | None) -> str | None:
+        """The coined name a framed subject of a few words opens with ("GAIL" in "GAIL imitation
+        learning") when neither the glossary's text nor its vocabulary uses it: the thing asked about,
+        which the glossary has no entry for; None otherwise."""
+        words = cut.split() if cut else []
+        if not 2 <= len(words) <= UNKNOWN_LEAD_MAX_WORDS:
+            return None
+        first = words[0].strip(",.:;!?")
+        if not (coined(first) and sum(ch.isalpha() for ch in first) >= 2 and self.names.misspelt(lookup_key(first))):
+            return None
+        if self.names.exactly(first) or self.index.vocabulary_postings(content_words(first)):
+            return None  # a name of an entry, or practitioners' word for one
+        return first
 
     def _offer_framed_name(self, query: str, result: SearchResult, placed: int | None = None, *,
                            spelled: bool = False) -> SearchResult:

@@ -61,3 +61,11 @@ def test_only_a_slip_that_completes_a_name_is_respelled(searcher):
         assert respelled(text, english) == text  # slang, other tools, a first letter, a name too short alone
     assert respelled("why is my tokenzier slow", english) == "why is my tokenizer slow"
     assert respelled("why is my tokenzier slow", frozenset()) == "why is my tokenzier slow"  # no word list: no guess
+
+
+def test_an_unknown_coined_name_asked_about_with_its_domain_is_offered_with_a_note(searcher):
+    # the domain's words made the ranker sure of the domain (BC), not of the name asked about
+    result = searcher.search("what is GAIL imitation learning")
+    assert result.band == SUGGEST and "GAIL" in result.note
+    named = searcher.search("what is NCCL error")  # a name the glossary uses stays answered
+    assert named.band == ANSWER and named.best.entry.term == "NCCL"
