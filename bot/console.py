@@ -51,6 +51,7 @@ Type a term or a question and press Enter, or use a command:
   /review            your due review cards: Enter shows the definition, then rate it 1-4
   /review add <term> put a term in your review deck (/review remove <term> takes it out)
   /review stats      your deck: due now, due today, learned, how much you recall
+  /review export     your deck as a file Anki imports (/review export <file> to name it)
   /help              this help
   /quit              leave (exit, quit, Ctrl-D or Ctrl-C work too)
 A line without a leading / is the same as /ask."""

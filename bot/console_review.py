@@ -20,13 +20,14 @@ from .glossary.search import Searcher
 from .present import entry_text
 from .state import StateError, StateStore
 from .state.study import DeckStats
-from .study import review
+from .study import anki, review
 from .study.deck import card_named
 
 USER_ID = GUILD_ID = 0  # the console's one user, in no server
 FRONT, BACK = "front", "back"
 RATING_NAMES = tuple(review.RATINGS)  # again, hard, good, easy: 1–4
-USAGE = "Usage: /review | /review add <term> | /review remove <term> | /review stats  (type /help for all commands)"
+USAGE = ("Usage: /review | /review add <term> | /review remove <term> | /review stats | /review export [file]  "
+         "(type /help for all commands)")
 EMPTY_DECK = "Your review deck is empty. Add a term with /review add <term> (e.g. /review add attention), then /review."
 
 
@@ -88,6 +89,8 @@ class ConsoleReview:
             return self._add(searcher, store, rest) if rest else "Usage: /review add <term>"
         if action == "remove":
             return self._remove(searcher, store, rest) if rest else "Usage: /review remove <term>"
+        if action == "export":
+            return self._export(searcher, store, rest or anki.FILENAME)
         if action == "stats":
             now = self.now()
             stranded = settle(searcher, store)
@@ -95,6 +98,25 @@ class ConsoleReview:
             return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded), zone=now.astimezone().tzinfo),
                               now, stranded)
         return USAGE
+
+    def _export(self, searcher: Searcher, store: StateStore, where: str) -> str:
+        """The deck as a file Anki imports (as /review export on Discord), written to `where`; a file
+        there is replaced only if it is an earlier export (anything else may be someone's work)."""
+        stranded = settle(searcher, store)
+        entries = [searcher.entry_now_named(t) for t in store.study.deck_terms(USER_ID) if t not in stranded]
+        entries = [e for e in entries if e is not None]
+        if not entries:
+            return "Your review deck is empty, so there is nothing to export. Add a term with /review add <term>."
+        path = Path(where).expanduser()
+        try:
+            if path.exists() and (path.is_dir() or not path.read_text(encoding="utf-8", errors="replace")
+                                  .startswith(anki.FIRST_LINE)):
+                return f"Not written: {path} already exists and is not an earlier export. Name another file: /review export <file>"
+            path.write_text(anki.anki_notes(entries), encoding="utf-8")
+        except OSError as exc:
+            return f"Could not write {path}: {exc.strerror or exc}"
+        return (f"Wrote {len(entries)} card{'s' if len(entries) != 1 else ''} to {path}: in Anki, File → Import and "
+                f"pick it (the cards go to a deck named “{anki.DECK_NAME}”; schedules are not copied).")
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:
         entry, suggestions = searcher.confident_entry(term)

@@ -353,3 +353,21 @@ def test_a_number_out_of_range_asks_for_the_rating_again(searcher, rv):
     assert rv.pending is not None  # the card stays on screen, unrated
     say(searcher, rv, "3")
     assert the_card(rv, "LoRA").reviews == 1
+
+
+def test_the_deck_goes_to_a_file_anki_imports_and_no_other_file_is_overwritten(searcher, rv, tmp_path):
+    target = tmp_path / "deck.txt"
+    assert "nothing to export" in say(searcher, rv, f"/review export {target}")[0] and not target.exists()
+    say(searcher, rv, "/review add lora", "/review add kv cache")
+    reply = say(searcher, rv, f"/review export {target}")[0]
+    assert "Wrote 2 cards" in reply and "File → Import" in reply
+    fronts = sorted(line.split("\t")[0] for line in target.read_text(encoding="utf-8").splitlines()
+                    if not line.startswith("#"))
+    assert fronts == ["KV cache", "LoRA"]
+    say(searcher, rv, "/review remove kv cache")
+    assert "Wrote 1 card " in say(searcher, rv, f"/review export {target}")[0]  # an earlier export is replaced
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my own notes\n", encoding="utf-8")
+    assert "already exists" in say(searcher, rv, f"/review export {notes}")[0]
+    assert notes.read_text(encoding="utf-8") == "my own notes\n"
+    assert "Could not write" in say(searcher, rv, f"/review export {tmp_path / 'missing' / 'deck.txt'}")[0]

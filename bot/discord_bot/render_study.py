@@ -13,7 +13,7 @@ import discord
 from ..glossary.quiz import TERM
 from ..glossary.store import StoredEntry
 from ..state.study import REMINDER_HOURS, BoardRow, DeckStats, Round, UserStats
-from ..study import review, scoring
+from ..study import anki, review, scoring
 from . import render
 
 REVIEW_PREFIX = "gloss:rev:"
@@ -87,6 +87,21 @@ def zone_unknown(typed: str, near: list[str]) -> str:
     if near:
         return text + " Did you mean " + " or ".join(f"**{z}**" for z in near) + "?"
     return text + " Start typing a city in the `zone` option (Berlin, New York, Tokyo) and pick from the list."
+
+
+def exported(cards: int, stranded: int) -> str:
+    """What comes with the Anki file of a deck (`/review export`)."""
+    text = (f"Your review deck, {cards} card{'s' if cards != 1 else ''}, as a file Anki imports: in Anki, "
+            f"**File → Import** and pick it (the cards go to a deck named “{anki.DECK_NAME}”). Schedules are not "
+            "copied: Anki starts them as new, and your deck here goes on as it was.")
+    if stranded:
+        text += (f" {_plural(stranded, 'A card', f'{stranded} cards')} whose term left the glossary "
+                 f"{_plural(stranded, 'is', 'are')} not in it (`/review stats` names them).")
+    return text
+
+
+EXPORT_EMPTY = ("Your review deck is empty, so there is nothing to export. Press **📚 Add to my review** under "
+                "any definition, or use `/review add`.")
 
 
 def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:

@@ -9,6 +9,7 @@ a rebuilt glossary renamed follow their entry; those it dropped are neither show
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -642,6 +643,38 @@ def test_a_learner_sets_their_time_zone_and_their_reminder_waits_for_their_morni
                 dropped = await zone("server")
                 assert "this server's time zone, **UTC**" in dropped and bot.state.study.own_zone(alice.id) is None
             assert len(fake.messages_in(fake.dm_channel(alice))) == 1
+            assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_a_learner_takes_their_deck_to_anki_as_a_file(real_index_path, real_embedder, tmp_path) -> None:
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                empty = await fake.wait_for_response(await fake.send_slash_command("review export", {}, user=alice))
+                assert "deck is empty" in empty.content and not empty.message.get("attachments")
+                for term in ("LoRA", "KV cache"):
+                    await fake.wait_for_response(await fake.send_slash_command("review add", {"term": term},
+                                                                               user=alice))
+                reply = await fake.wait_for_response(await fake.send_slash_command("review export", {}, user=alice))
+                assert reply.data["flags"] == 64 and "2 cards" in reply.content and "File → Import" in reply.content
+                (attachment,) = reply.message["attachments"]
+                assert attachment["filename"].endswith(".txt")
+                text = fake.attachment_bytes(attachment).decode("utf-8")
+                headers = [line for line in text.splitlines() if line.startswith("#")]
+                notes = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+                assert "#separator:tab" in headers and "#html:true" in headers
+                assert sorted(front for front, _back, _tags in notes) == ["KV cache", "LoRA"]
+                lora = next(back for front, back, _tags in notes if front == "LoRA")
+                definition = bot.searcher.entry_now_named("LoRA").definition
+                assert lora.startswith(html.escape(definition.split("\n")[0].strip())) and "\n" not in lora
             assert not fake.errors
 
     run(scenario, timeout=120)

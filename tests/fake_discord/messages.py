@@ -43,6 +43,10 @@ class MessagesMixin:
 
     # ------------------------------------------------------------------ messages
 
+    def attachment_bytes(self, attachment: Mapping[str, Any]) -> bytes:
+        """What a file the bot sent holds (an entry of a message's ``attachments``)."""
+        return self._files[int(attachment["id"])][0]
+
     def _store_file(self, filename: str, blob: bytes, content_type: str) -> JSON:
         fid = self._snowflake()
         self._files[fid] = (blob, content_type)

@@ -15,6 +15,7 @@ call anywhere: cards are found by their exact term, or by the alias an old name 
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Literal
 
@@ -23,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from ...glossary.daily import ScheduleError, parse_zone, zone_name
+from ...study import anki
 from ...study.deck import card_named
 from .. import render, render_study
 from ..ui import (dynamic_view, in_quick_pool, known_zone, respond, run_timed, safe_reply, term_choices,
@@ -208,6 +210,27 @@ class Review(commands.Cog):
         else:
             text = "No more review reminders."
         await safe_reply(interaction, text)
+
+    @group.command(name="export", description="Your review deck as a file Anki imports")
+    async def export(self, interaction: discord.Interaction) -> None:
+        notice, (entries, stranded) = await in_quick_pool(
+            lambda user: (self._refusal(user), self._deck_entries(user)), interaction.user.id)
+        if not entries:
+            text = render_study.EXPORT_EMPTY
+            await safe_reply(interaction, text if notice is None else f"{notice}\n\n{text}")
+            return
+        text = render_study.exported(len(entries), len(stranded))
+        deck = discord.File(io.BytesIO(anki.anki_notes(entries).encode("utf-8")), filename=anki.FILENAME)
+        await interaction.response.send_message(text if notice is None else f"{notice}\n\n{text}", file=deck,
+                                                ephemeral=True, allowed_mentions=render.NO_MENTIONS)
+
+    def _deck_entries(self, user_id: int):
+        """The entries of the user's cards, in the deck's order (renamed terms followed), and the
+        terms of cards set aside (no entry to export)."""
+        stranded = self.bot.state.study.settle_deck(user_id, self.bot.term_now)
+        entries = [self.bot.searcher.entry_now_named(term) for term in self.bot.state.study.deck_terms(user_id)
+                   if term not in stranded]
+        return [e for e in entries if e is not None], stranded
 
     @group.command(name="timezone", description="Your time zone: your days, and when reminders may come")
     @app_commands.describe(zone="A city's zone, e.g. Europe/Berlin (start typing a city); “server” drops yours")
