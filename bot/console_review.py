@@ -11,10 +11,12 @@ the rest of the console works as before.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .glossary.search import Searcher
 from .present import entry_text
@@ -33,6 +35,23 @@ EMPTY_DECK = "Your review deck is empty. Add a term with /review add <term> (e.g
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def machine_zone() -> tzinfo:
+    """This machine's time zone with its rules (TZ, else /etc/localtime's name), so that midnight on
+    a day the clocks change is where it is; else the offset it has now."""
+    for name in (os.environ.get("TZ", "").lstrip(":"), _linked_zone("/etc/localtime")):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                continue
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def _linked_zone(path: str) -> str:
+    target = os.path.realpath(path)
+    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
 
 
 @dataclass
@@ -95,7 +114,7 @@ class ConsoleReview:
             now = self.now()
             stranded = settle(searcher, store)
             # "due today" ends at this machine's midnight: the console's user is at it
-            return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded), zone=now.astimezone().tzinfo),
+            return stats_text(store.study.deck_stats(USER_ID, now, frozenset(stranded), zone=machine_zone()),
                               now, stranded)
         return USAGE
 

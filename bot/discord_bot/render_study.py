@@ -59,34 +59,49 @@ def _local_time(zone: tzinfo, now: datetime) -> str:
     return now.astimezone(zone).strftime("%H:%M")
 
 
-def zone_set(name: str, zone: tzinfo, now: datetime) -> str:
+_FIXED = (" It is a fixed offset, which summer time does not move: if your clocks change, pick your city's "
+          "zone instead.")
+
+
+def zone_set(name: str, zone: tzinfo, now: datetime, fixed: bool = False) -> str:
     return (f"Your time zone is now **{name}** (it is {_local_time(zone, now)} there). Your days ({_DAYS}) "
-            f"follow it, and review reminders come only between {_reminder_hours()} there.")
+            f"follow it, and review reminders come only between {_reminder_hours()} there."
+            + (_FIXED if fixed else ""))
 
 
 def zone_shown(own: str | None, zone_name: str, zone: tzinfo, now: datetime, in_server: bool) -> str:
     """`/review timezone` without a zone: the user's own, or whose days they follow without one."""
-    if own is not None:
+    if own is not None and own == zone_name:
         return (f"Your time zone is **{own}** (it is {_local_time(zone, now)} there): your days ({_DAYS}) "
                 f"follow it, and review reminders come only between {_reminder_hours()} there. "
                 "`/review timezone zone:server` drops it.")
+    if own is not None:  # stored under a tz database this machine lacks: shown as what is used instead
+        return (f"Your time zone, **{render.escape_user_text(own, 60)}**, is unknown to this bot's time-zone data, "
+                f"so your days follow **{zone_name}** (it is {_local_time(zone, now)} there) until it is "
+                "updated. `/review timezone` with a city picks another.")
     follows = (f"this server's time zone, **{zone_name}**" if in_server
                else "UTC here, and each server's own time zone there")
     return (f"You have not set a time zone: your days ({_DAYS}) follow {follows}, and review reminders may "
-            "come at any hour. `/review timezone zone:` and a city (start typing: Berlin, New York, Tokyo) "
+            "come at any hour. `/review timezone zone:` and a city (start typing: Berlin, New York, Delhi) "
             "sets yours.")
 
 
-def zone_dropped(zone_name: str, in_server: bool) -> str:
+def zone_dropped(zone_name: str, in_server: bool, had: bool = True) -> str:
     follows = f"this server's time zone, **{zone_name}**" if in_server else "each server's time zone (UTC here)"
-    return f"Your own time zone is gone: your days follow {follows}, and review reminders may come at any hour."
+    first = "Your own time zone is gone" if had else "You have no time zone of your own"
+    return f"{first}: your days follow {follows}, and review reminders may come at any hour."
 
 
-def zone_unknown(typed: str, near: list[str]) -> str:
+def zone_unknown(typed: str, near: list[str], offset: bool = False) -> str:
+    if offset:
+        return (f"“{render.escape_user_text(typed, 60)}” is no UTC offset I can use: write it as UTC+2, UTC-5 "
+                "or UTC+5:30 (from UTC-12 to UTC+14), or better, start typing your city, whose zone follows "
+                "summer time.")
     text = f"“{render.escape_user_text(typed, 60)}” is not a time zone I know."
     if near:
         return text + " Did you mean " + " or ".join(f"**{z}**" for z in near) + "?"
-    return text + " Start typing a city in the `zone` option (Berlin, New York, Tokyo) and pick from the list."
+    return (text + " Start typing your city or country in the `zone` option (Berlin, New York, Delhi) and pick "
+            "from the list, or give an offset such as UTC+2.")
 
 
 def exported(cards: int, stranded: int) -> str:
@@ -213,7 +228,7 @@ def answers_right(row: BoardRow) -> str:
     return f"{row.correct} of {row.answered} answer{'s' if row.answered != 1 else ''} right"
 
 
-def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.Embed:
+def stats_embed(name: str, stats: UserStats, deck: DeckStats | None, own: bool = True) -> discord.Embed:
     # a display name is anyone's text: "**Bob**" or "__x__" would render as markup in the title
     embed = discord.Embed(title=render.clip(f"Study stats: {discord.utils.escape_markdown(name)}", render.TITLE_MAX),
                           colour=render.COLOUR)
@@ -223,8 +238,10 @@ def stats_embed(name: str, stats: UserStats, deck: DeckStats | None) -> discord.
     embed.add_field(name="Daily streak", value=f"{stats.current_streak} (best {stats.best_streak})")
     if deck is not None:
         embed.add_field(name="Review deck", value=f"{deck.cards} cards, {deck.due_now} due, {deck.learned} learned")
-    embed.set_footer(text=f"A day ({stats.day_zone}) counts when you answer a quiz or review a card in this server "
-                          "· /review timezone")
+    # whose day it is, for the stats' owner only: another member's zone says where they live
+    zone = f" ({stats.day_zone})" if own else ""
+    embed.set_footer(text=f"A day{zone} counts when you answer a quiz or review a card in this server"
+                          + (" · /review timezone" if own else ""))
     return embed
 
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from zoneinfo import available_timezones
 
 import discord
 
+from ..study import zones
 from . import render
 
 log = logging.getLogger(__name__)
@@ -210,39 +209,10 @@ async def term_choices(searcher, current: str) -> list[discord.app_commands.Choi
             for e in entries[: render.CHOICES_MAX]]
 
 
-_ZONES = sorted(available_timezones() | {"UTC"})
-
-
 def zone_choices(current: str) -> list[discord.app_commands.Choice[str]]:
-    """Autocomplete for a time zone: IANA names holding what was typed ("new york" finds
-    America/New_York), those whose city starts with it first ("par": Europe/Paris before
-    America/Paramaribo's neighbours)."""
-    needle = (current or "").strip().lower().replace(" ", "_")
-    found = [z for z in _ZONES if needle in z.lower()]
-    found.sort(key=lambda z: not z.lower().rsplit("/", 1)[-1].startswith(needle))
-    return [discord.app_commands.Choice(name=z, value=z) for z in found[: render.CHOICES_MAX]]
-
-
-def known_zone(typed: str) -> str | None:
-    """The IANA name `typed` means without doubt: the name in any case, with spaces for "_"
-    ("america/new york"), or a city only one zone is named after ("Berlin", "tokyo"); else None."""
-    text = typed.strip().replace(" ", "_").lower()
-    for zone in _ZONES:
-        if zone.lower() == text:
-            return zone
-    cities = [z for z in _ZONES if "/" in z and z.lower().rsplit("/", 1)[-1] == text]
-    return cities[0] if len(cities) == 1 else None
-
-
-def zones_like(typed: str, n: int = 3) -> list[str]:
-    """IANA names near a zone name that is none ("Europe/Berln", "berlin", "New York"): by the
-    whole name, else by the city."""
-    text = typed.strip().replace(" ", "_")
-    whole = difflib.get_close_matches(text, _ZONES, n, 0.75)
-    if whole:
-        return whole
-    cities = {z.rsplit("/", 1)[-1].lower(): z for z in _ZONES if "/" in z}
-    return [cities[c] for c in difflib.get_close_matches(text.rsplit("/", 1)[-1].lower(), list(cities), n, 0.75)]
+    """Autocomplete for a time zone (study.zones.choices): "delhi" offers Asia/Kolkata."""
+    return [discord.app_commands.Choice(name=render.clip(label, render.CHOICE_NAME_MAX), value=zone)
+            for label, zone in zones.choices(current or "", render.CHOICES_MAX)]
 
 
 def time_left(interaction: discord.Interaction, limit: float = RESPOND_WITHIN) -> float:

@@ -9,9 +9,10 @@ down at posting time catches up once later that day, never twice.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .store import StoredEntry
@@ -32,10 +33,24 @@ def parse_time(text: str) -> time:
         raise ScheduleError(f"time must be HH:MM in 24-hour form, e.g. 09:00 (got {text[:20]!r})") from None
 
 
+# "UTC+2", "gmt-5", "+05:30", "UTC+0530": an offset east (+) or west (-) of UTC, as people write it
+# (not as "Etc/GMT+2" does, which is UTC-2)
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+
+
 def parse_zone(name: str) -> tzinfo:
     name = name.strip()
     if name.upper() in {"UTC", "Z", "GMT"}:
         return timezone.utc
+    offset = _OFFSET.fullmatch(name)
+    if offset is not None:
+        sign, hours, minutes = offset.group(1), int(offset.group(2)), int(offset.group(3) or 0)
+        if hours > 14 or minutes not in (0, 15, 30, 45) or (hours == 14 and minutes):
+            raise ScheduleError(f"{name[:20]!r} is no UTC offset: they run from UTC-12 to UTC+14")
+        delta = timedelta(hours=hours, minutes=minutes) * (1 if sign == "+" else -1)
+        if not delta:
+            return timezone.utc
+        return timezone(delta, f"UTC{sign}{hours:02d}:{minutes:02d}")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder, a long name too long
@@ -48,7 +63,9 @@ def zone_name(name: str) -> str:
     """The name a zone is stored and shown by: "utc", "Z" and "GMT" are all UTC ("09:00 Z" read oddly,
     and a zone spelt two ways keyed a server's days twice)."""
     zone = parse_zone(name)
-    return "UTC" if zone is timezone.utc else name.strip()
+    if zone is timezone.utc:
+        return "UTC"
+    return zone.tzname(None) if isinstance(zone, timezone) else name.strip()  # an offset as "UTC+05:30"
 
 
 def shuffled_cycle(terms: list[str], seed: str) -> list[str]:

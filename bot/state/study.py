@@ -30,6 +30,8 @@ REMINDER_GAP = timedelta(days=1)
 #: the local hours a reminder may go at to a user who set their time zone: none at night (without
 #: a zone of their own nobody knows when their night is, and reminders go at any hour)
 REMINDER_HOURS = range(8, 22)
+#: … and then at most one a local date, none within this long of the last (21:59, then 08:00)
+REMINDER_LOCAL_GAP = timedelta(hours=8)
 #: tables with a user's rows, and the column that names the user
 USER_TABLES = (("review_cards", "user_id"), ("review_log", "user_id"), ("review_reminders", "user_id"),
                ("quiz_answers", "user_id"), ("active_days", "user_id"),
@@ -301,16 +303,15 @@ class StudyRecords:
         with self.db.transaction() as conn:
             conn.lock(REMINDER_LOCK)  # PostgreSQL: one process claims at a time
             rows = conn.execute(
-                "SELECT r.user_id, count(c.card_id), z.zone FROM review_reminders r JOIN review_cards c "
+                "SELECT r.user_id, count(c.card_id), z.zone, r.last_sent_at FROM review_reminders r JOIN review_cards c "
                 f"ON c.user_id = r.user_id AND {shown}{left_out} LEFT JOIN user_zones z ON z.user_id = r.user_id "
                 "WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_log l WHERE l.user_id = r.user_id AND l.reviewed_at > ?) "
                 "AND NOT EXISTS (SELECT 1 FROM review_cards a WHERE a.user_id = r.user_id AND a.added_at > ?) "
-                "GROUP BY r.user_id, z.zone ORDER BY r.user_id",
-                [*shown_params, *skipped, now_text(now - REMINDER_GAP), *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
-            # a user's night waits for their morning (unclaimed, so a later tick sends it)
-            rows = [(user_id, due) for user_id, due, zone in rows
-                    if zone is None or now.astimezone(_zone_of([zone])[1]).hour in REMINDER_HOURS]
+                "GROUP BY r.user_id, z.zone, r.last_sent_at ORDER BY r.user_id",
+                [*shown_params, *skipped, now_text(now - REMINDER_LOCAL_GAP),
+                 *[now_text(now - REMINDER_QUIET)] * 2]).fetchall()
+            rows = [(user_id, due) for user_id, due, zone, last in rows if _reminder_due(now, zone, _time(last))]
             conn.executemany("UPDATE review_reminders SET last_sent_at = ? WHERE user_id = ?",
                              [(stamp, user_id) for user_id, _ in rows])
         return [(user_id, due) for user_id, due in rows]
@@ -322,7 +323,7 @@ class StudyRecords:
         terms = [term for (term,) in self.db.query(
             "SELECT DISTINCT c.term FROM review_reminders r JOIN review_cards c ON c.user_id = r.user_id "
             f"AND {shown} WHERE r.enabled = 1 AND (r.last_sent_at IS NULL OR r.last_sent_at <= ?)",
-            [*params, now_text(now - REMINDER_GAP)])]
+            [*params, now_text(now - REMINDER_LOCAL_GAP)])]
         skip = set()
         for term in terms:
             now_called = name_now(term)
@@ -380,6 +381,17 @@ class StudyRecords:
         return self.db.query(
             "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref LIKE 'solo:%' "
             "AND answered_at >= ? AND answered_at < ?", [guild_id, user_id, _answer_time(start), _answer_time(end)])[0][0]
+
+    def may_score_solo(self, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Whether a private answer now still scores: fewer than SOLO_SCORED_PER_DAY in the user's
+        day, and fewer than twice that in the last 24 hours. A new zone's day starts a count of its
+        own, so without the second bound a zone changed every hour scored 20 answers an hour."""
+        if self.solo_answers_today(guild_id, user_id, now) >= scoring.SOLO_SCORED_PER_DAY:
+            return False
+        recent = self.db.query(
+            "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref LIKE 'solo:%' "
+            "AND answered_at >= ?", [guild_id, user_id, _answer_time(now - timedelta(days=1))])[0][0]
+        return recent < 2 * scoring.SOLO_SCORED_PER_DAY
 
     def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:
         month_start = now.date().replace(day=1).isoformat()
@@ -490,6 +502,17 @@ def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) 
     zone = _zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
     conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                  [guild_id, user_id, now.astimezone(zone).date().isoformat()])
+
+
+def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -> bool:
+    """Without a zone of the user's own: 24 hours after the last reminder. With one: in their daytime
+    (REMINDER_HOURS), and not on the local date of the last one: a reminder at 21:59 would
+    otherwise allow the next only from 21:59, and on a day 23 hours long, never in daytime."""
+    if zone_name is None:
+        return last is None or last <= now - REMINDER_GAP
+    zone = _zone_of([zone_name])[1]
+    local = now.astimezone(zone)
+    return local.hour in REMINDER_HOURS and (last is None or last.astimezone(zone).date() < local.date())
 
 
 # the user's own zone and their server's setting, in one read (guild 0, a DM, has no row)

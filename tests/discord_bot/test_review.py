@@ -620,8 +620,17 @@ def test_a_learner_sets_their_time_zone_and_their_reminder_waits_for_their_morni
                 assert "not a time zone" in wrong and "America/Los_Angeles" in wrong
                 assert bot.state.study.own_zone(alice.id) is None
                 assert "**@everyone**" not in await zone("@everyone")
-                # a city one zone is named after is that zone
+                # a city one zone is named after is that zone, and so is a place people type
                 assert "**Asia/Tokyo**" in await zone("tokyo")
+                assert "**Asia/Kolkata**" in await zone("Delhi")
+                delhi = await fake.autocomplete("review timezone", {"zone": "delhi"}, focused="zone", user=alice)
+                assert delhi[0]["value"] == "Asia/Kolkata"
+                # an offset as people write it: east is +, whatever Etc/GMT+2's POSIX sign says
+                offset = await zone("GMT+2")
+                assert "**UTC+02:00**" in offset and "07:00" in offset and "fixed offset" in offset
+                for technical in ("Etc/GMT+2", "localtime", "UTC+15"):
+                    assert "UTC+02:00" == bot.state.study.own_zone(alice.id)  # refused: nothing changes
+                    assert "Your time zone is now" not in await zone(technical), technical
                 chosen = await zone("America/Los_Angeles")
                 assert "**America/Los_Angeles**" in chosen and "21:00" in chosen
                 assert "**America/Los_Angeles**" in await zone(None)
@@ -640,6 +649,11 @@ def test_a_learner_sets_their_time_zone_and_their_reminder_waits_for_their_morni
 
                 stats = await fake.wait_for_response(await fake.send_slash_command("stats", {}, user=alice))
                 assert "America/Los_Angeles" in stats.embeds[0]["footer"]["text"]
+                # where she lives is hers: another member's /stats of her does not say it
+                bob = fake.add_user("bob")
+                fake.add_member(guild, bob)
+                hers = await fake.wait_for_response(await fake.send_slash_command("stats", {"user": alice}, user=bob))
+                assert "America" not in hers.embeds[0]["footer"]["text"]
                 dropped = await zone("server")
                 assert "this server's time zone, **UTC**" in dropped and bot.state.study.own_zone(alice.id) is None
             assert len(fake.messages_in(fake.dm_channel(alice))) == 1

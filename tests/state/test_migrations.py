@@ -183,3 +183,42 @@ def test_a_champion_role_error_from_before_v13_moves_to_its_own_column(state_tar
         assert kept.last_error == "not posted: Missing Permissions" and kept.champion_error is None
     finally:
         store.close()
+
+
+def _sqlite_database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database as a release that knew migrations up to `version` left it."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied_at TEXT NOT NULL)")
+    for migration in migrations(SQLITE)[:version]:
+        for statement in statements(migration.sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [migration.version, migration.name, "2026-01-01"])
+    return conn
+
+
+def test_upgrading_to_user_zones_keeps_a_morning_learners_streak_east_of_utc(tmp_path) -> None:
+    """Active days were UTC dates: a learner in a Tokyo server quizzing at 08:00 there (23:00 UTC the
+    evening before) had 30 June … 4 July. From V16 a day is a date in the server's zone, and "today"
+    (6 July in Tokyo) would have found the last day two dates back: the streak read 0."""
+    path = tmp_path / "state.db"
+    conn = _sqlite_database_at(path, 15)
+    conn.execute("INSERT INTO guild_config (guild_id, timezone) VALUES (5, 'Asia/Tokyo')")
+    for day in range(1, 6):  # 08:00 on 1 … 5 July in Tokyo
+        at = datetime(2026, 7, 1, 23, 0, tzinfo=UTC) + (day - 2) * (datetime(2026, 7, 2) - datetime(2026, 7, 1))
+        conn.execute("INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
+                     "VALUES (5, 1, ?, ?, 1, 5)", [f"solo:{day}", at.isoformat(timespec="milliseconds")])
+        conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (5, 1, ?)", [at.date().isoformat()])
+    conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (5, 1, '2026-01-01')")  # no answer left
+    conn.commit()
+    conn.close()
+
+    store = StateStore(path)
+    try:
+        morning = datetime(2026, 7, 5, 23, 0, tzinfo=UTC)  # 08:00 on 6 July in Tokyo, before today's answer
+        stats = store.study.stats(5, 1, morning)
+        assert (stats.current_streak, stats.best_streak) == (5, 5)
+        days = [d for (d,) in store.db.query("SELECT day FROM active_days WHERE user_id = 1 ORDER BY day")]
+        assert days == ["2026-01-01", "2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04", "2026-07-05"]
+    finally:
+        store.close()

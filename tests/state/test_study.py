@@ -392,3 +392,35 @@ def test_reminders_wait_for_the_users_daytime_when_they_set_a_zone(store) -> Non
     morning = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)  # 08:00 in Los Angeles
     assert dict(study.claim_reminders(morning)) == {2: 1}  # kept for the morning, and sent once
     assert study.claim_reminders(morning + timedelta(hours=1)) == []
+
+
+def test_changing_zones_does_not_renew_the_days_scored_private_questions(store) -> None:
+    """A new zone's day starts a count of its own; hopping east hour by hour once scored 20 more an hour."""
+    study = store.study
+    start = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    for i in range(20):  # the day's cap, in UTC's day
+        study.record_answer(5, 1, f"solo:{i}", True, 5, start + timedelta(minutes=i))
+    assert not study.may_score_solo(5, 1, start + timedelta(minutes=30))
+    study.set_zone(1, "Pacific/Kiritimati")  # +14: its 2 July began at 10:00 UTC
+    hop = datetime(2026, 7, 1, 10, 5, tzinfo=UTC)
+    assert study.may_score_solo(5, 1, hop)  # a new day there: a new day's questions, once
+    for i in range(20):
+        study.record_answer(5, 1, f"solo:k{i}", True, 5, hop + timedelta(minutes=i))
+    study.set_zone(1, "Pacific/Apia")  # +13: its 2 July began at 11:00 UTC
+    later = datetime(2026, 7, 1, 11, 5, tzinfo=UTC)
+    assert study.solo_answers_today(5, 1, later) == 0 and not study.may_score_solo(5, 1, later)
+    assert study.may_score_solo(5, 1, start + timedelta(days=1, minutes=30))  # 24 hours on
+
+
+def test_a_daily_reminder_comes_on_the_day_the_clocks_spring_forward(store) -> None:
+    """Berlin, Saturday 28 March 2026, a reminder at 21:30: 24 hours later it is 22:30 on a 23-hour
+    Sunday, night; a user with a zone gets one reminder a local date instead."""
+    study = store.study
+    study.add_card(1, "Attention", datetime(2026, 3, 1, tzinfo=UTC))
+    study.set_reminder(1, True)
+    study.set_zone(1, "Europe/Berlin")
+    assert study.claim_reminders(datetime(2026, 3, 28, 20, 30, tzinfo=UTC)) == [(1, 1)]  # 21:30 CET
+    assert study.claim_reminders(datetime(2026, 3, 28, 20, 45, tzinfo=UTC)) == []  # once a date
+    sunday = [datetime(2026, 3, 29, 6, 0, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 16 * 60, 5)]
+    sent = [t for t in sunday if study.claim_reminders(t)]
+    assert sent == [datetime(2026, 3, 29, 6, 0, tzinfo=UTC)]  # 08:00 CEST, and only then

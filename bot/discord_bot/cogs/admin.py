@@ -17,6 +17,7 @@ from ...glossary.daily import ScheduleError
 from ...glossary.gaps import GapQuestion, gaps_report
 from ...state import GuildConfig
 from ...state.additions import AdditionError
+from ...study import zones
 from .. import render, render_keepers
 from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
@@ -197,9 +198,11 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     async def daily_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
         await self._update(interaction, "Time updated.", daily_time=time)
 
-    @config.command(name="timezone", description="Time zone for the term of the day (e.g. Europe/Berlin)")
+    @config.command(name="timezone", description="Time zone for the term of the day and members' days (e.g. Europe/Berlin)")
     async def timezone(self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 60]) -> None:
-        await self._update(interaction, "Time zone updated.", timezone=zone)
+        await self._update(interaction, "Time zone updated: the term of the day goes by it, and so do the days (streaks, "
+                                        "the day's scored quiz questions) of members who set no zone of their own.",
+                           timezone=zones.meant(zone) or zone)
 
     @timezone.autocomplete("zone")
     async def zone_autocomplete(self, interaction: discord.Interaction,

@@ -67,7 +67,7 @@ class Quiz(commands.Cog):
         # A DM's answer is kept too, as server 0's, so that a question is answered once there as
         # well; it scores nothing, since no board shows server 0.
         scored = guild_id != 0 and (
-            day is not None or study.solo_answers_today(guild_id, user_id, now) < scoring.SOLO_SCORED_PER_DAY)
+            day is not None or study.may_score_solo(guild_id, user_id, now))
         points = scoring.SOLO_POINTS if right and scored else 0
         if not study.record_answer(guild_id, user_id, _ref(question, day), right, points, now):
             return "Your first answer counts: no points this time", False

@@ -23,12 +23,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from ...glossary.daily import ScheduleError, parse_zone, zone_name
-from ...study import anki
+from ...glossary.daily import parse_zone
+from ...study import anki, zones
 from ...study.deck import card_named
 from .. import render, render_study
-from ..ui import (dynamic_view, in_quick_pool, known_zone, respond, run_timed, safe_reply, term_choices,
-                  zone_choices, zones_like)
+from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices, zone_choices
 
 log = logging.getLogger(__name__)
 #: Discord's "Cannot send messages to this user": DMs closed to the bot, or the bot blocked. It
@@ -246,18 +245,18 @@ class Review(commands.Cog):
 
     def _zone(self, user_id: int, guild_id: int, typed: str | None) -> str:
         study, now = self.bot.state.study, self.bot.now()
-        if typed is None:
+        if typed is None or not typed.strip():
             name, zone = study.day_zone(user_id, guild_id)
             return render_study.zone_shown(study.own_zone(user_id), name, zone, now, guild_id != 0)
         if typed.strip().lower() in render_study.ZONE_CLEAR_WORDS:
+            had = study.own_zone(user_id) is not None
             study.set_zone(user_id, None)
-            return render_study.zone_dropped(study.day_zone(user_id, guild_id)[0], guild_id != 0)
-        try:
-            name = zone_name(known_zone(typed) or typed)
-        except ScheduleError:
-            return render_study.zone_unknown(typed, zones_like(typed))
+            return render_study.zone_dropped(study.day_zone(user_id, guild_id)[0], guild_id != 0, had)
+        name = zones.meant(typed)  # only names a learner would pick: "Etc/GMT+2" is UTC-2, "localtime" the host's
+        if name is None:
+            return render_study.zone_unknown(typed, zones.near(typed), zones.offset_like(typed))
         study.set_zone(user_id, name)
-        return render_study.zone_set(name, parse_zone(name), now)
+        return render_study.zone_set(name, parse_zone(name), now, zones.fixed(name))
 
     # -- buttons -----------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ class Scores(commands.Cog):
         # a review deck is private: shown only to its owner
         deck = ((await in_quick_pool(self.bot.review_deck, who.id, now, interaction.guild_id))[0]
                 if who.id == interaction.user.id else None)
-        embed = render_study.stats_embed(who.display_name, stats, deck)
+        embed = render_study.stats_embed(who.display_name, stats, deck, own=who.id == interaction.user.id)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
     @app_commands.command(name="leaderboard", description="This server's top quiz scorers")
