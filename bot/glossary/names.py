@@ -252,6 +252,8 @@ class Names:
         typed = [lookup_key(s) for s in self.subjects(query)]
         if any(_version_apart(t, name) or (_letter_before(t, name) and self._rare(name)) for t in typed):
             return True
+        if any(self._qualified(t, name) for t in typed):
+            return True
         if self._listed_elsewhere(typed, entry_id, name):
             return True
         if acronym and len(name) <= 5 and any(_one_letter_replaced_far(t, name) for t in typed):
@@ -269,6 +271,14 @@ class Names:
             return False
         typed = lookup_key(subject)
         return any(_version_apart(typed, key) for e, _alias, key in self.rows if e == entry_id)
+
+    def _qualified(self, typed: str, name: str) -> bool:
+        """Whether the text is the name written whole beside words the glossary never uses ("fp6
+        quantization", "nf4 quantization"): a kind of it the glossary may lack, not a slip of it."""
+        if typed == name or f" {name} " not in f" {typed} ":
+            return False
+        rest = f" {typed} ".replace(f" {name} ", " ", 1).strip()
+        return bool(rest) and self.misspelt(rest)
 
     def _rare(self, name: str) -> bool:
         """Whether the glossary's definitions seldom use the name: a proper name (Adam, in 6), where a

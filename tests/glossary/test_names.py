@@ -69,3 +69,10 @@ def test_an_unknown_coined_name_asked_about_with_its_domain_is_offered_with_a_no
     assert result.band == SUGGEST and "GAIL" in result.note
     named = searcher.search("what is NCCL error")  # a name the glossary uses stays answered
     assert named.band == ANSWER and named.best.entry.term == "NCCL"
+
+
+def test_a_name_beside_a_word_the_glossary_never_uses_is_a_kind_of_it_not_a_slip(searcher):
+    # "fp6 quantization" was answered as Quantization by spelling (85.7, over the bar)
+    for text in ("what is fp6 quantization", "what is nf4 quantization"):
+        result = searcher.search(text)
+        assert result.band == SUGGEST and result.best.entry.term == "Quantization", text
