@@ -201,7 +201,7 @@ class Searcher(NameLookups, ListLookups):
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        return _sides_first(self._the_whole_list(self._search(query, limit)))
+        return _setup_failure(query, _sides_first(self._the_whole_list(self._search(query, limit))))
 
     def _search(self, query: str, limit: int) -> SearchResult:
         raw = query or ""
@@ -461,3 +461,21 @@ class Searcher(NameLookups, ListLookups):
             picked.setdefault(int(index.entry_ids[other]), "similar meaning")
         picked.pop(entry_id, None)
         return [Related(index.entries[i], reason) for i, reason in list(picked.items())[:limit]]
+
+
+# An install, build, driver or disk failure pasted: no entry's text explains why a package did not
+# install or a driver did not load, whatever tool the message names ("ninja: build stopped" while
+# building DeepSpeed's ops was offered DeepSpeed as though it were the answer). Signatures only
+# such a failure prints; none is in a question the glossary answers (every evaluation set).
+_SETUP_FAILURE = re.compile(
+    r"No module named|cannot import name|Could not find a version that satisfies|No matching distribution found"
+    r"|Failed building wheel|subprocess-exited-with-error|No space left on device|\[Errno \d+\]"
+    r"|ninja: build stopped|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed"
+    r"|unknown model architecture|command not found", re.IGNORECASE)
+
+
+def _setup_failure(query: str, result: SearchResult) -> SearchResult:
+    """A pasted setup failure is offered what it names, saying the glossary may not cover it."""
+    if result.band == NOT_FOUND or not _SETUP_FAILURE.search(query):
+        return result
+    return replace(result, band=SUGGEST, close=0, far=True)

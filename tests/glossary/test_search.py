@@ -739,3 +739,16 @@ def test_a_see_reference_still_goes_before_the_same_thing(searcher):
     related = searcher.related(silu.id)
     assert (related[0].entry.term, related[0].reason) == ("Swish", "see also")
     assert [r.entry.term for r in related].count("Swish") == 1
+
+
+@pytest.mark.parametrize("text", [
+    "llama.cpp: error loading model: unknown model architecture: 'qwen3' in my gguf",
+    "Isaac Lab install: ERROR: Could not find a version that satisfies the requirement isaacsim",
+    "deepspeed: `ninja: build stopped: subcommand failed` while compiling fused_adam op",
+    "OSError: [Errno 28] No space left on device while saving a checkpoint",
+])
+def test_a_pasted_setup_failure_is_offered_what_it_names_as_perhaps_not_covered(searcher, text):
+    # no entry's text says why a package did not install: the tool it names was answered, or offered
+    # as though it were the answer
+    result = searcher.search(text)
+    assert result.band == SUGGEST and result.far, text
