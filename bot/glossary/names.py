@@ -6,7 +6,7 @@ not another word). search.py decides what to answer from these.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -297,25 +297,26 @@ class Names:
         position = int(np.searchsorted(self.index.entry_ids, entry_id))  # its row: entry_ids is sorted
         return any(position not in at for at, _w in self.index.vocabulary_postings(words).values())
 
-    def respelled(self, text: str, english: Collection[str]) -> str:
+    def respelled(self, text: str, english: Callable[[], Collection[str]]) -> str:
         """The text with each word the glossary never uses (nor its vocabulary) that is one slip from
         exactly one word of its names written as that word: "what is teh kv cashe", "someone said try
         gradient checkpointng". The model reads a misspelt word as noise, and in a longer message a
         slip left the right entry unfound; a word one slip from two names ("gleu") is left alone, and so
-        is an English word (`english`: "sweet" is no slip of Sweep; without it nothing is respelled)."""
-        if not english:
-            return text
-        words = [m for m in _RESPELL_WORD.finditer(text) if m.group(0).lower() not in self.name_words
-                 and not _english(m.group(0).lower(), english)]
+        is an English word (`english()`: "sweet" is no slip of Sweep; without them nothing is respelled;
+        asked for only when a word is in doubt, as making them takes a few milliseconds)."""
+        words = [m for m in _RESPELL_WORD.finditer(text) if m.group(0).lower() not in self.name_words]
         if not words:
             return text
         stems = {m.group(0): stem(m.group(0).lower()) for m in words}
         known = self.index.postings(list(stems.values()))
         known = known | self.index.vocabulary_postings([s for s in stems.values() if s not in known])
+        words = [m for m in words if stems[m.group(0)] not in known]
+        if not words or not english():
+            return text
         fixes: dict[str, str] = {}
         for m in words:
             word = m.group(0)
-            if stems[word] in known or any(ch.isupper() for ch in word[1:]):  # "spaCy", "DMatrix": coined
+            if _english(word.lower(), english()) or any(ch.isupper() for ch in word[1:]):  # "spaCy": coined
                 continue
             low = word.lower()
             # a finger slips inside a word, seldom on its first letter ("fandom" is no slip of random)

@@ -243,7 +243,7 @@ class Searcher(NameLookups, ListLookups):
                 other = sense.entry_id if sense is not None else None
                 hits += [Hit(self.index.entries[other], MENTION, 1.0)] if other is not None else []
                 return SearchResult(query, ANSWER, hits, close=len(hits) - len(same), note=note)
-        respelled = self.names.respelled(query, self._english)
+        respelled = self.names.respelled(query, lambda: self._english)
         result = self.ranked(respelled, limit)
         if respelled != query:
             result = replace(result, query=query)

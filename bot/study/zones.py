@@ -7,6 +7,7 @@ writes the sign the other way), "US/Samoa" is not Samoa, "localtime" is whatever
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from zoneinfo import available_timezones
 
@@ -21,10 +22,20 @@ _OLD_NAMES = frozenset({"Asia/Calcutta", "Asia/Katmandu", "Asia/Saigon", "Asia/R
                         "Asia/Tel_Aviv", "Pacific/Samoa", "Pacific/Johnston", "Pacific/Yap", "Pacific/Truk",
                         "Pacific/Ponape", "Pacific/Enderbury", "Atlantic/Faeroe", "Atlantic/Jan_Mayen",
                         "Europe/Nicosia", "Europe/Belfast", "Europe/Tiraspol", "America/Godthab"})
-ZONES = sorted(z for z in available_timezones() | {"UTC"}
-               if z == "UTC" or (z.startswith(_REGIONS) and z not in _OLD_NAMES
-                                 and not re.fullmatch(r"[A-Z]{2,4}", z.rsplit("/", 1)[-1])))
-_LOWER = {z.lower(): z for z in ZONES}
+
+
+@functools.cache
+def zones() -> tuple[str, ...]:
+    """The names offered and accepted, sorted (read on first use: listing the tz database takes
+    about 20 ms, which a bot's start-up need not wait for)."""
+    return tuple(sorted(z for z in available_timezones() | {"UTC"}
+                        if z == "UTC" or (z.startswith(_REGIONS) and z not in _OLD_NAMES
+                                          and not re.fullmatch(r"[A-Z]{2,4}", z.rsplit("/", 1)[-1]))))
+
+
+@functools.cache
+def _lower() -> dict[str, str]:
+    return {z.lower(): z for z in zones()}
 
 # What people type for a zone instead of its IANA name: countries with one zone (or one that most
 # of its people use), big cities that share another city's zone, and abbreviations.
@@ -84,11 +95,11 @@ def meant(typed: str) -> str | None:
     key = _key(typed)
     if not key:
         return None
-    if key.replace(" ", "_") in _LOWER:
-        return _LOWER[key.replace(" ", "_")]
+    if key.replace(" ", "_") in _lower():
+        return _lower()[key.replace(" ", "_")]
     if key in PLACES:
         return PLACES[key]
-    cities = [z for z in ZONES if "/" in z and _city(z) == key]
+    cities = [z for z in zones() if "/" in z and _city(z) == key]
     if len(cities) == 1:
         return cities[0]
     if re.fullmatch(r"(?:utc|gmt)?\s*[+-]\s*\d{1,2}(?::?\d{2})?", key) or key in ("utc", "gmt", "z"):
@@ -115,7 +126,7 @@ def choices(typed: str, limit: int) -> list[tuple[str, str]]:
     for place, zone in PLACES.items():
         if key and key in place and zone not in found:
             found[zone] = f"{zone} ({place})"
-    named = [z for z in ZONES if key.replace(" ", "_") in z.lower()]
+    named = [z for z in zones() if key.replace(" ", "_") in z.lower()]
     named.sort(key=lambda z: not _city(z).startswith(key))
     for zone in named:
         found.setdefault(zone, zone)
@@ -128,10 +139,10 @@ def near(typed: str, n: int = 3) -> list[str]:
     if offset_like(typed):
         return []
     text = typed.strip().replace(" ", "_")
-    whole = difflib.get_close_matches(text, ZONES, n, 0.75)
+    whole = difflib.get_close_matches(text, zones(), n, 0.75)
     if whole:
         return whole
-    places = {_city(z): z for z in ZONES if "/" in z} | PLACES
+    places = {_city(z): z for z in zones() if "/" in z} | PLACES
     return list(dict.fromkeys(places[p] for p in difflib.get_close_matches(_key(typed), list(places), n, 0.75)))
 
 

@@ -52,15 +52,18 @@ def test_a_misspelt_name_inside_a_longer_message_is_read_as_the_name(searcher):
 
 
 def test_only_a_slip_that_completes_a_name_is_respelled(searcher):
-    english = searcher._english
-    assert "sweet" in english and "cashe" not in english  # the model's tokenizer's whole words
+    assert "sweet" in searcher._english and "cashe" not in searcher._english  # the tokenizer's whole words
+
+    def english():
+        return searcher._english
+
     respelled = searcher.names.respelled
     assert respelled("why does a kernel of sweet corn burn", english) == "why does a kernel of sweet corn burn"
     for text in ("is SMOTE oversampling legit", "django or flask for a blog", "spaCy: can't find model",
                  "a fandom wiki", "step 7,200 volts down"):
         assert respelled(text, english) == text  # slang, other tools, a first letter, a name too short alone
     assert respelled("why is my tokenzier slow", english) == "why is my tokenizer slow"
-    assert respelled("why is my tokenzier slow", frozenset()) == "why is my tokenzier slow"  # no word list: no guess
+    assert respelled("why is my tokenzier slow", frozenset) == "why is my tokenzier slow"  # no word list: no guess
 
 
 def test_an_unknown_coined_name_asked_about_with_its_domain_is_offered_with_a_note(searcher):

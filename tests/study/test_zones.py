@@ -34,7 +34,7 @@ def test_an_offset_is_east_of_utc_when_it_says_plus():
 def test_suggestions_are_places_not_lookalikes():
     assert zones.near("Europe/Berln") == ["Europe/Berlin"]
     assert zones.near("UTC+2x") == []  # an offset gone wrong gets the offset's form, not "UTC"
-    assert all(zone in zones.ZONES or zone.startswith("UTC") for _label, zone in zones.choices("a", 25))
+    assert all(zone in zones.zones() or zone.startswith("UTC") for _label, zone in zones.choices("a", 25))
     assert ("Asia/Kolkata (delhi)", "Asia/Kolkata") in zones.choices("delhi", 25)
 
 
