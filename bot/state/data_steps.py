@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from .db import Transaction
+from .study import zone_of  # the rule the store applies from now on
 
 
 def redate_active_days(tx: Transaction) -> None:
@@ -14,9 +15,7 @@ def redate_active_days(tx: Transaction) -> None:
     yet, so their server's). Re-made from the quiz answers and ratings it was marked by (all kept),
     else a learner east of UTC who quizzes every morning (the evening before, in UTC) found their
     streak broken on the day of the upgrade. A day no kept answer or rating accounts for stays."""
-    from .study import _zone_of  # the rule the store applies from now on
-
-    zones = {guild: _zone_of([name])[1] for guild, name in tx.execute(
+    zones = {guild: zone_of([name])[1] for guild, name in tx.execute(
         "SELECT guild_id, timezone FROM guild_config").fetchall()}
     utc_days, local_days = set(), set()
     for guild, user, at in tx.execute("SELECT guild_id, user_id, answered_at FROM quiz_answers UNION ALL "

@@ -120,7 +120,7 @@ class Database:
                     continue  # another process (the console, a second bot) applied it meanwhile
                 for statement in statements(migration.sql):
                     tx.execute(statement)
-                from .data_steps import STEPS  # (they read the store's own rules, which import this module)
+                from .data_steps import STEPS  # (here: they read the store's rules, which import this module)
                 if migration.version in STEPS:
                     STEPS[migration.version](tx)
                 tx.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

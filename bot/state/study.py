@@ -352,7 +352,7 @@ class StudyRecords:
     def day_zone(self, user_id: int, guild_id: int = 0) -> tuple[str, tzinfo]:
         """The zone whose dates are the user's days, and its name: their own, else the server's (its
         term-of-the-day zone: the server's days), else UTC."""
-        return _zone_of(self.db.query(_ZONES_SQL, [user_id, guild_id])[0])
+        return zone_of(self.db.query(_ZONES_SQL, [user_id, guild_id])[0])
 
     # -- quiz points and streaks ------------------------------------------------------------------
 
@@ -499,7 +499,7 @@ def round_ref(round_id: int, position: int) -> str:
 
 def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) -> None:
     """The user's day (day_zone's date) counts toward their streak in this server."""
-    zone = _zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
+    zone = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
     conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                  [guild_id, user_id, now.astimezone(zone).date().isoformat()])
 
@@ -510,7 +510,7 @@ def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -
     otherwise allow the next only from 21:59, and on a day 23 hours long, never in daytime."""
     if zone_name is None:
         return last is None or last <= now - REMINDER_GAP
-    zone = _zone_of([zone_name])[1]
+    zone = zone_of([zone_name])[1]
     local = now.astimezone(zone)
     return local.hour in REMINDER_HOURS and (last is None or last.astimezone(zone).date() < local.date())
 
@@ -520,7 +520,7 @@ _ZONES_SQL = ("SELECT (SELECT zone FROM user_zones WHERE user_id = ?), "
               "(SELECT timezone FROM guild_config WHERE guild_id = ?)")
 
 
-def _zone_of(row) -> tuple[str, tzinfo]:
+def zone_of(row) -> tuple[str, tzinfo]:
     """The first of (user's zone, server's zone) that names a zone this machine knows, else UTC: a
     stored name the machine's tz database lacks (an older tzdata) falls back rather than failing."""
     for name in row or ():

@@ -102,9 +102,9 @@ def meant(typed: str) -> str | None:
     cities = [z for z in zones() if "/" in z and _city(z) == key]
     if len(cities) == 1:
         return cities[0]
-    if re.fullmatch(r"(?:utc|gmt)?\s*[+-]\s*\d{1,2}(?::?\d{2})?", key) or key in ("utc", "gmt", "z"):
+    if offset_like(typed) or key in ("utc", "gmt", "z"):
         try:
-            return zone_name(key)
+            return zone_name(key)  # daily.parse_zone reads offsets, and says which it cannot
         except ScheduleError:
             return None
     return None
