@@ -337,13 +337,16 @@ class StudyRecords:
 
     def set_zone(self, user_id: int, zone: str | None) -> None:
         """Keep the user's own time zone (a name as daily.zone_name gives it), or drop it (None): their
-        days are then their server's again."""
+        days are then their server's again. Their active days are dated anew in it, so that a streak
+        reads alike before and after (moving east, yesterday's date there had no row), and a day
+        filled in from a zone far west is gone again when the zone is."""
         with self.db.transaction() as conn:
             if zone is None:
                 conn.execute("DELETE FROM user_zones WHERE user_id = ?", [user_id])
             else:
                 conn.execute("INSERT INTO user_zones (user_id, zone) VALUES (?, ?) "
                              "ON CONFLICT (user_id) DO UPDATE SET zone = excluded.zone", [user_id, zone])
+            _redate_days(conn, user_id)
 
     def own_zone(self, user_id: int) -> str | None:
         rows = self.db.query("SELECT zone FROM user_zones WHERE user_id = ?", [user_id])
@@ -513,6 +516,22 @@ def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -
     zone = zone_of([zone_name])[1]
     local = now.astimezone(zone)
     return local.hour in REMINDER_HOURS and (last is None or last.astimezone(zone).date() < local.date())
+
+
+def _redate_days(conn: Transaction, user_id: int) -> None:
+    """The user's active days made again from the quiz answers and ratings that marked them (all
+    kept until /forget-me), each a date in the user's zone now (day_zone)."""
+    days, zones = set(), {}
+    for guild_id, at in conn.execute("SELECT guild_id, answered_at FROM quiz_answers WHERE user_id = ? UNION ALL "
+                                     "SELECT guild_id, reviewed_at FROM review_log WHERE user_id = ?",
+                                     [user_id, user_id]).fetchall():
+        if guild_id not in zones:
+            zones[guild_id] = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
+        days.add((guild_id, datetime.fromisoformat(at).astimezone(zones[guild_id]).date().isoformat()))
+    conn.execute("DELETE FROM active_days WHERE user_id = ?", [user_id])
+    if days:
+        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)",
+                         [(guild_id, user_id, day) for guild_id, day in sorted(days)])
 
 
 # the user's own zone and their server's setting, in one read (guild 0, a DM, has no row)

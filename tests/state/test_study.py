@@ -424,3 +424,24 @@ def test_a_daily_reminder_comes_on_the_day_the_clocks_spring_forward(store) -> N
     sunday = [datetime(2026, 3, 29, 6, 0, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 16 * 60, 5)]
     sent = [t for t in sunday if study.claim_reminders(t)]
     assert sent == [datetime(2026, 3, 29, 6, 0, tzinfo=UTC)]  # 08:00 CEST, and only then
+
+
+def test_a_streak_reads_alike_before_and_after_the_learner_sets_a_zone(store) -> None:
+    """Days are dates in the learner's zone, history too: moving east, yesterday's date there had no
+    row and the streak read 0; a day filled in from a zone far west is gone again with the zone."""
+    study = store.study
+    study.set_zone(1, "America/Los_Angeles")
+    for day in range(1, 6):  # 10:00 on 1 … 5 July in Los Angeles
+        study.record_answer(5, 1, f"solo:{day}", True, 5, datetime(2026, 7, day, 17, 0, tzinfo=UTC))
+    evening = datetime(2026, 7, 7, 3, 0, tzinfo=UTC)  # 20:00 on 6 July there, noon on 7 July in Tokyo
+    assert study.stats(5, 1, evening).current_streak == 5
+    study.set_zone(1, "Asia/Tokyo")
+    assert study.stats(5, 1, evening).current_streak == 5
+    # a missed 2 July, "filled in" on 3 July at 06:00 UTC from UTC-12 (still 2 July there)
+    study.set_zone(2, None)
+    study.record_answer(5, 2, "solo:1", True, 5, datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+    study.set_zone(2, "UTC-12:00")
+    study.record_answer(5, 2, "solo:2", True, 5, datetime(2026, 7, 3, 6, 0, tzinfo=UTC))
+    study.set_zone(2, None)
+    study.record_answer(5, 2, "solo:3", True, 5, datetime(2026, 7, 3, 7, 0, tzinfo=UTC))
+    assert study.stats(5, 2, datetime(2026, 7, 3, 7, 0, tzinfo=UTC)).current_streak == 1
