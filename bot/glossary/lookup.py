@@ -295,7 +295,7 @@ class NameLookups:
         result = self._asked_who(query, result)
         text = place_moved_last(query) or query  # "in QLoRA what is NF4"
         whole, cut = framed_subject(text, whole_sentence=True), framed_subject(text)
-        lead = self._unknown_coined_lead(cut)
+        lead = self._unknown_coined_lead(cut, result.best.entry.id)
         if lead is not None:
             # "what is GAIL imitation learning" answered BC, "what is BCQ offline rl" CQL: the domain's
             # words made the ranker sure of the domain, not of the name asked about
@@ -311,18 +311,22 @@ class NameLookups:
             return result
         return self._in_context(_NameLookup(result, rest, rest_names=False, other=None))
 
-    def _unknown_coined_lead(self, cut: str | None) -> str | None:
+    def _unknown_coined_lead(self, cut: str | None, answer_id: int) -> str | None:
         """The coined name a framed subject of a few words opens with ("GAIL" in "GAIL imitation
-        learning") when neither the glossary's text nor its vocabulary uses it: the thing asked about,
-        which the glossary has no entry for; None otherwise."""
+        learning", "tf32" in "tf32 precision") when it names no entry and neither the answer's text nor
+        its vocabulary uses it: the thing asked about, which the glossary has no entry for (TF32 is in
+        Tensor Core's vocabulary, not float32's, which was answered); None otherwise."""
         words = cut.split() if cut else []
         if not 2 <= len(words) <= UNKNOWN_LEAD_MAX_WORDS:
             return None
         first = words[0].strip(",.:;!?")
-        if not (coined(first) and sum(ch.isalpha() for ch in first) >= 2 and self.names.misspelt(lookup_key(first))):
+        if not (coined(first) and sum(ch.isalpha() for ch in first) >= 2) or self.names.exactly(first):
             return None
-        if self.names.exactly(first) or self.index.vocabulary_postings(content_words(first)):
-            return None  # a name of an entry, or practitioners' word for one
+        position = self._position[answer_id]
+        stems = content_words(first)
+        if any(position in at for at, _w in (*self.index.postings(stems).values(),
+                                             *self.index.vocabulary_postings(stems).values())):
+            return None  # the answer's own word: practitioners' or the glossary's
         return first
 
     def _offer_framed_name(self, query: str, result: SearchResult, placed: int | None = None, *,

@@ -70,6 +70,10 @@ def test_an_unknown_coined_name_asked_about_with_its_domain_is_offered_with_a_no
     # the domain's words made the ranker sure of the domain (BC), not of the name asked about
     result = searcher.search("what is GAIL imitation learning")
     assert result.band == SUGGEST and "GAIL" in result.note
+    # TF32 is in Tensor Core's vocabulary, not in float32's, which the ranker answered
+    tf32 = searcher.search("torch.backends.cuda.matmul.allow_tf32 = True made my A100 training 2x faster, "
+                           "what is tf32 precision")
+    assert tf32.band == SUGGEST and "tf32" in tf32.note
     named = searcher.search("what is NCCL error")  # a name the glossary uses stays answered
     assert named.band == ANSWER and named.best.entry.term == "NCCL"
 
