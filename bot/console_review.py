@@ -122,8 +122,7 @@ class ConsoleReview:
         """The deck as a file Anki imports (as /review export on Discord), written to `where`; a file
         there is replaced only if it is an earlier export (anything else may be someone's work)."""
         stranded = settle(searcher, store)
-        entries = [searcher.entry_now_named(t) for t in store.study.deck_terms(USER_ID) if t not in stranded]
-        entries = [e for e in entries if e is not None]
+        entries = anki.exportable(store.study.deck_terms(USER_ID), stranded, searcher.entry_now_named)
         if not entries:
             return "Your review deck is empty, so there is nothing to export. Add a term with /review add <term>."
         path = Path(where).expanduser()

@@ -6,7 +6,7 @@ line, fields separated by tabs (https://docs.ankiweb.net/importing/text-files.ht
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Container, Iterable
 
 from ..glossary.store import StoredEntry
 
@@ -14,6 +14,14 @@ DECK_NAME = "ML glossary"
 TAG = "ml-glossary"
 FILENAME = "ml-glossary-review-deck.txt"
 FIRST_LINE = "#separator:tab"  # how an export starts (the console replaces only such a file)
+
+
+def exportable(terms: Iterable[str], stranded: Container[str],
+               entry_named: Callable[[str], StoredEntry | None]) -> list[StoredEntry]:
+    """The entries of a deck's cards, in the deck's order: those whose term is an entry's now (a
+    card set aside, `stranded`, has none to export)."""
+    entries = [entry_named(term) for term in terms if term not in stranded]
+    return [entry for entry in entries if entry is not None]
 
 
 def _field(text: str) -> str:

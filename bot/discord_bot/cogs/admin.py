@@ -207,7 +207,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @timezone.autocomplete("zone")
     async def zone_autocomplete(self, interaction: discord.Interaction,
                                 current: str) -> list[app_commands.Choice[str]]:
-        return zone_choices(current)
+        return await in_quick_pool(zone_choices, current)
 
     @config.command(name="daily", description="Turn the term of the day on or off")
     async def daily(self, interaction: discord.Interaction, enabled: bool) -> None:
