@@ -23,7 +23,7 @@ from .db import Database, Transaction, now_text, open_database
 from .additions import ServerAdditions
 from .asked import AskedRecords
 from .feedback import FeedbackRecords
-from .study import NameNow, StudyRecords
+from .study import NameNow, StudyRecords, redate_server_days
 
 RESERVED, SENDING, POSTED, FAILED = "reserved", "sending", "posted", "failed"
 
@@ -109,6 +109,8 @@ class StateStore:
                 + ", ".join(f"{name}=excluded.{name}" for name in _CONFIG_COLUMNS[1:]),
                 values,
             )
+            if updated.timezone != current.timezone:
+                redate_server_days(conn, guild_id)
         return updated
 
     # -- term of the day ------------------------------------------------------------

@@ -521,17 +521,29 @@ def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -
 def _redate_days(conn: Transaction, user_id: int) -> None:
     """The user's active days made again from the quiz answers and ratings that marked them (all
     kept until /forget-me), each a date in the user's zone now (day_zone)."""
+    _redate(conn, "user_id = ?", [user_id])
+
+
+def redate_server_days(conn: Transaction, guild_id: int) -> None:
+    """After the server's zone changed: the active days there of its members without a zone of their
+    own (their days are the server's) made again, as _redate_days makes a user's, so that a streak
+    reads alike before and after the change (moved east, a day would otherwise be missing)."""
+    _redate(conn, "guild_id = ? AND user_id NOT IN (SELECT user_id FROM user_zones)", [guild_id])
+
+
+def _redate(conn: Transaction, which: str, params: list) -> None:
+    """The active days of the (guild, user) pairs `which` selects, re-made from their answers and ratings."""
     days, zones = set(), {}
-    for guild_id, at in conn.execute("SELECT guild_id, answered_at FROM quiz_answers WHERE user_id = ? UNION ALL "
-                                     "SELECT guild_id, reviewed_at FROM review_log WHERE user_id = ?",
-                                     [user_id, user_id]).fetchall():
-        if guild_id not in zones:
-            zones[guild_id] = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
-        days.add((guild_id, datetime.fromisoformat(at).astimezone(zones[guild_id]).date().isoformat()))
-    conn.execute("DELETE FROM active_days WHERE user_id = ?", [user_id])
+    for guild_id, user_id, at in conn.execute(
+            f"SELECT guild_id, user_id, answered_at FROM quiz_answers WHERE {which} UNION ALL "
+            f"SELECT guild_id, user_id, reviewed_at FROM review_log WHERE {which}", [*params, *params]).fetchall():
+        if (guild_id, user_id) not in zones:
+            zones[guild_id, user_id] = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
+        days.add((guild_id, user_id,
+                  datetime.fromisoformat(at).astimezone(zones[guild_id, user_id]).date().isoformat()))
+    conn.execute(f"DELETE FROM active_days WHERE {which}", params)
     if days:
-        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)",
-                         [(guild_id, user_id, day) for guild_id, day in sorted(days)])
+        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)", sorted(days))
 
 
 # the user's own zone and their server's setting, in one read (guild 0, a DM, has no row)
