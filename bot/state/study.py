@@ -508,12 +508,13 @@ def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) 
 
 
 def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -> bool:
-    """Without a zone of the user's own: 24 hours after the last reminder. With one: in their daytime
+    """Without a zone of the user's own (or with one this machine does not know, whose night nobody
+    here can tell): 24 hours after the last reminder. With one: in their daytime
     (REMINDER_HOURS), and not on the local date of the last one: a reminder at 21:59 would
     otherwise allow the next only from 21:59, and on a day 23 hours long, never in daytime."""
-    if zone_name is None:
+    known, zone = zone_of([zone_name])
+    if zone_name is None or known != zone_name:  # none, or one this machine's tz database lacks
         return last is None or last <= now - REMINDER_GAP
-    zone = zone_of([zone_name])[1]
     local = now.astimezone(zone)
     return local.hour in REMINDER_HOURS and (last is None or last.astimezone(zone).date() < local.date())
 

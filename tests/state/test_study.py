@@ -394,6 +394,20 @@ def test_reminders_wait_for_the_users_daytime_when_they_set_a_zone(store) -> Non
     assert study.claim_reminders(morning + timedelta(hours=1)) == []
 
 
+def test_a_zone_this_machine_does_not_know_reminds_as_no_zone_does(store) -> None:
+    """A zone stored by a machine with newer tzdata: its night is unknown here, so the 24-hour rule,
+    not UTC's daytime."""
+    study = store.study
+    study.add_card(1, "Attention", NOW - timedelta(days=2))
+    study.set_reminder(1, True)
+    with store.db.transaction() as conn:
+        conn.execute("INSERT INTO user_zones (user_id, zone) VALUES (1, 'Mars/Olympus_Mons')")
+    night_utc = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)
+    assert dict(study.claim_reminders(night_utc)) == {1: 1}
+    assert study.claim_reminders(night_utc + timedelta(hours=23)) == []
+    assert dict(study.claim_reminders(night_utc + timedelta(hours=24))) == {1: 1}
+
+
 def test_changing_zones_does_not_renew_the_days_scored_private_questions(store) -> None:
     """A new zone's day starts a count of its own; hopping east hour by hour once scored 20 more an hour."""
     study = store.study
