@@ -143,7 +143,7 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
     best = result.best
     if result.band == SUGGEST:
         opener = ("The glossary may not cover that. Closest entries:" if result.far
-                  else "Did you mean:" if result.note else "Not sure which entry that is. Did you mean:")
+                  else "Did you mean:" if result.note else "Not sure which entry that is, if any. Did you mean:")
         lines = [f"{result.note}\n{opener}" if result.note else opener]
         width = text_width()
         width += SUGGESTION_OVERHANG if width >= TEXT_WIDTH else 0  # a narrow window: no line past its edge

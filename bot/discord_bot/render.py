@@ -284,7 +284,7 @@ def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: b
         text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
                 else "The glossary may not cover that. Closest entries:")
     else:
-        text = f"Not sure which entry “{shown}” is about. Did you mean:" if shown else "Did you mean:"
+        text = f"Not sure which entry “{shown}” is about, if any. Did you mean:" if shown else "Did you mean:"
     for entry in entries or []:
         first = " ".join(entry.definition.split("\n", 1)[0].split())
         term, line = (discord.utils.escape_mentions(discord.utils.escape_markdown(clip(t, n)))

@@ -174,7 +174,7 @@ def test_entries_side_by_side_each_get_a_field_and_a_button_and_others_a_row_of_
 
 def test_an_unsure_reply_far_from_the_question_says_the_glossary_may_not_cover_it():
     entries = [entry("BM25", entry_id=1), entry("SDF", entry_id=2)]
-    assert render.suggest_text("what is tf-idf", entries).startswith("Not sure which entry “what is tf-idf” is about.")
+    assert render.suggest_text("what is tf-idf", entries).startswith("Not sure which entry “what is tf-idf” is about, if any.")
     far = render.suggest_text("what is tf-idf", entries, far=True)
     assert far.startswith("The glossary may not cover “what is tf-idf”. Closest entries:") and "**SDF**" in far
 

@@ -156,7 +156,7 @@ def test_an_unsure_reply_far_from_every_entry_it_offers_says_the_glossary_may_no
 def test_an_unsure_reply_near_what_was_asked_offers_its_entries_as_choices(searcher):
     result = searcher.search("why does my memory creep up every step")
     assert result.band == SUGGEST and not result.far
-    assert result_text(result, searcher).startswith("Not sure which entry that is. Did you mean:")
+    assert result_text(result, searcher).startswith("Not sure which entry that is, if any. Did you mean:")
 
 
 def test_a_refusal_names_no_entry_unrelated_to_the_question(searcher):
