@@ -62,7 +62,7 @@ async def daily_checks(fake: FakeDiscord, bot: GlossaryBot, n: int = 3) -> None:
     """Wait until the daily loop has run `n` more times: a count of checks, not a duration."""
     loop = bot.get_cog("Daily").loop
     target = loop.current_loop + n
-    await fake.wait_for(lambda: loop.current_loop >= target, timeout=10, what=f"{n} more daily checks")
+    await fake.wait_for(lambda: loop.current_loop >= target, timeout=30, what=f"{n} more daily checks")
 
 
 def posts_in(fake: FakeDiscord, channel: FakeChannel) -> list[RecordedMessage]:

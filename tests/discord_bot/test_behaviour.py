@@ -78,7 +78,7 @@ def test_slow_search_defers_then_follows_up(real_index_path, real_embedder, tmp_
                 inter = await fake.send_slash_command("define", {"term": "attention"})
                 cb = await fake.wait_for_response(inter)
                 assert cb.ok and cb.type == CallbackType.DEFERRED_CHANNEL_MESSAGE
-                followup = await fake.wait_for_followup(inter, timeout=10)
+                followup = await fake.wait_for_followup(inter, timeout=30)
                 assert followup.status == 200 and followup.message["embeds"][0]["title"] == "Attention"
                 assert_no_pings(fake)
 

@@ -71,7 +71,7 @@ def test_the_glossary_answers_through_a_database_outage(real_index_path, real_em
                     assert reply.ok and reply.content != UNREACHABLE_TEXT and took < 3, (command, reply.content, took)
                     assert reply.embeds and reply.embeds[0]["title"] in ("Attention", "LoRA"), reply.embeds
                 asked = await fake.send_message(general, f"{fake.bot_user.mention} what is qlora?")
-                answer = await fake.wait_for_channel_message(general, after=asked, timeout=10)
+                answer = await fake.wait_for_channel_message(general, after=asked, timeout=30)
                 assert answer.embeds and answer.embeds[0]["title"] == "QLoRA", (answer.content, answer.embeds)
                 await asyncio.to_thread(server.resume)
 

@@ -100,7 +100,7 @@ def test_commands_buttons_autocomplete_and_study_channel(real_index_path, real_e
 
                 # a mention with a question in the study channel gets a reply
                 sent = await fake.send_message(study, f"<@{fake.bot_user.id}> what is attention?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=30)
                 assert reply.message["message_reference"]["message_id"] == str(sent.id)
                 assert reply.embeds and reply.embeds[0]["title"] == "Attention"
 

@@ -45,7 +45,7 @@ def test_restart_after_the_post_never_posts_twice(real_index_path, real_embedder
             guild, daily = server_with_daily_post(fake, state_path, "09:00")
 
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
-                first = await fake.wait_for_channel_message(daily, timeout=10)
+                first = await fake.wait_for_channel_message(daily, timeout=30)
                 assert first.content == "📘 Term of the day (2026-03-02)" and button_ids(first.message)
                 await daily_checks(fake, bot)
                 assert len(posts_in(fake, daily)) == 1
@@ -90,7 +90,7 @@ def test_down_over_the_posting_time_posts_exactly_once(real_index_path, real_emb
 
             clock.set(back_at)  # the bot was down at 09:00
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
-                post = await fake.wait_for_channel_message(daily, timeout=10)
+                post = await fake.wait_for_channel_message(daily, timeout=30)
                 assert post.content == f"📘 Term of the day ({posted_day})"
                 await daily_checks(fake, bot, 5)
                 assert len(posts_in(fake, daily)) == 1
@@ -119,7 +119,7 @@ def test_a_post_a_crash_left_half_done_is_reported_not_repeated(real_index_path,
                 assert "may not have appeared" in shown.content and "2026-03-02" in shown.content
 
                 clock.set("2026-03-03T09:30:00+00:00")
-                await fake.wait_for_channel_message(daily, timeout=10)
+                await fake.wait_for_channel_message(daily, timeout=30)
                 await daily_checks(fake, bot)
                 assert len(posts_in(fake, daily)) == 1
                 shown = await command(fake, "glossary config show", user=fake.owner)
@@ -149,19 +149,19 @@ def test_resume_and_fresh_identify_keep_commands_buttons_and_the_daily_loop(real
                 t0 = time.monotonic()
                 await fake.force_close(4000)
                 during = await fake.send_slash_command("define", {"term": "lora"})
-                await fake.wait_resumed(after=t0, timeout=10)
+                await fake.wait_resumed(after=t0, timeout=30)
                 assert (await fake.wait_for_response(during)).embeds[0]["title"] == "LoRA"
 
                 # 2) op 7 RECONNECT: another RESUME
                 t1 = time.monotonic()
                 await fake.send_reconnect()
-                await fake.wait_resumed(after=t1, timeout=10)
+                await fake.wait_resumed(after=t1, timeout=30)
                 assert (fake.identify_count, fake.resume_count) == (1, 2)
 
                 # 3) the session is invalidated (not resumable): a fresh IDENTIFY and READY
                 t2 = time.monotonic()
                 await fake.send_invalid_session(resumable=False)
-                await fake.wait_ready(after=t2, timeout=10)
+                await fake.wait_ready(after=t2, timeout=30)
                 assert fake.identify_count == 2
                 after = await fake.wait_for(lambda: bot.is_ready() and bot.get_guild(guild.id), what="guild again")
                 assert after is not None
@@ -174,7 +174,7 @@ def test_resume_and_fresh_identify_keep_commands_buttons_and_the_daily_loop(real
                 await daily_checks(fake, bot)
                 assert posts_in(fake, daily) == []
                 clock.set("2026-03-02T09:00:00+00:00")
-                post = await fake.wait_for_channel_message(daily, timeout=10)
+                post = await fake.wait_for_channel_message(daily, timeout=30)
                 assert post.content == "📘 Term of the day (2026-03-02)"
                 await daily_checks(fake, bot)
                 assert len(posts_in(fake, daily)) == 1
@@ -278,7 +278,7 @@ def test_forbidden_daily_channel_is_logged_shown_to_admins_and_keeps_the_setting
                 assert (await command(fake, "glossary config daily-channel", {"channel": daily}, user=owner)).ok
                 assert (await command(fake, "glossary config daily", {"enabled": True}, user=owner)).ok
                 await fake.wait_for(lambda: bot.state.posts(guild.id) and bot.state.posts(guild.id)[0][2] == "failed",
-                                    timeout=10, what="the failed daily post")
+                                    timeout=30, what="the failed daily post")
 
                 shown = await command(fake, "glossary config show", user=owner)
                 assert shown.data["flags"] == EPHEMERAL
@@ -305,7 +305,7 @@ def test_forbidden_daily_channel_is_logged_shown_to_admins_and_keeps_the_setting
                 # post, so it surely did not appear, and today's term goes out after all, once
                 picked = await command(fake, "glossary config daily-channel", {"channel": daily}, user=owner)
                 assert "Today's term of the day (2026-03-03) did not go out earlier" in picked.content
-                post = await fake.wait_for_channel_message(daily, timeout=10)
+                post = await fake.wait_for_channel_message(daily, timeout=30)
                 assert "(2026-03-03)" in post.content
                 await daily_checks(fake, bot)  # the check that posted it has recorded it too
                 text = (await command(fake, "glossary config show", user=owner)).content
@@ -348,7 +348,7 @@ def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path
                 await fake.wait_for(lambda: bot.get_channel(daily.id) is None, what="CHANNEL_DELETE")
                 clock.set("2026-03-02T09:01:00+00:00")
                 await fake.wait_for(lambda: bot.state.daily_failure(guild.id, clock.now.date()),
-                                    timeout=10, what="the failed post")
+                                    timeout=30, what="the failed post")
                 shown = (await command(fake, "glossary config show", user=owner)).content
                 assert "no longer exists" in shown
 
@@ -357,7 +357,7 @@ def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path
                 assert f"Term of the day goes to <#{daily2.id}>." in moved.content
                 assert "Today's term of the day (2026-03-02) did not go out earlier: it is posted within a minute." \
                     in moved.content
-                first = await fake.wait_for_channel_message(daily2, timeout=10)
+                first = await fake.wait_for_channel_message(daily2, timeout=30)
                 assert "(2026-03-02)" in first.content
                 # picking it again, or turning it on again, sends nothing more that day
                 again = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)
@@ -373,7 +373,7 @@ def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path
                     bot.get_guild(guild.id).me).send_messages, what="CHANNEL_UPDATE")
                 clock.set("2026-03-03T09:00:00+00:00")
                 await fake.wait_for(lambda: bot.state.daily_failure(guild.id, clock.now.date()),
-                                    timeout=10, what="the refused post")
+                                    timeout=30, what="the refused post")
                 path = f"/channels/{daily2.id}/messages"
                 # refused before sending, from the permissions the bot can see: no request Discord would refuse
                 assert statuses(fake, "POST", path) == [200]
@@ -479,7 +479,7 @@ def test_messages_from_other_bots_and_webhooks_are_ignored(real_index_path, real
                 ]
                 # a person asking afterwards is answered: the listener is alive and saw the others first
                 asked = await fake.send_message(study, "what is attention?", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
                 assert reply.message["message_reference"]["message_id"] == str(asked.id)
                 answered = {m.message["message_reference"]["message_id"] for m in posts_in(fake, study)}
                 assert answered == {str(asked.id)}

@@ -22,7 +22,7 @@ from .helpers import assert_no_pings, button_ids, configure, make_bot, make_sett
 async def _question(fake, channel, position: int, after=None):
     """The round's question `position` as posted in the channel."""
     return await fake.wait_for_channel_message(
-        channel, after=after, timeout=10,
+        channel, after=after, timeout=30,
         predicate=lambda m: any(cid.startswith(render_study.ROUND_PREFIX) and cid.split(":")[3] == str(position)
                                 for cid in button_ids(m.message)))
 
@@ -63,7 +63,7 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 first = await _question(fake, channel, 0)
                 # the question is posted, then recorded as open: wait for the record, not just the message
                 quiz_round = await fake.wait_for(
-                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=10,
+                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=30,
                     what="question 1 open")
                 right = quiz_round.question.correct
                 wrong = (right + 1) % 4
@@ -92,7 +92,7 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
             async with running(fake, make_bot(settings, real_embedder, now=bot_now, round_tick=0.02)) as bot:
                 # (if the restart came between posting question 2 and recording it, it is asked again)
                 quiz_round = await fake.wait_for(
-                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=10,
+                    lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at), None), timeout=30,
                     what="question 2 open")
                 assert quiz_round.position == 1
                 opened = quiz_round.opened_at
@@ -103,7 +103,7 @@ def test_a_round_with_three_players_across_a_restart(real_index_path, real_embed
                 assert got.content.startswith("❌")
                 clock["now"] = opened + timedelta(seconds=40)
                 summary = await fake.wait_for_channel_message(
-                    channel, timeout=10, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
+                    channel, timeout=30, predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] == "Round over")
                 # each counts right answers of the answers given: alice answered only question 1
                 lines = summary.embeds[0]["description"].splitlines()
                 assert lines == [f"1. <@{alice.id}> — **10** points, tied (1 of 1 answer right)",
@@ -131,7 +131,7 @@ async def _open(fake, bot, position: int):
     """The running round once its question `position` is recorded as open."""
     return await fake.wait_for(
         lambda: next((r for r in bot.state.study.running_rounds() if r.opened_at and r.position == position), None),
-        timeout=10, what=f"question {position + 1} open")
+        timeout=30, what=f"question {position + 1} open")
 
 
 async def _answer(fake, message, user, pick):
@@ -150,7 +150,7 @@ def _asked(fake, channel, title: str) -> bool:
 
 async def _summary(fake, channel, after=None):
     return await fake.wait_for_channel_message(
-        channel, after=after, timeout=10,
+        channel, after=after, timeout=30,
         predicate=lambda m: bool(m.embeds) and m.embeds[0]["title"] in ("Round over", "Round stopped"))
 
 
@@ -214,7 +214,7 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
                 assert closed["embeds"][0]["title"] == "Question 2/3 · round stopped" and not closed.get("components")
                 assert quiz_round.question.answer in closed["embeds"][0]["description"]
                 assert f"<@{carol.id}> +10" in closed["embeds"][0]["description"]
-                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=10, what="the round ended")
+                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=30, what="the round ended")
                 assert bot.state.study.round(quiz_round.round_id).status == "stopped"
                 assert not _asked(fake, channel, "Question 3/")
 
@@ -294,7 +294,7 @@ def test_a_stop_the_driver_has_not_acted_on_is_finished_after_a_restart(
                     f"1. <@{bob.id}> — **10** points (1 of 1 answer right)"]
                 closed = fake.messages[first.id]
                 assert closed["embeds"][0]["title"] == "Question 1/2 · round stopped" and not closed.get("components")
-                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=10, what="the round ended")
+                await fake.wait_for(lambda: not bot.state.study.running_rounds(), timeout=30, what="the round ended")
                 assert not _asked(fake, channel, "Question 2/")
 
             assert not fake.errors
@@ -476,12 +476,12 @@ def test_a_round_waits_out_a_state_database_outage_and_lets_go_of_one_that_lasts
                 # down as the question's time is up (and while the next is posted): the round waits
                 outage.down |= {"round", "open_question"}
                 clock["now"] = quiz_round.opened_at + timedelta(seconds=31)
-                await fake.wait_for(lambda: outage.calls["round"] >= 5, timeout=10, what="the driver trying again")
+                await fake.wait_for(lambda: outage.calls["round"] >= 5, timeout=30, what="the driver trying again")
                 assert fake.messages[first.id].get("components")  # not closed yet, and not cancelled
                 assert [r.status for r in study.running_rounds()] == ["running"]
                 outage.down.discard("round")
                 second = await _question(fake, channel, 1)
-                await fake.wait_for(lambda: outage.calls["open_question"] >= 3, timeout=10, what="a retried write")
+                await fake.wait_for(lambda: outage.calls["open_question"] >= 3, timeout=30, what="a retried write")
                 assert "+10" in fake.messages[first.id]["embeds"][0]["description"]  # closed with bob's answer
                 outage.down.clear()
                 quiz_round = await _open(fake, bot, 1)
@@ -504,7 +504,7 @@ def test_a_round_waits_out_a_state_database_outage_and_lets_go_of_one_that_lasts
                 quiz_round = await _open(fake, bot, 0)
                 outage.down.add("round")
                 clock["now"] = quiz_round.opened_at + timedelta(seconds=31)
-                await fake.wait_for(lambda: not cog._drivers, timeout=10, what="the driver letting go")
+                await fake.wait_for(lambda: not cog._drivers, timeout=30, what="the driver letting go")
                 assert [line for line in _round_logs(caplog, logging.ERROR) if "stopped driving" in line]
                 assert [r.round_id for r in study.running_rounds()] == [quiz_round.round_id]
                 busy = await fake.wait_for_response(
@@ -518,7 +518,7 @@ def test_a_round_waits_out_a_state_database_outage_and_lets_go_of_one_that_lasts
                 ended = await _summary(fake, channel, after=lone.at)
                 assert ended.embeds[0]["title"] == "Round stopped"
                 assert not fake.messages[lone.id].get("components")
-                await fake.wait_for(lambda: not study.running_rounds(), timeout=10, what="the round ended")
+                await fake.wait_for(lambda: not study.running_rounds(), timeout=30, what="the round ended")
             assert not fake.errors
 
     run(scenario, timeout=180)

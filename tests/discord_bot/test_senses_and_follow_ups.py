@@ -44,12 +44,12 @@ def test_another_sense_is_said_and_a_follow_up_is_asked_which_term(searcher, rea
 
             # a follow-up asked of the bot: which term?
             sent = await fake.send_message(study, f"{fake.bot_user.mention} ok but why?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=sent, timeout=30)
             assert "Which term do you mean?" in reply.content and not reply.embeds
 
             # not asked of it: quiet, as for any unsure question in a study channel
             sent = await fake.send_message(study, "ok but why?", author=alice)
-            await fake.wait_for(lambda: sent.id in handled, timeout=10, what="the follow-up handled")
+            await fake.wait_for(lambda: sent.id in handled, timeout=30, what="the follow-up handled")
             assert handled[sent.id] is False
 
     run(scenario, timeout=120)

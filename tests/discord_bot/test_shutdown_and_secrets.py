@@ -95,7 +95,7 @@ def test_shutdown_that_cannot_wait_records_the_post_as_interrupted(real_index_pa
             fake.fail_next("POST", path, 429, retry_after=60)
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
                 bot.get_cog("Daily").shutdown_grace = 0.2  # instead of 5 s
-                await fake.wait_for(lambda: statuses(fake, "POST", path) == [429], timeout=10, what="rate limit")
+                await fake.wait_for(lambda: statuses(fake, "POST", path) == [429], timeout=30, what="rate limit")
             # closed while discord.py was still waiting to retry
 
             store = StateStore(state_path)
@@ -139,7 +139,7 @@ def test_token_is_in_no_log_record_or_error_at_debug(real_index_path, real_embed
                 assert (await command(fake, "glossary config daily", {"enabled": True}, user=fake.owner)).ok
                 await fake.wait_for(lambda: statuses(fake, "POST", path) == [403], what="the refused post")
                 await fake.force_close(4004)  # "Authentication failed": the token was reset meanwhile
-                done, _ = await asyncio.wait([task], timeout=10)
+                done, _ = await asyncio.wait([task], timeout=30)
                 assert done, "the bot kept running after close code 4004"
                 errors.append(task.exception())
 

@@ -20,11 +20,11 @@ def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embed
         async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, _study):
             dm = fake.dm_channel(alice)
             sent = await fake.send_message(dm, "what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=30)
             assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
             bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window
             sent = await fake.send_message(dm, "loss goes nan with fp16", author=alice)
-            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=10)
+            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=30)
             assert reply.content or reply.embeds  # unsure or refused, but said: it was asked directly
             assert bot.state.db.query("SELECT count(*) FROM questions WHERE guild_id = 0")[0][0] == 2
 
@@ -41,13 +41,13 @@ def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedd
             cog.clock = lambda: 1_000_000.0  # time stands still: every later question is on cooldown
             handled = record_handled(cog)
             first = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
-            await fake.wait_for_channel_message(study, after=first, timeout=10)
+            await fake.wait_for_channel_message(study, after=first, timeout=30)
             second = await fake.send_message(study, f"{fake.bot_user.mention} what is attention?", author=alice)
-            notice = await fake.wait_for_channel_message(study, after=second, timeout=10)
+            notice = await fake.wait_for_channel_message(study, after=second, timeout=30)
             assert "ask again in" in notice.content
             third = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
             unasked = await fake.send_message(study, "what is adam?", author=alice)
-            await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=10,
+            await fake.wait_for(lambda: third.id in handled and unasked.id in handled, timeout=30,
                                 what="both handled")
             assert handled[third.id] is False and handled[unasked.id] is False  # one notice per wait
 
@@ -67,7 +67,7 @@ def test_a_study_channel_answers_comparisons_and_misspelt_questions_but_not_chat
             handled = record_handled(cog)
             for text in ("lora vs qlora", "compare adam, adamw and sgd", "wat is grpo", "hw does lora work"):
                 sent = await fake.send_message(study, text, author=alice)
-                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=30)
                 expected = cog.render(await in_search_pool(bot.answer, text), Reading(text, False))
                 assert expected is not None, text  # a confident answer, as the study channel posts
                 assert reply.embeds and reply.embeds[0]["title"] == expected["embed"].title, text
@@ -205,7 +205,7 @@ def test_a_thread_started_in_a_study_channel_is_answered_in_the_thread_not_its_n
             question = await fake.send_message(thread, "what is lora? saw it in a paper", author=alice)
             await fake.wait_for(lambda: notice.id in handled and question.id in handled, timeout=30, what="handled")
             assert handled[notice.id] is False and handled[question.id] is True
-            reply = await fake.wait_for_channel_message(thread, after=question, timeout=10)
+            reply = await fake.wait_for_channel_message(thread, after=question, timeout=30)
             assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
 
     run(scenario, timeout=180)
@@ -273,7 +273,7 @@ def test_a_question_to_the_bots_own_role_is_asked_of_the_bot(real_index_path, re
             general = fake.add_channel(guild, "general")
             role = fake.bot_role(guild)
             sent = await fake.send_message(general, f"{role.mention} what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(general, after=sent, timeout=10)
+            reply = await fake.wait_for_channel_message(general, after=sent, timeout=30)
             assert reply.embeds and reply.embeds[0]["title"] == "LoRA"
             other = fake.add_role(guild, "Moderators")
             bot.get_cog("Study").clock = lambda: 10**10 + 3600  # a fresh cooldown window

@@ -68,7 +68,7 @@ def test_an_edited_question_gets_its_reply_edited_into_the_new_answer(real_index
                 return edit_and_wait(fake, edits, asked, text, n)
 
             asked = await fake.send_message(study, "what is lora?", author=alice)
-            first = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            first = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             reply_id, old_question = first.id, _feedback_question(first.message)
 
             # Discord's link preview and an edit the bot reads as the same question: nothing
@@ -82,7 +82,7 @@ def test_an_edited_question_gets_its_reply_edited_into_the_new_answer(real_index
             edited = fake.messages[reply_id]
             assert edited["embeds"] != first.message["embeds"]
             fresh = await fake.send_message(study, "what is attention?", author=bob)
-            fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=10)
+            fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=30)
             assert _same_rendering(edited, fresh_reply.message)
             assert len([m for m in fake.channel_messages if m.channel_id == study.id]) == 2
 
@@ -142,7 +142,7 @@ def test_chatter_and_questions_edited_into_each_other_under_the_cooldown(real_in
 
             # a question edited into chatter: its reply goes
             asked = await fake.send_message(study, "what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             assert await edit(asked, "nvm, found it")
             assert reply.id not in fake.messages
 
@@ -152,7 +152,7 @@ def test_chatter_and_questions_edited_into_each_other_under_the_cooldown(real_in
             assert await edit(chatter, "what is attention?")
             [answer] = replies_to(chatter)
             fresh = await fake.send_message(study, "what is attention?", author=carol)
-            fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=10)
+            fresh_reply = await fake.wait_for_channel_message(study, after=fresh, timeout=30)
             assert _same_rendering(fake.messages[answer.id], fresh_reply.message)
 
             # ...but not a way around the cooldown: bob's question took it, his next edit waits
@@ -180,7 +180,7 @@ def test_late_edits_change_nothing(real_index_path, real_embedder, tmp_path) -> 
             cog = bot.get_cog("Study")
             edits = record_edits(cog)
             asked = await fake.send_message(study, "what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             ahead["by"] = EDIT_WINDOW + timedelta(minutes=1)  # the question is older than the window now
             await fake.edit_message(asked.payload, "what is qlora?")
             await fake.wait_for(lambda: asked.id in edits, what="edit handled")
@@ -207,7 +207,7 @@ def test_edits_in_a_direct_message_and_to_a_mention(real_index_path, real_embedd
                     edits = record_edits(bot.get_cog("Study"))
                     dm = fake.dm_channel(alice)
                     asked = await fake.send_message(dm, "what is lora?", author=alice)
-                    reply = await fake.wait_for_channel_message(dm, after=asked, timeout=10)
+                    reply = await fake.wait_for_channel_message(dm, after=asked, timeout=30)
                     await fake.edit_message(asked.payload, "what is attention?")
                     await fake.wait_for(lambda: asked.id in edits, what="edit handled")
                     assert edits[asked.id] == [True]
@@ -217,7 +217,7 @@ def test_edits_in_a_direct_message_and_to_a_mention(real_index_path, real_embedd
 
                     # the mention taken out: Discord no longer shows the bot the text, and the reply goes
                     mention = await fake.send_message(general, f"{fake.bot_user.mention} what is adam?", author=bob)
-                    answer = await fake.wait_for_channel_message(general, after=mention, timeout=10)
+                    answer = await fake.wait_for_channel_message(general, after=mention, timeout=30)
                     await fake.edit_message(mention.payload, "what is adam? (asking the room instead)")
                     await fake.wait_for(lambda: mention.id in edits, what="edit handled")
                     assert edits[mention.id] == [True] and answer.id not in fake.messages
@@ -249,14 +249,14 @@ def test_a_question_deleted_soon_after_takes_the_reply_with_it(real_index_path, 
 
             cog.handle_deleted = spy
             asked = await fake.send_message(study, "what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             await fake.delete_message(asked.payload)
             await fake.wait_for(lambda: asked.id in handled, what="the deletion handled")
             assert handled[asked.id] == 1 and reply.id not in fake.messages
 
             # past the edit window, people may have read the answer: it stays
             later = await fake.send_message(study, "what is attention?", author=bob)
-            kept = await fake.wait_for_channel_message(study, after=later, timeout=10)
+            kept = await fake.wait_for_channel_message(study, after=later, timeout=30)
             clock["now"] += EDIT_WINDOW + timedelta(seconds=1)
             await fake.delete_message(later.payload)
             await fake.wait_for(lambda: later.id in handled, what="the second deletion handled")
@@ -283,9 +283,9 @@ def test_edits_in_a_channel_that_is_no_longer_a_study_channel_change_nothing(rea
                 return edit_and_wait(fake, edits, message, text)
 
             asked = await fake.send_message(study, "what is lora?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             mention = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
-            mention_reply = await fake.wait_for_channel_message(study, after=mention, timeout=10)
+            mention_reply = await fake.wait_for_channel_message(study, after=mention, timeout=30)
             answer = reply.message["embeds"]
             bot.state.update_config(guild.id, study_channels=())
 
@@ -322,7 +322,7 @@ def test_an_edit_that_leaves_the_answer_as_it_is_costs_nothing(real_index_path, 
                 return appearance(cog.render(await in_search_pool(bot.answer, text), Reading(text, False)))
 
             asked = await fake.send_message(study, "what is adamw", author=alice)
-            first = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            first = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             reply_id, question = first.id, _feedback_question(first.message)
             small = ("what is adamw?", "@everyone what is adamw??", "what is AdamW ?")
             for text in small:  # the bot reads each as another question, whose answer looks the same
@@ -349,7 +349,7 @@ def test_an_edit_that_leaves_the_answer_as_it_is_costs_nothing(real_index_path, 
 
             # free edits are searched all the same: EDIT_SEARCHES bound them, the answer kept
             asked = await fake.send_message(study, "what is adamw", author=bob)
-            reply = await fake.wait_for_channel_message(study, after=asked, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=asked, timeout=30)
             for n in range(EDIT_SEARCHES):
                 assert not await edit("what is adamw" + "?" * (n % 2 + 1))
             assert await edit("what is lora?")

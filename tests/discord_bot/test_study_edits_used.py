@@ -25,7 +25,7 @@ def test_a_reply_someone_else_used_outlives_its_question_edited_into_chatter(rea
 
             async def ask(text: str, author):
                 asked = await fake.send_message(study, text, author=author)
-                return asked, await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                return asked, await fake.wait_for_channel_message(study, after=asked, timeout=30)
 
             def edit(message, text: str):
                 return edit_and_wait(fake, edits, message, text)

@@ -44,7 +44,7 @@ def test_edits_and_deletions_of_questions_from_before_a_restart(real_index_path,
 
             async def ask(text: str, author):
                 asked = await fake.send_message(study, text, author=author)
-                return asked, await fake.wait_for_channel_message(study, after=asked, timeout=10)
+                return asked, await fake.wait_for_channel_message(study, after=asked, timeout=30)
 
             async def click(reply, prefix: str, user) -> None:
                 custom_id = next(i for i in button_ids(fake.messages[reply.id]) if i.startswith(prefix))

@@ -75,7 +75,7 @@ def test_unsure_answers_offer_candidates_and_answers_show_close_rivals(searcher,
                 # asked in a channel, the same answer carries the same rivals
                 study = guild.channel("study")
                 sent = await fake.send_message(study, f"<@{fake.bot_user.id}> {close_q}", author=alice)
-                reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+                reply = await fake.wait_for_channel_message(study, after=sent, timeout=30)
                 assert reply.embeds[0]["title"] == close.best.entry.term
                 assert set(button_ids(reply.message)) >= {f"gloss:show:{t}" for t in others}
 
@@ -113,7 +113,7 @@ def test_entries_asked_about_together_come_side_by_side(searcher, real_index_pat
 
             # in a study channel, without a mention: named as written, so never a guess
             sent = await fake.send_message(study, "should I use adam or sgd?", author=alice)
-            reply = await fake.wait_for_channel_message(study, after=sent, timeout=10)
+            reply = await fake.wait_for_channel_message(study, after=sent, timeout=30)
             assert reply.embeds[0]["title"] == "Adam · SGD"
 
     run(scenario, timeout=120)
