@@ -201,7 +201,24 @@ class Searcher(NameLookups, ListLookups):
     # -- the one entry point --------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
-        return _setup_failure(query, _sides_first(self._the_whole_list(self._search(query, limit))))
+        return self._fact_unsaid(query, _setup_failure(query, _sides_first(self._the_whole_list(
+            self._search(query, limit)))))
+
+    def _fact_unsaid(self, query: str, result: SearchResult) -> SearchResult:
+        """A question after a fact no entry states about the thing it names (where to download it,
+        its licence, who made it, its version or price) is offered, saying the glossary may not
+        cover it, unless the first entry's own text or vocabulary uses the word asked about: "what's
+        the license of the celeba dataset" was answered with CelebA's definition, which does not say."""
+        if (result.band == NOT_FOUND or result.far or result.asked or not result.hits
+                or len(query.split()) > FACT_ASKED_MAX_WORDS):
+            return result
+        asked = {w for found in _FACT_ASKED.findall(query) for w in content_words(found)}
+        if not asked:
+            return result
+        position = self._position[result.hits[0].entry.id]
+        said = {w for w, (at, _w) in (*self.index.postings(list(asked)).items(),
+                                      *self.index.vocabulary_postings(list(asked)).items()) if position in at}
+        return result if asked <= said else replace(result, band=SUGGEST, close=0, far=True)
 
     def _search(self, query: str, limit: int) -> SearchResult:
         raw = query or ""
@@ -472,6 +489,16 @@ _SETUP_FAILURE = re.compile(
     r"|Failed building wheel|subprocess-exited-with-error|No space left on device|\[Errno \d+\]"
     r"|ninja: build stopped|couldn't communicate with the NVIDIA driver|NVIDIA-SMI has failed"
     r"|unknown model architecture|command not found", re.IGNORECASE)
+
+
+# What a question asks of a named thing that no definition states (_fact_unsaid): the word asked
+# about is the group. Only in a short question: in a longer one such a word is mostly part of the
+# story ("downloaded an mm_sd_v15 motion adapter … what does that file do", "half the urls don't work").
+# ("version" is everyday English too often: "an independent version", "the soft version".)
+FACT_ASKED_MAX_WORDS = 12
+_FACT_ASKED = re.compile(
+    r"\b(licen[cs]e[sd]?|licensing|download(?:s|ed|ing)?|mirrors?|urls?|pric(?:e[sd]?|ing)"
+    r"|authors?)\b", re.IGNORECASE)
 
 
 def _setup_failure(query: str, result: SearchResult) -> SearchResult:

@@ -752,3 +752,24 @@ def test_a_pasted_setup_failure_is_offered_what_it_names_as_perhaps_not_covered(
     # as though it were the answer
     result = searcher.search(text)
     assert result.band == SUGGEST and result.far, text
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("what's the license of the celeba dataset", "CelebA"),
+    ("cifar-10 download is slow, any mirror", "CIFAR-10"),
+    ("how to load a state dict from a url", "State dict"),
+])
+def test_a_fact_no_entry_states_about_a_named_thing_is_offered_as_perhaps_not_covered(searcher, text, named):
+    # answered with the entry's definition, which does not say: the reply looked like an answer
+    result = searcher.search(text)
+    assert result.band == SUGGEST and result.far, text
+    assert result.hits[0].entry.term == named
+
+
+def test_a_fact_word_the_entry_uses_or_a_long_questions_story_leaves_the_answer_alone(searcher):
+    # "download" is in CIFAR-10's own words; in a longer question "downloaded" is part of the story
+    assert not searcher.search("how do i download cifar-10 with torchvision").far
+    story = ("downloaded an mm_sd_v15 'motion adapter' ckpt for my anime SD1.5 checkpoint. "
+             "what does that file actually do to the unet?")
+    result = searcher.search(story)
+    assert not result.far and result.hits[0].entry.term == "Motion module"
