@@ -75,6 +75,13 @@ INFLECTED_STEM = 4  # "caching" and "cache" share "cach"
 FRAMING_MAX_WORDS = 3  # "can you explain", "what is a": a question that is nothing but its framing and name
 
 
+def _framing_before(subject: str) -> re.Pattern:
+    """"what is / what's / what are / define / explain" right before the subject: after "what does",
+    the subject's last word is a verb ("what does a sweep involve"), not a thing named."""
+    return re.compile(r"\b(?:what(?:'s|’s| is| are)|define|explain)\s+(?:(?:an?|the)\s+)?" + re.escape(subject),
+                      re.IGNORECASE)
+
+
 class _NameLookup(NamedTuple):
     result: SearchResult
     rest: str  # the words after a name a framing cut short ("what is a batch in baking": "in baking"), or ""
@@ -300,6 +307,10 @@ class NameLookups:
             # "what is GAIL imitation learning" answered BC, "what is BCQ offline rl" CQL: the domain's
             # words made the ranker sure of the domain, not of the name asked about
             return replace(result, band=SUGGEST, close=0, note=no_entry_note([lead]), lacking=(lead,))
+        if cut and _framing_before(cut).search(text) and self.names.names_a_kind(cut, result.best.entry.id):
+            # "what is vanilla javascript" answered Vanilla: the name qualifies a thing the glossary
+            # never speaks of, as "fp6 quantization" does by spelling (Names._qualified)
+            return replace(result, band=SUGGEST, close=0, note=no_entry_note([cut]), lacking=(cut,))
         if not cut or not whole or whole == cut or self.embedder is None:
             return result
         rest = whole[len(cut):].strip()

@@ -109,6 +109,11 @@ def _one_letter_replaced_far(typed: str, name: str) -> bool:
     return len(differ) == 1 and _keys_apart(*differ[0])
 
 
+# A thing an entry's name qualifies (Names.names_a_kind) is written in at most this many words after it.
+KIND_MAX_WORDS = 2
+_PLAIN_WORDS = re.compile(r"[\w-]+(?: [\w-]+)*")
+
+
 class Names:
     """The glossary's terms and aliases as a text may name them."""
 
@@ -279,6 +284,19 @@ class Names:
             return False
         rest = f" {typed} ".replace(f" {name} ", " ", 1).strip()
         return bool(rest) and self.misspelt(rest)
+
+    def names_a_kind(self, subject: str, entry_id: int) -> bool:
+        """Whether a framed subject is one of the entry's names written whole, then words the glossary
+        never uses ("vanilla javascript", "rollout strategy kubernetes"): a thing the name qualifies,
+        which the glossary may lack, not the entry itself."""
+        if not _PLAIN_WORDS.fullmatch(subject.strip()):
+            return False  # "scaling laws, briefly", "warp-uniform' mean": a clause, not a thing named
+        typed = lookup_key(subject)
+        for e, _alias, key in self.rows:
+            rest = typed[len(key) + 1:].split() if e == entry_id and typed.startswith(key + " ") else []
+            if 1 <= len(rest) <= KIND_MAX_WORDS and all(self.misspelt(w) for w in rest):
+                return True
+        return False
 
     def _rare(self, name: str) -> bool:
         """Whether the glossary's definitions seldom use the name: a proper name (Adam, in 6), where a

@@ -773,3 +773,13 @@ def test_a_fact_word_the_entry_uses_or_a_long_questions_story_leaves_the_answer_
              "what does that file actually do to the unet?")
     result = searcher.search(story)
     assert not result.far and result.hits[0].entry.term == "Motion module"
+
+
+def test_a_name_qualifying_a_thing_the_glossary_never_speaks_of_is_offered_with_a_note(searcher):
+    # the ranker answered Vanilla (the plain model before tricks) for a web developer's question
+    result = searcher.search("what is vanilla javascript")
+    assert result.band == SUGGEST and result.hits[0].entry.term == "Vanilla"
+    assert result.lacking == ("vanilla javascript",) and "no entry for “vanilla javascript”" in result.note
+    # the name alone, or after "what does" (where the last word is a verb), is read as before
+    assert searcher.search("what is vanilla").band == ANSWER
+    assert not searcher.search("what does a sweep involve").lacking
