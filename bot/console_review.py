@@ -119,22 +119,31 @@ class ConsoleReview:
         return USAGE
 
     def _export(self, searcher: Searcher, store: StateStore, where: str) -> str:
-        """The deck as a file Anki imports (as /review export on Discord), written to `where`; a file
-        there is replaced only if it is an earlier export (anything else may be someone's work)."""
+        """The deck as a file Anki imports (as /review export on Discord), written to `where` (a folder:
+        the usual file name in it); a file there is replaced only if it is an earlier export (anything
+        else may be someone's work, an Anki export of their own notes too)."""
         stranded = settle(searcher, store)
         entries = anki.exportable(store.study.deck_terms(USER_ID), stranded, searcher.entry_now_named)
         if not entries:
-            return "Your review deck is empty, so there is nothing to export. Add a term with /review add <term>."
+            return export_nothing(len(stranded))
+        where = where.strip()
+        if len(where) >= 2 and where[0] == where[-1] and where[0] in "\"'":
+            where = where[1:-1]  # "my deck.txt", as a shell would take it
         path = Path(where).expanduser()
         try:
-            if path.exists() and (path.is_dir() or not path.read_text(encoding="utf-8", errors="replace")
-                                  .startswith(anki.FIRST_LINE)):
-                return f"Not written: {path} already exists and is not an earlier export. Name another file: /review export <file>"
-            path.write_text(anki.anki_notes(entries), encoding="utf-8")
+            if path.is_dir():
+                path = path / anki.FILENAME
+            if path.exists() and not path.is_file():
+                return f"Not written: {path} is not a regular file. Name a file: /review export <file>"
+            if path.exists() and not anki.is_earlier_export(path):
+                return (f"Not written: {path} already exists and is not an earlier export. "
+                        "Name another file: /review export <file>")
+            anki.write_export(path, anki.anki_notes(entries))
         except OSError as exc:
-            return f"Could not write {path}: {exc.strerror or exc}"
-        return (f"Wrote {len(entries)} card{'s' if len(entries) != 1 else ''} to {path}: in Anki, File → Import and "
-                f"pick it (the cards go to a deck named “{anki.DECK_NAME}”; schedules are not copied).")
+            return f"Could not write {path}: {exc.strerror or exc} (nothing was changed)"
+        return (f"Wrote {len(entries)} card{'s' if len(entries) != 1 else ''} to {path.resolve()}: in Anki, File → "
+                f"Import and pick it (the cards go to a deck named “{anki.DECK_NAME}”; schedules are not copied)."
+                + export_set_aside(len(stranded)))
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:
         entry, suggestions = searcher.confident_entry(term)
@@ -281,3 +290,19 @@ def _shown(text: str, width: int = 100) -> str:
     """User text echoed on one line, without control characters."""
     text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def export_nothing(stranded: int) -> str:
+    """Why /review export writes no file: no card, or only cards whose term left the glossary."""
+    if stranded:
+        return (f"Nothing to export: {'your one card is' if stranded == 1 else f'all {stranded} of your cards are'} "
+                "for a term that left the glossary (/review stats names them).")
+    return "Your review deck is empty, so there is nothing to export. Add a term with /review add <term>."
+
+
+def export_set_aside(stranded: int) -> str:
+    """What an export leaves out: cards whose term left the glossary."""
+    if not stranded:
+        return ""
+    return (f" {'A card' if stranded == 1 else f'{stranded} cards'} whose term left the glossary "
+            f"{'is' if stranded == 1 else 'are'} not in it (/review stats names them).")

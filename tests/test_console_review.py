@@ -4,6 +4,7 @@ database in a temporary directory, with a clock the tests move."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -371,3 +372,42 @@ def test_the_deck_goes_to_a_file_anki_imports_and_no_other_file_is_overwritten(s
     assert "already exists" in say(searcher, rv, f"/review export {notes}")[0]
     assert notes.read_text(encoding="utf-8") == "my own notes\n"
     assert "Could not write" in say(searcher, rv, f"/review export {tmp_path / 'missing' / 'deck.txt'}")[0]
+
+
+def test_an_export_replaces_only_its_own_file_whole_and_reads_paths_as_people_type_them(searcher, rv, tmp_path,
+                                                                                        monkeypatch):
+    say(searcher, rv, "/review add lora")
+    out = tmp_path / "out"
+    out.mkdir()
+    # Anki's own text export starts "#separator:tab" too: someone's notes, never replaced (QA64)
+    theirs = out / "my-anki-notes.txt"
+    theirs.write_text("#separator:tab\n#html:true\nfront\tback\n", encoding="utf-8")
+    assert "already exists" in say(searcher, rv, f"/review export {theirs}")[0]
+    assert theirs.read_text(encoding="utf-8").endswith("front\tback\n")
+    # a folder gets the usual file name in it; the reply says where, in full
+    reply = say(searcher, rv, f"/review export {out}")[0]
+    written = out / "ml-glossary-review-deck.txt"
+    assert written.is_file() and str(written.resolve()) in reply
+    # a quoted path, as a shell would take it
+    assert "Wrote 1 card" in say(searcher, rv, f'/review export "{out / "my deck.txt"}"')[0]
+    assert (out / "my deck.txt").is_file()
+    # a named pipe is no file to read or replace: refused at once, not waited on
+    pipe = out / "pipe"
+    os.mkfifo(pipe)
+    assert "not a regular file" in say(searcher, rv, f"/review export {pipe}")[0]
+    # a write that fails half-way (a full disk) leaves the earlier export as it was
+    before = written.read_text(encoding="utf-8")
+    say(searcher, rv, "/review add kv cache")
+    real_write = Path.write_text
+
+    def half_then_full(self, text, *args, **kwargs):
+        real_write(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+    reply = say(searcher, rv, f"/review export {written}")[0]
+    monkeypatch.undo()
+    assert "Could not write" in reply and "nothing was changed" in reply
+    assert written.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in out.iterdir()) == ["ml-glossary-review-deck.txt", "my deck.txt",
+                                                          "my-anki-notes.txt", "pipe"]  # no partial file left

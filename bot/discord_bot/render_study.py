@@ -115,8 +115,14 @@ def exported(cards: int, stranded: int) -> str:
     return text
 
 
-EXPORT_EMPTY = ("Your review deck is empty, so there is nothing to export. Press **📚 Add to my review** under "
-                "any definition, or use `/review add`.")
+def export_empty(stranded: int) -> str:
+    """Why `/review export` sends no file: no card, or only cards whose term left the glossary."""
+    if stranded:
+        return (f"Nothing to export: {_plural(stranded, 'your one card is', f'all {stranded} of your cards are')} "
+                "for a term that left the glossary (`/review stats` names them), and the file holds the "
+                "glossary's text.")
+    return ("Your review deck is empty, so there is nothing to export. Press **📚 Add to my review** under "
+            "any definition, or use `/review add`.")
 
 
 def card_front(card: review.Card, due: int) -> tuple[discord.Embed, discord.ui.View]:

@@ -16,3 +16,18 @@ def test_each_entry_is_one_line_of_three_fields_whatever_its_text_holds():
     assert back.startswith("First line with a tab.<br><br>Second paragraph &amp; more.")
     assert "Also called: AB, a-b" in back and back.endswith("(from the glossary)")
     assert "Also called" not in notes[1][1]
+
+
+def test_columns_go_by_position_so_a_profile_in_any_language_fills_both_fields():
+    # named columns ("#columns:Front…") are matched to fields by name: a German profile's Basic has
+    # Vorderseite/Rückseite, and every back came in empty (QA64)
+    text = anki_notes([StoredEntry(1, "LoRA", "Low-rank adapters.", 1, ("LoRA", "low-rank adaptation"))])
+    assert not any(line.startswith("#columns") for line in text.splitlines())
+    back = text.splitlines()[-1].split("\t")[1]
+    assert "Also called: low-rank adaptation<br>" in back  # the aliases start with the term itself: not repeated
+
+
+def test_a_field_anki_would_read_as_a_comment_or_two_notes_stays_one_note():
+    text = anki_notes([StoredEntry(1, "#hashtag", "One line\rand another.", 1, ())])
+    notes = [line for line in text.splitlines() if not line.startswith("#")]  # the header's lines start "#"
+    assert len(notes) == 1 and notes[0].startswith("&#35;hashtag\tOne line<br>and another.")

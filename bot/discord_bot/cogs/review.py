@@ -215,7 +215,7 @@ class Review(commands.Cog):
         notice, (entries, stranded) = await in_quick_pool(
             lambda user: (self._refusal(user), self._deck_entries(user)), interaction.user.id)
         if not entries:
-            text = render_study.EXPORT_EMPTY
+            text = render_study.export_empty(len(stranded))
             await safe_reply(interaction, text if notice is None else f"{notice}\n\n{text}")
             return
         text = render_study.exported(len(entries), len(stranded))
