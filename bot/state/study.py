@@ -521,19 +521,28 @@ def _reminder_due(now: datetime, zone_name: str | None, last: datetime | None) -
 
 def _redate_days(conn: Transaction, user_id: int) -> None:
     """The user's active days made again from the quiz answers and ratings that marked them (all
-    kept until /forget-me), each a date in the user's zone now (day_zone)."""
-    _redate(conn, "user_id = ?", [user_id])
+    kept until /forget-me), each a date in the user's zone now (day_zone): a day filled in from a
+    zone far west goes again with the zone, as the user chose both."""
+    days = _event_days(conn, "user_id = ?", [user_id])
+    conn.execute("DELETE FROM active_days WHERE user_id = ?", [user_id])
+    if days:
+        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)", days)
 
 
 def redate_server_days(conn: Transaction, guild_id: int) -> None:
-    """After the server's zone changed: the active days there of its members without a zone of their
-    own (their days are the server's) made again, as _redate_days makes a user's, so that a streak
-    reads alike before and after the change (moved east, a day would otherwise be missing)."""
-    _redate(conn, "guild_id = ? AND user_id NOT IN (SELECT user_id FROM user_zones)", [guild_id])
+    """After the server's zone changed: each answer and rating there of its members without a zone of
+    their own also counts on its date in the new zone, beside the days kept (as the V16 upgrade did),
+    so that no streak is cut by an admin's move: re-dated whole, an answer at 23:30 UTC moved to the
+    next day in Berlin and left its day empty (QA64). A streak may count one day more across the move,
+    never fewer."""
+    days = _event_days(conn, "guild_id = ? AND user_id NOT IN (SELECT user_id FROM user_zones)", [guild_id])
+    if days:  # a member's answer in flight may have just marked one of these days: no conflict
+        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) "
+                         "ON CONFLICT DO NOTHING", days)
 
 
-def _redate(conn: Transaction, which: str, params: list) -> None:
-    """The active days of the (guild, user) pairs `which` selects, re-made from their answers and ratings."""
+def _event_days(conn: Transaction, which: str, params: list) -> list[tuple[int, int, str]]:
+    """(guild, user, date in their zone now) of every answer and rating of the pairs `which` selects."""
     days, zones = set(), {}
     for guild_id, user_id, at in conn.execute(
             f"SELECT guild_id, user_id, answered_at FROM quiz_answers WHERE {which} UNION ALL "
@@ -542,9 +551,7 @@ def _redate(conn: Transaction, which: str, params: list) -> None:
             zones[guild_id, user_id] = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
         days.add((guild_id, user_id,
                   datetime.fromisoformat(at).astimezone(zones[guild_id, user_id]).date().isoformat()))
-    conn.execute(f"DELETE FROM active_days WHERE {which}", params)
-    if days:
-        conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?)", sorted(days))
+    return sorted(days)
 
 
 # the user's own zone and their server's setting, in one read (guild 0, a DM, has no row)

@@ -461,25 +461,31 @@ def test_a_streak_reads_alike_before_and_after_the_learner_sets_a_zone(store) ->
     assert study.stats(5, 2, datetime(2026, 7, 3, 7, 0, tzinfo=UTC)).current_streak == 1
 
 
-def test_a_streak_reads_alike_before_and_after_the_server_moves_its_zone(store) -> None:
-    """An admin's new server zone re-dates the days of members without a zone of their own, as a
-    learner's own new zone re-dates theirs: moving the server east broke every morning streak, and
-    a member with a zone of their own keeps their dates."""
+def test_a_server_moving_its_zone_never_cuts_a_members_streak(store) -> None:
+    """An admin's new server zone adds the new zone's dates of the answers of members without a zone
+    of their own, beside the days kept: re-dated whole, an answer at 23:30 UTC moved to the next day
+    in Berlin and emptied its day, and a streak of 4 read 2 (QA64). A member with a zone of their own,
+    and other servers, keep their days."""
     study = store.study
-    store.update_config(5, timezone="America/Los_Angeles")
+    store.update_config(5, timezone="UTC")
     study.set_zone(2, "America/Los_Angeles")
-    for day in range(1, 6):  # 10:00 on 1 … 5 July in Los Angeles, 02:00 the next day in Tokyo
+    for when in (datetime(2026, 7, 1, 8, 0, tzinfo=UTC), datetime(2026, 7, 2, 23, 30, tzinfo=UTC),
+                 datetime(2026, 7, 3, 8, 0, tzinfo=UTC), datetime(2026, 7, 4, 8, 0, tzinfo=UTC)):
         for user in (1, 2):
-            study.record_answer(5, user, f"solo:{day}", True, 5, datetime(2026, 7, day, 17, 0, tzinfo=UTC))
-    study.record_answer(6, 1, "solo:1", True, 5, datetime(2026, 7, 5, 17, 0, tzinfo=UTC))  # another server
-    evening = datetime(2026, 7, 7, 3, 0, tzinfo=UTC)  # 20:00 on 6 July there, noon on 7 July in Tokyo
-    assert study.stats(5, 1, evening).current_streak == 5
+            study.record_answer(5, user, f"solo:{when.isoformat()}", True, 5, when)
+    study.record_answer(6, 1, "solo:1", True, 5, datetime(2026, 7, 2, 23, 30, tzinfo=UTC))  # another server
+    evening = datetime(2026, 7, 4, 18, 0, tzinfo=UTC)
+    before = study.stats(5, 1, evening)
+    assert (before.current_streak, before.best_streak) == (4, 4)
+    own = {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 2")}
+    store.update_config(5, timezone="Europe/Berlin")
+    after = study.stats(5, 1, evening)
+    assert after.current_streak >= 4 and after.best_streak >= 4
+    assert {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 2")} == own
+    assert {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 6")} == {"2026-07-02"}
+    # moving east: yesterday there, which the UTC dates lacked, is a day too
     store.update_config(5, timezone="Asia/Tokyo")
-    assert study.stats(5, 1, evening).current_streak == 5
-    assert study.stats(5, 2, evening).day_zone == "America/Los_Angeles"
-    assert study.stats(5, 2, evening).current_streak == 5
-    days = {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 1")}
-    assert days == {f"2026-07-0{d}" for d in range(2, 7)}  # Tokyo dates now
-    assert {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 6")} == {"2026-07-05"}
-    store.update_config(5, daily_time="10:00")  # no zone change: nothing re-dated, nothing lost
-    assert study.stats(5, 1, evening).current_streak == 5
+    assert study.stats(5, 1, datetime(2026, 7, 5, 3, 0, tzinfo=UTC)).current_streak >= 4  # noon on 5 July there
+    kept = {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 1")}
+    store.update_config(5, daily_time="10:00")  # no zone change: nothing re-dated
+    assert {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 1")} == kept

@@ -201,8 +201,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @config.command(name="timezone", description="Time zone for the term of the day and members' days (e.g. Europe/Berlin)")
     async def timezone(self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 60]) -> None:
         await self._update(interaction, "Time zone updated: the term of the day goes by it, and so do the days (streaks, "
-                                        "the day's scored quiz questions) of members who set no zone of their own; their past days "
-                                        "are dated in it too, so streaks carry over.",
+                                        "the day's scored quiz questions) of members who set no zone of their own; their past "
+                                        "answers count on its dates too, so the move cuts no streak.",
                            timezone=zones.meant(zone) or zone)
 
     @timezone.autocomplete("zone")
