@@ -307,7 +307,7 @@ class NameLookups:
             # "what is GAIL imitation learning" answered BC, "what is BCQ offline rl" CQL: the domain's
             # words made the ranker sure of the domain, not of the name asked about
             return replace(result, band=SUGGEST, close=0, note=no_entry_note([lead]), lacking=(lead,))
-        if cut and _framing_before(cut).search(text) and self.names.names_a_kind(cut, result.best.entry.id):
+        if cut and self.names.names_a_kind(cut, result.best.entry.id) and _framing_before(cut).search(text):
             # "what is vanilla javascript" answered Vanilla: the name qualifies a thing the glossary
             # never speaks of, as "fp6 quantization" does by spelling (Names._qualified)
             return replace(result, band=SUGGEST, close=0, note=no_entry_note([cut]), lacking=(cut,))

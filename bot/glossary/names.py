@@ -123,6 +123,9 @@ class Names:
         self.rows = [(entry_id, alias, key) for entry_id, alias, key, _c, _s in index.alias_rows]
         self._keys = [key for _e, _a, key in self.rows]
         self._alias_text = {(entry_id, key): alias for entry_id, alias, key in self.rows}
+        self._keys_of: dict[int, list[str]] = {}  # an entry's name keys: a lookup, not a scan of every row
+        for entry_id, _alias, key in self.rows:
+            self._keys_of.setdefault(entry_id, []).append(key)
         self.name_words = frozenset(word for key in self._keys for word in key.split())  # of every term and alias
         self._respell_to: dict[int, list[str]] = {}  # name words a misspelt word may be, by length
         for word in self.name_words:
@@ -292,8 +295,8 @@ class Names:
         if not _PLAIN_WORDS.fullmatch(subject.strip()):
             return False  # "scaling laws, briefly", "warp-uniform' mean": a clause, not a thing named
         typed = lookup_key(subject)
-        for e, _alias, key in self.rows:
-            rest = typed[len(key) + 1:].split() if e == entry_id and typed.startswith(key + " ") else []
+        for key in self._keys_of.get(entry_id, ()):
+            rest = typed[len(key) + 1:].split() if typed.startswith(key + " ") else []
             if 1 <= len(rest) <= KIND_MAX_WORDS and all(self.misspelt(w) for w in rest):
                 return True
         return False
