@@ -205,8 +205,8 @@ class Searcher(NameLookups, ListLookups):
             self._search(query, limit)))))
 
     def _fact_unsaid(self, query: str, result: SearchResult) -> SearchResult:
-        """A question after a fact no entry states about the thing it names (where to download it,
-        its licence, who made it, its version or price) is offered, saying the glossary may not
+        """A short question after a fact no entry states about the thing it names (its licence, a
+        download or mirror, a URL, its price or authors) is offered, saying the glossary may not
         cover it, unless the first entry's own text or vocabulary uses the word asked about: "what's
         the license of the celeba dataset" was answered with CelebA's definition, which does not say."""
         if (result.band == NOT_FOUND or result.far or result.asked or not result.hits

@@ -22,6 +22,9 @@ HEADER = ("#separator:tab", "#html:true", "#notetype:Basic", f"#deck:{DECK_NAME}
 # The console replaces a file only if it starts with this whole header: Anki's own text exports
 # start "#separator:tab" too, and they are someone's notes.
 EXPORT_START = "\n".join(HEADER) + "\n"
+# … or with the header of the first version (7 December 2026), which named its columns
+_FIRST_EXPORT_START = ("#separator:tab\n#html:true\n#notetype:Basic\n#deck:ML glossary\n"
+                       "#columns:Front\tBack\tTags\n#tags column:3\n")
 
 
 def exportable(terms: Iterable[str], stranded: Container[str],
@@ -59,7 +62,8 @@ def is_earlier_export(path: Path) -> bool:
     if not path.is_file():
         return False
     with path.open("rb") as file:
-        return file.read(len(EXPORT_START.encode())).decode("utf-8", errors="replace") == EXPORT_START
+        start = file.read(max(len(s.encode()) for s in (EXPORT_START, _FIRST_EXPORT_START)))
+    return start.decode("utf-8", errors="replace").startswith((EXPORT_START, _FIRST_EXPORT_START))
 
 
 def write_export(path: Path, text: str) -> None:

@@ -31,3 +31,15 @@ def test_a_field_anki_would_read_as_a_comment_or_two_notes_stays_one_note():
     text = anki_notes([StoredEntry(1, "#hashtag", "One line\rand another.", 1, ())])
     notes = [line for line in text.splitlines() if not line.startswith("#")]  # the header's lines start "#"
     assert len(notes) == 1 and notes[0].startswith("&#35;hashtag\tOne line<br>and another.")
+
+
+def test_an_export_of_either_version_is_an_earlier_export_and_anki_own_notes_are_not(tmp_path):
+    from bot.study.anki import is_earlier_export
+    ours, first, theirs = tmp_path / "ours.txt", tmp_path / "first.txt", tmp_path / "theirs.txt"
+    ours.write_text(anki_notes([StoredEntry(1, "LoRA", "Low-rank adapters.", 1, ())]), encoding="utf-8")
+    first.write_text("#separator:tab\n#html:true\n#notetype:Basic\n#deck:ML glossary\n"
+                     "#columns:Front\tBack\tTags\n#tags column:3\nLoRA\tLow-rank adapters.\tml-glossary\n",
+                     encoding="utf-8")
+    theirs.write_text("#separator:tab\n#html:true\nfront\tback\n", encoding="utf-8")
+    assert is_earlier_export(ours) and is_earlier_export(first) and not is_earlier_export(theirs)
+    assert not is_earlier_export(tmp_path)  # a folder
