@@ -26,6 +26,7 @@ import contextlib
 import logging
 import random
 import sqlite3
+import sys
 import time
 
 import discord
@@ -42,20 +43,13 @@ log = logging.getLogger(__name__)
 DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
 
 
-def _transient_errors() -> tuple[type[Exception], ...]:
+def _transient() -> tuple[type[Exception], ...]:
     """State errors that pass: the database restarting or unreachable for a while (PostgreSQL's
-    OperationalError, which includes the pool's PoolTimeout and AdminShutdown), or SQLite busy."""
-    errors: list[type[Exception]] = [StateError, sqlite3.OperationalError]
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - a runtime dependency, imported only for PostgreSQL
-        pass
-    else:
-        errors.append(psycopg.OperationalError)
-    return tuple(errors)
-
-
-TRANSIENT = _transient_errors()
+    OperationalError, which includes the pool's PoolTimeout and AdminShutdown), or SQLite busy.
+    psycopg's only once it is loaded: only a PostgreSQL state raises its errors, and it has
+    imported it by then (importing it here cost every SQLite start about 0.1 s)."""
+    psycopg = sys.modules.get("psycopg")
+    return (StateError, sqlite3.OperationalError, *((psycopg.OperationalError,) if psycopg else ()))
 
 
 class _GaveUp(Exception):
@@ -94,7 +88,7 @@ class _Outage:
         while True:
             try:
                 result = await in_quick_pool(func, *args)
-            except TRANSIENT as exc:
+            except _transient() as exc:
                 await self.wait(exc)
                 continue
             self.over()
@@ -212,7 +206,7 @@ class Rounds(commands.Cog):
                         return
                     await self._step(quiz_round, outage)
                     outage.over()  # a step done, not a read alone: a database that only reads is no way on
-                except TRANSIENT as exc:
+                except _transient() as exc:
                     # Each step's writes come last (a closed question moves on to the next), so the
                     # round read afresh says where to go on; a write after a post is retried in place.
                     await outage.wait(exc)
@@ -272,7 +266,7 @@ class Rounds(commands.Cog):
         question's deadline still ends the wait, and the driver reads the round then)."""
         try:
             quiz_round = await in_quick_pool(self.bot.state.study.round, round_id)
-        except TRANSIENT:
+        except _transient():
             return False
         return quiz_round is None or quiz_round.status != RUNNING or quiz_round.stopped_by is not None
 
