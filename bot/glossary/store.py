@@ -8,6 +8,7 @@ run in worker threads, and sqlite3 connections are per-thread).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import defaultdict
@@ -179,32 +180,26 @@ class GlossaryIndex:
 
     def _load_bank(self, conn: sqlite3.Connection) -> None:
         """Questions with known answers (bank.py): one row per (question, entry it is about), grouped
-        by entry (positions follow entry ids), as features.FeatureMaker reads them."""
-        # Sorted here, not by an ORDER BY: SQLite's sorter would copy every vector (a third of
-        # the start-up time this takes).
-        rows = conn.execute(
-            "SELECT b.question_id, b.entry_id, e.vector, b.rowid FROM bank b "
-            "JOIN embeddings e ON e.content_hash = b.content_hash AND e.model = ?",
-            [self.model_id],
-        ).fetchall()
-        rows = [r for r in rows if r[1] in self.entries and len(r[2]) == 4 * self.dim]
-        entry_ids = np.array([r[1] for r in rows], dtype=np.int64)
-        rowids = np.array([r[3] for r in rows], dtype=np.int64)
-        order = np.lexsort((rowids, entry_ids))
-        vectors = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
-        self.bank_questions = [rows[i][0] for i in order.tolist()]
-        self.bank_positions = self._positions[entry_ids[order]]
-        # As int8 codes with one scale per dimension (cosines within 0.002 of float32's, which the
-        # ranker is trained on): a quarter of the memory (12.6 MB -> 3.1 MB). Comparing a question
-        # with its candidates' rows is no faster for it: a smaller gather, one conversion more.
-        vectors = vectors[order]  # a copy, scaled and rounded in place: no temporaries of the bank's size
-        peak = np.maximum(vectors.max(axis=0), -vectors.min(axis=0)) if len(vectors) else np.ones(self.dim)
-        self.bank_scale = np.where(peak > 0, peak / 127, 1.0).astype(np.float32)
-        np.divide(vectors, self.bank_scale, out=vectors)
-        self.bank_codes = np.rint(vectors, out=vectors).astype(np.int8)
+        by entry (positions follow entry ids), as features.FeatureMaker reads them; packed by the
+        build (index.pack_bank), so this is a few reads, not a row per question."""
+        parts = dict(conn.execute("SELECT part, data FROM bank_matrix"))
+        try:
+            questions = json.loads(parts["questions"])
+            entry_ids = np.frombuffer(parts["entry_ids"], dtype=np.int64)
+            rowids = np.frombuffer(parts["rowids"], dtype=np.int64)
+            self.bank_scale = np.frombuffer(parts["scale"], dtype=np.float32)
+            self.bank_codes = np.frombuffer(parts["codes"], dtype=np.int8).reshape(len(questions), self.dim)
+            if len(self.bank_scale) != self.dim or not len(entry_ids) == len(rowids) == len(questions):
+                raise ValueError("parts of different sizes")
+            if len(entry_ids) and (entry_ids.min() < 1 or entry_ids.max() >= len(self._positions)):
+                raise ValueError("an entry this index lacks")
+        except (KeyError, ValueError) as exc:
+            raise IndexError_(f"index {self.path} has a damaged question bank ({exc}): run `glossary-bot build`") from None
+        self.bank_questions = questions
+        self.bank_positions = self._positions[entry_ids]
         # bank rowid → row here (-1: not loaded), for the bank's word postings
         self._bank_slot = np.full(int(rowids.max()) + 1 if len(rowids) else 1, -1, dtype=np.int64)
-        self._bank_slot[rowids[order]] = np.arange(len(order))
+        self._bank_slot[rowids] = np.arange(len(rowids))
 
     def _binary_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """One bit per dimension (above or below the mean) of every 'full' vector,

@@ -189,6 +189,21 @@ def test_bank_questions_are_stored_for_the_entries_this_glossary_has(tmp_path, s
     assert "how do i fine-tune cheaply?" in fake_embedder.embedded
 
 
+def test_a_damaged_bank_matrix_names_the_rebuild_instead_of_failing_mid_search(tmp_path, small, fake_embedder):
+    bank = _bank_file(tmp_path / "bank.jsonl", [
+        {"id": "q1", "query": "how do i fine-tune cheaply?", "expected": ["LoRA (Low-Rank Adaptation)"]},
+        {"id": "q2", "query": "what mixes tokens?", "expected": ["Attention"]},
+    ])
+    db_path = tmp_path / "index.db"
+    build_index(db_path, small, fake_embedder, bank_files=(bank,))
+    with sqlite3.connect(db_path) as conn:  # one question's codes lost, as a hand edit might leave it
+        conn.execute("UPDATE bank_matrix SET data = substr(data, 1, length(data) / 2) WHERE part = 'codes'")
+    with pytest.raises(IndexError_, match="question bank.*glossary-bot build"):
+        GlossaryIndex(db_path)
+    build_index(db_path, small, fake_embedder, bank_files=(bank,), force=True)
+    assert len(GlossaryIndex(db_path).bank_questions) == 2
+
+
 def test_bank_words_point_at_the_loaded_bank_rows_of_the_questions_that_use_them(tmp_path, small, fake_embedder):
     from bot.glossary.terms import content_words
 
