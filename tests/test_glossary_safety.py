@@ -50,6 +50,19 @@ def test_a_halved_glossary_is_refused_and_the_old_index_keeps_serving(work):
     assert entries_in(index) == 3
 
 
+def test_an_index_of_the_previous_schema_keeps_serving_when_its_upgrade_build_is_refused(work):
+    # As schema 5 wrote it: no packed bank. The refused build has migrated it by then.
+    with sqlite3.connect(work / "index.db") as conn:
+        conn.execute("DROP TABLE bank_matrix")
+        conn.execute("PRAGMA user_version = 5")
+    halve(work / "glossary.txt")
+    assert_one_line_error(bot_cli(work, "build"), 1, "has 3 entries, the index 6", "--allow-shrink")
+
+    served = bot_cli(work, "define", "QLoRA")
+    assert served.returncode == 0 and served.stdout.startswith("QLoRA\n"), served.stderr
+    assert "serving the previous index" in served.stderr
+
+
 def test_a_glossary_without_entries_is_an_error_that_says_why(work):
     (work / "glossary.txt").write_text("Just one line that is not followed by a definition\n")
     before = sha256_of(work / "index.db")

@@ -101,10 +101,15 @@ def _m005_vocabulary_postings(db: sqlite_utils.Database) -> None:
 
 
 def _m006_bank_matrix(db: sqlite_utils.Database) -> None:
-    """The bank as the searcher holds it (pack_bank), written once by the build: reading 8,000
+    """The bank as the searcher holds it (pack_bank), written by every build: reading 8,000
     vectors row by row and packing them took half of every start's index opening (~45 ms of
-    Python that nothing else could run beside)."""
+    Python that nothing else could run beside). Packed here too for an index that has a bank
+    already: a build that fails after this step (a glossary cut short, refused by check_size)
+    leaves the previous index to serve, and it must be whole."""
     db["bank_matrix"].create({"part": str, "data": bytes}, pk="part", if_not_exists=True)
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall()) if db["meta"].exists() else {}
+    if meta.get("model") and meta.get("dim") and db["bank"].exists():
+        _insert(db, "bank_matrix", pack_bank(db, meta["model"], int(meta["dim"])), verb="INSERT OR REPLACE")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

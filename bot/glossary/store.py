@@ -173,7 +173,7 @@ class GlossaryIndex:
         for view in VIEWS:
             if not filled[view].all():
                 raise IndexError_(
-                    f"index {self.path} lacks {view!r} vectors for some entries: run `glossary-bot build`"
+                    f"index {self.path} lacks {view!r} vectors for some entries: run `glossary-bot build --force`"
                 )
         self._codes = self._binary_codes() if n > EXACT_SEARCH_LIMIT else None
         self._load_bank(conn)
@@ -185,6 +185,8 @@ class GlossaryIndex:
         parts = dict(conn.execute("SELECT part, data FROM bank_matrix"))
         try:
             questions = json.loads(parts["questions"])
+            if not isinstance(questions, list):
+                raise ValueError("question ids that are no list")
             entry_ids = np.frombuffer(parts["entry_ids"], dtype=np.int64)
             rowids = np.frombuffer(parts["rowids"], dtype=np.int64)
             self.bank_scale = np.frombuffer(parts["scale"], dtype=np.float32)
@@ -193,8 +195,12 @@ class GlossaryIndex:
                 raise ValueError("parts of different sizes")
             if len(entry_ids) and (entry_ids.min() < 1 or entry_ids.max() >= len(self._positions)):
                 raise ValueError("an entry this index lacks")
+            if len(rowids) and (rowids.min() < 1 or rowids.max() > 16 * len(rowids)):
+                raise ValueError("rows out of the bank's range")
         except (KeyError, ValueError) as exc:
-            raise IndexError_(f"index {self.path} has a damaged question bank ({exc}): run `glossary-bot build`") from None
+            # --force: the damage leaves the sources' fingerprint as it was, so a plain build finds nothing to do
+            raise IndexError_(f"index {self.path} has a damaged question bank ({exc}): run `glossary-bot build --force`"
+                              ) from None
         self.bank_questions = questions
         self.bank_positions = self._positions[entry_ids]
         # bank rowid → row here (-1: not loaded), for the bank's word postings
