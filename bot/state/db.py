@@ -86,6 +86,7 @@ class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def lock(self, key: int) -> None: ...
+    def lock_shared(self, key: int) -> None: ...
 
 
 class Database:
@@ -153,6 +154,9 @@ class _SqliteTransaction:
 
     def lock(self, key: int) -> None:
         """Nothing to do: BEGIN IMMEDIATE already holds the one write lock."""
+
+    def lock_shared(self, key: int) -> None:
+        """Nothing to do, as for `lock`."""
 
 
 class SqliteDatabase(Database):
@@ -270,6 +274,11 @@ class _PostgresTransaction:
     def lock(self, key: int) -> None:
         """Serialise with other processes on `key` until this transaction ends."""
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+    def lock_shared(self, key: int) -> None:
+        """Wait for a `lock` on `key` held elsewhere, and make a later one wait for this transaction;
+        shared holders do not wait for each other."""
+        self.conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
 
 
 class PostgresDatabase(Database):

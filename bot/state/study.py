@@ -341,6 +341,7 @@ class StudyRecords:
         reads alike before and after (moving east, yesterday's date there had no row), and a day
         filled in from a zone far west is gone again when the zone is."""
         with self.db.transaction() as conn:
+            conn.lock(user_id)  # PostgreSQL: an answer in flight ends first, and is re-dated here (_mark_active)
             if zone is None:
                 conn.execute("DELETE FROM user_zones WHERE user_id = ?", [user_id])
             else:
@@ -502,6 +503,11 @@ def round_ref(round_id: int, position: int) -> str:
 
 def _mark_active(conn: Transaction, guild_id: int, user_id: int, now: datetime) -> None:
     """The user's day (day_zone's date) counts toward their streak in this server."""
+    # PostgreSQL: a zone change of the server (update_config) or the user's own (set_zone) in another
+    # process either ends before the zone is read here, or waits for this answer and re-dates it too;
+    # otherwise an answer in flight kept only the old zone's date (QA64). Answers do not wait for each other.
+    conn.lock_shared(guild_id)
+    conn.lock_shared(user_id)
     zone = zone_of(conn.execute(_ZONES_SQL, [user_id, guild_id]).fetchone())[1]
     conn.execute("INSERT INTO active_days (guild_id, user_id, day) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                  [guild_id, user_id, now.astimezone(zone).date().isoformat()])

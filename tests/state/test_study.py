@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.state import StateStore
 from bot.state.asked import Asked
 from bot.state.db import now_text
@@ -489,3 +491,58 @@ def test_a_server_moving_its_zone_never_cuts_a_members_streak(store) -> None:
     kept = {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 1")}
     store.update_config(5, daily_time="10:00")  # no zone change: nothing re-dated
     assert {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = 5 AND user_id = 1")} == kept
+
+
+def _days_of(store, guild_id: int, user_id: int) -> set[str]:
+    return {day for (day,) in store.db.query("SELECT day FROM active_days WHERE guild_id = ? AND user_id = ?",
+                                             [guild_id, user_id])}
+
+
+@pytest.mark.parametrize("change", ["server", "own"])
+def test_an_answer_in_flight_during_a_zone_change_is_dated_in_the_new_zone_too(state_target, monkeypatch,
+                                                                                 change) -> None:
+    """Two processes: a member's answer at 23:30 UTC on 5 July has written its rows but not committed
+    when the zone moves to Tokyo (the server's, or the member's own), where it is 6 July. Either the
+    change waits for the answer and re-dates it, or the answer reads the new zone: on PostgreSQL
+    the answer kept only 5 July (QA64). SQLite's one writer puts the two in order by itself."""
+    import threading
+
+    import bot.state.study as study_module
+
+    answering, changing = StateStore(state_target), StateStore(state_target)
+    written, release, errors = threading.Event(), threading.Event(), []
+    mark_active = study_module._mark_active
+
+    def held(conn, guild_id, user_id, now):
+        mark_active(conn, guild_id, user_id, now)
+        if threading.current_thread().name == "answering":
+            written.set()
+            release.wait(20)
+
+    def run(work):
+        try:
+            work()
+        except Exception as exc:  # reported below, with what the other side did
+            errors.append(exc)
+
+    monkeypatch.setattr(study_module, "_mark_active", held)
+    at = datetime(2026, 7, 5, 23, 30, tzinfo=UTC)
+    move = (lambda: changing.update_config(5, timezone="Asia/Tokyo")) if change == "server" else (
+        lambda: changing.study.set_zone(1, "Asia/Tokyo"))
+    try:
+        answer = threading.Thread(name="answering", target=run,
+                                  args=(lambda: answering.study.record_answer(5, 1, "solo:1", True, 5, at),))
+        answer.start()
+        assert written.wait(20)
+        admin = threading.Thread(target=run, args=(move,))
+        admin.start()
+        admin.join(0.5)  # waiting for the answer, or (SQLite) for the one write lock
+        release.set()
+        answer.join(20)
+        admin.join(20)
+        assert not errors, errors
+        assert "2026-07-06" in _days_of(answering, 5, 1)
+    finally:
+        release.set()
+        answering.close()
+        changing.close()
