@@ -117,7 +117,6 @@ class NameLookups:
         for candidate in dict.fromkeys((*typed, *(american(t) for t in typed if t))):
             if not candidate:
                 continue
-            key = lookup_key(candidate)
             ids, kind, spelled = self.names.exactly(candidate), [], True
             if not ids:
                 ids, kind = self._name_and_its_kind(candidate)
@@ -127,6 +126,7 @@ class NameLookups:
                 ids = self.names.exactly(_GENERIC_HEAD.sub("", candidate))
             if not ids:
                 continue
+            key = lookup_key(candidate)
             hits = [
                 Hit(self.index.entries[i], MENTION if not spelled else EXACT if self.index.term_key[i] == key else ALIAS,
                     1.0)
