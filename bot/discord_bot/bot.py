@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from ..glossary.daily import daily_entries
+from ..glossary.errors import IndexError_
+from ..glossary.index import stored_fingerprint, stored_model
 from ..glossary.normalize import framed_subject, small_talk
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
@@ -110,6 +113,7 @@ class GlossaryTree(app_commands.CommandTree):
 IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket
 IDENTIFY_SPACING = 5.5  # Discord: max_concurrency IDENTIFYs per 5 seconds (and a margin for a busy loop)
 IDENTIFY_POLL = 0.25
+INDEX_CHECK_SECONDS = 30.0  # how soon a rebuild by another process is served (one small read each time)
 
 
 class GlossaryBot(commands.AutoShardedBot):
@@ -120,6 +124,7 @@ class GlossaryBot(commands.AutoShardedBot):
         now: Callable[[], datetime] = utc_now,
         daily_interval: float = 60.0,
         round_tick: float = 1.0,
+        index_check: float = INDEX_CHECK_SECONDS,
         warm_model: bool = True,
         **options,
     ) -> None:
@@ -143,6 +148,8 @@ class GlossaryBot(commands.AutoShardedBot):
         self.now = now
         self.daily_interval = daily_interval
         self.round_tick = round_tick  # how often a quiz round checks whether its question's time is up
+        self.index_check = index_check  # how often the lookup cog asks reopen_if_rebuilt
+        self._kept_stamp: str | None = None  # a rebuilt index not served (reopen_if_rebuilt), warned of once
         self.warm_model = warm_model
         self.searcher: Searcher | None = None
         self.state: StateStore | None = None
@@ -287,6 +294,38 @@ class GlossaryBot(commands.AutoShardedBot):
                 self.state = None
 
     # -- helpers used by the cogs ----------------------------------------------------
+
+    def reopen_if_rebuilt(self) -> bool:
+        """Serve the index anew when another process rebuilt it (`glossary-bot build` after the
+        glossary was edited, or any command that found it stale): the running bot otherwise kept
+        the entries it started with while reading keyword postings numbered for the new ones, which
+        scored neighbouring entries or failed (QA65). Blocking: run it off the event loop. One
+        that cannot be served (built for another model, damaged, of another schema) is warned of
+        once and the entries loaded are kept."""
+        searcher = self.searcher
+        if searcher is None:
+            return False
+        index = searcher.index
+        stamp = stored_fingerprint(index.path)
+        if stamp is None or stamp == self._kept_stamp or (stamp == index.fingerprint and not index.stale):
+            return False  # unchanged, being rewritten right now (unreadable), or already refused
+        problem = None
+        if stored_model(index.path) != index.model_id:
+            problem = f"it was built for model {stored_model(index.path)}, this bot runs {index.model_id}"
+        else:
+            try:
+                fresh = self.glossary.open(build_if_needed=False)
+            except (IndexError_, OSError, sqlite3.Error) as exc:
+                problem = " ".join(str(exc).split())
+        if problem is not None:
+            self._kept_stamp = stamp
+            log.warning("index %s was rebuilt but cannot be served (%s): serving the entries it had at "
+                        "start-up; restart the bot once it is fixed", index.path, problem)
+            return False
+        self.searcher = fresh
+        log.warning("index %s was rebuilt by another process: now serving its %d entries", index.path,
+                    len(fresh.index.entries))
+        return True
 
     def daily_terms(self) -> list[str]:
         """The terms a server's term of the day is drawn from: all but stubs (daily.daily_entries)."""

@@ -9,6 +9,7 @@ run in worker threads, and sqlite3 connections are per-thread).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections import defaultdict
@@ -19,6 +20,8 @@ import numpy as np
 
 from .index import SCHEMA_VERSION, VIEWS, IndexError_, read_only_uri
 from .terms import content_words
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,17 @@ class GlossaryIndex:
         self._postings_lock = threading.Lock()
         # word → (its postings' weights, the same times the word's idf), for bm25 (see there)
         self._bm25_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # True once a postings read found the file rebuilt since this loaded it (another process's
+        # build rewrites it in place): words not read yet are then taken as unknown, not read from
+        # a numbering these entries do not have. The bot opens the index again (GlossaryBot.reopen_if_rebuilt).
+        self.stale = False
         try:
-            self._load(self._connection())
+            conn = self._connection()
+            conn.execute("BEGIN")  # one snapshot: a build that commits meanwhile is not half read
+            try:
+                self._load(conn)
+            finally:
+                conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise IndexError_(
                 f"index {self.path} is unreadable ({exc}); delete it and run `glossary-bot build`"
@@ -98,6 +110,7 @@ class GlossaryIndex:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         self.model_id = meta.get("model", "")
         self.fingerprint = meta.get("fingerprint", "")
+        self._stamp = meta.get("fingerprint")  # as a postings read sees it (None: a file without one)
         self.build_warnings = [w for w in meta.get("warnings", "").split("\n") if w]
         self.dim = int(meta.get("dim") or 0)
 
@@ -259,6 +272,12 @@ class GlossaryIndex:
         vocabulary (vocabulary.py, index.vocabulary_postings); kept in memory like `postings`."""
         return self._cached_postings("vocabulary_postings", "entry_ids", self._positions, words)
 
+    def _rebuilt_under_us(self) -> None:
+        if not self.stale:
+            self.stale = True
+            log.warning("index %s was rebuilt since it was opened: serving the entries it was opened "
+                        "with until it is opened again", self.path)
+
     def _cached_postings(self, table: str, column: str, slot: np.ndarray,
                          words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         words = list(dict.fromkeys(words))
@@ -268,11 +287,16 @@ class GlossaryIndex:
             fetched: dict[str, tuple[np.ndarray, np.ndarray] | None] = dict.fromkeys(missing)
             for start in range(0, len(missing), 500):  # SQLite's limit on bound parameters
                 chunk = missing[start : start + 500]
+                # With the build's stamp, read in the same statement (one snapshot of the file)
                 rows = self._connection().execute(
-                    f"SELECT token, {column}, weights FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
+                    f"SELECT token, {column}, weights, (SELECT value FROM meta WHERE key = 'fingerprint') "
+                    f"FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
                     chunk,
-                )
-                for token, ids, weights in rows:
+                ).fetchall()
+                if any(stamp != self._stamp for *_row, stamp in rows):
+                    self._rebuilt_under_us()
+                    return {w: cache[w] for w in words if cache.get(w) is not None}
+                for token, ids, weights, _stamp in rows:
                     at = slot[np.frombuffer(ids, dtype=np.int32)]
                     weights = np.frombuffer(weights, dtype=np.float32)
                     loaded = at >= 0  # bank rows of entries this index lacks are not loaded

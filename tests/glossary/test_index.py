@@ -324,3 +324,23 @@ def test_an_interrupted_rebuild_leaves_the_old_index_serving(tmp_path, small, mo
     index = GlossaryIndex(db_path)
     assert "Dropout" not in {e.term for e in index.entries.values()}
     assert "Turns scores into probabilities." in {e.definition for e in index.entries.values()}
+
+
+def test_an_index_rebuilt_under_an_open_one_is_not_read_with_the_old_numbering(small, fake_embedder):
+    # The bot keeps its entries in memory and reads keyword postings lazily: after another process's
+    # build (an entry inserted before the others) those came numbered for the new entries, and scored
+    # a neighbour, or an id past the end failed (QA65).
+    db_path = small.parent / "index.db"
+    build_index(db_path, small, fake_embedder, bank_files=())
+    index = GlossaryIndex(db_path)
+    assert set(index.postings([stem("softmax")])) == {stem("softmax")}  # read before the rebuild: kept
+    small.write_text(SMALL.replace("Attention\n", "Adapter\nA small trainable module of low-rank weights.\nAttention\n"),
+                     encoding="utf-8")
+    build_index(db_path, small, fake_embedder, bank_files=())
+
+    assert index.postings([stem("cheap"), stem("module")]) == {}  # not read from the new numbering
+    assert index.stale
+    softmax = index.postings([stem("softmax")])[stem("softmax")][0]
+    assert [index.entries[int(index.entry_ids[p])].term for p in softmax] == ["Attention", "softmax"]
+    assert not GlossaryIndex(db_path).stale  # opened again: the new numbering, read whole
+    assert "Adapter" in GlossaryIndex(db_path).by_term

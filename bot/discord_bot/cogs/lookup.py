@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -10,7 +11,7 @@ from datetime import datetime
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from ...glossary.daily import daily_entries, term_of_the_day
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS
@@ -29,6 +30,23 @@ class Lookup(commands.Cog):
         self.bot = bot
         self._asks: dict[int, app_commands.Cooldown] = {}
         self.clock: Callable[[], float] = time.time  # the allowance's (tests move it on)
+        self.index_watch = tasks.loop(seconds=bot.index_check)(self._index_tick)
+
+    async def cog_load(self) -> None:
+        self.index_watch.before_loop(self._not_at_start_up)
+        self.index_watch.start()
+
+    async def _not_at_start_up(self) -> None:
+        await asyncio.sleep(self.bot.index_check)  # the index was just opened: nothing to check yet
+
+    async def cog_unload(self) -> None:
+        self.index_watch.cancel()
+
+    async def _index_tick(self) -> None:
+        try:
+            await asyncio.to_thread(self.bot.reopen_if_rebuilt)  # rare: a reload takes ~0.1 s
+        except Exception:  # never let the loop die
+            log.exception("could not check whether the index was rebuilt")
 
     def _ask_wait(self, user_id: int) -> float | None:
         """Seconds until the user may /ask again, or None: this ask is within their allowance."""
