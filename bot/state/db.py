@@ -159,6 +159,26 @@ class _SqliteTransaction:
         """Nothing to do, as for `lock`."""
 
 
+# SQLite errors that are the file's surroundings, not the bot's doing, and pass when an admin acts:
+# a command says the state is unavailable and the log has one line, as for PostgreSQL down.
+_SQLITE_UNAVAILABLE = (
+    ("SQLITE_FULL", "the disk it is on is full: free some space"),
+    ("SQLITE_BUSY", "another process holds it locked"),
+    ("SQLITE_LOCKED", "another process holds it locked"),
+    ("SQLITE_READONLY", "it can no longer be written: check its file's and folder's permissions"),
+    ("SQLITE_IOERR", "the disk failed to read or write it"),
+)
+
+
+def _sqlite_unavailable(where: str, exc: BaseException) -> StateUnavailable | None:
+    """`exc` as the state being unavailable (StateUnavailable), or None for any other error."""
+    name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.OperationalError) else ""
+    for prefix, why in _SQLITE_UNAVAILABLE:
+        if name and name.startswith(prefix):
+            return StateUnavailable(f"state database {where}: {why} ({_first_line(exc)})")
+    return None
+
+
 class SqliteDatabase(Database):
     """One SQLite connection shared by threads; one writer at a time (BEGIN IMMEDIATE)."""
 
@@ -231,16 +251,41 @@ class SqliteDatabase(Database):
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._step("BEGIN IMMEDIATE")
             try:
                 yield _SqliteTransaction(self.conn)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if self.conn.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
+                    self.conn.execute("ROLLBACK")
+                unavailable = _sqlite_unavailable(self.where, exc)
+                if unavailable is not None:
+                    raise unavailable from exc
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                self._step("COMMIT")
+            except StateUnavailable:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self.conn.execute(sql, params).fetchall()
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            self._raise_unavailable(exc)
+            raise
+
+    def _step(self, sql: str) -> None:
+        try:
+            self.conn.execute(sql)
+        except sqlite3.OperationalError as exc:
+            self._raise_unavailable(exc)
+            raise
+
+    def _raise_unavailable(self, exc: sqlite3.OperationalError) -> None:
+        unavailable = _sqlite_unavailable(self.where, exc)
+        if unavailable is not None:
+            raise unavailable from exc
 
     def close(self) -> None:
         with self._lock:

@@ -79,3 +79,31 @@ def test_the_glossary_answers_through_a_database_outage(real_index_path, real_em
         run(scenario, timeout=120)
     finally:
         server.stop()
+
+
+def test_an_sqlite_state_that_cannot_be_written_costs_no_answer_and_logs_one_line_each(
+        real_index_path, real_embedder, tmp_path, caplog) -> None:
+    # A full disk (or a file made read-only) logged an sqlite3 traceback for every question (QA65),
+    # and a command that writes said "Something went wrong". (The full disk itself: tests/state/test_outage.py.)
+    import logging
+
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                bot.state.db.conn.execute("PRAGMA query_only = ON")  # every write fails as SQLITE_READONLY
+                with caplog.at_level(logging.WARNING):
+                    for question in ("what is lora", "how does adam work", "what is a kv cache"):
+                        reply = await fake.wait_for_response(
+                            await fake.send_slash_command("ask", {"question": question}, guild=guild))
+                        assert reply.ok and reply.data.get("embeds"), reply.data
+                    review = await fake.wait_for_response(
+                        await fake.send_slash_command("review add", {"term": "LoRA"}, guild=guild))
+                    assert review.ok and review.content == UNREACHABLE_TEXT, review.content
+
+    run(scenario, timeout=120)
+    lines = [r for r in caplog.records if "can no longer be written" in r.getMessage()]
+    assert len(lines) >= 4 and not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)

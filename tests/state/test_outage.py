@@ -6,11 +6,14 @@ at once, not after the pool's reconnect back-off."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.benchmark.postgres import PostgresServer
 from bot.state import StateStore, StateUnavailable
+
+_NOON = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -67,5 +70,24 @@ def test_a_call_cut_off_by_a_restart_says_the_database_went_away(own_server) -> 
             store.db.query("SELECT pg_sleep(10)")
         restart.join()
         assert store.db.query("SELECT 1") == [(1,)]
+    finally:
+        store.close()
+
+
+def test_a_full_disk_under_sqlite_is_the_state_unavailable_and_nothing_half_written(tmp_path) -> None:
+    # It was an sqlite3.OperationalError the bot logged with a traceback on every question (QA65).
+    store = StateStore(tmp_path / "state.db")
+    try:
+        store.update_config(1, daily_time="09:00")
+        pages = store.db.query("PRAGMA page_count")[0][0]
+        store.db.conn.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk: the file cannot grow
+        with pytest.raises(StateUnavailable, match="disk it is on is full"):
+            for n in range(2000):
+                store.study.record_answer(1, n, "solo:1", True, 5, _NOON)
+        answered = store.db.query("SELECT count(*) FROM quiz_answers")[0][0]
+        assert answered == store.db.query("SELECT count(DISTINCT user_id) FROM active_days")[0][0]
+        store.db.conn.execute(f"PRAGMA max_page_count = {pages * 100}")  # space freed
+        store.study.record_answer(1, 99_999, "solo:1", True, 5, _NOON)
+        assert store.config(1).daily_time == "09:00"
     finally:
         store.close()

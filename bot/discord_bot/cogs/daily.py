@@ -24,7 +24,7 @@ from ...glossary.daily import ScheduleError
 from ...state import GuildConfig, interrupted_error
 from .. import render
 from ..config_checks import DAILY_NEEDS, missing_permissions, named_together
-from ..ui import dynamic_view, in_quick_pool, in_search_pool
+from ..ui import dynamic_view, in_quick_pool, in_search_pool, log_failure
 
 log = logging.getLogger(__name__)
 #: how long shutdown waits for a post being sent (Docker gives 10 s before SIGKILL)
@@ -79,8 +79,8 @@ class Daily(commands.Cog):
     async def _tick(self) -> None:
         try:
             await self.post_due()
-        except Exception:  # never let the loop die
-            log.exception("daily check failed")
+        except Exception as exc:  # never let the loop die; an unavailable state database in one line
+            log_failure("daily check failed", exc)
 
     async def post_due(self) -> int:
         """Post every due term of the day; returns how many were posted."""

@@ -17,7 +17,7 @@ from discord.ext import commands, tasks
 
 from ...state.feedback import DOWN, NOT_IN_GLOSSARY, UP
 from .. import render
-from ..ui import FeedbackSelect, in_quick_pool, safe_reply
+from ..ui import FeedbackSelect, in_quick_pool, log_failure, safe_reply
 
 log = logging.getLogger(__name__)
 NONE_OF_THESE = "-"  # the menu's "none of these / not in the glossary"
@@ -40,8 +40,8 @@ class Feedback(commands.Cog):
             removed = await self.purge()
             if removed:
                 log.info("deleted %d logged questions past retention", removed)
-        except Exception:  # never let the loop die
-            log.exception("retention purge failed")
+        except Exception as exc:  # never let the loop die; an unavailable state database in one line
+            log_failure("retention purge failed", exc)
 
     async def purge(self) -> int:
         if self.bot.state is None:

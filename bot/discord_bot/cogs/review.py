@@ -27,7 +27,7 @@ from ...glossary.daily import parse_zone
 from ...study import anki, zones
 from ...study.deck import card_named
 from .. import render, render_study
-from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices, zone_choices
+from ..ui import dynamic_view, in_quick_pool, log_failure, respond, run_timed, safe_reply, term_choices, zone_choices
 
 log = logging.getLogger(__name__)
 #: Discord's "Cannot send messages to this user": DMs closed to the bot, or the bot blocked. It
@@ -288,8 +288,8 @@ class Review(commands.Cog):
     async def _remind_tick(self) -> None:
         try:
             await self.send_reminders()
-        except Exception:  # never let the loop die
-            log.exception("review reminders failed")
+        except Exception as exc:  # never let the loop die; an unavailable state database in one line
+            log_failure("review reminders failed", exc)
 
     async def send_reminders(self) -> int:
         """DM every user whose reminder is due (StudyRecords.claim_reminders); returns how many were sent.

@@ -18,7 +18,7 @@ from discord.ext import commands, tasks
 
 from ...study import scoring
 from .. import render, render_study
-from ..ui import in_quick_pool, respond, within_time
+from ..ui import in_quick_pool, log_failure, respond, within_time
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ class Scores(commands.Cog):
     async def _champion_tick(self) -> None:
         try:
             await self.crown_champions()
-        except Exception:  # never let the loop die
-            log.exception("champion check failed")
+        except Exception as exc:  # never let the loop die; an unavailable state database in one line
+            log_failure("champion check failed", exc)
 
     async def crown_champions(self) -> int:
         """Give each server's champion role for last month, once; returns how many were crowned."""
