@@ -312,6 +312,19 @@ def test_stale_read_only_index_fails_fast_naming_the_fix(work, as_unprivileged, 
     assert sha256_of(index) == before
 
 
+def test_a_read_only_index_of_an_earlier_release_says_so(work, as_unprivileged):
+    # It said "out of date (the glossary or GLOSSARY_MODEL changed)", though neither had (QA65).
+    own(work)
+    index = work / "index.db"
+    with sqlite3.connect(index) as conn:  # as the release before wrote it: no packed bank
+        conn.execute("DROP TABLE bank_matrix")
+        conn.execute("PRAGMA user_version = 5")
+    read_only(index)
+    proc = bot_cli(work, "define", "attention", prefix=as_unprivileged)
+    assert_one_line_error(proc, 1, str(index), "was built by an earlier glossary-bot (index schema 5, this one reads",
+                          "cannot be rebuilt", "the file is read-only")
+
+
 def test_missing_index_in_read_only_folder(work, as_unprivileged):
     own(work)
     (work / "index.db").unlink()

@@ -284,6 +284,15 @@ def _stored_meta(db_path: Path, key: str) -> str | None:
     return row[0] if row else None
 
 
+def stored_schema(db_path: Path) -> int | None:
+    """The schema version an index file is at (None when missing or unreadable)."""
+    try:
+        with closing(sqlite3.connect(read_only_uri(db_path), uri=True)) as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return None
+
+
 def stored_fingerprint(db_path: Path) -> str | None:
     """The fingerprint an index was built with, read without loading the index;
     None when the file is missing or unreadable (then it needs a build)."""

@@ -26,8 +26,8 @@ from pathlib import Path
 from ..config import Settings
 from .bank import bank_files
 from .embeddings import BUNDLED, BUNDLED_BASE, Embedder, bundled_model_id
-from .index import (MULTILINE_SQL, BuildReport, IndexError_, build_index, glossary_fingerprint, read_only_uri,
-                    stored_fingerprint, stored_model)
+from .index import (MULTILINE_SQL, SCHEMA_VERSION, BuildReport, IndexError_, build_index, glossary_fingerprint,
+                    read_only_uri, stored_fingerprint, stored_model, stored_schema)
 from .errors import GlossaryShrinkError, ModelLoadError
 from .index_file import CorruptIndexError, build_lock, check_index, leave_nothing_behind, move_aside, write_problem
 from .model import ModelLoader
@@ -79,8 +79,8 @@ class Glossary:
         text = self.read_glossary()
         if not path.is_file():
             return True
-        return stored_fingerprint(path) != glossary_fingerprint(self.settings.glossary_path, text,
-                                                                self.configured_model_id, self.bank_files)
+        return stored_schema(path) != SCHEMA_VERSION or stored_fingerprint(path) != glossary_fingerprint(
+            self.settings.glossary_path, text, self.configured_model_id, self.bank_files)
 
     @property
     def bank_files(self) -> tuple[Path, ...]:
@@ -157,7 +157,11 @@ class Glossary:
         if build_if_needed and self.needs_build():
             problem = write_problem(path)
             if problem:
-                state = "is out of date (the glossary or GLOSSARY_MODEL changed)" if path.exists() else "is missing"
+                schema = stored_schema(path) if path.exists() else None
+                state = ("is missing" if not path.exists()
+                         else f"was built by an earlier glossary-bot (index schema {schema}, this one reads "
+                              f"{SCHEMA_VERSION})" if schema is not None and 0 < schema < SCHEMA_VERSION
+                         else "is out of date (the glossary or GLOSSARY_MODEL changed)")
                 raise IndexError_(
                     f"index {path} {state} and cannot be rebuilt: {problem}; make it writable, or run "
                     "`glossary-bot build` as a user who can write it"
