@@ -27,6 +27,7 @@ from discord.ext import commands
 from ..glossary.daily import daily_entries
 from ..glossary.errors import IndexError_
 from ..glossary.index import stored_fingerprint, stored_model
+from ..glossary.index_file import check_index
 from ..glossary.normalize import framed_subject, small_talk
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
@@ -113,6 +114,7 @@ class GlossaryTree(app_commands.CommandTree):
 IDENTIFY_LOCK = 0x676C6F_10000  # + the identify bucket (shard id % max_concurrency): one key per bucket
 IDENTIFY_SPACING = 5.5  # Discord: max_concurrency IDENTIFYs per 5 seconds (and a margin for a busy loop)
 IDENTIFY_POLL = 0.25
+WITHOUT_STATE_EVERY = 60.0  # seconds between two log lines of one thing answers go without
 INDEX_CHECK_SECONDS = 30.0  # how soon a rebuild by another process is served (one small read each time)
 
 
@@ -150,6 +152,7 @@ class GlossaryBot(commands.AutoShardedBot):
         self.round_tick = round_tick  # how often a quiz round checks whether its question's time is up
         self.index_check = index_check  # how often the lookup cog asks reopen_if_rebuilt
         self._kept_stamp: str | None = None  # a rebuilt index not served (reopen_if_rebuilt), warned of once
+        self._without: dict[str, tuple[float, int]] = {}  # _without_state: when last logged, answers since
         self.warm_model = warm_model
         self.searcher: Searcher | None = None
         self.state: StateStore | None = None
@@ -307,8 +310,19 @@ class GlossaryBot(commands.AutoShardedBot):
             return False
         index = searcher.index
         stamp = stored_fingerprint(index.path)
+        if stamp is None and index.path.is_file():
+            try:  # a build killed mid-write is rolled back (as at start-up); damage is named
+                check_index(index.path)
+            except IndexError_ as exc:
+                problem = " ".join(str(exc).split())
+                if "is busy" not in problem and problem != self._kept_stamp:  # (busy: a build is writing it)
+                    self._kept_stamp = problem
+                    log.warning("index %s cannot be read (%s): serving the entries it had, and keyword matches "
+                                "only for the words already read", index.path, problem)
+                return False
+            stamp = stored_fingerprint(index.path)
         if stamp is None or stamp == self._kept_stamp or (stamp == index.fingerprint and not index.stale):
-            return False  # unchanged, being rewritten right now (unreadable), or already refused
+            return False  # unchanged, being replaced right now (build --force), or already refused
         problem = None
         if stored_model(index.path) != index.model_id:
             problem = f"it was built for model {stored_model(index.path)}, this bot runs {index.model_id}"
@@ -319,8 +333,9 @@ class GlossaryBot(commands.AutoShardedBot):
                 problem = " ".join(str(exc).split())
         if problem is not None:
             self._kept_stamp = stamp
-            log.warning("index %s was rebuilt but cannot be served (%s): serving the entries it had at "
-                        "start-up; restart the bot once it is fixed", index.path, problem)
+            log.warning("index %s was rebuilt but cannot be served (%s): serving the entries it had, with "
+                        "keyword matches only for the words already read; restart the bot once it is fixed",
+                        index.path, problem)
             return False
         self.searcher = fresh
         log.warning("index %s was rebuilt by another process: now serving its %d entries", index.path,
@@ -450,9 +465,17 @@ class GlossaryBot(commands.AutoShardedBot):
 
     def _without_state(self, what: str, exc: StateUnavailable) -> None:
         """The glossary is a local file: an answer goes out while the state database is down,
-        without the server's own additions (logged in one line, as log_failure does)."""
+        without the server's own additions: one line a minute for each thing gone without, with
+        how many answers went without it meanwhile (a line per answer was three an /ask, QA66)."""
         self.metrics.state_errors.inc()
-        log.warning("answering without %s: %s", what, exc)
+        now = time.monotonic()
+        last, missed = self._without.get(what, (None, 0))
+        if last is not None and now - last < WITHOUT_STATE_EVERY:
+            self._without[what] = (last, missed + 1)
+            return
+        self._without[what] = (now, 0)
+        more = f" ({missed} more answers without it in the last minute)" if missed else ""
+        log.warning("answering without %s: %s%s", what, exc, more)
 
     def server_note_term(self, guild_id: int, entry: StoredEntry) -> str | None:
         """The name the server's note on `entry` is stored under, if it has one."""

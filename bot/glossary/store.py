@@ -79,8 +79,9 @@ class GlossaryIndex:
         # word → (its postings' weights, the same times the word's idf), for bm25 (see there)
         self._bm25_weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         # True once a postings read found the file rebuilt since this loaded it (another process's
-        # build rewrites it in place): words not read yet are then taken as unknown, not read from
-        # a numbering these entries do not have. The bot opens the index again (GlossaryBot.reopen_if_rebuilt).
+        # build rewrites it in place), or could not read it: words not read yet are then taken as
+        # unknown, not read from a numbering these entries do not have, nor failing every question.
+        # The bot opens the index again (GlossaryBot.reopen_if_rebuilt).
         self.stale = False
         try:
             conn = self._connection()
@@ -272,11 +273,11 @@ class GlossaryIndex:
         vocabulary (vocabulary.py, index.vocabulary_postings); kept in memory like `postings`."""
         return self._cached_postings("vocabulary_postings", "entry_ids", self._positions, words)
 
-    def _rebuilt_under_us(self) -> None:
+    def _rebuilt_under_us(self, why: str) -> None:
         if not self.stale:
             self.stale = True
-            log.warning("index %s was rebuilt since it was opened: serving the entries it was opened "
-                        "with until it is opened again", self.path)
+            log.warning("index %s: %s; serving the entries it was opened with, and keyword matches only "
+                        "for the words already read, until it is opened again", self.path, why)
 
     def _cached_postings(self, table: str, column: str, slot: np.ndarray,
                          words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -288,13 +289,17 @@ class GlossaryIndex:
             for start in range(0, len(missing), 500):  # SQLite's limit on bound parameters
                 chunk = missing[start : start + 500]
                 # With the build's stamp, read in the same statement (one snapshot of the file)
-                rows = self._connection().execute(
-                    f"SELECT token, {column}, weights, (SELECT value FROM meta WHERE key = 'fingerprint') "
-                    f"FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
+                try:
+                    rows = self._connection().execute(
+                        f"SELECT token, {column}, weights, (SELECT value FROM meta WHERE key = 'fingerprint') "
+                        f"FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                except sqlite3.DatabaseError as exc:  # a build killed mid-write, a damaged copy put in its place
+                    self._rebuilt_under_us(f"it cannot be read now ({' '.join(str(exc).split())})")
+                    return {w: cache[w] for w in words if cache.get(w) is not None}
                 if any(stamp != self._stamp for *_row, stamp in rows):
-                    self._rebuilt_under_us()
+                    self._rebuilt_under_us("it was rebuilt since it was opened")
                     return {w: cache[w] for w in words if cache.get(w) is not None}
                 for token, ids, weights, _stamp in rows:
                     at = slot[np.frombuffer(ids, dtype=np.int32)]

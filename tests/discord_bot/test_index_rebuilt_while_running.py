@@ -4,7 +4,14 @@ within its check interval, and never the old entries with the new keyword number
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
 
 from bot.glossary.index import build_index
 from tests.conftest import GLOSSARY
@@ -53,3 +60,65 @@ def test_a_glossary_built_again_while_the_bot_runs_is_served_without_a_restart(
                 assert "Gradient checkpointing" in await ask(fake, "what trades recomputation for memory?")
 
     run(scenario, timeout=300)
+
+
+FRESH_QUESTIONS = ["what is a variational autoencoder?", "why does dropout help against overfitting?",
+                   "what does the softmax temperature do?", "what is beam search decoding?"]
+
+
+def _kill_a_build_mid_commit(index) -> None:
+    """What a build SIGKILLed in its final write leaves (the OOM killer, `docker stop` past its grace):
+    a hot journal, and pages half rewritten."""
+    child = subprocess.Popen([sys.executable, "-c", f"""
+import sqlite3, time
+c = sqlite3.connect({str(index)!r})
+c.execute('PRAGMA cache_size=5')  # a real rewrite spills the cache into the file too
+c.execute('BEGIN')
+c.execute('DELETE FROM postings'); c.execute('DELETE FROM entries')
+c.execute("UPDATE meta SET value='half' WHERE key='fingerprint'")
+print('writing', flush=True); time.sleep(60)
+"""], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "writing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+def _copy_a_truncated_backup_over(index) -> None:
+    """`cp backup/index.db data/index.db` from a backup cut short: the same file, rewritten in place."""
+    data = index.read_bytes()
+    with open(index, "r+b") as handle:
+        handle.write(data[: len(data) // 3])
+        handle.truncate()
+
+
+@pytest.mark.parametrize(("damage", "named"), [(_kill_a_build_mid_commit, False), (_copy_a_truncated_backup_over, True)])
+def test_an_index_file_broken_under_the_running_bot_costs_no_answer_and_no_traceback(
+        real_index_path, real_embedder, tmp_path, caplog, damage, named) -> None:
+    # Each question with a word not read before failed ("Something went wrong", a traceback) until a
+    # restart, and nothing said why (QA66). A killed build is rolled back (as at start-up), so there is
+    # nothing to say; a damaged file is named in the log.
+    index = tmp_path / "index.db"
+    shutil.copy(real_index_path, index)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild("Study Group")
+            bot = make_bot(make_settings(index, tmp_path / "state.db"), real_embedder, index_check=0.2)
+            async with running(fake, bot):
+                await fake.wait_for_command_sync()
+                assert "Gradient checkpointing" in await _ask(fake, "how do I recompute activations to save memory?")
+                await asyncio.to_thread(damage, index)
+                await asyncio.sleep(1.0)  # a few checks of the index
+                for question in FRESH_QUESTIONS:  # words whose postings are not read yet
+                    assert "went wrong" not in await _ask(fake, question)
+
+    with caplog.at_level(logging.WARNING):
+        run(scenario, timeout=300)
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
+    assert named == any(str(index) in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+async def _ask(fake, question: str) -> str:
+    reply = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": question}), timeout=30)
+    embeds = reply.data.get("embeds") or []
+    return embeds[0]["title"] if embeds else reply.data.get("content", "")
