@@ -491,9 +491,13 @@ class GlossaryBot(commands.AutoShardedBot):
         return next((term for term in terms if self.term_now(term) == entry.term), None)
 
     def answer_entry(self, entry: StoredEntry, result: SearchResult | None = None) -> Answer:
-        assert self.searcher is not None
+        searcher = self.searcher
+        assert searcher is not None
         others = [h.entry for h in result.others] if result is not None else []
-        related = [r for r in self.searcher.related(entry.id) if r.entry not in others]
+        # An entry found in the index served before a reload (reopen_if_rebuilt, mid-search) has
+        # another entry's id in this one: no related terms then, rather than that entry's.
+        current = searcher.index.entries.get(entry.id) is entry
+        related = [r for r in searcher.related(entry.id) if r.entry not in others] if current else []
         return Answer(result or SearchResult(entry.term, ANSWER, []), entry, related, others)
 
     def answer_term(self, term: str, *, cut: bool = False) -> Answer | None:

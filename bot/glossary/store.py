@@ -89,7 +89,8 @@ class GlossaryIndex:
             try:
                 self._load(conn)
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:  # (SQLite ends it by itself after some errors)
+                    conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise IndexError_(
                 f"index {self.path} is unreadable ({exc}); delete it and run `glossary-bot build`"

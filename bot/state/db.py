@@ -263,8 +263,8 @@ class SqliteDatabase(Database):
                 raise
             try:
                 self._step("COMMIT")
-            except StateUnavailable:
-                if self.conn.in_transaction:
+            except BaseException:
+                if self.conn.in_transaction:  # or every later BEGIN would fail
                     self.conn.execute("ROLLBACK")
                 raise
 

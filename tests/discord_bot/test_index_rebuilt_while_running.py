@@ -108,7 +108,12 @@ def test_an_index_file_broken_under_the_running_bot_costs_no_answer_and_no_trace
                 await fake.wait_for_command_sync()
                 assert "Gradient checkpointing" in await _ask(fake, "how do I recompute activations to save memory?")
                 await asyncio.to_thread(damage, index)
-                await asyncio.sleep(1.0)  # a few checks of the index
+                journal = index.with_name(index.name + "-journal")
+                for _ in range(300):  # the check rolls a killed build's write back (as start-up does)
+                    await asyncio.sleep(0.1)
+                    if not (journal.is_file() and journal.stat().st_size):
+                        break
+                await asyncio.sleep(0.5)  # and a check or two after that
                 for question in FRESH_QUESTIONS:  # words whose postings are not read yet
                     assert "went wrong" not in await _ask(fake, question)
 
@@ -122,3 +127,31 @@ async def _ask(fake, question: str) -> str:
     reply = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": question}), timeout=30)
     embeds = reply.data.get("embeds") or []
     return embeds[0]["title"] if embeds else reply.data.get("content", "")
+
+
+def test_an_entry_found_before_a_reload_gets_no_other_entrys_related_terms(tmp_path) -> None:
+    # A search on the index served before the swap, its entry rendered with the new one's: entry
+    # ids are positions in the file, so the related terms were another entry's (review of QA65's fix).
+    import types
+
+    from bot.discord_bot.bot import GlossaryBot
+    from bot.glossary.search import Searcher
+    from bot.glossary.store import GlossaryIndex
+    from tests.conftest import FakeEmbedder
+    from tests.glossary.test_index import SMALL
+
+    glossary = tmp_path / "glossary.txt"
+    glossary.write_text(SMALL, encoding="utf-8")
+    build_index(tmp_path / "before.db", glossary, FakeEmbedder(), bank_files=())
+    glossary.write_text(SMALL.replace("Attention\n", "Adapter\nA small trainable module.\nAttention\n"), encoding="utf-8")
+    build_index(tmp_path / "after.db", glossary, FakeEmbedder(), bank_files=())
+    before = Searcher(GlossaryIndex(tmp_path / "before.db"), FakeEmbedder())
+    after = Searcher(GlossaryIndex(tmp_path / "after.db"), FakeEmbedder())
+    lora = before.index.by_term["LoRA (Low-Rank Adaptation)"]
+    assert after.index.entries[lora.id].term != lora.term  # the same id is another entry now
+
+    bot = types.SimpleNamespace(searcher=after)
+    answer = GlossaryBot.answer_entry(bot, lora)
+    assert answer.entry is lora and answer.related == []
+    bot.searcher = before
+    assert [r.entry.term for r in GlossaryBot.answer_entry(bot, lora).related] == ["Attention", "softmax"]
