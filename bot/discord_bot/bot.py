@@ -351,11 +351,12 @@ class GlossaryBot(commands.AutoShardedBot):
     def quiz_maker(self) -> QuizMaker:
         """The quiz for the index being served (made again if the index was rebuilt); shared by
         /quiz, the quiz of the day and rounds, as building it compiles every entry's name mask."""
-        assert self.searcher is not None
-        index = self.searcher.index
-        if self._quiz_maker is None or self._quiz_maker.index is not index:
-            self._quiz_maker = QuizMaker(index, self.searcher.same_things)
-        return self._quiz_maker
+        searcher = self.searcher  # once: a reload may swap it meanwhile (reopen_if_rebuilt)
+        assert searcher is not None
+        maker = self._quiz_maker
+        if maker is None or maker.index is not searcher.index:
+            maker = self._quiz_maker = QuizMaker(searcher.index, searcher.same_things)
+        return maker
 
     def entry_named(self, term: str) -> StoredEntry | None:
         """The entry called exactly `term` (a review card's, a round's), without searching."""
