@@ -151,7 +151,7 @@ class GlossaryBot(commands.AutoShardedBot):
         self.daily_interval = daily_interval
         self.round_tick = round_tick  # how often a quiz round checks whether its question's time is up
         self.index_check = index_check  # how often the lookup cog asks reopen_if_rebuilt
-        self._kept_stamp: str | None = None  # a rebuilt index not served (reopen_if_rebuilt), warned of once
+        self._warned_of: str | None = None  # reopen_if_rebuilt: the stamp or problem last warned of, once
         self._without: dict[str, tuple[float, int]] = {}  # _without_state: when last logged, answers since
         self.warm_model = warm_model
         self.searcher: Searcher | None = None
@@ -315,24 +315,24 @@ class GlossaryBot(commands.AutoShardedBot):
                 check_index(index.path)
             except IndexError_ as exc:
                 problem = " ".join(str(exc).split())
-                if "is busy" not in problem and problem != self._kept_stamp:  # (busy: a build is writing it)
-                    self._kept_stamp = problem
+                if "is busy" not in problem and problem != self._warned_of:  # (busy: a build is writing it)
+                    self._warned_of = problem
                     log.warning("index %s cannot be read (%s): serving the entries it had, and keyword matches "
                                 "only for the words already read", index.path, problem)
                 return False
             stamp = stored_fingerprint(index.path)
-        if stamp is None or stamp == self._kept_stamp or (stamp == index.fingerprint and not index.stale):
+        if stamp is None or stamp == self._warned_of or (stamp == index.fingerprint and not index.stale):
             return False  # unchanged, being replaced right now (build --force), or already refused
-        problem = None
-        if stored_model(index.path) != index.model_id:
-            problem = f"it was built for model {stored_model(index.path)}, this bot runs {index.model_id}"
+        problem, built_for = None, stored_model(index.path)
+        if built_for != index.model_id:
+            problem = f"it was built for model {built_for}, this bot runs {index.model_id}"
         else:
             try:
                 fresh = self.glossary.open(build_if_needed=False)
             except (IndexError_, OSError, sqlite3.Error) as exc:
                 problem = " ".join(str(exc).split())
         if problem is not None:
-            self._kept_stamp = stamp
+            self._warned_of = stamp
             log.warning("index %s was rebuilt but cannot be served (%s): serving the entries it had, with "
                         "keyword matches only for the words already read; restart the bot once it is fixed",
                         index.path, problem)
