@@ -296,11 +296,12 @@ class GlossaryIndex:
                         f"FROM {table} WHERE token IN ({','.join('?' * len(chunk))})",
                         chunk,
                     ).fetchall()
+                    changed = "it was rebuilt since it was opened" if any(
+                        stamp != self._stamp for *_row, stamp in rows) else None
                 except sqlite3.DatabaseError as exc:  # a build killed mid-write, a damaged copy put in its place
-                    self._rebuilt_under_us(f"it cannot be read now ({' '.join(str(exc).split())})")
-                    return {w: cache[w] for w in words if cache.get(w) is not None}
-                if any(stamp != self._stamp for *_row, stamp in rows):
-                    self._rebuilt_under_us("it was rebuilt since it was opened")
+                    changed = f"it cannot be read now ({' '.join(str(exc).split())})"
+                if changed:
+                    self._rebuilt_under_us(changed)
                     return {w: cache[w] for w in words if cache.get(w) is not None}
                 for token, ids, weights, _stamp in rows:
                     at = slot[np.frombuffer(ids, dtype=np.int32)]

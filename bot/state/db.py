@@ -173,8 +173,8 @@ _SQLITE_UNAVAILABLE = (
 def _sqlite_unavailable(where: str, exc: BaseException) -> StateUnavailable | None:
     """`exc` as the state being unavailable (StateUnavailable), or None for any other error."""
     name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.OperationalError) else ""
-    for prefix, why in _SQLITE_UNAVAILABLE:
-        if name and name.startswith(prefix):
+    for prefix, why in _SQLITE_UNAVAILABLE if name else ():
+        if name.startswith(prefix):
             return StateUnavailable(f"state database {where}: {why} ({_first_line(exc)})")
     return None
 
@@ -257,9 +257,7 @@ class SqliteDatabase(Database):
             except BaseException as exc:
                 if self.conn.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
                     self.conn.execute("ROLLBACK")
-                unavailable = _sqlite_unavailable(self.where, exc)
-                if unavailable is not None:
-                    raise unavailable from exc
+                self._raise_unavailable(exc)
                 raise
             try:
                 self._step("COMMIT")
@@ -282,7 +280,7 @@ class SqliteDatabase(Database):
             self._raise_unavailable(exc)
             raise
 
-    def _raise_unavailable(self, exc: sqlite3.OperationalError) -> None:
+    def _raise_unavailable(self, exc: BaseException) -> None:
         unavailable = _sqlite_unavailable(self.where, exc)
         if unavailable is not None:
             raise unavailable from exc
