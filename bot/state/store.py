@@ -220,6 +220,37 @@ class StateStore:
                 conn.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
         return bool(reopened)
 
+    def post_in_doubt(self, guild_id: int, day: date, zone: str | None = None) -> datetime | None:
+        """When a day's post that may have appeared (stopped mid-send, or a server error after
+        Discord took it) was claimed; None if that day's post is not in doubt. A claim older than
+        the database's record of claim times is dated at the start of the day."""
+        rows = self.db.query("SELECT claimed_at FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ? "
+                             "AND status = ? AND not_sent = 0",
+                             [guild_id, day.isoformat(), self._zone_now(guild_id, zone), FAILED])
+        if not rows:
+            return None
+        claimed_at = rows[0][0]
+        return (datetime.fromisoformat(claimed_at) if claimed_at
+                else datetime.combine(day, time(), parse_zone(self._zone_now(guild_id, zone))))
+
+    def settle_post_in_doubt(self, guild_id: int, day: date, appeared: bool, zone: str | None = None) -> bool:
+        """What the channel showed of a post in doubt: it appeared (now "posted"), or it surely did
+        not (reopened with the same term, as `retry_daily_post` does, so the next check sends it
+        once). Either way the error it left is cleared. False if the post was no longer in doubt
+        (another process settled it first)."""
+        with self._transaction() as conn:
+            conn.lock(guild_id)
+            changed = conn.execute(
+                "UPDATE daily_posts SET status = ?, not_sent = 0, updated_at = ?"
+                + ("" if appeared else ", claimed_at = NULL")
+                + " WHERE guild_id = ? AND day = ? AND zone = ? AND status = ? AND not_sent = 0",
+                [POSTED if appeared else RESERVED, now_text(), guild_id, day.isoformat(), _zone(conn, guild_id, zone),
+                 FAILED],
+            ).rowcount
+            if changed:
+                conn.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
+        return bool(changed)
+
     def recover_interrupted_posts(self, guilds: set[int] | None = None) -> list[tuple[int, date]]:
         """Mark posts a stopped bot left half-done ("sending") as failed, and say so in last_error.
 

@@ -83,7 +83,8 @@ def test_sigterm_while_the_daily_post_waits_out_a_rate_limit(real_index_path, tm
 
 def test_shutdown_that_cannot_wait_records_the_post_as_interrupted(real_index_path, real_embedder,
                                                                    tmp_path) -> None:
-    """When the send outlasts the shutdown grace, the row says so (never "sending"), and no second post follows."""
+    """When the send outlasts the shutdown grace, the row says so (never "sending"). At the next
+    start the channel shows the post never appeared, so the day's term goes out then, once."""
     state_path = tmp_path / "state.db"
     settings = make_settings(real_index_path, state_path)
     clock = Clock("2026-03-02T10:00:00+00:00")
@@ -105,10 +106,13 @@ def test_shutdown_that_cannot_wait_records_the_post_as_interrupted(real_index_pa
             finally:
                 store.close()
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
-                shown = await command(fake, "glossary config show", user=fake.owner)
-                assert "may not have appeared" in shown.content
+                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
                 await daily_checks(fake, bot)
-            assert posts_in(fake, daily) == [] and statuses(fake, "POST", path) == [429]
+                assert [m.content for m in posts_in(fake, daily)] == ["📘 Term of the day (2026-03-02)"]
+                assert [s for _d, _t, s in bot.state.posts(guild.id)] == ["posted"]
+                shown = await command(fake, "glossary config show", user=fake.owner)
+                assert "may not have appeared" not in shown.content
+            assert statuses(fake, "POST", path) == [429, 200]
 
     run(scenario, timeout=90)
 

@@ -198,6 +198,36 @@ def test_a_post_discord_refused_goes_out_once_after_an_admins_fix(store):
         assert store.claim_daily_post(guild, day, TERMS) is None
 
 
+def test_a_post_in_doubt_is_settled_once_by_what_the_channel_shows(store):
+    """A post that may have appeared is settled by the channel's messages: found, it is posted;
+    surely missing, it is reopened with its term for one more send. Either clears its error, and
+    a post not in doubt (posted, refused, or settled already) is left alone."""
+    day = date(2026, 1, 1)
+    for guild in (1, 2):
+        store.update_config(guild, daily_channel_id=12, daily_enabled=True)
+    appeared = store.claim_daily_post(1, day, TERMS)
+    store.finish_daily_post(1, day, error="Discord answered 503")
+    missing = store.claim_daily_post(2, day, TERMS)
+    assert store.recover_interrupted_posts({2}) == [(2, day)]
+    assert store.post_in_doubt(1, day) is not None and store.post_in_doubt(2, day) is not None
+
+    assert store.settle_post_in_doubt(1, day, appeared=True)
+    assert store.posts(1) == [("2026-01-01", appeared, "posted")] and store.config(1).last_error is None
+    assert store.settle_post_in_doubt(2, day, appeared=False)
+    assert store.config(2).last_error is None and store.last_claimed_day(2) is None  # due again
+    for guild in (1, 2):
+        assert store.post_in_doubt(guild, day) is None
+        assert not store.settle_post_in_doubt(guild, day, appeared=False)  # once
+    assert store.claim_daily_post(1, day, TERMS) is None
+    assert store.claim_daily_post(2, day, TERMS) == missing  # the same term, once
+    assert store.claim_daily_post(2, day, TERMS) is None
+
+    refused = date(2026, 1, 2)
+    store.claim_daily_post(1, refused, TERMS)
+    store.finish_daily_post(1, refused, error="not posted: Missing Access", not_sent=True)
+    assert store.post_in_doubt(1, refused) is None and not store.settle_post_in_doubt(1, refused, appeared=True)
+
+
 def test_the_champion_roles_error_is_its_own_and_outlives_the_term_of_the_day(store):
     """QA53 B2: a champion role that could not be given is kept apart from the term of the day's
     last error: a good post, a failed one or an admin's fix of the daily post leaves it, and it

@@ -7,7 +7,10 @@ channel) surely posted nothing: an admin's fix (`daily-channel`, `daily on`) let
 day's term go out once after all (`StateStore.retry_daily_post`). On shutdown a post being sent is given a few seconds
 to finish (discord.py may be waiting out a rate limit), so its row ends up
 "posted" or "failed", never stuck half-done; a post a crash left half-done is
-reported at the next start.
+reported at the next start. Once connected, a post of the day left in doubt (cut off
+mid-send, or a server error after Discord may have taken it) is looked for among the
+channel's latest messages: found, it counts as posted; surely missing, it goes out then,
+once; where the bot cannot read the channel's history, it stays in doubt and is not sent.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from ..ui import dynamic_view, in_quick_pool, in_search_pool, log_failure
 log = logging.getLogger(__name__)
 #: how long shutdown waits for a post being sent (Docker gives 10 s before SIGKILL)
 SHUTDOWN_GRACE_SECONDS = 5.0
+#: how many of a channel's latest messages are read for a post in doubt (one request to Discord)
+DOUBT_LOOKBACK = 100
 
 
 class Daily(commands.Cog):
@@ -73,8 +78,65 @@ class Daily(commands.Cog):
         only; another process's post in flight is not ours to judge."""
         await self.bot.wait_until_ready()
         state = self.bot.state
-        if state is not None and state.db.dialect != "sqlite":
-            await self._recover({guild.id for guild in self.bot.guilds})
+        if state is None:
+            return
+        try:
+            if state.db.dialect != "sqlite":
+                await self._recover({guild.id for guild in self.bot.guilds})
+            await self.settle_doubts()
+        except Exception as exc:  # the loop starts all the same; a post in doubt stays so
+            log_failure("checking the term of the day's posts in doubt failed", exc)
+
+    async def settle_doubts(self) -> int:
+        """Today's posts in doubt, looked for in their channels: one found is recorded as posted, one
+        surely missing is reopened for the next check to send. Returns how many were settled."""
+        state, now, settled = self.bot.state, self.now(), 0
+        for config in await in_quick_pool(state.all_configs):
+            if not (config.daily_enabled and config.daily_channel_id) or not self.bot.owns_guild(config.guild_id):
+                continue
+            try:
+                day = config.schedule.local_day(now)
+            except ScheduleError:
+                continue
+            claimed_at = await in_quick_pool(state.post_in_doubt, config.guild_id, day, config.timezone)
+            if claimed_at is None:
+                continue
+            appeared = await self._appeared(config.daily_channel_id, day, claimed_at)
+            if appeared is None:
+                log.info("guild %s: cannot tell whether the term of the day for %s appeared (the bot cannot read "
+                         "<#%s>'s history); it is not sent again", config.guild_id, day, config.daily_channel_id)
+                continue
+            if await in_quick_pool(functools.partial(state.settle_post_in_doubt, config.guild_id, day, appeared,
+                                                     config.timezone)):
+                settled += 1
+                log.info("guild %s: the term of the day for %s %s", config.guild_id, day,
+                         "had appeared before the bot stopped" if appeared else "had not appeared: it is sent now")
+        return settled
+
+    async def _appeared(self, channel_id: int, day: date, claimed_at) -> bool | None:
+        """Whether the bot's post for `day` is among the channel's latest messages: True, False when
+        they reach back to before it was claimed (or to the channel's start), None when the bot
+        cannot tell (no access to the history, a busier channel than one read covers, an error)."""
+        channel = self.bot.get_channel(channel_id)
+        guild = getattr(channel, "guild", None)
+        if channel is None or guild is None or not hasattr(channel, "history"):
+            return None
+        allowed = channel.permissions_for(guild.me)
+        if not (allowed.view_channel and allowed.read_message_history):
+            return None
+        header, seen, oldest = post_header(day), 0, None
+        try:
+            async for message in channel.history(limit=DOUBT_LOOKBACK):
+                seen, oldest = seen + 1, message
+                # (/today's reply has the same words, but it answers an interaction)
+                if (message.author.id == self.bot.user.id and message.content == header
+                        and message.interaction_metadata is None):
+                    return True
+        except discord.HTTPException:
+            return None
+        if seen < DOUBT_LOOKBACK or (oldest is not None and oldest.created_at <= claimed_at):
+            return False
+        return None
 
     async def _tick(self) -> None:
         try:
@@ -118,12 +180,13 @@ class Daily(commands.Cog):
                                                      now, zone, term_now=self.bot.term_now))
         if term is None:
             return 0
-        error, not_sent = None, False
+        error, not_sent, sent = None, False, []
         try:
-            await self._send(config.guild_id, config.daily_channel_id, term, day, config.daily_quiz)
+            await self._send(config.guild_id, config.daily_channel_id, term, day, config.daily_quiz, sent)
         except asyncio.CancelledError:
-            # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending"
-            state.finish_daily_post(config.guild_id, day, interrupted_error(day), zone=zone)
+            # stopped mid-send: record it now (no awaiting while cancelled), or the row stays "sending";
+            # stopped after the term went out (while its quiz was sent), the day is posted
+            state.finish_daily_post(config.guild_id, day, None if sent else interrupted_error(day), zone=zone)
             raise
         except (discord.HTTPException, LookupError, CannotPost) as exc:
             reason = failure_reason(exc, config.daily_channel_id)
@@ -135,7 +198,9 @@ class Daily(commands.Cog):
         self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
         return 0 if error else 1
 
-    async def _send(self, guild_id: int, channel_id: int, term: str, day: date, with_quiz: bool = False) -> None:
+    async def _send(self, guild_id: int, channel_id: int, term: str, day: date, with_quiz: bool = False,
+                    sent: list | None = None) -> None:
+        """Post the day's term (and its quiz question); `sent` gets an item once the term is out."""
         answer = await in_search_pool(self.bot.answer_term, term)  # a renamed term is followed (entry_by_term)
         if answer is None:
             raise LookupError(f"term {term!r} is no longer in the glossary")
@@ -146,11 +211,13 @@ class Daily(commands.Cog):
             # and the day's term lost. Refused here, the day fails unsent and goes out once fixed.
             raise CannotPost(channel_id, missing)
         await channel.send(
-            content=f"📘 Term of the day ({day.isoformat()})",
+            content=post_header(day),
             embed=render.entry_embed(answer.entry, note=note),
             view=dynamic_view(render.entry_view(answer.entry, answer.related or [])),
             allowed_mentions=render.NO_MENTIONS,
         )
+        if sent is not None:
+            sent.append(day)
         quiz = self.bot.get_cog("Quiz")
         if with_quiz and quiz is not None:
             # the term is posted whatever happens here: a lost quiz is logged, not the day's failure
@@ -159,6 +226,11 @@ class Daily(commands.Cog):
                 await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
             except Exception as exc:  # noqa: BLE001 - whatever it was, the term's post stands
                 log.warning("quiz of the day not posted in channel %s: %s", channel_id, exc)
+
+
+def post_header(day: date) -> str:
+    """The words the day's post starts with (and what a post in doubt is recognised by)."""
+    return f"📘 Term of the day ({day.isoformat()})"
 
 
 class CannotPost(Exception):
