@@ -176,3 +176,42 @@ def test_one_person_flooding_ask_is_held_off_and_others_are_not(real_index_path,
             assert not fake.errors
 
     run(scenario, timeout=180)
+
+
+def test_define_and_related_share_the_ask_allowance(real_index_path, real_embedder, tmp_path) -> None:
+    """QA67: /define takes any text and runs the same search as /ask, so a flood through it held up
+    everyone's answers and filled the gaps report. /define, /related and /ask draw on one allowance."""
+    from bot.discord_bot.cogs.lookup import ASKS
+
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+            mallory, alice = fake.add_user("mallory"), fake.add_user("alice")
+            fake.add_member(guild, mallory)
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                sent = [await fake.send_slash_command("define", {"term": f"why does my loss spike at step {n}"},
+                                                      user=mallory) for n in range(ASKS)]
+                sent += [await fake.send_slash_command(name, {option: "attention"}, user=mallory)
+                         for name, option in (("define", "term"), ("related", "term"), ("ask", "question"))]
+                replies = [await fake.wait_for_response(i, timeout=30) for i in sent]
+
+                def text(reply) -> str:
+                    return (reply.data or {}).get("content") or ""
+
+                assert not any("ask again" in text(r) for r in replies[:ASKS])
+                held = replies[ASKS:]
+                assert all(f"That's {ASKS} " in text(r) and "ask again in" in text(r) for r in held)
+                assert all((r.data or {}).get("flags", 0) & 64 for r in held)
+                theirs = await fake.wait_for_response(
+                    await fake.send_slash_command("define", {"term": "attention"}, user=alice), timeout=30)
+                assert "ask again" not in text(theirs) and theirs.data.get("embeds")
+                await asyncio.sleep(0.3)
+                assert bot.state.db.query("SELECT count(*) FROM questions")[0][0] == ASKS + 1
+            assert not fake.errors
+
+    run(scenario, timeout=180)

@@ -250,6 +250,13 @@ def test_a_round_is_stopped_by_its_starter_or_a_moderator_and_its_answers_still_
                     f"Stopped by <@{alice.id}> after question 1 of 2. The answers given still count.", "",
                     "Nobody answered."]
 
+                # Every view sent (round questions, the stop's and /forget-me's confirmations) is made of
+                # the persistent buttons, so discord.py keeps nothing per message: QA67 found one kept for
+                # every round question, for the life of the process.
+                assert (await fake.wait_for_response(await fake.send_slash_command("forget-me", {}, user=carol))).ok
+                views = bot._connection._view_store
+                assert not views._views and not views._synced_message_views
+
             assert not fake.errors
             assert_no_pings(fake)
 
@@ -599,6 +606,46 @@ def test_a_click_on_a_question_posted_but_not_yet_recorded_open_counts(tmp_path)
         right = cog._answer(4, quiz_round.round_id, 0, quiz_round.question.correct)
         assert right.startswith("✅ Right!"), right
         assert cog._answer(5, quiz_round.round_id, 1, 0) == "That question is closed."  # not posted yet
+    finally:
+        store.close()
+
+
+def test_a_click_made_in_time_counts_from_when_it_was_made_not_when_it_was_handled(tmp_path) -> None:
+    """QA67: on a busy server a click waited for the state worker and was told the question had
+    closed, or scored as if slower. It counts from the interaction's time (Discord's clock), at
+    most CLICK_WAIT_MAX back, and never before the question opened."""
+    from types import SimpleNamespace
+
+    import discord
+
+    from bot.discord_bot.cogs.rounds import CLICK_WAIT_MAX, Rounds
+    from bot.state import StateStore
+    from bot.state.study import RoundQuestion
+
+    opened = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    clock = {"now": opened}
+    store = StateStore(tmp_path / "state.db")
+    try:
+        question = RoundQuestion("term", "LoRA", ("LoRA", "QLoRA", "DoRA", "Adapter"))
+        quiz_round = store.study.start_round(1, 2, 3, [question], 10, opened)
+        store.study.open_question(quiz_round.round_id, 0, 99, opened)
+        cog = Rounds(SimpleNamespace(state=store, now=lambda: clock["now"]))
+        right = quiz_round.question.correct
+
+        def clicked(seconds_ago: float):
+            return discord.utils.utcnow() - timedelta(seconds=seconds_ago)
+
+        clock["now"] = opened + timedelta(seconds=10.5)  # handled after the deadline …
+        made_in_time = cog._answer(4, quiz_round.round_id, 0, right, clicked(1.0))  # … clicked at 9.5 s
+        assert made_in_time.startswith("✅ Right!") and "(9.5 s)" in made_in_time, made_in_time
+        assert cog._answer(5, quiz_round.round_id, 0, right, clicked(0.2)) == "That question is closed."
+        # a click that waited longer than Discord waits for an answer counts from CLICK_WAIT_MAX back only
+        assert cog._answer(6, quiz_round.round_id, 0, right, clicked(CLICK_WAIT_MAX + 30)).startswith("✅")
+        clock["now"] = opened + timedelta(seconds=2)
+        early = cog._answer(7, quiz_round.round_id, 0, right, clicked(CLICK_WAIT_MAX))  # "before" it opened
+        assert "(0.0 s)" in early, early
+        ahead = cog._answer(8, quiz_round.round_id, 0, right, clicked(-5.0))  # a Discord clock ahead of ours
+        assert "(2.0 s)" in ahead, ahead
     finally:
         store.close()
 

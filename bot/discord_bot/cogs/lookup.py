@@ -20,8 +20,9 @@ from ..bot import Answer
 from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
 
 log = logging.getLogger(__name__)
-# /ask a person: a search costs the shared search pool a model call, and each is logged for the
-# keepers; far more than anyone reads in a minute, and a script flooding the bot is held off.
+# /ask, /define and /related together, a person: a search may cost the shared search pool a model
+# call, and each question is logged for the keepers; far more than anyone reads in a minute, and a
+# script flooding the bot through any of them is held off.
 ASKS, ASKS_PER = 20, 60.0
 
 
@@ -49,7 +50,8 @@ class Lookup(commands.Cog):
             log.exception("could not check whether the index was rebuilt")
 
     def _ask_wait(self, user_id: int) -> float | None:
-        """Seconds until the user may /ask again, or None: this ask is within their allowance."""
+        """Seconds until the user may look up again (/ask, /define, /related), or None: this one is
+        within their allowance."""
         now = self.clock()
         if len(self._asks) > 10_000:  # people who asked long ago hold full allowances: forget them
             self._asks = {u: c for u, c in self._asks.items() if c.get_tokens(now) < c.rate}
@@ -89,6 +91,14 @@ class Lookup(commands.Cog):
 
     # -- sending ---------------------------------------------------------------------
 
+    async def held_off(self, interaction: discord.Interaction, what: str) -> bool:
+        """Refuse, privately, a lookup over the person's allowance (True); False: go ahead."""
+        wait = self._ask_wait(interaction.user.id)
+        if wait:
+            await respond(interaction, False, ephemeral=True,
+                          content=f"That's {ASKS} {what} in a minute: ask again in {max(1, round(wait))} s.")
+        return bool(wait)
+
     async def send_entry(self, interaction: discord.Interaction, deferred: bool, answer: Answer, *,
                          how: str | None = None, content: str | None = None) -> None:
         view = render.entry_view(answer.entry, answer.related or [], others=answer.others)
@@ -120,6 +130,8 @@ class Lookup(commands.Cog):
     @app_commands.command(name="define", description="Look up a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        if await self.held_off(interaction, "lookups"):
+            return
         answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id,
                                            interaction.user.id, "define", interaction.created_at)
         answer.question_id = None  # a lookup by name: its log row counts it, no 👍/👎 under it
@@ -145,9 +157,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        if wait := self._ask_wait(interaction.user.id):
-            await respond(interaction, False, ephemeral=True,
-                          content=f"That's {ASKS} questions in a minute: ask again in {max(1, round(wait))} s.")
+        if await self.held_off(interaction, "questions"):
             return
         answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,
                                            interaction.user.id, "ask", interaction.created_at)
@@ -156,6 +166,8 @@ class Lookup(commands.Cog):
     @app_commands.command(name="related", description="Terms related to a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def related(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
+        if await self.held_off(interaction, "lookups"):
+            return
         answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id)
         if answer.entry is None:
             await self.send_result(interaction, term, answer, deferred)

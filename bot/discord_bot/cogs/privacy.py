@@ -9,7 +9,7 @@ from discord.ext import commands
 import logging
 
 from .. import render, render_study
-from ..ui import in_quick_pool, safe_reply
+from ..ui import dynamic_view, in_quick_pool, safe_reply
 from .scores import take_back_role
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class Privacy(commands.Cog):
 
     @app_commands.command(name="forget-me", description="Delete all your data: review deck, quiz points, streaks")
     async def forget_me(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(render_study.FORGET_TEXT, view=render_study.forget_view(),
+        await interaction.response.send_message(render_study.FORGET_TEXT, view=dynamic_view(render_study.forget_view()),
                                                 ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
     async def on_button(self, interaction: discord.Interaction, custom_id: str) -> None:

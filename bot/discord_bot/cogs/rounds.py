@@ -28,6 +28,7 @@ import random
 import sqlite3
 import sys
 import time
+from datetime import datetime, timedelta
 
 import discord
 from discord import app_commands
@@ -37,10 +38,13 @@ from ...state import StateError
 from ...state.study import CANCELLED, FINISHED, RUNNING, STOPPED, Round, RoundQuestion, round_ref
 from ...study import scoring
 from .. import render, render_quiz, render_study
-from ..ui import in_quick_pool, safe_reply
+from ..ui import dynamic_view, in_quick_pool, safe_reply
 
 log = logging.getLogger(__name__)
 DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
+# the most a click may have waited for the state worker and still count from when it was made:
+# Discord wants its answer within 3 s, so a longer wait is no click anyone is still waiting on
+CLICK_WAIT_MAX = 3.0
 
 
 def _transient() -> tuple[type[Exception], ...]:
@@ -287,7 +291,7 @@ class Rounds(commands.Cog):
             await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
             return
         embed, view = shown
-        message = await channel.send(embed=embed, view=view, allowed_mentions=render.NO_MENTIONS)
+        message = await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
         # retried here, not by reading the round again, which would post the question a second time
         await outage.retried(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
                              message.id, self.bot.now())
@@ -317,8 +321,16 @@ class Rounds(commands.Cog):
 
     # -- answers --------------------------------------------------------------------------------------
 
-    def _answer(self, user_id: int, round_id: int, position: int, pick: int) -> str:
+    def _answer(self, user_id: int, round_id: int, position: int, pick: int,
+                clicked_at: datetime | None = None) -> str:
+        """A click on an option; `clicked_at`: when Discord took it (the interaction's time)."""
         study, now = self.bot.state.study, self.bot.now()
+        if clicked_at is not None:
+            # The click's moment, not when the state worker got to it: on a busy server a click in time was
+            # told the question had closed, and a fast one lost its speed points. The wait is Discord's
+            # clock against ours (ours may be a test's); one ahead of Discord's counts none.
+            waited = (discord.utils.utcnow() - clicked_at).total_seconds()
+            now -= timedelta(seconds=min(max(waited, 0.0), CLICK_WAIT_MAX))
         quiz_round = study.round(round_id)
         if quiz_round is not None and quiz_round.stopped_by is not None:
             return "That question is closed: the round was stopped."
@@ -332,7 +344,7 @@ class Rounds(commands.Cog):
         if pick >= len(question.options):
             return "That button no longer works."
         correct = pick == question.correct
-        elapsed = 0.0 if just_posted else (now - quiz_round.opened_at).total_seconds()
+        elapsed = 0.0 if just_posted else max((now - quiz_round.opened_at).total_seconds(), 0.0)
         points = scoring.round_points(correct, elapsed, quiz_round.seconds)
         if not study.record_answer(quiz_round.guild_id, user_id, round_ref(round_id, position), correct, points, now):
             return "You already answered this question."
@@ -349,7 +361,8 @@ class Rounds(commands.Cog):
         if parsed is None:
             await safe_reply(interaction, "That button no longer works.")
             return
-        await safe_reply(interaction, await in_quick_pool(self._answer, interaction.user.id, *parsed))
+        await safe_reply(interaction, await in_quick_pool(self._answer, interaction.user.id, *parsed,
+                                                          interaction.created_at))
 
     # -- stopping ---------------------------------------------------------------------------------------
 
@@ -400,7 +413,7 @@ class Rounds(commands.Cog):
                 return
             text, view = render_study.round_stop_confirmation(round_id)
             try:
-                await interaction.response.send_message(text, view=view, ephemeral=True,
+                await interaction.response.send_message(text, view=dynamic_view(view), ephemeral=True,
                                                         allowed_mentions=render.NO_MENTIONS)
             except discord.HTTPException as exc:  # expired meanwhile: the button can be pressed again
                 log.warning("could not ask to confirm a stop: %s", exc)
