@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -155,3 +156,37 @@ def test_an_entry_found_before_a_reload_gets_no_other_entrys_related_terms(tmp_p
     assert answer.entry is lora and answer.related == []
     bot.searcher = before
     assert [r.entry.term for r in GlossaryBot.answer_entry(bot, lora).related] == ["Attention", "softmax"]
+
+
+def test_an_index_rebuilt_for_another_model_is_not_served_and_is_warned_of_once(
+        real_index_path, real_embedder, tmp_path, caplog) -> None:
+    # An admin builds with another GLOSSARY_MODEL while the bot runs: its vectors mean nothing to this
+    # bot's model, so the bot keeps the entries it has and says why, once, not at every check.
+    index = tmp_path / "index.db"
+    shutil.copy(real_index_path, index)
+
+    def built_for_another_model() -> None:
+        with sqlite3.connect(index) as conn:
+            conn.execute("UPDATE meta SET value = 'another/model@1' WHERE key = 'model'")
+            conn.execute("UPDATE meta SET value = 'another-build' WHERE key = 'fingerprint'")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            fake.add_guild("Study Group")
+            bot = make_bot(make_settings(index, tmp_path / "state.db"), real_embedder, index_check=0.1)
+            async with running(fake, bot):
+                await fake.wait_for_command_sync()
+                served = bot.searcher
+                assert "Gradient checkpointing" in await _ask(fake, "how do I recompute activations to save memory?")
+                await asyncio.to_thread(built_for_another_model)
+                checks = bot.get_cog("Lookup").index_watch
+                seen = checks.current_loop
+                await fake.wait_for(lambda: checks.current_loop >= seen + 5, timeout=30, what="five more checks")
+                assert bot.searcher is served
+                assert "Gradient checkpointing" in await _ask(fake, "what trades recomputation for memory?")
+
+    with caplog.at_level(logging.WARNING):
+        run(scenario, timeout=120)
+    refused = [r.getMessage() for r in caplog.records if "cannot be served" in r.getMessage()]
+    assert len(refused) == 1 and "another/model@1" in refused[0], refused
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
