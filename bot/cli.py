@@ -346,6 +346,18 @@ def _keepers_days(text: str) -> int:
     return days
 
 
+def _server_id(text: str) -> int:
+    """`gaps --guild`: a Discord server id, a positive 64-bit number (a larger one overflowed
+    SQLite in a traceback: QA68)."""
+    try:
+        guild = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a server id: {text[:40]!r}") from None
+    if not 0 < guild < 2**63:
+        raise argparse.ArgumentTypeError(f"not a server id: {guild} (right-click the server, Copy Server ID)")
+    return guild
+
+
 def _keepers(name: str):
     """A command of cli_keepers, imported when it runs."""
     def command(glossary: Glossary, args) -> int:
@@ -448,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("--out", help="write to this file instead of stdout (JSON lines)")
     gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
     gaps.add_argument("--days", type=_keepers_days, default=30, help="how far back (default 30)")
-    gaps.add_argument("--guild", type=int, help="one server's questions only (its id)")
+    gaps.add_argument("--guild", type=_server_id, help="one server's questions only (its id)")
     add("health", cmd_health, "exit 0 if the running bot is healthy (its /healthz), for container health checks")
     state = add("state", _keepers("cmd_state"), "move the bot's state database")
     state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL "

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .glossary.normalize import storable
 from .glossary.service import Glossary
 
 
@@ -90,7 +91,7 @@ def cmd_gaps(glossary: Glossary, args) -> int:
     if not gaps:
         print(f"No unanswered questions in the last {args.days} days.")
     def one_line(text: str) -> str:  # a forum post's "title\nbody", a pasted block: the list stays a list
-        return " ".join(text.split())
+        return " ".join(storable(text).split())  # a member's escape codes never reach the keeper's terminal
 
     for number, gap in enumerate(gaps, start=1):
         print(f"{number}. {one_line(gap.label)}  ({gap.askers} {'person' if gap.askers == 1 else 'people'}, "

@@ -439,6 +439,36 @@ def test_gaps_takes_only_a_positive_number_of_days(capsys):
         assert "--days" in capsys.readouterr().err
 
 
+def test_gaps_takes_only_a_server_id_for_guild(capsys):
+    # A number past SQLite's integers printed a traceback (QA68); a negative one was taken silently.
+    for guild in ("99999999999999999999999", "-5", "0", "general"):
+        assert main(["gaps", "--guild", guild]) == 2, guild
+        assert "--guild" in capsys.readouterr().err
+
+
+def test_gaps_never_writes_a_members_terminal_escapes_to_the_keepers_terminal(capsys, monkeypatch, tmp_path,
+                                                                              real_index_path):
+    # Questions are logged as members type them: "\x1b]0;…\x07" retitled the keeper's window, "\x1b[2J"
+    # cleared the screen, OSC 52 can write the clipboard (QA68).
+    from bot.state import StateStore
+
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    store = StateStore(tmp_path / "state.db")
+    try:
+        question = "how do I knit a \x1b]0;PWNED\x07scarf \x1b[2J\x1b[31mwith wool?"
+        store.feedback.log_question(1, "member", "ask", question, "not_found", None, [], datetime.now(UTC))
+        rows = store.db.query("SELECT query FROM questions")
+        assert rows and "\x1b" not in rows[0][0] and "knit" in rows[0][0]  # kept without them
+        with store.db.transaction() as conn:  # as an earlier release logged it, escapes and all
+            conn.execute("UPDATE questions SET query = ?", [question])
+    finally:
+        store.close()
+    assert main(["gaps"]) == 0
+    out = capsys.readouterr().out
+    assert "knit" in out and "\x1b" not in out and "\x07" not in out, out
+
+
 def test_the_bots_log_is_plain_text_under_no_color(monkeypatch):
     """discord.py colours its log lines at a terminal and in any container, log files included;
     NO_COLOR (no-color.org) asks for none."""

@@ -11,6 +11,7 @@ import re
 
 import discord
 
+from ..glossary.normalize import storable
 from ..glossary.results import SIDE_BY_SIDE_MAX
 from ..glossary.search import Related, SearchResult
 from ..glossary.store import StoredEntry
@@ -140,7 +141,7 @@ def entry_embed(entry: StoredEntry, how: str | None = None, page: int = 0,
         names = " · ".join(discord.utils.escape_markdown(clip(e.term, 100)) for e in others)
         embed.add_field(name="Other matches", value=clip(names, FIELD_VALUE_MAX), inline=False)
     if note:  # the server's, never the glossary's: labelled as such
-        embed.add_field(name=SERVER_NOTE, value=clip(discord.utils.escape_mentions(note), FIELD_VALUE_MAX),
+        embed.add_field(name=SERVER_NOTE, value=clip(discord.utils.escape_mentions(storable(note)), FIELD_VALUE_MAX),
                         inline=False)
     footer = "From the glossary"
     if how:

@@ -8,6 +8,7 @@ from datetime import UTC
 import discord
 
 from ..glossary.gaps import Gap
+from ..glossary.normalize import storable
 from ..state.additions import Change, alias_key
 from ..state.feedback import UsageStats
 from . import render
@@ -21,7 +22,9 @@ NOTE_PREVIEW = 150  # of a note's 500 characters: its gist, the whole shows unde
 
 
 def _md(text: str, limit: int) -> str:
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(render.clip(" ".join(text.split()), limit)))
+    # (storable: rows kept before such characters were dropped on the way in)
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(
+        render.clip(" ".join(storable(text).split()), limit)))
 
 
 def _gap_block(number: int, gap: Gap, examples: int) -> str:

@@ -74,6 +74,22 @@ def has_link(text: str) -> bool:
     return "http" in text and _URL.search(_MASKED_LINK.sub("", text)) is not None
 
 
+def storable(text: str) -> str:
+    """Text a member typed, as it is kept and later shown to others (a logged question, a server's
+    alias or note): control characters (NUL, a terminal's escape codes) made spaces, invisible and
+    direction-changing characters (zero-width, bidi overrides) dropped, lone surrogates made
+    U+FFFD; otherwise as typed, newlines too. A keeper's terminal ran members' escape codes, a note
+    with a right-to-left override showed mirrored under every definition, and PostgreSQL refuses
+    NUL (QA68)."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _CONTROL.sub(" ", text)
+
+
 def plain_text(text: str) -> str:
     """The words of a Discord message without its decoration, on one line."""
     # Most messages are plain: each pattern runs only when the characters it needs are there (an

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..glossary.normalize import storable
 from ..glossary.terms import compact_key
 from .db import Database
 
@@ -34,7 +35,7 @@ def alias_key(text: str) -> str:
 
 
 def check_text(text: str, limit: int, what: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(storable(text).split())
     if not text:
         raise AdditionError(f"the {what} is empty")
     if len(text) > limit:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from ..glossary.normalize import storable
 from .db import Database
 
 # A question's text is kept for the keepers under a hash of its asker, never a raw id; a member
@@ -120,7 +121,8 @@ class FeedbackRecords:
             question_id = conn.execute(
                 "INSERT INTO questions (guild_id, user_hash, asked_at, source, query, band, answer_term, matched_by, "
                 "candidates, sides) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING question_id",
-                [guild_id, user_hash, now.isoformat(timespec="seconds"), source, without_ids(query), band, answer_term,
+                [guild_id, user_hash, now.isoformat(timespec="seconds"), source, without_ids(storable(query)), band,
+                 answer_term,
                  matched_by, json.dumps(candidates[:10]), json.dumps(sides) if sides else None]).fetchone()[0]
             if replaces is not None:  # gone (retention, /forget-me) or not: the new row stands
                 conn.execute("UPDATE questions SET replaced_by = ? WHERE question_id = ?", [question_id, replaces])

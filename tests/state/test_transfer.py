@@ -185,7 +185,9 @@ def test_a_row_postgresql_refuses_is_named_in_one_line_and_nothing_is_copied(tmp
     source_path = tmp_path / "state.db"
     _used_state(source_path)
     store = StateStore(source_path)
-    store.feedback.log_question(111, "hash", "ask", "what is lora\x00", "answer", "LoRA", ["LoRA"], NOW)
+    store.feedback.log_question(111, "hash", "ask", "what is lora", "answer", "LoRA", ["LoRA"], NOW)
+    with store.db.transaction() as conn:  # as an earlier release logged it (the NUL is now dropped on the way in)
+        conn.execute("UPDATE questions SET query = ?", ["what is lora\x00"])
     store.close()
     url = postgres_server.create_database("refused_row")
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))

@@ -18,7 +18,7 @@ from ...glossary.gaps import GapQuestion, gaps_report
 from ...state import GuildConfig
 from ...state.additions import AdditionError
 from ...study import zones
-from .. import render, render_keepers
+from .. import render, render_keepers, render_study
 from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
                              daily_channel_problem, daily_problem, study_problem)
@@ -91,7 +91,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
             config = await in_quick_pool(functools.partial(self.bot.state.update_config, interaction.guild_id,
                                                            **changes))
         except ScheduleError as exc:
-            await self._reply(interaction, f"Not changed: {exc}")
+            await self._reply(interaction, f"Not changed: {render.escape_user_text(str(exc), 400)}")
             return
         await self._reply(interaction, f"{done}\n{self._settings(config)}")
 
@@ -187,7 +187,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         try:
             config, day, failed, retried, due = await in_quick_pool(change)
         except ScheduleError as exc:
-            await self._reply(interaction, f"Not changed: {exc}")
+            await self._reply(interaction, f"Not changed: {render.escape_user_text(str(exc), 400)}")
             return
         lines = [done, *([problem] if problem else [])]
         if day is not None and failed is not None:
@@ -200,10 +200,18 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="timezone", description="Time zone for the term of the day and members' days (e.g. Europe/Berlin)")
     async def timezone(self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 60]) -> None:
+        # Only a name that means what an admin would think, as /review timezone takes: "Etc/GMT+2" is
+        # UTC-2 (the post came 4 hours late for an admin meaning UTC+2), "localtime" the host's (QA68).
+        # A zone stored before this check keeps working.
+        name = zones.meant(zone)
+        if name is None:
+            await self._reply(interaction, "Not changed: " + render_study.zone_unknown(
+                zone, zones.near(zone), zones.offset_like(zone)))
+            return
         await self._update(interaction, "Time zone updated: the term of the day goes by it, and so do the days (streaks, "
                                         "the day's scored quiz questions) of members who set no zone of their own; their past "
                                         "answers count on its dates too, so the move cuts no streak.",
-                           timezone=zones.meant(zone) or zone)
+                           timezone=name)
 
     @timezone.autocomplete("zone")
     async def zone_autocomplete(self, interaction: discord.Interaction,
@@ -288,6 +296,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @app_commands.describe(days="How far back to look (default 30)")
     async def gaps(self, interaction: discord.Interaction,
                    days: app_commands.Range[int, 1, DAYS_MAX] = DEFAULT_DAYS) -> None:
+        if await self._days_refused(interaction, days):
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)  # embeds every question: seconds
         since = self.bot.now() - timedelta(days=days)
         logged = await in_quick_pool(self.bot.state.feedback.gap_questions, since, interaction.guild_id)
@@ -301,11 +311,21 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
     @app_commands.describe(days="How far back to look (default 30)")
     async def stats(self, interaction: discord.Interaction,
                     days: app_commands.Range[int, 1, DAYS_MAX] = DEFAULT_DAYS) -> None:
+        if await self._days_refused(interaction, days):
+            return
         since = self.bot.now() - timedelta(days=days)
         usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id)
         kept = self.bot.settings.log_retention_days
         await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days, kept), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
+
+    async def _days_refused(self, interaction: discord.Interaction, days: int) -> bool:
+        # Discord's clients keep to the range; a raw API call need not, and discord.py passes it on
+        # ("last -5 days", or a timedelta overflow and "Something went wrong": QA68).
+        if 1 <= days <= DAYS_MAX:
+            return False
+        await self._reply(interaction, f"`days` goes from 1 to {DAYS_MAX}.")
+        return True
 
     @app_commands.command(name="changes", description="Recent changes to this server's aliases and notes, and who")
     async def changes(self, interaction: discord.Interaction) -> None:

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from ...glossary.daily import daily_entries, term_of_the_day
+from ...glossary.normalize import storable
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS
 from .. import render
 from ..bot import Answer
@@ -148,7 +149,7 @@ class Lookup(commands.Cog):
                 aliases = self.bot.state.additions.aliases(interaction.guild_id)
                 return [(alias, self.bot.term_now(term)) for alias, term in aliases if needle in alias.casefold()]
 
-            mine = [app_commands.Choice(name=render.clip(f"{alias} → {term} (this server's alias)",
+            mine = [app_commands.Choice(name=render.clip(f"{storable(alias)} → {term} (this server's alias)",
                                                          render.CHOICE_NAME_MAX), value=render.clip(alias, 100))
                     for alias, term in await in_quick_pool(matching) if term is not None]
             choices = (mine + choices)[: render.CHOICES_MAX]
