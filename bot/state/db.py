@@ -17,6 +17,9 @@ psycopg's `%s`. Both sides return plain tuples.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -27,6 +30,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"V(\d+)__(\w+)\.sql")
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
@@ -199,6 +204,7 @@ class SqliteDatabase(Database):
             # and each write (one per /ask now) skips an fsync.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
+            self._back_up_before_upgrading()
             self.version = self.migrate()
             self._check_writable()
         except (sqlite3.DatabaseError, OSError) as exc:
@@ -206,6 +212,31 @@ class SqliteDatabase(Database):
                 f"cannot use state database {self.path} ({exc}): check that the file is a writable "
                 "SQLite database (GLOSSARY_STATE_DB)"
             ) from None
+
+    def _back_up_before_upgrading(self) -> None:
+        """A copy of a database an earlier release made, as it was, before this release migrates it
+        (`<name>.before-v<N>`, N the version this release brings): there is no way back otherwise,
+        since an earlier release refuses a database a later one has migrated (QA69). The first copy
+        is kept: an upgrade stopped halfway and started again copies nothing new."""
+        applied = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+        current = self._applied() if applied else 0
+        known = len(migrations(self.dialect))
+        backup = self.path.with_name(f"{self.path.name}.before-v{known}")
+        if not 0 < current < known or backup.exists():
+            return
+        partial = backup.with_name(backup.name + ".partial")
+        try:
+            with contextlib.closing(sqlite3.connect(partial)) as copy:
+                self.conn.backup(copy)
+            os.replace(partial, backup)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise StateError(f"cannot copy state database {self.path} to {backup} before upgrading it from "
+                             f"version {current} to {known} ({exc}): free some disk space, or make its folder "
+                             "writable") from None
+        log.warning("state database %s: upgrading it from version %d to %d; a copy as it was is in %s "
+                    "(an earlier release can run on that copy; delete it once this one runs well)",
+                    self.path, current, known, backup)
 
     def _open_read_only(self) -> None:
         """For a report that only reads (`gaps`, `feedback export`), perhaps on a copy the keeper may not

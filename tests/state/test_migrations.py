@@ -3,6 +3,7 @@ gets every migration, and a database from a newer release is refused, not damage
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -111,15 +112,17 @@ def _database_at(target, version: int, rows: list[str]) -> None:
 
 
 def test_a_reminder_day_sent_before_v8_still_keeps_the_next_one_a_day_away(state_target) -> None:
-    """V8 keeps the time of the last reminder, not its day; a day stored before reads as its last second."""
+    """V8 keeps the time of the last reminder, not its day; a day stored before reads as its first
+    second, so the old rule (one a UTC date) holds across the upgrade: a member reminded the day
+    before is reminded on the upgrade day (its last second kept that one back, QA69)."""
     _database_at(state_target, 4, [
         "INSERT INTO review_reminders (user_id, enabled, last_sent_day) VALUES (1, 1, '2026-11-20')",
         "INSERT INTO review_cards (user_id, term, fsrs_state, step, due, added_at) "
         "VALUES (1, 'Attention', 1, 0, '2026-11-19T08:00:00+00:00', '2026-11-19T08:00:00+00:00')"])
     store = StateStore(state_target)
     try:
-        assert store.study.claim_reminders(datetime(2026, 11, 21, 23, 0, tzinfo=UTC)) == []
-        assert store.study.claim_reminders(datetime(2026, 11, 22, 0, 0, tzinfo=UTC)) == [(1, 1)]
+        assert store.study.claim_reminders(datetime(2026, 11, 20, 23, 0, tzinfo=UTC)) == []
+        assert store.study.claim_reminders(datetime(2026, 11, 21, 0, 0, tzinfo=UTC)) == [(1, 1)]
     finally:
         store.close()
 
@@ -200,7 +203,8 @@ def _sqlite_database_at(path: Path, version: int) -> sqlite3.Connection:
 def test_upgrading_to_user_zones_keeps_a_morning_learners_streak_east_of_utc(tmp_path) -> None:
     """Active days were UTC dates: a learner in a Tokyo server quizzing at 08:00 there (23:00 UTC the
     evening before) had 30 June … 4 July. From V16 a day is a date in the server's zone, and "today"
-    (6 July in Tokyo) would have found the last day two dates back: the streak read 0."""
+    (6 July in Tokyo) would have found the last day two dates back: the streak read 0. The zone's
+    dates come beside the UTC ones: one day more across the move, never fewer."""
     path = tmp_path / "state.db"
     conn = _sqlite_database_at(path, 15)
     conn.execute("INSERT INTO guild_config (guild_id, timezone) VALUES (5, 'Asia/Tokyo')")
@@ -217,8 +221,75 @@ def test_upgrading_to_user_zones_keeps_a_morning_learners_streak_east_of_utc(tmp
     try:
         morning = datetime(2026, 7, 5, 23, 0, tzinfo=UTC)  # 08:00 on 6 July in Tokyo, before today's answer
         stats = store.study.stats(5, 1, morning)
-        assert (stats.current_streak, stats.best_streak) == (5, 5)
+        assert (stats.current_streak, stats.best_streak) == (6, 6)
         days = [d for (d,) in store.db.query("SELECT day FROM active_days WHERE user_id = 1 ORDER BY day")]
-        assert days == ["2026-01-01", "2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04", "2026-07-05"]
+        assert days == ["2026-01-01", "2026-06-30", "2026-07-01", "2026-07-02", "2026-07-03", "2026-07-04",
+                        "2026-07-05"]
     finally:
         store.close()
+
+
+def _night_learner(conn: sqlite3.Connection, days: set[str]) -> None:
+    """A Tokyo server's member who answers each night of 1-7 July UTC around Tokyo's midnight: 23:00
+    there on odd days, 01:00 the next morning there on even ones, so Tokyo's dates skip every other
+    day; `days`: the active days the database holds for them."""
+    conn.execute("INSERT INTO guild_config (guild_id, timezone) VALUES (5, 'Asia/Tokyo')")
+    for day in range(1, 8):
+        at = datetime(2026, 7, day, 14 if day % 2 else 16, 0, tzinfo=UTC)
+        conn.execute("INSERT INTO quiz_answers (guild_id, user_id, ref, answered_at, correct, points) "
+                     "VALUES (5, 1, ?, ?, 1, 5)", [f"solo:{day}", at.isoformat(timespec="milliseconds")])
+    conn.executemany("INSERT INTO active_days (guild_id, user_id, day) VALUES (5, 1, ?)", [[d] for d in sorted(days)])
+    conn.commit()
+    conn.close()
+
+
+def test_upgrading_to_user_zones_keeps_a_night_learners_streak(tmp_path) -> None:
+    """QA69: the first V16 dropped each UTC day no Tokyo date matched: "streak 7 (best 7)" read 1 (best 1)."""
+    path = tmp_path / "state.db"
+    _night_learner(_sqlite_database_at(path, 15), {f"2026-07-0{d}" for d in range(1, 8)})
+    store = StateStore(path)
+    try:
+        stats = store.study.stats(5, 1, datetime(2026, 7, 8, 6, 0, tzinfo=UTC))  # 15:00 on 8 July in Tokyo
+        assert (stats.current_streak, stats.best_streak) == (7, 7)
+    finally:
+        store.close()
+
+
+def test_a_streak_the_first_v16_cut_comes_back(tmp_path) -> None:
+    """A database the first V16 upgraded holds only the Tokyo dates of the night learner's answers
+    (1, 3, 5, 7 July): V17 gives back the UTC dates of the answers made before it ran."""
+    path = tmp_path / "state.db"
+    conn = _sqlite_database_at(path, 16)
+    conn.execute("UPDATE schema_migrations SET applied_at = '2026-07-07T20:00:00+00:00' WHERE version = 16")
+    _night_learner(conn, {"2026-07-01", "2026-07-03", "2026-07-05", "2026-07-07"})
+    store = StateStore(path)
+    try:
+        stats = store.study.stats(5, 1, datetime(2026, 7, 8, 6, 0, tzinfo=UTC))
+        assert (stats.current_streak, stats.best_streak) == (7, 7)
+    finally:
+        store.close()
+
+
+def test_an_upgrade_keeps_a_copy_of_the_database_as_it_was(tmp_path, caplog) -> None:
+    """An earlier release refuses a database a later one migrated, so the upgrade copies it first
+    (QA69: no way back otherwise); the copy opens in that release's shape, and is made once."""
+    path = tmp_path / "state.db"
+    conn = _sqlite_database_at(path, 15)
+    conn.execute("INSERT INTO guild_config (guild_id, timezone) VALUES (5, 'Asia/Tokyo')")
+    conn.commit()
+    conn.close()
+    newest = len(migrations(SQLITE))
+    with caplog.at_level(logging.WARNING):
+        StateStore(path).close()
+    backup = tmp_path / f"state.db.before-v{newest}"
+    assert any(str(backup) in r.getMessage() for r in caplog.records)
+    copy = sqlite3.connect(backup)
+    assert copy.execute("SELECT max(version) FROM schema_migrations").fetchone() == (15,)
+    assert copy.execute("SELECT guild_id, timezone FROM guild_config").fetchall() == [(5, "Asia/Tokyo")]
+    copy.close()
+    made = backup.stat().st_mtime_ns
+    StateStore(path).close()  # up to date: nothing to copy
+    assert backup.stat().st_mtime_ns == made and not list(tmp_path.glob("*.partial"))
+    fresh = tmp_path / "fresh.db"
+    StateStore(fresh).close()  # a new database has nothing to keep
+    assert not list(tmp_path.glob("fresh.db.before-*"))

@@ -1,0 +1,2 @@
+-- No schema change: a data step (data_steps.keep_utc_days) gives back the UTC days of answers and
+-- ratings that V16, as first released, dropped when it dated active days in the server's zone.
