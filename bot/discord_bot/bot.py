@@ -102,6 +102,11 @@ class GlossaryTree(app_commands.CommandTree):
         if isinstance(error, app_commands.CheckFailure):
             await safe_reply(interaction, "You can't use that here.")
             return
+        if isinstance(error, app_commands.TransformerError):
+            # an option Discord's clients would not send (a channel of another server, in a raw API
+            # call): no fault of ours, so no traceback (QA68)
+            await safe_reply(interaction, "That option names something I can't use here: pick it from the list.")
+            return
         original = getattr(error, "original", error)
         metrics = getattr(interaction.client, "metrics", None)
         if metrics is not None:

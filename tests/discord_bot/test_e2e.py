@@ -167,6 +167,8 @@ def test_daily_post_once_per_day_across_restart(real_index_path, real_embedder, 
             second = make_bot(settings, real_embedder, now=lambda: clock["now"])  # restart, same state DB
             async with running(fake, second) as bot:
                 cog = bot.get_cog("Daily")
+                cog.loop.cancel()  # the test runs the checks itself, on its clock
+                await fake.wait_for(lambda: not cog.loop.is_running(), what="the daily loop stopped")
                 assert await cog.post_due() == 0
                 assert len(fake.messages_in(channel)) == 1 and len(fake.channel_messages) == 1
 
