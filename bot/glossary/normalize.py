@@ -51,6 +51,8 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
 )
 # Emoji and pictographs; keycaps and skin tones are covered by the ranges and by So below.
+# What `storable` drops: a subset of _INVISIBLE that joins nothing a reader needs.
+_UNSTORED = re.compile("[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u20e3\u3030\u303d\u3297\u3299]"
 )
@@ -76,13 +78,14 @@ def has_link(text: str) -> bool:
 
 def storable(text: str) -> str:
     """Text a member typed, as it is kept and later shown to others (a logged question, a server's
-    alias or note): control characters (NUL, a terminal's escape codes) made spaces, invisible and
-    direction-changing characters (zero-width, bidi overrides) dropped, lone surrogates made
-    U+FFFD; otherwise as typed, newlines too. A keeper's terminal ran members' escape codes, a note
+    alias or note): control characters (NUL, a terminal's escape codes) made spaces, characters
+    that reorder what follows (bidi overrides, embeddings, isolates) or hide nothing but space
+    (zero-width space, word joiner, BOM) dropped, lone surrogates made U+FFFD; otherwise as typed,
+    newlines too, and the joiners and selectors emoji and scripts need (👩‍💻, ❤️, Persian's ZWNJ). A keeper's terminal ran members' escape codes, a note
     with a right-to-left override showed mirrored under every definition, and PostgreSQL refuses
     NUL (QA68)."""
     if not text.isascii():
-        text = _INVISIBLE.sub("", text)
+        text = _UNSTORED.sub("", text)
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

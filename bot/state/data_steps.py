@@ -4,7 +4,7 @@ the migration's own transaction right after it (db.migrate): by version."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .db import Transaction
 from .study import zone_of  # the rule the store applies from now on
@@ -27,7 +27,7 @@ def keep_utc_days(tx: Transaction) -> None:
     applied = tx.execute("SELECT applied_at FROM schema_migrations WHERE version = 16").fetchone()
     if applied is None:
         return
-    before = datetime.fromisoformat(applied[0])
+    before = _utc(datetime.fromisoformat(applied[0]))
     own = {user for (user,) in tx.execute("SELECT user_id FROM user_zones").fetchall()}
     _add_days(tx, {(guild, user, day) for guild, user, day, when in _answer_days(tx, in_zone=False, with_time=True)
                    if when < before and user not in own})
@@ -41,11 +41,16 @@ def _answer_days(tx: Transaction, *, in_zone: bool, with_time: bool = False) -> 
     days = set()
     for guild, user, at in tx.execute("SELECT guild_id, user_id, answered_at FROM quiz_answers UNION ALL "
                                       "SELECT guild_id, user_id, reviewed_at FROM review_log").fetchall():
-        when = datetime.fromisoformat(at)
+        when = _utc(datetime.fromisoformat(at))
         zone = zones.get(guild)
         day = (when.astimezone(zone) if zone else when).date().isoformat()  # stored in UTC
         days.add((guild, user, day, when) if with_time else (guild, user, day))
     return days
+
+
+def _utc(when: datetime) -> datetime:
+    # every release stored these in UTC, with its offset; one without it (a hand-made row) is read so too
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _add_days(tx: Transaction, days: set[tuple]) -> None:

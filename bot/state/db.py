@@ -184,6 +184,16 @@ def _sqlite_unavailable(where: str, exc: BaseException) -> StateUnavailable | No
     return None
 
 
+def _sqlite_version(path: Path) -> int | None:
+    """The migrations version of an SQLite file (0 without any), None if it cannot be read."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            found = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+            return conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0] if found else 0
+    except sqlite3.Error:
+        return None
+
+
 class SqliteDatabase(Database):
     """One SQLite connection shared by threads; one writer at a time (BEGIN IMMEDIATE)."""
 
@@ -217,12 +227,15 @@ class SqliteDatabase(Database):
         """A copy of a database an earlier release made, as it was, before this release migrates it
         (`<name>.before-v<N>`, N the version this release brings): there is no way back otherwise,
         since an earlier release refuses a database a later one has migrated (QA69). The first copy
-        is kept: an upgrade stopped halfway and started again copies nothing new."""
-        applied = self.conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
-        current = self._applied() if applied else 0
+        is kept while the database is past it (an upgrade stopped halfway and started again); one of
+        the database's own version is an earlier upgrade's, which the database has moved on from since
+        (restored, run by the earlier release a while), so it is made afresh. A release 0.1.0
+        database has tables but no migrations yet: version 0, copied too."""
+        tables = {name for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        current = self._applied() if "schema_migrations" in tables else 0
         known = len(migrations(self.dialect))
         backup = self.path.with_name(f"{self.path.name}.before-v{known}")
-        if not 0 < current < known or backup.exists():
+        if not tables or current >= known or (backup.exists() and _sqlite_version(backup) != current):
             return
         partial = backup.with_name(backup.name + ".partial")
         try:

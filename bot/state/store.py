@@ -171,7 +171,7 @@ class StateStore:
 
     def claim_daily_post(self, guild_id: int, day: date, terms: list[str],
                          at: datetime | None = None, zone: str | None = None,
-                         term_now: NameNow | None = None) -> str | None:
+                         term_now: NameNow | None = None, channel_id: int | None = None) -> str | None:
         """Mark the local day's post as being sent (at `at`, now by default) and return its term, or
         None if that day had its post already (in this zone or, moved since, another).
 
@@ -183,9 +183,9 @@ class StateStore:
             zone = _zone(conn, guild_id, zone)
             term = self._term_for_day(conn, guild_id, day, terms, zone, term_now)
             changed = conn.execute(
-                "UPDATE daily_posts SET status = ?, updated_at = ?, claimed_at = ? "
+                "UPDATE daily_posts SET status = ?, updated_at = ?, claimed_at = ?, channel_id = ? "
                 "WHERE guild_id = ? AND day = ? AND zone = ? AND status = ?",
-                [SENDING, now_text(), now_text(at), guild_id, day.isoformat(), zone, RESERVED],
+                [SENDING, now_text(), now_text(at), channel_id, guild_id, day.isoformat(), zone, RESERVED],
             ).rowcount
         return term if changed else None
 
@@ -220,18 +220,19 @@ class StateStore:
                 conn.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
         return bool(reopened)
 
-    def post_in_doubt(self, guild_id: int, day: date, zone: str | None = None) -> datetime | None:
-        """When a day's post that may have appeared (stopped mid-send, or a server error after
-        Discord took it) was claimed; None if that day's post is not in doubt. A claim older than
-        the database's record of claim times is dated at the start of the day."""
-        rows = self.db.query("SELECT claimed_at FROM daily_posts WHERE guild_id = ? AND day = ? AND zone = ? "
-                             "AND status = ? AND not_sent = 0",
+    def post_in_doubt(self, guild_id: int, day: date, zone: str | None = None) -> tuple[datetime, int | None] | None:
+        """(when it was claimed, the channel it was for) of a day's post that may have appeared
+        (stopped mid-send, or a server error after Discord took it); None if that day's post is not
+        in doubt. A claim older than the database's record of claim times is dated at the start of
+        the day; the channel is None for one claimed before the database recorded it."""
+        rows = self.db.query("SELECT claimed_at, channel_id FROM daily_posts WHERE guild_id = ? AND day = ? "
+                             "AND zone = ? AND status = ? AND not_sent = 0",
                              [guild_id, day.isoformat(), self._zone_now(guild_id, zone), FAILED])
         if not rows:
             return None
-        claimed_at = rows[0][0]
+        claimed_at, channel_id = rows[0]
         return (datetime.fromisoformat(claimed_at) if claimed_at
-                else datetime.combine(day, time(), parse_zone(self._zone_now(guild_id, zone))))
+                else datetime.combine(day, time(), parse_zone(self._zone_now(guild_id, zone)))), channel_id
 
     def settle_post_in_doubt(self, guild_id: int, day: date, appeared: bool, zone: str | None = None) -> bool:
         """What the channel showed of a post in doubt: it appeared (now "posted"), or it surely did

@@ -102,12 +102,19 @@ def meant(typed: str) -> str | None:
     cities = [z for z in zones() if "/" in z and _city(z) == key]
     if len(cities) == 1:
         return cities[0]
+    if key in _UTC_NAMES:
+        key = "utc"
     if offset_like(typed) or key in ("utc", "gmt", "z"):
         try:
             return zone_name(key)  # daily.parse_zone reads offsets, and says which it cannot
         except ScheduleError:
             return None
     return None
+
+
+# UTC under the tz database's other names for it ("Etc/UTC" was refused as no zone at all)
+_UTC_NAMES = frozenset({"etc/utc", "etc/gmt", "etc/uct", "etc/universal", "etc/zulu", "uct", "universal", "zulu",
+                        "gmt0", "etc/gmt0", "etc/gmt+0", "etc/gmt-0", "etc/greenwich", "greenwich"})
 
 
 def offset_like(typed: str) -> bool:

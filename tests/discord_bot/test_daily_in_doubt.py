@@ -82,6 +82,30 @@ def test_a_post_in_doubt_stays_so_when_the_bot_cannot_read_the_channel_history(
     run(scenario, timeout=90)
 
 
+def test_a_post_in_doubt_stays_so_when_the_daily_channel_changed_since(real_index_path, real_embedder,
+                                                                      tmp_path) -> None:
+    # The new channel's messages say nothing of a post sent to the old one: it is not sent again there.
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = Clock("2026-03-02T09:01:00+00:00")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
+            moved = fake.add_channel(guild, "daily-moved")
+            async with running(fake, daily_bot(settings, real_embedder, clock)):
+                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
+            crash_mid_send(state_path, guild.id)
+            configure(state_path, guild.id, daily_channel_id=moved.id)
+
+            async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
+                await daily_checks(fake, bot)
+            assert len(posts_in(fake, daily)) == 1 and posts_in(fake, moved) == []
+            assert statuses_of_posts(state_path, guild.id) == ["failed"]
+
+    run(scenario, timeout=90)
+
+
 def test_a_todays_reply_in_the_channel_is_not_taken_for_the_missing_post(
         real_index_path, real_embedder, tmp_path) -> None:
     """/today's reply has the post's very words, but answers a member: the post itself never
@@ -99,7 +123,7 @@ def test_a_todays_reply_in_the_channel_is_not_taken_for_the_missing_post(
                 reply = await fake.wait_for_response(interaction, timeout=10)
                 assert reply.content == HEADER
             with contextlib.closing(StateStore(state_path)) as store:  # claimed, then the process died
-                store.claim_daily_post(guild.id, clock.now.date(), [HEADER])  # (the term is re-read when sent)
+                store.claim_daily_post(guild.id, clock.now.date(), [HEADER], channel_id=daily.id)
             assert statuses_of_posts(state_path, guild.id) == ["sending"]
 
             clock.set("2026-03-02T09:05:00+00:00")

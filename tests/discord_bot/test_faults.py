@@ -110,7 +110,7 @@ def test_a_post_a_crash_left_half_done_goes_out_once_when_the_channel_lacks_it(r
         async with FakeDiscord() as fake:
             guild, daily = server_with_daily_post(fake, state_path, "09:00")
             crashed = StateStore(state_path)  # what a bot killed during channel.send() leaves behind
-            crashed.claim_daily_post(guild.id, clock.now.date(), ["Attention", "LoRA"])
+            crashed.claim_daily_post(guild.id, clock.now.date(), ["Attention", "LoRA"], channel_id=daily.id)
             crashed.close()
 
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:

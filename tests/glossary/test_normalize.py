@@ -350,3 +350,14 @@ def test_no_off_glossary_question_of_the_eval_set_is_small_talk():
     cases = [json.loads(line) for line in (DEFAULT_DATA_DIR / "eval" / "off_glossary.jsonl").read_text().splitlines()]
     assert len(cases) > 300
     assert [c["query"] for c in cases if small_talk(c["query"])] == []
+
+
+def test_storable_text_drops_what_reorders_hides_or_controls_and_keeps_what_joins() -> None:
+    from bot.glossary.normalize import storable
+
+    # a terminal's escapes and NUL become spaces; bidi overrides and isolates, zero-width spaces go
+    assert storable("knit \x1b[2Jred\x00 \u202escarf\u2066 x\u200by\ufeff") == "knit  [2Jred  scarf xy"
+    # emoji sequences and scripts keep their joiners and selectors: 👩‍💻, ❤️, 1️⃣, Persian's ZWNJ
+    for kept in ("👩\u200d💻", "❤\ufe0f", "1\ufe0f\u20e3", "می\u200cخواهم", "line one\nline two"):
+        assert storable(kept) == kept
+    assert storable("lone \ud800 surrogate") == "lone \ufffd surrogate"

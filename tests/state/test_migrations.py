@@ -3,6 +3,7 @@ gets every migration, and a database from a newer release is refused, not damage
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from datetime import UTC, date, datetime
@@ -56,6 +57,9 @@ def test_a_release_0_1_database_upgrades_and_loses_nothing(tmp_path) -> None:
     assert [row[:5] for row in after["daily_posts"]] == before["daily_posts"]  # claimed_at: unknown, None
     applied = sqlite3.connect(path).execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
     assert [v for v, _ in applied] == list(range(1, len(migrations()) + 1))
+    # kept as it was, for release 0.1.0 to run on again (it has no migrations: version 0)
+    assert _dump(tmp_path / f"state.db.before-v{len(migrations())}", ("guild_config", "daily_order",
+                                                                      "daily_posts")) == before
 
 
 def test_opening_again_applies_nothing_twice(state_target) -> None:
@@ -293,3 +297,12 @@ def test_an_upgrade_keeps_a_copy_of_the_database_as_it_was(tmp_path, caplog) -> 
     fresh = tmp_path / "fresh.db"
     StateStore(fresh).close()  # a new database has nothing to keep
     assert not list(tmp_path.glob("fresh.db.before-*"))
+
+    # The admin went back to the copy and ran the earlier release on it a while: the next upgrade
+    # keeps that while, not the first copy's older state.
+    backup.replace(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE guild_config SET timezone = 'Europe/Paris' WHERE guild_id = 5")
+    StateStore(path).close()
+    with contextlib.closing(sqlite3.connect(backup)) as copy:
+        assert copy.execute("SELECT timezone FROM guild_config").fetchall() == [("Europe/Paris",)]

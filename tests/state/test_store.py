@@ -205,11 +205,11 @@ def test_a_post_in_doubt_is_settled_once_by_what_the_channel_shows(store):
     day = date(2026, 1, 1)
     for guild in (1, 2):
         store.update_config(guild, daily_channel_id=12, daily_enabled=True)
-    appeared = store.claim_daily_post(1, day, TERMS)
+    appeared = store.claim_daily_post(1, day, TERMS, channel_id=12)
     store.finish_daily_post(1, day, error="Discord answered 503")
-    missing = store.claim_daily_post(2, day, TERMS)
+    missing = store.claim_daily_post(2, day, TERMS)  # (a claim of an earlier release: no channel)
     assert store.recover_interrupted_posts({2}) == [(2, day)]
-    assert store.post_in_doubt(1, day) is not None and store.post_in_doubt(2, day) is not None
+    assert store.post_in_doubt(1, day)[1] == 12 and store.post_in_doubt(2, day)[1] is None
 
     assert store.settle_post_in_doubt(1, day, appeared=True)
     assert store.posts(1) == [("2026-01-01", appeared, "posted")] and store.config(1).last_error is None

@@ -20,6 +20,7 @@ import functools
 import logging
 from datetime import date
 
+import aiohttp
 import discord
 from discord.ext import commands, tasks
 
@@ -98,13 +99,18 @@ class Daily(commands.Cog):
                 day = config.schedule.local_day(now)
             except ScheduleError:
                 continue
-            claimed_at = await in_quick_pool(state.post_in_doubt, config.guild_id, day, config.timezone)
-            if claimed_at is None:
+            doubt = await in_quick_pool(state.post_in_doubt, config.guild_id, day, config.timezone)
+            if doubt is None:
                 continue
-            appeared = await self._appeared(config.daily_channel_id, day, claimed_at)
+            claimed_at, channel_id = doubt
+            if channel_id != config.daily_channel_id:
+                # another channel now (or one not recorded): its messages say nothing of the post
+                appeared, why = None, "the daily channel changed since it was sent"
+            else:
+                appeared, why = await self._appeared(channel_id, day, claimed_at)
             if appeared is None:
-                log.info("guild %s: cannot tell whether the term of the day for %s appeared (the bot cannot read "
-                         "<#%s>'s history); it is not sent again", config.guild_id, day, config.daily_channel_id)
+                log.info("guild %s: cannot tell whether the term of the day for %s appeared (%s); it is not sent "
+                         "again", config.guild_id, day, why)
                 continue
             if await in_quick_pool(functools.partial(state.settle_post_in_doubt, config.guild_id, day, appeared,
                                                      config.timezone)):
@@ -113,17 +119,17 @@ class Daily(commands.Cog):
                          "had appeared before the bot stopped" if appeared else "had not appeared: it is sent now")
         return settled
 
-    async def _appeared(self, channel_id: int, day: date, claimed_at) -> bool | None:
+    async def _appeared(self, channel_id: int, day: date, claimed_at) -> tuple[bool | None, str]:
         """Whether the bot's post for `day` is among the channel's latest messages: True, False when
         they reach back to before it was claimed (or to the channel's start), None when the bot
-        cannot tell (no access to the history, a busier channel than one read covers, an error)."""
+        cannot tell; with why not, for the log."""
         channel = self.bot.get_channel(channel_id)
         guild = getattr(channel, "guild", None)
         if channel is None or guild is None or not hasattr(channel, "history"):
-            return None
+            return None, f"the daily channel {channel_id} is not one the bot can see"
         allowed = channel.permissions_for(guild.me)
         if not (allowed.view_channel and allowed.read_message_history):
-            return None
+            return None, f"the bot lacks Read Message History in <#{channel_id}>"
         header, seen, oldest = post_header(day), 0, None
         try:
             async for message in channel.history(limit=DOUBT_LOOKBACK):
@@ -131,12 +137,12 @@ class Daily(commands.Cog):
                 # (/today's reply has the same words, but it answers an interaction)
                 if (message.author.id == self.bot.user.id and message.content == header
                         and message.interaction_metadata is None):
-                    return True
-        except discord.HTTPException:
-            return None
+                    return True, ""
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return None, f"reading <#{channel_id}> failed: {' '.join(str(exc).split()) or type(exc).__name__}"
         if seen < DOUBT_LOOKBACK or (oldest is not None and oldest.created_at <= claimed_at):
-            return False
-        return None
+            return False, ""
+        return None, f"more than {DOUBT_LOOKBACK} messages in <#{channel_id}> since it was sent"
 
     async def _tick(self) -> None:
         try:
@@ -177,7 +183,8 @@ class Daily(commands.Cog):
         # the day is a date in the zone set now: the claim, the outcome and the day's row all name it
         day, zone = schedule.local_day(now), config.timezone
         term = await in_quick_pool(functools.partial(state.claim_daily_post, config.guild_id, day, self.bot.daily_terms(),
-                                                     now, zone, term_now=self.bot.term_now))
+                                                     now, zone, term_now=self.bot.term_now,
+                                                     channel_id=config.daily_channel_id))
         if term is None:
             return 0
         error, not_sent, sent = None, False, []

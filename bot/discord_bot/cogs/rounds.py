@@ -297,13 +297,23 @@ class Rounds(commands.Cog):
                              message.id, self.bot.now())
 
     async def _close(self, channel, quiz_round: Round) -> None:
-        results = await in_quick_pool(self.bot.state.study.question_results, quiz_round, quiz_round.position)
+        results = await in_quick_pool(self._close_question, quiz_round)
         try:
             await channel.get_partial_message(quiz_round.message_id).edit(
                 embed=render_study.round_closed(quiz_round, results), view=None, allowed_mentions=render.NO_MENTIONS)
         except discord.NotFound:
             pass  # someone deleted the question: the round goes on
-        await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
+
+    def _close_question(self, quiz_round: Round) -> list[tuple[int, bool, int]]:
+        """The question's results, and the round past it, in one call of the quick pool (where clicks
+        are answered too): a click made in time but answered after the results were read counted and
+        was told so, while the closed question showed nobody right. Now it comes before (and is shown)
+        or after (and is told the question closed). A restart between this and the edit leaves the
+        question's buttons on screen, closed."""
+        study = self.bot.state.study
+        results = study.question_results(quiz_round, quiz_round.position)
+        study.next_question(quiz_round.round_id)
+        return results
 
     def _end(self, round_id: int):
         """End the round as it is now, and its scores: one call in the quick pool (one worker), so
