@@ -53,6 +53,7 @@ _INVISIBLE = re.compile(
 # Emoji and pictographs; keycaps and skin tones are covered by the ranges and by So below.
 # What `storable` drops: a subset of _INVISIBLE that joins nothing a reader needs.
 _UNSTORED = re.compile("[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u20e3\u3030\u303d\u3297\u3299]"
 )
@@ -85,11 +86,7 @@ def storable(text: str) -> str:
     with a right-to-left override showed mirrored under every definition, and PostgreSQL refuses
     NUL (QA68)."""
     if not text.isascii():
-        text = _UNSTORED.sub("", text)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        text = _SURROGATE.sub("\ufffd", _UNSTORED.sub("", text))  # (a str's surrogates are all lone ones)
     return _CONTROL.sub(" ", text)
 
 

@@ -115,7 +115,7 @@ def _database_at(target, version: int, rows: list[str]) -> None:
                 conn.execute(statement)
 
 
-def test_a_reminder_day_sent_before_v8_still_keeps_the_next_one_a_day_away(state_target) -> None:
+def test_a_reminder_day_sent_before_v8_lets_the_next_utc_day_have_one(state_target) -> None:
     """V8 keeps the time of the last reminder, not its day; a day stored before reads as its first
     second, so the old rule (one a UTC date) holds across the upgrade: a member reminded the day
     before is reminded on the upgrade day (its last second kept that one back, QA69)."""

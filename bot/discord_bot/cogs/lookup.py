@@ -92,12 +92,12 @@ class Lookup(commands.Cog):
 
     # -- sending ---------------------------------------------------------------------
 
-    async def held_off(self, interaction: discord.Interaction, what: str) -> bool:
+    async def held_off(self, interaction: discord.Interaction) -> bool:
         """Refuse, privately, a lookup over the person's allowance (True); False: go ahead."""
         wait = self._ask_wait(interaction.user.id)
         if wait:
-            await respond(interaction, False, ephemeral=True,
-                          content=f"That's {ASKS} {what} in a minute: ask again in {max(1, round(wait))} s.")
+            await respond(interaction, False, ephemeral=True, content=f"That's {ASKS} questions and lookups in a "
+                                                                      f"minute: ask again in {max(1, round(wait))} s.")
         return bool(wait)
 
     async def send_entry(self, interaction: discord.Interaction, deferred: bool, answer: Answer, *,
@@ -131,7 +131,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="define", description="Look up a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        if await self.held_off(interaction, "lookups"):
+        if await self.held_off(interaction):
             return
         answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id,
                                            interaction.user.id, "define", interaction.created_at)
@@ -158,7 +158,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        if await self.held_off(interaction, "questions"):
+        if await self.held_off(interaction):
             return
         answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,
                                            interaction.user.id, "ask", interaction.created_at)
@@ -167,7 +167,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="related", description="Terms related to a glossary term")
     @app_commands.describe(term="Term, abbreviation or alias")
     async def related(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 200]) -> None:
-        if await self.held_off(interaction, "lookups"):
+        if await self.held_off(interaction):
             return
         answer, deferred = await run_timed(interaction, self._answer, term, interaction.guild_id)
         if answer.entry is None:
