@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from discord.utils import escape_markdown
 
 from bot.discord_bot import render_study
@@ -659,3 +660,35 @@ def test_a_bot_on_sqlite_never_imports_the_postgresql_driver():
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("trouble", ["503", "connection reset"])
+def test_one_discord_hiccup_pauses_a_round_and_it_goes_on(real_index_path, real_embedder, tmp_path, trouble) -> None:
+    """QA70: one 503 (which discord.py does not retry) or a dropped connection while the next question
+    was posted cancelled the round for good, silently (question 1 closed, then nothing). A round waits
+    Discord's trouble out as it waits out its database's."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                started = await fake.wait_for_response(await fake.send_slash_command(
+                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
+                assert started.ok, started.content
+                first = await _open(fake, bot, 0)
+                path = rf"/channels/{channel.id}/messages"
+                if trouble == "503":
+                    fake.fail_next("POST", path, 503)
+                else:
+                    fake.drop_next("POST", path)
+                clock["now"] = first.opened_at + timedelta(seconds=31)  # time's up: question 2 is asked
+                second = await _open(fake, bot, 1)
+                assert second.status == "running" and _asked(fake, channel, "Question 2/")
+                assert [r.status for r in fake.requests if r.method == "POST" and r.path == path].count(200) >= 2
+
+    run(scenario, timeout=120)

@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -56,33 +57,43 @@ def _transient() -> tuple[type[Exception], ...]:
     return (StateError, sqlite3.OperationalError, *((psycopg.OperationalError,) if psycopg else ()))
 
 
+# Discord's own trouble, after discord.py's retries (a 5xx), or the connection to it dropped: a round
+# waits it out as it waits out its database, where one 503 ended it for good, silently (QA70).
+_DISCORD_TRANSIENT = (discord.DiscordServerError, aiohttp.ClientError, TimeoutError)
+
+
+def _what_failed(exc: Exception) -> str:
+    return "Discord" if isinstance(exc, _DISCORD_TRANSIENT) else "the state database"
+
+
 class _GaveUp(Exception):
-    """The state database has failed for longer than a driver waits for it."""
+    """The state database (or Discord) has failed for longer than a driver waits for it."""
 
 
 class _Outage:
-    """A driver's time without its state database: logged once when it starts and once when it
-    ends (not a traceback per tick), waited out `retry` seconds at a time, given up after
-    `give_up_after` seconds (on the real clock: the bot's may stand still)."""
+    """A driver's time without its state database, or without Discord: logged once when it starts
+    and once when it ends (not a traceback per tick), waited out `retry` seconds at a time, given
+    up after `give_up_after` seconds (on the real clock: the bot's may stand still)."""
 
     def __init__(self, round_id: int, retry: float, give_up_after: float) -> None:
         self.round_id, self.retry, self.give_up_after = round_id, retry, give_up_after
         self.since: float | None = None
+        self.what = "the state database"
 
     async def wait(self, exc: Exception) -> None:
         now = time.monotonic()
         if self.since is None:
-            self.since = now
-            log.warning("quiz round %s: the state database failed (%s: %s); trying again", self.round_id,
+            self.since, self.what = now, _what_failed(exc)
+            log.warning("quiz round %s: %s failed (%s: %s); trying again", self.round_id, self.what,
                         type(exc).__name__, " ".join(str(exc).split()))
         elif now - self.since > self.give_up_after:
-            raise _GaveUp(f"no state database for {now - self.since:.0f} s, last {type(exc).__name__}: "
-                          + " ".join(str(exc).split()))
+            raise _GaveUp(f"no answer from {_what_failed(exc)} for {now - self.since:.0f} s, last "
+                          f"{type(exc).__name__}: " + " ".join(str(exc).split()))
         await asyncio.sleep(self.retry)
 
     def over(self) -> None:
         if self.since is not None:
-            log.info("quiz round %s: the state database answers again after %.0f s", self.round_id,
+            log.info("quiz round %s: %s answers again after %.0f s", self.round_id, self.what,
                      time.monotonic() - self.since)
             self.since = None
 
@@ -210,7 +221,7 @@ class Rounds(commands.Cog):
                         return
                     await self._step(quiz_round, outage)
                     outage.over()  # a step done, not a read alone: a database that only reads is no way on
-                except _transient() as exc:
+                except (*_transient(), *_DISCORD_TRANSIENT) as exc:
                     # Each step's writes come last (a closed question moves on to the next), so the
                     # round read afresh says where to go on; a write after a post is retried in place.
                     await outage.wait(exc)
