@@ -169,3 +169,27 @@ def test_a_shutdown_while_the_quiz_of_the_day_is_sent_leaves_the_day_posted(
                 assert store.config(guild.id).last_error is None
 
     run(scenario, timeout=90)
+
+
+def test_a_post_discord_failed_with_a_server_error_is_looked_for_while_the_bot_runs(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA70: a 503 may come after Discord took the post, so the day is in doubt; it was looked for only
+    at the next start, so while the bot ran the day's term never went out. The channel, read at the
+    next check, shows it missing: it goes out once."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = Clock("2026-03-02T09:01:00+00:00")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, daily = server_with_daily_post(fake, state_path, "09:00")
+            path = f"/channels/{daily.id}/messages"
+            fake.fail_next("POST", path, 503)
+            async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
+                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
+                await daily_checks(fake, bot)
+                assert [m.content for m in posts_in(fake, daily)] == [HEADER]
+                assert [s for *_r, s in bot.state.posts(guild.id)] == ["posted"]
+            assert statuses(fake, "POST", path) == [503, 200]
+
+    run(scenario, timeout=90)

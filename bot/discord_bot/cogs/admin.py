@@ -489,8 +489,9 @@ def today_text(config: GuildConfig, day, surely_unsent: bool, retried: bool, due
     if surely_unsent:
         return (f"Today's term of the day ({day.isoformat()}) did not go out: once I can post in the channel, "
                 "`/glossary config daily enabled:True` sends it.")
-    return (f"Today's term of the day ({day.isoformat()}) may have appeared before the bot stopped, so it "
-            f"is not sent again; the next one comes tomorrow at {config.daily_time} ({config.timezone}).")
+    return (f"Today's term of the day ({day.isoformat()}) may have appeared before the bot stopped, or "
+            "before Discord failed while taking it, so it is not sent again unless I find it missing from the "
+            f"channel; the next one comes tomorrow at {config.daily_time} ({config.timezone}).")
 
 
 async def setup(bot) -> None:

@@ -42,6 +42,8 @@ class Daily(commands.Cog):
         self.bot = bot
         self.now = bot.now  # injectable clock (tests replace it)
         self._lock = asyncio.Lock()  # held while posting
+        self._unsure: set[int] = set()  # servers whose post of the day failed in doubt while running
+        self._logged_doubt: set[int] = set()  # servers whose "cannot tell" is logged already
         self._stopping = False
         self.shutdown_grace = SHUTDOWN_GRACE_SECONDS  # tests shorten it
         self.loop = tasks.loop(seconds=bot.daily_interval)(self._tick)
@@ -88,11 +90,14 @@ class Daily(commands.Cog):
         except Exception as exc:  # the loop starts all the same; a post in doubt stays so
             log_failure("checking the term of the day's posts in doubt failed", exc)
 
-    async def settle_doubts(self) -> int:
-        """Today's posts in doubt, looked for in their channels: one found is recorded as posted, one
-        surely missing is reopened for the next check to send. Returns how many were settled."""
-        state, now, settled = self.bot.state, self.now(), 0
+    async def settle_doubts(self, guilds: set[int] | None = None) -> set[int]:
+        """Today's posts in doubt (of `guilds`, or every server's), looked for in their channels: one
+        found is recorded as posted, one surely missing is reopened for the next check to send.
+        Returns the servers whose post stays in doubt because their channel could not tell."""
+        state, now, unsure = self.bot.state, self.now(), set()
         for config in await in_quick_pool(state.all_configs):
+            if guilds is not None and config.guild_id not in guilds:
+                continue
             if not (config.daily_enabled and config.daily_channel_id) or not self.bot.owns_guild(config.guild_id):
                 continue
             try:
@@ -109,15 +114,19 @@ class Daily(commands.Cog):
             else:
                 appeared, why = await self._appeared(channel_id, day, claimed_at)
             if appeared is None:
-                log.info("guild %s: cannot tell whether the term of the day for %s appeared (%s); it is not sent "
-                         "again", config.guild_id, day, why)
+                if guilds is None or config.guild_id not in self._logged_doubt:
+                    log.info("guild %s: cannot tell whether the term of the day for %s appeared (%s); it is not "
+                             "sent again", config.guild_id, day, why)
+                self._logged_doubt.add(config.guild_id)
+                if channel_id == config.daily_channel_id and why.startswith("reading"):
+                    unsure.add(config.guild_id)  # Discord's trouble: asked again at the next check
                 continue
+            self._logged_doubt.discard(config.guild_id)
             if await in_quick_pool(functools.partial(state.settle_post_in_doubt, config.guild_id, day, appeared,
                                                      config.timezone)):
-                settled += 1
                 log.info("guild %s: the term of the day for %s %s", config.guild_id, day,
-                         "had appeared before the bot stopped" if appeared else "had not appeared: it is sent now")
-        return settled
+                         "had appeared" if appeared else "had not appeared: it is sent now")
+        return unsure
 
     async def _appeared(self, channel_id: int, day: date, claimed_at) -> tuple[bool | None, str]:
         """Whether the bot's post for `day` is among the channel's latest messages: True, False when
@@ -147,6 +156,11 @@ class Daily(commands.Cog):
     async def _tick(self) -> None:
         try:
             await self.post_due()
+            if self._unsure:
+                # A post Discord failed after perhaps taking it (a 5xx, a timeout): looked for in its
+                # channel at the next checks, as at a start, not only after a restart (QA70).
+                unsure, self._unsure = self._unsure, set()
+                self._unsure |= await self.settle_doubts(unsure)
         except Exception as exc:  # never let the loop die; an unavailable state database in one line
             log_failure("daily check failed", exc)
 
@@ -200,6 +214,8 @@ class Daily(commands.Cog):
             error = f"term of the day for {day.isoformat()} not posted: {reason}"
             not_sent = surely_not_sent(exc)
             log.warning("guild %s: %s", config.guild_id, error)
+            if not not_sent:
+                self._unsure.add(config.guild_id)
         await in_quick_pool(functools.partial(state.finish_daily_post, config.guild_id, day, error,
                                               not_sent=not_sent, zone=zone))
         self.bot.metrics.daily_posts.labels("failed" if error else "sent").inc()
