@@ -94,3 +94,22 @@ async def running_with_token(fake: FakeDiscord, bot: GlossaryBot, token: str) ->
             await bot.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
+
+
+def withhold_at_connect(fake: FakeDiscord, guild_ids: set[int]) -> None:
+    """While `guild_ids` holds a server's id, a (re)connecting bot gets no GUILD_CREATE for it: it
+    stays as READY named it, unavailable, as during a Discord outage of that server."""
+    original = fake._dispatch_to
+
+    async def dispatch_to(session, event, data):
+        if event == "GUILD_CREATE" and int(data["id"]) in guild_ids:
+            return None
+        return await original(session, event, data)
+
+    fake._dispatch_to = dispatch_to  # type: ignore[method-assign]
+
+
+def guild_back(fake: FakeDiscord, guild) -> None:
+    """The server is available again: GUILD_CREATE with all of it, to every session that has it."""
+    for session in fake._sessions_for(guild.id):
+        fake._spawn(fake._dispatch_to(session, "GUILD_CREATE", fake._guild_create_for(session, guild)))

@@ -84,7 +84,9 @@ class Scores(commands.Cog):
         crowned = 0
         for config in await in_quick_pool(state.all_configs):
             guild = self.bot.get_guild(config.guild_id)
-            if not config.champion_role_id or config.champion_month == month or guild is None:
+            # (an unavailable server's roles are not loaded: its role would read as deleted, the month
+            # lost; it is crowned at a check once it is back, QA70)
+            if not config.champion_role_id or config.champion_month == month or guild is None or guild.unavailable:
                 continue
             if not await in_quick_pool(state.claim_champion_month, config.guild_id, month):
                 continue  # crowned by another process since the settings were read

@@ -1,0 +1,53 @@
+"""The monthly champion while a server is unavailable (a Discord outage of it when the bot starts):
+its roles are not loaded then, so the role must not read as deleted and the month be lost (QA70)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.state import StateStore
+from tests.fake_discord import FakeDiscord, Permissions
+from tests.fake_discord.models import DEFAULT_BOT_PERMISSIONS
+
+from .fault_helpers import guild_back, withhold_at_connect
+from .helpers import make_bot, make_settings, run, running
+
+MARCH = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("outage", [True, False], ids=["outage", "available"])
+def test_a_server_unavailable_at_start_is_crowned_once_it_is_back(real_index_path, real_embedder, tmp_path,
+                                                                  outage) -> None:
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = {"now": datetime(2026, 4, 1, 0, 5, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            champion = fake.add_role(guild, "Champion")
+            with contextlib.closing(StateStore(state_path)) as store:
+                store.update_config(guild.id, champion_role_id=champion.id)
+                store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, MARCH)  # March's top scorer
+            withheld = {guild.id} if outage else set()
+            withhold_at_connect(fake, withheld)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=0.05)) as bot:
+                assert bot.get_guild(guild.id).unavailable == outage
+                checks = bot.get_cog("Scores").champions
+                seen = checks.current_loop
+                await fake.wait_for(lambda: checks.current_loop >= seen + 5, timeout=30, what="five champion checks")
+                withheld.clear()
+                guild_back(fake, guild)  # the outage is over
+                await fake.wait_for(lambda: not bot.get_guild(guild.id).unavailable, what="the server back")
+                await fake.wait_for(lambda: [r.name for r in fake.member_roles(guild, alice)] == ["Champion"],
+                                    timeout=30, what="March's champion crowned")
+                assert bot.state.config(guild.id).champion_error is None
+
+    run(scenario, timeout=120)
