@@ -692,3 +692,38 @@ def test_one_discord_hiccup_pauses_a_round_and_it_goes_on(real_index_path, real_
                 assert [r.status for r in fake.requests if r.method == "POST" and r.path == path].count(200) >= 2
 
     run(scenario, timeout=120)
+
+
+def test_a_round_left_by_a_kick_while_the_bot_was_down_is_over_after_a_reinvite(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA70: at start the round's server was not the bot's, so nothing drove the round, and after a
+    re-invite `/quiz round` there said one was already running."""
+    from .fault_helpers import guild_back
+
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                started = await fake.wait_for_response(await fake.send_slash_command(
+                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
+                assert started.ok
+                first = await _open(fake, bot, 0)
+            del fake.guilds[guild.id]  # kicked while the bot was down: READY does not name the server
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                clock["now"] += timedelta(days=20)
+                fake.guilds[guild.id] = guild  # re-invited
+                guild_back(fake, guild)
+                await fake.wait_for(lambda: bot.state.study.round(first.round_id).status == "cancelled",
+                                    what="the old round over")
+                again = await fake.wait_for_response(await fake.send_slash_command(
+                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
+                assert again.ok and "already running" not in (again.content or ""), again.content
+
+    run(scenario, timeout=120)

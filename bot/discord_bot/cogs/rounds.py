@@ -39,7 +39,7 @@ from ...state import StateError
 from ...state.study import CANCELLED, FINISHED, RUNNING, STOPPED, Round, RoundQuestion, round_ref
 from ...study import scoring
 from .. import render, render_quiz, render_study
-from ..ui import dynamic_view, in_quick_pool, safe_reply
+from ..ui import dynamic_view, in_quick_pool, log_failure, safe_reply
 
 log = logging.getLogger(__name__)
 DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
@@ -123,6 +123,35 @@ class Rounds(commands.Cog):
     async def cog_load(self) -> None:
         for quiz_round in await in_quick_pool(self.bot.state.study.running_rounds):
             self._drive_later(quiz_round.round_id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._undriven(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._undriven(guild)
+
+    async def _undriven(self, guild: discord.Guild) -> None:
+        """Running rounds of a server that is back (after an outage, or re-invited) and that no driver
+        here has: at start it was not this bot's (kicked while the bot was down) or not available.
+        One whose question closed only moments ago goes on; one left longer (perhaps weeks: the bot
+        was removed) is over, cancelled, so the channel is free for a new one: it said a round was
+        running that nothing ran (QA70)."""
+        try:
+            rounds = [r for r in await in_quick_pool(self.bot.state.study.running_rounds)
+                      if r.guild_id == guild.id and r.round_id not in self._drivers]
+            now = self.bot.now()
+            for quiz_round in rounds:
+                deadline = quiz_round.deadline()
+                if deadline is not None and (now - deadline).total_seconds() <= self.give_up_after:
+                    self._drive_later(quiz_round.round_id)
+                else:
+                    await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
+                    log.info("quiz round %s: cancelled, its server was gone from the bot for a while",
+                             quiz_round.round_id)
+        except Exception as exc:  # an event handler: one line, never a traceback per event
+            log_failure(f"quiz rounds of server {guild.id} not picked up", exc)
 
     async def cog_unload(self) -> None:
         # the rounds stay "running" in the database: the next start resumes them
