@@ -19,11 +19,16 @@ from .helpers import configure, make_settings, run, running
 HEADER = "📘 Term of the day (2026-03-02)"
 
 
-def crash_mid_send(state_path, guild_id: int) -> None:
-    """What a SIGKILL between Discord taking the post and the bot recording it leaves behind."""
-    with contextlib.closing(sqlite3.connect(state_path)) as db, db:
-        db.execute("UPDATE daily_posts SET status = 'sending' WHERE guild_id = ?", [guild_id])
-        db.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild_id])
+async def posted_then_crashed(fake, settings, embedder, clock):
+    """A server whose day's post went out, and what a SIGKILL between Discord taking it and the bot
+    recording it leaves behind; (the server, its daily channel)."""
+    guild, daily = server_with_daily_post(fake, settings.state_path, "09:00")
+    async with running(fake, daily_bot(settings, embedder, clock)):
+        await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
+    with contextlib.closing(sqlite3.connect(settings.state_path)) as db, db:
+        db.execute("UPDATE daily_posts SET status = 'sending' WHERE guild_id = ?", [guild.id])
+        db.execute("UPDATE guild_config SET last_error = NULL WHERE guild_id = ?", [guild.id])
+    return guild, daily
 
 
 def statuses_of_posts(state_path, guild_id: int) -> list[str]:
@@ -39,10 +44,7 @@ def test_a_post_that_appeared_before_the_crash_is_recorded_as_posted_not_sent_ag
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild, daily = server_with_daily_post(fake, state_path, "09:00")
-            async with running(fake, daily_bot(settings, real_embedder, clock)):
-                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
-            crash_mid_send(state_path, guild.id)
+            guild, daily = await posted_then_crashed(fake, settings, real_embedder, clock)
 
             clock.set("2026-03-02T09:20:00+00:00")
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
@@ -65,10 +67,7 @@ def test_a_post_in_doubt_stays_so_when_the_bot_cannot_read_the_channel_history(
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild, daily = server_with_daily_post(fake, state_path, "09:00")
-            async with running(fake, daily_bot(settings, real_embedder, clock)):
-                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
-            crash_mid_send(state_path, guild.id)
+            guild, daily = await posted_then_crashed(fake, settings, real_embedder, clock)
             fake.set_permissions(daily, fake.bot_role(guild), deny=Permissions.READ_MESSAGE_HISTORY)
 
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
@@ -91,11 +90,8 @@ def test_a_post_in_doubt_stays_so_when_the_daily_channel_changed_since(real_inde
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild, daily = server_with_daily_post(fake, state_path, "09:00")
+            guild, daily = await posted_then_crashed(fake, settings, real_embedder, clock)
             moved = fake.add_channel(guild, "daily-moved")
-            async with running(fake, daily_bot(settings, real_embedder, clock)):
-                await fake.wait_for(lambda: len(posts_in(fake, daily)) == 1, timeout=30, what="the day's post")
-            crash_mid_send(state_path, guild.id)
             configure(state_path, guild.id, daily_channel_id=moved.id)
 
             async with running(fake, daily_bot(settings, real_embedder, clock)) as bot:
