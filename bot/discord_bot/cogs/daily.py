@@ -110,15 +110,15 @@ class Daily(commands.Cog):
             claimed_at, channel_id = doubt
             if channel_id != config.daily_channel_id:
                 # another channel now (or one not recorded): its messages say nothing of the post
-                appeared, why = None, "the daily channel changed since it was sent"
+                appeared, why, failed = None, "the daily channel changed since it was sent", False
             else:
-                appeared, why = await self._appeared(channel_id, day, claimed_at)
+                appeared, why, failed = await self._appeared(channel_id, day, claimed_at)
             if appeared is None:
                 if guilds is None or config.guild_id not in self._logged_doubt:
                     log.info("guild %s: cannot tell whether the term of the day for %s appeared (%s); it is not "
                              "sent again", config.guild_id, day, why)
                 self._logged_doubt.add(config.guild_id)
-                if channel_id == config.daily_channel_id and why.startswith("reading"):
+                if failed:
                     unsure.add(config.guild_id)  # Discord's trouble: asked again at the next check
                 continue
             self._logged_doubt.discard(config.guild_id)
@@ -128,17 +128,17 @@ class Daily(commands.Cog):
                          "had appeared" if appeared else "had not appeared: it is sent now")
         return unsure
 
-    async def _appeared(self, channel_id: int, day: date, claimed_at) -> tuple[bool | None, str]:
+    async def _appeared(self, channel_id: int, day: date, claimed_at) -> tuple[bool | None, str, bool]:
         """Whether the bot's post for `day` is among the channel's latest messages: True, False when
         they reach back to before it was claimed (or to the channel's start), None when the bot
-        cannot tell; with why not, for the log."""
+        cannot tell; with why not, for the log, and whether reading them failed (worth asking again)."""
         channel = self.bot.get_channel(channel_id)
         guild = getattr(channel, "guild", None)
         if channel is None or guild is None or not hasattr(channel, "history"):
-            return None, f"the daily channel {channel_id} is not one the bot can see"
+            return None, f"the daily channel {channel_id} is not one the bot can see", False
         allowed = channel.permissions_for(guild.me)
         if not (allowed.view_channel and allowed.read_message_history):
-            return None, f"the bot lacks Read Message History in <#{channel_id}>"
+            return None, f"the bot lacks Read Message History in <#{channel_id}>", False
         header, seen, oldest = post_header(day), 0, None
         try:
             async for message in channel.history(limit=DOUBT_LOOKBACK):
@@ -146,12 +146,12 @@ class Daily(commands.Cog):
                 # (/today's reply has the same words, but it answers an interaction)
                 if (message.author.id == self.bot.user.id and message.content == header
                         and message.interaction_metadata is None):
-                    return True, ""
+                    return True, "", False
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return None, f"reading <#{channel_id}> failed: {' '.join(str(exc).split()) or type(exc).__name__}"
+            return None, f"reading <#{channel_id}> failed: {' '.join(str(exc).split()) or type(exc).__name__}", True
         if seen < DOUBT_LOOKBACK or (oldest is not None and oldest.created_at <= claimed_at):
-            return False, ""
-        return None, f"more than {DOUBT_LOOKBACK} messages in <#{channel_id}> since it was sent"
+            return False, "", False
+        return None, f"more than {DOUBT_LOOKBACK} messages in <#{channel_id}> since it was sent", False
 
     async def _tick(self) -> None:
         try:
