@@ -51,3 +51,61 @@ def test_a_server_unavailable_at_start_is_crowned_once_it_is_back(real_index_pat
                 assert bot.state.config(guild.id).champion_error is None
 
     run(scenario, timeout=120)
+
+
+@pytest.mark.parametrize("fix", ["role order", "permission"])
+def test_a_champion_role_the_bot_cannot_give_is_given_once_the_admin_fixes_it(real_index_path, real_embedder,
+                                                                             tmp_path, fix) -> None:
+    """QA70: the admin moved the champion role above the bot's (or took Manage Roles away) before the
+    month turned. The refusal stood for the whole month, though the admin fixed it the same day;
+    now `config show` says what to fix, Discord is not asked to refuse it at every check, and the
+    role is given at the first check after the fix."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = {"now": datetime(2026, 4, 1, 0, 5, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            champion = fake.add_role(guild, "Champion")
+            with contextlib.closing(StateStore(state_path)) as store:
+                store.update_config(guild.id, champion_role_id=champion.id)
+                store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, MARCH)  # March's top scorer
+            bot_role = fake.bot_role(guild)
+            if fix == "role order":
+                fake.edit_role(guild, champion, position=bot_role.position + 1)
+                wanted = "my own role must be above"
+            else:
+                fake.edit_role(guild, bot_role, permissions=DEFAULT_BOT_PERMISSIONS)
+                wanted = "I need the Manage Roles permission"
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=0.05)) as bot:
+                checks = bot.get_cog("Scores").champions
+                seen = checks.current_loop
+                await fake.wait_for(lambda: checks.current_loop >= seen + 5, timeout=30, what="five champion checks")
+                error = bot.state.config(guild.id).champion_error
+                assert error.startswith("not given for 2026-03 yet:") and wanted in error, error
+                assert not [r for r in fake.requests if "/roles/" in r.path]  # nothing asked of Discord
+                shown = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary config show", {}, user=fake.owner, guild=guild))
+                assert wanted in shown.content
+
+                if fix == "role order":
+                    fake.edit_role(guild, champion, position=1)
+                else:
+                    fake.edit_role(guild, bot_role, permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+                await fake.wait_for(lambda: bot.state.config(guild.id).champion_user_id == alice.id,
+                                    timeout=30, what="March's champion crowned after the fix")
+                assert [r.name for r in fake.member_roles(guild, alice)] == ["Champion"]
+                assert bot.state.config(guild.id).champion_error is None
+                crowned = len([r for r in fake.requests if "/roles/" in r.path])
+                seen = checks.current_loop
+                await fake.wait_for(lambda: checks.current_loop >= seen + 5, timeout=30, what="five more checks")
+                assert len([r for r in fake.requests if "/roles/" in r.path]) == crowned  # once
+
+            assert not fake.errors
+
+    run(scenario, timeout=120)

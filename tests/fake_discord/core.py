@@ -301,6 +301,29 @@ class FakeDiscord(GatewayMixin, ShardingMixin, ActionsMixin, MessagesMixin, Rest
             )
         return role
 
+    def edit_role(
+        self, guild: FakeGuild, role: FakeRole, *, permissions: int | None = None, position: int | None = None
+    ) -> None:
+        """An admin edits ``role`` in Server Settings → Roles: its permissions, or its place in the
+        list (dragged to ``position``; the roles it passes shift by one). A connected bot gets
+        GUILD_ROLE_UPDATE for each role that changed, as on Discord."""
+        changed = [role]
+        if permissions is not None:
+            role.permissions = int(permissions)
+        if position is not None and position != role.position:
+            position = max(1, min(position, len(guild.roles) - 1))
+            low, high = sorted((role.position, position))
+            step = -1 if position > role.position else 1
+            passed = [r for r in guild.roles if r.id not in (guild.id, role.id) and low <= r.position <= high]
+            for other in passed:
+                other.position += step
+            role.position = position
+            changed += passed
+        for each in changed:
+            self._dispatch_soon_if_live(
+                "GUILD_ROLE_UPDATE", guild.id, lambda r=each: {"guild_id": str(guild.id), "role": r.payload()}
+            )
+
     def bot_role(self, guild: FakeGuild) -> FakeRole:
         """The bot's managed role in ``guild`` (created by ``add_guild``, like an invite does)."""
         return next(r for r in guild.roles if r.managed and r.bot_id == self.bot_user.id)

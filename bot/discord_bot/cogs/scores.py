@@ -18,6 +18,7 @@ from discord.ext import commands, tasks
 
 from ...study import scoring
 from .. import render, render_study
+from ..config_checks import champion_role_problem
 from ..ui import in_quick_pool, log_failure, respond, within_time
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,12 @@ class Scores(commands.Cog):
             # lost; it is crowned at a check once it is back, QA70)
             if not config.champion_role_id or config.champion_month == month or guild is None or guild.unavailable:
                 continue
+            if (waiting := _cannot_give_yet(guild, config, month)) is not None:
+                # not claimed: crowned at the first check after the admin fixes it, without asking
+                # Discord to refuse it every minute (QA70: a refusal stood for the month)
+                if config.champion_error != waiting:
+                    await in_quick_pool(lambda g=config.guild_id, w=waiting: state.update_config(g, champion_error=w))
+                continue
             if not await in_quick_pool(state.claim_champion_month, config.guild_id, month):
                 continue  # crowned by another process since the settings were read
             top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, CHAMPION_CANDIDATES)
@@ -119,6 +126,19 @@ class Scores(commands.Cog):
         nobody_left = (f"not given for {month}: none of that month's top scorers is still in the server"
                        if candidates and winner is None else None)
         return {"champion_user_id": winner.id if winner else None, "champion_error": nobody_left}
+
+
+def _cannot_give_yet(guild: discord.Guild, config, month: str) -> str | None:
+    """Why the bot's permissions or place in the role list keep it from giving the champion role,
+    as `config show` says it; None if it can (or the role is gone: that is said once it is tried)."""
+    role = guild.get_role(config.champion_role_id)
+    problem = champion_role_problem(guild, role) if role is not None else None
+    if problem is None:
+        return None
+    problem = problem.replace("**", "")  # shown escaped, as typed text is
+    if role.managed or role.is_default():
+        return f"not given for {month}: {problem} Choose another with /glossary config champion-role."
+    return f"not given for {month} yet: {problem} It is given at the next check (within a minute) once that is fixed."
 
 
 async def _first_member(guild: discord.Guild, user_ids: list[int]) -> discord.Member | None:
