@@ -697,6 +697,36 @@ def test_one_discord_hiccup_pauses_a_round_and_it_goes_on(real_index_path, real_
     run(scenario, timeout=120)
 
 
+def test_a_round_whose_channel_the_bot_may_no_longer_post_in_ends_and_its_starter_is_told(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA70: a moderator took Send Messages from the bot mid-round; the round was cancelled without a
+    word to anyone (the channel it would say so in is the one it cannot post in)."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study *Group*", channels=["quiz"])
+            channel = guild.channel("quiz")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                await fake.wait_for_command_sync()
+                started = await fake.wait_for_response(await fake.send_slash_command(
+                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
+                assert started.ok, started.content
+                first = await _open(fake, bot, 0)
+                fake.set_permissions(channel, fake.bot_role(guild), deny=Permissions.SEND_MESSAGES)
+                clock["now"] = first.opened_at + timedelta(seconds=31)  # time's up: question 2 is refused
+                dms = fake.dm_channel(fake.owner)
+                told = await fake.wait_for_channel_message(dms, timeout=30)
+                assert f"<#{channel.id}>" in told.content and "Study \\*Group\\*" in told.content, told.content
+                assert "ended early" in told.content and "Send Messages" in told.content, told.content
+                assert bot.state.study.running_rounds() == []
+                assert not _asked(fake, channel, "Question 2/")
+
+    run(scenario, timeout=120)
+
+
 def test_a_round_left_by_a_kick_while_the_bot_was_down_is_over_after_a_reinvite(
         real_index_path, real_embedder, tmp_path) -> None:
     """QA70: at start the round's server was not the bot's, so nothing drove the round, and after a

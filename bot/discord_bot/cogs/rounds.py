@@ -239,6 +239,7 @@ class Rounds(commands.Cog):
         await self.bot.wait_until_ready()
         study = self.bot.state.study
         outage = _Outage(round_id, self.bot.round_tick * self.retry_ticks, self.give_up_after)
+        first = None
         try:
             first = await outage.retried(study.round, round_id)
             if first is None or not self.bot.owns_guild(first.guild_id):
@@ -264,6 +265,8 @@ class Rounds(commands.Cog):
         except discord.HTTPException as exc:  # channel gone, or no permission to post there any more
             log.warning("quiz round %s stopped: %s", round_id, exc)
             await self._cancel(round_id, outage)
+            if first is not None:
+                await self._tell_starter(first, exc)
         except Exception:
             log.exception("quiz round %s failed", round_id)
             await self._cancel(round_id, outage)
@@ -290,6 +293,22 @@ class Rounds(commands.Cog):
         except _GaveUp as exc:
             log.error("quiz round %s: could not mark it cancelled (%s); /quiz-stop in its channel or the bot's next "
                       "start finishes it", round_id, exc)
+
+    async def _tell_starter(self, quiz_round: Round, exc: discord.HTTPException) -> None:
+        """Who started a round Discord would not let go on, told why in a DM: the channel, where the
+        round would say so, is what the bot can no longer post in (QA70: it ended without a word)."""
+        why = ("the channel is gone" if isinstance(exc, discord.NotFound)
+               else "I may no longer post there (Send Messages or Embed Links was taken away)"
+               if isinstance(exc, discord.Forbidden) else f"Discord refused a post there ({exc.status})")
+        guild = self.bot.get_guild(quiz_round.guild_id)
+        where = f" in **{discord.utils.escape_markdown(guild.name)}**" if guild is not None else ""
+        text = (f"The quiz round you started in <#{quiz_round.channel_id}>{where} ended early: {why}. "
+                f"The points already won count.")
+        try:
+            user = self.bot.get_user(quiz_round.started_by) or await self.bot.fetch_user(quiz_round.started_by)
+            await user.send(text, allowed_mentions=render.NO_MENTIONS)
+        except discord.HTTPException as dm_exc:  # DMs closed, or the account gone: the log says it
+            log.info("quiz round %s: could not tell its starter it ended (%s)", quiz_round.round_id, dm_exc)
 
     async def _wait(self, quiz_round: Round) -> None:
         """Until the open question's time is up on the bot's clock, or the round is stopped: in this
