@@ -15,6 +15,7 @@ from discord.utils import escape_markdown
 
 from bot.discord_bot import render_study
 from bot.state import StateStore
+from bot.state.study import RoundQuestion
 from tests.fake_discord import CallbackType, FakeDiscord
 from tests.fake_discord.models import Permissions
 
@@ -693,6 +694,39 @@ def test_one_discord_hiccup_pauses_a_round_and_it_goes_on(real_index_path, real_
                 second = await _open(fake, bot, 1)
                 assert second.status == "running" and _asked(fake, channel, "Question 2/")
                 assert [r.status for r in fake.requests if r.method == "POST" and r.path == path].count(200) >= 2
+
+    run(scenario, timeout=120)
+
+
+def test_a_round_asks_about_an_entry_renamed_since_it_started_under_its_new_name(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA71: the keepers renamed an entry a running round asks about, keeping the old name as an alias
+    ("Low-Rank Adaptation" is LoRA's), and rebuilt: the round skipped that question without a word.
+    A question two of whose options became one entry is still skipped."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            store = StateStore(state_path)  # started under the names of its day
+            store.study.start_round(guild.id, channel.id, fake.owner.id, [
+                RoundQuestion("term", "Low-Rank Adaptation", ("Adam", "Low-Rank Adaptation", "Logits", "AdamW")),
+                RoundQuestion("term", "Adam", ("Adam", "LoRA", "Low-Rank Adaptation", "AdamW")),
+            ], 30, clock["now"])
+            store.close()
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                posted = await _question(fake, channel, 0)
+                labels = [c["label"] for row in posted.message["components"] for c in row["components"]]
+                assert "LoRA" in labels and "Low-Rank Adaptation" not in labels, labels
+                first = await _open(fake, bot, 0)
+                clock["now"] = first.opened_at + timedelta(seconds=31)
+                summary = await _summary(fake, channel)
+                assert summary.embeds[0]["title"] == "Round over"
+                assert not _asked(fake, channel, "Question 2/")  # its options were two names of one entry
 
     run(scenario, timeout=120)
 

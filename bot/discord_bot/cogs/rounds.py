@@ -335,10 +335,12 @@ class Rounds(commands.Cog):
 
     def _render_question(self, quiz_round: Round):
         """The open question as a /quiz question is shown, or None if a rebuilt glossary lost one
-        of its entries (a round stores names: ids may change in a rebuild)."""
+        of its entries, or merged two of its options (a round stores names: ids may change in a
+        rebuild). An entry renamed since, its old name kept as an alias, is asked under its new
+        name, as review cards and buttons follow it (QA71: the question was skipped)."""
         question = quiz_round.question
-        entries = [self.bot.entry_named(term) for term in (question.answer, *question.options)]
-        if any(entry is None for entry in entries):
+        entries = [self.bot.entry_by_term(term) for term in (question.answer, *question.options)]
+        if any(entry is None for entry in entries) or len({e.id for e in entries[1:]}) < len(entries) - 1:
             return None
         text, labels = render_quiz.question_text(self.bot.quiz_maker(), question.kind, entries[0].id,
                                                  tuple(e.id for e in entries[1:]))
