@@ -47,6 +47,11 @@ def _one_snapshot(source: StateStore) -> Iterator[None]:
         conn.execute("ROLLBACK")  # nothing to keep: nothing was written
 
 
+#: tables a start of the bot writes before any member does anything (when each shard last identified):
+#: a database a bot was started on once, by mistake or to try it, is still empty for a migration (QA71)
+BOOKKEEPING = ("identify_turns",)
+
+
 def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
     """Copy every row of `source` (SQLite) into `target` (PostgreSQL, empty), as of one moment;
     rows per table."""
@@ -63,14 +68,19 @@ def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
     missing = sorted(set(names) - set(tables(target)))
     if missing:
         raise StateError(f"the target lacks tables {missing}: is it at an older schema?")
-    filled = [name for name in names if target.db.query(f"SELECT count(*) FROM {name}")[0][0]]
-    if filled:
-        raise StateError(f"the target database already has data (in {', '.join(filled)}): migrate into an empty "
-                         "database, so that nothing is mixed or overwritten")
+    counts = {name: target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in names
+              if name not in BOOKKEEPING}
+    if filled := {name: count for name, count in counts.items() if count}:
+        held = ", ".join(f"{name} ({count} row{'s' * (count != 1)})" for name, count in filled.items())
+        raise StateError(f"the target database already has data (in {held}): migrate into an empty database, "
+                         "so that nothing is mixed or overwritten (if a bot was only tried on it, drop it and "
+                         "create it again)")
     copied: dict[str, int] = {}
     step, row = "the copy", ""
     try:
         with target.db.transaction() as tx:
+            for name in BOOKKEEPING:  # a trial start's, replaced by the source's
+                tx.execute(f"DELETE FROM {name}")
             for name in _ordered(names):
                 step = f"table {name}"
                 columns = _columns(source, name)

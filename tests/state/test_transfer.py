@@ -238,3 +238,28 @@ def test_migrating_a_state_file_that_holds_nothing_warns(tmp_path, postgres_serv
 
     assert main(["state", "migrate", "--to", postgres_server.create_database("from_nothing_json"), "--json"]) == 0
     assert "holds no rows" in json.loads(capsys.readouterr().out)["warning"]
+
+
+def test_a_database_a_bot_was_only_started_on_is_still_empty_for_a_migration(tmp_path, postgres_server,
+                                                                            monkeypatch, capsys) -> None:
+    """QA71: the admin set DATABASE_URL and started the bot once before migrating: its start recorded
+    when it identified, and the migration refused the database as holding data, naming no member's."""
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    url = postgres_server.create_database("tried_first")
+    tried = StateStore(url)
+    tried.record_identify(0, 1_700_000_000.0)  # what a start writes before anyone does anything
+    tried.close()
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+
+    assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
+    source, target = StateStore(source_path), StateStore(url)
+    try:
+        assert _dump(target) == _dump(source)
+        target.update_config(111, daily_time="08:00")
+    finally:
+        source.close()
+        target.close()
+    assert main(["state", "migrate", "--to", url]) == 1  # a database with members' data still is not
+    err = capsys.readouterr().err
+    assert "already has data" in err and "guild_config (1 row)" in err, err
