@@ -39,10 +39,11 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     """Voted questions in the eval format (JSON lines), for `glossary-bot eval` and training."""
     store = _existing_store(glossary)
     try:
-        cases, disagreed = store.feedback.export()
+        searcher = glossary.open()
+        cases, disagreed = store.feedback.export(lambda term: _name_now(searcher, term))
     finally:
         store.close()
-    cases, gone = _named_as_now(cases, glossary.open())
+    cases, gone = _named_as_now(cases, searcher)
     lines = "".join(_json_line(case) for case in cases)
     if gone:
         print(f"left out {gone} question{'s' if gone != 1 else ''} about an entry no longer in the glossary",
@@ -56,6 +57,11 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     else:
         sys.stdout.write(lines)
     return 0
+
+
+def _name_now(searcher, term: str) -> str | None:
+    entry = searcher.entry_now_named(term)
+    return None if entry is None else entry.term
 
 
 def _named_as_now(cases: list[dict], searcher) -> tuple[list[dict], int]:

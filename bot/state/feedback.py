@@ -179,12 +179,18 @@ class FeedbackRecords:
             "WHERE nth <= ? ORDER BY asked_at DESC, question_id DESC LIMIT ?", [*params, per_asker, limit])
         return [_question(row) for row in reversed(rows)]
 
-    def usage(self, since: datetime, guild_id: int, top: int = 5) -> UsageStats:
+    def usage(self, since: datetime, guild_id: int, top: int = 5,
+              name_now: Callable[[str], str | None] | None = None) -> UsageStats:
+        """`name_now`: what a logged entry is called now, so that an entry renamed in between counts
+        once, under its new name (a gone one keeps its logged name)."""
         # an edited question counts once, as its last text (its earlier rows' votes still count)
         rows = self.db.query("SELECT band, answer_term FROM questions WHERE guild_id = ? AND asked_at >= ? "
                              "AND replaced_by IS NULL", [guild_id, since.isoformat(timespec="seconds")])
         bands = Counter(band for band, _ in rows)
-        terms = Counter(term for _, term in rows if term)
+        logged = Counter(term for _, term in rows if term)
+        terms: Counter = Counter()
+        for term, count in logged.items():
+            terms[(name_now(term) if name_now else None) or term] += count
         up, down = self.db.query(
             "SELECT CAST(coalesce(sum(CASE WHEN v.vote = 1 THEN 1 ELSE 0 END), 0) AS BIGINT), "
             "CAST(coalesce(sum(CASE WHEN v.vote = -1 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM votes v "
@@ -192,12 +198,17 @@ class FeedbackRecords:
             [guild_id, since.isoformat(timespec="seconds")])[0]
         return UsageStats(len(rows), bands[ANSWER], bands[SUGGEST], bands[NOT_FOUND], terms.most_common(top), up, down)
 
-    def export(self) -> FeedbackExport:
+    def export(self, name_now: Callable[[str], str | None] | None = None) -> FeedbackExport:
         """Voted questions in the eval format: 👍 confirms the answer (every entry a side-by-side
         reply showed), a 👎 with a choice corrects it ([] = not in the glossary). A 👎 without a
         choice says too little. One case per question (the same text asked again is the same
         question): a person's latest vote on it counts, and a question its voters disagree on
-        (a 👍 and a 👎 that picked another entry) is no case, only counted (`disagreed`)."""
+        (a 👍 and a 👎 that picked another entry) is no case, only counted (`disagreed`).
+        `name_now`: what a voted entry is called now, so that two votes for one entry renamed (or
+        merged into another) between them agree (QA71); a gone entry keeps the name it was voted under."""
+        def now_named(terms: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys((name_now(t) if name_now else None) or t for t in terms))
+
         # a server's own alias is no case for the glossary's search: its answers are left out
         rows = self.db.query(
             "SELECT q.question_id, q.query, q.answer_term, q.sides, v.user_hash, v.vote, v.wanted FROM votes v "
@@ -207,9 +218,9 @@ class FeedbackRecords:
         asked: dict[str, tuple[int, str, dict[str, tuple[tuple[str, ...], str] | None]]] = {}
         for question_id, query, answer_term, sides, user_hash, vote, wanted in rows:
             if vote == UP and (sides or answer_term):
-                verdict = (tuple(json.loads(sides)) if sides else (answer_term,), "feedback-confirmed")
+                verdict = (now_named(tuple(json.loads(sides)) if sides else (answer_term,)), "feedback-confirmed")
             elif vote == DOWN and wanted is not None:
-                verdict = ((wanted,) if wanted else (), "feedback-corrected")
+                verdict = (now_named((wanted,) if wanted else ()), "feedback-corrected")
             else:
                 verdict = None
             key = " ".join(query.split()).casefold()

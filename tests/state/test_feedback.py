@@ -238,3 +238,32 @@ def test_one_person_asking_on_and_on_does_not_push_everyone_elses_gaps_out(store
     logged = store.feedback.gap_questions(day - timedelta(days=1), 5)
     assert sum(q.query in real for q in logged) == 7
     assert sum(q.user_hash == hashed(666) for q in logged) == GAPS_PER_ASKER
+
+
+def test_an_entry_renamed_between_votes_or_lookups_counts_as_one(store) -> None:
+    """QA71: the keepers renamed KV cache (its old name kept as an alias) between two 👍 on one question:
+    the export left the question out as one its voters "disagreed" on, and `/glossary stats` counted
+    the entry's lookups under two names. A merge (Dropout into Regularisation) reads the same way."""
+    feedback = store.feedback
+    now_named = {"KV cache": "Key-value cache", "Dropout": "Regularisation"}.get
+    name_now = lambda term: now_named(term, None if term == "Gone" else term)  # noqa: E731
+    before = feedback.log_question(5, "u1", "ask", "what is a kv cache", "answer", "KV cache", [], NOW)
+    after = feedback.log_question(5, "u2", "ask", "What is a KV cache", "answer", "Key-value cache", [], NOW)
+    assert feedback.vote(before, "u1", UP, NOW) and feedback.vote(after, "u2", UP, NOW)
+    merged = feedback.log_question(5, "u3", "ask", "dropout vs regularisation", "answer", "Dropout", [], NOW,
+                                   "mention", sides=["Dropout", "Regularisation"])
+    assert feedback.vote(merged, "u3", UP, NOW)
+    gone = feedback.log_question(5, "u4", "ask", "what is gone", "answer", "Gone", [], NOW)
+    assert feedback.vote(gone, "u4", UP, NOW)
+
+    assert feedback.export().disagreed == 1  # as stored, the two names differ
+    cases, disagreed = feedback.export(name_now)
+    assert disagreed == 0
+    assert [(c["query"], c["expected"]) for c in cases] == [
+        ("what is a kv cache", ["Key-value cache"]), ("dropout vs regularisation", ["Regularisation"]),
+        ("what is gone", ["Gone"])]  # a gone entry keeps its name, for the caller to leave out
+
+    feedback.log_question(5, "u5", "ask", "what is adam", "answer", "Adam", [], NOW)
+    usage = feedback.usage(NOW - timedelta(days=1), 5, 5, name_now)
+    assert usage.top_terms[0] == ("Key-value cache", 2) and ("Gone", 1) in usage.top_terms
+    assert ("KV cache", 1) in feedback.usage(NOW - timedelta(days=1), 5).top_terms

@@ -314,7 +314,7 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if await self._days_refused(interaction, days):
             return
         since = self.bot.now() - timedelta(days=days)
-        usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id)
+        usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id, 5, self.bot.term_now)
         kept = self.bot.settings.log_retention_days
         await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days, kept), ephemeral=True,
                                                 allowed_mentions=render.NO_MENTIONS)
