@@ -415,6 +415,12 @@ class GlossaryBot(commands.AutoShardedBot):
                 return self.answer_entry(entry, SearchResult(query, ANSWER, [Hit(entry, "server_alias", 1.0)]))
         return self.answer(query)
 
+    def glossary_name_for(self, text: str) -> str | None:
+        """The entry whose own name or alias `text` is in the glossary (as `alias add` refuses it), if any."""
+        assert self.searcher is not None
+        taken = self.searcher.lookup(text)
+        return taken.best.entry.term if taken and taken.best else None
+
     def server_alias_entry(self, guild_id: int | None, text: str) -> StoredEntry | None:
         """The entry a server's own alias `text` names there, if it is one. The alias stores the entry's
         name when it was made, and follows the entry through a rename as review cards do (term_now)."""
@@ -426,7 +432,11 @@ class GlossaryBot(commands.AutoShardedBot):
             self._without_state("a server alias", exc)
             return None
         assert self.searcher is not None
-        return self.searcher.entry_now_named(target) if target else None
+        # a name the glossary gave an entry of its own after the alias was made is the glossary's: the
+        # alias could not be added now, and it hid that entry in this server (QA71)
+        if not target or self.glossary_name_for(text) is not None:
+            return None
+        return self.searcher.entry_now_named(target)
 
     def log_question(self, guild_id: int | None, user_id: int, source: str, query: str, answer: Answer,
                      replaces: int | None = None, asked_at: datetime | None = None) -> int | None:

@@ -144,12 +144,19 @@ def _list_page(kind: str, title: str, lines: list[str], gone: list[bool], fix: s
     return embed, view
 
 
-def aliases_page(aliases: list[tuple[str, str, str | None]], page: int = 0) -> tuple[discord.Embed, discord.ui.View]:
-    """(alias, the entry's name when it was made, the entry's name now or None) per alias."""
-    lines = [f"• {_md(alias, 60)} → {_md(term, 100)}{_now_called(term, now)}" for alias, term, now in aliases]
-    return _list_page("aliases", "This server's aliases", lines, [now is None for *_, now in aliases],
-                      "⚠ No glossary entry has that name now, so the alias finds nothing: `/glossary alias remove` "
-                      "it, or add it again for the entry it should find.", page)
+def aliases_page(aliases: list[tuple[str, str, str | None]], page: int = 0,
+                 shadowed: dict[str, str] | None = None) -> tuple[discord.Embed, discord.ui.View]:
+    """(alias, the entry's name when it was made, the entry's name now or None) per alias; `shadowed`:
+    the aliases that the glossary itself has since given to an entry (alias → that entry's name)."""
+    shadowed = shadowed or {}
+    lines = [f"• {_md(alias, 60)} → {_md(term, 100)}{_now_called(term, now)}"
+             + (f" ⚠ the glossary's own **{_md(shadowed[alias], 100)}** has this name now"
+                if alias in shadowed and now is not None else "") for alias, term, now in aliases]
+    return _list_page("aliases", "This server's aliases", lines,
+                      [now is None or alias in shadowed for alias, _, now in aliases],
+                      "⚠ The alias finds nothing now: no glossary entry has that name any more, or the glossary "
+                      "gave the alias's name to an entry of its own, which it finds instead. `/glossary alias "
+                      "remove` it, or add it again for the entry it should find.", page)
 
 
 def notes_page(notes: list[tuple[str, str, str | None]], page: int = 0) -> tuple[discord.Embed, discord.ui.View]:

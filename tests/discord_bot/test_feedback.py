@@ -246,6 +246,47 @@ def test_small_talk_is_no_gap_and_no_refusal_but_an_off_topic_question_is(
     run(scenario, timeout=120)
 
 
+def test_a_server_alias_the_glossary_gave_an_entry_of_its_own_since_finds_that_entry(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA71: a moderator made "AdamW" an alias of Adam before the keepers added an entry AdamW: in that
+    server `/define AdamW` went on showing Adam, and `/review add AdamW` added Adam, while `alias add`
+    now refuses the same alias and `alias list` showed nothing wrong. The glossary's name wins."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+
+            async def command(name: str, options: dict):
+                return await fake.wait_for_response(
+                    await fake.send_slash_command(name, options, user=fake.owner, guild=guild))
+
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: now)) as bot:
+                await fake.wait_for_command_sync()
+                # as stored before the rebuild that added AdamW; "ytdl" is a name of the server's alone
+                bot.state.additions.add_alias(guild.id, "AdamW", "Adam", "h", "mod", now)
+                bot.state.additions.add_alias(guild.id, "adm", "Adam", "h", "mod", now)
+
+                shown = await command("define", {"term": "AdamW"})
+                assert shown.embeds[0]["title"] == "AdamW" and "alias" not in shown.embeds[0]["footer"]["text"]
+                assert (await command("define", {"term": "adm"})).embeds[0]["title"] == "Adam"
+                added = await command("review add", {"term": "adamw"})
+                assert "AdamW" in added.content and bot.state.study.deck_terms(fake.owner.id) == ["AdamW"], \
+                    added.content
+                offered = [c["name"] for c in await fake.autocomplete("define", {"term": "adam"}, focused="term",
+                                                                      user=fake.owner, guild=guild)]
+                assert not any("this server's alias" in o and o.startswith("AdamW") for o in offered), offered
+
+                listed = (await command("glossary alias list", {})).embeds[0]["description"]
+                line = next(line for line in listed.splitlines() if line.startswith("• AdamW"))
+                assert "⚠" in line and "**AdamW** has this name now" in line, listed
+                assert "alias remove" in listed
+                assert "⚠" not in next(line for line in listed.splitlines() if line.startswith("• adm"))
+
+    run(scenario, timeout=120)
+
+
 def test_a_servers_aliases_and_notes_follow_a_renamed_entry_and_the_lists_mark_a_dropped_one(
         real_index_path, real_embedder, tmp_path) -> None:
     """The keepers renamed an entry, keeping the old name as an alias, and rebuilt: the server's alias

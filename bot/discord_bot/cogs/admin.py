@@ -403,7 +403,10 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         additions = self.bot.state.additions
         if kind == "aliases":
             aliases = additions.aliases(guild_id)
-            return render_keepers.aliases_page([(a, term, self.bot.term_now(term)) for a, term in aliases], page)
+            shadowed = {a: taken for a, term in aliases
+                        if (taken := self.bot.glossary_name_for(a)) is not None and taken != self.bot.term_now(term)}
+            return render_keepers.aliases_page([(a, term, self.bot.term_now(term)) for a, term in aliases], page,
+                                               shadowed)
         notes = additions.notes(guild_id)
         return render_keepers.notes_page([(term, note, self.bot.term_now(term)) for term, note in notes], page)
 

@@ -147,7 +147,8 @@ class Lookup(commands.Cog):
 
             def matching():  # each under its entry's name now: one the glossary renamed, or none if it left
                 aliases = self.bot.state.additions.aliases(interaction.guild_id)
-                return [(alias, self.bot.term_now(term)) for alias, term in aliases if needle in alias.casefold()]
+                return [(alias, self.bot.term_now(term)) for alias, term in aliases if needle in alias.casefold()
+                        and self.bot.glossary_name_for(alias) is None]  # not one the glossary took since
 
             mine = [app_commands.Choice(name=render.clip(f"{storable(alias)} → {term} (this server's alias)",
                                                          render.CHOICE_NAME_MAX), value=render.clip(alias, 100))
