@@ -28,14 +28,14 @@ import numpy as np
 if TYPE_CHECKING:
     import sqlite_utils
 
-from . import short_names, vocabulary
+from . import earlier_names, short_names, vocabulary
 from .bank import BANK_FILES, BankQuestion, bank_digest, bank_rows, load_bank
 from .embeddings import Embedder
 from .errors import GlossaryEmptyError, GlossaryFormatError, GlossaryShrinkError, IndexError_
 from .parse import Entry, ParsedGlossary, parse_text
 from .terms import TermSpotter, aliases_for, coined, compact_key, content_words, keyword_tokens, lookup_key
 
-SCHEMA_VERSION = 6  # = len(MIGRATIONS)
+SCHEMA_VERSION = 7  # = len(MIGRATIONS)
 VOCABULARY_SCHEME = 2  # 2: an item naming another entry is left out (vocabulary.entry_vocabulary)
 VIEWS = ("lead", "full")
 
@@ -112,9 +112,16 @@ def _m006_bank_matrix(db: sqlite_utils.Database) -> None:
         _insert(db, "bank_matrix", pack_bank(db, meta["model"], int(meta["dim"])), verb="INSERT OR REPLACE")
 
 
+def _m007_earlier_names(db: sqlite_utils.Database) -> None:
+    """What the builds before remembered (earlier_names.py): names an entry had, and the ids of
+    the last few builds. Filled by the next build, from the entries this one leaves."""
+    db["former_names"].create({"key": str, "name": str, "term": str}, pk="key")
+    db["earlier_ids"].create({"generation": int, "id": int, "term": str}, pk=("generation", "id"))
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial, _m002_postings, _m003_bank, _m004_bank_postings, _m005_vocabulary_postings,
-    _m006_bank_matrix,
+    _m006_bank_matrix, _m007_earlier_names,
 ]
 
 
@@ -456,6 +463,8 @@ def _rebuild(
     _embed_and_keep(db, embedder, [(h, texts_by_hash[h]) for h in missing], tick)
     report.embedded = len(missing)
 
+    former_rows, earlier_rows = _remembered(db, entry_rows, alias_rows)
+
     # One transaction for all tables. Plain executemany, not sqlite-utils'
     # insert_all: that commits after every chunk, which both breaks this
     # all-or-nothing rewrite and costs an fsync per chunk (minutes at 69k entries).
@@ -469,7 +478,11 @@ def _rebuild(
         db.execute("DELETE FROM bank_postings")
         db.execute("DELETE FROM vocabulary_postings")
         db.execute("DELETE FROM bank_matrix")
+        db.execute("DELETE FROM former_names")
+        db.execute("DELETE FROM earlier_ids")
         _insert(db, "entries", entry_rows)
+        _insert(db, "former_names", former_rows)
+        _insert(db, "earlier_ids", earlier_rows)
         _insert(db, "postings", posting_rows)
         _insert(db, "bank_postings", bank_posting_rows)
         _insert(db, "vocabulary_postings", vocab_posting_rows)
@@ -497,6 +510,25 @@ def _rebuild(
         )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
+                alias_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The rows of former_names and earlier_ids for this build, from the build it replaces."""
+    old = {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, term, definition FROM entries")}
+    kept_former = {key: (name, term) for key, name, term in db.execute("SELECT key, name, term FROM former_names")}
+    kept_ids: dict[int, dict[int, str]] = {}
+    for generation, entry_id, term in db.execute("SELECT generation, id, term FROM earlier_ids"):
+        kept_ids.setdefault(generation, {})[entry_id] = term
+    former = earlier_names.former_names(old, [(row["term"], row["definition"]) for row in entry_rows],
+                                        {row["key"] for row in alias_rows} | {row["key"] for row in entry_rows},
+                                        kept_former)
+    generations = earlier_names.earlier_ids({i: term for i, (term, _) in old.items()},
+                                            {row["id"]: row["term"] for row in entry_rows},
+                                            [kept_ids[g] for g in sorted(kept_ids)])
+    return ([{"key": key, "name": name, "term": term} for key, (name, term) in former.items()],
+            [{"generation": g, "id": i, "term": term}
+             for g, terms in enumerate(generations, start=1) for i, term in terms.items()])
 
 
 # Texts embedded between two writes of their vectors: what an interrupted build loses at most

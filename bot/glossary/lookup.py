@@ -236,11 +236,14 @@ class NameLookups:
         called exactly that, else the one entry with it as a term or alias, as written or without its
         spaces (an entry renamed with its old name kept as an alias). None when no entry has the name
         or several do: a stored name is followed only where the glossary says where, never guessed
-        (no framing, kinds or spelling as `named` allows); no model call."""
+        (no framing, kinds or spelling as `named` allows); no model call. Last, a name an earlier
+        build gave the entry (a typo fixed in its term, its definition unchanged: earlier_names.py)."""
         entry = self.index.entry_named(term)
         if entry is None:
             ids = set(self.names.exactly(term))
             entry = self.index.entries[ids.pop()] if len(ids) == 1 else None
+        if entry is None and (now := self.index.former.get(lookup_key(term))) is not None:
+            entry = self.index.entry_named(now)
         return entry
 
     def fuzzy(self, query: str, limit: int = 5) -> list[tuple[int, float]]:

@@ -143,6 +143,13 @@ class GlossaryIndex:
                 self.by_compact[compact].append(entry_id)
             self.term_key.setdefault(entry_id, key)
 
+        # what earlier builds called entries, and which ids meant what then (earlier_names.py)
+        self.former: dict[str, str] = dict(conn.execute("SELECT key, term FROM former_names"))
+        generations: dict[int, dict[int, str]] = defaultdict(dict)
+        for generation, entry_id, term in conn.execute("SELECT generation, id, term FROM earlier_ids"):
+            generations[generation][entry_id] = term
+        self.earlier_ids: list[dict[int, str]] = [generations[g] for g in sorted(generations)]
+
         self.links_from: dict[int, list[Link]] = defaultdict(list)
         self.links_to: dict[int, list[Link]] = defaultdict(list)
         for src, dst, kind in conn.execute("SELECT src_id, dst_id, kind FROM links ORDER BY rowid"):

@@ -108,20 +108,39 @@ class Quiz(commands.Cog):
             pick = question.correct if right else None
         return pick, self._footer(guild_id, user_id, right, points), True
 
+    def _parsed(self, custom_id: str, quiz):
+        """(the question as the index has it now, as it was posted, the option picked) of a button, or
+        None. Its ids are the index's of its day: a build since that moved them (an entry added near
+        the top) is read through the ids of the builds before, and the question judged on the entries
+        it showed (QA71: the day's quiz answered "no longer in the glossary" for the rest of the day)."""
+        entries = quiz.index.entries
+        for terms_of in ({i: e.term for i, e in entries.items()}, *quiz.index.earlier_ids):
+            parsed = self.codec.parse(custom_id, lambda ids, t=terms_of: [t[i] for i in ids] if all(
+                i in t for i in ids) else None)
+            if parsed is None:
+                continue
+            posted, pick = parsed
+            now = [self.bot.searcher.entry_now_named(terms_of[i]) for i in posted.options]
+            if None in now:
+                return None  # an entry it showed left the glossary
+            moved = {old: entry.id for old, entry in zip(posted.options, now)}
+            question = type(posted)(posted.kind, moved[posted.answer], tuple(moved[o] for o in posted.options))
+            return (question, posted, pick) if quiz.is_valid(question) else None
+        return None
+
     def _result(self, custom_id: str, guild_id: int, user_id: int):
         quiz = self.bot.quiz_maker()
-        entries = quiz.index.entries
-        parsed = self.codec.parse(custom_id, lambda ids: [entries[i].term for i in ids] if all(
-            i in entries for i in ids) else None)
-        if parsed is None or not quiz.is_valid(parsed[0]):
+        parsed = self._parsed(custom_id, quiz)
+        if parsed is None:
             return None
-        question, pick = parsed
+        question, posted, pick = parsed
         day = render_quiz.daily_day(custom_id)
-        score, first = self._score(guild_id, user_id, question, pick == question.correct, day)
+        # scored under its ids as posted: a click before a rebuild and one after are one question
+        score, first = self._score(guild_id, user_id, posted, pick == question.correct, day)
         # A public question answers each click in a message of its own: there, "Already answered"
         # replaces no verdict.
         if not first and day is None:
-            pick, score, first = self._first_verdict(guild_id, user_id, question, pick)
+            pick, score, first = self._first_verdict(guild_id, user_id, posted, pick)
         answer = self.bot.answer_entry(quiz.index.entries[question.answer])
         embed = render_quiz.result_embed(question, pick, quiz.index.entries, score, first=first)
         return embed, render_quiz.result_view(answer.entry, answer.related or [])
