@@ -54,6 +54,38 @@ def test_a_mention_on_cooldown_is_told_to_wait_once(real_index_path, real_embedd
     run(scenario, timeout=120)
 
 
+def test_a_reply_discord_lost_leaves_the_askers_next_question_free(real_index_path, real_embedder,
+                                                                   tmp_path) -> None:
+    """QA67: Discord failed the reply (a 503; repeated 429s end the same way), so the asker heard nothing,
+    yet their next question was refused "ask again in 10 s" as if it had been answered. A reply the
+    channel refuses (no permission) still takes the cooldown: each question there would be a search."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path, message_content=True)
+
+    async def scenario() -> None:
+        async with study_bot(settings, real_embedder, state_path) as (fake, bot, _guild, alice, study):
+            cog = bot.get_cog("Study")
+            cog.clock = lambda: 1_000_000.0  # time stands still: an answered question takes the cooldown
+            handled = record_handled(cog)
+            path = rf"/channels/{study.id}/messages"
+            fake.fail_next("POST", path, 503)
+            lost = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+            await fake.wait_for(lambda: lost.id in handled, timeout=30, what="the first question handled")
+            again = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
+            reply = await fake.wait_for_channel_message(study, after=again, timeout=30)
+            assert reply.embeds and reply.embeds[0]["title"] == "LoRA", reply.content
+
+            cog.clock = lambda: 2_000_000.0
+            fake.fail_next("POST", path, 403, code=50013)
+            refused = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
+            await fake.wait_for(lambda: refused.id in handled, timeout=30, what="the refused reply handled")
+            later = await fake.send_message(study, f"{fake.bot_user.mention} what is adam?", author=alice)
+            notice = await fake.wait_for_channel_message(study, after=later, timeout=30)
+            assert "ask again in" in notice.content
+
+    run(scenario, timeout=120)
+
+
 def test_a_study_channel_answers_comparisons_and_misspelt_questions_but_not_chatter(real_index_path, real_embedder,
                                                                                    tmp_path) -> None:
     # "lora vs qlora" and "wat is grpo" were ignored: no "?", no question word the bot knew.

@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -312,8 +313,13 @@ class Study(EditedQuestions, commands.Cog):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
             sent = await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
-        except discord.HTTPException as exc:  # no permission, message deleted meanwhile, …
-            log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            # no permission, the message deleted meanwhile, or Discord's own trouble
+            log.warning("could not reply in channel %s: %s", message.channel.id, " ".join(str(exc).split()))
+            if not isinstance(exc, discord.HTTPException) or exc.status == 429 or exc.status >= 500:
+                # Discord's trouble, not the channel's: the asker heard nothing, so their next question is
+                # not refused for the reply they never got (QA67; a channel the bot may not post in keeps it)
+                self.cooldown.get_bucket(message, self.clock()).reset()
             return None
         return sent.id
 
