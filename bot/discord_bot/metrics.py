@@ -5,13 +5,16 @@
   not_found ÷ all), search and reply latency histograms, gateway latency per shard, daily
   posts sent/failed, state-database errors.
 - `/healthz`: 200 only when the model is loaded and every shard this process owns is
-  connected; 503 with the reason otherwise (the Dockerfile's health check asks it).
+  connected; 503 with the reason otherwise (the Dockerfile's health check asks it). A state
+  database out of reach is said ("ok, degraded: …") but stays 200: answers go out without it,
+  and a restart would not bring it back.
 
 Each bot has its own registry, so several bots in one process (the tests) do not collide.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -77,6 +80,30 @@ def health(bot) -> tuple[bool, str]:
     return True, "ok"
 
 
+#: how long the health check waits for the state database (Docker's check waits 10 s for the reply)
+STATE_PROBE_SECONDS = 3.0
+
+
+async def state_problem(bot) -> str | None:
+    """Why the state database does not answer a trivial query now, or None. Asked in the quick pool,
+    where the commands' state work queues: a pool stuck behind a hung database is no answer either."""
+    if bot.state is None:
+        return None
+    from ..state import StateError
+    from .ui import in_quick_pool
+
+    try:
+        await asyncio.wait_for(in_quick_pool(bot.state.db.query, "SELECT 1"), STATE_PROBE_SECONDS)
+    except TimeoutError:
+        return (f"the state database gave no answer in {STATE_PROBE_SECONDS:.0f} s: answers go out, "
+                "study features and server settings wait")
+    except Exception as exc:  # StateUnavailable, a driver's error: said, never a traceback here
+        what = "out of reach" if isinstance(exc, StateError) else "failing"
+        return (f"the state database is {what} ({type(exc).__name__}): answers go out, study features and "
+                "server settings wait")
+    return None
+
+
 async def start_server(bot, port: int, host: str = "127.0.0.1") -> web.AppRunner:
     """Serve /metrics and /healthz; returns the runner (its site's port is the real one)."""
     from aiohttp import web  # here, not at the top: most bots never serve metrics, and it is 25 ms of start-up
@@ -86,6 +113,8 @@ async def start_server(bot, port: int, host: str = "127.0.0.1") -> web.AppRunner
 
     async def healthz(_request: web.Request) -> web.Response:
         ok, why = health(bot)
+        if ok and (problem := await state_problem(bot)):
+            why = f"ok, degraded: {problem}"
         return web.Response(status=200 if ok else 503, text=why + "\n")
 
     app = web.Application()

@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
+
 from bot.benchmark.postgres import PostgresServer
+from bot.discord_bot.metrics import bound_port
 from bot.discord_bot.ui import UNREACHABLE_TEXT
 from tests.fake_discord import FakeDiscord
 
@@ -53,17 +56,28 @@ def test_commands_through_a_database_restart_and_an_outage(real_index_path, real
 def test_the_glossary_answers_through_a_database_outage(real_index_path, real_embedder, tmp_path) -> None:
     # The glossary is a local file: /define, /ask and a direct @mention need the database only for a
     # server's own aliases and notes and for the question log, so an outage costs those, not the answer.
+    # /healthz says so, and stays 200: a restart would not bring the database back.
     server = PostgresServer().start()
     settings = make_settings(real_index_path, tmp_path / "unused.db", database_url=server.create_database("bot"),
-                             hash_key="k" * 64, message_content=True)
+                             hash_key="k" * 64, message_content=True, metrics_port=0)
 
     async def scenario() -> None:
-        async with FakeDiscord() as fake:
+        async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
             guild = fake.add_guild("Study Group", channels=["general"])
             general = guild.channels[0]
-            async with running(fake, make_bot(settings, real_embedder)):
+            async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
+
+                async def health() -> tuple[int, str]:
+                    url = f"http://127.0.0.1:{bound_port(bot._metrics_server)}/healthz"
+                    async with http.get(url) as response:
+                        return response.status, (await response.text()).strip()
+
+                assert await health() == (200, "ok")
                 await asyncio.to_thread(server.halt)
+                status, said = await health()
+                assert status == 200 and said.startswith("ok, degraded: the state database") \
+                    and "answers go out" in said, said
                 for command, options in (("define", {"term": "attention"}), ("ask", {"question": "what is lora?"})):
                     started = time.monotonic()
                     reply = await fake.wait_for_response(await fake.send_slash_command(command, options, guild=guild))
@@ -74,6 +88,11 @@ def test_the_glossary_answers_through_a_database_outage(real_index_path, real_em
                 answer = await fake.wait_for_channel_message(general, after=asked, timeout=30)
                 assert answer.embeds and answer.embeds[0]["title"] == "QLoRA", (answer.content, answer.embeds)
                 await asyncio.to_thread(server.resume)
+                for _ in range(50):  # the pool reconnects in its own time
+                    if await health() == (200, "ok"):
+                        break
+                    await asyncio.sleep(0.2)
+                assert await health() == (200, "ok")
 
     try:
         run(scenario, timeout=120)
