@@ -152,11 +152,17 @@ def aliases_page(aliases: list[tuple[str, str, str | None]], page: int = 0,
     lines = [f"• {_md(alias, 60)} → {_md(term, 100)}{_now_called(term, now)}"
              + (f" ⚠ the glossary's own **{_md(shadowed[alias], 100)}** has this name now"
                 if alias in shadowed and now is not None else "") for alias, term, now in aliases]
+    gone = any(now is None for *_, now in aliases)
+    taken = any(alias in shadowed and now is not None for alias, _, now in aliases)
+    fix = ("⚠ No glossary entry has that name now, so the alias finds nothing: `/glossary alias remove` it, or "
+           "add it again for the entry it should find." if not taken else
+           "⚠ The glossary has since given the alias's name to an entry of its own, which the name finds "
+           "instead: `/glossary alias remove` it." if not gone else
+           "⚠ The alias finds nothing now: no glossary entry has that name any more, or the glossary gave the "
+           "alias's name to an entry of its own, which it finds instead. `/glossary alias remove` it, or add "
+           "it again for the entry it should find.")
     return _list_page("aliases", "This server's aliases", lines,
-                      [now is None or alias in shadowed for alias, _, now in aliases],
-                      "⚠ The alias finds nothing now: no glossary entry has that name any more, or the glossary "
-                      "gave the alias's name to an entry of its own, which it finds instead. `/glossary alias "
-                      "remove` it, or add it again for the entry it should find.", page)
+                      [now is None or alias in shadowed for alias, _, now in aliases], fix, page)
 
 
 def notes_page(notes: list[tuple[str, str, str | None]], page: int = 0) -> tuple[discord.Embed, discord.ui.View]:

@@ -388,13 +388,15 @@ class StudyRecords:
 
     def may_score_solo(self, guild_id: int, user_id: int, now: datetime) -> bool:
         """Whether a private answer now still scores: fewer than SOLO_SCORED_PER_DAY in the user's
-        day, and fewer than twice that in the last 24 hours. A new zone's day starts a count of its
-        own, so without the second bound a zone changed every hour scored 20 answers an hour."""
+        day, and fewer than twice that scored in the last 24 hours. A new zone's day starts a count of
+        its own, so without the second bound a zone changed every hour scored 20 answers an hour. It
+        counts answers that scored: an evening's practice past the day's 20 filled it, and the next
+        day scored nothing until the evening (QA72)."""
         if self.solo_answers_today(guild_id, user_id, now) >= scoring.SOLO_SCORED_PER_DAY:
             return False
         recent = self.db.query(
             "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND ref LIKE 'solo:%' "
-            "AND answered_at >= ?", [guild_id, user_id, _answer_time(now - timedelta(days=1))])[0][0]
+            "AND points > 0 AND answered_at >= ?", [guild_id, user_id, _answer_time(now - timedelta(days=1))])[0][0]
         return recent < 2 * scoring.SOLO_SCORED_PER_DAY
 
     def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:

@@ -428,6 +428,18 @@ def test_changing_zones_does_not_renew_the_days_scored_private_questions(store) 
     assert study.may_score_solo(5, 1, start + timedelta(days=1, minutes=30))  # 24 hours on
 
 
+def test_an_evenings_practice_past_the_days_questions_leaves_the_next_day_its_own(store) -> None:
+    """QA72: 20 scored and 20 practice answers one evening filled the 24-hour bound, and the next
+    morning's questions were "used up" until the evening: the bound counts answers that scored."""
+    study = store.study
+    evening = datetime(2026, 3, 10, 19, 0, tzinfo=UTC)
+    for i in range(40):
+        scored = study.may_score_solo(5, 1, evening + timedelta(minutes=i))
+        assert scored == (i < 20)
+        study.record_answer(5, 1, f"solo:{i}", True, 5 if scored else 0, evening + timedelta(minutes=i))
+    assert study.may_score_solo(5, 1, datetime(2026, 3, 11, 8, 0, tzinfo=UTC))
+
+
 def test_a_daily_reminder_comes_on_the_day_the_clocks_spring_forward(store) -> None:
     """Berlin, Saturday 28 March 2026, a reminder at 21:30: 24 hours later it is 22:30 on a 23-hour
     Sunday, night; a user with a zone gets one reminder a local date instead."""
