@@ -57,6 +57,8 @@ def rate(card: Card, rating: str, now: datetime) -> Card:
     after = _reviewed(card, rating, now)
     if card.fsrs_state == REVIEW and rating != "again":
         after.due = _in_order(card, now)[rating]
+    elif card.fsrs_state == RELEARNING and rating == "easy":
+        after.due = _easy_past_good(card, now, after.due)
     lapsed = rating == "again" and card.fsrs_state == REVIEW
     return replace(card, fsrs_state=int(after.state), step=after.step, stability=after.stability,
                    difficulty=after.difficulty, due=after.due, last_review=after.last_review,
@@ -87,6 +89,15 @@ def _in_order(card: Card, now: datetime) -> dict[str, datetime]:
     cap = _SCHEDULER.maximum_interval
     return {name: now + timedelta(days=min(days, cap)) for name, days in (("hard", hard), ("good", good),
                                                                           ("easy", easy))}
+
+
+def _easy_past_good(card: Card, now: datetime, easy: datetime) -> datetime:
+    """Easy on a relearning card a day past Good, when Good brings it back in days: a card forgotten
+    twice offered "Good · 1 day / Easy · 1 day" (QA72). Again and Hard stay minute steps there."""
+    good = _reviewed(card, "good", now).due
+    if good - now < timedelta(days=1) or easy - good >= timedelta(days=1):
+        return easy
+    return min(good + timedelta(days=1), now + timedelta(days=_SCHEDULER.maximum_interval))
 
 
 def _spread(due: datetime, now: datetime, card: Card) -> datetime:

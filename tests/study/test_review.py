@@ -94,6 +94,22 @@ def test_hard_good_and_easy_on_a_learned_card_are_at_least_a_day_apart() -> None
             assert days[0] + 1 <= days[1] and days[1] + 1 <= days[2], (n, days)
 
 
+def test_easy_on_a_card_forgotten_again_and_again_is_a_day_past_good() -> None:
+    """QA72: after a second lapse a relearning card offered "Good · 1 day / Easy · 1 day"."""
+    card, now = review.Card(1, 7, "LoRA", due=START), START
+    for rating in ("good", "good", "good"):
+        card = review.rate(card, rating, now)
+        now = card.due
+    for lapse in range(6):
+        card = review.rate(card, "again", now)
+        now = card.due
+        assert card.fsrs_state == review.RELEARNING
+        good, easy = (review.rate(card, r, now).due - now for r in ("good", "easy"))
+        if good >= timedelta(days=1):
+            assert easy - good >= timedelta(days=1), (lapse, good, easy)
+        assert review.rate(card, "again", now).due - now < timedelta(hours=1)  # minute steps stay
+
+
 def test_a_learned_card_rated_a_little_early_is_scheduled_as_if_on_time() -> None:
     """Waits of learned cards are days: a learner back five minutes earlier than yesterday must not
     be read as reviewing the same day (FSRS's short-term update), nor have the next wait start early."""
