@@ -35,6 +35,14 @@ def test_review_cards_render_within_limits_and_their_ids_parse(term, definition,
     check_embed(render_study.all_done(DeckStats(2, 0, 1, 1, 4, 0.75, NOW + timedelta(days=3)), NOW, card))
 
 
+def test_a_deck_with_nothing_due_says_what_keeps_the_streak() -> None:
+    """QA72: a learner caught up with the deck, opening /review start daily, lost the streak unawares."""
+    stats = DeckStats(2, 0, 1, 1, 4, 0.75, NOW + timedelta(days=3))
+    assert "/quiz" in render_study.all_done(stats, NOW).description
+    card = review.rate(review.Card(1, 7, "LoRA", due=NOW), "easy", NOW)
+    assert "/quiz" not in render_study.all_done(stats, NOW, card).description  # a rating just made the day
+
+
 @settings(max_examples=60, deadline=None)
 @given(stranded=st.dictionaries(texts, st.none() | texts, max_size=40))
 def test_set_aside_cards_are_named_within_limits(stranded) -> None:
