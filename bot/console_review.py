@@ -142,7 +142,8 @@ class ConsoleReview:
         except OSError as exc:
             return f"Could not write {path}: {exc.strerror or exc} (nothing was changed)"
         return (f"Wrote {len(entries)} card{'s' if len(entries) != 1 else ''} to {path.resolve()}: in Anki, File → "
-                f"Import and pick it (the cards go to a deck named “{anki.DECK_NAME}”; schedules are not copied)."
+                f"Import and pick it (the cards go to a deck named “{anki.DECK_NAME}”; schedules are not copied; "
+                "in an Anki not in English, set the note type to Basic's own name in the import window)."
                 + export_set_aside(len(stranded)))
 
     def _add(self, searcher: Searcher, store: StateStore, term: str) -> str:

@@ -107,8 +107,10 @@ def zone_unknown(typed: str, near: list[str], offset: bool = False) -> str:
 def exported(cards: int, stranded: int) -> str:
     """What comes with the Anki file of a deck (`/review export`)."""
     text = (f"Your review deck, {cards} card{'s' if cards != 1 else ''}, as a file Anki imports: in Anki, "
-            f"**File → Import** and pick it (the cards go to a deck named “{anki.DECK_NAME}”). Schedules are not "
-            "copied: Anki starts them as new, and your deck here goes on as it was.")
+            f"**File → Import** and pick it (the cards go to a deck named “{anki.DECK_NAME}”). In an Anki not in "
+            "English, set **Note type** to Basic in its own words (Einfach, Basique, …) in the import window: "
+            "the file names it in English. Schedules are not copied: Anki starts them as new, and your deck "
+            "here goes on as it was.")
     if stranded:
         text += (f" {_plural(stranded, 'A card', f'{stranded} cards')} whose term left the glossary "
                  f"{_plural(stranded, 'is', 'are')} not in it (`/review stats` names them).")
