@@ -399,8 +399,19 @@ class StudyRecords:
             "AND points > 0 AND answered_at >= ?", [guild_id, user_id, _answer_time(now - timedelta(days=1))])[0][0]
         return recent < 2 * scoring.SOLO_SCORED_PER_DAY
 
+    def server_zone(self, guild_id: int) -> tzinfo:
+        """The zone of a server's days and months: its term-of-the-day zone (UTC where it has none)."""
+        return zone_of(self.db.query(_ZONES_SQL, [None, guild_id])[0])[1]
+
+    def month_now(self, guild_id: int, now: datetime) -> str:
+        """The server's month at `now` ("2026-10"), in its zone: the board's, "this month"'s and the
+        champion's month. In UTC's, a New York server's October board turned to November at 20:00 on
+        the 31st, and an evening's points crowned the wrong member (QA72)."""
+        return scoring.month_key(now.astimezone(self.server_zone(guild_id)))
+
     def stats(self, guild_id: int, user_id: int, now: datetime) -> UserStats:
-        month_start = now.date().replace(day=1).isoformat()
+        zone = self.server_zone(guild_id)
+        month_start, _ = _month_bounds(scoring.month_key(now.astimezone(zone)), zone)
         points, month_points, correct, answered = self.db.query(
             "SELECT CAST(coalesce(sum(points), 0) AS BIGINT), "
             "CAST(coalesce(sum(CASE WHEN answered_at >= ? THEN points END), 0) AS BIGINT), "
@@ -413,11 +424,12 @@ class StudyRecords:
         return UserStats(points, month_points, correct, answered, current, best, name)
 
     def leaderboard(self, guild_id: int, month: str | None, limit: int = 10) -> list[BoardRow]:
-        """The server's top scorers, of one month ("2026-11") or of all time (None)."""
+        """The server's top scorers, of one month ("2026-11", in the server's zone: month_now) or of all
+        time (None)."""
         where, params = "guild_id = ?", [guild_id]
         if month is not None:
-            where += " AND substr(answered_at, 1, 7) = ?"
-            params.append(month)
+            where += " AND answered_at >= ? AND answered_at < ?"
+            params += _month_bounds(month, self.server_zone(guild_id))
         rows = self.db.query(
             f"SELECT user_id, CAST(sum(points) AS BIGINT) AS total, CAST(sum(correct) AS BIGINT), count(*) "
             f"FROM quiz_answers WHERE {where} "
@@ -584,6 +596,13 @@ def _day_bounds(now: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
     hours where the clocks change)."""
     day = now.astimezone(zone).date()
     return tuple(datetime.combine(d, time.min, zone).astimezone(UTC) for d in (day, day + timedelta(days=1)))
+
+
+def _month_bounds(month: str, zone: tzinfo) -> list[str]:
+    """The first moment of `month` ("2026-10") in `zone` and of the month after, as stored times."""
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return [_answer_time(datetime.combine(d, time.min, zone)) for d in (first, after)]
 
 
 def _answer_time(when: datetime) -> str:

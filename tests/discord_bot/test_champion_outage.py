@@ -1,5 +1,6 @@
 """The monthly champion while a server is unavailable (a Discord outage of it when the bot starts):
-its roles are not loaded then, so the role must not read as deleted and the month be lost (QA70)."""
+its roles are not loaded then, so the role must not read as deleted and the month be lost (QA70);
+while the bot may not give the role (QA70); and at the turn of the server's own month (QA72)."""
 
 from __future__ import annotations
 
@@ -107,5 +108,42 @@ def test_a_champion_role_the_bot_cannot_give_is_given_once_the_admin_fixes_it(re
                 assert len([r for r in fake.requests if "/roles/" in r.path]) == crowned  # once
 
             assert not fake.errors
+
+    run(scenario, timeout=120)
+
+
+def test_the_champion_is_crowned_when_the_servers_own_month_turns(real_index_path, real_embedder, tmp_path) -> None:
+    """QA72: a New York server's October was crowned at 20:00 on 31 October, from a board that
+    counted bob's evening answers (00:30 UTC, 1 November) as November's: alice won with 5 to his 10."""
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    clock = {"now": datetime(2026, 11, 1, 0, 35, tzinfo=UTC)}  # 20:35 on 31 October there
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"],
+                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+            alice, bob = fake.add_user("alice"), fake.add_user("bob")
+            fake.add_member(guild, alice)
+            fake.add_member(guild, bob)
+            champion = fake.add_role(guild, "Champion")
+            with contextlib.closing(StateStore(state_path)) as store:
+                store.update_config(guild.id, champion_role_id=champion.id, timezone="America/New_York",
+                                    champion_month="2026-09")
+                store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+                store.study.record_answer(guild.id, bob.id, "solo:b", True, 5, datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
+                store.study.record_answer(guild.id, bob.id, "solo:c", True, 5, datetime(2026, 11, 1, 0, 31, tzinfo=UTC))
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                board = await fake.wait_for_response(await fake.send_slash_command(
+                    "leaderboard", {}, user=alice, guild=guild))
+                assert "October 2026" in board.embeds[0]["title"], board.embeds[0]
+                cog = bot.get_cog("Scores")
+                assert await cog.crown_champions() == 0  # still October there
+                clock["now"] = datetime(2026, 11, 1, 4, 5, tzinfo=UTC)  # 00:05 on 1 November there
+                assert await cog.crown_champions() == 1
+                assert [r.name for r in fake.member_roles(guild, bob)] == ["Champion"]
+                assert fake.member_roles(guild, alice) == []
 
     run(scenario, timeout=120)

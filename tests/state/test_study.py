@@ -428,6 +428,23 @@ def test_changing_zones_does_not_renew_the_days_scored_private_questions(store) 
     assert study.may_score_solo(5, 1, start + timedelta(days=1, minutes=30))  # 24 hours on
 
 
+def test_a_servers_months_turn_at_its_own_midnight(store) -> None:
+    """QA72: a New York server's board said "November" at 20:00 on 31 October, and an evening's
+    points counted for the wrong month: its months are its zone's, as its days are."""
+    study = store.study
+    store.update_config(5, timezone="America/New_York")
+    study.record_answer(5, 1, "solo:a", True, 5, datetime(2026, 10, 31, 23, 30, tzinfo=UTC))  # 19:30 there
+    study.record_answer(5, 2, "solo:b", True, 5, datetime(2026, 11, 1, 0, 30, tzinfo=UTC))  # 20:30 on the 31st
+    study.record_answer(5, 2, "solo:c", True, 5, datetime(2026, 11, 1, 0, 31, tzinfo=UTC))
+    study.record_answer(5, 1, "solo:d", True, 5, datetime(2026, 12, 1, 4, 59, tzinfo=UTC))  # 23:59 on 30 Nov
+    evening = datetime(2026, 11, 1, 0, 32, tzinfo=UTC)
+    assert study.month_now(5, evening) == "2026-10" and study.month_now(6, evening) == "2026-11"  # 6: UTC
+    assert [(r.user_id, r.points) for r in study.leaderboard(5, "2026-10")] == [(2, 10), (1, 5)]
+    assert [(r.user_id, r.points) for r in study.leaderboard(5, "2026-11")] == [(1, 5)]
+    assert study.stats(5, 2, evening).month_points == 10
+    assert study.stats(5, 2, datetime(2026, 11, 1, 4, 0, tzinfo=UTC)).month_points == 0  # 00:00 there
+
+
 def test_an_evenings_practice_past_the_days_questions_leaves_the_next_day_its_own(store) -> None:
     """QA72: 20 scored and 20 practice answers one evening filled the 24-hour bound, and the next
     morning's questions were "used up" until the evening: the bound counts answers that scored."""

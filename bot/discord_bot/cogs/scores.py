@@ -1,9 +1,10 @@
 """/stats and /leaderboard, and the monthly champion role.
 
-Boards are per server and monthly by default (all-time boards go stale); at the turn of
-a month a server that set a champion role gives it to last month's top scorer still in
-the server and takes it from the previous one. The month is claimed in the state database
-before the role changes, so a restart never crowns twice.
+Boards are per server and monthly by default (all-time boards go stale), months in the
+server's zone (its term of the day's); at the turn of a month a server that set a champion
+role gives it to last month's top scorer still in the server and takes it from the previous
+one. The month is claimed in the state database before the role changes, so a restart never
+crowns twice.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from ...state.study import zone_of
 from ...study import scoring
 from .. import render, render_study
 from ..config_checks import champion_role_problem
@@ -59,8 +61,9 @@ class Scores(commands.Cog):
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction,
                           period: Literal["month", "all"] = "month") -> None:
-        month = scoring.month_key(self.bot.now()) if period == "month" else None
-        rows = await in_quick_pool(self.bot.state.study.leaderboard, interaction.guild_id, month, BOARD_CANDIDATES)
+        study, guild_id = self.bot.state.study, interaction.guild_id
+        month = await in_quick_pool(study.month_now, guild_id, self.bot.now()) if period == "month" else None
+        rows = await in_quick_pool(study.leaderboard, guild_id, month, BOARD_CANDIDATES)
         guild = self.bot.get_guild(interaction.guild_id)
         deferred = False
         if guild is not None:  # members who left show as "@unknown-user": as for the champion role, skipped
@@ -81,10 +84,11 @@ class Scores(commands.Cog):
         state = self.bot.state
         if state is None:
             return 0
-        month = scoring.previous_month(scoring.month_key(self.bot.now()))
-        crowned = 0
+        now, crowned = self.bot.now(), 0
         for config in await in_quick_pool(state.all_configs):
             guild = self.bot.get_guild(config.guild_id)
+            # last month in the server's zone: its month turns at its own midnight (QA72)
+            month = scoring.previous_month(scoring.month_key(now.astimezone(zone_of((None, config.timezone))[1])))
             # (an unavailable server's roles are not loaded: its role would read as deleted, the month
             # lost; it is crowned at a check once it is back, QA70)
             if not config.champion_role_id or config.champion_month == month or guild is None or guild.unavailable:
