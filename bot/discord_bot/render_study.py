@@ -360,14 +360,16 @@ def round_announcement(count: int, seconds: int) -> str:
     return f"🧠 Quiz round: {rules} `/quiz-stop` ends the round early."
 
 
-def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[discord.Embed, discord.ui.View]:
-    """`text`: the masked definition ("which term?") or the lettered definitions ("what does X mean?")."""
+def round_question(quiz_round: Round, text: str, labels: list[str],
+                   answer: str | None = None) -> tuple[discord.Embed, discord.ui.View]:
+    """`text`: the masked definition ("which term?") or the lettered definitions ("what does X mean?");
+    `answer`: the answer's name now (the round stored the name of its day, renamed since)."""
     question = quiz_round.question
     number = f"Question {quiz_round.position + 1}/{len(quiz_round.questions)}"
     if question.kind == TERM:
         title = f"{number} · Which term is this?"
     else:
-        title = f"{number} · What does “{discord.utils.escape_markdown(question.answer)}” mean?"
+        title = f"{number} · What does “{discord.utils.escape_markdown(answer or question.answer)}” mean?"
     embed = discord.Embed(title=render.clip(title, render.TITLE_MAX), description=render.clip(text, 3500),
                           colour=render.COLOUR)
     embed.set_footer(text=f"Everyone may answer once · {quiz_round.seconds} s · faster right answers score more")
@@ -382,11 +384,12 @@ def round_question(quiz_round: Round, text: str, labels: list[str]) -> tuple[dis
     return embed, view
 
 
-def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]]) -> discord.Embed:
+def round_closed(quiz_round: Round, results: list[tuple[int, bool, int]], answer: str | None = None) -> discord.Embed:
+    """`answer`: the answer's name now, as round_question has it."""
     question = quiz_round.question
     right = [f"<@{user}> +{points}" for user, correct, points in results if correct]
     wrong = sum(1 for _, correct, _ in results if not correct)
-    head = f"The answer: **{discord.utils.escape_markdown(render.clip(question.answer, 200))}**"
+    head = f"The answer: **{discord.utils.escape_markdown(render.clip(answer or question.answer, 200))}**"
     tail = f"\nWrong: {wrong}" if wrong else ""
     room = render.DESCRIPTION_MAX - len(head) - len(tail) - len("\nRight: ")
     names = fit(right, room, ", ", lambda more: f" and {more} more") if right else "nobody"

@@ -1,14 +1,17 @@
 """What a rebuilt index remembers of the builds before it, so that what learners and servers stored
 under the glossary of its day still finds its entry (QA71).
 
-- **Former names.** A term the keepers corrected ("Gradient penalt" → "Gradient penalty") or renamed
-  without keeping the old name as an alias: the old name, mapped to the entry's term now. An entry
-  is known for the same one when its definition is unchanged, word for word, and no other entry has
-  that definition. Review cards, server notes and aliases, round questions and votes stored under
-  the old name follow it (`Lookups.entry_now_named`), as they follow a name kept as an alias.
+- **Which entry became which.** An entry of the build before is the same entry in this one when
+  its definition is unchanged, word for word, and no other entry has that definition on either
+  side; else when an entry has its very term (`entry_map`).
+- **Former names.** A name an entry had before (its term, or an alias) that no entry has now: a typo
+  fixed in its term, a rename without the old name kept, an alias dropped. Mapped to the entry's
+  term now, and followed through later renames. Review cards, server notes and aliases, round
+  questions and votes stored under the old name follow it (`Lookups.entry_now_named`), as they
+  follow a name kept as an alias.
 - **Earlier ids.** Entry ids are places in the file: an entry added near the top moves every id
   after it. A quiz question on screen carries ids (and a hash of the terms they stood for), so the
-  last few builds' id → term maps let a click on it be judged on the entries it showed.
+  builds of the last few days keep, per id, the term it stood for then and the id of that entry now.
 
 Pure functions: `index.py` reads the previous build's rows and writes what these return.
 """
@@ -19,40 +22,71 @@ from collections import Counter
 
 from .terms import lookup_key
 
-#: builds back whose ids a quiz question on screen may still carry (a quiz of the day lasts a day)
-ID_GENERATIONS = 3
+#: how long a build's ids are kept after the next build replaced them (a quiz of the day scores for
+#: two days), and at most how many builds: saving the glossary a few times in a day rebuilds each time
+KEEP_IDS_SECONDS = 3 * 86400
+MAX_ID_GENERATIONS = 20
+
+#: one build's ids: id → (the term it stood for then, the id of that entry now, or None when it is gone)
+IdGeneration = dict[int, tuple[str, int | None]]
 
 
-def former_names(old_entries: dict[int, tuple[str, str]], new_entries: list[tuple[str, str]],
-                 live_keys: set[str], kept: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+def entry_map(old: dict[int, tuple[str, str]], new: dict[int, tuple[str, str]]) -> dict[int, int]:
+    """Old id → new id of the same entry (see above); `old`, `new`: id → (term, definition)."""
+    old_definitions = Counter(definition for _, definition in old.values())
+    new_definitions = Counter(definition for _, definition in new.values())
+    by_definition = {definition: i for i, (_, definition) in new.items() if new_definitions[definition] == 1}
+    by_term: dict[str, int] = {}
+    for i, (term, _) in new.items():
+        by_term.setdefault(term, i)
+    same: dict[int, int] = {}
+    for i, (term, definition) in old.items():
+        j = by_definition.get(definition) if old_definitions[definition] == 1 else None
+        if j is None:
+            j = by_term.get(term)
+        if j is not None:
+            same[i] = j
+    return same
+
+
+def former_names(old_names: dict[int, list[str]], same: dict[int, int], new_terms: dict[int, str],
+                 live: dict[str, set[int]], kept: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """lookup key → (the former name as written, the entry's term now).
 
-    `old_entries`: the previous build's id → (term, definition); `new_entries`: this build's (term,
-    definition) in order; `live_keys`: the lookup keys of every term and alias this build has (a
-    name the glossary uses now is never a former one); `kept`: the previous build's former names."""
-    terms_now = {term for term, _ in new_entries}
-    definitions = Counter(definition for _, definition in new_entries)
-    term_of_definition = {definition: term for term, definition in new_entries if definitions[definition] == 1}
-    renamed: dict[str, str] = {}
-    for old_term, definition in old_entries.values():
-        if lookup_key(old_term) in live_keys:
-            continue
-        new_term = term_of_definition.get(definition)
-        if new_term is not None and new_term != old_term:
-            renamed[old_term] = new_term
+    `old_names`: the previous build's id → its names (term and aliases); `same`: entry_map's;
+    `new_terms`: this build's id → term; `live`: this build's lookup key → the ids with that name
+    (a name the glossary uses now is never a former one); `kept`: the previous build's former names."""
     former: dict[str, tuple[str, str]] = {}
-    for key, (name, term) in kept.items():  # renamed again since: followed to the latest name
-        term = term if term in terms_now else renamed.get(term)
-        if term is not None and key not in live_keys:
-            former[key] = (name, term)
-    for old_term, new_term in renamed.items():
-        former[lookup_key(old_term)] = (old_term, new_term)
+    for old_id, names in old_names.items():
+        new_id = same.get(old_id)
+        if new_id is None:
+            continue
+        for name in names:
+            key = lookup_key(name)
+            if key not in live:
+                former.setdefault(key, (name, new_terms[new_id]))
+    terms_now = set(new_terms.values())
+    for key, (name, term) in kept.items():
+        if key in live or key in former:
+            continue
+        # the entry it named then is called … now: the same term, a name it still has (an alias kept
+        # through a rename), or a name it lost in this build
+        ids = live.get(lookup_key(term), set())
+        now = (term if term in terms_now else new_terms[next(iter(ids))] if len(ids) == 1
+               else former.get(lookup_key(term), (None, None))[1])
+        if now is not None:
+            former[key] = (name, now)
     return former
 
 
-def earlier_ids(old_terms: dict[int, str], new_terms: dict[int, str],
-                kept: list[dict[int, str]]) -> list[dict[int, str]]:
-    """The id → term maps of the builds before this one, the latest first (at most ID_GENERATIONS):
-    the previous build's joins them when its ids meant other entries than this build's do."""
-    moved = any(new_terms.get(entry_id) != term for entry_id, term in old_terms.items())
-    return ([old_terms] + kept if moved and old_terms else kept)[:ID_GENERATIONS]
+def earlier_ids(old_terms: dict[int, str], same: dict[int, int], new_terms: dict[int, str],
+                kept: list[tuple[float, IdGeneration]], now: float) -> list[tuple[float, IdGeneration]]:
+    """The builds before this one whose ids a question on screen may carry, the latest first, each
+    with when it was replaced: the previous build's joins them when an id of it names another entry
+    now (or none), and each kept one's ids are carried over to this build's."""
+    moved = any(same.get(i) != i or new_terms.get(i) != term for i, term in old_terms.items())
+    carried = [(when, {i: (term, None if j is None else same.get(j)) for i, (term, j) in ids.items()})
+               for when, ids in kept if now - when <= KEEP_IDS_SECONDS]
+    if moved and old_terms:
+        carried.insert(0, (now, {i: (term, same.get(i)) for i, term in old_terms.items()}))
+    return carried[:MAX_ID_GENERATIONS]

@@ -116,7 +116,8 @@ def _m007_earlier_names(db: sqlite_utils.Database) -> None:
     """What the builds before remembered (earlier_names.py): names an entry had, and the ids of
     the last few builds. Filled by the next build, from the entries this one leaves."""
     db["former_names"].create({"key": str, "name": str, "term": str}, pk="key")
-    db["earlier_ids"].create({"generation": int, "id": int, "term": str}, pk=("generation", "id"))
+    db["earlier_builds"].create({"generation": int, "replaced_at": float}, pk="generation")
+    db["earlier_ids"].create({"generation": int, "id": int, "term": str, "now_id": int}, pk=("generation", "id"))
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
@@ -479,10 +480,12 @@ def _rebuild(
         db.execute("DELETE FROM vocabulary_postings")
         db.execute("DELETE FROM bank_matrix")
         db.execute("DELETE FROM former_names")
+        db.execute("DELETE FROM earlier_builds")
         db.execute("DELETE FROM earlier_ids")
         _insert(db, "entries", entry_rows)
         _insert(db, "former_names", former_rows)
-        _insert(db, "earlier_ids", earlier_rows)
+        _insert(db, "earlier_builds", earlier_rows[0])
+        _insert(db, "earlier_ids", earlier_rows[1])
         _insert(db, "postings", posting_rows)
         _insert(db, "bank_postings", bank_posting_rows)
         _insert(db, "vocabulary_postings", vocab_posting_rows)
@@ -513,22 +516,35 @@ def _rebuild(
 
 
 def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
-                alias_rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The rows of former_names and earlier_ids for this build, from the build it replaces."""
-    old = {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, term, definition FROM entries")}
+                alias_rows: list[dict]) -> tuple[list[dict], tuple[list[dict], list[dict]]]:
+    """The rows of former_names, earlier_builds and earlier_ids for this build, from the build it
+    replaces (earlier_names.py)."""
+    old = {i: (term, definition) for i, term, definition in db.execute("SELECT id, term, definition FROM entries")}
+    old_names: dict[int, list[str]] = {i: [term] for i, (term, _) in old.items()}
+    for entry_id, alias in db.execute("SELECT entry_id, alias FROM aliases ORDER BY rowid"):
+        old_names.setdefault(entry_id, []).append(alias)
     kept_former = {key: (name, term) for key, name, term in db.execute("SELECT key, name, term FROM former_names")}
-    kept_ids: dict[int, dict[int, str]] = {}
-    for generation, entry_id, term in db.execute("SELECT generation, id, term FROM earlier_ids"):
-        kept_ids.setdefault(generation, {})[entry_id] = term
-    former = earlier_names.former_names(old, [(row["term"], row["definition"]) for row in entry_rows],
-                                        {row["key"] for row in alias_rows} | {row["key"] for row in entry_rows},
-                                        kept_former)
-    generations = earlier_names.earlier_ids({i: term for i, (term, _) in old.items()},
-                                            {row["id"]: row["term"] for row in entry_rows},
-                                            [kept_ids[g] for g in sorted(kept_ids)])
+    kept_ids: dict[int, earlier_names.IdGeneration] = {}
+    for generation, entry_id, term, now_id in db.execute("SELECT generation, id, term, now_id FROM earlier_ids"):
+        kept_ids.setdefault(generation, {})[entry_id] = (term, now_id)
+    replaced = dict(db.execute("SELECT generation, replaced_at FROM earlier_builds").fetchall())
+
+    new = {row["id"]: (row["term"], row["definition"]) for row in entry_rows}
+    new_terms = {i: term for i, (term, _) in new.items()}
+    live: dict[str, set[int]] = {}
+    for row in alias_rows:
+        live.setdefault(row["key"], set()).add(row["entry_id"])
+    for row in entry_rows:
+        live.setdefault(row["key"], set()).add(row["id"])
+    same = earlier_names.entry_map(old, new)
+    former = earlier_names.former_names(old_names, same, new_terms, live, kept_former)
+    generations = earlier_names.earlier_ids(
+        {i: term for i, (term, _) in old.items()}, same, new_terms,
+        [(replaced.get(g, 0.0), kept_ids[g]) for g in sorted(kept_ids)], time.time())
     return ([{"key": key, "name": name, "term": term} for key, (name, term) in former.items()],
-            [{"generation": g, "id": i, "term": term}
-             for g, terms in enumerate(generations, start=1) for i, term in terms.items()])
+            ([{"generation": g, "replaced_at": when} for g, (when, _) in enumerate(generations, start=1)],
+             [{"generation": g, "id": i, "term": term, "now_id": now_id}
+              for g, (_, ids) in enumerate(generations, start=1) for i, (term, now_id) in ids.items()]))
 
 
 # Texts embedded between two writes of their vectors: what an interrupted build loses at most

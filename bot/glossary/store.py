@@ -143,12 +143,9 @@ class GlossaryIndex:
                 self.by_compact[compact].append(entry_id)
             self.term_key.setdefault(entry_id, key)
 
-        # what earlier builds called entries, and which ids meant what then (earlier_names.py)
+        # the names earlier builds gave entries (earlier_names.py); their ids are read when asked for
         self.former: dict[str, str] = dict(conn.execute("SELECT key, term FROM former_names"))
-        generations: dict[int, dict[int, str]] = defaultdict(dict)
-        for generation, entry_id, term in conn.execute("SELECT generation, id, term FROM earlier_ids"):
-            generations[generation][entry_id] = term
-        self.earlier_ids: list[dict[int, str]] = [generations[g] for g in sorted(generations)]
+        self._earlier_ids: list[dict[int, tuple[str, int | None]]] | None = None
 
         self.links_from: dict[int, list[Link]] = defaultdict(list)
         self.links_to: dict[int, list[Link]] = defaultdict(list)
@@ -157,6 +154,27 @@ class GlossaryIndex:
             self.links_to[dst].append(Link(src, kind))
 
         self._load_vectors(conn)
+
+    def earlier_ids(self) -> list[dict[int, tuple[str, int | None]]]:
+        """The ids of the builds before this one, the latest first: per id, the term it stood for then
+        and the id of that entry in this build (None: gone). Read once, when a quiz button asks: a
+        button from before a rebuild is rare, and a large glossary's maps are not held for nothing."""
+        if self._earlier_ids is None:
+            generations: dict[int, dict[int, tuple[str, int | None]]] = defaultdict(dict)
+            try:  # with the build's stamp, in the same statement: ids of a newer build would mislead
+                rows = self._connection().execute(
+                    "SELECT generation, id, term, now_id, (SELECT value FROM meta WHERE key = 'fingerprint') "
+                    "FROM earlier_ids").fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._rebuilt_under_us(f"it cannot be read now ({' '.join(str(exc).split())})")
+                return []
+            if any(stamp != self._stamp for *_row, stamp in rows):
+                self._rebuilt_under_us("it was rebuilt since it was opened")
+                return []
+            for generation, entry_id, term, now_id, _stamp in rows:
+                generations[generation][entry_id] = (term, now_id)
+            self._earlier_ids = [generations[g] for g in sorted(generations)]
+        return self._earlier_ids
 
     def entry_named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry called exactly `term` (a review card's, a round's option), without searching.

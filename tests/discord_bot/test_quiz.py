@@ -240,6 +240,10 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_judged_on_the_entr
                 said = got.embeds[0]["title"] if got.embeds else got.content
                 assert shown in said and "no longer" not in said, (shown, said)
                 assert bot.state.study.stats(guild.id, alice.id, bot.now()).points > 0
+                # an id of an older release, without the terms' hash, naming an id past the index's end
+                cog, last = bot.get_cog("Quiz"), max(bot.searcher.index.entries)
+                old = render_quiz.Question("term", 1, (1, 2, 3, last + 5))
+                assert cog._parsed(cog.codec.custom_id(old, 0), cog.bot.quiz_maker()) is None  # no KeyError
             assert not fake.errors
 
     run(scenario, timeout=300)

@@ -727,6 +727,9 @@ def test_a_round_asks_about_an_entry_renamed_since_it_started_under_its_new_name
                 summary = await _summary(fake, channel)
                 assert summary.embeds[0]["title"] == "Round over"
                 assert not _asked(fake, channel, "Question 2/")  # its options were two names of one entry
+                closed = next(m["embeds"][0] for m in fake.messages_in(channel)
+                              if m.get("embeds") and m["embeds"][0].get("title", "").startswith("Question 1/2 ·"))
+                assert "time's up" in closed["title"] and "The answer: **LoRA**" in closed["description"], closed
 
     run(scenario, timeout=120)
 

@@ -74,6 +74,13 @@ def test_a_reply_discord_lost_leaves_the_askers_next_question_free(real_index_pa
             again = await fake.send_message(study, f"{fake.bot_user.mention} what is lora?", author=alice)
             reply = await fake.wait_for_channel_message(study, after=again, timeout=30)
             assert reply.embeds and reply.embeds[0]["title"] == "LoRA", reply.content
+            # the "ask again in" notice lost the same way gives nothing back: it took no cooldown
+            fake.fail_next("POST", path, 503)
+            waits = await fake.send_message(study, f"{fake.bot_user.mention} what is qlora?", author=alice)
+            await fake.wait_for(lambda: waits.id in handled, timeout=30, what="the notice handled")
+            third = await fake.send_message(study, f"{fake.bot_user.mention} what is adam?", author=alice)
+            await fake.wait_for(lambda: third.id in handled, timeout=30, what="the third question handled")
+            assert handled[third.id] is False  # still the cooldown's: not answered (its notice was spent)
 
             cog.clock = lambda: 2_000_000.0
             fake.fail_next("POST", path, 403, code=50013)

@@ -1,14 +1,17 @@
-"""What a rebuilt index remembers of the builds before it (QA71): a name fixed or changed in the
-glossary still finds its entry for what was stored under it, and the ids a question on screen
-carries are read as the build of its day numbered them."""
+"""What a rebuilt index remembers of the builds before it (QA71): a name fixed, changed or dropped in
+the glossary still finds its entry for what was stored under it, and the ids a question on screen
+carries are read as the build of its day numbered them, each to the same entry now."""
 
-from bot.glossary.earlier_names import ID_GENERATIONS, earlier_ids, former_names
+from bot.glossary import earlier_names
+from bot.glossary.earlier_names import KEEP_IDS_SECONDS, earlier_ids, entry_map, former_names
 from bot.glossary.index import build_index
 from bot.glossary.search import Searcher
 from bot.glossary.store import GlossaryIndex
 from bot.glossary.terms import lookup_key
+from tests.conftest import FakeEmbedder
 
-ENTRIES = [("Atention", "Token mixing by softmax weights."),
+ATTENTION = "Token mixing by softmax weights."
+ENTRIES = [("Atention", ATTENTION),
            ("LoRA (Low-Rank Adaptation)", "A cheap way to fine-tune with low-rank matrices."),
            ("softmax", "Turns scores into probabilities.")]
 
@@ -17,8 +20,6 @@ def _build(tmp_path, entries) -> Searcher:
     path = tmp_path / "glossary.txt"
     path.write_text("\n".join(["Glossary", "Terms from a test.", *(line for pair in entries for line in pair)]),
                     encoding="utf-8")
-    from tests.conftest import FakeEmbedder
-
     build_index(tmp_path / "index.db", path, FakeEmbedder())
     return Searcher(GlossaryIndex(tmp_path / "index.db"), None)
 
@@ -28,18 +29,25 @@ def _term(searcher: Searcher, name: str) -> str | None:
     return None if entry is None else entry.term
 
 
+def _then(searcher: Searcher, generation: int = 0) -> dict[str, str | None]:
+    """A build's terms then → the term of that entry now."""
+    entries = searcher.index.entries
+    return {term: None if now is None else entries[now].term
+            for term, now in searcher.index.earlier_ids()[generation].values()}
+
+
 def test_a_typo_fixed_in_a_term_still_finds_its_entry_through_later_builds(tmp_path) -> None:
     _build(tmp_path, ENTRIES)
-    fixed = [("AdaGrad", "Per-parameter learning rates."), ("Attention", ENTRIES[0][1]), *ENTRIES[1:]]
+    fixed = [("AdaGrad", "Per-parameter learning rates."), ("Attention", ATTENTION), *ENTRIES[1:]]
     searcher = _build(tmp_path, fixed)
     assert _term(searcher, "Atention") == "Attention"
-    assert searcher.index.earlier_ids[0] == {1: "Atention", 2: "LoRA (Low-Rank Adaptation)", 3: "softmax"}
+    assert _then(searcher) == {"Atention": "Attention", "LoRA (Low-Rank Adaptation)": "LoRA (Low-Rank Adaptation)",
+                               "softmax": "softmax"}
 
-    renamed = [fixed[0], ("Self-attention", ENTRIES[0][1]), *ENTRIES[1:]]  # renamed again, old name not kept
+    renamed = [fixed[0], ("Self-attention", ATTENTION), *ENTRIES[1:]]  # renamed again, old name not kept
     searcher = _build(tmp_path, renamed)
     assert _term(searcher, "Atention") == _term(searcher, "Attention") == "Self-attention"
-    # id 2 names another term now: a question showing "Attention" is read as the build before numbered it
-    assert [ids[2] for ids in searcher.index.earlier_ids] == ["Attention", "LoRA (Low-Rank Adaptation)"]
+    assert _then(searcher, 1)["Atention"] == "Self-attention"  # the first build's ids, carried over
 
     # a name the glossary gives an entry again is that entry's, not a former name of another
     back = [*renamed, ("Atention", "A misspelling kept as an entry of its own.")]
@@ -47,23 +55,57 @@ def test_a_typo_fixed_in_a_term_still_finds_its_entry_through_later_builds(tmp_p
     assert _term(searcher, "Atention") == "Atention" and _term(searcher, "Attention") == "Self-attention"
 
 
+def test_a_typo_fixed_then_renamed_keeping_the_name_and_then_dropping_it_is_followed(tmp_path) -> None:
+    """Review 54: "KV cach" → "KV cache" → "Key-value cache (KV cache)" stranded what was stored under
+    "KV cach"; dropping the "(KV cache)" later stranded what was stored under "KV cache"."""
+    kv = "Keys and values of earlier tokens, kept for the next one."
+    _build(tmp_path, [("KV cach", kv), *ENTRIES[1:]])
+    _build(tmp_path, [("KV cache", kv), *ENTRIES[1:]])
+    searcher = _build(tmp_path, [("Key-value cache (KV cache)", kv), *ENTRIES[1:]])
+    assert _term(searcher, "KV cach") == _term(searcher, "KV cache") == "Key-value cache (KV cache)"
+    searcher = _build(tmp_path, [("Key-value cache", kv + " "), *ENTRIES[1:]])  # the definition touched too
+    assert _term(searcher, "KV cach") == _term(searcher, "KV cache") == "Key-value cache"
+
+
+def test_ids_follow_the_entry_not_the_name_when_names_move_between_entries(tmp_path) -> None:
+    """Review 54: an option renamed to another option's former name, a swap of two names, an old name
+    given to a new entry: each old id stands for the entry with its definition now."""
+    one, two = "The first thing of the set.", "The second thing of the set."
+    _build(tmp_path, [("Alpha", one), ("Beta", two), *ENTRIES[1:]])
+    swapped = _build(tmp_path, [("Aardvark", "Added on top."), ("Alpha", two), ("Beta", one), *ENTRIES[1:]])
+    assert _then(swapped)["Alpha"] == "Beta" and _then(swapped)["Beta"] == "Alpha"
+    shifted = _build(tmp_path, [("Alpha", "Something else entirely."), ("Alpha two", two), ("Beta", one),
+                                *ENTRIES[1:]])
+    assert _then(shifted)["Alpha"] == "Alpha two" and _then(shifted, 1)["Alpha"] == "Beta"
+
+
 def test_a_term_renamed_while_its_definition_changed_is_not_guessed(tmp_path) -> None:
     _build(tmp_path, ENTRIES)
-    searcher = _build(tmp_path, [("Attention", "Token mixing by softmax weights over all positions."), *ENTRIES[1:]])
+    searcher = _build(tmp_path, [("Attention", ATTENTION[:-1] + " over all positions."), *ENTRIES[1:]])
     assert _term(searcher, "Atention") is None  # as for an entry dropped: said to have left
+    assert _then(searcher)["Atention"] is None
 
 
-def test_former_names_follow_only_a_definition_one_entry_has() -> None:
+def test_a_definition_two_entries_had_or_have_is_nobodys_evidence() -> None:
     old = {1: ("Atention", "Same words."), 2: ("Other", "Same words.")}
-    new = [("Attention", "Same words."), ("Another", "Same words.")]
-    assert former_names(old, new, {lookup_key(t) for t, _ in new}, {}) == {}
+    assert entry_map(old, {1: ("Attention", "Same words.")}) == {}
+    assert entry_map({1: ("Atention", "Same words.")}, {1: ("Attention", "Same words."), 2: ("B", "Same words.")}) == {}
+    same = entry_map({1: ("A", "x")}, {1: ("B", "x")})
+    assert former_names({1: ["A", "the a"]}, same, {1: "B"}, {lookup_key("B"): {1}}, {}) == {
+        "a": ("A", "B"), "the a": ("the a", "B")}
 
 
-def test_earlier_ids_keep_the_last_few_builds_whose_ids_moved() -> None:
-    kept: list[dict[int, str]] = []
+def test_earlier_ids_keep_the_builds_of_the_last_days() -> None:
     builds = [{1: "A", 2: "B"}]
-    for step in range(ID_GENERATIONS + 2):  # an entry added on top each time: every id moves
+    kept: list = []
+    for step in range(earlier_names.MAX_ID_GENERATIONS + 2):  # an entry added on top each time: every id moves
         builds.append({1: f"new{step}", **{i + 1: t for i, t in builds[-1].items()}})
-        kept = earlier_ids(builds[-2], builds[-1], kept)
-    assert kept == builds[-2:-2 - ID_GENERATIONS:-1]  # the latest first
-    assert earlier_ids(builds[-1], dict(builds[-1]), kept) == kept  # nothing moved: nothing new to keep
+        same = {i: i + 1 for i in builds[-2]}
+        kept = earlier_ids(builds[-2], same, builds[-1], kept, now=1000.0 + step)
+    assert len(kept) == earlier_names.MAX_ID_GENERATIONS
+    latest = builds[-1]
+    for (_, ids), then in zip(kept, builds[-2::-1]):
+        assert {term: latest[now] for term, now in ids.values()} == {t: t for t in then.values()}
+    unmoved = earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0)
+    assert unmoved == kept  # nothing moved: nothing new to keep
+    assert earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0 + KEEP_IDS_SECONDS) == []

@@ -111,19 +111,21 @@ class Quiz(commands.Cog):
     def _parsed(self, custom_id: str, quiz):
         """(the question as the index has it now, as it was posted, the option picked) of a button, or
         None. Its ids are the index's of its day: a build since that moved them (an entry added near
-        the top) is read through the ids of the builds before, and the question judged on the entries
-        it showed (QA71: the day's quiz answered "no longer in the glossary" for the rest of the day)."""
+        the top) is read through the ids of the builds before, each with the id its entry has now, and
+        the question judged on the entries it showed (QA71: the day's quiz answered "no longer in the
+        glossary" for the rest of the day)."""
         entries = quiz.index.entries
-        for terms_of in ({i: e.term for i, e in entries.items()}, *quiz.index.earlier_ids):
-            parsed = self.codec.parse(custom_id, lambda ids, t=terms_of: [t[i] for i in ids] if all(
+        now: dict[int, tuple[str, int | None]] = {i: (e.term, i) for i, e in entries.items()}
+        for ids_then in (now, *quiz.index.earlier_ids()):
+            parsed = self.codec.parse(custom_id, lambda ids, t=ids_then: [t[i][0] for i in ids] if all(
                 i in t for i in ids) else None)
             if parsed is None:
                 continue
             posted, pick = parsed
-            now = [self.bot.searcher.entry_now_named(terms_of[i]) for i in posted.options]
-            if None in now:
+            # (an id without the names hash, from an older release, is not checked against the terms)
+            moved = {i: ids_then[i][1] if i in ids_then else None for i in posted.options}
+            if None in moved.values():
                 return None  # an entry it showed left the glossary
-            moved = {old: entry.id for old, entry in zip(posted.options, now)}
             question = type(posted)(posted.kind, moved[posted.answer], tuple(moved[o] for o in posted.options))
             return (question, posted, pick) if quiz.is_valid(question) else None
         return None

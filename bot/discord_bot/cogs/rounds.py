@@ -344,7 +344,7 @@ class Rounds(commands.Cog):
             return None
         text, labels = render_quiz.question_text(self.bot.quiz_maker(), question.kind, entries[0].id,
                                                  tuple(e.id for e in entries[1:]))
-        return render_study.round_question(quiz_round, text, labels)
+        return render_study.round_question(quiz_round, text, labels, entries[0].term)
 
     async def _ask(self, channel, quiz_round: Round, outage: _Outage) -> None:
         shown = await in_quick_pool(self._render_question, quiz_round)
@@ -359,9 +359,11 @@ class Rounds(commands.Cog):
 
     async def _close(self, channel, quiz_round: Round) -> None:
         results = await in_quick_pool(self._close_question, quiz_round)
+        answer = self.bot.term_now(quiz_round.question.answer)  # renamed since the round began: as asked
         try:
             await channel.get_partial_message(quiz_round.message_id).edit(
-                embed=render_study.round_closed(quiz_round, results), view=None, allowed_mentions=render.NO_MENTIONS)
+                embed=render_study.round_closed(quiz_round, results, answer), view=None,
+                allowed_mentions=render.NO_MENTIONS)
         except discord.NotFound:
             pass  # someone deleted the question: the round goes on
 

@@ -198,7 +198,9 @@ class Study(EditedQuestions, commands.Cog):
         # Taken before anything is awaited, so an edit of this message waits for this answer.
         async with self.asked.lock(message.id):
             outcome = await self.compose(message, reading)
-            reply_id = await self.reply(message, **outcome.reply) if outcome.reply else None
+            # (an answer that took the cooldown, not a notice or a hint, gives it back if Discord lost it)
+            took = outcome.counted and not outcome.limited
+            reply_id = await self.reply(message, took_cooldown=took, **outcome.reply) if outcome.reply else None
             await self.remember(message, reading, outcome, reply_id)
             return outcome.reply is not None
 
@@ -308,15 +310,17 @@ class Study(EditedQuestions, commands.Cog):
                                                 question_id, reanswers, look, searches, author_id=message.author.id,
                                                 used_by_others=used))
 
-    async def reply(self, message: discord.Message, **kwargs) -> int | None:
-        """Reply to the message; the reply's id, or None if Discord refused it."""
+    async def reply(self, message: discord.Message, took_cooldown: bool = False, **kwargs) -> int | None:
+        """Reply to the message; the reply's id, or None if Discord refused it. `took_cooldown`: the
+        reply is the answer its author's cooldown was taken for."""
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:
             sent = await message.reply(mention_author=False, allowed_mentions=render.NO_MENTIONS, **kwargs)
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             # no permission, the message deleted meanwhile, or Discord's own trouble
             log.warning("could not reply in channel %s: %s", message.channel.id, " ".join(str(exc).split()))
-            if not isinstance(exc, discord.HTTPException) or exc.status == 429 or exc.status >= 500:
+            if took_cooldown and (not isinstance(exc, discord.HTTPException) or exc.status == 429
+                                  or exc.status >= 500):
                 # Discord's trouble, not the channel's: the asker heard nothing, so their next question is
                 # not refused for the reply they never got (QA67; a channel the bot may not post in keeps it)
                 self.cooldown.get_bucket(message, self.clock()).reset()
