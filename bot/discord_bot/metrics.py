@@ -6,8 +6,8 @@
   posts sent/failed, state-database errors.
 - `/healthz`: 200 only when the model is loaded and every shard this process owns is
   connected; 503 with the reason otherwise (the Dockerfile's health check asks it). A state
-  database out of reach is said ("ok, degraded: …") but stays 200: answers go out without it,
-  and a restart would not bring it back.
+  database that does not answer within 3 s is said ("ok, degraded: …", at most 10 s old) but
+  stays 200: answers go out without it, and a restart would not bring it back.
 
 Each bot has its own registry, so several bots in one process (the tests) do not collide.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -80,28 +81,53 @@ def health(bot) -> tuple[bool, str]:
     return True, "ok"
 
 
-#: how long the health check waits for the state database (Docker's check waits 10 s for the reply)
-STATE_PROBE_SECONDS = 3.0
+#: how long the health check waits for the state database (Docker's check waits 30 s for the reply),
+#: and how long an answer of it is taken as the state's (monitors may ask every few seconds)
+STATE_PROBE_SECONDS, STATE_PROBE_FRESH = 3.0, 10.0
 
 
-async def state_problem(bot) -> str | None:
-    """Why the state database does not answer a trivial query now, or None. Asked in the quick pool,
-    where the commands' state work queues: a pool stuck behind a hung database is no answer either."""
-    if bot.state is None:
+class StateProbe:
+    """Whether the state database answers a trivial query, asked at most once per STATE_PROBE_FRESH
+    seconds and never twice at once, on a thread of its own: not in the quick pool, where the
+    commands' state work queues (a probe there held it up to 3 s per health check in an outage,
+    and a merely busy pool read as a database gone)."""
+
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self._running: asyncio.Task | None = None
+        self._started = 0.0
+        self._answer: tuple[float, str | None] | None = None  # (when, the problem or None)
+
+    async def problem(self) -> str | None:
+        if self.bot.state is None:
+            return None
+        now = time.monotonic()
+        if self._answer is not None and now - self._answer[0] < STATE_PROBE_FRESH:
+            return self._answer[1]
+        if self._running is None:
+            self._started, self._running = now, asyncio.ensure_future(asyncio.to_thread(self._ask))
+            self._running.add_done_callback(self._done)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._running), STATE_PROBE_SECONDS)
+        except TimeoutError:
+            return (f"the state database gave no answer in {time.monotonic() - self._started:.0f} s: answers go "
+                    "out, study features and server settings wait")
+
+    def _ask(self) -> str | None:
+        from ..state import StateError
+
+        try:
+            self.bot.state.db.query("SELECT 1")
+        except Exception as exc:  # StateUnavailable, a driver's error: said, never a traceback here
+            what = "out of reach" if isinstance(exc, StateError) else "failing"
+            return (f"the state database is {what} ({type(exc).__name__}): answers go out, study features and "
+                    "server settings wait")
         return None
-    from ..state import StateError
-    from .ui import in_quick_pool
 
-    try:
-        await asyncio.wait_for(in_quick_pool(bot.state.db.query, "SELECT 1"), STATE_PROBE_SECONDS)
-    except TimeoutError:
-        return (f"the state database gave no answer in {STATE_PROBE_SECONDS:.0f} s: answers go out, "
-                "study features and server settings wait")
-    except Exception as exc:  # StateUnavailable, a driver's error: said, never a traceback here
-        what = "out of reach" if isinstance(exc, StateError) else "failing"
-        return (f"the state database is {what} ({type(exc).__name__}): answers go out, study features and "
-                "server settings wait")
-    return None
+    def _done(self, task: asyncio.Task) -> None:
+        self._running = None
+        if not task.cancelled() and task.exception() is None:
+            self._answer = (time.monotonic(), task.result())
 
 
 async def start_server(bot, port: int, host: str = "127.0.0.1") -> web.AppRunner:
@@ -111,9 +137,11 @@ async def start_server(bot, port: int, host: str = "127.0.0.1") -> web.AppRunner
     async def metrics(_request: web.Request) -> web.Response:
         return web.Response(body=bot.metrics.render(bot), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    probe = StateProbe(bot)
+
     async def healthz(_request: web.Request) -> web.Response:
         ok, why = health(bot)
-        if ok and (problem := await state_problem(bot)):
+        if ok and (problem := await probe.problem()):
             why = f"ok, degraded: {problem}"
         return web.Response(status=200 if ok else 503, text=why + "\n")
 
