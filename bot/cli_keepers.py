@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .glossary.normalize import storable
 from .glossary.service import Glossary
+from .study.anki import write_export
 
 
 def _existing_store(glossary: Glossary):
@@ -52,11 +53,36 @@ def cmd_feedback(glossary: Glossary, args) -> int:
         print(f"left out {disagreed} question{'s' if disagreed != 1 else ''} its voters disagreed on "
               "(a 👍 and a 👎 that picked another entry, or two different picks)", file=sys.stderr)
     if args.out:
-        Path(args.out).write_text(lines, encoding="utf-8")
-        print(f"wrote {len(cases)} questions to {args.out}", file=sys.stderr)
+        out = Path(args.out).expanduser()
+        # QA73: a keeper's curated file (one already looked through, or a hand-written eval set) was
+        # replaced without a word, by nothing when there was nothing to export
+        if not cases:
+            print(f"nothing to export: {out} left as it is", file=sys.stderr)
+            return 0
+        if out.exists() and not (args.force or _earlier_feedback_export(out)):
+            print(f"not written: {out} exists and is not an earlier `feedback export` (name another file, or "
+                  "add --force to replace it)", file=sys.stderr)
+            return 1
+        try:
+            write_export(out, lines)  # whole or not at all: a full disk leaves the old file as it was
+        except OSError as exc:
+            print(f"could not write {out}: {exc.strerror or exc} (nothing was changed)", file=sys.stderr)
+            return 1
+        print(f"wrote {len(cases)} questions to {out}", file=sys.stderr)
     else:
         sys.stdout.write(lines)
     return 0
+
+
+def _earlier_feedback_export(path: Path) -> bool:
+    """Whether every line of the file is a case this export writes (an id "feedback-…"): such a file
+    is replaced by a newer export; anything else may be someone's work."""
+    try:
+        with path.open(encoding="utf-8") as file:
+            rows = [json.loads(line) for line in file if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return bool(rows) and all(isinstance(r, dict) and str(r.get("id", "")).startswith("feedback-") for r in rows)
 
 
 def _name_now(searcher, term: str) -> str | None:

@@ -154,6 +154,34 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     assert code == 0 and json.loads(out)["overall"]["hit@1"] == 1.0
 
 
+def test_feedback_export_replaces_only_an_earlier_export(capsys, monkeypatch, tmp_path, real_index_path):
+    """QA73: `--out` over a keeper's hand-written eval file wiped it, even with nothing to export."""
+    from bot.state import StateStore
+
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
+    monkeypatch.setenv("GLOSSARY_INDEX", str(real_index_path))
+    StateStore(tmp_path / "state.db").close()
+    mine = tmp_path / "my-eval.jsonl"
+    hand_written = '{"id": "mine1", "kind": "question", "query": "hand-written", "expected": ["LoRA"]}\n'
+    mine.write_text(hand_written, encoding="utf-8")
+    code, _, err = run(capsys, "feedback", "export", "--out", str(mine))
+    assert code == 0 and "nothing to export" in err and mine.read_text(encoding="utf-8") == hand_written
+
+    store = StateStore(tmp_path / "state.db")
+    now = datetime.now(UTC)
+    store.feedback.vote(store.feedback.log_question(1, "a", "ask", "what is lora?", "answer", "LoRA", [], now),
+                        "b", 1, now)
+    store.close()
+    code, _, err = run(capsys, "feedback", "export", "--out", str(mine))
+    assert code == 1 and "not an earlier `feedback export`" in err and mine.read_text(encoding="utf-8") == hand_written
+    exported = tmp_path / "feedback.jsonl"
+    assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 0
+    assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 0  # an earlier export: replaced
+    assert run(capsys, "feedback", "export", "--out", str(mine), "--force")[0] == 0
+    assert mine.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".*.partial"))
+
+
 def test_a_question_typed_without_quotes_is_one_question(capsys, real_index_path):
     code, out, err = run(capsys, "ask", "what", "is", "lora", "--json", "--index", str(real_index_path))
     assert code == 0, err
