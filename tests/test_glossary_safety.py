@@ -155,6 +155,19 @@ def test_check_reports_each_problem_with_its_line_and_a_fix():
     assert check_text("Adam\nSee AdamW.\nAdamW\nAdam with decoupled weight decay.\n")[1] == []
 
 
+def test_check_names_the_lines_of_the_file_even_with_blank_lines_between_entries():
+    """QA73: a glossary with blank lines got the line numbers of the file without them."""
+    text = ("Batch\nA group of examples.\n\nEpoch\nOne full pass.\n\nGradient\nThe slope.\nExamples\n- one\n"
+            "- two\n\nMomentum\nA running average.\n\nZeta\n")
+    lines = text.split("\n")
+    _, findings = check_text(text)
+    for finding in findings:
+        named = next((w for w in ("Examples", "Zeta") if w in finding.message), None)
+        if named:
+            assert lines[finding.line - 1] == named, (finding.line, finding.message)
+    assert {lines[f.line - 1] for f in findings} >= {"Examples", "Zeta"}
+
+
 def test_check_exits_non_zero_on_errors_and_prints_json(work):
     clean = bot_cli(work, "check", "--json")
     assert clean.returncode == 0 and json.loads(clean.stdout)["errors"] == 0

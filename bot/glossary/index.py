@@ -115,9 +115,10 @@ def _m006_bank_matrix(db: sqlite_utils.Database) -> None:
 def _m007_earlier_names(db: sqlite_utils.Database) -> None:
     """What the builds before remembered (earlier_names.py): names an entry had, and the ids of
     the last few builds. Filled by the next build, from the entries this one leaves."""
-    db["former_names"].create({"key": str, "name": str, "term": str}, pk="key")
-    db["earlier_builds"].create({"generation": int, "replaced_at": float}, pk="generation")
-    db["earlier_ids"].create({"generation": int, "id": int, "term": str, "now_id": int}, pk=("generation", "id"))
+    db["former_names"].create({"key": str, "name": str, "term": str}, pk="key", if_not_exists=True)
+    db["earlier_builds"].create({"generation": int, "replaced_at": float}, pk="generation", if_not_exists=True)
+    db["earlier_ids"].create({"generation": int, "id": int, "term": str, "now_id": int}, pk=("generation", "id"),
+                             if_not_exists=True)
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

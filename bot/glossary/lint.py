@@ -42,7 +42,9 @@ class Finding:
 # The parser's warnings ("line N: …"), by what they say, with what to do about each.
 _PARSE_WARNINGS = [
     ("taken as a term with a multi-line definition", WARNING, "multi-line-entry",
-     "if it is a sub-heading of the entry above, end it with a colon; if it is a new term, nothing to do"),
+     "if it is a sub-heading of the entry above, end it with a colon; if the line after it is another term, "
+     "it has no definition of its own and took that entry in: write its definition; else (a new term whose "
+     "definition has several lines) nothing to do"),
     ("is kept as a sub-heading of", WARNING, "sub-heading",
      "if it is a new term, move it to its alphabetical place; if it is a sub-heading, end it with a colon"),
     ("has no definition", WARNING, "no-definition", "add its definition on the next line, or remove it"),

@@ -94,13 +94,14 @@ def _detect_header(lines: list[str], warnings: list[str], numbers: list[int]) ->
     return 0
 
 
-def _starts_entry(lines: list[str], j: int, current_term: str, warnings: list[str]) -> bool:
-    """Does line j start a new entry, given we are inside `current_term`'s definition?"""
+def _starts_entry(lines: list[str], j: int, current_term: str, warnings: list[str], numbers: list[int]) -> bool:
+    """Does line j start a new entry, given we are inside `current_term`'s definition? (`numbers`:
+    each line's number in the file, blank lines counted: QA73, warnings named the wrong lines.)"""
     if not looks_like_term(lines[j]):
         return False
     if j + 1 >= len(lines):
         warnings.append(
-            f"line {j + 1}: {lines[j]!r} looks like a term but has no definition; kept in {current_term!r}"
+            f"line {numbers[j]}: {lines[j]!r} looks like a term but has no definition; kept in {current_term!r}"
         )
         return False
     clean_pair = j + 2 >= len(lines) or looks_like_term(lines[j + 2])
@@ -111,11 +112,11 @@ def _starts_entry(lines: list[str], j: int, current_term: str, warnings: list[st
     in_order = sort_key(current_term) <= sort_key(lines[j])
     if in_order and not _BULLET.match(lines[j + 1]):
         warnings.append(
-            f"line {j + 1}: {lines[j]!r} taken as a term with a multi-line definition"
+            f"line {numbers[j]}: {lines[j]!r} taken as a term with a multi-line definition"
         )
         return True
     warnings.append(
-        f"line {j + 1}: {lines[j]!r} looks like a term but is kept as a sub-heading of "
+        f"line {numbers[j]}: {lines[j]!r} looks like a term but is kept as a sub-heading of "
         f"{current_term!r}"
     )
     return False
@@ -142,7 +143,7 @@ def parse_lines(raw_lines: list[str]) -> ParsedGlossary:
             result.footer.append(lines[i])
             break
         j = i + 2
-        while j < len(lines) and not _starts_entry(lines, j, term, warnings):
+        while j < len(lines) and not _starts_entry(lines, j, term, warnings, numbers):
             j += 1
         definition = "\n".join(ln.strip() for ln in lines[i + 1 : j])
         result.entries.append(Entry(term=term, definition=definition, line=numbers[i]))
