@@ -263,3 +263,23 @@ def test_a_database_a_bot_was_only_started_on_is_still_empty_for_a_migration(tmp
     assert main(["state", "migrate", "--to", url]) == 1  # a database with members' data still is not
     err = capsys.readouterr().err
     assert "already has data" in err and "guild_config (1 row)" in err, err
+
+
+def test_a_database_a_bot_is_still_running_on_is_not_migrated_into(tmp_path, postgres_server, monkeypatch,
+                                                                   capsys) -> None:
+    """Review 54: with the trial start's row no longer counted, nothing stopped a migration into a
+    database bots were still serving from (compose restarts them): their writes collide with the copy."""
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    url = postgres_server.create_database("still_served")
+    running_bot = StateStore(url)  # a bot's connection, open
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    try:
+        assert main(["state", "migrate", "--to", url]) == 1
+        err = capsys.readouterr().err
+        assert "other connection" in err and "stop every bot on it first" in err, err
+        assert not any(running_bot.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(running_bot)
+                       if name != "schema_migrations")
+    finally:
+        running_bot.close()
+    assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
