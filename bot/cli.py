@@ -145,6 +145,12 @@ def cmd_eval(glossary: Glossary, args) -> int:
 
     cases = load_cases(Path(args.file))
     searcher = glossary.open()
+    # a name no entry has can never be a hit: said, not scored as a confident mistake in silence (QA73)
+    unknown = sorted({t for case in cases for t in case.expected if searcher.index.entry_named(t) is None})
+    if unknown:
+        shown = ", ".join(repr(t) for t in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        print(f"warning: {len(unknown)} expected name{'s' * (len(unknown) != 1)} no entry has exactly: {shown} "
+              "(a case expecting one is never a hit)", file=sys.stderr)
     report = evaluate(searcher, cases)
     trained_on = {Path(p).name for p in searcher.ranker.info.get("trained_on", [])}
     report["in_sample"] = Path(args.file).name in trained_on | {p.name for p in BANK_FILES}

@@ -90,6 +90,22 @@ def test_eval_refuses_a_case_whose_expected_is_not_a_list_of_terms(capsys, real_
         assert code == 1 and not out and f"{cases}:1:" in err and '["Adam"]' in err and err.count("\n") == 1
 
 
+def test_eval_refuses_a_case_without_expected_or_with_no_question_and_names_terms_no_entry_has(
+        capsys, real_index_path, tmp_path):
+    """QA73: "expectd" was scored as an off-glossary question, a null query searched as "None", and a
+    name no entry has counted as a confident mistake without a word."""
+    cases = tmp_path / "cases.jsonl"
+    for line, said in (('{"id": "a", "query": "adam", "expectd": ["Adam"]}', '"expected" is missing'),
+                       ('{"id": "c", "query": null, "expected": ["Adam"]}', '"query" must be text')):
+        cases.write_text(line + "\n", encoding="utf-8")
+        code, out, err = run(capsys, "eval", str(cases), "--index", str(real_index_path))
+        assert code == 1 and not out and f"{cases}:1:" in err and said in err, err
+    cases.write_text('{"id": "b", "query": "lora", "expected": ["Lora typo"]}\n'
+                     '{"id": "d", "query": "adam", "expected": ["Adam"]}\n', encoding="utf-8")
+    code, out, err = run(capsys, "eval", str(cases), "--index", str(real_index_path))
+    assert code == 0 and "warning: 1 expected name no entry has exactly: 'Lora typo'" in err, err
+
+
 def test_eval_of_a_file_without_cases_says_so(capsys, real_index_path, tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n", encoding="utf-8")

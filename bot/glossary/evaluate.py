@@ -55,6 +55,11 @@ def load_cases(path: Path) -> list[Case]:
             continue
         try:
             obj = json.loads(line)
+            # QA73: a misspelt "expected" was scored as an off-glossary question, a null query searched as "None"
+            if "expected" not in obj:
+                raise KeyError('"expected" is missing ([] for a question the glossary should refuse)')
+            if not isinstance(obj["query"], str):
+                raise TypeError(f'"query" must be text, not {json.dumps(obj["query"])[:40]}')
             style = obj.get("style")
             cases.append(
                 Case(str(obj.get("id", number)), str(obj.get("kind", "all")), str(obj["query"]),

@@ -307,7 +307,7 @@ class Rounds(commands.Cog):
         try:
             user = self.bot.get_user(quiz_round.started_by) or await self.bot.fetch_user(quiz_round.started_by)
             await user.send(text, allowed_mentions=render.NO_MENTIONS)
-        except discord.HTTPException as dm_exc:  # DMs closed, or the account gone: the log says it
+        except (discord.HTTPException, *_DISCORD_TRANSIENT) as dm_exc:  # DMs closed, the account gone, Discord down
             log.info("quiz round %s: could not tell its starter it ended (%s)", quiz_round.round_id, dm_exc)
 
     async def _wait(self, quiz_round: Round) -> None:
