@@ -113,7 +113,7 @@ def cmd_related(glossary: Glossary, args) -> int:
         if args.json:
             _print_json(result_json(result, searcher))
         else:
-            print(result_text(result, searcher))
+            print(result_text(result, searcher, define_hint="glossary-bot define <term>"))
         return 3
     entry = result.best.entry
     related = searcher.related(entry.id)
@@ -441,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         for arg, arg_help in positional:
             # several words: `glossary-bot ask what is lora` as well as with quotes
             p.add_argument(arg, help=arg_help, nargs="+" if arg in ("text", "term") else None)
-        p.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
+        p.add_argument("--json", action="store_true", help="print JSON (shapes in docs/cli-json.md)")
         p.set_defaults(func=func)
         return p
 

@@ -218,7 +218,8 @@ class BuildReport:
     def summary(self) -> str:
         # (said so a newcomer whose first run reports the bundled glossary's own warnings knows they
         # need do nothing about them)
-        warnings = (f"{len(self.warnings)} warnings on the glossary file's layout, none stopping the bot "
+        count = len(self.warnings)
+        warnings = (f"{count} warning{'s' * (count != 1)} on the glossary file's layout, none stopping the bot "
                     "(`glossary-bot check` explains each, and looks for more)" if self.warnings else "no warnings")
         if self.up_to_date:
             return f"index up to date: {self.entries} entries, {warnings}"
