@@ -18,6 +18,7 @@ psycopg's `%s`. Both sides return plain tuples.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -184,6 +185,23 @@ def _sqlite_unavailable(where: str, exc: BaseException) -> StateUnavailable | No
     return None
 
 
+def _why_not_opened(path: Path, exc: BaseException) -> str:
+    """What to do about a state database that could not be opened: a full disk (SQLite cannot make its
+    shared-memory file, and says "disk I/O error") is named as one (QA73: the message sent the user
+    to the file's permissions)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    full = name == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC
+    if not full and name.startswith("SQLITE_IOERR"):
+        with contextlib.suppress(OSError):
+            disk = os.statvfs(path.parent)
+            full = disk.f_bavail * disk.f_frsize < 1024 * 1024
+    if full:
+        return f"the disk it is on ({path.parent}) is full: free some space"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return "another process holds it locked"
+    return "check that the file is a writable SQLite database (GLOSSARY_STATE_DB)"
+
+
 def _sqlite_version(path: Path) -> int | None:
     """The migrations version of an SQLite file (0 without any), None if it cannot be read."""
     try:
@@ -218,10 +236,8 @@ class SqliteDatabase(Database):
             self.version = self.migrate()
             self._check_writable()
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(
-                f"cannot use state database {self.path} ({exc}): check that the file is a writable "
-                "SQLite database (GLOSSARY_STATE_DB)"
-            ) from None
+            raise StateError(f"cannot use state database {self.path} ({exc}): {_why_not_opened(self.path, exc)}"
+                             ) from None
 
     def _back_up_before_upgrading(self) -> None:
         """A copy of a database an earlier release made, as it was, before this release migrates it

@@ -91,3 +91,22 @@ def test_a_full_disk_under_sqlite_is_the_state_unavailable_and_nothing_half_writ
         assert store.config(1).daily_time == "09:00"
     finally:
         store.close()
+
+
+def test_a_state_database_that_cannot_be_opened_for_a_full_disk_says_so(tmp_path, monkeypatch) -> None:
+    """QA73: SQLite on a full disk cannot make its shared-memory file and says "disk I/O error"; the
+    message sent the user to the file's permissions."""
+    import errno
+    import os
+    import sqlite3
+    from types import SimpleNamespace
+
+    from bot.state.db import _why_not_opened
+
+    path = tmp_path / "state.db"
+    assert "is full" in _why_not_opened(path, OSError(errno.ENOSPC, "No space left on device"))
+    io_error = sqlite3.OperationalError("disk I/O error")
+    io_error.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
+    assert "writable SQLite database" in _why_not_opened(path, io_error)  # this disk has room
+    monkeypatch.setattr(os, "statvfs", lambda _folder: SimpleNamespace(f_bavail=3, f_frsize=4096))
+    assert f"the disk it is on ({tmp_path}) is full" in _why_not_opened(path, io_error)
