@@ -168,6 +168,13 @@ def test_check_names_the_lines_of_the_file_even_with_blank_lines_between_entries
     assert {lines[f.line - 1] for f in findings} >= {"Examples", "Zeta"}
 
 
+def test_check_points_at_control_characters_a_terminal_would_act_on():
+    """QA73: a NUL and an escape code that clears the screen passed check without a word."""
+    _, findings = check_text("Epoch\nOne \x00full pass.\nBat\x1b[2Jch\nA group.\r\nMomentum\nA\trunning mean.\n")
+    assert sorted((f.line, f.code) for f in findings if f.code == "control-character") == [(2, "control-character"),
+                                                                                          (3, "control-character")]
+
+
 def test_check_exits_non_zero_on_errors_and_prints_json(work):
     clean = bot_cli(work, "check", "--json")
     assert clean.returncode == 0 and json.loads(clean.stdout)["errors"] == 0

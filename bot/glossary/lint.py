@@ -115,7 +115,21 @@ def check_text(text: str, short_text: str = "", short_file: str = "short names",
             "a line is a term as the glossary writes it, a tab, and short names no other entry uses",
             short_file))
     findings += _sense_findings(parsed.entries, names, added, senses_text, senses_file, senses_unreadable)
+    findings += _control_characters(text)
     return len(parsed.entries), sorted(findings, key=lambda f: (f.file or "", f.line, f.code))
+
+
+# NUL, a terminal's escape codes and the like: shown as they are, an escape sequence in a term clears the
+# screen of whoever reads it in a terminal (QA73); a tab is whitespace, and the line ends are the file's
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_characters(text: str) -> list[Finding]:
+    return [Finding(number, WARNING, "control-character",
+                    f"line {number} holds a control character ({hex(ord(found.group()))}), which nobody reading it "
+                    "sees, and which a terminal may act on",
+                    "delete it (it came in with pasted text, or a file saved in another encoding)")
+            for number, line in enumerate(text.split("\n"), start=1) if (found := _CONTROL.search(line))]
 
 
 def _sense_findings(entries: list, names: dict[str, list], added: dict[str, list[str]], text: str, file: str,
