@@ -117,7 +117,8 @@ def test_an_sqlite_state_that_cannot_be_written_costs_no_answer_and_logs_one_lin
             guild = fake.add_guild("Study Group", channels=["general"])
             async with running(fake, make_bot(settings, real_embedder)) as bot:
                 await fake.wait_for_command_sync()
-                bot.state.db.conn.execute("PRAGMA query_only = ON")  # every write fails as SQLITE_READONLY
+                with bot.state.db._lock:  # not beside a state call of the bot's own (a reminder tick's)
+                    bot.state.db.conn.execute("PRAGMA query_only = ON")  # every write fails as SQLITE_READONLY
                 with caplog.at_level(logging.WARNING):
                     for question in ("what is lora", "how does adam work", "what is a kv cache"):
                         reply = await fake.wait_for_response(
