@@ -464,8 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     feedback = add("feedback", _keepers("cmd_feedback"), "what users said about answers (from the state database)")
     feedback.add_argument("action", choices=["export"], help="export: voted questions in the eval format")
     feedback.add_argument("--out", help="write to this file instead of stdout (JSON lines); a file there is "
-                                        "replaced only if it is an earlier export, or with --force")
-    feedback.add_argument("--force", action="store_true", help="replace --out even if it is not an earlier export")
+                                        "replaced only with --force")
+    feedback.add_argument("--force", action="store_true", help="replace the file --out names")
     gaps = add("gaps", _keepers("cmd_gaps"), "questions the glossary could not answer, grouped by meaning")
     gaps.add_argument("--days", type=_keepers_days, default=30, help="how far back (default 30)")
     gaps.add_argument("--guild", type=_server_id, help="one server's questions only (its id)")

@@ -59,9 +59,11 @@ def cmd_feedback(glossary: Glossary, args) -> int:
         if not cases:
             print(f"nothing to export: {out} left as it is", file=sys.stderr)
             return 0
-        if out.exists() and not (args.force or _earlier_feedback_export(out)):
-            print(f"not written: {out} exists and is not an earlier `feedback export` (name another file, or "
-                  "add --force to replace it)", file=sys.stderr)
+        # (an earlier export too: the keepers look one through and take out what names who asked, and a
+        # new export over it would write those back)
+        if out.exists() and not args.force:
+            print(f"not written: {out} exists (perhaps an export you looked through): name another file, or add "
+                  "--force to replace it", file=sys.stderr)
             return 1
         try:
             write_export(out, lines)  # whole or not at all: a full disk leaves the old file as it was
@@ -72,17 +74,6 @@ def cmd_feedback(glossary: Glossary, args) -> int:
     else:
         sys.stdout.write(lines)
     return 0
-
-
-def _earlier_feedback_export(path: Path) -> bool:
-    """Whether every line of the file is a case this export writes (an id "feedback-…"): such a file
-    is replaced by a newer export; anything else may be someone's work."""
-    try:
-        with path.open(encoding="utf-8") as file:
-            rows = [json.loads(line) for line in file if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return bool(rows) and all(isinstance(r, dict) and str(r.get("id", "")).startswith("feedback-") for r in rows)
 
 
 def _name_now(searcher, term: str) -> str | None:

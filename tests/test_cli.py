@@ -170,8 +170,9 @@ def test_feedback_export_names_entries_as_the_glossary_calls_them_now(capsys, mo
     assert code == 0 and json.loads(out)["overall"]["hit@1"] == 1.0
 
 
-def test_feedback_export_replaces_only_an_earlier_export(capsys, monkeypatch, tmp_path, real_index_path):
-    """QA73: `--out` over a keeper's hand-written eval file wiped it, even with nothing to export."""
+def test_feedback_export_replaces_a_file_only_when_told_to(capsys, monkeypatch, tmp_path, real_index_path):
+    """QA73: `--out` over a keeper's hand-written eval file wiped it, even with nothing to export; an
+    earlier export the keeper looked through (taking out questions that name who asked) is theirs too."""
     from bot.state import StateStore
 
     monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "state.db"))
@@ -189,10 +190,13 @@ def test_feedback_export_replaces_only_an_earlier_export(capsys, monkeypatch, tm
                         "b", 1, now)
     store.close()
     code, _, err = run(capsys, "feedback", "export", "--out", str(mine))
-    assert code == 1 and "not an earlier `feedback export`" in err and mine.read_text(encoding="utf-8") == hand_written
+    assert code == 1 and "exists" in err and "--force" in err and mine.read_text(encoding="utf-8") == hand_written
     exported = tmp_path / "feedback.jsonl"
     assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 0
-    assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 0  # an earlier export: replaced
+    exported.write_text("", encoding="utf-8")  # looked through: every question taken out
+    assert run(capsys, "feedback", "export", "--out", str(exported))[0] == 1
+    assert exported.read_text(encoding="utf-8") == ""
+    assert run(capsys, "feedback", "export", "--out", str(exported), "--force")[0] == 0
     assert run(capsys, "feedback", "export", "--out", str(mine), "--force")[0] == 0
     assert mine.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
     assert not list(tmp_path.glob(".*.partial"))

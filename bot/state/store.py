@@ -83,10 +83,12 @@ class StateStore:
 
     def claim_champion_month(self, guild_id: int, month: str) -> bool:
         """Take the server's crowning for `month`: True for one caller only, as the daily post's claim
-        (two processes that disagree for a moment about who serves a server crown once)."""
+        (two processes that disagree for a moment about who serves a server crown once), and only
+        for a month after the last one crowned: months are the server's zone's, so "last month" can
+        go back (a UTC crowning before an upgrade, a zone moved west) and crowned the month before."""
         with self._transaction() as conn:
             return conn.execute("UPDATE guild_config SET champion_month = ? WHERE guild_id = ? "
-                                "AND (champion_month IS NULL OR champion_month <> ?)",
+                                "AND (champion_month IS NULL OR champion_month < ?)",
                                 [month, guild_id, month]).rowcount == 1
 
     def update_config(self, guild_id: int, **changes) -> GuildConfig:

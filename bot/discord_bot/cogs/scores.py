@@ -91,7 +91,8 @@ class Scores(commands.Cog):
             month = scoring.previous_month(scoring.month_key(now.astimezone(zone_of((None, config.timezone))[1])))
             # (an unavailable server's roles are not loaded: its role would read as deleted, the month
             # lost; it is crowned at a check once it is back, QA70)
-            if not config.champion_role_id or config.champion_month == month or guild is None or guild.unavailable:
+            if (not config.champion_role_id or (config.champion_month or "") >= month or guild is None
+                    or guild.unavailable):
                 continue
             if (waiting := _cannot_give_yet(guild, config, month)) is not None:
                 # not claimed: crowned at the first check after the admin fixes it, without asking
