@@ -173,6 +173,9 @@ def test_check_points_at_control_characters_a_terminal_would_act_on():
     _, findings = check_text("Epoch\nOne \x00full pass.\nBat\x1b[2Jch\nA group.\r\nMomentum\nA\trunning mean.\n")
     assert sorted((f.line, f.code) for f in findings if f.code == "control-character") == [(2, "control-character"),
                                                                                           (3, "control-character")]
+    # bare CR line ends count as the editor counts them; a one-character CSI (U+009B) is a control too
+    _, findings = check_text("Epoch\rOne full pass.\rBat\x9b2Jch\rA group.\r")
+    assert [f.line for f in findings if f.code == "control-character"] == [3]
 
 
 def test_check_exits_non_zero_on_errors_and_prints_json(work):

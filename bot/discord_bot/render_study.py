@@ -209,7 +209,8 @@ def all_done(stats: DeckStats, now: datetime, rated: review.Card | None = None,
         if stats.next_due is not None:
             lines.append(f"Next card due {review.describe_wait(stats.next_due - now)}.")
         if rated is None:  # opened with nothing due: a day without a rating is no day of the streak (QA72)
-            lines.append("A `/quiz` question keeps your daily streak going on a day with nothing to review.")
+            lines.append("In a server, a `/quiz` question there keeps your daily streak going on a day with "
+                         "nothing to review.")
         lines += stranded_lines(stranded or {}, brief=True)
     return discord.Embed(title="All done", description="\n".join(lines), colour=render.COLOUR)
 

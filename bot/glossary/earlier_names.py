@@ -40,12 +40,16 @@ def entry_map(old: dict[int, tuple[str, str]], new: dict[int, tuple[str, str]]) 
     for i, (term, _) in new.items():
         by_term.setdefault(term, i)
     same: dict[int, int] = {}
-    for i, (term, definition) in old.items():
-        j = by_definition.get(definition) if old_definitions[definition] == 1 else None
-        if j is None:
-            j = by_term.get(term)
-        if j is not None:
+    for i, (_, definition) in old.items():  # the same words first: they are the entry
+        if old_definitions[definition] == 1 and (j := by_definition.get(definition)) is not None:
             same[i] = j
+    taken = Counter(same.values())
+    claims: dict[int, list[int]] = {}
+    for i, (term, _) in old.items():  # then the same term, for an entry no definition claimed
+        if i not in same and (j := by_term.get(term)) is not None and not taken[j]:
+            claims.setdefault(j, []).append(i)
+    # two old entries claiming one new one (definitions moved over, one reworded): neither is known
+    same.update({ids[0]: j for j, ids in claims.items() if len(ids) == 1})
     return same
 
 
@@ -65,15 +69,17 @@ def former_names(old_names: dict[int, list[str]], same: dict[int, int], new_term
             key = lookup_key(name)
             if key not in live:
                 former.setdefault(key, (name, new_terms[new_id]))
-    terms_now = set(new_terms.values())
+    old_id_of = {names[0]: old_id for old_id, names in old_names.items() if names}
     for key, (name, term) in kept.items():
         if key in live or key in former:
             continue
-        # the entry it named then is called … now: the same term, a name it still has (an alias kept
-        # through a rename), or a name it lost in this build
-        ids = live.get(lookup_key(term), set())
-        now = (term if term in terms_now else new_terms[next(iter(ids))] if len(ids) == 1
-               else former.get(lookup_key(term), (None, None))[1])
+        # the entry it named then (`term` in the build before) is followed as an entry, not as a name
+        # another entry may have taken since; without that entry there, by the name as it stands
+        if (old_id := old_id_of.get(term)) is not None:
+            now = new_terms[same[old_id]] if old_id in same else None
+        else:
+            ids = live.get(lookup_key(term), set())
+            now = new_terms[next(iter(ids))] if len(ids) == 1 else former.get(lookup_key(term), (None, None))[1]
         if now is not None:
             former[key] = (name, now)
     return former

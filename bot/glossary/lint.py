@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import same_thing, senses, short_names, vocabulary
 from .errors import GlossaryFormatError
-from .parse import parse_text
+from .parse import editor_lines, parse_text
 from .terms import TermSpotter, aliases_for, lookup_key
 
 ERROR, WARNING = "error", "warning"
@@ -121,7 +121,7 @@ def check_text(text: str, short_text: str = "", short_file: str = "short names",
 
 # NUL, a terminal's escape codes and the like: shown as they are, an escape sequence in a term clears the
 # screen of whoever reads it in a terminal (QA73); a tab is whitespace, and the line ends are the file's
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _control_characters(text: str) -> list[Finding]:
@@ -129,7 +129,7 @@ def _control_characters(text: str) -> list[Finding]:
                     f"line {number} holds a control character ({hex(ord(found.group()))}), which nobody reading it "
                     "sees, and which a terminal may act on",
                     "delete it (it came in with pasted text, or a file saved in another encoding)")
-            for number, line in enumerate(text.split("\n"), start=1) if (found := _CONTROL.search(line))]
+            for number, line in enumerate(editor_lines(text), start=1) if (found := _CONTROL.search(line))]
 
 
 def _sense_findings(entries: list, names: dict[str, list], added: dict[str, list[str]], text: str, file: str,

@@ -109,3 +109,19 @@ def test_earlier_ids_keep_the_builds_of_the_last_days() -> None:
     unmoved = earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0)
     assert unmoved == kept  # nothing moved: nothing new to keep
     assert earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0 + KEEP_IDS_SECONDS) == []
+
+
+def test_two_old_entries_never_become_one_and_a_name_taken_by_a_new_entry_is_not_followed(tmp_path) -> None:
+    """Review 54b: definitions moved over between two entries (one reworded) sent both old ids to one
+    entry; and a kept former name followed its target's name onto a new entry that took it."""
+    one, two = "The first thing of the set.", "The second thing of the set."
+    # B's words went to A, A's (reworded) to B: B is A now, and A is nobody sure
+    assert entry_map({1: ("A", one), 2: ("B", two)}, {1: ("A", two), 2: ("B", one + " Reworded.")}) == {2: 1}
+    assert entry_map({1: ("A", "x"), 2: ("B", "y")}, {1: ("A", "x2"), 2: ("A", "y2")}) == {1: 1}  # first A by term
+    kv = "Keys and values of earlier tokens, kept for the next one."
+    _build(tmp_path, [("KV cach", kv), *ENTRIES[1:]])
+    _build(tmp_path, [("KV cache", kv), *ENTRIES[1:]])
+    _build(tmp_path, [("Key-value cache", kv), *ENTRIES[1:]])
+    searcher = _build(tmp_path, [("KV cache", "A new entry that took the name."), ("Key-value cache", kv),
+                                 *ENTRIES[1:]])
+    assert _term(searcher, "KV cach") == "Key-value cache"

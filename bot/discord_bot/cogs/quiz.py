@@ -11,6 +11,7 @@ The daily question under the term of the day is answered privately by anyone, on
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections import OrderedDict, deque
@@ -116,7 +117,8 @@ class Quiz(commands.Cog):
         glossary" for the rest of the day)."""
         entries = quiz.index.entries
         now: dict[int, tuple[str, int | None]] = {i: (e.term, i) for i, e in entries.items()}
-        for ids_then in (now, *quiz.index.earlier_ids()):
+        # the builds before are read only for a question the index now numbers otherwise
+        for ids_then in itertools.chain((now,), _read_later(quiz.index.earlier_ids)):
             parsed = self.codec.parse(custom_id, lambda ids, t=ids_then: [t[i][0] for i in ids] if all(
                 i in t for i in ids) else None)
             if parsed is None:
@@ -192,6 +194,11 @@ class Quiz(commands.Cog):
             return
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
+
+
+def _read_later(read):
+    """What `read()` returns, read only when a loop gets that far."""
+    yield from read()
 
 
 def _ref(question, day: date | None) -> str:

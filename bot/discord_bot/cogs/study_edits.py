@@ -145,7 +145,9 @@ class EditedQuestions:
             if reply_id is not None:
                 reply_id = await self.change_reply(message, reply_id, outcome.reply)
             if reply_id is None:  # none yet, or it was deleted meanwhile
-                reply_id = await self.reply(message, **outcome.reply)
+                # an edit that took the cooldown ("@bot hi" edited into a question) gets it back if lost
+                took = outcome.counted and not outcome.limited and not (earlier is not None and earlier.counted)
+                reply_id = await self.reply(message, took_cooldown=took, **outcome.reply)
             await self.remember(message, reading, outcome, reply_id, earlier)
             return True
 
