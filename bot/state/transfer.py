@@ -70,11 +70,15 @@ def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
         raise StateError(f"the target lacks tables {missing}: is it at an older schema?")
     # A bot still running on the target (compose restarts its bots) would write beside the copy: rows
     # colliding with copied ones, blamed on the source, or counted after the commit (review 54).
-    others = target.db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                             "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")[0][0]
+    others = target.db.query(
+        "SELECT coalesce(nullif(application_name, ''), 'an unnamed client'), coalesce(usename, 'unknown'), "
+        "coalesce(host(client_addr), 'this machine') FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
     if others:
-        raise StateError(f"{others} other connection{'s' * (others != 1)} to the target database (a bot still "
-                         "running on it?): stop every bot on it first; nothing was copied")
+        named = "; ".join(f"{app} as {user} from {where}" for app, user, where in others[:3])
+        raise StateError(f"{len(others)} other connection{'s' * (len(others) != 1)} to the target database ({named}"
+                         f"{'; …' if len(others) > 3 else ''}): stop every bot on it, and close other sessions "
+                         "(psql too), then run this again; nothing was copied")
     counts = {name: target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in names
               if name not in BOOKKEEPING}
     if filled := {name: count for name, count in counts.items() if count}:

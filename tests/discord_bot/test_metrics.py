@@ -55,3 +55,52 @@ def test_metrics_and_health(real_index_path, real_embedder, tmp_path) -> None:
             assert not fake.errors
 
     run(scenario, timeout=120)
+
+
+def test_the_health_probe_asks_the_state_off_the_quick_pool_once_at_a_time_and_keeps_its_answer(tmp_path) -> None:
+    """Review 54b: the probe ran in the quick pool, where the commands' state work queues: a busy pool
+    read as a database gone, and each check of an outage held it up to 3 s."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from bot.discord_bot import metrics
+    from bot.discord_bot.ui import in_quick_pool
+    from bot.state import StateStore
+
+    store = StateStore(tmp_path / "state.db")
+    asked, hang = [], threading.Event()
+    real_query = store.db.query
+
+    def query(sql, params=()):
+        if sql == "SELECT 1":
+            asked.append(sql)
+            if not hang.is_set():
+                time.sleep(5)  # a database that does not answer
+        return real_query(sql, params)
+
+    store.db.query = query
+    probe = metrics.StateProbe(SimpleNamespace(state=store))
+
+    async def scenario() -> None:
+        hang.set()
+        busy = asyncio.ensure_future(in_quick_pool(time.sleep, 4))  # the quick pool held by a long job
+        started = time.monotonic()
+        assert await probe.problem() is None and time.monotonic() - started < 2  # not behind it
+        assert len(asked) == 1 and await probe.problem() is None and len(asked) == 1  # its answer, kept
+        await busy
+        probe._answer = (time.monotonic() - metrics.STATE_PROBE_FRESH - 1, None)  # stale now
+        hang.clear()
+        hung = await asyncio.gather(probe.problem(), probe.problem())  # two checks at once: one question
+        assert all(p and "no answer in 3 s" in p for p in hung), hung
+        assert len(asked) == 2
+        for _ in range(50):  # the hung question ends in its own time, and its answer is kept
+            if probe._running is None:
+                break
+            await asyncio.sleep(0.1)
+        assert await probe.problem() is None and len(asked) == 2
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()

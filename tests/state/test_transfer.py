@@ -277,7 +277,7 @@ def test_a_database_a_bot_is_still_running_on_is_not_migrated_into(tmp_path, pos
     try:
         assert main(["state", "migrate", "--to", url]) == 1
         err = capsys.readouterr().err
-        assert "other connection" in err and "stop every bot on it first" in err, err
+        assert "other connection" in err and "stop every bot on it" in err and " as " in err, err
         assert not any(running_bot.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(running_bot)
                        if name != "schema_migrations")
     finally:
