@@ -19,6 +19,18 @@ from .helpers import make_bot, make_settings, run, running
 MARCH = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 
 
+def _a_server_with_a_champion_role_and_marchs_top_scorer(fake, state_path):
+    guild = fake.add_guild("Study Group", channels=["general"],
+                           bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+    alice = fake.add_user("alice")
+    fake.add_member(guild, alice)
+    champion = fake.add_role(guild, "Champion")
+    with contextlib.closing(StateStore(state_path)) as store:
+        store.update_config(guild.id, champion_role_id=champion.id)
+        store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, MARCH)
+    return guild, alice, champion
+
+
 @pytest.mark.parametrize("outage", [True, False], ids=["outage", "available"])
 def test_a_server_unavailable_at_start_is_crowned_once_it_is_back(real_index_path, real_embedder, tmp_path,
                                                                   outage) -> None:
@@ -28,14 +40,7 @@ def test_a_server_unavailable_at_start_is_crowned_once_it_is_back(real_index_pat
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["general"],
-                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            champion = fake.add_role(guild, "Champion")
-            with contextlib.closing(StateStore(state_path)) as store:
-                store.update_config(guild.id, champion_role_id=champion.id)
-                store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, MARCH)  # March's top scorer
+            guild, alice, champion = _a_server_with_a_champion_role_and_marchs_top_scorer(fake, state_path)
             withheld = {guild.id} if outage else set()
             withhold_at_connect(fake, withheld)
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
@@ -67,14 +72,7 @@ def test_a_champion_role_the_bot_cannot_give_is_given_once_the_admin_fixes_it(re
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["general"],
-                                   bot_permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            champion = fake.add_role(guild, "Champion")
-            with contextlib.closing(StateStore(state_path)) as store:
-                store.update_config(guild.id, champion_role_id=champion.id)
-                store.study.record_answer(guild.id, alice.id, "solo:a", True, 5, MARCH)  # March's top scorer
+            guild, alice, champion = _a_server_with_a_champion_role_and_marchs_top_scorer(fake, state_path)
             bot_role = fake.bot_role(guild)
             if fix == "role order":
                 fake.edit_role(guild, champion, position=bot_role.position + 1)

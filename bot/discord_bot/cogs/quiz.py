@@ -115,10 +115,8 @@ class Quiz(commands.Cog):
         the top) is read through the ids of the builds before, each with the id its entry has now, and
         the question judged on the entries it showed (QA71: the day's quiz answered "no longer in the
         glossary" for the rest of the day)."""
-        entries = quiz.index.entries
-        now: dict[int, tuple[str, int | None]] = {i: (e.term, i) for i, e in entries.items()}
         # the builds before are read only for a question the index now numbers otherwise
-        for ids_then in itertools.chain((now,), _read_later(quiz.index.earlier_ids)):
+        for ids_then in itertools.chain((_NumberedNow(quiz.index.entries),), _read_later(quiz.index.earlier_ids)):
             parsed = self.codec.parse(custom_id, lambda ids, t=ids_then: [t[i][0] for i in ids] if all(
                 i in t for i in ids) else None)
             if parsed is None:
@@ -194,6 +192,20 @@ class Quiz(commands.Cog):
             return
         await interaction.response.edit_message(embed=embed, view=dynamic_view(view),
                                                 allowed_mentions=render.NO_MENTIONS)
+
+
+class _NumberedNow:
+    """The index's own ids read as one of `earlier_ids`' maps (id → (term, its id now)), without
+    building that map for every entry at every click."""
+
+    def __init__(self, entries) -> None:
+        self.entries = entries
+
+    def __contains__(self, entry_id: int) -> bool:
+        return entry_id in self.entries
+
+    def __getitem__(self, entry_id: int) -> tuple[str, int]:
+        return self.entries[entry_id].term, entry_id
 
 
 def _read_later(read):
