@@ -137,6 +137,15 @@ async def _open(fake, bot, position: int):
         timeout=30, what=f"question {position + 1} open")
 
 
+async def _three_questions_started(fake, bot, channel):
+    """The server's owner starts a round of 3 questions, 30 s each, in `channel`; its first question, open."""
+    await fake.wait_for_command_sync()
+    started = await fake.wait_for_response(await fake.send_slash_command(
+        "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
+    assert started.ok, started.content
+    return await _open(fake, bot, 0)
+
+
 async def _answer(fake, message, user, pick):
     ids = [cid for cid in button_ids(message.message) if render_study.parse_round_id(cid)]
     return await fake.wait_for_response(await fake.click_button(message, ids[pick], user=user))
@@ -680,11 +689,7 @@ def test_one_discord_hiccup_pauses_a_round_and_it_goes_on(real_index_path, real_
             channel = guild.channel("quiz")
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               round_tick=0.02)) as bot:
-                await fake.wait_for_command_sync()
-                started = await fake.wait_for_response(await fake.send_slash_command(
-                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
-                assert started.ok, started.content
-                first = await _open(fake, bot, 0)
+                first = await _three_questions_started(fake, bot, channel)
                 path = rf"/channels/{channel.id}/messages"
                 if trouble == "503":
                     fake.fail_next("POST", path, 503)
@@ -747,11 +752,7 @@ def test_a_round_whose_channel_the_bot_may_no_longer_post_in_ends_and_its_starte
             channel = guild.channel("quiz")
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               round_tick=0.02)) as bot:
-                await fake.wait_for_command_sync()
-                started = await fake.wait_for_response(await fake.send_slash_command(
-                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
-                assert started.ok, started.content
-                first = await _open(fake, bot, 0)
+                first = await _three_questions_started(fake, bot, channel)
                 fake.set_permissions(channel, fake.bot_role(guild), deny=Permissions.SEND_MESSAGES)
                 clock["now"] = first.opened_at + timedelta(seconds=31)  # time's up: question 2 is refused
                 dms = fake.dm_channel(fake.owner)
@@ -779,11 +780,7 @@ def test_a_round_left_by_a_kick_while_the_bot_was_down_is_over_after_a_reinvite(
             channel = guild.channel("quiz")
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               round_tick=0.02)) as bot:
-                await fake.wait_for_command_sync()
-                started = await fake.wait_for_response(await fake.send_slash_command(
-                    "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
-                assert started.ok
-                first = await _open(fake, bot, 0)
+                first = await _three_questions_started(fake, bot, channel)
             del fake.guilds[guild.id]  # kicked while the bot was down: READY does not name the server
             async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
                                               round_tick=0.02)) as bot:
