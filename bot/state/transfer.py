@@ -50,6 +50,8 @@ def _one_snapshot(source: StateStore) -> Iterator[None]:
 #: tables a start of the bot writes before any member does anything (when each shard last identified):
 #: a database a bot was started on once, by mistake or to try it, is still empty for a migration (QA71)
 BOOKKEEPING = ("identify_turns",)
+#: how long the copy waits for a session writing to the target to let go of its tables
+LOCK_WAIT_MS = 5000
 
 
 def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
@@ -64,32 +66,20 @@ def copy_state(source: StateStore, target: StateStore) -> dict[str, int]:
 def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
     import psycopg  # installed: the target is PostgreSQL
 
-    names = tables(source)
-    missing = sorted(set(names) - set(tables(target)))
+    names, held = tables(source), tables(target)
+    missing = sorted(set(names) - set(held))
     if missing:
         raise StateError(f"the target lacks tables {missing}: is it at an older schema?")
-    # A bot still running on the target (compose restarts its bots) would write beside the copy: rows
-    # colliding with copied ones, blamed on the source, or counted after the commit (review 54).
-    others = target.db.query(
-        "SELECT coalesce(nullif(application_name, ''), 'an unnamed client'), coalesce(usename, 'unknown'), "
-        "coalesce(host(client_addr), 'this machine') FROM pg_stat_activity WHERE datname = current_database() "
-        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
-    if others:
-        named = "; ".join(f"{app} as {user} from {where}" for app, user, where in others[:3])
-        raise StateError(f"{len(others)} other connection{'s' * (len(others) != 1)} to the target database ({named}"
-                         f"{'; …' if len(others) > 3 else ''}): stop every bot on it, and close other sessions "
-                         "(psql too), then run this again; nothing was copied")
-    counts = {name: target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in names
-              if name not in BOOKKEEPING}
-    if filled := {name: count for name, count in counts.items() if count}:
-        held = ", ".join(f"{name} ({count} row{'s' * (count != 1)})" for name, count in filled.items())
-        raise StateError(f"the target database already has data (in {held}): migrate into an empty database, "
-                         "so that nothing is mixed or overwritten (if a bot was only tried on it, drop it and "
-                         "create it again)")
     copied: dict[str, int] = {}
     step, row = "the copy", ""
     try:
         with target.db.transaction() as tx:
+            # The checks hold from here to the commit: no bot can write to a table until then, so
+            # none can slip a row in between the check that the target is empty and the copy.
+            tx.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+            tx.execute(f"LOCK TABLE {', '.join(held)} IN EXCLUSIVE MODE")  # (listed before: a query
+            # here would take a second connection from the pool, which the check counts as another session)
+            _refuse_a_target_in_use(tx, names)
             for name in BOOKKEEPING:  # a trial start's, replaced by the source's
                 tx.execute(f"DELETE FROM {name}")
             for name in _ordered(names):
@@ -108,6 +98,10 @@ def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
                     "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall():
                 tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                            f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+    except psycopg.errors.LockNotAvailable:
+        raise StateError(f"another session is writing to the target database (it held its tables for over "
+                         f"{LOCK_WAIT_MS / 1000:g} s): stop every bot on it, and close other sessions (psql too), "
+                         "then run this again; nothing was copied") from None
     except psycopg.Error as exc:  # out of the transaction, which rolled back: nothing is half-copied
         a_row = isinstance(exc, (psycopg.DataError, psycopg.IntegrityError))
         raise StateError(_refused(step + row if a_row else step, source.where, exc, a_row)) from None
@@ -116,6 +110,28 @@ def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
         if found != count:
             raise StateError(f"{name}: copied {count} rows but the target holds {found}")
     return copied
+
+
+def _refuse_a_target_in_use(tx, names: list[str]) -> None:
+    """StateError when another session is connected to the target or it holds data (bookkeeping aside)."""
+    # A bot still running on the target (compose restarts its bots) would write beside the copy: rows
+    # colliding with copied ones, blamed on the source, or counted after the commit (review 54).
+    others = tx.execute(
+        "SELECT coalesce(nullif(application_name, ''), 'an unnamed client'), coalesce(usename, 'unknown'), "
+        "coalesce(host(client_addr), 'this machine') FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchall()
+    if others:
+        named = "; ".join(f"{app} as {user} from {where}" for app, user, where in others[:3])
+        raise StateError(f"{len(others)} other connection{'s' * (len(others) != 1)} to the target database ({named}"
+                         f"{'; …' if len(others) > 3 else ''}): stop every bot on it, and close other sessions "
+                         "(psql too), then run this again; nothing was copied")
+    counts = {name: tx.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names
+              if name not in BOOKKEEPING}
+    if filled := {name: count for name, count in counts.items() if count}:
+        held = ", ".join(f"{name} ({count} row{'s' * (count != 1)})" for name, count in filled.items())
+        raise StateError(f"the target database already has data (in {held}): migrate into an empty database, "
+                         "so that nothing is mixed or overwritten (if a bot was only tried on it, drop it and "
+                         "create it again)")
 
 
 def _with_nul(columns: list[str], rows: list[tuple]) -> str:

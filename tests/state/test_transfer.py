@@ -283,3 +283,32 @@ def test_a_database_a_bot_is_still_running_on_is_not_migrated_into(tmp_path, pos
     finally:
         running_bot.close()
     assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
+
+
+def test_a_session_writing_to_the_target_holds_the_copy_back_and_nothing_is_mixed(tmp_path, postgres_server,
+                                                                                  monkeypatch, capsys) -> None:
+    """The emptiness checks and the copy are one transaction holding every table: a session in the
+    middle of a write (a bot's, a psql one) keeps it from starting, and the admin is told; nothing is
+    copied beside that session's row (checked first and copied after, they could be mixed)."""
+    import psycopg
+
+    from bot.state import transfer
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    url = postgres_server.create_database("written_meanwhile")
+    StateStore(url).close()  # at the newest schema
+    monkeypatch.setattr(transfer, "LOCK_WAIT_MS", 300)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    with psycopg.connect(url) as writer:  # a transaction open with a row written, not committed
+        writer.execute("INSERT INTO guild_config (guild_id) VALUES (999)")
+        assert main(["state", "migrate", "--to", url]) == 1
+        err = capsys.readouterr().err
+        assert "another session is writing to the target database" in err and "nothing was copied" in err, err
+        writer.rollback()
+    target = StateStore(url)
+    try:
+        assert not any(target.db.query(f"SELECT count(*) FROM {name}")[0][0] for name in tables(target))
+    finally:
+        target.close()
+    assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
