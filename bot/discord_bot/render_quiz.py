@@ -1,7 +1,7 @@
 """Quiz questions → Discord embeds and buttons, within Discord's limits (see render.py).
 
 A question lives entirely in its buttons' custom ids, so answering works after a restart
-with nothing stored: `gloss:quiz:<t|m>[k][d<yyyymmdd>]:<option ids>[:<names>]:<tag>:<pick>` ("d":
+with nothing stored: `gloss:quiz:<t|m>[k][d<yyyymmdd>]:<option ids>[:<names>[<build>]]:<tag>:<pick>` ("d":
 the question of the day under the term of the day, answered privately by anyone in the channel;
 its day, so that only a recent one scores). The tag says which
 option is right only to someone who holds the bot's secret (the answer's index shifted by
@@ -11,7 +11,9 @@ the bot token leaves as it was. Ids without `k`, made before, were keyed by the 
 read with its secret: nothing else in an id tells which secret made it. Entry ids
 are places in the glossary, so an entry added or removed before them moves them at the next
 build: `names`, a short hash of the options' terms, tells a question on screen from the one
-its ids now make (ids made before it existed carry none, and are read as before).
+its ids now make, and `build`, the stamp of the index build it was made in, which build's ids
+to read it with (two entries that swapped names change no id and no hash). Ids made before
+either existed carry none, and are read as before.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(k?)(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6}))?:(\d):(\d)")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(k?)(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6})([0-9a-f]{4})?)?:(\d):(\d)")
 DAILY_MARK = re.compile(r"gloss:quiz:[tm]k?d(\d{4})(\d\d)(\d\d):")
 KEYED = "k"  # the tag is keyed by the state's secret, not the token's
+_STAMP = re.compile(r"[0-9a-f]{4}")  # an index build's (glossary.earlier_names.build_stamp)
 
 
 class QuizCodec:
@@ -51,11 +54,13 @@ class QuizCodec:
         return hmac.new(secret, message, hashlib.sha256).digest()[0] % len(options)
 
     def custom_id(self, question: Question, pick: int, day: date | None = None,
-                  terms: Sequence[str] | None = None) -> str:
-        """`day`: the question of the day posted that day; `terms`: the options' terms, in order."""
+                  terms: Sequence[str] | None = None, build: str | None = None) -> str:
+        """`day`: the question of the day posted that day; `terms`: the options' terms, in order;
+        `build`: the stamp of the index build whose ids these are (with `terms` only)."""
         tag = (question.correct - self._shift(self._secret, question.kind, question.options)) % len(question.options)
         kind = question.kind[0] + KEYED + (f"d{day:%Y%m%d}" if day else "")
-        names = f":{names_hash(terms)}" if terms is not None else ""
+        stamp = build if build is not None and _STAMP.fullmatch(build) else ""
+        names = f":{names_hash(terms)}{stamp}" if terms is not None else ""
         return f"{QUIZ_PREFIX}{kind}:{'.'.join(map(str, question.options))}{names}:{tag}:{pick}"
 
     def parse(self, custom_id: str, terms: Callable[[tuple[int, ...]], Sequence[str] | None] | None = None,
@@ -69,7 +74,7 @@ class QuizCodec:
         kind = next(k for k in KINDS if k[0] == match.group(1))
         secret = self._secret if match.group(2) == KEYED else self._legacy
         options = tuple(int(o) for o in match.group(3).split("."))
-        tag, pick = int(match.group(5)), int(match.group(6))
+        tag, pick = int(match.group(6)), int(match.group(7))
         if secret is None or len(set(options)) != len(options) or tag >= len(options) or pick >= len(options):
             return None
         if terms is not None and match.group(4) is not None:
@@ -120,6 +125,12 @@ def question_embed(question: Question, quiz: QuizMaker) -> discord.Embed:
     return embed
 
 
+def build_of(custom_id: str) -> str | None:
+    """The stamp of the index build a question's ids come from (None: made before buttons said)."""
+    match = _QUIZ_ID.fullmatch(custom_id)
+    return match.group(5) if match else None
+
+
 def daily_day(custom_id: str) -> date | None:
     """The day of a question of the day's post; None for a private question."""
     match = DAILY_MARK.match(custom_id)
@@ -140,7 +151,8 @@ def question_view(question: Question, quiz: QuizMaker, codec: QuizCodec,
     _text, labels = question_text(quiz, question.kind, question.answer, question.options)
     terms = [quiz.index.entries[o].term for o in question.options]
     for i, label in enumerate(labels):
-        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day, terms),
+        view.add_item(discord.ui.Button(label=label, custom_id=codec.custom_id(question, i, day, terms,
+                                                                              quiz.index.build_stamp),
                                         style=discord.ButtonStyle.secondary, row=0))
     return view
 

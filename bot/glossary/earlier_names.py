@@ -10,8 +10,9 @@ under the glossary of its day still finds its entry (QA71).
   questions and votes stored under the old name follow it (`Lookups.entry_now_named`), as they
   follow a name kept as an alias.
 - **Earlier ids.** Entry ids are places in the file: an entry added near the top moves every id
-  after it. A quiz question on screen carries ids (and a hash of the terms they stood for), so the
-  builds of the last few days keep, per id, the term it stood for then and the id of that entry now.
+  after it. A quiz question on screen carries ids (a hash of the terms they stood for, and the
+  stamp of its build), so the builds of the last few days keep, per id, the term it stood for then
+  and the id of that entry now, with their stamps.
 
 Pure functions: `index.py` reads the previous build's rows and writes what these return.
 """
@@ -29,6 +30,15 @@ MAX_ID_GENERATIONS = 20
 
 #: one build's ids: id → (the term it stood for then, the id of that entry now, or None when it is gone)
 IdGeneration = dict[int, tuple[str, int | None]]
+
+#: hex digits of a build's fingerprint that a quiz button carries, to say which build's ids it holds
+STAMP_CHARS = 4
+
+
+def build_stamp(fingerprint: str | None) -> str | None:
+    """The short stamp of the build with this fingerprint (None for an index without one). Two builds
+    of the same sources share it, and number their entries alike."""
+    return fingerprint[:STAMP_CHARS] if fingerprint else None
 
 
 def entry_map(old: dict[int, tuple[str, str]], new: dict[int, tuple[str, str]]) -> dict[int, int]:
@@ -85,14 +95,17 @@ def former_names(old_names: dict[int, list[str]], same: dict[int, int], new_term
     return former
 
 
+Kept = tuple[float, str | None, IdGeneration]  # when it was replaced, its build_stamp, its ids
+
+
 def earlier_ids(old_terms: dict[int, str], same: dict[int, int], new_terms: dict[int, str],
-                kept: list[tuple[float, IdGeneration]], now: float) -> list[tuple[float, IdGeneration]]:
+                kept: list[Kept], now: float, old_stamp: str | None = None) -> list[Kept]:
     """The builds before this one whose ids a question on screen may carry, the latest first, each
-    with when it was replaced: the previous build's joins them when an id of it names another entry
-    now (or none), and each kept one's ids are carried over to this build's."""
+    with when it was replaced and its stamp: the previous build's (`old_stamp`) joins them when an id
+    of it names another entry now (or none), and each kept one's ids are carried over to this build's."""
     moved = any(same.get(i) != i or new_terms.get(i) != term for i, term in old_terms.items())
-    carried = [(when, {i: (term, None if j is None else same.get(j)) for i, (term, j) in ids.items()})
-               for when, ids in kept if now - when <= KEEP_IDS_SECONDS]
+    carried = [(when, stamp, {i: (term, None if j is None else same.get(j)) for i, (term, j) in ids.items()})
+               for when, stamp, ids in kept if now - when <= KEEP_IDS_SECONDS]
     if moved and old_terms:
-        carried.insert(0, (now, {i: (term, same.get(i)) for i, term in old_terms.items()}))
+        carried.insert(0, (now, old_stamp, {i: (term, same.get(i)) for i, term in old_terms.items()}))
     return carried[:MAX_ID_GENERATIONS]

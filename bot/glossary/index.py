@@ -35,7 +35,7 @@ from .errors import GlossaryEmptyError, GlossaryFormatError, GlossaryShrinkError
 from .parse import Entry, ParsedGlossary, parse_text
 from .terms import TermSpotter, aliases_for, coined, compact_key, content_words, keyword_tokens, lookup_key
 
-SCHEMA_VERSION = 7  # = len(MIGRATIONS)
+SCHEMA_VERSION = 8  # = len(MIGRATIONS)
 VOCABULARY_SCHEME = 2  # 2: an item naming another entry is left out (vocabulary.entry_vocabulary)
 VIEWS = ("lead", "full")
 
@@ -121,9 +121,17 @@ def _m007_earlier_names(db: sqlite_utils.Database) -> None:
                              if_not_exists=True)
 
 
+def _m008_build_stamps(db: sqlite_utils.Database) -> None:
+    """Which build each kept generation of ids was (earlier_names.build_stamp): two entries that
+    swapped names leave every id in its place and every terms hash matching, so only the stamp on a
+    quiz button tells the build it was made in (review 54b). None for generations kept before."""
+    if "stamp" not in db["earlier_builds"].columns_dict:
+        db.execute("ALTER TABLE earlier_builds ADD COLUMN stamp TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial, _m002_postings, _m003_bank, _m004_bank_postings, _m005_vocabulary_postings,
-    _m006_bank_matrix, _m007_earlier_names,
+    _m006_bank_matrix, _m007_earlier_names, _m008_build_stamps,
 ]
 
 
@@ -529,7 +537,9 @@ def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
     kept_ids: dict[int, earlier_names.IdGeneration] = {}
     for generation, entry_id, term, now_id in db.execute("SELECT generation, id, term, now_id FROM earlier_ids"):
         kept_ids.setdefault(generation, {})[entry_id] = (term, now_id)
-    replaced = dict(db.execute("SELECT generation, replaced_at FROM earlier_builds").fetchall())
+    replaced = {g: (when, stamp) for g, when, stamp in db.execute(
+        "SELECT generation, replaced_at, stamp FROM earlier_builds")}
+    old_stamp = earlier_names.build_stamp(_get_meta(db, "fingerprint"))
 
     new = {row["id"]: (row["term"], row["definition"]) for row in entry_rows}
     new_terms = {i: term for i, (term, _) in new.items()}
@@ -542,11 +552,12 @@ def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
     former = earlier_names.former_names(old_names, same, new_terms, live, kept_former)
     generations = earlier_names.earlier_ids(
         {i: term for i, (term, _) in old.items()}, same, new_terms,
-        [(replaced.get(g, 0.0), kept_ids[g]) for g in sorted(kept_ids)], time.time())
+        [(*replaced.get(g, (0.0, None)), kept_ids[g]) for g in sorted(kept_ids)], time.time(), old_stamp)
     return ([{"key": key, "name": name, "term": term} for key, (name, term) in former.items()],
-            ([{"generation": g, "replaced_at": when} for g, (when, _) in enumerate(generations, start=1)],
+            ([{"generation": g, "replaced_at": when, "stamp": stamp}
+              for g, (when, stamp, _) in enumerate(generations, start=1)],
              [{"generation": g, "id": i, "term": term, "now_id": now_id}
-              for g, (_, ids) in enumerate(generations, start=1) for i, (term, now_id) in ids.items()]))
+              for g, (_, _, ids) in enumerate(generations, start=1) for i, (term, now_id) in ids.items()]))
 
 
 # Texts embedded between two writes of their vectors: what an interrupted build loses at most

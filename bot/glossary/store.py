@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .earlier_names import build_stamp
 from .index import SCHEMA_VERSION, VIEWS, IndexError_, read_only_uri
 from .terms import content_words
 
@@ -145,7 +146,7 @@ class GlossaryIndex:
 
         # the names earlier builds gave entries (earlier_names.py); their ids are read when asked for
         self.former: dict[str, str] = dict(conn.execute("SELECT key, term FROM former_names"))
-        self._earlier_ids: list[dict[int, tuple[str, int | None]]] | None = None
+        self._earlier_ids: list[tuple[str | None, dict[int, tuple[str, int | None]]]] | None = None
 
         self.links_from: dict[int, list[Link]] = defaultdict(list)
         self.links_to: dict[int, list[Link]] = defaultdict(list)
@@ -155,26 +156,34 @@ class GlossaryIndex:
 
         self._load_vectors(conn)
 
-    def earlier_ids(self) -> list[dict[int, tuple[str, int | None]]]:
+    @property
+    def build_stamp(self) -> str | None:
+        """This build's stamp (earlier_names.build_stamp), which a quiz button carries."""
+        return build_stamp(self._stamp)
+
+    def earlier_ids(self, stamp: str | None = None) -> list[dict[int, tuple[str, int | None]]]:
         """The ids of the builds before this one, the latest first: per id, the term it stood for then
-        and the id of that entry in this build (None: gone). Read once, when a quiz button asks: a
-        button from before a rebuild is rare, and a large glossary's maps are not held for nothing."""
+        and the id of that entry in this build (None: gone); given a `stamp`, those of the builds so
+        stamped only. Read once, when a quiz button asks: a button from before a rebuild is rare, and
+        a large glossary's maps are not held for nothing."""
         if self._earlier_ids is None:
             generations: dict[int, dict[int, tuple[str, int | None]]] = defaultdict(dict)
             try:  # with the build's stamp, in the same statement: ids of a newer build would mislead
                 rows = self._connection().execute(
-                    "SELECT generation, id, term, now_id, (SELECT value FROM meta WHERE key = 'fingerprint') "
-                    "FROM earlier_ids").fetchall()
+                    "SELECT generation, id, term, now_id, stamp, (SELECT value FROM meta WHERE key = 'fingerprint') "
+                    "FROM earlier_ids LEFT JOIN earlier_builds USING (generation)").fetchall()
             except sqlite3.DatabaseError as exc:
                 self._rebuilt_under_us(f"it cannot be read now ({' '.join(str(exc).split())})")
                 return []
-            if any(stamp != self._stamp for *_row, stamp in rows):
+            if any(fingerprint != self._stamp for *_row, fingerprint in rows):
                 self._rebuilt_under_us("it was rebuilt since it was opened")
                 return []
-            for generation, entry_id, term, now_id, _stamp in rows:
+            stamps: dict[int, str | None] = {}
+            for generation, entry_id, term, now_id, made, _fingerprint in rows:
                 generations[generation][entry_id] = (term, now_id)
-            self._earlier_ids = [generations[g] for g in sorted(generations)]
-        return self._earlier_ids
+                stamps[generation] = made
+            self._earlier_ids = [(stamps[g], generations[g]) for g in sorted(generations)]
+        return [ids for made, ids in self._earlier_ids if stamp is None or made == stamp]
 
     def entry_named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry called exactly `term` (a review card's, a round's option), without searching.

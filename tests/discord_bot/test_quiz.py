@@ -247,3 +247,62 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_judged_on_the_entr
             assert not fake.errors
 
     run(scenario, timeout=300)
+
+
+def _glossary_with_definitions_swapped(folder: Path, one: str, other: str) -> Path:
+    """A copy of the glossary whose entries `one` and `other` swapped names: each term keeps its place
+    in the file, with the other's definition under it."""
+    from bot.glossary.parse import parse_file
+
+    for source in DEFAULT_DATA_DIR.glob("glossary.*"):
+        shutil.copy(source, folder / source.name)
+    glossary = folder / "glossary.txt"
+    parsed = parse_file(glossary)
+    definitions = {e.term: e.definition for e in parsed.entries}
+    definitions[one], definitions[other] = definitions[other], definitions[one]
+    lines = [*parsed.header]
+    for entry in parsed.entries:
+        lines += [entry.term, *definitions[entry.term].split("\n")]
+    glossary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return glossary
+
+
+def test_a_quiz_on_screen_when_two_entries_swap_names_is_judged_on_the_entry_it_showed(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """Review 54b: two entries that swap names move no id and leave the options' terms where they
+    were, so the ids now read as the other entry: the verdict showed a definition the question never
+    had. A button carries its build's stamp, and is read with that build's ids."""
+    before = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["study"])
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            async with running(fake, make_bot(before, real_embedder)) as bot:
+                await fake.wait_for_command_sync()
+                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+                options = _options(asked.message)
+                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
+                entries = bot.searcher.index.entries
+                answer = entries[question.answer]
+                other = entries[next(o for o in question.options if o != question.answer)]
+            folder = tmp_path / "swapped"
+            folder.mkdir()
+            glossary = _glossary_with_definitions_swapped(folder, answer.term, other.term)
+            shutil.copy(real_index_path, folder / "index.db")
+            build_index(folder / "index.db", glossary, real_embedder)
+            after = make_settings(folder / "index.db", tmp_path / "state.db", glossary_path=glossary)
+            async with running(fake, make_bot(after, real_embedder)) as bot:
+                now = bot.searcher.index.entries
+                assert now[question.answer].term == answer.term != now[question.answer].definition
+                cog = bot.get_cog("Quiz")
+                judged, _posted, _pick = cog._parsed(options[question.correct], bot.quiz_maker())
+                assert now[judged.answer].definition == answer.definition  # the entry it showed, named otherwise now
+                got = await fake.wait_for_response(
+                    await fake.click_button(asked, options[question.correct], user=alice))
+                said = got.embeds[0]["title"] if got.embeds else got.content
+                assert "no longer" not in said and other.term in said, (other.term, said)
+            assert not fake.errors
+
+    run(scenario, timeout=300)

@@ -101,11 +101,12 @@ def test_earlier_ids_keep_the_builds_of_the_last_days() -> None:
     for step in range(earlier_names.MAX_ID_GENERATIONS + 2):  # an entry added on top each time: every id moves
         builds.append({1: f"new{step}", **{i + 1: t for i, t in builds[-1].items()}})
         same = {i: i + 1 for i in builds[-2]}
-        kept = earlier_ids(builds[-2], same, builds[-1], kept, now=1000.0 + step)
+        kept = earlier_ids(builds[-2], same, builds[-1], kept, now=1000.0 + step, old_stamp=f"{step:04x}")
     assert len(kept) == earlier_names.MAX_ID_GENERATIONS
     latest = builds[-1]
-    for (_, ids), then in zip(kept, builds[-2::-1]):
+    for (_, stamp, ids), then, step in zip(kept, builds[-2::-1], range(len(builds) - 2, -1, -1)):
         assert {term: latest[now] for term, now in ids.values()} == {t: t for t in then.values()}
+        assert stamp == f"{step:04x}"  # each build's ids with the stamp of the build they were
     unmoved = earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0)
     assert unmoved == kept  # nothing moved: nothing new to keep
     assert earlier_ids(latest, {i: i for i in latest}, dict(latest), kept, now=1030.0 + KEEP_IDS_SECONDS) == []

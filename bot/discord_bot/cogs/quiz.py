@@ -116,7 +116,13 @@ class Quiz(commands.Cog):
         the question judged on the entries it showed (QA71: the day's quiz answered "no longer in the
         glossary" for the rest of the day)."""
         # the builds before are read only for a question the index now numbers otherwise
-        for ids_then in itertools.chain((_NumberedNow(quiz.index.entries),), _read_later(quiz.index.earlier_ids)):
+        index, build = quiz.index, render_quiz.build_of(custom_id)
+        readings = itertools.chain((_NumberedNow(index.entries),), _read_later(index.earlier_ids))
+        if build is not None and build != index.build_stamp:
+            # made in another build: that build's ids first (two entries that swapped names moved no
+            # id and changed no terms hash, so the ids now would read as the other entry; review 54b)
+            readings = itertools.chain(_read_later(lambda: index.earlier_ids(build)), readings)
+        for ids_then in readings:
             parsed = self.codec.parse(custom_id, lambda ids, t=ids_then: [t[i][0] for i in ids] if all(
                 i in t for i in ids) else None)
             if parsed is None:
