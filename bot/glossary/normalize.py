@@ -122,7 +122,24 @@ def plain_text(text: str) -> str:
     if not text.isascii():
         text = _drop_symbols(text)
         text = _SCRIPT_SEAM.sub(" ", text)
-    return " ".join(text.split())[:MAX_QUERY_CHARS].rstrip()
+    return _clipped(" ".join(text.split()))
+
+
+def _clipped(text: str) -> str:
+    """At most MAX_QUERY_CHARS of a long message, with its last question in them: learners give the
+    context first and ask last ("<three sentences about the DPO paper> … Unrelated, but what is PPO?"
+    was answered with DPO, and in a study channel the "?" cut off made it no question at all; QA74).
+    A message whose last "?" is early (a question, then a pasted traceback) keeps its head, as one
+    without any does."""
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    end = text.rfind("?") + 1
+    if end <= MAX_QUERY_CHARS:
+        return text[:MAX_QUERY_CHARS].rstrip()
+    start = end - MAX_QUERY_CHARS
+    if text[start - 1] != " ":  # from a word's start, not the middle of one
+        start = text.find(" ", start) + 1
+    return text[start:end]
 
 
 # Chinese and Japanese put no space between words, so "什么是LoRA微调" would be one word and its

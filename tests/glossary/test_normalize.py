@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.glossary.normalize import (american, asked_about, discord_query, earlier_framed_subjects, framed_subject,
-                                    place_moved_last, plain_text, small_talk, strip_chatter)
+from bot.glossary.normalize import (MAX_QUERY_CHARS, american, asked_about, discord_query, earlier_framed_subjects,
+                                    framed_subject, place_moved_last, plain_text, small_talk, strip_chatter)
 from bot.config import DEFAULT_DATA_DIR
 from bot.glossary.parse import parse_file
 from tests.conftest import GLOSSARY
@@ -361,3 +361,15 @@ def test_storable_text_drops_what_reorders_hides_or_controls_and_keeps_what_join
     for kept in ("👩\u200d💻", "❤\ufe0f", "1\ufe0f\u20e3", "می\u200cخواهم", "line one\nline two"):
         assert storable(kept) == kept
     assert storable("lone \ud800 surrogate") == "lone \ufffd surrogate"
+
+
+def test_a_long_message_keeps_its_last_question_and_a_question_before_a_paste_keeps_its_head():
+    """QA74: a message longer than the search reads is cut around its last question, which learners
+    put after their context; a question followed by a long paste (a traceback) keeps its head."""
+    context = "The DPO paper folds the reward model into the policy objective, and I follow most of it. " * 12
+    read = plain_text(context + "Unrelated, but what is PPO? thanks")
+    assert read.endswith("what is PPO?") and len(read) <= MAX_QUERY_CHARS
+    assert read.split()[0] in context.split()  # from a word's start
+    pasted = plain_text("why does this fail? " + "Traceback (most recent call last): File x.py, line 3 " * 30)
+    assert pasted.startswith("why does this fail?") and len(pasted) <= MAX_QUERY_CHARS
+    assert plain_text("no question here " * 100) == ("no question here " * 100)[:MAX_QUERY_CHARS].rstrip()

@@ -783,3 +783,12 @@ def test_a_name_qualifying_a_thing_the_glossary_never_speaks_of_is_offered_with_
     # the name alone, or after "what does" (where the last word is a verb), is read as before
     assert searcher.search("what is vanilla").band == ANSWER
     assert not searcher.search("what does a sweep involve").lacking
+
+
+def test_a_question_after_a_long_context_is_the_one_answered(searcher):
+    """QA74: "<1,000 characters about the DPO paper> … Unrelated, but what is PPO?" was answered with
+    DPO, surely: the search read the message's first 1,000 characters, without the question."""
+    context = ("I have been reading the DPO paper, which folds the reward model into the policy objective and "
+               "trains on preference pairs directly. The derivation of the implicit reward was the hard part. ") * 6
+    result = searcher.search(context + "Unrelated, but what is PPO?")
+    assert result.hits and result.best.entry.term == "PPO", [h.entry.term for h in result.hits]
