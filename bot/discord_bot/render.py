@@ -11,7 +11,7 @@ import re
 
 import discord
 
-from ..glossary.normalize import storable
+from ..glossary.normalize import acknowledges, storable
 from ..glossary.results import SIDE_BY_SIDE_MAX
 from ..glossary.search import Related, SearchResult
 from ..glossary.store import StoredEntry
@@ -40,6 +40,16 @@ SENSE_MAX = 300  # its note is one sentence; a long line in the senses file must
 REVIEW_ADD_PREFIX = "gloss:rev:add:"  # handled by the Review cog (render_study)
 ADD_TO_REVIEW = "📚 Add to my review"
 NO_MENTIONS = discord.AllowedMentions.none()
+
+# Said to the bot with nothing to look up ("hi", a bare mention, "thanks!"): a hint, or a welcome.
+ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
+WELCOME = "Glad to help! Ask me about another term any time."
+
+
+def to_chatter(text: str) -> str:
+    """The reply to a message or an /ask with nothing to look up: never "the glossary doesn't cover
+    “thanks!”"."""
+    return WELCOME if acknowledges(text) else ASK_ME
 COLOUR = discord.Colour.blurple()
 EMPTY_QUERY_TEXT = "Type a term or a question, e.g. “attention” or “what does LoRA do?”."
 # Echoed user text loses control characters (NUL, escape sequences) and the

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-from bot.discord_bot.cogs.study import ASK_ME, SEARCHES, WELCOME, Reading
+from bot.discord_bot.cogs.study import SEARCHES, Reading
+from bot.discord_bot.render import ASK_ME, WELCOME
 from bot.discord_bot.ui import in_search_pool
 
 from .helpers import make_settings, record_edits, record_handled, run, study_bot
@@ -168,6 +169,12 @@ def test_chatter_asked_directly_gets_a_hint_or_a_thanks_never_a_refusal(real_ind
             await fake.edit_message(question.payload, "ok thanks")
             await fake.wait_for(lambda: question.id in edits, what="the edit handled")
             assert edits[question.id] == [False] and fake.messages[reply.id]["embeds"] == answer["embeds"]
+
+            # /ask says the same to chatter, privately (QA74: "The glossary doesn't cover “thanks!”")
+            for typed, expected in (("thanks!", WELCOME), ("hi", ASK_ME)):
+                slash = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": typed},
+                                                                                   user=alice))
+                assert slash.content == expected and slash.data.get("flags", 0) & 64, (typed, slash.data)
 
             said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
             assert not any("doesn't cover" in text for text in said_anything)

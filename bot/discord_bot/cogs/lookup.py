@@ -15,10 +15,10 @@ from discord.ext import commands, tasks
 
 from ...glossary.daily import daily_entries, term_of_the_day
 from ...glossary.normalize import storable
-from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS
+from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..bot import Answer
-from ..ui import dynamic_view, in_quick_pool, respond, run_timed, term_choices
+from ..ui import dynamic_view, in_quick_pool, respond, run_timed, safe_reply, term_choices
 
 log = logging.getLogger(__name__)
 # /ask, /define and /related together, a person: a search may cost the shared search pool a model
@@ -159,6 +159,9 @@ class Lookup(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        if not clean_query(question):  # "thanks!", "hi": answered as said to the bot in a message (QA74)
+            await safe_reply(interaction, render.to_chatter(question))
+            return
         if await self.held_off(interaction):
             return
         answer, deferred = await run_timed(interaction, self._answer, question, interaction.guild_id,

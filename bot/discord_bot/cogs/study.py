@@ -24,7 +24,6 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from ...glossary.normalize import acknowledges
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..asked import Asked, AskedMessages
@@ -56,8 +55,6 @@ COOLDOWN_SECONDS = 10.0
 SEARCHES, SEARCHES_PER = 10, 60.0
 # What a direct ask with nothing to look up gets ("hi", "ok", a bare mention; "thanks!", "👍"): a hint,
 # or an acknowledgement, never "The glossary doesn't cover “thanks!”". At most one per `per` a person.
-ASK_ME = "Ask me about a term, e.g. “what is attention?”, or use /define."
-WELCOME = "Glad to help! Ask me about another term any time."
 
 
 def looks_like_question(text: str) -> bool:
@@ -125,7 +122,7 @@ class Study(EditedQuestions, commands.Cog):
         self.clock = clock  # injectable, so a test can move time on instead of sleeping
         self.cooldown = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)
         self.notices = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # "ask again in …"
-        self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # ASK_ME, WELCOME
+        self.hints = commands.CooldownMapping.from_cooldown(1, per, commands.BucketType.user)  # render.to_chatter's hints
         # study-channel searches, answered or not (see COOLDOWN_SECONDS)
         self.searches = commands.CooldownMapping.from_cooldown(SEARCHES, SEARCHES_PER, commands.BucketType.user)
         # what was said to recent messages, kept in the state database too: a restart forgets nothing
@@ -220,7 +217,7 @@ class Study(EditedQuestions, commands.Cog):
             if self.hints.update_rate_limit(message, now):
                 return Outcome(limited=True)  # "hi hi hi": one hint is enough
             # not under the cooldown: the question that follows a "hi" is answered at once
-            return Outcome({"content": WELCOME if acknowledges(reading.text) else ASK_ME})
+            return Outcome({"content": render.to_chatter(reading.text)})
         if earlier is None or not earlier.counted:
             if wait := self.cooldown.update_rate_limit(message, now):
                 # Quiet in a study channel; asked directly, once per wait, say so rather than ignore it.
