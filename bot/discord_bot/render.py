@@ -73,11 +73,20 @@ def clip(text: str, limit: int) -> str:
 _LINK = re.compile(r"https?://[^\s<>]+", re.IGNORECASE)
 
 
+# What Discord's client shows otherwise than it sends: a mention (<@123>, <@&123>, <#123>), a custom
+# emoji (<:blobthink:1122…>) and a code fence, echoed as markup once (QA74).
+_DISCORD_MARKUP = re.compile(r"<(?:@[!&]?|#)\d+>|<a?:(\w+):\d+>|```(?:[\w+-]+(?=\n))?")
+
+
+def _as_typed(match: re.Match) -> str:
+    return f":{match.group(1)}:" if match.group(1) else " "
+
+
 def escape_user_text(text: str, limit: int = 200) -> str:
     """User input echoed back: one line, no control characters, no markdown, no mentions, bounded
     length, and no link previews: a link in a question refused in public was unfurled under the
     bot's own message (an invite as a Join card)."""
-    text = " ".join(_UNECHOED.sub(" ", text).split())
+    text = " ".join(_UNECHOED.sub(" ", _DISCORD_MARKUP.sub(_as_typed, text)).split())
     text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
     return _LINK.sub(lambda m: f"<{m.group(0)}>", clip(text, limit))
 

@@ -283,3 +283,13 @@ def test_a_definitions_plain_text_is_not_read_as_discord_markup():
     check_embed(embed)
     assert "\\_\\_init\\_\\_" in embed.description and "a\\*\\*b" in embed.description and "\\`x\\`" in embed.description
     assert render.glossary_text("snake_case and x_t stay as they are") == "snake_case and x_t stay as they are"
+
+
+def test_echoed_text_shows_mentions_emoji_and_code_fences_as_nobody_typed_them_raw():
+    """QA74: a hedge quoted "<@&987654321098765432>", "<:blobthink:112233445566778899>" and "```"
+    back at the asker: what Discord sends for what its client shows otherwise."""
+    echoed = render.escape_user_text("hey <@&987654321098765432> <#55> <@!12> explain `softmax` pls "
+                                     "<:blobthink:112233445566778899> <a:party:1>")
+    assert echoed == "hey explain \\`softmax\\` pls :blobthink: :party:"
+    assert render.escape_user_text("```python\nTraceback (most recent call last):\n```why?") == \
+        "Traceback (most recent call last): why?"
