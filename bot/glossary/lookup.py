@@ -30,6 +30,7 @@ from .terms import STOPWORDS, coined, content_words, lookup_key
 # ML questions stay answers and 9 of 13 from other fields become offers (docs/retrieval.md). A name so
 # offered is as likely meant in the one field as in the other.
 PLACED_COSINE = 0.3
+PLACED_OURS_BELOW = 0.5  # the field model thinks it more likely ours than not
 UNPLACED_CONFIDENCE = 0.5
 # How much nearer the rest of a framed name must be to the name's other sense than to the entry's
 # term and first sentence for the entry to be offered instead of answered ("SVD in linear algebra":
@@ -261,9 +262,13 @@ class NameLookups:
             return result  # placed by the entries it names, and the name has one sense: no model call
         rest = self.embedder.embed_query(found.rest)
         near = vectors @ rest
-        if not found.rest_names and float(near.max()) < PLACED_COSINE:
+        elsewhere = 1.0 if found.rest_names or self.field is None else self.field.outside(rest, float(near.max()))
+        # A place near no entry is another field's, unless the field model is sure enough it is ours: a
+        # model or a tool the glossary gives no entry ("gqa in llama 2 70b", "kv cache in llama.cpp"
+        # were offered as one "Did you mean" each; QA74), not "a batch in baking".
+        if not found.rest_names and float(near.max()) < PLACED_COSINE and elsewhere >= PLACED_OURS_BELOW:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
-        if not found.rest_names and self.field is not None and self.field.is_outside(rest, float(near.max())):
+        if not found.rest_names and self.field is not None and elsewhere >= self.field.outside_at:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
         if found.meaning and not found.rest_names:
             # "what is SVD in linear algebra": the rest reads as the sense the glossary has no entry

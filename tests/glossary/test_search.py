@@ -266,6 +266,15 @@ def test_a_name_placed_in_a_field_the_glossary_knows_no_word_of_is_offered_not_a
         assert result.band == SUGGEST and result.best.entry.term == term, question
 
 
+def test_a_name_placed_in_a_model_or_tool_the_glossary_has_no_entry_for_is_answered(searcher):
+    """QA74: "gqa in llama 2 70b", "kv cache in llama.cpp": a place near no entry in meaning was taken
+    for another field's, and each got a one-option "Did you mean"; the field model reads them as ours."""
+    for question, term in (("gqa in llama 2 70b", "GQA"), ("what is kv cache in llama.cpp", "KV cache"),
+                           ("what is rope in qwen", "RoPE")):
+        result = searcher.search(question)
+        assert result.band == ANSWER and result.best.entry.term == term, (question, result.band)
+
+
 def test_a_name_placed_where_the_field_model_reads_another_field_is_offered_not_answered(searcher):
     # "a wine tasting" is near enough the glossary's LLM-as-judge in meaning, so Sampling was answered.
     for question, term in (("what is sampling at a wine tasting", "Sampling"),
