@@ -497,7 +497,7 @@ _SETUP_FAILURE = re.compile(
 # ("version" is everyday English too often: "an independent version", "the soft version".)
 FACT_ASKED_MAX_WORDS = 12
 _FACT_ASKED = re.compile(
-    r"\b(licen[cs]e[sd]?|licensing|download(?:s|ed|ing)?|mirrors?|urls?|pric(?:e[sd]?|ing)"
+    r"\b(licen[cs]e[sd]?|licensing|download(?:s|ing)?|mirrors?|urls?|pric(?:e[sd]?|ing)"
     r"|authors?)\b", re.IGNORECASE)
 
 

@@ -782,6 +782,9 @@ def test_a_fact_word_the_entry_uses_or_a_long_questions_story_leaves_the_answer_
              "what does that file actually do to the unet?")
     result = searcher.search(story)
     assert not result.far and result.hits[0].entry.term == "Motion module"
+    # …and so it is in a short one: something done, not a fact asked (QA74)
+    short = searcher.search("downloaded llama-3-8b.Q4_K_M.gguf, what does the q4_k_m part mean")
+    assert not short.far, [h.entry.term for h in short.hits]
 
 
 def test_a_name_qualifying_a_thing_the_glossary_never_speaks_of_is_offered_with_a_note(searcher):
