@@ -29,6 +29,16 @@ def test_a_direct_message_is_answered_like_a_mention(real_index_path, real_embed
             assert reply.content or reply.embeds  # unsure or refused, but said: it was asked directly
             assert bot.state.db.query("SELECT count(*) FROM questions WHERE guild_id = 0")[0][0] == 2
 
+            # a message's lines are read as lines, as the console reads them: "## Questions" is a
+            # heading, not a name the glossary lacks (QA74: it said no entry for “Questions”)
+            bot.get_cog("Study").clock = lambda: 10**10 + 7200
+            listed = "## Questions\n- what is lora?\n- what is qlora?\n- what is dora?"
+            sent = await fake.send_message(dm, listed, author=alice)
+            reply = await fake.wait_for_channel_message(dm, after=sent, timeout=30)
+            said = reply.content + " ".join(str(e) for e in reply.embeds)
+            assert "Questions" not in said and "dora" in said, said
+            assert reply.embeds[0]["title"] == "LoRA · QLoRA", reply.embeds  # side by side
+
     run(scenario, timeout=120)
 
 

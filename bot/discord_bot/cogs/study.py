@@ -131,10 +131,13 @@ class Study(EditedQuestions, commands.Cog):
                                    forgotten=bot.forgotten)
 
     def strip_mentions(self, message: discord.Message) -> str:
+        """The message without the bot's mention, its lines kept: a line's markup ("## Questions",
+        "- what is lora?") is read as a line's, as the console and /ask read it (QA74: joined first,
+        "Questions" was reported as a name the glossary lacks)."""
         text = message.content or ""
         if self.bot.user is not None:
             text = re.sub(rf"<@!?{self.bot.user.id}>", " ", text)
-        return " ".join(text.split())
+        return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
     def mentioned(self, message: discord.Message) -> bool:
         """Asked of the bot by name: an @mention typed in the text, or a reply to one of its messages
