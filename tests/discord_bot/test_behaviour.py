@@ -36,6 +36,9 @@ def test_looks_like_question() -> None:
     "lora vs qlora", "adam vs adamw vs sgd", "bf16 vs. fp16", "Compare adam, adamw and sgd",
     "difference between lora and qlora", "diff between bf16 and fp16",
     "wat is grpo", "wats grpo", "whats grpo", "wut is rlhf", "hw does lora work",
+    # led in as in a conversation, or asked after the context (QA74)
+    "and what about qlora", "also what is gqa", "wait so what is gqa", "know what a kv cache is",
+    "expalin kl divergance", "my loss spikes then slowly recovers, what is that",
 ])
 def test_comparisons_and_misspelt_question_words_are_questions(text) -> None:
     assert looks_like_question(text)
@@ -45,6 +48,7 @@ def test_comparisons_and_misspelt_question_words_are_questions(text) -> None:
     "good morning all", "see you later", "lol", "wut", "wat", "brb", "me too", "nice one",
     "hw is due friday", "I compared lora and qlora yesterday", "that was the difference",
     "opened it in vs code", "the vs",
+    "wait what", "and then i went home", "also i like pizza", "ok cool", "know the answer", "anyone up for lunch",
 ])
 def test_chatter_stays_chatter(text) -> None:
     assert not looks_like_question(text)

@@ -35,7 +35,13 @@ QUESTION_WORDS = frozenset(
     ["what", "whats", "what's", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "does", "do", "did", "can", "could", "should", "would", "define", "explain", "meaning"]
 )
 # Question words as typed in a hurry; alone ("wut") they are a reaction, not a question.
-MISSPELT_QUESTION_WORDS = frozenset(["wat", "wats", "wut", "wht", "waht", "whta"])
+MISSPELT_QUESTION_WORDS = frozenset(["wat", "wats", "wut", "wht", "waht", "whta", "explian", "expalin", "explan"])
+# Words a question is led in with in a conversation: "and what about qlora", "also what is gqa",
+# "wait so what is gqa", "anyone know what a kv cache is" (QA74: left unanswered without a "?").
+_LEAD_IN = re.compile(r"^(?:(?:and|also|so|wait|but|then|ok|okay|hmm+|um+)\s+"
+                      r"|(?:(?:does|do)\s+)?(?:(?:anyone|any1|someone|somebody|u|you)\s+)?knows?\s+)+")
+# A question asked at the end of a sentence of context: "my loss spikes then slowly recovers, what is that"
+_ASKED_LAST = re.compile(r"[,;:—–-]\s*(?:so\s+)?(?:what|why|how)(?:'s|’s)?\s+(?:is|are|does|do|was|causes?)\b[^,;:]*$")
 # "hw" is "how" only before the words that carry a question on ("hw does LoRA work"): it is also homework.
 _HW_QUESTION = re.compile(r"hw (?:do|does|did|to|can|could|would|should|much|many|come)\b")
 # Comparisons typed without "?" or a question word: "lora vs qlora", "compare adam, adamw and sgd",
@@ -71,7 +77,12 @@ def looks_like_question(text: str) -> bool:
         return True
     if first in MISSPELT_QUESTION_WORDS:
         return bool(rest and rest[0])
-    return bool(_HW_QUESTION.match(text) or _COMPARISON.search(text))
+    led = _LEAD_IN.sub("", text)
+    if led != text:
+        first, *rest = re.split(r"[\s,:;!.]+", led, maxsplit=1)
+        if first in QUESTION_WORDS or first in MISSPELT_QUESTION_WORDS:
+            return bool(rest and rest[0])  # not "wait what", a reaction
+    return bool(_HW_QUESTION.match(text) or _COMPARISON.search(text) or _ASKED_LAST.search(text))
 
 
 @dataclass(frozen=True)
