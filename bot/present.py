@@ -142,7 +142,9 @@ def result_text(result: SearchResult, searcher: Searcher, define_hint: str = "/d
         return f"{message} Nearest terms: {hint}." if hint else message
     best = result.best
     if result.band == SUGGEST:
-        opener = ("The glossary may not cover that. Closest entries:" if result.far
+        # after "The glossary has no entry for “k-fold cross validation”.", "may not cover" says it twice
+        opener = ("Closest entries:" if result.far and result.lacking
+                  else "The glossary may not cover that. Closest entries:" if result.far
                   else "Did you mean:" if result.note else "Not sure which entry that is, if any. Did you mean:")
         lines = [f"{result.note}\n{opener}" if result.note else opener]
         width = text_width()

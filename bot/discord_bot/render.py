@@ -292,14 +292,17 @@ def not_found_text(query: str, result: SearchResult) -> str:
 
 
 def suggest_text(query: str, entries: list[StoredEntry] | None = None, *, far: bool = False,
-                 note: str = "") -> str:
+                 note: str = "", lacking: bool = False) -> str:
     """The "did you mean" message: the candidates with the first line of each, to pick by button;
     `far` (none of them near the question, SearchResult.far) says the glossary may not cover it;
     a search's `note` comes first (a question in another language: the bot reads English)."""
     shown = escape_user_text(query, 200)
     if note:  # the note says what the reply is about; "may not cover" still says how far the offers are
         # (it may quote the user: "The glossary has no entry for “NF4”.")
-        text = f"{_escaped(note)}\n" + ("The glossary may not cover it. Closest entries:" if far else "Did you mean:")
+        # (`lacking`: the note says the glossary has no entry for what was asked, so no "may not cover")
+        opener = "Closest entries:" if far and lacking else "The glossary may not cover it. Closest entries:" if far \
+            else "Did you mean:"
+        text = f"{_escaped(note)}\n{opener}"
     elif far:
         text = (f"The glossary may not cover “{shown}”. Closest entries:" if shown
                 else "The glossary may not cover that. Closest entries:")

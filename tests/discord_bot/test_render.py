@@ -293,3 +293,12 @@ def test_echoed_text_shows_mentions_emoji_and_code_fences_as_nobody_typed_them_r
     assert echoed == "hey explain \\`softmax\\` pls :blobthink: :party:"
     assert render.escape_user_text("```python\nTraceback (most recent call last):\n```why?") == \
         "Traceback (most recent call last): why?"
+
+
+def test_a_note_that_the_glossary_has_no_entry_is_not_followed_by_may_not_cover():
+    """QA74: "The glossary has no entry named “k-fold cross validation”." then "The glossary may not
+    cover it.": the same thing twice."""
+    note = "The glossary has no entry named “k-fold cross validation”."
+    text = render.suggest_text("what is k-fold cross validation", [entry()], far=True, note=note, lacking=True)
+    assert text.startswith(note) and "may not cover" not in text and "Closest entries:" in text
+    assert "may not cover" in render.suggest_text("q", [entry()], far=True, note="Another note.")

@@ -804,3 +804,10 @@ def test_a_question_after_a_long_context_is_the_one_answered(searcher):
                "trains on preference pairs directly. The derivation of the implicit reward was the hard part. ") * 6
     result = searcher.search(context + "Unrelated, but what is PPO?")
     assert result.hits and result.best.entry.term == "PPO", [h.entry.term for h in result.hits]
+
+
+def test_a_name_the_glossary_has_no_entry_for_is_said_once_in_the_console(searcher):
+    result = searcher.search("what is k-fold cross validation")
+    assert result.lacking and result.far
+    text = result_text(result, searcher)
+    assert "no entry named" in text and "may not cover" not in text and "Closest entries:" in text, text

@@ -121,7 +121,8 @@ class Lookup(commands.Cog):
         elif result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            content = render.suggest_text(query, entries, far=result.far, note=result.note)
+            content = render.suggest_text(query, entries, far=result.far, note=result.note,
+                                        lacking=bool(result.lacking))
             await respond(interaction, deferred, ephemeral=True, content=content, view=dynamic_view(view))
         else:
             await respond(interaction, deferred, ephemeral=True, content=render.not_found_text(query, result))

@@ -280,7 +280,8 @@ class Study(EditedQuestions, commands.Cog):
         if result.band == SUGGEST and result.hits:
             entries = [h.entry for h in result.hits[:SUGGESTIONS]]
             view = render.with_feedback(render.suggestions_view(entries), answer.question_id)
-            return {"content": render.suggest_text(reading.text, entries, far=result.far, note=result.note),
+            return {"content": render.suggest_text(reading.text, entries, far=result.far, note=result.note,
+                                                   lacking=bool(result.lacking)),
                     "view": dynamic_view(view)}
         return {"content": render.not_found_text(reading.text, result)}
 
