@@ -32,6 +32,9 @@ _MENTION = re.compile(
     r"<(?:@[!&]?\d+|#\d+|/[^<>:]{1,100}:\d+|a?:\w{1,64}:\d+|t:-?\d+(?::[tTdDfFR])?|id:\w+)>"
     r"|(?<![\w@])@(?:everyone|here)\b"
 )
+# An emoji typed as its shortcode where no client turned it into one (":pray:", ":+1:"): a word apart
+# ("explain softmax pls :pray:" was hedged where "… pls 🙏" was answered; QA74)
+_SHORTCODE = re.compile(r"(?<!\S):[a-z0-9_+-]{2,40}:(?!\S)")
 _URL = re.compile(r"<?https?://[^\s>]+>?")
 _MASKED_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(\s*<?https?://[^)\s]+>?\s*\)")
 _CODE_BLOCK = re.compile(r"```(?:[\w+#.-]{1,20}\n)?(.*?)```", re.DOTALL)
@@ -103,6 +106,8 @@ def plain_text(text: str) -> str:
         text = _MASKED_LINK.sub(r"\1", text)
     if "<" in text or "@" in text:
         text = _MENTION.sub(" ", text)
+    if ":" in text:
+        text = _SHORTCODE.sub(" ", text)
     if "http" in text:
         text = _URL.sub(" ", text)
     if "`" in text:

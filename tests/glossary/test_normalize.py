@@ -28,6 +28,8 @@ from tests.conftest import GLOSSARY
     ("||LoRA||", "LoRA"),
     ("||**LoRA**||", "LoRA"),
     ("`LoRA`", "LoRA"),
+    ("explain LoRA pls :pray:", "explain LoRA pls"),
+    (":+1: thanks", "thanks"),
     ("```\nLoRA\n```", "LoRA"),
     ("```py\nmodel.half()\n``` why nan", "model.half() why nan"),
     ("> what is LoRA?", "what is LoRA?"),
