@@ -266,7 +266,9 @@ class NameLookups:
         # A place near no entry is another field's, unless the field model is sure enough it is ours: a
         # model or a tool the glossary gives no entry ("gqa in llama 2 70b", "kv cache in llama.cpp"
         # were offered as one "Did you mean" each; QA74), not "a batch in baking".
-        if not found.rest_names and float(near.max()) < PLACED_COSINE and elsewhere >= PLACED_OURS_BELOW:
+        placing = found.rest.split()[0].lower() in _PLACING  # "in llama 2", not "and exl2" (a list's)
+        if not found.rest_names and float(near.max()) < PLACED_COSINE and (elsewhere >= PLACED_OURS_BELOW
+                                                                           or not placing):
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE)
         if not found.rest_names and self.field is not None and elsewhere >= self.field.outside_at:
             return replace(result, band=SUGGEST, close=0, confidence=UNPLACED_CONFIDENCE, far=True)
