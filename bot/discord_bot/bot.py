@@ -28,7 +28,7 @@ from ..glossary.daily import daily_entries
 from ..glossary.errors import IndexError_
 from ..glossary.index import stored_fingerprint, stored_model
 from ..glossary.index_file import check_index
-from ..glossary.normalize import framed_subject, small_talk
+from ..glossary.normalize import MAX_QUERY_CHARS, framed_subject, plain_text, small_talk
 from ..glossary.quiz import QuizMaker
 from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Searcher
 from ..glossary.service import Glossary
@@ -457,7 +457,7 @@ class GlossaryBot(commands.AutoShardedBot):
         sides = [h.entry.term for h in result.asked] if result.asked and result.band != NOT_FOUND else None
         try:
             return self.state.feedback.log_question(
-                guild_id or 0, self.user_hash(user_id), source, query[:1000], result.band,
+                guild_id or 0, self.user_hash(user_id), source, _as_searched(query), result.band,
                 answer.entry.term if answer.entry else None, [h.entry.term for h in result.hits[:5]], self.now(),
                 result.best.match if answer.entry and result.best else None, replaces, sides)
         except StateUnavailable as exc:
@@ -520,3 +520,9 @@ class GlossaryBot(commands.AutoShardedBot):
         """`term`'s entry and related terms (a button, the term of the day); None if it is gone."""
         entry = self.entry_by_term(term, cut=cut)
         return None if entry is None else self.answer_entry(entry)
+
+
+def _as_searched(query: str) -> str:
+    """A logged question: as typed, or, past what the search reads, what it read (a long message's
+    head and its last question; review 55: the log held the context, and no "what is PPO?")."""
+    return query if len(query) <= MAX_QUERY_CHARS else plain_text(query)

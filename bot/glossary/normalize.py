@@ -111,8 +111,9 @@ def plain_text(text: str) -> str:
     if "http" in text:
         text = _URL.sub(" ", text)
     if "`" in text:
-        text = _CODE_BLOCK.sub(lambda m: f" {m.group(1)} ", text)
-        text = _CODE_SPAN.sub(lambda m: m.group(2), text)
+        # a "?" in code asks nothing ("Did you mean: 'x'?" in a traceback, a ternary, SQL's "= ?")
+        text = _CODE_BLOCK.sub(lambda m: f" {m.group(1).replace('?', ' ')} ", text)
+        text = _CODE_SPAN.sub(lambda m: m.group(2).replace("?", " "), text)
     text = _LINE_MARKUP.sub("", text)
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)
@@ -134,17 +135,31 @@ def _clipped(text: str) -> str:
     """At most MAX_QUERY_CHARS of a long message, with its last question in them: learners give the
     context first and ask last ("<three sentences about the DPO paper> … Unrelated, but what is PPO?"
     was answered with DPO, and in a study channel the "?" cut off made it no question at all; QA74).
-    A message whose last "?" is early (a question, then a pasted traceback) keeps its head, as one
-    without any does."""
+    The message's head, then its last question's sentence (at most LAST_QUESTION_CHARS of it), so a
+    question asked first and one asked after a paste are both read."""
     if len(text) <= MAX_QUERY_CHARS:
         return text
     end = text.rfind("?") + 1
     if end <= MAX_QUERY_CHARS:
         return text[:MAX_QUERY_CHARS].rstrip()
-    start = end - MAX_QUERY_CHARS
-    if text[start - 1] != " ":  # from a word's start, not the middle of one
-        start = text.find(" ", start) + 1
-    return text[start:end]
+    start = max(_last_sentence_start(text, end - 1), end - LAST_QUESTION_CHARS)
+    if text[start - 1] != " ":  # from a word's start, when one starts in it
+        space = text.find(" ", start, end)
+        start = space + 1 if space != -1 else start
+    question = text[start:end]
+    room = MAX_QUERY_CHARS - len(question) - 1
+    head = text[:room] if text[room:room + 1] == " " or " " not in text[:room] else text[:room].rsplit(" ", 1)[0]
+    return f"{head.rstrip()} {question}" if head.strip() else question
+
+
+LAST_QUESTION_CHARS = 300
+_SENTENCE_END = re.compile(r"[.!?…]\s")
+
+
+def _last_sentence_start(text: str, before: int) -> int:
+    """Where the sentence holding text[before] starts: after the last ". ", "! ", "? " before it."""
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, before)]
+    return starts[-1] if starts else 0
 
 
 # Chinese and Japanese put no space between words, so "什么是LoRA微调" would be one word and its

@@ -125,3 +125,14 @@ def test_today_in_a_dm_is_the_consoles_pick_for_that_date(real_index_path, real_
                 assert expected in handle_line(bot.searcher, "/today", today=now.date())
 
     run(scenario, timeout=120)
+
+
+def test_a_long_question_is_logged_as_it_was_searched() -> None:
+    """Review 55: answered from its last question, a long message was logged by its first 1,000
+    characters, so the gaps report and the votes named the context, not what was asked."""
+    from bot.discord_bot.bot import _as_searched
+
+    context = "I have been reading the DPO paper, which folds the reward model into the policy objective. " * 13
+    logged = _as_searched(context + "Unrelated, but what is PPO?")
+    assert logged.endswith("what is PPO?") and len(logged) <= 1000
+    assert _as_searched("what is lora?\nand qlora") == "what is lora?\nand qlora"  # as typed when short

@@ -375,3 +375,13 @@ def test_a_long_message_keeps_its_last_question_and_a_question_before_a_paste_ke
     pasted = plain_text("why does this fail? " + "Traceback (most recent call last): File x.py, line 3 " * 30)
     assert pasted.startswith("why does this fail?") and len(pasted) <= MAX_QUERY_CHARS
     assert plain_text("no question here " * 100) == ("no question here " * 100)[:MAX_QUERY_CHARS].rstrip()
+    # review 55: a "?" in pasted code asks nothing, and a message of one long word stays in bounds
+    fenced = plain_text("what is gradient checkpointing, and why does this fail?\n```\n"
+                        + '  File "train.py", line 3, in <module>\n' * 60
+                        + "AttributeError: no such attribute. Did you mean: 'gradient_checkpointing_enable'?\n```")
+    assert fenced.startswith("what is gradient checkpointing, and why does this fail?") and "'?" not in fenced
+    assert len(plain_text("x" * 1500 + "?")) == MAX_QUERY_CHARS
+    compact = plain_text("what is a logit bias, and what does this mean " + '{"a":1,"b":2}' * 100 + "? thanks")
+    assert compact.startswith("what is a logit bias") and compact.endswith("?") and len(compact) <= MAX_QUERY_CHARS
+    both = plain_text("Have you read the DPO paper? " + context + "Unrelated, but what is PPO? thanks")
+    assert both.startswith("Have you read the DPO paper?") and both.endswith("what is PPO?")
