@@ -40,6 +40,9 @@ MISSPELT_QUESTION_WORDS = frozenset(["wat", "wats", "wut", "wht", "waht", "whta"
 # "wait so what is gqa", "anyone know what a kv cache is" (QA74: left unanswered without a "?").
 _LEAD_IN = re.compile(r"^(?:(?:and|also|so|wait|but|then|ok|okay|hmm+|um+)\s+"
                       r"|(?:(?:does|do)\s+)?(?:(?:anyone|any1|someone|somebody|u|you)\s+)?knows?\s+)+")
+# … then a question's own shape: not "and is it just me or …", "but when i tried qlora …" (review 55)
+_LED_QUESTION = re.compile(r"(?:what|wat|how|why)(?:'s|’s|s)?\s+(?:is|are|was|were|does|do|did|about|exactly|if"
+                           r"|would|should|can|happens?|causes?|means?|an?|the)\b|(?:explain|define|expalin|explian)\s+\S")
 # A question asked at the end of a sentence of context: "my loss spikes then slowly recovers, what is that"
 _ASKED_LAST = re.compile(r"[,;:—–-]\s*(?:so\s+)?(?:what|why|how)(?:'s|’s)?\s+(?:is|are|does|do|was|causes?)\b[^,;:]*$")
 # "hw" is "how" only before the words that carry a question on ("hw does LoRA work"): it is also homework.
@@ -78,10 +81,8 @@ def looks_like_question(text: str) -> bool:
     if first in MISSPELT_QUESTION_WORDS:
         return bool(rest and rest[0])
     led = _LEAD_IN.sub("", text)
-    if led != text:
-        first, *rest = re.split(r"[\s,:;!.]+", led, maxsplit=1)
-        if first in QUESTION_WORDS or first in MISSPELT_QUESTION_WORDS:
-            return bool(rest and rest[0])  # not "wait what", a reaction
+    if led != text and _LED_QUESTION.match(led):
+        return True
     return bool(_HW_QUESTION.match(text) or _COMPARISON.search(text) or _ASKED_LAST.search(text))
 
 
