@@ -7,6 +7,7 @@ import itertools
 
 from bot.discord_bot.cogs.study import SEARCHES, Reading
 from bot.discord_bot.render import ASK_ME, WELCOME
+from bot.glossary.search import LINK_NOTE
 from bot.discord_bot.ui import in_search_pool
 
 from .helpers import make_settings, record_edits, record_handled, run, study_bot
@@ -185,6 +186,11 @@ def test_chatter_asked_directly_gets_a_hint_or_a_thanks_never_a_refusal(real_ind
                 slash = await fake.wait_for_response(await fake.send_slash_command("ask", {"question": typed},
                                                                                    user=alice))
                 assert slash.content == expected and slash.data.get("flags", 0) & 64, (typed, slash.data)
+            # …but a bare link is told that links aren't opened (review 55)
+            linked = await fake.wait_for_response(await fake.send_slash_command(
+                "ask", {"question": "https://github.com/huggingface/peft/issues/123"}, user=alice))
+            said = linked.content or " ".join(str(e) for e in linked.embeds)
+            assert said == LINK_NOTE or LINK_NOTE in said, said
 
             said_anything = [m.message.get("content") or "" for m in fake.channel_messages]
             assert not any("doesn't cover" in text for text in said_anything)

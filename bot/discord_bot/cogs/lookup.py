@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from ...glossary.daily import daily_entries, term_of_the_day
-from ...glossary.normalize import storable
+from ...glossary.normalize import has_link, storable
 from ...glossary.search import NOT_FOUND, SUGGEST, SUGGESTIONS, clean_query
 from .. import render
 from ..bot import Answer
@@ -160,7 +160,7 @@ class Lookup(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about the glossary in your own words")
     @app_commands.describe(question="Your question, e.g. what does attention do in a transformer?")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
-        if not clean_query(question):  # "thanks!", "hi": answered as said to the bot in a message (QA74)
+        if not clean_query(question) and not has_link(question):  # "thanks!", "hi", as in a message (QA74)
             await safe_reply(interaction, render.to_chatter(question))
             return
         if await self.held_off(interaction):
