@@ -212,7 +212,7 @@ class Searcher(NameLookups, ListLookups):
         if (result.band == NOT_FOUND or result.far or result.asked or not result.hits
                 or len(query.split()) > FACT_ASKED_MAX_WORDS):
             return result
-        asked = {w for found in _FACT_ASKED.findall(query) for w in content_words(found)}
+        asked = {w for found in _FACT_ASKED.findall(_STORY_OPENER.sub("", query)) for w in content_words(found)}
         if not asked:
             return result
         position = self._position[result.hits[0].entry.id]
@@ -496,8 +496,11 @@ _SETUP_FAILURE = re.compile(
 # story ("downloaded an mm_sd_v15 motion adapter … what does that file do", "half the urls don't work").
 # ("version" is everyday English too often: "an independent version", "the soft version".)
 FACT_ASKED_MAX_WORDS = 12
+# "downloaded llama-3-8b.Q4_K_M.gguf, what does the q4_k_m part mean": a story's first words, not a fact
+# asked ("where are downloaded gguf files stored" asks one; review 55)
+_STORY_OPENER = re.compile(r"^\s*(?:(?:i|we)(?:'ve|\s+have)?\s+)?(?:just\s+)?downloaded\b", re.IGNORECASE)
 _FACT_ASKED = re.compile(
-    r"\b(licen[cs]e[sd]?|licensing|download(?:s|ing)?|mirrors?|urls?|pric(?:e[sd]?|ing)"
+    r"\b(licen[cs]e[sd]?|licensing|download(?:s|ed|ing)?|mirrors?|urls?|pric(?:e[sd]?|ing)"
     r"|authors?)\b", re.IGNORECASE)
 
 

@@ -98,7 +98,8 @@ def _copy(source: StateStore, target: StateStore) -> dict[str, int]:
                     "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall():
                 tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                            f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
-    except psycopg.errors.LockNotAvailable:
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):  # (a writer's locks, taken
+        # in another order than the copy's: either way a session is writing; review 55)
         raise StateError(f"another session is writing to the target database (it held its tables for over "
                          f"{LOCK_WAIT_MS / 1000:g} s): stop every bot on it, and close other sessions (psql too), "
                          "then run this again; nothing was copied") from None

@@ -785,6 +785,7 @@ def test_a_fact_word_the_entry_uses_or_a_long_questions_story_leaves_the_answer_
     # …and so it is in a short one: something done, not a fact asked (QA74)
     short = searcher.search("downloaded llama-3-8b.Q4_K_M.gguf, what does the q4_k_m part mean")
     assert not short.far, [h.entry.term for h in short.hits]
+    assert searcher.search("where are downloaded gguf files stored").far  # a fact asked (review 55)
 
 
 def test_a_name_qualifying_a_thing_the_glossary_never_speaks_of_is_offered_with_a_note(searcher):
