@@ -95,17 +95,34 @@ def former_names(old_names: dict[int, list[str]], same: dict[int, int], new_term
     return former
 
 
-Kept = tuple[float, str | None, IdGeneration]  # when it was replaced, its build_stamp, its ids
+Kept = tuple[float, str | None, IdGeneration]  # when it was replaced, its builds' stamps (spaced), its ids
+
+
+def ids_moved(old_terms: dict[int, str], same: dict[int, int], new_terms: dict[int, str]) -> bool:
+    """Whether an id of the build before names another entry now, or none."""
+    return any(same.get(i) != i or new_terms.get(i) != term for i, term in old_terms.items())
 
 
 def earlier_ids(old_terms: dict[int, str], same: dict[int, int], new_terms: dict[int, str],
-                kept: list[Kept], now: float, old_stamp: str | None = None) -> list[Kept]:
+                kept: list[Kept], now: float, old_stamps: str | None = None) -> list[Kept]:
     """The builds before this one whose ids a question on screen may carry, the latest first, each
-    with when it was replaced and its stamp: the previous build's (`old_stamp`) joins them when an id
-    of it names another entry now (or none), and each kept one's ids are carried over to this build's."""
-    moved = any(same.get(i) != i or new_terms.get(i) != term for i, term in old_terms.items())
+    with when it was replaced and its stamps: the previous build's (`old_stamps`: its own and those
+    of the builds numbered alike before it) joins them when an id of it names another entry now (or
+    none), and each kept one's ids are carried over to this build's."""
     carried = [(when, stamp, {i: (term, None if j is None else same.get(j)) for i, (term, j) in ids.items()})
                for when, stamp, ids in kept if now - when <= KEEP_IDS_SECONDS]
-    if moved and old_terms:
-        carried.insert(0, (now, old_stamp, {i: (term, same.get(i)) for i, term in old_terms.items()}))
+    if ids_moved(old_terms, same, new_terms) and old_terms:
+        carried.insert(0, (now, old_stamps, {i: (term, same.get(i)) for i, term in old_terms.items()}))
     return carried[:MAX_ID_GENERATIONS]
+
+
+def numbered_alike(moved: bool, old_stamp: str | None, old_alike: list[tuple[str, float]],
+                   now: float) -> list[tuple[str, float]]:
+    """The stamps of the builds before this one that numbered its entries as it does (stamp, when
+    replaced), the latest first: a rebuild that moved no id (a definition reworded) keeps the one
+    before's, so that a quiz button of that build is still read with these ids, and a later build
+    that moves them keeps it with that generation (review 55: reworded, then two names swapped)."""
+    if moved or not old_stamp:
+        return []
+    kept = [(stamp, when) for stamp, when in old_alike if now - when <= KEEP_IDS_SECONDS and stamp != old_stamp]
+    return [(old_stamp, now), *kept][:MAX_ID_GENERATIONS]

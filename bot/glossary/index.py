@@ -474,7 +474,7 @@ def _rebuild(
     _embed_and_keep(db, embedder, [(h, texts_by_hash[h]) for h in missing], tick)
     report.embedded = len(missing)
 
-    former_rows, earlier_rows = _remembered(db, entry_rows, alias_rows)
+    former_rows, earlier_rows, alike = _remembered(db, entry_rows, alias_rows)
 
     # One transaction for all tables. Plain executemany, not sqlite-utils'
     # insert_all: that commits after every chunk, which both breaks this
@@ -518,6 +518,7 @@ def _rebuild(
                 {"key": "model", "value": model},
                 {"key": "dim", "value": str(embedder.dim)},
                 {"key": "warnings", "value": "\n".join(warnings)},
+                {"key": "numbered_alike", "value": alike},
             ],
             verb="INSERT OR REPLACE",
         )
@@ -526,9 +527,9 @@ def _rebuild(
 
 
 def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
-                alias_rows: list[dict]) -> tuple[list[dict], tuple[list[dict], list[dict]]]:
+                alias_rows: list[dict]) -> tuple[list[dict], tuple[list[dict], list[dict]], str]:
     """The rows of former_names, earlier_builds and earlier_ids for this build, from the build it
-    replaces (earlier_names.py)."""
+    replaces, and the stamps of the builds numbered as this one (earlier_names.py)."""
     old = {i: (term, definition) for i, term, definition in db.execute("SELECT id, term, definition FROM entries")}
     old_names: dict[int, list[str]] = {i: [term] for i, (term, _) in old.items()}
     for entry_id, alias in db.execute("SELECT entry_id, alias FROM aliases ORDER BY rowid"):
@@ -540,6 +541,8 @@ def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
     replaced = {g: (when, stamp) for g, when, stamp in db.execute(
         "SELECT generation, replaced_at, stamp FROM earlier_builds")}
     old_stamp = earlier_names.build_stamp(_get_meta(db, "fingerprint"))
+    old_alike = [(stamp, float(when)) for stamp, _at, when in
+                 (item.partition("@") for item in (_get_meta(db, "numbered_alike") or "").split())]
 
     new = {row["id"]: (row["term"], row["definition"]) for row in entry_rows}
     new_terms = {i: term for i, (term, _) in new.items()}
@@ -550,14 +553,19 @@ def _remembered(db: sqlite_utils.Database, entry_rows: list[dict],
         live.setdefault(row["key"], set()).add(row["id"])
     same = earlier_names.entry_map(old, new)
     former = earlier_names.former_names(old_names, same, new_terms, live, kept_former)
+    old_terms, now = {i: term for i, (term, _) in old.items()}, time.time()
+    stamps_then = " ".join(dict.fromkeys(s for s in (old_stamp, *(s for s, _ in old_alike)) if s)) or None
     generations = earlier_names.earlier_ids(
-        {i: term for i, (term, _) in old.items()}, same, new_terms,
-        [(*replaced.get(g, (0.0, None)), kept_ids[g]) for g in sorted(kept_ids)], time.time(), old_stamp)
+        old_terms, same, new_terms,
+        [(*replaced.get(g, (0.0, None)), kept_ids[g]) for g in sorted(kept_ids)], now, stamps_then)
+    alike = earlier_names.numbered_alike(earlier_names.ids_moved(old_terms, same, new_terms) or not old,
+                                         old_stamp, old_alike, now)
     return ([{"key": key, "name": name, "term": term} for key, (name, term) in former.items()],
             ([{"generation": g, "replaced_at": when, "stamp": stamp}
               for g, (when, stamp, _) in enumerate(generations, start=1)],
              [{"generation": g, "id": i, "term": term, "now_id": now_id}
-              for g, (_, _, ids) in enumerate(generations, start=1) for i, (term, now_id) in ids.items()]))
+              for g, (_, _, ids) in enumerate(generations, start=1) for i, (term, now_id) in ids.items()]),
+            " ".join(f"{stamp}@{when:.0f}" for stamp, when in alike))
 
 
 # Texts embedded between two writes of their vectors: what an interrupted build loses at most

@@ -114,6 +114,8 @@ class GlossaryIndex:
         self.model_id = meta.get("model", "")
         self.fingerprint = meta.get("fingerprint", "")
         self._stamp = meta.get("fingerprint")  # as a postings read sees it (None: a file without one)
+        # the stamps of earlier builds that numbered the entries as this one does (earlier_names.numbered_alike)
+        self.numbered_alike = frozenset(item.partition("@")[0] for item in meta.get("numbered_alike", "").split())
         self.build_warnings = [w for w in meta.get("warnings", "").split("\n") if w]
         self.dim = int(meta.get("dim") or 0)
 
@@ -183,7 +185,7 @@ class GlossaryIndex:
                 generations[generation][entry_id] = (term, now_id)
                 stamps[generation] = made
             self._earlier_ids = [(stamps[g], generations[g]) for g in sorted(generations)]
-        return [ids for made, ids in self._earlier_ids if stamp is None or made == stamp]
+        return [ids for made, ids in self._earlier_ids if stamp is None or stamp in (made or "").split()]
 
     def entry_named(self, term: str, *, cut: bool = False) -> StoredEntry | None:
         """The entry called exactly `term` (a review card's, a round's option), without searching.

@@ -101,7 +101,7 @@ def test_earlier_ids_keep_the_builds_of_the_last_days() -> None:
     for step in range(earlier_names.MAX_ID_GENERATIONS + 2):  # an entry added on top each time: every id moves
         builds.append({1: f"new{step}", **{i + 1: t for i, t in builds[-1].items()}})
         same = {i: i + 1 for i in builds[-2]}
-        kept = earlier_ids(builds[-2], same, builds[-1], kept, now=1000.0 + step, old_stamp=f"{step:04x}")
+        kept = earlier_ids(builds[-2], same, builds[-1], kept, now=1000.0 + step, old_stamps=f"{step:04x}")
     assert len(kept) == earlier_names.MAX_ID_GENERATIONS
     latest = builds[-1]
     for (_, stamp, ids), then, step in zip(kept, builds[-2::-1], range(len(builds) - 2, -1, -1)):
@@ -126,3 +126,20 @@ def test_two_old_entries_never_become_one_and_a_name_taken_by_a_new_entry_is_not
     searcher = _build(tmp_path, [("KV cache", "A new entry that took the name."), ("Key-value cache", kv),
                                  *ENTRIES[1:]])
     assert _term(searcher, "KV cach") == "Key-value cache"
+
+
+def test_a_button_of_a_build_a_quiet_rebuild_replaced_is_still_read_with_its_ids_after_a_swap(tmp_path) -> None:
+    """Review 55: a build's stamp was kept only when the next build moved ids; a definition reworded
+    (nothing moved), then two names swapped, left a question of the first build read with the ids
+    now, which name the other entry."""
+    one, two = "The first thing of the set.", "The second thing of the set."
+    first = _build(tmp_path, [("Alpha", one), ("Beta", two), ("Gamma", "The third.")]).index
+    stamp, alpha = first.build_stamp, next(i for i, e in first.entries.items() if e.term == "Alpha")
+    reworded = _build(tmp_path, [("Alpha", one), ("Beta", two), ("Gamma", "The third, reworded.")]).index
+    assert stamp in reworded.numbered_alike and not reworded.earlier_ids()  # numbered as before: no ids kept
+    swapped = _build(tmp_path, [("Alpha", two), ("Beta", one), ("Gamma", "The third, reworded.")]).index
+    assert stamp not in swapped.numbered_alike
+    [ids] = swapped.earlier_ids(stamp)  # the generation the quiet rebuild's numbering ended with
+    term_then, now_id = ids[alpha]
+    assert term_then == "Alpha" and swapped.entries[now_id].definition == one
+    assert swapped.earlier_ids(reworded.build_stamp) == [ids]

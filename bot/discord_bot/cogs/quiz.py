@@ -118,7 +118,7 @@ class Quiz(commands.Cog):
         # the builds before are read only for a question the index now numbers otherwise
         index, build = quiz.index, render_quiz.build_of(custom_id)
         readings = itertools.chain((_NumberedNow(index.entries),), _read_later(index.earlier_ids))
-        if build is not None and build != index.build_stamp:
+        if build is not None and build != index.build_stamp and build not in index.numbered_alike:
             # made in another build: that build's ids first (two entries that swapped names moved no
             # id and changed no terms hash, so the ids now would read as the other entry; review 54b)
             readings = itertools.chain(_read_later(lambda: index.earlier_ids(build)), readings)
