@@ -244,6 +244,30 @@ class GlossaryBot(commands.AutoShardedBot):
             except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError):
                 self._max_concurrency = 1
         bucket = (shard_id or 0) % self._max_concurrency
+        try:
+            release = await self._identify_turn(state, bucket)
+        except Exception as exc:  # noqa: BLE001 - the turn is a courtesy between processes
+            # The state database down (or refusing this role its writes) must not keep a shard off
+            # Discord: discord.py ends the whole client on an error here (QA75: a re-IDENTIFY during
+            # an outage took every shard of the process down for good). Spaced as one process.
+            log.warning("identifying shard %s without taking turns with other processes: %s", shard_id,
+                        " ".join(str(exc).split())[:300] or type(exc).__name__)
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+
+        async def let_go_later() -> None:
+            try:
+                await asyncio.sleep(IDENTIFY_SPACING)
+            finally:
+                await asyncio.to_thread(release)
+
+        task = asyncio.create_task(let_go_later(), name=f"identify-turn-{shard_id}")
+        self._identify_turns.add(task)
+        task.add_done_callback(self._identify_turns.discard)
+
+    async def _identify_turn(self, state, bucket: int):
+        """This process's turn to IDENTIFY in `bucket`, the last one's 5 s waited out and this one's
+        time recorded: the function that lets the turn go."""
         # polled, not waited for in a thread: discord.py gives up on a slow hook (and cancels
         # it), and a thread still blocked on the lock would take it later and never let go
         while (release := await asyncio.to_thread(state.db.try_lock, IDENTIFY_LOCK + bucket)) is None:
@@ -258,16 +282,7 @@ class GlossaryBot(commands.AutoShardedBot):
         except BaseException:
             await asyncio.to_thread(release)
             raise
-
-        async def let_go_later() -> None:
-            try:
-                await asyncio.sleep(IDENTIFY_SPACING)
-            finally:
-                await asyncio.to_thread(release)
-
-        task = asyncio.create_task(let_go_later(), name=f"identify-turn-{shard_id}")
-        self._identify_turns.add(task)
-        task.add_done_callback(self._identify_turns.discard)
+        return release
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether the server is on one of this process's shards (and so this process's to serve)."""

@@ -469,7 +469,7 @@ class PostgresDatabase(Database):
         """Try to take the cluster-wide advisory lock `key` without waiting: the function that
         lets it go, or None if another session holds it. Held on a connection of its own, so
         a crashed holder frees it; a caller that gives up waiting leaks nothing."""
-        conn = self.pool.getconn()
+        conn = self.pool.getconn(timeout=POOL_WAIT)  # (in an outage: unavailable at once, not in 15 s)
         try:
             taken = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
             conn.commit()
@@ -484,6 +484,8 @@ class PostgresDatabase(Database):
             try:
                 conn.execute("SELECT pg_advisory_unlock(%s)", [key])
                 conn.commit()
+            except self._psycopg.Error:  # the server closed the connection (a restart): the lock went with it
+                pass
             finally:
                 self.pool.putconn(conn)
 

@@ -65,7 +65,9 @@ def test_the_glossary_answers_through_a_database_outage(real_index_path, real_em
         async with FakeDiscord() as fake, aiohttp.ClientSession() as http:
             guild = fake.add_guild("Study Group", channels=["general"])
             general = guild.channels[0]
-            async with running(fake, make_bot(settings, real_embedder)) as bot:
+            bot = make_bot(settings, real_embedder)
+            del bot.before_identify_hook  # the bot's own: turns to IDENTIFY taken in the database
+            async with running(fake, bot):
                 await fake.wait_for_command_sync()
 
                 async def health() -> tuple[int, str]:
@@ -91,6 +93,15 @@ def test_the_glossary_answers_through_a_database_outage(real_index_path, real_em
                 asked = await fake.send_message(general, f"{fake.bot_user.mention} what is qlora?")
                 answer = await fake.wait_for_channel_message(general, after=asked, timeout=30)
                 assert answer.embeds and answer.embeds[0]["title"] == "QLoRA", (answer.content, answer.embeds)
+                # Discord ends the session meanwhile (as after a long gateway drop): the bot identifies
+                # again without its turn from the database, and answers (QA75: the process died)
+                identified = len(fake.identifies())
+                await fake.send_invalid_session(resumable=False)
+                await fake.wait_for(lambda: len(fake.identifies()) > identified, timeout=30, what="a new IDENTIFY")
+                await fake.wait_ready(timeout=30)
+                reply = await fake.wait_for_response(await fake.send_slash_command(
+                    "define", {"term": "attention"}, guild=guild))
+                assert reply.ok and reply.embeds and reply.embeds[0]["title"] == "Attention", reply.content
                 await asyncio.to_thread(server.resume)
                 for _ in range(80):  # the pool reconnects in its own time, and the last answer is kept a while
                     if await health() == (200, "ok"):
