@@ -403,6 +403,9 @@ class PostgresDatabase(Database):
         # for seconds.
         self._outage = False
         self.where = _without_password(url)
+        if _unescaped_at(url):  # psycopg would read the password's end as the host, and print it
+            raise StateError(f"cannot use state database {self.where}: its password holds an '@' (or ':' or '/'), "
+                             "which DATABASE_URL must write percent-encoded ('@' as %40, ':' as %3A, '/' as %2F)")
         try:
             # One plain connection first: a server that is down or refuses this user is then one error,
             # at once, and not the pool's reconnect loop logging a warning per attempt until it gives up.
@@ -514,7 +517,14 @@ def _first_line(exc: Exception) -> str:
 
 
 def _without_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL to show: its password masked, up to the last '@' (one written unescaped holds them)."""
+    return re.sub(r"(://[^:/@]+):[^/]*@", r"\1:***@", url)
+
+
+def _unescaped_at(url: str) -> bool:
+    """Whether the URL's user and password part holds more than one '@' (a password's, unescaped)."""
+    netloc = url.partition("://")[2].split("/", 1)[0]
+    return netloc.count("@") > 1
 
 
 def now_text(when: datetime | None = None) -> str:

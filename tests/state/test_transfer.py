@@ -151,6 +151,17 @@ def test_a_database_url_needs_a_hash_key_and_is_never_echoed(monkeypatch) -> Non
     assert settings.state_target.startswith("postgresql://") and "s3cret" not in repr(settings)
 
 
+def test_a_password_with_an_unescaped_at_is_neither_echoed_nor_tried() -> None:
+    """QA75: "postgresql://bot:p@ss@host/db" showed "bot:***@ss@host" and psycopg's "failed to resolve
+    host 'ss@host'": part of the password on stderr and in the logs, and no word of the fix."""
+    from bot.state.db import StateError
+
+    with pytest.raises(StateError) as bad:
+        StateStore("postgresql://bot:p@ss@127.0.0.1:1/cfg")
+    said = str(bad.value)
+    assert "ss@" not in said and "p@" not in said and "%40" in said, said
+
+
 def test_migrate_to_anything_but_a_postgresql_url_says_so_and_creates_nothing(tmp_path, monkeypatch, capsys) -> None:
     # "mysql://nope" was taken for an SQLite path: a folder "mysql:" and a state database in it appeared.
     monkeypatch.chdir(tmp_path)
