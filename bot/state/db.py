@@ -113,8 +113,13 @@ class Database:
         known = migrations(self.dialect)
         with self.transaction() as tx:
             tx.lock(_MIGRATION_LOCK)
-            tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                       "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            # created only when missing: a role that may use the tables but not create any (PostgreSQL
+            # 15's default for a schema it does not own) was refused at every start (QA75)
+            exists = ("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+                      if self.dialect == SQLITE else "SELECT to_regclass('schema_migrations')")
+            if tx.execute(exists).fetchone() in (None, (None,)):
+                tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                           "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
         current = self._applied()
         if current > len(known):
             raise StateError(
@@ -415,6 +420,7 @@ class PostgresDatabase(Database):
                                        kwargs={"connect_timeout": 10}, check=ConnectionPool.check_connection)
             self.pool.wait(timeout=15)
             self.version = self.migrate()
+            self._check_writable()
         except (psycopg.Error, OSError) as exc:
             self.close_quietly()
             raise StateError(f"cannot use state database {self.where} ({exc}): check DATABASE_URL and that "
@@ -424,6 +430,23 @@ class PostgresDatabase(Database):
             if isinstance(exc, StateError):
                 raise
             raise StateError(f"cannot use state database {self.where} ({exc}): check DATABASE_URL") from None
+
+    def _check_writable(self) -> None:
+        """A role that may read the tables but not write them (a read-only grant by mistake) started,
+        and its first IDENTIFY's write failed every 5 s for ever (QA75): said at start, as for a
+        read-only SQLite file."""
+        # (has_table_privilege with a list of privileges is true for any one of them: each is asked)
+        held = " AND ".join(f"has_table_privilege(quote_ident(schemaname) || '.' || quote_ident(tablename), '{p}')"
+                            for p in ("SELECT", "INSERT", "UPDATE", "DELETE"))
+        denied = [name for (name,) in self.query(
+            f"SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND NOT ({held}) ORDER BY tablename")]
+        if denied:
+            user = self.query("SELECT current_user")[0][0]
+            shown = ", ".join(denied[:4]) + (f" and {len(denied) - 4} more" if len(denied) > 4 else "")
+            raise StateError(f"cannot use state database {self.where}: role {user} may not write its tables "
+                             f"({shown}): GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+                             f"{self.query('SELECT current_schema()')[0][0]} TO {user}, or run the bot as "
+                             "the tables' owner")
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresTransaction]:

@@ -323,3 +323,31 @@ def test_a_session_writing_to_the_target_holds_the_copy_back_and_nothing_is_mixe
     finally:
         target.close()
     assert main(["state", "migrate", "--to", url]) == 0, capsys.readouterr().err
+
+
+def test_a_role_that_may_only_read_the_state_is_refused_at_start_with_the_grant(postgres_server) -> None:
+    """QA75: a read-only grant by mistake started the bot, whose first write (its IDENTIFY turn)
+    failed every 5 s for ever, each traceback longer; said at start, as a read-only SQLite file is."""
+    import psycopg
+
+    from bot.state.db import StateError
+
+    url = postgres_server.create_database("read_only_role")
+    StateStore(url).close()  # at the newest schema, owned by the server's superuser
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS reader")
+        admin.execute("CREATE ROLE reader LOGIN")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    with pytest.raises(StateError) as refused:
+        StateStore(url.replace("postgresql://postgres@", "postgresql://reader@"))
+    said = str(refused.value)
+    assert "role reader may not write its tables" in said and "GRANT SELECT, INSERT, UPDATE, DELETE" in said, said
+    # granted what it needs, and no more (no CREATE on the schema, PostgreSQL 15's default): it starts
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO reader")
+    served = StateStore(url.replace("postgresql://postgres@", "postgresql://reader@"))
+    try:
+        served.update_config(111, daily_time="08:00")
+        assert served.config(111).daily_time == "08:00"
+    finally:
+        served.close()
