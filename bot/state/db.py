@@ -125,6 +125,10 @@ class Database:
             raise StateError(
                 f"state database {self.where} is at schema version {current}, made by a newer release of the "
                 f"bot (this one knows {len(known)}): run that release, or point the bot at another database")
+        if self.dialect == POSTGRESQL and 0 < current < len(known):
+            # as SQLite's upgrade says (with its copy); PostgreSQL's way back is the admin's pg_dump (QA75)
+            log.warning("state database %s: upgrading it from version %d to %d (a pg_dump taken before is "
+                        "the way back to the release before)", self.where, current, len(known))
         for migration in known[current:]:
             with self.transaction() as tx:
                 tx.lock(_MIGRATION_LOCK)

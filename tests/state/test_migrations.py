@@ -306,3 +306,23 @@ def test_an_upgrade_keeps_a_copy_of_the_database_as_it_was(tmp_path, caplog) -> 
     StateStore(path).close()
     with contextlib.closing(sqlite3.connect(backup)) as copy:
         assert copy.execute("SELECT timezone FROM guild_config").fetchall() == [("Europe/Paris",)]
+
+
+def test_upgrading_a_postgresql_state_says_so_in_the_log(postgres_server, caplog) -> None:
+    """QA75: SQLite's upgrade logs a line (and keeps a copy); PostgreSQL's left no record at all."""
+    import psycopg
+
+    url = postgres_server.create_database("older_state")
+    known = migrations(POSTGRESQL)
+    with psycopg.connect(url, autocommit=True) as conn:  # the state as the release of migration 3 left it
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                     "applied_at TEXT NOT NULL)")
+        for migration in known[:3]:
+            for statement in statements(migration.sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, '2026-01-01')",
+                         [migration.version, migration.name])
+    with caplog.at_level(logging.WARNING, logger="bot.state.db"):
+        StateStore(url).close()
+    said = [r.getMessage() for r in caplog.records if "upgrading it from version 3" in r.getMessage()]
+    assert said and f"to {len(known)}" in said[0] and "pg_dump" in said[0], caplog.text
