@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from ..glossary.daily import (Schedule, parse_time, parse_zone, renamed_in_place, shuffled_cycle, with_new_terms,
@@ -81,15 +81,21 @@ class StateStore:
     def all_configs(self) -> list[GuildConfig]:
         return [_config_from_row(row) for row in self.db.query(f"{_SELECT_CONFIG} ORDER BY guild_id")]
 
-    def claim_champion_month(self, guild_id: int, month: str) -> bool:
+    def claim_champion_month(self, guild_id: int, month: str, now: datetime | None = None) -> bool:
         """Take the server's crowning for `month`: True for one caller only, as the daily post's claim
         (two processes that disagree for a moment about who serves a server crown once), and only
         for a month after the last one crowned: months are the server's zone's, so "last month" can
-        go back (a UTC crowning before an upgrade, a zone moved west) and crowned the month before."""
+        go back (a UTC crowning before an upgrade, a zone moved west) and crowned the month before.
+        Claimed, the crowning is marked as under way (`crowning_mark`) until its outcome is stored; one
+        left so for CROWNING_STALE (its process killed mid-way) is taken again (QA75)."""
+        now = now or datetime.now(UTC)
+        stale = crowning_mark(month, now - CROWNING_STALE)
         with self._transaction() as conn:
-            return conn.execute("UPDATE guild_config SET champion_month = ? WHERE guild_id = ? "
-                                "AND (champion_month IS NULL OR champion_month < ?)",
-                                [month, guild_id, month]).rowcount == 1
+            return conn.execute("UPDATE guild_config SET champion_month = ?, champion_error = ? WHERE guild_id = ? "
+                                "AND (champion_month IS NULL OR champion_month < ? OR (champion_month = ? "
+                                "AND champion_error LIKE ? AND champion_error < ?))",
+                                [month, crowning_mark(month, now), guild_id, month, month,
+                                 crowning_mark(month, None) + "%", stale]).rowcount == 1
 
     def update_config(self, guild_id: int, **changes) -> GuildConfig:
         """Validate and store changes; invalid values raise ScheduleError and store nothing."""
@@ -368,3 +374,13 @@ def interrupted_error(day: date) -> str:
             "have appeared; the next one is posted as usual")
 
 
+#: how long a crowning may be under way before another check takes it again (a 429 on the role
+#: change may hold it a couple of minutes; giving a role twice is harmless)
+CROWNING_STALE = timedelta(minutes=10)
+
+
+def crowning_mark(month: str, since: datetime | None) -> str:
+    """What `config show` says of a crowning under way (stored as the champion error until it ends);
+    its time is ISO UTC, so that marks of one month compare by their time. `since` None: the prefix."""
+    head = f"being given for {month} since "
+    return head if since is None else head + since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

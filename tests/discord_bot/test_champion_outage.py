@@ -54,7 +54,9 @@ def test_a_server_unavailable_at_start_is_crowned_once_it_is_back(real_index_pat
                 await fake.wait_for(lambda: not bot.get_guild(guild.id).unavailable, what="the server back")
                 await fake.wait_for(lambda: [r.name for r in fake.member_roles(guild, alice)] == ["Champion"],
                                     timeout=30, what="March's champion crowned")
-                assert bot.state.config(guild.id).champion_error is None
+                # (marked under way until the outcome is stored, just after the role change)
+                await fake.wait_for(lambda: bot.state.config(guild.id).champion_error is None, timeout=10,
+                                    what="the crowning's outcome stored")
 
     run(scenario, timeout=120)
 
@@ -143,5 +145,38 @@ def test_the_champion_is_crowned_when_the_servers_own_month_turns(real_index_pat
                 assert await cog.crown_champions() == 1
                 assert [r.name for r in fake.member_roles(guild, bob)] == ["Champion"]
                 assert fake.member_roles(guild, alice) == []
+
+    run(scenario, timeout=120)
+
+
+def test_a_crowning_cut_off_by_a_killed_process_is_taken_again_once_stale(real_index_path, real_embedder,
+                                                                          tmp_path) -> None:
+    """QA75: a process killed while it gave the role (waiting out a 429) had claimed the month: after
+    the restart nobody got the role, and config show said nothing. The claim marks the crowning under
+    way until its outcome is stored; one left so is taken again after CROWNING_STALE."""
+    from bot.state.store import CROWNING_STALE
+
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    killed_at = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+    clock = {"now": killed_at + CROWNING_STALE / 2}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, _champion = _a_server_with_a_champion_role_and_marchs_top_scorer(fake, state_path)
+            with contextlib.closing(StateStore(state_path)) as store:  # the killed process's claim, never finished
+                assert store.claim_champion_month(guild.id, "2026-03", killed_at)
+                assert store.config(guild.id).champion_error.startswith("being given for 2026-03 since")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Scores")
+                assert await cog.crown_champions() == 0  # still under way, perhaps in another process
+                clock["now"] = killed_at + CROWNING_STALE * 1.5
+                assert await cog.crown_champions() == 1
+                assert [r.name for r in fake.member_roles(guild, alice)] == ["Champion"]
+                config = bot.state.config(guild.id)
+                assert config.champion_user_id == alice.id and config.champion_error is None
+                assert await cog.crown_champions() == 0  # once
 
     run(scenario, timeout=120)

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from ...state.store import crowning_mark
 from ...state.study import zone_of
 from ...study import scoring
 from .. import render, render_study
@@ -91,8 +92,11 @@ class Scores(commands.Cog):
             month = scoring.previous_month(scoring.month_key(now.astimezone(zone_of((None, config.timezone))[1])))
             # (an unavailable server's roles are not loaded: its role would read as deleted, the month
             # lost; it is crowned at a check once it is back, QA70)
-            if (not config.champion_role_id or (config.champion_month or "") >= month or guild is None
-                    or guild.unavailable):
+            # (a crowning left under way, its process killed mid-way, is taken again once it is stale)
+            under_way = (config.champion_month == month
+                         and (config.champion_error or "").startswith(crowning_mark(month, None)))
+            if (not config.champion_role_id or ((config.champion_month or "") >= month and not under_way)
+                    or guild is None or guild.unavailable):
                 continue
             if (waiting := _cannot_give_yet(guild, config, month)) is not None:
                 # not claimed: crowned at the first check after the admin fixes it, without asking
@@ -100,7 +104,7 @@ class Scores(commands.Cog):
                 if config.champion_error != waiting:
                     await in_quick_pool(lambda g=config.guild_id, w=waiting: state.update_config(g, champion_error=w))
                 continue
-            if not await in_quick_pool(state.claim_champion_month, config.guild_id, month):
+            if not await in_quick_pool(state.claim_champion_month, config.guild_id, month, now):
                 continue  # crowned by another process since the settings were read
             top = await in_quick_pool(state.study.leaderboard, config.guild_id, month, CHAMPION_CANDIDATES)
             changes = await self._give_role(guild, config, month, [row.user_id for row in top])
