@@ -195,6 +195,20 @@ def test_a_forged_or_stale_quiz_button_gets_a_message_not_an_error(real_index_pa
     run(scenario, timeout=60)
 
 
+async def _a_quiz_on_screen(fake, settings, embedder):
+    """(guild, alice, the /quiz reply, its option ids, its question, the index's entries then): a
+    question alice has on screen, asked of a bot that is then stopped (to be started on a rebuilt index)."""
+    guild = fake.add_guild("Study Group", channels=["study"])
+    alice = fake.add_user("alice")
+    fake.add_member(guild, alice)
+    async with running(fake, make_bot(settings, embedder)) as bot:
+        await fake.wait_for_command_sync()
+        asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
+        options = _options(asked.message)
+        question, _ = bot.get_cog("Quiz").codec.parse(options[0])
+        return guild, alice, asked, options, question, bot.searcher.index.entries
+
+
 @pytest.fixture(scope="module")
 def glossary_with_an_entry_on_top(tmp_path_factory, real_index_path, real_embedder) -> tuple[Path, Path]:
     """(glossary, index) after its keepers added an entry that sorts first and rebuilt: every entry
@@ -224,15 +238,8 @@ def test_a_quiz_answered_after_a_rebuild_moved_its_entries_is_judged_on_the_entr
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["study"])
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            async with running(fake, make_bot(before, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
-                options = _options(asked.message)
-                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
-                shown = bot.searcher.index.entries[question.answer].term
+            guild, alice, asked, options, question, entries = await _a_quiz_on_screen(fake, before, real_embedder)
+            shown = entries[question.answer].term
             async with running(fake, make_bot(after, real_embedder)) as bot:
                 assert bot.searcher.index.entries[question.answer].term != shown  # the ids moved
                 got = await fake.wait_for_response(
@@ -276,17 +283,9 @@ def test_a_quiz_on_screen_when_two_entries_swap_names_is_judged_on_the_entry_it_
 
     async def scenario() -> None:
         async with FakeDiscord() as fake:
-            guild = fake.add_guild("Study Group", channels=["study"])
-            alice = fake.add_user("alice")
-            fake.add_member(guild, alice)
-            async with running(fake, make_bot(before, real_embedder)) as bot:
-                await fake.wait_for_command_sync()
-                asked = await fake.wait_for_response(await fake.send_slash_command("quiz", {}, user=alice))
-                options = _options(asked.message)
-                question, _ = bot.get_cog("Quiz").codec.parse(options[0])
-                entries = bot.searcher.index.entries
-                answer = entries[question.answer]
-                other = entries[next(o for o in question.options if o != question.answer)]
+            _guild, alice, asked, options, question, entries = await _a_quiz_on_screen(fake, before, real_embedder)
+            answer = entries[question.answer]
+            other = entries[next(o for o in question.options if o != question.answer)]
             folder = tmp_path / "swapped"
             folder.mkdir()
             glossary = _glossary_with_definitions_swapped(folder, answer.term, other.term)
