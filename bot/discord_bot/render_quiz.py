@@ -26,6 +26,7 @@ from datetime import date
 
 import discord
 
+from ..glossary.earlier_names import STAMP_CHARS
 from ..glossary.quiz import KINDS, MEANING, TERM, Question, QuizMaker
 from ..glossary.search import Related
 from ..glossary.store import StoredEntry
@@ -35,10 +36,11 @@ QUIZ_PREFIX = "gloss:quiz:"
 NEXT_ID = "gloss:quiz:next"
 LETTERS = "ABCD"
 OPTION_TEXT_MAX = 300  # a definition shown as an option: its opening, clipped
-_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(k?)(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6})([0-9a-f]{4})?)?:(\d):(\d)")
+_QUIZ_ID = re.compile(r"gloss:quiz:([tm])(k?)(?:d\d{8})?:(\d+(?:\.\d+){1,3})(?::([0-9a-f]{6})"
+                      rf"([0-9a-f]{{{STAMP_CHARS}}})?)?:(\d):(\d)")
 DAILY_MARK = re.compile(r"gloss:quiz:[tm]k?d(\d{4})(\d\d)(\d\d):")
 KEYED = "k"  # the tag is keyed by the state's secret, not the token's
-_STAMP = re.compile(r"[0-9a-f]{4}")  # an index build's (glossary.earlier_names.build_stamp)
+_STAMP = re.compile(rf"[0-9a-f]{{{STAMP_CHARS}}}")  # an index build's (glossary.earlier_names.build_stamp)
 
 
 class QuizCodec:
