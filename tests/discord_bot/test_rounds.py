@@ -5,6 +5,7 @@ restart in the middle, and a summary ends it; members without permission cannot 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import sys
@@ -795,5 +796,32 @@ def test_a_round_left_by_a_kick_while_the_bot_was_down_is_over_after_a_reinvite(
                 again = await fake.wait_for_response(await fake.send_slash_command(
                     "quiz", {"round": 3, "seconds": 30}, user=fake.owner, channel=channel))
                 assert again.ok and "already running" not in (again.content or ""), again.content
+
+    run(scenario, timeout=120)
+
+
+def test_a_round_started_as_the_bot_closes_is_left_running_for_the_next_start(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """CI (session 55): a /quiz whose reply landed as the bot closed began its driver after the cog
+    was unloaded; it posted through the closed session and died on the closed database."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                first = await _three_questions_started(fake, bot, channel)
+                rounds = bot.get_cog("Rounds")
+            rounds._drive_later(first.round_id)  # what the /quiz handler does once its reply is sent
+            assert not rounds._drivers
+            with contextlib.closing(StateStore(settings.state_path)) as state:
+                assert state.study.round(first.round_id).status == "running"
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                clock["now"] += timedelta(seconds=31)
+                await _open(fake, bot, 1)  # the next start drives it on
 
     run(scenario, timeout=120)

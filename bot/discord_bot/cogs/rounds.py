@@ -119,6 +119,7 @@ class Rounds(commands.Cog):
         self.bot = bot
         self._drivers: dict[int, asyncio.Task] = {}
         self._wakes: dict[int, asyncio.Event] = {}  # set when a round is stopped: its driver stops waiting
+        self._unloaded = False
 
     async def cog_load(self) -> None:
         for quiz_round in await in_quick_pool(self.bot.state.study.running_rounds):
@@ -155,6 +156,7 @@ class Rounds(commands.Cog):
 
     async def cog_unload(self) -> None:
         # the rounds stay "running" in the database: the next start resumes them
+        self._unloaded = True
         for task in self._drivers.values():
             task.cancel()
         if self._drivers:
@@ -164,6 +166,11 @@ class Rounds(commands.Cog):
         await in_quick_pool(lambda: None)
 
     def _drive_later(self, round_id: int) -> None:
+        if self._unloaded:
+            # a /quiz answered just as the bot closed: its round stays running for the next start, a
+            # driver begun now would post through a closed session and cancel the round on the way out
+            log.info("quiz round %s: left for the next start (the bot is closing)", round_id)
+            return
         task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}")
         self._drivers[round_id] = task
         self._wakes[round_id] = asyncio.Event()
@@ -268,6 +275,9 @@ class Rounds(commands.Cog):
             if first is not None:
                 await self._tell_starter(first, exc)
         except Exception:
+            if self._unloaded:  # the bot closed under it (its HTTP session, its database): the next start resumes
+                log.info("quiz round %s: left for the next start (the bot closed under its driver)", round_id)
+                return
             log.exception("quiz round %s failed", round_id)
             await self._cancel(round_id, outage)
 
