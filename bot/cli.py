@@ -11,6 +11,7 @@ loading the model before anything else of ours is imported (see cmd_run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import io
 import json
@@ -254,6 +255,7 @@ def cmd_run(settings: Settings, args) -> int:
 
     from .glossary.model import ModelLoader
     from .state import StateStore
+    from .state.feedback import checked_key
 
     model = ModelLoader.for_settings(settings)
     # Start-up makes about 180,000 objects that live as long as the bot and little
@@ -261,9 +263,10 @@ def cmd_run(settings: Settings, args) -> int:
     # GlossaryBot.setup_hook freezes them and turns the collector back on.
     gc.disable()
     try:
-        # The one local check cheaper than the model, before it: an unusable state database
-        # stops the bot at once instead of after the model has loaded.
-        StateStore(settings.state_target).close()
+        # The one local check cheaper than the model, before it: an unusable state database (or
+        # one used with another key) stops the bot at once instead of after the model has loaded.
+        with contextlib.closing(StateStore(settings.state_target)) as state:
+            checked_key(state.feedback, state.where, settings.state_path, settings.hash_key)
         # Next the model, so that importing the rest (our search stack, discord.py) and
         # opening the index overlap with onnxruntime building its session.
         model.start_in_background()
@@ -471,9 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("--guild", type=_server_id, help="one server's questions only (its id)")
     add("health", cmd_health, "exit 0 if the running bot is healthy (its /healthz), for container health checks")
     state = add("state", _keepers("cmd_state"), "move the bot's state database")
-    state.add_argument("action", choices=["migrate"], help="migrate: copy the SQLite state into PostgreSQL "
-                       "(stop the bot first: what it writes later is not moved)")
-    state.add_argument("--to", required=True, help="an empty PostgreSQL database: postgresql://user:pass@host/db")
+    state.add_argument("action", choices=["migrate", "new-key"], help="migrate: copy the SQLite state into "
+                       "PostgreSQL (stop the bot first: what it writes later is not moved); new-key: start over with "
+                       "the GLOSSARY_HASH_KEY set now when the one the state was used with is lost (deletes the "
+                       "logged questions and votes)")
+    state.add_argument("--to", help="migrate: an empty PostgreSQL database, postgresql://user:pass@host/db")
+    state.add_argument("--yes", action="store_true", help="new-key: go on and delete them")
     add("run", cmd_run, "run the Discord bot (or the local console without DISCORD_TOKEN)")
     about_help = "list the commands, or show one's options"
     sub.add_parser("help", help=about_help, description=about_help).add_argument(

@@ -127,8 +127,12 @@ def cmd_gaps(glossary: Glossary, args) -> int:
 
 
 def cmd_state(glossary: Glossary, args) -> int:
-    """`state migrate --to URL`: the SQLite state into an empty PostgreSQL database."""
+    """`state migrate --to URL`: the SQLite state into an empty PostgreSQL database; `state new-key`:
+    start over with the key set now, the one the state was used with being lost."""
+    if args.action == "new-key":
+        return _new_key(glossary.settings, args.yes)
     from .state import StateError, StateStore
+    from .state.feedback import check_key, key_file
     from .state.transfer import copy_state
 
     if not re.fullmatch(r"postgres(?:ql)?://\S+", args.to or ""):
@@ -140,6 +144,10 @@ def cmd_state(glossary: Glossary, args) -> int:
                          "the bot has been using; nothing was migrated")
     source = StateStore(settings.state_path)
     try:
+        # the key the bots will be given is the one the hashes were made with: said now, not at their start
+        file = None if settings.hash_key else key_file(settings.state_path)
+        if settings.hash_key or file.exists():
+            check_key(source.feedback, settings.hash_key or file.read_text(encoding="ascii").strip(), source.where, file)
         target = StateStore(args.to)
         try:
             copied = copy_state(source, target)
@@ -165,6 +173,29 @@ def cmd_state(glossary: Glossary, args) -> int:
               f"the copy began (a bot still running on {source.where} should have been stopped first: what it "
               f"writes from then on is not moved); to use it, set DATABASE_URL and {key}, then restart")
     return 0
+
+
+def _new_key(settings, yes: bool) -> int:
+    from .state import StateError, StateStore
+    from .state.feedback import hash_key, key_check
+
+    check = key_check(hash_key(settings.state_path, settings.hash_key))
+    store = StateStore(settings.state_target)
+    try:
+        if store.feedback.hold_key(check):
+            print(f"{store.where} already uses the key set now: nothing changed")
+            return 0
+        if not yes:
+            questions, votes = (store.db.query(f"SELECT count(*) FROM {t}")[0][0] for t in ("questions", "votes"))
+            raise StateError(f"this deletes the {questions} questions and {votes} votes logged in {store.where} under "
+                             "the old key (nobody could be matched to them again, nor /forget-me reach them); "
+                             "members' study records and server settings stay. Run it again with --yes to go on")
+        changed = store.feedback.new_key(check)
+        print(f"{store.where} now uses the key set now ({changed} logged questions, votes and change-log names "
+              "under the old key removed)")
+        return 0
+    finally:
+        store.close()
 
 
 def _hash_key_to_set(settings) -> tuple[Path | None, str]:

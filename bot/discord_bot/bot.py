@@ -34,7 +34,7 @@ from ..glossary.search import ANSWER, NOT_FOUND, Hit, Related, SearchResult, Sea
 from ..glossary.service import Glossary
 from ..glossary.store import StoredEntry
 from ..state import StateStore, StateUnavailable
-from ..state.feedback import hash_key, user_hasher
+from ..state.feedback import checked_key, user_hasher
 from ..state.study import DeckStats
 from .asked import ForgetRequests
 from .metrics import Metrics, start_server
@@ -181,7 +181,8 @@ class GlossaryBot(commands.AutoShardedBot):
         # index is a cache of the glossary: it is moved aside and rebuilt rather than stopping the bot.
         self.searcher = self.glossary.searcher or await asyncio.to_thread(self.glossary.open, recover=True)
         self.state = await asyncio.to_thread(StateStore, self.settings.state_target)
-        self.state_key = await asyncio.to_thread(hash_key, self.settings.state_path, self.settings.hash_key)
+        self.state_key = await asyncio.to_thread(checked_key, self.state.feedback, self.state.where,
+                                                 self.settings.state_path, self.settings.hash_key)
         self.user_hash = user_hasher(self.state_key)
         for name in EXTENSIONS:
             await self.load_extension(f".cogs.{name}", package=__package__)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from ..glossary.normalize import storable
-from .db import Database
+from .db import Database, StateError
 
 # A question's text is kept for the keepers under a hash of its asker, never a raw id; a member
 # it mentions would be named by theirs, outliving their /forget-me and leaving in `feedback export`.
@@ -38,13 +38,17 @@ UP, DOWN = 1, -1
 NOT_IN_GLOSSARY = ""  # a 👎 voter's "none of these / not in the glossary"
 
 
+def key_file(state_path: Path) -> Path:
+    return Path(f"{state_path}.key")
+
+
 def hash_key(state_path: Path, configured: str | None = None) -> str:
     """The key for user hashes: GLOSSARY_HASH_KEY if set, else a random one made once and kept
     in a file beside the state database (`state.db.key`), never in it. It does not change
     with the bot token, so a token reset does not orphan anyone's data."""
     if configured:
         return configured
-    path = Path(f"{state_path}.key")
+    path = key_file(state_path)
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
@@ -64,6 +68,36 @@ def user_hasher(secret: str | None) -> Callable[[int], str]:
     reversible from the database alone (the key is not in it)."""
     key = hashlib.sha256(b"glossary-bot user\0" + (secret or "local").encode()).digest()
     return lambda user_id: hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def key_check(secret: str) -> str:
+    """What the state database keeps of its key (state_key): a keyed hash of a constant, enough to
+    tell the key it was used with from another, and nothing to recover either from."""
+    return hmac.new(secret.encode(), b"glossary-bot state key check", hashlib.sha256).hexdigest()[:32]
+
+
+NEW_KEY_HINT = ("if that key is lost for good, `glossary-bot state new-key` starts over with this one, deleting "
+                "the questions and votes logged so far (nobody could be matched to them again)")
+
+
+def check_key(records: "FeedbackRecords", secret: str, where: str, key_file: Path | None) -> None:
+    """StateError unless `secret` is the key the state database was used with (recorded by its first
+    start): another would file every member anew, out of reach of their votes and /forget-me (QA75).
+    `key_file`: where the key was read from when GLOSSARY_HASH_KEY is not set."""
+    if records.hold_key(key_check(secret)):
+        return
+    given = f"{key_file} is" if key_file else "GLOSSARY_HASH_KEY is"
+    wanted = (f"Put back the {key_file.name} it was used with, or set GLOSSARY_HASH_KEY to that key" if key_file
+              else "Set the key it was used with (after `state migrate`: the contents of the old state.db.key)")
+    raise StateError(f"{given} not the key the state database {where} was used with: its members' questions and "
+                     f"votes would lose their owners, out of /forget-me's reach. {wanted}; {NEW_KEY_HINT}")
+
+
+def checked_key(records: "FeedbackRecords", where: str, state_path: Path, configured: str | None) -> str:
+    """The key for user hashes (hash_key), checked against the one the database was used with (check_key)."""
+    secret = hash_key(state_path, configured)
+    check_key(records, secret, where, None if configured else key_file(state_path))
+    return secret
 
 
 @dataclass(frozen=True)
@@ -109,6 +143,27 @@ class FeedbackExport(NamedTuple):
 class FeedbackRecords:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def hold_key(self, check: str) -> bool:
+        """Record `check` (key_check of the key the users' hashes are made with) if none is yet; whether
+        the database's is this one. The first start of a database records its key."""
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO state_key (one, key_check) VALUES (1, ?) ON CONFLICT (one) DO NOTHING", [check])
+            return conn.execute("SELECT key_check FROM state_key").fetchone()[0] == check
+
+    def new_key(self, check: str) -> int:
+        """Start over with another key (`state new-key`, the old one lost): the questions and votes
+        filed under the old one's hashes are deleted, as nobody could be matched to them again and
+        /forget-me could not reach them; the change log of server additions loses their names as
+        a /forget-me would. Rows changed."""
+        with self.db.transaction() as conn:
+            votes = conn.execute("DELETE FROM votes").rowcount
+            questions = conn.execute("DELETE FROM questions").rowcount
+            changes = conn.execute("UPDATE server_changes SET by_name = '(forgotten)', by_hash = '' "
+                                   "WHERE by_hash <> ''").rowcount
+            conn.execute("DELETE FROM state_key")
+            conn.execute("INSERT INTO state_key (one, key_check) VALUES (1, ?)", [check])
+            return votes + questions + changes
 
     def log_question(self, guild_id: int, user_hash: str, source: str, query: str, band: str,
                      answer_term: str | None, candidates: list[str], now: datetime,

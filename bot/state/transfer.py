@@ -47,9 +47,10 @@ def _one_snapshot(source: StateStore) -> Iterator[None]:
         conn.execute("ROLLBACK")  # nothing to keep: nothing was written
 
 
-#: tables a start of the bot writes before any member does anything (when each shard last identified):
-#: a database a bot was started on once, by mistake or to try it, is still empty for a migration (QA71)
-BOOKKEEPING = ("identify_turns",)
+#: tables a start of the bot writes before any member does anything (when each shard last identified,
+#: the key it was given): a database a bot was started on once, by mistake or to try it, is still
+#: empty for a migration (QA71), and takes the source's key
+BOOKKEEPING = ("identify_turns", "state_key")
 #: how long the copy waits for a session writing to the target to let go of its tables
 LOCK_WAIT_MS = 5000
 

@@ -267,3 +267,31 @@ def test_an_entry_renamed_between_votes_or_lookups_counts_as_one(store) -> None:
     usage = feedback.usage(NOW - timedelta(days=1), 5, 5, name_now)
     assert usage.top_terms[0] == ("Key-value cache", 2) and ("Gone", 1) in usage.top_terms
     assert ("KV cache", 1) in feedback.usage(NOW - timedelta(days=1), 5).top_terms
+
+
+def test_a_bot_whose_key_file_was_replaced_is_refused_at_start_and_the_database_keeps_its_key(
+        tmp_path, monkeypatch, capsys) -> None:
+    """state.db.key deleted (a volume rebuilt, a copy without it) made a new key at the next start,
+    and every member's earlier questions and votes were out of their /forget-me's reach."""
+    import contextlib
+
+    from bot.cli import main
+    from bot.state import StateStore
+    from bot.state.feedback import checked_key, key_file
+
+    path = tmp_path / "state.db"
+    with contextlib.closing(StateStore(path)) as state:
+        first = checked_key(state.feedback, state.where, path, None)  # the first start makes and records it
+        assert checked_key(state.feedback, state.where, path, None) == first  # and every start after finds it
+    key_file(path).unlink()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(path))
+    monkeypatch.setenv("DISCORD_TOKEN", "not.a-real.token")
+    for name in ("GLOSSARY_HASH_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["run"]) == 78
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and f"{key_file(path)} is not the key" in said and "Put back" in said, said
+    key_file(path).write_text(first + "\n", encoding="ascii")  # put back: it starts as before
+    with contextlib.closing(StateStore(path)) as state:
+        assert checked_key(state.feedback, state.where, path, None) == first

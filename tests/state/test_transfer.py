@@ -4,6 +4,7 @@ a database that already has data is refused."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, date, datetime
 
@@ -351,3 +352,60 @@ def test_a_role_that_may_only_read_the_state_is_refused_at_start_with_the_grant(
         assert served.config(111).daily_time == "08:00"
     finally:
         served.close()
+
+
+def test_a_bot_given_another_key_than_the_migrated_state_was_used_with_is_refused_at_start(
+        tmp_path, postgres_server, monkeypatch, capsys) -> None:
+    """QA75: bots started on the migrated state with a fresh key filed every member anew: alice's
+    vote on her old answer counted twice and /forget-me left her earlier question behind."""
+    from bot.state.feedback import hash_key, key_check
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    key = hash_key(source_path)
+    url = postgres_server.create_database("rekeyed")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    for name in ("GLOSSARY_HASH_KEY", "DATABASE_URL", "DISCORD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["state", "migrate", "--to", url]) == 0
+    capsys.readouterr()
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DISCORD_TOKEN", "not.a-real.token")
+    monkeypatch.setenv("GLOSSARY_HASH_KEY", "a-fresh-key-made-for-a-new-database")
+    assert main(["run"]) == 78  # before the model, the gateway, any member's click
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and "GLOSSARY_HASH_KEY is not the key" in said and "state new-key" in said, said
+    assert key not in said and "a-fresh-key" not in said
+
+    # the key lost for good: new-key says what it deletes, and does it only when told to
+    monkeypatch.delenv("DISCORD_TOKEN")
+    assert main(["state", "new-key"]) == 1
+    assert "deletes the 2 questions and 1 votes" in capsys.readouterr().err
+    assert main(["state", "new-key", "--yes"]) == 0
+    with contextlib.closing(StateStore(url)) as state:  # the study records stay, the orphaned hashes are gone
+        assert not state.db.query("SELECT * FROM questions") and not state.db.query("SELECT * FROM votes")
+        assert state.study.deck_terms(10**18) == ["LoRA"]
+        assert state.feedback.hold_key(key_check("a-fresh-key-made-for-a-new-database"))
+        assert not state.feedback.hold_key(key_check(key))
+    assert main(["state", "new-key"]) == 0 and "nothing changed" in capsys.readouterr().out
+
+
+def test_migrating_with_another_key_than_the_state_was_used_with_is_refused(tmp_path, postgres_server,
+                                                                            monkeypatch, capsys) -> None:
+    from bot.state.feedback import checked_key
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    with contextlib.closing(StateStore(source_path)) as state:  # the bot's first start records its key
+        checked_key(state.feedback, state.where, source_path, None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("GLOSSARY_HASH_KEY", "not-the-one-in-state.db.key")
+    url = postgres_server.create_database("wrong_key_migrate")
+    assert main(["state", "migrate", "--to", url]) == 1
+    assert "GLOSSARY_HASH_KEY is not the key" in capsys.readouterr().err
+    with contextlib.closing(StateStore(url)) as target:
+        assert not target.db.query("SELECT * FROM questions")
