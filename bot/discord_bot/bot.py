@@ -38,7 +38,7 @@ from ..state.feedback import checked_key, user_hasher
 from ..state.study import DeckStats
 from .asked import ForgetRequests
 from .metrics import Metrics, start_server
-from .ui import PERSISTENT_ITEMS, failure_text, log_failure, safe_reply
+from .ui import PERSISTENT_ITEMS, answering, failure_text, log_failure, safe_reply
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("lookup", "study", "admin", "daily", "quiz", "rounds", "review", "scores", "privacy", "feedback")
@@ -87,6 +87,10 @@ class Refused(app_commands.CheckFailure):
 
 class GlossaryTree(app_commands.CommandTree):
     """Any failure in a command ends as a short ephemeral message plus a log line."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        answering(interaction)  # (run first in the command's task: its state calls are bounded by it)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"

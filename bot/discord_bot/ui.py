@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import logging
 import re
@@ -69,6 +70,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!
             await safe_reply(interaction, "That button no longer works.", ephemeral=True)
             return
         metrics = getattr(interaction.client, "metrics", None)
+        answering(interaction)
         try:
             await self.handle(interaction, cog, custom_id)
         except Exception as exc:
@@ -155,6 +157,7 @@ class FeedbackSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"gloss
         if cog is None or not values:
             await safe_reply(interaction, "That menu no longer works.")
             return
+        answering(interaction)
         try:
             await cog.on_wanted(interaction, self.question_id, str(values[0]))
         except Exception as exc:
@@ -191,14 +194,47 @@ async def in_search_pool(func: Callable[..., T], *args: Any) -> T:
                                                             functools.partial(func, *args))
 
 
+#: the interaction a handler is answering (set by `answering`): its state calls are bounded by it
+_ANSWERING: contextvars.ContextVar[discord.Interaction | None] = contextvars.ContextVar("answering", default=None)
+#: a state call's bound once the interaction is answered or deferred ("thinking…" on screen)
+STATE_WAIT_ANSWERED = 10.0
+
+
+def answering(interaction: discord.Interaction) -> None:
+    """Mark the running handler (its task, and what it awaits) as answering `interaction`."""
+    _ANSWERING.set(interaction)
+
+
+def _state_wait(interaction: discord.Interaction) -> float:
+    if interaction.response.is_done():
+        return STATE_WAIT_ANSWERED
+    # what is left of Discord's 3 s, less a moment to send "can't be reached" in
+    return max(0.2, time_left(interaction, 3.0) - 0.5)
+
+
 async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
     """Run a short blocking call (state DB, autocomplete) off the event loop.
 
     One worker, apart from the searches: autocomplete cannot defer, so it must
     not queue behind a burst of searches, and calls finish in the order they
     were made (the study cog relies on that to take each user's messages in order).
+
+    A handler answering an interaction waits only as long as the interaction allows: a state
+    database that hangs instead of refusing (a frozen host, QA75) held every command without a
+    word until Discord said "did not respond". Its call is then StateUnavailable ("can't be
+    reached"); one not yet begun is dropped from the queue, one under way ends unheard.
     """
-    return await asyncio.get_running_loop().run_in_executor(_pool("quick", 1), functools.partial(func, *args))
+    future = asyncio.get_running_loop().run_in_executor(_pool("quick", 1), functools.partial(func, *args))
+    interaction = _ANSWERING.get()
+    if interaction is None:
+        return await future
+    wait = _state_wait(interaction)
+    try:
+        return await asyncio.wait_for(future, wait)
+    except TimeoutError:
+        from ..state import StateUnavailable
+
+        raise StateUnavailable(f"the state database gave no answer in {wait:.1f} s") from None
 
 
 async def term_choices(searcher, current: str) -> list[discord.app_commands.Choice[str]]:

@@ -393,6 +393,13 @@ class _PostgresTransaction:
         self.conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
 
 
+#: A server gone without a word (a host frozen or cut off: no reset comes) ends a connection in
+#: seconds, not the ~15 minutes of Linux's retransmissions: what was sent unacknowledged for
+#: tcp_user_timeout (ms), an idle pooled connection after keepalives unanswered (QA75).
+TCP_LIMITS = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+              "tcp_user_timeout": 15000}
+
+
 class PostgresDatabase(Database):
     """A psycopg 3 connection pool; each transaction on its own connection."""
 
@@ -418,10 +425,11 @@ class PostgresDatabase(Database):
         try:
             # One plain connection first: a server that is down or refuses this user is then one error,
             # at once, and not the pool's reconnect loop logging a warning per attempt until it gives up.
-            psycopg.connect(url, connect_timeout=10).close()
+            psycopg.connect(url, connect_timeout=10, **TCP_LIMITS).close()
             # check: a connection the server closed (a restart, a failover) is replaced, not handed out
             self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=15,
-                                       kwargs={"connect_timeout": 10}, check=ConnectionPool.check_connection)
+                                       kwargs={"connect_timeout": 10, **TCP_LIMITS},
+                                       check=ConnectionPool.check_connection)
             self.pool.wait(timeout=15)
             self.version = self.migrate()
             self._check_writable()
@@ -485,7 +493,7 @@ class PostgresDatabase(Database):
                 self.pool.putconn(conn)
             return
         try:
-            own = self._psycopg.connect(self._url, connect_timeout=3)
+            own = self._psycopg.connect(self._url, connect_timeout=3, **TCP_LIMITS)
         except self._psycopg.OperationalError as exc:
             raise StateUnavailable(f"the state database {self.where} cannot be reached "
                                    f"({_first_line(exc)})") from None

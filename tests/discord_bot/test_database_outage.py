@@ -142,3 +142,43 @@ def test_an_sqlite_state_that_cannot_be_written_costs_no_answer_and_logs_one_lin
     run(scenario, timeout=120)
     lines = [r for r in caplog.records if "can no longer be written" in r.getMessage()]
     assert len(lines) >= 2 and not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)
+
+
+def test_a_database_that_hangs_instead_of_refusing_gets_a_reply_within_discords_3_s(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA75: a frozen PostgreSQL host answers nothing and refuses nothing: /stats got no response at
+    all ("The application did not respond"), every command queued behind the stuck call."""
+    server = PostgresServer().start()
+    settings = make_settings(real_index_path, tmp_path / "unused.db", database_url=server.create_database("bot"),
+                             hash_key="k" * 64)
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["general"])
+
+            async def stats():
+                started = time.monotonic()
+                reply = await fake.wait_for_response(await fake.send_slash_command("stats", {}, guild=guild))
+                return reply, time.monotonic() - started
+
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                assert (await stats())[0].ok
+                await asyncio.to_thread(server.freeze)
+                try:
+                    for _ in range(3):  # the first on the hung connection, the others queued behind it
+                        reply, took = await stats()
+                        assert reply.ok and reply.content == UNREACHABLE_TEXT and took < 3, (reply.content, took)
+                finally:
+                    await asyncio.to_thread(server.thaw)
+                for _ in range(50):  # the stuck call ends once the server goes on; the next command is served
+                    reply, took = await stats()
+                    if reply.content != UNREACHABLE_TEXT:
+                        break
+                    await asyncio.sleep(0.2)
+                assert reply.ok and reply.content != UNREACHABLE_TEXT and took < 3, (reply.content, took)
+
+    try:
+        run(scenario, timeout=120)
+    finally:
+        server.stop()

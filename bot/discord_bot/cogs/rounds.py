@@ -22,6 +22,7 @@ running (it could not mark it otherwise): `/quiz-stop` or the bot's next start t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import contextlib
 import logging
 import random
@@ -171,7 +172,8 @@ class Rounds(commands.Cog):
             # driver begun now would post through a closed session and cancel the round on the way out
             log.info("quiz round %s: left for the next start (the bot is closing)", round_id)
             return
-        task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}")
+        # a context of its own: not the /quiz handler's, whose state calls are bounded by its interaction
+        task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}", context=contextvars.Context())
         self._drivers[round_id] = task
         self._wakes[round_id] = asyncio.Event()
 
