@@ -825,3 +825,40 @@ def test_a_round_started_as_the_bot_closes_is_left_running_for_the_next_start(
                 await _open(fake, bot, 1)  # the next start drives it on
 
     run(scenario, timeout=120)
+
+
+def test_a_question_posted_but_not_recorded_before_a_stop_is_not_posted_again(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA75: stopped between posting a question and recording it open (killed, or its database gone
+    at the shutdown), the bot posted it again at its next start: two copies, the first one's buttons
+    live for ever."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+    clock = {"now": datetime(2026, 3, 2, 10, 0, tzinfo=UTC)}
+
+    def copies(fake, channel, round_id: int) -> list[dict]:
+        first_option = render_study.round_custom_id(round_id, 0, 0)
+        return [m for m in fake.messages_in(channel) if first_option in button_ids(m)]
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild = fake.add_guild("Study Group", channels=["quiz"])
+            channel = guild.channel("quiz")
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                first = await _three_questions_started(fake, bot, channel)
+            with contextlib.closing(StateStore(settings.state_path)) as state, state.db.transaction() as tx:
+                # what the stop left: the question posted, its recording never made
+                tx.execute("UPDATE quiz_rounds SET message_id = NULL, opened_at = NULL WHERE round_id = ?",
+                           [first.round_id])
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              round_tick=0.02)) as bot:
+                again = await _open(fake, bot, 0)
+                assert again.message_id == first.message_id
+                assert len(copies(fake, channel, first.round_id)) == 1
+                clock["now"] += timedelta(seconds=31)
+                await _open(fake, bot, 1)  # the round goes on from it: closed, the next question asked
+                closed = fake.messages[first.message_id]
+                assert closed["embeds"][0]["title"].startswith("Question 1/3") and not closed.get("components")
+                assert len(copies(fake, channel, first.round_id)) == 0  # (its buttons gone with the close)
+
+    run(scenario, timeout=120)

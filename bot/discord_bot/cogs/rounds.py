@@ -111,6 +111,10 @@ class _Outage:
             return result
 
 
+#: how far back a resumed round looks for its question posted but not recorded (players' answers are clicks)
+QUESTION_LOOKBACK = 20
+
+
 class Rounds(commands.Cog):
     retry_ticks = 3  # a driver whose state database failed tries again after this many ticks
     poll_ticks = 5  # a driver waiting out a question reads its round this often (a stop made in another process)
@@ -121,6 +125,9 @@ class Rounds(commands.Cog):
         self._drivers: dict[int, asyncio.Task] = {}
         self._wakes: dict[int, asyncio.Event] = {}  # set when a round is stopped: its driver stops waiting
         self._unloaded = False
+        # rounds picked up after a start (or from another process): the question they ask next may
+        # have been posted by a process stopped before it recorded it (QA75), looked for first
+        self._resumed: set[int] = set()
 
     async def cog_load(self) -> None:
         for quiz_round in await in_quick_pool(self.bot.state.study.running_rounds):
@@ -166,7 +173,7 @@ class Rounds(commands.Cog):
         # quick pool (one worker, in order): let it land before the bot closes the database
         await in_quick_pool(lambda: None)
 
-    def _drive_later(self, round_id: int) -> None:
+    def _drive_later(self, round_id: int, resumed: bool = True) -> None:
         if self._unloaded:
             # a /quiz answered just as the bot closed: its round stays running for the next start, a
             # driver begun now would post through a closed session and cancel the round on the way out
@@ -175,11 +182,14 @@ class Rounds(commands.Cog):
         # a context of its own: not the /quiz handler's, whose state calls are bounded by its interaction
         task = asyncio.create_task(self._drive(round_id), name=f"quiz-round-{round_id}", context=contextvars.Context())
         self._drivers[round_id] = task
+        if resumed:
+            self._resumed.add(round_id)
         self._wakes[round_id] = asyncio.Event()
 
         def done(_task: asyncio.Task) -> None:
             self._drivers.pop(round_id, None)
             self._wakes.pop(round_id, None)
+            self._resumed.discard(round_id)
 
         task.add_done_callback(done)
 
@@ -240,7 +250,7 @@ class Rounds(commands.Cog):
             # nobody was told it started (the interaction expired): a round nobody waits for is no round
             await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
             raise
-        self._drive_later(quiz_round.round_id)
+        self._drive_later(quiz_round.round_id, resumed=False)
 
     # -- the driver ---------------------------------------------------------------------------------
 
@@ -364,10 +374,39 @@ class Rounds(commands.Cog):
             await in_quick_pool(self.bot.state.study.next_question, quiz_round.round_id)
             return
         embed, view = shown
-        message = await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
+        message = None
+        if quiz_round.round_id in self._resumed:
+            self._resumed.discard(quiz_round.round_id)
+            message = await self._posted_already(channel, quiz_round)
+        if message is None:
+            message = await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
         # retried here, not by reading the round again, which would post the question a second time
         await outage.retried(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
                              message.id, self.bot.now())
+
+    async def _posted_already(self, channel, quiz_round: Round) -> discord.Message | None:
+        """The round's next question among the channel's latest messages, posted by a process that
+        stopped (killed, or its database gone at the shutdown) before it recorded the question open:
+        asked again, the channel showed it twice, the first copy's buttons live for ever (QA75). None
+        when it is not there or the bot cannot tell (no Read Message History): then it is posted."""
+        guild = getattr(channel, "guild", None)
+        if guild is None or not hasattr(channel, "history"):
+            return None
+        allowed = channel.permissions_for(guild.me)
+        if not (allowed.view_channel and allowed.read_message_history):
+            return None
+        wanted = render_study.round_custom_id(quiz_round.round_id, quiz_round.position, 0)
+        try:
+            async for message in channel.history(limit=QUESTION_LOOKBACK):
+                if message.author.id == self.bot.user.id and any(
+                        getattr(item, "custom_id", None) == wanted for row in message.components
+                        for item in getattr(row, "children", ())):
+                    log.info("quiz round %s: question %d was posted before the restart, not again",
+                             quiz_round.round_id, quiz_round.position + 1)
+                    return message
+        except discord.HTTPException as exc:
+            log.warning("quiz round %s: could not read its channel's latest messages (%s)", quiz_round.round_id, exc)
+        return None
 
     async def _close(self, channel, quiz_round: Round) -> None:
         results = await in_quick_pool(self._close_question, quiz_round)
