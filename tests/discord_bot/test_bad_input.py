@@ -48,8 +48,7 @@ from .helpers import (
 )
 
 # rows the inputs may legitimately write: a /review add of a real term, every question logged, and
-# what was said to each study message (kept for its edits)
-# what bad input may change (review add, the log), and the key check the first start records
+# what was said to each study message (kept for its edits); and the key check the first start records
 _DECK = ("review_cards", "questions", "sqlite_sequence", "asked_messages", "state_key")
 LIVE_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d{15,21}>")  # what Discord would turn into a ping
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # newline allowed
