@@ -93,9 +93,9 @@ class StateStore:
         with self._transaction() as conn:
             return conn.execute("UPDATE guild_config SET champion_month = ?, champion_error = ? WHERE guild_id = ? "
                                 "AND (champion_month IS NULL OR champion_month < ? OR (champion_month = ? "
-                                "AND champion_error LIKE ? AND champion_error < ?))",
+                                "AND ((champion_error LIKE ? AND champion_error < ?) OR champion_error LIKE ?)))",
                                 [month, crowning_mark(month, now), guild_id, month, month,
-                                 crowning_mark(month, None) + "%", stale]).rowcount == 1
+                                 crowning_mark(month, None) + "%", stale, waiting_mark(month) + "%"]).rowcount == 1
 
     def update_config(self, guild_id: int, **changes) -> GuildConfig:
         """Validate and store changes; invalid values raise ScheduleError and store nothing."""
@@ -377,6 +377,13 @@ def interrupted_error(day: date) -> str:
 #: how long a crowning may be under way before another check takes it again (a 429 on the role
 #: change may hold it a couple of minutes; giving a role twice is harmless)
 CROWNING_STALE = timedelta(minutes=10)
+
+
+def waiting_mark(month: str) -> str:
+    """How the champion error of a crowning the bot may not make yet begins (its permissions, its
+    place in the role list): the month is still to be crowned, at the first check after the fix,
+    though a crowning cut off under way had claimed it (the error then written over its mark)."""
+    return f"not given for {month} yet:"
 
 
 def crowning_mark(month: str, since: datetime | None) -> str:

@@ -180,3 +180,42 @@ def test_a_crowning_cut_off_by_a_killed_process_is_taken_again_once_stale(real_i
                 assert await cog.crown_champions() == 0  # once
 
     run(scenario, timeout=120)
+
+
+def test_a_crowning_cut_off_then_not_allowed_is_given_once_the_admin_fixes_it(real_index_path, real_embedder,
+                                                                              tmp_path) -> None:
+    """Review 55: the crowning a killed process left under way, found at a check the bot may not give
+    the role (Manage Roles taken away): the note of what to fix was written over its mark, and after
+    the fix the month read as done, nobody crowned."""
+    from bot.state.store import CROWNING_STALE
+
+    state_path = tmp_path / "state.db"
+    settings = make_settings(real_index_path, state_path)
+    killed_at = datetime(2026, 4, 1, 0, 5, tzinfo=UTC)
+    clock = {"now": killed_at + CROWNING_STALE * 2}
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            guild, alice, _champion = _a_server_with_a_champion_role_and_marchs_top_scorer(fake, state_path)
+            with contextlib.closing(StateStore(state_path)) as store:  # the killed process's claim, never finished
+                assert store.claim_champion_month(guild.id, "2026-03", killed_at)
+            bot_role = fake.bot_role(guild)
+            fake.edit_role(guild, bot_role, permissions=DEFAULT_BOT_PERMISSIONS)
+            async with running(fake, make_bot(settings, real_embedder, now=lambda: clock["now"],
+                                              daily_interval=3600)) as bot:
+                await fake.wait_for_command_sync()
+                cog = bot.get_cog("Scores")  # (its loop's first check runs at the start, beside these)
+                await cog.crown_champions()
+                error = bot.state.config(guild.id).champion_error
+                assert error.startswith("not given for 2026-03 yet:") and "Manage Roles" in error, error
+                await cog.crown_champions()
+                assert not [r for r in fake.requests if "/roles/" in r.path]  # waiting for the fix, Discord not asked
+                fake.edit_role(guild, bot_role, permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+                await cog.crown_champions()
+                assert [r.name for r in fake.member_roles(guild, alice)] == ["Champion"]
+                assert bot.state.config(guild.id).champion_error is None
+                crowned = len([r for r in fake.requests if "/roles/" in r.path])
+                assert await cog.crown_champions() == 0
+                assert len([r for r in fake.requests if "/roles/" in r.path]) == crowned  # once
+
+    run(scenario, timeout=120)

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from ...state.store import crowning_mark
+from ...state.store import crowning_mark, waiting_mark
 from ...state.study import zone_of
 from ...study import scoring
 from .. import render, render_study
@@ -93,8 +93,9 @@ class Scores(commands.Cog):
             # (an unavailable server's roles are not loaded: its role would read as deleted, the month
             # lost; it is crowned at a check once it is back, QA70)
             # (a crowning left under way, its process killed mid-way, is taken again once it is stale)
-            under_way = (config.champion_month == month
-                         and (config.champion_error or "").startswith(crowning_mark(month, None)))
+            # (or one the bot could not make then: its note, written over the mark, keeps the month open)
+            left_open = (crowning_mark(month, None), waiting_mark(month))
+            under_way = config.champion_month == month and (config.champion_error or "").startswith(left_open)
             if (not config.champion_role_id or ((config.champion_month or "") >= month and not under_way)
                     or guild is None or guild.unavailable):
                 continue
@@ -147,7 +148,7 @@ def _cannot_give_yet(guild: discord.Guild, config, month: str) -> str | None:
     problem = problem.replace("**", "")  # shown escaped, as typed text is
     if role.managed or role.is_default():
         return f"not given for {month}: {problem} Choose another with /glossary config champion-role."
-    return f"not given for {month} yet: {problem} It is given at the next check (within a minute) once that is fixed."
+    return f"{waiting_mark(month)} {problem} It is given at the next check (within a minute) once that is fixed."
 
 
 async def _first_member(guild: discord.Guild, user_ids: list[int]) -> discord.Member | None:
