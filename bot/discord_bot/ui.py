@@ -219,19 +219,24 @@ async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
     not queue behind a burst of searches, and calls finish in the order they
     were made (the study cog relies on that to take each user's messages in order).
 
-    A handler answering an interaction waits only as long as the interaction allows: a state
-    database that hangs instead of refusing (a frozen host, QA75) held every command without a
-    word until Discord said "did not respond". Its call is then StateUnavailable ("can't be
-    reached"); one not yet begun is dropped from the queue, one under way ends unheard.
+    A handler answering an interaction waits in the queue only as long as the interaction allows:
+    behind a call stuck on a state database that hangs instead of refusing (a frozen host, QA75),
+    every command waited without a word until Discord said "did not respond". A call not begun by
+    then is dropped, and the handler gets StateUnavailable ("can't be reached"). A call under way
+    is waited for: left, its write would still land (a round started that no driver runs, a
+    /forget-me half done) while the user was told it failed (review 56).
     """
-    future = asyncio.get_running_loop().run_in_executor(_pool("quick", 1), functools.partial(func, *args))
+    call = _pool("quick", 1).submit(func, *args)
+    future = asyncio.wrap_future(call)
     interaction = _ANSWERING.get()
     if interaction is None:
         return await future
     wait = _state_wait(interaction)
     try:
-        return await asyncio.wait_for(future, wait)
+        return await asyncio.wait_for(asyncio.shield(future), wait)
     except TimeoutError:
+        if not call.cancel():  # under way
+            return await future
         from ..state import StateUnavailable
 
         raise StateUnavailable(f"the state database gave no answer in {wait:.1f} s") from None
