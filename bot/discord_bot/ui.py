@@ -205,6 +205,17 @@ def answering(interaction: discord.Interaction) -> None:
     _ANSWERING.set(interaction)
 
 
+@contextlib.contextmanager
+def past_the_reply():
+    """State calls made here are not bounded by the interaction being answered: a clean-up after
+    its reply failed must be made, however long the queue."""
+    token = _ANSWERING.set(None)
+    try:
+        yield
+    finally:
+        _ANSWERING.reset(token)
+
+
 def _state_wait(interaction: discord.Interaction) -> float:
     if interaction.response.is_done():
         return STATE_WAIT_ANSWERED

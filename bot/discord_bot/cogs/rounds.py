@@ -40,7 +40,7 @@ from ...state import StateError
 from ...state.study import CANCELLED, FINISHED, RUNNING, STOPPED, Round, RoundQuestion, round_ref
 from ...study import scoring
 from .. import render, render_quiz, render_study
-from ..ui import dynamic_view, in_quick_pool, log_failure, safe_reply
+from ..ui import dynamic_view, in_quick_pool, log_failure, past_the_reply, safe_reply
 
 log = logging.getLogger(__name__)
 DEFAULT_QUESTIONS, DEFAULT_SECONDS = 5, 30
@@ -248,7 +248,8 @@ class Rounds(commands.Cog):
                                                     allowed_mentions=render.NO_MENTIONS)
         except discord.HTTPException:
             # nobody was told it started (the interaction expired): a round nobody waits for is no round
-            await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
+            with past_the_reply():  # (the expired interaction's time is no limit for ending it)
+                await in_quick_pool(self.bot.state.study.end_round, quiz_round.round_id, CANCELLED)
             raise
         self._drive_later(quiz_round.round_id, resumed=False)
 
@@ -282,6 +283,8 @@ class Rounds(commands.Cog):
             log.error("quiz round %s: stopped driving it (%s); /quiz-stop in its channel or the bot's next start "
                       "finishes it", round_id, exc)
         except discord.HTTPException as exc:  # channel gone, or no permission to post there any more
+            if self._unloaded:  # (the bot closing under it: the round is the next start's)
+                return
             log.warning("quiz round %s stopped: %s", round_id, exc)
             await self._cancel(round_id, outage)
             if first is not None:
@@ -375,11 +378,11 @@ class Rounds(commands.Cog):
             return
         embed, view = shown
         message = None
-        if quiz_round.round_id in self._resumed:
-            self._resumed.discard(quiz_round.round_id)
+        if quiz_round.round_id in self._resumed:  # (a failed look is retried by the driver, as a failed post)
             message = await self._posted_already(channel, quiz_round)
         if message is None:
             message = await channel.send(embed=embed, view=dynamic_view(view), allowed_mentions=render.NO_MENTIONS)
+        self._resumed.discard(quiz_round.round_id)
         # retried here, not by reading the round again, which would post the question a second time
         await outage.retried(self.bot.state.study.open_question, quiz_round.round_id, quiz_round.position,
                              message.id, self.bot.now())
@@ -404,7 +407,7 @@ class Rounds(commands.Cog):
                     log.info("quiz round %s: question %d was posted before the restart, not again",
                              quiz_round.round_id, quiz_round.position + 1)
                     return message
-        except discord.HTTPException as exc:
+        except discord.Forbidden as exc:  # (a Discord hiccup is not caught: the driver tries again)
             log.warning("quiz round %s: could not read its channel's latest messages (%s)", quiz_round.round_id, exc)
         return None
 
