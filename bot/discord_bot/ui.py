@@ -17,6 +17,7 @@ import contextvars
 import functools
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -196,8 +197,11 @@ async def in_search_pool(func: Callable[..., T], *args: Any) -> T:
 
 #: the interaction a handler is answering (set by `answering`): its state calls are bounded by it
 _ANSWERING: contextvars.ContextVar[discord.Interaction | None] = contextvars.ContextVar("answering", default=None)
-#: a state call's bound once the interaction is answered or deferred ("thinking…" on screen)
+#: a queued call's wait once its interaction is answered or deferred ("thinking…" on screen)
 STATE_WAIT_ANSWERED = 10.0
+#: the quick worker's call running this long is stuck (a state call takes milliseconds), not busy
+STUCK_AFTER = 1.5
+_quick_call_since: list[float | None] = [None]  # when the quick worker's current call began (monotonic)
 
 
 def answering(interaction: discord.Interaction) -> None:
@@ -223,6 +227,19 @@ def _state_wait(interaction: discord.Interaction) -> float:
     return max(0.2, time_left(interaction, 3.0) - 0.5)
 
 
+def _timed(func: Callable[..., T], *args: Any) -> T:
+    _quick_call_since[0] = time.monotonic()
+    try:
+        return func(*args)
+    finally:
+        _quick_call_since[0] = None
+
+
+def _worker_stuck() -> bool:
+    since = _quick_call_since[0]
+    return since is not None and time.monotonic() - since > STUCK_AFTER
+
+
 async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
     """Run a short blocking call (state DB, autocomplete) off the event loop.
 
@@ -230,27 +247,29 @@ async def in_quick_pool(func: Callable[..., T], *args: Any) -> T:
     not queue behind a burst of searches, and calls finish in the order they
     were made (the study cog relies on that to take each user's messages in order).
 
-    A handler answering an interaction waits in the queue only as long as the interaction allows:
-    behind a call stuck on a state database that hangs instead of refusing (a frozen host, QA75),
-    every command waited without a word until Discord said "did not respond". A call not begun by
-    then is dropped, and the handler gets StateUnavailable ("can't be reached"). A call under way
-    is waited for: left, its write would still land (a round started that no driver runs, a
+    Behind a call stuck on a state database that hangs instead of refusing (a frozen host,
+    QA75), every command waited without a word until Discord said "did not respond". A handler
+    answering an interaction now waits in the queue until the interaction's time is up and, if
+    the worker is then stuck on one call, its call is dropped and it gets StateUnavailable ("can't
+    be reached"). A worker merely busy (many short calls, a loaded machine) is waited for, as is
+    a call under way: left, its write would still land (a round started that no driver runs, a
     /forget-me half done) while the user was told it failed (review 56).
     """
-    call = _pool("quick", 1).submit(func, *args)
+    call = _pool("quick", 1).submit(_timed, func, *args)
     future = asyncio.wrap_future(call)
     interaction = _ANSWERING.get()
     if interaction is None:
         return await future
     wait = _state_wait(interaction)
-    try:
-        return await asyncio.wait_for(asyncio.shield(future), wait)
-    except TimeoutError:
-        if not call.cancel():  # under way
-            return await future
-        from ..state import StateUnavailable
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), wait)
+        except TimeoutError:
+            if _worker_stuck() and call.cancel():
+                from ..state import StateUnavailable
 
-        raise StateUnavailable(f"the state database gave no answer in {wait:.1f} s") from None
+                raise StateUnavailable("the state database gave no answer: another call waits on it") from None
+            wait = 0.25  # busy, or this call under way: waited for, the worker looked at again
 
 
 async def term_choices(searcher, current: str) -> list[discord.app_commands.Choice[str]]:
