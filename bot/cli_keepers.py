@@ -132,7 +132,7 @@ def cmd_state(glossary: Glossary, args) -> int:
     if args.action == "new-key":
         return _new_key(glossary.settings, args.yes)
     from .state import StateError, StateStore
-    from .state.feedback import check_key, key_file
+    from .state.feedback import key_check
     from .state.transfer import copy_state
 
     if not re.fullmatch(r"postgres(?:ql)?://\S+", args.to or ""):
@@ -144,13 +144,12 @@ def cmd_state(glossary: Glossary, args) -> int:
                          "the bot has been using; nothing was migrated")
     source = StateStore(settings.state_path)
     try:
-        # the key the bots will be given is the one the hashes were made with: said now, not at their start
-        file = None if settings.hash_key else key_file(settings.state_path)
-        if settings.hash_key or file.exists():
-            check_key(source.feedback, settings.hash_key or file.read_text(encoding="ascii").strip(), source.where, file)
+        used = _key_used(settings, source)
         target = StateStore(args.to)
         try:
             copied = copy_state(source, target)
+            if used is not None:  # a source its bot never recorded a key in: the target starts with it
+                target.feedback.hold_key(key_check(used))
         finally:
             target.close()
     finally:
@@ -175,10 +174,34 @@ def cmd_state(glossary: Glossary, args) -> int:
     return 0
 
 
+def _key_used(settings, source) -> str | None:
+    """The key the source's users were filed under, as the bots will need it: checked against the
+    one it recorded (the source is not written to), and when it recorded none, the one key the
+    settings give (GLOSSARY_HASH_KEY or state.db.key), refused when they give two that differ."""
+    from .state import StateError
+    from .state.feedback import check_key, key_file
+
+    file = key_file(settings.state_path)
+    in_file = file.read_text(encoding="ascii").strip() if file.exists() else None
+    if settings.hash_key:
+        check_key(source.feedback, settings.hash_key, source.where, None, record=False)
+    elif in_file:
+        check_key(source.feedback, in_file, source.where, file, record=False)
+    if source.feedback.recorded_key() is None and settings.hash_key and in_file and settings.hash_key != in_file:
+        raise StateError(f"GLOSSARY_HASH_KEY is set and differs from {file}, and {source.where} does not say which "
+                         f"its members were filed under: the bot used {file} unless GLOSSARY_HASH_KEY was set for it "
+                         "too. Unset GLOSSARY_HASH_KEY to migrate with the file's key, or remove the file if the bot "
+                         "had the variable; nothing was migrated")
+    return settings.hash_key or in_file
+
+
 def _new_key(settings, yes: bool) -> int:
     from .state import StateError, StateStore
     from .state.feedback import hash_key, key_check
 
+    if not settings.database_url and not settings.state_path.exists():  # opening it would make an empty one
+        raise StateError(f"no state database at {settings.state_path}: set GLOSSARY_STATE_DB to the SQLite file "
+                         "the bot has been using; nothing was changed")
     check = key_check(hash_key(settings.state_path, settings.hash_key))
     store = StateStore(settings.state_target)
     try:

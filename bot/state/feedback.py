@@ -80,11 +80,14 @@ NEW_KEY_HINT = ("if that key is lost for good, `glossary-bot state new-key` star
                 "the questions and votes logged so far (nobody could be matched to them again)")
 
 
-def check_key(records: "FeedbackRecords", secret: str, where: str, key_file: Path | None) -> None:
+def check_key(records: "FeedbackRecords", secret: str, where: str, key_file: Path | None, *,
+              record: bool = True) -> None:
     """StateError unless `secret` is the key the state database was used with (recorded by its first
     start): another would file every member anew, out of reach of their votes and /forget-me (QA75).
-    `key_file`: where the key was read from when GLOSSARY_HASH_KEY is not set."""
-    if records.hold_key(key_check(secret)):
+    `key_file`: where the key was read from when GLOSSARY_HASH_KEY is not set. `record`: a database
+    with no key recorded yet takes this one (else it passes, unrecorded)."""
+    recorded = records.recorded_key()
+    if (recorded is None and (not record or records.hold_key(key_check(secret)))) or recorded == key_check(secret):
         return
     given = f"{key_file} is" if key_file else "GLOSSARY_HASH_KEY is"
     wanted = (f"Put back the {key_file.name} it was used with, or set GLOSSARY_HASH_KEY to that key" if key_file
@@ -95,6 +98,12 @@ def check_key(records: "FeedbackRecords", secret: str, where: str, key_file: Pat
 
 def checked_key(records: "FeedbackRecords", where: str, state_path: Path, configured: str | None) -> str:
     """The key for user hashes (hash_key), checked against the one the database was used with (check_key)."""
+    file = key_file(state_path)
+    if not configured and not file.exists() and records.recorded_key() is not None:
+        # (said before a new one is made beside it: that would stand in the way of putting it back)
+        raise StateError(f"{file} is missing: the state database {where} was used with the key it held, and its "
+                         f"members' questions and votes are filed under it. Put it back, or set GLOSSARY_HASH_KEY "
+                         f"to that key; {NEW_KEY_HINT}")
     secret = hash_key(state_path, configured)
     check_key(records, secret, where, None if configured else key_file(state_path))
     return secret
@@ -143,6 +152,11 @@ class FeedbackExport(NamedTuple):
 class FeedbackRecords:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def recorded_key(self) -> str | None:
+        """The database's key check (key_check), or None before a start recorded one."""
+        rows = self.db.query("SELECT key_check FROM state_key")
+        return rows[0][0] if rows else None
 
     def hold_key(self, check: str) -> bool:
         """Record `check` (key_check of the key the users' hashes are made with) if none is yet; whether

@@ -269,7 +269,7 @@ def test_an_entry_renamed_between_votes_or_lookups_counts_as_one(store) -> None:
     assert ("KV cache", 1) in feedback.usage(NOW - timedelta(days=1), 5).top_terms
 
 
-def test_a_bot_whose_key_file_was_replaced_is_refused_at_start_and_the_database_keeps_its_key(
+def test_a_bot_whose_key_file_was_lost_or_replaced_is_refused_at_start_and_the_database_keeps_its_key(
         tmp_path, monkeypatch, capsys) -> None:
     """state.db.key deleted (a volume rebuilt, a copy without it) made a new key at the next start,
     and every member's earlier questions and votes were out of their /forget-me's reach."""
@@ -289,6 +289,11 @@ def test_a_bot_whose_key_file_was_replaced_is_refused_at_start_and_the_database_
     monkeypatch.setenv("DISCORD_TOKEN", "not.a-real.token")
     for name in ("GLOSSARY_HASH_KEY", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    assert main(["run"]) == 78
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and f"{key_file(path)} is missing" in said and "Put it back" in said, said
+    assert not key_file(path).exists()  # no new one made in the way of the old one coming back
+    key_file(path).write_text("a-key-made-anew\n", encoding="ascii")  # replaced, by hand or a copy
     assert main(["run"]) == 78
     said = capsys.readouterr().err
     assert said.count("\n") == 1 and f"{key_file(path)} is not the key" in said and "Put back" in said, said

@@ -392,6 +392,40 @@ def test_a_bot_given_another_key_than_the_migrated_state_was_used_with_is_refuse
     assert main(["state", "new-key"]) == 0 and "nothing changed" in capsys.readouterr().out
 
 
+def test_migrating_a_state_that_recorded_no_key_with_two_keys_that_differ_is_refused(tmp_path, postgres_server,
+                                                                                     monkeypatch, capsys) -> None:
+    """Review 56: a state from before the key check, GLOSSARY_HASH_KEY already set to a fresh key for
+    the new database: the migration recorded that key, and the bots started on it filed everyone anew."""
+    from bot.state.feedback import hash_key
+
+    source_path = tmp_path / "state.db"
+    _used_state(source_path)
+    hash_key(source_path)  # the key file the SQLite bot made and used
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(source_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("GLOSSARY_HASH_KEY", "a-fresh-key-for-the-new-database")
+    url = postgres_server.create_database("two_keys")
+    assert main(["state", "migrate", "--to", url]) == 1
+    said = capsys.readouterr().err
+    assert "differs from" in said and "Unset GLOSSARY_HASH_KEY" in said, said
+    with contextlib.closing(StateStore(source_path)) as source:
+        assert source.feedback.recorded_key() is None  # the source is not written to
+    with contextlib.closing(StateStore(url)) as target:
+        assert not target.db.query("SELECT * FROM questions")
+
+
+def test_new_key_for_a_state_file_that_is_not_there_is_refused_and_makes_nothing(tmp_path, monkeypatch,
+                                                                                 capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GLOSSARY_STATE_DB", str(tmp_path / "typo.db"))
+    for name in ("GLOSSARY_HASH_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["state", "new-key", "--yes"]) == 1
+    assert "no state database at" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_migrating_with_another_key_than_the_state_was_used_with_is_refused(tmp_path, postgres_server,
                                                                             monkeypatch, capsys) -> None:
     from bot.state.feedback import checked_key
