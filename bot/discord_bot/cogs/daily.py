@@ -283,8 +283,8 @@ def failure_reason(exc: Exception, channel_id: int) -> str:
         return (f"the bot may not post in <#{channel_id}> (Discord: {exc.text or 'Forbidden'}); give it "
                 "Send Messages and Embed Links there")
     if isinstance(exc, discord.NotFound):
-        return (f"the daily channel {channel_id} no longer exists; choose another one with "
-                "/glossary config daily-channel")
+        # (its id would mean nothing to the admin, and a mention of it reads "#deleted-channel" at best)
+        return "the daily channel no longer exists; choose another one with /glossary config daily-channel"
     if isinstance(exc, discord.HTTPException):
         code = f", code {exc.code}" if exc.code else ""
         return f"Discord answered {exc.status}{code}: {exc.text or 'no details'}"
