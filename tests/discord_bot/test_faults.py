@@ -7,6 +7,7 @@ wait for counts of loop runs or for recorded traffic, never for fixed durations.
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -350,7 +351,8 @@ def test_fixing_a_failed_daily_post_brings_todays_term_back_once(real_index_path
                 await fake.wait_for(lambda: bot.state.daily_failure(guild.id, clock.now.date()),
                                     timeout=30, what="the failed post")
                 shown = (await command(fake, "glossary config show", user=owner)).content
-                assert "no longer exists" in shown and str(daily.id) not in shown  # (QA76: its raw id was shown)
+                # (QA76: its raw id was shown, not as a mention)
+                assert "no longer exists" in shown and not re.search(rf"(?<!<#){daily.id}", shown), shown
 
                 clock.set("2026-03-02T09:11:00+00:00")
                 moved = await command(fake, "glossary config daily-channel", {"channel": daily2}, user=owner)
