@@ -14,8 +14,11 @@ from .db import Database
 
 ALIAS_MAX, NOTE_MAX = 60, 500
 ALIASES_PER_SERVER, NOTES_PER_SERVER = 200, 200
-# what would ping or link: user/role/channel mentions, @everyone/@here, URLs and invites
-_PINGS_OR_LINKS = re.compile(r"<[@#][!&]?\d+>|@(everyone|here)\b|https?://|www\.|discord\.gg/|\]\(", re.I)
+# what would ping or link: user/role/channel mentions, @everyone/@here, URLs and invites; and the
+# rest of Discord's <…> markup (timestamps, command mentions, custom emoji: QA76), which aliases and
+# notes, shown in lists, logs and autocomplete as typed, would show as raw ids
+_PINGS_OR_LINKS = re.compile(r"<(?:[@#][!&]?\d+|a?:\w+:\d+|/[^<>:]+:\d+|t:-?\d+(?::[tTdDfFR])?)>"
+                             r"|@(everyone|here)\b|https?://|www\.|discord\.gg/|\]\(", re.I)
 
 
 class AdditionError(ValueError):
@@ -41,7 +44,8 @@ def check_text(text: str, limit: int, what: str) -> str:
     if len(text) > limit:
         raise AdditionError(f"the {what} is {len(text)} characters long; at most {limit}")
     if _PINGS_OR_LINKS.search(text):
-        raise AdditionError(f"the {what} may not contain mentions or links")
+        raise AdditionError(f"the {what} may not contain mentions, links or Discord markup (custom emoji, "
+                            "timestamps, command mentions)")
     return text
 
 

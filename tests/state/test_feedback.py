@@ -114,9 +114,15 @@ def test_aliases_and_notes_are_per_server_limited_and_logged(store) -> None:
     additions = store.additions
     assert additions.add_alias(1, "ytdl", "youtube-dl", "h", "mod", NOW) == "ytdl"
     assert additions.alias_target(1, "YTDL") == "youtube-dl" and additions.alias_target(2, "ytdl") is None
-    for bad in ("<@123>", "@everyone hi", "see https://x.y", "", "x" * 61, "[a](b)"):
+    # (QA76: timestamps, command mentions and custom emoji were kept, and lists showed their raw ids)
+    for bad in ("<@123>", "@everyone hi", "see https://x.y", "", "x" * 61, "[a](b)", "<t:1700000000:R>",
+                "</ask:123456789012345678>", "<:pepe:123456789012345678>", "<a:dance:123456789012345678>"):
         with pytest.raises(AdditionError):
             additions.add_alias(1, bad, "LoRA", "h", "mod", NOW)
+        if bad and len(bad) <= 60:  # (a note may be longer)
+            with pytest.raises(AdditionError):
+                additions.set_note(1, "LoRA", f"Lab 3 {bad}", "h", "mod", NOW)
+    assert additions.add_alias(9, "a <b> c", "LoRA", "h", "mod", NOW) == "a <b> c"  # angle brackets alone are text
     additions.set_note(1, "LoRA", "Our course uses rank 8 in lab 3.", "h", "mod", NOW)
     assert additions.note(1, "LoRA").startswith("Our course") and additions.note(2, "LoRA") is None
     assert additions.remove_alias(1, "YTDL ", "h", "mod", NOW) == ("ytdl", "youtube-dl")  # as it was written
