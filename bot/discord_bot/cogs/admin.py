@@ -22,7 +22,8 @@ from .. import render, render_keepers, render_study
 from ..bot import Refused
 from ..config_checks import (champion_role_problem, configured_channel_problems, configured_role_problems,
                              daily_channel_problem, daily_problem, study_problem)
-from ..ui import dynamic_view, in_quick_pool, in_search_pool, safe_reply, term_choices, zone_choices
+from ..ui import (dynamic_view, in_quick_pool, in_search_pool, respond, safe_reply, term_choices, within_time,
+                  zone_choices)
 from .scores import take_back_role
 
 log = logging.getLogger(__name__)
@@ -314,10 +315,11 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         if await self._days_refused(interaction, days):
             return
         since = self.bot.now() - timedelta(days=days)
-        usage = await in_quick_pool(self.bot.state.feedback.usage, since, interaction.guild_id, 5, self.bot.term_now)
+        # (up to DAYS_MAX days of a big server's log: deferred if it takes longer than a reply may wait)
+        usage, deferred = await within_time(interaction, in_quick_pool(
+            self.bot.state.feedback.usage, since, interaction.guild_id, 5, self.bot.term_now))
         kept = self.bot.settings.log_retention_days
-        await interaction.response.send_message(embed=render_keepers.usage_embed(usage, days, kept), ephemeral=True,
-                                                allowed_mentions=render.NO_MENTIONS)
+        await respond(interaction, deferred, embed=render_keepers.usage_embed(usage, days, kept), ephemeral=True)
 
     async def _days_refused(self, interaction: discord.Interaction, days: int) -> bool:
         # Discord's clients keep to the range; a raw API call need not, and discord.py passes it on
