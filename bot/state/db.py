@@ -400,6 +400,15 @@ TCP_LIMITS = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
               "tcp_user_timeout": 15000}
 
 
+def _url_options(url: str) -> set[str]:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return set(conninfo_to_dict(url))
+    except Exception:  # a URL psycopg cannot read: its connect says so
+        return set()
+
+
 class PostgresDatabase(Database):
     """A psycopg 3 connection pool; each transaction on its own connection."""
 
@@ -425,10 +434,12 @@ class PostgresDatabase(Database):
         try:
             # One plain connection first: a server that is down or refuses this user is then one error,
             # at once, and not the pool's reconnect loop logging a warning per attempt until it gives up.
-            psycopg.connect(url, connect_timeout=10, **TCP_LIMITS).close()
+            # (what DATABASE_URL sets itself of TCP_LIMITS is its own)
+            self._tcp = {k: v for k, v in TCP_LIMITS.items() if k not in _url_options(url)}
+            psycopg.connect(url, connect_timeout=10, **self._tcp).close()
             # check: a connection the server closed (a restart, a failover) is replaced, not handed out
             self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, timeout=15,
-                                       kwargs={"connect_timeout": 10, **TCP_LIMITS},
+                                       kwargs={"connect_timeout": 10, **self._tcp},
                                        check=ConnectionPool.check_connection)
             self.pool.wait(timeout=15)
             self.version = self.migrate()
@@ -493,7 +504,7 @@ class PostgresDatabase(Database):
                 self.pool.putconn(conn)
             return
         try:
-            own = self._psycopg.connect(self._url, connect_timeout=3, **TCP_LIMITS)
+            own = self._psycopg.connect(self._url, connect_timeout=3, **self._tcp)
         except self._psycopg.OperationalError as exc:
             raise StateUnavailable(f"the state database {self.where} cannot be reached "
                                    f"({_first_line(exc)})") from None
