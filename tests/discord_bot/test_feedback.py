@@ -156,6 +156,9 @@ def test_gaps_aliases_notes_permissions_and_retention(real_index_path, real_embe
                     "glossary alias add", {"alias": "memo trick", "term": "Activation checkpointing"},
                     user=editor, guild=home))
                 assert "now finds **Activation checkpointing**" in added.content
+                everyday = await fake.wait_for_response(await fake.send_slash_command(
+                    "glossary alias add", {"alias": "What is", "term": "LoRA"}, user=editor, guild=home))
+                assert "Not added" in everyday.content and "everyday words" in everyday.content  # (QA76)
                 for term in ("LoRA", "QLoRA"):  # pointing an alias elsewhere says what it found before
                     moved = await fake.wait_for_response(await fake.send_slash_command(
                         "glossary alias add", {"alias": "cheap tune", "term": term}, user=editor, guild=home))

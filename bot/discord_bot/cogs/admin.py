@@ -15,6 +15,7 @@ from discord.ext import commands
 from ...config import DAYS_MAX
 from ...glossary.daily import ScheduleError
 from ...glossary.gaps import GapQuestion, gaps_report
+from ...glossary.terms import STOPWORDS, lookup_key
 from ...state import GuildConfig
 from ...state.additions import AdditionError
 from ...study import zones
@@ -347,6 +348,11 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
         entry = self._entry(term)
         if entry is None:
             return f"Not added: the glossary has no entry “{render.escape_user_text(term, 100)}”."
+        words = lookup_key(alias).split()
+        if words and all(word in STOPWORDS for word in words):
+            # (QA76: "the" → LoRA, and "what is the model?" was answered LoRA, publicly)
+            return (f"Not added: “{render.escape_user_text(alias, 60)}” is made of everyday words, so any question "
+                    "holding them would find that entry. Choose a name people use for it only.")
         taken = self.bot.searcher.lookup(alias)
         if taken and taken.best:
             return (f"Not added: “{render.escape_user_text(alias, 60)}” already names "
