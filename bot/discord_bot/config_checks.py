@@ -107,7 +107,9 @@ def champion_role_problem(guild: discord.Guild | None, role: discord.Role) -> st
     me = guild.me if guild is not None else None
     if me is None:
         return None  # cannot tell from here; a failure later is shown in /glossary config show
-    if role.managed or role.is_default():
+    if role.is_default():
+        return "@everyone is every member's role: it cannot be given to one."
+    if role.managed:
         return f"{role.mention} is managed by Discord or an integration, so nobody can give it."
     if not (me.guild_permissions.manage_roles or me.guild_permissions.administrator):
         return f"I need the **Manage Roles** permission to give {role.mention}."

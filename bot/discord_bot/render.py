@@ -407,7 +407,9 @@ def config_text(config, *, reads_messages: bool = True, problems: list[str] | No
         + f"{config.daily_time} {config.timezone}",
     ]
     quiz = [f"quiz of the day {'on' if config.daily_quiz else 'off'}"]
-    quiz.append("rounds started by Manage Messages, Manage Server"
+    # (@everyone's id is the server's; its mention would read "@@everyone", QA76)
+    quiz.append("rounds started by any member" if config.quiz_role_id == config.guild_id else
+                "rounds started by Manage Messages, Manage Server"
                 + (f" or <@&{config.quiz_role_id}>" if config.quiz_role_id else ""))
     quiz.append(f"champion role <@&{config.champion_role_id}>" if config.champion_role_id else "no champion role")
     lines.append(f"**Study:** {' · '.join(quiz)}")

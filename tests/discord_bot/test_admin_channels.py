@@ -160,3 +160,30 @@ def test_the_quiz_of_the_day_turned_on_says_when_nothing_will_post_it(
                 assert "Quiz of the day is off." in off.content and "which is off" not in off.content
 
     run(scenario, timeout=120)
+
+
+def test_everyone_as_the_quiz_role_reads_as_any_member_and_cannot_be_the_champion_role(
+        real_index_path, real_embedder, tmp_path) -> None:
+    """QA76: @everyone as the quiz role showed as "@@everyone" (its id, the server's, as a role
+    mention), and refused as the champion role it was said to be managed by an integration."""
+    settings = make_settings(real_index_path, tmp_path / "state.db")
+
+    async def scenario() -> None:
+        async with FakeDiscord() as fake:
+            alice = fake.add_user("alice")
+            guild = fake.add_guild(channels=["general"], members=[alice])
+            everyone = guild.default_role
+            async with running(fake, make_bot(settings, real_embedder)):
+                await fake.wait_for_command_sync()
+                done = await _config(fake, "quiz-role", {"role": everyone}, fake.owner)
+                assert done.content.startswith("Every member may start quiz rounds.\n"), done.content
+                shown = (await _config(fake, "show", {}, fake.owner)).content
+                assert "rounds started by any member" in shown and f"<@&{guild.id}>" not in shown, shown
+                refused = await _config(fake, "champion-role", {"role": everyone}, fake.owner)
+                assert "Not changed" in refused.content and "every member's role" in refused.content
+                started = await fake.wait_for_response(await fake.send_slash_command(
+                    "quiz", {"round": 2}, user=alice, guild=guild))
+                assert "Manage Messages" not in (started.content or ""), started.content  # she may start one
+            assert_no_pings(fake)
+
+    run(scenario, timeout=120)

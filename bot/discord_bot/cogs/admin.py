@@ -244,7 +244,8 @@ class GlossaryGroup(commands.GroupCog, group_name="glossary", group_description=
 
     @config.command(name="quiz-role", description="A role whose members may start quiz rounds (empty: none)")
     async def quiz_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
-        done = (f"Members with {role.mention} may start quiz rounds." if role
+        done = ("Every member may start quiz rounds." if role is not None and role.is_default() else
+                f"Members with {role.mention} may start quiz rounds." if role
                 else "Only members with Manage Messages or Manage Server may start quiz rounds.")
         await self._update(interaction, done, quiz_role_id=role.id if role else None)
 
