@@ -211,6 +211,8 @@ def test_a_crowning_cut_off_then_not_allowed_is_given_once_the_admin_fixes_it(re
                 await cog.crown_champions()
                 assert not [r for r in fake.requests if "/roles/" in r.path]  # waiting for the fix, Discord not asked
                 fake.edit_role(guild, bot_role, permissions=DEFAULT_BOT_PERMISSIONS | int(Permissions.MANAGE_ROLES))
+                await fake.wait_for(lambda: bot.get_guild(guild.id).me.guild_permissions.manage_roles,
+                                    what="the role update seen by the bot")
                 await cog.crown_champions()
                 assert [r.name for r in fake.member_roles(guild, alice)] == ["Champion"]
                 assert bot.state.config(guild.id).champion_error is None
