@@ -320,12 +320,13 @@ class FeedbackRecords:
             return conn.execute("DELETE FROM questions WHERE asked_at < ?",
                                 [before.isoformat(timespec="seconds")]).rowcount
 
-    def forget(self, user_hash: str) -> int:
+    def forget(self, user_hash: str) -> tuple[int, int]:
         """Delete the user's questions and votes; their name leaves the change log of server
-        additions (the change itself stays, as a fact about the server)."""
+        additions (the change itself stays, as a fact about the server). (rows deleted, changes
+        their name left)."""
         with self.db.transaction() as conn:
             votes = conn.execute("DELETE FROM votes WHERE user_hash = ?", [user_hash]).rowcount
             questions = conn.execute("DELETE FROM questions WHERE user_hash = ?", [user_hash]).rowcount
             changes = conn.execute("UPDATE server_changes SET by_name = '(forgotten)', by_hash = '' "
                                    "WHERE by_hash = ?", [user_hash]).rowcount
-            return votes + questions + changes
+            return votes + questions, changes

@@ -151,7 +151,7 @@ def test_forgetting_a_user_blanks_their_name_in_the_change_log_and_alias_answers
                                            "server_alias")
     store.feedback.vote(question, "hash-u", UP, NOW)
     assert store.feedback.export().cases == []  # one server's own name is no case for the glossary's search
-    store.feedback.forget("hash-m")
+    assert store.feedback.forget("hash-m") == (0, 1)  # nothing of theirs deleted, their name off one change
     assert [c.by_name for c in store.additions.changes(1)] == ["other", "(forgotten)"]
     assert store.db.query("SELECT count(*) FROM server_changes WHERE by_hash = 'hash-m'")[0][0] == 0
 

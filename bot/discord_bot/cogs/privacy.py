@@ -33,12 +33,17 @@ class Privacy(commands.Cog):
             self.bot.forgotten.add(interaction.user.id, interaction.created_at.timestamp())
             await self._drop_champion_roles(interaction.user.id)
             removed = await in_quick_pool(self.bot.state.study.forget_user, interaction.user.id)
-            removed += await in_quick_pool(self.bot.state.feedback.forget, self.bot.user_hash(interaction.user.id))
+            deleted, unnamed = await in_quick_pool(self.bot.state.feedback.forget,
+                                                   self.bot.user_hash(interaction.user.id))
+            removed += deleted
             study = self.bot.get_cog("Study")
             if study is not None:  # or an edit of a recent question would write its record back
                 study.asked.forget_author(interaction.user.id, interaction.created_at.timestamp())
+            # (QA76: the change-log lines only lose the name, and were counted as deleted)
+            named = (f" Your name is off the {unnamed} change{'s' if unnamed != 1 else ''} you made to server aliases "
+                     "and notes (the changes stay)." if unnamed else "")
             text = (f"Done: deleted {removed} record{'s' if removed != 1 else ''} about you. "
-                    "Your review deck, points, streaks, logged questions and votes are gone in every server.")
+                    f"Your review deck, points, streaks, logged questions and votes are gone in every server.{named}")
         elif custom_id == render_study.FORGET_NO:
             text = "Cancelled: nothing was deleted."
         else:
