@@ -73,6 +73,8 @@ def cmd_feedback(glossary: Glossary, args) -> int:
         print(f"wrote {len(cases)} questions to {out}", file=sys.stderr)
     else:
         sys.stdout.write(lines)
+        if not cases:  # (stdout stays empty, a valid empty export; QA76: a keeper saw nothing at all)
+            print("nothing to export: no voted question yet", file=sys.stderr)
     return 0
 
 

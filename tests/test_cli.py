@@ -183,6 +183,8 @@ def test_feedback_export_replaces_a_file_only_when_told_to(capsys, monkeypatch, 
     mine.write_text(hand_written, encoding="utf-8")
     code, _, err = run(capsys, "feedback", "export", "--out", str(mine))
     assert code == 0 and "nothing to export" in err and mine.read_text(encoding="utf-8") == hand_written
+    code, out, err = run(capsys, "feedback", "export")  # to stdout: empty, and said (QA76)
+    assert code == 0 and out == "" and "nothing to export" in err
 
     store = StateStore(tmp_path / "state.db")
     now = datetime.now(UTC)
